@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
 .PHONY: install test sample benchmark clean
+SAMPLE_UPLOAD ?= ../shared/data/uploads/S001_imagery.zip
+SAMPLE_OUT ?= out/sample
 
 install: $(STAMP) $(ASL_VALIDATOR)
 
 $(STAMP): requirements.txt requirements-dev.txt classifier_image/requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
@@ -21,6 +23,16 @@ $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-l
 
 test: install
 	$(BIN)/python -m pytest
+
+# Train the classifier on the bundled sample upload exactly as the container does, then replay the
+# exported classifier.json on the same recording.
+sample: $(STAMP)
+	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT)
+	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp predict $(SAMPLE_OUT)/classifier.json $(SAMPLE_UPLOAD)
+	@echo "Open $(SAMPLE_OUT)/report.html to read the report."
+
+benchmark: $(STAMP)
+	PYTHONPATH=classifier_image $(BIN)/python benchmarks/fbcsp_benchmark.py --input $(SAMPLE_UPLOAD)
 
 clean:
 	rm -rf $(VENV) tools/asl-validator/node_modules
