@@ -1,0 +1,233 @@
+"""Creates, on an emulated AWS endpoint, the resources the Pulumi program declares.
+
+Only what the pipeline's behaviour depends on is created: versioned buckets with EventBridge
+notifications, the two tables, the upload queue with its dead-letter queue, the EventBridge rule
+feeding the queue, the Lambda functions (their code is dispatched to ``handlers/`` in process),
+the ECS cluster and Fargate task definition, the notification topic, and the state machine with
+the very definition :func:`components.asl.build_definition` produces for ``pulumi up``.
+IAM is not enforced by moto, so one role stands in for all of them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+
+from components.asl import AslResources, RetryPolicy, build_definition
+
+CONTAINER_NAME = "classifier"
+HANDLER_MODULES = {
+    "start": "handlers.start",
+    "validate": "handlers.validate",
+    "process-results": "handlers.process_results",
+    "record-failure": "handlers.record_failure",
+    "api": "handlers.api",
+}
+
+
+_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com", "ecs-tasks.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """Names and ARNs of the emulated resources."""
+
+    prefix: str
+    upload_bucket: str
+    results_bucket: str
+    status_table: str
+    classifier_table: str
+    queue_url: str
+    dead_letter_queue_url: str
+    state_machine_arn: str
+    cluster_arn: str
+    task_definition_arn: str
+    topic_arn: str
+
+    def function_name(self, part: str) -> str:
+        return f"{self.prefix}-{part}"
+
+    def handler_environment(self) -> dict[str, str]:
+        """What the Pulumi program puts in the Lambda functions' environment (docs/contracts.md)."""
+        return {
+            "STATUS_TABLE": self.status_table,
+            "CLASSIFIER_TABLE": self.classifier_table,
+            "UPLOAD_BUCKET": self.upload_bucket,
+            "RESULTS_BUCKET": self.results_bucket,
+            "STATE_MACHINE_ARN": self.state_machine_arn,
+        }
+
+
+def _placeholder_code() -> bytes:
+    """Lambda needs a deployment package; the invocations never run it (see moto_patches)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Local mode dispatches this function to handlers/ in process.\n")
+    return buffer.getvalue()
+
+
+def _create_bucket(s3, name: str, region: str, *, eventbridge: bool) -> None:
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if eventbridge:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+
+
+def _create_table(dynamodb, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "sessionId", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "sessionId", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _create_network(ec2) -> tuple[str, str]:
+    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    group_id = ec2.create_security_group(
+        GroupName="classifier-task", Description="classifier task", VpcId=vpc_id
+    )["GroupId"]
+    return subnet_id, group_id
+
+
+def create_stack(
+    session,
+    *,
+    prefix: str = "eeg-local",
+    region: str = "eu-west-2",
+    task_memory_mib: int = 2048,
+    task_cpu: int = 1024,
+    train_timeout_seconds: int = 1800,
+    retry: RetryPolicy = RetryPolicy(interval_seconds=1, backoff_rate=1.0, max_attempts=2),
+) -> LocalStack:
+    """Create every emulated resource through ``session`` (a boto3 session aimed at the emulator)."""
+    s3, dynamodb, sqs = session.client("s3"), session.client("dynamodb"), session.client("sqs")
+    iam, lambda_client, events = session.client("iam"), session.client("lambda"), session.client("events")
+    ecs, ec2, sns, sfn = session.client("ecs"), session.client("ec2"), session.client("sns"), session.client(
+        "stepfunctions"
+    )
+
+    upload_bucket, results_bucket = f"{prefix}-uploads", f"{prefix}-results"
+    _create_bucket(s3, upload_bucket, region, eventbridge=True)
+    _create_bucket(s3, results_bucket, region, eventbridge=False)
+    status_table, classifier_table = f"{prefix}-status", f"{prefix}-classifiers"
+    _create_table(dynamodb, status_table)
+    _create_table(dynamodb, classifier_table)
+
+    role_arn = iam.create_role(RoleName=f"{prefix}-role", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))[
+        "Role"
+    ]["Arn"]
+
+    dead_letter_queue_url = sqs.create_queue(QueueName=f"{prefix}-uploads-dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-uploads",
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": "5"})
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    function_arns = {
+        part: lambda_client.create_function(
+            FunctionName=f"{prefix}-{part}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=f"{module}.handler",
+            Code={"ZipFile": _placeholder_code()},
+        )["FunctionArn"]
+        for part, module in HANDLER_MODULES.items()
+    }
+
+    subnet_id, group_id = _create_network(ec2)
+    cluster_arn = ecs.create_cluster(clusterName=f"{prefix}-cluster")["cluster"]["clusterArn"]
+    task_definition_arn = ecs.register_task_definition(
+        family=f"{prefix}-classifier",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu=str(task_cpu),
+        memory=str(task_memory_mib),
+        taskRoleArn=role_arn,
+        executionRoleArn=role_arn,
+        containerDefinitions=[
+            {"name": CONTAINER_NAME, "image": "eeg-classifier:local", "essential": True, "memory": task_memory_mib}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    topic_arn = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
+
+    definition = build_definition(
+        AslResources(
+            validate_function_arn=function_arns["validate"],
+            process_results_function_arn=function_arns["process-results"],
+            record_failure_function_arn=function_arns["record-failure"],
+            status_table_name=status_table,
+            results_bucket_name=results_bucket,
+            cluster_arn=cluster_arn,
+            task_definition_arn=task_definition_arn,
+            container_name=CONTAINER_NAME,
+            subnet_ids=[subnet_id],
+            security_group_ids=[group_id],
+            topic_arn=topic_arn,
+        ),
+        train_timeout_seconds=train_timeout_seconds,
+        retry=retry,
+    )
+    state_machine_arn = sfn.create_state_machine(
+        name=f"{prefix}-processing", definition=json.dumps(definition), roleArn=role_arn
+    )["stateMachineArn"]
+
+    rule_name = f"{prefix}-upload-created"
+    events.put_rule(
+        Name=rule_name,
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [upload_bucket]}, "object": {"key": [{"prefix": "uploads/"}]}},
+            }
+        ),
+    )
+    events.put_targets(Rule=rule_name, Targets=[{"Id": "upload-queue", "Arn": queue_arn}])
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=queue_arn,
+        FunctionName=function_arns["start"],
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+
+    return LocalStack(
+        prefix=prefix,
+        upload_bucket=upload_bucket,
+        results_bucket=results_bucket,
+        status_table=status_table,
+        classifier_table=classifier_table,
+        queue_url=queue_url,
+        dead_letter_queue_url=dead_letter_queue_url,
+        state_machine_arn=state_machine_arn,
+        cluster_arn=cluster_arn,
+        task_definition_arn=task_definition_arn,
+        topic_arn=topic_arn,
+    )

@@ -1,0 +1,218 @@
+"""The moto adjustments local mode relies on, checked against a real moto server.
+
+If a moto upgrade changes the internals these adjustments reach into, these tests fail first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.config import default_user_config
+
+from local_mode import moto_patches
+from local_mode.containers import task_environment
+from local_mode.emulator import free_port, start_server
+
+pytestmark = pytest.mark.moto
+
+
+TRUST_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+class ProbeError(Exception):
+    """Raised by the probe handler; its class name must become the state's error name."""
+
+
+def probe_dispatch(function_name, event):
+    if event.get("fail"):
+        raise ProbeError(f"{function_name} was asked to fail")
+    return {"handledBy": function_name, "received": event}
+
+
+class ExitCodeLauncher:
+    """Stands in for the container: exits with the code the run's overrides ask for."""
+
+    def __init__(self):
+        self.started = []
+
+    def start(self, task, overrides):
+        environment = task_environment(task, overrides)
+        self.started.append(environment)
+        code = int(environment["EXIT_WITH"])
+        threading.Timer(0.2, moto_patches.mark_task_stopped, (task, code, "Essential container in task exited")).start()
+
+
+@pytest.fixture
+def emulator(monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("MOTO_PORT", str(port))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    launcher = ExitCodeLauncher()
+    with moto_patches.adjusted_moto(probe_dispatch, launcher):
+        server = start_server(port)
+        try:
+            yield boto3.session.Session(region_name="eu-west-2"), launcher
+        finally:
+            server.stop()
+
+
+def _run(sfn, definition, execution_input):
+    machine = sfn.create_state_machine(
+        name=f"probe-{time.monotonic_ns()}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="run-1", input=json.dumps(execution_input))
+    for _ in range(200):
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError("the execution did not finish")
+
+
+def _lambda_machine(function_arn):
+    return {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": function_arn,
+                "ResultPath": "$.result",
+                "Catch": [{"ErrorEquals": ["ProbeError"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_lambda_tasks_run_the_dispatched_handler_and_surface_its_exceptions(emulator):
+    session, _ = emulator
+    role_arn = session.client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    function_arn = session.client("lambda").create_function(
+        FunctionName="probe",
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="probe.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )["FunctionArn"]
+    sfn = session.client("stepfunctions")
+
+    succeeded = _run(sfn, _lambda_machine(function_arn), {"fail": False})
+    assert succeeded["status"] == "SUCCEEDED"
+    assert json.loads(succeeded["output"])["result"] == {"handledBy": "probe", "received": {"fail": False}}
+
+    caught = json.loads(_run(sfn, _lambda_machine(function_arn), {"fail": True})["output"])
+    assert caught["error"]["Error"] == "ProbeError"
+    assert json.loads(caught["error"]["Cause"])["errorMessage"] == "probe was asked to fail"
+
+
+def _ecs_machine(cluster_arn, task_definition_arn, subnet_id, group_id):
+    return {
+        "StartAt": "Train",
+        "States": {
+            "Train": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "Parameters": {
+                    "Cluster": cluster_arn,
+                    "TaskDefinition": task_definition_arn,
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "Subnets": [subnet_id],
+                            "SecurityGroups": [group_id],
+                            "AssignPublicIp": "DISABLED",
+                        }
+                    },
+                    "Overrides": {
+                        "ContainerOverrides": [
+                            {"Name": "classifier", "Environment": [{"Name": "EXIT_WITH", "Value.$": "$.exit"}]}
+                        ]
+                    },
+                },
+                "ResultPath": "$.task",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+                "End": True,
+            },
+            "Failed": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+@pytest.fixture
+def ecs_machine(emulator):
+    session, launcher = emulator
+    ec2 = session.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group_id = ec2.create_security_group(GroupName="task", Description="task", VpcId=vpc_id)["GroupId"]
+    ecs = session.client("ecs")
+    cluster_arn = ecs.create_cluster(clusterName="probe")["cluster"]["clusterArn"]
+    task_definition_arn = ecs.register_task_definition(
+        family="probe",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "classifier",
+                "image": "probe:latest",
+                "memory": 512,
+                "essential": True,
+                "environment": [{"name": "FROM_DEFINITION", "value": "yes"}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    definition = _ecs_machine(cluster_arn, task_definition_arn, subnet_id, group_id)
+    return session.client("stepfunctions"), definition, launcher
+
+
+def test_ecs_sync_task_runs_the_container_with_overrides_and_waits_for_it(ecs_machine):
+    sfn, definition, launcher = ecs_machine
+    execution = _run(sfn, definition, {"exit": "0"})
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert "error" not in output
+    assert output["task"]["LastStatus"] == "STOPPED"
+    assert output["task"]["Containers"][0]["ExitCode"] == 0
+    assert launcher.started == [{"FROM_DEFINITION": "yes", "EXIT_WITH": "0"}]
+
+
+def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine):
+    sfn, definition, _ = ecs_machine
+    output = json.loads(_run(sfn, definition, {"exit": "2"})["output"])
+    assert output["error"]["Error"] == "States.TaskFailed"
+    cause = json.loads(output["error"]["Cause"])
+    assert cause["Containers"][0]["ExitCode"] == 2
+    assert cause["StoppedReason"] == "Essential container in task exited"
+
+
+def test_leaving_the_block_restores_moto():
+    original_invoke = LambdaSimpleBackend.invoke
+    config_before = json.dumps(default_user_config, sort_keys=True)
+    with moto_patches.adjusted_moto(probe_dispatch, ExitCodeLauncher()):
+        assert LambdaSimpleBackend.invoke is not original_invoke
+        assert default_user_config["stepfunctions"]["execute_state_machine"] is True
+    assert LambdaSimpleBackend.invoke is original_invoke
+    assert json.dumps(default_user_config, sort_keys=True) == config_before
+
+
+def test_an_unverified_moto_release_is_refused():
+    with pytest.raises(RuntimeError, match="re-verify local_mode/moto_patches.py"):
+        moto_patches.check_moto_version("9.9.9")
