@@ -1,0 +1,113 @@
+"""Config validation: every rule is checked without the Pulumi engine."""
+
+import pytest
+
+from components.config import (
+    CONFIG_KEYS,
+    ConfigError,
+    JwtSettings,
+    NetworkSettings,
+    collect_raw_config,
+    load_settings,
+)
+
+pytestmark = pytest.mark.unit
+
+MINIMAL = {"region": "eu-west-2", "environment": "dev"}
+
+
+def settings_with(**overrides):
+    return load_settings({**MINIMAL, **overrides})
+
+
+def test_defaults_of_a_minimal_stack():
+    settings = load_settings(MINIMAL)
+
+    assert (settings.task_cpu, settings.task_memory) == (1024, 2048)
+    assert settings.log_retention_days == 30
+    assert (settings.upload_expiration_days, settings.results_noncurrent_version_days) == (90, 30)
+    assert settings.alarm_email is None and settings.jwt is None and settings.network is None
+    assert settings.train_timeout_seconds == 3600
+    assert settings.max_receive_count == 5
+    assert settings.tags == {"project": "eeg-pipeline", "environment": "dev"}
+    assert not settings.is_production
+
+
+def test_string_values_from_pulumi_config_are_parsed():
+    settings = settings_with(
+        taskCpu="2048",
+        taskMemory="8192",
+        tags='{"team": "neuro", "costCentre": 42}',
+        subnetIds='["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]',
+        securityGroupIds="sg-0123456789abcdef0",
+        jwtIssuer="https://login.example.org/",
+        jwtAudience="app-a, app-b",
+        apiThrottlingRateLimit="12.5",
+    )
+
+    assert (settings.task_cpu, settings.task_memory) == (2048, 8192)
+    assert settings.tags == {"team": "neuro", "costCentre": "42", "project": "eeg-pipeline", "environment": "dev"}
+    assert settings.network == NetworkSettings(
+        subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+        security_group_ids=("sg-0123456789abcdef0",),
+    )
+    assert settings.jwt == JwtSettings(issuer="https://login.example.org", audience=("app-a", "app-b"))
+    assert settings.api_throttling_rate_limit == 12.5
+
+
+def test_default_memory_rises_to_the_smallest_valid_for_a_large_cpu():
+    assert settings_with(taskCpu=4096).task_memory == 8192
+
+
+def test_project_tags_win_over_user_tags():
+    settings = settings_with(environment="prod", tags={"environment": "sandbox", "owner": "lab"})
+
+    assert settings.tags == {"owner": "lab", "project": "eeg-pipeline", "environment": "prod"}
+    assert settings.is_production
+
+
+def test_collect_raw_config_keeps_only_set_keys():
+    stored = {"environment": "dev", "taskCpu": "512", "unrelated": "x"}
+
+    raw = collect_raw_config(stored.get)
+
+    assert raw == {"environment": "dev", "taskCpu": "512"}
+    assert set(raw) <= set(CONFIG_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"environment": "qa"}, r"unknown environment 'qa'; expected one of \['dev', 'staging', 'prod'\]"),
+        ({"environment": None}, "environment is required"),
+        ({"region": None}, "aws:region is required"),
+        ({"region": "London"}, "is not an AWS region name"),
+        ({"taskCpu": 300}, r"taskCpu 300 is not one of \[256, 512"),
+        ({"taskCpu": 256, "taskMemory": 4096}, "taskMemory 4096 MiB is not valid for taskCpu 256"),
+        ({"taskCpu": 4096, "taskMemory": 2048}, "taskMemory 2048 MiB is not valid for taskCpu 4096"),
+        ({"taskMemory": "lots"}, "taskMemory must be an integer"),
+        ({"logRetentionDays": 10}, r"logRetentionDays 10 is not one of \[1, 3, 5"),
+        ({"uploadExpirationDays": 0}, r"uploadExpirationDays 0 is out of range"),
+        ({"alarmEmail": "ops.example.org"}, "alarmEmail 'ops.example.org' is not a valid e-mail address"),
+        ({"alarmEmail": "ops@localhost"}, "is not a valid e-mail address"),
+        ({"jwtIssuer": "https://issuer.example.org"}, "jwtIssuer and jwtAudience must be set together"),
+        ({"jwtAudience": "client"}, "jwtIssuer and jwtAudience must be set together"),
+        ({"jwtIssuer": "http://issuer.example.org", "jwtAudience": "c"}, "must be an https:// URL"),
+        ({"jwtIssuer": "https://issuer.example.org", "jwtAudience": "[]"}, "at least one audience"),
+        ({"subnetIds": ["subnet-0123456789abcdef0"]}, "subnetIds and securityGroupIds must be set together"),
+        ({"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-0123456789abcdef0"]}, "subnetIds: malformed id"),
+        ({"subnetIds": "subnet-0123456789abcdef0", "securityGroupIds": "[1]"}, "must be a list of non-empty"),
+        ({"tags": "[1, 2]"}, "tags must be an object"),
+        ({"tags": "{not json"}, "tags is not valid JSON"),
+        ({"tags": {"aws:owner": "x"}}, "is not a valid tag key"),
+        ({"tags": {"owner": "x" * 300}}, "must be a string of at most 256"),
+        ({"trainTimeoutMinutes": True}, "trainTimeoutMinutes must be an integer"),
+        ({"apiThrottlingRateLimit": "fast"}, "apiThrottlingRateLimit must be a number"),
+        ({"maxReceiveCount": 0}, "maxReceiveCount 0 is out of range"),
+        ({"taskcpu": 1024}, r"unknown config key\(s\) \['taskcpu'\]"),
+    ],
+)
+def test_invalid_values_are_rejected_with_a_clear_message(overrides, message):
+    raw = {key: value for key, value in {**MINIMAL, **overrides}.items() if value is not None}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(raw)
