@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install test sample benchmark clean
+.PHONY: install test local sample benchmark clean
 SAMPLE_UPLOAD ?= ../shared/data/uploads/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -23,6 +23,11 @@ $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-l
 
 test: install
 	$(BIN)/python -m pytest
+
+# The whole pipeline offline on the bundled sample: emulated AWS, the deployed state machine
+# definition, the real handlers and the classifier container's entrypoint.
+local: $(STAMP)
+	$(BIN)/python -m local_mode $(SAMPLE_UPLOAD) --out local-run
 
 # Train the classifier on the bundled sample upload exactly as the container does, then replay the
 # exported classifier.json on the same recording.
