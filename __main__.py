@@ -1,0 +1,112 @@
+"""EEG training pipeline: read the stack config, build the four components, export the endpoints."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components import (
+    ClassifierCluster,
+    ClassifierClusterArgs,
+    PipelineStorage,
+    PipelineStorageArgs,
+    ProcessingStateMachine,
+    ProcessingStateMachineArgs,
+    StatusApi,
+    StatusApiArgs,
+    collect_raw_config,
+    load_settings,
+)
+
+settings = load_settings(
+    {**collect_raw_config(pulumi.Config().get), "region": pulumi.Config("aws").get("region")}
+)
+
+# Every resource is created through this provider, so the default tags reach all of them.
+provider = aws.Provider("aws", region=settings.region, default_tags={"tags": dict(settings.tags)})
+with_provider = pulumi.ResourceOptions(providers=[provider])
+
+storage = PipelineStorage(
+    "storage",
+    PipelineStorageArgs(
+        upload_expiration_days=settings.upload_expiration_days,
+        results_noncurrent_version_days=settings.results_noncurrent_version_days,
+        deletion_protection=settings.is_production,
+    ),
+    opts=with_provider,
+)
+
+cluster = ClassifierCluster(
+    "classifier",
+    ClassifierClusterArgs(
+        upload_bucket_arn=storage.upload_bucket_arn,
+        results_bucket_arn=storage.results_bucket_arn,
+        task_cpu=settings.task_cpu,
+        task_memory=settings.task_memory,
+        log_retention_days=settings.log_retention_days,
+        subnet_ids=settings.network.subnet_ids if settings.network else None,
+        security_group_ids=settings.network.security_group_ids if settings.network else None,
+    ),
+    opts=with_provider,
+)
+
+processing = ProcessingStateMachine(
+    "processing",
+    ProcessingStateMachineArgs(
+        upload_bucket_name=storage.upload_bucket_name,
+        upload_bucket_arn=storage.upload_bucket_arn,
+        results_bucket_name=storage.results_bucket_name,
+        results_bucket_arn=storage.results_bucket_arn,
+        status_table_name=storage.status_table_name,
+        status_table_arn=storage.status_table_arn,
+        classifier_table_name=storage.classifier_table_name,
+        classifier_table_arn=storage.classifier_table_arn,
+        cluster_arn=cluster.cluster_arn,
+        cluster_name=cluster.cluster_name,
+        task_definition_arn=cluster.task_definition_arn,
+        task_role_arn=cluster.task_role_arn,
+        execution_role_arn=cluster.execution_role_arn,
+        subnet_ids=cluster.subnet_ids,
+        security_group_ids=cluster.security_group_ids,
+        log_retention_days=settings.log_retention_days,
+        train_timeout_seconds=settings.train_timeout_seconds,
+        max_receive_count=settings.max_receive_count,
+        alarm_email=settings.alarm_email,
+    ),
+    opts=with_provider,
+)
+
+api = StatusApi(
+    "api",
+    StatusApiArgs(
+        upload_bucket_name=storage.upload_bucket_name,
+        upload_bucket_arn=storage.upload_bucket_arn,
+        results_bucket_name=storage.results_bucket_name,
+        results_bucket_arn=storage.results_bucket_arn,
+        status_table_name=storage.status_table_name,
+        status_table_arn=storage.status_table_arn,
+        classifier_table_name=storage.classifier_table_name,
+        classifier_table_arn=storage.classifier_table_arn,
+        alarm_topic_arn=processing.topic_arn,
+        jwt_issuer=settings.jwt.issuer if settings.jwt else None,
+        jwt_audience=settings.jwt.audience if settings.jwt else None,
+        throttling_burst_limit=settings.api_throttling_burst_limit,
+        throttling_rate_limit=settings.api_throttling_rate_limit,
+        log_retention_days=settings.log_retention_days,
+    ),
+    opts=with_provider,
+)
+
+pulumi.export("apiUrl", api.api_url)
+pulumi.export("jwtIssuer", api.issuer)
+pulumi.export("uploadBucketName", storage.upload_bucket_name)
+pulumi.export("resultsBucketName", storage.results_bucket_name)
+pulumi.export("statusTableName", storage.status_table_name)
+pulumi.export("classifierTableName", storage.classifier_table_name)
+pulumi.export("stateMachineArn", processing.state_machine_arn)
+pulumi.export("queueUrl", processing.queue_url)
+pulumi.export("topicArn", processing.topic_arn)
+pulumi.export("ecrRepositoryUrl", cluster.repository_url)
+pulumi.export("imageUri", cluster.image_uri)
+pulumi.export("clusterArn", cluster.cluster_arn)
+if api.user_pool_id is not None:
+    pulumi.export("cognitoUserPoolId", api.user_pool_id)
+    pulumi.export("cognitoUserPoolClientId", api.user_pool_client_id)

@@ -1,0 +1,252 @@
+"""ClassifierCluster: the classifier image, the ECS cluster and the Fargate task definition that trains it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from components import policies
+from components.config import FARGATE_MEMORY_BY_CPU
+from components.network import create_private_network
+
+CONTAINER_NAME = "classifier"
+SCRATCH_VOLUME = "scratch"
+SCRATCH_PATH = "/tmp"  # noqa: S108 - the container's only writable path, an ephemeral task volume
+UNTAGGED_IMAGE_DAYS = 7
+IMAGES_KEPT = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifierClusterArgs:
+    """Inputs of :class:`ClassifierCluster`.
+
+    Attributes
+    ----------
+    upload_bucket_arn, results_bucket_arn
+        The task role may read uploads and write results, nothing else.
+    task_cpu, task_memory
+        Fargate task size (a valid Fargate pair).
+    log_retention_days
+        Retention of the task's log group.
+    subnet_ids, security_group_ids
+        Existing private subnets and security groups; both ``None`` to create a private VPC.
+    image_context
+        Docker build context of the classifier image (relative to the Pulumi project).
+    """
+
+    upload_bucket_arn: pulumi.Input[str]
+    results_bucket_arn: pulumi.Input[str]
+    task_cpu: int = 1024
+    task_memory: int = 2048
+    log_retention_days: int = 30
+    subnet_ids: Sequence[pulumi.Input[str]] | None = None
+    security_group_ids: Sequence[pulumi.Input[str]] | None = None
+    image_context: str = "./classifier_image"
+
+    def __post_init__(self) -> None:
+        if self.task_memory not in FARGATE_MEMORY_BY_CPU.get(self.task_cpu, ()):
+            raise ValueError(f"task_memory {self.task_memory} is not a Fargate size for task_cpu {self.task_cpu}")
+        if (self.subnet_ids is None) != (self.security_group_ids is None):
+            raise ValueError("subnet_ids and security_group_ids must be given together")
+        if self.subnet_ids is not None and not (self.subnet_ids and self.security_group_ids):
+            raise ValueError("subnet_ids and security_group_ids must not be empty")
+
+
+class ClassifierCluster(pulumi.ComponentResource):
+    """ECR repository + image, ECS cluster, Fargate task definition, its roles, logs and network.
+
+    The image is built from ``classifier_image/`` by ``awsx.ecr.Image`` and pinned by digest in
+    the task definition. The container runs with a read-only root file system; ``/tmp`` is an
+    ephemeral task volume.
+    """
+
+    cluster_arn: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    repository_url: pulumi.Output[str]
+    image_uri: pulumi.Output[str]
+    subnet_ids: pulumi.Output[list[str]]
+    security_group_ids: pulumi.Output[list[str]]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClassifierClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eegpipeline:compute:ClassifierCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        self.repository = aws.ecr.Repository(
+            f"{name}-repository",
+            image_scanning_configuration={"scan_on_push": True},
+            encryption_configurations=[{"encryption_type": "AES256"}],
+            image_tag_mutability="MUTABLE",
+            opts=child,
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-repository-lifecycle",
+            repository=self.repository.name,
+            policy=json.dumps(repository_lifecycle_policy()),
+            opts=child,
+        )
+        self.image = awsx.ecr.Image(
+            f"{name}-image",
+            repository_url=self.repository.repository_url,
+            context=args.image_context,
+            platform="linux/amd64",
+            opts=child,
+        )
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster", settings=[{"name": "containerInsights", "value": "enabled"}], opts=child
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-task-logs", retention_in_days=args.log_retention_days, opts=child
+        )
+        self.task_role = self._create_role(
+            f"{name}-task-role",
+            pulumi.Output.all(upload_bucket_arn=args.upload_bucket_arn, results_bucket_arn=args.results_bucket_arn).apply(
+                lambda arns: policies.task_role_policy(**arns)
+            ),
+        )
+        self.execution_role = self._create_role(
+            f"{name}-execution-role",
+            pulumi.Output.all(repository_arn=self.repository.arn, log_group_arn=self.log_group.arn).apply(
+                lambda arns: policies.execution_role_policy(**arns)
+            ),
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{name}-classifier",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(args.task_cpu),
+            memory=str(args.task_memory),
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            task_role_arn=self.task_role.arn,
+            execution_role_arn=self.execution_role.arn,
+            volumes=[{"name": SCRATCH_VOLUME}],
+            container_definitions=pulumi.Output.json_dumps(
+                [
+                    container_definition(
+                        image_uri=self.image.image_uri,
+                        memory_mib=args.task_memory,
+                        log_group_name=self.log_group.name,
+                        region=region,
+                    )
+                ]
+            ),
+            opts=child,
+        )
+
+        if args.subnet_ids is None or args.security_group_ids is None:
+            network = create_private_network(name, parent=self, region=region)
+            self.subnet_ids = network.subnet_ids
+            self.security_group_ids = pulumi.Output.all(network.task_security_group.id)
+        else:
+            self.subnet_ids = pulumi.Output.all(*args.subnet_ids)
+            self.security_group_ids = pulumi.Output.all(*args.security_group_ids)
+
+        self.cluster_arn = self.cluster.arn
+        self.cluster_name = self.cluster.name
+        self.task_definition_arn = self.task_definition.arn
+        self.task_role_arn = self.task_role.arn
+        self.execution_role_arn = self.execution_role.arn
+        self.repository_url = self.repository.repository_url
+        self.image_uri = self.image.image_uri
+        self.log_group_name = self.log_group.name
+        self.register_outputs(self.outputs)
+
+    @property
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The component's outputs, as registered."""
+        return {
+            "clusterArn": self.cluster_arn,
+            "clusterName": self.cluster_name,
+            "taskDefinitionArn": self.task_definition_arn,
+            "taskRoleArn": self.task_role_arn,
+            "executionRoleArn": self.execution_role_arn,
+            "repositoryUrl": self.repository_url,
+            "imageUri": self.image_uri,
+            "subnetIds": self.subnet_ids,
+            "securityGroupIds": self.security_group_ids,
+            "logGroupName": self.log_group_name,
+        }
+
+    def _create_role(self, role_name: str, policy: pulumi.Output[dict[str, Any]]) -> aws.iam.Role:
+        role = aws.iam.Role(
+            role_name,
+            assume_role_policy=json.dumps(policies.assume_role_policy("ecs-tasks.amazonaws.com")),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{role_name}-policy",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(policy),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role
+
+
+def repository_lifecycle_policy() -> dict[str, Any]:
+    """ECR lifecycle: untagged images go after a week; of the rest, the newest ``IMAGES_KEPT`` stay."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"Expire untagged images after {UNTAGGED_IMAGE_DAYS} days",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": UNTAGGED_IMAGE_DAYS,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"Keep the last {IMAGES_KEPT} images",
+                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": IMAGES_KEPT},
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+def container_definition(
+    *,
+    image_uri: pulumi.Input[str],
+    memory_mib: int,
+    log_group_name: pulumi.Input[str],
+    region: pulumi.Input[str],
+) -> dict[str, Any]:
+    """The ``classifier`` container: read-only root, ``/tmp`` on the scratch volume, logs to CloudWatch.
+
+    The per-run environment (architecture.md §6) comes from the state machine's container overrides.
+    """
+    return {
+        "name": CONTAINER_NAME,
+        "image": image_uri,
+        "essential": True,
+        "memory": memory_mib,
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}],
+        # matplotlib and other libraries write caches under HOME; point them at the writable volume.
+        "environment": [
+            {"name": "HOME", "value": SCRATCH_PATH},
+            {"name": "MPLCONFIGDIR", "value": f"{SCRATCH_PATH}/matplotlib"},
+        ],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group_name,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+            },
+        },
+    }

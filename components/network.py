@@ -1,0 +1,119 @@
+"""Private networking for the classifier task when the stack is not given subnets (used by ClassifierCluster).
+
+A VPC with two private subnets in two availability zones and no route to the internet: no
+internet gateway, no NAT gateway. Fargate reaches what it needs through VPC endpoints:
+S3 and DynamoDB gateway endpoints (ECR image layers live in S3) and interface endpoints for
+``ecr.api``, ``ecr.dkr`` and ``logs``. The task security group has no ingress and allows HTTPS
+out only to the VPC (the interface endpoints) and to S3's prefix list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+VPC_CIDR = "10.40.0.0/16"
+SUBNET_CIDRS = ("10.40.0.0/20", "10.40.16.0/20")
+GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs")
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True)
+class PrivateNetwork:
+    """What the task definition and the state machine need from the created network."""
+
+    vpc: aws.ec2.Vpc
+    subnet_ids: pulumi.Output[list[str]]
+    task_security_group: aws.ec2.SecurityGroup
+    endpoint_security_group: aws.ec2.SecurityGroup
+
+
+def create_private_network(name: str, *, parent: pulumi.Resource, region: pulumi.Input[str]) -> PrivateNetwork:
+    """Declare the private VPC, its subnets, endpoints and security groups as children of ``parent``.
+
+    Parameters
+    ----------
+    name
+        Prefix of the child names (``f"{name}-vpc"`` ...).
+    parent
+        The owning component.
+    region
+        The stack's region, for the endpoint service names.
+
+    Returns
+    -------
+    PrivateNetwork
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    vpc = aws.ec2.Vpc(
+        f"{name}-vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True, opts=child
+    )
+    zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=parent))
+    route_table = aws.ec2.RouteTable(f"{name}-private-routes", vpc_id=vpc.id, opts=child)
+    subnets = []
+    for index, cidr in enumerate(SUBNET_CIDRS):
+        subnet = aws.ec2.Subnet(
+            f"{name}-private-{index}",
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zones.names[index],
+            map_public_ip_on_launch=False,
+            opts=child,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{name}-private-{index}-routes", subnet_id=subnet.id, route_table_id=route_table.id, opts=child
+        )
+        subnets.append(subnet)
+
+    gateway_endpoints = {
+        service: aws.ec2.VpcEndpoint(
+            f"{name}-{service}-endpoint",
+            vpc_id=vpc.id,
+            service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[route_table.id],
+            opts=child,
+        )
+        for service in GATEWAY_ENDPOINT_SERVICES
+    }
+    task_security_group = aws.ec2.SecurityGroup(
+        f"{name}-task-sg",
+        vpc_id=vpc.id,
+        description="Classifier task: no inbound; HTTPS out to the VPC endpoints and S3 only",
+        egress=[
+            _https_rule("HTTPS to the interface endpoints", cidr_blocks=[VPC_CIDR]),
+            _https_rule("HTTPS to S3 (gateway endpoint)", prefix_list_ids=[gateway_endpoints["s3"].prefix_list_id]),
+        ],
+        opts=child,
+    )
+    endpoint_security_group = aws.ec2.SecurityGroup(
+        f"{name}-endpoint-sg",
+        vpc_id=vpc.id,
+        description="Interface endpoints: HTTPS from the classifier task only",
+        ingress=[_https_rule("HTTPS from the classifier task", security_groups=[task_security_group.id])],
+        opts=child,
+    )
+    for service in INTERFACE_ENDPOINT_SERVICES:
+        aws.ec2.VpcEndpoint(
+            f"{name}-{service.replace('.', '-')}-endpoint",
+            vpc_id=vpc.id,
+            service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=[subnet.id for subnet in subnets],
+            security_group_ids=[endpoint_security_group.id],
+            opts=child,
+        )
+    return PrivateNetwork(
+        vpc=vpc,
+        subnet_ids=pulumi.Output.all(*[subnet.id for subnet in subnets]),
+        task_security_group=task_security_group,
+        endpoint_security_group=endpoint_security_group,
+    )
+
+
+def _https_rule(description: str, **targets: object) -> dict[str, object]:
+    return {"description": description, "protocol": "tcp", "from_port": HTTPS_PORT, "to_port": HTTPS_PORT, **targets}

@@ -1,0 +1,45 @@
+"""Fixtures of the infrastructure tests: fresh Pulumi mocks, and whole-program runs shared per session."""
+
+from collections.abc import Iterator
+
+import pytest
+from pulumi_mocks import BuiltStack, PipelineMocks, new_mocks, run_main_program
+
+# A stack that creates everything itself: Cognito pool, private VPC, no e-mail subscription.
+SELF_CONTAINED_CONFIG = {
+    "aws:region": "eu-west-2",
+    "eeg-pipeline:environment": "dev",
+    "eeg-pipeline:tags": '{"owner": "eeg-research"}',
+    "eeg-pipeline:taskCpu": "2048",
+    "eeg-pipeline:taskMemory": "8192",
+    "eeg-pipeline:logRetentionDays": "14",
+    "eeg-pipeline:uploadExpirationDays": "30",
+    "eeg-pipeline:resultsNoncurrentVersionDays": "7",
+}
+
+# A production stack wired to an external issuer, existing subnets and an alarm address.
+EXTERNAL_CONFIG = {
+    "aws:region": "eu-west-2",
+    "eeg-pipeline:environment": "prod",
+    "eeg-pipeline:jwtIssuer": "https://login.example.org",
+    "eeg-pipeline:jwtAudience": '["eeg-app"]',
+    "eeg-pipeline:subnetIds": '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]',
+    "eeg-pipeline:securityGroupIds": '["sg-0123456789abcdef0"]',
+    "eeg-pipeline:alarmEmail": "alerts@example.org",
+}
+
+
+@pytest.fixture
+def pulumi_mocks() -> Iterator[PipelineMocks]:
+    """Fresh mocks for a test that builds components itself."""
+    yield new_mocks()
+
+
+@pytest.fixture(scope="session")
+def self_contained_stack() -> BuiltStack:
+    return run_main_program(SELF_CONTAINED_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def external_stack() -> BuiltStack:
+    return run_main_program(EXTERNAL_CONFIG)
