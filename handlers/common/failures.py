@@ -1,0 +1,167 @@
+"""Failure codes and the pure mapping from a state machine error to the code and message a user sees.
+
+docs/contracts.md ("Errors raised by handlers") is the contract. The input is the ``$.error``
+a Catch stores, ``{"Error": name, "Cause": text}``: for a Lambda task the cause is the
+function's error JSON (``errorType``, ``errorMessage``, ``stackTrace``); for the classifier task
+it is the described ECS task as JSON. Messages are written for the person who uploaded the
+session and never include stack traces or internal details.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class FailureCode(StrEnum):
+    INVALID_UPLOAD = "INVALID_UPLOAD"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+    CLASSIFIER_ERROR = "CLASSIFIER_ERROR"
+    OUT_OF_MEMORY = "OUT_OF_MEMORY"
+    IMAGE_UNAVAILABLE = "IMAGE_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+    RESULTS_INVALID = "RESULTS_INVALID"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: FailureCode
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code.value, "message": self.message}
+
+
+MAX_MESSAGE_LENGTH = 500
+_HANDLER_ERRORS = {"InvalidUpload": FailureCode.INVALID_UPLOAD, "ResultsInvalid": FailureCode.RESULTS_INVALID}
+_TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+_PULL_FAILURE_MARKERS = ("CannotPullContainerError", "ResourceInitializationError", "pull image", "image manifest")
+
+GENERIC_MESSAGES = {
+    FailureCode.INVALID_UPLOAD: "The upload was rejected by the classifier as malformed.",
+    FailureCode.INSUFFICIENT_DATA: "The recording holds too little data to train a classifier.",
+    FailureCode.CLASSIFIER_ERROR: "The classifier stopped with an unexpected error while training.",
+    FailureCode.OUT_OF_MEMORY: "The classifier ran out of memory while training on this recording.",
+    FailureCode.IMAGE_UNAVAILABLE: "The classifier could not be started because its container image was "
+    "unavailable. Please upload again later.",
+    FailureCode.TIMEOUT: "Processing did not finish within the time limit.",
+    FailureCode.RESULTS_INVALID: "The classifier finished but its results could not be verified.",
+    FailureCode.INTERNAL_ERROR: "The pipeline failed because of an internal error. Please upload again; "
+    "if it keeps failing, contact support.",
+}
+
+
+def _clean_message(text: object, fallback: str) -> str:
+    """A single-line, length-limited message; ``fallback`` when ``text`` is empty or not text."""
+    if not isinstance(text, str) or not text.strip():
+        return fallback
+    single_line = " ".join(text.split())
+    if len(single_line) > MAX_MESSAGE_LENGTH:
+        single_line = single_line[: MAX_MESSAGE_LENGTH - 1].rstrip() + "…"
+    return single_line
+
+
+def _parse_cause(cause: object) -> Any:
+    if isinstance(cause, Mapping):
+        return cause
+    if not isinstance(cause, str):
+        return None
+    try:
+        return json.loads(cause)
+    except ValueError:
+        return None
+
+
+def _field(mapping: Mapping[str, Any], name: str) -> Any:
+    """A field by name whatever its case: Step Functions reports ECS tasks in PascalCase, ECS in camelCase."""
+    wanted = name.lower()
+    return next((value for key, value in mapping.items() if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class StoppedTask:
+    """What decides a classifier task's failure: container exit codes and reasons, the task's stop reason."""
+
+    exit_codes: tuple[int | None, ...]
+    reasons: tuple[str, ...]
+
+    def mentions(self, *markers: str) -> bool:
+        return any(marker.lower() in reason.lower() for reason in self.reasons for marker in markers)
+
+
+def parse_stopped_task(cause: object) -> StoppedTask | None:
+    """The exit codes and reasons in an ECS task description, or ``None`` if ``cause`` is not one."""
+    task = _parse_cause(cause)
+    if not isinstance(task, Mapping):
+        return None
+    containers = _field(task, "containers")
+    looks_like_task = _field(task, "taskArn") is not None or _field(task, "lastStatus") is not None
+    if not isinstance(containers, list) or not looks_like_task:
+        return None
+    exit_codes: list[int | None] = []
+    reasons: list[str] = []
+    for container in containers:
+        if not isinstance(container, Mapping):
+            continue
+        exit_code = _field(container, "exitCode")
+        exit_codes.append(exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None)
+        reasons.append(str(_field(container, "reason") or ""))
+    reasons += [str(_field(task, "stoppedReason") or ""), str(_field(task, "stopCode") or "")]
+    return StoppedTask(exit_codes=tuple(exit_codes), reasons=tuple(reason for reason in reasons if reason))
+
+
+def needs_failed_manifest(error: Mapping[str, Any]) -> bool:
+    """Whether the error is a stopped classifier task, whose manifest may say why it failed."""
+    return error.get("Error") == "States.TaskFailed" and parse_stopped_task(error.get("Cause")) is not None
+
+
+def _manifest_failure(manifest: Mapping[str, Any] | None) -> Failure | None:
+    if not isinstance(manifest, Mapping) or manifest.get("status") != "failed":
+        return None
+    error = manifest.get("error")
+    if not isinstance(error, Mapping) or error.get("code") not in set(FailureCode):
+        return None
+    code = FailureCode(error["code"])
+    return Failure(code, _clean_message(error.get("message"), GENERIC_MESSAGES[code]))
+
+
+def _task_failure(task: StoppedTask) -> Failure:
+    if 137 in task.exit_codes or task.mentions("OutOfMemory"):
+        code = FailureCode.OUT_OF_MEMORY
+    elif task.mentions(*_PULL_FAILURE_MARKERS):
+        code = FailureCode.IMAGE_UNAVAILABLE
+    elif 2 in task.exit_codes:
+        code = FailureCode.INVALID_UPLOAD
+    elif 1 in task.exit_codes:
+        code = FailureCode.CLASSIFIER_ERROR
+    else:
+        code = FailureCode.INTERNAL_ERROR
+    return Failure(code, GENERIC_MESSAGES[code])
+
+
+def classify_failure(error: Mapping[str, Any], failed_manifest: Mapping[str, Any] | None = None) -> Failure:
+    """Turn a caught state machine error into the failure code and message a user sees.
+
+    Parameters
+    ----------
+    error : mapping
+        ``{"Error": ..., "Cause": ...}`` as stored by a Catch.
+    failed_manifest : mapping, optional
+        The run's ``manifest.json`` when the classifier task failed and one was written; a
+        manifest with ``status: failed`` and a known code decides the outcome.
+    """
+    name = error.get("Error")
+    if name in _HANDLER_ERRORS:
+        code = _HANDLER_ERRORS[name]
+        cause = _parse_cause(error.get("Cause"))
+        message = cause.get("errorMessage") if isinstance(cause, Mapping) else None
+        return Failure(code, _clean_message(message, GENERIC_MESSAGES[code]))
+    if name in _TIMEOUT_ERRORS:
+        return Failure(FailureCode.TIMEOUT, GENERIC_MESSAGES[FailureCode.TIMEOUT])
+    if name == "States.TaskFailed":
+        task = parse_stopped_task(error.get("Cause"))
+        if task is not None:
+            return _manifest_failure(failed_manifest) or _task_failure(task)
+    return Failure(FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR])

@@ -1,0 +1,167 @@
+"""Reading and checking the classifier container's ``manifest.json`` (docs/contracts.md, "Container manifest").
+
+Everything but :func:`read_manifest` is a pure function of the parsed manifest.
+"""
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from handlers.common.errors import ResultsInvalid
+
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = "1.0"
+REQUIRED_OUTPUTS = ("classifier", "metrics", "report")
+_FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+_REQUIRED_METRICS = (
+    *_FRACTION_METRICS,
+    "selectedOption",
+    "optionId",
+    "K",
+    "windowEndMs",
+    "classes",
+    "usedBandIDs",
+    "bandsHz",
+    "classifierSchemaVersion",
+)
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    user_id: str
+    session_id: str
+    run_id: str
+    results_prefix: str
+
+
+def parse_manifest(raw: bytes) -> dict[str, Any]:
+    """The manifest as a JSON object.
+
+    Raises
+    ------
+    ResultsInvalid
+        If it is not UTF-8 JSON holding an object.
+    """
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ResultsInvalid(f"{MANIFEST_NAME} is not valid JSON") from error
+    if not isinstance(manifest, dict):
+        raise ResultsInvalid(f"{MANIFEST_NAME} does not hold a JSON object")
+    return manifest
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_identity(manifest: Mapping[str, Any], run: RunIdentity) -> None:
+    """Check schema version and that the manifest belongs to this user, session and run.
+
+    Raises
+    ------
+    ResultsInvalid
+        Naming the first field that does not match.
+    """
+    if manifest.get("schemaVersion") != SCHEMA_VERSION:
+        raise ResultsInvalid(
+            f"{MANIFEST_NAME} has schema version {manifest.get('schemaVersion')!r}, expected {SCHEMA_VERSION!r}"
+        )
+    for field, expected in (("userId", run.user_id), ("sessionId", run.session_id), ("runId", run.run_id)):
+        if manifest.get(field) != expected:
+            raise ResultsInvalid(f"{MANIFEST_NAME} belongs to another {field} ({manifest.get(field)!r})")
+
+
+def check_succeeded_manifest(manifest: Mapping[str, Any], run: RunIdentity) -> dict[str, str]:
+    """Check a manifest a successful run must have written; return its outputs (name → S3 key).
+
+    Every output must be a key under the run's results prefix, and the metrics the status and
+    classifier records need must be present with the right types. Whether the outputs exist
+    in S3 is for the caller to check.
+
+    Raises
+    ------
+    ResultsInvalid
+        With a message naming the first problem found.
+    """
+    check_identity(manifest, run)
+    if manifest.get("status") != "succeeded":
+        raise ResultsInvalid(f"the classifier reported status {manifest.get('status')!r}, not 'succeeded'")
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        raise ResultsInvalid(f"{MANIFEST_NAME} has no outputs object")
+    missing_outputs = [name for name in REQUIRED_OUTPUTS if name not in outputs]
+    if missing_outputs:
+        raise ResultsInvalid(f"{MANIFEST_NAME} does not list the outputs {missing_outputs}")
+    for name, key in outputs.items():
+        if not isinstance(key, str) or not key.startswith(run.results_prefix) or ".." in key.split("/"):
+            raise ResultsInvalid(f"the output {name!r} is not stored under this run's results prefix")
+    metrics = manifest.get("metrics")
+    if not isinstance(metrics, dict):
+        raise ResultsInvalid(f"{MANIFEST_NAME} has no metrics object")
+    missing_metrics = [name for name in _REQUIRED_METRICS if name not in metrics]
+    if missing_metrics:
+        raise ResultsInvalid(f"{MANIFEST_NAME} lacks the metrics {missing_metrics}")
+    for name in _FRACTION_METRICS:
+        if not _is_number(metrics[name]) or not 0 <= metrics[name] <= 1:
+            raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
+    if not _is_number(metrics["windowEndMs"]) or not _is_number(metrics["K"]):
+        raise ResultsInvalid("the metrics windowEndMs and K must be numbers")
+    return dict(outputs)
+
+
+def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, Any]:
+    """The ``result`` attribute of a SUCCEEDED session (docs/contracts.md)."""
+    return {
+        "selectionAccuracy": metrics["selectionAccuracy"],
+        "nestedAccuracy": metrics["nestedAccuracy"],
+        "chanceLevel": metrics["chanceLevel"],
+        "permutationPValue": metrics["permutationPValue"],
+        "selectedOption": metrics["selectedOption"],
+        "windowEndMs": metrics["windowEndMs"],
+        "resultsPrefix": results_prefix,
+    }
+
+
+def classifier_record(manifest: Mapping[str, Any], run: RunIdentity, *, created_at: str) -> dict[str, Any]:
+    """The classifier table item: a summary of the model and where ``classifier.json`` is (never the model)."""
+    metrics = manifest["metrics"]
+    return {
+        "userId": run.user_id,
+        "sessionId": run.session_id,
+        "runId": run.run_id,
+        "schemaVersion": metrics["classifierSchemaVersion"],
+        "classes": metrics["classes"],
+        "usedBandIDs": metrics["usedBandIDs"],
+        "bandsHz": metrics["bandsHz"],
+        "selectedOption": metrics["selectedOption"],
+        "K": metrics["K"],
+        "windowEndMs": metrics["windowEndMs"],
+        "selectionAccuracy": metrics["selectionAccuracy"],
+        "nestedAccuracy": metrics["nestedAccuracy"],
+        "chanceLevel": metrics["chanceLevel"],
+        "classifierKey": manifest["outputs"]["classifier"],
+        "resultsPrefix": run.results_prefix,
+        "createdAt": created_at,
+    }
+
+
+def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] | None:
+    """The run's manifest as parsed JSON, or ``None`` when it was not written.
+
+    Raises
+    ------
+    ResultsInvalid
+        If the manifest exists but is not a JSON object.
+    """
+    try:
+        response = s3.get_object(Bucket=bucket, Key=f"{results_prefix}{MANIFEST_NAME}")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    return parse_manifest(response["Body"].read())

@@ -1,0 +1,274 @@
+"""The status table: a pure transition table and the conditional writes that enforce it.
+
+docs/contracts.md ("Status table transitions") is the contract. Within one run a session moves
+``RECEIVED → PROCESSING → SUCCEEDED`` and may fail from ``RECEIVED`` or ``PROCESSING``; a newer
+upload version starts a new run from any state. Every write is conditional, so a late or
+duplicate event never moves a session backwards: a write whose condition fails returns
+``False`` and the caller logs it (the session moved on), it is not an error.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from handlers.common.jsonvalues import from_dynamodb, to_dynamodb
+
+
+class Status(StrEnum):
+    RECEIVED = "RECEIVED"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+FINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED})
+
+#: Moves allowed within one run (same ``runId``).
+RUN_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
+    {
+        (Status.RECEIVED, Status.PROCESSING),
+        (Status.PROCESSING, Status.SUCCEEDED),
+        (Status.RECEIVED, Status.FAILED),
+        (Status.PROCESSING, Status.FAILED),
+    }
+)
+
+#: Statuses a newer upload version may start its run in, whatever the session's state:
+#: ``RECEIVED`` normally, ``FAILED`` straight away when its key is rejected.
+NEW_RUN_STATUSES = frozenset({Status.RECEIVED, Status.FAILED})
+
+
+def is_allowed(current: Status | None, new: Status, *, same_run: bool, newer_upload: bool = False) -> bool:
+    """Whether a write of ``new`` may replace a session currently in ``current``.
+
+    Parameters
+    ----------
+    current : Status or None
+        The stored status, ``None`` when the session has no item yet.
+    new : Status
+        The status the writer wants to record.
+    same_run : bool
+        Whether the writer belongs to the run currently stored (same ``runId``).
+    newer_upload : bool
+        For a different run: whether its upload is newer than the stored one.
+    """
+    if current is None:
+        return new in NEW_RUN_STATUSES
+    if same_run:
+        return (current, new) in RUN_TRANSITIONS
+    return newer_upload and new in NEW_RUN_STATUSES
+
+
+def statuses_before(new: Status) -> tuple[Status, ...]:
+    """The statuses of the same run from which ``new`` may be written, in a stable order."""
+    return tuple(sorted((source for source, target in RUN_TRANSITIONS if target == new), key=list(Status).index))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRun:
+    """What ``start`` records for one upload version."""
+
+    user_id: str
+    session_id: str
+    run_id: str
+    upload_key: str
+    upload_version: str
+    uploaded_at: str
+    upload_sequencer: str
+
+
+def normalise_sequencer(sequencer: str | None) -> str:
+    """An S3 event sequencer padded so that string order equals event order for one key."""
+    return (sequencer or "").upper().ljust(64, "0")
+
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {placeholder: _serializer.serialize(to_dynamodb(value)) for placeholder, value in values.items()}
+
+
+def _update_request(
+    table: str,
+    key: Mapping[str, str],
+    *,
+    set_values: Mapping[str, Any],
+    set_if_missing: Mapping[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    condition: str,
+    condition_values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Parameters of an UpdateItem; every attribute is addressed through a name placeholder.
+
+    ``condition`` refers to attributes as ``#name`` and to values as ``:name``.
+    """
+    attributes = {*set_values, *(set_if_missing or {}), *remove, *re.findall(r"#(\w+)", condition)}
+    names = {f"#{attribute}": attribute for attribute in attributes}
+    assignments = [f"#{name} = :{name}" for name in set_values]
+    assignments += [f"#{name} = if_not_exists(#{name}, :{name})" for name in set_if_missing or {}]
+    expression = "SET " + ", ".join(assignments)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    values = {f":{name}": value for name, value in {**(set_if_missing or {}), **set_values}.items()}
+    values.update({f":{name}": value for name, value in condition_values.items()})
+    return {
+        "TableName": table,
+        "Key": _attribute_values(key),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _attribute_values(values),
+    }
+
+
+def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item in client format as plain JSON values (no Decimals)."""
+    return from_dynamodb({name: _deserializer.deserialize(value) for name, value in item.items()})
+
+
+def item_key(user_id: str, session_id: str) -> dict[str, Any]:
+    """The client-format key of a session in either table."""
+    return _attribute_values({"userId": user_id, "sessionId": session_id})
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons) and all(
+            reason.get("Code") in {"ConditionalCheckFailed", "None", None} for reason in reasons
+        )
+    return False
+
+
+_PREVIOUS_RUN_ATTRIBUTES = ("error", "result", "startedAt", "finishedAt", "executionArn")
+_NEW_RUN_CONDITION = (
+    "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "
+    "(#uploadedAt = :uploadedAt AND #uploadSequencer < :uploadSequencer)))"
+)
+
+
+class StatusStore:
+    """Reads and conditional writes of the status table through a DynamoDB client."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._dynamodb = dynamodb
+        self.table = table
+
+    def get(self, user_id: str, session_id: str) -> dict[str, Any] | None:
+        """The session's item as plain values, or ``None``."""
+        response = self._dynamodb.get_item(
+            TableName=self.table,
+            Key=item_key(user_id, session_id),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return plain_item(item) if item else None
+
+    def _conditional_update(self, request: Mapping[str, Any]) -> bool:
+        try:
+            self._dynamodb.update_item(**request)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def start_run(self, run: NewRun, *, now: str, status: Status = Status.RECEIVED,
+                  error: Mapping[str, str] | None = None) -> bool:
+        """Record a new run (``RECEIVED``, or ``FAILED`` with ``error`` for a rejected upload).
+
+        Succeeds when the session has no item, or holds another run of an older upload; clears
+        what the previous run left. Returns ``False`` when the stored run is this one or newer.
+        """
+        if status not in NEW_RUN_STATUSES:
+            raise ValueError(f"a run cannot start in {status}")
+        if (status is Status.FAILED) != (error is not None):
+            raise ValueError("a rejected upload (FAILED) needs an error, and only it")
+        set_values: dict[str, Any] = {
+            "status": status.value,
+            "runId": run.run_id,
+            "uploadKey": run.upload_key,
+            "uploadVersion": run.upload_version,
+            "uploadedAt": run.uploaded_at,
+            "uploadSequencer": run.upload_sequencer,
+            "updatedAt": now,
+        }
+        if error is not None:
+            set_values.update({"error": dict(error), "finishedAt": now})
+        request = _update_request(
+            self.table,
+            {"userId": run.user_id, "sessionId": run.session_id},
+            set_values=set_values,
+            set_if_missing={"createdAt": now},
+            remove=tuple(name for name in _PREVIOUS_RUN_ATTRIBUTES if name not in set_values),
+            condition=_NEW_RUN_CONDITION,
+            condition_values={},
+        )
+        return self._conditional_update(request)
+
+    def finish_request(self, user_id: str, session_id: str, run_id: str, new: Status, *,
+                       now: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """The UpdateItem parameters that move this run to a final status, guarded by the transition table."""
+        if new not in FINAL_STATUSES:
+            raise ValueError(f"{new} is not a final status")
+        sources = statuses_before(new)
+        placeholders = {f"from{index}": source.value for index, source in enumerate(sources)}
+        condition = "#runId = :runId AND #status IN (" + ", ".join(f":{name}" for name in placeholders) + ")"
+        return _update_request(
+            self.table,
+            {"userId": user_id, "sessionId": session_id},
+            set_values={"status": new.value, "updatedAt": now, "finishedAt": now, **attributes},
+            condition=condition,
+            condition_values={"runId": run_id, **placeholders},
+        )
+
+    def fail_run(self, user_id: str, session_id: str, run_id: str, *, error: Mapping[str, str], now: str) -> bool:
+        """``FAILED`` with ``error``; ``False`` when the run is no longer the session's current, open run."""
+        return self._conditional_update(
+            self.finish_request(user_id, session_id, run_id, Status.FAILED, now=now, attributes={"error": dict(error)})
+        )
+
+    def succeed_run(self, user_id: str, session_id: str, run_id: str, *, result: Mapping[str, Any], now: str,
+                    classifier_table: str, classifier_item: Mapping[str, Any]) -> bool:
+        """``SUCCEEDED`` with ``result`` and the classifier record, written together or not at all.
+
+        A transaction keeps the classifier table from pointing at a run the session no longer
+        reflects. Returns ``False`` when the run is no longer the session's current, open run.
+        """
+        update = self.finish_request(user_id, session_id, run_id, Status.SUCCEEDED, now=now,
+                                     attributes={"result": dict(result)})
+        put = {"TableName": classifier_table, "Item": _attribute_values(classifier_item)}
+        try:
+            self._dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": put}])
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def list_sessions(self, user_id: str, *, limit: int, after_session_id: str | None) -> tuple[list[dict], str | None]:
+        """One page of a user's sessions, newest first, and the session id to continue after (or ``None``)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#userId = :userId",
+            "ExpressionAttributeNames": {"#userId": "userId"},
+            "ExpressionAttributeValues": _attribute_values({":userId": user_id}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after_session_id is not None:
+            request["ExclusiveStartKey"] = item_key(user_id, after_session_id)
+        response = self._dynamodb.query(**request)
+        items = [plain_item(item) for item in response.get("Items", [])]
+        last_key = response.get("LastEvaluatedKey")
+        return items, (_deserializer.deserialize(last_key["sessionId"]) if last_key else None)

@@ -1,0 +1,79 @@
+"""ProcessResults Lambda: check the classifier's manifest, record the classifier and ``SUCCEEDED``.
+
+Raises :class:`ResultsInvalid` when the manifest is missing, malformed, for another run, not
+``succeeded``, or names outputs that do not exist. The status and classifier records are written
+in one transaction conditional on this run still being the session's open run; when the session
+has moved on that is logged, not raised. The return value is the outcome the state machine
+publishes to SNS.
+"""
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.common.clients import client
+from handlers.common.errors import ResultsInvalid
+from handlers.common.log import bound, get_logger
+from handlers.common.manifest import (
+    MANIFEST_NAME,
+    RunIdentity,
+    check_succeeded_manifest,
+    classifier_record,
+    read_manifest,
+    status_result,
+)
+from handlers.common.runs import RunInput
+from handlers.common.settings import ResultsSettings
+from handlers.common.status import Status, StatusStore
+from handlers.common.timestamps import now_iso
+
+
+def _keys_under(s3: Any, bucket: str, prefix: str) -> set[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+def record_results(
+    run: RunInput, *, s3: Any, status: StatusStore, results_bucket: str, classifier_table: str,
+    logger: logging.Logger, now: str,
+) -> dict[str, Any]:
+    """Check the run's results and record them; return ``{userId, sessionId, runId, status, result}``.
+
+    Raises
+    ------
+    ResultsInvalid
+        With a message naming what is wrong with the results.
+    """
+    identity = RunIdentity(run.user_id, run.session_id, run.run_id, run.results_prefix)
+    manifest = read_manifest(s3, results_bucket, run.results_prefix)
+    if manifest is None:
+        raise ResultsInvalid(f"the classifier finished without writing {MANIFEST_NAME}")
+    outputs = check_succeeded_manifest(manifest, identity)
+    stored = _keys_under(s3, results_bucket, run.results_prefix)
+    missing = sorted(name for name, key in outputs.items() if key not in stored)
+    if missing:
+        raise ResultsInvalid(f"the outputs {missing} listed in {MANIFEST_NAME} do not exist")
+    result = status_result(manifest["metrics"], run.results_prefix)
+    recorded = status.succeed_run(
+        run.user_id, run.session_id, run.run_id, result=result, now=now,
+        classifier_table=classifier_table, classifier_item=classifier_record(manifest, identity, created_at=now),
+    )
+    if recorded:
+        logger.info("recorded the trained classifier", extra={"selectedOption": result["selectedOption"]})
+    else:
+        logger.warning("did not record the results: the session has moved on from this run")
+    return {"userId": run.user_id, "sessionId": run.session_id, "runId": run.run_id,
+            "status": Status.SUCCEEDED.value, "result": result}
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=True)
+    logger = get_logger(settings.log_level)
+    run = RunInput.from_state(event)
+    with bound(**run.log_fields(), executionArn=event.get("executionArn")):
+        return record_results(
+            run, s3=client("s3"), status=StatusStore(client("dynamodb"), settings.status_table),
+            results_bucket=settings.results_bucket, classifier_table=settings.classifier_table,
+            logger=logger, now=now_iso(),
+        )

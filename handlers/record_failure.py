@@ -1,0 +1,59 @@
+"""RecordFailure Lambda: turn the caught error into a failure code and message, record ``FAILED``.
+
+The input is the whole state with ``error = {Error, Cause}``. When the classifier task failed,
+its manifest (if it wrote one with ``status: failed``) says why. The write is conditional on this
+run still being open; a session that already succeeded or moved to a newer upload is left alone
+(logged). The return value is the outcome the state machine publishes to SNS.
+"""
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.common.clients import client
+from handlers.common.errors import ResultsInvalid
+from handlers.common.failures import classify_failure, needs_failed_manifest
+from handlers.common.log import bound, get_logger
+from handlers.common.manifest import read_manifest
+from handlers.common.runs import RunInput
+from handlers.common.settings import ResultsSettings
+from handlers.common.status import Status, StatusStore
+from handlers.common.timestamps import now_iso
+
+_LOGGED_CAUSE_CHARACTERS = 4000
+
+
+def record_failure(
+    run: RunInput, error: Mapping[str, Any], *, s3: Any, status: StatusStore, results_bucket: str,
+    logger: logging.Logger, now: str,
+) -> dict[str, Any]:
+    """Record the run's failure; return ``{userId, sessionId, runId, status: FAILED, error: {code, message}}``."""
+    manifest = None
+    if needs_failed_manifest(error):
+        try:
+            manifest = read_manifest(s3, results_bucket, run.results_prefix)
+        except ResultsInvalid:
+            logger.warning("the failed run's manifest is not valid JSON; deciding from the task alone")
+    failure = classify_failure(error, manifest)
+    logger.info(
+        "run failed",
+        extra={"errorName": error.get("Error"), "cause": str(error.get("Cause", ""))[:_LOGGED_CAUSE_CHARACTERS],
+               "failureCode": failure.code.value},
+    )
+    if not status.fail_run(run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now):
+        logger.warning("did not record the failure: the session already finished or moved on from this run")
+    return {"userId": run.user_id, "sessionId": run.session_id, "runId": run.run_id,
+            "status": Status.FAILED.value, "error": failure.as_dict()}
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=False)
+    logger = get_logger(settings.log_level)
+    run = RunInput.from_state(event)
+    with bound(**run.log_fields(), executionArn=event.get("executionArn")):
+        return record_failure(
+            run, event.get("error") or {}, s3=client("s3"),
+            status=StatusStore(client("dynamodb"), settings.status_table),
+            results_bucket=settings.results_bucket, logger=logger, now=now_iso(),
+        )

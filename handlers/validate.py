@@ -1,0 +1,93 @@
+"""Validate Lambda: check an upload's size, version and zip structure without downloading it.
+
+Only the zip's central directory (at the end of the object) and the small ``metadata.json``
+are read, through ranged GETs. Any problem raises :class:`InvalidUpload`, whose class name the
+state machine sees as the error and ``record_failure`` maps to ``INVALID_UPLOAD``.
+"""
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from handlers.common.clients import client
+from handlers.common.errors import InvalidUpload
+from handlers.common.log import bound, get_logger
+from handlers.common.runs import RunInput
+from handlers.common.settings import ValidateSettings
+from handlers.common.uploads import RangedObjectReader, ZipLimits, inspect_archive
+
+_MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def validate_upload(
+    s3: Any, run: RunInput, *, max_upload_bytes: int, limits: ZipLimits, logger: logging.Logger
+) -> dict[str, Any]:
+    """Check the run's upload and describe it.
+
+    The object must still be the version the run was started for (version id or ETag), at most
+    ``max_upload_bytes`` long, a zip with one CSV and one metadata.json at its root within
+    ``limits``, and metadata.json must give ``EEGChannels`` and ``Frequency``.
+
+    Returns
+    -------
+    dict
+        ``objectBytes``, ``bytesRead`` (downloaded to check it), ``csv`` and ``members``
+        (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``.
+
+    Raises
+    ------
+    InvalidUpload
+        With a message for the uploader naming the first problem found.
+    """
+    try:
+        head = s3.head_object(Bucket=run.bucket, Key=run.key)
+    except ClientError as error:
+        if _error_code(error) in _MISSING_OBJECT_CODES:
+            raise InvalidUpload("the upload no longer exists") from error
+        raise
+    size = head["ContentLength"]
+    version_id = head.get("VersionId")
+    if run.upload_version not in {version_id, head["ETag"].strip('"')}:
+        raise InvalidUpload("the upload was replaced by a newer version before it could be checked")
+    if size > max_upload_bytes:
+        raise InvalidUpload(f"the upload is {size} bytes long, more than the {max_upload_bytes} bytes allowed")
+    reader = RangedObjectReader(
+        s3,
+        bucket=run.bucket,
+        key=run.key,
+        size=size,
+        etag=head["ETag"],
+        version_id=version_id if version_id not in (None, "null") else None,
+    )
+    summary, metadata = inspect_archive(reader, limits)
+    logger.info("upload is valid", extra={"objectBytes": size, "bytesRead": reader.bytes_fetched,
+                                          "rangeRequests": reader.requests})
+    return {
+        "objectBytes": size,
+        "bytesRead": reader.bytes_fetched,
+        "csv": summary.csv.name,
+        "members": [
+            {"name": member.name, "compressedBytes": member.compressed_bytes,
+             "uncompressedBytes": member.uncompressed_bytes}
+            for member in summary.members
+        ],
+        "eegChannels": metadata.eeg_channels,
+        "frequencyHz": metadata.frequency_hz,
+    }
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    settings = ValidateSettings.from_environ(os.environ)
+    logger = get_logger(settings.log_level)
+    run = RunInput.from_state(event)
+    with bound(**run.log_fields()):
+        return validate_upload(
+            client("s3"), run, max_upload_bytes=settings.max_upload_bytes, limits=ZipLimits(), logger=logger
+        )
