@@ -254,11 +254,13 @@ def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) ->
     for provider in stack.of_type(PROVIDER):
         tags = json.loads(provider.inputs.get("defaultTags") or "{}").get("tags", {})
         if all(tags.get(key) == value for key, value in expected_tags.items()):
-            tagged_providers.add(f"urn:pulumi:test::eeg-pipeline::{PROVIDER}::{provider.name}::{provider.resource_id}")
+            # A provider reference is "<provider urn>::<provider id>"; the urn ends "...$pulumi:providers:aws::<name>".
+            tagged_providers.add(f"{PROVIDER}::{provider.name}::{provider.resource_id}")
     return [
         f"{item.type_token} {item.name} is not created through the tagged provider"
         for item in stack.resources
-        if item.type_token.startswith("aws:") and item.provider not in tagged_providers
+        if item.type_token.startswith("aws:")
+        and not any(item.provider.endswith(f"${reference}") for reference in tagged_providers)
     ]
 
 

@@ -1,0 +1,127 @@
+"""StatusApi: JWT authorizer on every route, stage throttling and access logs, Cognito only when needed."""
+
+import json
+
+import pytest
+from resource_checks import AUTHORIZER, ROUTE, STAGE, route_problems
+
+from components.status_api import ROUTE_KEYS, route_slug
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_four_routes_exist_and_each_requires_the_jwt_authorizer(self_contained_stack):
+    stack = self_contained_stack.resources
+
+    assert sorted(route.inputs["routeKey"] for route in stack.of_type(ROUTE)) == sorted(ROUTE_KEYS)
+    assert route_problems(stack) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda inputs: inputs.update(authorizationType="NONE"),
+        lambda inputs: inputs.pop("authorizerId"),
+        lambda inputs: inputs.update(authorizerId="some-other-authorizer"),
+    ],
+)
+def test_route_check_reports_an_unprotected_route(self_contained_stack, change):
+    stack = self_contained_stack.resources.mutated(ROUTE, "api-route-get-sessions-sessionid-classifier", change)
+
+    assert route_problems(stack) == [
+        "route 'GET /sessions/{sessionId}/classifier' is not protected by the JWT authorizer"
+    ]
+
+
+def test_routes_proxy_to_the_api_function_with_payload_v2(self_contained_stack):
+    stack = self_contained_stack.resources
+    (integration,) = stack.of_type("aws:apigatewayv2/integration:Integration")
+    function = stack.one("aws:lambda/function:Function", "api-api-fn")
+
+    assert integration.inputs["integrationType"] == "AWS_PROXY"
+    assert integration.inputs["payloadFormatVersion"] == "2.0"
+    assert integration.inputs["integrationUri"] == function.outputs["invokeArn"]
+    assert {route.inputs["target"] for route in stack.of_type(ROUTE)} == {f"integrations/{integration.resource_id}"}
+
+
+def test_cognito_pool_and_client_are_created_without_an_external_issuer(self_contained_stack):
+    stack = self_contained_stack.resources
+    (pool,) = stack.of_type("aws:cognito/userPool:UserPool")
+    (client,) = stack.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    (authorizer,) = stack.of_type(AUTHORIZER)
+    exports = self_contained_stack.exports
+
+    assert authorizer.inputs["identitySources"] == ["$request.header.Authorization"]
+    assert authorizer.inputs["jwtConfiguration"] == {
+        "issuer": f"https://cognito-idp.eu-west-2.amazonaws.com/{pool.resource_id}",
+        "audiences": [client.resource_id],
+    }
+    assert (exports["cognitoUserPoolId"], exports["cognitoUserPoolClientId"]) == (pool.resource_id, client.resource_id)
+    assert pool.inputs["usernameAttributes"] == ["email"]
+    assert client.inputs["generateSecret"] is False
+
+
+def test_cognito_password_policy_is_strong(self_contained_stack):
+    (pool,) = self_contained_stack.resources.of_type("aws:cognito/userPool:UserPool")
+    policy = pool.inputs["passwordPolicy"]
+
+    assert policy["minimumLength"] >= 12
+    assert all(policy[flag] for flag in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"))
+
+
+def test_an_external_issuer_is_trusted_and_no_cognito_pool_is_created(external_stack):
+    stack = external_stack.resources
+    (authorizer,) = stack.of_type(AUTHORIZER)
+
+    assert stack.of_type("aws:cognito/userPool:UserPool") == []
+    assert stack.of_type("aws:cognito/userPoolClient:UserPoolClient") == []
+    assert authorizer.inputs["jwtConfiguration"] == {"issuer": "https://login.example.org", "audiences": ["eeg-app"]}
+    assert "cognitoUserPoolId" not in external_stack.exports
+    assert route_problems(stack) == []
+
+
+def test_default_stage_auto_deploys_with_throttling_from_config(self_contained_stack, external_stack):
+    (stage,) = self_contained_stack.resources.of_type(STAGE)
+    (prod_stage,) = external_stack.resources.of_type(STAGE)
+
+    assert stage.inputs["name"] == "$default" and stage.inputs["autoDeploy"] is True
+    assert stage.inputs["defaultRouteSettings"]["throttlingBurstLimit"] == 50
+    assert stage.inputs["defaultRouteSettings"]["throttlingRateLimit"] == 20
+    assert prod_stage.inputs["defaultRouteSettings"]["throttlingBurstLimit"] == 50
+
+
+def test_stage_writes_json_access_logs_to_a_log_group_with_retention(self_contained_stack):
+    stack = self_contained_stack.resources
+    (stage,) = stack.of_type(STAGE)
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "api-access-logs")
+    settings = stage.inputs["accessLogSettings"]
+    log_format = json.loads(settings["format"])
+
+    assert settings["destinationArn"] == log_group.outputs["arn"]
+    assert log_group.inputs["retentionInDays"] == 14
+    assert {"requestId", "sub", "routeKey", "status", "latency"} <= set(log_format)
+    assert log_format["sub"] == "$context.authorizer.claims.sub"
+
+
+def test_only_this_api_may_invoke_the_function(self_contained_stack):
+    stack = self_contained_stack.resources
+    (permission,) = stack.of_type("aws:lambda/permission:Permission")
+    (api,) = stack.of_type("aws:apigatewayv2/api:Api")
+
+    assert permission.inputs["principal"] == "apigateway.amazonaws.com"
+    assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/*/*"
+    assert permission.inputs["function"] == stack.one("aws:lambda/function:Function", "api-api-fn").outputs["name"]
+
+
+def test_api_is_http_with_minimal_cors(self_contained_stack):
+    (api,) = self_contained_stack.resources.of_type("aws:apigatewayv2/api:Api")
+    cors = api.inputs["corsConfiguration"]
+
+    assert api.inputs["protocolType"] == "HTTP"
+    assert sorted(cors["allowMethods"]) == ["GET", "POST"]
+    assert sorted(cors["allowHeaders"]) == ["authorization", "content-type"]
+
+
+def test_route_slug_is_kebab_case():
+    assert route_slug("GET /sessions/{sessionId}/classifier") == "get-sessions-sessionid-classifier"
+    assert route_slug("POST /sessions") == "post-sessions"
