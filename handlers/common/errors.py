@@ -5,6 +5,8 @@ reports the exception's class name as ``errorType``, which becomes the state's e
 what ``record_failure`` maps to a failure code (docs/contracts.md, "Errors raised by handlers").
 """
 
+from collections.abc import Mapping
+
 
 class PipelineError(Exception):
     """An expected failure whose ``message`` is written for the person who uploaded the session."""
@@ -29,7 +31,8 @@ class ConfigurationError(RuntimeError):
 class RequestError(PipelineError):
     """A status API request that cannot be answered; carries the HTTP status and error code."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
+    def __init__(self, status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
+        self.headers = dict(headers or {})

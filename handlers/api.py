@@ -1,0 +1,287 @@
+"""Status API Lambda: every route of the HTTP API (payload format 2.0), routed on ``routeKey``.
+
+The caller is the JWT's ``sub`` claim and nothing else: every read and write is keyed by it, so
+another user's session is answered exactly like a missing one (404). Errors are JSON
+``{"error": {"code", "message"}}`` with the matching HTTP status.
+
+``POST /sessions`` only hands out an id and a presigned upload; the session appears in the
+status table (``RECEIVED``) once its upload arrives.
+"""
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers.common.clients import client
+from handlers.common.errors import RequestError
+from handlers.common.jsonvalues import from_dynamodb
+from handlers.common.keys import UPLOAD_PREFIX, is_valid_id, is_valid_upload_file_name, new_session_id
+from handlers.common.log import bound, get_logger
+from handlers.common.settings import ApiSettings
+from handlers.common.status import StatusStore, item_key, plain_item
+
+DEFAULT_FILE_NAME = "upload.zip"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+SESSION_FIELDS = (
+    "sessionId", "status", "runId", "createdAt", "uploadedAt", "startedAt", "updatedAt", "finishedAt", "error", "result",
+)
+CLASSIFIER_FIELDS = (
+    "schemaVersion", "classes", "usedBandIDs", "bandsHz", "selectedOption", "K", "windowEndMs",
+    "selectionAccuracy", "nestedAccuracy", "chanceLevel", "createdAt",
+)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    route_key: str
+    method: str
+    path: str
+    user_id: str | None
+    path_parameters: Mapping[str, str]
+    query: Mapping[str, str]
+    body: str | None
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status_code: int
+    body: Any
+    headers: Mapping[str, str] | None = None
+
+    def as_lambda_result(self) -> dict[str, Any]:
+        return {
+            "statusCode": self.status_code,
+            "headers": {"Content-Type": "application/json", **(self.headers or {})},
+            "body": json.dumps(from_dynamodb(self.body)),
+        }
+
+
+@dataclass(frozen=True)
+class ApiDependencies:
+    """Everything a route needs, injected so that routes run against any backend."""
+
+    settings: ApiSettings
+    status: StatusStore
+    dynamodb: Any
+    s3: Any
+    logger: logging.Logger
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def parse_request(event: Mapping[str, Any]) -> ApiRequest:
+    """The parts of an API Gateway v2 (payload 2.0) event the routes use; the identity is the JWT ``sub``."""
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    subject = claims.get("sub")
+    body = event.get("body")
+    if body is not None and event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise RequestError(400, "INVALID_BODY", "the request body could not be decoded") from error
+    return ApiRequest(
+        route_key=str(event.get("routeKey", "")),
+        method=str(http.get("method", "")).upper(),
+        path=str(event.get("rawPath") or http.get("path") or ""),
+        user_id=subject if isinstance(subject, str) and subject else None,
+        path_parameters=event.get("pathParameters") or {},
+        query=event.get("queryStringParameters") or {},
+        body=body,
+    )
+
+
+def _caller(request: ApiRequest) -> str:
+    if request.user_id is None:
+        raise RequestError(401, "UNAUTHORIZED", "the request carries no authenticated subject")
+    if not is_valid_id(request.user_id):
+        raise RequestError(403, "FORBIDDEN", "this identity's subject cannot be used to store sessions")
+    return request.user_id
+
+
+def _session_id(request: ApiRequest) -> str:
+    session_id = request.path_parameters.get("sessionId")
+    if not is_valid_id(session_id):
+        raise RequestError(400, "INVALID_SESSION_ID", "the session id is not valid")
+    return session_id
+
+
+def _not_found() -> RequestError:
+    return RequestError(404, "NOT_FOUND", "no such session")
+
+
+def _json_body(request: ApiRequest) -> dict[str, Any]:
+    if request.body is None or not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError as error:
+        raise RequestError(400, "INVALID_BODY", "the request body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise RequestError(400, "INVALID_BODY", "the request body must be a JSON object")
+    return body
+
+
+def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+    """``POST /sessions``: a new session id and a presigned, size-limited, short-lived upload form."""
+    user_id = _caller(request)
+    file_name = _json_body(request).get("fileName", DEFAULT_FILE_NAME)
+    if not is_valid_upload_file_name(file_name):
+        raise RequestError(
+            400, "INVALID_FILE_NAME",
+            "fileName must end in .zip and use only letters, digits, '.', '_' and '-' (at most 128 characters)",
+        )
+    session_id = new_session_id(deps.now())
+    key = f"{UPLOAD_PREFIX}{user_id}/{session_id}/{file_name}"
+    settings = deps.settings
+    upload = deps.s3.generate_presigned_post(
+        Bucket=settings.upload_bucket,
+        Key=key,
+        Conditions=[["content-length-range", 1, settings.max_upload_bytes]],
+        ExpiresIn=settings.presign_expiry_seconds,
+    )
+    with bound(sessionId=session_id):
+        deps.logger.info("issued an upload form", extra={"key": key})
+    return ApiResponse(201, {
+        "sessionId": session_id,
+        "upload": {"url": upload["url"], "fields": upload["fields"]},
+        "key": key,
+        "maxBytes": settings.max_upload_bytes,
+        "expiresInSeconds": settings.presign_expiry_seconds,
+    })
+
+
+def _page_size(query: Mapping[str, str]) -> int:
+    raw = query.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise RequestError(400, "INVALID_LIMIT", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def encode_page_token(session_id: str) -> str:
+    """An opaque token for the page after ``session_id``; it holds no user id (the caller's is always used)."""
+    return base64.urlsafe_b64encode(json.dumps({"after": session_id}).encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> str:
+    """The session id a page token continues after.
+
+    Raises
+    ------
+    RequestError
+        400 when the token was not produced by :func:`encode_page_token`.
+    """
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError) as error:
+        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid") from error
+    after = decoded.get("after") if isinstance(decoded, dict) else None
+    if not is_valid_id(after):
+        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid")
+    return after
+
+
+def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    view = {name: item[name] for name in SESSION_FIELDS if name in item}
+    if "uploadKey" in item:
+        view["fileName"] = item["uploadKey"].rsplit("/", 1)[-1]
+    return view
+
+
+def list_sessions(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+    """``GET /sessions``: the caller's sessions, newest first, ``limit`` per page, ``nextToken`` to go on."""
+    user_id = _caller(request)
+    limit = _page_size(request.query)
+    token = request.query.get("nextToken")
+    after = decode_page_token(token) if token else None
+    items, last_session_id = deps.status.list_sessions(user_id, limit=limit, after_session_id=after)
+    body: dict[str, Any] = {"sessions": [_session_view(item) for item in items]}
+    if last_session_id is not None:
+        body["nextToken"] = encode_page_token(last_session_id)
+    return ApiResponse(200, body)
+
+
+def get_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+    """``GET /sessions/{sessionId}``: status, timestamps, and the error or result summary."""
+    item = deps.status.get(_caller(request), _session_id(request))
+    if item is None:
+        raise _not_found()
+    return ApiResponse(200, _session_view(item))
+
+
+def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+    """``GET /sessions/{sessionId}/classifier``: a presigned download URL of ``classifier.json`` and its summary."""
+    user_id, session_id = _caller(request), _session_id(request)
+    response = deps.dynamodb.get_item(
+        TableName=deps.settings.classifier_table, Key=item_key(user_id, session_id), ConsistentRead=True
+    )
+    if "Item" not in response:
+        raise RequestError(404, "NOT_FOUND", "no trained classifier for this session")
+    record = plain_item(response["Item"])
+    url = deps.s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
+        ExpiresIn=deps.settings.presign_expiry_seconds,
+    )
+    return ApiResponse(200, {
+        "sessionId": session_id,
+        "runId": record["runId"],
+        "url": url,
+        "expiresInSeconds": deps.settings.presign_expiry_seconds,
+        "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
+    })
+
+
+ROUTES: dict[str, Callable[[ApiRequest, ApiDependencies], ApiResponse]] = {
+    "POST /sessions": create_session,
+    "GET /sessions": list_sessions,
+    "GET /sessions/{sessionId}": get_session,
+    "GET /sessions/{sessionId}/classifier": get_classifier,
+}
+_ROUTE_PATTERNS = {
+    template: re.compile("^" + re.sub(r"\\\{[^/]+\\\}", "[^/]+", re.escape(template)) + "$")
+    for template in {route_key.split(" ", 1)[1] for route_key in ROUTES}
+}
+
+
+def _unknown_route(request: ApiRequest) -> RequestError:
+    for template, pattern in _ROUTE_PATTERNS.items():
+        if pattern.match(request.path):
+            allowed = sorted(key.split(" ", 1)[0] for key in ROUTES if key.split(" ", 1)[1] == template)
+            return RequestError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here",
+                                headers={"Allow": ", ".join(allowed)})
+    return RequestError(404, "NOT_FOUND", "no such route")
+
+
+def answer(event: Mapping[str, Any], deps: ApiDependencies) -> ApiResponse:
+    """Answer one API Gateway event; expected failures become JSON errors with their HTTP status."""
+    try:
+        request = parse_request(event)
+        with bound(userId=request.user_id):
+            route_function = ROUTES.get(request.route_key)
+            if route_function is None:
+                raise _unknown_route(request)
+            return route_function(request, deps)
+    except RequestError as error:
+        deps.logger.info("request refused", extra={"routeKey": event.get("routeKey"), "code": error.code})
+        return ApiResponse(error.status_code, {"error": {"code": error.code, "message": error.message}}, error.headers)
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    settings = ApiSettings.from_environ(os.environ)
+    dynamodb = client("dynamodb")
+    deps = ApiDependencies(
+        settings=settings, status=StatusStore(dynamodb, settings.status_table), dynamodb=dynamodb,
+        s3=client("s3"), logger=get_logger(settings.log_level),
+    )
+    return answer(event, deps).as_lambda_result()
