@@ -25,6 +25,8 @@ HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_ARCHITECTURE = "arm64"
 _MAX_FUNCTION_NAME_LENGTH = 64
+# Largest upload accepted (validate checks it, the API signs it into the presigned POST policy).
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)

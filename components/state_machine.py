@@ -15,6 +15,7 @@ from components.asl import AslResources, build_definition
 from components.cluster import CONTAINER_NAME
 from components.dashboard import build_dashboard_body
 from components.lambda_function import (
+    MAX_UPLOAD_BYTES,
     LambdaFunction,
     LambdaFunctionSpec,
     create_errors_alarm,
@@ -122,7 +123,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.validate_function = self._function(
             "validate-fn",
             "validate",
-            {"UPLOAD_BUCKET": args.upload_bucket_name},
+            {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)},
             policies.validate_function_policy,
             upload_bucket_arn=args.upload_bucket_arn,
         )

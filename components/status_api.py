@@ -11,7 +11,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
-from components.lambda_function import LambdaFunctionSpec, create_errors_alarm, create_lambda_function
+from components.lambda_function import (
+    MAX_UPLOAD_BYTES,
+    LambdaFunctionSpec,
+    create_errors_alarm,
+    create_lambda_function,
+)
 
 ROUTE_KEYS = (
     "POST /sessions",
@@ -19,7 +24,6 @@ ROUTE_KEYS = (
     "GET /sessions/{sessionId}",
     "GET /sessions/{sessionId}/classifier",
 )
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 PRESIGN_EXPIRY_SECONDS = 900
 # One JSON object per request; `sub` is the caller's identity from the validated JWT.
 ACCESS_LOG_FORMAT = json.dumps(

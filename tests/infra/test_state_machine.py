@@ -130,7 +130,7 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
     ("logical_name", "variables"),
     [
         ("processing-start-fn", {"STATUS_TABLE", "STATE_MACHINE_ARN", "LOG_LEVEL"}),
-        ("processing-validate-fn", {"UPLOAD_BUCKET", "LOG_LEVEL"}),
+        ("processing-validate-fn", {"MAX_UPLOAD_BYTES", "LOG_LEVEL"}),
         ("processing-process-results-fn", {"STATUS_TABLE", "CLASSIFIER_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"}),
         ("processing-record-failure-fn", {"STATUS_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"}),
         ("api-api-fn", {"STATUS_TABLE", "CLASSIFIER_TABLE", "UPLOAD_BUCKET", "RESULTS_BUCKET", "MAX_UPLOAD_BYTES",
