@@ -51,7 +51,9 @@ class ClassifierClusterArgs:
 
     def __post_init__(self) -> None:
         if self.task_memory not in FARGATE_MEMORY_BY_CPU.get(self.task_cpu, ()):
-            raise ValueError(f"task_memory {self.task_memory} is not a Fargate size for task_cpu {self.task_cpu}")
+            raise ValueError(
+                f"task_memory {self.task_memory} is not a Fargate size for task_cpu {self.task_cpu}"
+            )
         if (self.subnet_ids is None) != (self.security_group_ids is None):
             raise ValueError("subnet_ids and security_group_ids must be given together")
         if self.subnet_ids is not None and not (self.subnet_ids and self.security_group_ids):
@@ -77,7 +79,9 @@ class ClassifierCluster(pulumi.ComponentResource):
     security_group_ids: pulumi.Output[list[str]]
     log_group_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ClassifierClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ClassifierClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("eegpipeline:compute:ClassifierCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
@@ -110,9 +114,9 @@ class ClassifierCluster(pulumi.ComponentResource):
         )
         self.task_role = self._create_role(
             f"{name}-task-role",
-            pulumi.Output.all(upload_bucket_arn=args.upload_bucket_arn, results_bucket_arn=args.results_bucket_arn).apply(
-                lambda arns: policies.task_role_policy(**arns)
-            ),
+            pulumi.Output.all(
+                upload_bucket_arn=args.upload_bucket_arn, results_bucket_arn=args.results_bucket_arn
+            ).apply(lambda arns: policies.task_role_policy(**arns)),
         )
         self.execution_role = self._create_role(
             f"{name}-execution-role",
@@ -211,7 +215,11 @@ def repository_lifecycle_policy() -> dict[str, Any]:
             {
                 "rulePriority": 2,
                 "description": f"Keep the last {IMAGES_KEPT} images",
-                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": IMAGES_KEPT},
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": IMAGES_KEPT,
+                },
                 "action": {"type": "expire"},
             },
         ]

@@ -33,7 +33,28 @@ FARGATE_MEMORY_BY_CPU: Mapping[int, tuple[int, ...]] = {
 # Retention values CloudWatch Logs accepts (0 = never expire is left out on purpose: retention is
 # set everywhere).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 CONFIG_KEYS = (
@@ -186,15 +207,21 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         tags=_read_tags(raw, environment),
         task_cpu=task_cpu,
         task_memory=_read_task_memory(raw, task_cpu, defaults.task_memory),
-        log_retention_days=_read_choice(raw, "logRetentionDays", LOG_RETENTION_DAYS, defaults.log_retention_days),
-        upload_expiration_days=_read_int(raw, "uploadExpirationDays", defaults.upload_expiration_days, 1, 3650),
+        log_retention_days=_read_choice(
+            raw, "logRetentionDays", LOG_RETENTION_DAYS, defaults.log_retention_days
+        ),
+        upload_expiration_days=_read_int(
+            raw, "uploadExpirationDays", defaults.upload_expiration_days, 1, 3650
+        ),
         results_noncurrent_version_days=_read_int(
             raw, "resultsNoncurrentVersionDays", defaults.results_noncurrent_version_days, 1, 3650
         ),
         alarm_email=_read_email(raw),
         jwt=_read_jwt(raw),
         network=_read_network(raw),
-        train_timeout_minutes=_read_int(raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60),
+        train_timeout_minutes=_read_int(
+            raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60
+        ),
         api_throttling_burst_limit=_read_int(
             raw, "apiThrottlingBurstLimit", defaults.api_throttling_burst_limit, 1, 5000
         ),
@@ -230,7 +257,11 @@ def _read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
             raise ConfigError(f"tags: {key!r} is not a valid tag key (1-128 characters, not starting 'aws:')")
         if not isinstance(value, str | int | float) or len(str(value)) > 256:
             raise ConfigError(f"tags: the value of {key!r} must be a string of at most 256 characters")
-    return {**{key: str(value) for key, value in user_tags.items()}, "project": PROJECT_NAME, "environment": environment}
+    return {
+        **{key: str(value) for key, value in user_tags.items()},
+        "project": PROJECT_NAME,
+        "environment": environment,
+    }
 
 
 def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> int:
@@ -258,7 +289,9 @@ def _read_jwt(raw: Mapping[str, Any]) -> JwtSettings | None:
     if issuer is None and audience is None:
         return None
     if issuer is None or audience is None:
-        raise ConfigError("jwtIssuer and jwtAudience must be set together (or neither, to create a Cognito pool)")
+        raise ConfigError(
+            "jwtIssuer and jwtAudience must be set together (or neither, to create a Cognito pool)"
+        )
     if not isinstance(issuer, str) or not re.match(r"^https://[^\s/]+(/\S*)?$", issuer):
         raise ConfigError(f"jwtIssuer {issuer!r} must be an https:// URL")
     audiences = _as_string_list(audience, "jwtAudience")

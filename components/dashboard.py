@@ -48,8 +48,15 @@ def build_dashboard_body(
         _metric_widget(
             "Executions",
             region,
-            [_metric(states, name, "Sum") for name in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed",
-                                                       "ExecutionsTimedOut")],
+            [
+                _metric(states, name, "Sum")
+                for name in (
+                    "ExecutionsStarted",
+                    "ExecutionsSucceeded",
+                    "ExecutionsFailed",
+                    "ExecutionsTimedOut",
+                )
+            ],
         ),
         _metric_widget(
             "Execution time (ms)",
@@ -76,12 +83,18 @@ def build_dashboard_body(
         _metric_widget(
             "Lambda errors",
             region,
-            [_metric(("AWS/Lambda", "{metric}", "FunctionName", name), "Errors", "Sum", label=name) for name in function_names],
+            [
+                _metric(("AWS/Lambda", "{metric}", "FunctionName", name), "Errors", "Sum", label=name)
+                for name in function_names
+            ],
         ),
         _metric_widget(
             "Lambda duration p95 (ms)",
             region,
-            [_metric(("AWS/Lambda", "{metric}", "FunctionName", name), "Duration", "p95", label=name) for name in function_names],
+            [
+                _metric(("AWS/Lambda", "{metric}", "FunctionName", name), "Duration", "p95", label=name)
+                for name in function_names
+            ],
         ),
         _metric_widget(
             "Training task CPU / memory",
@@ -95,7 +108,9 @@ def build_dashboard_body(
     return {"widgets": [_placed(panel, index) for index, panel in enumerate(panels)]}
 
 
-def _metric(template: tuple[str, str, str, str], metric_name: str, stat: str, *, label: str | None = None) -> list[Any]:
+def _metric(
+    template: tuple[str, str, str, str], metric_name: str, stat: str, *, label: str | None = None
+) -> list[Any]:
     namespace, _, dimension, value = template
     options: dict[str, Any] = {"stat": stat}
     if label is not None:
@@ -110,8 +125,13 @@ def _metric_widget(
     *,
     horizontal_line: tuple[str, float] | None = None,
 ) -> dict[str, Any]:
-    properties: dict[str, Any] = {"title": title, "region": region, "metrics": metrics, "view": "timeSeries",
-                                  "period": 300}
+    properties: dict[str, Any] = {
+        "title": title,
+        "region": region,
+        "metrics": metrics,
+        "view": "timeSeries",
+        "period": 300,
+    }
     if horizontal_line is not None:
         label, value = horizontal_line
         properties["annotations"] = {"horizontal": [{"label": label, "value": value}]}

@@ -82,7 +82,9 @@ def function_name(owner_name: str, part: str) -> str:
     """The physical function name: ``{owner}-{part}-{stack}``, so the log group name is known up front."""
     name = f"{owner_name}-{part}-{pulumi.get_stack()}"
     if len(name) > _MAX_FUNCTION_NAME_LENGTH:
-        raise ValueError(f"Lambda function name {name!r} is longer than {_MAX_FUNCTION_NAME_LENGTH} characters")
+        raise ValueError(
+            f"Lambda function name {name!r} is longer than {_MAX_FUNCTION_NAME_LENGTH} characters"
+        )
     return name
 
 
@@ -147,7 +149,9 @@ def create_lambda_function(
         # The role policy must exist before the first invocation, the log group before the first log line.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
     )
-    return LambdaFunction(part=spec.part, function=function, role=role, role_policy=role_policy, log_group=log_group)
+    return LambdaFunction(
+        part=spec.part, function=function, role=role, role_policy=role_policy, log_group=log_group
+    )
 
 
 def create_errors_alarm(

@@ -31,7 +31,9 @@ class PrivateNetwork:
     endpoint_security_group: aws.ec2.SecurityGroup
 
 
-def create_private_network(name: str, *, parent: pulumi.Resource, region: pulumi.Input[str]) -> PrivateNetwork:
+def create_private_network(
+    name: str, *, parent: pulumi.Resource, region: pulumi.Input[str]
+) -> PrivateNetwork:
     """Declare the private VPC, its subnets, endpoints and security groups as children of ``parent``.
 
     Parameters
@@ -51,7 +53,9 @@ def create_private_network(name: str, *, parent: pulumi.Resource, region: pulumi
     vpc = aws.ec2.Vpc(
         f"{name}-vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True, opts=child
     )
-    zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=parent))
+    zones = aws.get_availability_zones_output(
+        state="available", opts=pulumi.InvokeOutputOptions(parent=parent)
+    )
     route_table = aws.ec2.RouteTable(f"{name}-private-routes", vpc_id=vpc.id, opts=child)
     subnets = []
     for index, cidr in enumerate(SUBNET_CIDRS):
@@ -85,7 +89,9 @@ def create_private_network(name: str, *, parent: pulumi.Resource, region: pulumi
         description="Classifier task: no inbound; HTTPS out to the VPC endpoints and S3 only",
         egress=[
             _https_rule("HTTPS to the interface endpoints", cidr_blocks=[VPC_CIDR]),
-            _https_rule("HTTPS to S3 (gateway endpoint)", prefix_list_ids=[gateway_endpoints["s3"].prefix_list_id]),
+            _https_rule(
+                "HTTPS to S3 (gateway endpoint)", prefix_list_ids=[gateway_endpoints["s3"].prefix_list_id]
+            ),
         ],
         opts=child,
     )
@@ -116,4 +122,10 @@ def create_private_network(name: str, *, parent: pulumi.Resource, region: pulumi
 
 
 def _https_rule(description: str, **targets: object) -> dict[str, object]:
-    return {"description": description, "protocol": "tcp", "from_port": HTTPS_PORT, "to_port": HTTPS_PORT, **targets}
+    return {
+        "description": description,
+        "protocol": "tcp",
+        "from_port": HTTPS_PORT,
+        "to_port": HTTPS_PORT,
+        **targets,
+    }

@@ -1,4 +1,4 @@
-"""ProcessingStateMachine: upload events → queue → start function → state machine, with alarms and a dashboard."""
+"""ProcessingStateMachine: upload events → queue → start function → state machine; alarms and dashboard."""
 
 from __future__ import annotations
 
@@ -111,13 +111,19 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             description="Encrypts the pipeline notification topic",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=account_id.apply(lambda account: json.dumps(policies.topic_key_policy(account_id=account))),
+            policy=account_id.apply(
+                lambda account: json.dumps(policies.topic_key_policy(account_id=account))
+            ),
             opts=child,
         )
         self.topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=self.topic_key.arn, opts=child)
         if args.alarm_email is not None:
             aws.sns.TopicSubscription(
-                f"{name}-alarm-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
+                f"{name}-alarm-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.alarm_email,
+                opts=child,
             )
 
         self.validate_function = self._function(
@@ -184,7 +190,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 dead_letter_queue_name=self.dead_letter_queue.name,
                 function_names=pulumi.Output.all(*[item.function.name for item in self.functions]),
                 cluster_name=args.cluster_name,
-            ).apply(lambda values: json.dumps(build_dashboard_body(**values, train_timeout_seconds=args.train_timeout_seconds))),
+            ).apply(
+                lambda values: json.dumps(
+                    build_dashboard_body(**values, train_timeout_seconds=args.train_timeout_seconds)
+                )
+            ),
             opts=child,
         )
 
@@ -222,7 +232,10 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             sqs_managed_sse_enabled=True,
             visibility_timeout_seconds=QUEUE_VISIBILITY_TIMEOUT_SECONDS,
             redrive_policy=pulumi.Output.json_dumps(
-                {"deadLetterTargetArn": dead_letter_queue.arn, "maxReceiveCount": self._args.max_receive_count}
+                {
+                    "deadLetterTargetArn": dead_letter_queue.arn,
+                    "maxReceiveCount": self._args.max_receive_count,
+                }
             ),
             opts=child,
         )
@@ -236,7 +249,9 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             event_pattern=pulumi.Output.json_dumps(upload_event_pattern(self._args.upload_bucket_name)),
             opts=child,
         )
-        aws.cloudwatch.EventTarget(f"{self._name}-upload-to-queue", rule=rule.name, arn=self.queue.arn, opts=child)
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-upload-to-queue", rule=rule.name, arn=self.queue.arn, opts=child
+        )
         aws.sqs.QueuePolicy(
             f"{self._name}-upload-queue-policy",
             queue_url=self.queue.url,

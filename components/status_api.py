@@ -114,7 +114,9 @@ class StatusApi(pulumi.ComponentResource):
         else:
             self.user_pool, self.user_pool_client = self._create_user_pool(name)
             region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-            self.issuer = pulumi.Output.concat("https://cognito-idp.", region, ".amazonaws.com/", self.user_pool.id)
+            self.issuer = pulumi.Output.concat(
+                "https://cognito-idp.", region, ".amazonaws.com/", self.user_pool.id
+            )
             self.audience = pulumi.Output.all(self.user_pool_client.id)
 
         self.api_function = create_lambda_function(
@@ -269,5 +271,5 @@ class StatusApi(pulumi.ComponentResource):
 
 
 def route_slug(route_key: str) -> str:
-    """Kebab-case child-name part of a route key: ``GET /sessions/{sessionId}`` → ``get-sessions-sessionid``."""
+    """Kebab-case name part of a route key: ``GET /sessions/{sessionId}`` → ``get-sessions-sessionid``."""
     return "-".join(part for part in re.split(r"[^a-z0-9]+", route_key.lower()) if part)

@@ -40,7 +40,11 @@ class PipelineStorageArgs:
     deletion_protection: bool = False
 
     def __post_init__(self) -> None:
-        for field_name in ("upload_expiration_days", "upload_noncurrent_version_days", "results_noncurrent_version_days"):
+        for field_name in (
+            "upload_expiration_days",
+            "upload_noncurrent_version_days",
+            "results_noncurrent_version_days",
+        ):
             if getattr(self, field_name) < 1:
                 raise ValueError(f"{field_name} must be at least 1 day")
 
@@ -63,7 +67,9 @@ class PipelineStorage(pulumi.ComponentResource):
     classifier_table_name: pulumi.Output[str]
     classifier_table_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PipelineStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: PipelineStorageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("eegpipeline:storage:PipelineStorage", name, None, opts)
         self._name = name
 
@@ -76,7 +82,11 @@ class PipelineStorage(pulumi.ComponentResource):
                     expiration={"days": args.upload_expiration_days},
                     noncurrent_version_expiration={"noncurrent_days": args.upload_noncurrent_version_days},
                 ),
-                _rule("abort-incomplete-multipart", prefix="", abort_incomplete_multipart_upload={"days_after_initiation": 1}),
+                _rule(
+                    "abort-incomplete-multipart",
+                    prefix="",
+                    abort_incomplete_multipart_upload={"days_after_initiation": 1},
+                ),
             ],
         )
         self.results_bucket = self._create_bucket(
@@ -87,7 +97,11 @@ class PipelineStorage(pulumi.ComponentResource):
                     prefix=RESULTS_PREFIX,
                     noncurrent_version_expiration={"noncurrent_days": args.results_noncurrent_version_days},
                 ),
-                _rule("abort-incomplete-multipart", prefix="", abort_incomplete_multipart_upload={"days_after_initiation": 1}),
+                _rule(
+                    "abort-incomplete-multipart",
+                    prefix="",
+                    abort_incomplete_multipart_upload={"days_after_initiation": 1},
+                ),
             ],
         )
         self.status_table = self._create_table("status", args.deletion_protection)
@@ -122,7 +136,10 @@ class PipelineStorage(pulumi.ComponentResource):
         prefix = f"{self._name}-{part}"
         bucket = aws.s3.Bucket(prefix, opts=child)
         aws.s3.BucketOwnershipControls(
-            f"{prefix}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+            f"{prefix}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
         )
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{prefix}-public-access",
@@ -136,11 +153,19 @@ class PipelineStorage(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{prefix}-encryption",
             bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "bucket_key_enabled": True,
+                }
+            ],
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(
-            f"{prefix}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+            f"{prefix}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
         )
         aws.s3.BucketPolicy(
             f"{prefix}-tls-only",

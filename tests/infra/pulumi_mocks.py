@@ -72,7 +72,11 @@ class StackResources:
     def without(self, type_token: str, name: str) -> StackResources:
         """A copy with one resource removed (for negative tests)."""
         return StackResources(
-            [copy.deepcopy(item) for item in self.resources if (item.type_token, item.name) != (type_token, name)]
+            [
+                copy.deepcopy(item)
+                for item in self.resources
+                if (item.type_token, item.name) != (type_token, name)
+            ]
         )
 
 
@@ -101,7 +105,11 @@ def _mock_outputs(type_token: str, logical_name: str, inputs: dict[str, Any]) ->
             invoke_arn = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
             return name, {"name": name, "arn": arn, "invokeArn": invoke_arn, "qualifiedArn": f"{arn}:$LATEST"}
         case "aws:iam/role:Role":
-            return name, {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": f"AROA{short}"}
+            return name, {
+                "name": name,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+                "uniqueId": f"AROA{short}",
+            }
         case "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs.get('role')}:{name}", {"name": name}
         case "aws:sfn/stateMachine:StateMachine":
@@ -135,7 +143,9 @@ def _mock_outputs(type_token: str, logical_name: str, inputs: dict[str, Any]) ->
                 "arn": f"arn:aws:apigateway:{REGION}::/apis/{api_id}",
             }
         case "aws:apigatewayv2/stage:Stage":
-            return inputs.get("name", short), {"invokeUrl": f"https://api.execute-api.{REGION}.amazonaws.com/"}
+            return inputs.get("name", short), {
+                "invokeUrl": f"https://api.execute-api.{REGION}.amazonaws.com/"
+            }
         case "aws:cognito/userPool:UserPool":
             pool_id = f"{REGION}_{short}"
             return pool_id, {
@@ -196,16 +206,34 @@ class PipelineMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None] | dict[str, Any]:
         match args.token:
             case "aws:index/getRegion:getRegion":
-                return {"id": REGION, "name": REGION, "region": REGION, "description": "Europe (London)",
-                        "endpoint": f"ec2.{REGION}.amazonaws.com"}
+                return {
+                    "id": REGION,
+                    "name": REGION,
+                    "region": REGION,
+                    "description": "Europe (London)",
+                    "endpoint": f"ec2.{REGION}.amazonaws.com",
+                }
             case "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"id": ACCOUNT_ID, "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
-                        "userId": "AIDAEXAMPLE"}
+                return {
+                    "id": ACCOUNT_ID,
+                    "accountId": ACCOUNT_ID,
+                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+                    "userId": "AIDAEXAMPLE",
+                }
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
-                return {"id": REGION, "names": list(ZONES), "zoneIds": ["euw2-az2", "euw2-az3", "euw2-az1"],
-                        "groupNames": [REGION]}
+                return {
+                    "id": REGION,
+                    "names": list(ZONES),
+                    "zoneIds": ["euw2-az2", "euw2-az3", "euw2-az1"],
+                    "groupNames": [REGION],
+                }
             case "aws:index/getPartition:getPartition":
-                return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+                return {
+                    "id": "aws",
+                    "partition": "aws",
+                    "dnsSuffix": "amazonaws.com",
+                    "reverseDnsPrefix": "com.amazonaws",
+                }
         raise AssertionError(f"the program called an invoke the mocks do not answer: {args.token}")
 
     @property
@@ -227,7 +255,9 @@ def run_program(build: Callable[[], T]) -> T:
 def resolve(output: pulumi.Input[Any]) -> Any:
     """The resolved value of an Output (after :func:`run_program`)."""
     box: dict[str, Any] = {}
-    pulumi.runtime.test(lambda: pulumi.Output.from_input(output).apply(lambda value: box.setdefault("value", value)))()
+    pulumi.runtime.test(
+        lambda: pulumi.Output.from_input(output).apply(lambda value: box.setdefault("value", value))
+    )()
     return box["value"]
 
 

@@ -38,7 +38,9 @@ def bucket_problems(stack: StackResources, bucket: RecordedResource) -> list[str
     def settings(type_token: str) -> list[dict[str, Any]]:
         return [item.inputs for item in stack.attached_to(type_token, "bucket", bucket.resource_id)]
 
-    encryption = settings("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    encryption = settings(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
     rules = [rule for config in encryption for rule in config.get("rules", [])]
     if not any(
         rule.get("applyServerSideEncryptionByDefault", {}).get("sseAlgorithm") in ("AES256", "aws:kms")
@@ -52,9 +54,10 @@ def bucket_problems(stack: StackResources, bucket: RecordedResource) -> list[str
     ):
         problems.append("versioning is not enabled")
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    if not any(all(item.get(flag) is True for flag in flags) for item in settings(
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-    )):
+    if not any(
+        all(item.get(flag) is True for flag in flags)
+        for item in settings("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    ):
         problems.append("public access is not blocked on all four settings")
     if not any(
         item.get("rule", {}).get("objectOwnership") == "BucketOwnerEnforced"
@@ -66,7 +69,9 @@ def bucket_problems(stack: StackResources, bucket: RecordedResource) -> list[str
         for item in settings("aws:s3/bucketPolicy:BucketPolicy")
     ):
         problems.append("no bucket policy denying requests without TLS")
-    if not any(item.get("eventbridge") is True for item in settings("aws:s3/bucketNotification:BucketNotification")):
+    if not any(
+        item.get("eventbridge") is True for item in settings("aws:s3/bucketNotification:BucketNotification")
+    ):
         problems.append("EventBridge notifications are off")
     lifecycle = settings("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     if not any(rule.get("status") == "Enabled" for item in lifecycle for rule in item.get("rules", [])):
@@ -94,7 +99,9 @@ def table_problems(table: RecordedResource) -> list[str]:
     inputs, problems = table.inputs, []
     attributes = {item["name"]: item["type"] for item in inputs.get("attributes", [])}
     if (inputs.get("hashKey"), inputs.get("rangeKey")) != ("userId", "sessionId"):
-        problems.append(f"key schema is {inputs.get('hashKey')}/{inputs.get('rangeKey')}, not userId/sessionId")
+        problems.append(
+            f"key schema is {inputs.get('hashKey')}/{inputs.get('rangeKey')}, not userId/sessionId"
+        )
     if attributes != {"userId": "S", "sessionId": "S"}:
         problems.append(f"key attributes are {attributes}")
     if inputs.get("billingMode") != "PAY_PER_REQUEST":
@@ -106,7 +113,9 @@ def table_problems(table: RecordedResource) -> list[str]:
     return problems
 
 
-def queue_problems(queue: RecordedResource, dead_letter_queue: RecordedResource, max_receive_count: int) -> list[str]:
+def queue_problems(
+    queue: RecordedResource, dead_letter_queue: RecordedResource, max_receive_count: int
+) -> list[str]:
     """Both queues encrypted; the queue redrives to the DLQ after ``max_receive_count`` receives."""
     problems = [
         f"{item.name} is not encrypted"
@@ -123,11 +132,14 @@ def queue_problems(queue: RecordedResource, dead_letter_queue: RecordedResource,
 
 def route_problems(stack: StackResources) -> list[str]:
     """Every route uses JWT authorization with the API's JWT authorizer."""
-    jwt_authorizers = {item.resource_id for item in stack.of_type(AUTHORIZER) if item.inputs.get("authorizerType") == "JWT"}
+    jwt_authorizers = {
+        item.resource_id for item in stack.of_type(AUTHORIZER) if item.inputs.get("authorizerType") == "JWT"
+    }
     return [
         f"route {route.inputs.get('routeKey')!r} is not protected by the JWT authorizer"
         for route in stack.of_type(ROUTE)
-        if route.inputs.get("authorizationType") != "JWT" or route.inputs.get("authorizerId") not in jwt_authorizers
+        if route.inputs.get("authorizationType") != "JWT"
+        or route.inputs.get("authorizerId") not in jwt_authorizers
     ]
 
 
@@ -155,10 +167,19 @@ def handler_problems(handler: str, root: Path) -> list[str]:
         return [f"handler {handler!r}: {path.relative_to(root)} does not exist"]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    names |= {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
-              if isinstance(target, ast.Name)}
-    names |= {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-              for alias in node.names}
+    names |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    names |= {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     return [] if attribute in names else [f"handler {handler!r}: {path.name} defines no {attribute!r}"]
 
 
@@ -172,7 +193,9 @@ def wildcard_action_problems(stack: StackResources) -> list[str]:
     return problems
 
 
-def s3_scope_problems(policy: Mapping[str, Any], allowed_prefixes: Mapping[str, tuple[str, ...]]) -> list[str]:
+def s3_scope_problems(
+    policy: Mapping[str, Any], allowed_prefixes: Mapping[str, tuple[str, ...]]
+) -> list[str]:
     """Every S3 statement names only the given buckets (``arn``) or objects under their prefixes.
 
     ``allowed_prefixes`` maps a bucket ARN to the key prefixes objects may be under.
@@ -199,15 +222,21 @@ def _within(resource: str, allowed: set[str]) -> bool:
     if resource in allowed:
         return True
     # A narrower resource under an allowed prefix (e.g. `.../results/*/manifest.json`) is fine too.
-    return any(pattern.endswith("*") and resource.startswith(pattern[:-1]) and resource != pattern[:-1]
-               for pattern in allowed)
+    return any(
+        pattern.endswith("*") and resource.startswith(pattern[:-1]) and resource != pattern[:-1]
+        for pattern in allowed
+    )
 
 
 def network_problems(stack: StackResources) -> list[str]:
     """No internet path; the endpoints Fargate needs exist; the task security group is closed."""
     problems = []
-    for forbidden in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                      "aws:ec2/eip:Eip", "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"):
+    for forbidden in (
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+    ):
         if stack.of_type(forbidden):
             problems.append(f"the stack declares {forbidden}")
     for route_table in stack.of_type("aws:ec2/routeTable:RouteTable"):
@@ -216,7 +245,9 @@ def network_problems(stack: StackResources) -> list[str]:
     if stack.of_type("aws:ec2/route:Route"):
         problems.append("the stack declares explicit routes")
     # "com.amazonaws.eu-west-2.ecr.api" -> "ecr.api"
-    endpoints = {item.inputs.get("serviceName", "").split(".", 3)[-1]: item for item in stack.of_type(VPC_ENDPOINT)}
+    endpoints = {
+        item.inputs.get("serviceName", "").split(".", 3)[-1]: item for item in stack.of_type(VPC_ENDPOINT)
+    }
     for service in ("s3", "dynamodb"):
         if endpoints.get(service) is None or endpoints[service].inputs.get("vpcEndpointType") != "Gateway":
             problems.append(f"no {service} gateway endpoint")
@@ -254,7 +285,8 @@ def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) ->
     for provider in stack.of_type(PROVIDER):
         tags = json.loads(provider.inputs.get("defaultTags") or "{}").get("tags", {})
         if all(tags.get(key) == value for key, value in expected_tags.items()):
-            # A provider reference is "<provider urn>::<provider id>"; the urn ends "...$pulumi:providers:aws::<name>".
+            # A provider reference is "<provider urn>::<provider id>";
+            # the urn ends "...$pulumi:providers:aws::<name>".
             tagged_providers.add(f"{PROVIDER}::{provider.name}::{provider.resource_id}")
     return [
         f"{item.type_token} {item.name} is not created through the tagged provider"
@@ -267,15 +299,24 @@ def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) ->
 def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
     """Alarms on DLQ depth, failed executions, execution time and each function's errors, all to the topic."""
     alarms = stack.of_type(ALARM)
-    problems = [f"{alarm.name} notifies {alarm.inputs.get('alarmActions')}" for alarm in alarms
-                if alarm.inputs.get("alarmActions") != [topic_arn]]
+    problems = [
+        f"{alarm.name} notifies {alarm.inputs.get('alarmActions')}"
+        for alarm in alarms
+        if alarm.inputs.get("alarmActions") != [topic_arn]
+    ]
     metrics = [(alarm.inputs.get("namespace"), alarm.inputs.get("metricName")) for alarm in alarms]
-    for metric in (("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
-                   ("AWS/States", "ExecutionTime")):
+    for metric in (
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/States", "ExecutionTime"),
+    ):
         if metric not in metrics:
             problems.append(f"no alarm on {metric}")
-    watched = {alarm.inputs.get("dimensions", {}).get("FunctionName") for alarm in alarms
-               if alarm.inputs.get("metricName") == "Errors"}
+    watched = {
+        alarm.inputs.get("dimensions", {}).get("FunctionName")
+        for alarm in alarms
+        if alarm.inputs.get("metricName") == "Errors"
+    }
     for function in stack.of_type(FUNCTION):
         if function.inputs["name"] not in watched:
             problems.append(f"no Errors alarm on {function.inputs['name']}")
@@ -283,9 +324,13 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
 
 
 def _policy_documents(stack: StackResources) -> Iterator[tuple[RecordedResource, dict[str, Any]]]:
-    for type_token, field_name in ((ROLE_POLICY, "policy"), (ROLE, "assumeRolePolicy"),
-                                   ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
-                                   ("aws:sqs/queuePolicy:QueuePolicy", "policy"), ("aws:kms/key:Key", "policy")):
+    for type_token, field_name in (
+        (ROLE_POLICY, "policy"),
+        (ROLE, "assumeRolePolicy"),
+        ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
+        ("aws:sqs/queuePolicy:QueuePolicy", "policy"),
+        ("aws:kms/key:Key", "policy"),
+    ):
         for item in stack.of_type(type_token):
             if item.inputs.get(field_name):
                 yield item, json.loads(item.inputs[field_name])

@@ -16,7 +16,7 @@ from resource_checks import (
     task_security_group_problems,
 )
 
-from components.cluster import repository_lifecycle_policy
+from components.cluster import SCRATCH_PATH, repository_lifecycle_policy
 
 pytestmark = pytest.mark.unit
 
@@ -94,7 +94,7 @@ def test_container_root_is_read_only_with_tmp_on_a_task_volume(self_contained_st
     volumes = {volume["name"] for volume in task_definition(stack).inputs["volumes"]}
 
     assert container["readonlyRootFilesystem"] is True
-    (mount,) = [point for point in container["mountPoints"] if point["containerPath"] == "/tmp"]
+    (mount,) = [point for point in container["mountPoints"] if point["containerPath"] == SCRATCH_PATH]
     assert mount["sourceVolume"] in volumes and mount["readOnly"] is False
 
 
@@ -113,7 +113,10 @@ def test_task_and_execution_roles_are_attached_and_assumable_by_ecs_tasks_only(s
     stack = self_contained_stack.resources
     definition = task_definition(stack).inputs
 
-    for role_name, field_name in (("classifier-task-role", "taskRoleArn"), ("classifier-execution-role", "executionRoleArn")):
+    for role_name, field_name in (
+        ("classifier-task-role", "taskRoleArn"),
+        ("classifier-execution-role", "executionRoleArn"),
+    ):
         role = stack.one(ROLE, role_name)
         trust = json.loads(role.inputs["assumeRolePolicy"])
         principals = [statement["Principal"] for statement in trust["Statement"]]
@@ -162,7 +165,9 @@ def test_created_network_has_no_internet_path_and_the_endpoints_fargate_needs(se
     assert zones == {"eu-west-2a", "eu-west-2b"}
 
 
-@pytest.mark.parametrize("endpoint", ["classifier-ecr-dkr-endpoint", "classifier-s3-endpoint", "classifier-logs-endpoint"])
+@pytest.mark.parametrize(
+    "endpoint", ["classifier-ecr-dkr-endpoint", "classifier-s3-endpoint", "classifier-logs-endpoint"]
+)
 def test_network_check_reports_a_missing_endpoint(self_contained_stack, endpoint):
     stack = self_contained_stack.resources.without(VPC_ENDPOINT, endpoint)
 
@@ -171,7 +176,8 @@ def test_network_check_reports_a_missing_endpoint(self_contained_stack, endpoint
 
 def test_network_check_reports_an_internet_route(self_contained_stack):
     stack = self_contained_stack.resources.mutated(
-        "aws:ec2/routeTable:RouteTable", "classifier-private-routes",
+        "aws:ec2/routeTable:RouteTable",
+        "classifier-private-routes",
         lambda inputs: inputs.update(routes=[{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0abc"}]),
     )
 
@@ -190,8 +196,12 @@ def test_task_security_group_has_no_ingress_and_https_egress_to_vpc_and_s3_only(
 @pytest.mark.parametrize(
     "change",
     [
-        lambda inputs: inputs.update(ingress=[{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
-        lambda inputs: inputs["egress"].append({"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}),
+        lambda inputs: inputs.update(
+            ingress=[{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]
+        ),
+        lambda inputs: inputs["egress"].append(
+            {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
+        ),
     ],
 )
 def test_task_security_group_check_reports_opened_rules(self_contained_stack, change):
@@ -204,16 +214,26 @@ def test_endpoints_accept_https_only_from_the_task_security_group(self_contained
     stack = self_contained_stack.resources
     task_group = stack.one(SECURITY_GROUP, "classifier-task-sg")
     endpoint_group = stack.one(SECURITY_GROUP, "classifier-endpoint-sg")
-    interface_endpoints = [item for item in stack.of_type(VPC_ENDPOINT) if item.inputs["vpcEndpointType"] == "Interface"]
+    interface_endpoints = [
+        item for item in stack.of_type(VPC_ENDPOINT) if item.inputs["vpcEndpointType"] == "Interface"
+    ]
 
     (ingress,) = endpoint_group.inputs["ingress"]
-    assert (ingress["fromPort"], ingress["toPort"], ingress["securityGroups"]) == (443, 443, [task_group.resource_id])
-    assert all(item.inputs["securityGroupIds"] == [endpoint_group.resource_id] for item in interface_endpoints)
+    assert (ingress["fromPort"], ingress["toPort"], ingress["securityGroups"]) == (
+        443,
+        443,
+        [task_group.resource_id],
+    )
+    assert all(
+        item.inputs["securityGroupIds"] == [endpoint_group.resource_id] for item in interface_endpoints
+    )
 
 
 def test_given_subnets_and_security_groups_are_used_and_no_vpc_is_created(external_stack):
     stack = external_stack.resources
-    definition = json.loads(stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"])
+    definition = json.loads(
+        stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"]
+    )
     definition_text = json.dumps(definition)
 
     assert stack.of_type("aws:ec2/vpc:Vpc") == [] and stack.of_type(VPC_ENDPOINT) == []

@@ -46,7 +46,12 @@ def test_string_values_from_pulumi_config_are_parsed():
     )
 
     assert (settings.task_cpu, settings.task_memory) == (2048, 8192)
-    assert settings.tags == {"team": "neuro", "costCentre": "42", "project": "eeg-pipeline", "environment": "dev"}
+    assert settings.tags == {
+        "team": "neuro",
+        "costCentre": "42",
+        "project": "eeg-pipeline",
+        "environment": "dev",
+    }
     assert settings.network == NetworkSettings(
         subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
         security_group_ids=("sg-0123456789abcdef0",),
@@ -95,7 +100,10 @@ def test_collect_raw_config_keeps_only_set_keys():
         ({"jwtIssuer": "http://issuer.example.org", "jwtAudience": "c"}, "must be an https:// URL"),
         ({"jwtIssuer": "https://issuer.example.org", "jwtAudience": "[]"}, "at least one audience"),
         ({"subnetIds": ["subnet-0123456789abcdef0"]}, "subnetIds and securityGroupIds must be set together"),
-        ({"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-0123456789abcdef0"]}, "subnetIds: malformed id"),
+        (
+            {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-0123456789abcdef0"]},
+            "subnetIds: malformed id",
+        ),
         ({"subnetIds": "subnet-0123456789abcdef0", "securityGroupIds": "[1]"}, "must be a list of non-empty"),
         ({"tags": "[1, 2]"}, "tags must be an object"),
         ({"tags": "{not json"}, "tags is not valid JSON"),

@@ -32,7 +32,10 @@ def test_body_is_json_serialisable_and_every_widget_is_a_placed_metric_graph():
     body = build()
 
     assert json.loads(json.dumps(body)) == body
-    assert all(widget["type"] == "metric" and widget["properties"]["region"] == "eu-west-2" for widget in body["widgets"])
+    assert all(
+        widget["type"] == "metric" and widget["properties"]["region"] == "eu-west-2"
+        for widget in body["widgets"]
+    )
     positions = [(widget["x"], widget["y"]) for widget in body["widgets"]]
     assert len(set(positions)) == len(positions), "widgets must not overlap"
 
@@ -49,8 +52,11 @@ def test_dashboard_plots_executions_queues_functions_and_the_task():
 
 
 def test_execution_time_graph_marks_the_training_timeout():
-    (widget,) = [widget for widget in build(train_timeout_seconds=1800)["widgets"]
-                 if widget["properties"]["title"].startswith("Execution time")]
+    (widget,) = [
+        widget
+        for widget in build(train_timeout_seconds=1800)["widgets"]
+        if widget["properties"]["title"].startswith("Execution time")
+    ]
 
     assert widget["properties"]["annotations"]["horizontal"][0]["value"] == 1_800_000
 

@@ -47,7 +47,9 @@ def test_queue_and_dead_letter_queue_are_encrypted_with_redrive_from_config(self
 def test_queue_check_reports_each_removed_property(self_contained_stack, queue_name, change, expected):
     stack = self_contained_stack.resources.mutated(QUEUE, queue_name, change)
 
-    problems = queue_problems(stack.one(QUEUE, "processing-upload-queue"), stack.one(QUEUE, "processing-upload-dlq"), 5)
+    problems = queue_problems(
+        stack.one(QUEUE, "processing-upload-queue"), stack.one(QUEUE, "processing-upload-dlq"), 5
+    )
 
     assert problems and all(expected in problem or "maxReceiveCount" in problem for problem in problems)
 
@@ -85,7 +87,9 @@ def test_start_function_consumes_the_queue_with_partial_batch_failures(self_cont
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing_handler(self_contained_stack):
+def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing_handler(
+    self_contained_stack,
+):
     stack = self_contained_stack.resources
     functions = stack.of_type(FUNCTION)
 
@@ -131,10 +135,23 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
     [
         ("processing-start-fn", {"STATUS_TABLE", "STATE_MACHINE_ARN", "LOG_LEVEL"}),
         ("processing-validate-fn", {"MAX_UPLOAD_BYTES", "LOG_LEVEL"}),
-        ("processing-process-results-fn", {"STATUS_TABLE", "CLASSIFIER_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"}),
+        (
+            "processing-process-results-fn",
+            {"STATUS_TABLE", "CLASSIFIER_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"},
+        ),
         ("processing-record-failure-fn", {"STATUS_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"}),
-        ("api-api-fn", {"STATUS_TABLE", "CLASSIFIER_TABLE", "UPLOAD_BUCKET", "RESULTS_BUCKET", "MAX_UPLOAD_BYTES",
-                        "PRESIGN_EXPIRY_SECONDS", "LOG_LEVEL"}),
+        (
+            "api-api-fn",
+            {
+                "STATUS_TABLE",
+                "CLASSIFIER_TABLE",
+                "UPLOAD_BUCKET",
+                "RESULTS_BUCKET",
+                "MAX_UPLOAD_BYTES",
+                "PRESIGN_EXPIRY_SECONDS",
+                "LOG_LEVEL",
+            },
+        ),
     ],
 )
 def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, logical_name, variables):
@@ -161,9 +178,13 @@ def test_no_policy_anywhere_uses_the_wildcard_action(self_contained_stack, exter
 
 
 def test_wildcard_check_reports_a_star_action(self_contained_stack):
-    star = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    star = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
     stack = self_contained_stack.resources.mutated(
-        "aws:iam/rolePolicy:RolePolicy", "processing-validate-fn-policy", lambda inputs: inputs.update(policy=star)
+        "aws:iam/rolePolicy:RolePolicy",
+        "processing-validate-fn-policy",
+        lambda inputs: inputs.update(policy=star),
     )
 
     assert wildcard_action_problems(stack) == ["processing-validate-fn-policy: statement with Action '*'"]
@@ -182,7 +203,10 @@ def test_alarm_email_is_subscribed_only_when_configured(self_contained_stack, ex
     (subscription,) = external_stack.resources.of_type("aws:sns/topicSubscription:TopicSubscription")
 
     assert self_contained_stack.resources.of_type("aws:sns/topicSubscription:TopicSubscription") == []
-    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("email", "alerts@example.org")
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == (
+        "email",
+        "alerts@example.org",
+    )
     assert subscription.inputs["topic"] == external_stack.exports["topicArn"]
 
 
@@ -209,7 +233,11 @@ def test_state_machine_definition_is_built_from_this_stacks_arns(self_contained_
     (task,) = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
     task_resources = {state["Resource"] for state in definition["States"].values() if state["Type"] == "Task"}
 
-    for logical_name in ("processing-validate-fn", "processing-process-results-fn", "processing-record-failure-fn"):
+    for logical_name in (
+        "processing-validate-fn",
+        "processing-process-results-fn",
+        "processing-record-failure-fn",
+    ):
         assert function_named(stack, logical_name).outputs["arn"] in task_resources
     for arn in (cluster.outputs["arn"], task.outputs["arn"], self_contained_stack.exports["topicArn"]):
         assert arn in text
@@ -222,7 +250,9 @@ def test_state_machine_role_is_assumable_by_step_functions(self_contained_stack)
     trust = json.loads(role.inputs["assumeRolePolicy"])
 
     assert state_machine(stack).inputs["roleArn"] == role.outputs["arn"]
-    assert [statement["Principal"] for statement in trust["Statement"]] == [{"Service": "states.amazonaws.com"}]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [
+        {"Service": "states.amazonaws.com"}
+    ]
 
 
 def test_alarms_cover_dlq_failures_duration_and_every_function(self_contained_stack):
@@ -241,8 +271,13 @@ def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_s
 
 @pytest.mark.parametrize(
     "alarm_name",
-    ["processing-dlq-depth-alarm", "processing-failed-executions-alarm", "processing-execution-time-alarm",
-     "processing-start-fn-errors-alarm", "api-api-fn-errors-alarm"],
+    [
+        "processing-dlq-depth-alarm",
+        "processing-failed-executions-alarm",
+        "processing-execution-time-alarm",
+        "processing-start-fn-errors-alarm",
+        "api-api-fn-errors-alarm",
+    ],
 )
 def test_alarm_check_reports_a_missing_alarm(self_contained_stack, alarm_name):
     stack = self_contained_stack.resources.without(ALARM, alarm_name)
@@ -256,11 +291,18 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
     body = json.loads(dashboard.inputs["dashboardBody"])
     metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
 
-    assert ["AWS/States", "ExecutionsFailed", "StateMachineArn", self_contained_stack.exports["stateMachineArn"]] in [
-        metric[:4] for metric in metrics
-    ]
+    assert [
+        "AWS/States",
+        "ExecutionsFailed",
+        "StateMachineArn",
+        self_contained_stack.exports["stateMachineArn"],
+    ] in [metric[:4] for metric in metrics]
     assert {metric[3] for metric in metrics if metric[0] == "AWS/Lambda"} == {
         function_named(stack, name).inputs["name"]
-        for name in ("processing-start-fn", "processing-validate-fn", "processing-process-results-fn",
-                     "processing-record-failure-fn")
+        for name in (
+            "processing-start-fn",
+            "processing-validate-fn",
+            "processing-process-results-fn",
+            "processing-record-failure-fn",
+        )
     }

@@ -26,7 +26,9 @@ def test_the_four_routes_exist_and_each_requires_the_jwt_authorizer(self_contain
     ],
 )
 def test_route_check_reports_an_unprotected_route(self_contained_stack, change):
-    stack = self_contained_stack.resources.mutated(ROUTE, "api-route-get-sessions-sessionid-classifier", change)
+    stack = self_contained_stack.resources.mutated(
+        ROUTE, "api-route-get-sessions-sessionid-classifier", change
+    )
 
     assert route_problems(stack) == [
         "route 'GET /sessions/{sessionId}/classifier' is not protected by the JWT authorizer"
@@ -41,7 +43,9 @@ def test_routes_proxy_to_the_api_function_with_payload_v2(self_contained_stack):
     assert integration.inputs["integrationType"] == "AWS_PROXY"
     assert integration.inputs["payloadFormatVersion"] == "2.0"
     assert integration.inputs["integrationUri"] == function.outputs["invokeArn"]
-    assert {route.inputs["target"] for route in stack.of_type(ROUTE)} == {f"integrations/{integration.resource_id}"}
+    assert {route.inputs["target"] for route in stack.of_type(ROUTE)} == {
+        f"integrations/{integration.resource_id}"
+    }
 
 
 def test_cognito_pool_and_client_are_created_without_an_external_issuer(self_contained_stack):
@@ -56,7 +60,10 @@ def test_cognito_pool_and_client_are_created_without_an_external_issuer(self_con
         "issuer": f"https://cognito-idp.eu-west-2.amazonaws.com/{pool.resource_id}",
         "audiences": [client.resource_id],
     }
-    assert (exports["cognitoUserPoolId"], exports["cognitoUserPoolClientId"]) == (pool.resource_id, client.resource_id)
+    assert (exports["cognitoUserPoolId"], exports["cognitoUserPoolClientId"]) == (
+        pool.resource_id,
+        client.resource_id,
+    )
     assert pool.inputs["usernameAttributes"] == ["email"]
     assert client.inputs["generateSecret"] is False
 
@@ -66,7 +73,9 @@ def test_cognito_password_policy_is_strong(self_contained_stack):
     policy = pool.inputs["passwordPolicy"]
 
     assert policy["minimumLength"] >= 12
-    assert all(policy[flag] for flag in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"))
+    assert all(
+        policy[flag] for flag in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols")
+    )
 
 
 def test_an_external_issuer_is_trusted_and_no_cognito_pool_is_created(external_stack):
@@ -75,7 +84,10 @@ def test_an_external_issuer_is_trusted_and_no_cognito_pool_is_created(external_s
 
     assert stack.of_type("aws:cognito/userPool:UserPool") == []
     assert stack.of_type("aws:cognito/userPoolClient:UserPoolClient") == []
-    assert authorizer.inputs["jwtConfiguration"] == {"issuer": "https://login.example.org", "audiences": ["eeg-app"]}
+    assert authorizer.inputs["jwtConfiguration"] == {
+        "issuer": "https://login.example.org",
+        "audiences": ["eeg-app"],
+    }
     assert "cognitoUserPoolId" not in external_stack.exports
     assert route_problems(stack) == []
 
@@ -110,7 +122,10 @@ def test_only_this_api_may_invoke_the_function(self_contained_stack):
 
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     assert permission.inputs["sourceArn"] == f"{api.outputs['executionArn']}/*/*"
-    assert permission.inputs["function"] == stack.one("aws:lambda/function:Function", "api-api-fn").outputs["name"]
+    assert (
+        permission.inputs["function"]
+        == stack.one("aws:lambda/function:Function", "api-api-fn").outputs["name"]
+    )
 
 
 def test_api_is_http_with_minimal_cors(self_contained_stack):

@@ -15,7 +15,9 @@ def lifecycle_rules(stack, bucket_name):
 
 
 @pytest.mark.parametrize("bucket_name", ["storage-uploads", "storage-results"])
-def test_each_bucket_is_encrypted_versioned_private_tls_only_and_notifies_eventbridge(self_contained_stack, bucket_name):
+def test_each_bucket_is_encrypted_versioned_private_tls_only_and_notifies_eventbridge(
+    self_contained_stack, bucket_name
+):
     stack = self_contained_stack.resources
 
     assert bucket_problems(stack, stack.one(BUCKET, bucket_name)) == []
@@ -24,22 +26,48 @@ def test_each_bucket_is_encrypted_versioned_private_tls_only_and_notifies_eventb
 @pytest.mark.parametrize(
     ("type_token", "child", "change", "expected"),
     [
-        ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-         "storage-uploads-encryption", lambda inputs: inputs["rules"][0].pop("bucketKeyEnabled"), "encryption"),
-        ("aws:s3/bucketVersioning:BucketVersioning", "storage-uploads-versioning",
-         lambda inputs: inputs["versioningConfiguration"].update(status="Suspended"), "versioning"),
-        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "storage-uploads-public-access",
-         lambda inputs: inputs.update(restrictPublicBuckets=False), "public access"),
-        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "storage-uploads-ownership",
-         lambda inputs: inputs["rule"].update(objectOwnership="ObjectWriter"), "ACLs"),
-        ("aws:s3/bucketPolicy:BucketPolicy", "storage-uploads-tls-only",
-         lambda inputs: inputs.update(policy='{"Version": "2012-10-17", "Statement": []}'), "TLS"),
-        ("aws:s3/bucketNotification:BucketNotification", "storage-uploads-notifications",
-         lambda inputs: inputs.update(eventbridge=False), "EventBridge"),
+        (
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "storage-uploads-encryption",
+            lambda inputs: inputs["rules"][0].pop("bucketKeyEnabled"),
+            "encryption",
+        ),
+        (
+            "aws:s3/bucketVersioning:BucketVersioning",
+            "storage-uploads-versioning",
+            lambda inputs: inputs["versioningConfiguration"].update(status="Suspended"),
+            "versioning",
+        ),
+        (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "storage-uploads-public-access",
+            lambda inputs: inputs.update(restrictPublicBuckets=False),
+            "public access",
+        ),
+        (
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "storage-uploads-ownership",
+            lambda inputs: inputs["rule"].update(objectOwnership="ObjectWriter"),
+            "ACLs",
+        ),
+        (
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "storage-uploads-tls-only",
+            lambda inputs: inputs.update(policy='{"Version": "2012-10-17", "Statement": []}'),
+            "TLS",
+        ),
+        (
+            "aws:s3/bucketNotification:BucketNotification",
+            "storage-uploads-notifications",
+            lambda inputs: inputs.update(eventbridge=False),
+            "EventBridge",
+        ),
         (LIFECYCLE, "storage-uploads-lifecycle", lambda inputs: inputs.update(rules=[]), "lifecycle"),
     ],
 )
-def test_bucket_check_reports_each_removed_property(self_contained_stack, type_token, child, change, expected):
+def test_bucket_check_reports_each_removed_property(
+    self_contained_stack, type_token, child, change, expected
+):
     stack = self_contained_stack.resources.mutated(type_token, child, change)
 
     problems = bucket_problems(stack, stack.one(BUCKET, "storage-uploads"))
