@@ -126,7 +126,7 @@ class ClassifierCluster(pulumi.ComponentResource):
         )
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
-            family=f"{name}-classifier",
+            family=f"{name}-classifier-{pulumi.get_stack()}",
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(args.task_cpu),
