@@ -242,6 +242,7 @@ def test_state_machine_definition_is_built_from_this_stacks_arns(self_contained_
     for arn in (cluster.outputs["arn"], task.outputs["arn"], self_contained_stack.exports["topicArn"]):
         assert arn in text
     assert self_contained_stack.exports["statusTableName"] in text
+    assert all(state.get("Catch") for state in definition["States"].values() if state["Type"] == "Task")
 
 
 def test_state_machine_role_is_assumable_by_step_functions(self_contained_stack):
