@@ -1,0 +1,172 @@
+"""Common Spatial Patterns as in Lotte's RCSP toolbox (``learnCSP.m``), batched.
+
+Per trial the window's second-moment matrix is divided by its trace (no mean removal); the
+class means C1 (first class, T1) and C2 are whitened by their sum and the whitened C1 is
+diagonalised. Rows of the CSP matrix are spatial filters, sorted by decreasing eigenvalue, so
+the first rows maximise the variance ratio first class / second class and the last rows
+minimise it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .windows import moments_of_windows
+
+
+def trace_normalised(second: np.ndarray) -> np.ndarray:
+    """Divide each ``E E^T`` matrix by its trace.
+
+    Parameters
+    ----------
+    second : ndarray, shape (..., n_channels, n_channels)
+
+    Returns
+    -------
+    ndarray, same shape
+    """
+    return second / np.trace(second, axis1=-2, axis2=-1)[..., None, None]
+
+
+def _eigh_descending(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, vectors = np.linalg.eigh(matrices)
+    return values[..., ::-1], vectors[..., ::-1]
+
+
+def lotte_csp(class1_cov: np.ndarray, class2_cov: np.ndarray) -> np.ndarray:
+    """CSP matrices from mean trace-normalised class covariances.
+
+    ``P = diag(l^-1/2) U^T`` whitens ``C1 + C2`` (eigenvalues sorted descending); the
+    eigenvectors ``U1`` of ``P C1 P^T`` (sorted descending) give ``CSP = U1^T P``.
+
+    Parameters
+    ----------
+    class1_cov, class2_cov : ndarray, shape (..., n_channels, n_channels)
+        Mean trace-normalised covariance of each class; any leading batch shape.
+
+    Returns
+    -------
+    ndarray, shape (..., n_channels, n_channels)
+        Rows are spatial filters.
+    """
+    total_values, total_vectors = _eigh_descending(class1_cov + class2_cov)
+    whitening = np.swapaxes(total_vectors, -1, -2) / np.sqrt(total_values)[..., :, None]
+    whitened_class1 = whitening @ class1_cov @ np.swapaxes(whitening, -1, -2)
+    _, rotation = _eigh_descending(whitened_class1)
+    return np.swapaxes(rotation, -1, -2) @ whitening
+
+
+def select_filters(csp_matrices: np.ndarray, n_pairs: int) -> np.ndarray:
+    """The first and last `n_pairs` rows of each CSP matrix.
+
+    Parameters
+    ----------
+    csp_matrices : ndarray, shape (..., n_channels, n_channels)
+    n_pairs : int
+
+    Returns
+    -------
+    ndarray, shape (..., 2 * n_pairs, n_channels)
+    """
+    n_channels = csp_matrices.shape[-2]
+    rows = np.r_[0:n_pairs, n_channels - n_pairs : n_channels]
+    return csp_matrices[..., rows, :]
+
+
+def csp_pairs_for_channels(n_channels: int) -> int:
+    """Filter pairs m per band: 1 below 4 channels, 2 for 4 or 5, 3 otherwise (spec section 4)."""
+    if n_channels < 4:
+        return 1
+    if n_channels <= 5:
+        return 2
+    return 3
+
+
+def class_mean_covariances(normalised: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted means of trace-normalised covariances over trials, for many trial subsets at once.
+
+    Parameters
+    ----------
+    normalised : ndarray, shape (n_trials, ...)
+        Trace-normalised covariances of every trial.
+    weights : ndarray, shape (n_subsets, n_trials)
+        Rows sum to one (``1 / n`` on the subset's trials of one class, 0 elsewhere).
+
+    Returns
+    -------
+    ndarray, shape (n_subsets, ...)
+    """
+    flat = normalised.reshape(normalised.shape[0], -1)
+    return (weights @ flat).reshape((weights.shape[0],) + normalised.shape[1:])
+
+
+def check_band_windows(X) -> np.ndarray:
+    """Validate windowed EEG as ``(n_trials, n_bands, n_channels, n_times)`` (3-D means one band)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 3:
+        X = X[:, None]
+    if X.ndim != 4:
+        raise ValueError(
+            f"expected windows shaped (n_trials, n_bands, n_channels, n_times) or "
+            f"(n_trials, n_channels, n_times), got {X.ndim} dimension(s)"
+        )
+    if not np.all(np.isfinite(X)):
+        raise ValueError("windows contain NaN or infinite values")
+    if X.shape[-1] < 2:
+        raise ValueError("each window needs at least 2 samples")
+    return X
+
+
+class FilterBankCSP(TransformerMixin, BaseEstimator):
+    """Lotte CSP fitted per band; `transform` returns the spatially filtered windows.
+
+    Parameters
+    ----------
+    n_pairs : int
+        Filters kept per end of the spectrum (m); 2m filters per band.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (2,)
+        Sorted labels; the first is "class 1" (whose variance the first filters maximise).
+    csp_matrices_ : ndarray, shape (n_bands, n_channels, n_channels)
+        Full CSP matrix per band, rows = filters.
+    filters_ : ndarray, shape (n_bands, 2 * n_pairs, n_channels)
+        Selected rows (first m, last m).
+    """
+
+    def __init__(self, n_pairs: int = 3):
+        self.n_pairs = n_pairs
+
+    def fit(self, X, y):
+        """Fit on windows ``(n_trials, n_bands, n_channels, n_times)`` and two-class labels ``(n_trials,)``."""
+        X = check_band_windows(X)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        classes = np.unique(y)
+        if classes.size != 2:
+            raise ValueError(f"CSP needs exactly two classes, got {classes.size}")
+        n_channels = X.shape[2]
+        if not isinstance(self.n_pairs, int | np.integer) or not 1 <= self.n_pairs <= n_channels // 2:
+            raise ValueError(f"n_pairs must be an integer in 1..{n_channels // 2}, got {self.n_pairs!r}")
+        second, _ = moments_of_windows(X)
+        weights = np.stack([(y == label) / np.sum(y == label) for label in classes])
+        class1_cov, class2_cov = class_mean_covariances(trace_normalised(second), weights)
+        self.classes_ = classes
+        self.csp_matrices_ = lotte_csp(class1_cov, class2_cov)
+        self.filters_ = select_filters(self.csp_matrices_, self.n_pairs)
+        return self
+
+    def transform(self, X):
+        """Project windows: ``(n_trials, n_bands, n_channels, n_times)`` -> ``(n_trials, n_bands, 2m, n_times)``."""
+        check_is_fitted(self, "filters_")
+        X = check_band_windows(X)
+        if X.shape[1:3] != self.filters_.shape[::2]:
+            raise ValueError(
+                f"fitted on {self.filters_.shape[0]} band(s) x {self.filters_.shape[2]} channels, "
+                f"got {X.shape[1]} x {X.shape[2]}"
+            )
+        return self.filters_[None] @ X

@@ -1,0 +1,190 @@
+"""Epoch and window geometry, and per-window second moments of the filtered epochs.
+
+Geometry (spec section 3 with the fix of section 7.13): an epoch runs from ``pre = fix(-3 fs)``
+to ``post = fix(7 fs)`` samples around the cue, inclusive; window ``k`` covers epoch samples
+``[k*S, k*S + W)`` with ``W = round(1.0 fs)`` and ``S = round(0.04 fs)`` (MATLAB rounding).
+Every window is labelled by its real end time relative to the cue,
+``end_ms[k] = 1000 * (k*S + W + pre) / fs`` (the end is exclusive, so the window ending at the
+cue sample has ``end_ms == 0``).
+
+Window sets: reference windows are those with ``-1000 <= end_ms <= 0``, task windows those with
+``400 <= end_ms <= 7000`` (bounds inclusive, compared with a 1e-6 ms tolerance). At 125, 250 and
+500 Hz this reproduces the original's window IDs 26..51 and 61..226 (0-based 25..50 and 60..225).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .folds import matlab_round
+
+EPOCH_START_S = -3.0
+EPOCH_END_S = 7.0
+WINDOW_S = 1.0
+STEP_S = 0.04
+REFERENCE_INTERVAL_MS = (-1000.0, 0.0)
+TASK_INTERVAL_MS = (400.0, 7000.0)
+SMOOTHING_DISTANCE_MS = 100.0
+_MS_TOLERANCE = 1e-6
+
+
+def _windows_ending_in(end_ms: np.ndarray, interval: tuple[float, float]) -> np.ndarray:
+    low, high = interval
+    inside = (end_ms >= low - _MS_TOLERANCE) & (end_ms <= high + _MS_TOLERANCE)
+    return np.flatnonzero(inside)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowGrid:
+    """Where the classifier windows lie inside an epoch.
+
+    Attributes
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    pre, post : int
+        First and last epoch sample relative to the cue (``pre < 0``), inclusive.
+    window, step : int
+        Window length W and step S in samples.
+    n_windows : int
+        ``floor((L - W) / S) + 1`` with epoch length ``L = post - pre + 1``.
+    end_ms : ndarray, shape (n_windows,)
+        Real end time of each window relative to the cue, in ms.
+    ref_windows, task_windows : ndarray of int
+        Indices of the reference (rest) and task windows.
+    """
+
+    sfreq: float
+    pre: int
+    post: int
+    window: int
+    step: int
+    n_windows: int
+    end_ms: np.ndarray
+    ref_windows: np.ndarray
+    task_windows: np.ndarray
+
+    @classmethod
+    def for_rate(cls, sfreq: float) -> WindowGrid:
+        """Build the grid for a sampling rate in Hz."""
+        pre = int(np.fix(EPOCH_START_S * sfreq))
+        post = int(np.fix(EPOCH_END_S * sfreq))
+        window = int(matlab_round(WINDOW_S * sfreq))
+        step = int(matlab_round(STEP_S * sfreq))
+        if step < 1 or window < 2:
+            raise ValueError(f"a sampling rate of {sfreq} Hz is too low for 40 ms steps and 1 s windows")
+        length = post - pre + 1
+        n_windows = (length - window) // step + 1
+        end_ms = 1000.0 * (np.arange(n_windows) * step + window + pre) / sfreq
+        return cls(
+            sfreq=float(sfreq),
+            pre=pre,
+            post=post,
+            window=window,
+            step=step,
+            n_windows=n_windows,
+            end_ms=end_ms,
+            ref_windows=_windows_ending_in(end_ms, REFERENCE_INTERVAL_MS),
+            task_windows=_windows_ending_in(end_ms, TASK_INTERVAL_MS),
+        )
+
+    @property
+    def epoch_length(self) -> int:
+        """Samples per epoch, ``post - pre + 1``."""
+        return self.post - self.pre + 1
+
+    @property
+    def cue_index(self) -> int:
+        """Index of the cue sample inside an epoch."""
+        return -self.pre
+
+    @property
+    def step_ms(self) -> float:
+        """Real window step in ms."""
+        return 1000.0 * self.step / self.sfreq
+
+    @property
+    def smoothing_half_width(self) -> int:
+        """Smoothing half-width h in windows: ``fix(100 ms / step_ms)`` (2 at 125-500 Hz and 160 Hz)."""
+        return int(np.fix(SMOOTHING_DISTANCE_MS / self.step_ms + 1e-9))
+
+    def window_slice(self, k: int) -> slice:
+        """Epoch samples of window k."""
+        if not 0 <= k < self.n_windows:
+            raise IndexError(f"window {k} outside 0..{self.n_windows - 1}")
+        start = k * self.step
+        return slice(start, start + self.window)
+
+    def complete_epochs(self, cue_samples: np.ndarray, n_samples: int) -> np.ndarray:
+        """Boolean mask of the cues whose whole epoch lies inside a recording of `n_samples`."""
+        cues = np.asarray(cue_samples)
+        return (cues + self.pre >= 0) & (cues + self.post <= n_samples - 1)
+
+
+def extract_epochs(filtered: np.ndarray, cue_samples: np.ndarray, grid: WindowGrid) -> np.ndarray:
+    """Cut epochs out of filtered continuous data.
+
+    Parameters
+    ----------
+    filtered : ndarray, shape (n_bands, n_channels, n_samples)
+    cue_samples : ndarray of int, shape (n_trials,)
+        Cues whose epochs lie completely inside the recording.
+    grid : WindowGrid
+
+    Returns
+    -------
+    ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
+    """
+    offsets = np.asarray(cue_samples)[:, None] + grid.pre + np.arange(grid.epoch_length)[None, :]
+    return np.moveaxis(filtered[:, :, offsets], 2, 0)
+
+
+def window_moments(epochs: np.ndarray, grid: WindowGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window sums of ``x x^T`` and of ``x`` for every trial, band and window.
+
+    Computed from cumulative sums over time, so the cost does not grow with the window count.
+
+    Parameters
+    ----------
+    epochs : ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
+    grid : WindowGrid
+
+    Returns
+    -------
+    second : ndarray, shape (n_trials, n_windows, n_bands, n_channels, n_channels)
+        ``sum_t x_t x_t^T`` over each window.
+    first : ndarray, shape (n_trials, n_windows, n_bands, n_channels)
+        ``sum_t x_t`` over each window.
+    """
+    n_trials, n_bands, n_channels, _ = epochs.shape
+    starts = np.arange(grid.n_windows) * grid.step
+    ends = starts + grid.window
+    second = np.empty((n_trials, grid.n_windows, n_bands, n_channels, n_channels))
+    first = np.empty((n_trials, grid.n_windows, n_bands, n_channels))
+    for band in range(n_bands):
+        samples = epochs[:, band]  # (n_trials, n_channels, L)
+        outer = np.einsum("tcl,tdl->tlcd", samples, samples)
+        cumulative = np.zeros((n_trials, outer.shape[1] + 1, n_channels, n_channels))
+        np.cumsum(outer, axis=1, out=cumulative[:, 1:])
+        second[:, :, band] = cumulative[:, ends] - cumulative[:, starts]
+        cumulative_sum = np.zeros((n_trials, samples.shape[2] + 1, n_channels))
+        np.cumsum(np.swapaxes(samples, 1, 2), axis=1, out=cumulative_sum[:, 1:])
+        first[:, :, band] = cumulative_sum[:, ends] - cumulative_sum[:, starts]
+    return second, first
+
+
+def moments_of_windows(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Second and first moment sums of already cut windows.
+
+    Parameters
+    ----------
+    windows : ndarray, shape (..., n_channels, n_times)
+
+    Returns
+    -------
+    second : ndarray, shape (..., n_channels, n_channels)
+    first : ndarray, shape (..., n_channels)
+    """
+    return windows @ np.swapaxes(windows, -1, -2), windows.sum(axis=-1)
