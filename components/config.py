@@ -155,6 +155,26 @@ class StackSettings:
         return self.environment == "prod"
 
     @property
+    def subnet_ids(self) -> tuple[str, ...] | None:
+        """Given subnets, or ``None`` when the stack creates its own network."""
+        return self.network.subnet_ids if self.network else None
+
+    @property
+    def security_group_ids(self) -> tuple[str, ...] | None:
+        """Given security groups, or ``None`` when the stack creates its own network."""
+        return self.network.security_group_ids if self.network else None
+
+    @property
+    def jwt_issuer(self) -> str | None:
+        """External issuer, or ``None`` when the stack creates a Cognito user pool."""
+        return self.jwt.issuer if self.jwt else None
+
+    @property
+    def jwt_audience(self) -> tuple[str, ...] | None:
+        """Audiences accepted from the external issuer, or ``None``."""
+        return self.jwt.audience if self.jwt else None
+
+    @property
     def train_timeout_seconds(self) -> int:
         """The training timeout in seconds, as the state machine needs it."""
         return self.train_timeout_minutes * 60

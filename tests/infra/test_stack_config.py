@@ -27,6 +27,8 @@ def test_defaults_of_a_minimal_stack():
     assert settings.log_retention_days == 30
     assert (settings.upload_expiration_days, settings.results_noncurrent_version_days) == (90, 30)
     assert settings.alarm_email is None and settings.jwt is None and settings.network is None
+    assert settings.jwt_issuer is None and settings.jwt_audience is None
+    assert settings.subnet_ids is None and settings.security_group_ids is None
     assert settings.train_timeout_seconds == 3600
     assert settings.max_receive_count == 5
     assert settings.tags == {"project": "eeg-pipeline", "environment": "dev"}
@@ -57,6 +59,9 @@ def test_string_values_from_pulumi_config_are_parsed():
         security_group_ids=("sg-0123456789abcdef0",),
     )
     assert settings.jwt == JwtSettings(issuer="https://login.example.org", audience=("app-a", "app-b"))
+    assert (settings.jwt_issuer, settings.jwt_audience) == ("https://login.example.org", ("app-a", "app-b"))
+    assert settings.subnet_ids == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+    assert settings.security_group_ids == ("sg-0123456789abcdef0",)
     assert settings.api_throttling_rate_limit == 12.5
 
 
