@@ -1,0 +1,82 @@
+"""Cue events from a trigger channel (classifier.md §1, §7.11).
+
+A cue starts where the sign of the trigger rises (``sign(trig[i]) > sign(trig[i-1])``); its class is
+the trigger value at that sample. Codes other than 1 (T1) and 2 (T2) are discarded and counted, and a
+direct change from one non-zero code to another is not a new cue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .recording import CLASS_LABELS
+
+
+@dataclass(frozen=True)
+class CueEvents:
+    """The class cues found on a trigger channel.
+
+    Attributes
+    ----------
+    samples : ndarray of int64
+        Onset sample of each T1/T2 cue, increasing.
+    codes : ndarray of int64
+        Class code of each cue (1 = T1, 2 = T2).
+    discarded : dict of int to int
+        Onsets whose code is neither 1 nor 2: code -> number of onsets.
+    """
+
+    samples: np.ndarray
+    codes: np.ndarray
+    discarded: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def n_discarded(self) -> int:
+        return sum(self.discarded.values())
+
+
+def trigger_onsets(trigger: np.ndarray) -> np.ndarray:
+    """Sample indices where the sign of ``trigger`` rises (the first sample is never an onset).
+
+    Parameters
+    ----------
+    trigger : array_like, shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of int64
+        Indices ``i >= 1`` with ``sign(trigger[i]) > sign(trigger[i - 1])``.
+    """
+    signs = np.sign(np.asarray(trigger, dtype=np.float64))
+    return (np.flatnonzero(signs[1:] > signs[:-1]) + 1).astype(np.int64)
+
+
+def cue_events(trigger: np.ndarray) -> CueEvents:
+    """Split the rising edges of ``trigger`` into T1/T2 cues and discarded codes.
+
+    Trigger values are rounded to the nearest integer before they are read as codes, so a code
+    written as ``1.0`` in a CSV counts as 1.
+
+    Examples
+    --------
+    >>> events = cue_events([0, 0, 1, 1, 0, 2, 2, 0, 3, 0])
+    >>> events.samples.tolist(), events.codes.tolist(), events.discarded
+    ([2, 5], [1, 2], {3: 1})
+    """
+    values = np.asarray(trigger, dtype=np.float64)
+    onsets = trigger_onsets(values)
+    codes = np.rint(values[onsets]).astype(np.int64)
+    is_class = np.isin(codes, list(CLASS_LABELS))
+    discarded = Counter(int(code) for code in codes[~is_class])
+    return CueEvents(samples=onsets[is_class], codes=codes[is_class], discarded=dict(sorted(discarded.items())))
+
+
+def describe_discarded(discarded: dict[int, int]) -> str:
+    """A sentence naming the discarded cue codes and their counts, or ``""`` when there are none."""
+    if not discarded:
+        return ""
+    parts = ", ".join(f"code {code} x{count}" for code, count in discarded.items())
+    return f"ignored {sum(discarded.values())} cue(s) that are neither T1 (1) nor T2 (2): {parts}"

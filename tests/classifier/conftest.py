@@ -1,0 +1,36 @@
+"""Fixtures of the classifier tests: the real S001 sample (upload zip and EDF runs), read once per session."""
+
+from pathlib import Path
+
+import pytest
+
+from fbcsp.recording import Recording
+from fbcsp.upload import read_upload
+
+EDF_RUNS = ("S001R04.edf", "S001R08.edf", "S001R12.edf")
+
+
+@pytest.fixture(scope="session")
+def sample_zip_path(shared_data_dir: Path) -> Path:
+    """The bundled upload: runs 4, 8 and 12 of EEGMMIDB subject S001, 8 channels at 160 Hz."""
+    path = shared_data_dir / "uploads" / "S001_imagery.zip"
+    if not path.is_file():
+        pytest.fail(f"the sample upload is missing: expected {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_recording(sample_zip_path: Path) -> Recording:
+    """The sample upload read with the upload reader (45 cues: 23 T1, 22 T2)."""
+    return read_upload(sample_zip_path)
+
+
+@pytest.fixture(scope="session")
+def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
+    """The three EDF+ runs the sample upload was made from, in upload order."""
+    folder = shared_data_dir / "eeg" / "eegmmidb" / "S001"
+    paths = tuple(folder / name for name in EDF_RUNS)
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        pytest.fail(f"EDF sample file(s) missing: {', '.join(missing)}")
+    return paths
