@@ -30,16 +30,15 @@ def trace_normalised(second: np.ndarray) -> np.ndarray:
     return second / np.trace(second, axis1=-2, axis2=-1)[..., None, None]
 
 
-def _eigh_descending(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values, vectors = np.linalg.eigh(matrices)
-    return values[..., ::-1], vectors[..., ::-1]
-
-
 def lotte_csp(class1_cov: np.ndarray, class2_cov: np.ndarray) -> np.ndarray:
     """CSP matrices from mean trace-normalised class covariances.
 
-    ``P = diag(l^-1/2) U^T`` whitens ``C1 + C2`` (eigenvalues sorted descending); the
-    eigenvectors ``U1`` of ``P C1 P^T`` (sorted descending) give ``CSP = U1^T P``.
+    Lotte's ``learnCSP`` whitens ``Cc = C1 + C2`` with ``P = diag(l^-1/2) U^T`` and returns
+    ``U1^T P`` where ``U1`` holds the eigenvectors of ``P C1 P^T`` sorted by decreasing
+    eigenvalue. Any whitening gives the same rows up to sign (each row w is the generalised
+    eigenvector with ``w Cc w^T = 1`` and ``w C1 w^T`` = its eigenvalue); this uses the
+    Cholesky factor ``Cc = L L^T``, ``P = L^-1``, which halves the eigen-decompositions. Signs of
+    eigenvectors are arbitrary in MATLAB too, and log-variance features do not depend on them.
 
     Parameters
     ----------
@@ -49,13 +48,19 @@ def lotte_csp(class1_cov: np.ndarray, class2_cov: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape (..., n_channels, n_channels)
-        Rows are spatial filters.
+        Rows are spatial filters, by decreasing class-1 variance share.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When ``C1 + C2`` is singular (linearly dependent channels).
     """
-    total_values, total_vectors = _eigh_descending(class1_cov + class2_cov)
-    whitening = np.swapaxes(total_vectors, -1, -2) / np.sqrt(total_values)[..., :, None]
+    lower = np.linalg.cholesky(class1_cov + class2_cov)
+    identity = np.broadcast_to(np.eye(lower.shape[-1]), lower.shape)
+    whitening = np.linalg.solve(lower, identity)
     whitened_class1 = whitening @ class1_cov @ np.swapaxes(whitening, -1, -2)
-    _, rotation = _eigh_descending(whitened_class1)
-    return np.swapaxes(rotation, -1, -2) @ whitening
+    _, rotation = np.linalg.eigh(whitened_class1)
+    return np.swapaxes(rotation[..., ::-1], -1, -2) @ whitening
 
 
 def select_filters(csp_matrices: np.ndarray, n_pairs: int) -> np.ndarray:

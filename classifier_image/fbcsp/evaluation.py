@@ -23,7 +23,7 @@ from .time_resolved import time_resolved_accuracies
 from .windows import WindowGrid
 
 #: Permutations analysed per batch (each adds n_folds models).
-PERMUTATION_CHUNK = 2
+PERMUTATION_CHUNK = 4
 
 
 def outer_and_inner_masks(labels: np.ndarray, n_folds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

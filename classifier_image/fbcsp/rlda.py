@@ -57,6 +57,31 @@ def ledoit_wolf_from_moments(covariance: np.ndarray, fourth: np.ndarray, n_sampl
     return (1.0 - shrinkage)[..., None, None] * covariance + (shrinkage * mu)[..., None, None] * identity
 
 
+def pseudo_inverse_solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``pinv(A) b`` for a batch of symmetric matrices.
+
+    The shrunk covariances are positive definite (shrinkage toward ``mu I``) except in
+    degenerate cases, and then ``pinv(A) b`` equals ``solve(A, b)``, which is several times
+    faster; a singular batch falls back to the pseudo-inverse with MATLAB's tolerance
+    (``max(size) eps(norm)``).
+
+    Parameters
+    ----------
+    matrices : ndarray, shape (..., p, p)
+    vectors : ndarray, shape (..., p)
+
+    Returns
+    -------
+    ndarray, shape (..., p)
+    """
+    try:
+        return np.linalg.solve(matrices, vectors[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        size = matrices.shape[-1]
+        inverse = np.linalg.pinv(matrices, rcond=size * np.finfo(np.float64).eps, hermitian=True)
+        return (inverse @ vectors[..., None])[..., 0]
+
+
 def fit_rlda(
     features: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, feature_counts: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +120,7 @@ def fit_rlda(
         ]
         pooled = (shrunk[0] + shrunk[1]) / 2.0
         mean1, mean2 = moments[0][1][..., :count], moments[1][1][..., :count]
-        inverse = np.linalg.pinv(pooled, rcond=count * np.finfo(np.float64).eps, hermitian=True)
-        w = (inverse @ (mean1 - mean2)[..., None])[..., 0]
+        w = pseudo_inverse_solve(pooled, mean1 - mean2)
         a0[..., index] = -0.5 * np.sum((mean1 + mean2) * w, axis=-1)
         weights[..., index, :count] = w
     return a0, weights

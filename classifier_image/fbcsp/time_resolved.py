@@ -9,6 +9,8 @@ processed in chunks to bound memory.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,8 @@ from .rlda import decision_values, fit_rlda, predict_labels
 #: Models fitted per batch; bounds peak memory (about 15 MB per model for 45 trials x 241
 #: windows x 24 features) while keeping the batches large enough to be fast.
 MODEL_CHUNK = 12
+#: Chunks fitted concurrently.
+WORKER_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -153,12 +157,14 @@ def time_resolved_accuracies(
     decision : ndarray, shape (n_models, n_options, n_windows, n_trials)
     """
     labels = np.broadcast_to(labels, train_mask.shape)
-    decisions = []
-    for start in range(0, train_mask.shape[0], MODEL_CHUNK):
+
+    def decide(start: int) -> np.ndarray:
         chunk = slice(start, start + MODEL_CHUNK)
-        models = fit_window_models(
+        return fit_window_models(
             second, first, n_times, labels[chunk], train_mask[chunk], n_pairs, feature_counts
-        )
-        decisions.append(models.decision)
-    decision = np.concatenate(decisions, axis=0)
+        ).decision
+
+    # numpy releases the GIL inside its linear algebra and array loops, so threads use both cores.
+    with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
+        decision = np.concatenate(list(pool.map(decide, range(0, train_mask.shape[0], MODEL_CHUNK))), axis=0)
     return test_accuracies(decision, labels, test_mask), decision
