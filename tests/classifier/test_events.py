@@ -1,0 +1,50 @@
+"""Cue detection on a trigger channel (classifier.md §1 and the §8 examples)."""
+
+import numpy as np
+import pytest
+
+from fbcsp.events import cue_events, describe_discarded, trigger_onsets
+
+pytestmark = pytest.mark.classifier
+
+
+def test_spec_example_keeps_t1_and_t2_and_counts_the_other_code():
+    events = cue_events([0, 0, 1, 1, 0, 2, 2, 0, 3, 0])
+
+    assert events.samples.tolist() == [2, 5]
+    assert events.codes.tolist() == [1, 2]
+    assert events.discarded == {3: 1}
+    assert events.n_discarded == 1
+
+
+def test_spec_example_direct_change_from_one_code_to_another_is_not_an_onset():
+    events = cue_events([0, 1, 2, 0])
+
+    assert events.samples.tolist() == [1]
+    assert events.codes.tolist() == [1]
+
+
+def test_onsets_are_rising_edges_of_the_sign_and_never_the_first_sample():
+    assert trigger_onsets([1, 1, 0, -1, 0, 2]).tolist() == [4, 5]
+
+
+def test_float_codes_as_read_from_a_csv_are_rounded():
+    events = cue_events(np.array([0.0, 1.0, 0.0, 2.0000001, 0.0]))
+
+    assert events.codes.tolist() == [1, 2]
+
+
+def test_no_events_gives_empty_vectors():
+    events = cue_events(np.zeros(10))
+
+    assert events.samples.size == 0
+    assert events.codes.size == 0
+    assert describe_discarded(events.discarded) == ""
+
+
+def test_discarded_description_names_codes_and_counts():
+    text = describe_discarded(cue_events([0, 3, 0, 3, 0, 7]).discarded)
+
+    assert "code 3 x2" in text
+    assert "code 7 x1" in text
+    assert text.startswith("ignored 3 cue(s)")

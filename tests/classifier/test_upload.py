@@ -1,0 +1,204 @@
+"""The upload reader: the real sample, the strict CSV parser, metadata rules and zip safety."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from zip_builders import (
+    GOOD_METADATA,
+    csv_text,
+    synthetic_session,
+    write_bomb_zip,
+    write_lying_size_zip,
+    write_symlink_zip,
+    write_upload,
+    write_zip,
+)
+
+from fbcsp.errors import InvalidUpload
+from fbcsp.upload import UploadLimits, parse_metadata, parse_samples_csv, read_upload
+
+pytestmark = pytest.mark.classifier
+
+
+def test_sample_upload_gives_the_documented_session(sample_recording):
+    assert sample_recording.data.shape == (8, 60000)
+    assert sample_recording.sfreq == 160.0
+    assert sample_recording.ch_names == ("C3", "CZ", "C4", "P3", "O1", "P7", "OZ", "PZ")
+    assert np.count_nonzero(sample_recording.event_codes == 1) == 23
+    assert np.count_nonzero(sample_recording.event_codes == 2) == 22
+    # volts, roughly 1e-4 at most for scalp EEG
+    assert 1e-6 < np.abs(sample_recording.data).max() < 1e-2
+
+
+def test_synthetic_upload_round_trips_samples_and_cues(tmp_path):
+    samples, trigger = synthetic_session()
+    recording = read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, trigger)))
+
+    np.testing.assert_array_equal(recording.data, samples)
+    assert recording.event_samples.tolist() == np.flatnonzero(trigger).tolist()
+    assert recording.event_codes.tolist() == trigger[trigger > 0].astype(int).tolist()
+    assert recording.ch_names == ("C3", "CZ", "C4")
+
+
+def test_channel_names_from_metadata_are_used(tmp_path):
+    metadata = {**GOOD_METADATA, "ChannelNames": ["FC3", "Cz", "CP4"]}
+
+    recording = read_upload(write_upload(tmp_path / "u.zip", metadata=metadata))
+
+    assert recording.ch_names == ("FC3", "Cz", "CP4")
+
+
+def test_other_channel_counts_get_numbered_names(tmp_path):
+    samples, trigger = synthetic_session(n_channels=5)
+    metadata = {**GOOD_METADATA, "EEGChannels": 5}
+
+    recording = read_upload(write_upload(tmp_path / "u.zip", metadata=metadata, csv=csv_text(samples, trigger)))
+
+    assert recording.ch_names == ("EEG1", "EEG2", "EEG3", "EEG4", "EEG5")
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        ("1,2,3,0,0,\n1,2,0,0,\n", "CSV row 2 has 4 column(s); expected 5"),
+        ("1,2,3,0,0,\n1,2,3,0,0,7,\n", "CSV row 2 has 6 column(s)"),
+        ("1,2,3,0,0,\n1,abc,3,0,0,\n", "CSV row 2, column 2: 'abc' is not a number"),
+        ("1,2,3,0,0,\n1,,3,0,0,\n", "CSV row 2, column 2: '' is not a number"),
+        ("1,1_0,3,0,0,\n", "CSV row 1, column 2: '1_0' is not a number"),
+        ("\n\n", "the CSV file has no rows"),
+    ],
+)
+def test_strict_csv_parser_names_the_first_bad_row(csv, message):
+    with pytest.raises(InvalidUpload, match=re.escape(message)):
+        parse_samples_csv(csv, n_channels=3)
+
+
+def test_csv_without_trailing_comma_and_with_crlf_is_accepted():
+    data, trigger = parse_samples_csv("1,2,3,9,0\r\n4,5,6,9,2\r\n", n_channels=3)
+
+    assert data.tolist() == [[1, 4], [2, 5], [3, 6]]
+    assert trigger.tolist() == [0, 2]
+
+
+def test_nan_samples_are_rejected_with_their_position(tmp_path):
+    samples, trigger = synthetic_session()
+    samples[1, 17] = np.nan
+
+    with pytest.raises(InvalidUpload, match=r"non-finite sample\(s\), first on channel CZ at sample 17"):
+        read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, trigger)))
+
+
+def test_wrong_channel_count_in_metadata_is_reported_as_a_width_mismatch(tmp_path):
+    metadata = {**GOOD_METADATA, "EEGChannels": 8}
+
+    with pytest.raises(InvalidUpload, match=r"CSV row 1 has 5 column\(s\); expected 10 \(8 EEG channels"):
+        read_upload(write_upload(tmp_path / "u.zip", metadata=metadata))
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"Frequency": 125.0}, "lacks the required key.* EEGChannels"),
+        ({"EEGChannels": 3}, "lacks the required key.* Frequency"),
+        ({}, "EEGChannels, Frequency"),
+        ({"EEGChannels": 1, "Frequency": 125.0}, "at least 2"),
+        ({"EEGChannels": 2.5, "Frequency": 125.0}, "whole number"),
+        ({"EEGChannels": True, "Frequency": 125.0}, "whole number"),
+        ({"EEGChannels": 3, "Frequency": 0}, "positive number"),
+        ({"EEGChannels": 3, "Frequency": "fast"}, "positive number"),
+        ({"EEGChannels": 3, "Frequency": 125.0, "ChannelNames": ["C3", "C4"]}, "names 2 channel"),
+        ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": ["C3", "c3"]}, "repeats"),
+        ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": "C3,C4"}, "list of non-empty strings"),
+    ],
+)
+def test_metadata_rules(metadata, message):
+    with pytest.raises(InvalidUpload, match=message):
+        parse_metadata(json.dumps(metadata).encode())
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+def test_metadata_must_be_a_json_object(raw):
+    with pytest.raises(InvalidUpload, match="metadata.json"):
+        parse_metadata(raw)
+
+
+def test_not_a_zip_is_rejected(tmp_path):
+    path = tmp_path / "u.zip"
+    path.write_text("EEG,data\n")
+
+    with pytest.raises(InvalidUpload, match="not a readable zip"):
+        read_upload(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("../data.csv", r"outside the zip \('\.\.'"),
+        ("/tmp/data.csv", "absolute path"),
+        ("C:/data.csv", "absolute path"),
+        ("sub\\data.csv", "backslash"),
+        ("nested/data.csv", "inside a folder"),
+        ("folder/", "is a folder"),
+    ],
+)
+def test_unsafe_or_nested_names_are_rejected_before_extraction(tmp_path, name, message):
+    path = write_zip(tmp_path / "u.zip", {"metadata.json": json.dumps(GOOD_METADATA), name: "1,2,3,0,0,\n"})
+
+    with pytest.raises(InvalidUpload, match=message):
+        read_upload(path)
+
+
+def test_symlink_member_is_rejected(tmp_path):
+    with pytest.raises(InvalidUpload, match="symbolic link"):
+        read_upload(write_symlink_zip(tmp_path / "u.zip"))
+
+
+def test_zip_bomb_is_rejected_from_the_central_directory(tmp_path):
+    with pytest.raises(InvalidUpload, match="zip bomb"):
+        read_upload(write_bomb_zip(tmp_path / "u.zip"))
+
+
+def test_member_that_understates_its_size_is_stopped(tmp_path):
+    with pytest.raises(InvalidUpload, match="data.csv"):
+        read_upload(write_lying_size_zip(tmp_path / "u.zip"))
+
+
+def test_total_size_limit_is_configurable(tmp_path):
+    path = write_upload(tmp_path / "u.zip")
+
+    with pytest.raises(InvalidUpload, match="expands to .* at most 1000 are accepted"):
+        read_upload(path, UploadLimits(max_total_bytes=1000))
+
+
+def test_too_many_members_are_rejected(tmp_path):
+    members = {f"extra{i}.txt": "x" for i in range(9)}
+    path = write_zip(tmp_path / "u.zip", {"metadata.json": json.dumps(GOOD_METADATA), **members})
+
+    with pytest.raises(InvalidUpload, match="holds 10 entries; at most 8"):
+        read_upload(path)
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"data.csv": "1,2,3,0,0,\n"}, "metadata.json is missing"),
+        ({"metadata.json": json.dumps(GOOD_METADATA)}, "no .csv file found"),
+        ({"metadata.json": "{}", "a.csv": "1", "b.csv": "2"}, r"2 \.csv files found \(a\.csv, b\.csv\)"),
+        ({"Metadata.JSON": "{}", "a.csv": "1"}, "metadata.json is missing"),
+    ],
+)
+def test_members_must_be_one_metadata_and_one_csv(tmp_path, members, message):
+    with pytest.raises(InvalidUpload, match=message):
+        read_upload(write_zip(tmp_path / "u.zip", members))
+
+
+def test_other_cue_codes_are_dropped_and_logged(tmp_path, caplog):
+    samples, trigger = synthetic_session()
+    trigger[1500] = 3
+
+    recording = read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, trigger)))
+
+    assert 1500 not in recording.event_samples
+    assert "code 3 x1" in caplog.text

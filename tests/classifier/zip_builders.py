@@ -1,0 +1,85 @@
+"""Build upload zips (good and bad) in a temporary folder for the reader, CLI and container tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+GOOD_METADATA = {"EEGChannels": 3, "TriggerChannels": 1, "Frequency": 125.0, "Classifier": "FBCSP"}
+
+
+def csv_text(samples: np.ndarray, trigger: np.ndarray, classifier_value: float = -79.0) -> str:
+    """Rows ``EEG_1..n, classifier, trigger,`` as the app writes them (trailing comma)."""
+    rows = []
+    for column, code in zip(samples.T, trigger, strict=True):
+        values = ",".join(repr(float(value)) for value in column)
+        rows.append(f"{values},{classifier_value:g},{int(code)},")
+    return "\n".join(rows) + "\n"
+
+
+def synthetic_session(n_channels: int = 3, n_samples: int = 2000, cue_every: int = 200, seed: int = 0):
+    """Noise in volts and a trigger alternating T1/T2 cues one sample long."""
+    rng = np.random.default_rng(seed)
+    samples = rng.normal(scale=2e-5, size=(n_channels, n_samples))
+    trigger = np.zeros(n_samples)
+    trigger[cue_every::cue_every] = [1 + (i % 2) for i in range(len(trigger[cue_every::cue_every]))]
+    return samples, trigger
+
+
+def write_zip(path: Path, members: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A zip holding ``members`` (name -> content) in the given order."""
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def write_upload(path: Path, metadata: dict | None = None, csv: str | None = None, csv_name: str = "data.csv") -> Path:
+    """A well-formed upload unless ``metadata``/``csv`` say otherwise."""
+    if csv is None:
+        csv = csv_text(*synthetic_session())
+    return write_zip(path, {"metadata.json": json.dumps(metadata or GOOD_METADATA), csv_name: csv})
+
+
+def write_symlink_zip(path: Path) -> Path:
+    """A zip whose CSV entry is marked as a symbolic link."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(GOOD_METADATA))
+        link = zipfile.ZipInfo("data.csv")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def write_bomb_zip(path: Path, n_bytes: int = 20_000_000) -> Path:
+    """A valid upload whose CSV is ``n_bytes`` of one repeated byte (ratio ~1000:1)."""
+    return write_zip(path, {"metadata.json": json.dumps(GOOD_METADATA), "data.csv": b"0" * n_bytes})
+
+
+def write_lying_size_zip(path: Path, n_bytes: int = 2_000_000) -> Path:
+    """A highly compressible CSV member whose central-directory and local sizes claim 1/1000 of the truth.
+
+    The CRC is of the real content, so only a byte-counting extractor notices the lie before
+    the end of the member.
+    """
+    write_bomb_zip(path, n_bytes)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("data.csv")
+    claimed = max(info.compress_size, 1)
+    fake = claimed.to_bytes(4, "little")
+    real = info.file_size.to_bytes(4, "little")
+    # patch every occurrence of the uncompressed size (local header and central directory)
+    index = data.find(real)
+    while index != -1:
+        data[index : index + 4] = fake
+        index = data.find(real, index + 4)
+    path.write_bytes(bytes(data))
+    return path
