@@ -1,0 +1,99 @@
+"""Fixtures for the handler tests: real-shape events, and moto with the pipeline's tables, buckets,
+queue and state machine created as the Pulumi program declares them (keys, versioning)."""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from handler_support import ACCOUNT, REGION, LambdaContext
+from handler_support import load_event as read_event
+
+from handlers.common import clients
+
+
+@pytest.fixture
+def load_event() -> Callable[[str], dict[str, Any]]:
+    """``load_event(name)`` returns a fresh copy of ``tests/events/{name}.json`` to edit in the test."""
+    return read_event
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@dataclass(frozen=True)
+class Stack:
+    upload_bucket: str
+    results_bucket: str
+    status_table: str
+    classifier_table: str
+    queue_url: str
+    state_machine_arn: str
+    s3: Any
+    dynamodb: Any
+    stepfunctions: Any
+
+
+def _create_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "sessionId", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "sessionId", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """Moto with the pipeline's resources, and the Lambda environment pointing at them."""
+    with mock_aws():
+        clients.clear_cache()
+        s3 = boto3.client("s3", region_name=REGION)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        for bucket in ("eeg-test-uploads", "eeg-test-results"):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        for table in ("eeg-test-status", "eeg-test-classifiers"):
+            _create_table(dynamodb, table)
+        queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")["QueueUrl"]
+        # No execution is run here: moto stores StartExecution calls, which is what the tests assert.
+        state_machine_arn = stepfunctions.create_state_machine(
+            name="eeg-test-pipeline",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
+        )["stateMachineArn"]
+        stack = Stack(
+            upload_bucket="eeg-test-uploads",
+            results_bucket="eeg-test-results",
+            status_table="eeg-test-status",
+            classifier_table="eeg-test-classifiers",
+            queue_url=queue_url,
+            state_machine_arn=state_machine_arn,
+            s3=s3,
+            dynamodb=dynamodb,
+            stepfunctions=stepfunctions,
+        )
+        for name, value in {
+            "STATUS_TABLE": stack.status_table,
+            "CLASSIFIER_TABLE": stack.classifier_table,
+            "UPLOAD_BUCKET": stack.upload_bucket,
+            "RESULTS_BUCKET": stack.results_bucket,
+            "STATE_MACHINE_ARN": stack.state_machine_arn,
+            "LOG_LEVEL": "DEBUG",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield stack
+        clients.clear_cache()
