@@ -1,0 +1,323 @@
+"""The processing state machine's definition (Amazon States Language, JSONPath) from plain values.
+
+One pure function, :func:`build_definition`, is the single source of the definition: the Pulumi
+component calls it inside ``Output.all(...).apply(...)`` with resolved ARNs, and the local mode
+calls it with the emulator's ARNs. No Pulumi import here.
+
+The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::
+
+    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> NotifySuccess -> Succeeded
+    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> NotifyFailure -> Failed
+
+``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+VALIDATE = "Validate"
+MARK_PROCESSING = "MarkProcessing"
+TRAIN_CLASSIFIER = "TrainClassifier"
+PROCESS_RESULTS = "ProcessResults"
+NOTIFY_SUCCESS = "NotifySuccess"
+SUCCEEDED = "Succeeded"
+RECORD_FAILURE = "RecordFailure"
+NOTIFY_FAILURE = "NotifyFailure"
+FAILED = "Failed"
+
+UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
+RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
+SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
+
+#: Errors of the Lambda service itself (not of our handlers), worth retrying.
+LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+#: DynamoDB throttling and internal errors; a failed condition is final and goes to the Catch.
+DYNAMODB_TRANSIENT_ERRORS = (
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.InternalServerErrorException",
+)
+#: ECS capacity and throttling errors when starting the task. A task that ran and failed
+#: (``States.TaskFailed``) or timed out is never retried: a rerun would fail the same way.
+ECS_CAPACITY_ERRORS = (
+    "ECS.AmazonECSException",
+    "ECS.ServerException",
+    "ECS.ThrottlingException",
+    "ECS.LimitExceededException",
+)
+
+#: Container environment variables taken from the execution input, and their input paths
+#: (``RESULTS_BUCKET`` is the one static variable).
+CONTAINER_INPUT_PATHS = (
+    ("INPUT_BUCKET", "$.bucket"),
+    ("INPUT_KEY", "$.key"),
+    ("RESULTS_PREFIX", "$.resultsPrefix"),
+    ("USER_ID", "$.userId"),
+    ("SESSION_ID", "$.sessionId"),
+    ("RUN_ID", "$.runId"),
+)
+
+SUCCESS_SUBJECT = "EEG classifier training succeeded"
+FAILURE_SUBJECT = "EEG classifier training failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AslResources:
+    """The deployed resources the definition refers to, as plain strings.
+
+    Attributes
+    ----------
+    validate_function_arn, process_results_function_arn, record_failure_function_arn
+        ARNs of the step Lambdas (used as plain ``Resource`` ARNs).
+    status_table_name
+        Status table that ``MarkProcessing`` updates.
+    results_bucket_name
+        Bucket the container writes its results to (``RESULTS_BUCKET``).
+    cluster_arn, task_definition_arn, container_name
+        Where and what ``TrainClassifier`` runs; ``container_name`` receives the overrides.
+    subnet_ids, security_group_ids
+        The task's network (``awsvpc``, no public IP).
+    topic_arn
+        Notification topic for both outcomes.
+    """
+
+    validate_function_arn: str
+    process_results_function_arn: str
+    record_failure_function_arn: str
+    status_table_name: str
+    results_bucket_name: str
+    cluster_arn: str
+    task_definition_arn: str
+    container_name: str
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+    topic_arn: str
+
+    def __post_init__(self) -> None:
+        for field_name in ("subnet_ids", "security_group_ids"):
+            values = getattr(self, field_name)
+            # A bare string is a Sequence too; iterating it would give one "subnet" per character.
+            if isinstance(values, str) or not values:
+                raise ValueError(f"{field_name} must be a non-empty sequence of ids, got {values!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How transient errors are retried; small values keep local runs and tests fast.
+
+    Attributes
+    ----------
+    interval_seconds
+        Wait before the first retry (ASL ``IntervalSeconds``, at least 1).
+    backoff_rate
+        Multiplier applied to the interval after each attempt (ASL ``BackoffRate``, at least 1.0).
+    max_attempts
+        Retries after the first failure (ASL ``MaxAttempts``; 0 disables retrying).
+    """
+
+    interval_seconds: int = 2
+    backoff_rate: float = 2.0
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if self.interval_seconds < 1:
+            raise ValueError(f"interval_seconds must be at least 1, got {self.interval_seconds}")
+        if self.backoff_rate < 1.0:
+            raise ValueError(f"backoff_rate must be at least 1.0, got {self.backoff_rate}")
+        if self.max_attempts < 0:
+            raise ValueError(f"max_attempts must not be negative, got {self.max_attempts}")
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def build_definition(
+    resources: AslResources, *, train_timeout_seconds: int = 3600, retry: RetryPolicy = DEFAULT_RETRY
+) -> dict[str, Any]:
+    """Build the processing state machine definition.
+
+    Parameters
+    ----------
+    resources
+        ARNs and names of the resources the states use.
+    train_timeout_seconds
+        ``TimeoutSeconds`` of ``TrainClassifier``; when it passes the state fails with
+        ``States.Timeout`` (recorded as ``TIMEOUT``) and Step Functions stops the task.
+    retry
+        Interval, backoff and attempts of every Retry rule.
+
+    Returns
+    -------
+    dict
+        The definition, JSON-serialisable (``json.dumps`` it for ``CreateStateMachine``).
+
+    Raises
+    ------
+    ValueError
+        If ``train_timeout_seconds`` is not a positive integer.
+    """
+    if isinstance(train_timeout_seconds, bool) or not isinstance(train_timeout_seconds, int):
+        raise ValueError(f"train_timeout_seconds must be an integer, got {train_timeout_seconds!r}")
+    if train_timeout_seconds < 1:
+        raise ValueError(f"train_timeout_seconds must be positive, got {train_timeout_seconds}")
+
+    lambda_retry = _retrier(LAMBDA_TRANSIENT_ERRORS, retry)
+    return {
+        "Comment": (
+            "EEG upload processing: validate the upload, mark the session PROCESSING, train the FBCSP "
+            "classifier on ECS Fargate, record the results and notify; any error is recorded as FAILED "
+            "and notified."
+        ),
+        "StartAt": VALIDATE,
+        "States": {
+            VALIDATE: _lambda_task(
+                resources.validate_function_arn,
+                result_path="$.validation",
+                next_state=MARK_PROCESSING,
+                retrier=lambda_retry,
+                catch_to=RECORD_FAILURE,
+            ),
+            MARK_PROCESSING: {
+                "Type": "Task",
+                "Comment": "RECEIVED -> PROCESSING, only for this run (a newer upload may have replaced it).",
+                "Resource": UPDATE_ITEM_RESOURCE,
+                "Parameters": _mark_processing_parameters(resources.status_table_name),
+                "ResultPath": None,
+                "Retry": [_retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
+                "Catch": [_catch_all(RECORD_FAILURE)],
+                "Next": TRAIN_CLASSIFIER,
+            },
+            TRAIN_CLASSIFIER: {
+                "Type": "Task",
+                "Comment": "Runs the classifier container and returns when the task stops (.sync).",
+                "Resource": RUN_TASK_SYNC_RESOURCE,
+                "Parameters": _run_task_parameters(resources),
+                "TimeoutSeconds": train_timeout_seconds,
+                "ResultPath": None,
+                "Retry": [_retrier(ECS_CAPACITY_ERRORS, retry)],
+                "Catch": [_catch_all(RECORD_FAILURE)],
+                "Next": PROCESS_RESULTS,
+            },
+            PROCESS_RESULTS: _lambda_task(
+                resources.process_results_function_arn,
+                result_path="$.outcome",
+                next_state=NOTIFY_SUCCESS,
+                retrier=lambda_retry,
+                catch_to=RECORD_FAILURE,
+            ),
+            NOTIFY_SUCCESS: _notify_task(
+                resources.topic_arn, subject=SUCCESS_SUBJECT, next_state=SUCCEEDED, catch_to=RECORD_FAILURE
+            ),
+            SUCCEEDED: {"Type": "Succeed"},
+            RECORD_FAILURE: _lambda_task(
+                resources.record_failure_function_arn,
+                result_path="$.outcome",
+                next_state=NOTIFY_FAILURE,
+                retrier=lambda_retry,
+                catch_to=FAILED,
+            ),
+            NOTIFY_FAILURE: _notify_task(
+                resources.topic_arn, subject=FAILURE_SUBJECT, next_state=FAILED, catch_to=FAILED
+            ),
+            FAILED: {
+                "Type": "Fail",
+                "Error": "ProcessingFailed",
+                "Cause": "The upload could not be turned into a classifier; the session's status has the reason.",
+            },
+        },
+    }
+
+
+def _retrier(errors: Sequence[str], retry: RetryPolicy) -> dict[str, Any]:
+    return {
+        "ErrorEquals": list(errors),
+        "IntervalSeconds": retry.interval_seconds,
+        "BackoffRate": retry.backoff_rate,
+        "MaxAttempts": retry.max_attempts,
+    }
+
+
+def _catch_all(next_state: str) -> dict[str, Any]:
+    """Send any error to ``next_state`` with ``{Error, Cause}`` at ``$.error`` (the input is kept)."""
+    return {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next_state}
+
+
+def _lambda_task(
+    function_arn: str, *, result_path: str, next_state: str, retrier: dict[str, Any], catch_to: str
+) -> dict[str, Any]:
+    # A plain function ARN as Resource: the whole state is the event and the handler's return
+    # value is the result (no Payload wrapper as with arn:aws:states:::lambda:invoke).
+    return {
+        "Type": "Task",
+        "Resource": function_arn,
+        "ResultPath": result_path,
+        "Retry": [retrier],
+        "Catch": [_catch_all(catch_to)],
+        "Next": next_state,
+    }
+
+
+def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": SNS_PUBLISH_RESOURCE,
+        "Parameters": {
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message.$": "States.JsonToString($.outcome)",
+        },
+        "ResultPath": None,
+        "Catch": [_catch_all(catch_to)],
+        "Next": next_state,
+    }
+
+
+def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
+    return {
+        "TableName": status_table_name,
+        "Key": {"userId": {"S.$": "$.userId"}, "sessionId": {"S.$": "$.sessionId"}},
+        "UpdateExpression": (
+            "SET #status = :processing, startedAt = :enteredTime, updatedAt = :enteredTime, "
+            "executionArn = :executionArn"
+        ),
+        "ConditionExpression": "runId = :runId AND #status = :received",
+        # `status` is a DynamoDB reserved word.
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":processing": {"S": "PROCESSING"},
+            ":received": {"S": "RECEIVED"},
+            ":runId": {"S.$": "$.runId"},
+            ":enteredTime": {"S.$": "$$.State.EnteredTime"},
+            ":executionArn": {"S.$": "$$.Execution.Id"},
+        },
+    }
+
+
+def _run_task_parameters(resources: AslResources) -> dict[str, Any]:
+    environment = [
+        {"Name": "RESULTS_BUCKET", "Value": resources.results_bucket_name},
+        *({"Name": name, "Value.$": path} for name, path in CONTAINER_INPUT_PATHS),
+    ]
+    return {
+        "Cluster": resources.cluster_arn,
+        "TaskDefinition": resources.task_definition_arn,
+        "LaunchType": "FARGATE",
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": list(resources.subnet_ids),
+                "SecurityGroups": list(resources.security_group_ids),
+                "AssignPublicIp": "DISABLED",
+            }
+        },
+        "Overrides": {
+            "ContainerOverrides": [{"Name": resources.container_name, "Environment": environment}],
+        },
+    }
