@@ -1,0 +1,130 @@
+"""The validate handler on moto: ranged reads of the zip's central directory and metadata.json."""
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from handlers import validate
+from handlers.common.clients import client
+from handlers.common.errors import InvalidUpload
+from handlers.common.keys import results_prefix_for, run_id_for
+
+pytestmark = pytest.mark.moto
+
+USER, SESSION = "user-1", "session-1"
+METADATA = {"EEGChannels": 8, "TriggerChannels": 1, "Frequency": 160.0, "Classifier": "FBCSP"}
+CSV = b"".join(f"{i},{i * 0.5:.3f},{-i * 0.25:.3f}\n".encode() for i in range(2000))
+
+
+def _zip(members: list[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _good_members() -> list[tuple[str, bytes]]:
+    return [("recording.csv", CSV), ("metadata.json", json.dumps(METADATA).encode())]
+
+
+def _state_for(aws, body: bytes, key: str = f"uploads/{USER}/{SESSION}/recording.zip") -> dict:
+    put = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
+    run_id = run_id_for(aws.upload_bucket, key, put["VersionId"])
+    return {
+        "bucket": aws.upload_bucket, "key": key, "uploadVersion": put["VersionId"], "size": len(body),
+        "userId": USER, "sessionId": SESSION, "runId": run_id,
+        "resultsPrefix": results_prefix_for(USER, SESSION, run_id),
+    }
+
+
+def _count_downloaded_bytes(s3_client) -> list[int]:
+    fetched: list[int] = []
+
+    def record(parsed, **_):
+        fetched.append(parsed["ContentLength"])
+
+    s3_client.meta.events.register("after-call.s3.GetObject", record)
+    return fetched
+
+
+def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(aws, lambda_context, shared_data_dir):
+    # GIVEN the real sample upload in the upload bucket
+    body = (shared_data_dir / "uploads" / "S001_imagery.zip").read_bytes()
+    state = _state_for(aws, body, key=f"uploads/{USER}/{SESSION}/S001_imagery.zip")
+    fetched = _count_downloaded_bytes(client("s3"))
+    # WHEN the validate handler checks it
+    summary = validate.handler(state, lambda_context)
+    # THEN the recording is described and far less than the object was downloaded
+    assert summary["csv"] == "S001_imagery.csv"
+    assert summary["eegChannels"] == 8 and summary["frequencyHz"] == 160.0
+    assert {member["name"] for member in summary["members"]} == {"S001_imagery.csv", "metadata.json"}
+    assert summary["objectBytes"] == len(body) == 787103
+    assert sum(fetched) == summary["bytesRead"]
+    assert 0 < sum(fetched) < len(body) // 4
+    json.dumps(summary)
+
+
+def _directory_entry() -> zipfile.ZipInfo:
+    return zipfile.ZipInfo("data/")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"this is plainly not a zip archive" * 10, "not a readable zip archive"),
+        (_zip([*_good_members(), ("../evil.csv", b"1,2\n")]), "absolute or parent-relative path"),
+        (_zip([("/etc/evil.json", b"{}"), *_good_members()]), "absolute or parent-relative path"),
+        (_zip([*_good_members(), (_directory_entry(), b"")]), "files at its root only"),
+        (_zip([("nested/recording.csv", CSV), ("metadata.json", b"{}")]), "files at its root only"),
+        (_zip([*_good_members(), ("second.csv", CSV)]), "exactly one .csv file, found 2"),
+        (_zip([("recording.csv", CSV)]), "no metadata.json at its root"),
+        (_zip([("recording.csv", bytes(2_000_000)), ("metadata.json", b"{}")]), "expands"),
+        (_zip([("recording.csv", CSV), ("metadata.json", b'{"Frequency": 160}')]), "EEGChannels"),
+        (_zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 1, "Frequency": 160}')]), "EEGChannels"),
+        (_zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 8, "Frequency": 0}')]), "Frequency"),
+        (_zip([("recording.csv", CSV), ("metadata.json", b"not json")]), "not valid JSON"),
+    ],
+    ids=[
+        "not-a-zip", "traversal", "absolute", "directory-entry", "nested", "two-csv", "no-metadata",
+        "ratio-bomb", "no-channels", "one-channel", "zero-frequency", "metadata-not-json",
+    ],
+)
+def test_each_bad_upload_raises_invalid_upload_with_a_clear_message(aws, lambda_context, body, message):
+    # GIVEN a bad upload
+    state = _state_for(aws, body)
+    # WHEN it is validated THEN InvalidUpload (the state machine error name) says what is wrong
+    with pytest.raises(InvalidUpload, match=message) as raised:
+        validate.handler(state, lambda_context)
+    assert type(raised.value).__name__ == "InvalidUpload"
+
+
+def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws, lambda_context, monkeypatch):
+    # GIVEN a valid zip larger than the configured limit
+    body = _zip(_good_members())
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", str(len(body) - 1))
+    state = _state_for(aws, body)
+    fetched = _count_downloaded_bytes(client("s3"))
+    # WHEN it is validated THEN it is rejected without downloading anything
+    with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
+        validate.handler(state, lambda_context)
+    assert fetched == []
+
+
+def test_an_upload_replaced_by_a_newer_version_is_rejected(aws, lambda_context):
+    # GIVEN a run for a version that has since been overwritten
+    state = _state_for(aws, _zip(_good_members()))
+    aws.s3.put_object(Bucket=aws.upload_bucket, Key=state["key"], Body=_zip(_good_members()) + b"")
+    aws.s3.put_object(Bucket=aws.upload_bucket, Key=state["key"], Body=b"newer")
+    # WHEN it is validated THEN it is rejected as replaced
+    with pytest.raises(InvalidUpload, match="replaced by a newer version"):
+        validate.handler(state, lambda_context)
+
+
+def test_a_deleted_upload_is_rejected(aws, lambda_context):
+    state = _state_for(aws, _zip(_good_members()))
+    aws.s3.delete_object(Bucket=aws.upload_bucket, Key=state["key"])
+    with pytest.raises(InvalidUpload, match="no longer exists"):
+        validate.handler(state, lambda_context)
