@@ -52,3 +52,44 @@ def sqs_batch(template: dict[str, Any], events: list[tuple[str, Any]]) -> dict[s
         record["body"] = body if isinstance(body, str) else json.dumps(body)
         records.append(record)
     return {"Records": records}
+
+
+def run_state(bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip") -> dict[str, Any]:
+    """The state machine input ``start`` would write for one upload version (docs/contracts.md)."""
+    from handlers.common.keys import results_prefix_for, run_id_for
+
+    key = f"uploads/{user_id}/{session_id}/{file_name}"
+    run_id = run_id_for(bucket, key, version)
+    return {
+        "bucket": bucket, "key": key, "uploadVersion": version, "size": 1234, "userId": user_id,
+        "sessionId": session_id, "runId": run_id, "resultsPrefix": results_prefix_for(user_id, session_id, run_id),
+    }
+
+
+def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
+    """What ``start`` writes for ``state``'s run."""
+    from handlers.common.status import NewRun, normalise_sequencer
+
+    return store.start_run(
+        NewRun(
+            user_id=state["userId"], session_id=state["sessionId"], run_id=state["runId"], upload_key=state["key"],
+            upload_version=state["uploadVersion"], uploaded_at=uploaded_at, upload_sequencer=normalise_sequencer(None),
+        ),
+        now=uploaded_at,
+    )
+
+
+def mark_processing(dynamodb: Any, table: str, state: dict[str, Any], entered: str = "2026-11-23T22:00:10.000Z") -> None:
+    """The state machine's ``MarkProcessing`` update, exactly as docs/contracts.md specifies it."""
+    dynamodb.update_item(
+        TableName=table,
+        Key={"userId": {"S": state["userId"]}, "sessionId": {"S": state["sessionId"]}},
+        UpdateExpression="SET #status = :processing, startedAt = :t, updatedAt = :t, executionArn = :arn",
+        ConditionExpression="runId = :runId AND #status = :received",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":processing": {"S": "PROCESSING"}, ":received": {"S": "RECEIVED"}, ":t": {"S": entered},
+            ":runId": {"S": state["runId"]},
+            ":arn": {"S": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:eeg-test-pipeline:{state['runId']}"},
+        },
+    )
