@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .windows import moments_of_windows
 
@@ -109,7 +109,7 @@ def class_mean_covariances(normalised: np.ndarray, weights: np.ndarray) -> np.nd
 
 def check_band_windows(X) -> np.ndarray:
     """Validate windowed EEG as ``(n_trials, n_bands, n_channels, n_times)`` (3-D means one band)."""
-    X = np.asarray(X, dtype=np.float64)
+    X = check_array(X, dtype=np.float64, allow_nd=True, ensure_2d=False, ensure_min_samples=1)
     if X.ndim == 3:
         X = X[:, None]
     if X.ndim != 4:
@@ -117,8 +117,6 @@ def check_band_windows(X) -> np.ndarray:
             f"expected windows shaped (n_trials, n_bands, n_channels, n_times) or "
             f"(n_trials, n_channels, n_times), got {X.ndim} dimension(s)"
         )
-    if not np.all(np.isfinite(X)):
-        raise ValueError("windows contain NaN or infinite values")
     if X.shape[-1] < 2:
         raise ValueError("each window needs at least 2 samples")
     return X

@@ -72,6 +72,11 @@ class LogVariance(TransformerMixin, BaseEstimator):
     (a 3-D input is treated as a single band).
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
     def fit(self, X, y=None):
         """Check the input; nothing is learned."""
         X = check_band_windows(X)

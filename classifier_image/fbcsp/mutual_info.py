@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 QUANTISATION_LEVELS = 3
@@ -54,9 +55,10 @@ def mutual_information_scores(features: np.ndarray, labels: np.ndarray, train_ma
     ----------
     features : ndarray, shape (n_models, n_trials, n_windows, n_features)
     labels : ndarray of int, shape (n_models, n_trials) or (n_trials,)
-        Labels 1 and 2 (per model, so permuted labels can share one batch).
+        Labels 1..L (per model, so permuted labels can share one batch); the label alphabet
+        runs to the largest training label, as in ``MI.m``.
     train_mask : ndarray of bool, shape (n_models, n_trials)
-        Trials each model trains on; both classes must be present.
+        Trials each model trains on.
 
     Returns
     -------
@@ -72,9 +74,11 @@ def mutual_information_scores(features: np.ndarray, labels: np.ndarray, train_ma
     above_first = (values > edges[..., 0:1]).astype(np.float64)
     above_second = (values > edges[..., 1:2]).astype(np.float64)
 
-    class_weights = np.stack([train_mask & (labels == 1), train_mask & (labels == 2)], axis=-1).astype(np.float64)
-    class_counts = class_weights.sum(axis=1)  # (M, 2)
-    n_above_first = above_first @ class_weights[:, None]  # (M, K, D, 2)
+    n_labels = int(np.max(np.where(train_mask, labels, 0)))
+    class_weights = np.stack([train_mask & (labels == label) for label in range(1, n_labels + 1)], axis=-1)
+    class_weights = class_weights.astype(np.float64)
+    class_counts = class_weights.sum(axis=1)  # (M, L)
+    n_above_first = above_first @ class_weights[:, None]  # (M, K, D, L)
     n_above_second = above_second @ class_weights[:, None]
     counts = np.stack(
         [
@@ -84,7 +88,7 @@ def mutual_information_scores(features: np.ndarray, labels: np.ndarray, train_ma
             n_above_second,
         ],
         axis=-2,
-    )  # (M, K, D, symbol 1..4, label 1..2)
+    )  # (M, K, D, symbol 1..4, label 1..L)
     symbol_totals = counts.sum(axis=-1)
     highest_symbol = np.where(symbol_totals[..., 3] > 0, 4, np.where(symbol_totals[..., 2] > 0, 3, 2))
     in_alphabet = np.arange(1, QUANTISATION_LEVELS + 2) <= highest_symbol[..., None]
@@ -112,7 +116,7 @@ class MutualInfoSelector(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray, shape (2,)
+    classes_ : ndarray, shape (n_classes,)
     scores_ : ndarray, shape (n_features_in_,)
         MI in bits of each feature.
     ranking_ : ndarray, shape (n_features_in_,)
@@ -125,11 +129,10 @@ class MutualInfoSelector(TransformerMixin, BaseEstimator):
         self.n_features = n_features
 
     def fit(self, X, y):
-        """Rank the features of ``X (n_trials, n_features_in)`` against two-class labels ``y``."""
+        """Rank the features of ``X (n_trials, n_features_in)`` against class labels ``y``."""
         X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
-        if classes.size != 2:
-            raise ValueError(f"mutual-information ranking needs exactly two classes, got {classes.size}")
         if not isinstance(self.n_features, int | np.integer) or not 1 <= self.n_features <= X.shape[1]:
             raise ValueError(f"n_features must be an integer in 1..{X.shape[1]}, got {self.n_features!r}")
         scores = mutual_information_scores(X[None, :, None, :], encoded[None] + 1, np.ones((1, X.shape[0]), bool))

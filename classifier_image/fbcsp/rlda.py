@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
@@ -168,9 +169,10 @@ class RLDA(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit on features ``(n_trials, n_features)`` and two-class labels; each class needs 2 trials."""
         X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
         if classes.size != 2:
-            raise ValueError(f"RLDA is a two-class classifier, got {classes.size} class(es)")
+            raise ValueError(f"Only binary classification is supported. RLDA got {classes.size} class(es)")
         if np.min(np.bincount(encoded)) < 2:
             raise ValueError("each class needs at least two training samples")
         a0, weights = fit_rlda(X[None, :, None, :], encoded[None] + 1, np.ones((1, X.shape[0]), bool), (X.shape[1],))
@@ -187,4 +189,10 @@ class RLDA(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Predicted labels, shape ``(n_trials,)``."""
-        return self.classes_[predict_labels(self.decision_function(X)) - 1]
+        decision = self.decision_function(X)
+        return self.classes_[predict_labels(decision) - 1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags

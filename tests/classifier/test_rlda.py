@@ -54,7 +54,7 @@ def test_batched_fit_with_several_k_equals_separate_fits():
 
 
 def test_rlda_rejects_one_class_and_single_trial_classes():
-    with pytest.raises(ValueError, match="two-class"):
+    with pytest.raises(ValueError, match="Only binary"):
         RLDA().fit(np.ones((4, 2)), np.ones(4))
     with pytest.raises(ValueError, match="two training samples"):
         RLDA().fit(np.arange(8.0).reshape(4, 2), np.array([1, 2, 2, 2]))
