@@ -1,0 +1,172 @@
+"""The process_results handler on moto: manifest checks, classifier record and SUCCEEDED status."""
+
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from handler_support import mark_processing, record_received, run_state
+
+from handlers import process_results
+from handlers.common.errors import ResultsInvalid
+from handlers.common.status import StatusStore
+
+pytestmark = pytest.mark.moto
+
+USER, SESSION = "user-1", "session-1"
+METRICS = {
+    "selectionAccuracy": 0.8, "nestedAccuracy": 0.7, "chanceLevel": 0.511, "permutationPValue": 0.01,
+    "selectedOption": "A02", "optionId": 2, "K": 6, "windowEndMs": 640.0, "classes": {"1": "T1", "2": "T2"},
+    "usedBandIDs": [3, 4, 5, 6], "bandsHz": [[4, 8, 12, 18], [6, 12, 18, 26], [12, 18, 28, 36], [22, 28, 40, 48]],
+    "trialsPerClass": {"T1": 23, "T2": 22}, "classifierSchemaVersion": "1.0",
+}
+
+
+@pytest.fixture
+def processing_run(aws):
+    """A session whose run is PROCESSING (start + MarkProcessing done)."""
+    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
+    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    return state
+
+
+def _manifest(state: dict, **changes) -> dict:
+    prefix = state["resultsPrefix"]
+    manifest = {
+        "schemaVersion": "1.0", "userId": state["userId"], "sessionId": state["sessionId"], "runId": state["runId"],
+        "status": "succeeded", "startedAt": "2026-11-23T22:00:20.000Z", "finishedAt": "2026-11-23T22:04:00.000Z",
+        "outputs": {
+            "classifier": f"{prefix}classifier.json", "metrics": f"{prefix}metrics.json",
+            "report": f"{prefix}report.html", "figures/accuracy.png": f"{prefix}figures/accuracy.png",
+        },
+        "metrics": dict(METRICS),
+    }
+    manifest.update(changes)
+    return manifest
+
+
+def _write_results(aws, manifest: dict, outputs: dict | None = None) -> None:
+    """Upload ``outputs`` (default: every output the manifest lists), then the manifest, last, as the container does."""
+    for key in (outputs if outputs is not None else manifest["outputs"]).values():
+        aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"output")
+    prefix = manifest["outputs"]["classifier"].rsplit("/", 1)[0] + "/"
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json", Body=json.dumps(manifest))
+
+
+def _status(aws) -> dict:
+    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
+
+
+def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_run, lambda_context):
+    # GIVEN the container wrote its outputs and a succeeded manifest
+    _write_results(aws, _manifest(processing_run))
+    # WHEN ProcessResults runs on the state
+    outcome = process_results.handler({**processing_run, "validation": {"csv": "rec.csv"}}, lambda_context)
+    # THEN the outcome for SNS is plain JSON, the session SUCCEEDED with its result, and the classifier is recorded
+    expected_result = {
+        "selectionAccuracy": 0.8, "nestedAccuracy": 0.7, "chanceLevel": 0.511, "permutationPValue": 0.01,
+        "selectedOption": "A02", "windowEndMs": 640.0, "resultsPrefix": processing_run["resultsPrefix"],
+    }
+    assert outcome == {"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"],
+                       "status": "SUCCEEDED", "result": expected_result}
+    assert json.loads(json.dumps(outcome)) == outcome
+    status = _status(aws)
+    assert status["status"] == "SUCCEEDED" and status["result"] == expected_result
+    assert status["finishedAt"].endswith("Z") and status["startedAt"] == "2026-11-23T22:00:10.000Z"
+    raw = aws.dynamodb.get_item(
+        TableName=aws.classifier_table, Key={"userId": {"S": USER}, "sessionId": {"S": SESSION}}
+    )["Item"]
+    assert raw["classifierKey"] == {"S": f"{processing_run['resultsPrefix']}classifier.json"}
+    assert raw["selectionAccuracy"] == {"N": "0.8"} and raw["K"] == {"N": "6"}
+    assert raw["runId"] == {"S": processing_run["runId"]} and raw["selectedOption"] == {"S": "A02"}
+    assert "model" not in raw and "filters" not in raw
+
+
+INVALID_MANIFESTS = {
+    "schema-version": (lambda state: _manifest(state, schemaVersion="2.0"), "schema version"),
+    "other-user": (lambda state: _manifest(state, userId="user-2"), "another userId"),
+    "other-session": (lambda state: _manifest(state, sessionId="session-9"), "another sessionId"),
+    "other-run": (lambda state: _manifest(state, runId="run-ffff"), "another runId"),
+    "failed": (lambda state: _manifest(state, status="failed"), "not 'succeeded'"),
+    "missing-metric": (
+        lambda state: _manifest(state, metrics={k: v for k, v in METRICS.items() if k != "nestedAccuracy"}),
+        "lacks the metrics",
+    ),
+    "accuracy-out-of-range": (lambda state: _manifest(state, metrics={**METRICS, "selectionAccuracy": 80}), "between 0 and 1"),
+    "missing-classifier-output": (
+        lambda state: _manifest(state, outputs={"metrics": f"{state['resultsPrefix']}metrics.json",
+                                                "report": f"{state['resultsPrefix']}report.html",
+                                                "classifier_": f"{state['resultsPrefix']}classifier.json"}),
+        "does not list the outputs",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(INVALID_MANIFESTS))
+def test_each_invalid_manifest_raises_results_invalid(aws, processing_run, lambda_context, variant):
+    # GIVEN a manifest with one thing wrong (outputs all present)
+    build, message = INVALID_MANIFESTS[variant]
+    manifest = build(processing_run)
+    for key in manifest["outputs"].values():
+        aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"output")
+    aws.s3.put_object(
+        Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=json.dumps(manifest)
+    )
+    # WHEN ProcessResults runs THEN ResultsInvalid names the problem and nothing is recorded
+    with pytest.raises(ResultsInvalid, match=message):
+        process_results.handler(processing_run, lambda_context)
+    assert _status(aws)["status"] == "PROCESSING"
+    assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
+
+
+def test_a_missing_manifest_raises_results_invalid(aws, processing_run, lambda_context):
+    with pytest.raises(ResultsInvalid, match="without writing manifest.json"):
+        process_results.handler(processing_run, lambda_context)
+
+
+def test_a_manifest_that_is_not_json_raises_results_invalid(aws, processing_run, lambda_context):
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=b"{oops")
+    with pytest.raises(ResultsInvalid, match="not valid JSON"):
+        process_results.handler(processing_run, lambda_context)
+
+
+def test_outputs_that_do_not_exist_raise_results_invalid(aws, processing_run, lambda_context):
+    # GIVEN a manifest listing a report that was never uploaded
+    manifest = _manifest(processing_run)
+    present = {name: key for name, key in manifest["outputs"].items() if name != "report"}
+    _write_results(aws, manifest, outputs=present)
+    with pytest.raises(ResultsInvalid, match=r"\['report'\] listed in manifest.json do not exist"):
+        process_results.handler(processing_run, lambda_context)
+
+
+def test_an_output_outside_the_run_prefix_raises_results_invalid(aws, processing_run, lambda_context):
+    manifest = _manifest(processing_run)
+    manifest["outputs"]["classifier"] = "results/user-2/session-1/run-x/classifier.json"
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json",
+                      Body=json.dumps(manifest))
+    with pytest.raises(ResultsInvalid, match="not stored under this run's results prefix"):
+        process_results.handler(processing_run, lambda_context)
+
+
+def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, processing_run, lambda_context):
+    # GIVEN the user re-uploaded while this run was training
+    _write_results(aws, _manifest(processing_run))
+    newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+    record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    # WHEN the old run's results are processed
+    outcome = process_results.handler(processing_run, lambda_context)
+    # THEN the outcome describes the old run, but the session and classifier tables are untouched
+    assert outcome["runId"] == processing_run["runId"]
+    status = _status(aws)
+    assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
+    assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
+
+
+def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_context):
+    _write_results(aws, _manifest(processing_run))
+    process_results.handler(processing_run, lambda_context)
+    item = boto3.resource("dynamodb", region_name="eu-west-2").Table(aws.classifier_table).get_item(
+        Key={"userId": USER, "sessionId": SESSION}
+    )["Item"]
+    assert item["windowEndMs"] == Decimal("640.0") and item["bandsHz"][0] == [4, 8, 12, 18]
