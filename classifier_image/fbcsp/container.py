@@ -1,0 +1,264 @@
+"""Entrypoint of the classifier container: ``python -m fbcsp.container`` (architecture.md §6).
+
+Reads its job from the environment, downloads the upload, reads it safely, trains, uploads
+``classifier.json``, ``metrics.json``, ``report.html`` and ``figures/*.png`` under
+``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest").
+
+Environment: ``INPUT_BUCKET``, ``INPUT_KEY``, ``RESULTS_BUCKET``, ``RESULTS_PREFIX``, ``USER_ID``,
+``SESSION_ID``, ``RUN_ID`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because
+the manifest must carry a p-value; default 100) and ``FBCSP_SEED`` (default 0). The AWS endpoint
+comes from the standard ``AWS_ENDPOINT_URL*`` variables, which boto3 reads itself.
+
+Exit codes: 0 trained; 2 input rejected (failed manifest with ``INVALID_UPLOAD`` or
+``INSUFFICIENT_DATA`` and nothing else written); 1 unexpected error (failed manifest with
+``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment. Every log line on
+stderr is one JSON object carrying ``userId``, ``sessionId`` and ``runId``.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+
+from .errors import InputRejected
+from .export import CLASSIFIER_FILE, METRICS_FILE, SCHEMA_VERSION, manifest_metrics, to_json_bytes
+from .outputs import train_and_write
+from .report import REPORT_FILE
+from .training import TrainingOptions
+from .upload import read_upload
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_REJECTED = 0, 1, 2
+MANIFEST_FILE = "manifest.json"
+MANIFEST_SCHEMA_VERSION = "1.0"
+REQUIRED_VARIABLES = (
+    "INPUT_BUCKET", "INPUT_KEY", "RESULTS_BUCKET", "RESULTS_PREFIX", "USER_ID", "SESSION_ID", "RUN_ID",
+)
+#: Manifest output name of each file written at the top of the output folder; figures keep their path.
+OUTPUT_NAMES = {CLASSIFIER_FILE: "classifier", METRICS_FILE: "metrics", REPORT_FILE: "report"}
+UNEXPECTED_MESSAGE = "the classifier stopped on an unexpected error; the operators have the details in its log"
+
+
+class SettingsError(ValueError):
+    """The container's environment is missing a variable or holds an invalid value."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """One training job, as given by the environment."""
+
+    input_bucket: str
+    input_key: str
+    results_bucket: str
+    results_prefix: str
+    user_id: str
+    session_id: str
+    run_id: str
+    options: TrainingOptions = field(default_factory=TrainingOptions)
+
+
+def _integer(environment: Mapping[str, str], name: str, default: int, minimum: int | None) -> int:
+    text = environment.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {text!r}") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
+    """Read and check the job's environment variables.
+
+    ``RESULTS_PREFIX`` gets a trailing ``/`` if it lacks one.
+
+    Raises
+    ------
+    SettingsError
+        Naming every missing variable, or the first invalid value.
+    """
+    missing = [name for name in REQUIRED_VARIABLES if not environment.get(name, "").strip()]
+    if missing:
+        raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
+    prefix = environment["RESULTS_PREFIX"].strip()
+    if prefix.startswith("/") or ".." in prefix.split("/"):
+        raise SettingsError(f"RESULTS_PREFIX must be a relative key prefix without '..', got {prefix!r}")
+    options = TrainingOptions(
+        n_permutations=_integer(environment, "FBCSP_PERMUTATIONS", TrainingOptions.n_permutations, minimum=1),
+        random_state=_integer(environment, "FBCSP_SEED", TrainingOptions.random_state, minimum=None),
+    )
+    return JobSettings(
+        input_bucket=environment["INPUT_BUCKET"].strip(),
+        input_key=environment["INPUT_KEY"].strip(),
+        results_bucket=environment["RESULTS_BUCKET"].strip(),
+        results_prefix=prefix if prefix.endswith("/") else prefix + "/",
+        user_id=environment["USER_ID"].strip(),
+        session_id=environment["SESSION_ID"].strip(),
+        run_id=environment["RUN_ID"].strip(),
+        options=options,
+    )
+
+
+def iso_now() -> str:
+    """The current UTC time as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the contracts' timestamp shape)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class JsonLog:
+    """Writes one JSON object per line: time, level, message, the job ids and any extra fields."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    stream: TextIO = sys.stderr
+
+    def __call__(self, level: str, message: str, **fields: Any) -> None:
+        record = {"time": iso_now(), "level": level, "message": message, **self.ids, **fields}
+        print(json.dumps(record, default=str), file=self.stream, flush=True)
+
+
+def build_manifest(
+    settings: JobSettings,
+    started_at: str,
+    finished_at: str,
+    outputs: Mapping[str, str] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    error: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The manifest document: ``succeeded`` without ``error``, ``failed`` (empty outputs/metrics) with it."""
+    manifest: dict[str, Any] = {
+        "schemaVersion": MANIFEST_SCHEMA_VERSION,
+        "userId": settings.user_id,
+        "sessionId": settings.session_id,
+        "runId": settings.run_id,
+        "status": "failed" if error else "succeeded",
+        "startedAt": started_at,
+        "finishedAt": finished_at,
+        "outputs": {} if error else dict(outputs or {}),
+        "metrics": {} if error else dict(metrics or {}),
+    }
+    if error:
+        code, message = error
+        manifest["error"] = {"code": code, "message": message}
+    return manifest
+
+
+def output_name(relative_path: str) -> str:
+    """Manifest name of a written file: ``classifier``/``metrics``/``report``, or the relative path of a figure."""
+    return OUTPUT_NAMES.get(relative_path, relative_path)
+
+
+def _content_type(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def upload_outputs(s3, settings: JobSettings, written: Mapping[str, Path]) -> dict[str, str]:
+    """Upload every written file under the results prefix; return manifest name -> S3 key."""
+    outputs = {}
+    for relative in sorted(written):
+        key = f"{settings.results_prefix}{relative}"
+        s3.upload_file(str(written[relative]), settings.results_bucket, key, ExtraArgs={"ContentType": _content_type(key)})
+        outputs[output_name(relative)] = key
+    return outputs
+
+
+def put_manifest(s3, settings: JobSettings, manifest: Mapping[str, Any]) -> str:
+    """Write ``manifest.json`` under the results prefix; return its key."""
+    key = f"{settings.results_prefix}{MANIFEST_FILE}"
+    s3.put_object(Bucket=settings.results_bucket, Key=key, Body=to_json_bytes(manifest), ContentType="application/json")
+    return key
+
+
+def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
+    """Download, read, train, upload and write the manifest; return the exit code.
+
+    Input problems (`InputRejected`) give a failed manifest with their code and exit 2;
+    anything else gives a ``CLASSIFIER_ERROR`` manifest (when S3 still answers) and exit 1.
+    """
+    started_at = iso_now()
+
+    def fail(code: str, message: str, exit_code: int) -> int:
+        try:
+            put_manifest(s3, settings, build_manifest(settings, started_at, iso_now(), error=(code, message)))
+        except Exception as exc:  # noqa: BLE001 - S3 may be the very thing that failed
+            log("ERROR", "could not write the failed manifest", error=f"{type(exc).__name__}: {exc}")
+            return EXIT_UNEXPECTED
+        log("INFO", "wrote failed manifest", code=code, exitCode=exit_code)
+        return exit_code
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="fbcsp-job-") as workdir:
+            zip_path = Path(workdir) / "upload.zip"
+            log("INFO", "downloading upload", bucket=settings.input_bucket, key=settings.input_key)
+            s3.download_file(settings.input_bucket, settings.input_key, str(zip_path))
+            recording = read_upload(zip_path)
+            log(
+                "INFO", "read upload", channels=recording.n_channels, samples=recording.n_samples,
+                sampleRateHz=recording.sfreq, cues=int(recording.event_codes.size),
+            )
+            facts = {
+                "Input": settings.input_key,
+                "User": settings.user_id,
+                "Session": settings.session_id,
+                "Run": settings.run_id,
+            }
+            result, written = train_and_write(
+                recording, Path(workdir) / "out", settings.options, facts=facts, session_id=settings.session_id,
+                progress=lambda message: log("INFO", message),
+            )
+            outputs = upload_outputs(s3, settings, {name: path for name, path in written.items()})
+        metrics = manifest_metrics(result)
+        manifest_key = put_manifest(s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics))
+        log("INFO", "training succeeded", manifest=manifest_key, metrics=metrics)
+        return EXIT_OK
+    except InputRejected as exc:
+        log("WARNING", "input rejected", code=exc.code, reason=exc.message)
+        return fail(exc.code, exc.message, EXIT_REJECTED)
+    except Exception as exc:  # noqa: BLE001 - every other failure is reported as CLASSIFIER_ERROR
+        log("ERROR", "unexpected error", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        return fail("CLASSIFIER_ERROR", UNEXPECTED_MESSAGE, EXIT_UNEXPECTED)
+
+
+def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO | None = None) -> int:
+    """Run one job from ``environment`` (default ``os.environ``); returns the exit code.
+
+    Parameters
+    ----------
+    environment : mapping, optional
+    s3 : boto3 S3 client, optional
+        Default: ``boto3.client("s3")`` (honours ``AWS_ENDPOINT_URL*``).
+    stream : text stream, optional
+        Where the JSON log lines go (default stderr).
+    """
+    environment = os.environ if environment is None else environment
+    log = JsonLog(
+        ids={
+            "userId": environment.get("USER_ID", ""),
+            "sessionId": environment.get("SESSION_ID", ""),
+            "runId": environment.get("RUN_ID", ""),
+        },
+        stream=stream or sys.stderr,
+    )
+    try:
+        settings = settings_from_environment(environment)
+    except SettingsError as exc:
+        log("ERROR", f"invalid container environment: {exc}")
+        return EXIT_UNEXPECTED
+    return run_job(settings, s3 or boto3.client("s3"), log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
