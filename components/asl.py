@@ -230,7 +230,7 @@ def build_definition(
             FAILED: {
                 "Type": "Fail",
                 "Error": "ProcessingFailed",
-                "Cause": "The upload could not be turned into a classifier; the session's status has the reason.",
+                "Cause": "No classifier was trained; the session's status holds the reason.",
             },
         },
     }

@@ -103,7 +103,12 @@ def start_function_policy(
         *_function_basics(log_group_arn),
         _allow(
             "ConsumeUploadQueue",
-            ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"),
+            (
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            ),
             queue_arn,
         ),
         _allow(
