@@ -34,3 +34,28 @@ def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
     if missing:
         pytest.fail(f"EDF sample file(s) missing: {', '.join(missing)}")
     return paths
+
+
+#: Training settings of the shared trained sample; the CLI test trains again with these to check determinism.
+SAMPLE_PERMUTATIONS = 5
+SAMPLE_SEED = 0
+
+
+@pytest.fixture(scope="session")
+def trained_sample(sample_recording):
+    """``train()`` on the sample upload, once per session (5 permutations, seed 0)."""
+    from fbcsp.training import TrainingOptions, train
+
+    return train(sample_recording, TrainingOptions(n_permutations=SAMPLE_PERMUTATIONS, random_state=SAMPLE_SEED))
+
+
+@pytest.fixture(scope="session")
+def sample_outputs(trained_sample, tmp_path_factory) -> Path:
+    """Folder holding classifier.json, metrics.json, report.html and figures/ of the trained sample."""
+    from fbcsp.export import write_model_files
+    from fbcsp.report import write_report
+
+    out_dir = tmp_path_factory.mktemp("sample_outputs")
+    write_model_files(trained_sample, out_dir)
+    write_report(trained_sample, out_dir, {"Input": "S001_imagery.zip"})
+    return out_dir

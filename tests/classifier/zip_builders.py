@@ -83,3 +83,64 @@ def write_lying_size_zip(path: Path, n_bytes: int = 2_000_000) -> Path:
         index = data.find(real, index + 4)
     path.write_bytes(bytes(data))
     return path
+
+
+def _cue_session(codes: list[int], sfreq: float = 125.0, spacing_s: float = 10.5, seed: int = 1) -> str:
+    """A CSV whose cues (given codes) all have a complete -3..+7 s epoch."""
+    rng = np.random.default_rng(seed)
+    lead = int(3.5 * sfreq)
+    spacing = int(spacing_s * sfreq)
+    n_samples = lead + spacing * len(codes) + int(sfreq)
+    samples = rng.normal(scale=2e-5, size=(3, n_samples))
+    trigger = np.zeros(n_samples)
+    trigger[lead + spacing * np.arange(len(codes))] = codes
+    return csv_text(samples, trigger)
+
+
+def _nan_csv() -> str:
+    samples, trigger = synthetic_session()
+    samples[2, 5] = np.nan
+    return csv_text(samples, trigger)
+
+
+def _traversal(path: Path) -> Path:
+    return write_zip(path, {"metadata.json": json.dumps(GOOD_METADATA), "../../evil.csv": "1,2,3,0,0,\n"})
+
+
+def _not_a_zip(path: Path) -> Path:
+    path.write_bytes(b"this is not a zip file\n")
+    return path
+
+
+#: name -> (writer of the bad upload at a path, failure code, fragment of the message)
+BAD_UPLOADS = {
+    "not_a_zip": (_not_a_zip, "INVALID_UPLOAD", "not a readable zip"),
+    "path_traversal": (_traversal, "INVALID_UPLOAD", "outside the zip"),
+    "zip_bomb": (write_bomb_zip, "INVALID_UPLOAD", "zip bomb"),
+    "missing_metadata": (
+        lambda path: write_zip(path, {"data.csv": csv_text(*synthetic_session())}),
+        "INVALID_UPLOAD",
+        "metadata.json is missing",
+    ),
+    "missing_csv": (
+        lambda path: write_zip(path, {"metadata.json": json.dumps(GOOD_METADATA)}),
+        "INVALID_UPLOAD",
+        "no .csv file found",
+    ),
+    "one_class_only": (
+        lambda path: write_upload(path, csv=_cue_session([1] * 8)),
+        "INSUFFICIENT_DATA",
+        "class T2 has 0 trial(s)",
+    ),
+    "too_few_trials": (
+        lambda path: write_upload(path, csv=_cue_session([1, 2, 1, 2, 1, 2, 1, 2, 1, 1])),
+        "INSUFFICIENT_DATA",
+        "class T2 has 4 trial(s) with a complete epoch; at least 6",
+    ),
+    "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
+    "wrong_channel_count": (
+        lambda path: write_upload(path, metadata={**GOOD_METADATA, "EEGChannels": 4}),
+        "INVALID_UPLOAD",
+        "has 5 column(s); expected 6",
+    ),
+}

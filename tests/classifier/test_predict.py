@@ -1,0 +1,116 @@
+"""Applying classifier.json with nothing but the JSON reproduces the trained model's predictions."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from fbcsp.edf import read_signal_files
+from fbcsp.errors import InvalidUpload
+from fbcsp.predict import ClassifierFileError, load_classifier, parse_classifier, predict_recording
+from fbcsp.recording import Recording
+
+pytestmark = pytest.mark.classifier
+
+
+@pytest.fixture(scope="module")
+def classifier_document(sample_outputs):
+    return json.loads((sample_outputs / "classifier.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_predictions(sample_outputs, sample_recording):
+    return predict_recording(load_classifier(sample_outputs / "classifier.json"), sample_recording)
+
+
+def test_round_trip_reproduces_training_predictions_exactly(sample_predictions, trained_sample):
+    position = np.searchsorted(sample_predictions.cue_samples, trained_sample.trial_samples)
+
+    np.testing.assert_array_equal(sample_predictions.cue_samples[position], trained_sample.trial_samples)
+    np.testing.assert_array_equal(sample_predictions.predicted_codes[position], trained_sample.training_predictions)
+    np.testing.assert_array_equal(sample_predictions.true_codes[position], trained_sample.trial_labels)
+
+
+def test_every_cue_with_a_whole_window_is_classified(sample_predictions, sample_recording):
+    # the last cue has no complete -3..+7 s epoch for training, but its window fits
+    assert sample_predictions.cue_samples.size == sample_recording.event_samples.size
+    assert sample_predictions.n_skipped == 0
+    assert np.all(np.where(sample_predictions.scores >= 0, 1, 2) == sample_predictions.predicted_codes)
+    assert 0.5 < sample_predictions.agreement <= 1.0
+
+
+def test_edf_runs_give_the_same_predictions_as_the_zip(sample_outputs, sample_predictions, edf_paths):
+    channels = ["FC3", "FC4", "C3", "Cz", "C4", "CP3", "CPz", "CP4"]
+    recording = read_signal_files(edf_paths, channels=channels)
+    classifier = load_classifier(sample_outputs / "classifier.json")
+
+    with pytest.raises(InvalidUpload, match="differ from the classifier's"):
+        predict_recording(classifier, recording)
+    predictions = predict_recording(classifier, recording, check_names=False)
+
+    np.testing.assert_array_equal(predictions.predicted_codes, sample_predictions.predicted_codes)
+    np.testing.assert_allclose(predictions.scores, sample_predictions.scores, rtol=1e-6)
+
+
+def test_cue_whose_window_runs_past_the_end_is_skipped(sample_outputs, sample_recording):
+    classifier = load_classifier(sample_outputs / "classifier.json")
+    short = Recording(
+        data=sample_recording.data[:, : sample_recording.event_samples[-1] + 10],
+        sfreq=sample_recording.sfreq,
+        ch_names=sample_recording.ch_names,
+        event_samples=sample_recording.event_samples,
+        event_codes=sample_recording.event_codes,
+    )
+
+    predictions = predict_recording(classifier, short)
+
+    assert predictions.n_skipped == 1
+    assert predictions.cue_samples.size == sample_recording.event_samples.size - 1
+
+
+def test_rate_and_channel_count_must_match(sample_outputs, sample_recording):
+    classifier = load_classifier(sample_outputs / "classifier.json")
+    resampled = Recording(sample_recording.data, 250.0, sample_recording.ch_names,
+                          sample_recording.event_samples, sample_recording.event_codes)
+    fewer = Recording(sample_recording.data[:3], 160.0, sample_recording.ch_names[:3],
+                      sample_recording.event_samples, sample_recording.event_codes)
+
+    with pytest.raises(InvalidUpload, match="sampled at 250 Hz, the classifier at 160 Hz"):
+        predict_recording(classifier, resampled)
+    with pytest.raises(InvalidUpload, match="3 channels, the classifier expects 8"):
+        predict_recording(classifier, fewer)
+
+
+def _broken(document, change):
+    copy_of = copy.deepcopy(document)
+    change(copy_of)
+    return copy_of
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("fbcsp"), "no 'fbcsp' block"),
+        (lambda d: d["fbcsp"].update(schemaVersion="2.0"), "schemaVersion '2.0'"),
+        (lambda d: d["online"]["p"]["CF"]["param"]["a1N"].pop(), "feature ids but .* weights"),
+        (lambda d: d["online"]["p"]["MI"]["out_usedFeatureIDs"][0].__setitem__(0, 25), "must lie in 1..24"),
+        (lambda d: d["online"]["p"]["MI"].update(out_usedFeatureIDs=[1, 2, 3]), "one list of feature ids"),
+        (lambda d: d["online"]["p"]["CSP"]["filters_used"][2].pop(), r"filters_used\[2\] is \(7, 6\)"),
+        (lambda d: d["online"]["p"]["CSP"]["filters_used"].__setitem__(3, []), "2-D array"),
+        (lambda d: d["fbcsp"]["firTaps"].pop(), "firTaps has no entry for band 6"),
+        (lambda d: d["fbcsp"].pop("windowSamples"), "lacks or mangles"),
+        (lambda d: d["online"]["p"]["CF"]["param"].update(a1N=["x"]), "array of numbers"),
+    ],
+)
+def test_malformed_classifier_files_are_refused_with_a_reason(classifier_document, change, message):
+    with pytest.raises(ClassifierFileError, match=message):
+        parse_classifier(_broken(classifier_document, change))
+
+
+def test_unreadable_classifier_file(tmp_path):
+    path = tmp_path / "classifier.json"
+    path.write_text("{not json")
+
+    with pytest.raises(ClassifierFileError, match="not a readable JSON file"):
+        load_classifier(path)
