@@ -31,11 +31,29 @@ DEFAULT_FILE_NAME = "upload.zip"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 SESSION_FIELDS = (
-    "sessionId", "status", "runId", "createdAt", "uploadedAt", "startedAt", "updatedAt", "finishedAt", "error", "result",
+    "sessionId",
+    "status",
+    "runId",
+    "createdAt",
+    "uploadedAt",
+    "startedAt",
+    "updatedAt",
+    "finishedAt",
+    "error",
+    "result",
 )
 CLASSIFIER_FIELDS = (
-    "schemaVersion", "classes", "usedBandIDs", "bandsHz", "selectedOption", "K", "windowEndMs",
-    "selectionAccuracy", "nestedAccuracy", "chanceLevel", "createdAt",
+    "schemaVersion",
+    "classes",
+    "usedBandIDs",
+    "bandsHz",
+    "selectedOption",
+    "K",
+    "windowEndMs",
+    "selectionAccuracy",
+    "nestedAccuracy",
+    "chanceLevel",
+    "createdAt",
 )
 
 
@@ -136,8 +154,10 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
     file_name = _json_body(request).get("fileName", DEFAULT_FILE_NAME)
     if not is_valid_upload_file_name(file_name):
         raise RequestError(
-            400, "INVALID_FILE_NAME",
-            "fileName must end in .zip and use only letters, digits, '.', '_' and '-' (at most 128 characters)",
+            400,
+            "INVALID_FILE_NAME",
+            "fileName must end in .zip and use only letters, digits, '.', '_' and '-' "
+            "(at most 128 characters)",
         )
     session_id = new_session_id(deps.now())
     key = f"{UPLOAD_PREFIX}{user_id}/{session_id}/{file_name}"
@@ -150,13 +170,16 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
     )
     with bound(sessionId=session_id):
         deps.logger.info("issued an upload form", extra={"key": key})
-    return ApiResponse(201, {
-        "sessionId": session_id,
-        "upload": {"url": upload["url"], "fields": upload["fields"]},
-        "key": key,
-        "maxBytes": settings.max_upload_bytes,
-        "expiresInSeconds": settings.presign_expiry_seconds,
-    })
+    return ApiResponse(
+        201,
+        {
+            "sessionId": session_id,
+            "upload": {"url": upload["url"], "fields": upload["fields"]},
+            "key": key,
+            "maxBytes": settings.max_upload_bytes,
+            "expiresInSeconds": settings.presign_expiry_seconds,
+        },
+    )
 
 
 def _page_size(query: Mapping[str, str]) -> int:
@@ -169,7 +192,10 @@ def _page_size(query: Mapping[str, str]) -> int:
 
 
 def encode_page_token(session_id: str) -> str:
-    """An opaque token for the page after ``session_id``; it holds no user id (the caller's is always used)."""
+    """An opaque token for the page after ``session_id``.
+
+    It holds no user id: the query always uses the caller's, so a token cannot reach other users.
+    """
     return base64.urlsafe_b64encode(json.dumps({"after": session_id}).encode()).decode().rstrip("=")
 
 
@@ -220,7 +246,7 @@ def get_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
 
 
 def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
-    """``GET /sessions/{sessionId}/classifier``: a presigned download URL of ``classifier.json`` and its summary."""
+    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary."""
     user_id, session_id = _caller(request), _session_id(request)
     response = deps.dynamodb.get_item(
         TableName=deps.settings.classifier_table, Key=item_key(user_id, session_id), ConsistentRead=True
@@ -233,13 +259,16 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
         Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
         ExpiresIn=deps.settings.presign_expiry_seconds,
     )
-    return ApiResponse(200, {
-        "sessionId": session_id,
-        "runId": record["runId"],
-        "url": url,
-        "expiresInSeconds": deps.settings.presign_expiry_seconds,
-        "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
-    })
+    return ApiResponse(
+        200,
+        {
+            "sessionId": session_id,
+            "runId": record["runId"],
+            "url": url,
+            "expiresInSeconds": deps.settings.presign_expiry_seconds,
+            "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
+        },
+    )
 
 
 ROUTES: dict[str, Callable[[ApiRequest, ApiDependencies], ApiResponse]] = {
@@ -258,8 +287,12 @@ def _unknown_route(request: ApiRequest) -> RequestError:
     for template, pattern in _ROUTE_PATTERNS.items():
         if pattern.match(request.path):
             allowed = sorted(key.split(" ", 1)[0] for key in ROUTES if key.split(" ", 1)[1] == template)
-            return RequestError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here",
-                                headers={"Allow": ", ".join(allowed)})
+            return RequestError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed here",
+                headers={"Allow": ", ".join(allowed)},
+            )
     return RequestError(404, "NOT_FOUND", "no such route")
 
 
@@ -274,14 +307,19 @@ def answer(event: Mapping[str, Any], deps: ApiDependencies) -> ApiResponse:
             return route_function(request, deps)
     except RequestError as error:
         deps.logger.info("request refused", extra={"routeKey": event.get("routeKey"), "code": error.code})
-        return ApiResponse(error.status_code, {"error": {"code": error.code, "message": error.message}}, error.headers)
+        return ApiResponse(
+            error.status_code, {"error": {"code": error.code, "message": error.message}}, error.headers
+        )
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ApiSettings.from_environ(os.environ)
     dynamodb = client("dynamodb")
     deps = ApiDependencies(
-        settings=settings, status=StatusStore(dynamodb, settings.status_table), dynamodb=dynamodb,
-        s3=client("s3"), logger=get_logger(settings.log_level),
+        settings=settings,
+        status=StatusStore(dynamodb, settings.status_table),
+        dynamodb=dynamodb,
+        s3=client("s3"),
+        logger=get_logger(settings.log_level),
     )
     return answer(event, deps).as_lambda_result()

@@ -35,8 +35,14 @@ def _keys_under(s3: Any, bucket: str, prefix: str) -> set[str]:
 
 
 def record_results(
-    run: RunInput, *, s3: Any, status: StatusStore, results_bucket: str, classifier_table: str,
-    logger: logging.Logger, now: str,
+    run: RunInput,
+    *,
+    s3: Any,
+    status: StatusStore,
+    results_bucket: str,
+    classifier_table: str,
+    logger: logging.Logger,
+    now: str,
 ) -> dict[str, Any]:
     """Check the run's results and record them; return ``{userId, sessionId, runId, status, result}``.
 
@@ -56,15 +62,25 @@ def record_results(
         raise ResultsInvalid(f"the outputs {missing} listed in {MANIFEST_NAME} do not exist")
     result = status_result(manifest["metrics"], run.results_prefix)
     recorded = status.succeed_run(
-        run.user_id, run.session_id, run.run_id, result=result, now=now,
-        classifier_table=classifier_table, classifier_item=classifier_record(manifest, identity, created_at=now),
+        run.user_id,
+        run.session_id,
+        run.run_id,
+        result=result,
+        now=now,
+        classifier_table=classifier_table,
+        classifier_item=classifier_record(manifest, identity, created_at=now),
     )
     if recorded:
         logger.info("recorded the trained classifier", extra={"selectedOption": result["selectedOption"]})
     else:
         logger.warning("did not record the results: the session has moved on from this run")
-    return {"userId": run.user_id, "sessionId": run.session_id, "runId": run.run_id,
-            "status": Status.SUCCEEDED.value, "result": result}
+    return {
+        "userId": run.user_id,
+        "sessionId": run.session_id,
+        "runId": run.run_id,
+        "status": Status.SUCCEEDED.value,
+        "result": result,
+    }
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -73,7 +89,11 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     run = RunInput.from_state(event)
     with bound(**run.log_fields(), executionArn=event.get("executionArn")):
         return record_results(
-            run, s3=client("s3"), status=StatusStore(client("dynamodb"), settings.status_table),
-            results_bucket=settings.results_bucket, classifier_table=settings.classifier_table,
-            logger=logger, now=now_iso(),
+            run,
+            s3=client("s3"),
+            status=StatusStore(client("dynamodb"), settings.status_table),
+            results_bucket=settings.results_bucket,
+            classifier_table=settings.classifier_table,
+            logger=logger,
+            now=now_iso(),
         )

@@ -25,10 +25,22 @@ _LOGGED_CAUSE_CHARACTERS = 4000
 
 
 def record_failure(
-    run: RunInput, error: Mapping[str, Any], *, s3: Any, status: StatusStore, results_bucket: str,
-    logger: logging.Logger, now: str,
+    run: RunInput,
+    error: Mapping[str, Any],
+    *,
+    s3: Any,
+    status: StatusStore,
+    results_bucket: str,
+    logger: logging.Logger,
+    now: str,
 ) -> dict[str, Any]:
-    """Record the run's failure; return ``{userId, sessionId, runId, status: FAILED, error: {code, message}}``."""
+    """Record the run's failure.
+
+    Returns
+    -------
+    dict
+        ``{userId, sessionId, runId, status: "FAILED", error: {code, message}}``.
+    """
     manifest = None
     if needs_failed_manifest(error):
         try:
@@ -38,13 +50,21 @@ def record_failure(
     failure = classify_failure(error, manifest)
     logger.info(
         "run failed",
-        extra={"errorName": error.get("Error"), "cause": str(error.get("Cause", ""))[:_LOGGED_CAUSE_CHARACTERS],
-               "failureCode": failure.code.value},
+        extra={
+            "errorName": error.get("Error"),
+            "cause": str(error.get("Cause", ""))[:_LOGGED_CAUSE_CHARACTERS],
+            "failureCode": failure.code.value,
+        },
     )
     if not status.fail_run(run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now):
         logger.warning("did not record the failure: the session already finished or moved on from this run")
-    return {"userId": run.user_id, "sessionId": run.session_id, "runId": run.run_id,
-            "status": Status.FAILED.value, "error": failure.as_dict()}
+    return {
+        "userId": run.user_id,
+        "sessionId": run.session_id,
+        "runId": run.run_id,
+        "status": Status.FAILED.value,
+        "error": failure.as_dict(),
+    }
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -53,7 +73,11 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     run = RunInput.from_state(event)
     with bound(**run.log_fields(), executionArn=event.get("executionArn")):
         return record_failure(
-            run, event.get("error") or {}, s3=client("s3"),
+            run,
+            event.get("error") or {},
+            s3=client("s3"),
             status=StatusStore(client("dynamodb"), settings.status_table),
-            results_bucket=settings.results_bucket, logger=logger, now=now_iso(),
+            results_bucket=settings.results_bucket,
+            logger=logger,
+            now=now_iso(),
         )

@@ -1,4 +1,4 @@
-"""Start Lambda: SQS batch of EventBridge S3 ``Object Created`` events → status + one execution per upload version.
+"""Start Lambda: SQS batches of EventBridge S3 ``Object Created`` events → status + one execution per upload.
 
 Per record: parse the key, write ``RECEIVED`` conditionally, and start the execution named by
 the run id, so a duplicate delivery meets ``ExecutionAlreadyExists`` and changes nothing. A key
@@ -67,7 +67,11 @@ def parse_message_body(body: str) -> UploadEvent:
         event = json.loads(body)
     except (TypeError, ValueError) as error:
         raise MalformedMessage("the message body is not JSON") from error
-    if not isinstance(event, dict) or event.get("detail-type") != OBJECT_CREATED or event.get("source") != "aws.s3":
+    if (
+        not isinstance(event, dict)
+        or event.get("detail-type") != OBJECT_CREATED
+        or event.get("source") != "aws.s3"
+    ):
         raise MalformedMessage("the message is not an S3 Object Created event")
     detail = event.get("detail") or {}
     bucket = (detail.get("bucket") or {}).get("name")
@@ -102,7 +106,7 @@ class RunStarter:
     logger: logging.Logger
 
     def handle(self, upload: UploadEvent) -> None:
-        """Record and start the run of ``upload``; rejected keys are recorded as failed, unknown ones dropped."""
+        """Record and start the run of ``upload``; rejected keys are recorded FAILED, unknown ones dropped."""
         try:
             upload_key = parse_upload_key(upload.key)
         except UnrecognisedKey:
@@ -150,7 +154,9 @@ class RunStarter:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
         with bound(**run.log_fields()):
-            written = self.status.start_run(self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error)
+            written = self.status.start_run(
+                self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error
+            )
             self.logger.warning(
                 "rejected an upload" if written else "ignored a rejected upload the session has moved past",
                 extra={"key": upload.key, "reason": rejected.message},
@@ -169,7 +175,9 @@ class RunStarter:
         self.logger.info("started the execution", extra={"executionArn": response["executionArn"]})
 
 
-def process_batch(records: Iterable[Mapping[str, Any]], starter: RunStarter, logger: logging.Logger) -> list[str]:
+def process_batch(
+    records: Iterable[Mapping[str, Any]], starter: RunStarter, logger: logging.Logger
+) -> list[str]:
     """Handle each SQS record on its own; return the message ids to retry (transient errors only)."""
     retry: list[str] = []
     for record in records:
@@ -177,12 +185,16 @@ def process_batch(records: Iterable[Mapping[str, Any]], starter: RunStarter, log
         try:
             upload = parse_message_body(record.get("body"))
         except MalformedMessage as error:
-            logger.warning("dropped a malformed message", extra={"messageId": message_id, "reason": str(error)})
+            logger.warning(
+                "dropped a malformed message", extra={"messageId": message_id, "reason": str(error)}
+            )
             continue
         try:
             starter.handle(upload)
         except Exception:  # One record's failure must not fail the batch: it is retried on its own.
-            logger.exception("could not start a run; the message will be retried", extra={"messageId": message_id})
+            logger.exception(
+                "could not start a run; the message will be retried", extra={"messageId": message_id}
+            )
             retry.append(message_id)
     return retry
 

@@ -57,7 +57,9 @@ def validate_upload(
     if run.upload_version not in {version_id, head["ETag"].strip('"')}:
         raise InvalidUpload("the upload was replaced by a newer version before it could be checked")
     if size > max_upload_bytes:
-        raise InvalidUpload(f"the upload is {size} bytes long, more than the {max_upload_bytes} bytes allowed")
+        raise InvalidUpload(
+            f"the upload is {size} bytes long, more than the {max_upload_bytes} bytes allowed"
+        )
     reader = RangedObjectReader(
         s3,
         bucket=run.bucket,
@@ -67,15 +69,20 @@ def validate_upload(
         version_id=version_id if version_id not in (None, "null") else None,
     )
     summary, metadata = inspect_archive(reader, limits)
-    logger.info("upload is valid", extra={"objectBytes": size, "bytesRead": reader.bytes_fetched,
-                                          "rangeRequests": reader.requests})
+    logger.info(
+        "upload is valid",
+        extra={"objectBytes": size, "bytesRead": reader.bytes_fetched, "rangeRequests": reader.requests},
+    )
     return {
         "objectBytes": size,
         "bytesRead": reader.bytes_fetched,
         "csv": summary.csv.name,
         "members": [
-            {"name": member.name, "compressedBytes": member.compressed_bytes,
-             "uncompressedBytes": member.uncompressed_bytes}
+            {
+                "name": member.name,
+                "compressedBytes": member.compressed_bytes,
+                "uncompressedBytes": member.uncompressed_bytes,
+            }
             for member in summary.members
         ],
         "eegChannels": metadata.eeg_channels,

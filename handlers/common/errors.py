@@ -31,7 +31,9 @@ class ConfigurationError(RuntimeError):
 class RequestError(PipelineError):
     """A status API request that cannot be answered; carries the HTTP status and error code."""
 
-    def __init__(self, status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code

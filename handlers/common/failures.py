@@ -37,7 +37,12 @@ class Failure:
 MAX_MESSAGE_LENGTH = 500
 _HANDLER_ERRORS = {"InvalidUpload": FailureCode.INVALID_UPLOAD, "ResultsInvalid": FailureCode.RESULTS_INVALID}
 _TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
-_PULL_FAILURE_MARKERS = ("CannotPullContainerError", "ResourceInitializationError", "pull image", "image manifest")
+_PULL_FAILURE_MARKERS = (
+    "CannotPullContainerError",
+    "ResourceInitializationError",
+    "pull image",
+    "image manifest",
+)
 
 GENERIC_MESSAGES = {
     FailureCode.INVALID_UPLOAD: "The upload was rejected by the classifier as malformed.",
@@ -106,7 +111,9 @@ def parse_stopped_task(cause: object) -> StoppedTask | None:
         if not isinstance(container, Mapping):
             continue
         exit_code = _field(container, "exitCode")
-        exit_codes.append(exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None)
+        exit_codes.append(
+            exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None
+        )
         reasons.append(str(_field(container, "reason") or ""))
     reasons += [str(_field(task, "stoppedReason") or ""), str(_field(task, "stopCode") or "")]
     return StoppedTask(exit_codes=tuple(exit_codes), reasons=tuple(reason for reason in reasons if reason))

@@ -49,7 +49,7 @@ def is_valid_id(value: object) -> bool:
 
 
 def is_valid_upload_file_name(value: object) -> bool:
-    """Whether the status API accepts ``value`` as the file name of an upload (``name.zip``, safe characters)."""
+    """Whether the status API accepts ``value`` as an upload's file name (``name.zip``, safe characters)."""
     return (
         isinstance(value, str)
         and bool(_API_FILE_NAME_PATTERN.fullmatch(value))
@@ -79,7 +79,11 @@ def parse_upload_key(key: str) -> UploadKey:
         )
     file_name = rest[0]
     stem = file_name[: -len(".zip")]
-    if not file_name.lower().endswith(".zip") or stem in {"", ".", ".."} or _CONTROL_CHARACTERS.search(file_name):
+    if (
+        not file_name.lower().endswith(".zip")
+        or stem in {"", ".", ".."}
+        or _CONTROL_CHARACTERS.search(file_name)
+    ):
         raise RejectedKey(user_id, session_id, f"the uploaded file {file_name!r} is not a .zip archive")
     return UploadKey(user_id=user_id, session_id=session_id, file_name=file_name)
 

@@ -17,7 +17,7 @@ from handlers.common.timestamps import iso_utc
 
 LOGGER_NAME = "eegpipeline"
 CONTEXT_FIELDS = ("userId", "sessionId", "runId", "executionArn")
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 _STANDARD_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
 
 
@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        bound_fields = _context.get()
+        bound_fields = _context.get() or {}
         line.update({name: bound_fields.get(name) for name in CONTEXT_FIELDS})
         line.update(
             {key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_ATTRIBUTES}
@@ -60,7 +60,9 @@ def bound(**fields: Any) -> Iterator[None]:
     unknown = set(fields) - set(CONTEXT_FIELDS)
     if unknown:
         raise ValueError(f"only {CONTEXT_FIELDS} can be bound, not {sorted(unknown)}")
-    token = _context.set({**_context.get(), **{key: value for key, value in fields.items() if value is not None}})
+    token = _context.set(
+        {**(_context.get() or {}), **{key: value for key, value in fields.items() if value is not None}}
+    )
     try:
         yield
     finally:

@@ -1,4 +1,6 @@
-"""Reading and checking the classifier container's ``manifest.json`` (docs/contracts.md, "Container manifest").
+"""Reading and checking the classifier container's ``manifest.json``.
+
+docs/contracts.md ("Container manifest") is the contract.
 
 Everything but :func:`read_manifest` is a pure function of the parsed manifest.
 """
@@ -69,7 +71,8 @@ def check_identity(manifest: Mapping[str, Any], run: RunIdentity) -> None:
     """
     if manifest.get("schemaVersion") != SCHEMA_VERSION:
         raise ResultsInvalid(
-            f"{MANIFEST_NAME} has schema version {manifest.get('schemaVersion')!r}, expected {SCHEMA_VERSION!r}"
+            f"{MANIFEST_NAME} has schema version {manifest.get('schemaVersion')!r}, "
+            f"expected {SCHEMA_VERSION!r}"
         )
     for field, expected in (("userId", run.user_id), ("sessionId", run.session_id), ("runId", run.run_id)):
         if manifest.get(field) != expected:
@@ -128,7 +131,7 @@ def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, 
 
 
 def classifier_record(manifest: Mapping[str, Any], run: RunIdentity, *, created_at: str) -> dict[str, Any]:
-    """The classifier table item: a summary of the model and where ``classifier.json`` is (never the model)."""
+    """The classifier table item: a model summary and where ``classifier.json`` is (never the model)."""
     metrics = manifest["metrics"]
     return {
         "userId": run.user_id,

@@ -66,7 +66,9 @@ def is_allowed(current: Status | None, new: Status, *, same_run: bool, newer_upl
 
 def statuses_before(new: Status) -> tuple[Status, ...]:
     """The statuses of the same run from which ``new`` may be written, in a stable order."""
-    return tuple(sorted((source for source, target in RUN_TRANSITIONS if target == new), key=list(Status).index))
+    return tuple(
+        sorted((source for source, target in RUN_TRANSITIONS if target == new), key=list(Status).index)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,8 +185,14 @@ class StatusStore:
             raise
         return True
 
-    def start_run(self, run: NewRun, *, now: str, status: Status = Status.RECEIVED,
-                  error: Mapping[str, str] | None = None) -> bool:
+    def start_run(
+        self,
+        run: NewRun,
+        *,
+        now: str,
+        status: Status = Status.RECEIVED,
+        error: Mapping[str, str] | None = None,
+    ) -> bool:
         """Record a new run (``RECEIVED``, or ``FAILED`` with ``error`` for a rejected upload).
 
         Succeeds when the session has no item, or holds another run of an older upload; clears
@@ -216,8 +224,16 @@ class StatusStore:
         )
         return self._conditional_update(request)
 
-    def finish_request(self, user_id: str, session_id: str, run_id: str, new: Status, *,
-                       now: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    def finish_request(
+        self,
+        user_id: str,
+        session_id: str,
+        run_id: str,
+        new: Status,
+        *,
+        now: str,
+        attributes: Mapping[str, Any],
+    ) -> dict[str, Any]:
         """The UpdateItem parameters that move this run to a final status, guarded by the transition table."""
         if new not in FINAL_STATUSES:
             raise ValueError(f"{new} is not a final status")
@@ -232,21 +248,35 @@ class StatusStore:
             condition_values={"runId": run_id, **placeholders},
         )
 
-    def fail_run(self, user_id: str, session_id: str, run_id: str, *, error: Mapping[str, str], now: str) -> bool:
+    def fail_run(
+        self, user_id: str, session_id: str, run_id: str, *, error: Mapping[str, str], now: str
+    ) -> bool:
         """``FAILED`` with ``error``; ``False`` when the run is no longer the session's current, open run."""
         return self._conditional_update(
-            self.finish_request(user_id, session_id, run_id, Status.FAILED, now=now, attributes={"error": dict(error)})
+            self.finish_request(
+                user_id, session_id, run_id, Status.FAILED, now=now, attributes={"error": dict(error)}
+            )
         )
 
-    def succeed_run(self, user_id: str, session_id: str, run_id: str, *, result: Mapping[str, Any], now: str,
-                    classifier_table: str, classifier_item: Mapping[str, Any]) -> bool:
+    def succeed_run(
+        self,
+        user_id: str,
+        session_id: str,
+        run_id: str,
+        *,
+        result: Mapping[str, Any],
+        now: str,
+        classifier_table: str,
+        classifier_item: Mapping[str, Any],
+    ) -> bool:
         """``SUCCEEDED`` with ``result`` and the classifier record, written together or not at all.
 
         A transaction keeps the classifier table from pointing at a run the session no longer
         reflects. Returns ``False`` when the run is no longer the session's current, open run.
         """
-        update = self.finish_request(user_id, session_id, run_id, Status.SUCCEEDED, now=now,
-                                     attributes={"result": dict(result)})
+        update = self.finish_request(
+            user_id, session_id, run_id, Status.SUCCEEDED, now=now, attributes={"result": dict(result)}
+        )
         put = {"TableName": classifier_table, "Item": _attribute_values(classifier_item)}
         try:
             self._dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": put}])
@@ -256,7 +286,9 @@ class StatusStore:
             raise
         return True
 
-    def list_sessions(self, user_id: str, *, limit: int, after_session_id: str | None) -> tuple[list[dict], str | None]:
+    def list_sessions(
+        self, user_id: str, *, limit: int, after_session_id: str | None
+    ) -> tuple[list[dict], str | None]:
         """One page of a user's sessions, newest first, and the session id to continue after (or ``None``)."""
         request: dict[str, Any] = {
             "TableName": self.table,

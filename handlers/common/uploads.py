@@ -8,8 +8,8 @@ its end. The checks themselves are pure functions of the member list and the met
 import io
 import json
 import math
-import zlib
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +51,17 @@ class RangedObjectReader(io.RawIOBase):
     counts what was downloaded.
     """
 
-    def __init__(self, s3: Any, *, bucket: str, key: str, size: int, etag: str,
-                 version_id: str | None = None, block_bytes: int = 64 * 1024) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        *,
+        bucket: str,
+        key: str,
+        size: int,
+        etag: str,
+        version_id: str | None = None,
+        block_bytes: int = 64 * 1024,
+    ) -> None:
         super().__init__()
         self._s3 = s3
         self._request = {"Bucket": bucket, "Key": key, "IfMatch": etag}
@@ -190,10 +199,20 @@ def check_metadata(raw: bytes) -> RecordingMetadata:
     if not isinstance(metadata, dict):
         raise InvalidUpload(f"{METADATA_NAME} must hold a JSON object")
     channels = metadata.get("EEGChannels")
-    if isinstance(channels, bool) or not isinstance(channels, int | float) or channels != int(channels) or channels < 2:
+    if (
+        isinstance(channels, bool)
+        or not isinstance(channels, int | float)
+        or channels != int(channels)
+        or channels < 2
+    ):
         raise InvalidUpload(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")
     frequency = metadata.get("Frequency")
-    if isinstance(frequency, bool) or not isinstance(frequency, int | float) or not math.isfinite(frequency) or frequency <= 0:
+    if (
+        isinstance(frequency, bool)
+        or not isinstance(frequency, int | float)
+        or not math.isfinite(frequency)
+        or frequency <= 0
+    ):
         raise InvalidUpload(f"{METADATA_NAME} must give Frequency as a positive number of samples per second")
     return RecordingMetadata(eeg_channels=int(channels), frequency_hz=float(frequency))
 

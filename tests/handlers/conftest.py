@@ -8,10 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from handler_support import ACCOUNT, REGION, LambdaContext
 from handler_support import load_event as read_event
+from moto import mock_aws
 
 from handlers.common import clients
 
@@ -68,7 +67,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         for table in ("eeg-test-status", "eeg-test-classifiers"):
             _create_table(dynamodb, table)
-        queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")["QueueUrl"]
+        queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
+            "QueueUrl"
+        ]
         # No execution is run here: moto stores StartExecution calls, which is what the tests assert.
         state_machine_arn = stepfunctions.create_state_machine(
             name="eeg-test-pipeline",

@@ -29,9 +29,15 @@ class LambdaContext:
         return 60_000
 
 
-
 def s3_event(
-    template: dict[str, Any], *, bucket: str, key: str, version_id: str | None, etag: str, size: int, time: str
+    template: dict[str, Any],
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str,
+    size: int,
+    time: str,
 ) -> dict[str, Any]:
     """The EventBridge ``Object Created`` template edited to describe one object version."""
     event = copy.deepcopy(template)
@@ -54,15 +60,23 @@ def sqs_batch(template: dict[str, Any], events: list[tuple[str, Any]]) -> dict[s
     return {"Records": records}
 
 
-def run_state(bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip") -> dict[str, Any]:
+def run_state(
+    bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip"
+) -> dict[str, Any]:
     """The state machine input ``start`` would write for one upload version (docs/contracts.md)."""
     from handlers.common.keys import results_prefix_for, run_id_for
 
     key = f"uploads/{user_id}/{session_id}/{file_name}"
     run_id = run_id_for(bucket, key, version)
     return {
-        "bucket": bucket, "key": key, "uploadVersion": version, "size": 1234, "userId": user_id,
-        "sessionId": session_id, "runId": run_id, "resultsPrefix": results_prefix_for(user_id, session_id, run_id),
+        "bucket": bucket,
+        "key": key,
+        "uploadVersion": version,
+        "size": 1234,
+        "userId": user_id,
+        "sessionId": session_id,
+        "runId": run_id,
+        "resultsPrefix": results_prefix_for(user_id, session_id, run_id),
     }
 
 
@@ -72,14 +86,21 @@ def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-
 
     return store.start_run(
         NewRun(
-            user_id=state["userId"], session_id=state["sessionId"], run_id=state["runId"], upload_key=state["key"],
-            upload_version=state["uploadVersion"], uploaded_at=uploaded_at, upload_sequencer=normalise_sequencer(None),
+            user_id=state["userId"],
+            session_id=state["sessionId"],
+            run_id=state["runId"],
+            upload_key=state["key"],
+            upload_version=state["uploadVersion"],
+            uploaded_at=uploaded_at,
+            upload_sequencer=normalise_sequencer(None),
         ),
         now=uploaded_at,
     )
 
 
-def mark_processing(dynamodb: Any, table: str, state: dict[str, Any], entered: str = "2026-11-23T22:00:10.000Z") -> None:
+def mark_processing(
+    dynamodb: Any, table: str, state: dict[str, Any], entered: str = "2026-11-23T22:00:10.000Z"
+) -> None:
     """The state machine's ``MarkProcessing`` update, exactly as docs/contracts.md specifies it."""
     dynamodb.update_item(
         TableName=table,
@@ -88,7 +109,9 @@ def mark_processing(dynamodb: Any, table: str, state: dict[str, Any], entered: s
         ConditionExpression="runId = :runId AND #status = :received",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={
-            ":processing": {"S": "PROCESSING"}, ":received": {"S": "RECEIVED"}, ":t": {"S": entered},
+            ":processing": {"S": "PROCESSING"},
+            ":received": {"S": "RECEIVED"},
+            ":t": {"S": entered},
             ":runId": {"S": state["runId"]},
             ":arn": {"S": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:eeg-test-pipeline:{state['runId']}"},
         },

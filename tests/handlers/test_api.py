@@ -44,7 +44,7 @@ def test_post_sessions_returns_a_presigned_upload_for_the_callers_key(aws, load_
     event = load_event("apigw_v2_post_sessions")
     # WHEN it is answered
     status, body, _ = _call(event, lambda_context)
-    # THEN a time-ordered session id and a size-limited POST form for uploads/{sub}/{sessionId}/{file} come back
+    # THEN a time-ordered session id and a size-limited POST form for uploads/{sub}/{sessionId}/{file}
     assert status == 201
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{12}", body["sessionId"])
     expected_key = f"uploads/{ME}/{body['sessionId']}/S001_imagery.zip"
@@ -99,7 +99,13 @@ def test_a_base64_encoded_body_is_decoded(aws, load_event, lambda_context):
 
 
 @pytest.mark.parametrize(
-    "name", ["apigw_v2_post_sessions", "apigw_v2_get_sessions", "apigw_v2_get_session", "apigw_v2_get_session_classifier"]
+    "name",
+    [
+        "apigw_v2_post_sessions",
+        "apigw_v2_get_sessions",
+        "apigw_v2_get_session",
+        "apigw_v2_get_session_classifier",
+    ],
 )
 def test_every_route_answers_401_without_a_subject(aws, load_event, lambda_context, name):
     status, body, _ = _call(_as(load_event(name), None), lambda_context)
@@ -122,11 +128,18 @@ def test_get_session_returns_status_and_timestamps(aws, load_event, lambda_conte
 def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda_context):
     state = _add_session(aws, ME, SESSION)
     StatusStore(aws.dynamodb, aws.status_table).fail_run(
-        ME, SESSION, state["runId"], error={"code": "TIMEOUT", "message": "too slow"}, now="2026-11-23T23:00:00.000Z"
+        ME,
+        SESSION,
+        state["runId"],
+        error={"code": "TIMEOUT", "message": "too slow"},
+        now="2026-11-23T23:00:00.000Z",
     )
     status, body, _ = _call(load_event("apigw_v2_get_session"), lambda_context)
     assert status == 200 and body["status"] == "FAILED"
-    assert body["error"] == {"code": "TIMEOUT", "message": "too slow"} and body["finishedAt"] == "2026-11-23T23:00:00.000Z"
+    assert (
+        body["error"] == {"code": "TIMEOUT", "message": "too slow"}
+        and body["finishedAt"] == "2026-11-23T23:00:00.000Z"
+    )
 
 
 def test_another_users_session_is_answered_exactly_like_a_missing_one(aws, load_event, lambda_context):
@@ -186,8 +199,13 @@ def test_a_next_token_cannot_reach_another_users_sessions(aws, load_event, lambd
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [({"limit": "0"}, "INVALID_LIMIT"), ({"limit": "101"}, "INVALID_LIMIT"), ({"limit": "ten"}, "INVALID_LIMIT"),
-     ({"nextToken": "%%%"}, "INVALID_NEXT_TOKEN"), ({"nextToken": "eyJ4IjogMX0"}, "INVALID_NEXT_TOKEN")],
+    [
+        ({"limit": "0"}, "INVALID_LIMIT"),
+        ({"limit": "101"}, "INVALID_LIMIT"),
+        ({"limit": "ten"}, "INVALID_LIMIT"),
+        ({"nextToken": "%%%"}, "INVALID_NEXT_TOKEN"),
+        ({"nextToken": "eyJ4IjogMX0"}, "INVALID_NEXT_TOKEN"),
+    ],
 )
 def test_get_sessions_rejects_bad_paging_parameters(aws, load_event, lambda_context, query, code):
     event = load_event("apigw_v2_get_sessions")
@@ -213,11 +231,18 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
     # WHEN the classifier record is written
     classifier_key = f"{state['resultsPrefix']}classifier.json"
     aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
-    aws.dynamodb.put_item(TableName=aws.classifier_table, Item={
-        "userId": {"S": ME}, "sessionId": {"S": SESSION}, "runId": {"S": state["runId"]},
-        "classifierKey": {"S": classifier_key}, "selectedOption": {"S": "A02"},
-        "selectionAccuracy": {"N": "0.8"}, "K": {"N": "6"},
-    })
+    aws.dynamodb.put_item(
+        TableName=aws.classifier_table,
+        Item={
+            "userId": {"S": ME},
+            "sessionId": {"S": SESSION},
+            "runId": {"S": state["runId"]},
+            "classifierKey": {"S": classifier_key},
+            "selectedOption": {"S": "A02"},
+            "selectionAccuracy": {"N": "0.8"},
+            "K": {"N": "6"},
+        },
+    )
     status, body, _ = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
     # THEN a presigned GET of classifier.json in the results bucket comes back with the model summary
     assert status == 200 and body["runId"] == state["runId"]
@@ -228,10 +253,15 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
 
 
 def test_another_users_classifier_is_404(aws, load_event, lambda_context):
-    aws.dynamodb.put_item(TableName=aws.classifier_table, Item={
-        "userId": {"S": SOMEONE_ELSE}, "sessionId": {"S": SESSION}, "runId": {"S": "run-1"},
-        "classifierKey": {"S": "results/x/classifier.json"},
-    })
+    aws.dynamodb.put_item(
+        TableName=aws.classifier_table,
+        Item={
+            "userId": {"S": SOMEONE_ELSE},
+            "sessionId": {"S": SESSION},
+            "runId": {"S": "run-1"},
+            "classifierKey": {"S": "results/x/classifier.json"},
+        },
+    )
     status, body, _ = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 

@@ -1,4 +1,4 @@
-"""Pure helpers of handlers.common: keys and ids, timestamps, Decimal conversions, settings, logs, ranged reads."""
+"""Pure helpers of handlers.common: keys and ids, timestamps, Decimals, settings, logs, ranged reads."""
 
 import io
 import json
@@ -34,14 +34,25 @@ pytestmark = pytest.mark.unit
 
 def test_a_well_formed_key_is_split_into_user_session_and_file():
     parsed = parse_upload_key("uploads/user-1/session.2_b/S001_imagery.zip")
-    assert (parsed.user_id, parsed.session_id, parsed.file_name) == ("user-1", "session.2_b", "S001_imagery.zip")
+    assert (parsed.user_id, parsed.session_id, parsed.file_name) == (
+        "user-1",
+        "session.2_b",
+        "S001_imagery.zip",
+    )
     assert parsed.key == "uploads/user-1/session.2_b/S001_imagery.zip"
 
 
 @pytest.mark.parametrize(
     "key",
-    ["results/u/s/x.zip", "uploads/u/x.zip", "uploads/../s/x.zip", "uploads/u/./x.zip", "uploads/u s/s/x.zip",
-     f"uploads/{'u' * 129}/s/x.zip", "uploads//s/x.zip"],
+    [
+        "results/u/s/x.zip",
+        "uploads/u/x.zip",
+        "uploads/../s/x.zip",
+        "uploads/u/./x.zip",
+        "uploads/u s/s/x.zip",
+        f"uploads/{'u' * 129}/s/x.zip",
+        "uploads//s/x.zip",
+    ],
 )
 def test_keys_without_a_valid_user_and_session_are_unrecognised(key):
     with pytest.raises(UnrecognisedKey):
@@ -49,7 +60,14 @@ def test_keys_without_a_valid_user_and_session_are_unrecognised(key):
 
 
 @pytest.mark.parametrize(
-    "key", ["uploads/u/s/x.csv", "uploads/u/s/deeper/x.zip", "uploads/u/s/.zip", "uploads/u/s/", "uploads/u/s/a\x01.zip"]
+    "key",
+    [
+        "uploads/u/s/x.csv",
+        "uploads/u/s/deeper/x.zip",
+        "uploads/u/s/.zip",
+        "uploads/u/s/",
+        "uploads/u/s/a\x01.zip",
+    ],
 )
 def test_keys_of_a_known_session_that_are_not_flat_zips_are_rejected_with_the_ids(key):
     with pytest.raises(RejectedKey) as raised:
@@ -62,7 +80,9 @@ def test_ids_and_api_file_names_follow_the_contract_pattern():
     assert is_valid_id("a" * 128) and not is_valid_id("a" * 129)
     assert not any(is_valid_id(value) for value in (".", "..", "", "a/b", "a b", None, 3))
     assert is_valid_upload_file_name("S001_imagery.zip")
-    assert not any(is_valid_upload_file_name(v) for v in ("x.csv", ".zip", "..zip", "a/b.zip", "a b.zip", None))
+    assert not any(
+        is_valid_upload_file_name(v) for v in ("x.csv", ".zip", "..zip", "a/b.zip", "a b.zip", None)
+    )
 
 
 def test_run_ids_are_deterministic_per_upload_version():
@@ -82,7 +102,10 @@ def test_session_ids_sort_by_creation_time():
 
 def test_execution_arns_are_known_before_the_execution_starts():
     machine = "arn:aws:states:eu-west-2:123456789012:stateMachine:eeg-dev-pipeline"
-    assert execution_arn_for(machine, "run-1") == "arn:aws:states:eu-west-2:123456789012:execution:eeg-dev-pipeline:run-1"
+    assert (
+        execution_arn_for(machine, "run-1")
+        == "arn:aws:states:eu-west-2:123456789012:execution:eeg-dev-pipeline:run-1"
+    )
     with pytest.raises(ValueError):
         execution_arn_for("arn:aws:lambda:eu-west-2:123456789012:function:f", "run-1")
 
@@ -109,12 +132,21 @@ def test_numbers_go_into_dynamodb_as_decimals_and_come_back_plain():
 
 def test_settings_read_only_what_each_function_needs_and_fail_clearly():
     assert ValidateSettings.from_environ({}).max_upload_bytes == 536870912
-    assert ValidateSettings.from_environ({"MAX_UPLOAD_BYTES": "10", "LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    assert (
+        ValidateSettings.from_environ({"MAX_UPLOAD_BYTES": "10", "LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    )
     with pytest.raises(ConfigurationError, match="STATE_MACHINE_ARN"):
         StartSettings.from_environ({"STATUS_TABLE": "t"})
     with pytest.raises(ConfigurationError, match="PRESIGN_EXPIRY_SECONDS"):
-        ApiSettings.from_environ({"STATUS_TABLE": "t", "CLASSIFIER_TABLE": "c", "UPLOAD_BUCKET": "u",
-                                  "RESULTS_BUCKET": "r", "PRESIGN_EXPIRY_SECONDS": "-5"})
+        ApiSettings.from_environ(
+            {
+                "STATUS_TABLE": "t",
+                "CLASSIFIER_TABLE": "c",
+                "UPLOAD_BUCKET": "u",
+                "RESULTS_BUCKET": "r",
+                "PRESIGN_EXPIRY_SECONDS": "-5",
+            }
+        )
 
 
 def test_every_log_line_is_json_with_the_bound_ids():
@@ -125,8 +157,16 @@ def test_every_log_line_is_json_with_the_bound_ids():
         inside = json.loads(formatter.format(record))
     outside = json.loads(formatter.format(record))
     assert inside["userId"] == "u" and inside["sessionId"] == "s" and inside["runId"] == "run-1"
-    assert inside["executionArn"] is None and inside["key"] == "uploads/u/s/x.zip" and inside["level"] == "INFO"
-    assert outside["userId"] is None and set(outside) >= {"userId", "sessionId", "runId", "executionArn", "timestamp"}
+    assert (
+        inside["executionArn"] is None and inside["key"] == "uploads/u/s/x.zip" and inside["level"] == "INFO"
+    )
+    assert outside["userId"] is None and set(outside) >= {
+        "userId",
+        "sessionId",
+        "runId",
+        "executionArn",
+        "timestamp",
+    }
     assert get_logger("DEBUG").level == logging.DEBUG and get_logger("nonsense").level == logging.INFO
     with pytest.raises(ValueError), bound(bucket="b"):
         pass

@@ -15,10 +15,19 @@ pytestmark = pytest.mark.moto
 
 USER, SESSION = "user-1", "session-1"
 METRICS = {
-    "selectionAccuracy": 0.8, "nestedAccuracy": 0.7, "chanceLevel": 0.511, "permutationPValue": 0.01,
-    "selectedOption": "A02", "optionId": 2, "K": 6, "windowEndMs": 640.0, "classes": {"1": "T1", "2": "T2"},
-    "usedBandIDs": [3, 4, 5, 6], "bandsHz": [[4, 8, 12, 18], [6, 12, 18, 26], [12, 18, 28, 36], [22, 28, 40, 48]],
-    "trialsPerClass": {"T1": 23, "T2": 22}, "classifierSchemaVersion": "1.0",
+    "selectionAccuracy": 0.8,
+    "nestedAccuracy": 0.7,
+    "chanceLevel": 0.511,
+    "permutationPValue": 0.01,
+    "selectedOption": "A02",
+    "optionId": 2,
+    "K": 6,
+    "windowEndMs": 640.0,
+    "classes": {"1": "T1", "2": "T2"},
+    "usedBandIDs": [3, 4, 5, 6],
+    "bandsHz": [[4, 8, 12, 18], [6, 12, 18, 26], [12, 18, 28, 36], [22, 28, 40, 48]],
+    "trialsPerClass": {"T1": 23, "T2": 22},
+    "classifierSchemaVersion": "1.0",
 }
 
 
@@ -34,11 +43,18 @@ def processing_run(aws):
 def _manifest(state: dict, **changes) -> dict:
     prefix = state["resultsPrefix"]
     manifest = {
-        "schemaVersion": "1.0", "userId": state["userId"], "sessionId": state["sessionId"], "runId": state["runId"],
-        "status": "succeeded", "startedAt": "2026-11-23T22:00:20.000Z", "finishedAt": "2026-11-23T22:04:00.000Z",
+        "schemaVersion": "1.0",
+        "userId": state["userId"],
+        "sessionId": state["sessionId"],
+        "runId": state["runId"],
+        "status": "succeeded",
+        "startedAt": "2026-11-23T22:00:20.000Z",
+        "finishedAt": "2026-11-23T22:04:00.000Z",
         "outputs": {
-            "classifier": f"{prefix}classifier.json", "metrics": f"{prefix}metrics.json",
-            "report": f"{prefix}report.html", "figures/accuracy.png": f"{prefix}figures/accuracy.png",
+            "classifier": f"{prefix}classifier.json",
+            "metrics": f"{prefix}metrics.json",
+            "report": f"{prefix}report.html",
+            "figures/accuracy.png": f"{prefix}figures/accuracy.png",
         },
         "metrics": dict(METRICS),
     }
@@ -47,7 +63,7 @@ def _manifest(state: dict, **changes) -> dict:
 
 
 def _write_results(aws, manifest: dict, outputs: dict | None = None) -> None:
-    """Upload ``outputs`` (default: every output the manifest lists), then the manifest, last, as the container does."""
+    """Upload ``outputs`` (default: all the manifest lists), then the manifest last, as the container does."""
     for key in (outputs if outputs is not None else manifest["outputs"]).values():
         aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"output")
     prefix = manifest["outputs"]["classifier"].rsplit("/", 1)[0] + "/"
@@ -63,13 +79,23 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
     _write_results(aws, _manifest(processing_run))
     # WHEN ProcessResults runs on the state
     outcome = process_results.handler({**processing_run, "validation": {"csv": "rec.csv"}}, lambda_context)
-    # THEN the outcome for SNS is plain JSON, the session SUCCEEDED with its result, and the classifier is recorded
+    # THEN the SNS outcome is plain JSON, the session SUCCEEDED with its result, the classifier is recorded
     expected_result = {
-        "selectionAccuracy": 0.8, "nestedAccuracy": 0.7, "chanceLevel": 0.511, "permutationPValue": 0.01,
-        "selectedOption": "A02", "windowEndMs": 640.0, "resultsPrefix": processing_run["resultsPrefix"],
+        "selectionAccuracy": 0.8,
+        "nestedAccuracy": 0.7,
+        "chanceLevel": 0.511,
+        "permutationPValue": 0.01,
+        "selectedOption": "A02",
+        "windowEndMs": 640.0,
+        "resultsPrefix": processing_run["resultsPrefix"],
     }
-    assert outcome == {"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"],
-                       "status": "SUCCEEDED", "result": expected_result}
+    assert outcome == {
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": processing_run["runId"],
+        "status": "SUCCEEDED",
+        "result": expected_result,
+    }
     assert json.loads(json.dumps(outcome)) == outcome
     status = _status(aws)
     assert status["status"] == "SUCCEEDED" and status["result"] == expected_result
@@ -93,11 +119,19 @@ INVALID_MANIFESTS = {
         lambda state: _manifest(state, metrics={k: v for k, v in METRICS.items() if k != "nestedAccuracy"}),
         "lacks the metrics",
     ),
-    "accuracy-out-of-range": (lambda state: _manifest(state, metrics={**METRICS, "selectionAccuracy": 80}), "between 0 and 1"),
+    "accuracy-out-of-range": (
+        lambda state: _manifest(state, metrics={**METRICS, "selectionAccuracy": 80}),
+        "between 0 and 1",
+    ),
     "missing-classifier-output": (
-        lambda state: _manifest(state, outputs={"metrics": f"{state['resultsPrefix']}metrics.json",
-                                                "report": f"{state['resultsPrefix']}report.html",
-                                                "classifier_": f"{state['resultsPrefix']}classifier.json"}),
+        lambda state: _manifest(
+            state,
+            outputs={
+                "metrics": f"{state['resultsPrefix']}metrics.json",
+                "report": f"{state['resultsPrefix']}report.html",
+                "classifier_": f"{state['resultsPrefix']}classifier.json",
+            },
+        ),
         "does not list the outputs",
     ),
 }
@@ -111,7 +145,9 @@ def test_each_invalid_manifest_raises_results_invalid(aws, processing_run, lambd
     for key in manifest["outputs"].values():
         aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"output")
     aws.s3.put_object(
-        Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=json.dumps(manifest)
+        Bucket=aws.results_bucket,
+        Key=f"{processing_run['resultsPrefix']}manifest.json",
+        Body=json.dumps(manifest),
     )
     # WHEN ProcessResults runs THEN ResultsInvalid names the problem and nothing is recorded
     with pytest.raises(ResultsInvalid, match=message):
@@ -126,7 +162,9 @@ def test_a_missing_manifest_raises_results_invalid(aws, processing_run, lambda_c
 
 
 def test_a_manifest_that_is_not_json_raises_results_invalid(aws, processing_run, lambda_context):
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=b"{oops")
+    aws.s3.put_object(
+        Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=b"{oops"
+    )
     with pytest.raises(ResultsInvalid, match="not valid JSON"):
         process_results.handler(processing_run, lambda_context)
 
@@ -143,8 +181,11 @@ def test_outputs_that_do_not_exist_raise_results_invalid(aws, processing_run, la
 def test_an_output_outside_the_run_prefix_raises_results_invalid(aws, processing_run, lambda_context):
     manifest = _manifest(processing_run)
     manifest["outputs"]["classifier"] = "results/user-2/session-1/run-x/classifier.json"
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json",
-                      Body=json.dumps(manifest))
+    aws.s3.put_object(
+        Bucket=aws.results_bucket,
+        Key=f"{processing_run['resultsPrefix']}manifest.json",
+        Body=json.dumps(manifest),
+    )
     with pytest.raises(ResultsInvalid, match="not stored under this run's results prefix"):
         process_results.handler(processing_run, lambda_context)
 
@@ -153,7 +194,9 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     # GIVEN the user re-uploaded while this run was training
     _write_results(aws, _manifest(processing_run))
     newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-    record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    record_received(
+        StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
+    )
     # WHEN the old run's results are processed
     outcome = process_results.handler(processing_run, lambda_context)
     # THEN the outcome describes the old run, but the session and classifier tables are untouched
@@ -166,7 +209,9 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
 def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_context):
     _write_results(aws, _manifest(processing_run))
     process_results.handler(processing_run, lambda_context)
-    item = boto3.resource("dynamodb", region_name="eu-west-2").Table(aws.classifier_table).get_item(
-        Key={"userId": USER, "sessionId": SESSION}
-    )["Item"]
+    item = (
+        boto3.resource("dynamodb", region_name="eu-west-2")
+        .Table(aws.classifier_table)
+        .get_item(Key={"userId": USER, "sessionId": SESSION})["Item"]
+    )
     assert item["windowEndMs"] == Decimal("640.0") and item["bandsHz"][0] == [4, 8, 12, 18]

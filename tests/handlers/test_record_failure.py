@@ -19,8 +19,13 @@ def _lambda_error(error_type: str, message: str) -> dict:
     return {"Error": error_type, "Cause": json.dumps(cause)}
 
 
-def _ecs_failure(*, exit_code: int | None, reason: str | None = None, stop_code: str = "EssentialContainerExited",
-                 stopped_reason: str = "Essential container in task exited") -> dict:
+def _ecs_failure(
+    *,
+    exit_code: int | None,
+    reason: str | None = None,
+    stop_code: str = "EssentialContainerExited",
+    stopped_reason: str = "Essential container in task exited",
+) -> dict:
     error = load_event("sfn_error_ecs_task_failed")
     task = json.loads(error["Cause"])
     container = task["Containers"][0]
@@ -38,7 +43,8 @@ def _camel_case_ecs_failure(exit_code: int) -> dict:
     """The same failure as ECS's own DescribeTasks reports it (camelCase keys)."""
     task = {
         "taskArn": "arn:aws:ecs:eu-west-2:123456789012:task/eeg-dev-cluster/4b1f2e3d",
-        "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+        "lastStatus": "STOPPED",
+        "stopCode": "EssentialContainerExited",
         "stoppedReason": "Essential container in task exited",
         "containers": [{"name": "classifier", "exitCode": exit_code, "lastStatus": "STOPPED"}],
     }
@@ -47,89 +53,138 @@ def _camel_case_ecs_failure(exit_code: int) -> dict:
 
 def _failed_manifest(code: str, message: str) -> dict:
     return {
-        "schemaVersion": "1.0", "userId": USER, "sessionId": SESSION, "runId": "run-x", "status": "failed",
-        "startedAt": "2026-11-23T22:00:20.000Z", "finishedAt": "2026-11-23T22:01:00.000Z",
-        "outputs": {}, "metrics": {}, "error": {"code": code, "message": message},
+        "schemaVersion": "1.0",
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": "run-x",
+        "status": "failed",
+        "startedAt": "2026-11-23T22:00:20.000Z",
+        "finishedAt": "2026-11-23T22:01:00.000Z",
+        "outputs": {},
+        "metrics": {},
+        "error": {"code": code, "message": message},
     }
 
 
 CASES = {
     "lambda-invalid-upload": (
-        lambda: load_event("sfn_error_lambda_invalid_upload"), None,
-        FailureCode.INVALID_UPLOAD, "the archive must hold exactly one .csv file, found 2",
+        lambda: load_event("sfn_error_lambda_invalid_upload"),
+        None,
+        FailureCode.INVALID_UPLOAD,
+        "the archive must hold exactly one .csv file, found 2",
     ),
     "lambda-results-invalid": (
-        lambda: _lambda_error("ResultsInvalid", "the outputs ['report'] listed in manifest.json do not exist"), None,
-        FailureCode.RESULTS_INVALID, "the outputs ['report'] listed in manifest.json do not exist",
+        lambda: _lambda_error(
+            "ResultsInvalid", "the outputs ['report'] listed in manifest.json do not exist"
+        ),
+        None,
+        FailureCode.RESULTS_INVALID,
+        "the outputs ['report'] listed in manifest.json do not exist",
     ),
     "states-timeout": (
-        lambda: {"Error": "States.Timeout", "Cause": "The task did not complete within 3600 seconds."}, None,
-        FailureCode.TIMEOUT, GENERIC_MESSAGES[FailureCode.TIMEOUT],
+        lambda: {"Error": "States.Timeout", "Cause": "The task did not complete within 3600 seconds."},
+        None,
+        FailureCode.TIMEOUT,
+        GENERIC_MESSAGES[FailureCode.TIMEOUT],
     ),
     "heartbeat-timeout": (
-        lambda: {"Error": "States.HeartbeatTimeout"}, None, FailureCode.TIMEOUT, GENERIC_MESSAGES[FailureCode.TIMEOUT],
+        lambda: {"Error": "States.HeartbeatTimeout"},
+        None,
+        FailureCode.TIMEOUT,
+        GENERIC_MESSAGES[FailureCode.TIMEOUT],
     ),
     "lambda-crash": (
-        lambda: _lambda_error("KeyError", "'ContentLength'"), None,
-        FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+        lambda: _lambda_error("KeyError", "'ContentLength'"),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
     ),
     "lambda-service-error": (
-        lambda: {"Error": "Lambda.ServiceException", "Cause": "Lambda was unable to process the request."}, None,
-        FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+        lambda: {"Error": "Lambda.ServiceException", "Cause": "Lambda was unable to process the request."},
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
     ),
     "dynamodb-condition": (
-        lambda: {"Error": "DynamoDB.ConditionalCheckFailedException",
-                 "Cause": "The conditional request failed (Service: DynamoDb, Status Code: 400)"}, None,
-        FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+        lambda: {
+            "Error": "DynamoDB.ConditionalCheckFailedException",
+            "Cause": "The conditional request failed (Service: DynamoDb, Status Code: 400)",
+        },
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
     ),
     "ecs-exit-137": (
-        lambda: load_event("sfn_error_ecs_task_failed"), None,
-        FailureCode.OUT_OF_MEMORY, GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+        lambda: load_event("sfn_error_ecs_task_failed"),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
     ),
     "ecs-oom-reason-only": (
-        lambda: _ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"), None,
-        FailureCode.OUT_OF_MEMORY, GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+        lambda: _ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
     ),
     "ecs-cannot-pull": (
         lambda: _ecs_failure(
-            exit_code=None, reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+            exit_code=None,
+            reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
             stop_code="TaskFailedToStart",
             stopped_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s): "
             "failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg-dev-classifier:latest",
-        ), None,
-        FailureCode.IMAGE_UNAVAILABLE, GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
+        ),
+        None,
+        FailureCode.IMAGE_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     ),
     "ecs-resource-initialization": (
         lambda: _ecs_failure(
-            exit_code=None, stop_code="TaskFailedToStart",
+            exit_code=None,
+            stop_code="TaskFailedToStart",
             stopped_reason="ResourceInitializationError: unable to pull secrets or registry auth",
-        ), None,
-        FailureCode.IMAGE_UNAVAILABLE, GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
+        ),
+        None,
+        FailureCode.IMAGE_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     ),
     "ecs-exit-1": (
-        lambda: _ecs_failure(exit_code=1), None,
-        FailureCode.CLASSIFIER_ERROR, GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
+        lambda: _ecs_failure(exit_code=1),
+        None,
+        FailureCode.CLASSIFIER_ERROR,
+        GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
     ),
     "ecs-exit-1-camel-case": (
-        lambda: _camel_case_ecs_failure(1), None,
-        FailureCode.CLASSIFIER_ERROR, GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
+        lambda: _camel_case_ecs_failure(1),
+        None,
+        FailureCode.CLASSIFIER_ERROR,
+        GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
     ),
     "ecs-exit-2-insufficient-data": (
         lambda: _ecs_failure(exit_code=2),
-        _failed_manifest("INSUFFICIENT_DATA", "only 4 trials of T2 were found; at least 10 per class are needed"),
-        FailureCode.INSUFFICIENT_DATA, "only 4 trials of T2 were found; at least 10 per class are needed",
+        _failed_manifest(
+            "INSUFFICIENT_DATA", "only 4 trials of T2 were found; at least 10 per class are needed"
+        ),
+        FailureCode.INSUFFICIENT_DATA,
+        "only 4 trials of T2 were found; at least 10 per class are needed",
     ),
     "ecs-exit-2-without-manifest": (
-        lambda: _ecs_failure(exit_code=2), None,
-        FailureCode.INVALID_UPLOAD, GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
+        lambda: _ecs_failure(exit_code=2),
+        None,
+        FailureCode.INVALID_UPLOAD,
+        GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
     ),
     "ecs-exit-2-unknown-manifest-code": (
-        lambda: _ecs_failure(exit_code=2), _failed_manifest("SOMETHING_NEW", "whatever"),
-        FailureCode.INVALID_UPLOAD, GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
+        lambda: _ecs_failure(exit_code=2),
+        _failed_manifest("SOMETHING_NEW", "whatever"),
+        FailureCode.INVALID_UPLOAD,
+        GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
     ),
     "ecs-exit-143": (
-        lambda: _ecs_failure(exit_code=143), None,
-        FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+        lambda: _ecs_failure(exit_code=143),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
     ),
 }
 
@@ -171,16 +226,26 @@ def _status(aws) -> dict:
 @pytest.mark.moto
 def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, processing_run, lambda_context):
     # GIVEN the container exited with 2 after writing a failed manifest
-    manifest = {**_failed_manifest("INSUFFICIENT_DATA", "only one class of trials was found"),
-                "runId": processing_run["runId"]}
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json",
-                      Body=json.dumps(manifest))
+    manifest = {
+        **_failed_manifest("INSUFFICIENT_DATA", "only one class of trials was found"),
+        "runId": processing_run["runId"],
+    }
+    aws.s3.put_object(
+        Bucket=aws.results_bucket,
+        Key=f"{processing_run['resultsPrefix']}manifest.json",
+        Body=json.dumps(manifest),
+    )
     # WHEN RecordFailure runs on the whole state
     outcome = record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=2)}, lambda_context)
     # THEN the session is FAILED with the manifest's code and message, and the outcome says the same
     expected_error = {"code": "INSUFFICIENT_DATA", "message": "only one class of trials was found"}
-    assert outcome == {"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"],
-                       "status": "FAILED", "error": expected_error}
+    assert outcome == {
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": processing_run["runId"],
+        "status": "FAILED",
+        "error": expected_error,
+    }
     status = _status(aws)
     assert status["status"] == "FAILED" and status["error"] == expected_error
     assert status["finishedAt"].endswith("Z")
@@ -195,13 +260,16 @@ def test_a_validation_failure_is_recorded_from_received(aws, lambda_context):
     record_failure.handler({**state, "error": load_event("sfn_error_lambda_invalid_upload")}, lambda_context)
     # THEN the handler's message is what the user sees
     assert _status(aws)["error"] == {
-        "code": "INVALID_UPLOAD", "message": "the archive must hold exactly one .csv file, found 2",
+        "code": "INVALID_UPLOAD",
+        "message": "the archive must hold exactly one .csv file, found 2",
     }
 
 
 @pytest.mark.moto
 def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run, lambda_context):
-    record_failure.handler({**processing_run, "error": load_event("sfn_error_ecs_task_failed")}, lambda_context)
+    record_failure.handler(
+        {**processing_run, "error": load_event("sfn_error_ecs_task_failed")}, lambda_context
+    )
     assert _status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
@@ -209,12 +277,19 @@ def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run,
 def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_context):
     # GIVEN the run already SUCCEEDED (e.g. only the success notification failed afterwards)
     store = StatusStore(aws.dynamodb, aws.status_table)
-    store.succeed_run(USER, SESSION, processing_run["runId"], result={"selectionAccuracy": 0.8},
-                      now="2026-11-23T22:05:00.000Z", classifier_table=aws.classifier_table,
-                      classifier_item={"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"]})
+    store.succeed_run(
+        USER,
+        SESSION,
+        processing_run["runId"],
+        result={"selectionAccuracy": 0.8},
+        now="2026-11-23T22:05:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"]},
+    )
     # WHEN RecordFailure runs for the same run
     outcome = record_failure.handler(
-        {**processing_run, "error": {"Error": "SNS.InternalErrorException", "Cause": "Internal error"}}, lambda_context
+        {**processing_run, "error": {"Error": "SNS.InternalErrorException", "Cause": "Internal error"}},
+        lambda_context,
     )
     # THEN the handler does not raise, reports its outcome, and the session stays SUCCEEDED
     assert outcome["status"] == "FAILED" and outcome["error"]["code"] == "INTERNAL_ERROR"
@@ -225,7 +300,9 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
 @pytest.mark.moto
 def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambda_context):
     newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-    record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    record_received(
+        StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
+    )
     record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
     status = _status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")

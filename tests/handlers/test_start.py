@@ -24,7 +24,12 @@ def _upload(aws, key: str = KEY, body: bytes = b"PK\x05\x06" + bytes(18)) -> dic
 def _event_for(load_event, aws, obj: dict, *, key: str = KEY, time: str = "2026-11-23T22:00:00Z") -> dict:
     return s3_event(
         load_event("eventbridge_s3_object_created"),
-        bucket=aws.upload_bucket, key=key, version_id=obj["version_id"], etag=obj["etag"], size=obj["size"], time=time,
+        bucket=aws.upload_bucket,
+        key=key,
+        version_id=obj["version_id"],
+        etag=obj["etag"],
+        size=obj["size"],
+        time=time,
     )
 
 
@@ -34,7 +39,9 @@ def _batch(load_event, *records) -> dict:
 
 def _status(aws, user: str = USER, session: str = SESSION) -> dict | None:
     return aws.dynamodb.get_item(
-        TableName=aws.status_table, Key={"userId": {"S": user}, "sessionId": {"S": session}}, ConsistentRead=True
+        TableName=aws.status_table,
+        Key={"userId": {"S": user}, "sessionId": {"S": session}},
+        ConsistentRead=True,
     ).get("Item")
 
 
@@ -71,7 +78,7 @@ def test_happy_path_records_received_and_starts_the_named_execution(aws, load_ev
     batch = _batch(load_event, ("m-1", _event_for(load_event, aws, obj)))
     # WHEN the start handler runs
     response = start.handler(batch, lambda_context)
-    # THEN nothing is retried, the session is RECEIVED for this run, and the execution carries the contract input
+    # THEN nothing is retried, the session is RECEIVED for this run, the execution carries the contract input
     run_id = run_id_for(aws.upload_bucket, KEY, obj["version_id"])
     assert response == {"batchItemFailures": []}
     item = _status(aws)
@@ -84,8 +91,13 @@ def test_happy_path_records_received_and_starts_the_named_execution(aws, load_ev
     assert execution["name"] == run_id
     described = aws.stepfunctions.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"]) == {
-        "bucket": aws.upload_bucket, "key": KEY, "uploadVersion": obj["version_id"], "size": obj["size"],
-        "userId": USER, "sessionId": SESSION, "runId": run_id,
+        "bucket": aws.upload_bucket,
+        "key": KEY,
+        "uploadVersion": obj["version_id"],
+        "size": obj["size"],
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": run_id,
         "resultsPrefix": results_prefix_for(USER, SESSION, run_id),
     }
 
@@ -109,16 +121,21 @@ def test_a_reupload_starts_a_new_run_and_resets_a_finished_session(aws, load_eve
     first = _upload(aws)
     start.handler(_batch(load_event, ("m-1", _event_for(load_event, aws, first))), lambda_context)
     aws.dynamodb.update_item(
-        TableName=aws.status_table, Key={"userId": {"S": USER}, "sessionId": {"S": SESSION}},
+        TableName=aws.status_table,
+        Key={"userId": {"S": USER}, "sessionId": {"S": SESSION}},
         UpdateExpression="SET #s = :failed, #e = :error, finishedAt = :t",
         ExpressionAttributeNames={"#s": "status", "#e": "error"},
-        ExpressionAttributeValues={":failed": {"S": "FAILED"}, ":t": {"S": "2026-11-23T22:01:00.000Z"},
-                                   ":error": {"M": {"code": {"S": "TIMEOUT"}, "message": {"S": "late"}}}},
+        ExpressionAttributeValues={
+            ":failed": {"S": "FAILED"},
+            ":t": {"S": "2026-11-23T22:01:00.000Z"},
+            ":error": {"M": {"code": {"S": "TIMEOUT"}, "message": {"S": "late"}}},
+        },
     )
     # WHEN the user uploads a new version of the same key
     second = _upload(aws, body=b"PK\x05\x06" + bytes(18) + b"v2")
     start.handler(
-        _batch(load_event, ("m-2", _event_for(load_event, aws, second, time="2026-11-23T22:05:00Z"))), lambda_context
+        _batch(load_event, ("m-2", _event_for(load_event, aws, second, time="2026-11-23T22:05:00Z"))),
+        lambda_context,
     )
     # THEN a new run is RECEIVED, the old run's error is gone, and a second execution started
     item = _status(aws)
@@ -132,11 +149,13 @@ def test_a_late_event_for_an_older_version_is_ignored(aws, load_event, lambda_co
     # GIVEN the newer version's event arrived first
     older, newer = _upload(aws), _upload(aws, body=b"PK\x05\x06" + bytes(18) + b"new")
     start.handler(
-        _batch(load_event, ("m-new", _event_for(load_event, aws, newer, time="2026-11-23T22:05:00Z"))), lambda_context
+        _batch(load_event, ("m-new", _event_for(load_event, aws, newer, time="2026-11-23T22:05:00Z"))),
+        lambda_context,
     )
     # WHEN the older version's event arrives late
     response = start.handler(
-        _batch(load_event, ("m-old", _event_for(load_event, aws, older, time="2026-11-23T22:00:00Z"))), lambda_context
+        _batch(load_event, ("m-old", _event_for(load_event, aws, older, time="2026-11-23T22:00:00Z"))),
+        lambda_context,
     )
     # THEN it changes nothing and is not retried
     assert response == {"batchItemFailures": []}
@@ -159,7 +178,9 @@ def test_a_bad_key_for_a_known_session_is_recorded_as_invalid_upload_and_not_ret
     # GIVEN an object with valid user and session ids but a rejected name or depth
     obj = _upload(aws, key=key)
     # WHEN its event is handled
-    response = start.handler(_batch(load_event, ("m-1", _event_for(load_event, aws, obj, key=key))), lambda_context)
+    response = start.handler(
+        _batch(load_event, ("m-1", _event_for(load_event, aws, obj, key=key))), lambda_context
+    )
     # THEN the session is FAILED with INVALID_UPLOAD and a reason, nothing starts, nothing is retried
     assert response == {"batchItemFailures": []}
     item = _status(aws)
@@ -216,7 +237,9 @@ def test_a_transient_error_reports_only_that_message_and_its_retry_succeeds(
     second = _upload(aws, key=other_key)
     throttled_run = run_id_for(aws.upload_bucket, other_key, second["version_id"])
     throttling = _ThrottledFor(client("stepfunctions"), throttled_run)
-    monkeypatch.setattr(start, "client", lambda service: throttling if service == "stepfunctions" else client(service))
+    monkeypatch.setattr(
+        start, "client", lambda service: throttling if service == "stepfunctions" else client(service)
+    )
     batch = _batch(
         load_event,
         ("m-first", _event_for(load_event, aws, first)),

@@ -28,8 +28,14 @@ def test_forward_moves_within_a_run_are_allowed(current, new):
 @pytest.mark.parametrize(
     ("current", "new"),
     [
-        (PROCESSING, RECEIVED), (SUCCEEDED, PROCESSING), (SUCCEEDED, FAILED), (FAILED, SUCCEEDED),
-        (FAILED, RECEIVED), (SUCCEEDED, RECEIVED), (RECEIVED, SUCCEEDED), (RECEIVED, RECEIVED),
+        (PROCESSING, RECEIVED),
+        (SUCCEEDED, PROCESSING),
+        (SUCCEEDED, FAILED),
+        (FAILED, SUCCEEDED),
+        (FAILED, RECEIVED),
+        (SUCCEEDED, RECEIVED),
+        (RECEIVED, SUCCEEDED),
+        (RECEIVED, RECEIVED),
         (PROCESSING, PROCESSING),
     ],
 )
@@ -73,12 +79,18 @@ def test_a_final_status_is_never_moved_backwards(aws, store):
     assert record_received(store, state)
     mark_processing(aws.dynamodb, aws.status_table, state)
     assert store.succeed_run(
-        "u1", "s1", state["runId"], result={"selectionAccuracy": 0.8}, now="2026-11-23T22:10:00.000Z",
+        "u1",
+        "s1",
+        state["runId"],
+        result={"selectionAccuracy": 0.8},
+        now="2026-11-23T22:10:00.000Z",
         classifier_table=aws.classifier_table,
         classifier_item={"userId": "u1", "sessionId": "s1", "runId": state["runId"]},
     )
     # WHEN a late failure or a duplicate start event for the same run arrives
-    failed = store.fail_run("u1", "s1", state["runId"], error={"code": "TIMEOUT", "message": "m"}, now="2026-11-23T22:11:00.000Z")
+    failed = store.fail_run(
+        "u1", "s1", state["runId"], error={"code": "TIMEOUT", "message": "m"}, now="2026-11-23T22:11:00.000Z"
+    )
     restarted = record_received(store, state, uploaded_at="2026-11-23T22:00:00.000Z")
     # THEN both conditional writes are refused and the session stays SUCCEEDED
     assert (failed, restarted) == (False, False)

@@ -34,8 +34,13 @@ def _state_for(aws, body: bytes, key: str = f"uploads/{USER}/{SESSION}/recording
     put = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
     run_id = run_id_for(aws.upload_bucket, key, put["VersionId"])
     return {
-        "bucket": aws.upload_bucket, "key": key, "uploadVersion": put["VersionId"], "size": len(body),
-        "userId": USER, "sessionId": SESSION, "runId": run_id,
+        "bucket": aws.upload_bucket,
+        "key": key,
+        "uploadVersion": put["VersionId"],
+        "size": len(body),
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": run_id,
         "resultsPrefix": results_prefix_for(USER, SESSION, run_id),
     }
 
@@ -50,7 +55,9 @@ def _count_downloaded_bytes(s3_client) -> list[int]:
     return fetched
 
 
-def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(aws, lambda_context, shared_data_dir):
+def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
+    aws, lambda_context, shared_data_dir
+):
     # GIVEN the real sample upload in the upload bucket
     body = (shared_data_dir / "uploads" / "S001_imagery.zip").read_bytes()
     state = _state_for(aws, body, key=f"uploads/{USER}/{SESSION}/S001_imagery.zip")
@@ -83,13 +90,29 @@ def _directory_entry() -> zipfile.ZipInfo:
         (_zip([("recording.csv", CSV)]), "no metadata.json at its root"),
         (_zip([("recording.csv", bytes(2_000_000)), ("metadata.json", b"{}")]), "expands"),
         (_zip([("recording.csv", CSV), ("metadata.json", b'{"Frequency": 160}')]), "EEGChannels"),
-        (_zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 1, "Frequency": 160}')]), "EEGChannels"),
-        (_zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 8, "Frequency": 0}')]), "Frequency"),
+        (
+            _zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 1, "Frequency": 160}')]),
+            "EEGChannels",
+        ),
+        (
+            _zip([("recording.csv", CSV), ("metadata.json", b'{"EEGChannels": 8, "Frequency": 0}')]),
+            "Frequency",
+        ),
         (_zip([("recording.csv", CSV), ("metadata.json", b"not json")]), "not valid JSON"),
     ],
     ids=[
-        "not-a-zip", "traversal", "absolute", "directory-entry", "nested", "two-csv", "no-metadata",
-        "ratio-bomb", "no-channels", "one-channel", "zero-frequency", "metadata-not-json",
+        "not-a-zip",
+        "traversal",
+        "absolute",
+        "directory-entry",
+        "nested",
+        "two-csv",
+        "no-metadata",
+        "ratio-bomb",
+        "no-channels",
+        "one-channel",
+        "zero-frequency",
+        "metadata-not-json",
     ],
 )
 def test_each_bad_upload_raises_invalid_upload_with_a_clear_message(aws, lambda_context, body, message):
