@@ -345,3 +345,27 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def unscoped_resource_problems(stack: StackResources, wildcard_actions: frozenset[str]) -> list[str]:
+    """Every role-policy resource belongs to this stack; ``"*"`` only for actions AWS cannot scope.
+
+    A resource is in scope when it starts with the ARN of a resource the stack declared (a bucket
+    ARN covers its key prefixes, a log group ARN its streams), is a task of this stack's cluster,
+    or is the rule Step Functions manages for ``.sync`` ECS tasks.
+    """
+    scopes = {item.outputs["arn"] for item in stack.resources if isinstance(item.outputs.get("arn"), str)}
+    for cluster in stack.of_type("aws:ecs/cluster:Cluster"):
+        scopes.add(cluster.outputs["arn"].replace(":cluster/", ":task/") + "/")
+    account_region = stack.of_type("aws:ecs/cluster:Cluster")[0].outputs["arn"].split(":cluster/")[0]
+    scopes.add(account_region.replace(":ecs:", ":events:") + ":rule/StepFunctionsGetEventsForECSTaskRule")
+    problems = []
+    for policy in stack.of_type(ROLE_POLICY):
+        for statement in _statements(json.loads(policy.inputs["policy"])):
+            actions = set(as_list(statement.get("Action")))
+            for resource in as_list(statement.get("Resource")):
+                if resource == "*" and not actions <= wildcard_actions:
+                    problems.append(f"{policy.name}: {sorted(actions - wildcard_actions)} on '*'")
+                elif resource != "*" and not any(resource.startswith(scope) for scope in scopes):
+                    problems.append(f"{policy.name}: {resource} is not a resource of this stack")
+    return problems

@@ -11,8 +11,11 @@ from resource_checks import (
     alarm_problems,
     function_problems,
     queue_problems,
+    unscoped_resource_problems,
     wildcard_action_problems,
 )
+
+from components.policies import RESOURCE_WILDCARD_ACTIONS
 
 pytestmark = pytest.mark.unit
 
@@ -188,6 +191,36 @@ def test_wildcard_check_reports_a_star_action(self_contained_stack):
     )
 
     assert wildcard_action_problems(stack) == ["processing-validate-fn-policy: statement with Action '*'"]
+
+
+def test_every_role_policy_is_scoped_to_this_stacks_resources(self_contained_stack, external_stack):
+    assert unscoped_resource_problems(self_contained_stack.resources, RESOURCE_WILDCARD_ACTIONS) == []
+    assert unscoped_resource_problems(external_stack.resources, RESOURCE_WILDCARD_ACTIONS) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}, "['dynamodb:GetItem'] on '*'"),
+        (
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::someone-elses-bucket/*"},
+            "arn:aws:s3:::someone-elses-bucket/* is not a resource of this stack",
+        ),
+    ],
+)
+def test_scope_check_reports_a_resource_outside_the_stack(self_contained_stack, statement, expected):
+    def widen(inputs):
+        document = json.loads(inputs["policy"])
+        document["Statement"].append(statement)
+        inputs["policy"] = json.dumps(document)
+
+    stack = self_contained_stack.resources.mutated(
+        "aws:iam/rolePolicy:RolePolicy", "processing-start-fn-policy", widen
+    )
+
+    assert unscoped_resource_problems(stack, RESOURCE_WILDCARD_ACTIONS) == [
+        f"processing-start-fn-policy: {expected}"
+    ]
 
 
 def test_topic_is_encrypted_with_a_rotating_customer_managed_key(self_contained_stack):
