@@ -24,11 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="local-researcher", help="user id the sessions belong to")
     parser.add_argument("--task-memory", type=int, default=2048, metavar="MIB",
                         help="memory of the emulated Fargate task; a container above it is killed (default 2048)")
+    parser.add_argument("--permutations", type=int, metavar="N",
+                        help="label permutations for the p-value (default: the container's default)")
+    parser.add_argument("--verbose", action="store_true", help="also show the handlers' JSON log lines")
     args = parser.parse_args(argv)
     missing = [str(path) for path in args.uploads if not path.is_file()]
     if missing:
         parser.error(f"no such upload file: {', '.join(missing)}")
-    outcomes = run(args.uploads, out_dir=args.out, user_id=args.user, task_memory_mib=args.task_memory)
+    outcomes = run(
+        args.uploads,
+        out_dir=args.out,
+        user_id=args.user,
+        task_memory_mib=args.task_memory,
+        permutations=args.permutations,
+        verbose=args.verbose,
+    )
     for outcome in outcomes:
         print(describe_outcome(outcome))
     return 0 if all(outcome.status == "SUCCEEDED" for outcome in outcomes) else 1

@@ -74,6 +74,7 @@ class SubprocessLauncher:
     log_dir: Path
     on_exit: Callable[[Task, int, str], None] | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
+    _processes: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self, task: Task, overrides: dict[str, Any]) -> None:
         environment = {**os.environ, **self.base_environment, **task_environment(task, overrides)}
@@ -83,6 +84,7 @@ class SubprocessLauncher:
             process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
                 CONTAINER_COMMAND, env=environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
             )
+        self._processes.append(process)
         watcher = threading.Thread(target=self._watch, args=(task, process), daemon=True, name=f"task-{task.id}")
         self._threads.append(watcher)
         watcher.start()
@@ -104,7 +106,15 @@ class SubprocessLauncher:
         if self.on_exit is not None:
             self.on_exit(task, exit_code, reason)
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for every container started so far to finish."""
-        for watcher in list(self._threads):
-            watcher.join(timeout)
+    def stop_all(self, grace_seconds: float = 5) -> None:
+        """Stop every container still running and wait until each task is marked stopped."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for watcher in self._threads:
+            watcher.join(grace_seconds)
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+        for watcher in self._threads:
+            watcher.join()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.moto_api._internal.models import moto_api_backend
 
 from . import moto_patches
 from .emulator import free_port, start_server
@@ -96,15 +98,23 @@ class LocalPipeline:
         *,
         work_dir: Path,
         task_memory_mib: int = 2048,
+        train_timeout_seconds: int = 1800,
+        prefix: str = "eeg-local",
         progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
         container_environment: dict[str, str] | None = None,
+        handler_log_level: str = "WARNING",
     ) -> None:
         self.work_dir = work_dir
         self.task_memory_mib = task_memory_mib
+        self.train_timeout_seconds = train_timeout_seconds
+        self.prefix = prefix
         self.progress = progress
         self.container_environment = container_environment or {}
+        self.handler_log_level = handler_log_level
         self._started = time.monotonic()
         self._exit_stack = ExitStack()
+        # Every variable the pipeline set for the handlers running in this process.
+        self.environment: dict[str, str] = {}
         self.stack: LocalStack | None = None
         self.session: boto3.session.Session | None = None
         self.launcher: SubprocessLauncher | None = None
@@ -113,6 +123,7 @@ class LocalPipeline:
         self.progress(f"[{time.monotonic() - self._started:6.1f}s] {message}")
 
     def _set_environment(self, values: dict[str, str]) -> None:
+        self.environment.update(values)
         for name, value in values.items():
             previous = os.environ.get(name)
             self._exit_stack.callback(_restore_variable, name, previous)
@@ -137,8 +148,9 @@ class LocalPipeline:
             # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
             "MOTO_PORT": str(port),
         }
-        self._set_environment(aws_environment)
-        prefix = "eeg-local"
+        self._set_environment({**aws_environment, "LOG_LEVEL": self.handler_log_level})
+        # One line per HTTP request to the emulator would drown the progress output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.launcher = SubprocessLauncher(
             base_environment={
                 **aws_environment,
@@ -149,14 +161,22 @@ class LocalPipeline:
             log_dir=self.work_dir / "container-logs",
             on_exit=lambda task, code, reason: self.say(f"classifier task {task.id[:8]} exited with {code}: {reason}"),
         )
-        self._exit_stack.enter_context(moto_patches.adjusted_moto(make_dispatch(prefix), self.launcher))
+        self._exit_stack.enter_context(moto_patches.adjusted_moto(make_dispatch(self.prefix), self.launcher))
         server = start_server(port)
         self._exit_stack.callback(server.stop)
-        # Containers still running must finish before the endpoint they talk to goes away.
-        self._exit_stack.callback(self.launcher.wait, 120)
+        self._exit_stack.callback(moto_api_backend.reset)
+        # A container still running once every session is final (a timed-out run) is stopped, as
+        # Step Functions stops the task of a timed-out state.
+        self._exit_stack.callback(self.launcher.stop_all)
         self.say(f"emulated AWS listening on {endpoint}")
         self.session = boto3.session.Session(region_name=REGION)
-        self.stack = create_stack(self.session, prefix=prefix, region=REGION, task_memory_mib=self.task_memory_mib)
+        self.stack = create_stack(
+            self.session,
+            prefix=self.prefix,
+            region=REGION,
+            task_memory_mib=self.task_memory_mib,
+            train_timeout_seconds=self.train_timeout_seconds,
+        )
         self._set_environment(self.stack.handler_environment())
         self.say("pipeline resources created (buckets, tables, queue, functions, cluster, state machine)")
 
@@ -235,12 +255,18 @@ def run(
     out_dir: Path,
     user_id: str = "local-researcher",
     task_memory_mib: int = 2048,
-    progress: Callable[[str], None] | None = None,
+    permutations: int | None = None,
+    verbose: bool = False,
 ) -> list[SessionOutcome]:
     """Upload each file as its own session, wait for all of them, and copy their results to ``out_dir``."""
-    options = {"progress": progress} if progress else {}
     out_dir.mkdir(parents=True, exist_ok=True)
-    with LocalPipeline(work_dir=out_dir, task_memory_mib=task_memory_mib, **options) as pipeline:
+    container_environment = {} if permutations is None else {"FBCSP_PERMUTATIONS": str(permutations)}
+    with LocalPipeline(
+        work_dir=out_dir,
+        task_memory_mib=task_memory_mib,
+        container_environment=container_environment,
+        handler_log_level="INFO" if verbose else "WARNING",
+    ) as pipeline:
         sessions = []
         for path in uploads:
             session_id = path.stem.replace(" ", "_")[:128]
