@@ -36,17 +36,20 @@ def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
     return paths
 
 
-#: Training settings of the shared trained sample; the CLI test trains again with these to check determinism.
-SAMPLE_PERMUTATIONS = 5
-SAMPLE_SEED = 0
+@pytest.fixture(scope="session")
+def sample_training_options():
+    """Settings of the shared trained sample (5 permutations, seed 0); the CLI test reuses them for determinism."""
+    from fbcsp.training import TrainingOptions
+
+    return TrainingOptions(n_permutations=5, random_state=0)
 
 
 @pytest.fixture(scope="session")
-def trained_sample(sample_recording):
-    """``train()`` on the sample upload, once per session (5 permutations, seed 0)."""
-    from fbcsp.training import TrainingOptions, train
+def trained_sample(sample_recording, sample_training_options):
+    """``train()`` on the sample upload, once per session."""
+    from fbcsp.training import train
 
-    return train(sample_recording, TrainingOptions(n_permutations=SAMPLE_PERMUTATIONS, random_state=SAMPLE_SEED))
+    return train(sample_recording, sample_training_options)
 
 
 @pytest.fixture(scope="session")
