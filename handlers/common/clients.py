@@ -16,6 +16,7 @@ from botocore.config import Config
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _lock = threading.Lock()
+_sessions: dict[tuple[tuple[str, str], ...], boto3.session.Session] = {}
 _cache: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
 
@@ -31,15 +32,22 @@ def _client_environment(environ: Mapping[str, str]) -> tuple[tuple[str, str], ..
 
 def client(service: str) -> Any:
     """The cached boto3 client for ``service`` in the current environment (thread-safe)."""
-    cache_key = (service, _client_environment(os.environ))
+    environment = _client_environment(os.environ)
+    cache_key = (service, environment)
     with _lock:
         if cache_key not in _cache:
-            # A fresh session per client: the default session is not safe to share across threads.
-            _cache[cache_key] = boto3.session.Session().client(service, config=_CLIENT_CONFIG)
+            # One session per environment, used only under the lock: sessions are not thread-safe,
+            # and sharing one keeps its loaded service models for the next client.
+            if environment not in _sessions:
+                _sessions[environment] = boto3.session.Session()
+            _cache[cache_key] = _sessions[environment].client(service, config=_CLIENT_CONFIG)
         return _cache[cache_key]
 
 
 def clear_cache() -> None:
-    """Forget every cached client (tests use this between mocked AWS environments)."""
+    """Forget every cached client (tests use this between mocked AWS environments).
+
+    Sessions stay: each is keyed by the environment it was made in, so it cannot serve another.
+    """
     with _lock:
         _cache.clear()
