@@ -6,7 +6,7 @@ Reads its job from the environment, downloads the upload, reads it safely, train
 
 Environment: ``INPUT_BUCKET``, ``INPUT_KEY``, ``RESULTS_BUCKET``, ``RESULTS_PREFIX``, ``USER_ID``,
 ``SESSION_ID``, ``RUN_ID`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because
-the manifest must carry a p-value; default 100) and ``FBCSP_SEED`` (default 0). The AWS endpoint
+the manifest must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED`` (default 0). The AWS endpoint
 comes from the standard ``AWS_ENDPOINT_URL*`` variables, which boto3 reads itself.
 
 Exit codes: 0 trained; 2 input rejected (failed manifest with ``INVALID_UPLOAD`` or

@@ -1,0 +1,244 @@
+"""The container entrypoint against emulated S3: success on the sample, every bad input, env and S3 failures."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+from zip_builders import BAD_UPLOADS, write_bomb_zip
+
+from fbcsp import container
+from fbcsp.training import TrainingOptions
+
+pytestmark = pytest.mark.classifier
+
+REGION = "eu-west-2"
+UPLOAD_BUCKET = "eeg-uploads"
+RESULTS_BUCKET = "eeg-results"
+INPUT_KEY = "uploads/u1/s1/rec.zip"
+PREFIX = "results/u1/s1/run-0123/"
+CLASSIFIER_DIR = Path(container.__file__).resolve().parent.parent
+
+
+def job_environment(**changes):
+    environment = {
+        "INPUT_BUCKET": UPLOAD_BUCKET, "INPUT_KEY": INPUT_KEY, "RESULTS_BUCKET": RESULTS_BUCKET,
+        "RESULTS_PREFIX": PREFIX, "USER_ID": "u1", "SESSION_ID": "s1", "RUN_ID": "run-0123",
+        "FBCSP_PERMUTATIONS": "5", "FBCSP_SEED": "0",
+    }
+    environment.update(changes)
+    return {name: value for name, value in environment.items() if value is not None}
+
+
+def make_buckets(s3, *names):
+    for name in names:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+
+def stored_keys(s3, bucket=RESULTS_BUCKET):
+    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def read_json(s3, key, bucket=RESULTS_BUCKET):
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+class CallRecorder:
+    """An S3 client proxy that remembers the order of the keys written."""
+
+    def __init__(self, client):
+        self._client = client
+        self.written = []
+
+    def upload_file(self, filename, bucket, key, **kwargs):
+        self.written.append(key)
+        return self._client.upload_file(filename, bucket, key, **kwargs)
+
+    def put_object(self, **kwargs):
+        self.written.append(kwargs["Key"])
+        return self._client.put_object(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def log_lines(stream):
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def successful_job(sample_zip_path, sample_training_options):
+    """One in-process container run on the sample: (exit code, log lines, stored objects, write order)."""
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+        client.upload_file(str(sample_zip_path), UPLOAD_BUCKET, INPUT_KEY)
+        recorder, stream = CallRecorder(client), io.StringIO()
+        environment = job_environment(
+            FBCSP_PERMUTATIONS=str(sample_training_options.n_permutations),
+            FBCSP_SEED=str(sample_training_options.random_state),
+        )
+        code = container.main(environment, recorder, stream)
+        stored = {key: client.get_object(Bucket=RESULTS_BUCKET, Key=key)["Body"].read() for key in stored_keys(client)}
+    return code, log_lines(stream), stored, recorder.written
+
+
+def test_success_uploads_every_output_and_the_manifest_last(successful_job):
+    code, _, stored, written = successful_job
+
+    assert code == 0
+    expected = {f"{PREFIX}{name}" for name in (
+        "classifier.json", "metrics.json", "report.html", "manifest.json",
+        "figures/accuracy.png", "figures/confusion.png", "figures/csp_patterns.png")}
+    assert set(stored) == expected
+    assert written[-1] == f"{PREFIX}manifest.json"
+    assert written.count(f"{PREFIX}manifest.json") == 1
+
+
+def test_success_manifest_follows_the_contract(successful_job, trained_sample):
+    _, _, stored, _ = successful_job
+    manifest = json.loads(stored[f"{PREFIX}manifest.json"])
+
+    assert list(manifest) == ["schemaVersion", "userId", "sessionId", "runId", "status", "startedAt", "finishedAt",
+                              "outputs", "metrics"]
+    assert manifest["schemaVersion"] == "1.0"
+    assert (manifest["userId"], manifest["sessionId"], manifest["runId"]) == ("u1", "s1", "run-0123")
+    assert manifest["status"] == "succeeded"
+    assert manifest["startedAt"].endswith("Z") and manifest["startedAt"] <= manifest["finishedAt"]
+    assert manifest["outputs"]["classifier"] == f"{PREFIX}classifier.json"
+    assert manifest["outputs"]["metrics"] == f"{PREFIX}metrics.json"
+    assert manifest["outputs"]["report"] == f"{PREFIX}report.html"
+    assert manifest["outputs"]["figures/accuracy.png"] == f"{PREFIX}figures/accuracy.png"
+    assert all(key in stored for key in manifest["outputs"].values())
+    metrics = manifest["metrics"]
+    assert metrics["selectionAccuracy"] == trained_sample.selection_accuracy
+    assert metrics["nestedAccuracy"] == trained_sample.nested_accuracy
+    assert metrics["permutationPValue"] == trained_sample.permutation_p_value
+    assert metrics["selectedOption"] == f"A{trained_sample.selection.option_id:02d}"
+    assert metrics["classes"] == {"1": "T1", "2": "T2"}
+    assert metrics["classifierSchemaVersion"] == "1.0"
+
+
+def test_container_classifier_is_the_same_as_the_cli_and_fixture(successful_job, sample_outputs):
+    _, _, stored, _ = successful_job
+
+    assert stored[f"{PREFIX}classifier.json"] == (sample_outputs / "classifier.json").read_bytes()
+    assert json.loads(stored[f"{PREFIX}metrics.json"])["resultTable"]["ssr_code"] == "s1"
+
+
+def test_every_log_line_is_json_with_the_job_ids(successful_job):
+    _, lines, _, _ = successful_job
+
+    assert lines
+    for line in lines:
+        assert (line["userId"], line["sessionId"], line["runId"]) == ("u1", "s1", "run-0123")
+        assert {"time", "level", "message"} <= set(line)
+    assert lines[-1]["message"] == "training succeeded"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_UPLOADS))
+def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
+    write, code, fragment = BAD_UPLOADS[case]
+    s3.upload_file(str(write(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+    stream = io.StringIO()
+
+    assert container.main(job_environment(FBCSP_PERMUTATIONS="1"), s3, stream) == 2
+
+    assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
+    manifest = read_json(s3, f"{PREFIX}manifest.json")
+    assert manifest["status"] == "failed"
+    assert manifest["outputs"] == {} and manifest["metrics"] == {}
+    assert manifest["error"]["code"] == code
+    assert fragment in manifest["error"]["message"]
+    assert any(line["message"] == "input rejected" for line in log_lines(stream))
+
+
+def test_missing_input_object_is_a_classifier_error(s3):
+    stream = io.StringIO()
+
+    assert container.main(job_environment(), s3, stream) == 1
+
+    manifest = read_json(s3, f"{PREFIX}manifest.json")
+    assert manifest["error"]["code"] == "CLASSIFIER_ERROR"
+    assert "Traceback" not in manifest["error"]["message"]
+    assert "traceback" in log_lines(stream)[-2]
+
+
+def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
+    s3.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+    stream = io.StringIO()
+
+    assert container.main(job_environment(RESULTS_BUCKET="no-such-bucket"), s3, stream) == 1
+    assert log_lines(stream)[-1]["message"] == "could not write the failed manifest"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"INPUT_KEY": None, "RUN_ID": ""}, "missing environment variable(s): INPUT_KEY, RUN_ID"),
+        ({"FBCSP_PERMUTATIONS": "many"}, "FBCSP_PERMUTATIONS must be a whole number"),
+        ({"FBCSP_PERMUTATIONS": "0"}, "FBCSP_PERMUTATIONS must be at least 1"),
+        ({"RESULTS_PREFIX": "../elsewhere/"}, "RESULTS_PREFIX must be a relative key prefix"),
+    ],
+)
+def test_invalid_environment_exits_1_with_a_clear_log_line(changes, message, s3):
+    stream = io.StringIO()
+
+    assert container.main(job_environment(**changes), s3, stream) == 1
+
+    (line,) = log_lines(stream)
+    assert line["level"] == "ERROR"
+    assert message in line["message"]
+    assert stored_keys(s3) == []
+
+
+def test_settings_defaults_and_prefix_normalisation():
+    settings = container.settings_from_environment(
+        job_environment(FBCSP_PERMUTATIONS=None, FBCSP_SEED=None, RESULTS_PREFIX="results/u1/s1/run-0123")
+    )
+
+    assert settings.results_prefix == PREFIX
+    assert settings.options == TrainingOptions()
+
+
+def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
+        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+        client.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+        environment = {
+            "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(CLASSIFIER_DIR), "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+            "MPLCONFIGDIR": str(tmp_path / "matplotlib"), **job_environment(),
+        }
+        finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
+            [sys.executable, "-m", "fbcsp.container"], env=environment, capture_output=True, text=True,
+            timeout=300, check=False,
+        )
+        assert finished.returncode == 2, finished.stderr
+        assert stored_keys(client) == [f"{PREFIX}manifest.json"]
+        manifest = read_json(client, f"{PREFIX}manifest.json")
+        assert manifest["error"]["code"] == "INVALID_UPLOAD"
+        assert "zip bomb" in manifest["error"]["message"]
+        lines = [json.loads(line) for line in finished.stderr.splitlines()]
+        assert all(line["runId"] == "run-0123" for line in lines)
+    finally:
+        server.stop()
