@@ -144,7 +144,7 @@ class FilterBankCSP(TransformerMixin, BaseEstimator):
         self.n_pairs = n_pairs
 
     def fit(self, X, y):
-        """Fit on windows ``(n_trials, n_bands, n_channels, n_times)`` and two-class labels ``(n_trials,)``."""
+        """Fit on windows ``(n_trials, n_bands, n_channels, n_times)`` and labels ``(n_trials,)``."""
         X = check_band_windows(X)
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
@@ -164,7 +164,7 @@ class FilterBankCSP(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Project windows: ``(n_trials, n_bands, n_channels, n_times)`` -> ``(n_trials, n_bands, 2m, n_times)``."""
+        """Project windows ``(n_trials, n_bands, n_channels, n_times)`` to ``(..., 2m, n_times)``."""
         check_is_fitted(self, "filters_")
         X = check_band_windows(X)
         if X.shape[1:3] != self.filters_.shape[::2]:

@@ -14,7 +14,9 @@ from .csp import check_band_windows
 from .windows import moments_of_windows
 
 
-def batched_log_variance(second: np.ndarray, first: np.ndarray, n_times: int, filters: np.ndarray) -> np.ndarray:
+def batched_log_variance(
+    second: np.ndarray, first: np.ndarray, n_times: int, filters: np.ndarray
+) -> np.ndarray:
     """Log-variances of projections for many filter sets and trials at once.
 
     Parameters
@@ -41,11 +43,14 @@ def batched_log_variance(second: np.ndarray, first: np.ndarray, n_times: int, fi
     )
     moments = np.moveaxis(second, 0, -1).reshape(n_windows * n_bands, n_channels * n_channels, n_trials)
     quadratic = outer @ moments
-    stacked_filters = np.moveaxis(filters, 0, 2).reshape(n_windows * n_bands, n_models * n_filters, n_channels)
+    stacked_filters = np.moveaxis(filters, 0, 2).reshape(
+        n_windows * n_bands, n_models * n_filters, n_channels
+    )
     linear = stacked_filters @ np.moveaxis(first, 0, -1).reshape(n_windows * n_bands, n_channels, n_trials)
     variance = (quadratic - linear**2 / n_times) / (n_times - 1)
     variance = variance.reshape(n_windows, n_bands, n_models, n_filters, n_trials)
-    return np.log(variance).transpose(2, 4, 0, 1, 3).reshape(n_models, n_trials, n_windows, n_bands * n_filters)
+    features = np.log(variance).transpose(2, 4, 0, 1, 3)
+    return features.reshape(n_models, n_trials, n_windows, n_bands * n_filters)
 
 
 def log_variance_features(windows: np.ndarray, filters: np.ndarray) -> np.ndarray:

@@ -64,7 +64,9 @@ class BandDesign:
     lowpass: np.ndarray
 
 
-def herrmann_tap_estimate(transition_hz: float, sfreq: float, passband_dev: float, stopband_dev: float) -> int:
+def herrmann_tap_estimate(
+    transition_hz: float, sfreq: float, passband_dev: float, stopband_dev: float
+) -> int:
     """Estimate the taps of a two-band equiripple FIR with Herrmann's formula (as ``firpmord`` does).
 
     Parameters

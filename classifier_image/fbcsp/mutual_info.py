@@ -135,7 +135,8 @@ class MutualInfoSelector(TransformerMixin, BaseEstimator):
         classes, encoded = np.unique(y, return_inverse=True)
         if not isinstance(self.n_features, int | np.integer) or not 1 <= self.n_features <= X.shape[1]:
             raise ValueError(f"n_features must be an integer in 1..{X.shape[1]}, got {self.n_features!r}")
-        scores = mutual_information_scores(X[None, :, None, :], encoded[None] + 1, np.ones((1, X.shape[0]), bool))
+        everything = np.ones((1, X.shape[0]), dtype=bool)
+        scores = mutual_information_scores(X[None, :, None, :], encoded[None] + 1, everything)
         self.classes_ = classes
         self.scores_ = scores[0, 0]
         self.ranking_ = rank_features(self.scores_)

@@ -175,7 +175,8 @@ class RLDA(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Only binary classification is supported. RLDA got {classes.size} class(es)")
         if np.min(np.bincount(encoded)) < 2:
             raise ValueError("each class needs at least two training samples")
-        a0, weights = fit_rlda(X[None, :, None, :], encoded[None] + 1, np.ones((1, X.shape[0]), bool), (X.shape[1],))
+        everything = np.ones((1, X.shape[0]), dtype=bool)
+        a0, weights = fit_rlda(X[None, :, None, :], encoded[None] + 1, everything, (X.shape[1],))
         self.classes_ = classes
         self.a0_ = float(a0[0, 0, 0])
         self.weights_ = weights[0, 0, 0]

@@ -91,7 +91,9 @@ def _neighbourhood(window: int, half_width: int, n_windows: int) -> np.ndarray:
     return np.arange(max(0, window - half_width), min(n_windows - 1, window + half_width) + 1)
 
 
-def best_smoothed_accuracy(fold_accuracy: np.ndarray, task_windows: np.ndarray, half_width: int) -> np.ndarray:
+def best_smoothed_accuracy(
+    fold_accuracy: np.ndarray, task_windows: np.ndarray, half_width: int
+) -> np.ndarray:
     """The selection statistic: best smoothed task-window fold-mean accuracy over options, as a fraction.
 
     Parameters

@@ -144,7 +144,9 @@ def extract_epochs(filtered: np.ndarray, cue_samples: np.ndarray, grid: WindowGr
 def window_moments(epochs: np.ndarray, grid: WindowGrid) -> tuple[np.ndarray, np.ndarray]:
     """Per-window sums of ``x x^T`` and of ``x`` for every trial, band and window.
 
-    Computed from cumulative sums over time, so the cost does not grow with the window count.
+    The epoch is cut into blocks of S samples, each split at ``r = W mod S`` into a head and a
+    tail. A window ``[kS, kS + W)`` is then blocks ``k .. k+q-1`` (``q = W // S``) plus the
+    head of block ``k+q``, so all windows come from one cumulative sum over blocks.
 
     Parameters
     ----------
@@ -158,20 +160,26 @@ def window_moments(epochs: np.ndarray, grid: WindowGrid) -> tuple[np.ndarray, np
     first : ndarray, shape (n_trials, n_windows, n_bands, n_channels)
         ``sum_t x_t`` over each window.
     """
-    n_trials, n_bands, n_channels, _ = epochs.shape
-    starts = np.arange(grid.n_windows) * grid.step
-    ends = starts + grid.window
-    second = np.empty((n_trials, grid.n_windows, n_bands, n_channels, n_channels))
-    first = np.empty((n_trials, grid.n_windows, n_bands, n_channels))
-    for band in range(n_bands):
-        samples = epochs[:, band]  # (n_trials, n_channels, L)
-        outer = np.einsum("tcl,tdl->tlcd", samples, samples)
-        cumulative = np.zeros((n_trials, outer.shape[1] + 1, n_channels, n_channels))
-        np.cumsum(outer, axis=1, out=cumulative[:, 1:])
-        second[:, :, band] = cumulative[:, ends] - cumulative[:, starts]
-        cumulative_sum = np.zeros((n_trials, samples.shape[2] + 1, n_channels))
-        np.cumsum(np.swapaxes(samples, 1, 2), axis=1, out=cumulative_sum[:, 1:])
-        first[:, :, band] = cumulative_sum[:, ends] - cumulative_sum[:, starts]
+    step, n_windows = grid.step, grid.n_windows
+    full_blocks, head_length = divmod(grid.window, step)
+    n_blocks = epochs.shape[-1] // step + 2
+    padded = np.zeros(epochs.shape[:-1] + (n_blocks * step,))
+    padded[..., : epochs.shape[-1]] = epochs
+    blocks = np.swapaxes(padded.reshape(epochs.shape[:-1] + (n_blocks, step)), 2, 3)  # (T, B, J, C, S)
+    heads, tails = blocks[..., :head_length], blocks[..., head_length:]
+    head_second = heads @ np.swapaxes(heads, -1, -2)
+    head_first = heads.sum(axis=-1)
+
+    def window_sums(head_part: np.ndarray, whole_blocks: np.ndarray) -> np.ndarray:
+        prefix = np.zeros(whole_blocks.shape[:2] + (n_blocks + 1,) + whole_blocks.shape[3:])
+        np.cumsum(whole_blocks, axis=2, out=prefix[:, :, 1:])
+        starts = np.arange(n_windows)
+        ends = starts + full_blocks
+        sums = prefix[:, :, ends] - prefix[:, :, starts] + head_part[:, :, ends]
+        return np.swapaxes(sums, 1, 2)
+
+    second = window_sums(head_second, head_second + tails @ np.swapaxes(tails, -1, -2))
+    first = window_sums(head_first, head_first + tails.sum(axis=-1))
     return second, first
 
 

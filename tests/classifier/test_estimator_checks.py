@@ -72,6 +72,8 @@ def test_estimators_compose_into_an_fbcsp_pipeline():
     windows = rng.normal(size=(30, 2, 4, 60))
     windows[labels == 1, 0, 0] *= 3
     windows[labels == 2, 1, 3] *= 3
-    pipeline = make_pipeline(FilterBankCSP(n_pairs=1), LogVariance(), MutualInfoSelector(n_features=2), RLDA())
+    pipeline = make_pipeline(
+        FilterBankCSP(n_pairs=1), LogVariance(), MutualInfoSelector(n_features=2), RLDA()
+    )
     scores = cross_val_score(pipeline, windows, labels, cv=3)
     assert scores.mean() > 0.8
