@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .csp import csp_pairs_for_channels
-from .errors import InsufficientData
+from .errors import InsufficientData, InvalidUpload
 from .evaluation import (
     chance_level,
     nested_fold_accuracies,
@@ -182,9 +182,14 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
     InsufficientData
         Fewer than two channels, a class without trials, or a class with fewer than `n_folds`
         trials with a complete epoch.
+    InvalidUpload
+        A constant channel.
     """
     if recording.n_channels < 2:
         raise InsufficientData(f"CSP needs at least 2 channels, the recording has {recording.n_channels}")
+    flat = [name for name, row in zip(recording.ch_names, recording.data, strict=True) if np.ptp(row) == 0]
+    if flat:
+        raise InvalidUpload(f"channel(s) {', '.join(flat)} are constant; CSP needs every channel to carry signal")
     complete = grid.complete_epochs(recording.event_samples, recording.n_samples)
     samples, labels = recording.event_samples[complete], recording.event_codes[complete]
     dropped = int(np.count_nonzero(~complete))
@@ -247,6 +252,8 @@ def train(
     ------
     InsufficientData
         See `usable_trials`.
+    InvalidUpload
+        A constant channel, or channels so linearly dependent that CSP cannot whiten them.
     """
     report = progress or (lambda message: None)
     if options.n_folds < 2:
@@ -276,9 +283,15 @@ def train(
         f"+ {n_folds * n_folds} nested inner folds, options {[o.name for o in option_specs]}"
     )
     folds, train_masks, test_masks = outer_and_inner_masks(labels, n_folds)
-    accuracy, decision = time_resolved_accuracies(
-        second, first, grid.window, labels, train_masks, test_masks, n_pairs, feature_counts
-    )
+    try:
+        accuracy, decision = time_resolved_accuracies(
+            second, first, grid.window, labels, train_masks, test_masks, n_pairs, feature_counts
+        )
+    except np.linalg.LinAlgError as error:
+        raise InvalidUpload(
+            "the channels are linearly dependent (a copied or re-referenced channel?), so the class "
+            "covariances cannot be whitened for CSP"
+        ) from error
     fold_accuracy = accuracy[:n_folds].swapaxes(0, 1)
 
     report("selecting option and window")
