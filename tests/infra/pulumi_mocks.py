@@ -279,16 +279,19 @@ class BuiltStack:
     exports: dict[str, Any]
 
 
-def run_main_program(config: Mapping[str, str]) -> BuiltStack:
+def run_main_program(config: Mapping[str, str], *, mocks: PipelineMocks | None = None) -> BuiltStack:
     """Run ``__main__.py`` on fresh mocks with the given stack config (``"eeg-pipeline:key": "value"``).
 
     ``pulumi.export`` is captured, and every exported Output resolved, so the result holds no Outputs.
+    Pass ``mocks`` (from :func:`new_mocks`) to inspect the record even when the program raises.
     """
-    mocks = new_mocks()
+    mocks = mocks or new_mocks()
     pulumi.runtime.set_all_config(dict(config))
     exported: dict[str, Any] = {}
-    with mock.patch.object(pulumi, "export", side_effect=exported.__setitem__):
-        run_program(lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"))
-    exports = {key: resolve(value) for key, value in exported.items()}
-    pulumi.runtime.set_all_config({})
+    try:
+        with mock.patch.object(pulumi, "export", side_effect=exported.__setitem__):
+            run_program(lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"))
+        exports = {key: resolve(value) for key, value in exported.items()}
+    finally:
+        pulumi.runtime.set_all_config({})
     return BuiltStack(resources=mocks.stack, exports=exports)

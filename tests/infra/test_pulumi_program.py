@@ -1,7 +1,10 @@
 """The whole program (`__main__.py` through runpy): outputs, default tags, component tree."""
 
 import pytest
+from pulumi_mocks import new_mocks, run_main_program
 from resource_checks import tagging_problems
+
+from components.config import ConfigError
 
 pytestmark = pytest.mark.unit
 
@@ -85,3 +88,12 @@ def test_the_four_components_are_declared_with_their_type_tokens(self_contained_
         "eegpipeline:orchestration:ProcessingStateMachine",
         "eegpipeline:api:StatusApi",
     }
+
+
+def test_invalid_config_stops_the_program_before_any_resource_is_declared():
+    mocks = new_mocks()
+
+    with pytest.raises(ConfigError, match="unknown environment 'qa'"):
+        run_main_program({"aws:region": "eu-west-2", "eeg-pipeline:environment": "qa"}, mocks=mocks)
+
+    assert mocks.recorded == []
