@@ -113,46 +113,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_input_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
-            "inputs", nargs="+", type=Path, metavar="INPUT",
-            help="an upload .zip (metadata.json + CSV), or one or more .edf/.bdf/.gdf files read as one recording",
+            "inputs",
+            nargs="+",
+            type=Path,
+            metavar="INPUT",
+            help="an upload .zip (metadata.json + CSV), or one or more .edf/.bdf/.gdf files "
+            "read as one recording",
         )
         command.add_argument(
-            "--channels", nargs="+", metavar="NAME",
-            help="channels to use, in this order (space or comma separated; case-insensitive, EEGMMIDB padding dots "
+            "--channels",
+            nargs="+",
+            metavar="NAME",
+            help="channels to use, in this order (space or comma separated; case-insensitive, "
+            "EEGMMIDB padding dots "
             "ignored). Default: every channel",
         )
         command.add_argument(
-            "--channel-names", nargs="+", metavar="NAME",
+            "--channel-names",
+            nargs="+",
+            metavar="NAME",
             help="rename the (selected) channels, e.g. the real montage of an upload without ChannelNames",
         )
         command.add_argument(
-            "--event-map", type=_event_map, default=dict(DEFAULT_EVENT_MAP), metavar="DESC=CODE,...",
+            "--event-map",
+            type=_event_map,
+            default=dict(DEFAULT_EVENT_MAP),
+            metavar="DESC=CODE,...",
             help="EDF/BDF/GDF annotations that are cues, and their class: 1 = T1, 2 = T2 (default T1=1,T2=2)",
         )
 
     train_command = commands.add_parser(
-        "train", help="train on a recording and write classifier.json, metrics.json, report.html and figures/",
-        description="Train on a recording; writes classifier.json, metrics.json, report.html and figures/ into --out.",
+        "train",
+        help="train on a recording and write classifier.json, metrics.json, report.html and figures/",
+        description="Train on a recording; writes classifier.json, metrics.json, report.html "
+        "and figures/ into --out.",
     )
     add_input_options(train_command)
-    train_command.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (created)")
     train_command.add_argument(
-        "--permutations", type=_non_negative, default=TrainingOptions.n_permutations, metavar="N",
+        "--out", type=Path, required=True, metavar="DIR", help="output folder (created)"
+    )
+    train_command.add_argument(
+        "--permutations",
+        type=_non_negative,
+        default=TrainingOptions.n_permutations,
+        metavar="N",
         help=f"label permutations for the p-value, 0 to skip (default {TrainingOptions.n_permutations})",
     )
     train_command.add_argument(
-        "--seed", type=int, default=TrainingOptions.random_state, metavar="N",
+        "--seed",
+        type=int,
+        default=TrainingOptions.random_state,
+        metavar="N",
         help=f"seed of the permutations (default {TrainingOptions.random_state})",
     )
 
     predict_command = commands.add_parser(
-        "predict", help="apply classifier.json to a recording and print per-trial predictions",
+        "predict",
+        help="apply classifier.json to a recording and print per-trial predictions",
         description="Classify the window after every cue of a recording with an exported classifier.json.",
     )
     predict_command.add_argument("classifier", type=Path, metavar="CLASSIFIER.json")
     add_input_options(predict_command)
     predict_command.add_argument(
-        "--ignore-channel-names", action="store_true",
+        "--ignore-channel-names",
+        action="store_true",
         help="only require the same number of channels (in the training order), not the same names",
     )
     return parser
@@ -163,7 +187,9 @@ def _progress(message: str) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    recording = load_recording(args.inputs, _channel_list(args.channels), args.event_map, _channel_list(args.channel_names))
+    recording = load_recording(
+        args.inputs, _channel_list(args.channels), args.event_map, _channel_list(args.channel_names)
+    )
     _progress(
         f"read {recording.n_channels} channels x {recording.n_samples} samples at {recording.sfreq:g} Hz, "
         f"{recording.event_codes.size} cues"
@@ -173,7 +199,8 @@ def run_train(args: argparse.Namespace) -> int:
     result, written = train_and_write(recording, args.out, options, facts=facts, progress=_progress)
     _progress(
         f"done: option {selected_option(result).name}, window ending "
-        f"{result.grid.end_ms[result.selection.task_window]:g} ms after the cue, selection accuracy {100 * result.selection_accuracy:.1f} %, "
+        f"{result.grid.end_ms[result.selection.task_window]:g} ms after the cue, "
+        f"selection accuracy {100 * result.selection_accuracy:.1f} %, "
         f"nested CV accuracy {100 * result.nested_accuracy:.1f} %, chance {100 * result.chance_level:.1f} %"
     )
     for name in sorted(written):
@@ -185,8 +212,13 @@ def format_predictions(predictions, sfreq: float) -> list[str]:
     """Lines of the ``predict`` table and the agreement line."""
     lines = [f"{'trial':>5}  {'cue_sample':>10}  {'cue_s':>9}  {'true':>4}  {'predicted':>9}  {'score':>10}"]
     for trial, (sample, true, predicted, score) in enumerate(
-        zip(predictions.cue_samples, predictions.true_codes, predictions.predicted_codes, predictions.scores,
-            strict=True),
+        zip(
+            predictions.cue_samples,
+            predictions.true_codes,
+            predictions.predicted_codes,
+            predictions.scores,
+            strict=True,
+        ),
         start=1,
     ):
         lines.append(
@@ -208,7 +240,9 @@ def format_predictions(predictions, sfreq: float) -> list[str]:
 
 def run_predict(args: argparse.Namespace) -> int:
     classifier = load_classifier(args.classifier)
-    recording = load_recording(args.inputs, _channel_list(args.channels), args.event_map, _channel_list(args.channel_names))
+    recording = load_recording(
+        args.inputs, _channel_list(args.channels), args.event_map, _channel_list(args.channel_names)
+    )
     predictions = predict_recording(classifier, recording, check_names=not args.ignore_channel_names)
     print("\n".join(format_predictions(predictions, recording.sfreq)))
     return EXIT_OK

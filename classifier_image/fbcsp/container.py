@@ -6,7 +6,8 @@ Reads its job from the environment, downloads the upload, reads it safely, train
 
 Environment: ``INPUT_BUCKET``, ``INPUT_KEY``, ``RESULTS_BUCKET``, ``RESULTS_PREFIX``, ``USER_ID``,
 ``SESSION_ID``, ``RUN_ID`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because
-the manifest must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED`` (default 0). The AWS endpoint
+the manifest must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED``
+(default 0). The AWS endpoint
 comes from the standard ``AWS_ENDPOINT_URL*`` variables, which boto3 reads itself.
 
 Exit codes: 0 trained; 2 input rejected (failed manifest with ``INVALID_UPLOAD`` or
@@ -32,7 +33,7 @@ from typing import Any, TextIO
 import boto3
 
 from .errors import InputRejected
-from .export import CLASSIFIER_FILE, METRICS_FILE, SCHEMA_VERSION, manifest_metrics, to_json_bytes
+from .export import CLASSIFIER_FILE, METRICS_FILE, manifest_metrics, to_json_bytes
 from .outputs import train_and_write
 from .report import REPORT_FILE
 from .training import TrainingOptions
@@ -42,11 +43,19 @@ EXIT_OK, EXIT_UNEXPECTED, EXIT_REJECTED = 0, 1, 2
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA_VERSION = "1.0"
 REQUIRED_VARIABLES = (
-    "INPUT_BUCKET", "INPUT_KEY", "RESULTS_BUCKET", "RESULTS_PREFIX", "USER_ID", "SESSION_ID", "RUN_ID",
+    "INPUT_BUCKET",
+    "INPUT_KEY",
+    "RESULTS_BUCKET",
+    "RESULTS_PREFIX",
+    "USER_ID",
+    "SESSION_ID",
+    "RUN_ID",
 )
 #: Manifest output name of each file written at the top of the output folder; figures keep their path.
 OUTPUT_NAMES = {CLASSIFIER_FILE: "classifier", METRICS_FILE: "metrics", REPORT_FILE: "report"}
-UNEXPECTED_MESSAGE = "the classifier stopped on an unexpected error; the operators have the details in its log"
+UNEXPECTED_MESSAGE = (
+    "the classifier stopped on an unexpected error; the operators have the details in its log"
+)
 
 
 class SettingsError(ValueError):
@@ -157,7 +166,7 @@ def build_manifest(
 
 
 def output_name(relative_path: str) -> str:
-    """Manifest name of a written file: ``classifier``/``metrics``/``report``, or the relative path of a figure."""
+    """Manifest name of a written file: classifier, metrics, report, or a figure's relative path."""
     return OUTPUT_NAMES.get(relative_path, relative_path)
 
 
@@ -170,7 +179,12 @@ def upload_outputs(s3, settings: JobSettings, written: Mapping[str, Path]) -> di
     outputs = {}
     for relative in sorted(written):
         key = f"{settings.results_prefix}{relative}"
-        s3.upload_file(str(written[relative]), settings.results_bucket, key, ExtraArgs={"ContentType": _content_type(key)})
+        s3.upload_file(
+            str(written[relative]),
+            settings.results_bucket,
+            key,
+            ExtraArgs={"ContentType": _content_type(key)},
+        )
         outputs[output_name(relative)] = key
     return outputs
 
@@ -178,7 +192,9 @@ def upload_outputs(s3, settings: JobSettings, written: Mapping[str, Path]) -> di
 def put_manifest(s3, settings: JobSettings, manifest: Mapping[str, Any]) -> str:
     """Write ``manifest.json`` under the results prefix; return its key."""
     key = f"{settings.results_prefix}{MANIFEST_FILE}"
-    s3.put_object(Bucket=settings.results_bucket, Key=key, Body=to_json_bytes(manifest), ContentType="application/json")
+    s3.put_object(
+        Bucket=settings.results_bucket, Key=key, Body=to_json_bytes(manifest), ContentType="application/json"
+    )
     return key
 
 
@@ -206,8 +222,12 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
             s3.download_file(settings.input_bucket, settings.input_key, str(zip_path))
             recording = read_upload(zip_path)
             log(
-                "INFO", "read upload", channels=recording.n_channels, samples=recording.n_samples,
-                sampleRateHz=recording.sfreq, cues=int(recording.event_codes.size),
+                "INFO",
+                "read upload",
+                channels=recording.n_channels,
+                samples=recording.n_samples,
+                sampleRateHz=recording.sfreq,
+                cues=int(recording.event_codes.size),
             )
             facts = {
                 "Input": settings.input_key,
@@ -216,19 +236,30 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
                 "Run": settings.run_id,
             }
             result, written = train_and_write(
-                recording, Path(workdir) / "out", settings.options, facts=facts, session_id=settings.session_id,
+                recording,
+                Path(workdir) / "out",
+                settings.options,
+                facts=facts,
+                session_id=settings.session_id,
                 progress=lambda message: log("INFO", message),
             )
             outputs = upload_outputs(s3, settings, {name: path for name, path in written.items()})
         metrics = manifest_metrics(result)
-        manifest_key = put_manifest(s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics))
+        manifest_key = put_manifest(
+            s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)
+        )
         log("INFO", "training succeeded", manifest=manifest_key, metrics=metrics)
         return EXIT_OK
     except InputRejected as exc:
         log("WARNING", "input rejected", code=exc.code, reason=exc.message)
         return fail(exc.code, exc.message, EXIT_REJECTED)
     except Exception as exc:  # noqa: BLE001 - every other failure is reported as CLASSIFIER_ERROR
-        log("ERROR", "unexpected error", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        log(
+            "ERROR",
+            "unexpected error",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
         return fail("CLASSIFIER_ERROR", UNEXPECTED_MESSAGE, EXIT_UNEXPECTED)
 
 

@@ -27,7 +27,7 @@ SIGNAL_FILE_SUFFIXES = (".edf", ".bdf", ".gdf")
 
 
 def normalise_channel_name(name: str) -> str:
-    """Drop padding dots and spaces, as in EEGMMIDB names (``"C3.."`` -> ``"C3"``, ``"Fc3."`` -> ``"Fc3"``)."""
+    """Drop padding dots as in EEGMMIDB names (``"C3.."`` -> ``"C3"``, ``"Fc3."`` -> ``"Fc3"``)."""
     return name.strip().rstrip(".").strip()
 
 
@@ -95,11 +95,15 @@ def select_channels(available: Sequence[str], wanted: Sequence[str] | None) -> t
         if not matches:
             missing.append(name)
         elif len(matches) > 1:
-            raise InvalidUpload(f"channel {name!r} matches several channels: {[available[i] for i in matches]}")
+            raise InvalidUpload(
+                f"channel {name!r} matches several channels: {[available[i] for i in matches]}"
+            )
         else:
             indices.append(matches[0])
     if missing:
-        raise InvalidUpload(f"channel(s) {', '.join(missing)} not found; the file has {', '.join(normalised)}")
+        raise InvalidUpload(
+            f"channel(s) {', '.join(missing)} not found; the file has {', '.join(normalised)}"
+        )
     if len(set(indices)) != len(indices):
         raise InvalidUpload(f"a channel is selected twice in {list(wanted)}")
     return indices, [normalise_channel_name(name) for name in wanted]
@@ -138,7 +142,9 @@ def read_signal_files(
         if sfreq is None:
             sfreq, names = float(raw.info["sfreq"]), file_names
         elif float(raw.info["sfreq"]) != sfreq:
-            raise InvalidUpload(f"{Path(path).name} is sampled at {raw.info['sfreq']:g} Hz, the first file at {sfreq:g} Hz")
+            raise InvalidUpload(
+                f"{Path(path).name} is sampled at {raw.info['sfreq']:g} Hz, the first file at {sfreq:g} Hz"
+            )
         elif [name.upper() for name in file_names] != [name.upper() for name in names]:
             raise InvalidUpload(f"{Path(path).name} has other channels than the first file")
         samples, codes, skipped = _annotation_cues(raw, mapping)

@@ -71,7 +71,9 @@ def cue_events(trigger: np.ndarray) -> CueEvents:
     codes = np.rint(values[onsets]).astype(np.int64)
     is_class = np.isin(codes, list(CLASS_LABELS))
     discarded = Counter(int(code) for code in codes[~is_class])
-    return CueEvents(samples=onsets[is_class], codes=codes[is_class], discarded=dict(sorted(discarded.items())))
+    return CueEvents(
+        samples=onsets[is_class], codes=codes[is_class], discarded=dict(sorted(discarded.items()))
+    )
 
 
 def describe_discarded(discarded: dict[int, int]) -> str:

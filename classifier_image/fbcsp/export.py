@@ -56,7 +56,11 @@ def _band_table_entries() -> list:
     entries: list = []
     for band_id in range(1, N_BAND_TABLE_ENTRIES + 1):
         edges = BAND_TABLE.get(band_id)
-        entries.append([] if edges is None else dict(zip(("low1", "low2", "high1", "high2"), map(float, edges))))
+        entries.append(
+            []
+            if edges is None
+            else dict(zip(("low1", "low2", "high1", "high2"), map(float, edges), strict=True))
+        )
     return entries
 
 
@@ -83,7 +87,11 @@ def online_tree(result: TrainingResult) -> dict:
         },
         "p": {
             "EEG": {
-                "rec": {"sr": result.sfreq, "validChNumber": n_channels, "validChIDs": list(range(1, n_channels + 1))},
+                "rec": {
+                    "sr": result.sfreq,
+                    "validChNumber": n_channels,
+                    "validChIDs": list(range(1, n_channels + 1)),
+                },
                 "refFilt": {"used_non0_CAR1_Laplace2": 0},
                 "used_bandpass1_bandpower2": 1,
                 "bandPass": {
@@ -108,7 +116,10 @@ def online_tree(result: TrainingResult) -> dict:
             "CF_postProc": {
                 "baseline": list(legacy_triple),
                 "baseAmp": [1, 1, 1],
-                "hyster": {name: list(legacy_triple) for name in ("class1_on", "class1_off", "class2_on", "class2_off")},
+                "hyster": {
+                    name: list(legacy_triple)
+                    for name in ("class1_on", "class1_off", "class2_on", "class2_off")
+                },
                 "timer": {"hysterOnsetMin_sec": 0.3, "outClassWidth_sec": 0.1, "deadband_sec": 2},
             },
         },
@@ -173,7 +184,10 @@ def _fold_counts(result: TrainingResult, test: bool) -> list[int]:
 def _fold_counts_per_class(result: TrainingResult, test: bool) -> list[list[int]]:
     n_folds = result.fold_accuracy.shape[1]
     return [
-        [int(np.count_nonzero(((result.folds == fold) == test) & (result.trial_labels == code))) for code in CLASS_LABELS]
+        [
+            int(np.count_nonzero(((result.folds == fold) == test) & (result.trial_labels == code)))
+            for code in CLASS_LABELS
+        ]
         for fold in range(n_folds)
     ]
 
@@ -209,7 +223,10 @@ def result_table(result: TrainingResult, session_id: str | None = None) -> dict:
             "smoothWidth_ms": 2 * grid.smoothing_half_width * grid.step_ms,
             "opt_tt_ID": selection.option_id,
             "trigPoint_ms": trig_ms,
-            "refInterval_ms": [from_epoch_start(int(grid.ref_windows[0])), from_epoch_start(int(grid.ref_windows[-1]))],
+            "refInterval_ms": [
+                from_epoch_start(int(grid.ref_windows[0])),
+                from_epoch_start(int(grid.ref_windows[-1])),
+            ],
             "taskInterval_ms": [
                 from_epoch_start(int(grid.task_windows[0])),
                 from_epoch_start(int(grid.task_windows[-1])),
@@ -248,23 +265,27 @@ def estimates(result: TrainingResult) -> dict:
         "nestedAccuracy": {
             "value": result.nested_accuracy,
             "foldValues": np.asarray(result.nested_fold_accuracies, dtype=np.float64).tolist(),
-            "meaning": "option and window chosen inside each outer training set, scored on the outer test trials "
+            "meaning": "option and window chosen inside each outer training set, scored on the outer "
+            "test trials "
             "(honest estimate of the whole procedure)",
         },
         "pooledCvAccuracy": {
             "value": cv_accuracy,
-            "meaning": "fraction of trials predicted correctly by the fold model that tested them, at the selected "
+            "meaning": "fraction of trials predicted correctly by the fold model that tested them, "
+            "at the selected "
             "option and window (same optimism as selectionAccuracy)",
         },
         "trainingAccuracy": {
             "value": training_accuracy,
-            "meaning": "exported (all-trials) model on its own training trials; not an estimate of performance",
+            "meaning": "exported (all-trials) model on its own training trials; "
+            "not an estimate of performance",
         },
         "chanceLevel": {"value": result.chance_level, "meaning": "majority-class rate"},
         "permutationPValue": {
             "value": _finite_or_none(result.permutation_p_value),
             "nPermutations": result.n_permutations,
-            "meaning": "share of label permutations whose best smoothed task-window accuracy reaches the observed one, "
+            "meaning": "share of label permutations whose best smoothed task-window accuracy reaches "
+            "the observed one, "
             "(1 + count) / (1 + n); null when no permutations were run",
         },
     }
@@ -279,7 +300,12 @@ def time_resolved_summary(result: TrainingResult) -> dict:
         smooth_mean, smooth_sd = fold_summary(smooth_over_windows(accuracy, grid.smoothing_half_width))
         curves[option.name] = {
             name: [_finite_or_none(value) for value in values.tolist()]
-            for name, values in (("mean", mean), ("sd", sd), ("smoothMean", smooth_mean), ("smoothSd", smooth_sd))
+            for name, values in (
+                ("mean", mean),
+                ("sd", sd),
+                ("smoothMean", smooth_mean),
+                ("smoothSd", smooth_sd),
+            )
         }
     return {"windowEndMs": grid.end_ms.tolist(), "options": curves}
 
@@ -329,7 +355,9 @@ def manifest_metrics(result: TrainingResult) -> dict:
     }
 
 
-def write_model_files(result: TrainingResult, out_dir: Path, session_id: str | None = None) -> dict[str, Path]:
+def write_model_files(
+    result: TrainingResult, out_dir: Path, session_id: str | None = None
+) -> dict[str, Path]:
     """Write ``classifier.json`` and ``metrics.json`` into ``out_dir``; return name -> path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}

@@ -121,7 +121,10 @@ def parse_classifier(document: dict) -> ExportedClassifier:
     extra = document.get("fbcsp")
     _require(isinstance(extra, dict), "classifier.json has no 'fbcsp' block (not written by this package)")
     version = extra.get("schemaVersion")
-    _require(version == SCHEMA_VERSION, f"classifier.json schemaVersion {version!r}; this package reads {SCHEMA_VERSION!r}")
+    _require(
+        version == SCHEMA_VERSION,
+        f"classifier.json schemaVersion {version!r}; this package reads {SCHEMA_VERSION!r}",
+    )
     try:
         online = document["online"]["p"]
         band_ids = [int(band_id) for band_id in extra["usedBandIDs"]]
@@ -139,8 +142,13 @@ def parse_classifier(document: dict) -> ExportedClassifier:
     except (KeyError, TypeError, ValueError) as exc:
         raise ClassifierFileError(f"classifier.json lacks or mangles a required entry ({exc!r})") from None
     n_channels = len(ch_names)
-    _require(n_channels >= 2 and sfreq > 0 and window >= 2, "channel count, sample rate or window length out of range")
-    _require(int(online["EEG"]["rec"]["validChNumber"]) == n_channels, "validChNumber differs from channelNames")
+    _require(
+        n_channels >= 2 and sfreq > 0 and window >= 2,
+        "channel count, sample rate or window length out of range",
+    )
+    _require(
+        int(online["EEG"]["rec"]["validChNumber"]) == n_channels, "validChNumber differs from channelNames"
+    )
     _require(len(edges) == len(band_ids), "bandEdgesHz and usedBandIDs differ in length")
     filters = []
     bands = []
@@ -149,7 +157,8 @@ def parse_classifier(document: dict) -> ExportedClassifier:
         band_filters = _number_array(filters_used[band_id - 1], f"filters_used[{band_id - 1}]", 2)
         _require(
             band_filters.shape[0] == n_channels and band_filters.shape[1] % 2 == 0,
-            f"filters_used[{band_id - 1}] is {band_filters.shape}; expected {n_channels} rows and an even number of columns",
+            f"filters_used[{band_id - 1}] is {band_filters.shape}; "
+            f"expected {n_channels} rows and an even number of columns",
         )
         filters.append(band_filters.T)
         _require(band_id in taps, f"firTaps has no entry for band {band_id}")
@@ -199,10 +208,13 @@ def load_classifier(path: str | Path) -> ExportedClassifier:
 def check_compatible(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> None:
     """Raise `InvalidUpload` if the recording's rate or channels differ from the classifier's."""
     if recording.sfreq != classifier.sfreq:
-        raise InvalidUpload(f"the recording is sampled at {recording.sfreq:g} Hz, the classifier at {classifier.sfreq:g} Hz")
+        raise InvalidUpload(
+            f"the recording is sampled at {recording.sfreq:g} Hz, the classifier at {classifier.sfreq:g} Hz"
+        )
     if recording.n_channels != len(classifier.ch_names):
         raise InvalidUpload(
-            f"the recording has {recording.n_channels} channels, the classifier expects {len(classifier.ch_names)}"
+            f"the recording has {recording.n_channels} channels, "
+            f"the classifier expects {len(classifier.ch_names)}"
         )
     if check_names and [n.upper() for n in recording.ch_names] != [n.upper() for n in classifier.ch_names]:
         raise InvalidUpload(
@@ -210,7 +222,9 @@ def check_compatible(classifier: ExportedClassifier, recording: Recording, check
         )
 
 
-def predict_recording(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> Predictions:
+def predict_recording(
+    classifier: ExportedClassifier, recording: Recording, check_names: bool = True
+) -> Predictions:
     """Classify the window after every cue of ``recording`` with ``classifier``.
 
     Parameters

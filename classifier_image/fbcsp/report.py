@@ -61,9 +61,13 @@ def accuracy_figure(result: TrainingResult) -> Figure:
     for option, accuracy in zip(result.options, result.fold_accuracy, strict=True):
         mean, sd = fold_summary(accuracy)
         selected = option.option_id == selection.option_id
-        line = axes.plot(end_s, mean, linewidth=2.0 if selected else 1.0, label=f"{option.name} (K={option.n_features})")
+        line = axes.plot(
+            end_s, mean, linewidth=2.0 if selected else 1.0, label=f"{option.name} (K={option.n_features})"
+        )
         if selected:
-            axes.fill_between(end_s, mean - sd, mean + sd, color=line[0].get_color(), alpha=0.2, label=f"{option.name} ± sd")
+            axes.fill_between(
+                end_s, mean - sd, mean + sd, color=line[0].get_color(), alpha=0.2, label=f"{option.name} ± sd"
+            )
     axes.axhline(100 * result.chance_level, color="grey", linestyle="--", label="chance (majority class)")
     axes.axvline(0.0, color="black", linewidth=0.8)
     axes.axvline(end_s[selection.task_window], color="red", linestyle=":", label="selected window")
@@ -80,7 +84,9 @@ def accuracy_figure(result: TrainingResult) -> Figure:
 def confusion_counts(true_codes: np.ndarray, predicted_codes: np.ndarray) -> np.ndarray:
     """2 x 2 counts, rows = true class (T1, T2), columns = predicted class."""
     codes = list(CLASS_LABELS)
-    return np.array([[np.count_nonzero((true_codes == t) & (predicted_codes == p)) for p in codes] for t in codes])
+    return np.array(
+        [[np.count_nonzero((true_codes == t) & (predicted_codes == p)) for p in codes] for t in codes]
+    )
 
 
 def confusion_figure(result: TrainingResult) -> Figure:
@@ -94,8 +100,13 @@ def confusion_figure(result: TrainingResult) -> Figure:
         colour = "white" if count > counts.max() / 2 else "black"
         axes.text(column, row, str(count), ha="center", va="center", color=colour, fontsize=14)
     axes.set(
-        xticks=range(len(names)), xticklabels=names, yticks=range(len(names)), yticklabels=names,
-        xlabel="predicted", ylabel="true", title="CV predictions at the selected window",
+        xticks=range(len(names)),
+        xticklabels=names,
+        yticks=range(len(names)),
+        yticklabels=names,
+        xlabel="predicted",
+        ylabel="true",
+        title="CV predictions at the selected window",
     )
     return figure
 
@@ -111,7 +122,9 @@ def csp_patterns(result: TrainingResult) -> np.ndarray:
 def montage_info(ch_names: tuple[str, ...], sfreq: float) -> mne.Info | None:
     """MNE info with standard 10-05 positions, or None when a name is not a standard position."""
     positions = {name.upper() for name in mne.channels.make_standard_montage(MONTAGE_NAME).ch_names}
-    if len({name.upper() for name in ch_names}) != len(ch_names) or not all(n.upper() in positions for n in ch_names):
+    if len({name.upper() for name in ch_names}) != len(ch_names) or not all(
+        n.upper() in positions for n in ch_names
+    ):
         return None
     info = mne.create_info(list(ch_names), sfreq, ch_types="eeg")
     info.set_montage(MONTAGE_NAME, match_case=False, on_missing="raise")
@@ -137,10 +150,15 @@ def patterns_figure(result: TrainingResult) -> Figure:
                 axes.set_xticks(range(n_channels), result.ch_names, rotation=90, fontsize="x-small")
                 axes.tick_params(axis="y", labelsize="x-small")
             end = "T1" if filter_index < m else "T2"
-            axes.set_title(f"band {band.band_id} ({band.edges_hz[1]:g}-{band.edges_hz[2]:g} Hz)\n"
-                           f"filter {filter_index + 1} ({end}>)", fontsize="x-small")
-    figure.suptitle("CSP patterns of the exported model (first m: high T1 variance, last m: high T2 variance)",
-                    fontsize="small")
+            axes.set_title(
+                f"band {band.band_id} ({band.edges_hz[1]:g}-{band.edges_hz[2]:g} Hz)\n"
+                f"filter {filter_index + 1} ({end}>)",
+                fontsize="x-small",
+            )
+    figure.suptitle(
+        "CSP patterns of the exported model (first m: high T1 variance, last m: high T2 variance)",
+        fontsize="small",
+    )
     return figure
 
 
@@ -161,7 +179,8 @@ def _p_value(value: float | None) -> str:
 
 def _rows(pairs) -> str:
     return "\n".join(
-        f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>" for name, value in pairs
+        f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>"
+        for name, value in pairs
     )
 
 
@@ -170,24 +189,47 @@ def render_html(result: TrainingResult, facts: Mapping[str, str], figures: Mappi
     option, table, figures_of_merit = selected_option(result), result_table(result), estimates(result)
     counts = {name: int(np.count_nonzero(result.trial_labels == code)) for code, name in CLASS_LABELS.items()}
     session_rows = _rows(
-        [*facts.items(),
-         ("Sample rate", f"{result.sfreq:g} Hz"),
-         ("Channels", ", ".join(result.ch_names)),
-         ("Trials used", f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})"),
-         ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
-         ("Folds", f"{table['CVfolds']} chronological folds per class"),
-         ("Package", f"fbcsp {__version__}")]
+        [
+            *facts.items(),
+            ("Sample rate", f"{result.sfreq:g} Hz"),
+            ("Channels", ", ".join(result.ch_names)),
+            (
+                "Trials used",
+                f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})",
+            ),
+            ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
+            ("Folds", f"{table['CVfolds']} chronological folds per class"),
+            ("Package", f"fbcsp {__version__}"),
+        ]
     )
     selection_rows = _rows(
-        [("Option", f"{option.name}: the {option.n_features} features with the highest mutual information"),
-         ("Window", f"ends {result.grid.end_ms[result.selection.task_window]:g} ms after the cue "
-                    f"({result.grid.window} samples long, index {result.selection.task_window})"),
-         ("Reference window", f"ends {result.grid.end_ms[result.selection.ref_window]:g} ms after the cue"),
-         ("Bands", ", ".join(f"{b.band_id} ({b.edges_hz[1]:g}-{b.edges_hz[2]:g} Hz)" for b in result.bands)),
-         ("Task vs reference fold accuracies, paired t-test p (one-sided)",
-          _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"])),
-         ("Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)",
-          _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"]))]
+        [
+            (
+                "Option",
+                f"{option.name}: the {option.n_features} features with the highest mutual information",
+            ),
+            (
+                "Window",
+                f"ends {result.grid.end_ms[result.selection.task_window]:g} ms after the cue "
+                f"({result.grid.window} samples long, index {result.selection.task_window})",
+            ),
+            (
+                "Reference window",
+                f"ends {result.grid.end_ms[result.selection.ref_window]:g} ms after the cue",
+            ),
+            (
+                "Bands",
+                ", ".join(f"{b.band_id} ({b.edges_hz[1]:g}-{b.edges_hz[2]:g} Hz)" for b in result.bands),
+            ),
+            (
+                "Task vs reference fold accuracies, paired t-test p (one-sided)",
+                _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"]),
+            ),
+            (
+                "Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)",
+                _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"]),
+            ),
+        ]
     )
     accuracy_rows = "\n".join(
         f"<tr><th>{html.escape(name)}</th><td>"
@@ -195,8 +237,10 @@ def render_html(result: TrainingResult, facts: Mapping[str, str], figures: Mappi
         for name, entry in figures_of_merit.items()
     )
     figure_blocks = "\n".join(
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{base64.b64encode(figures[name]).decode()}">'
-        f'<figcaption>{html.escape(caption)} (<a href="{FIGURES_DIR}/{name}">{FIGURES_DIR}/{name}</a>)</figcaption></figure>'
+        f'<figure><img alt="{html.escape(caption)}" '
+        f'src="data:image/png;base64,{base64.b64encode(figures[name]).decode()}">'
+        f"<figcaption>{html.escape(caption)} "
+        f'(<a href="{FIGURES_DIR}/{name}">{FIGURES_DIR}/{name}</a>)</figcaption></figure>'
         for name, (_, caption) in FIGURES.items()
         if name in figures
     )
@@ -244,7 +288,9 @@ def _format_estimate(name: str, entry: Mapping) -> str:
     return _percent(entry["value"])
 
 
-def write_report(result: TrainingResult, out_dir: Path, facts: Mapping[str, str] | None = None) -> dict[str, Path]:
+def write_report(
+    result: TrainingResult, out_dir: Path, facts: Mapping[str, str] | None = None
+) -> dict[str, Path]:
     """Write ``report.html`` and ``figures/*.png`` into ``out_dir``.
 
     Parameters

@@ -118,7 +118,9 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> 
     )
 
 
-def extract_upload(zip_path: str | Path, destination: Path, limits: UploadLimits = UploadLimits()) -> ExtractedUpload:
+def extract_upload(
+    zip_path: str | Path, destination: Path, limits: UploadLimits = UploadLimits()
+) -> ExtractedUpload:
     """Check an upload zip and extract its ``metadata.json`` and CSV into ``destination``.
 
     Raises
@@ -136,7 +138,8 @@ def extract_upload(zip_path: str | Path, destination: Path, limits: UploadLimits
         metadata_info, csv_info = _pick_members(members)
         if metadata_info.file_size > limits.max_metadata_bytes:
             raise InvalidUpload(
-                f"{METADATA_NAME} is {metadata_info.file_size} bytes; at most {limits.max_metadata_bytes} are accepted"
+                f"{METADATA_NAME} is {metadata_info.file_size} bytes; "
+                f"at most {limits.max_metadata_bytes} are accepted"
             )
         budget = _ByteBudget(limits.max_total_bytes)
         metadata_path = _extract_member(archive, metadata_info, destination, limits, budget)
@@ -181,9 +184,13 @@ def _check_member_name(info: zipfile.ZipInfo) -> None:
     if ".." in path.parts:
         raise InvalidUpload(f"zip entry {name!r} points outside the zip ('..' in its path)")
     if name.endswith("/") or info.is_dir():
-        raise InvalidUpload(f"zip entry {name!r} is a folder; the zip must be flat (metadata.json and one CSV)")
+        raise InvalidUpload(
+            f"zip entry {name!r} is a folder; the zip must be flat (metadata.json and one CSV)"
+        )
     if len(path.parts) != 1:
-        raise InvalidUpload(f"zip entry {name!r} is inside a folder; the zip must be flat (files at its root)")
+        raise InvalidUpload(
+            f"zip entry {name!r} is inside a folder; the zip must be flat (files at its root)"
+        )
 
 
 def _check_member_kind(info: zipfile.ZipInfo) -> None:
@@ -214,9 +221,13 @@ def _pick_members(members: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, zipf
     if not csvs:
         problems.append("no .csv file found")
     elif len(csvs) > 1:
-        problems.append(f"{len(csvs)} .csv files found ({', '.join(i.filename for i in csvs)}); exactly one is needed")
+        problems.append(
+            f"{len(csvs)} .csv files found ({', '.join(i.filename for i in csvs)}); exactly one is needed"
+        )
     if problems:
-        raise InvalidUpload("the zip must hold metadata.json and exactly one CSV file: " + "; ".join(problems))
+        raise InvalidUpload(
+            "the zip must hold metadata.json and exactly one CSV file: " + "; ".join(problems)
+        )
     return metadata[0], csvs[0]
 
 
@@ -285,15 +296,26 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     if missing:
         raise InvalidUpload(f"metadata.json lacks the required key(s) {', '.join(missing)}")
     n_channels = document["EEGChannels"]
-    if isinstance(n_channels, bool) or not isinstance(n_channels, int | float) or n_channels != int(n_channels):
+    if (
+        isinstance(n_channels, bool)
+        or not isinstance(n_channels, int | float)
+        or n_channels != int(n_channels)
+    ):
         raise InvalidUpload(f"metadata.json EEGChannels must be a whole number, got {n_channels!r}")
     n_channels = int(n_channels)
     if n_channels < 2:
         raise InvalidUpload(f"metadata.json EEGChannels must be at least 2 for CSP, got {n_channels}")
     sfreq = document["Frequency"]
-    if isinstance(sfreq, bool) or not isinstance(sfreq, int | float) or not math.isfinite(sfreq) or sfreq <= 0:
+    if (
+        isinstance(sfreq, bool)
+        or not isinstance(sfreq, int | float)
+        or not math.isfinite(sfreq)
+        or sfreq <= 0
+    ):
         raise InvalidUpload(f"metadata.json Frequency must be a positive number of Hz, got {sfreq!r}")
-    return UploadMetadata(n_channels=n_channels, sfreq=float(sfreq), ch_names=_channel_names(document, n_channels))
+    return UploadMetadata(
+        n_channels=n_channels, sfreq=float(sfreq), ch_names=_channel_names(document, n_channels)
+    )
 
 
 def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
@@ -382,5 +404,7 @@ def _first_bad_number(lines: list[str]) -> InvalidUpload:
                     raise ValueError(field_text)
                 float(field_text)
             except ValueError:
-                return InvalidUpload(f"CSV row {row_number}, column {column}: {field_text.strip()!r} is not a number")
+                return InvalidUpload(
+                    f"CSV row {row_number}, column {column}: {field_text.strip()!r} is not a number"
+                )
     return InvalidUpload("the CSV file holds a value that is not a number")

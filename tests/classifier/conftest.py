@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from fbcsp.recording import Recording
 from fbcsp.upload import read_upload
 
@@ -38,7 +37,7 @@ def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
 
 @pytest.fixture(scope="session")
 def sample_training_options():
-    """Settings of the shared trained sample (5 permutations, seed 0); the CLI test reuses them for determinism."""
+    """Settings of the shared trained sample (5 permutations, seed 0); the CLI test trains with them again."""
     from fbcsp.training import TrainingOptions
 
     return TrainingOptions(n_permutations=5, random_state=0)

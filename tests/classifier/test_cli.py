@@ -5,9 +5,8 @@ import json
 import sys
 
 import pytest
-from zip_builders import BAD_UPLOADS
-
 from fbcsp import cli
+from zip_builders import BAD_UPLOADS
 
 pytestmark = pytest.mark.classifier
 
@@ -21,9 +20,18 @@ def cli_training(sample_zip_path, sample_training_options, tmp_path_factory):
     stderr = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stderr", stderr)
-        code = cli.main(["train", str(sample_zip_path), "--out", str(out_dir),
-                         "--permutations", str(sample_training_options.n_permutations),
-                         "--seed", str(sample_training_options.random_state)])
+        code = cli.main(
+            [
+                "train",
+                str(sample_zip_path),
+                "--out",
+                str(out_dir),
+                "--permutations",
+                str(sample_training_options.n_permutations),
+                "--seed",
+                str(sample_training_options.random_state),
+            ]
+        )
     return code, stderr.getvalue(), out_dir
 
 
@@ -31,8 +39,14 @@ def test_train_writes_every_output(cli_training):
     code, stderr, out_dir = cli_training
 
     assert code == 0
-    for name in ("classifier.json", "metrics.json", "report.html", "figures/accuracy.png",
-                 "figures/confusion.png", "figures/csp_patterns.png"):
+    for name in (
+        "classifier.json",
+        "metrics.json",
+        "report.html",
+        "figures/accuracy.png",
+        "figures/confusion.png",
+        "figures/csp_patterns.png",
+    ):
         assert (out_dir / name).is_file(), name
     assert "fbcsp: time-resolved analysis: 44 trials" in stderr
     assert "nested CV accuracy" in stderr
@@ -59,7 +73,13 @@ def test_predict_prints_one_line_per_trial_and_the_agreement(cli_training, sampl
 
 def test_predict_on_the_edf_runs_with_channel_selection(cli_training, edf_paths, capsys):
     _, _, out_dir = cli_training
-    arguments = ["predict", str(out_dir / "classifier.json"), *map(str, edf_paths), "--channels", UPLOAD_CHANNELS]
+    arguments = [
+        "predict",
+        str(out_dir / "classifier.json"),
+        *map(str, edf_paths),
+        "--channels",
+        UPLOAD_CHANNELS,
+    ]
 
     assert cli.main(arguments) == 2
     assert "differ from the classifier's" in capsys.readouterr().err

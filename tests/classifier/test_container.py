@@ -1,4 +1,4 @@
-"""The container entrypoint against emulated S3: success on the sample, every bad input, env and S3 failures."""
+"""The container entrypoint on emulated S3: success on the sample, every bad input, env and S3 failures."""
 
 import io
 import json
@@ -9,12 +9,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+from fbcsp import container
+from fbcsp.training import TrainingOptions
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from zip_builders import BAD_UPLOADS, write_bomb_zip
-
-from fbcsp import container
-from fbcsp.training import TrainingOptions
 
 pytestmark = pytest.mark.classifier
 
@@ -28,9 +27,15 @@ CLASSIFIER_DIR = Path(container.__file__).resolve().parent.parent
 
 def job_environment(**changes):
     environment = {
-        "INPUT_BUCKET": UPLOAD_BUCKET, "INPUT_KEY": INPUT_KEY, "RESULTS_BUCKET": RESULTS_BUCKET,
-        "RESULTS_PREFIX": PREFIX, "USER_ID": "u1", "SESSION_ID": "s1", "RUN_ID": "run-0123",
-        "FBCSP_PERMUTATIONS": "5", "FBCSP_SEED": "0",
+        "INPUT_BUCKET": UPLOAD_BUCKET,
+        "INPUT_KEY": INPUT_KEY,
+        "RESULTS_BUCKET": RESULTS_BUCKET,
+        "RESULTS_PREFIX": PREFIX,
+        "USER_ID": "u1",
+        "SESSION_ID": "s1",
+        "RUN_ID": "run-0123",
+        "FBCSP_PERMUTATIONS": "5",
+        "FBCSP_SEED": "0",
     }
     environment.update(changes)
     return {name: value for name, value in environment.items() if value is not None}
@@ -93,7 +98,10 @@ def successful_job(sample_zip_path, sample_training_options):
             FBCSP_SEED=str(sample_training_options.random_state),
         )
         code = container.main(environment, recorder, stream)
-        stored = {key: client.get_object(Bucket=RESULTS_BUCKET, Key=key)["Body"].read() for key in stored_keys(client)}
+        stored = {
+            key: client.get_object(Bucket=RESULTS_BUCKET, Key=key)["Body"].read()
+            for key in stored_keys(client)
+        }
     return code, log_lines(stream), stored, recorder.written
 
 
@@ -101,9 +109,18 @@ def test_success_uploads_every_output_and_the_manifest_last(successful_job):
     code, _, stored, written = successful_job
 
     assert code == 0
-    expected = {f"{PREFIX}{name}" for name in (
-        "classifier.json", "metrics.json", "report.html", "manifest.json",
-        "figures/accuracy.png", "figures/confusion.png", "figures/csp_patterns.png")}
+    expected = {
+        f"{PREFIX}{name}"
+        for name in (
+            "classifier.json",
+            "metrics.json",
+            "report.html",
+            "manifest.json",
+            "figures/accuracy.png",
+            "figures/confusion.png",
+            "figures/csp_patterns.png",
+        )
+    }
     assert set(stored) == expected
     assert written[-1] == f"{PREFIX}manifest.json"
     assert written.count(f"{PREFIX}manifest.json") == 1
@@ -113,8 +130,17 @@ def test_success_manifest_follows_the_contract(successful_job, trained_sample):
     _, _, stored, _ = successful_job
     manifest = json.loads(stored[f"{PREFIX}manifest.json"])
 
-    assert list(manifest) == ["schemaVersion", "userId", "sessionId", "runId", "status", "startedAt", "finishedAt",
-                              "outputs", "metrics"]
+    assert list(manifest) == [
+        "schemaVersion",
+        "userId",
+        "sessionId",
+        "runId",
+        "status",
+        "startedAt",
+        "finishedAt",
+        "outputs",
+        "metrics",
+    ]
     assert manifest["schemaVersion"] == "1.0"
     assert (manifest["userId"], manifest["sessionId"], manifest["runId"]) == ("u1", "s1", "run-0123")
     assert manifest["status"] == "succeeded"
@@ -225,13 +251,22 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
         make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
         client.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
         environment = {
-            "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(CLASSIFIER_DIR), "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-            "MPLCONFIGDIR": str(tmp_path / "matplotlib"), **job_environment(),
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(CLASSIFIER_DIR),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
+            **job_environment(),
         }
         finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
-            [sys.executable, "-m", "fbcsp.container"], env=environment, capture_output=True, text=True,
-            timeout=300, check=False,
+            [sys.executable, "-m", "fbcsp.container"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert finished.returncode == 2, finished.stderr
         assert stored_keys(client) == [f"{PREFIX}manifest.json"]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from fbcsp.edf import (
     DEFAULT_EVENT_MAP,
     normalise_channel_name,

@@ -1,4 +1,4 @@
-"""classifier.json and metrics.json of the trained sample: the §6 tree and shapes, strict JSON, labelled estimates."""
+"""classifier.json and metrics.json of the trained sample: §6 tree, shapes, strict JSON, estimates."""
 
 import dataclasses
 import json
@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from fbcsp.export import (
     classifier_document,
     manifest_metrics,
@@ -19,13 +18,24 @@ from fbcsp.export import (
 pytestmark = pytest.mark.classifier
 
 ONLINE_KEYS = {
-    "info": {"subject", "session", "outerFoldID_or_lastOuterFold999_or_allMergedOuterFolds0",
-             "wt_taskOnset_cfWinOffset_ms", "CFx"},
+    "info": {
+        "subject",
+        "session",
+        "outerFoldID_or_lastOuterFold999_or_allMergedOuterFolds0",
+        "wt_taskOnset_cfWinOffset_ms",
+        "CFx",
+    },
     "p": {"EEG", "CSP", "CF", "MI", "CF_postProc"},
     "EEG": {"rec", "refFilt", "used_bandpass1_bandpower2", "bandPass", "bandPower", "downsamp"},
-    "CF": {"winSize", "param", "substractedValue2_from_2ClassResults",
-           "SW_2ClassResultNorm_notUsed0_autoBaseline1_specNorm2", "meanCurrent",
-           "gapBetweenCurrentAndRefWindows", "meanReference"},
+    "CF": {
+        "winSize",
+        "param",
+        "substractedValue2_from_2ClassResults",
+        "SW_2ClassResultNorm_notUsed0_autoBaseline1_specNorm2",
+        "meanCurrent",
+        "gapBetweenCurrentAndRefWindows",
+        "meanReference",
+    },
     "CF_postProc": {"baseline", "baseAmp", "hyster", "timer"},
 }
 
@@ -80,14 +90,18 @@ def test_shapes_of_spec_section_8(classifier_json, trained_sample):
     assert bands[10] == {"low1": 0.01, "low2": 0.5, "high1": 2.0, "high2": 6.0}
 
 
-def test_exported_numbers_are_the_merged_model_of_the_selected_option_bit_for_bit(classifier_json, trained_sample):
+def test_exported_numbers_are_the_merged_model_of_the_selected_option_bit_for_bit(
+    classifier_json, trained_sample
+):
     model, grid = trained_sample.model, trained_sample.grid
     p = classifier_json["online"]["p"]
     assert p["CF"]["param"]["a0"] == model.a0
     np.testing.assert_array_equal(p["CF"]["param"]["a1N"], model.weights)
     np.testing.assert_array_equal(np.asarray(p["MI"]["out_usedFeatureIDs"][0]) - 1, model.feature_ids)
     for band_index, band_id in enumerate(model.band_ids):
-        np.testing.assert_array_equal(np.asarray(p["CSP"]["filters_used"][band_id - 1]).T, model.filters[band_index])
+        np.testing.assert_array_equal(
+            np.asarray(p["CSP"]["filters_used"][band_id - 1]).T, model.filters[band_index]
+        )
     window = trained_sample.selection.task_window
     assert classifier_json["online"]["info"]["wt_taskOnset_cfWinOffset_ms"] == grid.end_ms[window]
 
@@ -104,7 +118,9 @@ def test_fbcsp_block_carries_what_the_original_lost(classifier_json, trained_sam
     assert block["classLabels"] == {"1": "T1", "2": "T2"}
     assert block["sampleRateHz"] == 160.0
     assert (block["windowSamples"], block["stepSamples"]) == (160, 6)
-    assert block["windowEndSampleAfterCue"] == window_end_sample(trained_sample, trained_sample.selection.task_window)
+    assert block["windowEndSampleAfterCue"] == window_end_sample(
+        trained_sample, trained_sample.selection.task_window
+    )
     assert block["windowEndSampleAfterCue"] * 1000 / 160 == block["windowEndMs"]
     for taps, band in zip(block["firTaps"], trained_sample.bands, strict=True):
         assert taps["bandID"] == band.band_id
@@ -125,7 +141,9 @@ def test_result_table_uses_the_original_names_and_epoch_start_times(metrics_json
     assert table["taskInterval_ms"] == [3400.0, 10000.0]
     assert table["taskPeakDA_mean"] == selection.stats["task_mean"]
     assert table["refPeakDA_lower_taskPeakDA_wilc_p"] == selection.stats["wilcoxon_p"]
-    assert [a + b for a, b in zip(table["testTrials"], table["trainTrials"], strict=True)] == [table["allTrials"]] * 6
+    assert [a + b for a, b in zip(table["testTrials"], table["trainTrials"], strict=True)] == [
+        table["allTrials"]
+    ] * 6
     assert table["cfWin_ms"] == 1000.0 and table["cfStep_ms"] == 37.5
 
 
@@ -168,12 +186,25 @@ def test_manifest_metrics_follow_the_contract(trained_sample):
     option = selected_option(trained_sample)
 
     assert set(metrics) == {
-        "selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue", "selectedOption", "optionId",
-        "K", "windowEndMs", "classes", "usedBandIDs", "bandsHz", "trialsPerClass", "classifierSchemaVersion",
+        "selectionAccuracy",
+        "nestedAccuracy",
+        "chanceLevel",
+        "permutationPValue",
+        "selectedOption",
+        "optionId",
+        "K",
+        "windowEndMs",
+        "classes",
+        "usedBandIDs",
+        "bandsHz",
+        "trialsPerClass",
+        "classifierSchemaVersion",
     }
     assert metrics["selectedOption"] == option.name and metrics["optionId"] == option.option_id
-    assert all(0 <= metrics[name] <= 1 for name in ("selectionAccuracy", "nestedAccuracy", "chanceLevel",
-                                                     "permutationPValue"))
+    assert all(
+        0 <= metrics[name] <= 1
+        for name in ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+    )
     assert metrics["trialsPerClass"] == {"T1": 23, "T2": 21}
     assert metrics["bandsHz"][3] == [22.0, 28.0, 40.0, 48.0]
 

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-
 from fbcsp.edf import read_signal_files
 from fbcsp.errors import InvalidUpload
 from fbcsp.predict import ClassifierFileError, load_classifier, parse_classifier, predict_recording
@@ -28,7 +27,9 @@ def test_round_trip_reproduces_training_predictions_exactly(sample_predictions, 
     position = np.searchsorted(sample_predictions.cue_samples, trained_sample.trial_samples)
 
     np.testing.assert_array_equal(sample_predictions.cue_samples[position], trained_sample.trial_samples)
-    np.testing.assert_array_equal(sample_predictions.predicted_codes[position], trained_sample.training_predictions)
+    np.testing.assert_array_equal(
+        sample_predictions.predicted_codes[position], trained_sample.training_predictions
+    )
     np.testing.assert_array_equal(sample_predictions.true_codes[position], trained_sample.trial_labels)
 
 
@@ -71,10 +72,20 @@ def test_cue_whose_window_runs_past_the_end_is_skipped(sample_outputs, sample_re
 
 def test_rate_and_channel_count_must_match(sample_outputs, sample_recording):
     classifier = load_classifier(sample_outputs / "classifier.json")
-    resampled = Recording(sample_recording.data, 250.0, sample_recording.ch_names,
-                          sample_recording.event_samples, sample_recording.event_codes)
-    fewer = Recording(sample_recording.data[:3], 160.0, sample_recording.ch_names[:3],
-                      sample_recording.event_samples, sample_recording.event_codes)
+    resampled = Recording(
+        sample_recording.data,
+        250.0,
+        sample_recording.ch_names,
+        sample_recording.event_samples,
+        sample_recording.event_codes,
+    )
+    fewer = Recording(
+        sample_recording.data[:3],
+        160.0,
+        sample_recording.ch_names[:3],
+        sample_recording.event_samples,
+        sample_recording.event_codes,
+    )
 
     with pytest.raises(InvalidUpload, match="sampled at 250 Hz, the classifier at 160 Hz"):
         predict_recording(classifier, resampled)

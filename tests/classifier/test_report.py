@@ -5,8 +5,7 @@ import html
 
 import numpy as np
 import pytest
-
-from fbcsp.report import confusion_counts, csp_patterns, montage_info, write_report
+from fbcsp.report import confusion_counts, csp_patterns, montage_info, patterns_figure, render_html
 
 pytestmark = pytest.mark.classifier
 
@@ -37,17 +36,31 @@ def test_report_states_the_session_and_the_figures_meaning(sample_outputs, train
     assert "(5 permutations)" in page
 
 
-def test_user_text_is_escaped_and_odd_channel_names_get_bar_charts(trained_sample, tmp_path):
+def test_user_text_is_escaped(trained_sample):
     hostile = "<script>alert(1)</script>"
-    names = tuple(f"{hostile}{i}" for i in range(len(trained_sample.ch_names)))
-    renamed = dataclasses.replace(trained_sample, ch_names=names)
+    renamed = dataclasses.replace(trained_sample, ch_names=tuple(f"{hostile}{i}" for i in range(8)))
 
-    written = write_report(renamed, tmp_path, {"Input": f"{hostile}.zip"})
+    page = render_html(renamed, {"Input": f"{hostile}.zip"}, figures={})
 
-    page = written["report.html"].read_text(encoding="utf-8")
     assert hostile not in page
     assert html.escape(hostile) in page
-    assert written["figures/csp_patterns.png"].read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_non_standard_channel_names_get_bar_charts(trained_sample):
+    renamed = dataclasses.replace(trained_sample, ch_names=tuple(f"EEG{i}" for i in range(1, 9)))
+
+    figure = patterns_figure(renamed)
+
+    assert len(figure.axes) == 4 * 2 * trained_sample.csp_pairs
+    assert all(len(axes.patches) == 8 for axes in figure.axes)
+    assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == list(renamed.ch_names)
+
+
+def test_standard_channel_names_get_topographic_maps(trained_sample):
+    figure = patterns_figure(trained_sample)
+
+    assert all(axes.images or axes.collections for axes in figure.axes)
+    assert not any(axes.patches and len(axes.patches) == 8 for axes in figure.axes)
 
 
 def test_montage_is_used_only_for_standard_positions():

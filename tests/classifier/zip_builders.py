@@ -39,7 +39,9 @@ def write_zip(path: Path, members: dict[str, bytes | str], compression: int = zi
     return path
 
 
-def write_upload(path: Path, metadata: dict | None = None, csv: str | None = None, csv_name: str = "data.csv") -> Path:
+def write_upload(
+    path: Path, metadata: dict | None = None, csv: str | None = None, csv_name: str = "data.csv"
+) -> Path:
     """A well-formed upload unless ``metadata``/``csv`` say otherwise."""
     if csv is None:
         csv = csv_text(*synthetic_session())
