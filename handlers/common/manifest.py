@@ -19,6 +19,8 @@ MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = "1.0"
 REQUIRED_OUTPUTS = ("classifier", "metrics", "report")
 _FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+# The container reports no p-value (null) when it was asked for zero label permutations.
+_NULLABLE_METRICS = frozenset({"permutationPValue"})
 _REQUIRED_METRICS = (
     *_FRACTION_METRICS,
     "selectedOption",
@@ -110,6 +112,8 @@ def check_succeeded_manifest(manifest: Mapping[str, Any], run: RunIdentity) -> d
     if missing_metrics:
         raise ResultsInvalid(f"{MANIFEST_NAME} lacks the metrics {missing_metrics}")
     for name in _FRACTION_METRICS:
+        if metrics[name] is None and name in _NULLABLE_METRICS:
+            continue
         if not _is_number(metrics[name]) or not 0 <= metrics[name] <= 1:
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
     if not _is_number(metrics["windowEndMs"]) or not _is_number(metrics["K"]):

@@ -119,6 +119,10 @@ INVALID_MANIFESTS = {
         lambda state: _manifest(state, metrics={k: v for k, v in METRICS.items() if k != "nestedAccuracy"}),
         "lacks the metrics",
     ),
+    "null-accuracy": (
+        lambda state: _manifest(state, metrics={**METRICS, "nestedAccuracy": None}),
+        "between 0 and 1",
+    ),
     "accuracy-out-of-range": (
         lambda state: _manifest(state, metrics={**METRICS, "selectionAccuracy": 80}),
         "between 0 and 1",
@@ -215,3 +219,12 @@ def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_co
         .get_item(Key={"userId": USER, "sessionId": SESSION})["Item"]
     )
     assert item["windowEndMs"] == Decimal("640.0") and item["bandsHz"][0] == [4, 8, 12, 18]
+
+
+def test_a_run_without_permutations_succeeds_with_no_p_value(aws, processing_run, lambda_context):
+    # GIVEN a manifest whose p-value is null (the container ran no label permutations)
+    _write_results(aws, _manifest(processing_run, metrics={**METRICS, "permutationPValue": None}))
+    # WHEN ProcessResults runs THEN the session succeeds and reports no p-value
+    outcome = process_results.handler(processing_run, lambda_context)
+    assert outcome["result"]["permutationPValue"] is None
+    assert _status(aws)["result"]["permutationPValue"] is None
