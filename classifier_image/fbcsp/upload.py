@@ -20,6 +20,8 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -38,6 +40,8 @@ DEFAULT_CHANNEL_NAMES = {
     3: ("C3", "CZ", "C4"),
 }
 _COPY_CHUNK = 1 << 20
+#: Rows converted to numbers at a time by the CSV parser.
+CSV_BLOCK_ROWS = 1 << 16
 _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
 
 
@@ -105,7 +109,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> 
     with tempfile.TemporaryDirectory(prefix="fbcsp-upload-") as workdir:
         extracted = extract_upload(zip_path, Path(workdir), limits)
         metadata = parse_metadata(extracted.metadata_path.read_bytes())
-        samples, trigger = parse_samples_csv(_read_text(extracted.csv_path), metadata.n_channels)
+        samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
     events = cue_events(trigger)
     if events.discarded:
         log.warning(describe_discarded(events.discarded))
@@ -263,11 +267,15 @@ def _extract_member(
                 if written > max_member_bytes:
                     _check_ratio(info.filename, written, info.compress_size, limits.max_ratio)
                 sink.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise InvalidUpload(f"zip entry {info.filename!r} cannot be extracted ({exc})") from exc
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError):
-            raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        # corrupt or unsupported compressed data; OSErrors of our own disk are left to propagate
         raise InvalidUpload(f"zip entry {info.filename!r} cannot be extracted ({exc})") from exc
     return target
 
@@ -334,20 +342,25 @@ def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     return names
 
 
-def _read_text(path: Path) -> str:
+def read_samples_csv(path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the CSV file as a stream (memory holds the numbers, not the text); see `parse_samples_csv`."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as lines:
+            return parse_samples_csv(lines, n_channels)
     except UnicodeDecodeError as exc:
         raise InvalidUpload(f"the CSV file is not UTF-8 text ({exc})") from exc
 
 
-def parse_samples_csv(text: str, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+def parse_samples_csv(text: str | Iterable[str], n_channels: int) -> tuple[np.ndarray, np.ndarray]:
     """Parse the sample CSV into channel data and the trigger column.
+
+    Rows are converted in blocks of `CSV_BLOCK_ROWS`, so a large file never exists as one list of
+    Python strings. Blank lines are allowed only at the end.
 
     Parameters
     ----------
-    text : str
-        The whole CSV.
+    text : str or iterable of str
+        The whole CSV, or its lines (line endings are stripped).
     n_channels : int
         ``EEGChannels`` from the metadata; every row must then hold ``n_channels + 2`` numbers.
 
@@ -365,27 +378,46 @@ def parse_samples_csv(text: str, n_channels: int) -> tuple[np.ndarray, np.ndarra
         (the message gives the 1-based row number).
     """
     n_columns = n_channels + 2
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        raise InvalidUpload("the CSV file has no rows")
-    fields: list[str] = []
+    lines = text.splitlines() if isinstance(text, str) else text
+    blocks: list[np.ndarray] = []
+    block: list[str] = []
+    first_row_of_block = 1
+    blank_rows: list[int] = []
     for row_number, line in enumerate(lines, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            blank_rows.append(row_number)
+            continue
+        if blank_rows:
+            raise InvalidUpload(f"CSV row {blank_rows[0]} is empty")
         row = _row_fields(line)
         if len(row) != n_columns:
             raise InvalidUpload(
                 f"CSV row {row_number} has {len(row)} column(s); expected {n_columns} "
                 f"({n_channels} EEG channels from metadata.json, the classifier column and the trigger)"
             )
-        fields.extend(row)
-    try:
-        if _UNEXPECTED_NUMBER_CHARACTERS.search(text):
-            raise ValueError("unexpected character")
-        values = np.array(fields, dtype=np.float64).reshape(len(lines), n_columns)
-    except ValueError:
-        raise _first_bad_number(lines) from None
+        block.append(line)
+        if len(block) == CSV_BLOCK_ROWS:
+            blocks.append(_convert_block(block, n_columns, first_row_of_block))
+            first_row_of_block += len(block)
+            block = []
+    if block:
+        blocks.append(_convert_block(block, n_columns, first_row_of_block))
+    if not blocks:
+        raise InvalidUpload("the CSV file has no rows")
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     return np.ascontiguousarray(values[:, :n_channels].T), values[:, -1].copy()
+
+
+def _convert_block(lines: list[str], n_columns: int, first_row: int) -> np.ndarray:
+    """Numbers of rows already checked for width; names the first bad field otherwise."""
+    fields = [field_text for line in lines for field_text in _row_fields(line)]
+    try:
+        if any(_UNEXPECTED_NUMBER_CHARACTERS.search(line) for line in lines):
+            raise ValueError("unexpected character")
+        return np.array(fields, dtype=np.float64).reshape(len(lines), n_columns)
+    except ValueError:
+        raise _first_bad_number(lines, first_row) from None
 
 
 def _row_fields(line: str) -> list[str]:
@@ -396,8 +428,8 @@ def _row_fields(line: str) -> list[str]:
     return row
 
 
-def _first_bad_number(lines: list[str]) -> InvalidUpload:
-    for row_number, line in enumerate(lines, start=1):
+def _first_bad_number(lines: list[str], first_row: int) -> InvalidUpload:
+    for row_number, line in enumerate(lines, start=first_row):
         for column, field_text in enumerate(_row_fields(line), start=1):
             try:
                 if _UNEXPECTED_NUMBER_CHARACTERS.search(field_text):

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from fbcsp import upload
 from fbcsp.errors import InvalidUpload
 from fbcsp.upload import UploadLimits, parse_metadata, parse_samples_csv, read_upload
 from zip_builders import (
@@ -74,6 +75,32 @@ def test_other_channel_counts_get_numbered_names(tmp_path):
 def test_strict_csv_parser_names_the_first_bad_row(csv, message):
     with pytest.raises(InvalidUpload, match=re.escape(message)):
         parse_samples_csv(csv, n_channels=3)
+
+
+def test_rows_are_converted_in_blocks_with_row_numbers_kept(monkeypatch):
+    monkeypatch.setattr(upload, "CSV_BLOCK_ROWS", 2)
+    rows = [f"{i},{i},{i},0,{i % 2}," for i in range(5)]
+
+    data, trigger = parse_samples_csv("\n".join(rows), n_channels=3)
+    assert data[0].tolist() == [0, 1, 2, 3, 4]
+    assert trigger.tolist() == [0, 1, 0, 1, 0]
+    rows[3] = "1,2,x,0,0,"
+    with pytest.raises(InvalidUpload, match="CSV row 4, column 3: 'x' is not a number"):
+        parse_samples_csv(rows, n_channels=3)
+
+
+def test_blank_line_inside_the_csv_is_an_error_but_trailing_ones_are_not():
+    with pytest.raises(InvalidUpload, match="CSV row 2 is empty"):
+        parse_samples_csv("1,2,3,0,0,\n\n1,2,3,0,0,\n", n_channels=3)
+    data, _ = parse_samples_csv("1,2,3,0,0,\n\n \n", n_channels=3)
+    assert data.shape == (3, 1)
+
+
+def test_csv_that_is_not_utf8_is_rejected(tmp_path):
+    path = write_upload(tmp_path / "u.zip", csv=b"1,2,3,0,0,\n\xff\xfe,0,0,0,0,\n")
+
+    with pytest.raises(InvalidUpload, match="not UTF-8 text"):
+        read_upload(path)
 
 
 def test_csv_without_trailing_comma_and_with_crlf_is_accepted():

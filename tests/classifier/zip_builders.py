@@ -40,7 +40,7 @@ def write_zip(path: Path, members: dict[str, bytes | str], compression: int = zi
 
 
 def write_upload(
-    path: Path, metadata: dict | None = None, csv: str | None = None, csv_name: str = "data.csv"
+    path: Path, metadata: dict | None = None, csv: str | bytes | None = None, csv_name: str = "data.csv"
 ) -> Path:
     """A well-formed upload unless ``metadata``/``csv`` say otherwise."""
     if csv is None:
