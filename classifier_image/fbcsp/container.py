@@ -243,7 +243,7 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
                 session_id=settings.session_id,
                 progress=lambda message: log("INFO", message),
             )
-            outputs = upload_outputs(s3, settings, {name: path for name, path in written.items()})
+            outputs = upload_outputs(s3, settings, written)
         metrics = manifest_metrics(result)
         manifest_key = put_manifest(
             s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)

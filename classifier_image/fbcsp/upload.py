@@ -257,15 +257,13 @@ def _extract_member(
 ) -> Path:
     """Copy one member out in chunks, enforcing the size and ratio limits on the bytes actually written."""
     target = destination / PurePosixPath(info.filename).name
-    max_member_bytes = max(limits.max_ratio * max(info.compress_size, 1), 0)
     written = 0
     try:
         with archive.open(info) as source, open(target, "wb") as sink:
             while chunk := source.read(_COPY_CHUNK):
                 written += len(chunk)
                 budget.spend(len(chunk))
-                if written > max_member_bytes:
-                    _check_ratio(info.filename, written, info.compress_size, limits.max_ratio)
+                _check_ratio(info.filename, written, info.compress_size, limits.max_ratio)
                 sink.write(chunk)
     except (
         zipfile.BadZipFile,
