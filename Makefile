@@ -30,10 +30,12 @@ local: $(STAMP)
 	$(BIN)/python -m local_mode $(SAMPLE_UPLOAD) --out local-run
 
 # Train the classifier on the bundled sample upload exactly as the container does, then replay the
-# exported classifier.json on the same recording.
+# exported classifier.json on the same recording. The sample's metadata.json names no channels, so
+# they are given here (its columns are FC3 FC4 C3 Cz C4 CP3 CPz CP4) for correct CSP scalp maps.
+SAMPLE_CHANNELS := FC3 FC4 C3 Cz C4 CP3 CPz CP4
 sample: $(STAMP)
-	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT)
-	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp predict $(SAMPLE_OUT)/classifier.json $(SAMPLE_UPLOAD)
+	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT) --channel-names $(SAMPLE_CHANNELS)
+	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp predict $(SAMPLE_OUT)/classifier.json $(SAMPLE_UPLOAD) --channel-names $(SAMPLE_CHANNELS)
 	@echo "Open $(SAMPLE_OUT)/report.html to read the report."
 
 benchmark: $(STAMP)
