@@ -103,3 +103,22 @@ def test_run_reference_rejects_an_unknown_scope(sample_recording):
     assert SCOPES == ("full", "outer")
     with pytest.raises(ValueError, match="scope must be one of"):
         run_reference(sample_recording, scope="nested-only")
+
+
+def test_package_outer_scope_timing_path_selects_as_train_does(sample_recording):
+    from benchmarks.fbcsp_benchmark import package_outer_analysis
+    from fbcsp.training import TrainingOptions, train
+
+    options = TrainingOptions(n_permutations=0)
+    trained = train(sample_recording, options)
+    assert package_outer_analysis(sample_recording, options) == trained.selection_accuracy
+
+
+@pytest.mark.unit
+def test_benchmark_arguments_default_to_the_full_scope_and_reject_zero_repeats():
+    from benchmarks.fbcsp_benchmark import DEFAULT_INPUT, parse_arguments
+
+    args = parse_arguments([])
+    assert (args.input, args.repeat, args.reference_scope, args.json) == (DEFAULT_INPUT, 3, "full", None)
+    with pytest.raises(SystemExit):
+        parse_arguments(["--repeat", "0"])
