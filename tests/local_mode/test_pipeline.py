@@ -63,10 +63,9 @@ def pipeline(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _handlers_reach_the_emulator(request, _fake_aws_environment, monkeypatch):
     """The shared fixture resets AWS variables per test; the in-process handlers need the emulator's."""
-    for fixture in ("pipeline", "small_task_pipeline", "short_timeout_pipeline"):
-        if fixture in request.fixturenames:
-            for name, value in request.getfixturevalue(fixture).environment.items():
-                monkeypatch.setenv(name, value)
+    if "pipeline" in request.fixturenames:
+        for name, value in request.getfixturevalue("pipeline").environment.items():
+            monkeypatch.setenv(name, value)
 
 
 def _objects(pipeline, prefix):
@@ -154,31 +153,20 @@ def test_a_recording_with_one_class_fails_with_insufficient_data(pipeline, sampl
     assert "T2" in item["error"]["message"]
 
 
-@pytest.fixture(scope="module")
-def small_task_pipeline(tmp_path_factory):
-    with _pipeline(tmp_path_factory, task_memory_mib=48, prefix="eeg-small") as running:
-        yield running
+@pytest.mark.parametrize(
+    ("stack_options", "expected_code"),
+    [
+        pytest.param({"task_memory_mib": 48}, "OUT_OF_MEMORY", id="container-over-its-memory"),
+        pytest.param({"train_timeout_seconds": 1}, "TIMEOUT", id="training-over-its-time-limit"),
+    ],
+)
+def test_a_task_beyond_its_limits_fails_with_the_matching_code(
+    tmp_path_factory, sample_zip, stack_options, expected_code
+):
+    with _pipeline(tmp_path_factory, prefix="eeg-limits", **stack_options) as limited:
+        limited.upload(sample_zip, user_id="dave", session_id="limited")
 
-
-def test_a_container_over_its_memory_fails_with_out_of_memory(small_task_pipeline, sample_zip):
-    small_task_pipeline.upload(sample_zip, user_id="dave", session_id="big")
-
-    item = small_task_pipeline.wait_for([("dave", "big")], timeout_seconds=300)[("dave", "big")]
-
-    assert item["status"] == "FAILED"
-    assert item["error"]["code"] == "OUT_OF_MEMORY"
-
-
-@pytest.fixture(scope="module")
-def short_timeout_pipeline(tmp_path_factory):
-    with _pipeline(tmp_path_factory, train_timeout_seconds=1, prefix="eeg-short") as running:
-        yield running
-
-
-def test_training_beyond_its_time_limit_fails_with_timeout(short_timeout_pipeline, sample_zip):
-    short_timeout_pipeline.upload(sample_zip, user_id="erin", session_id="slow")
-
-    item = short_timeout_pipeline.wait_for([("erin", "slow")], timeout_seconds=300)[("erin", "slow")]
+        item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")]
 
     assert item["status"] == "FAILED"
-    assert item["error"]["code"] == "TIMEOUT"
+    assert item["error"]["code"] == expected_code
