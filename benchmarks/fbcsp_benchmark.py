@@ -179,11 +179,13 @@ def collect_figures(
     default_options = TrainingOptions()
     log(f"package: train() without permutation test, best of {args.repeat}")
     package_seconds, package = best_time(lambda: train(recording, no_permutations), args.repeat)
-    log(f"package: {package_seconds:.2f} s; now with the default {default_options.n_permutations} permutations")
+    log(f"package: {package_seconds:.2f} s; again with {default_options.n_permutations} permutations")
     with_permutations_seconds, _ = best_time(lambda: train(recording, default_options), args.repeat)
     if args.reference_scope == "outer":
         log(f"package: outer-fold analysis only (the reference's scope), best of {args.repeat}")
-        like_for_like_seconds, _ = best_time(lambda: package_outer_analysis(recording, no_permutations), args.repeat)
+        like_for_like_seconds, _ = best_time(
+            lambda: package_outer_analysis(recording, no_permutations), args.repeat
+        )
     else:
         like_for_like_seconds = package_seconds
     log("package: memory run in a spawned child process")
@@ -217,7 +219,10 @@ def collect_figures(
         },
         "n_permutations": default_options.n_permutations,
         "speedup": speedup,
-        "selection_accuracy": {"package": package.selection_accuracy, "reference": reference.selection_accuracy},
+        "selection_accuracy": {
+            "package": package.selection_accuracy,
+            "reference": reference.selection_accuracy,
+        },
         "accuracy_difference_points": accuracy_difference,
         "nested_accuracy": {"package": package.nested_accuracy, "reference": reference.nested_accuracy},
         "selection": {
@@ -258,6 +263,7 @@ def _selection_summary(selection, grid: WindowGrid) -> dict:
 def format_report(figures: dict) -> str:
     """The human-readable table printed to stdout."""
     session, seconds, memory = figures["session"], figures["seconds"], figures["memory_bytes"]
+    machine = figures["machine"]
     accuracy, nested, targets = figures["selection_accuracy"], figures["nested_accuracy"], figures["targets"]
     scope = figures["reference_scope"]
     like_for_like = (
@@ -269,13 +275,20 @@ def format_report(figures: dict) -> str:
     def percent(value):
         return "n/a (scope outer)" if value is None else f"{100 * value:.2f}"
 
+    def megabytes(key):
+        return f"{memory[key] / MB:.0f}"
+
     def selected(name):
         choice = figures["selection"][name]
         return f"{choice['option']}, window {choice['task_window']} ({choice['task_window_end_ms']:+.0f} ms)"
 
     rows = [
         ("", "package", "reference"),
-        (f"time, {scope} scope (s)", f"{seconds['package_like_for_like']:.2f}", f"{seconds['reference']:.1f}"),
+        (
+            f"time, {scope} scope (s)",
+            f"{seconds['package_like_for_like']:.2f}",
+            f"{seconds['reference']:.1f}",
+        ),
         ("time, full train() (s)", f"{seconds['package_full_no_permutations']:.2f}", ""),
         (
             f"  + permutation test ({figures['n_permutations']}) (s)",
@@ -285,9 +298,13 @@ def format_report(figures: dict) -> str:
         ("selection accuracy (%)", percent(accuracy["package"]), percent(accuracy["reference"])),
         ("selected option, task window", selected("package"), selected("reference")),
         ("nested accuracy (%)", percent(nested["package"]), percent(nested["reference"])),
-        ("peak RSS, whole process (MB)", f"{memory['package_peak_rss'] / MB:.0f}", f"{memory['reference_peak_rss'] / MB:.0f}"),
-        ("  RSS before the analysis (MB)", f"{memory['package_baseline_rss'] / MB:.0f}", f"{memory['baseline_rss_main_process'] / MB:.0f}"),
-        ("tracemalloc peak of train() (MB)", f"{memory['package_tracemalloc_peak'] / MB:.0f}", ""),
+        ("peak RSS, whole process (MB)", megabytes("package_peak_rss"), megabytes("reference_peak_rss")),
+        (
+            "  RSS before the analysis (MB)",
+            megabytes("package_baseline_rss"),
+            megabytes("baseline_rss_main_process"),
+        ),
+        ("tracemalloc peak of train() (MB)", megabytes("package_tracemalloc_peak"), ""),
     ]
     width = max(len(row[0]) for row in rows) + 2
     column = max(len(row[1]) for row in rows) + 2
@@ -297,8 +314,8 @@ def format_report(figures: dict) -> str:
         f"{session['dropped_cues']} cue(s) without a complete epoch dropped), "
         f"{session['channels']} channels, {session['sfreq_hz']:g} Hz, {session['windows']} windows, "
         f"{session['folds']} folds, options {'/'.join(session['options'])}, bands {session['band_ids']}",
-        f"  {figures['machine']['cpus']} CPUs; package: batched, {figures['machine']['package_worker_threads']} "
-        f"worker threads, best of {figures['repeat']}; reference: per-window loop, one run",
+        f"  {machine['cpus']} CPUs; package: batched, {machine['package_worker_threads']} worker threads, "
+        f"best of {figures['repeat']}; reference: per-window loop, one run",
         f"  like-for-like scope ({scope}): {like_for_like}",
         "",
         *(f"  {label:<{width}}{left:<{column}}{right}" for label, left, right in rows),
@@ -307,7 +324,8 @@ def format_report(figures: dict) -> str:
         f"  selection accuracy difference: {figures['accuracy_difference_points']:+.2f} points; "
         f"largest fold-accuracy difference over all options/folds/windows: "
         f"{100 * figures['fold_accuracy_max_abs_difference']:.2f} points; "
-        f"merged model (features, training predictions) identical: {'yes' if figures['merged_model_agrees'] else 'no'}",
+        "merged model (features, training predictions) identical: "
+        + ("yes" if figures["merged_model_agrees"] else "no"),
         "",
         "Targets (issue 4):",
         f"  {verdict(targets['speedup_at_least_20x'])}  speed-up >= {TARGET_SPEEDUP:g}x ({scope} scope)",
@@ -351,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"reading {args.input}")
     recording = read_upload(args.input)
     baseline_rss = current_rss_bytes()
-    log(f"reference ({args.reference_scope} scope): per-window mne CSP + scikit-learn LDA; this takes a while")
+    log(f"reference ({args.reference_scope} scope): per-window mne CSP + scikit-learn LDA, takes minutes")
     started = time.perf_counter()
     reference = run_reference(recording, scope=args.reference_scope, progress=log)
     reference_seconds = time.perf_counter() - started

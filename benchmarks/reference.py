@@ -177,7 +177,9 @@ def log_variance(projected: np.ndarray) -> np.ndarray:
     return np.log(np.var(projected, axis=-1, ddof=1))
 
 
-def window_features(windows: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, n_pairs: int) -> np.ndarray:
+def window_features(
+    windows: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, n_pairs: int
+) -> np.ndarray:
     """Band-major CSP log-variance features of every trial, with CSP fitted on the training trials.
 
     Parameters
@@ -221,11 +223,12 @@ def window_predictions(
         Training-set MI ranking of the features (decreasing, stable).
     """
     features = window_features(windows, labels, train_mask, n_pairs)
-    selector = MutualInfoSelector(n_features=max(feature_counts)).fit(features[train_mask], labels[train_mask])
+    train_features, train_labels = features[train_mask], labels[train_mask]
+    selector = MutualInfoSelector(n_features=max(feature_counts)).fit(train_features, train_labels)
     predictions = []
     for count in feature_counts:
         kept = selector.ranking_[:count]
-        lda = make_lda().fit(features[train_mask][:, kept], labels[train_mask])
+        lda = make_lda().fit(train_features[:, kept], train_labels)
         predictions.append(lda.predict(features[:, kept]))
     return np.array(predictions), selector.ranking_
 
