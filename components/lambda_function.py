@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.alarms import above_threshold_alarm
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 LAMBDA_RUNTIME = "python3.12"
@@ -163,18 +164,13 @@ def create_errors_alarm(
     topic_arn: pulumi.Input[str],
 ) -> aws.cloudwatch.MetricAlarm:
     """Alarm (to ``topic_arn``) as soon as one invocation of the function fails in a minute."""
-    return aws.cloudwatch.MetricAlarm(
+    return above_threshold_alarm(
         f"{owner_name}-{part}-errors-alarm",
-        alarm_description=pulumi.Output.concat("Errors of Lambda function ", function_name_output),
+        description=pulumi.Output.concat("Errors of Lambda function ", function_name_output),
         namespace="AWS/Lambda",
         metric_name="Errors",
         dimensions={"FunctionName": function_name_output},
         statistic="Sum",
-        period=60,
-        evaluation_periods=1,
-        threshold=0,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
         opts=pulumi.ResourceOptions(parent=parent),

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components import policies
 from components.asl import AslResources, build_definition
 from components.cluster import CONTAINER_NAME
+from components.alarms import above_threshold_alarm
 from components.dashboard import build_dashboard_body
 from components.lambda_function import (
     MAX_UPLOAD_BYTES,
@@ -356,40 +357,30 @@ class ProcessingStateMachine(pulumi.ComponentResource):
     def _create_alarms(self) -> None:
         child = pulumi.ResourceOptions(parent=self)
         alarm_target = [self.topic.arn]
-        aws.cloudwatch.MetricAlarm(
+        above_threshold_alarm(
             f"{self._name}-dlq-depth-alarm",
-            alarm_description="Upload events reached the dead-letter queue",
+            description="Upload events reached the dead-letter queue",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": self.dead_letter_queue.name},
             statistic="Maximum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
             alarm_actions=alarm_target,
             opts=child,
         )
         state_machine_dimensions = {"StateMachineArn": self.state_machine.arn}
-        aws.cloudwatch.MetricAlarm(
+        above_threshold_alarm(
             f"{self._name}-failed-executions-alarm",
-            alarm_description="A pipeline execution failed",
+            description="A pipeline execution failed",
             namespace="AWS/States",
             metric_name="ExecutionsFailed",
             dimensions=state_machine_dimensions,
             statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
             alarm_actions=alarm_target,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        above_threshold_alarm(
             f"{self._name}-execution-time-alarm",
-            alarm_description=(
+            description=(
                 f"An execution took more than {int(DURATION_ALARM_SHARE * 100)}% of the training timeout"
             ),
             namespace="AWS/States",
@@ -397,10 +388,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             dimensions=state_machine_dimensions,
             statistic="Maximum",
             period=300,
-            evaluation_periods=1,
             threshold=DURATION_ALARM_SHARE * self._args.train_timeout_seconds * 1000,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
             alarm_actions=alarm_target,
             opts=child,
         )
