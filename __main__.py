@@ -37,8 +37,8 @@ storage = PipelineStorage(
 cluster = ClassifierCluster(
     "classifier",
     ClassifierClusterArgs(
-        upload_bucket_arn=storage.upload_bucket_arn,
-        results_bucket_arn=storage.results_bucket_arn,
+        upload_bucket_arn=storage.locations.upload_bucket_arn,
+        results_bucket_arn=storage.locations.results_bucket_arn,
         task_cpu=settings.task_cpu,
         task_memory=settings.task_memory,
         log_retention_days=settings.log_retention_days,
@@ -51,14 +51,7 @@ cluster = ClassifierCluster(
 processing = ProcessingStateMachine(
     "processing",
     ProcessingStateMachineArgs(
-        upload_bucket_name=storage.upload_bucket_name,
-        upload_bucket_arn=storage.upload_bucket_arn,
-        results_bucket_name=storage.results_bucket_name,
-        results_bucket_arn=storage.results_bucket_arn,
-        status_table_name=storage.status_table_name,
-        status_table_arn=storage.status_table_arn,
-        classifier_table_name=storage.classifier_table_name,
-        classifier_table_arn=storage.classifier_table_arn,
+        storage=storage.locations,
         cluster_arn=cluster.cluster_arn,
         cluster_name=cluster.cluster_name,
         task_definition_arn=cluster.task_definition_arn,
@@ -77,14 +70,7 @@ processing = ProcessingStateMachine(
 api = StatusApi(
     "api",
     StatusApiArgs(
-        upload_bucket_name=storage.upload_bucket_name,
-        upload_bucket_arn=storage.upload_bucket_arn,
-        results_bucket_name=storage.results_bucket_name,
-        results_bucket_arn=storage.results_bucket_arn,
-        status_table_name=storage.status_table_name,
-        status_table_arn=storage.status_table_arn,
-        classifier_table_name=storage.classifier_table_name,
-        classifier_table_arn=storage.classifier_table_arn,
+        storage=storage.locations,
         alarm_topic_arn=processing.topic_arn,
         jwt_issuer=settings.jwt_issuer,
         jwt_audience=settings.jwt_audience,
@@ -97,10 +83,10 @@ api = StatusApi(
 
 pulumi.export("apiUrl", api.api_url)
 pulumi.export("jwtIssuer", api.issuer)
-pulumi.export("uploadBucketName", storage.upload_bucket_name)
-pulumi.export("resultsBucketName", storage.results_bucket_name)
-pulumi.export("statusTableName", storage.status_table_name)
-pulumi.export("classifierTableName", storage.classifier_table_name)
+pulumi.export("uploadBucketName", storage.locations.upload_bucket_name)
+pulumi.export("resultsBucketName", storage.locations.results_bucket_name)
+pulumi.export("statusTableName", storage.locations.status_table_name)
+pulumi.export("classifierTableName", storage.locations.classifier_table_name)
 pulumi.export("stateMachineArn", processing.state_machine_arn)
 pulumi.export("queueUrl", processing.queue_url)
 pulumi.export("topicArn", processing.topic_arn)

@@ -11,6 +11,7 @@ from typing import Any
 _EXPORTS = {
     "PipelineStorage": "components.storage",
     "PipelineStorageArgs": "components.storage",
+    "StorageLocations": "components.storage",
     "ClassifierCluster": "components.cluster",
     "ClassifierClusterArgs": "components.cluster",
     "ProcessingStateMachine": "components.state_machine",

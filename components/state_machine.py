@@ -11,9 +11,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.alarms import above_threshold_alarm
 from components.asl import AslResources, build_definition
 from components.cluster import CONTAINER_NAME
-from components.alarms import above_threshold_alarm
 from components.dashboard import build_dashboard_body
 from components.lambda_function import (
     MAX_UPLOAD_BYTES,
@@ -22,7 +22,7 @@ from components.lambda_function import (
     create_errors_alarm,
     create_lambda_function,
 )
-from components.storage import UPLOAD_PREFIX
+from components.storage import UPLOAD_PREFIX, StorageLocations
 
 START_FUNCTION_TIMEOUT_SECONDS = 30
 # AWS advises a visibility timeout of at least six times the consuming function's timeout.
@@ -38,10 +38,8 @@ class ProcessingStateMachineArgs:
 
     Attributes
     ----------
-    upload_bucket_name, upload_bucket_arn, results_bucket_name, results_bucket_arn
-        The pipeline's buckets (from PipelineStorage).
-    status_table_name, status_table_arn, classifier_table_name, classifier_table_arn
-        The pipeline's tables (from PipelineStorage).
+    storage
+        The pipeline's buckets and tables (``PipelineStorage.locations``).
     cluster_arn, cluster_name, task_definition_arn, task_role_arn, execution_role_arn
         The classifier task (from ClassifierCluster); the state machine passes the two roles.
     subnet_ids, security_group_ids
@@ -56,14 +54,7 @@ class ProcessingStateMachineArgs:
         Optional address subscribed to the notification topic.
     """
 
-    upload_bucket_name: pulumi.Input[str]
-    upload_bucket_arn: pulumi.Input[str]
-    results_bucket_name: pulumi.Input[str]
-    results_bucket_arn: pulumi.Input[str]
-    status_table_name: pulumi.Input[str]
-    status_table_arn: pulumi.Input[str]
-    classifier_table_name: pulumi.Input[str]
-    classifier_table_arn: pulumi.Input[str]
+    storage: StorageLocations
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     task_definition_arn: pulumi.Input[str]
@@ -132,37 +123,37 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "validate",
             {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)},
             policies.validate_function_policy,
-            upload_bucket_arn=args.upload_bucket_arn,
+            upload_bucket_arn=args.storage.upload_bucket_arn,
         )
         self.process_results_function = self._function(
             "process-results-fn",
             "process_results",
             {
-                "STATUS_TABLE": args.status_table_name,
-                "CLASSIFIER_TABLE": args.classifier_table_name,
-                "RESULTS_BUCKET": args.results_bucket_name,
+                "STATUS_TABLE": args.storage.status_table_name,
+                "CLASSIFIER_TABLE": args.storage.classifier_table_name,
+                "RESULTS_BUCKET": args.storage.results_bucket_name,
             },
             policies.process_results_function_policy,
-            results_bucket_arn=args.results_bucket_arn,
-            status_table_arn=args.status_table_arn,
-            classifier_table_arn=args.classifier_table_arn,
+            results_bucket_arn=args.storage.results_bucket_arn,
+            status_table_arn=args.storage.status_table_arn,
+            classifier_table_arn=args.storage.classifier_table_arn,
         )
         self.record_failure_function = self._function(
             "record-failure-fn",
             "record_failure",
-            {"STATUS_TABLE": args.status_table_name, "RESULTS_BUCKET": args.results_bucket_name},
+            {"STATUS_TABLE": args.storage.status_table_name, "RESULTS_BUCKET": args.storage.results_bucket_name},
             policies.record_failure_function_policy,
-            results_bucket_arn=args.results_bucket_arn,
-            status_table_arn=args.status_table_arn,
+            results_bucket_arn=args.storage.results_bucket_arn,
+            status_table_arn=args.storage.status_table_arn,
         )
         self.state_machine = self._create_state_machine(region, account_id)
         self.start_function = self._function(
             "start-fn",
             "start",
-            {"STATUS_TABLE": args.status_table_name, "STATE_MACHINE_ARN": self.state_machine.arn},
+            {"STATUS_TABLE": args.storage.status_table_name, "STATE_MACHINE_ARN": self.state_machine.arn},
             policies.start_function_policy,
             queue_arn=self.queue.arn,
-            status_table_arn=args.status_table_arn,
+            status_table_arn=args.storage.status_table_arn,
             state_machine_arn=self.state_machine.arn,
         )
         aws.lambda_.EventSourceMapping(
@@ -247,7 +238,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         rule = aws.cloudwatch.EventRule(
             f"{self._name}-upload-created",
             description="A .zip upload arrived under uploads/",
-            event_pattern=pulumi.Output.json_dumps(upload_event_pattern(self._args.upload_bucket_name)),
+            event_pattern=pulumi.Output.json_dumps(upload_event_pattern(self._args.storage.upload_bucket_name)),
             opts=child,
         )
         aws.cloudwatch.EventTarget(
@@ -312,7 +303,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                     self.process_results_function.function.arn,
                     self.record_failure_function.function.arn,
                 ),
-                status_table_arn=args.status_table_arn,
+                status_table_arn=args.storage.status_table_arn,
                 cluster_arn=args.cluster_arn,
                 task_definition_arn=args.task_definition_arn,
                 task_role_arn=args.task_role_arn,
@@ -326,8 +317,8 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             validate_function_arn=self.validate_function.function.arn,
             process_results_function_arn=self.process_results_function.function.arn,
             record_failure_function_arn=self.record_failure_function.function.arn,
-            status_table_name=args.status_table_name,
-            results_bucket_name=args.results_bucket_name,
+            status_table_name=args.storage.status_table_name,
+            results_bucket_name=args.storage.results_bucket_name,
             cluster_arn=args.cluster_arn,
             task_definition_arn=args.task_definition_arn,
             subnet_ids=args.subnet_ids,

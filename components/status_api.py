@@ -17,6 +17,7 @@ from components.lambda_function import (
     create_errors_alarm,
     create_lambda_function,
 )
+from components.storage import StorageLocations
 
 ROUTE_KEYS = (
     "POST /sessions",
@@ -48,10 +49,9 @@ class StatusApiArgs:
 
     Attributes
     ----------
-    upload_bucket_name, upload_bucket_arn, results_bucket_name, results_bucket_arn
-        Buckets the API presigns uploads to and classifier downloads from.
-    status_table_name, status_table_arn, classifier_table_name, classifier_table_arn
-        Tables the API reads.
+    storage
+        The buckets the API presigns uploads to and classifier downloads from, and the tables it
+        reads (``PipelineStorage.locations``).
     alarm_topic_arn
         Topic that receives the API function's error alarm.
     jwt_issuer, jwt_audience
@@ -65,14 +65,7 @@ class StatusApiArgs:
         Browser origins allowed to call the API.
     """
 
-    upload_bucket_name: pulumi.Input[str]
-    upload_bucket_arn: pulumi.Input[str]
-    results_bucket_name: pulumi.Input[str]
-    results_bucket_arn: pulumi.Input[str]
-    status_table_name: pulumi.Input[str]
-    status_table_arn: pulumi.Input[str]
-    classifier_table_name: pulumi.Input[str]
-    classifier_table_arn: pulumi.Input[str]
+    storage: StorageLocations
     alarm_topic_arn: pulumi.Input[str]
     jwt_issuer: str | None = None
     jwt_audience: Sequence[str] | None = None
@@ -127,20 +120,20 @@ class StatusApi(pulumi.ComponentResource):
                 memory_mb=256,
                 timeout_seconds=15,
                 environment={
-                    "STATUS_TABLE": args.status_table_name,
-                    "CLASSIFIER_TABLE": args.classifier_table_name,
-                    "UPLOAD_BUCKET": args.upload_bucket_name,
-                    "RESULTS_BUCKET": args.results_bucket_name,
+                    "STATUS_TABLE": args.storage.status_table_name,
+                    "CLASSIFIER_TABLE": args.storage.classifier_table_name,
+                    "UPLOAD_BUCKET": args.storage.upload_bucket_name,
+                    "RESULTS_BUCKET": args.storage.results_bucket_name,
                     "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
                     "PRESIGN_EXPIRY_SECONDS": str(PRESIGN_EXPIRY_SECONDS),
                     "LOG_LEVEL": "INFO",
                 },
                 policy_builder=policies.api_function_policy,
                 policy_inputs={
-                    "status_table_arn": args.status_table_arn,
-                    "classifier_table_arn": args.classifier_table_arn,
-                    "upload_bucket_arn": args.upload_bucket_arn,
-                    "results_bucket_arn": args.results_bucket_arn,
+                    "status_table_arn": args.storage.status_table_arn,
+                    "classifier_table_arn": args.storage.classifier_table_arn,
+                    "upload_bucket_arn": args.storage.upload_bucket_arn,
+                    "results_bucket_arn": args.storage.results_bucket_arn,
                 },
             ),
             parent=self,

@@ -19,6 +19,32 @@ TABLE_RANGE_KEY = "sessionId"
 
 
 @dataclass(frozen=True, kw_only=True)
+class StorageLocations:
+    """Where the pipeline keeps its data: what the other components need of :class:`PipelineStorage`.
+
+    Attributes
+    ----------
+    upload_bucket_name, upload_bucket_arn
+        The bucket researchers upload to (keys under ``uploads/``).
+    results_bucket_name, results_bucket_arn
+        The bucket the classifier writes to (keys under ``results/``).
+    status_table_name, status_table_arn
+        Session statuses (``userId`` / ``sessionId``).
+    classifier_table_name, classifier_table_arn
+        Trained classifier summaries (``userId`` / ``sessionId``).
+    """
+
+    upload_bucket_name: pulumi.Input[str]
+    upload_bucket_arn: pulumi.Input[str]
+    results_bucket_name: pulumi.Input[str]
+    results_bucket_arn: pulumi.Input[str]
+    status_table_name: pulumi.Input[str]
+    status_table_arn: pulumi.Input[str]
+    classifier_table_name: pulumi.Input[str]
+    classifier_table_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineStorageArgs:
     """Inputs of :class:`PipelineStorage`.
 
@@ -107,28 +133,30 @@ class PipelineStorage(pulumi.ComponentResource):
         self.status_table = self._create_table("status", args.deletion_protection)
         self.classifier_table = self._create_table("classifier", args.deletion_protection)
 
-        self.upload_bucket_name = self.upload_bucket.bucket
-        self.upload_bucket_arn = self.upload_bucket.arn
-        self.results_bucket_name = self.results_bucket.bucket
-        self.results_bucket_arn = self.results_bucket.arn
-        self.status_table_name = self.status_table.name
-        self.status_table_arn = self.status_table.arn
-        self.classifier_table_name = self.classifier_table.name
-        self.classifier_table_arn = self.classifier_table.arn
+        self.locations = StorageLocations(
+            upload_bucket_name=self.upload_bucket.bucket,
+            upload_bucket_arn=self.upload_bucket.arn,
+            results_bucket_name=self.results_bucket.bucket,
+            results_bucket_arn=self.results_bucket.arn,
+            status_table_name=self.status_table.name,
+            status_table_arn=self.status_table.arn,
+            classifier_table_name=self.classifier_table.name,
+            classifier_table_arn=self.classifier_table.arn,
+        )
         self.register_outputs(self.outputs)
 
     @property
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """The component's outputs, as registered."""
         return {
-            "uploadBucketName": self.upload_bucket_name,
-            "uploadBucketArn": self.upload_bucket_arn,
-            "resultsBucketName": self.results_bucket_name,
-            "resultsBucketArn": self.results_bucket_arn,
-            "statusTableName": self.status_table_name,
-            "statusTableArn": self.status_table_arn,
-            "classifierTableName": self.classifier_table_name,
-            "classifierTableArn": self.classifier_table_arn,
+            "uploadBucketName": self.locations.upload_bucket_name,
+            "uploadBucketArn": self.locations.upload_bucket_arn,
+            "resultsBucketName": self.locations.results_bucket_name,
+            "resultsBucketArn": self.locations.results_bucket_arn,
+            "statusTableName": self.locations.status_table_name,
+            "statusTableArn": self.locations.status_table_arn,
+            "classifierTableName": self.locations.classifier_table_name,
+            "classifierTableArn": self.locations.classifier_table_arn,
         }
 
     def _create_bucket(self, part: str, lifecycle_rules: Sequence[dict[str, Any]]) -> aws.s3.Bucket:

@@ -7,23 +7,25 @@ from components.lambda_function import LambdaFunctionSpec
 from components.policies import validate_function_policy
 from components.state_machine import ProcessingStateMachineArgs
 from components.status_api import StatusApiArgs
-from components.storage import PipelineStorageArgs
+from components.storage import PipelineStorageArgs, StorageLocations
 
 pytestmark = pytest.mark.unit
 
 BUCKET_ARN = "arn:aws:s3:::bucket"
-REFERENCES = dict.fromkeys(
-    (
-        "upload_bucket_name",
-        "upload_bucket_arn",
-        "results_bucket_name",
-        "results_bucket_arn",
-        "status_table_name",
-        "status_table_arn",
-        "classifier_table_name",
-        "classifier_table_arn",
-    ),
-    "value",
+STORAGE = StorageLocations(
+    **dict.fromkeys(
+        (
+            "upload_bucket_name",
+            "upload_bucket_arn",
+            "results_bucket_name",
+            "results_bucket_arn",
+            "status_table_name",
+            "status_table_arn",
+            "classifier_table_name",
+            "classifier_table_arn",
+        ),
+        "value",
+    )
 )
 
 
@@ -58,7 +60,7 @@ def test_state_machine_args_reject_out_of_range_values(overrides, message):
     )
     with pytest.raises(ValueError, match=message):
         ProcessingStateMachineArgs(
-            **REFERENCES, **cluster_references, subnet_ids=["s"], security_group_ids=["g"], **overrides
+            storage=STORAGE, **cluster_references, subnet_ids=["s"], security_group_ids=["g"], **overrides
         )
 
 
@@ -73,7 +75,7 @@ def test_state_machine_args_reject_out_of_range_values(overrides, message):
 )
 def test_status_api_args_reject_inconsistent_issuer_settings(overrides, message):
     with pytest.raises(ValueError, match=message):
-        StatusApiArgs(**REFERENCES, alarm_topic_arn="arn:aws:sns:eu-west-2:123456789012:topic", **overrides)
+        StatusApiArgs(storage=STORAGE, alarm_topic_arn="arn:aws:sns:eu-west-2:123456789012:topic", **overrides)
 
 
 @pytest.mark.parametrize(
