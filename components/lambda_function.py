@@ -30,6 +30,19 @@ _MAX_FUNCTION_NAME_LENGTH = 64
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
+def handler_sources() -> dict[str, Path]:
+    """Archive path → file of every handler source, e.g. ``handlers/common/keys.py``."""
+    return {
+        path.relative_to(HANDLERS_DIR.parent).as_posix(): path for path in sorted(HANDLERS_DIR.rglob("*.py"))
+    }
+
+
+def handlers_archive() -> pulumi.AssetArchive:
+    """The ``handlers`` package as the functions' code: sources only, so that bytecode caches left
+    by local runs never change the archive (and redeploy every function)."""
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in handler_sources().items()})
+
+
 @dataclass(frozen=True, kw_only=True)
 class LambdaFunctionSpec:
     """What differs between our functions.
@@ -138,7 +151,7 @@ def create_lambda_function(
     function = aws.lambda_.Function(
         f"{owner_name}-{spec.part}",
         name=physical_name,
-        code=pulumi.AssetArchive({"handlers": pulumi.FileArchive(str(HANDLERS_DIR))}),
+        code=handlers_archive(),
         handler=f"handlers.{spec.module}.handler",
         runtime=LAMBDA_RUNTIME,
         architectures=[LAMBDA_ARCHITECTURE],

@@ -15,6 +15,8 @@ from resource_checks import (
     wildcard_action_problems,
 )
 
+from components import lambda_function
+from components.lambda_function import HANDLERS_DIR
 from components.policies import RESOURCE_WILDCARD_ACTIONS
 
 pytestmark = pytest.mark.unit
@@ -340,3 +342,24 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
             "processing-record-failure-fn",
         )
     }
+
+
+def test_functions_ship_every_handler_source_and_nothing_else(self_contained_stack):
+    functions = self_contained_stack.resources.of_type(FUNCTION)
+    expected = {path.relative_to(HANDLERS_DIR.parent).as_posix() for path in HANDLERS_DIR.rglob("*.py")}
+
+    for function in functions:
+        assets = function.inputs["code"].assets
+        assert set(assets) == expected, function.name
+        assert {"handlers/__init__.py", "handlers/common/__init__.py"} <= set(assets)
+
+
+def test_bytecode_caches_stay_out_of_the_archive(tmp_path, monkeypatch):
+    package = tmp_path / "handlers"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "start.py").write_text("def handler(event, context):\n    return event\n")
+    (package / "__pycache__" / "start.cpython-312.pyc").write_bytes(b"\x00")
+    monkeypatch.setattr(lambda_function, "HANDLERS_DIR", package)
+
+    assert set(lambda_function.handlers_archive().assets) == {"handlers/__init__.py", "handlers/start.py"}
