@@ -19,8 +19,8 @@ FAST_TRAINING = {"FBCSP_PERMUTATIONS": "5"}
 
 
 @pytest.fixture(scope="module")
-def sample_zip() -> Path:
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "uploads" / "S001_imagery.zip"
+def sample_zip(shared_data_dir) -> Path:
+    path = shared_data_dir / "uploads" / "S001_imagery.zip"
     assert path.is_file(), f"the bundled sample upload is missing: {path}"
     return path
 
