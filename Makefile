@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
 .PHONY: install test local sample benchmark clean
-SAMPLE_UPLOAD ?= ../shared/data/uploads/S001_imagery.zip
+SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
 install: $(STAMP) $(ASL_VALIDATOR)
@@ -27,7 +27,7 @@ test: install
 # The whole pipeline offline on the bundled sample: emulated AWS, the deployed state machine
 # definition, the real handlers and the classifier container's entrypoint.
 local: $(STAMP)
-	$(BIN)/python -m local_mode $(SAMPLE_UPLOAD) --out local-run
+	$(BIN)/python -m sandbox run $(SAMPLE_UPLOAD) --out sandbox-out
 
 # Train the classifier on the bundled sample upload exactly as the container does, then replay the
 # exported classifier.json on the same recording. The sample's metadata.json names no channels, so

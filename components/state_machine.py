@@ -30,6 +30,9 @@ QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * START_FUNCTION_TIMEOUT_SECONDS
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 # The task-duration alarm fires when an execution takes this share of the training timeout.
 DURATION_ALARM_SHARE = 0.8
+# The start function's queue trigger; each batch item can fail on its own (ReportBatchItemFailures).
+START_BATCH_SIZE = 10
+START_BATCHING_WINDOW_SECONDS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,8 +163,8 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             f"{name}-start-trigger",
             event_source_arn=self.queue.arn,
             function_name=self.start_function.function.arn,
-            batch_size=10,
-            maximum_batching_window_in_seconds=5,
+            batch_size=START_BATCH_SIZE,
+            maximum_batching_window_in_seconds=START_BATCHING_WINDOW_SECONDS,
             function_response_types=["ReportBatchItemFailures"],
             opts=child,
         )

@@ -14,9 +14,9 @@ import pytest
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
 
-from local_mode import moto_patches
-from local_mode.containers import task_environment
-from local_mode.emulator import free_port, start_server
+from sandbox import moto_patches
+from sandbox.containers import task_environment
+from sandbox.emulator import free_port, start_server
 
 pytestmark = pytest.mark.moto
 
@@ -214,5 +214,5 @@ def test_leaving_the_block_restores_moto():
 
 
 def test_an_unverified_moto_release_is_refused():
-    with pytest.raises(RuntimeError, match="re-verify local_mode/moto_patches.py"):
+    with pytest.raises(RuntimeError, match="re-verify sandbox/moto_patches.py"):
         moto_patches.check_moto_version("9.9.9")

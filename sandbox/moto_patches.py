@@ -15,7 +15,7 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   task to a launcher, and the task stays ``RUNNING`` until the launcher stops it.
 
 These reach into private moto classes, so :func:`check_moto_version` refuses any moto release
-they were not verified against; ``tests/local_mode/test_moto_patches.py`` fails loudly when moto
+they were not verified against; ``tests/sandbox/test_moto_patches.py`` fails loudly when moto
 changes underneath them.
 """
 
@@ -64,8 +64,8 @@ LambdaDispatch = Callable[[str, dict[str, Any]], Any]
 def check_moto_version(version: str = moto.__version__) -> None:
     if version not in VERIFIED_MOTO_VERSIONS:
         raise RuntimeError(
-            f"local mode adjusts moto internals verified on moto {sorted(VERIFIED_MOTO_VERSIONS)}, "
-            f"but moto {version} is installed; re-verify local_mode/moto_patches.py before using it"
+            f"the sandbox adjusts moto internals verified on moto {sorted(VERIFIED_MOTO_VERSIONS)}, "
+            f"but moto {version} is installed; re-verify sandbox/moto_patches.py before using it"
         )
 
 
@@ -169,12 +169,19 @@ def launch_containers_on_run_task(launcher: TaskLauncher) -> None:
     EC2ContainerServiceBackend.run_task = run_and_launch
 
 
-def mark_task_stopped(task: Task, exit_code: int, reason: str) -> None:
-    """Record that a task's (single, essential) container exited, as ECS reports it."""
+def mark_task_stopped(
+    task: Task, exit_code: int | None, reason: str, *, stop_code: str = "EssentialContainerExited"
+) -> None:
+    """Record that a task stopped, as ECS reports it.
+
+    ``exit_code`` is that of its (single, essential) container, or ``None`` when the container never
+    started (``stop_code="TaskFailedToStart"``, e.g. its image could not be pulled).
+    """
     for container in task.containers:
         container.exitCode = exit_code
         container.last_status = "STOPPED"
         container.reason = reason
+    task.stop_code = stop_code
     task.stopped_reason = reason
     task.desired_status = "STOPPED"
     task.status = "STOPPED"

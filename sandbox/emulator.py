@@ -1,6 +1,6 @@
 """The emulated AWS endpoint: an in-process moto server on a free loopback port.
 
-In process, so that the adjustments of :mod:`local_mode.moto_patches` apply to it.
+In process, so that the adjustments of :mod:`sandbox.moto_patches` apply to it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Creates, on an emulated AWS endpoint, the resources the Pulumi program declares.
 
+Settings come from the dev stack file (``Pulumi.dev.yaml``, validated by ``components.config``), and
+the event pattern, queue trigger and state machine definition from the components' own builders.
 Only what the pipeline's behaviour depends on is created: versioned buckets with EventBridge
 notifications, the two tables, the upload queue with its dead-letter queue, the EventBridge rule
 feeding the queue, the Lambda functions (their code is dispatched to ``handlers/`` in process),
@@ -16,8 +18,17 @@ import zipfile
 from dataclasses import dataclass
 
 from components.asl import AslResources, RetryPolicy, build_definition
+from components.cluster import CONTAINER_NAME
+from components.config import PROJECT_NAME, StackSettings
+from components.stack_file import stack_file_settings
+from components.state_machine import START_BATCH_SIZE, upload_event_pattern
 
-CONTAINER_NAME = "classifier"
+from .containers import REPO_ROOT, SANDBOX_IMAGE
+
+DEV_STACK_FILE = REPO_ROOT / "Pulumi.dev.yaml"
+DEFAULT_PREFIX = f"{PROJECT_NAME}-sandbox"
+#: Retries of the handler states are quicker than on AWS: nothing here is throttled.
+SANDBOX_RETRY = RetryPolicy(interval_seconds=1, backoff_rate=1.0, max_attempts=2)
 HANDLER_MODULES = {
     "start": "handlers.start",
     "validate": "handlers.validate",
@@ -111,17 +122,24 @@ def _create_network(ec2) -> tuple[str, str]:
     return subnet_id, group_id
 
 
+def dev_settings() -> StackSettings:
+    """The dev stack's validated settings, which the sandbox emulates."""
+    return stack_file_settings(DEV_STACK_FILE)
+
+
 def create_stack(
     session,
+    settings: StackSettings,
     *,
-    prefix: str = "eeg-local",
-    region: str = "eu-west-2",
-    task_memory_mib: int = 2048,
-    task_cpu: int = 1024,
-    train_timeout_seconds: int = 1800,
-    retry: RetryPolicy = RetryPolicy(interval_seconds=1, backoff_rate=1.0, max_attempts=2),
+    prefix: str = DEFAULT_PREFIX,
+    retry: RetryPolicy = SANDBOX_RETRY,
+    train_timeout_seconds: int | None = None,
 ) -> LocalStack:
-    """Create every emulated resource through ``session`` (a boto3 session aimed at the emulator)."""
+    """Create every emulated resource through ``session`` (a boto3 session aimed at the emulator).
+
+    ``train_timeout_seconds`` overrides the settings' training timeout (whole minutes) when given.
+    """
+    region = settings.region
     s3, dynamodb, sqs = session.client("s3"), session.client("dynamodb"), session.client("sqs")
     iam, lambda_client, events = session.client("iam"), session.client("lambda"), session.client("events")
     ecs, ec2, sns, sfn = session.client("ecs"), session.client("ec2"), session.client("sns"), session.client(
@@ -146,7 +164,9 @@ def create_stack(
     queue_url = sqs.create_queue(
         QueueName=f"{prefix}-uploads",
         Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": "5"})
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(settings.max_receive_count)}
+            )
         },
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -168,12 +188,12 @@ def create_stack(
         family=f"{prefix}-classifier",
         networkMode="awsvpc",
         requiresCompatibilities=["FARGATE"],
-        cpu=str(task_cpu),
-        memory=str(task_memory_mib),
+        cpu=str(settings.task_cpu),
+        memory=str(settings.task_memory),
         taskRoleArn=role_arn,
         executionRoleArn=role_arn,
         containerDefinitions=[
-            {"name": CONTAINER_NAME, "image": "eeg-classifier:local", "essential": True, "memory": task_memory_mib}
+            {"name": CONTAINER_NAME, "image": SANDBOX_IMAGE, "essential": True, "memory": settings.task_memory}
         ],
     )["taskDefinition"]["taskDefinitionArn"]
     topic_arn = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
@@ -192,7 +212,7 @@ def create_stack(
             security_group_ids=[group_id],
             topic_arn=topic_arn,
         ),
-        train_timeout_seconds=train_timeout_seconds,
+        train_timeout_seconds=train_timeout_seconds or settings.train_timeout_seconds,
         retry=retry,
     )
     state_machine_arn = sfn.create_state_machine(
@@ -200,21 +220,12 @@ def create_stack(
     )["stateMachineArn"]
 
     rule_name = f"{prefix}-upload-created"
-    events.put_rule(
-        Name=rule_name,
-        EventPattern=json.dumps(
-            {
-                "source": ["aws.s3"],
-                "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [upload_bucket]}, "object": {"key": [{"prefix": "uploads/"}]}},
-            }
-        ),
-    )
+    events.put_rule(Name=rule_name, EventPattern=json.dumps(upload_event_pattern(upload_bucket)))
     events.put_targets(Rule=rule_name, Targets=[{"Id": "upload-queue", "Arn": queue_arn}])
     lambda_client.create_event_source_mapping(
         EventSourceArn=queue_arn,
         FunctionName=function_arns["start"],
-        BatchSize=10,
+        BatchSize=START_BATCH_SIZE,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
 

@@ -1,0 +1,173 @@
+"""``python -m sandbox``: run uploads through the offline pipeline, serve the Status API, issue tokens."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .api_server import make_server, serve_in_background
+from .containers import docker_available
+from .runner import LocalPipeline, format_table, process_uploads, restore_outputs
+from .stack import HANDLER_MODULES
+from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
+DEFAULT_OUT = Path("sandbox-out")
+DEFAULT_USER = "local-researcher"
+DEFAULT_PORT = 8787
+
+
+def _add_output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT,
+        help=f"folder for results, status records, container logs and the token key (default: ./{DEFAULT_OUT})",
+    )
+
+
+def _add_port_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port of the Status API on 127.0.0.1 (default: {DEFAULT_PORT})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="The EEG training pipeline on this machine, offline, on emulated AWS: the deployed state "
+        "machine definition, the Lambda handlers and the classifier container.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="process upload zips end to end and print a table of the results",
+        description="Upload each zip as its own session and let the event path process it; exits 0 only if "
+        "every session succeeded.",
+    )
+    run.add_argument("uploads", nargs="*", type=Path, default=[BUNDLED_SAMPLE], metavar="FILE.zip",
+                     help="upload zips (one CSV + metadata.json); default: the bundled sample "
+                     f"{BUNDLED_SAMPLE.relative_to(REPO_ROOT)}")
+    run.add_argument("--user-id", default=DEFAULT_USER, help=f"owner of the sessions (default: {DEFAULT_USER})")
+    _add_output_option(run)
+    run.add_argument("--docker", action="store_true",
+                     help="run the classifier image (tag eeg-classifier:sandbox) with Docker instead of its "
+                     "entrypoint as a subprocess; needs a running Docker daemon")
+    run.add_argument("--permutations", type=int, metavar="N",
+                     help="label permutations for the p-value (default: the container's default)")
+    run.add_argument("--max-running", type=int, metavar="N",
+                     help="classifier containers at once (default: the number of CPUs)")
+    run.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
+                     help="give up waiting for the sessions after this long (default: 1800)")
+    run.add_argument("--serve", action="store_true",
+                     help="keep the Status API up on 127.0.0.1 after processing, until Ctrl-C")
+    _add_port_option(run)
+    run.add_argument("--verbose", action="store_true", help="also print the handlers' JSON log lines")
+
+    serve = commands.add_parser(
+        "serve", help="serve the Status API on 127.0.0.1 with the sessions a previous run saved",
+        description="Start the emulated pipeline, load the sessions saved under --out, and answer the Status API "
+        "with the deployed handler; uploads through a presigned POST are processed as on AWS.",
+    )
+    _add_output_option(serve)
+    _add_port_option(serve)
+    serve.add_argument("--docker", action="store_true", help="as for run")
+    serve.add_argument("--verbose", action="store_true", help="also print the handlers' JSON log lines")
+
+    token = commands.add_parser("token", help="print a bearer token for the local Status API")
+    token.add_argument("--user", required=True, help="the token's subject (the user id)")
+    token.add_argument("--lifetime", type=int, default=DEFAULT_LIFETIME_SECONDS, metavar="SECONDS",
+                       help=f"validity in seconds (default: {DEFAULT_LIFETIME_SECONDS})")
+    _add_output_option(token)
+    return parser
+
+
+def _check_docker(parser: argparse.ArgumentParser, wanted: bool) -> None:
+    if wanted and not docker_available():
+        parser.error("--docker needs the docker CLI and a running daemon; neither answered (`docker info`)")
+
+
+def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int) -> None:
+    handler = importlib.import_module(HANDLER_MODULES["api"]).handler
+    server = make_server(handler, signing_key(out_dir), port=port)
+    serve_in_background(server)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(
+        f"\nStatus API on {url} (Ctrl-C stops it). For example:\n"
+        f"  TOKEN=$(.venv/bin/python -m sandbox token --user {DEFAULT_USER} --out {out_dir})\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions',
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    missing = [str(path) for path in args.uploads if not path.is_file()]
+    if missing:
+        parser.error(f"no such upload file: {', '.join(missing)}")
+    if args.permutations is not None and args.permutations < 1:
+        parser.error("--permutations must be at least 1 (the result carries a p-value)")
+    _check_docker(parser, args.docker)
+    container_environment = {} if args.permutations is None else {"FBCSP_PERMUTATIONS": str(args.permutations)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    with LocalPipeline(
+        work_dir=args.out,
+        container_environment=container_environment,
+        handler_log_level="INFO" if args.verbose else "WARNING",
+        docker=args.docker,
+        max_running=args.max_running,
+    ) as pipeline:
+        try:
+            outcomes = process_uploads(
+                pipeline, args.uploads, user_id=args.user_id, out_dir=args.out, timeout_seconds=args.timeout
+            )
+        except TimeoutError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print()
+        print(format_table(outcomes))
+        for outcome in outcomes:
+            print(f"{outcome.user_id}/{outcome.session_id}: status, records and results in {outcome.saved_to}")
+            report = outcome.saved_to / "report.html"
+            if report.is_file():
+                print(f"  report: {report}")
+        if args.serve:
+            _serve_until_interrupted(pipeline, args.out, args.port)
+    return 0 if all(outcome.status == "SUCCEEDED" for outcome in outcomes) else 1
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_docker(parser, args.docker)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with LocalPipeline(
+        work_dir=args.out, handler_log_level="INFO" if args.verbose else "WARNING", docker=args.docker
+    ) as pipeline:
+        restored = restore_outputs(pipeline, args.out)
+        pipeline.say(f"loaded {restored} saved session(s) from {args.out}")
+        _serve_until_interrupted(pipeline, args.out, args.port)
+    return 0
+
+
+def _token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.lifetime < 1:
+        parser.error("--lifetime must be at least 1 second")
+    try:
+        print(issue_token(signing_key(args.out), args.user, lifetime_seconds=args.lifetime))
+    except ValueError as error:
+        parser.error(str(error))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {"run": _run, "serve": _serve, "token": _token}
+    return commands[args.command](args, parser)

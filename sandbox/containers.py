@@ -1,0 +1,256 @@
+"""Runs the classifier container for each emulated ECS task.
+
+Fargate is not emulated. Each task's image is resolved to a command: by default the image the
+sandbox task definition names runs as the same entrypoint the image runs (``python -m
+fbcsp.container``) in a subprocess; with ``docker=True`` it runs as the real image under ``docker
+run``. Either way the container gets the task definition's environment merged with the state
+machine's overrides, exactly the environment contract of architecture.md §6, and the task stops
+the way ECS reports it:
+
+* exit code and ``Essential container in task exited`` when the container ends;
+* exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over the task's memory
+  (the subprocess is watched and killed, ``docker run --memory`` does the same);
+* ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found.
+
+At most ``max_running`` containers run at once (a local machine is not a Fargate fleet); later
+tasks wait in ``RUNNING`` as they would in ``PROVISIONING``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.ecs.models import Task
+
+from .moto_patches import mark_task_stopped
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The image reference the sandbox's task definition names.
+SANDBOX_IMAGE = "eeg-classifier:sandbox"
+ENTRYPOINT_COMMAND = (sys.executable, "-m", "fbcsp.container")
+OOM_EXIT_CODE = 137
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+_POLL_SECONDS = 0.05
+
+
+class ImageUnavailable(Exception):
+    """The task's image cannot be pulled; the message is the stopped reason ECS would give."""
+
+
+def resident_mebibytes(pid: int) -> float:
+    """Resident set size of a live process in MiB (0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _container_definition(task: Task) -> dict[str, Any]:
+    return task._backend.describe_task_definition(task.task_definition_arn).container_definitions[0]
+
+
+def task_environment(task: Task, overrides: Mapping[str, Any]) -> dict[str, str]:
+    """The container definition's environment with the run's container overrides applied on top."""
+    container = _container_definition(task)
+    environment = {item["name"]: item["value"] for item in container.get("environment") or []}
+    for container_override in overrides.get("containerOverrides", []):
+        if container_override.get("name") == container["name"]:
+            environment.update({item["name"]: item["value"] for item in container_override.get("environment", [])})
+    return environment
+
+
+def pull_failure_reason(image: str) -> str:
+    return (
+        f"CannotPullContainerError: pull image manifest has been retried 1 time(s): "
+        f"failed to resolve ref {image}: not found"
+    )
+
+
+def docker_available() -> bool:
+    """Whether a Docker CLI is installed and its daemon answers."""
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)  # noqa: S603, S607
+    return probe.returncode == 0
+
+
+def docker_run_command(image: str, environment: Mapping[str, str], memory_mib: int) -> list[str]:
+    """``docker run`` of ``image`` with the task's environment and memory, on the host network.
+
+    The host network lets the container reach the emulator on 127.0.0.1, as a Fargate task
+    reaches AWS endpoints.
+    """
+    command = ["docker", "run", "--rm", "--network", "host", "--memory", f"{memory_mib}m"]
+    for name, value in sorted(environment.items()):
+        command += ["--env", f"{name}={value}"]
+    return [*command, image]
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """One container's run, for the timing table."""
+
+    task_id: str
+    user_id: str
+    session_id: str
+    started: float
+    ended: float
+    exit_code: int | None
+    reason: str
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+@dataclass
+class ContainerLauncher:
+    """Starts a container per task (subprocess or ``docker run``) and stops the task when it exits.
+
+    Parameters
+    ----------
+    base_environment : mapping
+        Variables every container gets (endpoint, credentials, region).
+    memory_limit_mib : int
+        The task's memory; a container above it is killed as out of memory.
+    log_dir : Path
+        Each task's output goes to ``{log_dir}/{task id}.log``.
+    max_running : int
+        Containers running at once; further tasks wait for a slot.
+    docker : bool
+        Run the real image with ``docker run`` instead of the entrypoint as a subprocess.
+    images : mapping
+        Image reference → command, for the subprocess mode. An image not listed cannot be pulled.
+    on_exit : callable, optional
+        Called with each finished :class:`ContainerRun` (progress output).
+    """
+
+    base_environment: Mapping[str, str]
+    memory_limit_mib: int
+    log_dir: Path
+    max_running: int = max(1, os.cpu_count() or 1)
+    docker: bool = False
+    images: Mapping[str, Sequence[str]] = field(default_factory=lambda: {SANDBOX_IMAGE: ENTRYPOINT_COMMAND})
+    on_exit: Callable[[ContainerRun], None] | None = None
+    runs: list[ContainerRun] = field(default_factory=list)
+    _slots: threading.Semaphore = field(init=False)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _processes: list[subprocess.Popen] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.max_running < 1:
+            raise ValueError(f"max_running must be at least 1, got {self.max_running}")
+        self._slots = threading.Semaphore(self.max_running)
+
+    def command(self, image: str, environment: Mapping[str, str]) -> Sequence[str]:
+        """The command that runs ``image``; raises :class:`ImageUnavailable` when it cannot be had."""
+        if self.docker:
+            return docker_run_command(image, environment, self.memory_limit_mib)
+        if image not in self.images:
+            raise ImageUnavailable(pull_failure_reason(image))
+        return self.images[image]
+
+    def start(self, task: Task, overrides: dict[str, Any]) -> None:
+        environment = {**self.base_environment, **task_environment(task, overrides)}
+        watcher = threading.Thread(
+            target=self._run, args=(task, environment), daemon=True, name=f"task-{task.id[:8]}"
+        )
+        with self._lock:
+            self._threads.append(watcher)
+        watcher.start()
+
+    def _run(self, task: Task, environment: dict[str, str]) -> None:
+        with self._slots:
+            started = time.monotonic()
+            image = _container_definition(task)["image"]
+            if self._stopping.is_set():
+                reason = "Task stopped before its container started"
+                self._finish(task, environment, started, None, reason, stop_code="UserInitiated")
+                return
+            try:
+                command = self.command(image, environment)
+            except ImageUnavailable as unavailable:
+                self._finish(task, environment, started, None, str(unavailable), stop_code="TaskFailedToStart")
+                return
+            exit_code, reason = self._run_container(task, command, environment)
+            self._finish(task, environment, started, exit_code, reason)
+
+    def _run_container(self, task: Task, command: Sequence[str], environment: dict[str, str]) -> tuple[int, str]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        process_environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "classifier_image"), **environment}
+        with (self.log_dir / f"{task.id}.log").open("wb") as log:
+            process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
+                command, env=process_environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        with self._lock:
+            self._processes.append(process)
+        killed_for_memory = False
+        while process.poll() is None:
+            if not self.docker and resident_mebibytes(process.pid) > self.memory_limit_mib:
+                process.send_signal(signal.SIGKILL)
+                killed_for_memory = True
+                process.wait()
+                break
+            time.sleep(_POLL_SECONDS)
+        if killed_for_memory or (self.docker and process.returncode == OOM_EXIT_CODE):
+            return OOM_EXIT_CODE, OOM_REASON
+        if process.returncode < 0:
+            return 128 - process.returncode, f"Container killed by signal {-process.returncode}"
+        return process.returncode, "Essential container in task exited"
+
+    def _finish(
+        self,
+        task: Task,
+        environment: Mapping[str, str],
+        started: float,
+        exit_code: int | None,
+        reason: str,
+        *,
+        stop_code: str = "EssentialContainerExited",
+    ) -> None:
+        run = ContainerRun(
+            task_id=task.id,
+            user_id=environment.get("USER_ID", ""),
+            session_id=environment.get("SESSION_ID", ""),
+            started=started,
+            ended=time.monotonic(),
+            exit_code=exit_code,
+            reason=reason,
+        )
+        with self._lock:
+            self.runs.append(run)
+        mark_task_stopped(task, exit_code, reason, stop_code=stop_code)
+        if self.on_exit is not None:
+            self.on_exit(run)
+
+    def stop_all(self, grace_seconds: float = 5) -> None:
+        """Stop every container still running or waiting and wait until each task is marked stopped."""
+        self._stopping.set()
+        with self._lock:
+            processes, threads = list(self._processes), list(self._threads)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for watcher in threads:
+            watcher.join(grace_seconds)
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        for watcher in threads:
+            watcher.join()

@@ -1,0 +1,433 @@
+"""Runs the whole pipeline on this machine against emulated AWS (architecture.md §9).
+
+An in-process moto server stands in for S3, EventBridge, SQS, Lambda, DynamoDB, ECS, SNS and
+Step Functions. An upload goes through exactly the deployed path: ``PutObject`` → EventBridge →
+queue → start handler → state machine (the deployed ASL) → validate → mark processing → the
+classifier container → process results / record failure → notify. :class:`LocalPipeline` owns the
+emulator; :func:`process_uploads` uploads files as sessions, waits for them and saves what each
+produced; :func:`restore_outputs` loads a saved run back into a fresh emulator for ``serve``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from moto.moto_api._internal.models import moto_api_backend
+
+from components.config import StackSettings
+
+from . import moto_patches
+from .containers import ContainerLauncher, ContainerRun
+from .emulator import free_port, start_server
+from .stack import DEFAULT_PREFIX, HANDLER_MODULES, LocalStack, create_stack, dev_settings
+
+FINAL_STATUSES = ("SUCCEEDED", "FAILED")
+STATUS_FILE = "status.json"
+CLASSIFIER_RECORD_FILE = "classifier-record.json"
+_POLL_SECONDS = 0.1
+_SESSION_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The parts of the Lambda context object the handlers may read."""
+
+    function_name: str
+    region: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 256
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """A session's final status record and how long it took.
+
+    ``total_seconds`` runs from the upload to the final status; ``container_seconds`` is the time
+    the classifier container ran (0 when the session failed before training). The difference is the
+    pipeline's own overhead.
+    """
+
+    user_id: str
+    session_id: str
+    item: dict[str, Any]
+    total_seconds: float
+    container_seconds: float
+    saved_to: Path | None = None
+
+    @property
+    def status(self) -> str:
+        return self.item.get("status", "")
+
+    @property
+    def overhead_seconds(self) -> float:
+        return self.total_seconds - self.container_seconds
+
+
+def _restore_variable(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def make_dispatch(prefix: str, region: str) -> Callable[[str, dict[str, Any]], Any]:
+    """Route an emulated Lambda invocation to the real handler function of that function name."""
+    modules = {f"{prefix}-{part}": module for part, module in HANDLER_MODULES.items()}
+
+    def dispatch(function_name: str, event: dict[str, Any]) -> Any:
+        module = importlib.import_module(modules[function_name])
+        return module.handler(event, LambdaContext(function_name, region))
+
+    return dispatch
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item (client format) as plain Python values."""
+    deserializer = TypeDeserializer()
+    return {key: deserializer.deserialize(attribute) for key, attribute in item.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class LocalPipeline:
+    """The emulated AWS endpoint, the pipeline's resources on it, and helpers to drive it.
+
+    Use as a context manager: entering starts the server and creates the stack, leaving stops
+    every container and the server. ``progress`` receives one line per event worth telling a
+    person about.
+
+    Parameters
+    ----------
+    work_dir : Path
+        Where container logs go.
+    settings : StackSettings, optional
+        The stack to emulate; default: the dev stack file's.
+    train_timeout_seconds : int, optional
+        Overrides the settings' training timeout.
+    docker : bool
+        Run the classifier image with Docker instead of its entrypoint as a subprocess.
+    max_running : int, optional
+        Classifier containers running at once (default: the number of CPUs).
+    launcher_factory : callable, optional
+        Builds the container launcher from :class:`ContainerLauncher`'s keyword arguments (tests
+        substitute containers this way).
+    """
+
+    def __init__(
+        self,
+        *,
+        work_dir: Path,
+        settings: StackSettings | None = None,
+        train_timeout_seconds: int | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        progress: Callable[[str], None] = _stderr,
+        container_environment: dict[str, str] | None = None,
+        handler_log_level: str = "WARNING",
+        docker: bool = False,
+        max_running: int | None = None,
+        launcher_factory: Callable[..., ContainerLauncher] = ContainerLauncher,
+    ) -> None:
+        self.work_dir = work_dir
+        self.settings = settings or dev_settings()
+        self.train_timeout_seconds = train_timeout_seconds
+        self.prefix = prefix
+        self.progress = progress
+        self.container_environment = container_environment or {}
+        self.handler_log_level = handler_log_level
+        self.docker = docker
+        self.max_running = max_running or max(1, os.cpu_count() or 1)
+        self.launcher_factory = launcher_factory
+        self._started = time.monotonic()
+        self._exit_stack = ExitStack()
+        self._uploaded_at: dict[tuple[str, str], float] = {}
+        # Every variable the pipeline set for the handlers running in this process.
+        self.environment: dict[str, str] = {}
+        self.endpoint = ""
+        self.stack: LocalStack | None = None
+        self.session: boto3.session.Session | None = None
+        self.launcher: ContainerLauncher | None = None
+
+    def say(self, message: str) -> None:
+        self.progress(f"[{time.monotonic() - self._started:6.1f}s] {message}")
+
+    def _set_environment(self, values: dict[str, str]) -> None:
+        self.environment.update(values)
+        for name, value in values.items():
+            previous = os.environ.get(name)
+            self._exit_stack.callback(_restore_variable, name, previous)
+            os.environ[name] = value
+
+    def __enter__(self) -> LocalPipeline:
+        with ExitStack() as unwind_on_error:
+            unwind_on_error.push(self._exit_stack)
+            self._start()
+            unwind_on_error.pop_all()
+        return self
+
+    def _start(self) -> None:
+        port = free_port()
+        region = self.settings.region
+        self.endpoint = f"http://127.0.0.1:{port}"
+        aws_environment = {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
+            "MOTO_PORT": str(port),
+        }
+        self._set_environment({**aws_environment, "LOG_LEVEL": self.handler_log_level})
+        # One line per HTTP request to the emulator would drown the progress output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.launcher = self.launcher_factory(
+            base_environment={**aws_environment, **self.container_environment},
+            memory_limit_mib=self.settings.task_memory,
+            log_dir=self.work_dir / "container-logs",
+            max_running=self.max_running,
+            docker=self.docker,
+            on_exit=self._container_exited,
+        )
+        prefix = self.prefix
+        self._exit_stack.enter_context(moto_patches.adjusted_moto(make_dispatch(prefix, region), self.launcher))
+        server = start_server(port)
+        self._exit_stack.callback(server.stop)
+        self._exit_stack.callback(moto_api_backend.reset)
+        # A container still running once every session is final (a timed-out run) is stopped, as
+        # Step Functions stops the task of a timed-out state.
+        self._exit_stack.callback(self.launcher.stop_all)
+        self.say(f"emulated AWS listening on {self.endpoint}")
+        self.session = boto3.session.Session(region_name=region)
+        self.stack = create_stack(
+            self.session, self.settings, prefix=prefix, train_timeout_seconds=self.train_timeout_seconds
+        )
+        self._set_environment(self.stack.handler_environment())
+        self.say(
+            f"pipeline resources created from the dev stack settings (task {self.settings.task_cpu} CPU units, "
+            f"{self.settings.task_memory} MiB; {self.max_running} container(s) at a time)"
+        )
+
+    def _container_exited(self, run: ContainerRun) -> None:
+        self.say(f"{run.session_id}: classifier container exited with {run.exit_code} after {run.seconds:.1f}s")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._exit_stack.close()
+
+    def upload(self, path: Path, *, user_id: str, session_id: str, file_name: str | None = None) -> str:
+        """Put ``path`` where a client's presigned POST would put it; the event path does the rest."""
+        key = f"uploads/{user_id}/{session_id}/{file_name or path.name}"
+        self._uploaded_at[(user_id, session_id)] = time.monotonic()
+        self.session.client("s3").put_object(Bucket=self.stack.upload_bucket, Key=key, Body=path.read_bytes())
+        self.say(f"{user_id}/{session_id}: uploaded {path.name}")
+        return key
+
+    def status(self, user_id: str, session_id: str) -> dict[str, Any] | None:
+        item = self.session.client("dynamodb").get_item(
+            TableName=self.stack.status_table,
+            Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _plain(item) if item else None
+
+    def classifier_record(self, user_id: str, session_id: str) -> dict[str, Any] | None:
+        item = self.session.client("dynamodb").get_item(
+            TableName=self.stack.classifier_table,
+            Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _plain(item) if item else None
+
+    def wait_for(
+        self, sessions: Iterable[tuple[str, str]], *, timeout_seconds: float = 1800
+    ) -> dict[tuple[str, str], SessionOutcome]:
+        """Poll the status table until every session is final; report each status change."""
+        pending = set(sessions)
+        seen: dict[tuple[str, str], str | None] = dict.fromkeys(pending)
+        final: dict[tuple[str, str], SessionOutcome] = {}
+        deadline = time.monotonic() + timeout_seconds
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"sessions still running after {timeout_seconds:.0f} s: {sorted(pending)}")
+            for user_id, session_id in sorted(pending):
+                item = self.status(user_id, session_id) or {}
+                status = item.get("status")
+                if status != seen[(user_id, session_id)]:
+                    seen[(user_id, session_id)] = status
+                    self.say(f"{user_id}/{session_id}: {status}")
+                if status in FINAL_STATUSES:
+                    final[(user_id, session_id)] = self._outcome(user_id, session_id, item)
+                    pending.discard((user_id, session_id))
+            time.sleep(_POLL_SECONDS)
+        return final
+
+    def _outcome(self, user_id: str, session_id: str, item: dict[str, Any]) -> SessionOutcome:
+        uploaded_at = self._uploaded_at.get((user_id, session_id), self._started)
+        container_seconds = sum(
+            run.seconds
+            for run in self.launcher.runs
+            if run.session_id == session_id and run.user_id == user_id and run.started >= uploaded_at
+        )
+        return SessionOutcome(
+            user_id=user_id,
+            session_id=session_id,
+            item=item,
+            total_seconds=time.monotonic() - uploaded_at,
+            container_seconds=container_seconds,
+        )
+
+    def download_results(self, prefix: str, destination: Path) -> list[Path]:
+        s3 = self.session.client("s3")
+        written = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.results_bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                target = destination / entry["Key"][len(prefix) :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(self.stack.results_bucket, entry["Key"], str(target))
+                written.append(target)
+        return written
+
+    def save_session(self, outcome: SessionOutcome, out_dir: Path) -> Path:
+        """Write a session's status record, classifier record and result files to ``out_dir/user/session``."""
+        folder = out_dir / outcome.user_id / outcome.session_id
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_json(folder / STATUS_FILE, outcome.item)
+        classifier = self.classifier_record(outcome.user_id, outcome.session_id)
+        if classifier is not None:
+            _write_json(folder / CLASSIFIER_RECORD_FILE, classifier)
+        prefix = outcome.item.get("result", {}).get("resultsPrefix")
+        if prefix:
+            self.download_results(prefix, folder)
+        return folder
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=_json_value) + "\n")
+
+
+def session_ids_for(uploads: Sequence[Path]) -> list[str]:
+    """A session id per upload, from its file name, made safe and unique."""
+    ids: list[str] = []
+    for path in uploads:
+        base = _SESSION_ID_UNSAFE.sub("-", path.stem).strip("-")[:60] or "session"
+        candidate, counter = base, 1
+        while candidate in ids:
+            counter += 1
+            candidate = f"{base}-{counter}"
+        ids.append(candidate)
+    return ids
+
+
+def process_uploads(
+    pipeline: LocalPipeline,
+    uploads: Sequence[Path],
+    *,
+    user_id: str,
+    out_dir: Path,
+    timeout_seconds: float = 1800,
+) -> list[SessionOutcome]:
+    """Upload each file as its own session, wait for all of them, and save each under ``out_dir``."""
+    sessions = [(user_id, session_id) for session_id in session_ids_for(uploads)]
+    for path, (user, session_id) in zip(uploads, sessions, strict=True):
+        pipeline.upload(path, user_id=user, session_id=session_id)
+    finals = pipeline.wait_for(sessions, timeout_seconds=timeout_seconds)
+    outcomes = []
+    for key in sessions:
+        outcome = finals[key]
+        outcomes.append(dataclasses.replace(outcome, saved_to=pipeline.save_session(outcome, out_dir)))
+    return outcomes
+
+
+def restore_outputs(pipeline: LocalPipeline, out_dir: Path) -> int:
+    """Load the sessions a previous run saved under ``out_dir`` into the emulator; returns how many."""
+    dynamodb, s3 = pipeline.session.client("dynamodb"), pipeline.session.client("s3")
+    serializer = TypeSerializer()
+    restored = 0
+    for status_file in sorted(out_dir.glob(f"*/*/{STATUS_FILE}")):
+        folder = status_file.parent
+        for table, path in (
+            (pipeline.stack.status_table, status_file),
+            (pipeline.stack.classifier_table, folder / CLASSIFIER_RECORD_FILE),
+        ):
+            if path.is_file():
+                item = json.loads(path.read_text(), parse_float=Decimal)
+                dynamodb.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()})
+        prefix = json.loads(status_file.read_text()).get("result", {}).get("resultsPrefix")
+        if prefix:
+            for result_file in folder.rglob("*"):
+                relative = result_file.relative_to(folder).as_posix()
+                if result_file.is_file() and relative not in (STATUS_FILE, CLASSIFIER_RECORD_FILE):
+                    s3.put_object(
+                        Bucket=pipeline.stack.results_bucket, Key=prefix + relative, Body=result_file.read_bytes()
+                    )
+        restored += 1
+    return restored
+
+
+def describe_result(outcome: SessionOutcome) -> str:
+    """One line: the accuracy figures of a trained session, or the failure code and reason."""
+    item = outcome.item
+    if outcome.status == "SUCCEEDED":
+        result = item.get("result", {})
+        return (
+            f"option {result.get('selectedOption')}, window ending {result.get('windowEndMs')} ms; "
+            f"accuracy {float(result.get('selectionAccuracy', 0)):.3f} "
+            f"(nested CV {float(result.get('nestedAccuracy', 0)):.3f}, "
+            f"chance {float(result.get('chanceLevel', 0)):.3f})"
+        )
+    error = item.get("error", {})
+    return f"{error.get('code')}: {error.get('message')}"
+
+
+def format_table(outcomes: Sequence[SessionOutcome]) -> str:
+    """The final table: session, status, result or reason, and where the time went."""
+    header = ("session", "status", "total s", "training s", "overhead s", "result")
+    rows = [
+        (
+            f"{outcome.user_id}/{outcome.session_id}",
+            outcome.status,
+            f"{outcome.total_seconds:.1f}",
+            f"{outcome.container_seconds:.1f}",
+            f"{outcome.overhead_seconds:.1f}",
+            describe_result(outcome),
+        )
+        for outcome in outcomes
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*cells, row[-1]]))
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""Uploads and container stand-ins the end-to-end tests share."""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+from sandbox.cli import BUNDLED_SAMPLE
+from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
+
+FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")
+# Few permutations keep each training short; the p-value machinery is tested with the classifier.
+FAST_TRAINING = {"FBCSP_PERMUTATIONS": "2"}
+# The first of the sample's three runs: 20,000 rows, 15 trials of both classes.
+FIRST_RUN_ROWS = 20_000
+
+
+def sample_members() -> dict[str, bytes]:
+    with zipfile.ZipFile(BUNDLED_SAMPLE) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def write_zip(destination: Path, members: dict[str, bytes]) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    destination.write_bytes(buffer.getvalue())
+    return destination
+
+
+def _csv_name(members: dict[str, bytes]) -> str:
+    return next(name for name in members if name.endswith(".csv"))
+
+
+def with_csv_rows(members: dict[str, bytes], transform) -> dict[str, bytes]:
+    """The members with the CSV's rows (text lines) passed through ``transform``."""
+    csv_name = _csv_name(members)
+    rows = transform(members[csv_name].decode().splitlines())
+    return {**members, csv_name: ("\n".join(rows) + "\n").encode()}
+
+
+def small_recording(destination: Path) -> Path:
+    """A real recording small enough for many sessions: the sample's first run only."""
+    return write_zip(destination, with_csv_rows(sample_members(), lambda rows: rows[:FIRST_RUN_ROWS]))
+
+
+def one_class_upload(destination: Path) -> Path:
+    """The sample with every T2 cue erased from the trigger column: well formed, one class."""
+    return write_zip(
+        destination,
+        with_csv_rows(sample_members(), lambda rows: [row[: -len("2,")] + "0," if row.endswith(",2,") else row
+                                                      for row in rows]),
+    )
+
+
+def nan_upload(destination: Path) -> Path:
+    """The sample with one sample of the first channel replaced by NaN."""
+
+    def spoil(rows: list[str]) -> list[str]:
+        first = rows[1000].split(",")
+        return [*rows[:1000], ",".join(["NaN", *first[1:]]), *rows[1001:]]
+
+    return write_zip(destination, with_csv_rows(sample_members(), spoil))
+
+
+def two_csv_upload(destination: Path) -> Path:
+    members = sample_members()
+    return write_zip(destination, {**members, "second.csv": members[_csv_name(members)][:1000]})
+
+
+def no_metadata_upload(destination: Path) -> Path:
+    members = sample_members()
+    return write_zip(destination, {name: content for name, content in members.items() if name.endswith(".csv")})
+
+
+class ScriptedLauncher(ContainerLauncher):
+    """Runs the real classifier, except for sessions whose id starts with a scripted behaviour.
+
+    ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
+    that cannot be pulled.
+    """
+
+    def command(self, image, environment):
+        session_id = environment.get("SESSION_ID", "")
+        if session_id.startswith("image-missing"):
+            raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
+        if session_id.startswith("fake-"):
+            mode = session_id.removeprefix("fake-").rsplit("-", 1)[0]
+            return (sys.executable, str(FAKE_CONTAINERS), mode)
+        return super().command(image, environment)

@@ -1,0 +1,206 @@
+"""The whole pipeline offline: uploads go through EventBridge, the queue, the start handler, the
+deployed state machine definition, the handlers and the classifier container; every failure code
+a session can end with is reached end to end, next to sessions that still succeed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import BUNDLED_SAMPLE
+from sandbox.runner import LocalPipeline
+from sandbox.stack import dev_settings
+
+from sandbox_support import (
+    FAST_TRAINING,
+    ScriptedLauncher,
+    nan_upload,
+    no_metadata_upload,
+    one_class_upload,
+    small_recording,
+    two_csv_upload,
+)
+
+pytestmark = pytest.mark.e2e
+
+# A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly.
+SMALL_TASK = {"task_cpu": 512, "task_memory": 1024}
+
+
+def _not_a_zip(path: Path) -> Path:
+    path.write_bytes(b"this is not a zip archive")
+    return path
+
+
+# session id → (how its upload is made, expected code, words its reason must contain)
+FAILING_SESSIONS = {
+    "not-a-zip": (_not_a_zip, "INVALID_UPLOAD", ("zip",)),
+    "two-csv": (two_csv_upload, "INVALID_UPLOAD", ("csv",)),
+    "no-metadata": (no_metadata_upload, "INVALID_UPLOAD", ("metadata.json",)),
+    "one-class": (one_class_upload, "INSUFFICIENT_DATA", ("T2",)),
+    "nan-data": (nan_upload, "INVALID_UPLOAD", ("non-finite",)),
+    "fake-crash-1": (small_recording, "CLASSIFIER_ERROR", ("unexpected error",)),
+    "fake-hog-memory-1": (small_recording, "OUT_OF_MEMORY", ("memory",)),
+    "fake-no-manifest-1": (small_recording, "RESULTS_INVALID", ("manifest",)),
+    "fake-bad-manifest-1": (small_recording, "RESULTS_INVALID", ("manifest",)),
+    "image-missing-1": (small_recording, "IMAGE_UNAVAILABLE", ("image",)),
+}
+SUCCEEDING_SESSIONS = [("alice", "session-1"), ("bob", "session-1")]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    lines: list[str] = []
+    with LocalPipeline(
+        work_dir=tmp_path_factory.mktemp("sandbox"),
+        settings=dataclasses.replace(dev_settings(), **SMALL_TASK),
+        progress=lines.append,
+        container_environment=FAST_TRAINING,
+        launcher_factory=ScriptedLauncher,
+    ) as running:
+        running.lines = lines
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _handlers_reach_the_emulator(request, _fake_aws_environment, monkeypatch):
+    """The shared fixture resets AWS variables per test; the in-process handlers need the emulator's."""
+    if "pipeline" in request.fixturenames:
+        for name, value in request.getfixturevalue("pipeline").environment.items():
+            monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="module")
+def mixed_run(pipeline, tmp_path_factory):
+    """Two researchers' good uploads and every kind of failing session, all at once."""
+    uploads = tmp_path_factory.mktemp("uploads")
+    for user_id, session_id in SUCCEEDING_SESSIONS:
+        pipeline.upload(BUNDLED_SAMPLE, user_id=user_id, session_id=session_id, file_name="recording.zip")
+    for session_id, (make_upload, _, _) in FAILING_SESSIONS.items():
+        pipeline.upload(make_upload(uploads / f"{session_id}.zip"), user_id="carol", session_id=session_id)
+    sessions = SUCCEEDING_SESSIONS + [("carol", session_id) for session_id in FAILING_SESSIONS]
+    return pipeline.wait_for(sessions, timeout_seconds=600)
+
+
+def _objects(pipeline, prefix):
+    listing = pipeline.session.client("s3").list_objects_v2(Bucket=pipeline.stack.results_bucket, Prefix=prefix)
+    return {entry["Key"][len(prefix) :] for entry in listing.get("Contents", [])}
+
+
+def _executions(pipeline):
+    return pipeline.session.client("stepfunctions").list_executions(
+        stateMachineArn=pipeline.stack.state_machine_arn
+    )["executions"]
+
+
+def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_them(pipeline, mixed_run):
+    for user_id, session_id in SUCCEEDING_SESSIONS:
+        item = mixed_run[(user_id, session_id)].item
+        assert item["status"] == "SUCCEEDED", item
+        assert item["userId"] == user_id
+        result = item["result"]
+        assert result["resultsPrefix"].startswith(f"results/{user_id}/{session_id}/run-")
+        assert 0.5 < float(result["selectionAccuracy"]) <= 1.0
+        assert {"classifier.json", "metrics.json", "report.html", "manifest.json"} <= _objects(
+            pipeline, result["resultsPrefix"]
+        )
+        classifier = pipeline.classifier_record(user_id, session_id)
+        assert classifier["classifierKey"] == result["resultsPrefix"] + "classifier.json"
+        assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
+
+
+@pytest.mark.parametrize("session_id", list(FAILING_SESSIONS))
+def test_each_failure_ends_its_own_session_with_its_code_and_a_reason(mixed_run, session_id):
+    _, expected_code, reason_words = FAILING_SESSIONS[session_id]
+    item = mixed_run[("carol", session_id)].item
+
+    assert item["status"] == "FAILED"
+    assert item["error"]["code"] == expected_code, item["error"]
+    for word in reason_words:
+        assert word.lower() in item["error"]["message"].lower(), item["error"]
+
+
+def test_failed_sessions_keep_no_classifier_record(pipeline, mixed_run):
+    for session_id in FAILING_SESSIONS:
+        assert pipeline.classifier_record("carol", session_id) is None
+
+
+def test_the_timing_splits_each_session_into_training_and_overhead(mixed_run):
+    trained = mixed_run[("alice", "session-1")]
+    assert 0 < trained.container_seconds < trained.total_seconds
+    rejected = mixed_run[("carol", "not-a-zip")]
+    assert rejected.container_seconds == 0
+    assert rejected.overhead_seconds == rejected.total_seconds
+
+
+def test_a_duplicate_delivery_starts_no_second_execution(pipeline, mixed_run):
+    item = mixed_run[("alice", "session-1")].item
+    duplicate = {
+        "version": "0",
+        "id": "duplicate-delivery",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "eu-west-2",
+        "resources": [f"arn:aws:s3:::{pipeline.stack.upload_bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": pipeline.stack.upload_bucket},
+            "object": {"key": item["uploadKey"], "size": BUNDLED_SAMPLE.stat().st_size,
+                       "version-id": item["uploadVersion"]},
+            "reason": "PutObject",
+        },
+    }
+    pipeline.session.client("sqs").send_message(QueueUrl=pipeline.stack.queue_url, MessageBody=json.dumps(duplicate))
+
+    names = [execution["name"] for execution in _executions(pipeline)]
+    assert names.count(item["runId"]) == 1
+    assert pipeline.status("alice", "session-1")["runId"] == item["runId"]
+
+
+def test_a_new_version_of_an_upload_starts_a_new_run(pipeline, mixed_run, tmp_path):
+    first = mixed_run[("bob", "session-1")].item
+    pipeline.upload(small_recording(tmp_path / "recording.zip"), user_id="bob", session_id="session-1")
+
+    second = pipeline.wait_for([("bob", "session-1")], timeout_seconds=300)[("bob", "session-1")].item
+    if second["runId"] == first["runId"]:  # the first poll may still see the finished first run
+        second = pipeline.wait_for([("bob", "session-1")], timeout_seconds=300)[("bob", "session-1")].item
+
+    assert second["status"] == "SUCCEEDED"
+    assert second["runId"] != first["runId"]
+    assert second["uploadVersion"] != first["uploadVersion"]
+    assert second["result"]["resultsPrefix"] != first["result"]["resultsPrefix"]
+    names = {execution["name"] for execution in _executions(pipeline)}
+    assert {first["runId"], second["runId"]} <= names
+    assert pipeline.classifier_record("bob", "session-1")["classifierKey"].startswith(
+        second["result"]["resultsPrefix"]
+    )
+
+
+def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
+    attributes = pipeline.session.client("sqs").get_queue_attributes(
+        QueueUrl=pipeline.stack.dead_letter_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeypatch):
+    with LocalPipeline(
+        work_dir=tmp_path_factory.mktemp("sandbox-timeout"),
+        prefix="eeg-timeout",
+        train_timeout_seconds=1,
+        progress=lambda line: None,
+        container_environment=FAST_TRAINING,
+    ) as limited:
+        for name, value in limited.environment.items():
+            monkeypatch.setenv(name, value)
+        limited.upload(BUNDLED_SAMPLE, user_id="dave", session_id="limited")
+
+        item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")].item
+
+    assert item["status"] == "FAILED"
+    assert item["error"]["code"] == "TIMEOUT"
