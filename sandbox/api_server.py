@@ -76,6 +76,7 @@ def api_gateway_event(
             # API Gateway hands the claims over as strings.
             "authorizer": {"jwt": {"claims": {name: str(value) for name, value in claims.items()}, "scopes": None}},
             "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": headers.get("host", "127.0.0.1").split(".", 1)[0],
             "http": {
                 "method": method,
                 "path": raw_path,

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -179,6 +180,14 @@ class LocalPipeline:
         self.stack: LocalStack | None = None
         self.session: boto3.session.Session | None = None
         self.launcher: ContainerLauncher | None = None
+        self._thread_clients = threading.local()
+
+    def _client(self, service: str):
+        """A client of the emulator for the calling thread (boto3 sessions are not thread-safe)."""
+        clients = self._thread_clients.__dict__.setdefault("clients", {})
+        if service not in clients:
+            clients[service] = boto3.session.Session(region_name=self.settings.region).client(service)
+        return clients[service]
 
     def say(self, message: str) -> None:
         self.progress(f"[{time.monotonic() - self._started:6.1f}s] {message}")
@@ -250,12 +259,12 @@ class LocalPipeline:
         """Put ``path`` where a client's presigned POST would put it; the event path does the rest."""
         key = f"uploads/{user_id}/{session_id}/{file_name or path.name}"
         self._uploaded_at[(user_id, session_id)] = time.monotonic()
-        self.session.client("s3").put_object(Bucket=self.stack.upload_bucket, Key=key, Body=path.read_bytes())
+        self._client("s3").put_object(Bucket=self.stack.upload_bucket, Key=key, Body=path.read_bytes())
         self.say(f"{user_id}/{session_id}: uploaded {path.name}")
         return key
 
     def status(self, user_id: str, session_id: str) -> dict[str, Any] | None:
-        item = self.session.client("dynamodb").get_item(
+        item = self._client("dynamodb").get_item(
             TableName=self.stack.status_table,
             Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
             ConsistentRead=True,
@@ -263,7 +272,7 @@ class LocalPipeline:
         return _plain(item) if item else None
 
     def classifier_record(self, user_id: str, session_id: str) -> dict[str, Any] | None:
-        item = self.session.client("dynamodb").get_item(
+        item = self._client("dynamodb").get_item(
             TableName=self.stack.classifier_table,
             Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
             ConsistentRead=True,
@@ -281,17 +290,28 @@ class LocalPipeline:
         while pending:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"sessions still running after {timeout_seconds:.0f} s: {sorted(pending)}")
-            for user_id, session_id in sorted(pending):
-                item = self.status(user_id, session_id) or {}
+            items = self._status_items()
+            for key in sorted(pending):
+                item = items.get(key, {})
                 status = item.get("status")
-                if status != seen[(user_id, session_id)]:
-                    seen[(user_id, session_id)] = status
-                    self.say(f"{user_id}/{session_id}: {status}")
+                if status != seen[key]:
+                    seen[key] = status
+                    self.say(f"{key[0]}/{key[1]}: {status}")
                 if status in FINAL_STATUSES:
-                    final[(user_id, session_id)] = self._outcome(user_id, session_id, item)
-                    pending.discard((user_id, session_id))
+                    final[key] = self._outcome(*key, item)
+                    pending.discard(key)
             time.sleep(_POLL_SECONDS)
         return final
+
+    def _status_items(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every status record, in one consistent scan per page (one request however many sessions wait)."""
+        paginator = self._client("dynamodb").get_paginator("scan")
+        items = {}
+        for page in paginator.paginate(TableName=self.stack.status_table, ConsistentRead=True):
+            for raw in page["Items"]:
+                item = _plain(raw)
+                items[(item["userId"], item["sessionId"])] = item
+        return items
 
     def _outcome(self, user_id: str, session_id: str, item: dict[str, Any]) -> SessionOutcome:
         uploaded_at = self._uploaded_at.get((user_id, session_id), self._started)

@@ -65,14 +65,6 @@ def pipeline(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(autouse=True)
-def _handlers_reach_the_emulator(request, _fake_aws_environment, monkeypatch):
-    """The shared fixture resets AWS variables per test; the in-process handlers need the emulator's."""
-    if "pipeline" in request.fixturenames:
-        for name, value in request.getfixturevalue("pipeline").environment.items():
-            monkeypatch.setenv(name, value)
-
-
 @pytest.fixture(scope="module")
 def mixed_run(pipeline, tmp_path_factory):
     """Two researchers' good uploads and every kind of failing session, all at once."""

@@ -1,0 +1,171 @@
+"""The sandbox's pure parts: tokens, request → API Gateway event, session ids, the table, container commands."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from sandbox.api_server import answer_request, api_gateway_event, match_route
+from sandbox.containers import (
+    ENTRYPOINT_COMMAND,
+    SANDBOX_IMAGE,
+    ContainerLauncher,
+    ImageUnavailable,
+    docker_run_command,
+)
+from sandbox.runner import SessionOutcome, format_table, session_ids_for
+from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
+
+pytestmark = pytest.mark.unit
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def test_a_token_round_trips_with_the_claims_the_authorizer_checks(tmp_path):
+    key = signing_key(tmp_path)
+    claims = verify_authorization(key, {"authorization": f"Bearer {issue_token(key, 'alice')}"})
+
+    assert claims["sub"] == "alice"
+    assert (claims["iss"], claims["aud"]) == (ISSUER, AUDIENCE)
+    assert claims["exp"] > claims["iat"]
+
+
+def test_the_signing_key_is_created_once_and_private(tmp_path):
+    first, second = signing_key(tmp_path), signing_key(tmp_path)
+    key_file = next(tmp_path.iterdir())
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert verify_authorization(second, {"authorization": f"Bearer {issue_token(first, 'bob')}"})["sub"] == "bob"
+
+
+@pytest.mark.parametrize(
+    "authorization", ["", "Bearer", "Basic dXNlcjpwYXNz", "Bearer not-a-token", "Bearer a.b.c"]
+)
+def test_a_missing_or_malformed_authorization_is_rejected(tmp_path, authorization):
+    with pytest.raises(InvalidToken):
+        verify_authorization(signing_key(tmp_path), {"authorization": authorization})
+
+
+def test_a_token_of_another_key_or_past_its_expiry_is_rejected(tmp_path):
+    key = signing_key(tmp_path / "ours")
+    foreign = issue_token(signing_key(tmp_path / "theirs"), "alice")
+    expired = issue_token(key, "alice", lifetime_seconds=60, now=1_000_000_000)
+
+    for token in (foreign, expired):
+        with pytest.raises(InvalidToken):
+            verify_authorization(key, {"authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("POST", "/sessions", ("POST /sessions", {})),
+        ("GET", "/sessions", ("GET /sessions", {})),
+        ("GET", "/sessions/s-1", ("GET /sessions/{sessionId}", {"sessionId": "s-1"})),
+        ("GET", "/sessions/s-1/classifier", ("GET /sessions/{sessionId}/classifier", {"sessionId": "s-1"})),
+        ("DELETE", "/sessions/s-1", None),
+        ("GET", "/sessions/s-1/report", None),
+        ("GET", "/", None),
+    ],
+)
+def test_requests_match_only_the_declared_routes(method, path, expected):
+    assert match_route(method, path) == expected
+
+
+def test_the_event_has_the_shape_of_a_jwt_authorized_http_api_event():
+    recorded = json.loads((EVENTS / "apigw_v2_get_session.json").read_text())
+    event = api_gateway_event(
+        route_key="GET /sessions/{sessionId}",
+        method="GET",
+        raw_path="/sessions/s-1",
+        raw_query="limit=5",
+        headers={"authorization": "Bearer x", "host": "127.0.0.1:8787"},
+        path_parameters={"sessionId": "s-1"},
+        claims={"sub": "alice", "exp": 1795473600},
+        body=b"",
+        source_ip="127.0.0.1",
+    )
+
+    assert set(recorded) <= set(event)
+    assert set(recorded["requestContext"]) == set(event["requestContext"])
+    assert set(recorded["requestContext"]["http"]) == set(event["requestContext"]["http"])
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"] == {"sub": "alice", "exp": "1795473600"}
+    assert event["queryStringParameters"] == {"limit": "5"}
+
+
+def test_the_handler_is_not_reached_without_a_valid_token(tmp_path):
+    def handler_that_must_not_run(event, context):
+        raise AssertionError("the authorizer let the request through")
+
+    status, headers, body = answer_request(
+        handler_that_must_not_run, signing_key(tmp_path), method="GET", target="/sessions", headers={}, body=b""
+    )
+
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    assert headers["content-type"] == "application/json"
+
+
+def test_the_handlers_answer_goes_back_unchanged(tmp_path):
+    key = signing_key(tmp_path)
+    seen = []
+
+    def handler(event, context):
+        seen.append(event)
+        return {"statusCode": 404, "headers": {"content-type": "application/json"}, "body": '{"error": {}}'}
+
+    status, _, body = answer_request(
+        handler, key, method="GET", target="/sessions/s-9?x=1",
+        headers={"authorization": f"Bearer {issue_token(key, 'carol')}"}, body=b"",
+    )
+
+    assert (status, body) == (404, b'{"error": {}}')
+    assert seen[0]["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "carol"
+    assert seen[0]["pathParameters"] == {"sessionId": "s-9"}
+
+
+def test_session_ids_come_from_file_names_made_safe_and_unique():
+    uploads = [Path("a/S001 imagery.zip"), Path("b/S001 imagery.zip"), Path("c/..zip"), Path("d/run#2.zip")]
+
+    assert session_ids_for(uploads) == ["S001-imagery", "S001-imagery-2", "session", "run-2"]
+
+
+def test_the_table_shows_where_the_time_went():
+    outcomes = [
+        SessionOutcome(
+            "ann", "s1",
+            {"status": "SUCCEEDED", "result": {"selectedOption": "A03", "windowEndMs": 3250,
+                                               "selectionAccuracy": 0.824, "nestedAccuracy": 0.62,
+                                               "chanceLevel": 0.523}},
+            total_seconds=8.5, container_seconds=7.4,
+        ),
+        SessionOutcome("ann", "s2", {"status": "FAILED", "error": {"code": "INVALID_UPLOAD", "message": "not a zip"}},
+                       total_seconds=0.6, container_seconds=0.0),
+    ]
+    lines = format_table(outcomes).splitlines()
+
+    assert lines[0].split()[:5] == ["session", "status", "total", "s", "training"]
+    assert lines[1].split()[:5] == ["ann/s1", "SUCCEEDED", "8.5", "7.4", "1.1"]
+    assert "accuracy 0.824" in lines[1]
+    assert lines[2].split()[:5] == ["ann/s2", "FAILED", "0.6", "0.0", "0.6"]
+    assert lines[2].endswith("INVALID_UPLOAD: not a zip")
+
+
+def test_docker_runs_the_image_with_the_task_environment_and_memory():
+    command = docker_run_command("eeg:1", {"USER_ID": "ann", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, 2048)
+
+    assert command[:2] == ["docker", "run"]
+    assert command[command.index("--memory") + 1] == "2048m"
+    assert command[command.index("--network") + 1] == "host"
+    assert "USER_ID=ann" in command and "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in command
+    assert command[-1] == "eeg:1"
+
+
+def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tmp_path):
+    launcher = ContainerLauncher(base_environment={}, memory_limit_mib=512, log_dir=tmp_path)
+
+    assert launcher.command(SANDBOX_IMAGE, {}) == ENTRYPOINT_COMMAND
+    with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
+        launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {})

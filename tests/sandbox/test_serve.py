@@ -1,0 +1,127 @@
+"""The Status API served over HTTP by the sandbox: the deployed handler behind a local JWT check.
+
+A user sees only their own sessions, another user's session answers like a missing one, requests
+without a valid token get 401, and an upload through the presigned POST is processed like on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+import requests
+
+from handlers.api import handler as api_handler
+from sandbox.api_server import make_server, serve_in_background
+from sandbox.runner import LocalPipeline
+from sandbox.tokens import issue_token, signing_key
+from sandbox_support import FAST_TRAINING, small_recording
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A pipeline where alice and bob each trained one session, and the API on a free port."""
+    work_dir = tmp_path_factory.mktemp("sandbox-serve")
+    recording = small_recording(work_dir / "first-run.zip")
+    with LocalPipeline(
+        work_dir=work_dir, prefix="eeg-serve", progress=lambda line: None, container_environment=FAST_TRAINING
+    ) as pipeline, pytest.MonkeyPatch.context() as environment:
+        for name, value in pipeline.environment.items():
+            environment.setenv(name, value)
+        sessions = [("alice", "alice-morning"), ("bob", "bob-morning")]
+        for user_id, session_id in sessions:
+            pipeline.upload(recording, user_id=user_id, session_id=session_id)
+        pipeline.wait_for(sessions, timeout_seconds=300)
+        key = signing_key(work_dir)
+        server = make_server(api_handler, key, port=0)
+        serve_in_background(server)
+        pipeline.api_url = f"http://127.0.0.1:{server.server_address[1]}"
+        pipeline.key = key
+        pipeline.recording = recording
+        yield pipeline
+        server.shutdown()
+        server.server_close()
+
+
+def call(served, method, path, *, user=None, token=None, body=None):
+    headers = {"content-type": "application/json"}
+    if user is not None:
+        token = issue_token(served.key, user)
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(served.api_url + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback test server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_user_lists_only_their_own_sessions(served):
+    status, body = call(served, "GET", "/sessions", user="alice")
+
+    assert status == 200
+    assert [session["sessionId"] for session in body["sessions"]] == ["alice-morning"]
+    assert body["sessions"][0]["status"] == "SUCCEEDED"
+
+
+def test_a_user_reads_their_session_and_classifier(served):
+    status, session = call(served, "GET", "/sessions/alice-morning", user="alice")
+    assert status == 200
+    assert session["sessionId"] == "alice-morning"
+    assert session["status"] == "SUCCEEDED"
+
+    status, classifier = call(served, "GET", "/sessions/alice-morning/classifier", user="alice")
+    assert status == 200
+    downloaded = requests.get(classifier["url"], timeout=30)
+    assert downloaded.status_code == 200
+    assert set(downloaded.json()) == {"online", "fbcsp"}
+
+
+def test_another_users_session_answers_like_a_missing_one(served):
+    other = call(served, "GET", "/sessions/bob-morning", user="alice")
+    missing = call(served, "GET", "/sessions/never-uploaded", user="alice")
+    other_classifier = call(served, "GET", "/sessions/bob-morning/classifier", user="alice")
+
+    assert other[0] == missing[0] == 404
+    assert other[1]["error"]["code"] == missing[1]["error"]["code"]
+    assert other_classifier[0] == 404
+
+
+@pytest.mark.parametrize("token_kind", ["none", "garbage", "other-key", "expired"])
+def test_a_request_without_a_valid_token_is_unauthorized(served, tmp_path, token_kind):
+    tokens = {
+        "none": None,
+        "garbage": "not.a.jwt",
+        "other-key": issue_token(signing_key(tmp_path), "alice"),
+        "expired": issue_token(served.key, "alice", lifetime_seconds=60, now=1_000_000_000),
+    }
+    status, body = call(served, "GET", "/sessions", token=tokens[token_kind])
+
+    assert status == 401
+    assert body == {"message": "Unauthorized"}
+
+
+def test_an_undeclared_route_is_not_found(served):
+    assert call(served, "DELETE", "/sessions/alice-morning", user="alice") == (404, {"message": "Not Found"})
+
+
+def test_an_upload_through_the_presigned_post_is_processed(served):
+    status, created = call(served, "POST", "/sessions", user="carol", body={"fileName": "recording.zip"})
+    assert status == 201
+    assert created["key"].startswith(f"uploads/carol/{created['sessionId']}/")
+
+    form = created["upload"]
+    with served.recording.open("rb") as upload:
+        posted = requests.post(form["url"], data=form["fields"], files={"file": upload}, timeout=60)
+    assert posted.status_code in (200, 201, 204), posted.text
+
+    final = served.wait_for([("carol", created["sessionId"])], timeout_seconds=300)
+    assert final[("carol", created["sessionId"])].status == "SUCCEEDED"
+    status, listing = call(served, "GET", "/sessions", user="carol")
+    assert [session["sessionId"] for session in listing["sessions"]] == [created["sessionId"]]
