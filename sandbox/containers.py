@@ -102,11 +102,15 @@ def docker_run_command(image: str, environment: Mapping[str, str], memory_mib: i
 
 @dataclass(frozen=True)
 class ContainerRun:
-    """One container's run, for the timing table."""
+    """One container's run, for the timing table (``time.monotonic`` instants).
+
+    ``queued`` is when ECS asked for the task, ``started`` when a slot freed and it started.
+    """
 
     task_id: str
     user_id: str
     session_id: str
+    queued: float
     started: float
     ended: float
     exit_code: int | None
@@ -115,6 +119,10 @@ class ContainerRun:
     @property
     def seconds(self) -> float:
         return self.ended - self.started
+
+    @property
+    def queued_seconds(self) -> float:
+        return self.started - self.queued
 
 
 @dataclass
@@ -169,15 +177,15 @@ class ContainerLauncher:
     def start(self, task: Task, overrides: dict[str, Any]) -> None:
         environment = {**self.base_environment, **task_environment(task, overrides)}
         watcher = threading.Thread(
-            target=self._run, args=(task, environment), daemon=True, name=f"task-{task.id[:8]}"
+            target=self._run, args=(task, environment, time.monotonic()), daemon=True, name=f"task-{task.id[:8]}"
         )
         with self._lock:
             self._threads.append(watcher)
         watcher.start()
 
-    def _run(self, task: Task, environment: dict[str, str]) -> None:
+    def _run(self, task: Task, environment: dict[str, str], queued: float) -> None:
         with self._slots:
-            started = time.monotonic()
+            started = (queued, time.monotonic())
             image = _container_definition(task)["image"]
             if self._stopping.is_set():
                 reason = "Task stopped before its container started"
@@ -218,7 +226,7 @@ class ContainerLauncher:
         self,
         task: Task,
         environment: Mapping[str, str],
-        started: float,
+        started: tuple[float, float],
         exit_code: int | None,
         reason: str,
         *,
@@ -228,7 +236,8 @@ class ContainerLauncher:
             task_id=task.id,
             user_id=environment.get("USER_ID", ""),
             session_id=environment.get("SESSION_ID", ""),
-            started=started,
+            queued=started[0],
+            started=started[1],
             ended=time.monotonic(),
             exit_code=exit_code,
             reason=reason,

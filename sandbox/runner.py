@@ -67,8 +67,9 @@ class SessionOutcome:
     """A session's final status record and how long it took.
 
     ``total_seconds`` runs from the upload to the final status; ``container_seconds`` is the time
-    the classifier container ran (0 when the session failed before training). The difference is the
-    pipeline's own overhead.
+    the classifier container ran (0 when the session failed before training), ``queued_seconds``
+    the time its task waited for a free container slot (many sessions on a few cores). What is
+    left is the pipeline's own overhead.
     """
 
     user_id: str
@@ -76,6 +77,7 @@ class SessionOutcome:
     item: dict[str, Any]
     total_seconds: float
     container_seconds: float
+    queued_seconds: float = 0.0
     saved_to: Path | None = None
 
     @property
@@ -84,7 +86,7 @@ class SessionOutcome:
 
     @property
     def overhead_seconds(self) -> float:
-        return self.total_seconds - self.container_seconds
+        return self.total_seconds - self.container_seconds - self.queued_seconds
 
 
 def _restore_variable(name: str, value: str | None) -> None:
@@ -250,7 +252,10 @@ class LocalPipeline:
         )
 
     def _container_exited(self, run: ContainerRun) -> None:
-        self.say(f"{run.session_id}: classifier container exited with {run.exit_code} after {run.seconds:.1f}s")
+        self.say(
+            f"{run.user_id}/{run.session_id}: classifier container exited with {run.exit_code} "
+            f"after {run.seconds:.1f}s"
+        )
 
     def __exit__(self, *exc_info: object) -> None:
         self._exit_stack.close()
@@ -315,17 +320,18 @@ class LocalPipeline:
 
     def _outcome(self, user_id: str, session_id: str, item: dict[str, Any]) -> SessionOutcome:
         uploaded_at = self._uploaded_at.get((user_id, session_id), self._started)
-        container_seconds = sum(
-            run.seconds
+        runs = [
+            run
             for run in self.launcher.runs
-            if run.session_id == session_id and run.user_id == user_id and run.started >= uploaded_at
-        )
+            if run.session_id == session_id and run.user_id == user_id and run.queued >= uploaded_at
+        ]
         return SessionOutcome(
             user_id=user_id,
             session_id=session_id,
             item=item,
             total_seconds=time.monotonic() - uploaded_at,
-            container_seconds=container_seconds,
+            container_seconds=sum(run.seconds for run in runs),
+            queued_seconds=sum(run.queued_seconds for run in runs),
         )
 
     def download_results(self, prefix: str, destination: Path) -> list[Path]:
@@ -422,7 +428,7 @@ def describe_result(outcome: SessionOutcome) -> str:
     if outcome.status == "SUCCEEDED":
         result = item.get("result", {})
         return (
-            f"option {result.get('selectedOption')}, window ending {result.get('windowEndMs')} ms; "
+            f"option {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms; "
             f"accuracy {float(result.get('selectionAccuracy', 0)):.3f} "
             f"(nested CV {float(result.get('nestedAccuracy', 0)):.3f}, "
             f"chance {float(result.get('chanceLevel', 0)):.3f})"
@@ -433,13 +439,14 @@ def describe_result(outcome: SessionOutcome) -> str:
 
 def format_table(outcomes: Sequence[SessionOutcome]) -> str:
     """The final table: session, status, result or reason, and where the time went."""
-    header = ("session", "status", "total s", "training s", "overhead s", "result")
+    header = ("session", "status", "total s", "training s", "queued s", "overhead s", "result")
     rows = [
         (
             f"{outcome.user_id}/{outcome.session_id}",
             outcome.status,
             f"{outcome.total_seconds:.1f}",
             f"{outcome.container_seconds:.1f}",
+            f"{outcome.queued_seconds:.1f}",
             f"{outcome.overhead_seconds:.1f}",
             describe_result(outcome),
         )
