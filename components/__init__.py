@@ -1,7 +1,7 @@
 """The Pulumi components of the EEG pipeline and their argument classes.
 
 Names are re-exported lazily (PEP 562): importing a pure module such as ``components.config``,
-``components.asl`` or ``components.policies`` (as the handler tests and the local mode do) must not
+``components.asl`` or ``components.policies`` (as the handler tests and the sandbox do) must not
 import the Pulumi SDK.
 """
 

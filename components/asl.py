@@ -1,7 +1,7 @@
 """The processing state machine's definition (Amazon States Language, JSONPath) from plain values.
 
 One pure function, :func:`build_definition`, is the single source of the definition: the Pulumi
-component calls it inside ``Output.all(...).apply(...)`` with resolved ARNs, and the local mode
+component calls it inside ``Output.all(...).apply(...)`` with resolved ARNs, and the sandbox
 calls it with the emulator's ARNs. No Pulumi import here.
 
 The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::

@@ -84,7 +84,7 @@ def _placeholder_code() -> bytes:
     """Lambda needs a deployment package; the invocations never run it (see moto_patches)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Local mode dispatches this function to handlers/ in process.\n")
+        archive.writestr("README.txt", "The sandbox dispatches this function to handlers/ in process.\n")
     return buffer.getvalue()
 
 

@@ -1,4 +1,4 @@
-"""The moto adjustments local mode relies on, checked against a real moto server.
+"""The moto adjustments the sandbox relies on, checked against a real moto server.
 
 If a moto upgrade changes the internals these adjustments reach into, these tests fail first.
 """
