@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--user-id", default=DEFAULT_USER, help=f"owner of the sessions (default: {DEFAULT_USER})")
     _add_output_option(run)
     run.add_argument("--docker", action="store_true",
-                     help="run the classifier image (tag eeg-classifier:sandbox) with Docker instead of its "
-                     "entrypoint as a subprocess; needs a running Docker daemon")
+                     help="run the classifier image with Docker instead of its entrypoint as a subprocess; "
+                     "needs a running daemon holding the image (docker build -t eeg-classifier:sandbox "
+                     "classifier_image)")
     run.add_argument("--permutations", type=int, metavar="N",
                      help="label permutations for the p-value (default: the container's default)")
     run.add_argument("--max-running", type=int, metavar="N",

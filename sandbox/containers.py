@@ -88,13 +88,21 @@ def docker_available() -> bool:
     return probe.returncode == 0
 
 
+def docker_image_present(image: str) -> bool:
+    """Whether the Docker daemon holds ``image`` (the sandbox never pulls: it is offline)."""
+    probe = subprocess.run(  # noqa: S603, S607
+        ["docker", "image", "inspect", image], capture_output=True, check=False
+    )
+    return probe.returncode == 0
+
+
 def docker_run_command(image: str, environment: Mapping[str, str], memory_mib: int) -> list[str]:
     """``docker run`` of ``image`` with the task's environment and memory, on the host network.
 
     The host network lets the container reach the emulator on 127.0.0.1, as a Fargate task
     reaches AWS endpoints.
     """
-    command = ["docker", "run", "--rm", "--network", "host", "--memory", f"{memory_mib}m"]
+    command = ["docker", "run", "--rm", "--pull", "never", "--network", "host", "--memory", f"{memory_mib}m"]
     for name, value in sorted(environment.items()):
         command += ["--env", f"{name}={value}"]
     return [*command, image]
@@ -140,7 +148,9 @@ class ContainerLauncher:
     max_running : int
         Containers running at once; further tasks wait for a slot.
     docker : bool
-        Run the real image with ``docker run`` instead of the entrypoint as a subprocess.
+        Run the real image with ``docker run`` instead of the entrypoint as a subprocess; an image
+        the daemon does not hold cannot be pulled (build it with
+        ``docker build -t eeg-classifier:sandbox classifier_image``).
     images : mapping
         Image reference → command, for the subprocess mode. An image not listed cannot be pulled.
     on_exit : callable, optional
@@ -169,6 +179,8 @@ class ContainerLauncher:
     def command(self, image: str, environment: Mapping[str, str]) -> Sequence[str]:
         """The command that runs ``image``; raises :class:`ImageUnavailable` when it cannot be had."""
         if self.docker:
+            if not docker_image_present(image):
+                raise ImageUnavailable(pull_failure_reason(image))
             return docker_run_command(image, environment, self.memory_limit_mib)
         if image not in self.images:
             raise ImageUnavailable(pull_failure_reason(image))

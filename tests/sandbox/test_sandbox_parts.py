@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sandbox.containers import (
     SANDBOX_IMAGE,
     ContainerLauncher,
     ImageUnavailable,
+    docker_available,
     docker_run_command,
 )
 from sandbox.runner import SessionOutcome, format_table, session_ids_for
@@ -170,3 +172,33 @@ def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tm
     assert launcher.command(SANDBOX_IMAGE, {}) == ENTRYPOINT_COMMAND
     with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
         launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {})
+
+
+@pytest.fixture
+def fake_docker(tmp_path, monkeypatch):
+    """A ``docker`` on PATH whose daemon answers and holds only the sandbox image."""
+    script = tmp_path / "bin" / "docker"
+    script.parent.mkdir()
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = info ]; then exit 0; fi\n'
+        f'if [ "$1 $2" = "image inspect" ] && [ "$3" = "{SANDBOX_IMAGE}" ]; then exit 0; fi\n'
+        "exit 1\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{script.parent}:{os.environ['PATH']}")
+
+
+def test_docker_mode_runs_a_held_image_and_reports_a_missing_one_as_unpullable(tmp_path, fake_docker):
+    launcher = ContainerLauncher(base_environment={}, memory_limit_mib=1024, log_dir=tmp_path, docker=True)
+
+    assert docker_available()
+    assert launcher.command(SANDBOX_IMAGE, {"RUN_ID": "r1"})[:2] == ["docker", "run"]
+    with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
+        launcher.command("eeg-classifier:not-built", {})
+
+
+def test_without_a_docker_cli_docker_is_unavailable(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert not docker_available()
