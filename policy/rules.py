@@ -1,0 +1,226 @@
+"""The pipeline's policies as pure functions of resource types and properties (engine names, camelCase).
+
+``__main__.py`` wraps each rule in a CrossGuard policy; the unit tests run the same functions over
+the resources the Pulumi mocks capture, so a violation fails the test suite before any preview.
+A rule returns the violation messages it found (an empty list when the resource complies).
+
+Only the standard library is used: the policy pack runs in its own virtualenv.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED_TAG_KEYS = ("project", "environment")
+ALLOWED_ROUTE_AUTHORIZATION = ("JWT", "AWS_IAM", "CUSTOM")
+PUBLIC_ACCESS_BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+PUBLIC_CANNED_ACLS = ("public-read", "public-read-write", "authenticated-read")
+# Managed policies that grant everything (or nearly) and must never be attached by this stack.
+BROAD_MANAGED_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/PowerUserAccess")
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+POLICY_DOCUMENT_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy")
+ROLE = "aws:iam/role:Role"
+POLICY_ATTACHMENT_TYPES = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",)
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ROUTE = "aws:apigatewayv2/route:Route"
+AWS_PROVIDER = "pulumi:providers:aws"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a stack-level rule sees of one resource."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any]
+
+
+ResourceRule = Callable[[str, Mapping[str, Any]], list[str]]
+StackRule = Callable[[Sequence[Resource]], list[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    check: ResourceRule | StackRule
+    stack_level: bool = False
+
+
+def _as_object(value: Any) -> Any:
+    """Documents may arrive as JSON text (policy strings) or already parsed."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def encryption_at_rest(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Tables, queues, topics and image repositories are encrypted at rest."""
+    if resource_type == "aws:dynamodb/table:Table":
+        if not (_as_object(props.get("serverSideEncryption")) or {}).get("enabled"):
+            return ["DynamoDB table without server-side encryption (serverSideEncryption.enabled)"]
+    elif resource_type == "aws:sqs/queue:Queue":
+        if not (props.get("sqsManagedSseEnabled") or props.get("kmsMasterKeyId")):
+            return ["SQS queue without encryption (sqsManagedSseEnabled or kmsMasterKeyId)"]
+    elif resource_type == "aws:sns/topic:Topic":
+        if not props.get("kmsMasterKeyId"):
+            return ["SNS topic without a KMS key (kmsMasterKeyId)"]
+    elif resource_type == "aws:ecr/repository:Repository":
+        if not _as_list(props.get("encryptionConfigurations")):
+            return ["ECR repository without encryptionConfigurations"]
+    elif resource_type == BUCKET_ENCRYPTION:
+        rules = _as_list(_as_object(props.get("rules")))
+        defaults = [(rule or {}).get("applyServerSideEncryptionByDefault") or {} for rule in rules]
+        if not any(default.get("sseAlgorithm") for default in defaults):
+            return ["bucket encryption configuration without a default sseAlgorithm"]
+    return []
+
+
+def no_public_buckets(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Public access blocks block everything, no public canned ACLs, no anonymous Allow in bucket policies."""
+    if resource_type == BUCKET_PUBLIC_ACCESS_BLOCK:
+        off = [flag for flag in PUBLIC_ACCESS_BLOCK_FLAGS if props.get(flag) is not True]
+        return [f"bucket public access block leaves {', '.join(off)} off"] if off else []
+    if resource_type in BUCKET_ACLS and props.get("acl") in PUBLIC_CANNED_ACLS:
+        return [f"bucket ACL {props['acl']!r} makes objects public"]
+    if resource_type == BUCKET_POLICY:
+        document = _as_object(props.get("policy")) or {}
+        return [
+            f"bucket policy statement {statement.get('Sid', index)!r} allows anyone (Principal '*')"
+            for index, statement in enumerate(_as_list(document.get("Statement")))
+            if statement.get("Effect") == "Allow" and _is_anyone(statement.get("Principal"))
+        ]
+    return []
+
+
+def _is_anyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
+
+
+def _wildcard_actions(document: Any) -> list[str]:
+    problems = []
+    for index, statement in enumerate(_as_list((_as_object(document) or {}).get("Statement"))):
+        if statement.get("Effect") != "Allow":
+            continue
+        label = statement.get("Sid", index)
+        if "NotAction" in statement:
+            problems.append(f"statement {label!r} allows NotAction (everything else)")
+        wildcards = [action for action in _as_list(statement.get("Action")) if action == "*" or action.endswith(":*")]
+        if wildcards:
+            problems.append(f"statement {label!r} allows wildcard action(s) {wildcards}")
+    return problems
+
+
+def no_wildcard_iam_actions(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """IAM documents name their actions; no ``*``, no ``service:*``, no Allow with NotAction, no admin policies."""
+    if resource_type in POLICY_DOCUMENT_TYPES:
+        return _wildcard_actions(props.get("policy"))
+    if resource_type == ROLE:
+        problems = _wildcard_actions(props.get("assumeRolePolicy"))
+        for inline in _as_list(_as_object(props.get("inlinePolicies"))):
+            problems += _wildcard_actions((inline or {}).get("policy"))
+        broad = [arn for arn in _as_list(props.get("managedPolicyArns")) if arn in BROAD_MANAGED_POLICIES]
+        return problems + [f"role attaches {arn}" for arn in broad]
+    if resource_type in POLICY_ATTACHMENT_TYPES and props.get("policyArn") in BROAD_MANAGED_POLICIES:
+        return [f"attachment of {props['policyArn']}"]
+    return []
+
+
+def log_retention_set(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every log group expires its events."""
+    if resource_type != LOG_GROUP:
+        return []
+    retention = props.get("retentionInDays")
+    # Numbers reach policies as protobuf doubles.
+    if not isinstance(retention, int | float) or isinstance(retention, bool) or retention <= 0:
+        return ["log group without retentionInDays (its logs would be kept forever)"]
+    return []
+
+
+def routes_require_authorizer(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every HTTP API route is behind an authorizer."""
+    if resource_type != ROUTE:
+        return []
+    authorization = props.get("authorizationType")
+    route = props.get("routeKey")
+    if authorization not in ALLOWED_ROUTE_AUTHORIZATION:
+        return [f"route {route!r} has authorizationType {authorization!r}; expected one of {ALLOWED_ROUTE_AUTHORIZATION}"]
+    if authorization in ("JWT", "CUSTOM") and not props.get("authorizerId"):
+        return [f"route {route!r} uses {authorization} without an authorizerId"]
+    return []
+
+
+def default_tags_present(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """The AWS provider tags every resource it creates with the project and the environment."""
+    if resource_type != AWS_PROVIDER:
+        return []
+    default_tags = _as_object(props.get("defaultTags")) or {}
+    tags = _as_object(default_tags.get("tags")) or {}
+    missing = [key for key in REQUIRED_TAG_KEYS if not tags.get(key)]
+    return [f"AWS provider default tags lack {missing}"] if missing else []
+
+
+def _count_problem(resources: Sequence[Resource], companion: str, what: str) -> list[str]:
+    buckets = [item for item in resources if item.type == BUCKET]
+    companions = [item for item in resources if item.type == companion]
+    if len(companions) < len(buckets):
+        return [f"{len(buckets)} bucket(s) but only {len(companions)} {what}"]
+    return []
+
+
+def every_bucket_encrypted_and_blocked(resources: Sequence[Resource]) -> list[str]:
+    """Each bucket comes with a default-encryption configuration and a public access block.
+
+    Bucket names are often unknown during a preview, so the check counts the companions.
+    """
+    return _count_problem(resources, BUCKET_ENCRYPTION, "encryption configuration(s)") + _count_problem(
+        resources, BUCKET_PUBLIC_ACCESS_BLOCK, "public access block(s)"
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("encryption-at-rest", "Tables, queues, topics, repositories and buckets are encrypted at rest.",
+         encryption_at_rest),
+    Rule("no-public-buckets", "Buckets block public access; no public ACLs or anonymous Allow statements.",
+         no_public_buckets),
+    Rule("no-wildcard-iam-actions", "IAM documents name their actions: no '*', no 'service:*', no NotAction.",
+         no_wildcard_iam_actions),
+    Rule("log-retention-set", "Every log group has a retention period.", log_retention_set),
+    Rule("routes-require-authorizer", "Every HTTP API route is behind an authorizer.", routes_require_authorizer),
+    Rule("default-tags-present", "The AWS provider tags every resource with project and environment.",
+         default_tags_present),
+    Rule("buckets-encrypted-and-blocked", "Every bucket has default encryption and a public access block.",
+         every_bucket_encrypted_and_blocked, stack_level=True),
+)
+
+
+def violations(resources: Iterable[Resource]) -> list[str]:
+    """Every violation of every rule in a set of resources, as ``rule: type name: message``."""
+    resources = list(resources)
+    found = []
+    for rule in RULES:
+        if rule.stack_level:
+            found += [f"{rule.name}: {message}" for message in rule.check(resources)]
+            continue
+        for item in resources:
+            found += [f"{rule.name}: {item.type} {item.name}: {message}" for message in rule.check(item.type, item.props)]
+    return found

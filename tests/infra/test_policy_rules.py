@@ -1,0 +1,118 @@
+"""The policy pack's rules (policy/rules.py) over the resources the Pulumi mocks capture.
+
+The stacks the program declares must pass every rule; each rule must reject the deliberately broken
+resource of its negative twin, so a rule that checks nothing fails here.
+"""
+
+import json
+
+import pytest
+
+from policy.rules import RULES, Resource, violations
+
+pytestmark = pytest.mark.unit
+
+
+def as_policy_resources(stack):
+    return [Resource(item.type_token, item.name, item.inputs) for item in stack.resources]
+
+
+@pytest.mark.parametrize("stack_fixture", ["self_contained_stack", "external_stack"])
+def test_the_declared_stacks_pass_every_policy(request, stack_fixture):
+    stack = request.getfixturevalue(stack_fixture).resources
+
+    assert violations(as_policy_resources(stack)) == []
+
+
+def test_every_rule_has_a_unique_name_and_a_description():
+    names = [rule.name for rule in RULES]
+    assert len(set(names)) == len(names)
+    assert all(rule.description for rule in RULES)
+
+
+def _first(stack, type_token):
+    return stack.of_type(type_token)[0].name
+
+
+def _broken(stack, type_token, change):
+    return as_policy_resources(stack.mutated(type_token, _first(stack, type_token), change))
+
+
+def _set(key, value):
+    return lambda inputs: inputs.__setitem__(key, value)
+
+
+def _policy_with_action(action):
+    document = {"Version": "2012-10-17", "Statement": [{"Sid": "Broad", "Effect": "Allow", "Action": action,
+                                                         "Resource": "*"}]}
+    return _set("policy", json.dumps(document))
+
+
+BROKEN = {
+    "table without encryption": ("aws:dynamodb/table:Table", _set("serverSideEncryption", {"enabled": False}),
+                                 "encryption-at-rest"),
+    "queue without encryption": ("aws:sqs/queue:Queue", _set("sqsManagedSseEnabled", False), "encryption-at-rest"),
+    "topic without key": ("aws:sns/topic:Topic", lambda inputs: inputs.pop("kmsMasterKeyId"), "encryption-at-rest"),
+    "bucket encryption without algorithm": (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        _set("rules", [{"bucketKeyEnabled": True}]), "encryption-at-rest",
+    ),
+    "public access block off": ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                                _set("restrictPublicBuckets", False), "no-public-buckets"),
+    "anonymous bucket policy": (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        _set("policy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                  "Resource": "arn:aws:s3:::b/*"}]})),
+        "no-public-buckets",
+    ),
+    "star action": ("aws:iam/rolePolicy:RolePolicy", _policy_with_action("*"), "no-wildcard-iam-actions"),
+    "service star action": ("aws:iam/rolePolicy:RolePolicy", _policy_with_action(["s3:GetObject", "s3:*"]),
+                            "no-wildcard-iam-actions"),
+    "log group kept forever": ("aws:cloudwatch/logGroup:LogGroup", lambda inputs: inputs.pop("retentionInDays"),
+                               "log-retention-set"),
+    "route without authorizer": ("aws:apigatewayv2/route:Route", _set("authorizationType", "NONE"),
+                                 "routes-require-authorizer"),
+    "JWT route without authorizer id": ("aws:apigatewayv2/route:Route", lambda inputs: inputs.pop("authorizerId"),
+                                        "routes-require-authorizer"),
+    "provider without project tag": (
+        "pulumi:providers:aws", _set("defaultTags", json.dumps({"tags": {"environment": "dev"}})),
+        "default-tags-present",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_each_rule_rejects_its_broken_twin(self_contained_stack, case):
+    type_token, change, rule_name = BROKEN[case]
+
+    found = violations(_broken(self_contained_stack.resources, type_token, change))
+
+    assert found, f"{case} passed every policy"
+    assert all(message.startswith(f"{rule_name}: ") for message in found), found
+
+
+@pytest.mark.parametrize(
+    "companion",
+    [
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    ],
+)
+def test_a_bucket_without_its_companion_is_reported(self_contained_stack, companion):
+    stack = self_contained_stack.resources
+    found = violations(as_policy_resources(stack.without(companion, _first(stack, companion))))
+
+    assert [message.split(":")[0] for message in found] == ["buckets-encrypted-and-blocked"]
+
+
+def test_an_admin_policy_attachment_is_reported():
+    attachment = Resource(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "deploy-admin",
+        {"role": "deploy", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    )
+
+    assert violations([attachment]) == [
+        "no-wildcard-iam-actions: aws:iam/rolePolicyAttachment:RolePolicyAttachment deploy-admin: "
+        "attachment of arn:aws:iam::aws:policy/AdministratorAccess"
+    ]
