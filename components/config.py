@@ -76,6 +76,10 @@ CONFIG_KEYS = (
     "maxReceiveCount",
 )
 
+# A production stack keeps enough history to investigate an incident and recover overwritten results.
+PRODUCTION_MIN_LOG_RETENTION_DAYS = 90
+PRODUCTION_MIN_RESULTS_NONCURRENT_VERSION_DAYS = 30
+
 _EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
@@ -221,7 +225,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     defaults = StackSettings(region="", environment="")
     environment = _read_environment(raw)
     task_cpu = _read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
-    return StackSettings(
+    settings = StackSettings(
         region=_read_region(raw),
         environment=environment,
         tags=_read_tags(raw, environment),
@@ -250,6 +254,30 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         ),
         max_receive_count=_read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
     )
+    problems = production_problems(settings)
+    if problems:
+        raise ConfigError("unsafe production stack: " + "; ".join(problems))
+    return settings
+
+
+def production_problems(settings: StackSettings) -> list[str]:
+    """What a ``prod`` stack lacks to be operated safely (empty for other environments)."""
+    if not settings.is_production:
+        return []
+    problems = []
+    if settings.alarm_email is None:
+        problems.append("alarmEmail is required: alarms and failed runs must reach someone")
+    if settings.log_retention_days < PRODUCTION_MIN_LOG_RETENTION_DAYS:
+        problems.append(
+            f"logRetentionDays must be at least {PRODUCTION_MIN_LOG_RETENTION_DAYS} "
+            f"(got {settings.log_retention_days}) to investigate incidents"
+        )
+    if settings.results_noncurrent_version_days < PRODUCTION_MIN_RESULTS_NONCURRENT_VERSION_DAYS:
+        problems.append(
+            f"resultsNoncurrentVersionDays must be at least {PRODUCTION_MIN_RESULTS_NONCURRENT_VERSION_DAYS} "
+            f"(got {settings.results_noncurrent_version_days}) to recover overwritten results"
+        )
+    return problems
 
 
 def _read_region(raw: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ EXTERNAL_CONFIG = {
     "eeg-pipeline:subnetIds": '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]',
     "eeg-pipeline:securityGroupIds": '["sg-0123456789abcdef0"]',
     "eeg-pipeline:alarmEmail": "alerts@example.org",
+    "eeg-pipeline:logRetentionDays": "365",
 }
 
 

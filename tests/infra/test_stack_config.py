@@ -9,6 +9,7 @@ from components.config import (
     NetworkSettings,
     collect_raw_config,
     load_settings,
+    production_problems,
 )
 
 pytestmark = pytest.mark.unit
@@ -70,10 +71,9 @@ def test_default_memory_rises_to_the_smallest_valid_for_a_large_cpu():
 
 
 def test_project_tags_win_over_user_tags():
-    settings = settings_with(environment="prod", tags={"environment": "sandbox", "owner": "lab"})
+    settings = settings_with(environment="staging", tags={"environment": "sandbox", "owner": "lab"})
 
-    assert settings.tags == {"owner": "lab", "project": "eeg-pipeline", "environment": "prod"}
-    assert settings.is_production
+    assert settings.tags == {"owner": "lab", "project": "eeg-pipeline", "environment": "staging"}
 
 
 def test_collect_raw_config_keeps_only_set_keys():
@@ -124,3 +124,41 @@ def test_invalid_values_are_rejected_with_a_clear_message(overrides, message):
     raw = {key: value for key, value in {**MINIMAL, **overrides}.items() if value is not None}
     with pytest.raises(ConfigError, match=message):
         load_settings(raw)
+
+
+SAFE_PRODUCTION = {
+    **MINIMAL,
+    "environment": "prod",
+    "alarmEmail": "ops@example.org",
+    "logRetentionDays": 365,
+    "resultsNoncurrentVersionDays": 90,
+}
+
+
+def test_a_safe_production_stack_is_accepted():
+    settings = load_settings(SAFE_PRODUCTION)
+
+    assert settings.is_production
+    assert production_problems(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"alarmEmail": None}, "alarmEmail is required"),
+        ({"logRetentionDays": 30}, r"logRetentionDays must be at least 90 \(got 30\)"),
+        ({"resultsNoncurrentVersionDays": 7}, r"resultsNoncurrentVersionDays must be at least 30 \(got 7\)"),
+    ],
+)
+def test_an_unsafe_production_stack_is_refused(overrides, message):
+    raw = {key: value for key, value in {**SAFE_PRODUCTION, **overrides}.items() if value is not None}
+
+    with pytest.raises(ConfigError, match=f"unsafe production stack: .*{message}"):
+        load_settings(raw)
+
+
+def test_the_same_settings_are_fine_outside_production():
+    raw = {**SAFE_PRODUCTION, "environment": "staging", "logRetentionDays": 7}
+    raw.pop("alarmEmail")
+
+    assert load_settings(raw).environment == "staging"
