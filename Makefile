@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install test local sample benchmark clean
+.PHONY: install test local sample benchmark policy clean
 SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -41,5 +41,15 @@ sample: $(STAMP)
 benchmark: $(STAMP)
 	PYTHONPATH=classifier_image $(BIN)/python benchmarks/fbcsp_benchmark.py --input $(SAMPLE_UPLOAD)
 
+# The CrossGuard policy pack's own virtualenv (pulumi-policy pins protobuf 5.29, the program uses 6):
+# `pulumi preview --policy-pack policy` runs it from policy/venv.
+POLICY_STAMP := policy/venv/.installed
+policy: $(POLICY_STAMP)
+
+$(POLICY_STAMP): policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) tools/asl-validator/node_modules
+	rm -rf $(VENV) policy/venv tools/asl-validator/node_modules
