@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import runpy
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,10 +265,10 @@ def resolve(output: pulumi.Input[Any]) -> Any:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def new_mocks() -> PipelineMocks:
-    """Install fresh mocks (project ``eeg-pipeline``, stack ``test``, not a preview) and return them."""
+def new_mocks(project: str = "eeg-pipeline") -> PipelineMocks:
+    """Install fresh mocks (stack ``test``, not a preview) for ``project`` and return them."""
     mocks = PipelineMocks()
-    pulumi.runtime.set_mocks(mocks, project="eeg-pipeline", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=project, stack="test", preview=False)
     return mocks
 
 
@@ -279,18 +280,26 @@ class BuiltStack:
     exports: dict[str, Any]
 
 
-def run_main_program(config: Mapping[str, str], *, mocks: PipelineMocks | None = None) -> BuiltStack:
-    """Run ``__main__.py`` on fresh mocks with the given stack config (``"eeg-pipeline:key": "value"``).
+def run_main_program(
+    config: Mapping[str, str], *, mocks: PipelineMocks | None = None, program: Path | None = None
+) -> BuiltStack:
+    """Run a Pulumi program (default the pipeline's ``__main__.py``) on fresh mocks with a stack config.
 
-    ``pulumi.export`` is captured, and every exported Output resolved, so the result holds no Outputs.
-    Pass ``mocks`` (from :func:`new_mocks`) to inspect the record even when the program raises.
+    ``config`` maps ``"project:key"`` to values. ``pulumi.export`` is captured, and every exported
+    Output resolved, so the result holds no Outputs. Pass ``mocks`` (from :func:`new_mocks`) to
+    inspect the record even when the program raises. The program's folder is importable while it
+    runs, as under the Pulumi CLI.
     """
     mocks = mocks or new_mocks()
+    program = program or REPO_ROOT / "__main__.py"
     pulumi.runtime.set_all_config(dict(config))
     exported: dict[str, Any] = {}
     try:
-        with mock.patch.object(pulumi, "export", side_effect=exported.__setitem__):
-            run_program(lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"))
+        with (
+            mock.patch.object(pulumi, "export", side_effect=exported.__setitem__),
+            mock.patch.object(sys, "path", [str(program.parent), *sys.path]),
+        ):
+            run_program(lambda: runpy.run_path(str(program), run_name="__main__"))
         exports = {key: resolve(value) for key, value in exported.items()}
     finally:
         pulumi.runtime.set_all_config({})
