@@ -21,7 +21,9 @@ from handlers.common.settings import ResultsSettings
 from handlers.common.status import Status, StatusStore
 from handlers.common.timestamps import now_iso
 
-_LOGGED_CAUSE_CHARACTERS = 4000
+# How much of the original cause is logged and kept in the status record for operators (DynamoDB
+# items stay far below their 400 KB limit).
+_CAUSE_CHARACTERS = 4000
 
 
 def record_failure(
@@ -52,11 +54,17 @@ def record_failure(
         "run failed",
         extra={
             "errorName": error.get("Error"),
-            "cause": str(error.get("Cause", ""))[:_LOGGED_CAUSE_CHARACTERS],
+            "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
             "failureCode": failure.code.value,
         },
     )
-    if not status.fail_run(run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now):
+    detail = {
+        "error": str(error.get("Error", "")),
+        "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
+    }
+    if not status.fail_run(
+        run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
+    ):
         logger.warning("did not record the failure: the session already finished or moved on from this run")
     return {
         "userId": run.user_id,

@@ -152,7 +152,7 @@ def _is_condition_failure(error: ClientError) -> bool:
     return False
 
 
-_PREVIOUS_RUN_ATTRIBUTES = ("error", "result", "startedAt", "finishedAt", "executionArn")
+_PREVIOUS_RUN_ATTRIBUTES = ("error", "failureDetail", "result", "startedAt", "finishedAt", "executionArn")
 _NEW_RUN_CONDITION = (
     "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "
     "(#uploadedAt = :uploadedAt AND #uploadSequencer < :uploadSequencer)))"
@@ -249,13 +249,25 @@ class StatusStore:
         )
 
     def fail_run(
-        self, user_id: str, session_id: str, run_id: str, *, error: Mapping[str, str], now: str
+        self,
+        user_id: str,
+        session_id: str,
+        run_id: str,
+        *,
+        error: Mapping[str, str],
+        now: str,
+        detail: Mapping[str, str] | None = None,
     ) -> bool:
-        """``FAILED`` with ``error``; ``False`` when the run is no longer the session's current, open run."""
+        """``FAILED`` with ``error``; ``False`` when the run is no longer the session's current, open run.
+
+        ``detail`` (the original Step Functions error and cause) is kept as ``failureDetail`` for
+        operators; the Status API does not show it.
+        """
+        attributes: dict[str, Any] = {"error": dict(error)}
+        if detail:
+            attributes["failureDetail"] = dict(detail)
         return self._conditional_update(
-            self.finish_request(
-                user_id, session_id, run_id, Status.FAILED, now=now, attributes={"error": dict(error)}
-            )
+            self.finish_request(user_id, session_id, run_id, Status.FAILED, now=now, attributes=attributes)
         )
 
     def succeed_run(

@@ -6,6 +6,7 @@ import pytest
 from handler_support import load_event, mark_processing, record_received, run_state
 
 from handlers import record_failure
+from handlers.api import SESSION_FIELDS
 from handlers.common.failures import GENERIC_MESSAGES, FailureCode, classify_failure, needs_failed_manifest
 from handlers.common.status import StatusStore
 
@@ -306,3 +307,15 @@ def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambd
     record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
     status = _status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
+
+
+@pytest.mark.moto
+def test_the_original_error_is_kept_for_operators_but_not_shown_by_the_api(aws, processing_run, lambda_context):
+    unexpected = {"Error": "States.Runtime", "Cause": "An error occurred while executing the state 'X'."}
+
+    record_failure.handler({**processing_run, "error": unexpected}, lambda_context)
+
+    item = _status(aws)
+    assert item["error"]["code"] == "INTERNAL_ERROR"
+    assert item["failureDetail"] == {"error": "States.Runtime", "cause": unexpected["Cause"]}
+    assert "failureDetail" not in SESSION_FIELDS
