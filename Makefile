@@ -21,7 +21,8 @@ $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-l
 	npm ci --prefix tools/asl-validator --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install
+# The policy pack's own virtualenv is part of the tests: they run the pack as the engine does.
+test: install policy
 	$(BIN)/python -m pytest
 
 # The whole pipeline offline on the bundled sample: emulated AWS, the deployed state machine
@@ -46,9 +47,10 @@ benchmark: $(STAMP)
 POLICY_STAMP := policy/venv/.installed
 policy: $(POLICY_STAMP)
 
-$(POLICY_STAMP): policy/requirements.txt
+$(POLICY_STAMP): policy/requirements.txt policy/constraints.txt
 	$(PYTHON) -m venv policy/venv
-	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
+	policy/venv/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt -c policy/constraints.txt
 	touch $@
 
 clean:

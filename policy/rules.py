@@ -66,9 +66,12 @@ def _as_object(value: Any) -> Any:
 
 
 def _as_list(value: Any) -> list[Any]:
+    """A value that may be one item or many (the engine hands lists over as read-only sequences)."""
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
 
 
 def encryption_at_rest(resource_type: str, props: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,95 @@
+"""The policy pack itself, as the Pulumi engine runs it: its analyzer plugin, started from policy/venv.
+
+The engine talks to a policy pack over gRPC (the Analyzer service). These tests start the pack the
+same way, ask for its policies, and send it the resources the mock stack declares and a broken one,
+so the wiring in policy/__main__.py is checked, not only the rules it wraps.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from policy.rules import RULES
+
+pytestmark = pytest.mark.unit
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
+POLICY_PYTHON = POLICY_DIR / "venv" / "bin" / "python"
+MANDATORY = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    if not POLICY_PYTHON.is_file():
+        pytest.fail(f"the policy pack's virtualenv is missing ({POLICY_PYTHON}); run `make policy`")
+    process = subprocess.Popen(  # noqa: S603 - fixed command
+        [str(POLICY_PYTHON), "__main__.py"], cwd=POLICY_DIR, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), f"the policy pack did not announce its port: {port!r}"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _resource(type_token, name, props):
+    properties = struct_pb2.Struct()
+    # Assets (the Lambda code archives) travel as opaque values; no rule reads them.
+    properties.update(json.loads(json.dumps(props, default=lambda value: type(value).__name__)))
+    return {
+        "type": type_token,
+        "name": name,
+        "urn": f"urn:pulumi:test::eeg-pipeline::{type_token}::{name}",
+        "properties": properties,
+    }
+
+
+def test_the_pack_registers_every_rule_as_mandatory(analyzer):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+
+    assert info.name == "eeg-pipeline-policies"
+    assert [policy.name for policy in info.policies] == [rule.name for rule in RULES]
+    assert {policy.enforcementLevel for policy in info.policies} == {MANDATORY}
+
+
+def test_the_declared_stack_passes_the_pack(analyzer, self_contained_stack):
+    resources = [_resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources]
+
+    per_resource = [
+        diagnostic.message
+        for resource in resources
+        for diagnostic in analyzer.Analyze(analyzer_pb2.AnalyzeRequest(**resource)).diagnostics
+    ]
+    stack = analyzer.AnalyzeStack(
+        analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(**item) for item in resources])
+    )
+
+    assert per_resource == []
+    assert list(stack.diagnostics) == []
+
+
+def test_the_pack_blocks_a_route_without_an_authorizer(analyzer):
+    route = _resource("aws:apigatewayv2/route:Route", "open", {"routeKey": "GET /open", "authorizationType": "NONE"})
+
+    (diagnostic,) = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(**route)).diagnostics
+
+    assert diagnostic.policyName == "routes-require-authorizer"
+    assert diagnostic.enforcementLevel == MANDATORY
+    assert "GET /open" in diagnostic.message
+
+
+def test_the_pack_blocks_a_bucket_without_encryption_across_the_stack(analyzer):
+    bucket = analyzer_pb2.AnalyzerResource(**_resource("aws:s3/bucket:Bucket", "bare", {}))
+
+    diagnostics = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[bucket])).diagnostics
+
+    assert {diagnostic.policyName for diagnostic in diagnostics} == {"buckets-encrypted-and-blocked"}
