@@ -269,16 +269,14 @@ class LocalPipeline:
         return key
 
     def status(self, user_id: str, session_id: str) -> dict[str, Any] | None:
-        item = self._client("dynamodb").get_item(
-            TableName=self.stack.status_table,
-            Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
-            ConsistentRead=True,
-        ).get("Item")
-        return _plain(item) if item else None
+        return self._item(self.stack.status_table, user_id, session_id)
 
     def classifier_record(self, user_id: str, session_id: str) -> dict[str, Any] | None:
+        return self._item(self.stack.classifier_table, user_id, session_id)
+
+    def _item(self, table: str, user_id: str, session_id: str) -> dict[str, Any] | None:
         item = self._client("dynamodb").get_item(
-            TableName=self.stack.classifier_table,
+            TableName=table,
             Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
             ConsistentRead=True,
         ).get("Item")

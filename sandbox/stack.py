@@ -22,6 +22,7 @@ from components.cluster import CONTAINER_NAME
 from components.config import PROJECT_NAME, StackSettings
 from components.stack_file import stack_file_settings
 from components.state_machine import START_BATCH_SIZE, upload_event_pattern
+from components.storage import TABLE_HASH_KEY, TABLE_RANGE_KEY
 
 from .containers import REPO_ROOT, SANDBOX_IMAGE
 
@@ -97,16 +98,17 @@ def _create_bucket(s3, name: str, region: str, *, eventbridge: bool) -> None:
         )
 
 
-def _create_table(dynamodb, name: str) -> None:
+def create_session_table(dynamodb, name: str) -> None:
+    """A table keyed like the status and classifier tables: ``userId`` (hash), ``sessionId`` (range)."""
     dynamodb.create_table(
         TableName=name,
         AttributeDefinitions=[
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "sessionId", "AttributeType": "S"},
+            {"AttributeName": TABLE_HASH_KEY, "AttributeType": "S"},
+            {"AttributeName": TABLE_RANGE_KEY, "AttributeType": "S"},
         ],
         KeySchema=[
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "sessionId", "KeyType": "RANGE"},
+            {"AttributeName": TABLE_HASH_KEY, "KeyType": "HASH"},
+            {"AttributeName": TABLE_RANGE_KEY, "KeyType": "RANGE"},
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -150,8 +152,8 @@ def create_stack(
     _create_bucket(s3, upload_bucket, region, eventbridge=True)
     _create_bucket(s3, results_bucket, region, eventbridge=False)
     status_table, classifier_table = f"{prefix}-status", f"{prefix}-classifiers"
-    _create_table(dynamodb, status_table)
-    _create_table(dynamodb, classifier_table)
+    create_session_table(dynamodb, status_table)
+    create_session_table(dynamodb, classifier_table)
 
     role_arn = iam.create_role(RoleName=f"{prefix}-role", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))[
         "Role"

@@ -13,6 +13,7 @@ from handler_support import load_event as read_event
 from moto import mock_aws
 
 from handlers.common import clients
+from sandbox.stack import create_session_table
 
 
 @pytest.fixture
@@ -39,21 +40,6 @@ class Stack:
     stepfunctions: Any
 
 
-def _create_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "sessionId", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "sessionId", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """Moto with the pipeline's resources, and the Lambda environment pointing at them."""
@@ -66,7 +52,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         for table in ("eeg-test-status", "eeg-test-classifiers"):
-            _create_table(dynamodb, table)
+            create_session_table(dynamodb, table)
         queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
             "QueueUrl"
         ]
