@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
+from handlers.common.keys import session_links
 from handlers.common.log import bound, get_logger
 from handlers.common.manifest import (
     MANIFEST_NAME,
@@ -80,6 +81,7 @@ def record_results(
         "runId": run.run_id,
         "status": Status.SUCCEEDED.value,
         "result": result,
+        "links": session_links(run.session_id, results_bucket=results_bucket, results_prefix=run.results_prefix),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import classify_failure, needs_failed_manifest
+from handlers.common.keys import session_links
 from handlers.common.log import bound, get_logger
 from handlers.common.manifest import read_manifest
 from handlers.common.runs import RunInput
@@ -72,6 +73,7 @@ def record_failure(
         "runId": run.run_id,
         "status": Status.FAILED.value,
         "error": failure.as_dict(),
+        "links": session_links(run.session_id),
     }
 
 

@@ -112,3 +112,15 @@ def execution_arn_for(state_machine_arn: str, execution_name: str) -> str:
     if not partition_service_region_account or not machine_name:
         raise ValueError(f"not a state machine ARN: {state_machine_arn!r}")
     return f"{partition_service_region_account}:execution:{machine_name}:{execution_name}"
+
+
+def session_links(
+    session_id: str, *, results_bucket: str | None = None, results_prefix: str | None = None
+) -> dict[str, str]:
+    """Where a notification's reader finds the session: its Status API paths and, once trained, its results."""
+    links = {"status": f"/sessions/{session_id}"}
+    if results_bucket and results_prefix:
+        links["classifier"] = f"/sessions/{session_id}/classifier"
+        links["results"] = f"s3://{results_bucket}/{results_prefix}"
+        links["report"] = f"s3://{results_bucket}/{results_prefix}report.html"
+    return links

@@ -95,6 +95,12 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
         "runId": processing_run["runId"],
         "status": "SUCCEEDED",
         "result": expected_result,
+        "links": {
+            "status": f"/sessions/{SESSION}",
+            "classifier": f"/sessions/{SESSION}/classifier",
+            "results": f"s3://{aws.results_bucket}/{processing_run['resultsPrefix']}",
+            "report": f"s3://{aws.results_bucket}/{processing_run['resultsPrefix']}report.html",
+        },
     }
     assert json.loads(json.dumps(outcome)) == outcome
     status = _status(aws)

@@ -246,6 +246,7 @@ def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, proce
         "runId": processing_run["runId"],
         "status": "FAILED",
         "error": expected_error,
+        "links": {"status": f"/sessions/{SESSION}"},
     }
     status = _status(aws)
     assert status["status"] == "FAILED" and status["error"] == expected_error

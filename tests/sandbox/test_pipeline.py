@@ -62,7 +62,20 @@ def pipeline(tmp_path_factory):
         launcher_factory=ScriptedLauncher,
     ) as running:
         running.lines = lines
+        running.notifications_queue_url = _subscribe_a_queue(running)
         yield running
+
+
+def _subscribe_a_queue(pipeline) -> str:
+    """A queue receiving the notification topic's messages, as an operator's subscriber would."""
+    sqs = pipeline.session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="notifications-probe")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pipeline.session.client("sns").subscribe(
+        TopicArn=pipeline.stack.topic_arn, Protocol="sqs", Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +184,31 @@ def test_a_new_version_of_an_upload_starts_a_new_run(pipeline, mixed_run, tmp_pa
     assert pipeline.classifier_record("bob", "session-1")["classifierKey"].startswith(
         second["result"]["resultsPrefix"]
     )
+
+
+def _notifications(pipeline) -> dict[str, dict]:
+    sqs, messages = pipeline.session.client("sqs"), {}
+    while batch := sqs.receive_message(
+        QueueUrl=pipeline.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+    ).get("Messages", []):
+        for message in batch:
+            body = json.loads(message["Body"])
+            messages[body["sessionId"]] = body
+    return messages
+
+
+def test_every_outcome_is_notified_with_its_reason_or_a_link_to_its_results(pipeline, mixed_run):
+    notified = _notifications(pipeline)
+
+    success = notified["session-1"]
+    assert success["status"] == "SUCCEEDED"
+    assert success["links"]["results"].startswith(f"s3://{pipeline.stack.results_bucket}/results/")
+    assert success["links"]["report"].endswith("/report.html")
+    failure = notified["one-class"]
+    assert failure["status"] == "FAILED"
+    assert failure["error"]["code"] == "INSUFFICIENT_DATA" and failure["error"]["message"]
+    assert failure["links"] == {"status": "/sessions/one-class"}
+    assert set(FAILING_SESSIONS) <= set(notified)
 
 
 def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
