@@ -12,7 +12,11 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
 * ``ecs:runTask.sync`` ignores exit codes: :func:`fail_sync_tasks_on_nonzero_exit` fails the
   state with ``States.TaskFailed`` and the described task as the cause, as AWS does;
 * nothing runs a task's container: :func:`launch_containers_on_run_task` hands every started
-  task to a launcher, and the task stays ``RUNNING`` until the launcher stops it.
+  task to a launcher, and the task stays ``RUNNING`` until the launcher stops it;
+* the ECS backend's task registry is a plain dict read and written by the server's request threads:
+  :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
+  turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
+  during iteration".
 
 These reach into private moto classes, so :func:`check_moto_version` refuses any moto release
 they were not verified against; ``tests/sandbox/test_moto_patches.py`` fails loudly when moto
@@ -24,6 +28,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -169,6 +174,25 @@ def launch_containers_on_run_task(launcher: TaskLauncher) -> None:
     EC2ContainerServiceBackend.run_task = run_and_launch
 
 
+_ECS_TASK_OPERATIONS = ("run_task", "describe_tasks", "list_tasks", "stop_task")
+_ecs_task_registry_lock = threading.RLock()
+
+
+def serialise_ecs_task_registry() -> None:
+    for name in _ECS_TASK_OPERATIONS:
+        operation = getattr(EC2ContainerServiceBackend, name)
+        if getattr(operation, "_serialised", False):
+            continue
+
+        def serialised(self, *args, _operation=operation, **kwargs):
+            with _ecs_task_registry_lock:
+                return _operation(self, *args, **kwargs)
+
+        functools.update_wrapper(serialised, operation)
+        serialised._serialised = True
+        setattr(EC2ContainerServiceBackend, name, serialised)
+
+
 def mark_task_stopped(
     task: Task, exit_code: int | None, reason: str, *, stop_code: str = "EssentialContainerExited"
 ) -> None:
@@ -192,7 +216,7 @@ _PATCHED_ATTRIBUTES = (
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
-    (EC2ContainerServiceBackend, "run_task"),
+    *((EC2ContainerServiceBackend, name) for name in _ECS_TASK_OPERATIONS),
 )
 
 
@@ -209,6 +233,7 @@ def adjusted_moto(dispatch: LambdaDispatch, launcher: TaskLauncher) -> Iterator[
         translate_ecs_parameters()
         fail_sync_tasks_on_nonzero_exit()
         launch_containers_on_run_task(launcher)
+        serialise_ecs_task_registry()
         yield
     finally:
         for owner, name, original in saved_attributes:

@@ -5,14 +5,15 @@ If a moto upgrade changes the internals these adjustments reach into, these test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 
 import boto3
 import pytest
-from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 
 from sandbox import moto_patches
 from sandbox.containers import task_environment
@@ -204,13 +205,32 @@ def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine)
 
 
 def test_leaving_the_block_restores_moto():
-    original_invoke = LambdaSimpleBackend.invoke
+    patched = [(owner, name, getattr(owner, name)) for owner, name in moto_patches._PATCHED_ATTRIBUTES]
     config_before = json.dumps(default_user_config, sort_keys=True)
     with moto_patches.adjusted_moto(probe_dispatch, ExitCodeLauncher()):
-        assert LambdaSimpleBackend.invoke is not original_invoke
+        assert all(getattr(owner, name) is not original for owner, name, original in patched)
         assert default_user_config["stepfunctions"]["execute_state_machine"] is True
-    assert LambdaSimpleBackend.invoke is original_invoke
+    assert all(getattr(owner, name) is original for owner, name, original in patched)
     assert json.dumps(default_user_config, sort_keys=True) == config_before
+
+
+def test_ecs_task_operations_take_turns():
+    backend = ecs_backends["123456789012"]["eu-west-2"]
+    with moto_patches.adjusted_moto(probe_dispatch, ExitCodeLauncher()):
+        describer = threading.Thread(target=_describe_ignoring_errors, args=(backend,))
+        with moto_patches._ecs_task_registry_lock:
+            describer.start()
+            describer.join(0.3)
+            blocked = describer.is_alive()
+        describer.join(5)
+
+    assert blocked, "describe_tasks ran while another task operation held the registry"
+    assert not describer.is_alive()
+
+
+def _describe_ignoring_errors(backend):
+    with contextlib.suppress(Exception):
+        EC2ContainerServiceBackend.describe_tasks(backend, "no-such-cluster", [])
 
 
 def test_an_unverified_moto_release_is_refused():
