@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.api import PRESIGN_EXPIRY_SECONDS, SESSION_ID_PARAMETER, Route
+from contracts.keys import UploadKey, is_valid_id, is_valid_upload_file_name, new_session_id
+from contracts.uploads import LIMITS
 from handlers.common.clients import client
 from handlers.common.errors import RequestError
 from handlers.common.jsonvalues import from_dynamodb
-from handlers.common.keys import UPLOAD_PREFIX, is_valid_id, is_valid_upload_file_name, new_session_id
 from handlers.common.log import bound, get_logger
 from handlers.common.settings import ApiSettings
 from handlers.common.status import StatusStore, item_key, plain_item
@@ -126,7 +128,7 @@ def _caller(request: ApiRequest) -> str:
 
 
 def _session_id(request: ApiRequest) -> str:
-    session_id = request.path_parameters.get("sessionId")
+    session_id = request.path_parameters.get(SESSION_ID_PARAMETER)
     if not is_valid_id(session_id):
         raise RequestError(400, "INVALID_SESSION_ID", "the session id is not valid")
     return session_id
@@ -160,13 +162,12 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
             "(at most 128 characters)",
         )
     session_id = new_session_id(deps.now())
-    key = f"{UPLOAD_PREFIX}{user_id}/{session_id}/{file_name}"
-    settings = deps.settings
+    key = UploadKey(user_id, session_id, file_name).key
     upload = deps.s3.generate_presigned_post(
-        Bucket=settings.upload_bucket,
+        Bucket=deps.settings.upload_bucket,
         Key=key,
-        Conditions=[["content-length-range", 1, settings.max_upload_bytes]],
-        ExpiresIn=settings.presign_expiry_seconds,
+        Conditions=[["content-length-range", 1, LIMITS.max_upload_bytes]],
+        ExpiresIn=PRESIGN_EXPIRY_SECONDS,
     )
     with bound(sessionId=session_id):
         deps.logger.info("issued an upload form", extra={"key": key})
@@ -176,8 +177,8 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
             "sessionId": session_id,
             "upload": {"url": upload["url"], "fields": upload["fields"]},
             "key": key,
-            "maxBytes": settings.max_upload_bytes,
-            "expiresInSeconds": settings.presign_expiry_seconds,
+            "maxBytes": LIMITS.max_upload_bytes,
+            "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
         },
     )
 
@@ -257,7 +258,7 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
     url = deps.s3.generate_presigned_url(
         "get_object",
         Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
-        ExpiresIn=deps.settings.presign_expiry_seconds,
+        ExpiresIn=PRESIGN_EXPIRY_SECONDS,
     )
     return ApiResponse(
         200,
@@ -265,28 +266,28 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
             "sessionId": session_id,
             "runId": record["runId"],
             "url": url,
-            "expiresInSeconds": deps.settings.presign_expiry_seconds,
+            "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
             "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
         },
     )
 
 
-ROUTES: dict[str, Callable[[ApiRequest, ApiDependencies], ApiResponse]] = {
-    "POST /sessions": create_session,
-    "GET /sessions": list_sessions,
-    "GET /sessions/{sessionId}": get_session,
-    "GET /sessions/{sessionId}/classifier": get_classifier,
+ROUTES: dict[Route, Callable[[ApiRequest, ApiDependencies], ApiResponse]] = {
+    Route.CREATE_SESSION: create_session,
+    Route.LIST_SESSIONS: list_sessions,
+    Route.GET_SESSION: get_session,
+    Route.GET_CLASSIFIER: get_classifier,
 }
 _ROUTE_PATTERNS = {
     template: re.compile("^" + re.sub(r"\\\{[^/]+\\\}", "[^/]+", re.escape(template)) + "$")
-    for template in {route_key.split(" ", 1)[1] for route_key in ROUTES}
+    for template in {route.path for route in ROUTES}
 }
 
 
 def _unknown_route(request: ApiRequest) -> RequestError:
     for template, pattern in _ROUTE_PATTERNS.items():
         if pattern.match(request.path):
-            allowed = sorted(key.split(" ", 1)[0] for key in ROUTES if key.split(" ", 1)[1] == template)
+            allowed = sorted(route.method for route in ROUTES if route.path == template)
             return RequestError(
                 405,
                 "METHOD_NOT_ALLOWED",

@@ -12,21 +12,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.api import session_links
+from contracts.manifest import MANIFEST_NAME
+from contracts.run_input import RunInput
+from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
-from handlers.common.keys import session_links
 from handlers.common.log import bound, get_logger
-from handlers.common.manifest import (
-    MANIFEST_NAME,
-    RunIdentity,
-    check_succeeded_manifest,
-    classifier_record,
-    read_manifest,
-    status_result,
-)
-from handlers.common.runs import RunInput
+from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
 from handlers.common.settings import ResultsSettings
-from handlers.common.status import Status, StatusStore
+from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
 
 
@@ -52,16 +47,15 @@ def record_results(
     ResultsInvalid
         With a message naming what is wrong with the results.
     """
-    identity = RunIdentity(run.user_id, run.session_id, run.run_id, run.results_prefix)
-    manifest = read_manifest(s3, results_bucket, run.results_prefix)
-    if manifest is None:
+    document = read_manifest(s3, results_bucket, run.results_prefix)
+    if document is None:
         raise ResultsInvalid(f"the classifier finished without writing {MANIFEST_NAME}")
-    outputs = check_succeeded_manifest(manifest, identity)
+    manifest = check_succeeded_manifest(document, run)
     stored = _keys_under(s3, results_bucket, run.results_prefix)
-    missing = sorted(name for name, key in outputs.items() if key not in stored)
+    missing = sorted(name for name, key in manifest.outputs.items() if key not in stored)
     if missing:
         raise ResultsInvalid(f"the outputs {missing} listed in {MANIFEST_NAME} do not exist")
-    result = status_result(manifest["metrics"], run.results_prefix)
+    result = status_result(manifest.metrics, run.results_prefix)
     recorded = status.succeed_run(
         run.user_id,
         run.session_id,
@@ -69,7 +63,7 @@ def record_results(
         result=result,
         now=now,
         classifier_table=classifier_table,
-        classifier_item=classifier_record(manifest, identity, created_at=now),
+        classifier_item=classifier_record(manifest, run, created_at=now),
     )
     if recorded:
         logger.info("recorded the trained classifier", extra={"selectedOption": result["selectedOption"]})
@@ -88,8 +82,8 @@ def record_results(
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=True)
     logger = get_logger(settings.log_level)
-    run = RunInput.from_state(event)
-    with bound(**run.log_fields(), executionArn=event.get("executionArn")):
+    run = RunInput.from_dict(event)
+    with bound(**run.log_fields()):
         return record_results(
             run,
             s3=client("s3"),

@@ -11,15 +11,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.api import session_links
+from contracts.run_input import RunInput
+from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import classify_failure, needs_failed_manifest
-from handlers.common.keys import session_links
 from handlers.common.log import bound, get_logger
 from handlers.common.manifest import read_manifest
-from handlers.common.runs import RunInput
 from handlers.common.settings import ResultsSettings
-from handlers.common.status import Status, StatusStore
+from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
 
 # How much of the original cause is logged and kept in the status record for operators (DynamoDB
@@ -80,8 +81,8 @@ def record_failure(
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=False)
     logger = get_logger(settings.log_level)
-    run = RunInput.from_state(event)
-    with bound(**run.log_fields(), executionArn=event.get("executionArn")):
+    run = RunInput.from_dict(event)
+    with bound(**run.log_fields()):
         return record_failure(
             run,
             event.get("error") or {},

@@ -17,9 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from handlers.common.clients import client
-from handlers.common.failures import FailureCode
-from handlers.common.keys import (
+from contracts.failures import FailureCode
+from contracts.keys import (
     RejectedKey,
     UnrecognisedKey,
     execution_arn_for,
@@ -27,10 +26,12 @@ from handlers.common.keys import (
     results_prefix_for,
     run_id_for,
 )
+from contracts.run_input import RunInput
+from contracts.statuses import Status
+from handlers.common.clients import client
 from handlers.common.log import bound, get_logger
-from handlers.common.runs import RunInput
 from handlers.common.settings import StartSettings
-from handlers.common.status import NewRun, Status, StatusStore, normalise_sequencer
+from handlers.common.status import NewRun, StatusStore, normalise_sequencer
 from handlers.common.timestamps import normalise_event_time, now_iso
 
 OBJECT_CREATED = "Object Created"
@@ -116,7 +117,7 @@ class RunStarter:
             self._reject(upload, rejected)
             return
         run = self._run_input(upload, upload_key.user_id, upload_key.session_id)
-        with bound(**run.log_fields(), executionArn=execution_arn_for(self.state_machine_arn, run.run_id)):
+        with bound(**run.log_fields()):
             if not self.status.start_run(self._new_run(upload, run), now=now_iso()):
                 current = self.status.get(run.user_id, run.session_id) or {}
                 if current.get("runId") != run.run_id:
@@ -136,6 +137,7 @@ class RunStarter:
             session_id=session_id,
             run_id=run_id,
             results_prefix=results_prefix_for(user_id, session_id, run_id),
+            execution_arn=execution_arn_for(self.state_machine_arn, run_id),
         )
 
     @staticmethod
@@ -153,7 +155,7 @@ class RunStarter:
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
-        with bound(**run.log_fields()):
+        with bound(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
             written = self.status.start_run(
                 self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error
             )
@@ -164,15 +166,15 @@ class RunStarter:
 
     def _start_execution(self, run: RunInput) -> None:
         try:
-            response = self.stepfunctions.start_execution(
-                stateMachineArn=self.state_machine_arn, name=run.run_id, input=json.dumps(run.as_state())
+            self.stepfunctions.start_execution(
+                stateMachineArn=self.state_machine_arn, name=run.run_id, input=json.dumps(run.to_dict())
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
             self.logger.info("the execution of this run already exists")
             return
-        self.logger.info("started the execution", extra={"executionArn": response["executionArn"]})
+        self.logger.info("started the execution")
 
 
 def process_batch(

@@ -12,12 +12,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from contracts.run_input import RunInput
+from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
 from handlers.common.clients import client
 from handlers.common.errors import InvalidUpload
 from handlers.common.log import bound, get_logger
-from handlers.common.runs import RunInput
 from handlers.common.settings import ValidateSettings
-from handlers.common.uploads import RangedObjectReader, ZipLimits, inspect_archive
+from handlers.common.uploads import RangedObjectReader
 
 _MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
@@ -27,13 +28,12 @@ def _error_code(error: ClientError) -> str:
 
 
 def validate_upload(
-    s3: Any, run: RunInput, *, max_upload_bytes: int, limits: ZipLimits, logger: logging.Logger
+    s3: Any, run: RunInput, *, logger: logging.Logger, limits: UploadLimits = LIMITS
 ) -> dict[str, Any]:
     """Check the run's upload and describe it.
 
-    The object must still be the version the run was started for (version id or ETag), at most
-    ``max_upload_bytes`` long, a zip with one CSV and one metadata.json at its root within
-    ``limits``, and metadata.json must give ``EEGChannels`` and ``Frequency``.
+    The object must still be the version the run was started for (version id or ETag) and pass
+    every upload rule (:func:`contracts.uploads.check_upload`, the classifier container's own).
 
     Returns
     -------
@@ -56,10 +56,6 @@ def validate_upload(
     version_id = head.get("VersionId")
     if run.upload_version not in {version_id, head["ETag"].strip('"')}:
         raise InvalidUpload("the upload was replaced by a newer version before it could be checked")
-    if size > max_upload_bytes:
-        raise InvalidUpload(
-            f"the upload is {size} bytes long, more than the {max_upload_bytes} bytes allowed"
-        )
     reader = RangedObjectReader(
         s3,
         bucket=run.bucket,
@@ -68,7 +64,10 @@ def validate_upload(
         etag=head["ETag"],
         version_id=version_id if version_id not in (None, "null") else None,
     )
-    summary, metadata = inspect_archive(reader, limits)
+    try:
+        upload = check_upload(reader, size, limits)
+    except UploadRejected as rejected:
+        raise InvalidUpload(rejected.message) from rejected
     logger.info(
         "upload is valid",
         extra={"objectBytes": size, "bytesRead": reader.bytes_fetched, "rangeRequests": reader.requests},
@@ -76,25 +75,23 @@ def validate_upload(
     return {
         "objectBytes": size,
         "bytesRead": reader.bytes_fetched,
-        "csv": summary.csv.name,
+        "csv": upload.csv.filename,
         "members": [
             {
                 "name": member.name,
                 "compressedBytes": member.compressed_bytes,
                 "uncompressedBytes": member.uncompressed_bytes,
             }
-            for member in summary.members
+            for member in upload.members
         ],
-        "eegChannels": metadata.eeg_channels,
-        "frequencyHz": metadata.frequency_hz,
+        "eegChannels": upload.metadata.n_channels,
+        "frequencyHz": upload.metadata.sfreq,
     }
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ValidateSettings.from_environ(os.environ)
     logger = get_logger(settings.log_level)
-    run = RunInput.from_state(event)
+    run = RunInput.from_dict(event)
     with bound(**run.log_fields()):
-        return validate_upload(
-            client("s3"), run, max_upload_bytes=settings.max_upload_bytes, limits=ZipLimits(), logger=logger
-        )
+        return validate_upload(client("s3"), run, logger=logger)

@@ -1,7 +1,7 @@
 """Failure codes and the pure mapping from a state machine error to the code and message a user sees.
 
-docs/contracts.md ("Errors raised by handlers") is the contract. The input is the ``$.error``
-a Catch stores, ``{"Error": name, "Cause": text}``: for a Lambda task the cause is the
+The codes and the handler errors that carry them are in :mod:`contracts.failures`. The input is
+the ``$.error`` a Catch stores, ``{"Error": name, "Cause": text}``: for a Lambda task the cause is the
 function's error JSON (``errorType``, ``errorMessage``, ``stackTrace``); for the classifier task
 it is the described ECS task as JSON. Messages are written for the person who uploaded the
 session and never include stack traces or internal details.
@@ -10,19 +10,10 @@ session and never include stack traces or internal details.
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-
-class FailureCode(StrEnum):
-    INVALID_UPLOAD = "INVALID_UPLOAD"
-    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
-    CLASSIFIER_ERROR = "CLASSIFIER_ERROR"
-    OUT_OF_MEMORY = "OUT_OF_MEMORY"
-    IMAGE_UNAVAILABLE = "IMAGE_UNAVAILABLE"
-    TIMEOUT = "TIMEOUT"
-    RESULTS_INVALID = "RESULTS_INVALID"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
+from contracts.failures import HANDLER_ERROR_CODES, ExitCode, FailureCode
+from contracts.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -35,7 +26,6 @@ class Failure:
 
 
 MAX_MESSAGE_LENGTH = 500
-_HANDLER_ERRORS = {"InvalidUpload": FailureCode.INVALID_UPLOAD, "ResultsInvalid": FailureCode.RESULTS_INVALID}
 _TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 _PULL_FAILURE_MARKERS = (
     "CannotPullContainerError",
@@ -124,24 +114,27 @@ def needs_failed_manifest(error: Mapping[str, Any]) -> bool:
     return error.get("Error") == "States.TaskFailed" and parse_stopped_task(error.get("Cause")) is not None
 
 
-def _manifest_failure(manifest: Mapping[str, Any] | None) -> Failure | None:
-    if not isinstance(manifest, Mapping) or manifest.get("status") != "failed":
+def _manifest_failure(document: Mapping[str, Any] | None) -> Failure | None:
+    if document is None:
         return None
-    error = manifest.get("error")
-    if not isinstance(error, Mapping) or error.get("code") not in set(FailureCode):
+    try:
+        manifest = Manifest.from_dict(document)
+    except ValueError:
         return None
-    code = FailureCode(error["code"])
-    return Failure(code, _clean_message(error.get("message"), GENERIC_MESSAGES[code]))
+    if manifest.error is None or manifest.error.code not in set(FailureCode):
+        return None
+    code = FailureCode(manifest.error.code)
+    return Failure(code, _clean_message(manifest.error.message, GENERIC_MESSAGES[code]))
 
 
 def _task_failure(task: StoppedTask) -> Failure:
-    if 137 in task.exit_codes or task.mentions("OutOfMemory"):
+    if ExitCode.OUT_OF_MEMORY in task.exit_codes or task.mentions("OutOfMemory"):
         code = FailureCode.OUT_OF_MEMORY
     elif task.mentions(*_PULL_FAILURE_MARKERS):
         code = FailureCode.IMAGE_UNAVAILABLE
-    elif 2 in task.exit_codes:
+    elif ExitCode.REJECTED in task.exit_codes:
         code = FailureCode.INVALID_UPLOAD
-    elif 1 in task.exit_codes:
+    elif ExitCode.UNEXPECTED in task.exit_codes:
         code = FailureCode.CLASSIFIER_ERROR
     else:
         code = FailureCode.INTERNAL_ERROR
@@ -160,8 +153,8 @@ def classify_failure(error: Mapping[str, Any], failed_manifest: Mapping[str, Any
         manifest with ``status: failed`` and a known code decides the outcome.
     """
     name = error.get("Error")
-    if name in _HANDLER_ERRORS:
-        code = _HANDLER_ERRORS[name]
+    if name in HANDLER_ERROR_CODES:
+        code = HANDLER_ERROR_CODES[name]
         cause = _parse_cause(error.get("Cause"))
         message = cause.get("errorMessage") if isinstance(cause, Mapping) else None
         return Failure(code, _clean_message(message, GENERIC_MESSAGES[code]))

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.run_input import LOG_FIELDS
 from handlers.common.timestamps import iso_utc
 
 LOGGER_NAME = "eegpipeline"
-CONTEXT_FIELDS = ("userId", "sessionId", "runId", "executionArn")
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 _STANDARD_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
 
@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         bound_fields = _context.get() or {}
-        line.update({name: bound_fields.get(name) for name in CONTEXT_FIELDS})
+        line.update({name: bound_fields.get(name) for name in LOG_FIELDS})
         line.update(
             {key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_ATTRIBUTES}
         )
@@ -57,9 +57,9 @@ def get_logger(level: str = "INFO") -> logging.Logger:
 @contextlib.contextmanager
 def bound(**fields: Any) -> Iterator[None]:
     """Add ids (``userId=...``, ``runId=...``) to every log line written inside the block."""
-    unknown = set(fields) - set(CONTEXT_FIELDS)
+    unknown = set(fields) - set(LOG_FIELDS)
     if unknown:
-        raise ValueError(f"only {CONTEXT_FIELDS} can be bound, not {sorted(unknown)}")
+        raise ValueError(f"only {LOG_FIELDS} can be bound, not {sorted(unknown)}")
     token = _context.set(
         {**(_context.get() or {}), **{key: value for key, value in fields.items() if value is not None}}
     )

@@ -1,6 +1,4 @@
-"""Reading and checking the classifier container's ``manifest.json``.
-
-docs/contracts.md ("Container manifest") is the contract.
+"""Reading and checking the classifier container's manifest (:mod:`contracts.manifest`).
 
 Everything but :func:`read_manifest` is a pure function of the parsed manifest.
 """
@@ -8,16 +6,14 @@ Everything but :func:`read_manifest` is a pure function of the parsed manifest.
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from contracts.manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest, ManifestStatus, OutputName, manifest_key
+from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
 
-MANIFEST_NAME = "manifest.json"
-SCHEMA_VERSION = "1.0"
-REQUIRED_OUTPUTS = ("classifier", "metrics", "report")
 _FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
 # The container reports no p-value (null) when it was asked for zero label permutations.
 _NULLABLE_METRICS = frozenset({"permutationPValue"})
@@ -32,14 +28,6 @@ _REQUIRED_METRICS = (
     "bandsHz",
     "classifierSchemaVersion",
 )
-
-
-@dataclass(frozen=True)
-class RunIdentity:
-    user_id: str
-    session_id: str
-    run_id: str
-    results_prefix: str
 
 
 def parse_manifest(raw: bytes) -> dict[str, Any]:
@@ -63,26 +51,34 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_identity(manifest: Mapping[str, Any], run: RunIdentity) -> None:
-    """Check schema version and that the manifest belongs to this user, session and run.
+def read_run_manifest(document: Mapping[str, Any], run: RunInput) -> Manifest:
+    """The manifest of this run: the current schema version, this user, session and run.
 
     Raises
     ------
     ResultsInvalid
-        Naming the first field that does not match.
+        Naming the first field that is missing or does not match.
     """
-    if manifest.get("schemaVersion") != SCHEMA_VERSION:
+    if document.get("schemaVersion") != SCHEMA_VERSION:
         raise ResultsInvalid(
-            f"{MANIFEST_NAME} has schema version {manifest.get('schemaVersion')!r}, "
-            f"expected {SCHEMA_VERSION!r}"
+            f"{MANIFEST_NAME} has schema version {document.get('schemaVersion')!r}, expected {SCHEMA_VERSION!r}"
         )
-    for field, expected in (("userId", run.user_id), ("sessionId", run.session_id), ("runId", run.run_id)):
-        if manifest.get(field) != expected:
-            raise ResultsInvalid(f"{MANIFEST_NAME} belongs to another {field} ({manifest.get(field)!r})")
+    try:
+        manifest = Manifest.from_dict(document)
+    except ValueError as error:
+        raise ResultsInvalid(str(error)) from error
+    for field, found, expected in (
+        ("userId", manifest.user_id, run.user_id),
+        ("sessionId", manifest.session_id, run.session_id),
+        ("runId", manifest.run_id, run.run_id),
+    ):
+        if found != expected:
+            raise ResultsInvalid(f"{MANIFEST_NAME} belongs to another {field} ({found!r})")
+    return manifest
 
 
-def check_succeeded_manifest(manifest: Mapping[str, Any], run: RunIdentity) -> dict[str, str]:
-    """Check a manifest a successful run must have written; return its outputs (name → S3 key).
+def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Manifest:
+    """Check a manifest a successful run must have written.
 
     Every output must be a key under the run's results prefix, and the metrics the status and
     classifier records need must be present with the right types. Whether the outputs exist
@@ -93,21 +89,16 @@ def check_succeeded_manifest(manifest: Mapping[str, Any], run: RunIdentity) -> d
     ResultsInvalid
         With a message naming the first problem found.
     """
-    check_identity(manifest, run)
-    if manifest.get("status") != "succeeded":
-        raise ResultsInvalid(f"the classifier reported status {manifest.get('status')!r}, not 'succeeded'")
-    outputs = manifest.get("outputs")
-    if not isinstance(outputs, dict):
-        raise ResultsInvalid(f"{MANIFEST_NAME} has no outputs object")
-    missing_outputs = [name for name in REQUIRED_OUTPUTS if name not in outputs]
+    manifest = read_run_manifest(document, run)
+    if manifest.status is not ManifestStatus.SUCCEEDED:
+        raise ResultsInvalid(f"the classifier reported status {manifest.status.value!r}, not 'succeeded'")
+    missing_outputs = [name.value for name in OutputName if name not in manifest.outputs]
     if missing_outputs:
         raise ResultsInvalid(f"{MANIFEST_NAME} does not list the outputs {missing_outputs}")
-    for name, key in outputs.items():
-        if not isinstance(key, str) or not key.startswith(run.results_prefix) or ".." in key.split("/"):
+    for name, key in manifest.outputs.items():
+        if not key.startswith(run.results_prefix) or ".." in key.split("/"):
             raise ResultsInvalid(f"the output {name!r} is not stored under this run's results prefix")
-    metrics = manifest.get("metrics")
-    if not isinstance(metrics, dict):
-        raise ResultsInvalid(f"{MANIFEST_NAME} has no metrics object")
+    metrics = manifest.metrics
     missing_metrics = [name for name in _REQUIRED_METRICS if name not in metrics]
     if missing_metrics:
         raise ResultsInvalid(f"{MANIFEST_NAME} lacks the metrics {missing_metrics}")
@@ -118,7 +109,7 @@ def check_succeeded_manifest(manifest: Mapping[str, Any], run: RunIdentity) -> d
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
     if not _is_number(metrics["windowEndMs"]) or not _is_number(metrics["K"]):
         raise ResultsInvalid("the metrics windowEndMs and K must be numbers")
-    return dict(outputs)
+    return manifest
 
 
 def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, Any]:
@@ -134,9 +125,9 @@ def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, 
     }
 
 
-def classifier_record(manifest: Mapping[str, Any], run: RunIdentity, *, created_at: str) -> dict[str, Any]:
+def classifier_record(manifest: Manifest, run: RunInput, *, created_at: str) -> dict[str, Any]:
     """The classifier table item: a model summary and where ``classifier.json`` is (never the model)."""
-    metrics = manifest["metrics"]
+    metrics = manifest.metrics
     return {
         "userId": run.user_id,
         "sessionId": run.session_id,
@@ -151,7 +142,7 @@ def classifier_record(manifest: Mapping[str, Any], run: RunIdentity, *, created_
         "selectionAccuracy": metrics["selectionAccuracy"],
         "nestedAccuracy": metrics["nestedAccuracy"],
         "chanceLevel": metrics["chanceLevel"],
-        "classifierKey": manifest["outputs"]["classifier"],
+        "classifierKey": manifest.outputs[OutputName.CLASSIFIER],
         "resultsPrefix": run.results_prefix,
         "createdAt": created_at,
     }
@@ -166,7 +157,7 @@ def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] |
         If the manifest exists but is not a JSON object.
     """
     try:
-        response = s3.get_object(Bucket=bucket, Key=f"{results_prefix}{MANIFEST_NAME}")
+        response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
             return None

@@ -1,74 +1,28 @@
-"""The status table: a pure transition table and the conditional writes that enforce it.
+"""The status table: the conditional writes that enforce :mod:`contracts.statuses`' transitions.
 
-docs/contracts.md ("Status table transitions") is the contract. Within one run a session moves
-``RECEIVED → PROCESSING → SUCCEEDED`` and may fail from ``RECEIVED`` or ``PROCESSING``; a newer
-upload version starts a new run from any state. Every write is conditional, so a late or
-duplicate event never moves a session backwards: a write whose condition fails returns
-``False`` and the caller logs it (the session moved on), it is not an error.
+Every write is conditional, so a late or duplicate event never moves a session backwards: a
+write whose condition fails returns ``False`` and the caller logs it (the session moved on), it
+is not an error.
 """
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from handlers.common.jsonvalues import from_dynamodb, to_dynamodb
-
-
-class Status(StrEnum):
-    RECEIVED = "RECEIVED"
-    PROCESSING = "PROCESSING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
-FINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED})
-
-#: Moves allowed within one run (same ``runId``).
-RUN_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
-    {
-        (Status.RECEIVED, Status.PROCESSING),
-        (Status.PROCESSING, Status.SUCCEEDED),
-        (Status.RECEIVED, Status.FAILED),
-        (Status.PROCESSING, Status.FAILED),
-    }
+from contracts.statuses import (
+    FINAL_STATUSES,
+    NEW_RUN_STATUSES,
+    PARTITION_KEY,
+    SORT_KEY,
+    SessionAttribute,
+    Status,
+    statuses_before,
 )
-
-#: Statuses a newer upload version may start its run in, whatever the session's state:
-#: ``RECEIVED`` normally, ``FAILED`` straight away when its key is rejected.
-NEW_RUN_STATUSES = frozenset({Status.RECEIVED, Status.FAILED})
-
-
-def is_allowed(current: Status | None, new: Status, *, same_run: bool, newer_upload: bool = False) -> bool:
-    """Whether a write of ``new`` may replace a session currently in ``current``.
-
-    Parameters
-    ----------
-    current : Status or None
-        The stored status, ``None`` when the session has no item yet.
-    new : Status
-        The status the writer wants to record.
-    same_run : bool
-        Whether the writer belongs to the run currently stored (same ``runId``).
-    newer_upload : bool
-        For a different run: whether its upload is newer than the stored one.
-    """
-    if current is None:
-        return new in NEW_RUN_STATUSES
-    if same_run:
-        return (current, new) in RUN_TRANSITIONS
-    return newer_upload and new in NEW_RUN_STATUSES
-
-
-def statuses_before(new: Status) -> tuple[Status, ...]:
-    """The statuses of the same run from which ``new`` may be written, in a stable order."""
-    return tuple(
-        sorted((source for source, target in RUN_TRANSITIONS if target == new), key=list(Status).index)
-    )
+from handlers.common.jsonvalues import from_dynamodb, to_dynamodb
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,9 +89,13 @@ def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return from_dynamodb({name: _deserializer.deserialize(value) for name, value in item.items()})
 
 
+def _plain_key(user_id: str, session_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: user_id, SORT_KEY: session_id}
+
+
 def item_key(user_id: str, session_id: str) -> dict[str, Any]:
     """The client-format key of a session in either table."""
-    return _attribute_values({"userId": user_id, "sessionId": session_id})
+    return _attribute_values(_plain_key(user_id, session_id))
 
 
 def _is_condition_failure(error: ClientError) -> bool:
@@ -152,7 +110,14 @@ def _is_condition_failure(error: ClientError) -> bool:
     return False
 
 
-_PREVIOUS_RUN_ATTRIBUTES = ("error", "failureDetail", "result", "startedAt", "finishedAt", "executionArn")
+_PREVIOUS_RUN_ATTRIBUTES = (
+    "error",
+    "failureDetail",
+    "result",
+    SessionAttribute.STARTED_AT,
+    "finishedAt",
+    SessionAttribute.EXECUTION_ARN,
+)
 _NEW_RUN_CONDITION = (
     "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "
     "(#uploadedAt = :uploadedAt AND #uploadSequencer < :uploadSequencer)))"
@@ -203,19 +168,19 @@ class StatusStore:
         if (status is Status.FAILED) != (error is not None):
             raise ValueError("a rejected upload (FAILED) needs an error, and only it")
         set_values: dict[str, Any] = {
-            "status": status.value,
-            "runId": run.run_id,
+            SessionAttribute.STATUS: status.value,
+            SessionAttribute.RUN_ID: run.run_id,
             "uploadKey": run.upload_key,
             "uploadVersion": run.upload_version,
             "uploadedAt": run.uploaded_at,
             "uploadSequencer": run.upload_sequencer,
-            "updatedAt": now,
+            SessionAttribute.UPDATED_AT: now,
         }
         if error is not None:
             set_values.update({"error": dict(error), "finishedAt": now})
         request = _update_request(
             self.table,
-            {"userId": run.user_id, "sessionId": run.session_id},
+            _plain_key(run.user_id, run.session_id),
             set_values=set_values,
             set_if_missing={"createdAt": now},
             remove=tuple(name for name in _PREVIOUS_RUN_ATTRIBUTES if name not in set_values),
@@ -242,10 +207,15 @@ class StatusStore:
         condition = "#runId = :runId AND #status IN (" + ", ".join(f":{name}" for name in placeholders) + ")"
         return _update_request(
             self.table,
-            {"userId": user_id, "sessionId": session_id},
-            set_values={"status": new.value, "updatedAt": now, "finishedAt": now, **attributes},
+            _plain_key(user_id, session_id),
+            set_values={
+                SessionAttribute.STATUS: new.value,
+                SessionAttribute.UPDATED_AT: now,
+                "finishedAt": now,
+                **attributes,
+            },
             condition=condition,
-            condition_values={"runId": run_id, **placeholders},
+            condition_values={SessionAttribute.RUN_ID: run_id, **placeholders},
         )
 
     def fail_run(
@@ -304,9 +274,9 @@ class StatusStore:
         """One page of a user's sessions, newest first, and the session id to continue after (or ``None``)."""
         request: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "#userId = :userId",
-            "ExpressionAttributeNames": {"#userId": "userId"},
-            "ExpressionAttributeValues": _attribute_values({":userId": user_id}),
+            "KeyConditionExpression": f"#{PARTITION_KEY} = :{PARTITION_KEY}",
+            "ExpressionAttributeNames": {f"#{PARTITION_KEY}": PARTITION_KEY},
+            "ExpressionAttributeValues": _attribute_values({f":{PARTITION_KEY}": user_id}),
             "ScanIndexForward": False,
             "Limit": limit,
         }
@@ -315,4 +285,4 @@ class StatusStore:
         response = self._dynamodb.query(**request)
         items = [plain_item(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
-        return items, (_deserializer.deserialize(last_key["sessionId"]) if last_key else None)
+        return items, (_deserializer.deserialize(last_key[SORT_KEY]) if last_key else None)

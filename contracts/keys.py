@@ -1,33 +1,37 @@
-"""Upload keys, identifiers and the names derived from them (docs/contracts.md, "Names and identifiers")."""
+"""Bucket key layout and identifiers: upload and results prefixes, id rules, key parsing and building."""
 
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-
-from handlers.common.errors import InvalidUpload
-from handlers.common.timestamps import iso_utc
+from datetime import UTC, datetime
 
 UPLOAD_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
+UPLOAD_SUFFIX = ".zip"
 MAX_ID_LENGTH = 128
+RUN_ID_PREFIX = "run-"
+_RUN_ID_HEX_DIGITS = 32
 _ID_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH}}}")
-_API_FILE_NAME_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH - 4}}}\.zip")
+_API_FILE_NAME_PATTERN = re.compile(
+    rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH - len(UPLOAD_SUFFIX)}}}{re.escape(UPLOAD_SUFFIX)}"
+)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_RESERVED_NAMES = frozenset({"", ".", ".."})
 
 
 class UnrecognisedKey(ValueError):
     """A key with no valid user and session in it: there is no session to record a failure against."""
 
 
-class RejectedKey(InvalidUpload):
+class RejectedKey(ValueError):
     """A key naming a valid user and session that is otherwise not an accepted upload."""
 
     def __init__(self, user_id: str, session_id: str, message: str) -> None:
         super().__init__(message)
         self.user_id = user_id
         self.session_id = session_id
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class UploadKey:
 
 def is_valid_id(value: object) -> bool:
     """Whether ``value`` is a user or session id: ``[A-Za-z0-9._-]{1,128}`` and not ``.`` or ``..``."""
-    return isinstance(value, str) and bool(_ID_PATTERN.fullmatch(value)) and value not in {".", ".."}
+    return isinstance(value, str) and bool(_ID_PATTERN.fullmatch(value)) and value not in _RESERVED_NAMES
 
 
 def is_valid_upload_file_name(value: object) -> bool:
@@ -53,7 +57,7 @@ def is_valid_upload_file_name(value: object) -> bool:
     return (
         isinstance(value, str)
         and bool(_API_FILE_NAME_PATTERN.fullmatch(value))
-        and value.removesuffix(".zip") not in {"", ".", ".."}
+        and value.removesuffix(UPLOAD_SUFFIX) not in _RESERVED_NAMES
     )
 
 
@@ -78,10 +82,9 @@ def parse_upload_key(key: str) -> UploadKey:
             user_id, session_id, "uploads must be placed directly in the session folder, not in a sub-folder"
         )
     file_name = rest[0]
-    stem = file_name[: -len(".zip")]
     if (
-        not file_name.lower().endswith(".zip")
-        or stem in {"", ".", ".."}
+        not file_name.lower().endswith(UPLOAD_SUFFIX)
+        or file_name[: -len(UPLOAD_SUFFIX)] in _RESERVED_NAMES
         or _CONTROL_CHARACTERS.search(file_name)
     ):
         raise RejectedKey(user_id, session_id, f"the uploaded file {file_name!r} is not a .zip archive")
@@ -91,7 +94,7 @@ def parse_upload_key(key: str) -> UploadKey:
 def run_id_for(bucket: str, key: str, upload_version: str) -> str:
     """The deterministic id of the run for one version of one upload (also the execution name)."""
     digest = hashlib.sha256(f"{bucket}/{key}#{upload_version}".encode()).hexdigest()
-    return f"run-{digest[:32]}"
+    return f"{RUN_ID_PREFIX}{digest[:_RUN_ID_HEX_DIGITS]}"
 
 
 def results_prefix_for(user_id: str, session_id: str, run_id: str) -> str:
@@ -101,9 +104,10 @@ def results_prefix_for(user_id: str, session_id: str, run_id: str) -> str:
 
 def new_session_id(now: datetime, random_hex: str | None = None) -> str:
     """A session id that sorts by creation time: ``{yyyymmddTHHMMSSZ}-{12 hex}``."""
-    stamp = iso_utc(now)
-    compact = stamp[:19].replace("-", "").replace(":", "") + "Z"
-    return f"{compact}-{random_hex if random_hex is not None else secrets.token_hex(6)}"
+    if now.tzinfo is None:
+        raise ValueError("session ids are made from timezone-aware times")
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{random_hex if random_hex is not None else secrets.token_hex(6)}"
 
 
 def execution_arn_for(state_machine_arn: str, execution_name: str) -> str:
@@ -112,15 +116,3 @@ def execution_arn_for(state_machine_arn: str, execution_name: str) -> str:
     if not partition_service_region_account or not machine_name:
         raise ValueError(f"not a state machine ARN: {state_machine_arn!r}")
     return f"{partition_service_region_account}:execution:{machine_name}:{execution_name}"
-
-
-def session_links(
-    session_id: str, *, results_bucket: str | None = None, results_prefix: str | None = None
-) -> dict[str, str]:
-    """Where a notification's reader finds the session: its Status API paths and, once trained, its results."""
-    links = {"status": f"/sessions/{session_id}"}
-    if results_bucket and results_prefix:
-        links["classifier"] = f"/sessions/{session_id}/classifier"
-        links["results"] = f"s3://{results_bucket}/{results_prefix}"
-        links["report"] = f"s3://{results_bucket}/{results_prefix}report.html"
-    return links

@@ -1,0 +1,111 @@
+"""The environment variables each Lambda function and the classifier container read.
+
+Components build each function's environment from :data:`FUNCTION_ENVIRONMENTS` (so a function
+gets exactly the variables it reads), handlers read theirs through the same names, and the state
+machine fills the container's per-run variables from the run input (:data:`CONTAINER_RUN_FIELDS`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+Value = TypeVar("Value")
+
+
+class FunctionVariable(StrEnum):
+    """Variables of the Lambda functions."""
+
+    STATUS_TABLE = "STATUS_TABLE"
+    CLASSIFIER_TABLE = "CLASSIFIER_TABLE"
+    UPLOAD_BUCKET = "UPLOAD_BUCKET"
+    RESULTS_BUCKET = "RESULTS_BUCKET"
+    STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
+    LOG_LEVEL = "LOG_LEVEL"
+
+
+DEFAULT_LOG_LEVEL = "INFO"
+
+
+@dataclass(frozen=True)
+class FunctionEnvironment:
+    """The variables one function reads: ``required`` ones must be set, ``LOG_LEVEL`` is optional."""
+
+    module: str
+    required: tuple[FunctionVariable, ...]
+    optional: tuple[FunctionVariable, ...] = (FunctionVariable.LOG_LEVEL,)
+
+    @property
+    def variables(self) -> tuple[FunctionVariable, ...]:
+        return (*self.required, *self.optional)
+
+    def missing(self, environ: Mapping[str, str]) -> list[str]:
+        """The required variables that ``environ`` does not set (or sets to blanks)."""
+        return [str(name) for name in self.required if not environ.get(name, "").strip()]
+
+    def pick(self, available: Mapping[FunctionVariable, Value]) -> dict[str, Value]:
+        """This function's environment out of everything the stack could give it.
+
+        Raises
+        ------
+        KeyError
+            If ``available`` lacks a required variable.
+        """
+        missing = [name for name in self.required if name not in available]
+        if missing:
+            raise KeyError(f"the {self.module} function needs {', '.join(missing)}")
+        return {str(name): available[name] for name in self.variables if name in available}
+
+
+START = FunctionEnvironment(
+    "start", (FunctionVariable.STATUS_TABLE, FunctionVariable.STATE_MACHINE_ARN)
+)
+VALIDATE = FunctionEnvironment("validate", ())
+PROCESS_RESULTS = FunctionEnvironment(
+    "process_results",
+    (FunctionVariable.STATUS_TABLE, FunctionVariable.CLASSIFIER_TABLE, FunctionVariable.RESULTS_BUCKET),
+)
+RECORD_FAILURE = FunctionEnvironment(
+    "record_failure", (FunctionVariable.STATUS_TABLE, FunctionVariable.RESULTS_BUCKET)
+)
+API = FunctionEnvironment(
+    "api",
+    (
+        FunctionVariable.STATUS_TABLE,
+        FunctionVariable.CLASSIFIER_TABLE,
+        FunctionVariable.UPLOAD_BUCKET,
+        FunctionVariable.RESULTS_BUCKET,
+    ),
+)
+#: Handler module under ``handlers/`` → the environment it reads.
+FUNCTION_ENVIRONMENTS = {spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, API)}
+
+
+class ContainerVariable(StrEnum):
+    """Variables of the classifier container (architecture.md §6)."""
+
+    INPUT_BUCKET = "INPUT_BUCKET"
+    INPUT_KEY = "INPUT_KEY"
+    RESULTS_BUCKET = "RESULTS_BUCKET"
+    RESULTS_PREFIX = "RESULTS_PREFIX"
+    USER_ID = "USER_ID"
+    SESSION_ID = "SESSION_ID"
+    RUN_ID = "RUN_ID"
+    EXECUTION_ARN = "EXECUTION_ARN"
+    PERMUTATIONS = "FBCSP_PERMUTATIONS"
+    SEED = "FBCSP_SEED"
+
+
+#: Per-run container variables and the :class:`~contracts.run_input.RunInput` field each is taken
+#: from; ``RESULTS_BUCKET`` is the one static variable the state machine adds.
+CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
+    ContainerVariable.INPUT_BUCKET: "bucket",
+    ContainerVariable.INPUT_KEY: "key",
+    ContainerVariable.RESULTS_PREFIX: "results_prefix",
+    ContainerVariable.USER_ID: "user_id",
+    ContainerVariable.SESSION_ID: "session_id",
+    ContainerVariable.RUN_ID: "run_id",
+    ContainerVariable.EXECUTION_ARN: "execution_arn",
+}
+#: Variables the container cannot run without.
+CONTAINER_REQUIRED = (ContainerVariable.RESULTS_BUCKET, *CONTAINER_RUN_FIELDS)

@@ -1,0 +1,123 @@
+"""The classifier container's ``manifest.json``: written last under the run's results prefix.
+
+The container builds a :class:`Manifest` and writes ``to_dict()``; the result handlers read it
+back with :meth:`Manifest.from_dict`. ``outputs`` and ``metrics`` are empty on failure, ``error``
+is present only on failure.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = "1.0"
+
+
+class ManifestStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class OutputName(StrEnum):
+    """Outputs every successful run lists (figures are listed under their relative paths)."""
+
+    CLASSIFIER = "classifier"
+    METRICS = "metrics"
+    REPORT = "report"
+
+
+def manifest_key(results_prefix: str) -> str:
+    """Where a run's manifest is: ``{resultsPrefix}manifest.json``."""
+    return f"{results_prefix}{MANIFEST_NAME}"
+
+
+@dataclass(frozen=True)
+class ManifestError:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def _text(document: Mapping[str, Any], name: str) -> str:
+    value = document.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"{MANIFEST_NAME} has no text field {name}")
+    return value
+
+
+def _object(document: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = document.get(name)
+    if not isinstance(value, dict):
+        raise ValueError(f"{MANIFEST_NAME} has no {name} object")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    user_id: str
+    session_id: str
+    run_id: str
+    status: ManifestStatus
+    started_at: str
+    finished_at: str
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    error: ManifestError | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if (self.status is ManifestStatus.FAILED) != (self.error is not None):
+            raise ValueError("a failed manifest carries an error, and only a failed one")
+        if self.error is not None and (self.outputs or self.metrics):
+            raise ValueError("a failed manifest lists no outputs and no metrics")
+
+    def to_dict(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "schemaVersion": self.schema_version,
+            "userId": self.user_id,
+            "sessionId": self.session_id,
+            "runId": self.run_id,
+            "status": self.status.value,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "outputs": dict(self.outputs),
+            "metrics": dict(self.metrics),
+        }
+        if self.error is not None:
+            document["error"] = self.error.to_dict()
+        return document
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> "Manifest":
+        """Read a manifest document (any schema version; the reader decides whether it accepts it).
+
+        Raises
+        ------
+        ValueError
+            Naming the first field that is missing or of the wrong type.
+        """
+        status_text = _text(document, "status")
+        if status_text not in set(ManifestStatus):
+            raise ValueError(f"{MANIFEST_NAME} has the unknown status {status_text!r}")
+        outputs = _object(document, "outputs")
+        if not all(isinstance(value, str) for value in outputs.values()):
+            raise ValueError(f"{MANIFEST_NAME} lists an output that is not an S3 key")
+        error = None
+        if "error" in document:
+            error_document = _object(document, "error")
+            error = ManifestError(_text(error_document, "code"), _text(error_document, "message"))
+        return cls(
+            schema_version=_text(document, "schemaVersion"),
+            user_id=_text(document, "userId"),
+            session_id=_text(document, "sessionId"),
+            run_id=_text(document, "runId"),
+            status=ManifestStatus(status_text),
+            started_at=_text(document, "startedAt"),
+            finished_at=_text(document, "finishedAt"),
+            outputs=outputs,
+            metrics=_object(document, "metrics"),
+            error=error,
+        )

@@ -1,0 +1,247 @@
+"""The upload rules: limits, and the one check of a zip's members and metadata.json.
+
+Validate applies :func:`check_upload` to the object in S3 (a zip file over ranged GETs, so only
+the central directory and metadata.json are read) before any container starts; the classifier
+container applies it to the downloaded file before it extracts anything. Both therefore accept
+and reject the same uploads. The container additionally counts the bytes it actually extracts
+against the same limits (a member whose header understates its size) and parses the CSV.
+"""
+
+import json
+import math
+import stat
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
+
+METADATA_NAME = "metadata.json"
+CSV_SUFFIX = ".csv"
+CHANNEL_NAMES_KEY = "ChannelNames"
+#: The app's fixed montages, assumed when metadata.json names no channels.
+DEFAULT_CHANNEL_NAMES = {
+    8: ("C3", "CZ", "C4", "P3", "O1", "P7", "OZ", "PZ"),
+    3: ("C3", "CZ", "C4"),
+}
+SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_ENCRYPTED_FLAG = 0x1
+
+
+class UploadRejected(ValueError):
+    """The upload breaks a rule; ``message`` says which, in words the uploader understands."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadLimits:
+    """Limits of an upload.
+
+    Attributes
+    ----------
+    max_upload_bytes
+        Largest upload object (also signed into the API's presigned POST).
+    max_members
+        Most members the zip may hold (it needs two: metadata.json and one CSV).
+    max_total_bytes
+        Most bytes all members may expand to together.
+    max_ratio
+        Highest uncompressed/compressed size ratio of one member (EEG text compresses about 5:1).
+    max_metadata_bytes
+        Largest accepted metadata.json.
+    """
+
+    max_upload_bytes: int = 512 * 1024**2
+    max_members: int = 8
+    max_total_bytes: int = 1024**3
+    max_ratio: float = 100.0
+    max_metadata_bytes: int = 64 * 1024
+
+
+LIMITS = UploadLimits()
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    compressed_bytes: int
+    uncompressed_bytes: int
+
+
+@dataclass(frozen=True)
+class UploadMetadata:
+    """What the pipeline uses from metadata.json."""
+
+    n_channels: int
+    sfreq: float
+    ch_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed every rule: its members, the CSV and metadata members, the metadata."""
+
+    members: tuple[Member, ...]
+    csv: zipfile.ZipInfo
+    metadata_member: zipfile.ZipInfo
+    metadata: UploadMetadata
+
+
+def ratio_problem(name: str, uncompressed: int, compressed: int, limits: UploadLimits) -> str | None:
+    """Why a member expanding ``compressed`` → ``uncompressed`` bytes is refused, or ``None``."""
+    if uncompressed > limits.max_ratio * max(compressed, 1):
+        return (
+            f"the archive member {name!r} expands {uncompressed} bytes from {compressed} "
+            f"(more than {limits.max_ratio:g}:1)"
+        )
+    return None
+
+
+def _name_problem(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    path = PurePosixPath(name)
+    if "\\" in name or "\x00" in name:
+        return f"the archive member {name!r} has a backslash or NUL in its name"
+    if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return f"the archive member {name!r} has an absolute path"
+    if ".." in path.parts:
+        return f"the archive member {name!r} points outside the archive ('..' in its path)"
+    if info.is_dir() or len(path.parts) != 1:
+        return f"the archive must hold files at its root only, but contains {name!r}"
+    return None
+
+
+def _kind_problem(info: zipfile.ZipInfo) -> str | None:
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return f"the archive member {info.filename!r} is a symbolic link"
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return f"the archive member {info.filename!r} is not a regular file"
+    if info.flag_bits & _ENCRYPTED_FLAG:
+        return f"the archive member {info.filename!r} is encrypted"
+    if info.compress_type not in SUPPORTED_COMPRESSION:
+        return f"the archive member {info.filename!r} uses an unsupported compression method"
+    return None
+
+
+def check_members(
+    infos: Sequence[zipfile.ZipInfo], limits: UploadLimits = LIMITS
+) -> tuple[zipfile.ZipInfo, zipfile.ZipInfo]:
+    """Check a zip's central directory; return its CSV and metadata.json members.
+
+    Raises
+    ------
+    UploadRejected
+        Naming the first problem: count, unsafe or nested names, links, encryption, compression
+        method, ratio, total size, duplicate names, not exactly one CSV, no or too large metadata.json.
+    """
+    if not infos:
+        raise UploadRejected(f"the archive is empty: it must hold {METADATA_NAME} and one CSV file")
+    if len(infos) > limits.max_members:
+        raise UploadRejected(f"the archive holds {len(infos)} members (at most {limits.max_members} allowed)")
+    for info in infos:
+        problem = (
+            _name_problem(info)
+            or _kind_problem(info)
+            or ratio_problem(info.filename, info.file_size, info.compress_size, limits)
+        )
+        if problem:
+            raise UploadRejected(problem)
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise UploadRejected("the archive holds two members with the same name")
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_bytes:
+        raise UploadRejected(
+            f"the archive unpacks to {total} bytes (at most {limits.max_total_bytes} allowed)"
+        )
+    csvs = [info for info in infos if info.filename.lower().endswith(CSV_SUFFIX)]
+    if len(csvs) != 1:
+        raise UploadRejected(f"the archive must hold exactly one .csv file, found {len(csvs)}")
+    metadata = [info for info in infos if info.filename == METADATA_NAME]
+    if not metadata:
+        raise UploadRejected(f"the archive has no {METADATA_NAME} at its root")
+    if metadata[0].file_size > limits.max_metadata_bytes:
+        raise UploadRejected(
+            f"{METADATA_NAME} is {metadata[0].file_size} bytes (at most {limits.max_metadata_bytes} allowed)"
+        )
+    return csvs[0], metadata[0]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
+    names = document.get(CHANNEL_NAMES_KEY)
+    if names is None:
+        return DEFAULT_CHANNEL_NAMES.get(n_channels, tuple(f"EEG{i}" for i in range(1, n_channels + 1)))
+    if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
+        raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} must be a list of non-empty strings")
+    names = tuple(name.strip() for name in names)
+    if len(names) != n_channels:
+        raise UploadRejected(
+            f"{METADATA_NAME} {CHANNEL_NAMES_KEY} names {len(names)} channel(s) but EEGChannels is {n_channels}"
+        )
+    if len({name.upper() for name in names}) != len(names):
+        raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} repeats a channel name")
+    return names
+
+
+def parse_metadata(raw: bytes) -> UploadMetadata:
+    """Read ``EEGChannels`` (whole number ≥ 2), ``Frequency`` (> 0 Hz) and the optional ``ChannelNames``.
+
+    Without ``ChannelNames`` the app's fixed montage is assumed for 8 and 3 channels
+    (:data:`DEFAULT_CHANNEL_NAMES`), ``EEG1..EEGn`` otherwise. Every other key is ignored.
+
+    Raises
+    ------
+    UploadRejected
+        Not a JSON object, or a required key missing or out of range.
+    """
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise UploadRejected(f"{METADATA_NAME} is not valid JSON") from error
+    if not isinstance(document, dict):
+        raise UploadRejected(f"{METADATA_NAME} must hold a JSON object")
+    channels = document.get("EEGChannels")
+    if not _is_number(channels) or channels != int(channels) or channels < 2:
+        raise UploadRejected(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")
+    frequency = document.get("Frequency")
+    if not _is_number(frequency) or frequency <= 0:
+        raise UploadRejected(f"{METADATA_NAME} must give Frequency as a positive number of samples per second")
+    return UploadMetadata(
+        n_channels=int(channels), sfreq=float(frequency), ch_names=_channel_names(document, int(channels))
+    )
+
+
+def check_upload(source: IO[bytes], size: int, limits: UploadLimits = LIMITS) -> CheckedUpload:
+    """Apply every upload rule to a seekable zip file of ``size`` bytes, reading only its directory
+    and metadata.json.
+
+    Raises
+    ------
+    UploadRejected
+        If the object is too large, not a readable zip, or breaks a member or metadata rule.
+    """
+    if size > limits.max_upload_bytes:
+        raise UploadRejected(f"the upload is {size} bytes long, more than the {limits.max_upload_bytes} allowed")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+            csv, metadata_member = check_members(infos, limits)
+            with archive.open(metadata_member) as metadata_file:
+                raw_metadata = metadata_file.read(limits.max_metadata_bytes + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError) as error:
+        raise UploadRejected("the upload is not a readable zip archive") from error
+    if len(raw_metadata) > limits.max_metadata_bytes:
+        raise UploadRejected(f"{METADATA_NAME} is larger than {limits.max_metadata_bytes} bytes")
+    members = tuple(Member(info.filename, info.compress_size, info.file_size) for info in infos)
+    return CheckedUpload(
+        members=members, csv=csv, metadata_member=metadata_member, metadata=parse_metadata(raw_metadata)
+    )
