@@ -35,12 +35,12 @@ local: $(STAMP)
 # they are given here (its columns are FC3 FC4 C3 Cz C4 CP3 CPz CP4) for correct CSP scalp maps.
 SAMPLE_CHANNELS := FC3 FC4 C3 Cz C4 CP3 CPz CP4
 sample: $(STAMP)
-	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT) --channel-names $(SAMPLE_CHANNELS)
-	PYTHONPATH=classifier_image $(BIN)/python -m fbcsp predict $(SAMPLE_OUT)/classifier.json $(SAMPLE_UPLOAD) --channel-names $(SAMPLE_CHANNELS)
+	PYTHONPATH=classifier_image:. $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT) --channel-names $(SAMPLE_CHANNELS)
+	PYTHONPATH=classifier_image:. $(BIN)/python -m fbcsp predict $(SAMPLE_OUT)/classifier.json $(SAMPLE_UPLOAD) --channel-names $(SAMPLE_CHANNELS)
 	@echo "Open $(SAMPLE_OUT)/report.html to read the report."
 
 benchmark: $(STAMP)
-	PYTHONPATH=classifier_image $(BIN)/python benchmarks/fbcsp_benchmark.py --input $(SAMPLE_UPLOAD)
+	PYTHONPATH=classifier_image:. $(BIN)/python benchmarks/fbcsp_benchmark.py --input $(SAMPLE_UPLOAD)
 
 # The CrossGuard policy pack's own virtualenv (pulumi-policy pins protobuf 5.29, the program uses 6):
 # `pulumi preview --policy-pack policy` runs it from policy/venv.

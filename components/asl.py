@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
+from contracts.run_input import json_path
+from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
+
 VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
 TRAIN_CLASSIFIER = "TrainClassifier"
@@ -52,17 +56,6 @@ ECS_CAPACITY_ERRORS = (
     "ECS.ServerException",
     "ECS.ThrottlingException",
     "ECS.LimitExceededException",
-)
-
-#: Container environment variables taken from the execution input, and their input paths
-#: (``RESULTS_BUCKET`` is the one static variable).
-CONTAINER_INPUT_PATHS = (
-    ("INPUT_BUCKET", "$.bucket"),
-    ("INPUT_KEY", "$.key"),
-    ("RESULTS_PREFIX", "$.resultsPrefix"),
-    ("USER_ID", "$.userId"),
-    ("SESSION_ID", "$.sessionId"),
-    ("RUN_ID", "$.runId"),
 )
 
 SUCCESS_SUBJECT = "EEG classifier training succeeded"
@@ -281,20 +274,24 @@ def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str
 
 
 def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
+    attribute = SessionAttribute
     return {
         "TableName": status_table_name,
-        "Key": {"userId": {"S.$": "$.userId"}, "sessionId": {"S.$": "$.sessionId"}},
+        "Key": {
+            PARTITION_KEY: {"S.$": json_path("user_id")},
+            SORT_KEY: {"S.$": json_path("session_id")},
+        },
         "UpdateExpression": (
-            "SET #status = :processing, startedAt = :enteredTime, updatedAt = :enteredTime, "
-            "executionArn = :executionArn"
+            f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
+            f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn"
         ),
-        "ConditionExpression": "runId = :runId AND #status = :received",
+        "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :received",
         # `status` is a DynamoDB reserved word.
-        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeNames": {"#status": attribute.STATUS.value},
         "ExpressionAttributeValues": {
-            ":processing": {"S": "PROCESSING"},
-            ":received": {"S": "RECEIVED"},
-            ":runId": {"S.$": "$.runId"},
+            ":processing": {"S": Status.PROCESSING.value},
+            ":received": {"S": Status.RECEIVED.value},
+            ":runId": {"S.$": json_path("run_id")},
             ":enteredTime": {"S.$": "$$.State.EnteredTime"},
             ":executionArn": {"S.$": "$$.Execution.Id"},
         },
@@ -303,8 +300,11 @@ def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
 
 def _run_task_parameters(resources: AslResources) -> dict[str, Any]:
     environment = [
-        {"Name": "RESULTS_BUCKET", "Value": resources.results_bucket_name},
-        *({"Name": name, "Value.$": path} for name, path in CONTAINER_INPUT_PATHS),
+        {"Name": ContainerVariable.RESULTS_BUCKET.value, "Value": resources.results_bucket_name},
+        *(
+            {"Name": variable.value, "Value.$": json_path(field_name)}
+            for variable, field_name in CONTAINER_RUN_FIELDS.items()
+        ),
     ]
     return {
         "Cluster": resources.cluster_arn,

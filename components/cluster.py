@@ -36,8 +36,10 @@ class ClassifierClusterArgs:
         Retention of the task's log group.
     subnet_ids, security_group_ids
         Existing private subnets and security groups; both ``None`` to create a private VPC.
-    image_context
-        Docker build context of the classifier image (relative to the Pulumi project).
+    image_context, image_dockerfile
+        Docker build context and Dockerfile of the classifier image (relative to the Pulumi project).
+        The context is the project root, so the image can hold the ``contracts`` package; the root
+        ``.dockerignore`` lets only what the image needs into it.
     """
 
     upload_bucket_arn: pulumi.Input[str]
@@ -47,7 +49,8 @@ class ClassifierClusterArgs:
     log_retention_days: int = 30
     subnet_ids: Sequence[pulumi.Input[str]] | None = None
     security_group_ids: Sequence[pulumi.Input[str]] | None = None
-    image_context: str = "./classifier_image"
+    image_context: str = "."
+    image_dockerfile: str = "./classifier_image/Dockerfile"
 
     def __post_init__(self) -> None:
         if self.task_memory not in FARGATE_MEMORY_BY_CPU.get(self.task_cpu, ()):
@@ -63,7 +66,7 @@ class ClassifierClusterArgs:
 class ClassifierCluster(pulumi.ComponentResource):
     """ECR repository + image, ECS cluster, Fargate task definition, its roles, logs and network.
 
-    The image is built from ``classifier_image/`` by ``awsx.ecr.Image`` and pinned by digest in
+    The image is built from ``classifier_image/Dockerfile`` by ``awsx.ecr.Image`` and pinned by digest in
     the task definition. The container runs with a read-only root file system; ``/tmp`` is an
     ephemeral task volume.
     """
@@ -103,6 +106,7 @@ class ClassifierCluster(pulumi.ComponentResource):
             f"{name}-image",
             repository_url=self.repository.repository_url,
             context=args.image_context,
+            dockerfile=args.image_dockerfile,
             platform="linux/amd64",
             opts=child,
         )

@@ -21,26 +21,38 @@ import pulumi_aws as aws
 
 from components import policies
 from components.alarms import above_threshold_alarm
+from contracts.environment import DEFAULT_LOG_LEVEL, FUNCTION_ENVIRONMENTS, FunctionVariable
 
-HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HANDLERS_DIR = REPO_ROOT / "handlers"
+CONTRACTS_DIR = REPO_ROOT / "contracts"
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_ARCHITECTURE = "arm64"
 _MAX_FUNCTION_NAME_LENGTH = 64
-# Largest upload accepted (validate checks it, the API signs it into the presigned POST policy).
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-def handler_sources() -> dict[str, Path]:
-    """Archive path → file of every handler source, e.g. ``handlers/common/keys.py``."""
+def archive_sources() -> dict[str, Path]:
+    """Archive path → file of every source the functions run: the ``handlers`` and ``contracts``
+    packages, e.g. ``handlers/common/status.py`` and ``contracts/keys.py``."""
     return {
-        path.relative_to(HANDLERS_DIR.parent).as_posix(): path for path in sorted(HANDLERS_DIR.rglob("*.py"))
+        path.relative_to(package.parent).as_posix(): path
+        for package in (HANDLERS_DIR, CONTRACTS_DIR)
+        for path in sorted(package.rglob("*.py"))
     }
 
 
 def handlers_archive() -> pulumi.AssetArchive:
-    """The ``handlers`` package as the functions' code: sources only, so that bytecode caches left
-    by local runs never change the archive (and redeploy every function)."""
-    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in handler_sources().items()})
+    """The functions' code: sources only, so that bytecode caches left by local runs never change
+    the archive (and redeploy every function)."""
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in archive_sources().items()})
+
+
+def function_environment(
+    module: str, available: Mapping[FunctionVariable, pulumi.Input[str]]
+) -> dict[str, pulumi.Input[str]]:
+    """The environment of the function running ``handlers.{module}``: exactly the variables it reads
+    (:data:`contracts.environment.FUNCTION_ENVIRONMENTS`), out of ``available``, at the default log level."""
+    return FUNCTION_ENVIRONMENTS[module].pick({FunctionVariable.LOG_LEVEL: DEFAULT_LOG_LEVEL, **available})
 
 
 @dataclass(frozen=True, kw_only=True)

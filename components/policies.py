@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-POLICY_VERSION = "2012-10-17"
+from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
 
-UPLOADS_PREFIX = "uploads/"
-RESULTS_PREFIX = "results/"
+POLICY_VERSION = "2012-10-17"
 
 #: Rule that Step Functions creates and updates in the account to learn when a ``.sync`` ECS task stops.
 ECS_SYNC_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
@@ -124,7 +123,7 @@ def validate_function_policy(*, log_group_arn: str, upload_bucket_arn: str) -> d
     """The validate function: read the uploaded zip (head and ranged reads of its central directory)."""
     return _document(
         *_function_basics(log_group_arn),
-        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOADS_PREFIX)),
+        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOAD_PREFIX)),
         _list_keys(upload_bucket_arn),
     )
 
@@ -174,7 +173,7 @@ def api_function_policy(
         *_function_basics(log_group_arn),
         _allow("ReadSessions", ("dynamodb:Query", "dynamodb:GetItem"), status_table_arn),
         _allow("ReadClassifierSummaries", ("dynamodb:GetItem",), classifier_table_arn),
-        _allow("SignUploads", ("s3:PutObject",), _objects(upload_bucket_arn, UPLOADS_PREFIX)),
+        _allow("SignUploads", ("s3:PutObject",), _objects(upload_bucket_arn, UPLOAD_PREFIX)),
         _allow("SignResultDownloads", ("s3:GetObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
     )
 
@@ -182,7 +181,7 @@ def api_function_policy(
 def task_role_policy(*, upload_bucket_arn: str, results_bucket_arn: str) -> dict[str, Any]:
     """The classifier container: read uploads, write results; nothing else."""
     return _document(
-        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOADS_PREFIX)),
+        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOAD_PREFIX)),
         _allow("WriteResults", ("s3:PutObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
     )
 

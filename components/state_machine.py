@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +16,15 @@ from components.asl import AslResources, build_definition
 from components.cluster import CONTAINER_NAME
 from components.dashboard import build_dashboard_body
 from components.lambda_function import (
-    MAX_UPLOAD_BYTES,
     LambdaFunction,
     LambdaFunctionSpec,
     create_errors_alarm,
     create_lambda_function,
+    function_environment,
 )
-from components.storage import UPLOAD_PREFIX, StorageLocations
+from components.storage import StorageLocations
+from contracts.environment import FunctionVariable
+from contracts.keys import UPLOAD_PREFIX
 
 START_FUNCTION_TIMEOUT_SECONDS = 30
 # AWS advises a visibility timeout of at least six times the consuming function's timeout.
@@ -124,18 +126,12 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.validate_function = self._function(
             "validate-fn",
             "validate",
-            {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)},
             policies.validate_function_policy,
             upload_bucket_arn=args.storage.upload_bucket_arn,
         )
         self.process_results_function = self._function(
             "process-results-fn",
             "process_results",
-            {
-                "STATUS_TABLE": args.storage.status_table_name,
-                "CLASSIFIER_TABLE": args.storage.classifier_table_name,
-                "RESULTS_BUCKET": args.storage.results_bucket_name,
-            },
             policies.process_results_function_policy,
             results_bucket_arn=args.storage.results_bucket_arn,
             status_table_arn=args.storage.status_table_arn,
@@ -144,7 +140,6 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.record_failure_function = self._function(
             "record-failure-fn",
             "record_failure",
-            {"STATUS_TABLE": args.storage.status_table_name, "RESULTS_BUCKET": args.storage.results_bucket_name},
             policies.record_failure_function_policy,
             results_bucket_arn=args.storage.results_bucket_arn,
             status_table_arn=args.storage.status_table_arn,
@@ -153,8 +148,8 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.start_function = self._function(
             "start-fn",
             "start",
-            {"STATUS_TABLE": args.storage.status_table_name, "STATE_MACHINE_ARN": self.state_machine.arn},
             policies.start_function_policy,
+            {FunctionVariable.STATE_MACHINE_ARN: self.state_machine.arn},
             queue_arn=self.queue.arn,
             status_table_arn=args.storage.status_table_arn,
             state_machine_arn=self.state_machine.arn,
@@ -261,17 +256,20 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self,
         part: str,
         module: str,
-        environment: dict[str, pulumi.Input[str]],
         policy_builder: Callable[..., dict[str, Any]],
+        variables: Mapping[FunctionVariable, pulumi.Input[str]] | None = None,
         **policy_inputs: pulumi.Input[str],
     ) -> LambdaFunction:
+        """One function; its environment is what it reads of the storage locations and ``variables``."""
         timeout = START_FUNCTION_TIMEOUT_SECONDS if module == "start" else 60
         spec = LambdaFunctionSpec(
             part=part,
             module=module,
             memory_mb=256,
             timeout_seconds=timeout,
-            environment={**environment, "LOG_LEVEL": "INFO"},
+            environment=function_environment(
+                module, {**self._args.storage.function_variables(), **(variables or {})}
+            ),
             policy_builder=policy_builder,
             policy_inputs=policy_inputs,
         )

@@ -12,20 +12,13 @@ import pulumi_aws as aws
 
 from components import policies
 from components.lambda_function import (
-    MAX_UPLOAD_BYTES,
     LambdaFunctionSpec,
     create_errors_alarm,
     create_lambda_function,
+    function_environment,
 )
 from components.storage import StorageLocations
-
-ROUTE_KEYS = (
-    "POST /sessions",
-    "GET /sessions",
-    "GET /sessions/{sessionId}",
-    "GET /sessions/{sessionId}/classifier",
-)
-PRESIGN_EXPIRY_SECONDS = 900
+from contracts.api import Route
 # One JSON object per request; `sub` is the caller's identity from the validated JWT.
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -119,15 +112,7 @@ class StatusApi(pulumi.ComponentResource):
                 module="api",
                 memory_mb=256,
                 timeout_seconds=15,
-                environment={
-                    "STATUS_TABLE": args.storage.status_table_name,
-                    "CLASSIFIER_TABLE": args.storage.classifier_table_name,
-                    "UPLOAD_BUCKET": args.storage.upload_bucket_name,
-                    "RESULTS_BUCKET": args.storage.results_bucket_name,
-                    "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
-                    "PRESIGN_EXPIRY_SECONDS": str(PRESIGN_EXPIRY_SECONDS),
-                    "LOG_LEVEL": "INFO",
-                },
+                environment=function_environment("api", args.storage.function_variables()),
                 policy_builder=policies.api_function_policy,
                 policy_inputs={
                     "status_table_arn": args.storage.status_table_arn,
@@ -180,13 +165,13 @@ class StatusApi(pulumi.ComponentResource):
             aws.apigatewayv2.Route(
                 f"{name}-route-{route_slug(route_key)}",
                 api_id=self.api.id,
-                route_key=route_key,
+                route_key=route_key.value,
                 target=pulumi.Output.concat("integrations/", integration.id),
                 authorization_type="JWT",
                 authorizer_id=self.authorizer.id,
                 opts=child,
             )
-            for route_key in ROUTE_KEYS
+            for route_key in Route
         ]
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs", retention_in_days=args.log_retention_days, opts=child

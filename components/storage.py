@@ -11,11 +11,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
-
-UPLOAD_PREFIX = "uploads/"
-RESULTS_PREFIX = "results/"
-TABLE_HASH_KEY = "userId"
-TABLE_RANGE_KEY = "sessionId"
+from contracts.environment import FunctionVariable
+from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
+from contracts.statuses import PARTITION_KEY, SORT_KEY
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +40,15 @@ class StorageLocations:
     status_table_arn: pulumi.Input[str]
     classifier_table_name: pulumi.Input[str]
     classifier_table_arn: pulumi.Input[str]
+
+    def function_variables(self) -> dict[FunctionVariable, pulumi.Input[str]]:
+        """The environment variables that name these locations, for any function that reads them."""
+        return {
+            FunctionVariable.STATUS_TABLE: self.status_table_name,
+            FunctionVariable.CLASSIFIER_TABLE: self.classifier_table_name,
+            FunctionVariable.UPLOAD_BUCKET: self.upload_bucket_name,
+            FunctionVariable.RESULTS_BUCKET: self.results_bucket_name,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,9 +222,9 @@ class PipelineStorage(pulumi.ComponentResource):
     def _create_table(self, part: str, deletion_protection: bool) -> aws.dynamodb.Table:
         return aws.dynamodb.Table(
             f"{self._name}-{part}",
-            attributes=[{"name": TABLE_HASH_KEY, "type": "S"}, {"name": TABLE_RANGE_KEY, "type": "S"}],
-            hash_key=TABLE_HASH_KEY,
-            range_key=TABLE_RANGE_KEY,
+            attributes=[{"name": PARTITION_KEY, "type": "S"}, {"name": SORT_KEY, "type": "S"}],
+            hash_key=PARTITION_KEY,
+            range_key=SORT_KEY,
             billing_mode="PAY_PER_REQUEST",
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True},

@@ -24,7 +24,7 @@ HANDLER_ERROR_CODES = {
 class ExitCode(IntEnum):
     """How the classifier container ends, as ECS reports it."""
 
-    TRAINED = 0
+    OK = 0
     #: An unexpected error, or a missing or invalid environment.
     UNEXPECTED = 1
     #: The input was rejected (``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` in the failed manifest).

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from joserfc.jwk import OctKey
 
-from components.status_api import ROUTE_KEYS
+from contracts.api import Route
 
 from .tokens import InvalidToken, verify_authorization
 
@@ -38,7 +38,7 @@ def _route_pattern(route_key: str) -> tuple[str, re.Pattern[str]]:
     return method, re.compile(f"^{regex}$")
 
 
-ROUTES = tuple((route_key, *_route_pattern(route_key)) for route_key in ROUTE_KEYS)
+ROUTES = tuple((route_key.value, *_route_pattern(route_key)) for route_key in Route)
 
 
 def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts.statuses import Status
+
 from .api_server import make_server, serve_in_background
 from .containers import docker_available
 from .runner import LocalPipeline, format_table, process_uploads, restore_outputs
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--docker", action="store_true",
                      help="run the classifier image with Docker instead of its entrypoint as a subprocess; "
                      "needs a running daemon holding the image (docker build -t eeg-classifier:sandbox "
-                     "classifier_image)")
+                     "-f classifier_image/Dockerfile .)")
     run.add_argument("--permutations", type=int, metavar="N",
                      help="label permutations for the p-value (default: the container's default)")
     run.add_argument("--max-running", type=int, metavar="N",
@@ -142,7 +144,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 print(f"  report: {report}")
         if args.serve:
             _serve_until_interrupted(pipeline, args.out, args.port)
-    return 0 if all(outcome.status == "SUCCEEDED" for outcome in outcomes) else 1
+    return 0 if all(outcome.status == Status.SUCCEEDED for outcome in outcomes) else 1
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

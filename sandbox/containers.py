@@ -32,13 +32,16 @@ from typing import Any
 
 from moto.ecs.models import Task
 
+from contracts.environment import ContainerVariable
+from contracts.failures import ExitCode
+
 from .moto_patches import mark_task_stopped
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The image reference the sandbox's task definition names.
 SANDBOX_IMAGE = "eeg-classifier:sandbox"
 ENTRYPOINT_COMMAND = (sys.executable, "-m", "fbcsp.container")
-OOM_EXIT_CODE = 137
+OOM_EXIT_CODE = ExitCode.OUT_OF_MEMORY
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 _POLL_SECONDS = 0.05
 
@@ -150,7 +153,7 @@ class ContainerLauncher:
     docker : bool
         Run the real image with ``docker run`` instead of the entrypoint as a subprocess; an image
         the daemon does not hold cannot be pulled (build it with
-        ``docker build -t eeg-classifier:sandbox classifier_image``).
+        ``docker build -t eeg-classifier:sandbox -f classifier_image/Dockerfile .``).
     images : mapping
         Image reference → command, for the subprocess mode. An image not listed cannot be pulled.
     on_exit : callable, optional
@@ -213,7 +216,9 @@ class ContainerLauncher:
 
     def _run_container(self, task: Task, command: Sequence[str], environment: dict[str, str]) -> tuple[int, str]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        process_environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "classifier_image"), **environment}
+        # fbcsp and the contracts package it imports, as the image holds them under /app.
+        python_path = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
+        process_environment = {**os.environ, "PYTHONPATH": python_path, **environment}
         with (self.log_dir / f"{task.id}.log").open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
                 command, env=process_environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
@@ -246,8 +251,8 @@ class ContainerLauncher:
     ) -> None:
         run = ContainerRun(
             task_id=task.id,
-            user_id=environment.get("USER_ID", ""),
-            session_id=environment.get("SESSION_ID", ""),
+            user_id=environment.get(ContainerVariable.USER_ID, ""),
+            session_id=environment.get(ContainerVariable.SESSION_ID, ""),
             queued=started[0],
             started=started[1],
             ended=time.monotonic(),

@@ -32,13 +32,15 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from moto.moto_api._internal.models import moto_api_backend
 
 from components.config import StackSettings
+from contracts.environment import FunctionVariable
+from contracts.keys import UploadKey
+from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY, Status
 
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
 from .emulator import free_port, start_server
 from .stack import DEFAULT_PREFIX, HANDLER_MODULES, LocalStack, create_stack, dev_settings
 
-FINAL_STATUSES = ("SUCCEEDED", "FAILED")
 STATUS_FILE = "status.json"
 CLASSIFIER_RECORD_FILE = "classifier-record.json"
 _POLL_SECONDS = 0.1
@@ -221,7 +223,7 @@ class LocalPipeline:
             # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
             "MOTO_PORT": str(port),
         }
-        self._set_environment({**aws_environment, "LOG_LEVEL": self.handler_log_level})
+        self._set_environment({**aws_environment, FunctionVariable.LOG_LEVEL: self.handler_log_level})
         # One line per HTTP request to the emulator would drown the progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.launcher = self.launcher_factory(
@@ -262,7 +264,7 @@ class LocalPipeline:
 
     def upload(self, path: Path, *, user_id: str, session_id: str, file_name: str | None = None) -> str:
         """Put ``path`` where a client's presigned POST would put it; the event path does the rest."""
-        key = f"uploads/{user_id}/{session_id}/{file_name or path.name}"
+        key = UploadKey(user_id, session_id, file_name or path.name).key
         self._uploaded_at[(user_id, session_id)] = time.monotonic()
         self._client("s3").put_object(Bucket=self.stack.upload_bucket, Key=key, Body=path.read_bytes())
         self.say(f"{user_id}/{session_id}: uploaded {path.name}")
@@ -277,7 +279,7 @@ class LocalPipeline:
     def _item(self, table: str, user_id: str, session_id: str) -> dict[str, Any] | None:
         item = self._client("dynamodb").get_item(
             TableName=table,
-            Key={"userId": {"S": user_id}, "sessionId": {"S": session_id}},
+            Key={PARTITION_KEY: {"S": user_id}, SORT_KEY: {"S": session_id}},
             ConsistentRead=True,
         ).get("Item")
         return _plain(item) if item else None
@@ -313,7 +315,7 @@ class LocalPipeline:
         for page in paginator.paginate(TableName=self.stack.status_table, ConsistentRead=True):
             for raw in page["Items"]:
                 item = _plain(raw)
-                items[(item["userId"], item["sessionId"])] = item
+                items[(item[PARTITION_KEY], item[SORT_KEY])] = item
         return items
 
     def _outcome(self, user_id: str, session_id: str, item: dict[str, Any]) -> SessionOutcome:
@@ -423,7 +425,7 @@ def restore_outputs(pipeline: LocalPipeline, out_dir: Path) -> int:
 def describe_result(outcome: SessionOutcome) -> str:
     """One line: the accuracy figures of a trained session, or the failure code and reason."""
     item = outcome.item
-    if outcome.status == "SUCCEEDED":
+    if outcome.status == Status.SUCCEEDED:
         result = item.get("result", {})
         return (
             f"option {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms; "

@@ -22,7 +22,8 @@ from components.cluster import CONTAINER_NAME
 from components.config import PROJECT_NAME, StackSettings
 from components.stack_file import stack_file_settings
 from components.state_machine import START_BATCH_SIZE, upload_event_pattern
-from components.storage import TABLE_HASH_KEY, TABLE_RANGE_KEY
+from contracts.environment import FunctionVariable
+from contracts.statuses import PARTITION_KEY, SORT_KEY
 
 from .containers import REPO_ROOT, SANDBOX_IMAGE
 
@@ -71,13 +72,13 @@ class LocalStack:
         return f"{self.prefix}-{part}"
 
     def handler_environment(self) -> dict[str, str]:
-        """What the Pulumi program puts in the Lambda functions' environment (docs/contracts.md)."""
+        """The variables (:class:`contracts.environment.FunctionVariable`) that name this stack's resources."""
         return {
-            "STATUS_TABLE": self.status_table,
-            "CLASSIFIER_TABLE": self.classifier_table,
-            "UPLOAD_BUCKET": self.upload_bucket,
-            "RESULTS_BUCKET": self.results_bucket,
-            "STATE_MACHINE_ARN": self.state_machine_arn,
+            FunctionVariable.STATUS_TABLE: self.status_table,
+            FunctionVariable.CLASSIFIER_TABLE: self.classifier_table,
+            FunctionVariable.UPLOAD_BUCKET: self.upload_bucket,
+            FunctionVariable.RESULTS_BUCKET: self.results_bucket,
+            FunctionVariable.STATE_MACHINE_ARN: self.state_machine_arn,
         }
 
 
@@ -103,12 +104,12 @@ def create_session_table(dynamodb, name: str) -> None:
     dynamodb.create_table(
         TableName=name,
         AttributeDefinitions=[
-            {"AttributeName": TABLE_HASH_KEY, "AttributeType": "S"},
-            {"AttributeName": TABLE_RANGE_KEY, "AttributeType": "S"},
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"},
         ],
         KeySchema=[
-            {"AttributeName": TABLE_HASH_KEY, "KeyType": "HASH"},
-            {"AttributeName": TABLE_RANGE_KEY, "KeyType": "RANGE"},
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
         ],
         BillingMode="PAY_PER_REQUEST",
     )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from contracts.failures import ExitCode
+
 from . import __version__
 from .edf import DEFAULT_EVENT_MAP, SIGNAL_FILE_SUFFIXES, parse_event_map, read_signal_files, select_channels
 from .errors import InputRejected, InvalidUpload
@@ -24,8 +26,6 @@ from .predict import ClassifierFileError, load_classifier, predict_recording
 from .recording import CLASS_LABELS, Recording
 from .training import TrainingOptions
 from .upload import read_upload
-
-EXIT_OK, EXIT_UNEXPECTED, EXIT_REJECTED = 0, 1, 2
 
 
 def _channel_list(values: Sequence[str] | None) -> list[str] | None:
@@ -205,7 +205,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     for name in sorted(written):
         _progress(f"wrote {written[name]}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def format_predictions(predictions, sfreq: float) -> list[str]:
@@ -245,7 +245,7 @@ def run_predict(args: argparse.Namespace) -> int:
     )
     predictions = predict_recording(classifier, recording, check_names=not args.ignore_channel_names)
     print("\n".join(format_predictions(predictions, recording.sfreq)))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -256,11 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_train(args) if args.command == "train" else run_predict(args)
     except InputRejected as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        return EXIT_REJECTED
+        return ExitCode.REJECTED
     except ClassifierFileError as exc:
         print(f"error: INVALID_CLASSIFIER: {exc}", file=sys.stderr)
-        return EXIT_REJECTED
+        return ExitCode.REJECTED
     except Exception as exc:  # noqa: BLE001 - the command line reports any failure as exit code 1
         traceback.print_exc(file=sys.stderr)
         print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return ExitCode.UNEXPECTED

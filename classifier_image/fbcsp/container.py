@@ -4,16 +4,17 @@ Reads its job from the environment, downloads the upload, reads it safely, train
 ``classifier.json``, ``metrics.json``, ``report.html`` and ``figures/*.png`` under
 ``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest").
 
-Environment: ``INPUT_BUCKET``, ``INPUT_KEY``, ``RESULTS_BUCKET``, ``RESULTS_PREFIX``, ``USER_ID``,
-``SESSION_ID``, ``RUN_ID`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because
-the manifest must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED``
-(default 0). The AWS endpoint
-comes from the standard ``AWS_ENDPOINT_URL*`` variables, which boto3 reads itself.
+Environment (:class:`contracts.environment.ContainerVariable`): the per-run variables the state
+machine passes and ``RESULTS_BUCKET`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1
+because the manifest must carry a p-value; default: ``TrainingOptions``' default) and
+``FBCSP_SEED`` (default 0). The AWS endpoint comes from the standard ``AWS_ENDPOINT_URL*``
+variables, which boto3 reads itself.
 
-Exit codes: 0 trained; 2 input rejected (failed manifest with ``INVALID_UPLOAD`` or
-``INSUFFICIENT_DATA`` and nothing else written); 1 unexpected error (failed manifest with
-``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment. Every log line on
-stderr is one JSON object carrying ``userId``, ``sessionId`` and ``runId``.
+Exit codes (:class:`contracts.failures.ExitCode`): ``OK`` trained; ``REJECTED`` (failed manifest with
+``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` and nothing else written); ``UNEXPECTED`` (failed
+manifest with ``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment. Every
+log line on stderr is one JSON object carrying ``userId``, ``sessionId``, ``runId`` and
+``executionArn``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from typing import Any, TextIO
 
 import boto3
 
+from contracts.environment import CONTAINER_REQUIRED, CONTAINER_RUN_FIELDS, ContainerVariable
+from contracts.failures import ExitCode, FailureCode
+from contracts.manifest import Manifest, ManifestError, ManifestStatus, OutputName, manifest_key
+from contracts.run_input import LOG_FIELDS, json_name
+
 from .errors import InputRejected
 from .export import CLASSIFIER_FILE, METRICS_FILE, manifest_metrics, to_json_bytes
 from .outputs import train_and_write
@@ -39,20 +45,12 @@ from .report import REPORT_FILE
 from .training import TrainingOptions
 from .upload import read_upload
 
-EXIT_OK, EXIT_UNEXPECTED, EXIT_REJECTED = 0, 1, 2
-MANIFEST_FILE = "manifest.json"
-MANIFEST_SCHEMA_VERSION = "1.0"
-REQUIRED_VARIABLES = (
-    "INPUT_BUCKET",
-    "INPUT_KEY",
-    "RESULTS_BUCKET",
-    "RESULTS_PREFIX",
-    "USER_ID",
-    "SESSION_ID",
-    "RUN_ID",
-)
 #: Manifest output name of each file written at the top of the output folder; figures keep their path.
-OUTPUT_NAMES = {CLASSIFIER_FILE: "classifier", METRICS_FILE: "metrics", REPORT_FILE: "report"}
+OUTPUT_NAMES = {
+    CLASSIFIER_FILE: OutputName.CLASSIFIER,
+    METRICS_FILE: OutputName.METRICS,
+    REPORT_FILE: OutputName.REPORT,
+}
 UNEXPECTED_MESSAGE = (
     "the classifier stopped on an unexpected error; the operators have the details in its log"
 )
@@ -73,6 +71,7 @@ class JobSettings:
     user_id: str
     session_id: str
     run_id: str
+    execution_arn: str
     options: TrainingOptions = field(default_factory=TrainingOptions)
 
 
@@ -99,24 +98,30 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
     SettingsError
         Naming every missing variable, or the first invalid value.
     """
-    missing = [name for name in REQUIRED_VARIABLES if not environment.get(name, "").strip()]
+    missing = [str(name) for name in CONTAINER_REQUIRED if not environment.get(name, "").strip()]
     if missing:
         raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
-    prefix = environment["RESULTS_PREFIX"].strip()
+    values = {name: environment[name].strip() for name in CONTAINER_REQUIRED}
+    prefix = values[ContainerVariable.RESULTS_PREFIX]
     if prefix.startswith("/") or ".." in prefix.split("/"):
-        raise SettingsError(f"RESULTS_PREFIX must be a relative key prefix without '..', got {prefix!r}")
+        raise SettingsError(
+            f"{ContainerVariable.RESULTS_PREFIX} must be a relative key prefix without '..', got {prefix!r}"
+        )
     options = TrainingOptions(
-        n_permutations=_integer(environment, "FBCSP_PERMUTATIONS", TrainingOptions.n_permutations, minimum=1),
-        random_state=_integer(environment, "FBCSP_SEED", TrainingOptions.random_state, minimum=None),
+        n_permutations=_integer(
+            environment, ContainerVariable.PERMUTATIONS, TrainingOptions.n_permutations, minimum=1
+        ),
+        random_state=_integer(environment, ContainerVariable.SEED, TrainingOptions.random_state, minimum=None),
     )
     return JobSettings(
-        input_bucket=environment["INPUT_BUCKET"].strip(),
-        input_key=environment["INPUT_KEY"].strip(),
-        results_bucket=environment["RESULTS_BUCKET"].strip(),
+        input_bucket=values[ContainerVariable.INPUT_BUCKET],
+        input_key=values[ContainerVariable.INPUT_KEY],
+        results_bucket=values[ContainerVariable.RESULTS_BUCKET],
         results_prefix=prefix if prefix.endswith("/") else prefix + "/",
-        user_id=environment["USER_ID"].strip(),
-        session_id=environment["SESSION_ID"].strip(),
-        run_id=environment["RUN_ID"].strip(),
+        user_id=values[ContainerVariable.USER_ID],
+        session_id=values[ContainerVariable.SESSION_ID],
+        run_id=values[ContainerVariable.RUN_ID],
+        execution_arn=values[ContainerVariable.EXECUTION_ARN],
         options=options,
     )
 
@@ -146,23 +151,19 @@ def build_manifest(
     outputs: Mapping[str, str] | None = None,
     metrics: Mapping[str, Any] | None = None,
     error: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    """The manifest document: ``succeeded`` without ``error``, ``failed`` (empty outputs/metrics) with it."""
-    manifest: dict[str, Any] = {
-        "schemaVersion": MANIFEST_SCHEMA_VERSION,
-        "userId": settings.user_id,
-        "sessionId": settings.session_id,
-        "runId": settings.run_id,
-        "status": "failed" if error else "succeeded",
-        "startedAt": started_at,
-        "finishedAt": finished_at,
-        "outputs": {} if error else dict(outputs or {}),
-        "metrics": {} if error else dict(metrics or {}),
-    }
-    if error:
-        code, message = error
-        manifest["error"] = {"code": code, "message": message}
-    return manifest
+) -> Manifest:
+    """The manifest: ``succeeded`` without ``error``, ``failed`` (empty outputs/metrics) with it."""
+    return Manifest(
+        user_id=settings.user_id,
+        session_id=settings.session_id,
+        run_id=settings.run_id,
+        status=ManifestStatus.FAILED if error else ManifestStatus.SUCCEEDED,
+        started_at=started_at,
+        finished_at=finished_at,
+        outputs={} if error else dict(outputs or {}),
+        metrics={} if error else dict(metrics or {}),
+        error=ManifestError(*error) if error else None,
+    )
 
 
 def output_name(relative_path: str) -> str:
@@ -189,11 +190,14 @@ def upload_outputs(s3, settings: JobSettings, written: Mapping[str, Path]) -> di
     return outputs
 
 
-def put_manifest(s3, settings: JobSettings, manifest: Mapping[str, Any]) -> str:
+def put_manifest(s3, settings: JobSettings, manifest: Manifest) -> str:
     """Write ``manifest.json`` under the results prefix; return its key."""
-    key = f"{settings.results_prefix}{MANIFEST_FILE}"
+    key = manifest_key(settings.results_prefix)
     s3.put_object(
-        Bucket=settings.results_bucket, Key=key, Body=to_json_bytes(manifest), ContentType="application/json"
+        Bucket=settings.results_bucket,
+        Key=key,
+        Body=to_json_bytes(manifest.to_dict()),
+        ContentType="application/json",
     )
     return key
 
@@ -206,12 +210,12 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
     """
     started_at = iso_now()
 
-    def fail(code: str, message: str, exit_code: int) -> int:
+    def fail(code: str, message: str, exit_code: ExitCode) -> int:
         try:
             put_manifest(s3, settings, build_manifest(settings, started_at, iso_now(), error=(code, message)))
         except Exception as exc:  # noqa: BLE001 - S3 may be the very thing that failed
             log("ERROR", "could not write the failed manifest", error=f"{type(exc).__name__}: {exc}")
-            return EXIT_UNEXPECTED
+            return ExitCode.UNEXPECTED
         log("INFO", "wrote failed manifest", code=code, exitCode=exit_code)
         return exit_code
 
@@ -249,10 +253,10 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
             s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)
         )
         log("INFO", "training succeeded", manifest=manifest_key, metrics=metrics)
-        return EXIT_OK
+        return ExitCode.OK
     except InputRejected as exc:
         log("WARNING", "input rejected", code=exc.code, reason=exc.message)
-        return fail(exc.code, exc.message, EXIT_REJECTED)
+        return fail(exc.code, exc.message, ExitCode.REJECTED)
     except Exception as exc:  # noqa: BLE001 - every other failure is reported as CLASSIFIER_ERROR
         log(
             "ERROR",
@@ -260,7 +264,7 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
             error=f"{type(exc).__name__}: {exc}",
             traceback=traceback.format_exc(),
         )
-        return fail("CLASSIFIER_ERROR", UNEXPECTED_MESSAGE, EXIT_UNEXPECTED)
+        return fail(FailureCode.CLASSIFIER_ERROR, UNEXPECTED_MESSAGE, ExitCode.UNEXPECTED)
 
 
 def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO | None = None) -> int:
@@ -277,9 +281,9 @@ def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO |
     environment = os.environ if environment is None else environment
     log = JsonLog(
         ids={
-            "userId": environment.get("USER_ID", ""),
-            "sessionId": environment.get("SESSION_ID", ""),
-            "runId": environment.get("RUN_ID", ""),
+            json_name(field_name): environment.get(variable, "")
+            for variable, field_name in CONTAINER_RUN_FIELDS.items()
+            if json_name(field_name) in LOG_FIELDS
         },
         stream=stream or sys.stderr,
     )
@@ -287,7 +291,7 @@ def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO |
         settings = settings_from_environment(environment)
     except SettingsError as exc:
         log("ERROR", f"invalid container environment: {exc}")
-        return EXIT_UNEXPECTED
+        return ExitCode.UNEXPECTED
     return run_job(settings, s3 or boto3.client("s3"), log)
 
 

@@ -1,9 +1,9 @@
 """Safe reading of an upload zip (one ``metadata.json`` + one CSV of samples) into a :class:`Recording`.
 
-The zip is untrusted. Before anything is extracted, its central directory is checked: member count,
-names (flat, no absolute paths, no ``..``, no directories or symlinks, no encryption), declared
-uncompressed sizes and compression ratios. Extraction then counts the bytes actually written, so a
-member whose header understates its size is stopped at the same limits.
+The zip is untrusted. Before anything is extracted it must pass the pipeline's upload rules,
+:func:`contracts.uploads.check_upload` (the same function Validate applies before the container
+starts). Extraction then counts the bytes actually written, so a member whose header understates
+its size is stopped at the same limits.
 
 The CSV format is classifier.md §1 with the strict parser of §7.8: no header, comma separated, one
 row per sample, empty trailing fields dropped (each row ends with a comma), exactly
@@ -13,11 +13,8 @@ output (ignored), then the trigger.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import re
-import stat
 import tempfile
 import zipfile
 import zlib
@@ -27,18 +24,14 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from contracts.uploads import LIMITS, UploadLimits, UploadMetadata, UploadRejected, check_upload, ratio_problem
+
 from .errors import InvalidUpload
 from .events import cue_events, describe_discarded
 from .recording import Recording
 
 log = logging.getLogger(__name__)
 
-METADATA_NAME = "metadata.json"
-CHANNEL_NAMES_KEY = "ChannelNames"
-DEFAULT_CHANNEL_NAMES = {
-    8: ("C3", "CZ", "C4", "P3", "O1", "P7", "OZ", "PZ"),
-    3: ("C3", "CZ", "C4"),
-}
 _COPY_CHUNK = 1 << 20
 #: Rows converted to numbers at a time by the CSV parser.
 CSV_BLOCK_ROWS = 1 << 16
@@ -46,46 +39,14 @@ _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
 
 
 @dataclass(frozen=True)
-class UploadLimits:
-    """Limits on an upload zip, checked before and during extraction.
-
-    Attributes
-    ----------
-    max_members : int
-        Most members the zip may hold (it needs two).
-    max_total_bytes : int
-        Most bytes all members may expand to together (default 1 GiB).
-    max_ratio : float
-        Highest uncompressed/compressed size ratio of one member (default 100:1; EEG text
-        compresses about 5:1).
-    max_metadata_bytes : int
-        Largest accepted ``metadata.json`` (default 1 MiB).
-    """
-
-    max_members: int = 8
-    max_total_bytes: int = 1 << 30
-    max_ratio: float = 100.0
-    max_metadata_bytes: int = 1 << 20
-
-
-@dataclass(frozen=True)
-class UploadMetadata:
-    """What the pipeline uses from ``metadata.json``."""
-
-    n_channels: int
-    sfreq: float
-    ch_names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class ExtractedUpload:
-    """Paths of the two members after a safe extraction."""
+    """The checked metadata and the path of the extracted CSV."""
 
-    metadata_path: Path
+    metadata: UploadMetadata
     csv_path: Path
 
 
-def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> Recording:
+def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recording:
     """Read an upload zip into a :class:`Recording`.
 
     Parameters
@@ -93,7 +54,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> 
     zip_path : str or Path
         The upload zip.
     limits : UploadLimits
-        Size, count and ratio limits for the zip.
+        The upload limits (the pipeline's own by default).
 
     Returns
     -------
@@ -108,7 +69,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> 
     """
     with tempfile.TemporaryDirectory(prefix="fbcsp-upload-") as workdir:
         extracted = extract_upload(zip_path, Path(workdir), limits)
-        metadata = parse_metadata(extracted.metadata_path.read_bytes())
+        metadata = extracted.metadata
         samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
     events = cue_events(trigger)
     if events.discarded:
@@ -122,148 +83,42 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = UploadLimits()) -> 
     )
 
 
-def extract_upload(
-    zip_path: str | Path, destination: Path, limits: UploadLimits = UploadLimits()
-) -> ExtractedUpload:
-    """Check an upload zip and extract its ``metadata.json`` and CSV into ``destination``.
+def extract_upload(zip_path: str | Path, destination: Path, limits: UploadLimits = LIMITS) -> ExtractedUpload:
+    """Apply the upload rules to a zip, then extract its CSV into ``destination``.
 
     Raises
     ------
     InvalidUpload
-        The file is not a zip, breaks a limit or a naming rule, or lacks / duplicates a member.
+        The file is not a zip or breaks an upload rule, or its CSV expands beyond the limits.
     """
+    zip_path = Path(zip_path)
     try:
-        archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidUpload(f"the upload is not a readable zip file ({exc})") from exc
-    with archive:
-        members = archive.infolist()
-        check_members(members, limits)
-        metadata_info, csv_info = _pick_members(members)
-        if metadata_info.file_size > limits.max_metadata_bytes:
-            raise InvalidUpload(
-                f"{METADATA_NAME} is {metadata_info.file_size} bytes; "
-                f"at most {limits.max_metadata_bytes} are accepted"
-            )
-        budget = _ByteBudget(limits.max_total_bytes)
-        metadata_path = _extract_member(archive, metadata_info, destination, limits, budget)
-        csv_path = _extract_member(archive, csv_info, destination, limits, budget)
-    return ExtractedUpload(metadata_path=metadata_path, csv_path=csv_path)
-
-
-def check_members(members: list[zipfile.ZipInfo], limits: UploadLimits) -> None:
-    """Check the central directory of an upload zip before anything is extracted.
-
-    Raises
-    ------
-    InvalidUpload
-        Too many members, an unsafe or nested name, a directory or symlink, an encrypted member,
-        a total uncompressed size over the limit or a member compressed beyond the ratio limit.
-    """
-    if not members:
-        raise InvalidUpload("the zip is empty: it must hold metadata.json and one CSV file")
-    if len(members) > limits.max_members:
-        raise InvalidUpload(
-            f"the zip holds {len(members)} entries; at most {limits.max_members} are accepted "
-            "(metadata.json and one CSV file)"
-        )
-    for info in members:
-        _check_member_name(info)
-        _check_member_kind(info)
-        _check_ratio(info.filename, info.file_size, info.compress_size, limits.max_ratio)
-    total = sum(info.file_size for info in members)
-    if total > limits.max_total_bytes:
-        raise InvalidUpload(
-            f"the zip expands to {total} bytes; at most {limits.max_total_bytes} are accepted"
-        )
-
-
-def _check_member_name(info: zipfile.ZipInfo) -> None:
-    name = info.filename
-    if "\\" in name or "\x00" in name:
-        raise InvalidUpload(f"zip entry {name!r} has a backslash or NUL in its name")
-    path = PurePosixPath(name)
-    if path.is_absolute() or re.match(r"^[A-Za-z]:", name):
-        raise InvalidUpload(f"zip entry {name!r} has an absolute path")
-    if ".." in path.parts:
-        raise InvalidUpload(f"zip entry {name!r} points outside the zip ('..' in its path)")
-    if name.endswith("/") or info.is_dir():
-        raise InvalidUpload(
-            f"zip entry {name!r} is a folder; the zip must be flat (metadata.json and one CSV)"
-        )
-    if len(path.parts) != 1:
-        raise InvalidUpload(
-            f"zip entry {name!r} is inside a folder; the zip must be flat (files at its root)"
-        )
-
-
-def _check_member_kind(info: zipfile.ZipInfo) -> None:
-    mode = info.external_attr >> 16
-    if mode and not (stat.S_ISREG(mode) or stat.S_IFMT(mode) == 0):
-        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-        raise InvalidUpload(f"zip entry {info.filename!r} is {kind}")
-    if info.flag_bits & 0x1:
-        raise InvalidUpload(f"zip entry {info.filename!r} is encrypted")
-
-
-def _check_ratio(name: str, uncompressed: int, compressed: int, max_ratio: float) -> None:
-    if uncompressed > max_ratio * max(compressed, 1):
-        raise InvalidUpload(
-            f"zip entry {name!r} expands {uncompressed} bytes from {compressed} "
-            f"(more than {max_ratio:g}:1); it looks like a zip bomb"
-        )
-
-
-def _pick_members(members: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, zipfile.ZipInfo]:
-    metadata = [info for info in members if info.filename == METADATA_NAME]
-    csvs = [info for info in members if info.filename.lower().endswith(".csv")]
-    problems = []
-    if not metadata:
-        problems.append("metadata.json is missing")
-    elif len(metadata) > 1:
-        problems.append("metadata.json appears more than once")
-    if not csvs:
-        problems.append("no .csv file found")
-    elif len(csvs) > 1:
-        problems.append(
-            f"{len(csvs)} .csv files found ({', '.join(i.filename for i in csvs)}); exactly one is needed"
-        )
-    if problems:
-        raise InvalidUpload(
-            "the zip must hold metadata.json and exactly one CSV file: " + "; ".join(problems)
-        )
-    return metadata[0], csvs[0]
-
-
-class _ByteBudget:
-    """Bytes all extracted members may still expand to."""
-
-    def __init__(self, total: int) -> None:
-        self.remaining = total
-        self.total = total
-
-    def spend(self, n_bytes: int) -> None:
-        self.remaining -= n_bytes
-        if self.remaining < 0:
-            raise InvalidUpload(f"the zip expands to more than {self.total} bytes")
+        with open(zip_path, "rb") as source:
+            checked = check_upload(source, zip_path.stat().st_size, limits)
+            with zipfile.ZipFile(source) as archive:
+                # metadata.json, already read by the rules, counts against the total as well.
+                budget = limits.max_total_bytes - checked.metadata_member.file_size
+                csv_path = _extract_member(archive, checked.csv, destination, limits, budget)
+    except UploadRejected as rejected:
+        raise InvalidUpload(rejected.message) from rejected
+    return ExtractedUpload(metadata=checked.metadata, csv_path=csv_path)
 
 
 def _extract_member(
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    destination: Path,
-    limits: UploadLimits,
-    budget: _ByteBudget,
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, limits: UploadLimits, budget: int
 ) -> Path:
-    """Copy one member out in chunks, enforcing the size and ratio limits on the bytes actually written."""
+    """Copy one member out in chunks, enforcing ``budget`` bytes and the ratio limit on what is written."""
     target = destination / PurePosixPath(info.filename).name
     written = 0
     try:
         with archive.open(info) as source, open(target, "wb") as sink:
             while chunk := source.read(_COPY_CHUNK):
                 written += len(chunk)
-                budget.spend(len(chunk))
-                _check_ratio(info.filename, written, info.compress_size, limits.max_ratio)
+                if written > budget:
+                    raise InvalidUpload(f"the archive unpacks to more than {limits.max_total_bytes} bytes")
+                problem = ratio_problem(info.filename, written, info.compress_size, limits)
+                if problem:
+                    raise InvalidUpload(problem)
                 sink.write(chunk)
     except (
         zipfile.BadZipFile,
@@ -276,68 +131,6 @@ def _extract_member(
         # corrupt or unsupported compressed data; OSErrors of our own disk are left to propagate
         raise InvalidUpload(f"zip entry {info.filename!r} cannot be extracted ({exc})") from exc
     return target
-
-
-def parse_metadata(raw: bytes) -> UploadMetadata:
-    """Read ``EEGChannels``, ``Frequency`` and the optional ``ChannelNames`` from ``metadata.json``.
-
-    ``EEGChannels`` must be an integer >= 2 and ``Frequency`` a positive number of Hz. Channel
-    names come from ``ChannelNames`` (a list of ``EEGChannels`` distinct non-empty strings) when
-    present; otherwise the original's fixed montage is assumed for 8 channels
-    (``C3, CZ, C4, P3, O1, P7, OZ, PZ``) and 3 channels (``C3, CZ, C4``), and ``EEG1..EEGn``
-    otherwise. Every other key is ignored.
-
-    Raises
-    ------
-    InvalidUpload
-        Not a JSON object, or a required key missing or out of range.
-    """
-    try:
-        document = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidUpload(f"metadata.json is not valid JSON ({exc})") from exc
-    if not isinstance(document, dict):
-        raise InvalidUpload("metadata.json must hold a JSON object")
-    missing = [key for key in ("EEGChannels", "Frequency") if key not in document]
-    if missing:
-        raise InvalidUpload(f"metadata.json lacks the required key(s) {', '.join(missing)}")
-    n_channels = document["EEGChannels"]
-    if (
-        isinstance(n_channels, bool)
-        or not isinstance(n_channels, int | float)
-        or n_channels != int(n_channels)
-    ):
-        raise InvalidUpload(f"metadata.json EEGChannels must be a whole number, got {n_channels!r}")
-    n_channels = int(n_channels)
-    if n_channels < 2:
-        raise InvalidUpload(f"metadata.json EEGChannels must be at least 2 for CSP, got {n_channels}")
-    sfreq = document["Frequency"]
-    if (
-        isinstance(sfreq, bool)
-        or not isinstance(sfreq, int | float)
-        or not math.isfinite(sfreq)
-        or sfreq <= 0
-    ):
-        raise InvalidUpload(f"metadata.json Frequency must be a positive number of Hz, got {sfreq!r}")
-    return UploadMetadata(
-        n_channels=n_channels, sfreq=float(sfreq), ch_names=_channel_names(document, n_channels)
-    )
-
-
-def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
-    names = document.get(CHANNEL_NAMES_KEY)
-    if names is None:
-        return DEFAULT_CHANNEL_NAMES.get(n_channels, tuple(f"EEG{i}" for i in range(1, n_channels + 1)))
-    if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
-        raise InvalidUpload(f"metadata.json {CHANNEL_NAMES_KEY} must be a list of non-empty strings")
-    names = tuple(name.strip() for name in names)
-    if len(names) != n_channels:
-        raise InvalidUpload(
-            f"metadata.json {CHANNEL_NAMES_KEY} names {len(names)} channel(s) but EEGChannels is {n_channels}"
-        )
-    if len({name.upper() for name in names}) != len(names):
-        raise InvalidUpload(f"metadata.json {CHANNEL_NAMES_KEY} repeats a channel name")
-    return names
 
 
 def read_samples_csv(path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
