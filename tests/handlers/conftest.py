@@ -12,6 +12,7 @@ from handler_support import ACCOUNT, REGION, LambdaContext
 from handler_support import load_event as read_event
 from moto import mock_aws
 
+from contracts.environment import FunctionVariable
 from handlers.common import clients
 from sandbox.stack import create_session_table
 
@@ -74,12 +75,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             stepfunctions=stepfunctions,
         )
         for name, value in {
-            "STATUS_TABLE": stack.status_table,
-            "CLASSIFIER_TABLE": stack.classifier_table,
-            "UPLOAD_BUCKET": stack.upload_bucket,
-            "RESULTS_BUCKET": stack.results_bucket,
-            "STATE_MACHINE_ARN": stack.state_machine_arn,
-            "LOG_LEVEL": "DEBUG",
+            FunctionVariable.STATUS_TABLE: stack.status_table,
+            FunctionVariable.CLASSIFIER_TABLE: stack.classifier_table,
+            FunctionVariable.UPLOAD_BUCKET: stack.upload_bucket,
+            FunctionVariable.RESULTS_BUCKET: stack.results_bucket,
+            FunctionVariable.STATE_MACHINE_ARN: stack.state_machine_arn,
+            FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)
         yield stack

@@ -1,7 +1,11 @@
 """Helpers for the handler tests: real-shape events from tests/events and ways to vary them."""
 
+import contextlib
 import copy
+import io
 import json
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +13,7 @@ from typing import Any
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
+STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:eeg-test-pipeline"
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -63,21 +68,23 @@ def sqs_batch(template: dict[str, Any], events: list[tuple[str, Any]]) -> dict[s
 def run_state(
     bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip"
 ) -> dict[str, Any]:
-    """The state machine input ``start`` would write for one upload version (docs/contracts.md)."""
-    from handlers.common.keys import results_prefix_for, run_id_for
+    """The state machine input ``start`` would write for one upload version."""
+    from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
+    from contracts.run_input import RunInput
 
-    key = f"uploads/{user_id}/{session_id}/{file_name}"
+    key = UploadKey(user_id, session_id, file_name).key
     run_id = run_id_for(bucket, key, version)
-    return {
-        "bucket": bucket,
-        "key": key,
-        "uploadVersion": version,
-        "size": 1234,
-        "userId": user_id,
-        "sessionId": session_id,
-        "runId": run_id,
-        "resultsPrefix": results_prefix_for(user_id, session_id, run_id),
-    }
+    return RunInput(
+        bucket=bucket,
+        key=key,
+        upload_version=version,
+        size=1234,
+        user_id=user_id,
+        session_id=session_id,
+        run_id=run_id,
+        results_prefix=results_prefix_for(user_id, session_id, run_id),
+        execution_arn=execution_arn_for(STATE_MACHINE_ARN, run_id),
+    ).to_dict()
 
 
 def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
@@ -113,6 +120,24 @@ def mark_processing(
             ":received": {"S": "RECEIVED"},
             ":t": {"S": entered},
             ":runId": {"S": state["runId"]},
-            ":arn": {"S": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:eeg-test-pipeline:{state['runId']}"},
+            ":arn": {"S": state["executionArn"]},
         },
     )
+
+
+@contextlib.contextmanager
+def log_lines() -> Iterator[list[dict[str, Any]]]:
+    """The pipeline logger's JSON lines written inside the block (filled in when the block ends)."""
+    from handlers.common.log import LOGGER_NAME, JsonFormatter
+
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(JsonFormatter())
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(capture)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(capture)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from handler_support import mark_processing, record_received, run_state
+from handler_support import log_lines, mark_processing, record_received, run_state
 
 from handlers import process_results
 from handlers.common.errors import ResultsInvalid
@@ -120,7 +120,14 @@ INVALID_MANIFESTS = {
     "other-user": (lambda state: _manifest(state, userId="user-2"), "another userId"),
     "other-session": (lambda state: _manifest(state, sessionId="session-9"), "another sessionId"),
     "other-run": (lambda state: _manifest(state, runId="run-ffff"), "another runId"),
-    "failed": (lambda state: _manifest(state, status="failed"), "not 'succeeded'"),
+    "failed": (
+        lambda state: _manifest(
+            state, status="failed", outputs={}, metrics={}, error={"code": "CLASSIFIER_ERROR", "message": "x"}
+        ),
+        "not 'succeeded'",
+    ),
+    "failed-without-error": (lambda state: _manifest(state, status="failed"), "carries an error"),
+    "unknown-status": (lambda state: _manifest(state, status="done"), "unknown status"),
     "missing-metric": (
         lambda state: _manifest(state, metrics={k: v for k, v in METRICS.items() if k != "nestedAccuracy"}),
         "lacks the metrics",
@@ -234,3 +241,18 @@ def test_a_run_without_permutations_succeeds_with_no_p_value(aws, processing_run
     outcome = process_results.handler(processing_run, lambda_context)
     assert outcome["result"]["permutationPValue"] is None
     assert _status(aws)["result"]["permutationPValue"] is None
+
+
+@pytest.mark.parametrize("superseded", [False, True], ids=["recorded", "superseded"])
+def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_context, superseded):
+    # GIVEN valid results (and, in one case, a newer upload that supersedes the run)
+    _write_results(aws, _manifest(processing_run))
+    if superseded:
+        newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+        record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    # WHEN ProcessResults runs
+    with log_lines() as lines:
+        process_results.handler(processing_run, lambda_context)
+    # THEN each line names the run's execution
+    assert [line["level"] for line in lines] == ["WARNING" if superseded else "INFO"]
+    assert {line["executionArn"] for line in lines} == {processing_run["executionArn"]}

@@ -3,11 +3,13 @@
 import json
 
 import pytest
-from handler_support import load_event, mark_processing, record_received, run_state
+from handler_support import load_event, log_lines, mark_processing, record_received, run_state
 
 from handlers import record_failure
 from handlers.api import SESSION_FIELDS
-from handlers.common.failures import GENERIC_MESSAGES, FailureCode, classify_failure, needs_failed_manifest
+from contracts.failures import FailureCode
+from contracts.manifest import Manifest, ManifestError, ManifestStatus
+from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
 from handlers.common.status import StatusStore
 
 USER, SESSION = "user-1", "session-1"
@@ -53,18 +55,15 @@ def _camel_case_ecs_failure(exit_code: int) -> dict:
 
 
 def _failed_manifest(code: str, message: str) -> dict:
-    return {
-        "schemaVersion": "1.0",
-        "userId": USER,
-        "sessionId": SESSION,
-        "runId": "run-x",
-        "status": "failed",
-        "startedAt": "2026-11-23T22:00:20.000Z",
-        "finishedAt": "2026-11-23T22:01:00.000Z",
-        "outputs": {},
-        "metrics": {},
-        "error": {"code": code, "message": message},
-    }
+    return Manifest(
+        user_id=USER,
+        session_id=SESSION,
+        run_id="run-x",
+        status=ManifestStatus.FAILED,
+        started_at="2026-11-23T22:00:20.000Z",
+        finished_at="2026-11-23T22:01:00.000Z",
+        error=ManifestError(code, message),
+    ).to_dict()
 
 
 CASES = {
@@ -320,3 +319,18 @@ def test_the_original_error_is_kept_for_operators_but_not_shown_by_the_api(aws, 
     assert item["error"]["code"] == "INTERNAL_ERROR"
     assert item["failureDetail"] == {"error": "States.Runtime", "cause": unexpected["Cause"]}
     assert "failureDetail" not in SESSION_FIELDS
+
+
+@pytest.mark.moto
+@pytest.mark.parametrize("superseded", [False, True], ids=["recorded", "superseded"])
+def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_context, superseded):
+    # GIVEN a failed run (and, in one case, a newer upload that supersedes it, which adds a warning)
+    if superseded:
+        newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+        record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    # WHEN RecordFailure runs
+    with log_lines() as lines:
+        record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
+    # THEN each line names the run's execution
+    assert len(lines) == (2 if superseded else 1)
+    assert {line["executionArn"] for line in lines} == {processing_run["executionArn"]}

@@ -8,7 +8,7 @@ from handler_support import s3_event, sqs_batch
 
 from handlers import start
 from handlers.common.clients import client
-from handlers.common.keys import results_prefix_for, run_id_for
+from contracts.keys import results_prefix_for, run_id_for
 
 pytestmark = pytest.mark.moto
 
@@ -99,6 +99,7 @@ def test_happy_path_records_received_and_starts_the_named_execution(aws, load_ev
         "sessionId": SESSION,
         "runId": run_id,
         "resultsPrefix": results_prefix_for(USER, SESSION, run_id),
+        "executionArn": execution["executionArn"],
     }
 
 

@@ -3,14 +3,8 @@
 import pytest
 from handler_support import mark_processing, record_received, run_state
 
-from handlers.common.status import (
-    RUN_TRANSITIONS,
-    Status,
-    StatusStore,
-    is_allowed,
-    normalise_sequencer,
-    statuses_before,
-)
+from contracts.statuses import RUN_TRANSITIONS, Status, is_allowed, statuses_before
+from handlers.common.status import StatusStore, normalise_sequencer
 
 RECEIVED, PROCESSING, SUCCEEDED, FAILED = Status.RECEIVED, Status.PROCESSING, Status.SUCCEEDED, Status.FAILED
 

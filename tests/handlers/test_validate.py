@@ -5,11 +5,15 @@ import json
 import zipfile
 
 import pytest
+from handler_support import run_state
 
+from contracts.keys import UploadKey
+from contracts.run_input import RunInput
+from contracts.uploads import UploadLimits
 from handlers import validate
 from handlers.common.clients import client
 from handlers.common.errors import InvalidUpload
-from handlers.common.keys import results_prefix_for, run_id_for
+from handlers.common.log import get_logger
 
 pytestmark = pytest.mark.moto
 
@@ -30,19 +34,10 @@ def _good_members() -> list[tuple[str, bytes]]:
     return [("recording.csv", CSV), ("metadata.json", json.dumps(METADATA).encode())]
 
 
-def _state_for(aws, body: bytes, key: str = f"uploads/{USER}/{SESSION}/recording.zip") -> dict:
+def _state_for(aws, body: bytes, file_name: str = "recording.zip") -> dict:
+    key = UploadKey(USER, SESSION, file_name).key
     put = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
-    run_id = run_id_for(aws.upload_bucket, key, put["VersionId"])
-    return {
-        "bucket": aws.upload_bucket,
-        "key": key,
-        "uploadVersion": put["VersionId"],
-        "size": len(body),
-        "userId": USER,
-        "sessionId": SESSION,
-        "runId": run_id,
-        "resultsPrefix": results_prefix_for(USER, SESSION, run_id),
-    }
+    return {**run_state(aws.upload_bucket, USER, SESSION, put["VersionId"], file_name), "size": len(body)}
 
 
 def _count_downloaded_bytes(s3_client) -> list[int]:
@@ -60,7 +55,7 @@ def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
 ):
     # GIVEN the real sample upload in the upload bucket
     body = (shared_data_dir / "uploads" / "S001_imagery.zip").read_bytes()
-    state = _state_for(aws, body, key=f"uploads/{USER}/{SESSION}/S001_imagery.zip")
+    state = _state_for(aws, body, file_name="S001_imagery.zip")
     fetched = _count_downloaded_bytes(client("s3"))
     # WHEN the validate handler checks it
     summary = validate.handler(state, lambda_context)
@@ -82,8 +77,8 @@ def _directory_entry() -> zipfile.ZipInfo:
     ("body", "message"),
     [
         (b"this is plainly not a zip archive" * 10, "not a readable zip archive"),
-        (_zip([*_good_members(), ("../evil.csv", b"1,2\n")]), "absolute or parent-relative path"),
-        (_zip([("/etc/evil.json", b"{}"), *_good_members()]), "absolute or parent-relative path"),
+        (_zip([*_good_members(), ("../evil.csv", b"1,2\n")]), "points outside the archive"),
+        (_zip([("/etc/evil.json", b"{}"), *_good_members()]), "absolute path"),
         (_zip([*_good_members(), (_directory_entry(), b"")]), "files at its root only"),
         (_zip([("nested/recording.csv", CSV), ("metadata.json", b"{}")]), "files at its root only"),
         (_zip([*_good_members(), ("second.csv", CSV)]), "exactly one .csv file, found 2"),
@@ -124,15 +119,16 @@ def test_each_bad_upload_raises_invalid_upload_with_a_clear_message(aws, lambda_
     assert type(raised.value).__name__ == "InvalidUpload"
 
 
-def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws, lambda_context, monkeypatch):
-    # GIVEN a valid zip larger than the configured limit
+def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
+    # GIVEN a valid zip one byte larger than the limit
     body = _zip(_good_members())
-    monkeypatch.setenv("MAX_UPLOAD_BYTES", str(len(body) - 1))
-    state = _state_for(aws, body)
+    run = RunInput.from_dict(_state_for(aws, body))
     fetched = _count_downloaded_bytes(client("s3"))
     # WHEN it is validated THEN it is rejected without downloading anything
     with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
-        validate.handler(state, lambda_context)
+        validate.validate_upload(
+            client("s3"), run, logger=get_logger(), limits=UploadLimits(max_upload_bytes=len(body) - 1)
+        )
     assert fetched == []
 
 
