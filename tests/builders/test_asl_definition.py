@@ -19,6 +19,7 @@ from asl_checks import (
 )
 
 from components.asl import AslResources, RetryPolicy, build_definition
+from contracts.environment import CONTAINER_REQUIRED
 
 pytestmark = pytest.mark.unit
 
@@ -214,13 +215,15 @@ def test_training_runs_the_task_synchronously_without_public_ip(definition):
     }
 
 
-def test_training_container_gets_the_seven_environment_overrides(definition):
+def test_training_container_gets_the_eight_environment_overrides(definition):
     (override,) = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]["ContainerOverrides"]
     environment = {entry["Name"]: entry for entry in override["Environment"]}
 
     assert override["Name"] == "classifier"
-    assert len(override["Environment"]) == len(environment) == 7
+    assert len(override["Environment"]) == len(environment) == 8
+    assert set(environment) == set(CONTAINER_REQUIRED)
     assert environment == {
+        "EXECUTION_ARN": {"Name": "EXECUTION_ARN", "Value.$": "$.executionArn"},
         "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
         "INPUT_KEY": {"Name": "INPUT_KEY", "Value.$": "$.key"},
         "RESULTS_BUCKET": {"Name": "RESULTS_BUCKET", "Value": "storage-results-3f9a"},
@@ -229,6 +232,19 @@ def test_training_container_gets_the_seven_environment_overrides(definition):
         "SESSION_ID": {"Name": "SESSION_ID", "Value.$": "$.sessionId"},
         "RUN_ID": {"Name": "RUN_ID", "Value.$": "$.runId"},
     }
+
+
+@pytest.mark.parametrize("state_name", ["Validate", "ProcessResults", "RecordFailure"])
+def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(definition, state_name):
+    states = definition["States"]
+    state = states[state_name]
+
+    # No InputPath or Parameters: the handler's event is the whole state, the run input included.
+    assert "InputPath" not in state and "Parameters" not in state
+    # No state replaces the run input: results and caught errors go beside it.
+    result_paths = {other["ResultPath"] for other in states.values() if "ResultPath" in other}
+    assert result_paths == {None, "$.validation", "$.outcome"}
+    assert {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])} == {"$.error"}
 
 
 def test_training_retries_only_capacity_and_throttling_errors_with_backoff(definition):

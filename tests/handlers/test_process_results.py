@@ -7,6 +7,7 @@ import boto3
 import pytest
 from handler_support import log_lines, mark_processing, record_received, run_state
 
+from contracts.manifest import Manifest, ManifestStatus
 from handlers import process_results
 from handlers.common.errors import ResultsInvalid
 from handlers.common.status import StatusStore
@@ -42,22 +43,21 @@ def processing_run(aws):
 
 def _manifest(state: dict, **changes) -> dict:
     prefix = state["resultsPrefix"]
-    manifest = {
-        "schemaVersion": "1.0",
-        "userId": state["userId"],
-        "sessionId": state["sessionId"],
-        "runId": state["runId"],
-        "status": "succeeded",
-        "startedAt": "2026-11-23T22:00:20.000Z",
-        "finishedAt": "2026-11-23T22:04:00.000Z",
-        "outputs": {
+    manifest = Manifest(
+        user_id=state["userId"],
+        session_id=state["sessionId"],
+        run_id=state["runId"],
+        status=ManifestStatus.SUCCEEDED,
+        started_at="2026-11-23T22:00:20.000Z",
+        finished_at="2026-11-23T22:04:00.000Z",
+        outputs={
             "classifier": f"{prefix}classifier.json",
             "metrics": f"{prefix}metrics.json",
             "report": f"{prefix}report.html",
             "figures/accuracy.png": f"{prefix}figures/accuracy.png",
         },
-        "metrics": dict(METRICS),
-    }
+        metrics=METRICS,
+    ).to_dict()
     manifest.update(changes)
     return manifest
 

@@ -17,6 +17,7 @@ from resource_checks import (
 )
 
 from components.cluster import SCRATCH_PATH, repository_lifecycle_policy
+from components.lambda_function import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -62,7 +63,8 @@ def test_image_is_built_from_the_classifier_folder_into_the_repository(self_cont
     (image,) = stack.of_type("awsx:ecr:Image")
     repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
 
-    assert image.inputs["context"] == "./classifier_image"
+    assert image.inputs["context"] == "."
+    assert image.inputs["dockerfile"] == "./classifier_image/Dockerfile"
     assert image.inputs["platform"] == "linux/amd64"
     assert image.inputs["repositoryUrl"] == repository.outputs["repositoryUrl"]
 
@@ -238,3 +240,28 @@ def test_given_subnets_and_security_groups_are_used_and_no_vpc_is_created(extern
 
     assert stack.of_type("aws:ec2/vpc:Vpc") == [] and stack.of_type(VPC_ENDPOINT) == []
     assert "subnet-0123456789abcdef0" in definition_text and "sg-0123456789abcdef0" in definition_text
+
+
+def _dockerfile_copies() -> list[tuple[str, str]]:
+    """(source, destination) of every COPY from the build context in the classifier's Dockerfile."""
+    lines = (REPO_ROOT / "classifier_image" / "Dockerfile").read_text().splitlines()
+    return [
+        (parts[1], parts[2])
+        for parts in (line.split() for line in lines)
+        if parts and parts[0] == "COPY" and not parts[1].startswith("--from")
+    ]
+
+
+def test_the_image_holds_the_contracts_package_beside_fbcsp():
+    copies = _dockerfile_copies()
+
+    assert ("contracts", "/app/contracts") in copies
+    assert ("classifier_image/fbcsp", "/app/fbcsp") in copies
+
+
+def test_the_build_context_lets_in_only_what_the_dockerfile_copies():
+    patterns = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    allowed = {line[1:].rstrip("/") for line in patterns if line.startswith("!")}
+
+    assert "*" in patterns
+    assert allowed == {source for source, _ in _dockerfile_copies()}

@@ -16,7 +16,8 @@ from resource_checks import (
 )
 
 from components import lambda_function
-from components.lambda_function import HANDLERS_DIR
+from components.lambda_function import CONTRACTS_DIR, HANDLERS_DIR
+from contracts.environment import FUNCTION_ENVIRONMENTS
 from components.policies import RESOURCE_WILDCARD_ACTIONS
 
 pytestmark = pytest.mark.unit
@@ -136,30 +137,16 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
 
 
 @pytest.mark.parametrize(
-    ("logical_name", "variables"),
+    ("logical_name", "module"),
     [
-        ("processing-start-fn", {"STATUS_TABLE", "STATE_MACHINE_ARN", "LOG_LEVEL"}),
-        ("processing-validate-fn", {"MAX_UPLOAD_BYTES", "LOG_LEVEL"}),
-        (
-            "processing-process-results-fn",
-            {"STATUS_TABLE", "CLASSIFIER_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"},
-        ),
-        ("processing-record-failure-fn", {"STATUS_TABLE", "RESULTS_BUCKET", "LOG_LEVEL"}),
-        (
-            "api-api-fn",
-            {
-                "STATUS_TABLE",
-                "CLASSIFIER_TABLE",
-                "UPLOAD_BUCKET",
-                "RESULTS_BUCKET",
-                "MAX_UPLOAD_BYTES",
-                "PRESIGN_EXPIRY_SECONDS",
-                "LOG_LEVEL",
-            },
-        ),
+        ("processing-start-fn", "start"),
+        ("processing-validate-fn", "validate"),
+        ("processing-process-results-fn", "process_results"),
+        ("processing-record-failure-fn", "record_failure"),
+        ("api-api-fn", "api"),
     ],
 )
-def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, logical_name, variables):
+def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, logical_name, module):
     stack = self_contained_stack.resources
     environment = function_named(stack, logical_name).inputs["environment"]["variables"]
     exports = self_contained_stack.exports
@@ -171,9 +158,10 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         "STATE_MACHINE_ARN": exports["stateMachineArn"],
     }
 
-    assert set(environment) == variables
+    assert set(environment) == set(FUNCTION_ENVIRONMENTS[module].variables)
+    assert environment["LOG_LEVEL"] == "INFO"
     assert {key: value for key, value in environment.items() if key in expected_values} == {
-        key: expected_values[key] for key in variables if key in expected_values
+        key: expected_values[key] for key in FUNCTION_ENVIRONMENTS[module].required
     }
 
 
@@ -344,22 +332,31 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
     }
 
 
-def test_functions_ship_every_handler_source_and_nothing_else(self_contained_stack):
+def test_functions_ship_every_handler_and_contracts_source_and_nothing_else(self_contained_stack):
     functions = self_contained_stack.resources.of_type(FUNCTION)
-    expected = {path.relative_to(HANDLERS_DIR.parent).as_posix() for path in HANDLERS_DIR.rglob("*.py")}
+    expected = {
+        path.relative_to(package.parent).as_posix()
+        for package in (HANDLERS_DIR, CONTRACTS_DIR)
+        for path in package.rglob("*.py")
+    }
 
     for function in functions:
         assets = function.inputs["code"].assets
         assert set(assets) == expected, function.name
-        assert {"handlers/__init__.py", "handlers/common/__init__.py"} <= set(assets)
+        assert {"handlers/__init__.py", "handlers/common/__init__.py", "contracts/__init__.py"} <= set(assets)
+        assert {"contracts/uploads.py", "contracts/run_input.py"} <= set(assets)
 
 
 def test_bytecode_caches_stay_out_of_the_archive(tmp_path, monkeypatch):
-    package = tmp_path / "handlers"
-    (package / "__pycache__").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "start.py").write_text("def handler(event, context):\n    return event\n")
-    (package / "__pycache__" / "start.cpython-312.pyc").write_bytes(b"\x00")
-    monkeypatch.setattr(lambda_function, "HANDLERS_DIR", package)
+    for name in ("handlers", "contracts"):
+        package = tmp_path / name
+        (package / "__pycache__").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "start.py").write_text("def handler(event, context):\n    return event\n")
+        (package / "__pycache__" / "start.cpython-312.pyc").write_bytes(b"\x00")
+    monkeypatch.setattr(lambda_function, "HANDLERS_DIR", tmp_path / "handlers")
+    monkeypatch.setattr(lambda_function, "CONTRACTS_DIR", tmp_path / "contracts")
 
-    assert set(lambda_function.handlers_archive().assets) == {"handlers/__init__.py", "handlers/start.py"}
+    assert set(lambda_function.handlers_archive().assets) == {
+        f"{name}/{module}.py" for name in ("handlers", "contracts") for module in ("__init__", "start")
+    }

@@ -5,7 +5,8 @@ import json
 import pytest
 from resource_checks import AUTHORIZER, ROUTE, STAGE, route_problems
 
-from components.status_api import ROUTE_KEYS, route_slug
+from components.status_api import route_slug
+from contracts.api import Route
 
 pytestmark = pytest.mark.unit
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.unit
 def test_the_four_routes_exist_and_each_requires_the_jwt_authorizer(self_contained_stack):
     stack = self_contained_stack.resources
 
-    assert sorted(route.inputs["routeKey"] for route in stack.of_type(ROUTE)) == sorted(ROUTE_KEYS)
+    assert sorted(route.inputs["routeKey"] for route in stack.of_type(ROUTE)) == sorted(route.value for route in Route)
     assert route_problems(stack) == []
 
 

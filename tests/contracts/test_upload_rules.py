@@ -1,0 +1,243 @@
+"""One set of upload rules for both callers: Validate (ranged reads on moto) and the classifier container.
+
+Every rule is applied to the same zip by both; each limit is tested at its boundary on both
+sides, so neither caller accepts what the other rejects.
+"""
+
+import io
+import json
+import math
+import stat
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+from fbcsp.errors import InvalidUpload as ContainerRejected
+from fbcsp.upload import extract_upload
+from moto import mock_aws
+
+from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
+from contracts.run_input import RunInput
+from contracts.uploads import LIMITS, METADATA_NAME, UploadLimits
+from handlers.common.errors import InvalidUpload as ValidateRejected
+from handlers.common.log import get_logger
+from handlers.validate import validate_upload
+
+pytestmark = pytest.mark.moto
+
+REGION = "eu-west-2"
+BUCKET = "eeg-rules-uploads"
+CSV = "".join(f"{i * 1e-6:.6f},{-i * 1e-6:.6f},{i * 2e-6:.6f},-79,{i % 3},\n" for i in range(400))
+METADATA = {"EEGChannels": 3, "Frequency": 125.0}
+
+
+def _member(name: str, data: bytes | str, *, compression: int = zipfile.ZIP_DEFLATED, mode: int = 0) -> tuple:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = compression
+    info.external_attr = mode << 16
+    return info, data
+
+
+def _zip(*members: tuple) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _metadata(document: dict | None = None, *, padded_to: int | None = None) -> tuple:
+    text = json.dumps(METADATA if document is None else document)
+    if padded_to is not None:
+        text = text.ljust(padded_to)
+    return _member(METADATA_NAME, text)
+
+
+def _good(*extra: tuple) -> bytes:
+    return _zip(_metadata(), _member("data.csv", CSV), *extra)
+
+
+def _infos(body: bytes) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return archive.infolist()
+
+
+def _validate(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        key = UploadKey("u1", "s1", "rec.zip").key
+        version = s3.put_object(Bucket=BUCKET, Key=key, Body=body)["VersionId"]
+        run_id = run_id_for(BUCKET, key, version)
+        run = RunInput(
+            bucket=BUCKET,
+            key=key,
+            upload_version=version,
+            size=len(body),
+            user_id="u1",
+            session_id="s1",
+            run_id=run_id,
+            results_prefix=results_prefix_for("u1", "s1", run_id),
+            execution_arn=execution_arn_for(f"arn:aws:states:{REGION}:123456789012:stateMachine:p", run_id),
+        )
+        try:
+            validate_upload(s3, run, logger=get_logger(), limits=limits)
+        except ValidateRejected as rejected:
+            raise Rejected(rejected.message) from rejected
+
+
+def _container(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
+    path = tmp_path / "upload.zip"
+    path.write_bytes(body)
+    try:
+        with tempfile.TemporaryDirectory(dir=tmp_path) as extracted:
+            extract_upload(path, Path(extracted), limits)
+    except ContainerRejected as rejected:
+        raise Rejected(rejected.message) from rejected
+
+
+class Rejected(Exception):
+    """Either caller refused the upload."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+CALLERS: dict[str, Callable[[bytes, UploadLimits, Path], None]] = {"validate": _validate, "container": _container}
+
+
+@pytest.fixture(params=sorted(CALLERS))
+def apply_rules(request, tmp_path) -> Callable[..., None]:
+    """The rules as one caller applies them: raises :class:`Rejected` with the caller's message."""
+    caller = CALLERS[request.param]
+    return lambda body, limits=LIMITS: caller(body, limits, tmp_path)
+
+
+def test_a_good_upload_passes_both(apply_rules):
+    apply_rules(_good())
+
+
+def test_the_object_size_limit(apply_rules):
+    body = _good()
+    apply_rules(body, UploadLimits(max_upload_bytes=len(body)))
+    with pytest.raises(Rejected, match=f"the upload is {len(body)} bytes long"):
+        apply_rules(body, UploadLimits(max_upload_bytes=len(body) - 1))
+
+
+def test_the_member_count_limit(apply_rules):
+    body = _good(_member("notes.txt", "x"))
+    apply_rules(body, UploadLimits(max_members=3))
+    with pytest.raises(Rejected, match="holds 3 members"):
+        apply_rules(body, UploadLimits(max_members=2))
+
+
+def test_the_unpacked_size_limit(apply_rules):
+    body = _good()
+    total = sum(info.file_size for info in _infos(body))
+    apply_rules(body, UploadLimits(max_total_bytes=total))
+    with pytest.raises(Rejected, match=f"unpacks to {total} bytes"):
+        apply_rules(body, UploadLimits(max_total_bytes=total - 1))
+
+
+def _lowest_accepted_ratio(uncompressed: int, compressed: int) -> float:
+    """The smallest float ratio limit under which ``uncompressed`` from ``compressed`` bytes is allowed."""
+    ratio = uncompressed / compressed
+    while uncompressed > ratio * compressed:
+        ratio = math.nextafter(ratio, math.inf)
+    while not uncompressed > math.nextafter(ratio, 0) * compressed:
+        ratio = math.nextafter(ratio, 0)
+    return ratio
+
+
+def test_the_compression_ratio_limit(apply_rules):
+    body = _good()
+    csv = next(info for info in _infos(body) if info.filename == "data.csv")
+    ratio = _lowest_accepted_ratio(csv.file_size, csv.compress_size)
+    assert ratio > 1  # the CSV member is the most compressed one, so it alone decides
+    apply_rules(body, UploadLimits(max_ratio=ratio))
+    with pytest.raises(Rejected, match="'data.csv' expands"):
+        apply_rules(body, UploadLimits(max_ratio=math.nextafter(ratio, 0)))
+
+
+def test_the_metadata_size_limit(apply_rules):
+    body = _zip(_metadata(padded_to=200), _member("data.csv", CSV))
+    apply_rules(body, UploadLimits(max_metadata_bytes=200))
+    with pytest.raises(Rejected, match=f"{METADATA_NAME} is 200 bytes"):
+        apply_rules(body, UploadLimits(max_metadata_bytes=199))
+
+
+@pytest.mark.parametrize(
+    ("channels", "frequency", "accepted"),
+    [(2, 125.0, True), (1, 125.0, False), (3, 5e-324, True), (3, 0, False), (2.0, 1, True), (2.5, 1, False)],
+)
+def test_the_metadata_value_limits(apply_rules, channels, frequency, accepted):
+    body = _zip(_metadata({"EEGChannels": channels, "Frequency": frequency}), _member("data.csv", CSV))
+    if accepted:
+        apply_rules(body)
+    else:
+        with pytest.raises(Rejected, match="EEGChannels|Frequency"):
+            apply_rules(body)
+
+
+BROKEN_UPLOADS = {
+    "not-a-zip": (b"this is not a zip archive" * 4, "not a readable zip"),
+    "empty": (_zip(), "empty"),
+    "symbolic-link": (_good(_member("link.txt", "/etc/passwd", mode=stat.S_IFLNK | 0o777)), "symbolic link"),
+    "device": (_good(_member("dev.txt", "", mode=stat.S_IFCHR | 0o600)), "not a regular file"),
+    "bzip2": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_BZIP2)), "compression method"),
+    "lzma": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_LZMA)), "compression method"),
+    "parent-path": (_good(_member("../evil.txt", "x")), "points outside"),
+    "absolute-path": (_good(_member("/etc/evil.txt", "x")), "absolute path"),
+    "drive-path": (_good(_member("C:/evil.txt", "x")), "absolute path"),
+    "backslash": (_good(_member("sub\\evil.txt", "x")), "backslash"),
+    "nested": (_zip(_metadata(), _member("folder/data.csv", CSV)), "root only"),
+    "directory": (_good(_member("folder/", "")), "root only"),
+    "two-csv": (_good(_member("more.csv", CSV)), "exactly one .csv file, found 2"),
+    "no-csv": (_zip(_metadata()), "exactly one .csv file, found 0"),
+    "no-metadata": (_zip(_member("data.csv", CSV)), f"no {METADATA_NAME}"),
+    "metadata-not-json": (_zip(_member(METADATA_NAME, "{oops"), _member("data.csv", CSV)), "not valid JSON"),
+    "metadata-not-object": (_zip(_member(METADATA_NAME, "[3]"), _member("data.csv", CSV)), "JSON object"),
+    "channel-names-count": (
+        _zip(_metadata({**METADATA, "ChannelNames": ["C3", "C4"]}), _member("data.csv", CSV)),
+        "names 2 channel",
+    ),
+    "channel-names-repeated": (
+        _zip(_metadata({**METADATA, "ChannelNames": ["C3", "c3", "Cz"]}), _member("data.csv", CSV)),
+        "repeats",
+    ),
+}
+
+
+def _encrypted(body: bytes, member: str) -> bytes:
+    """``body`` with ``member`` flagged as encrypted in the central directory (zipfile cannot write one)."""
+    data = bytearray(body)
+    entry = data.find(b"PK\x01\x02")
+    while entry != -1:
+        name_length = int.from_bytes(data[entry + 28 : entry + 30], "little")
+        if data[entry + 46 : entry + 46 + name_length].decode() == member:
+            data[entry + 8] |= 0x1
+        entry = data.find(b"PK\x01\x02", entry + 46)
+    return bytes(data)
+
+
+def _duplicate_names() -> bytes:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns, and writes it all the same
+        return _good(_member("data.csv", CSV))
+
+
+BROKEN_UPLOADS["encrypted"] = (_encrypted(_good(), "data.csv"), "encrypted")
+BROKEN_UPLOADS["duplicate-names"] = (_duplicate_names(), "same name")
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_UPLOADS))
+def test_every_broken_upload_is_refused_by_both(apply_rules, name):
+    body, message = BROKEN_UPLOADS[name]
+    with pytest.raises(Rejected, match=message):
+        apply_rules(body)
