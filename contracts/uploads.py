@@ -19,6 +19,7 @@ from typing import IO
 
 METADATA_NAME = "metadata.json"
 CSV_SUFFIX = ".csv"
+REQUIRED_METADATA_KEYS = ("EEGChannels", "Frequency")
 CHANNEL_NAMES_KEY = "ChannelNames"
 #: The app's fixed montages, assumed when metadata.json names no channels.
 DEFAULT_CHANNEL_NAMES = {
@@ -209,6 +210,9 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
         raise UploadRejected(f"{METADATA_NAME} is not valid JSON") from error
     if not isinstance(document, dict):
         raise UploadRejected(f"{METADATA_NAME} must hold a JSON object")
+    missing = [key for key in REQUIRED_METADATA_KEYS if key not in document]
+    if missing:
+        raise UploadRejected(f"{METADATA_NAME} lacks the required key(s) {', '.join(missing)}")
     channels = document.get("EEGChannels")
     if not _is_number(channels) or channels != int(channels) or channels < 2:
         raise UploadRejected(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")

@@ -22,6 +22,7 @@ UPLOAD_BUCKET = "eeg-uploads"
 RESULTS_BUCKET = "eeg-results"
 INPUT_KEY = "uploads/u1/s1/rec.zip"
 PREFIX = "results/u1/s1/run-0123/"
+EXECUTION_ARN = f"arn:aws:states:{REGION}:123456789012:execution:eeg-pipeline:run-0123"
 CLASSIFIER_DIR = Path(container.__file__).resolve().parent.parent
 
 
@@ -34,6 +35,7 @@ def job_environment(**changes):
         "USER_ID": "u1",
         "SESSION_ID": "s1",
         "RUN_ID": "run-0123",
+        "EXECUTION_ARN": EXECUTION_ARN,
         "FBCSP_PERMUTATIONS": "5",
         "FBCSP_SEED": "0",
     }
@@ -172,6 +174,7 @@ def test_every_log_line_is_json_with_the_job_ids(successful_job):
     assert lines
     for line in lines:
         assert (line["userId"], line["sessionId"], line["runId"]) == ("u1", "s1", "run-0123")
+        assert line["executionArn"] == EXECUTION_ARN
         assert {"time", "level", "message"} <= set(line)
     assert lines[-1]["message"] == "training succeeded"
 
@@ -252,7 +255,8 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
         client.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
         environment = {
             "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(CLASSIFIER_DIR),
+            # fbcsp and the contracts package beside it, as the image holds them under /app
+            "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -272,7 +276,7 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
         assert stored_keys(client) == [f"{PREFIX}manifest.json"]
         manifest = read_json(client, f"{PREFIX}manifest.json")
         assert manifest["error"]["code"] == "INVALID_UPLOAD"
-        assert "zip bomb" in manifest["error"]["message"]
+        assert "'data.csv' expands" in manifest["error"]["message"]
         lines = [json.loads(line) for line in finished.stderr.splitlines()]
         assert all(line["runId"] == "run-0123" for line in lines)
     finally:

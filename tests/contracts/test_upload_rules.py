@@ -201,6 +201,7 @@ BROKEN_UPLOADS = {
     "two-csv": (_good(_member("more.csv", CSV)), "exactly one .csv file, found 2"),
     "no-csv": (_zip(_metadata()), "exactly one .csv file, found 0"),
     "no-metadata": (_zip(_member("data.csv", CSV)), f"no {METADATA_NAME}"),
+    "metadata-wrong-case": (_zip(_member("Metadata.JSON", "{}"), _member("data.csv", CSV)), f"no {METADATA_NAME}"),
     "metadata-not-json": (_zip(_member(METADATA_NAME, "{oops"), _member("data.csv", CSV)), "not valid JSON"),
     "metadata-not-object": (_zip(_member(METADATA_NAME, "[3]"), _member("data.csv", CSV)), "JSON object"),
     "channel-names-count": (

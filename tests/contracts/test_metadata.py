@@ -1,0 +1,43 @@
+"""contracts.uploads.parse_metadata: what metadata.json must give, and the channel names it yields."""
+
+import json
+
+import pytest
+
+from contracts.uploads import DEFAULT_CHANNEL_NAMES, UploadRejected, parse_metadata
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"Frequency": 125.0}, "lacks the required key.* EEGChannels"),
+        ({"EEGChannels": 3}, "lacks the required key.* Frequency"),
+        ({}, "EEGChannels, Frequency"),
+        ({"EEGChannels": 1, "Frequency": 125.0}, "at least 2"),
+        ({"EEGChannels": 2.5, "Frequency": 125.0}, "whole number"),
+        ({"EEGChannels": True, "Frequency": 125.0}, "whole number"),
+        ({"EEGChannels": 3, "Frequency": 0}, "positive number"),
+        ({"EEGChannels": 3, "Frequency": "fast"}, "positive number"),
+        ({"EEGChannels": 3, "Frequency": 125.0, "ChannelNames": ["C3", "C4"]}, "names 2 channel"),
+        ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": ["C3", "c3"]}, "repeats"),
+        ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": "C3,C4"}, "list of non-empty strings"),
+    ],
+)
+def test_metadata_rules(metadata, message):
+    with pytest.raises(UploadRejected, match=message):
+        parse_metadata(json.dumps(metadata).encode())
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+def test_metadata_must_be_a_json_object(raw):
+    with pytest.raises(UploadRejected, match="metadata.json"):
+        parse_metadata(raw)
+
+
+def test_channel_names_come_from_the_metadata_or_the_apps_montage():
+    named = parse_metadata(b'{"EEGChannels": 2, "Frequency": 160, "ChannelNames": [" C3 ", "C4"]}')
+    assert (named.n_channels, named.sfreq, named.ch_names) == (2, 160.0, ("C3", "C4"))
+    assert parse_metadata(b'\xef\xbb\xbf{"EEGChannels": 8, "Frequency": 160}').ch_names == DEFAULT_CHANNEL_NAMES[8]
+    assert parse_metadata(b'{"EEGChannels": 4, "Frequency": 1}').ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")
