@@ -18,6 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from contracts.statuses import Status  # noqa: E402
 from sandbox.cli import BUNDLED_SAMPLE  # noqa: E402
 from sandbox.runner import LocalPipeline, format_table, process_uploads  # noqa: E402
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         f"the original waits a fixed {ORIGINAL_FIXED_WAIT_SECONDS:.0f} s, "
         f"{ORIGINAL_FIXED_WAIT_SECONDS / median:.0f}x the median here"
     )
-    return 0 if all(outcome.status == "SUCCEEDED" for outcome in outcomes) else 1
+    return 0 if all(outcome.status == Status.SUCCEEDED for outcome in outcomes) else 1
 
 
 if __name__ == "__main__":

@@ -117,6 +117,17 @@ def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_th
         assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
 
 
+def test_the_run_input_carries_the_execution_arn_step_functions_gives_the_execution(pipeline, mixed_run):
+    sfn = pipeline.session.client("stepfunctions")
+    for execution in _executions(pipeline):
+        run = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        assert run["executionArn"] == execution["executionArn"]
+    for user_id, session_id in SUCCEEDING_SESSIONS:
+        item = mixed_run[(user_id, session_id)].item
+        # MarkProcessing records $$.Execution.Id: the same ARN the handlers log
+        assert item["executionArn"] in {execution["executionArn"] for execution in _executions(pipeline)}
+
+
 @pytest.mark.parametrize("session_id", list(FAILING_SESSIONS))
 def test_each_failure_ends_its_own_session_with_its_code_and_a_reason(mixed_run, session_id):
     _, expected_code, reason_words = FAILING_SESSIONS[session_id]
