@@ -44,7 +44,8 @@ def archive_sources() -> dict[str, Path]:
 def handlers_archive() -> pulumi.AssetArchive:
     """The functions' code: sources only, so that bytecode caches left by local runs never change
     the archive (and redeploy every function)."""
-    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in archive_sources().items()})
+    sources = archive_sources()
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in sources.items()})
 
 
 def function_environment(

@@ -19,6 +19,7 @@ from components.lambda_function import (
 )
 from components.storage import StorageLocations
 from contracts.api import Route
+
 # One JSON object per request; `sub` is the caller's identity from the validated JWT.
 ACCESS_LOG_FORMAT = json.dumps(
     {

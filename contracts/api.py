@@ -31,7 +31,7 @@ class Route(StrEnum):
 def session_links(
     session_id: str, *, results_bucket: str | None = None, results_prefix: str | None = None
 ) -> dict[str, str]:
-    """Where a notification's reader finds the session: its Status API paths and, once trained, its results."""
+    """Where a notification's reader finds the session: its API paths and, once trained, its results."""
     links = {"status": Route.GET_SESSION.path_for(session_id)}
     if results_bucket and results_prefix:
         links["classifier"] = Route.GET_CLASSIFIER.path_for(session_id)

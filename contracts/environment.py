@@ -78,7 +78,9 @@ API = FunctionEnvironment(
     ),
 )
 #: Handler module under ``handlers/`` → the environment it reads.
-FUNCTION_ENVIRONMENTS = {spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, API)}
+FUNCTION_ENVIRONMENTS = {
+    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, API)
+}
 
 
 class ContainerVariable(StrEnum):

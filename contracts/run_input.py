@@ -52,7 +52,9 @@ class RunInput:
         """
         values = {field.name: state.get(json_name(field.name)) for field in fields(cls)}
         size = values.pop("size")
-        missing = [json_name(name) for name, value in values.items() if not isinstance(value, str) or not value]
+        missing = [
+            json_name(name) for name, value in values.items() if not isinstance(value, str) or not value
+        ]
         if isinstance(size, bool) or not isinstance(size, int):
             missing.append(json_name("size"))
         if missing:

@@ -7,8 +7,6 @@ and reject the same uploads. The container additionally counts the bytes it actu
 against the same limits (a member whose header understates its size) and parses the CSV.
 """
 
-import json
-import math
 import stat
 import zipfile
 import zlib
@@ -16,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
+
+from contracts.documents import is_finite_number, json_object
 
 METADATA_NAME = "metadata.json"
 CSV_SUFFIX = ".csv"
@@ -173,10 +173,6 @@ def check_members(
     return csvs[0], metadata[0]
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     names = document.get(CHANNEL_NAMES_KEY)
     if names is None:
@@ -186,7 +182,8 @@ def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     names = tuple(name.strip() for name in names)
     if len(names) != n_channels:
         raise UploadRejected(
-            f"{METADATA_NAME} {CHANNEL_NAMES_KEY} names {len(names)} channel(s) but EEGChannels is {n_channels}"
+            f"{METADATA_NAME} {CHANNEL_NAMES_KEY} names {len(names)} channel(s) "
+            f"but EEGChannels is {n_channels}"
         )
     if len({name.upper() for name in names}) != len(names):
         raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} repeats a channel name")
@@ -205,20 +202,20 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
         Not a JSON object, or a required key missing or out of range.
     """
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise UploadRejected(f"{METADATA_NAME} is not valid JSON") from error
-    if not isinstance(document, dict):
-        raise UploadRejected(f"{METADATA_NAME} must hold a JSON object")
+        document = json_object(raw, METADATA_NAME)
+    except ValueError as error:
+        raise UploadRejected(str(error)) from error
     missing = [key for key in REQUIRED_METADATA_KEYS if key not in document]
     if missing:
         raise UploadRejected(f"{METADATA_NAME} lacks the required key(s) {', '.join(missing)}")
     channels = document.get("EEGChannels")
-    if not _is_number(channels) or channels != int(channels) or channels < 2:
+    if not is_finite_number(channels) or channels != int(channels) or channels < 2:
         raise UploadRejected(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")
     frequency = document.get("Frequency")
-    if not _is_number(frequency) or frequency <= 0:
-        raise UploadRejected(f"{METADATA_NAME} must give Frequency as a positive number of samples per second")
+    if not is_finite_number(frequency) or frequency <= 0:
+        raise UploadRejected(
+            f"{METADATA_NAME} must give Frequency as a positive number of samples per second"
+        )
     return UploadMetadata(
         n_channels=int(channels), sfreq=float(frequency), ch_names=_channel_names(document, int(channels))
     )
@@ -234,7 +231,9 @@ def check_upload(source: IO[bytes], size: int, limits: UploadLimits = LIMITS) ->
         If the object is too large, not a readable zip, or breaks a member or metadata rule.
     """
     if size > limits.max_upload_bytes:
-        raise UploadRejected(f"the upload is {size} bytes long, more than the {limits.max_upload_bytes} allowed")
+        raise UploadRejected(
+            f"the upload is {size} bytes long, more than the {limits.max_upload_bytes} allowed"
+        )
     try:
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()

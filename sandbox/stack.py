@@ -72,7 +72,7 @@ class LocalStack:
         return f"{self.prefix}-{part}"
 
     def handler_environment(self) -> dict[str, str]:
-        """The variables (:class:`contracts.environment.FunctionVariable`) that name this stack's resources."""
+        """The function variables (:class:`contracts.environment.FunctionVariable`) naming its resources."""
         return {
             FunctionVariable.STATUS_TABLE: self.status_table,
             FunctionVariable.CLASSIFIER_TABLE: self.classifier_table,

@@ -111,7 +111,9 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
         n_permutations=_integer(
             environment, ContainerVariable.PERMUTATIONS, TrainingOptions.n_permutations, minimum=1
         ),
-        random_state=_integer(environment, ContainerVariable.SEED, TrainingOptions.random_state, minimum=None),
+        random_state=_integer(
+            environment, ContainerVariable.SEED, TrainingOptions.random_state, minimum=None
+        ),
     )
     return JobSettings(
         input_bucket=values[ContainerVariable.INPUT_BUCKET],

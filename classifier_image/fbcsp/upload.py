@@ -24,7 +24,14 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from contracts.uploads import LIMITS, UploadLimits, UploadMetadata, UploadRejected, check_upload, ratio_problem
+from contracts.uploads import (
+    LIMITS,
+    UploadLimits,
+    UploadMetadata,
+    UploadRejected,
+    check_upload,
+    ratio_problem,
+)
 
 from .errors import InvalidUpload
 from .events import cue_events, describe_discarded

@@ -3,14 +3,20 @@
 Everything but :func:`read_manifest` is a pure function of the parsed manifest.
 """
 
-import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from contracts.manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest, ManifestStatus, OutputName, manifest_key
+from contracts.documents import is_finite_number, json_object
+from contracts.manifest import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    Manifest,
+    ManifestStatus,
+    OutputName,
+    manifest_key,
+)
 from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
 
@@ -39,16 +45,9 @@ def parse_manifest(raw: bytes) -> dict[str, Any]:
         If it is not UTF-8 JSON holding an object.
     """
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ResultsInvalid(f"{MANIFEST_NAME} is not valid JSON") from error
-    if not isinstance(manifest, dict):
-        raise ResultsInvalid(f"{MANIFEST_NAME} does not hold a JSON object")
-    return manifest
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return json_object(raw, MANIFEST_NAME)
+    except ValueError as error:
+        raise ResultsInvalid(str(error)) from error
 
 
 def read_run_manifest(document: Mapping[str, Any], run: RunInput) -> Manifest:
@@ -61,7 +60,8 @@ def read_run_manifest(document: Mapping[str, Any], run: RunInput) -> Manifest:
     """
     if document.get("schemaVersion") != SCHEMA_VERSION:
         raise ResultsInvalid(
-            f"{MANIFEST_NAME} has schema version {document.get('schemaVersion')!r}, expected {SCHEMA_VERSION!r}"
+            f"{MANIFEST_NAME} has schema version {document.get('schemaVersion')!r}, "
+            f"expected {SCHEMA_VERSION!r}"
         )
     try:
         manifest = Manifest.from_dict(document)
@@ -105,9 +105,9 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
     for name in _FRACTION_METRICS:
         if metrics[name] is None and name in _NULLABLE_METRICS:
             continue
-        if not _is_number(metrics[name]) or not 0 <= metrics[name] <= 1:
+        if not is_finite_number(metrics[name]) or not 0 <= metrics[name] <= 1:
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
-    if not _is_number(metrics["windowEndMs"]) or not _is_number(metrics["K"]):
+    if not is_finite_number(metrics["windowEndMs"]) or not is_finite_number(metrics["K"]):
         raise ResultsInvalid("the metrics windowEndMs and K must be numbers")
     return manifest
 

@@ -235,7 +235,9 @@ def test_training_container_gets_the_eight_environment_overrides(definition):
 
 
 @pytest.mark.parametrize("state_name", ["Validate", "ProcessResults", "RecordFailure"])
-def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(definition, state_name):
+def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(
+    definition, state_name
+):
     states = definition["States"]
     state = states[state_name]
 
@@ -244,7 +246,8 @@ def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execut
     # No state replaces the run input: results and caught errors go beside it.
     result_paths = {other["ResultPath"] for other in states.values() if "ResultPath" in other}
     assert result_paths == {None, "$.validation", "$.outcome"}
-    assert {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])} == {"$.error"}
+    catch_paths = {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])}
+    assert catch_paths == {"$.error"}
 
 
 def test_training_retries_only_capacity_and_throttling_errors_with_backoff(definition):

@@ -4,7 +4,6 @@ The rules themselves (zip members, sizes, metadata) are tested for the container
 together in tests/contracts/test_upload_rules.py.
 """
 
-import json
 import re
 
 import numpy as np

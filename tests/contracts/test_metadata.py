@@ -39,5 +39,6 @@ def test_metadata_must_be_a_json_object(raw):
 def test_channel_names_come_from_the_metadata_or_the_apps_montage():
     named = parse_metadata(b'{"EEGChannels": 2, "Frequency": 160, "ChannelNames": [" C3 ", "C4"]}')
     assert (named.n_channels, named.sfreq, named.ch_names) == (2, 160.0, ("C3", "C4"))
-    assert parse_metadata(b'\xef\xbb\xbf{"EEGChannels": 8, "Frequency": 160}').ch_names == DEFAULT_CHANNEL_NAMES[8]
+    montage = parse_metadata(b'\xef\xbb\xbf{"EEGChannels": 8, "Frequency": 160}')
+    assert montage.ch_names == DEFAULT_CHANNEL_NAMES[8]
     assert parse_metadata(b'{"EEGChannels": 4, "Frequency": 1}').ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")

@@ -109,7 +109,10 @@ class Rejected(Exception):
         self.message = message
 
 
-CALLERS: dict[str, Callable[[bytes, UploadLimits, Path], None]] = {"validate": _validate, "container": _container}
+CALLERS: dict[str, Callable[[bytes, UploadLimits, Path], None]] = {
+    "validate": _validate,
+    "container": _container,
+}
 
 
 @pytest.fixture(params=sorted(CALLERS))
@@ -190,8 +193,8 @@ BROKEN_UPLOADS = {
     "empty": (_zip(), "empty"),
     "symbolic-link": (_good(_member("link.txt", "/etc/passwd", mode=stat.S_IFLNK | 0o777)), "symbolic link"),
     "device": (_good(_member("dev.txt", "", mode=stat.S_IFCHR | 0o600)), "not a regular file"),
-    "bzip2": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_BZIP2)), "compression method"),
-    "lzma": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_LZMA)), "compression method"),
+    "bzip2": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_BZIP2)), "compression"),
+    "lzma": (_zip(_metadata(), _member("data.csv", CSV, compression=zipfile.ZIP_LZMA)), "compression"),
     "parent-path": (_good(_member("../evil.txt", "x")), "points outside"),
     "absolute-path": (_good(_member("/etc/evil.txt", "x")), "absolute path"),
     "drive-path": (_good(_member("C:/evil.txt", "x")), "absolute path"),
@@ -201,7 +204,10 @@ BROKEN_UPLOADS = {
     "two-csv": (_good(_member("more.csv", CSV)), "exactly one .csv file, found 2"),
     "no-csv": (_zip(_metadata()), "exactly one .csv file, found 0"),
     "no-metadata": (_zip(_member("data.csv", CSV)), f"no {METADATA_NAME}"),
-    "metadata-wrong-case": (_zip(_member("Metadata.JSON", "{}"), _member("data.csv", CSV)), f"no {METADATA_NAME}"),
+    "metadata-wrong-case": (
+        _zip(_member("Metadata.JSON", "{}"), _member("data.csv", CSV)),
+        f"no {METADATA_NAME}",
+    ),
     "metadata-not-json": (_zip(_member(METADATA_NAME, "{oops"), _member("data.csv", CSV)), "not valid JSON"),
     "metadata-not-object": (_zip(_member(METADATA_NAME, "[3]"), _member("data.csv", CSV)), "JSON object"),
     "channel-names-count": (

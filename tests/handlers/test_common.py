@@ -52,7 +52,9 @@ def test_settings_read_only_what_each_function_needs_and_fail_clearly():
     )
     assert (record_failure.status_table, record_failure.classifier_table) == ("t", None)
     with pytest.raises(ConfigurationError, match="CLASSIFIER_TABLE"):
-        ResultsSettings.from_environ({"STATUS_TABLE": "t", "RESULTS_BUCKET": "r"}, needs_classifier_table=True)
+        ResultsSettings.from_environ(
+            {"STATUS_TABLE": "t", "RESULTS_BUCKET": "r"}, needs_classifier_table=True
+        )
 
 
 def test_every_log_line_is_json_with_the_bound_ids():

@@ -249,7 +249,8 @@ def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_co
     _write_results(aws, _manifest(processing_run))
     if superseded:
         newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-        record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+        store = StatusStore(aws.dynamodb, aws.status_table)
+        record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
     # WHEN ProcessResults runs
     with log_lines() as lines:
         process_results.handler(processing_run, lambda_context)

@@ -5,10 +5,10 @@ import json
 import pytest
 from handler_support import load_event, log_lines, mark_processing, record_received, run_state
 
-from handlers import record_failure
-from handlers.api import SESSION_FIELDS
 from contracts.failures import FailureCode
 from contracts.manifest import Manifest, ManifestError, ManifestStatus
+from handlers import record_failure
+from handlers.api import SESSION_FIELDS
 from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
 from handlers.common.status import StatusStore
 
@@ -327,7 +327,8 @@ def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_co
     # GIVEN a failed run (and, in one case, a newer upload that supersedes it, which adds a warning)
     if superseded:
         newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-        record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+        store = StatusStore(aws.dynamodb, aws.status_table)
+        record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
     # WHEN RecordFailure runs
     with log_lines() as lines:
         record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)

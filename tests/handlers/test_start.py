@@ -6,9 +6,9 @@ import pytest
 from botocore.exceptions import ClientError
 from handler_support import s3_event, sqs_batch
 
+from contracts.keys import results_prefix_for, run_id_for
 from handlers import start
 from handlers.common.clients import client
-from contracts.keys import results_prefix_for, run_id_for
 
 pytestmark = pytest.mark.moto
 

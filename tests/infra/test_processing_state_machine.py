@@ -17,8 +17,8 @@ from resource_checks import (
 
 from components import lambda_function
 from components.lambda_function import CONTRACTS_DIR, HANDLERS_DIR
-from contracts.environment import FUNCTION_ENVIRONMENTS
 from components.policies import RESOURCE_WILDCARD_ACTIONS
+from contracts.environment import FUNCTION_ENVIRONMENTS
 
 pytestmark = pytest.mark.unit
 

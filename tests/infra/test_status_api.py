@@ -14,7 +14,8 @@ pytestmark = pytest.mark.unit
 def test_the_four_routes_exist_and_each_requires_the_jwt_authorizer(self_contained_stack):
     stack = self_contained_stack.resources
 
-    assert sorted(route.inputs["routeKey"] for route in stack.of_type(ROUTE)) == sorted(route.value for route in Route)
+    declared = sorted(route.inputs["routeKey"] for route in stack.of_type(ROUTE))
+    assert declared == sorted(route.value for route in Route)
     assert route_problems(stack) == []
 
 

@@ -9,11 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
-from sandbox.cli import BUNDLED_SAMPLE
-from sandbox.runner import LocalPipeline
-from sandbox.stack import dev_settings
-
 from sandbox_support import (
     FAST_TRAINING,
     ScriptedLauncher,
@@ -23,6 +18,10 @@ from sandbox_support import (
     small_recording,
     two_csv_upload,
 )
+
+from sandbox.cli import BUNDLED_SAMPLE
+from sandbox.runner import LocalPipeline
+from sandbox.stack import dev_settings
 
 pytestmark = pytest.mark.e2e
 
