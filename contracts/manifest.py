@@ -27,6 +27,23 @@ class OutputName(StrEnum):
     REPORT = "report"
 
 
+#: Metrics that are fractions 0..1; the p-value is null when no label permutation was run.
+FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+NULLABLE_METRICS = frozenset({"permutationPValue"})
+#: Metrics a succeeded manifest must carry (the status and classifier records are made from them).
+REQUIRED_METRICS = (
+    *FRACTION_METRICS,
+    "selectedOption",
+    "optionId",
+    "K",
+    "windowEndMs",
+    "classes",
+    "usedBandIDs",
+    "bandsHz",
+    "classifierSchemaVersion",
+)
+
+
 def manifest_key(results_prefix: str) -> str:
     """Where a run's manifest is: ``{resultsPrefix}manifest.json``."""
     return f"{results_prefix}{MANIFEST_NAME}"

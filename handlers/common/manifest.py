@@ -10,7 +10,10 @@ from botocore.exceptions import ClientError
 
 from contracts.documents import is_finite_number, json_object
 from contracts.manifest import (
+    FRACTION_METRICS,
     MANIFEST_NAME,
+    NULLABLE_METRICS,
+    REQUIRED_METRICS,
     SCHEMA_VERSION,
     Manifest,
     ManifestStatus,
@@ -19,21 +22,6 @@ from contracts.manifest import (
 )
 from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
-
-_FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
-# The container reports no p-value (null) when it was asked for zero label permutations.
-_NULLABLE_METRICS = frozenset({"permutationPValue"})
-_REQUIRED_METRICS = (
-    *_FRACTION_METRICS,
-    "selectedOption",
-    "optionId",
-    "K",
-    "windowEndMs",
-    "classes",
-    "usedBandIDs",
-    "bandsHz",
-    "classifierSchemaVersion",
-)
 
 
 def parse_manifest(raw: bytes) -> dict[str, Any]:
@@ -99,11 +87,11 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
         if not key.startswith(run.results_prefix) or ".." in key.split("/"):
             raise ResultsInvalid(f"the output {name!r} is not stored under this run's results prefix")
     metrics = manifest.metrics
-    missing_metrics = [name for name in _REQUIRED_METRICS if name not in metrics]
+    missing_metrics = [name for name in REQUIRED_METRICS if name not in metrics]
     if missing_metrics:
         raise ResultsInvalid(f"{MANIFEST_NAME} lacks the metrics {missing_metrics}")
-    for name in _FRACTION_METRICS:
-        if metrics[name] is None and name in _NULLABLE_METRICS:
+    for name in FRACTION_METRICS:
+        if metrics[name] is None and name in NULLABLE_METRICS:
             continue
         if not is_finite_number(metrics[name]) or not 0 <= metrics[name] <= 1:
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")

@@ -1,7 +1,8 @@
 """Settings each function reads from its environment (:mod:`contracts.environment` names them).
 
 Every function receives only the variables it reads, so each handler has its own settings
-class. Handlers build them once per invocation, at the entry point, and pass them down.
+class, whose fields are those variables' names in lower case. Handlers build them once per
+invocation, at the entry point, and pass them down.
 """
 
 from collections.abc import Mapping
@@ -12,8 +13,8 @@ from contracts.environment import DEFAULT_LOG_LEVEL, FunctionEnvironment, Functi
 from handlers.common.errors import ConfigurationError
 
 
-def _read(spec: FunctionEnvironment, environ: Mapping[str, str]) -> dict[FunctionVariable, str]:
-    """The function's required variables and its log level.
+def _fields(spec: FunctionEnvironment, environ: Mapping[str, str]) -> dict[str, str]:
+    """The function's required variables and its log level, keyed by settings field name.
 
     Raises
     ------
@@ -23,11 +24,9 @@ def _read(spec: FunctionEnvironment, environ: Mapping[str, str]) -> dict[Functio
     missing = spec.missing(environ)
     if missing:
         raise ConfigurationError(f"the environment variable(s) {', '.join(missing)} are not set")
-    values = {name: environ[name].strip() for name in spec.required}
-    values[FunctionVariable.LOG_LEVEL] = (
-        environ.get(FunctionVariable.LOG_LEVEL, "").strip().upper() or DEFAULT_LOG_LEVEL
-    )
-    return values
+    fields = {name.lower(): environ[name].strip() for name in spec.required}
+    fields["log_level"] = environ.get(FunctionVariable.LOG_LEVEL, "").strip().upper() or DEFAULT_LOG_LEVEL
+    return fields
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,12 +37,7 @@ class StartSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "StartSettings":
-        values = _read(environment.START, environ)
-        return cls(
-            status_table=values[FunctionVariable.STATUS_TABLE],
-            state_machine_arn=values[FunctionVariable.STATE_MACHINE_ARN],
-            log_level=values[FunctionVariable.LOG_LEVEL],
-        )
+        return cls(**_fields(environment.START, environ))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +46,7 @@ class ValidateSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "ValidateSettings":
-        return cls(log_level=_read(environment.VALIDATE, environ)[FunctionVariable.LOG_LEVEL])
+        return cls(**_fields(environment.VALIDATE, environ))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,13 +61,7 @@ class ResultsSettings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, needs_classifier_table: bool) -> "ResultsSettings":
         spec = environment.PROCESS_RESULTS if needs_classifier_table else environment.RECORD_FAILURE
-        values = _read(spec, environ)
-        return cls(
-            status_table=values[FunctionVariable.STATUS_TABLE],
-            results_bucket=values[FunctionVariable.RESULTS_BUCKET],
-            classifier_table=values.get(FunctionVariable.CLASSIFIER_TABLE),
-            log_level=values[FunctionVariable.LOG_LEVEL],
-        )
+        return cls(**_fields(spec, environ))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,11 +74,4 @@ class ApiSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "ApiSettings":
-        values = _read(environment.API, environ)
-        return cls(
-            status_table=values[FunctionVariable.STATUS_TABLE],
-            classifier_table=values[FunctionVariable.CLASSIFIER_TABLE],
-            upload_bucket=values[FunctionVariable.UPLOAD_BUCKET],
-            results_bucket=values[FunctionVariable.RESULTS_BUCKET],
-            log_level=values[FunctionVariable.LOG_LEVEL],
-        )
+        return cls(**_fields(environment.API, environ))

@@ -8,12 +8,22 @@ from typing import Any
 
 import boto3
 import pytest
-from handler_support import ACCOUNT, REGION, LambdaContext
+from handler_support import (
+    ACCOUNT,
+    REGION,
+    SESSION,
+    USER,
+    LambdaContext,
+    mark_processing,
+    record_received,
+    run_state,
+)
 from handler_support import load_event as read_event
 from moto import mock_aws
 
 from contracts.environment import FunctionVariable
 from handlers.common import clients
+from handlers.common.status import StatusStore
 from sandbox.stack import create_session_table
 
 
@@ -85,3 +95,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
         yield stack
         clients.clear_cache()
+
+
+@pytest.fixture
+def processing_run(aws: Stack) -> dict[str, Any]:
+    """The state of a run that is PROCESSING (start and MarkProcessing done) for USER and SESSION."""
+    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
+    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    return state

@@ -14,6 +14,8 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:eeg-test-pipeline"
+#: The user and session of the result handlers' tests.
+USER, SESSION = "user-1", "session-1"
 
 
 def load_event(name: str) -> dict[str, Any]:

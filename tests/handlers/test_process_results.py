@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from handler_support import log_lines, mark_processing, record_received, run_state
+from handler_support import SESSION, USER, log_lines, record_received, run_state
 
 from contracts.manifest import Manifest, ManifestStatus
 from handlers import process_results
@@ -14,7 +14,6 @@ from handlers.common.status import StatusStore
 
 pytestmark = pytest.mark.moto
 
-USER, SESSION = "user-1", "session-1"
 METRICS = {
     "selectionAccuracy": 0.8,
     "nestedAccuracy": 0.7,
@@ -30,15 +29,6 @@ METRICS = {
     "trialsPerClass": {"T1": 23, "T2": 22},
     "classifierSchemaVersion": "1.0",
 }
-
-
-@pytest.fixture
-def processing_run(aws):
-    """A session whose run is PROCESSING (start + MarkProcessing done)."""
-    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
-    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
-    mark_processing(aws.dynamodb, aws.status_table, state)
-    return state
 
 
 def _manifest(state: dict, **changes) -> dict:

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from handler_support import load_event, log_lines, mark_processing, record_received, run_state
+from handler_support import SESSION, USER, load_event, log_lines, record_received, run_state
 
 from contracts.failures import FailureCode
 from contracts.manifest import Manifest, ManifestError, ManifestStatus
@@ -11,8 +11,6 @@ from handlers import record_failure
 from handlers.api import SESSION_FIELDS
 from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
 from handlers.common.status import StatusStore
-
-USER, SESSION = "user-1", "session-1"
 
 
 def _lambda_error(error_type: str, message: str) -> dict:
@@ -209,14 +207,6 @@ def test_only_a_stopped_classifier_task_makes_the_manifest_worth_reading():
 def test_long_messages_are_shortened_to_one_line():
     failure = classify_failure(_lambda_error("InvalidUpload", "bad\n" + "x" * 2000))
     assert len(failure.message) == 500 and "\n" not in failure.message
-
-
-@pytest.fixture
-def processing_run(aws):
-    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
-    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
-    mark_processing(aws.dynamodb, aws.status_table, state)
-    return state
 
 
 def _status(aws) -> dict:
