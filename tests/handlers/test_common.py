@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from contracts.failures import HANDLER_ERROR_CODES
 from handlers.common import clients
-from handlers.common.errors import ConfigurationError
+from handlers.common.errors import ConfigurationError, InvalidUpload, ResultsInvalid
 from handlers.common.jsonvalues import dumps, from_dynamodb, to_dynamodb
 from handlers.common.log import JsonFormatter, bound, get_logger
 from handlers.common.settings import ApiSettings, ResultsSettings, StartSettings, ValidateSettings
@@ -121,3 +122,8 @@ def test_the_ranged_reader_behaves_like_a_file_and_reads_only_the_tail_of_a_zip(
     assert reader.read() == data[-3:]
     with pytest.raises(OSError):
         reader.seek(-1)
+
+
+def test_the_handler_errors_are_the_ones_the_failure_mapping_knows():
+    # Lambda reports the exception's class name as the error the state machine catches.
+    assert {InvalidUpload.__name__, ResultsInvalid.__name__} == set(HANDLER_ERROR_CODES)

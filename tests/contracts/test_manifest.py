@@ -1,0 +1,77 @@
+"""contracts.manifest and contracts.api: the manifest as written and read back, keys, routes, links."""
+
+import pytest
+
+from contracts.api import Route, session_links
+from contracts.manifest import Manifest, ManifestError, ManifestStatus, manifest_key
+
+pytestmark = pytest.mark.unit
+
+SUCCEEDED = Manifest(
+    user_id="u1",
+    session_id="s1",
+    run_id="run-1",
+    status=ManifestStatus.SUCCEEDED,
+    started_at="2026-11-23T22:00:20.000Z",
+    finished_at="2026-11-23T22:04:00.000Z",
+    outputs={"classifier": "results/u1/s1/run-1/classifier.json"},
+    metrics={"selectionAccuracy": 0.8},
+)
+
+
+def test_a_manifest_round_trips_through_its_json_document():
+    document = SUCCEEDED.to_dict()
+    assert (document["schemaVersion"], document["status"]) == ("1.0", "succeeded")
+    assert "error" not in document
+    assert Manifest.from_dict(document) == SUCCEEDED
+    failed = Manifest(
+        user_id="u1",
+        session_id="s1",
+        run_id="run-1",
+        status=ManifestStatus.FAILED,
+        started_at="a",
+        finished_at="b",
+        error=ManifestError("INSUFFICIENT_DATA", "one class"),
+    )
+    assert failed.to_dict()["error"] == {"code": "INSUFFICIENT_DATA", "message": "one class"}
+    assert Manifest.from_dict(failed.to_dict()) == failed
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"status": "failed"}, "carries an error"),
+        ({"status": "done"}, "unknown status"),
+        ({"runId": 3}, "runId"),
+        ({"outputs": {"report": 1}}, "not an S3 key"),
+        ({"metrics": []}, "metrics object"),
+        ({"error": "boom"}, "error object"),
+    ],
+)
+def test_a_malformed_document_is_refused_naming_the_problem(changes, message):
+    with pytest.raises(ValueError, match=message):
+        Manifest.from_dict({**SUCCEEDED.to_dict(), **changes})
+
+
+def test_a_failed_manifest_lists_no_outputs():
+    with pytest.raises(ValueError, match="no outputs"):
+        Manifest(
+            user_id="u1",
+            session_id="s1",
+            run_id="run-1",
+            status=ManifestStatus.FAILED,
+            started_at="a",
+            finished_at="b",
+            outputs={"report": "x"},
+            error=ManifestError("CLASSIFIER_ERROR", "x"),
+        )
+
+
+def test_keys_routes_and_links():
+    assert manifest_key("results/u1/s1/run-1/") == "results/u1/s1/run-1/manifest.json"
+    route = Route.GET_CLASSIFIER
+    assert (route.method, route.path_for("s1")) == ("GET", "/sessions/s1/classifier")
+    assert session_links("s1") == {"status": "/sessions/s1"}
+    assert session_links("s1", results_bucket="b", results_prefix="results/u1/s1/run-1/")["report"] == (
+        "s3://b/results/u1/s1/run-1/report.html"
+    )
