@@ -1,10 +1,10 @@
 """contracts.environment: which variables each function and the container read."""
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
+from components.lambda_function import HANDLERS_DIR
 from contracts.environment import (
     CONTAINER_REQUIRED,
     CONTAINER_RUN_FIELDS,
@@ -15,9 +15,6 @@ from contracts.environment import (
 from contracts.run_input import RunInput
 
 pytestmark = pytest.mark.unit
-
-HANDLERS_DIR = Path(__file__).resolve().parents[2] / "handlers"
-
 
 def test_every_handler_module_has_an_environment_and_every_environment_a_handler():
     handler_modules = {path.stem for path in HANDLERS_DIR.glob("*.py") if path.stem != "__init__"}

@@ -1,5 +1,7 @@
 """contracts.manifest and contracts.api: the manifest as written and read back, keys, routes, links."""
 
+import dataclasses
+
 import pytest
 
 from contracts.api import Route, session_links
@@ -19,22 +21,22 @@ SUCCEEDED = Manifest(
 )
 
 
+FAILED = dataclasses.replace(
+    SUCCEEDED,
+    status=ManifestStatus.FAILED,
+    outputs={},
+    metrics={},
+    error=ManifestError("INSUFFICIENT_DATA", "one class"),
+)
+
+
 def test_a_manifest_round_trips_through_its_json_document():
     document = SUCCEEDED.to_dict()
     assert (document["schemaVersion"], document["status"]) == ("1.0", "succeeded")
     assert "error" not in document
     assert Manifest.from_dict(document) == SUCCEEDED
-    failed = Manifest(
-        user_id="u1",
-        session_id="s1",
-        run_id="run-1",
-        status=ManifestStatus.FAILED,
-        started_at="a",
-        finished_at="b",
-        error=ManifestError("INSUFFICIENT_DATA", "one class"),
-    )
-    assert failed.to_dict()["error"] == {"code": "INSUFFICIENT_DATA", "message": "one class"}
-    assert Manifest.from_dict(failed.to_dict()) == failed
+    assert FAILED.to_dict()["error"] == {"code": "INSUFFICIENT_DATA", "message": "one class"}
+    assert Manifest.from_dict(FAILED.to_dict()) == FAILED
 
 
 @pytest.mark.parametrize(
@@ -55,16 +57,7 @@ def test_a_malformed_document_is_refused_naming_the_problem(changes, message):
 
 def test_a_failed_manifest_lists_no_outputs():
     with pytest.raises(ValueError, match="no outputs"):
-        Manifest(
-            user_id="u1",
-            session_id="s1",
-            run_id="run-1",
-            status=ManifestStatus.FAILED,
-            started_at="a",
-            finished_at="b",
-            outputs={"report": "x"},
-            error=ManifestError("CLASSIFIER_ERROR", "x"),
-        )
+        dataclasses.replace(FAILED, outputs={"report": "x"})
 
 
 def test_keys_routes_and_links():
