@@ -15,6 +15,7 @@ from .api_server import make_server, serve_in_background
 from .containers import docker_available
 from .runner import LocalPipeline, format_table, process_uploads, restore_outputs
 from .stack import HANDLER_MODULES
+from .stack_outputs import write_stack_outputs
 from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -92,15 +93,21 @@ def _check_docker(parser: argparse.ArgumentParser, wanted: bool) -> None:
         parser.error("--docker needs the docker CLI and a running daemon; neither answered (`docker info`)")
 
 
+def local_api_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
 def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int) -> None:
     handler = importlib.import_module(HANDLER_MODULES["api"]).handler
     server = make_server(handler, signing_key(out_dir), port=port)
     serve_in_background(server)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    url = local_api_url(server.server_address[1])
+    outputs = write_stack_outputs(out_dir, pipeline.stack, url)
     print(
-        f"\nStatus API on {url} (Ctrl-C stops it). For example:\n"
+        f"\nStatus API on {url} (Ctrl-C stops it; its stack outputs are in {outputs}). For example:\n"
         f"  TOKEN=$(.venv/bin/python -m sandbox token --user {DEFAULT_USER} --out {out_dir})\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions',
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions\n'
+        f'  .venv/bin/python -m eegclient list --outputs {outputs} --token "$TOKEN"',
         flush=True,
     )
     try:
@@ -128,6 +135,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         docker=args.docker,
         max_running=args.max_running,
     ) as pipeline:
+        # Where `serve` (or --serve, below) will answer; serving rewrites it with the port it got.
+        write_stack_outputs(args.out, pipeline.stack, local_api_url(args.port))
         try:
             outcomes = process_uploads(
                 pipeline, args.uploads, user_id=args.user_id, out_dir=args.out, timeout_seconds=args.timeout

@@ -5,13 +5,15 @@
 * ``crash``: exits 1 without writing anything, like an unexpected error before the manifest;
 * ``hog-memory``: allocates until the task's memory limit kills it;
 * ``no-manifest``: exits 0 without writing a manifest;
-* ``bad-manifest``: writes a ``manifest.json`` that is not the contract's, then exits 0.
+* ``bad-manifest``: writes a ``manifest.json`` that is not the contract's, then exits 0;
+* ``hang``: never finishes, until the task is stopped.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import boto3
 
@@ -40,7 +42,18 @@ def bad_manifest() -> int:
     return 0
 
 
-MODES = {"crash": crash, "hog-memory": hog_memory, "no-manifest": no_manifest, "bad-manifest": bad_manifest}
+def hang() -> int:
+    threading.Event().wait()
+    return 0
+
+
+MODES = {
+    "crash": crash,
+    "hog-memory": hog_memory,
+    "no-manifest": no_manifest,
+    "bad-manifest": bad_manifest,
+    "hang": hang,
+}
 
 if __name__ == "__main__":
     sys.exit(MODES[sys.argv[1]]())

@@ -1,14 +1,21 @@
-"""Uploads and container stand-ins the end-to-end tests share."""
+"""Uploads, container stand-ins and the served API the end-to-end tests share."""
 
 from __future__ import annotations
 
 import io
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sandbox.cli import BUNDLED_SAMPLE
+from joserfc.jwk import OctKey
+
+from handlers.api import handler as api_handler
+from sandbox.api_server import make_server, serve_in_background
+from sandbox.cli import BUNDLED_SAMPLE, local_api_url
 from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
+from sandbox.runner import LocalPipeline
 
 FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")
 # Few permutations keep each training short; the p-value machinery is tested with the classifier.
@@ -77,17 +84,30 @@ def no_metadata_upload(destination: Path) -> Path:
 
 
 class ScriptedLauncher(ContainerLauncher):
-    """Runs the real classifier, except for sessions whose id starts with a scripted behaviour.
+    """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
     ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
-    that cannot be pulled.
+    that cannot be pulled. The user id serves for sessions whose id the API makes (``POST /sessions``).
     """
 
     def command(self, image, environment):
         session_id = environment.get("SESSION_ID", "")
         if session_id.startswith("image-missing"):
             raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
-        if session_id.startswith("fake-"):
-            mode = session_id.removeprefix("fake-").rsplit("-", 1)[0]
+        scripted = [name for name in (session_id, environment.get("USER_ID", "")) if name.startswith("fake-")]
+        if scripted:
+            mode = scripted[0].removeprefix("fake-").rsplit("-", 1)[0]
             return (sys.executable, str(FAKE_CONTAINERS), mode)
         return super().command(image, environment)
+
+
+@contextmanager
+def served_api(pipeline: LocalPipeline, key: OctKey) -> Iterator[str]:
+    """The Status API of ``pipeline`` on a free port, as ``sandbox serve`` runs it; yields its URL."""
+    server = make_server(api_handler, key, port=0)
+    serve_in_background(server)
+    try:
+        yield local_api_url(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()

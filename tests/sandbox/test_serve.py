@@ -13,11 +13,9 @@ import urllib.request
 import pytest
 import requests
 
-from handlers.api import handler as api_handler
-from sandbox.api_server import make_server, serve_in_background
 from sandbox.runner import LocalPipeline
 from sandbox.tokens import issue_token, signing_key
-from sandbox_support import FAST_TRAINING, small_recording
+from sandbox_support import FAST_TRAINING, served_api, small_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -37,14 +35,11 @@ def served(tmp_path_factory):
             pipeline.upload(recording, user_id=user_id, session_id=session_id)
         pipeline.wait_for(sessions, timeout_seconds=300)
         key = signing_key(work_dir)
-        server = make_server(api_handler, key, port=0)
-        serve_in_background(server)
-        pipeline.api_url = f"http://127.0.0.1:{server.server_address[1]}"
-        pipeline.key = key
-        pipeline.recording = recording
-        yield pipeline
-        server.shutdown()
-        server.server_close()
+        with served_api(pipeline, key) as api_url:
+            pipeline.api_url = api_url
+            pipeline.key = key
+            pipeline.recording = recording
+            yield pipeline
 
 
 def call(served, method, path, *, user=None, token=None, body=None):

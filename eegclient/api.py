@@ -1,0 +1,169 @@
+"""The Status API over plain HTTP: bearer-token requests, presigned uploads and downloads.
+
+Only the API's public contract is used: the routes below, JSON bodies, errors as
+``{"error": {"code", "message"}}`` from the API function, and API Gateway's own
+``{"message": ...}`` answers (401 for a refused token, 404 for a route the stack does not have).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+CREATE_SESSION = "POST /sessions"
+LIST_SESSIONS = "GET /sessions"
+GET_SESSION = "GET /sessions/{sessionId}"
+GET_CLASSIFIER = "GET /sessions/{sessionId}/classifier"
+GET_REPORT = "GET /sessions/{sessionId}/report"
+ROUTE_KEYS = (CREATE_SESSION, LIST_SESSIONS, GET_SESSION, GET_CLASSIFIER, GET_REPORT)
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
+REQUEST_TIMEOUT_SECONDS = 30
+UPLOAD_TIMEOUT_SECONDS = 600
+_DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+class ApiError(Exception):
+    """The API (or S3, or the network) did not give the expected answer."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class Unauthorized(ApiError):
+    """HTTP 401: the token was refused before the request reached the API function."""
+
+
+class RouteMissing(ApiError):
+    """The stack has no such route (API Gateway's own 404, or 405)."""
+
+
+def _error_from(response: requests.Response, what: str) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code == 401:
+        return Unauthorized("the API refused the token", status=401)
+    if isinstance(error, dict):
+        return ApiError(
+            f"{what}: {error.get('code')}: {error.get('message')}", status=response.status_code, code=error.get("code")
+        )
+    if response.status_code in (404, 405):
+        return RouteMissing(f"{what}: this stack has no such route", status=response.status_code)
+    detail = body.get("message") if isinstance(body, dict) else response.text[:200]
+    return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
+
+
+def _path(route_key: str, session_id: str | None = None) -> str:
+    path = route_key.split(" ", 1)[1]
+    return path if session_id is None else path.replace("{sessionId}", quote(session_id, safe=""))
+
+
+class StatusApiClient:
+    """Requests to one stack's Status API as the token's user."""
+
+    def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.http = http or requests.Session()
+
+    def _call(
+        self, route_key: str, what: str, *, session_id: str | None = None, json_body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        method = route_key.split(" ", 1)[0]
+        try:
+            return self.http.request(
+                method,
+                self.base_url + _path(route_key, session_id),
+                headers={"Authorization": f"Bearer {self.token}"},
+                json=json_body,
+                params=params,
+                timeout=REQUEST_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            raise ApiError(f"{what}: cannot reach {self.base_url}: {error}") from error
+
+    def _json(self, route_key: str, what: str, expected: int = 200, **kwargs: Any) -> dict[str, Any]:
+        response = self._call(route_key, what, **kwargs)
+        if response.status_code != expected:
+            raise _error_from(response, what)
+        return response.json()
+
+    def create_session(self, file_name: str) -> dict[str, Any]:
+        """A new session id with its presigned upload form (``sessionId``, ``upload``, ``maxBytes``, …)."""
+        return self._json(CREATE_SESSION, "creating a session", expected=201, json_body={"fileName": file_name})
+
+    def upload(self, path: Path) -> dict[str, Any]:
+        """Create a session and post ``path`` through its presigned form; returns the created session."""
+        created = self.create_session(path.name)
+        size = path.stat().st_size
+        if size > created.get("maxBytes", size):
+            raise ApiError(f"{path} has {size} bytes; this stack accepts at most {created['maxBytes']}")
+        form = created["upload"]
+        try:
+            with path.open("rb") as content:
+                response = self.http.post(
+                    form["url"], data=form["fields"], files={"file": (path.name, content)},
+                    timeout=UPLOAD_TIMEOUT_SECONDS,
+                )
+        except requests.RequestException as error:
+            raise ApiError(f"uploading {path.name}: cannot reach the upload URL: {error}") from error
+        if response.status_code not in (200, 201, 204):
+            raise ApiError(
+                f"uploading {path.name}: storage answered HTTP {response.status_code}: {response.text[:300]}",
+                status=response.status_code,
+            )
+        return created
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        """The session's status view, or ``None`` while the API has no record of it (yet)."""
+        what = f"reading session {session_id}"
+        response = self._call(GET_SESSION, what, session_id=session_id)
+        if response.status_code == 200:
+            return response.json()
+        error = _error_from(response, what)
+        if error.code == "NOT_FOUND":
+            return None
+        raise error
+
+    def list_sessions(self, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every session of the caller, newest first, page after page."""
+        params: dict[str, Any] = {} if page_size is None else {"limit": page_size}
+        while True:
+            page = self._json(LIST_SESSIONS, "listing sessions", params=params)
+            yield from page.get("sessions", [])
+            if not page.get("nextToken"):
+                return
+            params = {**params, "nextToken": page["nextToken"]}
+
+    def get_classifier(self, session_id: str) -> dict[str, Any]:
+        """``url`` (presigned ``classifier.json``) and the classifier's summary."""
+        return self._json(GET_CLASSIFIER, f"reading the classifier of {session_id}", session_id=session_id)
+
+    def get_report(self, session_id: str) -> dict[str, Any]:
+        """``url`` (presigned ``report.html``) and the headline figures; :class:`RouteMissing` on older stacks."""
+        return self._json(GET_REPORT, f"reading the report of {session_id}", session_id=session_id)
+
+    def download(self, url: str, destination: Path) -> Path:
+        """Save a presigned URL's object (no bearer token: the URL carries its own authorisation)."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with requests.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+                if response.status_code != 200:
+                    raise ApiError(
+                        f"downloading {destination.name}: HTTP {response.status_code}", status=response.status_code
+                    )
+                with destination.open("wb") as target:
+                    for chunk in response.iter_content(_DOWNLOAD_CHUNK_BYTES):
+                        target.write(chunk)
+        except requests.RequestException as error:
+            raise ApiError(f"downloading {destination.name}: {error}") from error
+        return destination

@@ -1,0 +1,198 @@
+"""python -m eegclient: the smoke test and everyday commands against a deployed (or sandbox) stack.
+
+Every command reads the stack outputs (--outputs, the JSON of `pulumi stack output --json`)
+and a bearer token. Progress lines start with the seconds since the command started; errors go to
+stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
+session FAILED or a check of its results failed, 2 wrong usage or unusable outputs, 3 timed out,
+4 no token or the token was refused, 5 the API, storage or network gave an unexpected answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .api import ApiError, StatusApiClient, Unauthorized
+from .follow import SessionTimeout, follow_session
+from .outputs import OutputsError, api_url, load_outputs
+from .results import EXPECTED_CLASSES, classifier_problems, describe, read_classifier, save_results
+from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
+DEFAULT_UPLOAD = Path("samples/S001_imagery.zip")
+DEFAULT_TIMEOUT_SECONDS = 900.0
+
+
+class Reporter:
+    """Prints progress lines prefixed with the seconds since the command started."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = clock()
+
+    def say(self, message: str) -> None:
+        print(f"[{self.clock() - self.started:7.1f}s] {message}", flush=True)
+
+
+@dataclass(frozen=True)
+class Context:
+    client: StatusApiClient
+    reporter: Reporter
+
+
+def _session_line(session_id: str, view: dict[str, Any] | None) -> str:
+    return f"{session_id}: {describe(view) if view else 'uploaded, waiting for the pipeline to register it'}"
+
+
+def _wait(context: Context, session_id: str, timeout_seconds: float) -> dict[str, Any]:
+    say = context.reporter.say
+    return follow_session(
+        session_id,
+        lambda: context.client.get_session(session_id),
+        timeout_seconds=timeout_seconds,
+        on_change=lambda view: say(_session_line(session_id, view)),
+    )
+
+
+def _upload(context: Context, path: Path) -> str:
+    created = context.client.upload(path)
+    context.reporter.say(f"uploaded {path.name} as session {created['sessionId']}")
+    return created["sessionId"]
+
+
+def smoke(args: argparse.Namespace, context: Context) -> int:
+    """Upload, wait for the outcome, download and check what a successful session produced."""
+    session_id = _upload(context, args.upload)
+    final = _wait(context, session_id, args.timeout)
+    if final["status"] != "SUCCEEDED":
+        return EXIT_FAILED
+    saved = save_results(context.client, session_id, args.out / session_id, context.reporter.say)
+    problems = classifier_problems(read_classifier(saved.classifier), args.classes)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_FAILED
+    context.reporter.say(f"smoke test passed: classifier.json names {', '.join(args.classes)}; {describe(final)}")
+    return EXIT_OK
+
+
+def upload(args: argparse.Namespace, context: Context) -> int:
+    session_id = _upload(context, args.file)
+    if not args.wait:
+        return EXIT_OK
+    final = _wait(context, session_id, args.timeout)
+    return EXIT_OK if final["status"] == "SUCCEEDED" else EXIT_FAILED
+
+
+def status(args: argparse.Namespace, context: Context) -> int:
+    view = context.client.get_session(args.session_id)
+    if view is None:
+        print(f"error: no session {args.session_id} for this token's user", file=sys.stderr)
+        return EXIT_FAILED
+    print(_session_line(args.session_id, view))
+    return EXIT_OK
+
+
+def list_sessions(args: argparse.Namespace, context: Context) -> int:
+    for view in context.client.list_sessions(page_size=args.page_size):
+        print(f"{view.get('sessionId')}  {view.get('updatedAt', ''):24}  {describe(view)}")
+    return EXIT_OK
+
+
+def download(args: argparse.Namespace, context: Context) -> int:
+    save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+    return EXIT_OK
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {value}")
+    return path
+
+
+def _positive_seconds(value: str) -> float:
+    seconds = float(value)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return seconds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--outputs", type=Path, required=True, metavar="FILE",
+                        help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's "
+                        "stack-outputs.json")
+    tokens = common.add_mutually_exclusive_group()
+    tokens.add_argument("--token", help=f"the bearer token (default: ${TOKEN_VARIABLE})")
+    tokens.add_argument("--token-command", metavar="COMMAND",
+                        help="a command line that prints the bearer token (run without a shell)")
+    waiting = argparse.ArgumentParser(add_help=False)
+    waiting.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
+                         help=f"give up waiting for a final status after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})")
+    downloads = argparse.ArgumentParser(add_help=False)
+    downloads.add_argument("--out", type=Path, default=Path("eeg-results"), metavar="DIR",
+                           help="downloads go to DIR/SESSION_ID/ (default: eeg-results)")
+
+    parser = argparse.ArgumentParser(prog="python -m eegclient", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    smoke_parser = commands.add_parser(
+        "smoke", parents=[common, waiting, downloads],
+        help="upload a recording, wait for its outcome, download and check the classifier and report",
+    )
+    smoke_parser.add_argument("--upload", type=_existing_file, default=DEFAULT_UPLOAD, metavar="FILE.zip",
+                              help=f"the recording to upload (default: {DEFAULT_UPLOAD})")
+    smoke_parser.add_argument("--classes", nargs="+", default=list(EXPECTED_CLASSES), metavar="NAME",
+                              help=f"classes classifier.json must name (default: {' '.join(EXPECTED_CLASSES)})")
+    smoke_parser.set_defaults(run=smoke)
+    upload_parser = commands.add_parser("upload", parents=[common, waiting], help="upload a recording as a new session")
+    upload_parser.add_argument("file", type=_existing_file, metavar="FILE.zip")
+    upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
+    upload_parser.set_defaults(run=upload)
+    status_parser = commands.add_parser("status", parents=[common], help="one session's status and result")
+    status_parser.add_argument("session_id", metavar="SESSION_ID")
+    status_parser.set_defaults(run=status)
+    list_parser = commands.add_parser("list", parents=[common], help="your sessions, newest first")
+    list_parser.add_argument("--page-size", type=int, choices=range(1, 101), metavar="N",
+                             help="sessions per API request (1-100; every page is listed)")
+    list_parser.set_defaults(run=list_sessions)
+    download_parser = commands.add_parser("download", parents=[common, downloads],
+                                          help="download a session's classifier.json and report")
+    download_parser.add_argument("session_id", metavar="SESSION_ID")
+    download_parser.set_defaults(run=download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        base_url = api_url(load_outputs(args.outputs))
+    except OutputsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        token = resolve_token(args.token, args.token_command, os.environ if environ is None else environ)
+    except TokenError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_AUTH
+    context = Context(client=StatusApiClient(base_url, token), reporter=Reporter())
+    try:
+        return args.run(args, context)
+    except Unauthorized:
+        print(f"error: {explain_rejection(token, datetime.now(UTC))}", file=sys.stderr)
+        return EXIT_AUTH
+    except SessionTimeout as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except (ApiError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_API

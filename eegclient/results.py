@@ -1,0 +1,79 @@
+"""What a finished session produced: its one-line summary, the downloads, and the classifier check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .api import RouteMissing, StatusApiClient
+
+# The pipeline trains motor imagery of the left (T1) against the right (T2) hand.
+EXPECTED_CLASSES = ("T1", "T2")
+CLASSIFIER_FILE = "classifier.json"
+REPORT_FILE = "report.html"
+
+
+@dataclass(frozen=True)
+class SavedResults:
+    classifier: Path
+    report: Path | None
+
+
+def describe(view: dict[str, Any]) -> str:
+    """One line for a session view: the headline accuracy, the failure code and message, or the status."""
+    status = view.get("status", "?")
+    if status == "SUCCEEDED" and isinstance(view.get("result"), dict):
+        return f"SUCCEEDED: {headline(view['result'])}"
+    if status == "FAILED" and isinstance(view.get("error"), dict):
+        return f"FAILED: {view['error'].get('code')}: {view['error'].get('message')}"
+    return status
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The accuracy figures of a session's ``result`` (fractions from the API, printed as such)."""
+    parts = [f"accuracy {float(result['selectionAccuracy']):.3f}"]
+    details = [
+        f"{label} {float(result[name]):.3f}"
+        for label, name in (("nested CV", "nestedAccuracy"), ("chance", "chanceLevel"))
+        if result.get(name) is not None
+    ]
+    if result.get("selectedOption") is not None:
+        details.append(f"option {result['selectedOption']}, window ending {float(result['windowEndMs']):g} ms")
+    return " ".join(parts) + (f" ({'; '.join(details)})" if details else "")
+
+
+def classifier_problems(document: Any, expected_classes: Sequence[str]) -> list[str]:
+    """What is wrong with a downloaded ``classifier.json`` (empty when it names the expected classes)."""
+    labels = document.get("fbcsp", {}).get("classLabels") if isinstance(document, dict) else None
+    if not isinstance(labels, dict) or not labels:
+        return [f"{CLASSIFIER_FILE} has no fbcsp.classLabels"]
+    named = sorted(str(name) for name in labels.values())
+    if named != sorted(expected_classes):
+        return [f"{CLASSIFIER_FILE} names the classes {named}, expected {sorted(expected_classes)}"]
+    return []
+
+
+def read_classifier(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
+
+
+def save_results(
+    client: StatusApiClient, session_id: str, destination: Path, say: Callable[[str], None]
+) -> SavedResults:
+    """Download the session's ``classifier.json`` and, where the stack has the route, its report."""
+    classifier = client.download(client.get_classifier(session_id)["url"], destination / CLASSIFIER_FILE)
+    say(f"{session_id}: classifier saved to {classifier}")
+    try:
+        report_url = client.get_report(session_id)["url"]
+    except RouteMissing:
+        say(f"{session_id}: this stack has no report route; the report was not downloaded")
+        return SavedResults(classifier=classifier, report=None)
+    report = client.download(report_url, destination / REPORT_FILE)
+    say(f"{session_id}: report saved to {report}")
+    return SavedResults(classifier=classifier, report=report)
