@@ -53,7 +53,9 @@ def _error_from(response: requests.Response, what: str) -> ApiError:
         return Unauthorized("the API refused the token", status=401)
     if isinstance(error, dict):
         return ApiError(
-            f"{what}: {error.get('code')}: {error.get('message')}", status=response.status_code, code=error.get("code")
+            f"{what}: {error.get('code')}: {error.get('message')}",
+            status=response.status_code,
+            code=error.get("code"),
         )
     if response.status_code in (404, 405):
         return RouteMissing(f"{what}: this stack has no such route", status=response.status_code)
@@ -75,7 +77,12 @@ class StatusApiClient:
         self.http = http or requests.Session()
 
     def _call(
-        self, route_key: str, what: str, *, session_id: str | None = None, json_body: Any = None,
+        self,
+        route_key: str,
+        what: str,
+        *,
+        session_id: str | None = None,
+        json_body: Any = None,
         params: dict[str, Any] | None = None,
     ) -> requests.Response:
         method = route_key.split(" ", 1)[0]
@@ -99,7 +106,9 @@ class StatusApiClient:
 
     def create_session(self, file_name: str) -> dict[str, Any]:
         """A new session id with its presigned upload form (``sessionId``, ``upload``, ``maxBytes``, …)."""
-        return self._json(CREATE_SESSION, "creating a session", expected=201, json_body={"fileName": file_name})
+        return self._json(
+            CREATE_SESSION, "creating a session", expected=201, json_body={"fileName": file_name}
+        )
 
     def upload(self, path: Path) -> dict[str, Any]:
         """Create a session and post ``path`` through its presigned form; returns the created session."""
@@ -111,7 +120,9 @@ class StatusApiClient:
         try:
             with path.open("rb") as content:
                 response = self.http.post(
-                    form["url"], data=form["fields"], files={"file": (path.name, content)},
+                    form["url"],
+                    data=form["fields"],
+                    files={"file": (path.name, content)},
                     timeout=UPLOAD_TIMEOUT_SECONDS,
                 )
         except requests.RequestException as error:
@@ -149,7 +160,7 @@ class StatusApiClient:
         return self._json(GET_CLASSIFIER, f"reading the classifier of {session_id}", session_id=session_id)
 
     def get_report(self, session_id: str) -> dict[str, Any]:
-        """``url`` (presigned ``report.html``) and the headline figures; :class:`RouteMissing` on older stacks."""
+        """``url`` (presigned ``report.html``) and headline figures; :class:`RouteMissing` on older stacks."""
         return self._json(GET_REPORT, f"reading the report of {session_id}", session_id=session_id)
 
     def download(self, url: str, destination: Path) -> Path:
@@ -159,7 +170,8 @@ class StatusApiClient:
             with requests.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 if response.status_code != 200:
                     raise ApiError(
-                        f"downloading {destination.name}: HTTP {response.status_code}", status=response.status_code
+                        f"downloading {destination.name}: HTTP {response.status_code}",
+                        status=response.status_code,
                     )
                 with destination.open("wb") as target:
                     for chunk in response.iter_content(_DOWNLOAD_CHUNK_BYTES):

@@ -79,7 +79,9 @@ def smoke(args: argparse.Namespace, context: Context) -> int:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
         return EXIT_FAILED
-    context.reporter.say(f"smoke test passed: classifier.json names {', '.join(args.classes)}; {describe(final)}")
+    context.reporter.say(
+        f"smoke test passed: classifier.json names {', '.join(args.classes)}; {describe(final)}"
+    )
     return EXIT_OK
 
 
@@ -127,34 +129,67 @@ def _positive_seconds(value: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--outputs", type=Path, required=True, metavar="FILE",
-                        help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's "
-                        "stack-outputs.json")
+    common.add_argument(
+        "--outputs",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's stack-outputs.json",
+    )
     tokens = common.add_mutually_exclusive_group()
     tokens.add_argument("--token", help=f"the bearer token (default: ${TOKEN_VARIABLE})")
-    tokens.add_argument("--token-command", metavar="COMMAND",
-                        help="a command line that prints the bearer token (run without a shell)")
+    tokens.add_argument(
+        "--token-command",
+        metavar="COMMAND",
+        help="a command line that prints the bearer token (run without a shell)",
+    )
     waiting = argparse.ArgumentParser(add_help=False)
-    waiting.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
-                         help=f"give up waiting for a final status after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})")
+    waiting.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"give up waiting for a final status after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
     downloads = argparse.ArgumentParser(add_help=False)
-    downloads.add_argument("--out", type=Path, default=Path("eeg-results"), metavar="DIR",
-                           help="downloads go to DIR/SESSION_ID/ (default: eeg-results)")
+    downloads.add_argument(
+        "--out",
+        type=Path,
+        default=Path("eeg-results"),
+        metavar="DIR",
+        help="downloads go to DIR/SESSION_ID/ (default: eeg-results)",
+    )
 
-    parser = argparse.ArgumentParser(prog="python -m eegclient", description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eegclient",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     smoke_parser = commands.add_parser(
-        "smoke", parents=[common, waiting, downloads],
+        "smoke",
+        parents=[common, waiting, downloads],
         help="upload a recording, wait for its outcome, download and check the classifier and report",
     )
-    smoke_parser.add_argument("--upload", type=_existing_file, default=DEFAULT_UPLOAD, metavar="FILE.zip",
-                              help=f"the recording to upload (default: {DEFAULT_UPLOAD})")
-    smoke_parser.add_argument("--classes", nargs="+", default=list(EXPECTED_CLASSES), metavar="NAME",
-                              help=f"classes classifier.json must name (default: {' '.join(EXPECTED_CLASSES)})")
+    smoke_parser.add_argument(
+        "--upload",
+        type=_existing_file,
+        default=DEFAULT_UPLOAD,
+        metavar="FILE.zip",
+        help=f"the recording to upload (default: {DEFAULT_UPLOAD})",
+    )
+    smoke_parser.add_argument(
+        "--classes",
+        nargs="+",
+        default=list(EXPECTED_CLASSES),
+        metavar="NAME",
+        help=f"classes classifier.json must name (default: {' '.join(EXPECTED_CLASSES)})",
+    )
     smoke_parser.set_defaults(run=smoke)
-    upload_parser = commands.add_parser("upload", parents=[common, waiting], help="upload a recording as a new session")
+    upload_parser = commands.add_parser(
+        "upload", parents=[common, waiting], help="upload a recording as a new session"
+    )
     upload_parser.add_argument("file", type=_existing_file, metavar="FILE.zip")
     upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
     upload_parser.set_defaults(run=upload)
@@ -162,11 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
     status_parser.add_argument("session_id", metavar="SESSION_ID")
     status_parser.set_defaults(run=status)
     list_parser = commands.add_parser("list", parents=[common], help="your sessions, newest first")
-    list_parser.add_argument("--page-size", type=int, choices=range(1, 101), metavar="N",
-                             help="sessions per API request (1-100; every page is listed)")
+    list_parser.add_argument(
+        "--page-size",
+        type=int,
+        choices=range(1, 101),
+        metavar="N",
+        help="sessions per API request (1-100; every page is listed)",
+    )
     list_parser.set_defaults(run=list_sessions)
-    download_parser = commands.add_parser("download", parents=[common, downloads],
-                                          help="download a session's classifier.json and report")
+    download_parser = commands.add_parser(
+        "download", parents=[common, downloads], help="download a session's classifier.json and report"
+    )
     download_parser.add_argument("session_id", metavar="SESSION_ID")
     download_parser.set_defaults(run=download)
     return parser

@@ -18,7 +18,9 @@ class SessionTimeout(Exception):
 
     def __init__(self, session_id: str, waited_seconds: float, last_status: str | None) -> None:
         where = last_status or "not yet registered by the pipeline (upload event not processed)"
-        super().__init__(f"timed out after {waited_seconds:.0f} s waiting for session {session_id}: it was {where}")
+        super().__init__(
+            f"timed out after {waited_seconds:.0f} s waiting for session {session_id}: it was {where}"
+        )
         self.session_id = session_id
         self.last_status = last_status
 

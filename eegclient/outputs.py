@@ -18,9 +18,13 @@ def parse_outputs(text: str, source: str) -> dict[str, Any]:
     try:
         outputs = json.loads(text)
     except ValueError as error:
-        raise OutputsError(f"{source} is not JSON ({error}); write it with `pulumi stack output --json`") from error
+        raise OutputsError(
+            f"{source} is not JSON ({error}); write it with `pulumi stack output --json`"
+        ) from error
     if not isinstance(outputs, dict):
-        raise OutputsError(f"{source} must hold a JSON object of stack outputs, as `pulumi stack output --json`")
+        raise OutputsError(
+            f"{source} must hold a JSON object of stack outputs, as `pulumi stack output --json`"
+        )
     return outputs
 
 

@@ -41,7 +41,9 @@ def headline(result: dict[str, Any]) -> str:
         if result.get(name) is not None
     ]
     if result.get("selectedOption") is not None:
-        details.append(f"option {result['selectedOption']}, window ending {float(result['windowEndMs']):g} ms")
+        details.append(
+            f"option {result['selectedOption']}, window ending {float(result['windowEndMs']):g} ms"
+        )
     return " ".join(parts) + (f" ({'; '.join(details)})" if details else "")
 
 

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-TOKEN_VARIABLE = "EEG_API_TOKEN"
+TOKEN_VARIABLE = "EEG_API_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 TOKEN_COMMAND_TIMEOUT_SECONDS = 60
 
 

@@ -37,10 +37,17 @@ RESEARCHER = "local-researcher"
 def served(tmp_path_factory):
     """An emulated stack with its Status API served and its stack outputs written beside it."""
     work_dir = tmp_path_factory.mktemp("eegclient")
-    with LocalPipeline(
-        work_dir=work_dir, prefix="eeg-client", progress=lambda line: None, container_environment=FAST_TRAINING,
-        launcher_factory=ScriptedLauncher, max_running=2,
-    ) as pipeline, pytest.MonkeyPatch.context() as environment:
+    with (
+        LocalPipeline(
+            work_dir=work_dir,
+            prefix="eeg-client",
+            progress=lambda line: None,
+            container_environment=FAST_TRAINING,
+            launcher_factory=ScriptedLauncher,
+            max_running=2,
+        ) as pipeline,
+        pytest.MonkeyPatch.context() as environment,
+    ):
         for name, value in pipeline.environment.items():
             environment.setenv(name, value)
         pipeline.key = signing_key(work_dir)
@@ -50,14 +57,29 @@ def served(tmp_path_factory):
             yield pipeline
 
 
-def run_client(served, *arguments: str, token_options: list[str] | None = None) -> subprocess.CompletedProcess:
+def run_client(
+    served, *arguments: str, token_options: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """``python -m eegclient ARGUMENTS --outputs stack-outputs.json`` in a process without AWS settings."""
     if token_options is None:
         token_options = ["--token", issue_token(served.key, RESEARCHER)]
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     return subprocess.run(  # noqa: S603 - this interpreter running the client
-        [sys.executable, "-m", "eegclient", *arguments, "--outputs", str(served.outputs_file), *token_options],
-        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "eegclient",
+            *arguments,
+            "--outputs",
+            str(served.outputs_file),
+            *token_options,
+        ],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -73,8 +95,15 @@ def smoked(served, tmp_path_factory):
         [sys.executable, "-m", "sandbox", "token", "--user", RESEARCHER, "--out", str(served.work_dir)]
     )
     completed = run_client(
-        served, "smoke", "--upload", str(small_recording(folder / "first-run.zip")),
-        "--out", str(folder / "results"), "--timeout", "300", token_options=["--token-command", token_command],
+        served,
+        "smoke",
+        "--upload",
+        str(small_recording(folder / "first-run.zip")),
+        "--out",
+        str(folder / "results"),
+        "--timeout",
+        "300",
+        token_options=["--token-command", token_command],
     )
     session_id = uploaded_session_id(completed.stdout)
     return completed, session_id, folder / "results" / session_id
@@ -87,7 +116,9 @@ def test_the_smoke_test_passes_on_a_good_recording_and_keeps_what_it_downloaded(
     lines = completed.stdout.splitlines()
     assert re.fullmatch(rf"\[\s+\d+\.\ds\] uploaded first-run\.zip as session {session_id}", lines[0])
     assert re.search(rf"\] {session_id}: SUCCEEDED: accuracy [01]\.\d{{3}} \(nested CV", completed.stdout)
-    assert re.search(r"\] smoke test passed: classifier.json names T1, T2; SUCCEEDED: accuracy [01]\.\d{3} ", lines[-1])
+    assert re.search(
+        r"\] smoke test passed: classifier.json names T1, T2; SUCCEEDED: accuracy [01]\.\d{3} ", lines[-1]
+    )
     classifier = json.loads((saved / "classifier.json").read_text())
     assert sorted(classifier["fbcsp"]["classLabels"].values()) == ["T1", "T2"]
     if GET_REPORT in ROUTE_KEYS:
@@ -111,8 +142,16 @@ def test_status_list_and_download_show_the_session_the_smoke_test_left(served, s
 
 
 def test_a_failed_upload_ends_the_smoke_test_with_its_code_and_message(served, tmp_path):
-    completed = run_client(served, "smoke", "--upload", str(no_metadata_upload(tmp_path / "no-metadata.zip")),
-                           "--out", str(tmp_path / "results"), "--timeout", "300")
+    completed = run_client(
+        served,
+        "smoke",
+        "--upload",
+        str(no_metadata_upload(tmp_path / "no-metadata.zip")),
+        "--out",
+        str(tmp_path / "results"),
+        "--timeout",
+        "300",
+    )
 
     assert completed.returncode == EXIT_FAILED, completed.stdout + completed.stderr
     session_id = uploaded_session_id(completed.stdout)
@@ -127,13 +166,19 @@ def test_an_expired_token_is_refused_with_a_message_saying_so(served):
 
     assert completed.returncode == EXIT_AUTH
     assert completed.stderr.strip() == (
-        "error: the API refused the token: it expired at 2001-09-09 01:47:40 UTC; get a fresh one and try again"
+        "error: the API refused the token: it expired at 2001-09-09 01:47:40 UTC; "
+        "get a fresh one and try again"
     )
 
 
 def test_a_session_still_running_at_the_timeout_says_where_it_stopped(served, tmp_path):
     completed = run_client(
-        served, "smoke", "--upload", str(small_recording(tmp_path / "first-run.zip")), "--timeout", "3",
+        served,
+        "smoke",
+        "--upload",
+        str(small_recording(tmp_path / "first-run.zip")),
+        "--timeout",
+        "3",
         token_options=["--token", issue_token(served.key, STUCK_USER)],
     )
 
