@@ -40,10 +40,10 @@ class Unauthorized(ApiError):
 
 
 class RouteMissing(ApiError):
-    """The stack has no such route (API Gateway's own 404, or 405)."""
+    """The stack has no such route: API Gateway's own 404 (no error code from the API function), or a 405."""
 
 
-def _error_from(response: requests.Response, what: str) -> ApiError:
+def error_from_response(response: requests.Response, what: str) -> ApiError:
     try:
         body = response.json()
     except ValueError:
@@ -51,14 +51,14 @@ def _error_from(response: requests.Response, what: str) -> ApiError:
     error = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 401:
         return Unauthorized("the API refused the token", status=401)
+    if response.status_code == 405 or (response.status_code == 404 and not isinstance(error, dict)):
+        return RouteMissing(f"{what}: this stack has no such route", status=response.status_code)
     if isinstance(error, dict):
         return ApiError(
             f"{what}: {error.get('code')}: {error.get('message')}",
             status=response.status_code,
             code=error.get("code"),
         )
-    if response.status_code in (404, 405):
-        return RouteMissing(f"{what}: this stack has no such route", status=response.status_code)
     detail = body.get("message") if isinstance(body, dict) else response.text[:200]
     return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
 
@@ -101,7 +101,7 @@ class StatusApiClient:
     def _json(self, route_key: str, what: str, expected: int = 200, **kwargs: Any) -> dict[str, Any]:
         response = self._call(route_key, what, **kwargs)
         if response.status_code != expected:
-            raise _error_from(response, what)
+            raise error_from_response(response, what)
         return response.json()
 
     def create_session(self, file_name: str) -> dict[str, Any]:
@@ -140,7 +140,7 @@ class StatusApiClient:
         response = self._call(GET_SESSION, what, session_id=session_id)
         if response.status_code == 200:
             return response.json()
-        error = _error_from(response, what)
+        error = error_from_response(response, what)
         if error.code == "NOT_FOUND":
             return None
         raise error
