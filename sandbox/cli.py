@@ -28,7 +28,8 @@ DEFAULT_PORT = 8787
 def _add_output_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT,
-        help=f"folder for results, status records, container logs and the token key (default: ./{DEFAULT_OUT})",
+        help="folder for results, status records, container logs, the token key and stack-outputs.json "
+        f"(default: ./{DEFAULT_OUT})",
     )
 
 

@@ -1,10 +1,14 @@
 """The whole program (`__main__.py` through runpy): outputs, default tags, component tree."""
 
+import dataclasses
+
 import pytest
 from pulumi_mocks import new_mocks, run_main_program
 from resource_checks import tagging_problems
 
 from components.config import ConfigError
+from sandbox.stack import LocalStack
+from sandbox.stack_outputs import stack_outputs
 
 pytestmark = pytest.mark.unit
 
@@ -100,3 +104,12 @@ def test_invalid_config_stops_the_program_before_any_resource_is_declared():
         run_main_program({"aws:region": "eu-west-2", "eeg-pipeline:environment": "qa"}, mocks=mocks)
 
     assert mocks.recorded == []
+
+
+def test_the_sandbox_writes_its_stack_outputs_under_the_programs_export_names(self_contained_stack):
+    emulated = LocalStack(**{field.name: f"sandbox-{field.name}" for field in dataclasses.fields(LocalStack)})
+
+    written = stack_outputs(emulated, "http://127.0.0.1:8787")
+
+    assert set(written) <= set(self_contained_stack.exports)
+    assert written["apiUrl"] == "http://127.0.0.1:8787"

@@ -1,5 +1,6 @@
-"""``python -m sandbox`` as a user runs it: ``run`` writes results and a table, ``serve`` answers with
-the saved sessions, ``token`` issues what ``serve`` accepts; wrong arguments get a clear error."""
+"""``python -m sandbox`` as a user runs it: ``run`` writes results, a table and the stack outputs,
+``serve`` answers with the saved sessions (to eegclient too, through the stack outputs it writes),
+``token`` issues what ``serve`` accepts; wrong arguments get a clear error."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import urllib.request
 
 import pytest
 
-from sandbox.cli import main
+from eegclient.tokens import TOKEN_VARIABLE
+from sandbox.cli import DEFAULT_PORT, main
 from sandbox.emulator import free_port
+from sandbox.stack_outputs import STACK_OUTPUTS_FILE
 from sandbox_support import small_recording
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,6 +60,9 @@ def test_run_prints_a_table_saves_each_session_and_fails_if_one_failed(finished_
     assert (out / "zoe" / "first-run" / "classifier.json").is_file()
     assert json.loads((out / "zoe" / "broken" / "status.json").read_text())["error"]["code"] == "INVALID_UPLOAD"
     assert "PROCESSING" in completed.stderr, "progress goes to stderr"
+    outputs = json.loads((out / STACK_OUTPUTS_FILE).read_text())
+    assert outputs["apiUrl"] == f"http://127.0.0.1:{DEFAULT_PORT}", "where `serve` will answer"
+    assert outputs["uploadBucketName"].endswith("-uploads")
 
 
 def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds: float = 60) -> None:
@@ -92,6 +98,12 @@ def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_r
         )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             sessions = json.loads(response.read())["sessions"]
+        outputs = json.loads((out / STACK_OUTPUTS_FILE).read_text())
+        client = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "eegclient", "status", "broken", "--outputs", str(out / STACK_OUTPUTS_FILE)],
+            cwd=REPO_ROOT, env={**_clean_environment(), TOKEN_VARIABLE: token}, capture_output=True, text=True,
+            check=False,
+        )
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -100,6 +112,9 @@ def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_r
         "first-run": "SUCCEEDED",
         "broken": "FAILED",
     }
+    assert outputs["apiUrl"] == f"http://127.0.0.1:{port}"
+    assert client.returncode == 0, client.stderr
+    assert client.stdout.startswith("broken: FAILED: INVALID_UPLOAD: ")
 
 
 @pytest.mark.unit
