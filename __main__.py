@@ -77,6 +77,7 @@ api = StatusApi(
         throttling_burst_limit=settings.api_throttling_burst_limit,
         throttling_rate_limit=settings.api_throttling_rate_limit,
         log_retention_days=settings.log_retention_days,
+        smoke_test_user=settings.smoke_test_user,
     ),
     opts=with_provider,
 )
@@ -99,3 +100,6 @@ pulumi.export("classifierLogGroupName", cluster.log_group_name)
 if api.user_pool_id is not None:
     pulumi.export("cognitoUserPoolId", api.user_pool_id)
     pulumi.export("cognitoUserPoolClientId", api.user_pool_client_id)
+if api.smoke_test_client_id is not None:
+    pulumi.export("cognitoSmokeTestClientId", api.smoke_test_client_id)
+    pulumi.export("cognitoSmokeTestUser", settings.smoke_test_user)

@@ -74,6 +74,7 @@ CONFIG_KEYS = (
     "apiThrottlingBurstLimit",
     "apiThrottlingRateLimit",
     "maxReceiveCount",
+    "smokeTestUser",
 )
 
 # A production stack keeps enough history to investigate an incident and recover overwritten results.
@@ -135,6 +136,9 @@ class StackSettings:
         Default route throttling of the HTTP API.
     max_receive_count
         Receives of an upload event before it goes to the dead-letter queue.
+    smoke_test_user
+        E-mail (user name) of a user the stack creates in its own Cognito pool for the post-deploy
+        smoke test, with a password-auth app client of its own; ``None`` for no such user.
     """
 
     region: str
@@ -152,6 +156,7 @@ class StackSettings:
     api_throttling_burst_limit: int = 50
     api_throttling_rate_limit: float = 20.0
     max_receive_count: int = 5
+    smoke_test_user: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -224,6 +229,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         raise ConfigError(f"unknown config key(s) {unknown}; known keys are {sorted(CONFIG_KEYS)}")
     defaults = StackSettings(region="", environment="")
     environment = _read_environment(raw)
+    jwt = _read_jwt(raw)
     task_cpu = _read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
     settings = StackSettings(
         region=_read_region(raw),
@@ -240,8 +246,8 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         results_noncurrent_version_days=_read_int(
             raw, "resultsNoncurrentVersionDays", defaults.results_noncurrent_version_days, 1, 3650
         ),
-        alarm_email=_read_email(raw),
-        jwt=_read_jwt(raw),
+        alarm_email=_read_email(raw, "alarmEmail"),
+        jwt=jwt,
         network=_read_network(raw),
         train_timeout_minutes=_read_int(
             raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60
@@ -253,6 +259,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
             raw, "apiThrottlingRateLimit", defaults.api_throttling_rate_limit, 0.1, 10000.0
         ),
         max_receive_count=_read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
+        smoke_test_user=_read_smoke_test_user(raw, jwt),
     )
     problems = production_problems(settings)
     if problems:
@@ -323,13 +330,23 @@ def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> in
     return memory
 
 
-def _read_email(raw: Mapping[str, Any]) -> str | None:
-    email = raw.get("alarmEmail")
+def _read_email(raw: Mapping[str, Any], key: str) -> str | None:
+    email = raw.get(key)
     if email in (None, ""):
         return None
     if not isinstance(email, str) or not _EMAIL_PATTERN.match(email):
-        raise ConfigError(f"alarmEmail {email!r} is not a valid e-mail address")
+        raise ConfigError(f"{key} {email!r} is not a valid e-mail address")
     return email
+
+
+def _read_smoke_test_user(raw: Mapping[str, Any], jwt: JwtSettings | None) -> str | None:
+    user = _read_email(raw, "smokeTestUser")
+    if user is not None and jwt is not None:
+        raise ConfigError(
+            "smokeTestUser creates a user in the stack's own Cognito pool, which a stack with jwtIssuer "
+            "does not have; give the smoke test a client of the external issuer instead"
+        )
+    return user
 
 
 def _read_jwt(raw: Mapping[str, Any]) -> JwtSettings | None:

@@ -57,6 +57,12 @@ class StatusApiArgs:
         Retention of the access log and function log groups.
     cors_allow_origins
         Browser origins allowed to call the API.
+    smoke_test_user
+        E-mail of a user to create in the stack's Cognito pool for the post-deploy smoke test, with
+        an app client of its own that allows ``USER_PASSWORD_AUTH`` (the researchers' client stays
+        SRP only). The user is an ordinary pool user: the API grants it what any researcher has.
+        Its password is set once by an operator (docs/operations.md), never by the program.
+        Only without ``jwt_issuer``.
     """
 
     storage: StorageLocations
@@ -67,6 +73,7 @@ class StatusApiArgs:
     throttling_rate_limit: float = 20.0
     log_retention_days: int = 30
     cors_allow_origins: Sequence[str] = ("*",)
+    smoke_test_user: str | None = None
 
     def __post_init__(self) -> None:
         if (self.jwt_issuer is None) != (self.jwt_audience is None):
@@ -77,6 +84,8 @@ class StatusApiArgs:
             raise ValueError("jwt_audience must name at least one audience")
         if self.throttling_burst_limit < 1 or self.throttling_rate_limit <= 0:
             raise ValueError("throttling limits must be positive")
+        if self.smoke_test_user is not None and self.jwt_issuer is not None:
+            raise ValueError("smoke_test_user needs the stack's own Cognito pool (no jwt_issuer)")
 
 
 class StatusApi(pulumi.ComponentResource):
@@ -89,12 +98,14 @@ class StatusApi(pulumi.ComponentResource):
     audience: pulumi.Output[list[str]]
     user_pool_id: pulumi.Output[str] | None
     user_pool_client_id: pulumi.Output[str] | None
+    smoke_test_client_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StatusApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eegpipeline:api:StatusApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.user_pool: aws.cognito.UserPool | None = None
         self.user_pool_client: aws.cognito.UserPoolClient | None = None
+        self.smoke_test_client: aws.cognito.UserPoolClient | None = None
         if args.jwt_issuer is not None and args.jwt_audience is not None:
             self.issuer = pulumi.Output.from_input(args.jwt_issuer)
             self.audience = pulumi.Output.from_input(list(args.jwt_audience))
@@ -104,7 +115,13 @@ class StatusApi(pulumi.ComponentResource):
             self.issuer = pulumi.Output.concat(
                 "https://cognito-idp.", region, ".amazonaws.com/", self.user_pool.id
             )
-            self.audience = pulumi.Output.all(self.user_pool_client.id)
+            clients = [self.user_pool_client]
+            if args.smoke_test_user is not None:
+                self.smoke_test_client = self._create_smoke_test_user(
+                    name, self.user_pool, args.smoke_test_user
+                )
+                clients.append(self.smoke_test_client)
+            self.audience = pulumi.Output.all(*(client.id for client in clients))
 
         self.api_function = create_lambda_function(
             name,
@@ -203,6 +220,8 @@ class StatusApi(pulumi.ComponentResource):
         self.api_id = self.api.id
         self.user_pool_id = self.user_pool.id if self.user_pool is not None else None
         self.user_pool_client_id = self.user_pool_client.id if self.user_pool_client is not None else None
+        self.smoke_test_client_id = self.smoke_test_client.id if self.smoke_test_client is not None else None
+        self.smoke_test_user = args.smoke_test_user
         self.register_outputs(self.outputs)
 
     @property
@@ -217,6 +236,9 @@ class StatusApi(pulumi.ComponentResource):
         if self.user_pool_id is not None and self.user_pool_client_id is not None:
             outputs["userPoolId"] = self.user_pool_id
             outputs["userPoolClientId"] = self.user_pool_client_id
+        if self.smoke_test_client_id is not None:
+            outputs["smokeTestClientId"] = self.smoke_test_client_id
+            outputs["smokeTestUser"] = pulumi.Output.from_input(self.smoke_test_user)
         return outputs
 
     def _create_user_pool(self, name: str) -> tuple[aws.cognito.UserPool, aws.cognito.UserPoolClient]:
@@ -247,6 +269,29 @@ class StatusApi(pulumi.ComponentResource):
             opts=child,
         )
         return pool, client
+
+    def _create_smoke_test_user(
+        self, name: str, pool: aws.cognito.UserPool, email: str
+    ) -> aws.cognito.UserPoolClient:
+        child = pulumi.ResourceOptions(parent=self)
+        aws.cognito.User(
+            f"{name}-smoke-test-user",
+            user_pool_id=pool.id,
+            username=email,
+            attributes={"email": email, "email_verified": "true"},
+            # No invitation mail: an operator sets the permanent password (docs/operations.md).
+            message_action="SUPPRESS",
+            opts=child,
+        )
+        return aws.cognito.UserPoolClient(
+            f"{name}-smoke-test-client",
+            user_pool_id=pool.id,
+            generate_secret=False,
+            explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            opts=child,
+        )
 
 
 def route_slug(route_key: str) -> str:

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import pytest
 from pulumi_mocks import BuiltStack, PipelineMocks, new_mocks, run_main_program
 
-# A stack that creates everything itself: Cognito pool, private VPC, no e-mail subscription.
+# A stack that creates everything itself: Cognito pool (with a smoke-test user), private VPC, no e-mail
+# subscription.
 SELF_CONTAINED_CONFIG = {
     "aws:region": "eu-west-2",
     "eeg-pipeline:environment": "dev",
@@ -15,6 +16,7 @@ SELF_CONTAINED_CONFIG = {
     "eeg-pipeline:logRetentionDays": "14",
     "eeg-pipeline:uploadExpirationDays": "30",
     "eeg-pipeline:resultsNoncurrentVersionDays": "7",
+    "eeg-pipeline:smokeTestUser": "smoke-test@example.org",
 }
 
 # A production stack wired to an external issuer, existing subnets and an alarm address.

@@ -32,6 +32,7 @@ def test_defaults_of_a_minimal_stack():
     assert settings.subnet_ids is None and settings.security_group_ids is None
     assert settings.train_timeout_seconds == 3600
     assert settings.max_receive_count == 5
+    assert settings.smoke_test_user is None
     assert settings.tags == {"project": "eeg-pipeline", "environment": "dev"}
     assert not settings.is_production
 
@@ -76,6 +77,10 @@ def test_project_tags_win_over_user_tags():
     assert settings.tags == {"owner": "lab", "project": "eeg-pipeline", "environment": "staging"}
 
 
+def test_a_smoke_test_user_is_read_with_the_stacks_own_pool():
+    assert settings_with(smokeTestUser="smoke@example.org").smoke_test_user == "smoke@example.org"
+
+
 def test_collect_raw_config_keeps_only_set_keys():
     stored = {"environment": "dev", "taskCpu": "512", "unrelated": "x"}
 
@@ -117,6 +122,15 @@ def test_collect_raw_config_keeps_only_set_keys():
         ({"trainTimeoutMinutes": True}, "trainTimeoutMinutes must be an integer"),
         ({"apiThrottlingRateLimit": "fast"}, "apiThrottlingRateLimit must be a number"),
         ({"maxReceiveCount": 0}, "maxReceiveCount 0 is out of range"),
+        ({"smokeTestUser": "smoke-test"}, "smokeTestUser 'smoke-test' is not a valid e-mail address"),
+        (
+            {
+                "smokeTestUser": "smoke@example.org",
+                "jwtIssuer": "https://issuer.example.org",
+                "jwtAudience": "c",
+            },
+            "smokeTestUser creates a user in the stack's own Cognito pool, which a stack with jwtIssuer",
+        ),
         ({"taskcpu": 1024}, r"unknown config key\(s\) \['taskcpu'\]"),
     ],
 )

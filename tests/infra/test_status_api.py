@@ -9,6 +9,7 @@ from components.status_api import route_slug
 from contracts.api import Route
 
 pytestmark = pytest.mark.unit
+USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 
 
 def test_the_four_routes_exist_and_each_requires_the_jwt_authorizer(self_contained_stack):
@@ -53,21 +54,53 @@ def test_routes_proxy_to_the_api_function_with_payload_v2(self_contained_stack):
 def test_cognito_pool_and_client_are_created_without_an_external_issuer(self_contained_stack):
     stack = self_contained_stack.resources
     (pool,) = stack.of_type("aws:cognito/userPool:UserPool")
-    (client,) = stack.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    client = stack.one(USER_POOL_CLIENT, "api-app-client")
+    smoke_test_client = stack.one(USER_POOL_CLIENT, "api-smoke-test-client")
     (authorizer,) = stack.of_type(AUTHORIZER)
     exports = self_contained_stack.exports
 
     assert authorizer.inputs["identitySources"] == ["$request.header.Authorization"]
     assert authorizer.inputs["jwtConfiguration"] == {
         "issuer": f"https://cognito-idp.eu-west-2.amazonaws.com/{pool.resource_id}",
-        "audiences": [client.resource_id],
+        "audiences": [client.resource_id, smoke_test_client.resource_id],
     }
+    assert client.inputs["explicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     assert (exports["cognitoUserPoolId"], exports["cognitoUserPoolClientId"]) == (
         pool.resource_id,
         client.resource_id,
     )
     assert pool.inputs["usernameAttributes"] == ["email"]
     assert client.inputs["generateSecret"] is False
+
+
+def test_the_smoke_test_user_signs_in_with_a_password_through_its_own_client(self_contained_stack):
+    stack, exports = self_contained_stack.resources, self_contained_stack.exports
+    (pool,) = stack.of_type("aws:cognito/userPool:UserPool")
+    (user,) = stack.of_type("aws:cognito/user:User")
+    smoke_test_client = stack.one(USER_POOL_CLIENT, "api-smoke-test-client")
+
+    assert user.inputs["userPoolId"] == smoke_test_client.inputs["userPoolId"] == pool.resource_id
+    assert user.inputs["username"] == exports["cognitoSmokeTestUser"] == "smoke-test@example.org"
+    assert user.inputs["messageAction"] == "SUPPRESS"
+    assert "password" not in user.inputs and "temporaryPassword" not in user.inputs, "set by an operator"
+    assert smoke_test_client.inputs["explicitAuthFlows"] == [
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    ]
+    assert smoke_test_client.inputs["generateSecret"] is False
+    assert exports["cognitoSmokeTestClientId"] == smoke_test_client.resource_id
+
+
+def test_the_smoke_test_user_has_nothing_a_researcher_has_not(self_contained_stack):
+    stack = self_contained_stack.resources
+    (user,) = stack.of_type("aws:cognito/user:User")
+
+    assert set(user.inputs["attributes"]) == {"email", "email_verified"}
+    assert stack.of_type("aws:cognito/userGroup:UserGroup") == []
+    assert stack.of_type("aws:cognito/userInGroup:UserInGroup") == []
+    assert [route.inputs.get("authorizationScopes") for route in stack.of_type(ROUTE)] == [None] * len(
+        ROUTE_KEYS
+    )
 
 
 def test_cognito_password_policy_is_strong(self_contained_stack):
@@ -85,7 +118,8 @@ def test_an_external_issuer_is_trusted_and_no_cognito_pool_is_created(external_s
     (authorizer,) = stack.of_type(AUTHORIZER)
 
     assert stack.of_type("aws:cognito/userPool:UserPool") == []
-    assert stack.of_type("aws:cognito/userPoolClient:UserPoolClient") == []
+    assert stack.of_type(USER_POOL_CLIENT) == []
+    assert stack.of_type("aws:cognito/user:User") == []
     assert authorizer.inputs["jwtConfiguration"] == {
         "issuer": "https://login.example.org",
         "audiences": ["eeg-app"],
