@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 
 from .api import ApiError, StatusApiClient, Unauthorized
 from .follow import SessionTimeout, follow_session
+from .login import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PASSWORD_VARIABLE, stack_token
 from .outputs import OutputsError, api_url, load_outputs
 from .results import EXPECTED_CLASSES, classifier_problems, describe, read_classifier, save_results
 from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
@@ -128,14 +129,15 @@ def _positive_seconds(value: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    stack = argparse.ArgumentParser(add_help=False)
+    stack.add_argument(
         "--outputs",
         type=Path,
         required=True,
         metavar="FILE",
         help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's stack-outputs.json",
     )
+    common = argparse.ArgumentParser(add_help=False, parents=[stack])
     tokens = common.add_mutually_exclusive_group()
     tokens.add_argument("--token", help=f"the bearer token (default: ${TOKEN_VARIABLE})")
     tokens.add_argument(
@@ -210,18 +212,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     download_parser.add_argument("session_id", metavar="SESSION_ID")
     download_parser.set_defaults(run=download)
+    token_parser = commands.add_parser(
+        "token",
+        parents=[stack],
+        help="print an access token from the stack's identity provider",
+        description="With a Cognito smoke-test user (outputs cognitoSmokeTestClientId, cognitoSmokeTestUser): "
+        f"USER_PASSWORD_AUTH with the password in ${PASSWORD_VARIABLE}. With an external issuer (output "
+        f"jwtIssuer): the client-credentials grant for ${CLIENT_ID_VARIABLE} / ${CLIENT_SECRET_VARIABLE}.",
+    )
+    token_parser.add_argument(
+        "--scope", help="scope to ask the external issuer for (client-credentials only)"
+    )
+    token_parser.set_defaults(run=None)
     return parser
 
 
-def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
     try:
-        base_url = api_url(load_outputs(args.outputs))
+        outputs = load_outputs(args.outputs)
+        base_url = api_url(outputs)
     except OutputsError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        token = resolve_token(args.token, args.token_command, os.environ if environ is None else environ)
+        if args.run is None:
+            print(stack_token(outputs, environ, args.scope))
+            return EXIT_OK
+        token = resolve_token(args.token, args.token_command, environ)
     except TokenError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_AUTH
