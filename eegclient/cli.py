@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print an access token from the stack's identity provider",
         description="With a Cognito smoke-test user (outputs cognitoSmokeTestClientId, "
         f"cognitoSmokeTestUser): USER_PASSWORD_AUTH with the password in ${PASSWORD_VARIABLE}. With an "
-        f"external issuer (output jwtIssuer): the client-credentials grant for ${CLIENT_ID_VARIABLE} / ${CLIENT_SECRET_VARIABLE}.",
+        "external issuer (output jwtIssuer): the client-credentials grant for "
+        f"${CLIENT_ID_VARIABLE} / ${CLIENT_SECRET_VARIABLE}.",
     )
     token_parser.add_argument(
         "--scope", help="scope to ask the external issuer for (client-credentials only)"
