@@ -1,5 +1,6 @@
 """The GitHub workflows: valid against GitHub's workflow schema, and doing what the delivery process needs."""
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -8,17 +9,19 @@ import pytest
 import yaml
 
 from components.config import ENVIRONMENTS
+from eegclient.cli import build_parser
 
 pytestmark = pytest.mark.unit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+SMOKE_TEST_ACTION = REPO_ROOT / ".github" / "actions" / "smoke-test" / "action.yml"
 DEPLOYED_ENVIRONMENTS = [name for name in ENVIRONMENTS if (REPO_ROOT / f"Pulumi.{name}.yaml").is_file()]
 
 
-def check_against_schema(*paths: Path) -> subprocess.CompletedProcess:
+def check_against_schema(*paths: Path, schema: str = "vendor.github-workflows") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
         capture_output=True, text=True, check=False,
     )
 
@@ -71,6 +74,52 @@ def test_main_deploys_dev_then_prod_behind_an_approval_with_one_deploy_per_stack
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         (pulumi,) = steps_using(job, "pulumi/actions")
         assert pulumi["with"] == {"command": "up", "stack-name": stack, "policyPacks": "policy"}
+
+
+def test_each_deploy_ends_with_the_smoke_test_of_its_stack_and_prod_needs_dev_to_pass():
+    jobs = load("deploy.yml")["jobs"]
+
+    assert jobs["up-prod"]["needs"] == "up-dev", "prod's job starts only if dev's (with its smoke test) passed"
+    for stack in ("dev", "prod"):
+        steps = jobs[f"up-{stack}"]["steps"]
+        *_, up, smoke = steps
+        assert up["uses"].startswith("pulumi/actions@") and up["with"]["command"] == "up"
+        assert smoke["uses"] == "./.github/actions/smoke-test"
+        assert smoke["with"] == {"stack": stack}
+        assert "continue-on-error" not in smoke and "if" not in smoke, "a failed smoke test fails the workflow"
+        assert smoke["env"] == {
+            "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+            "EEG_PASSWORD": "${{ secrets.SMOKE_TEST_PASSWORD }}",
+            "EEG_CLIENT_ID": "${{ secrets.SMOKE_TEST_CLIENT_ID }}",
+            "EEG_CLIENT_SECRET": "${{ secrets.SMOKE_TEST_CLIENT_SECRET }}",
+        }
+
+
+def smoke_command(run: str, timeout: str) -> list[str]:
+    """The eegclient command line of the action's script, as the shell would pass it."""
+    script = run.replace("\\\n", " ").replace("${{ inputs.timeout-seconds }}", timeout)
+    (line,) = [line for line in script.splitlines() if "-m eegclient smoke" in line]
+    return shlex.split(line.split("2>&1", 1)[0])
+
+
+def test_the_smoke_test_action_runs_eegclient_on_the_stack_outputs_and_reports_in_the_summary(monkeypatch):
+    action = yaml.safe_load(SMOKE_TEST_ACTION.read_text())
+    outputs_step, smoke_step = action["runs"]["steps"]
+    monkeypatch.chdir(REPO_ROOT)
+
+    command = smoke_command(smoke_step["run"], action["inputs"]["timeout-seconds"]["default"])
+    arguments = build_parser().parse_args(command[3:])
+    token_command = shlex.split(arguments.token_command)
+
+    result = check_against_schema(SMOKE_TEST_ACTION, schema="vendor.github-actions")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outputs_step["run"] == 'pulumi stack output --json --stack "${{ inputs.stack }}" > stack-outputs.json'
+    assert command[:3] == [".venv/bin/python", "-m", "eegclient"]
+    assert (arguments.command, str(arguments.outputs), arguments.timeout) == ("smoke", "stack-outputs.json", 900)
+    assert arguments.token is None
+    assert build_parser().parse_args(token_command[3:]).command == "token"
+    assert "| tee -a \"$GITHUB_STEP_SUMMARY\"" in smoke_step["run"]
+    assert smoke_step["shell"] == "bash", "bash -eo pipefail: the client's exit code is the step's"
 
 
 @pytest.mark.parametrize("workflow", [path.name for path in WORKFLOWS])
