@@ -259,16 +259,21 @@ class StatusApi(pulumi.ComponentResource):
             admin_create_user_config={"allow_admin_create_user_only": True},
             opts=child,
         )
-        client = aws.cognito.UserPoolClient(
-            f"{name}-app-client",
+        return pool, self._create_app_client(f"{name}-app-client", pool, "ALLOW_USER_SRP_AUTH")
+
+    def _create_app_client(
+        self, resource_name: str, pool: aws.cognito.UserPool, sign_in_flow: str
+    ) -> aws.cognito.UserPoolClient:
+        """A public app client (no secret) of the pool that signs users in with ``sign_in_flow`` only."""
+        return aws.cognito.UserPoolClient(
+            resource_name,
             user_pool_id=pool.id,
             generate_secret=False,
-            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            explicit_auth_flows=[sign_in_flow, "ALLOW_REFRESH_TOKEN_AUTH"],
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return pool, client
 
     def _create_smoke_test_user(
         self, name: str, pool: aws.cognito.UserPool, email: str
@@ -283,15 +288,7 @@ class StatusApi(pulumi.ComponentResource):
             message_action="SUPPRESS",
             opts=child,
         )
-        return aws.cognito.UserPoolClient(
-            f"{name}-smoke-test-client",
-            user_pool_id=pool.id,
-            generate_secret=False,
-            explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            prevent_user_existence_errors="ENABLED",
-            enable_token_revocation=True,
-            opts=child,
-        )
+        return self._create_app_client(f"{name}-smoke-test-client", pool, "ALLOW_USER_PASSWORD_AUTH")
 
 
 def route_slug(route_key: str) -> str:

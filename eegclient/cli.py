@@ -130,13 +130,9 @@ def _positive_seconds(value: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     stack = argparse.ArgumentParser(add_help=False)
-    stack.add_argument(
-        "--outputs",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's stack-outputs.json",
-    )
+    stack.add_argument("--outputs", type=Path, required=True, metavar="FILE",
+                       help="the stack outputs: `pulumi stack output --json > FILE`, or the sandbox's "
+                       "stack-outputs.json")
     common = argparse.ArgumentParser(add_help=False, parents=[stack])
     tokens = common.add_mutually_exclusive_group()
     tokens.add_argument("--token", help=f"the bearer token (default: ${TOKEN_VARIABLE})")
@@ -146,13 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a command line that prints the bearer token (run without a shell)",
     )
     waiting = argparse.ArgumentParser(add_help=False)
-    waiting.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help=f"give up waiting for a final status after this long (default: {DEFAULT_TIMEOUT_SECONDS:g})",
-    )
+    waiting.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, metavar="S",
+                         help="give up waiting for a final status after this long (default: %(default)g)")
     downloads = argparse.ArgumentParser(add_help=False)
     downloads.add_argument(
         "--out",

@@ -65,22 +65,16 @@ def run_client(
         token_options = ["--token", issue_token(served.key, RESEARCHER)]
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     return subprocess.run(  # noqa: S603 - this interpreter running the client
-        [
-            sys.executable,
-            "-m",
-            "eegclient",
-            *arguments,
-            "--outputs",
-            str(served.outputs_file),
-            *token_options,
-        ],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        [sys.executable, "-m", "eegclient", *arguments, "--outputs", str(served.outputs_file),
+         *token_options],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=600, check=False,
     )
+
+
+def smoke(
+    served, upload, *options: str, token_options: list[str] | None = None
+) -> subprocess.CompletedProcess:
+    return run_client(served, "smoke", "--upload", str(upload), *options, token_options=token_options)
 
 
 def uploaded_session_id(output: str) -> str:
@@ -94,11 +88,10 @@ def smoked(served, tmp_path_factory):
     token_command = shlex.join(
         [sys.executable, "-m", "sandbox", "token", "--user", RESEARCHER, "--out", str(served.work_dir)]
     )
-    completed = run_client(
+    upload = small_recording(folder / "first-run.zip")
+    completed = smoke(
         served,
-        "smoke",
-        "--upload",
-        str(small_recording(folder / "first-run.zip")),
+        upload,
         "--out",
         str(folder / "results"),
         "--timeout",
@@ -142,16 +135,9 @@ def test_status_list_and_download_show_the_session_the_smoke_test_left(served, s
 
 
 def test_a_failed_upload_ends_the_smoke_test_with_its_code_and_message(served, tmp_path):
-    completed = run_client(
-        served,
-        "smoke",
-        "--upload",
-        str(no_metadata_upload(tmp_path / "no-metadata.zip")),
-        "--out",
-        str(tmp_path / "results"),
-        "--timeout",
-        "300",
-    )
+    upload = no_metadata_upload(tmp_path / "no-metadata.zip")
+
+    completed = smoke(served, upload, "--out", str(tmp_path / "results"), "--timeout", "300")
 
     assert completed.returncode == EXIT_FAILED, completed.stdout + completed.stderr
     session_id = uploaded_session_id(completed.stdout)
@@ -172,14 +158,10 @@ def test_an_expired_token_is_refused_with_a_message_saying_so(served):
 
 
 def test_a_session_still_running_at_the_timeout_says_where_it_stopped(served, tmp_path):
-    completed = run_client(
-        served,
-        "smoke",
-        "--upload",
-        str(small_recording(tmp_path / "first-run.zip")),
-        "--timeout",
-        "3",
-        token_options=["--token", issue_token(served.key, STUCK_USER)],
+    upload = small_recording(tmp_path / "first-run.zip")
+
+    completed = smoke(
+        served, upload, "--timeout", "3", token_options=["--token", issue_token(served.key, STUCK_USER)]
     )
 
     assert completed.returncode == EXIT_TIMEOUT, completed.stdout + completed.stderr
