@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .api import RouteMissing, StatusApiClient
@@ -20,6 +20,15 @@ REPORT_FILE = "report.html"
 class SavedResults:
     classifier: Path
     report: Path | None
+    figures: tuple[Path, ...] = ()
+
+
+def relative_download_path(name: str) -> PurePosixPath | None:
+    """Where a named result file goes under the download folder; ``None`` for a name that would leave it."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or ".." in path.parts or "\\" in name:
+        return None
+    return path
 
 
 def describe(view: dict[str, Any]) -> str:
@@ -68,14 +77,19 @@ def read_classifier(path: Path) -> Any:
 def save_results(
     client: StatusApiClient, session_id: str, destination: Path, say: Callable[[str], None]
 ) -> SavedResults:
-    """Download the session's ``classifier.json`` and, where the stack has the route, its report."""
+    """Download the session's ``classifier.json`` and, where the stack has the route, report and figures."""
     classifier = client.download(client.get_classifier(session_id)["url"], destination / CLASSIFIER_FILE)
     say(f"{session_id}: classifier saved to {classifier}")
     try:
-        report_url = client.get_report(session_id)["url"]
+        report_answer = client.get_report(session_id)
     except RouteMissing:
         say(f"{session_id}: this stack has no report route; the report was not downloaded")
         return SavedResults(classifier=classifier, report=None)
-    report = client.download(report_url, destination / REPORT_FILE)
-    say(f"{session_id}: report saved to {report}")
-    return SavedResults(classifier=classifier, report=report)
+    report = client.download(report_answer["url"], destination / REPORT_FILE)
+    figures = tuple(
+        client.download(url, destination / relative)
+        for name, url in sorted((report_answer.get("figures") or {}).items())
+        if (relative := relative_download_path(name)) is not None
+    )
+    say(f"{session_id}: report saved to {report}" + (f" with {len(figures)} figure(s)" if figures else ""))
+    return SavedResults(classifier=classifier, report=report, figures=figures)

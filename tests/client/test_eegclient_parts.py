@@ -22,7 +22,7 @@ from eegclient.api import (
 from eegclient.api import ROUTE_KEYS as CLIENT_ROUTE_KEYS
 from eegclient.follow import SessionTimeout, backoff_delays, follow_session
 from eegclient.outputs import OutputsError, api_url, parse_outputs
-from eegclient.results import classifier_problems, describe
+from eegclient.results import classifier_problems, describe, relative_download_path
 from eegclient.tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_expiry
 from handlers.common.status import FINAL_STATUSES
 from sandbox.cli import REPO_ROOT
@@ -218,3 +218,11 @@ def test_the_classifier_must_name_the_expected_classes():
     ]
     assert classifier_problems({"online": {}}, ["T1", "T2"]) == ["classifier.json has no fbcsp.classLabels"]
     assert classifier_problems([1, 2], ["T1", "T2"]) == ["classifier.json has no fbcsp.classLabels"]
+
+
+def test_result_files_are_saved_only_inside_the_download_folder():
+    assert str(relative_download_path("figures/accuracy.png")) == "figures/accuracy.png"
+    assert relative_download_path("../../.bashrc") is None
+    assert relative_download_path("/etc/passwd") is None
+    assert relative_download_path("figures\\..\\x") is None
+    assert relative_download_path("") is None
