@@ -1,10 +1,11 @@
 """python -m eegclient: the smoke test and everyday commands against a deployed (or sandbox) stack.
 
 Every command reads the stack outputs (--outputs, the JSON of `pulumi stack output --json`)
-and a bearer token. Progress lines start with the seconds since the command started; errors go to
-stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
-session FAILED or a check of its results failed, 2 wrong usage or unusable outputs, 3 timed out,
-4 no token or the token was refused, 5 the API, storage or network gave an unexpected answer.
+and a bearer token. Progress lines start with the seconds since the command started; errors go
+to stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
+session FAILED, is unknown to this user, or a check of its results failed, 2 wrong usage or
+unusable outputs, 3 timed out, 4 no token or the token was refused, 5 the API, storage or
+network gave an unexpected answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
 DEFAULT_UPLOAD = Path("samples/S001_imagery.zip")
 DEFAULT_TIMEOUT_SECONDS = 900.0
+MAX_PAGE_SIZE = 100
 
 
 class Reporter:
@@ -128,6 +130,12 @@ def _positive_seconds(value: str) -> float:
     return seconds
 
 
+def _page_size(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     stack = argparse.ArgumentParser(add_help=False)
     stack.add_argument("--outputs", type=Path, required=True, metavar="FILE",
@@ -190,13 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     status_parser.add_argument("session_id", metavar="SESSION_ID")
     status_parser.set_defaults(run=status)
     list_parser = commands.add_parser("list", parents=[common], help="your sessions, newest first")
-    list_parser.add_argument(
-        "--page-size",
-        type=int,
-        choices=range(1, 101),
-        metavar="N",
-        help="sessions per API request (1-100; every page is listed)",
-    )
+    list_parser.add_argument("--page-size", type=_page_size, metavar="N",
+                             help="sessions per API request (1-100; every page is listed)")
     list_parser.set_defaults(run=list_sessions)
     download_parser = commands.add_parser(
         "download", parents=[common, downloads], help="download a session's classifier.json and report"
@@ -215,7 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     token_parser.add_argument(
         "--scope", help="scope to ask the external issuer for (client-credentials only)"
     )
-    token_parser.set_defaults(run=None)
     return parser
 
 
@@ -229,7 +231,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.run is None:
+        if args.command == "token":
             print(stack_token(outputs, environ, args.scope))
             return EXIT_OK
         token = resolve_token(args.token, args.token_command, environ)
