@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from components.status_api import ROUTE_KEYS
+from contracts.api import Route
+from contracts.statuses import FINAL_STATUSES
 from eegclient.api import (
     GET_REPORT,
     TERMINAL_STATUSES,
@@ -24,7 +25,6 @@ from eegclient.follow import SessionTimeout, backoff_delays, follow_session
 from eegclient.outputs import OutputsError, api_url, parse_outputs
 from eegclient.results import classifier_problems, describe, relative_download_path
 from eegclient.tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_expiry
-from handlers.common.status import FINAL_STATUSES
 from sandbox.cli import REPO_ROOT
 from sandbox.tokens import issue_token, signing_key
 
@@ -40,7 +40,7 @@ RESULT = {
 
 
 def test_the_client_relies_only_on_routes_and_statuses_the_api_has():
-    assert set(CLIENT_ROUTE_KEYS) - {GET_REPORT} <= set(ROUTE_KEYS)
+    assert set(CLIENT_ROUTE_KEYS) - {GET_REPORT} <= {route.value for route in Route}
     assert set(TERMINAL_STATUSES) == {str(status) for status in FINAL_STATUSES}
 
 

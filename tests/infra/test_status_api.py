@@ -98,9 +98,7 @@ def test_the_smoke_test_user_has_nothing_a_researcher_has_not(self_contained_sta
     assert set(user.inputs["attributes"]) == {"email", "email_verified"}
     assert stack.of_type("aws:cognito/userGroup:UserGroup") == []
     assert stack.of_type("aws:cognito/userInGroup:UserInGroup") == []
-    assert [route.inputs.get("authorizationScopes") for route in stack.of_type(ROUTE)] == [None] * len(
-        ROUTE_KEYS
-    )
+    assert [route.inputs.get("authorizationScopes") for route in stack.of_type(ROUTE)] == [None] * len(Route)
 
 
 def test_cognito_password_policy_is_strong(self_contained_stack):

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from components.status_api import ROUTE_KEYS
+from contracts.api import Route
 from eegclient.api import GET_REPORT
 from eegclient.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
 from sandbox.cli import REPO_ROOT
@@ -114,7 +114,7 @@ def test_the_smoke_test_passes_on_a_good_recording_and_keeps_what_it_downloaded(
     )
     classifier = json.loads((saved / "classifier.json").read_text())
     assert sorted(classifier["fbcsp"]["classLabels"].values()) == ["T1", "T2"]
-    if GET_REPORT in ROUTE_KEYS:
+    if GET_REPORT in {route.value for route in Route}:
         assert "<html" in (saved / "report.html").read_text().lower()
     else:
         assert not (saved / "report.html").exists()
