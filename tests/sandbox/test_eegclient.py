@@ -116,6 +116,7 @@ def test_the_smoke_test_passes_on_a_good_recording_and_keeps_what_it_downloaded(
     assert sorted(classifier["fbcsp"]["classLabels"].values()) == ["T1", "T2"]
     if GET_REPORT in {route.value for route in Route}:
         assert "<html" in (saved / "report.html").read_text().lower()
+        assert list((saved / "figures").glob("*.png")), "the report's figures are saved beside it"
     else:
         assert not (saved / "report.html").exists()
         assert f"{session_id}: this stack has no report route" in completed.stdout
