@@ -48,8 +48,7 @@ def _finite_or_none(value: float | None) -> float | None:
 
 def window_end_sample(result: TrainingResult, window: int) -> int:
     """End of window ``window`` (exclusive) in samples after the cue: ``k*S + W + pre``."""
-    grid = result.grid
-    return int(window * grid.step + grid.window + grid.pre)
+    return result.grid.end_sample(window)
 
 
 def _band_table_entries() -> list:

@@ -2,8 +2,10 @@
 
 `train` filters the continuous recording with the band FIRs, epochs every cue whose -3..+7 s
 epoch lies inside the recording, runs the time-resolved analysis for the outer folds and the
-nested inner folds, selects the option and window, fits the merged (all-trials) model at the
-selected option's raw task peak, and estimates honest accuracies.
+nested inner folds, selects the option and window by the original's rule and fits its merged
+(all-trials) model at the selected option's raw task peak. With ``selection="default"`` it also
+cross-validates and fits the window ensemble of `fbcsp.ensemble`, which is then the exported
+model; with ``selection="original"`` the original's model is.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from .csp import csp_pairs_for_channels
 from .errors import InsufficientData, InvalidUpload
+from .ensemble import EnsembleResult, EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .evaluation import (
     chance_level,
     nested_fold_accuracies,
@@ -24,13 +27,16 @@ from .evaluation import (
 )
 from .filterbank import USED_BAND_IDS, BandDesign, design_band, filter_continuous
 from .recording import CLASS_LABELS, Recording
+from .model import MergedModel, WindowModel, fit_merged_models
 from .rlda import predict_labels
 from .selection import SelectionResult, best_smoothed_accuracy, select_model
-from .time_resolved import fit_window_models, time_resolved_accuracies
+from .time_resolved import time_resolved_accuracies
 from .windows import WindowGrid, extract_epochs, window_moments
 
 #: K of options A01..A04; A04 exists only when there are more than 9 features.
 OPTION_FEATURE_COUNTS = (4, 6, 8, 10)
+#: Training procedures: the window ensemble (default) or the original's selection rule.
+SELECTIONS = ("default", "original")
 
 
 @dataclass(frozen=True)
@@ -39,23 +45,33 @@ class TrainingOptions:
 
     Attributes
     ----------
+    selection : str
+        ``"default"``: the window ensemble of `fbcsp.ensemble` is the exported model and its
+        single best window goes into the ``online`` tree. ``"original"``: the original's option
+        and window selection (spec section 5) gives the only model.
     band_ids : tuple of int
         Filter-bank bands, in feature order (spec: 3, 4, 5, 6).
     n_folds : int
         Outer (and inner) chronological cross-validation folds.
     n_permutations : int
-        Label permutations for the p-value; 0 skips it (p-value None). Each permutation reruns
-        the outer-fold analysis over the task windows (about 0.15-0.2 s on 2 cores for the
-        45-trial, 8-channel, 160 Hz sample), so the default of 20 adds 3-4 s; the smallest
-        reachable p-value is ``1 / (n_permutations + 1)`` (0.048 by default).
+        Label permutations for the p-value of the headline accuracy; 0 skips it (p-value None).
+        With ``selection="default"`` each permutation cross-validates the ensemble again (6
+        windows x 6 folds); with ``"original"`` it reruns the outer-fold analysis over the task
+        windows (about 0.15-0.2 s on 2 cores for the 45-trial, 8-channel, 160 Hz sample). The
+        smallest reachable p-value is ``1 / (n_permutations + 1)`` (0.048 by default).
     random_state : int
         Seed of the permutation generator (``np.random.default_rng``).
     """
 
+    selection: str = "default"
     band_ids: tuple[int, ...] = USED_BAND_IDS
     n_folds: int = 6
     n_permutations: int = 20
     random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
 
 
 @dataclass(frozen=True)
@@ -65,38 +81,6 @@ class OptionSpec:
     option_id: int
     name: str
     n_features: int
-
-
-@dataclass(frozen=True, eq=False)
-class MergedModel:
-    """The exported model: trained on all trials, at the selected option and raw task-peak window.
-
-    Attributes
-    ----------
-    band_ids : tuple of int
-    csp_matrices : ndarray, shape (n_bands, n_channels, n_channels)
-        Rows are CSP filters.
-    filters : ndarray, shape (n_bands, 2m, n_channels)
-        Selected rows (first m, last m).
-    feature_ranking : ndarray of int, shape (D,)
-        0-based feature indices by decreasing MI (stable); features are band-major.
-    mi_weights : ndarray, shape (D,)
-        MI of each feature, indexed by feature.
-    feature_ids : ndarray of int, shape (K,)
-        ``feature_ranking[:K]``, 0-based (exports add 1).
-    a0 : float
-    weights : ndarray, shape (K,)
-        RLDA weights on ``features[feature_ids]`` (exported as ``a1N``).
-    """
-
-    band_ids: tuple[int, ...]
-    csp_matrices: np.ndarray
-    filters: np.ndarray
-    feature_ranking: np.ndarray
-    mi_weights: np.ndarray
-    feature_ids: np.ndarray
-    a0: float
-    weights: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,14 +115,17 @@ class TrainingResult:
     selection_accuracy : float
         Fold-mean accuracy at the selected option and window, chosen on these same folds
         (the original's figure; optimistic).
-    nested_accuracy : float
-        Mean over outer folds of the accuracy at the option/window chosen by inner CV on
-        that fold's training trials (see `fbcsp.evaluation`).
-    nested_fold_accuracies : ndarray, shape (n_folds,)
+    original_nested_fold_accuracies : ndarray, shape (n_folds,)
+        The original rule redone inside each outer training set (see `fbcsp.evaluation`): outer
+        test accuracy at the option/window chosen by inner CV.
+    original_nested_options, original_nested_windows : ndarray of int, shape (n_folds,)
+        0-based option and raw task-peak window chosen inside each outer fold.
+    ensemble : EnsembleResult or None
+        The default model (None with ``selection="original"``).
     chance_level : float
         Majority-class rate.
     permutation_p_value : float or None
-        None when ``n_permutations == 0``.
+        p-value of the headline accuracy (`nested_accuracy`); None when ``n_permutations == 0``.
     n_permutations : int
     """
 
@@ -158,11 +145,48 @@ class TrainingResult:
     training_predictions: np.ndarray
     cv_predictions: np.ndarray
     selection_accuracy: float
-    nested_accuracy: float
-    nested_fold_accuracies: np.ndarray
+    original_nested_fold_accuracies: np.ndarray
+    original_nested_options: np.ndarray
+    original_nested_windows: np.ndarray
+    ensemble: EnsembleResult | None
     chance_level: float
     permutation_p_value: float | None
     n_permutations: int
+
+    @property
+    def online_model(self) -> WindowModel:
+        """The single-window model of the ``online`` tree."""
+        if self.ensemble is not None:
+            return self.ensemble.models[self.ensemble.online_window]
+        window = self.selection.task_window
+        return WindowModel(self.model, self.grid.window, self.grid.end_sample(window), self.sfreq)
+
+    @property
+    def exported_models(self) -> tuple[WindowModel, ...]:
+        """The models whose mean decision `predict` applies (the headline model)."""
+        return self.ensemble.models if self.ensemble is not None else (self.online_model,)
+
+    @property
+    def nested_fold_accuracies(self) -> np.ndarray:
+        """Outer-fold accuracies of the headline model's whole training procedure."""
+        return self.ensemble.fold_accuracies if self.ensemble is not None else self.original_nested_fold_accuracies
+
+    @property
+    def nested_accuracy(self) -> float:
+        """The headline: nested accuracy of the exported model `predict` applies."""
+        return float(np.mean(self.nested_fold_accuracies))
+
+    @property
+    def online_nested_fold_accuracies(self) -> np.ndarray:
+        """Outer-fold accuracies of the procedure that makes the ``online`` tree's single-window model."""
+        if self.ensemble is not None:
+            return self.ensemble.online_fold_accuracies
+        return self.original_nested_fold_accuracies
+
+    @property
+    def online_nested_accuracy(self) -> float:
+        """Nested accuracy of the ``online`` tree's single-window model."""
+        return float(np.mean(self.online_nested_fold_accuracies))
 
 
 def available_options(n_features: int) -> tuple[OptionSpec, ...]:
@@ -202,31 +226,6 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
                 f"for {n_folds}-fold cross-validation{note}"
             )
     return samples, labels, dropped
-
-
-def _merged_model(second, first, grid, labels, band_ids, n_pairs, option: OptionSpec, window: int):
-    everything = np.ones((1, labels.size), dtype=bool)
-    fitted = fit_window_models(
-        second[:, [window]],
-        first[:, [window]],
-        grid.window,
-        labels,
-        everything,
-        n_pairs,
-        (option.n_features,),
-    )
-    count = option.n_features
-    model = MergedModel(
-        band_ids=tuple(band_ids),
-        csp_matrices=fitted.csp_matrices[0, 0],
-        filters=fitted.filters[0, 0],
-        feature_ranking=fitted.ranking[0, 0],
-        mi_weights=fitted.mi_scores[0, 0],
-        feature_ids=fitted.ranking[0, 0, :count],
-        a0=float(fitted.a0[0, 0, 0]),
-        weights=fitted.weights[0, 0, 0, :count].copy(),
-    )
-    return model, predict_labels(fitted.decision[0, 0, 0])
 
 
 def train(
@@ -274,8 +273,9 @@ def train(
     )
     bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
     filtered = np.stack([filter_continuous(recording.data, band) for band in bands])
-    second, first = window_moments(extract_epochs(filtered, samples, grid), grid)
+    epochs = extract_epochs(filtered, samples, grid)
     del filtered
+    second, first = window_moments(epochs, grid)
 
     n_folds = options.n_folds
     report(
@@ -297,24 +297,41 @@ def train(
     report("selecting option and window")
     selection = select_model(fold_accuracy, grid)
     option_index, window = selection.option_id - 1, selection.task_window
-    model, training_predictions = _merged_model(
-        second, first, grid, labels, options.band_ids, n_pairs, option_specs[option_index], window
+    option = option_specs[option_index]
+    merged, merged_decisions = fit_merged_models(
+        second[:, [window]], first[:, [window]], grid.window, labels, options.band_ids, n_pairs, option.n_features
     )
     cv_predictions = predict_labels(decision[folds, option_index, window, np.arange(labels.size)])
 
     report("nested cross-validation: option/window chosen inside each outer training set")
     inner_accuracy = accuracy[n_folds:].reshape(n_folds, n_folds, *accuracy.shape[1:]).swapaxes(1, 2)
-    nested, _, _ = nested_fold_accuracies(fold_accuracy, inner_accuracy, grid)
+    nested, nested_options, nested_windows = nested_fold_accuracies(fold_accuracy, inner_accuracy, grid)
+    ensemble = None
+    if options.selection == "default":
+        windows = EnsembleWindows.for_grid(grid)
+        report(f"window ensemble: {windows.starts.size} windows of {windows.length} samples, {n_folds} folds")
+        ensemble_second, ensemble_first = ensemble_moments(epochs, grid, windows)
+        ensemble = fit_ensemble(
+            ensemble_second, ensemble_first, windows, labels, (folds, train_masks, test_masks),
+            options.band_ids, n_pairs,
+        )
 
     p_value = None
     if options.n_permutations:
         report(f"permutation test: {options.n_permutations} label permutations")
-        permuted = permutation_statistics(
-            second, first, grid, labels, n_folds, n_pairs, feature_counts,
-            options.n_permutations, options.random_state,
-        )
-        observed = best_smoothed_accuracy(fold_accuracy, grid.task_windows, grid.smoothing_half_width)
-        p_value = permutation_p_value(float(observed), permuted)
+        if ensemble is None:
+            permuted = permutation_statistics(
+                second, first, grid, labels, n_folds, n_pairs, feature_counts,
+                options.n_permutations, options.random_state,
+            )
+            observed = float(best_smoothed_accuracy(fold_accuracy, grid.task_windows, grid.smoothing_half_width))
+        else:
+            permuted = ensemble_permutation_accuracies(
+                ensemble_second, ensemble_first, ensemble.windows, labels, n_folds, n_pairs,
+                ensemble.n_features, options.n_permutations, options.random_state,
+            )
+            observed = float(np.mean(ensemble.fold_accuracies))
+        p_value = permutation_p_value(observed, permuted)
 
     return TrainingResult(
         ch_names=recording.ch_names,
@@ -329,12 +346,14 @@ def train(
         folds=folds,
         fold_accuracy=fold_accuracy,
         selection=selection,
-        model=model,
-        training_predictions=training_predictions,
+        model=merged[0],
+        training_predictions=predict_labels(merged_decisions[0]),
         cv_predictions=cv_predictions,
         selection_accuracy=float(np.nanmean(fold_accuracy[option_index, :, window])),
-        nested_accuracy=float(np.nanmean(nested)),
-        nested_fold_accuracies=nested,
+        original_nested_fold_accuracies=nested,
+        original_nested_options=nested_options,
+        original_nested_windows=nested_windows,
+        ensemble=ensemble,
         chance_level=chance_level(labels),
         permutation_p_value=p_value,
         n_permutations=options.n_permutations,

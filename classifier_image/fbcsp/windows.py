@@ -110,6 +110,10 @@ class WindowGrid:
         """Smoothing half-width h in windows: ``fix(100 ms / step_ms)`` (2 at 125-500 Hz and 160 Hz)."""
         return int(np.fix(SMOOTHING_DISTANCE_MS / self.step_ms + 1e-9))
 
+    def end_sample(self, k: int) -> int:
+        """End of window k (exclusive) in samples after the cue: ``k*S + W + pre``."""
+        return int(k * self.step + self.window + self.pre)
+
     def window_slice(self, k: int) -> slice:
         """Epoch samples of window k."""
         if not 0 <= k < self.n_windows:
