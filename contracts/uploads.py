@@ -80,6 +80,8 @@ class UploadMetadata:
     n_channels: int
     sfreq: float
     ch_names: tuple[str, ...]
+    #: False when ``ch_names`` is the assumed default (no ``ChannelNames``): not electrode positions.
+    ch_names_known: bool
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,10 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
             f"{METADATA_NAME} must give Frequency as a positive number of samples per second"
         )
     return UploadMetadata(
-        n_channels=int(channels), sfreq=float(frequency), ch_names=_channel_names(document, int(channels))
+        n_channels=int(channels),
+        sfreq=float(frequency),
+        ch_names=_channel_names(document, int(channels)),
+        ch_names_known=document.get(CHANNEL_NAMES_KEY) is not None,
     )
 
 

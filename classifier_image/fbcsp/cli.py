@@ -20,11 +20,10 @@ from contracts.failures import ExitCode
 from . import __version__
 from .edf import DEFAULT_EVENT_MAP, SIGNAL_FILE_SUFFIXES, parse_event_map, read_signal_files, select_channels
 from .errors import InputRejected, InvalidUpload
-from .export import selected_option
 from .outputs import train_and_write
 from .predict import ClassifierFileError, load_classifier, predict_recording
 from .recording import CLASS_LABELS, Recording
-from .training import TrainingOptions
+from .training import SELECTIONS, TrainingOptions
 from .upload import read_upload
 
 
@@ -57,6 +56,7 @@ def _with_channels(recording: Recording, channels: Sequence[str]) -> Recording:
         ch_names=tuple(names),
         event_samples=recording.event_samples,
         event_codes=recording.event_codes,
+        ch_names_known=recording.ch_names_known,
     )
 
 
@@ -160,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"label permutations for the p-value, 0 to skip (default {TrainingOptions.n_permutations})",
     )
     train_command.add_argument(
+        "--selection",
+        choices=SELECTIONS,
+        default=TrainingOptions.selection,
+        help="default: the window ensemble (six pre-declared 2 s windows, mean decision) with its best single "
+        "window in the online tree; original: the original's option and window selection rule "
+        f"(default {TrainingOptions.selection})",
+    )
+    train_command.add_argument(
         "--seed",
         type=int,
         default=TrainingOptions.random_state,
@@ -194,14 +202,14 @@ def run_train(args: argparse.Namespace) -> int:
         f"read {recording.n_channels} channels x {recording.n_samples} samples at {recording.sfreq:g} Hz, "
         f"{recording.event_codes.size} cues"
     )
-    options = TrainingOptions(n_permutations=args.permutations, random_state=args.seed)
+    options = TrainingOptions(selection=args.selection, n_permutations=args.permutations, random_state=args.seed)
     facts = {"Input": ", ".join(path.name for path in args.inputs)}
     result, written = train_and_write(recording, args.out, options, facts=facts, progress=_progress)
     _progress(
-        f"done: option {selected_option(result).name}, window ending "
-        f"{result.grid.end_ms[result.selection.task_window]:g} ms after the cue, "
-        f"selection accuracy {100 * result.selection_accuracy:.1f} %, "
-        f"nested CV accuracy {100 * result.nested_accuracy:.1f} %, chance {100 * result.chance_level:.1f} %"
+        f"done ({result.selection_mode} procedure): nested accuracy {100 * result.nested_accuracy:.1f} %, "
+        f"online tree's single window (ending {result.online_model.end_ms:g} ms after the cue) "
+        f"{100 * result.online_nested_accuracy:.1f} %, optimistic selection accuracy "
+        f"{100 * result.selection_accuracy:.1f} %, majority class {100 * result.chance_level:.1f} %"
     )
     for name in sorted(written):
         _progress(f"wrote {written[name]}")

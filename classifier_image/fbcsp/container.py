@@ -39,7 +39,8 @@ from contracts.manifest import Manifest, ManifestError, ManifestStatus, OutputNa
 from contracts.run_input import LOG_FIELDS, json_name
 
 from .errors import InputRejected
-from .export import CLASSIFIER_FILE, METRICS_FILE, manifest_metrics, to_json_bytes
+from .export import CLASSIFIER_FILE, to_json_bytes
+from .metrics import METRICS_FILE, manifest_metrics
 from .outputs import train_and_write
 from .report import REPORT_FILE
 from .training import TrainingOptions

@@ -94,6 +94,8 @@ class EnsembleResult:
         The ensemble's vote on its own training trials (not an estimate).
     cv_predictions : ndarray of int, shape (n_trials,)
         Each trial predicted by the ensemble of the outer fold that tests it.
+    online_cv_predictions : ndarray of int, shape (n_trials,)
+        Each trial predicted by its outer fold's model at the window chosen inside that fold.
     fold_accuracies : ndarray, shape (n_folds,)
         Ensemble accuracy on each outer fold's test trials (the nested estimate: no choice is made).
     window_fold_accuracy : ndarray, shape (n_windows, n_folds)
@@ -111,6 +113,7 @@ class EnsembleResult:
     models: tuple[WindowModel, ...]
     training_predictions: np.ndarray
     cv_predictions: np.ndarray
+    online_cv_predictions: np.ndarray
     fold_accuracies: np.ndarray
     window_fold_accuracy: np.ndarray
     online_choices: np.ndarray
@@ -155,8 +158,9 @@ def fit_ensemble(
     accuracy, decision = time_resolved_accuracies(
         second, first, windows.length, labels, train_masks, test_masks, n_pairs, (n_features,)
     )
+    trials = np.arange(n_trials)
     votes = predict_labels(decision[:n_folds, 0].mean(axis=1))  # (n_folds, n_trials)
-    cv_predictions = votes[folds, np.arange(n_trials)]
+    cv_predictions = votes[folds, trials]
     fold_accuracies = np.array(
         [np.mean(cv_predictions[folds == fold] == labels[folds == fold]) for fold in range(n_folds)]
     )
@@ -175,6 +179,7 @@ def fit_ensemble(
         ),
         training_predictions=predict_labels(training_decisions.mean(axis=0)),
         cv_predictions=cv_predictions,
+        online_cv_predictions=predict_labels(decision[folds, 0, online_choices[folds], trials]),
         fold_accuracies=fold_accuracies,
         window_fold_accuracy=window_fold_accuracy,
         online_choices=online_choices,

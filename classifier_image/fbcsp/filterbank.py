@@ -212,3 +212,8 @@ def filter_continuous(data: np.ndarray, band: BandDesign) -> np.ndarray:
     """
     highpassed = signal.lfilter(band.highpass, 1.0, data, axis=-1)
     return signal.lfilter(band.lowpass, 1.0, highpassed, axis=-1)
+
+
+def group_delay_samples(band: BandDesign) -> float:
+    """Delay of a band's causal filtering in samples: half of each linear-phase FIR's length minus one."""
+    return (band.highpass.size - 1) / 2 + (band.lowpass.size - 1) / 2

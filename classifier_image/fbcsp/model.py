@@ -8,6 +8,9 @@ import numpy as np
 
 from .time_resolved import fit_window_models
 
+#: Version of classifier.json's ``fbcsp`` block (1.1: ``ensemble``, group delays, the original's band entries).
+SCHEMA_VERSION = "1.1"
+
 
 @dataclass(frozen=True, eq=False)
 class MergedModel:

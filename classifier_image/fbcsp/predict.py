@@ -3,8 +3,11 @@
 This is what an online consumer does, trial by trial: filter the continuous recording with the
 exported FIR taps (causal, highpass then lowpass), take the window of ``windowSamples`` samples
 ending ``windowEndSampleAfterCue`` samples after each cue, compute the band-major log-variance
-features with the exported CSP filters, keep ``out_usedFeatureIDs`` and apply ``s = a0 + a1N . f``
-(``s >= 0`` -> T1). On the training recording it reproduces ``TrainingResult.training_predictions``.
+features with the exported CSP filters, keep ``out_usedFeatureIDs`` and apply ``s = a0 + a1N . f``.
+With an ``fbcsp.ensemble`` block (the default model) it does this for every window of the
+ensemble and decides by the mean of their ``s`` (``>= 0`` -> T1); without one it applies the
+``online`` tree's single window. On the training recording it reproduces the exported model's
+training predictions.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidUpload
-from .export import SCHEMA_VERSION
+from .model import SCHEMA_VERSION
 from .features import log_variance_features
 from .filterbank import BandDesign, filter_continuous
 from .recording import Recording
@@ -27,8 +30,31 @@ class ClassifierFileError(ValueError):
 
 
 @dataclass(frozen=True, eq=False)
+class ExportedWindow:
+    """One window model: ``window`` samples ending ``window_end`` samples after the cue.
+
+    Attributes
+    ----------
+    filters : ndarray, shape (n_bands, 2m, n_channels)
+    feature_ids : ndarray of int, shape (K,)
+        0-based indices into the band-major feature vector.
+    a0 : float
+    weights : ndarray, shape (K,)
+    window : int
+    window_end : int
+    """
+
+    filters: np.ndarray
+    feature_ids: np.ndarray
+    a0: float
+    weights: np.ndarray
+    window: int
+    window_end: int
+
+
+@dataclass(frozen=True, eq=False)
 class ExportedClassifier:
-    """The parts of ``classifier.json`` needed to classify a window.
+    """The parts of ``classifier.json`` needed to classify a trial.
 
     Attributes
     ----------
@@ -36,30 +62,14 @@ class ExportedClassifier:
     ch_names : tuple of str
     bands : tuple of BandDesign
         Used bands in feature order, with the exported taps.
-    filters : ndarray, shape (n_bands, 2m, n_channels)
-    feature_ids : ndarray of int, shape (K,)
-        0-based indices into the band-major feature vector.
-    a0 : float
-    weights : ndarray, shape (K,)
-    window : int
-        Window length W in samples.
-    window_end : int
-        Window end (exclusive) in samples after the cue.
-    window_end_ms : float
-    option_name : str
+    windows : tuple of ExportedWindow
+        The models whose mean decision classifies a trial (one for a single-window classifier).
     """
 
     sfreq: float
     ch_names: tuple[str, ...]
     bands: tuple[BandDesign, ...]
-    filters: np.ndarray
-    feature_ids: np.ndarray
-    a0: float
-    weights: np.ndarray
-    window: int
-    window_end: int
-    window_end_ms: float
-    option_name: str
+    windows: tuple[ExportedWindow, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +84,7 @@ class Predictions:
         The recording's class of each cue (1/2).
     predicted_codes : ndarray of int
     scores : ndarray
-        Decision values ``s`` (``s >= 0`` -> T1).
+        Decision values ``s`` (mean over the windows; ``s >= 0`` -> T1).
     n_skipped : int
         Cues whose window does not fit inside the recording.
     """
@@ -108,8 +118,36 @@ def _number_array(value, name: str, ndim: int) -> np.ndarray:
     return array
 
 
+def _window(
+    filters_used, feature_ids, a0, weights, window, window_end, band_ids: list[int], n_channels: int, where: str
+) -> ExportedWindow:
+    """Check one window model's arrays against the bands and channels."""
+    filters = []
+    for band_id in band_ids:
+        _require(1 <= band_id <= len(filters_used), f"{where} filters_used has no entry for band {band_id}")
+        band_filters = _number_array(filters_used[band_id - 1], f"{where} filters_used[{band_id - 1}]", 2)
+        _require(
+            band_filters.shape[0] == n_channels and band_filters.shape[1] % 2 == 0,
+            f"{where} filters_used[{band_id - 1}] is {band_filters.shape}; "
+            f"expected {n_channels} rows and an even number of columns",
+        )
+        filters.append(band_filters.T)
+    _require(len({f.shape for f in filters}) == 1, f"{where} filters_used entries differ in shape")
+    filter_stack = np.stack(filters)
+    n_features = filter_stack.shape[0] * filter_stack.shape[1]
+    weights = _number_array(weights, f"{where} a1N", 1)
+    ids = np.asarray(feature_ids, dtype=np.int64) - 1
+    _require(ids.ndim == 1 and ids.size == weights.size, f"{where}: {ids.size} feature ids but {weights.size} weights")
+    _require(bool(np.all((ids >= 0) & (ids < n_features))), f"{where} feature ids must lie in 1..{n_features}")
+    _require(len(set(ids.tolist())) == ids.size, f"{where} feature ids repeat")
+    _require(int(window) >= 2, f"{where} window length out of range")
+    return ExportedWindow(
+        filters=filter_stack, feature_ids=ids, a0=float(a0), weights=weights, window=int(window), window_end=int(window_end)
+    )
+
+
 def parse_classifier(document: dict) -> ExportedClassifier:
-    """Check a ``classifier.json`` document and extract the model.
+    """Check a ``classifier.json`` document and extract the model (the ensemble when there is one).
 
     Raises
     ------
@@ -130,37 +168,36 @@ def parse_classifier(document: dict) -> ExportedClassifier:
         band_ids = [int(band_id) for band_id in extra["usedBandIDs"]]
         ch_names = tuple(str(name) for name in extra["channelNames"])
         sfreq = float(extra["sampleRateHz"])
-        window = int(extra["windowSamples"])
-        window_end = int(extra["windowEndSampleAfterCue"])
-        filters_used = online["CSP"]["filters_used"]
-        feature_ids = online["MI"]["out_usedFeatureIDs"]
-        a0 = float(online["CF"]["param"]["a0"])
-        weights = _number_array(online["CF"]["param"]["a1N"], "CF.param.a1N", 1)
         taps = {int(entry["bandID"]): entry for entry in extra["firTaps"]}
         edges = extra["bandEdgesHz"]
-        window_end_ms = float(document["online"]["info"]["wt_taskOnset_cfWinOffset_ms"])
+        n_channels = len(ch_names)
+        _require(int(online["EEG"]["rec"]["validChNumber"]) == n_channels, "validChNumber differs from channelNames")
+        feature_ids = online["MI"]["out_usedFeatureIDs"]
+        _require(
+            isinstance(feature_ids, list) and len(feature_ids) == 1 and isinstance(feature_ids[0], list),
+            "MI.out_usedFeatureIDs must be a list holding one list of feature ids",
+        )
+        ensemble = extra.get("ensemble")
+        entries = (
+            [
+                (entry["filters_used"], entry["out_usedFeatureIDs"], entry["a0"], entry["a1N"],
+                 entry["windowSamples"], entry["windowEndSampleAfterCue"], f"ensemble window {index + 1}")
+                for index, entry in enumerate(ensemble["windows"])
+            ]
+            if ensemble is not None
+            else [
+                (online["CSP"]["filters_used"], feature_ids[0], online["CF"]["param"]["a0"],
+                 online["CF"]["param"]["a1N"], extra["windowSamples"], extra["windowEndSampleAfterCue"], "online")
+            ]
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ClassifierFileError(f"classifier.json lacks or mangles a required entry ({exc!r})") from None
-    n_channels = len(ch_names)
-    _require(
-        n_channels >= 2 and sfreq > 0 and window >= 2,
-        "channel count, sample rate or window length out of range",
-    )
-    _require(
-        int(online["EEG"]["rec"]["validChNumber"]) == n_channels, "validChNumber differs from channelNames"
-    )
+    _require(n_channels >= 2 and sfreq > 0, "channel count or sample rate out of range")
+    _require(len(entries) >= 1, "the ensemble has no windows")
     _require(len(edges) == len(band_ids), "bandEdgesHz and usedBandIDs differ in length")
-    filters = []
+    windows = tuple(_window(*entry[:6], band_ids, n_channels, entry[6]) for entry in entries)
     bands = []
     for band_id, band_edges in zip(band_ids, edges, strict=True):
-        _require(1 <= band_id <= len(filters_used), f"filters_used has no entry for band {band_id}")
-        band_filters = _number_array(filters_used[band_id - 1], f"filters_used[{band_id - 1}]", 2)
-        _require(
-            band_filters.shape[0] == n_channels and band_filters.shape[1] % 2 == 0,
-            f"filters_used[{band_id - 1}] is {band_filters.shape}; "
-            f"expected {n_channels} rows and an even number of columns",
-        )
-        filters.append(band_filters.T)
         _require(band_id in taps, f"firTaps has no entry for band {band_id}")
         bands.append(
             BandDesign(
@@ -170,30 +207,7 @@ def parse_classifier(document: dict) -> ExportedClassifier:
                 lowpass=_number_array(taps[band_id]["lowpass"], f"lowpass taps of band {band_id}", 1),
             )
         )
-    _require(len({f.shape for f in filters}) == 1, "filters_used entries differ in shape")
-    filter_stack = np.stack(filters)
-    n_features = filter_stack.shape[0] * filter_stack.shape[1]
-    _require(
-        isinstance(feature_ids, list) and len(feature_ids) == 1 and isinstance(feature_ids[0], list),
-        "MI.out_usedFeatureIDs must be a list holding one list of feature ids",
-    )
-    ids = np.asarray(feature_ids[0], dtype=np.int64) - 1
-    _require(ids.size == weights.size, f"{ids.size} feature ids but {weights.size} weights in a1N")
-    _require(bool(np.all((ids >= 0) & (ids < n_features))), f"feature ids must lie in 1..{n_features}")
-    _require(len(set(ids.tolist())) == ids.size, "feature ids repeat")
-    return ExportedClassifier(
-        sfreq=sfreq,
-        ch_names=ch_names,
-        bands=tuple(bands),
-        filters=filter_stack,
-        feature_ids=ids,
-        a0=a0,
-        weights=weights,
-        window=window,
-        window_end=window_end,
-        window_end_ms=window_end_ms,
-        option_name=str(extra.get("optionName", "")),
-    )
+    return ExportedClassifier(sfreq=sfreq, ch_names=ch_names, bands=tuple(bands), windows=windows)
 
 
 def load_classifier(path: str | Path) -> ExportedClassifier:
@@ -240,14 +254,18 @@ def predict_recording(
     Predictions
     """
     check_compatible(classifier, recording, check_names)
-    starts = recording.event_samples + classifier.window_end - classifier.window
-    fits = (starts >= 0) & (starts + classifier.window <= recording.n_samples)
-    starts = starts[fits]
+    starts = [recording.event_samples + model.window_end - model.window for model in classifier.windows]
+    fits = np.logical_and.reduce(
+        [(start >= 0) & (start + model.window <= recording.n_samples) for start, model in zip(starts, classifier.windows, strict=True)]
+    )
     filtered = np.stack([filter_continuous(recording.data, band) for band in classifier.bands])
-    offsets = starts[:, None] + np.arange(classifier.window)[None, :]
-    windows = np.moveaxis(filtered[:, :, offsets], 2, 0)  # (n_trials, n_bands, n_channels, W)
-    features = log_variance_features(windows, classifier.filters)
-    scores = classifier.a0 + features[:, classifier.feature_ids] @ classifier.weights
+    scores = np.zeros(int(np.count_nonzero(fits)))
+    for start, model in zip(starts, classifier.windows, strict=True):
+        offsets = start[fits][:, None] + np.arange(model.window)[None, :]
+        windows = np.moveaxis(filtered[:, :, offsets], 2, 0)  # (n_trials, n_bands, n_channels, W)
+        features = log_variance_features(windows, model.filters)
+        scores += model.a0 + features[:, model.feature_ids] @ model.weights
+    scores /= len(classifier.windows)
     return Predictions(
         cue_samples=recording.event_samples[fits],
         true_codes=recording.event_codes[fits],

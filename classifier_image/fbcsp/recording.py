@@ -26,6 +26,9 @@ class Recording:
         Sample index of each cue onset, increasing.
     event_codes : ndarray of int, shape (n_events,)
         Class of each cue: 1 = T1, 2 = T2 (other codes are dropped by the readers).
+    ch_names_known : bool
+        False when the names are an assumed default (an upload without ``ChannelNames``), so
+        they must not be taken as electrode positions.
     """
 
     data: np.ndarray
@@ -33,6 +36,7 @@ class Recording:
     ch_names: tuple[str, ...]
     event_samples: np.ndarray
     event_codes: np.ndarray
+    ch_names_known: bool = True
 
     def __post_init__(self) -> None:
         data = np.asarray(self.data)

@@ -1,21 +1,22 @@
 """``report.html`` and ``figures/*.png`` for one training run.
 
-The HTML is self-contained (figures embedded as PNG data URIs, also written to ``figures/``), and
-every piece of text that comes from the user's input (channel names, file names, ids) is escaped.
+The HTML page (`fbcsp.report_page`) is self-contained (figures embedded as PNG data URIs, also
+written to ``figures/``).
 
 Figures (matplotlib, object API on the Agg canvas, no global pyplot state):
 
-* ``accuracy.png``: fold-mean accuracy +- sd against window end time per option, with the chance
-  level, the reference and task intervals and the selected window.
-* ``confusion.png``: cross-validated predictions at the selected option and window.
-* ``csp_patterns.png``: spatial patterns of the exported model's filters per used band, as
-  topographic maps when every channel name is a standard 10-05 position, otherwise bar charts.
+* ``accuracy.png``: the original's time-resolved analysis (1 s windows): fold-mean accuracy +- sd
+  against window end time per option, with the chance figures, the reference and task intervals,
+  the original rule's window and the exported windows.
+* ``confusion.png``: the headline model's nested cross-validated predictions.
+* ``csp_patterns.png``: spatial patterns of the ``online`` model's filters per used band, as
+  topographic maps only when the channel names are known (``ChannelNames`` in metadata.json, an
+  EDF's own names or ``--channel-names``) and all are standard 10-05 positions; otherwise the
+  weight of each channel as a bar chart, with the reason in the figure.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,9 +29,9 @@ import mne  # noqa: E402 - after selecting the non-interactive backend
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from . import __version__  # noqa: E402
-from .export import estimates, result_table, selected_option  # noqa: E402
+from .metrics import binomial_chance_threshold  # noqa: E402
 from .recording import CLASS_LABELS  # noqa: E402
+from .report_page import render_html  # noqa: E402
 from .selection import fold_summary  # noqa: E402
 from .training import TrainingResult  # noqa: E402
 
@@ -68,9 +69,19 @@ def accuracy_figure(result: TrainingResult) -> Figure:
             axes.fill_between(
                 end_s, mean - sd, mean + sd, color=line[0].get_color(), alpha=0.2, label=f"{option.name} ± sd"
             )
-    axes.axhline(100 * result.chance_level, color="grey", linestyle="--", label="chance (majority class)")
+    axes.axhline(100 * result.chance_level, color="grey", linestyle="--", label="majority class")
+    axes.axhline(
+        100 * binomial_chance_threshold(result.trial_labels.size), color="grey", linestyle=":",
+        label="95 % chance threshold (binomial)",
+    )
     axes.axvline(0.0, color="black", linewidth=0.8)
-    axes.axvline(end_s[selection.task_window], color="red", linestyle=":", label="selected window")
+    axes.axvline(end_s[selection.task_window], color="red", linestyle=":", label="original rule's window end")
+    if result.ensemble is not None:
+        for index, end_ms in enumerate(result.ensemble.windows.end_ms):
+            axes.axvline(
+                end_ms / 1000.0, color="tab:green", linewidth=0.8,
+                label="ensemble window ends (2 s windows)" if index == 0 else None,
+            )
     axes.set(
         xlabel="window end relative to cue (s)",
         ylabel="fold-mean CV accuracy (%)",
@@ -89,9 +100,14 @@ def confusion_counts(true_codes: np.ndarray, predicted_codes: np.ndarray) -> np.
     )
 
 
+def headline_cv_predictions(result: TrainingResult) -> np.ndarray:
+    """Each trial predicted by the headline procedure trained on its outer fold's training trials."""
+    return result.ensemble.cv_predictions if result.ensemble is not None else result.original_nested_cv_predictions
+
+
 def confusion_figure(result: TrainingResult) -> Figure:
-    """Confusion matrix of the cross-validated predictions at the selected option and window."""
-    counts = confusion_counts(result.trial_labels, result.cv_predictions)
+    """Confusion matrix of the headline model's nested cross-validated predictions."""
+    counts = confusion_counts(result.trial_labels, headline_cv_predictions(result))
     names = list(CLASS_LABELS.values())
     figure = Figure(figsize=(4.5, 4), layout="constrained")
     axes = figure.add_subplot()
@@ -106,24 +122,26 @@ def confusion_figure(result: TrainingResult) -> Figure:
         yticklabels=names,
         xlabel="predicted",
         ylabel="true",
-        title="CV predictions at the selected window",
+        title="Nested CV predictions (headline model)",
     )
     return figure
 
 
 def csp_patterns(result: TrainingResult) -> np.ndarray:
-    """Spatial patterns of the selected filters: columns of ``inv(CSP)``, shape (n_bands, 2m, n_channels)."""
+    """Spatial patterns of the online model's filters: columns of ``inv(CSP)``, shape (n_bands, 2m, n_channels)."""
     m = result.csp_pairs
     n_channels = len(result.ch_names)
     selected = np.r_[0:m, n_channels - m : n_channels]
-    return np.stack([np.linalg.pinv(matrix)[:, selected].T for matrix in result.model.csp_matrices])
+    return np.stack([np.linalg.pinv(matrix)[:, selected].T for matrix in result.online_model.model.csp_matrices])
 
 
-def montage_info(ch_names: tuple[str, ...], sfreq: float) -> mne.Info | None:
-    """MNE info with standard 10-05 positions, or None when a name is not a standard position."""
+def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = True) -> mne.Info | None:
+    """MNE info with standard 10-05 positions, or None when the names are assumed or not all standard."""
     positions = {name.upper() for name in mne.channels.make_standard_montage(MONTAGE_NAME).ch_names}
-    if len({name.upper() for name in ch_names}) != len(ch_names) or not all(
-        n.upper() in positions for n in ch_names
+    if (
+        not names_known
+        or len({name.upper() for name in ch_names}) != len(ch_names)
+        or not all(n.upper() in positions for n in ch_names)
     ):
         return None
     info = mne.create_info(list(ch_names), sfreq, ch_types="eeg")
@@ -135,7 +153,7 @@ def patterns_figure(result: TrainingResult) -> Figure:
     """CSP patterns of the exported model, one row per used band, one column per selected filter."""
     patterns = csp_patterns(result)
     n_bands, n_filters, n_channels = patterns.shape
-    info = montage_info(result.ch_names, result.sfreq)
+    info = montage_info(result.ch_names, result.sfreq, result.ch_names_known)
     figure = Figure(figsize=(2.0 * n_filters, 2.0 * n_bands + 0.6), layout="constrained")
     grid = figure.subplots(n_bands, n_filters, squeeze=False)
     m = n_filters // 2
@@ -155,137 +173,28 @@ def patterns_figure(result: TrainingResult) -> Figure:
                 f"filter {filter_index + 1} ({end}>)",
                 fontsize="x-small",
             )
-    figure.suptitle(
-        "CSP patterns of the exported model (first m: high T1 variance, last m: high T2 variance)",
-        fontsize="small",
-    )
+    title = "CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance)"
+    if info is None:
+        title += "\n" + patterns_reason(result)
+    figure.suptitle(title, fontsize="small")
     return figure
+
+
+def patterns_reason(result: TrainingResult) -> str:
+    """Why the patterns are bar charts of channel weights rather than scalp maps."""
+    if not result.ch_names_known:
+        return (
+            "weights per channel, not scalp maps: the channel names are assumed (metadata.json has no "
+            "ChannelNames), so electrode positions are unknown"
+        )
+    return "weights per channel, not scalp maps: not every channel name is a standard 10-05 position"
 
 
 FIGURES = {
     "accuracy.png": (accuracy_figure, "Time-resolved accuracy per option"),
-    "confusion.png": (confusion_figure, "Confusion matrix of the cross-validated predictions"),
-    "csp_patterns.png": (patterns_figure, "CSP patterns of the exported model"),
+    "confusion.png": (confusion_figure, "Confusion matrix of the headline model's nested CV predictions"),
+    "csp_patterns.png": (patterns_figure, "CSP patterns of the online tree's model"),
 }
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
-
-
-def _p_value(value: float | None) -> str:
-    return "n/a (undefined)" if value is None else f"{value:.3g}"
-
-
-def _rows(pairs) -> str:
-    return "\n".join(
-        f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>"
-        for name, value in pairs
-    )
-
-
-def render_html(result: TrainingResult, facts: Mapping[str, str], figures: Mapping[str, bytes]) -> str:
-    """The report page; ``facts`` (label -> text) and channel names are escaped, figures are embedded."""
-    option, table, figures_of_merit = selected_option(result), result_table(result), estimates(result)
-    counts = {name: int(np.count_nonzero(result.trial_labels == code)) for code, name in CLASS_LABELS.items()}
-    session_rows = _rows(
-        [
-            *facts.items(),
-            ("Sample rate", f"{result.sfreq:g} Hz"),
-            ("Channels", ", ".join(result.ch_names)),
-            (
-                "Trials used",
-                f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})",
-            ),
-            ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
-            ("Folds", f"{table['CVfolds']} chronological folds per class"),
-            ("Package", f"fbcsp {__version__}"),
-        ]
-    )
-    selection_rows = _rows(
-        [
-            (
-                "Option",
-                f"{option.name}: the {option.n_features} features with the highest mutual information",
-            ),
-            (
-                "Window",
-                f"ends {result.grid.end_ms[result.selection.task_window]:g} ms after the cue "
-                f"({result.grid.window} samples long, index {result.selection.task_window})",
-            ),
-            (
-                "Reference window",
-                f"ends {result.grid.end_ms[result.selection.ref_window]:g} ms after the cue",
-            ),
-            (
-                "Bands",
-                ", ".join(f"{b.band_id} ({b.edges_hz[1]:g}-{b.edges_hz[2]:g} Hz)" for b in result.bands),
-            ),
-            (
-                "Task vs reference fold accuracies, paired t-test p (one-sided)",
-                _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"]),
-            ),
-            (
-                "Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)",
-                _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"]),
-            ),
-        ]
-    )
-    accuracy_rows = "\n".join(
-        f"<tr><th>{html.escape(name)}</th><td>"
-        f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
-        for name, entry in figures_of_merit.items()
-    )
-    figure_blocks = "\n".join(
-        f'<figure><img alt="{html.escape(caption)}" '
-        f'src="data:image/png;base64,{base64.b64encode(figures[name]).decode()}">'
-        f"<figcaption>{html.escape(caption)} "
-        f'(<a href="{FIGURES_DIR}/{name}">{FIGURES_DIR}/{name}</a>)</figcaption></figure>'
-        for name, (_, caption) in FIGURES.items()
-        if name in figures
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>FBCSP training report</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
-th {{ background: #f4f4f4; }}
-img {{ max-width: 100%; }}
-figure {{ margin: 1.5em 0; }}
-</style>
-</head>
-<body>
-<h1>FBCSP training report (T1 vs T2)</h1>
-<h2>Session</h2>
-<table>
-{session_rows}
-</table>
-<h2>Selected model</h2>
-<table>
-{selection_rows}
-</table>
-<h2>Accuracy</h2>
-<table>
-<tr><th>figure</th><th>value</th><th>what it means</th></tr>
-{accuracy_rows}
-</table>
-<h2>Figures</h2>
-{figure_blocks}
-</body>
-</html>
-"""
-
-
-def _format_estimate(name: str, entry: Mapping) -> str:
-    if name == "permutationPValue":
-        if entry["value"] is None:
-            return "not computed (0 permutations)"
-        return f"{entry['value']:.3g} ({entry['nPermutations']} permutations)"
-    return _percent(entry["value"])
 
 
 def write_report(
@@ -315,6 +224,6 @@ def write_report(
         path.write_bytes(images[name])
         written[f"{FIGURES_DIR}/{name}"] = path
     report_path = out_dir / REPORT_FILE
-    report_path.write_text(render_html(result, facts or {}, images), encoding="utf-8")
+    report_path.write_text(render_html(result, facts or {}, images, FIGURES, FIGURES_DIR), encoding="utf-8")
     written[REPORT_FILE] = report_path
     return written

@@ -90,6 +90,8 @@ class TrainingResult:
     Attributes
     ----------
     ch_names : tuple of str
+    ch_names_known : bool
+        Whether the names are real electrode positions (see `Recording.ch_names_known`).
     sfreq : float
     bands : tuple of BandDesign
         Used bands, in feature order, with the FIR taps applied.
@@ -120,6 +122,10 @@ class TrainingResult:
         test accuracy at the option/window chosen by inner CV.
     original_nested_options, original_nested_windows : ndarray of int, shape (n_folds,)
         0-based option and raw task-peak window chosen inside each outer fold.
+    original_nested_cv_predictions : ndarray of int, shape (n_trials,)
+        Each trial predicted by its outer fold's model at the option/window chosen inside that fold.
+    selection_mode : str
+        ``TrainingOptions.selection``.
     ensemble : EnsembleResult or None
         The default model (None with ``selection="original"``).
     chance_level : float
@@ -130,6 +136,7 @@ class TrainingResult:
     """
 
     ch_names: tuple[str, ...]
+    ch_names_known: bool
     sfreq: float
     bands: tuple[BandDesign, ...]
     grid: WindowGrid
@@ -148,6 +155,8 @@ class TrainingResult:
     original_nested_fold_accuracies: np.ndarray
     original_nested_options: np.ndarray
     original_nested_windows: np.ndarray
+    original_nested_cv_predictions: np.ndarray
+    selection_mode: str
     ensemble: EnsembleResult | None
     chance_level: float
     permutation_p_value: float | None
@@ -335,6 +344,7 @@ def train(
 
     return TrainingResult(
         ch_names=recording.ch_names,
+        ch_names_known=recording.ch_names_known,
         sfreq=recording.sfreq,
         bands=bands,
         grid=grid,
@@ -353,6 +363,10 @@ def train(
         original_nested_fold_accuracies=nested,
         original_nested_options=nested_options,
         original_nested_windows=nested_windows,
+        original_nested_cv_predictions=predict_labels(
+            decision[folds, nested_options[folds], nested_windows[folds], np.arange(labels.size)]
+        ),
+        selection_mode=options.selection,
         ensemble=ensemble,
         chance_level=chance_level(labels),
         permutation_p_value=p_value,

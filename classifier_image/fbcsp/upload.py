@@ -87,6 +87,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         ch_names=metadata.ch_names,
         event_samples=events.samples,
         event_codes=events.codes,
+        ch_names_known=metadata.ch_names_known,
     )
 
 

@@ -1,0 +1,212 @@
+"""The HTML page of ``report.html``: headline accuracy, exported models, timing warnings, the original's statistics.
+
+Every piece of text that comes from the user's input (channel names, file names, ids) is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import __version__
+from .filterbank import group_delay_samples
+from .metrics import estimates
+from .original_table import result_table, selected_option
+from .recording import CLASS_LABELS
+from .training import TrainingResult
+
+#: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
+TASK_DURATION_MS = 4000.0
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _p_value(value: float | None) -> str:
+    return "n/a (undefined)" if value is None else f"{value:.3g}"
+
+
+def _rows(pairs) -> str:
+    return "\n".join(
+        f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>"
+        for name, value in pairs
+    )
+
+
+def timing_warnings(result: TrainingResult) -> list[str]:
+    """Warnings for exported models whose decision comes after the (assumed) end of the task."""
+    delay_ms = max(1000.0 * group_delay_samples(band) / result.sfreq for band in result.bands)
+    decisions = [("The online tree's single-window model", result.online_model.end_ms)]
+    if result.ensemble is not None:
+        decisions.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
+    return [
+        f"{name} decides {end_ms / 1000:g} s after the cue, {(end_ms - TASK_DURATION_MS) / 1000:g} s after the "
+        f"task ends (assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
+        f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
+        f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
+        for name, end_ms in decisions
+        if end_ms > TASK_DURATION_MS
+    ]
+
+
+def headline_text(result: TrainingResult) -> str:
+    """One sentence: the headline nested accuracy with its spread and the chance figures."""
+    figures = estimates(result)
+    chance = figures["chanceLevel"]
+    p_value = figures["permutationPValue"]
+    permutation = (
+        f", permutation p = {p_value['value']:.3g} ({p_value['nPermutations']} permutations)"
+        if p_value["value"] is not None
+        else ""
+    )
+    model = "window ensemble" if result.ensemble is not None else "original selection rule"
+    return (
+        f"Nested accuracy of the model `fbcsp predict` applies ({model}): {_percent(result.nested_accuracy)} "
+        f"(fold SD {_percent(float(np.std(result.nested_fold_accuracies, ddof=1)))}); 95 % chance threshold "
+        f"{_percent(chance['binomialThreshold95'])} for {chance['nTrials']} trials, majority class "
+        f"{_percent(chance['value'])}{permutation}."
+    )
+
+
+def model_rows(result: TrainingResult) -> list[tuple[str, str]]:
+    """Rows describing the exported models and their windows."""
+    online = result.online_model
+    delays = ", ".join(
+        f"band {band.band_id}: {1000.0 * group_delay_samples(band) / result.sfreq:.0f} ms" for band in result.bands
+    )
+    rows = [("Procedure", f"--selection {result.selection_mode}")]
+    if result.ensemble is not None:
+        windows = result.ensemble.windows
+        rows.append(
+            (
+                "Headline model (fbcsp.ensemble in classifier.json)",
+                f"{windows.starts.size} windows of {windows.length} samples ending "
+                f"{', '.join(f'{end:g}' for end in windows.end_ms)} ms after the cue, all "
+                f"{result.ensemble.n_features} CSP features each, shrinkage LDA; decision = mean of the windows' "
+                f"decision values",
+            )
+        )
+    rows += [
+        (
+            "Online tree's model (original consumer)",
+            f"one window of {online.window_samples} samples ending {online.end_ms:g} ms after the cue, "
+            f"K = {online.model.feature_ids.size}; nested accuracy {_percent(result.online_nested_accuracy)}",
+        ),
+        ("Filter delay (EEG in a window is older than its label time by)", delays),
+        ("Bands", ", ".join(f"{b.band_id} ({b.edges_hz[1]:g}-{b.edges_hz[2]:g} Hz)" for b in result.bands)),
+    ]
+    return rows
+
+
+def original_rows(result: TrainingResult) -> list[tuple[str, str]]:
+    """The original rule's choice on all folds and its reference-vs-task statistics."""
+    option, table = selected_option(result), result_table(result)
+    grid, selection = result.grid, result.selection
+    return [
+        ("Option", f"{option.name}: the {option.n_features} features with the highest mutual information"),
+        (
+            "Window",
+            f"ends {grid.end_ms[selection.task_window]:g} ms after the cue "
+            f"({grid.window} samples long, index {selection.task_window}, step {grid.step} samples = "
+            f"{grid.step_ms:g} ms)",
+        ),
+        ("Reference window", f"ends {grid.end_ms[selection.ref_window]:g} ms after the cue"),
+        ("Task vs reference fold accuracies, paired t-test p (one-sided)", _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"])),
+        ("Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)", _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"])),
+    ]
+
+
+def _format_estimate(name: str, entry: Mapping) -> str:
+    if name == "permutationPValue":
+        if entry["value"] is None:
+            return "not computed (0 permutations)"
+        return f"{entry['value']:.3g} ({entry['nPermutations']} permutations)"
+    if name == "chanceLevel":
+        return f"{_percent(entry['value'])} (95 % threshold {_percent(entry['binomialThreshold95'])})"
+    return _percent(entry["value"])
+
+
+def render_html(
+    result: TrainingResult,
+    facts: Mapping[str, str],
+    figures: Mapping[str, bytes],
+    captions: Mapping[str, tuple],
+    figures_dir: str,
+) -> str:
+    """The report page; ``facts`` (label -> text) and channel names are escaped, figures are embedded.
+
+    ``captions`` maps a figure's file name to a tuple whose last item is its caption.
+    """
+    counts = {name: int(np.count_nonzero(result.trial_labels == code)) for code, name in CLASS_LABELS.items()}
+    names_note = "" if result.ch_names_known else " (assumed: metadata.json names no channels)"
+    session_rows = _rows(
+        [
+            *facts.items(),
+            ("Sample rate", f"{result.sfreq:g} Hz"),
+            ("Channels", ", ".join(result.ch_names) + names_note),
+            ("Trials used", f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})"),
+            ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
+            ("Folds", f"{result.fold_accuracy.shape[1]} chronological folds per class"),
+            ("Package", f"fbcsp {__version__}"),
+        ]
+    )
+    accuracy_rows = "\n".join(
+        f"<tr><th>{html.escape(name)}</th><td>"
+        f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
+        for name, entry in estimates(result).items()
+    )
+    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in timing_warnings(result))
+    figure_blocks = "\n".join(
+        f'<figure><img alt="{html.escape(caption[-1])}" '
+        f'src="data:image/png;base64,{base64.b64encode(figures[name]).decode()}">'
+        f"<figcaption>{html.escape(caption[-1])} "
+        f'(<a href="{figures_dir}/{name}">{figures_dir}/{name}</a>)</figcaption></figure>'
+        for name, caption in captions.items()
+        if name in figures
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>FBCSP training report</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }}
+img {{ max-width: 100%; }}
+figure {{ margin: 1.5em 0; }}
+.headline {{ font-size: 1.2em; font-weight: bold; }}
+.warning {{ background: #fff4e0; border-left: 4px solid #e69500; padding: 0.4em 0.8em; }}
+</style>
+</head>
+<body>
+<h1>FBCSP training report (T1 vs T2)</h1>
+<p class="headline">{html.escape(headline_text(result))}</p>
+{warnings}
+<h2>Session</h2>
+<table>
+{session_rows}
+</table>
+<h2>Exported models</h2>
+<table>
+{_rows(model_rows(result))}
+</table>
+<h2>Accuracy</h2>
+<table>
+<tr><th>figure</th><th>value</th><th>what it means</th></tr>
+{accuracy_rows}
+</table>
+<h2>The original's selection rule (time-resolved analysis, 1 s windows)</h2>
+<table>
+{_rows(original_rows(result))}
+</table>
+<h2>Figures</h2>
+{figure_blocks}
+</body>
+</html>
+"""
