@@ -61,3 +61,24 @@ def sample_outputs(trained_sample, tmp_path_factory) -> Path:
     write_model_files(trained_sample, out_dir)
     write_report(trained_sample, out_dir, {"Input": "S001_imagery.zip"})
     return out_dir
+
+
+@pytest.fixture(scope="session")
+def original_online_export(shared_data_dir: Path) -> dict:
+    """The original pipeline's own ``classifier.json`` (its ``online`` tree is what consumers read)."""
+    import json
+
+    path = shared_data_dir.parent / "spec" / "original_online_export.json"
+    if not path.is_file():
+        pytest.fail(f"the original's export is missing: expected {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def trained_sample_original(sample_recording, sample_training_options):
+    """``train()`` on the sample upload with ``selection="original"``, once per session."""
+    import dataclasses
+
+    from fbcsp.training import train
+
+    return train(sample_recording, dataclasses.replace(sample_training_options, selection="original"))

@@ -6,14 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from fbcsp.export import (
-    classifier_document,
-    manifest_metrics,
-    metrics_document,
-    selected_option,
-    to_json_bytes,
-    window_end_sample,
-)
+from fbcsp.export import classifier_document, online_tree, to_json_bytes, window_end_sample
+from fbcsp.filterbank import group_delay_samples
+from fbcsp.metrics import manifest_metrics, metrics_document
+from fbcsp.original_table import selected_option
 
 from contracts.manifest import REQUIRED_METRICS
 
@@ -69,65 +65,157 @@ def test_online_tree_keeps_the_original_keys(classifier_json):
     assert set(online["p"]["EEG"]) == ONLINE_KEYS["EEG"]
     assert set(online["p"]["CF"]) == ONLINE_KEYS["CF"]
     assert set(online["p"]["CF_postProc"]) == ONLINE_KEYS["CF_postProc"]
-    assert online["p"]["EEG"]["rec"] == {"sr": 160.0, "validChNumber": 8, "validChIDs": list(range(1, 9))}
+    assert online["p"]["EEG"]["rec"] == {"sr": 160, "validChNumber": 8, "validChIDs": list(range(1, 9))}
+
+
+#: Lists whose length depends on the recording or the model (channels, filters, K), by key.
+DATA_SIZED_LISTS = {"validChIDs", "filters_used", "a1N", "out_usedFeatureIDs"}
+
+
+def structural_differences(ours, original, path="online", sized=False) -> list[str]:
+    """Where two JSON trees differ in keys (and their order), nesting, JSON types or entry shapes.
+
+    Numbers must agree in kind (integer or not) wherever the original writes a whole number as an
+    integer; list lengths must agree except under `DATA_SIZED_LISTS`, whose entries are compared
+    entry by entry for type.
+    """
+    if isinstance(original, dict):
+        if not isinstance(ours, dict):
+            return [f"{path}: object expected, got {type(ours).__name__}"]
+        if list(ours) != list(original):
+            return [f"{path}: keys {list(ours)} differ from the original's {list(original)}"]
+        return [
+            difference
+            for key in original
+            for difference in structural_differences(
+                ours[key], original[key], f"{path}.{key}", sized or key in DATA_SIZED_LISTS
+            )
+        ]
+    if isinstance(original, list):
+        if not isinstance(ours, list):
+            return [f"{path}: array expected, got {type(ours).__name__}"]
+        if not sized and len(ours) != len(original):
+            return [f"{path}: {len(ours)} entries, the original has {len(original)}"]
+        if sized and original and ours:
+            return [d for index, entry in enumerate(ours) for d in structural_differences(entry, original[0], f"{path}[{index}]", True)]
+        return [
+            difference
+            for index, (mine, theirs) in enumerate(zip(ours, original, strict=False))
+            for difference in structural_differences(mine, theirs, f"{path}[{index}]", sized)
+        ]
+    if isinstance(original, bool) or isinstance(ours, bool):
+        return [] if type(ours) is type(original) else [f"{path}: {ours!r} vs the original's {original!r}"]
+    if isinstance(original, int | float):
+        if not isinstance(ours, int | float):
+            return [f"{path}: number expected, got {type(ours).__name__}"]
+        if isinstance(original, int) and not sized and not isinstance(ours, int):
+            return [f"{path}: the original writes an integer, ours is {ours!r}"]
+        return []
+    return [] if type(ours) is type(original) else [f"{path}: {type(ours).__name__} vs {type(original).__name__}"]
+
+
+@pytest.mark.parametrize("mode", ["default", "original"])
+def test_online_tree_has_the_structure_of_the_original_export(
+    mode, trained_sample, trained_sample_original, original_online_export
+):
+    result = trained_sample if mode == "default" else trained_sample_original
+    ours = json.loads(to_json_bytes(online_tree(result)))
+
+    assert structural_differences(ours, original_online_export["online"]) == []
+
+
+def test_structural_comparison_finds_the_old_export_defects(trained_sample, original_online_export):
+    ours = json.loads(to_json_bytes(online_tree(trained_sample)))
+    ours["p"]["EEG"]["bandPass"]["band"][6] = []
+    ours["p"]["EEG"]["rec"]["sr"] = 160.0
+
+    differences = structural_differences(ours, original_online_export["online"])
+
+    assert differences == [
+        "online.p.EEG.rec.sr: the original writes an integer, ours is 160.0",
+        "online.p.EEG.bandPass.band[6]: object expected, got list",
+    ]
 
 
 def test_shapes_of_spec_section_8(classifier_json, trained_sample):
     p = classifier_json["online"]["p"]
-    option = selected_option(trained_sample)
+    online = trained_sample.online_model
     filters_used = p["CSP"]["filters_used"]
     assert len(filters_used) == 6
     assert filters_used[0] == [] and filters_used[1] == []
     for band_id in (3, 4, 5, 6):
         assert np.asarray(filters_used[band_id - 1]).shape == (8, 6)
-    assert len(p["CF"]["param"]["a1N"]) == option.n_features
+    assert len(p["CF"]["param"]["a1N"]) == online.model.feature_ids.size == 24
     ids = p["MI"]["out_usedFeatureIDs"]
-    assert len(ids) == 1 and len(ids[0]) == option.n_features
-    assert all(isinstance(i, int) and 1 <= i <= 24 for i in ids[0])
-    assert len(set(ids[0])) == len(ids[0])
+    assert len(ids) == 1 and len(ids[0]) == 24
+    assert sorted(ids[0]) == list(range(1, 25))
     bands = p["EEG"]["bandPass"]["band"]
     assert len(bands) == 12
-    assert bands[6:10] == [[], [], [], []]
-    assert bands[2] == {"low1": 4.0, "low2": 8.0, "high1": 12.0, "high2": 18.0}
-    assert bands[10] == {"low1": 0.01, "low2": 0.5, "high1": 2.0, "high2": 6.0}
+    assert bands[6:10] == [{"low1": [], "low2": [], "high1": [], "high2": []}] * 4
+    assert bands[2] == {"low1": 4, "low2": 8, "high1": 12, "high2": 18}
+    assert bands[10] == {"low1": 0.01, "low2": 0.5, "high1": 2, "high2": 6}
+    assert p["CF"]["winSize"]["ms"] == 2000
 
 
-def test_exported_numbers_are_the_merged_model_of_the_selected_option_bit_for_bit(
-    classifier_json, trained_sample
-):
-    model, grid = trained_sample.model, trained_sample.grid
-    p = classifier_json["online"]["p"]
-    assert p["CF"]["param"]["a0"] == model.a0
-    np.testing.assert_array_equal(p["CF"]["param"]["a1N"], model.weights)
-    np.testing.assert_array_equal(np.asarray(p["MI"]["out_usedFeatureIDs"][0]) - 1, model.feature_ids)
-    for band_index, band_id in enumerate(model.band_ids):
+@pytest.mark.parametrize("mode", ["default", "original"])
+def test_online_numbers_are_the_single_window_model_bit_for_bit(mode, trained_sample, trained_sample_original):
+    result = trained_sample if mode == "default" else trained_sample_original
+    online = result.online_model
+    tree = json.loads(to_json_bytes(online_tree(result)))
+    p = tree["p"]
+    assert p["CF"]["param"]["a0"] == online.model.a0
+    np.testing.assert_array_equal(p["CF"]["param"]["a1N"], online.model.weights)
+    np.testing.assert_array_equal(np.asarray(p["MI"]["out_usedFeatureIDs"][0]) - 1, online.model.feature_ids)
+    for band_index, band_id in enumerate(online.model.band_ids):
         np.testing.assert_array_equal(
-            np.asarray(p["CSP"]["filters_used"][band_id - 1]).T, model.filters[band_index]
+            np.asarray(p["CSP"]["filters_used"][band_id - 1]).T, online.model.filters[band_index]
         )
-    window = trained_sample.selection.task_window
-    assert classifier_json["online"]["info"]["wt_taskOnset_cfWinOffset_ms"] == grid.end_ms[window]
+    assert tree["info"]["wt_taskOnset_cfWinOffset_ms"] == online.end_ms
+
+
+def test_original_selection_exports_the_original_rules_model(trained_sample_original):
+    result = trained_sample_original
+    window = result.selection.task_window
+    assert result.online_model.model is result.model
+    assert result.online_model.end_sample == window_end_sample(result, window)
+    assert result.online_model.end_ms == result.grid.end_ms[window]
+    assert result.online_model.window_samples == result.grid.window
+    assert "ensemble" not in classifier_document(result)["fbcsp"]
 
 
 def test_fbcsp_block_carries_what_the_original_lost(classifier_json, trained_sample):
     block = classifier_json["fbcsp"]
-    option = selected_option(trained_sample)
-    assert block["schemaVersion"] == "1.0"
-    assert block["optionID"] == trained_sample.selection.option_id == option.option_id
-    assert block["K"] == option.n_features
+    online = trained_sample.online_model
+    assert block["schemaVersion"] == "1.1"
+    assert block["selection"] == "default"
+    assert block["K"] == 24
     assert block["usedBandIDs"] == [3, 4, 5, 6]
     assert block["bandEdgesHz"][0] == [4.0, 8.0, 12.0, 18.0]
     assert block["channelNames"] == list(trained_sample.ch_names)
     assert block["classLabels"] == {"1": "T1", "2": "T2"}
     assert block["sampleRateHz"] == 160.0
-    assert (block["windowSamples"], block["stepSamples"]) == (160, 6)
-    assert block["windowEndSampleAfterCue"] == window_end_sample(
-        trained_sample, trained_sample.selection.task_window
-    )
+    assert block["windowSamples"] == 320
+    assert block["windowEndSampleAfterCue"] == online.end_sample
     assert block["windowEndSampleAfterCue"] * 1000 / 160 == block["windowEndMs"]
+    assert block["groupDelaySamples"] == [group_delay_samples(band) for band in trained_sample.bands]
+    assert block["groupDelayMs"] == [delay * 1000 / 160 for delay in block["groupDelaySamples"]]
     for taps, band in zip(block["firTaps"], trained_sample.bands, strict=True):
         assert taps["bandID"] == band.band_id
         np.testing.assert_array_equal(taps["highpass"], band.highpass)
         np.testing.assert_array_equal(taps["lowpass"], band.lowpass)
+
+
+def test_ensemble_block_holds_every_window_model(classifier_json, trained_sample):
+    windows = classifier_json["fbcsp"]["ensemble"]["windows"]
+    ensemble = trained_sample.ensemble
+    assert [entry["windowEndMs"] for entry in windows] == [2500.0, 3500.0, 4500.0, 5500.0, 6500.0, 7000.0]
+    for entry, window_model in zip(windows, ensemble.models, strict=True):
+        assert entry["windowSamples"] == 320
+        assert entry["windowEndSampleAfterCue"] == window_model.end_sample
+        assert entry["a0"] == window_model.model.a0
+        np.testing.assert_array_equal(entry["a1N"], window_model.model.weights)
+        np.testing.assert_array_equal(np.asarray(entry["out_usedFeatureIDs"]) - 1, window_model.model.feature_ids)
+        np.testing.assert_array_equal(np.asarray(entry["filters_used"][2]).T, window_model.model.filters[0])
 
 
 def test_result_table_uses_the_original_names_and_epoch_start_times(metrics_json, trained_sample):
@@ -153,6 +241,9 @@ def test_estimates_are_labelled_and_match_the_result(metrics_json, trained_sampl
     figures = metrics_json["estimates"]
     assert figures["selectionAccuracy"]["value"] == trained_sample.selection_accuracy
     assert figures["nestedAccuracy"]["value"] == trained_sample.nested_accuracy
+    assert figures["nestedAccuracy"]["model"] == "ensemble"
+    assert figures["onlineNestedAccuracy"]["value"] == trained_sample.online_nested_accuracy
+    assert figures["onlineNestedAccuracy"]["model"] == "singleWindow"
     assert figures["chanceLevel"]["value"] == trained_sample.chance_level
     assert figures["permutationPValue"] == {
         "value": trained_sample.permutation_p_value,
@@ -183,15 +274,31 @@ def test_undefined_statistics_become_null_not_nan(trained_sample):
     assert manifest_metrics(broken)["permutationPValue"] is None
 
 
-def test_manifest_metrics_follow_the_contract(trained_sample):
+def test_manifest_metrics_follow_the_contract(trained_sample, trained_sample_original):
     metrics = manifest_metrics(trained_sample)
-    option = selected_option(trained_sample)
+    original = manifest_metrics(trained_sample_original)
+    option = selected_option(trained_sample_original)
 
-    assert set(metrics) == {*REQUIRED_METRICS, "trialsPerClass"}
-    assert metrics["selectedOption"] == option.name and metrics["optionId"] == option.option_id
+    assert set(metrics) == {
+        *REQUIRED_METRICS,
+        "trialsPerClass",
+        "onlineNestedAccuracy",
+        "headlineModel",
+        "chanceThreshold95",
+        "nPermutations",
+    }
+    assert set(original) == set(metrics)
+    assert original["selectedOption"] == option.name and original["optionId"] == option.option_id
+    assert (metrics["selectedOption"], metrics["optionId"], metrics["K"]) == ("ensemble-window", 0, 24)
+    assert metrics["nestedAccuracy"] == trained_sample.nested_accuracy
+    assert metrics["windowEndMs"] == trained_sample.online_model.end_ms
+    assert (metrics["headlineModel"], original["headlineModel"]) == ("ensemble", "originalRule")
     assert all(
         0 <= metrics[name] <= 1
-        for name in ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+        for name in (
+            "selectionAccuracy", "nestedAccuracy", "onlineNestedAccuracy", "chanceLevel", "chanceThreshold95",
+            "permutationPValue",
+        )
     )
     assert metrics["trialsPerClass"] == {"T1": 23, "T2": 21}
     assert metrics["bandsHz"][3] == [22.0, 28.0, 40.0, 48.0]

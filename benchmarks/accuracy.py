@@ -1,0 +1,156 @@
+"""Nested accuracy of the fbcsp procedures against two textbook baselines, per recording and on average.
+
+For each recording (default: the three imagery uploads S001-S003 in ``../shared/data/uploads``),
+on the package's usable trials and its chronological outer folds:
+
+* ``default``: the package's default procedure (window ensemble); no choice is made from the
+  data, so its outer-fold accuracy is its nested accuracy;
+* ``online``: the single-window model the default puts into classifier.json's ``online`` tree
+  (window chosen by inner CV inside each outer fold);
+* ``original``: ``--selection original`` (the original's option/window rule, redone inside each
+  outer training set);
+* ``CSP+LDA``: ``mne.decoding.CSP`` (4 components, log-variance) + scikit-learn LDA on 8-30 Hz
+  (MNE's zero-phase FIR) over the fixed window 0.5-2.5 s after the cue;
+* ``TS+LR``: pyriemann covariances (OAS) + tangent space + logistic regression, same window.
+
+Baselines are fitted on each outer fold's training trials only. Each cell is the mean over outer
+folds +- their SD (ddof=1); ``chance95`` is the binomial 95 % chance threshold for the trial count.
+
+    PYTHONPATH=classifier_image .venv/bin/python benchmarks/accuracy.py [INPUT.zip ...] [--json OUT]
+    PYTHONPATH=classifier_image .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
+
+``--edf-root`` reads every sub-folder's ``*.edf`` files as one recording (e.g. the EEGMMIDB runs,
+with another channel subset, for robustness checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import mne  # noqa: E402 - the package paths must be on sys.path first
+import numpy as np  # noqa: E402
+from mne.decoding import CSP  # noqa: E402
+from pyriemann.estimation import Covariances  # noqa: E402
+from pyriemann.tangentspace import TangentSpace  # noqa: E402
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
+
+from fbcsp.cli import load_recording  # noqa: E402
+from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
+from fbcsp.recording import Recording  # noqa: E402
+from fbcsp.training import TrainingOptions, TrainingResult, train  # noqa: E402
+
+DEFAULT_INPUTS = tuple(
+    REPO_ROOT.parent / "shared" / "data" / "uploads" / f"S00{subject}_imagery.zip" for subject in (1, 2, 3)
+)
+BASELINE_BAND_HZ = (8.0, 30.0)
+BASELINE_WINDOW_S = (0.5, 2.5)
+COLUMNS = ("default", "online", "original", "CSP+LDA", "TS+LR")
+
+
+def baseline_epochs(recording: Recording, cue_samples: np.ndarray) -> np.ndarray:
+    """8-30 Hz (zero-phase FIR) epochs of the fixed window, shape (n_trials, n_channels, n_times)."""
+    filtered = mne.filter.filter_data(recording.data, recording.sfreq, *BASELINE_BAND_HZ, verbose="error")
+    start, stop = (int(round(seconds * recording.sfreq)) for seconds in BASELINE_WINDOW_S)
+    offsets = np.arange(start, stop)
+    return np.moveaxis(filtered[:, cue_samples[:, None] + offsets[None, :]], 1, 0)
+
+
+def csp_lda() -> Pipeline:
+    """The textbook CSP + LDA pipeline."""
+    return make_pipeline(CSP(n_components=4, log=True), LinearDiscriminantAnalysis())
+
+
+def tangent_space_lr() -> Pipeline:
+    """The textbook Riemannian pipeline."""
+    return make_pipeline(Covariances(estimator="oas"), TangentSpace(), LogisticRegression())
+
+
+def outer_fold_accuracies(
+    make_pipeline_: Callable[[], Pipeline], epochs: np.ndarray, labels: np.ndarray, folds: np.ndarray
+) -> np.ndarray:
+    """Accuracy on each outer fold's test trials of a pipeline fitted on its training trials."""
+    accuracies = []
+    for fold in np.unique(folds):
+        test = folds == fold
+        fitted = make_pipeline_().fit(epochs[~test], labels[~test])
+        accuracies.append(float(np.mean(fitted.predict(epochs[test]) == labels[test])))
+    return np.array(accuracies)
+
+
+def evaluate(recording: Recording) -> dict[str, np.ndarray | int]:
+    """Outer-fold accuracies of every column on one recording, and its trial count."""
+    no_permutations = {"n_permutations": 0}
+    default: TrainingResult = train(recording, TrainingOptions(selection="default", **no_permutations))
+    original = train(recording, TrainingOptions(selection="original", **no_permutations))
+    epochs = baseline_epochs(recording, default.trial_samples)
+    labels, folds = default.trial_labels, default.folds
+    return {
+        "trials": int(labels.size),
+        "default": default.nested_fold_accuracies,
+        "online": default.online_nested_fold_accuracies,
+        "original": original.nested_fold_accuracies,
+        "CSP+LDA": outer_fold_accuracies(csp_lda, epochs, labels, folds),
+        "TS+LR": outer_fold_accuracies(tangent_space_lr, epochs, labels, folds),
+    }
+
+
+def table(results: dict[str, dict]) -> list[str]:
+    """Markdown rows: per recording mean +- fold SD in percent, then the mean over recordings."""
+    lines = [
+        "| recording | trials | chance95 | " + " | ".join(COLUMNS) + " |",
+        "|---|---|---|" + "---|" * len(COLUMNS),
+    ]
+    for name, result in results.items():
+        cells = [f"{100 * result[c].mean():.1f} ± {100 * result[c].std(ddof=1):.1f}" for c in COLUMNS]
+        threshold = 100 * binomial_chance_threshold(result["trials"])
+        lines.append(f"| {name} | {result['trials']} | {threshold:.1f} | " + " | ".join(cells) + " |")
+    means = [f"**{100 * np.mean([r[c].mean() for r in results.values()]):.1f}**" for c in COLUMNS]
+    lines.append("| mean | | | " + " | ".join(means) + " |")
+    return lines
+
+
+def recordings(args: argparse.Namespace) -> dict[str, Recording]:
+    """Name -> recording of the command line's inputs."""
+    if args.edf_root is None:
+        return {path.stem: load_recording([path]) for path in args.inputs}
+    folders = sorted(folder for folder in args.edf_root.iterdir() if folder.is_dir())
+    return {
+        folder.name: load_recording(sorted(folder.glob("*.edf")), channels=args.channels) for folder in folders
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("inputs", nargs="*", type=Path, default=list(DEFAULT_INPUTS), metavar="INPUT.zip")
+    parser.add_argument("--edf-root", type=Path, help="one recording per sub-folder of EDF runs")
+    parser.add_argument("--channels", nargs="+", metavar="NAME", help="channels to read from the EDF runs")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the fold accuracies as JSON")
+    args = parser.parse_args(argv)
+    mne.set_log_level("error")
+    results = {}
+    for name, recording in recordings(args).items():
+        print(f"evaluating {name} ...", file=sys.stderr, flush=True)
+        results[name] = evaluate(recording)
+    print("\n".join(table(results)))
+    if args.json:
+        document = {
+            name: {key: value.tolist() if isinstance(value, np.ndarray) else value for key, value in result.items()}
+            for name, result in results.items()
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
