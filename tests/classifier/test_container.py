@@ -156,9 +156,11 @@ def test_success_manifest_follows_the_contract(successful_job, trained_sample):
     assert metrics["selectionAccuracy"] == trained_sample.selection_accuracy
     assert metrics["nestedAccuracy"] == trained_sample.nested_accuracy
     assert metrics["permutationPValue"] == trained_sample.permutation_p_value
-    assert metrics["selectedOption"] == f"A{trained_sample.selection.option_id:02d}"
+    assert metrics["onlineNestedAccuracy"] == trained_sample.online_nested_accuracy
+    assert metrics["selectedOption"] == "ensemble-window"
+    assert metrics["windowEndMs"] == trained_sample.online_model.end_ms
     assert metrics["classes"] == {"1": "T1", "2": "T2"}
-    assert metrics["classifierSchemaVersion"] == "1.0"
+    assert metrics["classifierSchemaVersion"] == "1.1"
 
 
 def test_container_classifier_is_the_same_as_the_cli_and_fixture(successful_job, sample_outputs):

@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 from fbcsp.edf import read_signal_files
 from fbcsp.errors import InvalidUpload
+from fbcsp.export import classifier_document as export_document
+from fbcsp.export import to_json_bytes
+from fbcsp.features import log_variance_features
+from fbcsp.filterbank import filter_continuous
 from fbcsp.predict import ClassifierFileError, load_classifier, parse_classifier, predict_recording
 from fbcsp.recording import Recording
 
@@ -19,24 +23,64 @@ def classifier_document(sample_outputs):
 
 
 @pytest.fixture(scope="module")
+def online_document(classifier_document):
+    """The same classifier.json without the ensemble: what a consumer of the online tree alone applies."""
+    document = copy.deepcopy(classifier_document)
+    del document["fbcsp"]["ensemble"]
+    return document
+
+
+@pytest.fixture(scope="module")
 def sample_predictions(sample_outputs, sample_recording):
     return predict_recording(load_classifier(sample_outputs / "classifier.json"), sample_recording)
 
 
-def test_round_trip_reproduces_training_predictions_exactly(sample_predictions, trained_sample):
-    position = np.searchsorted(sample_predictions.cue_samples, trained_sample.trial_samples)
+def _at_trials(predictions, result):
+    position = np.searchsorted(predictions.cue_samples, result.trial_samples)
+    np.testing.assert_array_equal(predictions.cue_samples[position], result.trial_samples)
+    np.testing.assert_array_equal(predictions.true_codes[position], result.trial_labels)
+    return predictions.predicted_codes[position]
 
-    np.testing.assert_array_equal(sample_predictions.cue_samples[position], trained_sample.trial_samples)
+
+def test_round_trip_reproduces_the_ensembles_training_predictions_exactly(sample_predictions, trained_sample):
     np.testing.assert_array_equal(
-        sample_predictions.predicted_codes[position], trained_sample.training_predictions
+        _at_trials(sample_predictions, trained_sample), trained_sample.ensemble.training_predictions
     )
-    np.testing.assert_array_equal(sample_predictions.true_codes[position], trained_sample.trial_labels)
 
 
-def test_every_cue_with_a_whole_window_is_classified(sample_predictions, sample_recording):
-    # the last cue has no complete -3..+7 s epoch for training, but its window fits
-    assert sample_predictions.cue_samples.size == sample_recording.event_samples.size
-    assert sample_predictions.n_skipped == 0
+def test_online_tree_alone_reproduces_the_single_window_model(online_document, sample_recording, trained_sample):
+    classifier = parse_classifier(online_document)
+    predictions = predict_recording(classifier, sample_recording)
+    online = trained_sample.online_model
+    starts = trained_sample.trial_samples + online.end_sample - online.window_samples
+
+    windows = np.stack(
+        [
+            np.stack([filter_continuous(sample_recording.data, band)[:, start : start + online.window_samples]
+                      for band in trained_sample.bands])
+            for start in starts
+        ]
+    )
+    features = log_variance_features(windows, online.model.filters)
+    scores = online.model.a0 + features[:, online.model.feature_ids] @ online.model.weights
+
+    assert len(classifier.windows) == 1
+    np.testing.assert_array_equal(_at_trials(predictions, trained_sample), np.where(scores >= 0, 1, 2))
+
+
+def test_original_selection_round_trip(sample_recording, trained_sample_original):
+    document = json.loads(to_json_bytes(export_document(trained_sample_original)))
+    predictions = predict_recording(parse_classifier(document), sample_recording)
+
+    np.testing.assert_array_equal(
+        _at_trials(predictions, trained_sample_original), trained_sample_original.training_predictions
+    )
+
+
+def test_every_cue_with_all_its_windows_is_classified(sample_predictions, sample_recording):
+    # the last cue has no complete -3..+7 s epoch, and the ensemble's last window ends 7 s after the cue
+    assert sample_predictions.cue_samples.size == sample_recording.event_samples.size - 1
+    assert sample_predictions.n_skipped == 1
     assert np.all(np.where(sample_predictions.scores >= 0, 1, 2) == sample_predictions.predicted_codes)
     assert 0.5 < sample_predictions.agreement <= 1.0
 
@@ -114,7 +158,21 @@ def _broken(document, change):
         (lambda d: d["online"]["p"]["CF"]["param"].update(a1N=["x"]), "array of numbers"),
     ],
 )
-def test_malformed_classifier_files_are_refused_with_a_reason(classifier_document, change, message):
+def test_malformed_classifier_files_are_refused_with_a_reason(online_document, change, message):
+    with pytest.raises(ClassifierFileError, match=message):
+        parse_classifier(_broken(online_document, change))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["fbcsp"]["ensemble"]["windows"][1]["a1N"].pop(), "ensemble window 2: .* feature ids but"),
+        (lambda d: d["fbcsp"]["ensemble"].update(windows=[]), "the ensemble has no windows"),
+        (lambda d: d["fbcsp"]["ensemble"]["windows"][0].pop("a0"), "lacks or mangles"),
+        (lambda d: d["fbcsp"]["ensemble"]["windows"][0]["filters_used"][3].pop(), r"filters_used\[3\] is \(7, 6\)"),
+    ],
+)
+def test_malformed_ensembles_are_refused_with_a_reason(classifier_document, change, message):
     with pytest.raises(ClassifierFileError, match=message):
         parse_classifier(_broken(classifier_document, change))
 

@@ -5,7 +5,9 @@ import html
 
 import numpy as np
 import pytest
+from fbcsp import report
 from fbcsp.report import confusion_counts, csp_patterns, montage_info, patterns_figure, render_html
+from fbcsp.report_page import TASK_DURATION_MS, headline_text, timing_warnings
 
 pytestmark = pytest.mark.classifier
 
@@ -31,7 +33,10 @@ def test_report_states_the_session_and_the_figures_meaning(sample_outputs, train
     assert f"{trained_sample.n_dropped_trials} (their -3..+7 s epoch" in page
     assert option in page
     assert f"{100 * trained_sample.nested_accuracy:.1f} %" in page
+    assert f"{100 * trained_sample.online_nested_accuracy:.1f} %" in page
     assert f"{100 * trained_sample.selection_accuracy:.1f} %" in page
+    assert html.escape(headline_text(trained_sample)) in page
+    assert "95 % chance threshold 63.6 % for 44 trials" in page
     assert "optimistic" in page and "not an estimate" in page
     assert "(5 permutations)" in page
 
@@ -40,7 +45,7 @@ def test_user_text_is_escaped(trained_sample):
     hostile = "<script>alert(1)</script>"
     renamed = dataclasses.replace(trained_sample, ch_names=tuple(f"{hostile}{i}" for i in range(8)))
 
-    page = render_html(renamed, {"Input": f"{hostile}.zip"}, figures={})
+    page = render_html(renamed, {"Input": f"{hostile}.zip"}, {}, report.FIGURES, report.FIGURES_DIR)
 
     assert hostile not in page
     assert html.escape(hostile) in page
@@ -56,15 +61,28 @@ def test_non_standard_channel_names_get_bar_charts(trained_sample):
     assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == list(renamed.ch_names)
 
 
-def test_standard_channel_names_get_topographic_maps(trained_sample):
-    figure = patterns_figure(trained_sample)
+def test_known_standard_channel_names_get_topographic_maps(trained_sample):
+    known = dataclasses.replace(trained_sample, ch_names_known=True)
+
+    figure = patterns_figure(known)
 
     assert all(axes.images or axes.collections for axes in figure.axes)
     assert not any(axes.patches and len(axes.patches) == 8 for axes in figure.axes)
 
 
-def test_montage_is_used_only_for_standard_positions():
+def test_assumed_channel_names_get_weight_charts_and_the_reason(trained_sample):
+    # the sample's metadata.json names no channels: its default names are standard positions, but assumed
+    assert not trained_sample.ch_names_known
+
+    figure = patterns_figure(trained_sample)
+
+    assert all(len(axes.patches) == 8 for axes in figure.axes)
+    assert "the channel names are assumed (metadata.json has no ChannelNames)" in figure.get_suptitle()
+
+
+def test_montage_is_used_only_for_known_standard_positions():
     assert montage_info(("FC3", "Cz", "cpz"), 160.0) is not None
+    assert montage_info(("FC3", "Cz", "cpz"), 160.0, names_known=False) is None
     assert montage_info(("EEG1", "EEG2"), 160.0) is None
     assert montage_info(("C3", "c3"), 160.0) is None
 
@@ -74,7 +92,7 @@ def test_patterns_are_the_inverse_of_the_selected_filters(trained_sample):
     n_filters = 2 * trained_sample.csp_pairs
 
     assert patterns.shape == (4, n_filters, 8)
-    for filters, band_patterns in zip(trained_sample.model.filters, patterns, strict=True):
+    for filters, band_patterns in zip(trained_sample.online_model.model.filters, patterns, strict=True):
         np.testing.assert_allclose(filters @ band_patterns.T, np.eye(n_filters), atol=1e-8)
 
 
@@ -82,3 +100,16 @@ def test_confusion_counts_rows_are_true_classes():
     counts = confusion_counts(np.array([1, 1, 2, 2, 2]), np.array([1, 2, 2, 2, 1]))
 
     assert counts.tolist() == [[1, 1], [1, 2]]
+
+
+def test_late_decisions_are_warned_about(trained_sample, trained_sample_original):
+    warnings = timing_warnings(trained_sample)
+    ensemble_end = trained_sample.ensemble.windows.end_ms[-1]
+
+    assert ensemble_end > TASK_DURATION_MS
+    assert warnings[0].startswith("The ensemble (headline model) decides 7 s after the cue, 3 s after the task ends")
+    assert "the newest EEG it uses is from about 6.57 s after the cue" in warnings[0]
+    online_late = trained_sample.online_model.end_ms > TASK_DURATION_MS
+    assert len(warnings) == 1 + online_late
+    original_late = trained_sample_original.online_model.end_ms > TASK_DURATION_MS
+    assert len(timing_warnings(trained_sample_original)) == original_late

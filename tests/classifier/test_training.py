@@ -157,7 +157,7 @@ def test_permutation_p_value_is_small_for_a_clear_effect_and_deterministic(synth
 def test_progress_reports_each_stage_on_one_line(synthetic):
     lines = []
     train(synthetic, TrainingOptions(n_permutations=1), progress=lines.append)
-    stages = ("filtering", "time-resolved", "selecting", "nested", "permutation")
+    stages = ("filtering", "time-resolved", "selecting", "nested", "window ensemble", "permutation")
     assert len(lines) == len(stages)
     for line, stage in zip(lines, stages, strict=True):
         assert stage in line and "\n" not in line
