@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .evaluation import PERMUTATION_CHUNK
-from .folds import chronological_folds, fold_masks
+from .folds import chronological_folds, fold_masks, matlab_round
 from .model import WindowModel, fit_merged_models
 from .rlda import predict_labels
 from .time_resolved import test_accuracies, time_resolved_accuracies
@@ -43,8 +43,8 @@ class EnsembleWindows:
     @classmethod
     def for_grid(cls, grid: WindowGrid) -> EnsembleWindows:
         """The pre-declared windows at the grid's rate; each must fit inside the epoch."""
-        starts = np.array([int(round(start * grid.sfreq)) for start in ENSEMBLE_STARTS_S])
-        length = int(round(ENSEMBLE_WINDOW_S * grid.sfreq))
+        starts = matlab_round(np.array(ENSEMBLE_STARTS_S) * grid.sfreq).astype(np.int64)
+        length = int(matlab_round(ENSEMBLE_WINDOW_S * grid.sfreq))
         if starts[-1] + length > grid.post + 1:
             raise ValueError("the ensemble windows must lie inside the epoch")
         return cls(starts=starts, length=length, sfreq=grid.sfreq)
