@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install test local sample benchmark policy clean
+.PHONY: install test local sample benchmark accuracy policy clean
 SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -41,6 +41,11 @@ sample: $(STAMP)
 
 benchmark: $(STAMP)
 	PYTHONPATH=classifier_image:. $(BIN)/python benchmarks/fbcsp_benchmark.py --input $(SAMPLE_UPLOAD)
+
+# Nested accuracy of the default procedure, --selection original and two textbook baselines on the
+# three imagery uploads in ../shared/data/uploads (table in README.md).
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
 
 # The CrossGuard policy pack's own virtualenv (pulumi-policy pins protobuf 5.29, the program uses 6):
 # `pulumi preview --policy-pack policy` runs it from policy/venv.

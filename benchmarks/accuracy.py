@@ -16,8 +16,8 @@ on the package's usable trials and its chronological outer folds:
 Baselines are fitted on each outer fold's training trials only. Each cell is the mean over outer
 folds +- their SD (ddof=1); ``chance95`` is the binomial 95 % chance threshold for the trial count.
 
-    PYTHONPATH=classifier_image .venv/bin/python benchmarks/accuracy.py [INPUT.zip ...] [--json OUT]
-    PYTHONPATH=classifier_image .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
+    .venv/bin/python benchmarks/accuracy.py [INPUT.zip ...] [--json OUT]
+    .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
 
 ``--edf-root`` reads every sub-folder's ``*.edf`` files as one recording (e.g. the EEGMMIDB runs,
 with another channel subset, for robustness checks).
