@@ -38,17 +38,16 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
 
 import mne  # noqa: E402 - the package paths must be on sys.path first
 import numpy as np  # noqa: E402
+from fbcsp.cli import load_recording  # noqa: E402
+from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
+from fbcsp.recording import Recording  # noqa: E402
+from fbcsp.training import TrainingOptions, TrainingResult, train  # noqa: E402
 from mne.decoding import CSP  # noqa: E402
 from pyriemann.estimation import Covariances  # noqa: E402
 from pyriemann.tangentspace import TangentSpace  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
-
-from fbcsp.cli import load_recording  # noqa: E402
-from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
-from fbcsp.recording import Recording  # noqa: E402
-from fbcsp.training import TrainingOptions, TrainingResult, train  # noqa: E402
 
 DEFAULT_INPUTS = tuple(
     REPO_ROOT.parent / "shared" / "data" / "uploads" / f"S00{subject}_imagery.zip" for subject in (1, 2, 3)
@@ -126,7 +125,8 @@ def recordings(args: argparse.Namespace) -> dict[str, Recording]:
         return {path.stem: load_recording([path]) for path in args.inputs}
     folders = sorted(folder for folder in args.edf_root.iterdir() if folder.is_dir())
     return {
-        folder.name: load_recording(sorted(folder.glob("*.edf")), channels=args.channels) for folder in folders
+        folder.name: load_recording(sorted(folder.glob("*.edf")), channels=args.channels)
+        for folder in folders
     }
 
 
@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(results)))
     if args.json:
         document = {
-            name: {key: value.tolist() if isinstance(value, np.ndarray) else value for key, value in result.items()}
+            name: {
+                key: value.tolist() if isinstance(value, np.ndarray) else value
+                for key, value in result.items()
+            }
             for name, result in results.items()
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -163,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--selection",
         choices=SELECTIONS,
         default=TrainingOptions.selection,
-        help="default: the window ensemble (six pre-declared 2 s windows, mean decision) with its best single "
-        "window in the online tree; original: the original's option and window selection rule "
+        help="default: the window ensemble (six pre-declared 2 s windows, mean decision) with its best "
+        "single window in the online tree; original: the original's option and window selection rule "
         f"(default {TrainingOptions.selection})",
     )
     train_command.add_argument(
@@ -202,7 +202,9 @@ def run_train(args: argparse.Namespace) -> int:
         f"read {recording.n_channels} channels x {recording.n_samples} samples at {recording.sfreq:g} Hz, "
         f"{recording.event_codes.size} cues"
     )
-    options = TrainingOptions(selection=args.selection, n_permutations=args.permutations, random_state=args.seed)
+    options = TrainingOptions(
+        selection=args.selection, n_permutations=args.permutations, random_state=args.seed
+    )
     facts = {"Input": ", ".join(path.name for path in args.inputs)}
     result, written = train_and_write(recording, args.out, options, facts=facts, progress=_progress)
     _progress(

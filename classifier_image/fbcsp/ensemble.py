@@ -60,7 +60,9 @@ class EnsembleWindows:
         return 1000.0 * self.ends / self.sfreq
 
 
-def ensemble_moments(epochs: np.ndarray, grid: WindowGrid, windows: EnsembleWindows) -> tuple[np.ndarray, np.ndarray]:
+def ensemble_moments(
+    epochs: np.ndarray, grid: WindowGrid, windows: EnsembleWindows
+) -> tuple[np.ndarray, np.ndarray]:
     """Second and first moment sums of the ensemble windows.
 
     Parameters

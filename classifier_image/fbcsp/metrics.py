@@ -12,7 +12,13 @@ from scipy import stats
 
 from . import __version__
 from .model import SCHEMA_VERSION
-from .original_table import finite_or_none, result_table, selected_option, time_resolved_summary, trials_per_class
+from .original_table import (
+    finite_or_none,
+    result_table,
+    selected_option,
+    time_resolved_summary,
+    trials_per_class,
+)
 from .recording import CLASS_LABELS
 from .training import TrainingResult
 
@@ -22,7 +28,9 @@ METRICS_SCHEMA_VERSION = "1.1"
 CHANCE_ALPHA = 0.05
 
 
-def binomial_chance_threshold(n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA) -> float:
+def binomial_chance_threshold(
+    n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA
+) -> float:
     """Smallest accuracy k/n whose chance of being reached by guessing is at most `alpha`.
 
     Guessing is Binomial(n, 1/n_classes); k is the smallest count with ``P(X >= k) <= alpha``.
@@ -47,7 +55,9 @@ def online_model_name(result: TrainingResult) -> str:
 
 def estimates(result: TrainingResult) -> dict:
     """The accuracy figures with what each one means (fractions 0..1)."""
-    exported = result.ensemble.training_predictions if result.ensemble is not None else result.training_predictions
+    exported = (
+        result.ensemble.training_predictions if result.ensemble is not None else result.training_predictions
+    )
     n_trials = int(result.trial_labels.size)
     return {
         "nestedAccuracy": {
@@ -66,8 +76,8 @@ def estimates(result: TrainingResult) -> dict:
         },
         "selectionAccuracy": {
             "value": result.selection_accuracy,
-            "meaning": "optimistic: fold-mean CV accuracy at the original rule's option and window, chosen on "
-            "these same folds (the original's figure)",
+            "meaning": "optimistic: fold-mean CV accuracy at the original rule's option and window, chosen "
+            "on these same folds (the original's figure)",
         },
         "originalRuleNestedAccuracy": {
             "value": float(np.mean(result.original_nested_fold_accuracies)),
@@ -76,7 +86,8 @@ def estimates(result: TrainingResult) -> dict:
         },
         "trainingAccuracy": {
             "value": float(np.mean(exported == result.trial_labels)),
-            "meaning": "the exported headline model on its own training trials; not an estimate of performance",
+            "meaning": "the exported headline model on its own training trials; "
+            "not an estimate of performance",
         },
         "chanceLevel": {
             "value": result.chance_level,
@@ -119,8 +130,10 @@ def outer_folds(result: TrainingResult) -> list[dict]:
         }
         if ensemble is not None:
             chosen = int(ensemble.online_choices[fold])
-            entry["ensemble"] = {"choice": "none (every window, all features)",
-                                 "accuracy": float(ensemble.fold_accuracies[fold])}
+            entry["ensemble"] = {
+                "choice": "none (every window, all features)",
+                "accuracy": float(ensemble.fold_accuracies[fold]),
+            }
             entry["singleWindow"] = {
                 "windowIndex": chosen,
                 "windowEndMs": float(ensemble.windows.end_ms[chosen]),
@@ -131,7 +144,7 @@ def outer_folds(result: TrainingResult) -> list[dict]:
 
 
 def trial_table(result: TrainingResult) -> dict:
-    """Columns over the used trials, chronological: cue, label, outer fold and each procedure's CV prediction."""
+    """Columns over the used trials (chronological): cue, label, outer fold, each procedure's prediction."""
     table = {
         "used": int(result.trial_labels.size),
         "perClass": trials_per_class(result.trial_labels),

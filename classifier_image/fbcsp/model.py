@@ -8,7 +8,8 @@ import numpy as np
 
 from .time_resolved import fit_window_models
 
-#: Version of classifier.json's ``fbcsp`` block (1.1: ``ensemble``, group delays, the original's band entries).
+#: Version of classifier.json's ``fbcsp`` block
+#: (1.1: ``ensemble``, group delays, the original's band entries).
 SCHEMA_VERSION = "1.1"
 
 
@@ -59,7 +60,7 @@ class WindowModel:
 
     @property
     def end_ms(self) -> float:
-        """Window end relative to the cue, in ms (the label time; the EEG in it is earlier by the filters' delay)."""
+        """Window end relative to the cue in ms (label time: the EEG in it is older by the filters' delay)."""
         return 1000.0 * self.end_sample / self.sfreq
 
 
@@ -108,4 +109,3 @@ def fit_merged_models(
         for window in range(second.shape[1])
     ]
     return models, fitted.decision[0, 0]
-

@@ -1,4 +1,4 @@
-"""The original's figures in ``metrics.json``: its ``T1_result_table`` and the time-resolved accuracy curves."""
+"""The original's figures in ``metrics.json``: its ``T1_result_table`` and time-resolved accuracy curves."""
 
 from __future__ import annotations
 
@@ -100,7 +100,6 @@ def result_table(result: TrainingResult, session_id: str | None = None) -> dict:
     return table
 
 
-
 def time_resolved_summary(result: TrainingResult) -> dict:
     """Per option: fold-mean and sd accuracy (percent) per window, raw and smoothed, with window end times."""
     grid = result.grid
@@ -118,8 +117,6 @@ def time_resolved_summary(result: TrainingResult) -> dict:
             )
         }
     return {"windowEndMs": grid.end_ms.tolist(), "options": curves}
-
-
 
 
 def selected_option(result: TrainingResult):

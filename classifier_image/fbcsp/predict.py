@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidUpload
-from .model import SCHEMA_VERSION
 from .features import log_variance_features
 from .filterbank import BandDesign, filter_continuous
+from .model import SCHEMA_VERSION
 from .recording import Recording
 
 
@@ -119,7 +119,15 @@ def _number_array(value, name: str, ndim: int) -> np.ndarray:
 
 
 def _window(
-    filters_used, feature_ids, a0, weights, window, window_end, band_ids: list[int], n_channels: int, where: str
+    filters_used,
+    feature_ids,
+    a0,
+    weights,
+    window,
+    window_end,
+    band_ids: list[int],
+    n_channels: int,
+    where: str,
 ) -> ExportedWindow:
     """Check one window model's arrays against the bands and channels."""
     filters = []
@@ -137,12 +145,22 @@ def _window(
     n_features = filter_stack.shape[0] * filter_stack.shape[1]
     weights = _number_array(weights, f"{where} a1N", 1)
     ids = np.asarray(feature_ids, dtype=np.int64) - 1
-    _require(ids.ndim == 1 and ids.size == weights.size, f"{where}: {ids.size} feature ids but {weights.size} weights")
-    _require(bool(np.all((ids >= 0) & (ids < n_features))), f"{where} feature ids must lie in 1..{n_features}")
+    _require(
+        ids.ndim == 1 and ids.size == weights.size,
+        f"{where}: {ids.size} feature ids but {weights.size} weights",
+    )
+    _require(
+        bool(np.all((ids >= 0) & (ids < n_features))), f"{where} feature ids must lie in 1..{n_features}"
+    )
     _require(len(set(ids.tolist())) == ids.size, f"{where} feature ids repeat")
     _require(int(window) >= 2, f"{where} window length out of range")
     return ExportedWindow(
-        filters=filter_stack, feature_ids=ids, a0=float(a0), weights=weights, window=int(window), window_end=int(window_end)
+        filters=filter_stack,
+        feature_ids=ids,
+        a0=float(a0),
+        weights=weights,
+        window=int(window),
+        window_end=int(window_end),
     )
 
 
@@ -171,7 +189,10 @@ def parse_classifier(document: dict) -> ExportedClassifier:
         taps = {int(entry["bandID"]): entry for entry in extra["firTaps"]}
         edges = extra["bandEdgesHz"]
         n_channels = len(ch_names)
-        _require(int(online["EEG"]["rec"]["validChNumber"]) == n_channels, "validChNumber differs from channelNames")
+        _require(
+            int(online["EEG"]["rec"]["validChNumber"]) == n_channels,
+            "validChNumber differs from channelNames",
+        )
         feature_ids = online["MI"]["out_usedFeatureIDs"]
         _require(
             isinstance(feature_ids, list) and len(feature_ids) == 1 and isinstance(feature_ids[0], list),
@@ -180,14 +201,28 @@ def parse_classifier(document: dict) -> ExportedClassifier:
         ensemble = extra.get("ensemble")
         entries = (
             [
-                (entry["filters_used"], entry["out_usedFeatureIDs"], entry["a0"], entry["a1N"],
-                 entry["windowSamples"], entry["windowEndSampleAfterCue"], f"ensemble window {index + 1}")
+                (
+                    entry["filters_used"],
+                    entry["out_usedFeatureIDs"],
+                    entry["a0"],
+                    entry["a1N"],
+                    entry["windowSamples"],
+                    entry["windowEndSampleAfterCue"],
+                    f"ensemble window {index + 1}",
+                )
                 for index, entry in enumerate(ensemble["windows"])
             ]
             if ensemble is not None
             else [
-                (online["CSP"]["filters_used"], feature_ids[0], online["CF"]["param"]["a0"],
-                 online["CF"]["param"]["a1N"], extra["windowSamples"], extra["windowEndSampleAfterCue"], "online")
+                (
+                    online["CSP"]["filters_used"],
+                    feature_ids[0],
+                    online["CF"]["param"]["a0"],
+                    online["CF"]["param"]["a1N"],
+                    extra["windowSamples"],
+                    extra["windowEndSampleAfterCue"],
+                    "online",
+                )
             ]
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -256,7 +291,10 @@ def predict_recording(
     check_compatible(classifier, recording, check_names)
     starts = [recording.event_samples + model.window_end - model.window for model in classifier.windows]
     fits = np.logical_and.reduce(
-        [(start >= 0) & (start + model.window <= recording.n_samples) for start, model in zip(starts, classifier.windows, strict=True)]
+        [
+            (start >= 0) & (start + model.window <= recording.n_samples)
+            for start, model in zip(starts, classifier.windows, strict=True)
+        ]
     )
     filtered = np.stack([filter_continuous(recording.data, band) for band in classifier.bands])
     scores = np.zeros(int(np.count_nonzero(fits)))

@@ -71,7 +71,9 @@ def accuracy_figure(result: TrainingResult) -> Figure:
             )
     axes.axhline(100 * result.chance_level, color="grey", linestyle="--", label="majority class")
     axes.axhline(
-        100 * binomial_chance_threshold(result.trial_labels.size), color="grey", linestyle=":",
+        100 * binomial_chance_threshold(result.trial_labels.size),
+        color="grey",
+        linestyle=":",
         label="95 % chance threshold (binomial)",
     )
     axes.axvline(0.0, color="black", linewidth=0.8)
@@ -79,7 +81,9 @@ def accuracy_figure(result: TrainingResult) -> Figure:
     if result.ensemble is not None:
         for index, end_ms in enumerate(result.ensemble.windows.end_ms):
             axes.axvline(
-                end_ms / 1000.0, color="tab:green", linewidth=0.8,
+                end_ms / 1000.0,
+                color="tab:green",
+                linewidth=0.8,
                 label="ensemble window ends (2 s windows)" if index == 0 else None,
             )
     axes.set(
@@ -102,7 +106,11 @@ def confusion_counts(true_codes: np.ndarray, predicted_codes: np.ndarray) -> np.
 
 def headline_cv_predictions(result: TrainingResult) -> np.ndarray:
     """Each trial predicted by the headline procedure trained on its outer fold's training trials."""
-    return result.ensemble.cv_predictions if result.ensemble is not None else result.original_nested_cv_predictions
+    return (
+        result.ensemble.cv_predictions
+        if result.ensemble is not None
+        else result.original_nested_cv_predictions
+    )
 
 
 def confusion_figure(result: TrainingResult) -> Figure:
@@ -128,11 +136,13 @@ def confusion_figure(result: TrainingResult) -> Figure:
 
 
 def csp_patterns(result: TrainingResult) -> np.ndarray:
-    """Spatial patterns of the online model's filters: columns of ``inv(CSP)``, shape (n_bands, 2m, n_channels)."""
+    """Spatial patterns of the online model's filters: columns of ``inv(CSP)``, (n_bands, 2m, n_channels)."""
     m = result.csp_pairs
     n_channels = len(result.ch_names)
     selected = np.r_[0:m, n_channels - m : n_channels]
-    return np.stack([np.linalg.pinv(matrix)[:, selected].T for matrix in result.online_model.model.csp_matrices])
+    return np.stack(
+        [np.linalg.pinv(matrix)[:, selected].T for matrix in result.online_model.model.csp_matrices]
+    )
 
 
 def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = True) -> mne.Info | None:

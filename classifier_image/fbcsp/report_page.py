@@ -1,4 +1,4 @@
-"""The HTML page of ``report.html``: headline accuracy, exported models, timing warnings, the original's statistics.
+"""The HTML page of ``report.html``: headline accuracy, models, timing warnings, the original's statistics.
 
 Every piece of text that comes from the user's input (channel names, file names, ids) is escaped.
 """
@@ -44,8 +44,9 @@ def timing_warnings(result: TrainingResult) -> list[str]:
     if result.ensemble is not None:
         decisions.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
     return [
-        f"{name} decides {end_ms / 1000:g} s after the cue, {(end_ms - TASK_DURATION_MS) / 1000:g} s after the "
-        f"task ends (assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
+        f"{name} decides {end_ms / 1000:g} s after the cue, "
+        f"{(end_ms - TASK_DURATION_MS) / 1000:g} s after the task ends "
+        f"(assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
         f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
         f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
         for name, end_ms in decisions
@@ -76,7 +77,8 @@ def model_rows(result: TrainingResult) -> list[tuple[str, str]]:
     """Rows describing the exported models and their windows."""
     online = result.online_model
     delays = ", ".join(
-        f"band {band.band_id}: {1000.0 * group_delay_samples(band) / result.sfreq:.0f} ms" for band in result.bands
+        f"band {band.band_id}: {1000.0 * group_delay_samples(band) / result.sfreq:.0f} ms"
+        for band in result.bands
     )
     rows = [("Procedure", f"--selection {result.selection_mode}")]
     if result.ensemble is not None:
@@ -86,8 +88,8 @@ def model_rows(result: TrainingResult) -> list[tuple[str, str]]:
                 "Headline model (fbcsp.ensemble in classifier.json)",
                 f"{windows.starts.size} windows of {windows.length} samples ending "
                 f"{', '.join(f'{end:g}' for end in windows.end_ms)} ms after the cue, all "
-                f"{result.ensemble.n_features} CSP features each, shrinkage LDA; decision = mean of the windows' "
-                f"decision values",
+                f"{result.ensemble.n_features} CSP features each, shrinkage LDA; "
+                f"decision = mean of the windows' decision values",
             )
         )
     rows += [
@@ -115,8 +117,14 @@ def original_rows(result: TrainingResult) -> list[tuple[str, str]]:
             f"{grid.step_ms:g} ms)",
         ),
         ("Reference window", f"ends {grid.end_ms[selection.ref_window]:g} ms after the cue"),
-        ("Task vs reference fold accuracies, paired t-test p (one-sided)", _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"])),
-        ("Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)", _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"])),
+        (
+            "Task vs reference fold accuracies, paired t-test p (one-sided)",
+            _p_value(table["refPeakDA_lower_taskPeakDA_ttest_p"]),
+        ),
+        (
+            "Task vs reference fold accuracies, Wilcoxon signed-rank p (two-sided)",
+            _p_value(table["refPeakDA_lower_taskPeakDA_wilc_p"]),
+        ),
     ]
 
 
@@ -148,7 +156,10 @@ def render_html(
             *facts.items(),
             ("Sample rate", f"{result.sfreq:g} Hz"),
             ("Channels", ", ".join(result.ch_names) + names_note),
-            ("Trials used", f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})"),
+            (
+                "Trials used",
+                f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})",
+            ),
             ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
             ("Folds", f"{result.fold_accuracy.shape[1]} chronological folds per class"),
             ("Package", f"fbcsp {__version__}"),

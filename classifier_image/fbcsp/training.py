@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .csp import csp_pairs_for_channels
+from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .errors import InsufficientData, InvalidUpload
-from .ensemble import EnsembleResult, EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .evaluation import (
     chance_level,
     nested_fold_accuracies,
@@ -25,12 +25,13 @@ from .evaluation import (
     permutation_p_value,
     permutation_statistics,
 )
-from .filterbank import USED_BAND_IDS, BandDesign, design_band, filter_continuous
+from .filterbank import USED_BAND_IDS, design_band, filter_continuous
+from .model import fit_merged_models
 from .recording import CLASS_LABELS, Recording
-from .model import MergedModel, WindowModel, fit_merged_models
 from .rlda import predict_labels
-from .selection import SelectionResult, best_smoothed_accuracy, select_model
+from .selection import best_smoothed_accuracy, select_model
 from .time_resolved import time_resolved_accuracies
+from .training_result import TrainingResult
 from .windows import WindowGrid, extract_epochs, window_moments
 
 #: K of options A01..A04; A04 exists only when there are more than 9 features.
@@ -83,121 +84,6 @@ class OptionSpec:
     n_features: int
 
 
-@dataclass(frozen=True, eq=False)
-class TrainingResult:
-    """Everything `train` found; arrays are numpy, accuracies are fractions 0..1.
-
-    Attributes
-    ----------
-    ch_names : tuple of str
-    ch_names_known : bool
-        Whether the names are real electrode positions (see `Recording.ch_names_known`).
-    sfreq : float
-    bands : tuple of BandDesign
-        Used bands, in feature order, with the FIR taps applied.
-    grid : WindowGrid
-    csp_pairs : int
-        m.
-    options : tuple of OptionSpec
-    trial_labels : ndarray of int, shape (n_trials,)
-        1/2 of the trials used, chronological.
-    trial_samples : ndarray of int, shape (n_trials,)
-        Cue sample of each trial used.
-    n_dropped_trials : int
-        Cues whose -3..+7 s epoch is not inside the recording.
-    folds : ndarray of int, shape (n_trials,)
-        Outer test fold of each trial.
-    fold_accuracy : ndarray, shape (n_options, n_folds, n_windows)
-    selection : SelectionResult
-    model : MergedModel
-    training_predictions : ndarray of int, shape (n_trials,)
-        The merged model on every trial's selected window (training accuracy, not an estimate).
-    cv_predictions : ndarray of int, shape (n_trials,)
-        Each trial predicted by the model of the fold that tests it, at the selected option/window.
-    selection_accuracy : float
-        Fold-mean accuracy at the selected option and window, chosen on these same folds
-        (the original's figure; optimistic).
-    original_nested_fold_accuracies : ndarray, shape (n_folds,)
-        The original rule redone inside each outer training set (see `fbcsp.evaluation`): outer
-        test accuracy at the option/window chosen by inner CV.
-    original_nested_options, original_nested_windows : ndarray of int, shape (n_folds,)
-        0-based option and raw task-peak window chosen inside each outer fold.
-    original_nested_cv_predictions : ndarray of int, shape (n_trials,)
-        Each trial predicted by its outer fold's model at the option/window chosen inside that fold.
-    selection_mode : str
-        ``TrainingOptions.selection``.
-    ensemble : EnsembleResult or None
-        The default model (None with ``selection="original"``).
-    chance_level : float
-        Majority-class rate.
-    permutation_p_value : float or None
-        p-value of the headline accuracy (`nested_accuracy`); None when ``n_permutations == 0``.
-    n_permutations : int
-    """
-
-    ch_names: tuple[str, ...]
-    ch_names_known: bool
-    sfreq: float
-    bands: tuple[BandDesign, ...]
-    grid: WindowGrid
-    csp_pairs: int
-    options: tuple[OptionSpec, ...]
-    trial_labels: np.ndarray
-    trial_samples: np.ndarray
-    n_dropped_trials: int
-    folds: np.ndarray
-    fold_accuracy: np.ndarray
-    selection: SelectionResult
-    model: MergedModel
-    training_predictions: np.ndarray
-    cv_predictions: np.ndarray
-    selection_accuracy: float
-    original_nested_fold_accuracies: np.ndarray
-    original_nested_options: np.ndarray
-    original_nested_windows: np.ndarray
-    original_nested_cv_predictions: np.ndarray
-    selection_mode: str
-    ensemble: EnsembleResult | None
-    chance_level: float
-    permutation_p_value: float | None
-    n_permutations: int
-
-    @property
-    def online_model(self) -> WindowModel:
-        """The single-window model of the ``online`` tree."""
-        if self.ensemble is not None:
-            return self.ensemble.models[self.ensemble.online_window]
-        window = self.selection.task_window
-        return WindowModel(self.model, self.grid.window, self.grid.end_sample(window), self.sfreq)
-
-    @property
-    def exported_models(self) -> tuple[WindowModel, ...]:
-        """The models whose mean decision `predict` applies (the headline model)."""
-        return self.ensemble.models if self.ensemble is not None else (self.online_model,)
-
-    @property
-    def nested_fold_accuracies(self) -> np.ndarray:
-        """Outer-fold accuracies of the headline model's whole training procedure."""
-        return self.ensemble.fold_accuracies if self.ensemble is not None else self.original_nested_fold_accuracies
-
-    @property
-    def nested_accuracy(self) -> float:
-        """The headline: nested accuracy of the exported model `predict` applies."""
-        return float(np.mean(self.nested_fold_accuracies))
-
-    @property
-    def online_nested_fold_accuracies(self) -> np.ndarray:
-        """Outer-fold accuracies of the procedure that makes the ``online`` tree's single-window model."""
-        if self.ensemble is not None:
-            return self.ensemble.online_fold_accuracies
-        return self.original_nested_fold_accuracies
-
-    @property
-    def online_nested_accuracy(self) -> float:
-        """Nested accuracy of the ``online`` tree's single-window model."""
-        return float(np.mean(self.online_nested_fold_accuracies))
-
-
 def available_options(n_features: int) -> tuple[OptionSpec, ...]:
     """Options A01..A04 whose K fits: K <= D, and A04 (K = 10) only when D > 9."""
     return tuple(
@@ -222,7 +108,9 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
         raise InsufficientData(f"CSP needs at least 2 channels, the recording has {recording.n_channels}")
     flat = [name for name, row in zip(recording.ch_names, recording.data, strict=True) if np.ptp(row) == 0]
     if flat:
-        raise InvalidUpload(f"channel(s) {', '.join(flat)} are constant; CSP needs every channel to carry signal")
+        raise InvalidUpload(
+            f"channel(s) {', '.join(flat)} are constant; CSP needs every channel to carry signal"
+        )
     complete = grid.complete_epochs(recording.event_samples, recording.n_samples)
     samples, labels = recording.event_samples[complete], recording.event_codes[complete]
     dropped = int(np.count_nonzero(~complete))
@@ -308,7 +196,13 @@ def train(
     option_index, window = selection.option_id - 1, selection.task_window
     option = option_specs[option_index]
     merged, merged_decisions = fit_merged_models(
-        second[:, [window]], first[:, [window]], grid.window, labels, options.band_ids, n_pairs, option.n_features
+        second[:, [window]],
+        first[:, [window]],
+        grid.window,
+        labels,
+        options.band_ids,
+        n_pairs,
+        option.n_features,
     )
     cv_predictions = predict_labels(decision[folds, option_index, window, np.arange(labels.size)])
 
@@ -321,8 +215,13 @@ def train(
         report(f"window ensemble: {windows.starts.size} windows of {windows.length} samples, {n_folds} folds")
         ensemble_second, ensemble_first = ensemble_moments(epochs, grid, windows)
         ensemble = fit_ensemble(
-            ensemble_second, ensemble_first, windows, labels, (folds, train_masks, test_masks),
-            options.band_ids, n_pairs,
+            ensemble_second,
+            ensemble_first,
+            windows,
+            labels,
+            (folds, train_masks, test_masks),
+            options.band_ids,
+            n_pairs,
         )
 
     p_value = None
@@ -330,14 +229,30 @@ def train(
         report(f"permutation test: {options.n_permutations} label permutations")
         if ensemble is None:
             permuted = permutation_statistics(
-                second, first, grid, labels, n_folds, n_pairs, feature_counts,
-                options.n_permutations, options.random_state,
+                second,
+                first,
+                grid,
+                labels,
+                n_folds,
+                n_pairs,
+                feature_counts,
+                options.n_permutations,
+                options.random_state,
             )
-            observed = float(best_smoothed_accuracy(fold_accuracy, grid.task_windows, grid.smoothing_half_width))
+            observed = float(
+                best_smoothed_accuracy(fold_accuracy, grid.task_windows, grid.smoothing_half_width)
+            )
         else:
             permuted = ensemble_permutation_accuracies(
-                ensemble_second, ensemble_first, ensemble.windows, labels, n_folds, n_pairs,
-                ensemble.n_features, options.n_permutations, options.random_state,
+                ensemble_second,
+                ensemble_first,
+                ensemble.windows,
+                labels,
+                n_folds,
+                n_pairs,
+                ensemble.n_features,
+                options.n_permutations,
+                options.random_state,
             )
             observed = float(np.mean(ensemble.fold_accuracies))
         p_value = permutation_p_value(observed, permuted)

@@ -5,8 +5,8 @@ import pytest
 from fbcsp.csp import FilterBankCSP
 from fbcsp.ensemble import ENSEMBLE_STARTS_S, EnsembleWindows, ensemble_moments
 from fbcsp.features import LogVariance
-from fbcsp.folds import matlab_round
 from fbcsp.filterbank import filter_continuous
+from fbcsp.folds import matlab_round
 from fbcsp.rlda import RLDA
 from fbcsp.training import TrainingOptions, train
 from fbcsp.windows import WindowGrid, extract_epochs
@@ -54,7 +54,9 @@ def test_cv_predictions_are_the_mean_decision_of_plain_per_window_estimators(syn
         test = result.folds == fold
         decisions = np.mean(
             [
-                _plain_window_pipeline_decisions(epochs[..., start : start + ensemble.windows.length], labels, ~test)
+                _plain_window_pipeline_decisions(
+                    epochs[..., start : start + ensemble.windows.length], labels, ~test
+                )
                 for start in offsets
             ],
             axis=0,
@@ -94,7 +96,9 @@ def test_a_clear_effect_is_found(synthetic_result):
 
 
 def test_without_class_information_the_ensemble_stays_near_chance():
-    result = train(synthetic_recording(effect=0.0, seed=3), TrainingOptions(n_permutations=20, random_state=1))
+    result = train(
+        synthetic_recording(effect=0.0, seed=3), TrainingOptions(n_permutations=20, random_state=1)
+    )
     assert result.nested_accuracy < 0.7
     assert result.permutation_p_value > 0.05
 

@@ -97,7 +97,11 @@ def structural_differences(ours, original, path="online", sized=False) -> list[s
         if not sized and len(ours) != len(original):
             return [f"{path}: {len(ours)} entries, the original has {len(original)}"]
         if sized and original and ours:
-            return [d for index, entry in enumerate(ours) for d in structural_differences(entry, original[0], f"{path}[{index}]", True)]
+            return [
+                d
+                for index, entry in enumerate(ours)
+                for d in structural_differences(entry, original[0], f"{path}[{index}]", True)
+            ]
         return [
             difference
             for index, (mine, theirs) in enumerate(zip(ours, original, strict=False))
@@ -111,7 +115,11 @@ def structural_differences(ours, original, path="online", sized=False) -> list[s
         if isinstance(original, int) and not sized and not isinstance(ours, int):
             return [f"{path}: the original writes an integer, ours is {ours!r}"]
         return []
-    return [] if type(ours) is type(original) else [f"{path}: {type(ours).__name__} vs {type(original).__name__}"]
+    return (
+        []
+        if type(ours) is type(original)
+        else [f"{path}: {type(ours).__name__} vs {type(original).__name__}"]
+    )
 
 
 @pytest.mark.parametrize("mode", ["default", "original"])
@@ -158,7 +166,9 @@ def test_shapes_of_spec_section_8(classifier_json, trained_sample):
 
 
 @pytest.mark.parametrize("mode", ["default", "original"])
-def test_online_numbers_are_the_single_window_model_bit_for_bit(mode, trained_sample, trained_sample_original):
+def test_online_numbers_are_the_single_window_model_bit_for_bit(
+    mode, trained_sample, trained_sample_original
+):
     result = trained_sample if mode == "default" else trained_sample_original
     online = result.online_model
     tree = json.loads(to_json_bytes(online_tree(result)))
@@ -214,7 +224,9 @@ def test_ensemble_block_holds_every_window_model(classifier_json, trained_sample
         assert entry["windowEndSampleAfterCue"] == window_model.end_sample
         assert entry["a0"] == window_model.model.a0
         np.testing.assert_array_equal(entry["a1N"], window_model.model.weights)
-        np.testing.assert_array_equal(np.asarray(entry["out_usedFeatureIDs"]) - 1, window_model.model.feature_ids)
+        np.testing.assert_array_equal(
+            np.asarray(entry["out_usedFeatureIDs"]) - 1, window_model.model.feature_ids
+        )
         np.testing.assert_array_equal(np.asarray(entry["filters_used"][2]).T, window_model.model.filters[0])
 
 
@@ -296,7 +308,11 @@ def test_manifest_metrics_follow_the_contract(trained_sample, trained_sample_ori
     assert all(
         0 <= metrics[name] <= 1
         for name in (
-            "selectionAccuracy", "nestedAccuracy", "onlineNestedAccuracy", "chanceLevel", "chanceThreshold95",
+            "selectionAccuracy",
+            "nestedAccuracy",
+            "onlineNestedAccuracy",
+            "chanceLevel",
+            "chanceThreshold95",
             "permutationPValue",
         )
     )

@@ -1,4 +1,4 @@
-"""metrics.json is auditable: what the report states is recomputed here from metrics.json and the upload alone."""
+"""metrics.json is auditable: what the report states is recomputed from metrics.json and the upload alone."""
 
 import json
 
@@ -31,7 +31,9 @@ def test_trials_and_folds_are_those_of_the_upload(metrics_json, sample_recording
     assert trials["label"] == labels.tolist()
     assert trials["droppedIncompleteEpochs"] == dropped
     assert trials["outerFold"] == chronological_folds(labels, len(metrics_json["outerFolds"])).tolist()
-    assert [fold["testTrials"] for fold in metrics_json["outerFolds"]] == np.bincount(trials["outerFold"]).tolist()
+    assert [fold["testTrials"] for fold in metrics_json["outerFolds"]] == np.bincount(
+        trials["outerFold"]
+    ).tolist()
 
 
 @pytest.mark.parametrize(
@@ -73,6 +75,10 @@ def test_chance_figures_are_recomputed(metrics_json):
 
     assert chance["nTrials"] == n_trials
     assert chance["value"] == np.bincount(labels).max() / n_trials
-    assert stats.binom.sf(threshold_count - 1, n_trials, 0.5) <= 0.05 < stats.binom.sf(threshold_count - 2, n_trials, 0.5)
+    assert (
+        stats.binom.sf(threshold_count - 1, n_trials, 0.5)
+        <= 0.05
+        < stats.binom.sf(threshold_count - 2, n_trials, 0.5)
+    )
     assert binomial_chance_threshold(44) == 28 / 44
     assert metrics_json["estimates"]["permutationPValue"]["nPermutations"] == 5

@@ -48,7 +48,9 @@ def test_round_trip_reproduces_the_ensembles_training_predictions_exactly(sample
     )
 
 
-def test_online_tree_alone_reproduces_the_single_window_model(online_document, sample_recording, trained_sample):
+def test_online_tree_alone_reproduces_the_single_window_model(
+    online_document, sample_recording, trained_sample
+):
     classifier = parse_classifier(online_document)
     predictions = predict_recording(classifier, sample_recording)
     online = trained_sample.online_model
@@ -56,8 +58,12 @@ def test_online_tree_alone_reproduces_the_single_window_model(online_document, s
 
     windows = np.stack(
         [
-            np.stack([filter_continuous(sample_recording.data, band)[:, start : start + online.window_samples]
-                      for band in trained_sample.bands])
+            np.stack(
+                [
+                    filter_continuous(sample_recording.data, band)[:, start : start + online.window_samples]
+                    for band in trained_sample.bands
+                ]
+            )
             for start in starts
         ]
     )
@@ -166,10 +172,16 @@ def test_malformed_classifier_files_are_refused_with_a_reason(online_document, c
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["fbcsp"]["ensemble"]["windows"][1]["a1N"].pop(), "ensemble window 2: .* feature ids but"),
+        (
+            lambda d: d["fbcsp"]["ensemble"]["windows"][1]["a1N"].pop(),
+            "ensemble window 2: .* feature ids but",
+        ),
         (lambda d: d["fbcsp"]["ensemble"].update(windows=[]), "the ensemble has no windows"),
         (lambda d: d["fbcsp"]["ensemble"]["windows"][0].pop("a0"), "lacks or mangles"),
-        (lambda d: d["fbcsp"]["ensemble"]["windows"][0]["filters_used"][3].pop(), r"filters_used\[3\] is \(7, 6\)"),
+        (
+            lambda d: d["fbcsp"]["ensemble"]["windows"][0]["filters_used"][3].pop(),
+            r"filters_used\[3\] is \(7, 6\)",
+        ),
     ],
 )
 def test_malformed_ensembles_are_refused_with_a_reason(classifier_document, change, message):

@@ -107,7 +107,9 @@ def test_late_decisions_are_warned_about(trained_sample, trained_sample_original
     ensemble_end = trained_sample.ensemble.windows.end_ms[-1]
 
     assert ensemble_end > TASK_DURATION_MS
-    assert warnings[0].startswith("The ensemble (headline model) decides 7 s after the cue, 3 s after the task ends")
+    assert warnings[0].startswith(
+        "The ensemble (headline model) decides 7 s after the cue, 3 s after the task ends"
+    )
     assert "the newest EEG it uses is from about 6.57 s after the cue" in warnings[0]
     online_late = trained_sample.online_model.end_ms > TASK_DURATION_MS
     assert len(warnings) == 1 + online_late
