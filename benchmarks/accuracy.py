@@ -20,7 +20,10 @@ folds +- their SD (ddof=1); ``chance95`` is the binomial 95 % chance threshold f
     .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
 
 ``--edf-root`` reads every sub-folder's ``*.edf`` files as one recording (e.g. the EEGMMIDB runs,
-with another channel subset, for robustness checks).
+with another channel subset, for robustness checks). ``--timing`` instead times ``train()`` of
+both procedures on the first input, with and without permutations, in this one process (best of
+``--repeat`` runs) and prints each time and its ratio to ``--selection original`` without
+permutations.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,6 +123,32 @@ def table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+TIMED_RUNS = (("original", 0), ("default", 0), ("original", 20), ("default", 20))
+
+
+def procedure_costs(recording: Recording, repeat: int) -> list[str]:
+    """Best-of-`repeat` wall time of ``train()`` per procedure and permutation count, with ratios."""
+    best = {}
+    for selection, permutations in TIMED_RUNS:
+        options = TrainingOptions(selection=selection, n_permutations=permutations)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            train(recording, options)
+            times.append(time.perf_counter() - start)
+        best[selection, permutations] = min(times)
+    reference = best["original", 0]
+    lines = [
+        "| --selection | permutations | train() s | ratio to original without permutations |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {selection} | {permutations} | {seconds:.2f} | {seconds / reference:.2f} |"
+        for (selection, permutations), seconds in best.items()
+    ]
+    return lines
+
+
 def recordings(args: argparse.Namespace) -> dict[str, Recording]:
     """Name -> recording of the command line's inputs."""
     if args.edf_root is None:
@@ -136,8 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edf-root", type=Path, help="one recording per sub-folder of EDF runs")
     parser.add_argument("--channels", nargs="+", metavar="NAME", help="channels to read from the EDF runs")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the fold accuracies as JSON")
+    parser.add_argument("--timing", action="store_true", help="time train() of both procedures instead")
+    parser.add_argument(
+        "--repeat", type=int, default=3, metavar="N", help="timed runs per setting (default 3)"
+    )
     args = parser.parse_args(argv)
     mne.set_log_level("error")
+    if args.timing:
+        print("\n".join(procedure_costs(next(iter(recordings(args).values())), args.repeat)))
+        return 0
     results = {}
     for name, recording in recordings(args).items():
         print(f"evaluating {name} ...", file=sys.stderr, flush=True)

@@ -428,10 +428,10 @@ def describe_result(outcome: SessionOutcome) -> str:
     if outcome.status == Status.SUCCEEDED:
         result = item.get("result", {})
         return (
-            f"option {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms; "
-            f"accuracy {float(result.get('selectionAccuracy', 0)):.3f} "
-            f"(nested CV {float(result.get('nestedAccuracy', 0)):.3f}, "
-            f"chance {float(result.get('chanceLevel', 0)):.3f})"
+            f"nested accuracy {float(result.get('nestedAccuracy', 0)):.3f} "
+            f"(optimistic selection accuracy {float(result.get('selectionAccuracy', 0)):.3f}, "
+            f"chance {float(result.get('chanceLevel', 0)):.3f}); "
+            f"online model {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms"
         )
     error = item.get("error", {})
     return f"{error.get('code')}: {error.get('message')}"
