@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import PERMUTATION_CHUNK
-from .folds import chronological_folds, fold_masks, matlab_round
+from .evaluation import permuted_fold_models
+from .folds import matlab_round
 from .model import WindowModel, fit_merged_models
 from .rlda import predict_labels
 from .time_resolved import test_accuracies, time_resolved_accuracies
@@ -203,21 +203,15 @@ def ensemble_permutation_accuracies(
 ) -> np.ndarray:
     """Fold-mean CV accuracy of the ensemble under `n_permutations` label permutations.
 
-    Each permutation shuffles the labels, rebuilds the chronological folds from them and
-    cross-validates the ensemble exactly as `fit_ensemble` does (outer folds only: the ensemble
-    makes no inner choice).
+    Each permutation (see `fbcsp.evaluation.permuted_fold_models`) cross-validates the ensemble
+    exactly as `fit_ensemble` does (outer folds only: the ensemble makes no inner choice).
 
     Returns
     -------
     ndarray, shape (n_permutations,)
     """
-    rng = np.random.default_rng(random_state)
     statistics = []
-    for start in range(0, n_permutations, PERMUTATION_CHUNK):
-        count = min(PERMUTATION_CHUNK, n_permutations - start)
-        shuffled = np.stack([rng.permutation(labels) for _ in range(count)])
-        test = np.concatenate([fold_masks(chronological_folds(row, n_folds), n_folds) for row in shuffled])
-        model_labels = np.repeat(shuffled, n_folds, axis=0)
+    for count, model_labels, test in permuted_fold_models(labels, n_folds, n_permutations, random_state):
         _, decision = time_resolved_accuracies(
             second, first, windows.length, model_labels, ~test, test, n_pairs, (n_features,)
         )

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .folds import chronological_folds, fold_masks
@@ -85,6 +87,31 @@ def chance_level(labels: np.ndarray) -> float:
     return float(np.max(np.unique(labels, return_counts=True)[1]) / labels.size)
 
 
+def permuted_fold_models(
+    labels: np.ndarray, n_folds: int, n_permutations: int, random_state: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Outer-fold models of label permutations, `PERMUTATION_CHUNK` permutations at a time.
+
+    Each permutation shuffles the labels (``np.random.default_rng(random_state)``) and rebuilds
+    the chronological folds from the shuffled labels.
+
+    Yields
+    ------
+    count : int
+        Permutations in this chunk.
+    model_labels : ndarray of int, shape (count * n_folds, n_trials)
+        Each permutation's labels, once per fold model.
+    test : ndarray of bool, shape (count * n_folds, n_trials)
+        Test trials of each fold model (training trials are the rest).
+    """
+    rng = np.random.default_rng(random_state)
+    for start in range(0, n_permutations, PERMUTATION_CHUNK):
+        count = min(PERMUTATION_CHUNK, n_permutations - start)
+        shuffled = np.stack([rng.permutation(labels) for _ in range(count)])
+        test = np.concatenate([fold_masks(chronological_folds(row, n_folds), n_folds) for row in shuffled])
+        yield count, np.repeat(shuffled, n_folds, axis=0), test
+
+
 def permutation_statistics(
     second: np.ndarray,
     first: np.ndarray,
@@ -105,7 +132,6 @@ def permutation_statistics(
     -------
     ndarray, shape (n_permutations,)
     """
-    rng = np.random.default_rng(random_state)
     half_width = grid.smoothing_half_width
     first_window = max(0, int(grid.task_windows[0]) - half_width)
     last_window = min(grid.n_windows, int(grid.task_windows[-1]) + half_width + 1)
@@ -113,11 +139,7 @@ def permutation_statistics(
     task_windows = grid.task_windows - first_window
     second, first = second[:, window_range], first[:, window_range]
     statistics = []
-    for start in range(0, n_permutations, PERMUTATION_CHUNK):
-        count = min(PERMUTATION_CHUNK, n_permutations - start)
-        shuffled = np.stack([rng.permutation(labels) for _ in range(count)])
-        test = np.concatenate([fold_masks(chronological_folds(row, n_folds), n_folds) for row in shuffled])
-        model_labels = np.repeat(shuffled, n_folds, axis=0)
+    for count, model_labels, test in permuted_fold_models(labels, n_folds, n_permutations, random_state):
         accuracy, _ = time_resolved_accuracies(
             second, first, grid.window, model_labels, ~test, test, n_pairs, feature_counts
         )
