@@ -24,6 +24,11 @@ from .training import TrainingResult
 
 METRICS_FILE = "metrics.json"
 METRICS_SCHEMA_VERSION = "1.1"
+#: What the permutation test compares, per headline procedure.
+PERMUTATION_STATISTICS = {
+    "ensemble": "the ensemble's cross-validated accuracy (fold mean)",
+    "originalRule": "the original rule's best smoothed task-window accuracy over options",
+}
 #: Significance level of the chance threshold.
 CHANCE_ALPHA = 0.05
 
@@ -99,15 +104,11 @@ def estimates(result: TrainingResult) -> dict:
         "permutationPValue": {
             "value": finite_or_none(result.permutation_p_value),
             "nPermutations": result.n_permutations,
-            "meaning": "share of label permutations (folds rebuilt, whole headline procedure rerun) whose "
-            "accuracy reaches the observed one, (1 + count) / (1 + n); null when no permutations were run",
+            "statistic": PERMUTATION_STATISTICS[headline_model(result)],
+            "meaning": "share of label permutations (labels shuffled, folds rebuilt, analysis rerun) whose "
+            "statistic reaches the observed one, (1 + count) / (1 + n); null when no permutations were run",
         },
     }
-
-
-def _fold_accuracy(predictions: np.ndarray, result: TrainingResult, fold: int) -> float:
-    members = result.folds == fold
-    return float(np.mean(predictions[members] == result.trial_labels[members]))
 
 
 def outer_folds(result: TrainingResult) -> list[dict]:

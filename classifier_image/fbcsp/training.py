@@ -223,6 +223,7 @@ def train(
             options.band_ids,
             n_pairs,
         )
+    del epochs
 
     p_value = None
     if options.n_permutations:

@@ -260,6 +260,7 @@ def test_estimates_are_labelled_and_match_the_result(metrics_json, trained_sampl
     assert figures["permutationPValue"] == {
         "value": trained_sample.permutation_p_value,
         "nPermutations": 5,
+        "statistic": "the ensemble's cross-validated accuracy (fold mean)",
         "meaning": figures["permutationPValue"]["meaning"],
     }
     assert "optimistic" in figures["selectionAccuracy"]["meaning"]
