@@ -9,10 +9,10 @@ Figures (matplotlib, object API on the Agg canvas, no global pyplot state):
   against window end time per option, with the chance figures, the reference and task intervals,
   the original rule's window and the exported windows.
 * ``confusion.png``: the headline model's nested cross-validated predictions.
-* ``csp_patterns.png``: spatial patterns of the ``online`` model's filters per used band, as
-  topographic maps only when the channel names are known (``ChannelNames`` in metadata.json, an
-  EDF's own names or ``--channel-names``) and all are standard 10-05 positions; otherwise the
-  weight of each channel as a bar chart, with the reason in the figure.
+* ``csp_patterns.png``: the ``online`` model's CSP filters per used band: their spatial
+  patterns as topographic maps only when the channel names are known (``ChannelNames`` in
+  metadata.json, an EDF's own names or ``--channel-names``) and all are standard 10-05
+  positions; otherwise each channel's filter weight as a bar chart, with the reason in the figure.
 """
 
 from __future__ import annotations
@@ -160,21 +160,26 @@ def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = Tr
 
 
 def patterns_figure(result: TrainingResult) -> Figure:
-    """CSP patterns of the exported model, one row per used band, one column per selected filter."""
-    patterns = csp_patterns(result)
-    n_bands, n_filters, n_channels = patterns.shape
+    """The online model's CSP filters, one row per used band, one column per selected filter.
+
+    Scalp maps of the spatial patterns when `montage_info` places the channels; otherwise each
+    channel's filter weight as a bar chart, with the reason in the title.
+    """
     info = montage_info(result.ch_names, result.sfreq, result.ch_names_known)
+    values = csp_patterns(result) if info is not None else result.online_model.model.filters
+    n_bands, n_filters, n_channels = values.shape
     figure = Figure(figsize=(2.0 * n_filters, 2.0 * n_bands + 0.6), layout="constrained")
     grid = figure.subplots(n_bands, n_filters, squeeze=False)
     m = n_filters // 2
     for band_index, band in enumerate(result.bands):
         for filter_index in range(n_filters):
             axes = grid[band_index, filter_index]
-            pattern = patterns[band_index, filter_index]
             if info is not None:
-                mne.viz.plot_topomap(pattern, info, axes=axes, show=False, contours=0, sensors=True)
+                mne.viz.plot_topomap(
+                    values[band_index, filter_index], info, axes=axes, show=False, contours=0, sensors=True
+                )
             else:
-                axes.bar(range(n_channels), pattern, color="tab:purple")
+                axes.bar(range(n_channels), values[band_index, filter_index], color="tab:purple")
                 axes.set_xticks(range(n_channels), result.ch_names, rotation=90, fontsize="x-small")
                 axes.tick_params(axis="y", labelsize="x-small")
             end = "T1" if filter_index < m else "T2"
@@ -183,7 +188,8 @@ def patterns_figure(result: TrainingResult) -> Figure:
                 f"filter {filter_index + 1} ({end}>)",
                 fontsize="x-small",
             )
-    title = "CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance)"
+    what = "CSP patterns" if info is not None else "CSP filter weights per channel"
+    title = f"{what} of the online model (first m: high T1 variance, last m: high T2 variance)"
     if info is None:
         title += "\n" + patterns_reason(result)
     figure.suptitle(title, fontsize="small")
@@ -194,16 +200,16 @@ def patterns_reason(result: TrainingResult) -> str:
     """Why the patterns are bar charts of channel weights rather than scalp maps."""
     if not result.ch_names_known:
         return (
-            "weights per channel, not scalp maps: the channel names are assumed (metadata.json has no "
+            "not scalp maps: the channel names are assumed (metadata.json has no "
             "ChannelNames), so electrode positions are unknown"
         )
-    return "weights per channel, not scalp maps: not every channel name is a standard 10-05 position"
+    return "not scalp maps: not every channel name is a standard 10-05 position"
 
 
 FIGURES = {
     "accuracy.png": (accuracy_figure, "Time-resolved accuracy per option"),
     "confusion.png": (confusion_figure, "Confusion matrix of the headline model's nested CV predictions"),
-    "csp_patterns.png": (patterns_figure, "CSP patterns of the online tree's model"),
+    "csp_patterns.png": (patterns_figure, "CSP patterns (or filter weights) of the online tree's model"),
 }
 
 

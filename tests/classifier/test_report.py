@@ -76,7 +76,9 @@ def test_assumed_channel_names_get_weight_charts_and_the_reason(trained_sample):
 
     figure = patterns_figure(trained_sample)
 
-    assert all(len(axes.patches) == 8 for axes in figure.axes)
+    weights = trained_sample.online_model.model.filters.reshape(-1, 8)
+    assert [[bar.get_height() for bar in axes.patches] for axes in figure.axes] == weights.tolist()
+    assert figure.get_suptitle().startswith("CSP filter weights per channel of the online model")
     assert "the channel names are assumed (metadata.json has no ChannelNames)" in figure.get_suptitle()
 
 
