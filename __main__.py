@@ -39,11 +39,17 @@ cluster = ClassifierCluster(
     ClassifierClusterArgs(
         upload_bucket_arn=storage.locations.upload_bucket_arn,
         results_bucket_arn=storage.locations.results_bucket_arn,
+        table_arns=[
+            storage.locations.status_table_arn,
+            storage.locations.classifier_table_arn,
+            storage.locations.limits_table_arn,
+        ],
         task_cpu=settings.task_cpu,
         task_memory=settings.task_memory,
         log_retention_days=settings.log_retention_days,
         subnet_ids=settings.subnet_ids,
         security_group_ids=settings.security_group_ids,
+        permissions_boundary_arn=settings.permissions_boundary_arn,
     ),
     opts=with_provider,
 )
@@ -63,6 +69,9 @@ processing = ProcessingStateMachine(
         train_timeout_seconds=settings.train_timeout_seconds,
         max_receive_count=settings.max_receive_count,
         alarm_email=settings.alarm_email,
+        max_active_runs_per_user=settings.max_active_runs_per_user,
+        start_max_concurrency=settings.start_max_concurrency,
+        permissions_boundary_arn=settings.permissions_boundary_arn,
     ),
     opts=with_provider,
 )
@@ -78,6 +87,10 @@ api = StatusApi(
         throttling_rate_limit=settings.api_throttling_rate_limit,
         log_retention_days=settings.log_retention_days,
         smoke_test_user=settings.smoke_test_user,
+        cors_allow_origins=settings.cors_allow_origins,
+        max_upload_requests_per_minute=settings.max_upload_requests_per_minute,
+        reserved_concurrency=settings.api_reserved_concurrency,
+        permissions_boundary_arn=settings.permissions_boundary_arn,
     ),
     opts=with_provider,
 )
@@ -88,6 +101,7 @@ pulumi.export("uploadBucketName", storage.locations.upload_bucket_name)
 pulumi.export("resultsBucketName", storage.locations.results_bucket_name)
 pulumi.export("statusTableName", storage.locations.status_table_name)
 pulumi.export("classifierTableName", storage.locations.classifier_table_name)
+pulumi.export("limitsTableName", storage.locations.limits_table_name)
 pulumi.export("stateMachineArn", processing.state_machine_arn)
 pulumi.export("queueUrl", processing.queue_url)
 pulumi.export("deadLetterQueueUrl", processing.dead_letter_queue_url)

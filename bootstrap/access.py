@@ -3,15 +3,23 @@
 Pure functions (no Pulumi import), tested without mocks. GitHub's OIDC tokens name the repository and
 the GitHub environment of the job in their ``sub`` claim, so each role trusts exactly one repository
 and one environment: the ``prod`` deploy role cannot be assumed from a pull request's preview job.
+
+The deploy role of an environment may write IAM roles only under that stack's path
+(:func:`components.iam_names.stack_roles_arn`) and only with the environment's permissions boundary
+(:mod:`boundary`) attached, and may never change the delivery roles or the boundaries themselves:
+it cannot make itself, or any role it creates, an administrator.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from components.iam_names import stack_roles_arn
+
+from .boundary import boundary_policy_arn, delivery_arns
+
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
-READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 # Services the pipeline stack declares resources in; the deploy role may act on them in its own
 # account and region only.
@@ -40,7 +48,31 @@ DENIED_ACTIONS = (
     "iam:PutUserPolicy",
     "organizations:LeaveOrganization",
     "kms:ScheduleKeyDeletion",
+    "iam:DeleteRolePermissionsBoundary",
 )
+#: Role writes IAM can tie to the boundary the role ends up with (condition ``iam:PermissionsBoundary``).
+BOUNDED_ROLE_WRITES = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+#: Role actions without that condition key; allowed on the stack's own roles only.
+STACK_ROLE_ACTIONS = (
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:ListRoleTags",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+)
+#: Service-linked roles the stack's services create on first use (ECS, API Gateway).
+SERVICE_LINKED_ROLE_SERVICES = ("ecs.amazonaws.com", "ops.apigateway.amazonaws.com")
 
 
 def github_trust_policy(provider_arn: str, repository: str, github_environment: str) -> dict[str, Any]:
@@ -65,13 +97,17 @@ def github_trust_policy(provider_arn: str, repository: str, github_environment: 
     }
 
 
-def deploy_policy(account_id: str, region: str, state_bucket_arn: str | None = None) -> dict[str, Any]:
-    """What ``pulumi up`` of the pipeline needs: its services in one account and region, IAM roles it owns.
+def deploy_policy(
+    account_id: str, region: str, environment: str, state_bucket_arn: str | None = None
+) -> dict[str, Any]:
+    """What ``pulumi up`` of one environment's stack needs: its services in one account and region,
+    and the IAM roles of that stack only, always under the environment's permissions boundary.
 
     Pulumi auto-names resources (logical name + random suffix), so resources are scoped by account,
-    region and service rather than by name; IAM (global) is limited to roles and their policies,
-    and roles can only be passed to the services that run them.
+    region and service rather than by name; IAM roles are scoped by the stack's path. The stack name
+    is the environment's name (``dev``, ``prod``).
     """
+    stack_roles = stack_roles_arn(account_id, environment)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "PipelineServicesInThisAccountAndRegion",
@@ -88,31 +124,23 @@ def deploy_policy(account_id: str, region: str, state_bucket_arn: str | None = N
             "Condition": {"StringEquals": {"aws:RequestedRegion": region, "aws:ResourceAccount": account_id}},
         },
         {
-            "Sid": "PipelineRoles",
+            "Sid": "WriteStackRolesUnderTheBoundary",
             "Effect": "Allow",
-            "Action": [
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:UpdateRole",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:ListRoleTags",
-                "iam:PutRolePolicy",
-                "iam:GetRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-            ],
-            "Resource": f"arn:aws:iam::{account_id}:role/*",
+            "Action": list(BOUNDED_ROLE_WRITES),
+            "Resource": stack_roles,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_policy_arn(account_id, environment)}},
         },
         {
-            "Sid": "PassRolesToTheServicesThatRunThem",
+            "Sid": "ManageStackRoles",
+            "Effect": "Allow",
+            "Action": list(STACK_ROLE_ACTIONS),
+            "Resource": stack_roles,
+        },
+        {
+            "Sid": "PassStackRolesToTheServicesThatRunThem",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": f"arn:aws:iam::{account_id}:role/*",
+            "Resource": stack_roles,
             "Condition": {
                 "StringEquals": {
                     "iam:PassedToService": [
@@ -128,16 +156,27 @@ def deploy_policy(account_id: str, region: str, state_bucket_arn: str | None = N
             "Effect": "Allow",
             "Action": "iam:CreateServiceLinkedRole",
             "Resource": f"arn:aws:iam::{account_id}:role/aws-service-role/*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}},
         },
         {"Sid": "NeverNeeded", "Effect": "Deny", "Action": list(DENIED_ACTIONS), "Resource": "*"},
+        {
+            # A Deny on every IAM action: no statement above, nor any added later, may touch them.
+            "Sid": "NeverChangeDeliveryRolesOrBoundaries",
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "Resource": delivery_arns(account_id),
+        },
     ]
     if state_bucket_arn:
-        statements.append(
-            {
-                "Sid": "PulumiStateBucket",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
-                "Resource": [state_bucket_arn, f"{state_bucket_arn}/*"],
-            }
-        )
+        statements.append(state_bucket_statement(state_bucket_arn, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def state_bucket_statement(state_bucket_arn: str, object_actions: tuple[str, ...]) -> dict[str, Any]:
+    """Access to a self-managed Pulumi state bucket (``stateBucketArn``)."""
+    return {
+        "Sid": "PulumiStateBucket",
+        "Effect": "Allow",
+        "Action": [*object_actions, "s3:ListBucket"],
+        "Resource": [state_bucket_arn, f"{state_bucket_arn}/*"],
+    }

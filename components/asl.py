@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
+from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
 
@@ -49,15 +51,6 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
-#: ECS capacity and throttling errors when starting the task. A task that ran and failed
-#: (``States.TaskFailed``) or timed out is never retried: a rerun would fail the same way.
-ECS_CAPACITY_ERRORS = (
-    "ECS.AmazonECSException",
-    "ECS.ServerException",
-    "ECS.ThrottlingException",
-    "ECS.LimitExceededException",
-)
-
 SUCCESS_SUBJECT = "EEG classifier training succeeded"
 FAILURE_SUBJECT = "EEG classifier training failed"
 
@@ -102,38 +95,12 @@ class AslResources:
                 raise ValueError(f"{field_name} must be a non-empty sequence of ids, got {values!r}")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """How transient errors are retried; small values keep local runs and tests fast.
-
-    Attributes
-    ----------
-    interval_seconds
-        Wait before the first retry (ASL ``IntervalSeconds``, at least 1).
-    backoff_rate
-        Multiplier applied to the interval after each attempt (ASL ``BackoffRate``, at least 1.0).
-    max_attempts
-        Retries after the first failure (ASL ``MaxAttempts``; 0 disables retrying).
-    """
-
-    interval_seconds: int = 2
-    backoff_rate: float = 2.0
-    max_attempts: int = 3
-
-    def __post_init__(self) -> None:
-        if self.interval_seconds < 1:
-            raise ValueError(f"interval_seconds must be at least 1, got {self.interval_seconds}")
-        if self.backoff_rate < 1.0:
-            raise ValueError(f"backoff_rate must be at least 1.0, got {self.backoff_rate}")
-        if self.max_attempts < 0:
-            raise ValueError(f"max_attempts must not be negative, got {self.max_attempts}")
-
-
-DEFAULT_RETRY = RetryPolicy()
-
-
 def build_definition(
-    resources: AslResources, *, train_timeout_seconds: int = 3600, retry: RetryPolicy = DEFAULT_RETRY
+    resources: AslResources,
+    *,
+    train_timeout_seconds: int = 3600,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    capacity_retry: RetryPolicy = CAPACITY_RETRY,
 ) -> dict[str, Any]:
     """Build the processing state machine definition.
 
@@ -145,7 +112,9 @@ def build_definition(
         ``TimeoutSeconds`` of ``TrainClassifier``; when it passes the state fails with
         ``States.Timeout`` (recorded as ``TIMEOUT``) and Step Functions stops the task.
     retry
-        Interval, backoff and attempts of every Retry rule.
+        Interval, backoff and attempts of the Lambda and DynamoDB Retry rules.
+    capacity_retry
+        The Retry rule of ``TrainClassifier`` for ECS capacity and throttling errors.
 
     Returns
     -------
@@ -162,7 +131,7 @@ def build_definition(
     if train_timeout_seconds < 1:
         raise ValueError(f"train_timeout_seconds must be positive, got {train_timeout_seconds}")
 
-    lambda_retry = _retrier(LAMBDA_TRANSIENT_ERRORS, retry)
+    lambda_retry = retrier(LAMBDA_TRANSIENT_ERRORS, retry)
     return {
         "Comment": (
             "EEG upload processing: validate the upload, mark the session PROCESSING, train the FBCSP "
@@ -184,7 +153,7 @@ def build_definition(
                 "Resource": UPDATE_ITEM_RESOURCE,
                 "Parameters": _mark_processing_parameters(resources.status_table_name),
                 "ResultPath": None,
-                "Retry": [_retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
+                "Retry": [retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
                 "Catch": [_catch_all(RECORD_FAILURE)],
                 "Next": TRAIN_CLASSIFIER,
             },
@@ -195,7 +164,7 @@ def build_definition(
                 "Parameters": _run_task_parameters(resources),
                 "TimeoutSeconds": train_timeout_seconds,
                 "ResultPath": None,
-                "Retry": [_retrier(ECS_CAPACITY_ERRORS, retry)],
+                "Retry": [retrier(RUN_TASK_CAPACITY_ERRORS, capacity_retry)],
                 "Catch": [_catch_all(RECORD_FAILURE)],
                 "Next": PROCESS_RESULTS,
             },
@@ -226,15 +195,6 @@ def build_definition(
                 "Cause": "No classifier was trained; the session's status holds the reason.",
             },
         },
-    }
-
-
-def _retrier(errors: Sequence[str], retry: RetryPolicy) -> dict[str, Any]:
-    return {
-        "ErrorEquals": list(errors),
-        "IntervalSeconds": retry.interval_seconds,
-        "BackoffRate": retry.backoff_rate,
-        "MaxAttempts": retry.max_attempts,
     }
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
+from docker.utils.build import exclude_paths
 
 from components import policies
 from components.config import FARGATE_MEMORY_BY_CPU
-from components.network import create_private_network
+from components.lambda_function import REPO_ROOT
+from components.network import EndpointScope, create_private_network
+from components.roles import create_service_role
 
 CONTAINER_NAME = "classifier"
 SCRATCH_VOLUME = "scratch"
@@ -30,6 +35,8 @@ class ClassifierClusterArgs:
     ----------
     upload_bucket_arn, results_bucket_arn
         The task role may read uploads and write results, nothing else.
+    table_arns
+        The stack's tables: the only ones the created network's DynamoDB endpoint reaches.
     task_cpu, task_memory
         Fargate task size (a valid Fargate pair).
     log_retention_days
@@ -40,10 +47,13 @@ class ClassifierClusterArgs:
         Docker build context and Dockerfile of the classifier image (relative to the Pulumi project).
         The context is the project root, so the image can hold the ``contracts`` package; the root
         ``.dockerignore`` lets only what the image needs into it.
+    permissions_boundary_arn
+        Permissions boundary of the task and execution roles (the stack's), or ``None``.
     """
 
     upload_bucket_arn: pulumi.Input[str]
     results_bucket_arn: pulumi.Input[str]
+    table_arns: Sequence[pulumi.Input[str]] = ()
     task_cpu: int = 1024
     task_memory: int = 2048
     log_retention_days: int = 30
@@ -51,6 +61,7 @@ class ClassifierClusterArgs:
     security_group_ids: Sequence[pulumi.Input[str]] | None = None
     image_context: str = "."
     image_dockerfile: str = "./classifier_image/Dockerfile"
+    permissions_boundary_arn: str | None = None
 
     def __post_init__(self) -> None:
         if self.task_memory not in FARGATE_MEMORY_BY_CPU.get(self.task_cpu, ()):
@@ -61,14 +72,17 @@ class ClassifierClusterArgs:
             raise ValueError("subnet_ids and security_group_ids must be given together")
         if self.subnet_ids is not None and not (self.subnet_ids and self.security_group_ids):
             raise ValueError("subnet_ids and security_group_ids must not be empty")
+        if self.subnet_ids is None and not self.table_arns:
+            raise ValueError("table_arns must name the stack's tables when the cluster creates its network")
 
 
 class ClassifierCluster(pulumi.ComponentResource):
     """ECR repository + image, ECS cluster, Fargate task definition, its roles, logs and network.
 
     The image is built from ``classifier_image/Dockerfile`` by ``awsx.ecr.Image`` and pinned by digest in
-    the task definition. The container runs with a read-only root file system; ``/tmp`` is an
-    ephemeral task volume.
+    the task definition. Tags are immutable, so each build is pushed under a tag derived from what the
+    build sends (:func:`build_context_tag`). The container runs with a read-only root file system;
+    ``/tmp`` is an ephemeral task volume.
     """
 
     cluster_arn: pulumi.Output[str]
@@ -93,7 +107,7 @@ class ClassifierCluster(pulumi.ComponentResource):
             f"{name}-repository",
             image_scanning_configuration={"scan_on_push": True},
             encryption_configurations=[{"encryption_type": "AES256"}],
-            image_tag_mutability="MUTABLE",
+            image_tag_mutability="IMMUTABLE",
             opts=child,
         )
         aws.ecr.LifecyclePolicy(
@@ -107,6 +121,7 @@ class ClassifierCluster(pulumi.ComponentResource):
             repository_url=self.repository.repository_url,
             context=args.image_context,
             dockerfile=args.image_dockerfile,
+            image_tag=build_context_tag(REPO_ROOT / args.image_context, REPO_ROOT / args.image_dockerfile),
             platform="linux/amd64",
             opts=child,
         )
@@ -116,17 +131,23 @@ class ClassifierCluster(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-task-logs", retention_in_days=args.log_retention_days, opts=child
         )
-        self.task_role = self._create_role(
+        self.task_role, _ = create_service_role(
             f"{name}-task-role",
+            "ecs-tasks.amazonaws.com",
             pulumi.Output.all(
                 upload_bucket_arn=args.upload_bucket_arn, results_bucket_arn=args.results_bucket_arn
-            ).apply(lambda arns: policies.task_role_policy(**arns)),
+            ).apply(lambda arns: json.dumps(policies.task_role_policy(**arns))),
+            parent=self,
+            permissions_boundary_arn=args.permissions_boundary_arn,
         )
-        self.execution_role = self._create_role(
+        self.execution_role, _ = create_service_role(
             f"{name}-execution-role",
+            "ecs-tasks.amazonaws.com",
             pulumi.Output.all(repository_arn=self.repository.arn, log_group_arn=self.log_group.arn).apply(
-                lambda arns: policies.execution_role_policy(**arns)
+                lambda arns: json.dumps(policies.execution_role_policy(**arns))
             ),
+            parent=self,
+            permissions_boundary_arn=args.permissions_boundary_arn,
         )
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
@@ -153,7 +174,14 @@ class ClassifierCluster(pulumi.ComponentResource):
         )
 
         if args.subnet_ids is None or args.security_group_ids is None:
-            network = create_private_network(name, parent=self, region=region)
+            scope = EndpointScope(
+                upload_bucket_arn=args.upload_bucket_arn,
+                results_bucket_arn=args.results_bucket_arn,
+                table_arns=args.table_arns,
+                repository_arn=self.repository.arn,
+                log_group_arn=self.log_group.arn,
+            )
+            network = create_private_network(name, parent=self, region=region, scope=scope)
             self.subnet_ids = network.subnet_ids
             self.security_group_ids = pulumi.Output.all(network.task_security_group.id)
         else:
@@ -186,19 +214,26 @@ class ClassifierCluster(pulumi.ComponentResource):
             "logGroupName": self.log_group_name,
         }
 
-    def _create_role(self, role_name: str, policy: pulumi.Output[dict[str, Any]]) -> aws.iam.Role:
-        role = aws.iam.Role(
-            role_name,
-            assume_role_policy=json.dumps(policies.assume_role_policy("ecs-tasks.amazonaws.com")),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{role_name}-policy",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(policy),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return role
+
+def build_context_tag(context: Path, dockerfile: Path | None = None) -> str:
+    """An image tag naming what a Docker build sends: ``src-`` + 16 hex digits.
+
+    Hashes the relative path and bytes of every file the context's ``.dockerignore`` lets into the
+    build (docker-py applies the same rules as the Docker CLI), plus the Dockerfile; so a change to
+    the code, the requirements or the Dockerfile gives a new tag, and an unchanged build the same one.
+    """
+    ignore_file = context / ".dockerignore"
+    patterns = (
+        [line.strip() for line in ignore_file.read_text().splitlines() if line.strip() and not line.startswith("#")]
+        if ignore_file.is_file()
+        else []
+    )
+    dockerfile = dockerfile or context / "Dockerfile"
+    sent = {context / name for name in exclude_paths(str(context), patterns)} | {dockerfile}
+    digest = hashlib.sha256()
+    for path in sorted(path for path in sent if path.is_file()):
+        digest.update(path.relative_to(context).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"src-{digest.hexdigest()[:16]}"
 
 
 def repository_lifecycle_policy() -> dict[str, Any]:

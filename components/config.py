@@ -75,6 +75,12 @@ CONFIG_KEYS = (
     "apiThrottlingRateLimit",
     "maxReceiveCount",
     "smokeTestUser",
+    "corsAllowOrigins",
+    "permissionsBoundaryArn",
+    "maxActiveRunsPerUser",
+    "maxUploadRequestsPerMinute",
+    "startMaxConcurrency",
+    "apiReservedConcurrency",
 )
 
 # A production stack keeps enough history to investigate an incident and recover overwritten results.
@@ -86,6 +92,9 @@ _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
+# A browser origin: scheme, host and optional port; no path, no wildcard.
+_ORIGIN_PATTERN = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$|^http://(localhost|127\.0\.0\.1)(:\d{1,5})?$")
+_POLICY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]{1,512}$")
 
 
 class ConfigError(ValueError):
@@ -139,6 +148,17 @@ class StackSettings:
     smoke_test_user
         E-mail (user name) of a user the stack creates in its own Cognito pool for the post-deploy
         smoke test, with a password-auth app client of its own; ``None`` for no such user.
+    cors_allow_origins
+        Browser origins allowed to call the HTTP API (none: no CORS headers at all).
+    permissions_boundary_arn
+        Managed policy set as the permissions boundary of every role the stack creates (the
+        bootstrap's boundary), or ``None``.
+    max_active_runs_per_user, max_upload_requests_per_minute
+        Per-user caps: sessions waiting or training at once, ``POST /sessions`` per minute.
+    start_max_concurrency
+        Maximum concurrent start-function invocations the upload queue's trigger makes.
+    api_reserved_concurrency
+        Reserved concurrency of the API function, or ``None`` for the account's unreserved pool.
     """
 
     region: str
@@ -157,6 +177,12 @@ class StackSettings:
     api_throttling_rate_limit: float = 20.0
     max_receive_count: int = 5
     smoke_test_user: str | None = None
+    cors_allow_origins: tuple[str, ...] = ()
+    permissions_boundary_arn: str | None = None
+    max_active_runs_per_user: int = 10
+    max_upload_requests_per_minute: int = 10
+    start_max_concurrency: int = 5
+    api_reserved_concurrency: int | None = None
 
     @property
     def is_production(self) -> bool:
@@ -260,6 +286,19 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         ),
         max_receive_count=_read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
         smoke_test_user=_read_smoke_test_user(raw, jwt),
+        cors_allow_origins=_read_origins(raw),
+        permissions_boundary_arn=_read_policy_arn(raw, "permissionsBoundaryArn"),
+        max_active_runs_per_user=_read_int(
+            raw, "maxActiveRunsPerUser", defaults.max_active_runs_per_user, 1, 100
+        ),
+        max_upload_requests_per_minute=_read_int(
+            raw, "maxUploadRequestsPerMinute", defaults.max_upload_requests_per_minute, 1, 1000
+        ),
+        # Lambda accepts 2..1000 as an SQS event source's maximum concurrency.
+        start_max_concurrency=_read_int(raw, "startMaxConcurrency", defaults.start_max_concurrency, 2, 1000),
+        api_reserved_concurrency=(
+            _read_int(raw, "apiReservedConcurrency", 0, 1, 1000) if "apiReservedConcurrency" in raw else None
+        ),
     )
     problems = production_problems(settings)
     if problems:
@@ -374,6 +413,28 @@ def _read_network(raw: Mapping[str, Any]) -> NetworkSettings | None:
     subnet_ids = _as_id_list(subnets, "subnetIds", _SUBNET_PATTERN)
     group_ids = _as_id_list(groups, "securityGroupIds", _SECURITY_GROUP_PATTERN)
     return NetworkSettings(subnet_ids=subnet_ids, security_group_ids=group_ids)
+
+
+def _read_origins(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    if raw.get("corsAllowOrigins") in (None, "", "[]"):
+        return ()
+    origins = _as_string_list(raw["corsAllowOrigins"], "corsAllowOrigins")
+    malformed = [origin for origin in origins if not _ORIGIN_PATTERN.match(origin)]
+    if malformed:
+        raise ConfigError(
+            f"corsAllowOrigins: {malformed} are not origins such as 'https://app.example.org' "
+            "(https, no path, no wildcard; http only for localhost)"
+        )
+    return tuple(origins)
+
+
+def _read_policy_arn(raw: Mapping[str, Any], key: str) -> str | None:
+    arn = raw.get(key)
+    if arn in (None, ""):
+        return None
+    if not isinstance(arn, str) or not _POLICY_ARN_PATTERN.match(arn):
+        raise ConfigError(f"{key} {arn!r} is not an IAM managed policy ARN")
+    return arn
 
 
 def _as_id_list(value: Any, key: str, pattern: re.Pattern[str]) -> tuple[str, ...]:

@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
 from components.alarms import above_threshold_alarm
+from components.roles import create_service_role
 from contracts.environment import DEFAULT_LOG_LEVEL, FUNCTION_ENVIRONMENTS, FunctionVariable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,8 @@ class LambdaFunctionSpec:
         ``log_group_arn`` plus ``policy_inputs`` as keyword arguments.
     policy_inputs
         The other keyword arguments of ``policy_builder`` (ARNs, possibly Outputs).
+    reserved_concurrency
+        Concurrent executions reserved for (and capping) the function; ``None`` for the unreserved pool.
     """
 
     part: str
@@ -84,6 +86,7 @@ class LambdaFunctionSpec:
     environment: Mapping[str, pulumi.Input[str]]
     policy_builder: Callable[..., dict[str, Any]]
     policy_inputs: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if not (HANDLERS_DIR / f"{self.module}.py").is_file() and not (HANDLERS_DIR / self.module).is_dir():
@@ -92,6 +95,8 @@ class LambdaFunctionSpec:
             raise ValueError(f"timeout_seconds {self.timeout_seconds} is outside Lambda's 1..900")
         if not 128 <= self.memory_mb <= 10240:
             raise ValueError(f"memory_mb {self.memory_mb} is outside Lambda's 128..10240")
+        if self.reserved_concurrency is not None and self.reserved_concurrency < 1:
+            raise ValueError(f"reserved_concurrency must be at least 1, got {self.reserved_concurrency}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ def create_lambda_function(
     *,
     parent: pulumi.Resource,
     log_retention_days: int,
+    permissions_boundary_arn: str | None = None,
 ) -> LambdaFunction:
     """Declare a function, its log group (created first, with retention), its role and inline policy.
 
@@ -134,6 +140,8 @@ def create_lambda_function(
         The calling component (children inherit its provider and so the default tags).
     log_retention_days
         Retention of the function's log group.
+    permissions_boundary_arn
+        Permissions boundary of the function's role (the stack's), or ``None``.
 
     Returns
     -------
@@ -147,19 +155,16 @@ def create_lambda_function(
         retention_in_days=log_retention_days,
         opts=child,
     )
-    role = aws.iam.Role(
-        f"{owner_name}-{spec.part}-role",
-        assume_role_policy=json.dumps(policies.assume_role_policy("lambda.amazonaws.com")),
-        opts=child,
-    )
     policy_document = pulumi.Output.all(log_group_arn=log_group.arn, **spec.policy_inputs).apply(
         lambda arns: json.dumps(spec.policy_builder(**arns))
     )
-    role_policy = aws.iam.RolePolicy(
-        f"{owner_name}-{spec.part}-policy",
-        role=role.id,
-        policy=policy_document,
-        opts=child,
+    role, role_policy = create_service_role(
+        f"{owner_name}-{spec.part}-role",
+        "lambda.amazonaws.com",
+        policy_document,
+        parent=parent,
+        permissions_boundary_arn=permissions_boundary_arn,
+        policy_name=f"{owner_name}-{spec.part}-policy",
     )
     function = aws.lambda_.Function(
         f"{owner_name}-{spec.part}",
@@ -173,6 +178,7 @@ def create_lambda_function(
         role=role.arn,
         environment={"variables": dict(spec.environment)},
         tracing_config={"mode": "Active"},
+        reserved_concurrent_executions=spec.reserved_concurrency,
         # The role policy must exist before the first invocation, the log group before the first log line.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
     )

@@ -4,21 +4,59 @@ A VPC with two private subnets in two availability zones and no route to the int
 internet gateway, no NAT gateway. Fargate reaches what it needs through VPC endpoints:
 S3 and DynamoDB gateway endpoints (ECR image layers live in S3) and interface endpoints for
 ``ecr.api``, ``ecr.dkr`` and ``logs``. The task security group has no ingress and allows HTTPS
-out only to the VPC (the interface endpoints) and to S3's prefix list.
+out only to the VPC (the interface endpoints) and to S3's prefix list. Every endpoint carries a
+policy limiting it to the stack's own resources (:mod:`components.endpoint_policies`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components import endpoint_policies
 
 VPC_CIDR = "10.40.0.0/16"
 SUBNET_CIDRS = ("10.40.0.0/20", "10.40.16.0/20")
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs")
 HTTPS_PORT = 443
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointScope:
+    """The stack's resources the endpoints may reach (plain ARNs or Outputs)."""
+
+    upload_bucket_arn: pulumi.Input[str]
+    results_bucket_arn: pulumi.Input[str]
+    table_arns: Sequence[pulumi.Input[str]]
+    repository_arn: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+
+    def policies(self, region: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
+        """Endpoint service → its policy as JSON text."""
+        return {
+            "s3": _policy_json(
+                endpoint_policies.s3_endpoint_policy,
+                region=region,
+                upload_bucket_arn=self.upload_bucket_arn,
+                results_bucket_arn=self.results_bucket_arn,
+            ),
+            "dynamodb": _policy_json(
+                endpoint_policies.dynamodb_endpoint_policy, table_arns=pulumi.Output.all(*self.table_arns)
+            ),
+            "ecr.api": _policy_json(endpoint_policies.ecr_endpoint_policy, repository_arn=self.repository_arn),
+            "ecr.dkr": _policy_json(endpoint_policies.ecr_endpoint_policy, repository_arn=self.repository_arn),
+            "logs": _policy_json(endpoint_policies.logs_endpoint_policy, log_group_arn=self.log_group_arn),
+        }
+
+
+def _policy_json(builder: Callable[..., dict[str, Any]], **inputs: Any) -> pulumi.Output[str]:
+    return pulumi.Output.all(**inputs).apply(lambda values: json.dumps(builder(**values)))
 
 
 @dataclass(frozen=True)
@@ -32,7 +70,7 @@ class PrivateNetwork:
 
 
 def create_private_network(
-    name: str, *, parent: pulumi.Resource, region: pulumi.Input[str]
+    name: str, *, parent: pulumi.Resource, region: pulumi.Input[str], scope: EndpointScope
 ) -> PrivateNetwork:
     """Declare the private VPC, its subnets, endpoints and security groups as children of ``parent``.
 
@@ -44,12 +82,15 @@ def create_private_network(
         The owning component.
     region
         The stack's region, for the endpoint service names.
+    scope
+        The resources the endpoint policies allow.
 
     Returns
     -------
     PrivateNetwork
     """
     child = pulumi.ResourceOptions(parent=parent)
+    endpoint_policy = scope.policies(region)
     vpc = aws.ec2.Vpc(
         f"{name}-vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True, opts=child
     )
@@ -79,6 +120,7 @@ def create_private_network(
             service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[route_table.id],
+            policy=endpoint_policy[service],
             opts=child,
         )
         for service in GATEWAY_ENDPOINT_SERVICES
@@ -109,6 +151,7 @@ def create_private_network(
             service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
             vpc_endpoint_type="Interface",
             private_dns_enabled=True,
+            policy=endpoint_policy[service],
             subnet_ids=[subnet.id for subnet in subnets],
             security_group_ids=[endpoint_security_group.id],
             opts=child,

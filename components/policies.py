@@ -69,8 +69,9 @@ KEY_ADMINISTRATION_ACTIONS = (
 #: What a publisher to an SSE-KMS topic needs on the topic's key.
 TOPIC_KEY_USE_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
-_LOG_STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-_READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+LOG_STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+IMAGE_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 
 
 def assume_role_policy(service: str) -> dict[str, Any]:
@@ -97,7 +98,8 @@ def assume_role_policy(service: str) -> dict[str, Any]:
 def start_function_policy(
     *, log_group_arn: str, queue_arn: str, status_table_arn: str, state_machine_arn: str
 ) -> dict[str, Any]:
-    """The start function: consume the upload queue, write ``RECEIVED``, start the execution."""
+    """The start function: consume the upload queue, count the user's active runs, write ``RECEIVED``
+    (a conditional UpdateItem), start the execution."""
     return _document(
         *_function_basics(log_group_arn),
         _allow(
@@ -112,7 +114,7 @@ def start_function_policy(
         ),
         _allow(
             "WriteRunStatus",
-            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
             status_table_arn,
         ),
         _allow("StartProcessing", ("states:StartExecution",), state_machine_arn),
@@ -123,7 +125,7 @@ def validate_function_policy(*, log_group_arn: str, upload_bucket_arn: str) -> d
     """The validate function: read the uploaded zip (head and ranged reads of its central directory)."""
     return _document(
         *_function_basics(log_group_arn),
-        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOAD_PREFIX)),
+        _allow("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
         _list_keys(upload_bucket_arn),
     )
 
@@ -135,7 +137,7 @@ def process_results_function_policy(
     and the classifier item (one DynamoDB transaction: UpdateItem + PutItem)."""
     return _document(
         *_function_basics(log_group_arn),
-        _allow("ReadResults", ("s3:GetObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
+        _allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         # Also what lists the run's outputs to check they exist.
         _list_keys(results_bucket_arn),
         _allow("RecordSuccess", ("dynamodb:UpdateItem",), status_table_arn),
@@ -149,7 +151,7 @@ def record_failure_function_policy(
     """The record-failure function: read a failed run's manifest (if any) and record ``FAILED``."""
     return _document(
         *_function_basics(log_group_arn),
-        _allow("ReadResults", ("s3:GetObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
+        _allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         _list_keys(results_bucket_arn),
         _allow("RecordFailure", ("dynamodb:UpdateItem",), status_table_arn),
     )
@@ -162,8 +164,10 @@ def api_function_policy(
     classifier_table_arn: str,
     upload_bucket_arn: str,
     results_bucket_arn: str,
+    limits_table_arn: str,
 ) -> dict[str, Any]:
-    """The API function: read sessions and classifier summaries, sign uploads and downloads.
+    """The API function: read sessions and classifier summaries, sign uploads and downloads, count
+    each user's upload requests.
 
     A presigned request carries the signer's permissions, so the function needs ``s3:PutObject``
     on ``uploads/*`` for the presigned POST and ``s3:GetObject`` on ``results/*`` for the
@@ -173,16 +177,17 @@ def api_function_policy(
         *_function_basics(log_group_arn),
         _allow("ReadSessions", ("dynamodb:Query", "dynamodb:GetItem"), status_table_arn),
         _allow("ReadClassifierSummaries", ("dynamodb:GetItem",), classifier_table_arn),
-        _allow("SignUploads", ("s3:PutObject",), _objects(upload_bucket_arn, UPLOAD_PREFIX)),
-        _allow("SignResultDownloads", ("s3:GetObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
+        _allow("SignUploads", ("s3:PutObject",), object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        _allow("SignResultDownloads", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        _allow("CountUploadRequests", ("dynamodb:UpdateItem",), limits_table_arn),
     )
 
 
 def task_role_policy(*, upload_bucket_arn: str, results_bucket_arn: str) -> dict[str, Any]:
     """The classifier container: read uploads, write results; nothing else."""
     return _document(
-        _allow("ReadUploads", _READ_OBJECT_ACTIONS, _objects(upload_bucket_arn, UPLOAD_PREFIX)),
-        _allow("WriteResults", ("s3:PutObject",), _objects(results_bucket_arn, RESULTS_PREFIX)),
+        _allow("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        _allow("WriteResults", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
     )
 
 
@@ -193,10 +198,10 @@ def execution_role_policy(*, repository_arn: str, log_group_arn: str) -> dict[st
         _allow("GetRegistryToken", ECR_AUTHORIZATION_ACTIONS, "*"),
         _allow(
             "PullClassifierImage",
-            ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
+            IMAGE_PULL_ACTIONS,
             repository_arn,
         ),
-        _allow("WriteTaskLogs", _LOG_STREAM_ACTIONS, _log_streams(log_group_arn)),
+        _allow("WriteTaskLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
     )
 
 
@@ -372,7 +377,7 @@ def _allow(
 def _function_basics(log_group_arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Logs to the function's own log group and X-Ray traces: what every function needs."""
     return (
-        _allow("WriteFunctionLogs", _LOG_STREAM_ACTIONS, _log_streams(log_group_arn)),
+        _allow("WriteFunctionLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
         # X-Ray writes take no resource-level permissions; AWS accepts only "*".
         _allow("WriteTraces", XRAY_WRITE_ACTIONS, "*"),
     )
@@ -386,9 +391,11 @@ def _list_keys(bucket_arn: str) -> dict[str, Any]:
     return _allow("ListKeys", ("s3:ListBucket",), bucket_arn)
 
 
-def _objects(bucket_arn: str, prefix: str) -> str:
+def object_arns(bucket_arn: str, prefix: str) -> str:
+    """The ARN pattern of a bucket's objects under ``prefix``."""
     return f"{bucket_arn}/{prefix}*"
 
 
-def _log_streams(log_group_arn: str) -> str:
+def log_stream_arns(log_group_arn: str) -> str:
+    """The ARN pattern of a log group's streams."""
     return f"{log_group_arn}:*"

@@ -22,6 +22,8 @@ from components.lambda_function import (
     create_lambda_function,
     function_environment,
 )
+from components.retry import CAPACITY_RETRY, retry_budget_seconds
+from components.roles import create_service_role
 from components.storage import StorageLocations
 from contracts.environment import FunctionVariable
 from contracts.keys import UPLOAD_PREFIX
@@ -35,6 +37,9 @@ DURATION_ALARM_SHARE = 0.8
 # The start function's queue trigger; each batch item can fail on its own (ReportBatchItemFailures).
 START_BATCH_SIZE = 10
 START_BATCHING_WINDOW_SECONDS = 5
+# A session still RECEIVED or PROCESSING after its longest possible run (capacity retries, then
+# training, plus this margin for the steps around them) is stale and no longer counts as active.
+ACTIVE_RUN_MARGIN_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +62,12 @@ class ProcessingStateMachineArgs:
         Receives before an upload event goes to the dead-letter queue.
     alarm_email
         Optional address subscribed to the notification topic.
+    max_active_runs_per_user
+        Sessions of one user waiting or training at once; the start function refuses more.
+    start_max_concurrency
+        Maximum concurrent start-function invocations of the upload queue's trigger.
+    permissions_boundary_arn
+        Permissions boundary of every role created here (the stack's), or ``None``.
     """
 
     storage: StorageLocations
@@ -71,8 +82,15 @@ class ProcessingStateMachineArgs:
     train_timeout_seconds: int = 3600
     max_receive_count: int = 5
     alarm_email: str | None = None
+    max_active_runs_per_user: int = 10
+    start_max_concurrency: int = 5
+    permissions_boundary_arn: str | None = None
 
     def __post_init__(self) -> None:
+        if self.max_active_runs_per_user < 1:
+            raise ValueError("max_active_runs_per_user must be at least 1")
+        if not 2 <= self.start_max_concurrency <= 1000:
+            raise ValueError("start_max_concurrency must be within Lambda's 2..1000 for SQS sources")
         if self.train_timeout_seconds < 60:
             raise ValueError("train_timeout_seconds must be at least 60")
         if self.max_receive_count < 1:
@@ -149,7 +167,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "start-fn",
             "start",
             policies.start_function_policy,
-            {FunctionVariable.STATE_MACHINE_ARN: self.state_machine.arn},
+            {
+                FunctionVariable.STATE_MACHINE_ARN: self.state_machine.arn,
+                FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(args.max_active_runs_per_user),
+                FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(active_run_window_seconds(args.train_timeout_seconds)),
+            },
             queue_arn=self.queue.arn,
             status_table_arn=args.storage.status_table_arn,
             state_machine_arn=self.state_machine.arn,
@@ -161,6 +183,8 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             batch_size=START_BATCH_SIZE,
             maximum_batching_window_in_seconds=START_BATCHING_WINDOW_SECONDS,
             function_response_types=["ReportBatchItemFailures"],
+            # Bursts wait in the queue instead of scaling the function (and the executions) without bound.
+            scaling_config={"maximum_concurrency": args.start_max_concurrency},
             opts=child,
         )
         self.functions = (
@@ -274,7 +298,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             policy_inputs=policy_inputs,
         )
         return create_lambda_function(
-            self._name, spec, parent=self, log_retention_days=self._args.log_retention_days
+            self._name,
+            spec,
+            parent=self,
+            log_retention_days=self._args.log_retention_days,
+            permissions_boundary_arn=self._args.permissions_boundary_arn,
         )
 
     def _create_state_machine(
@@ -288,15 +316,10 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        role = aws.iam.Role(
+        role, role_policy = create_service_role(
             f"{self._name}-state-machine-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy("states.amazonaws.com")),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{self._name}-state-machine-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
+            "states.amazonaws.com",
+            pulumi.Output.all(
                 region=region,
                 account_id=account_id,
                 function_arns=pulumi.Output.all(
@@ -312,7 +335,9 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 topic_arn=self.topic.arn,
                 topic_key_arn=self.topic_key.arn,
             ).apply(lambda values: json.dumps(policies.state_machine_policy(**values))),
-            opts=child,
+            parent=self,
+            permissions_boundary_arn=args.permissions_boundary_arn,
+            policy_name=f"{self._name}-state-machine-policy",
         )
         definition = pulumi.Output.all(
             validate_function_arn=self.validate_function.function.arn,
@@ -392,6 +417,12 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 function_name_output=item.function.name,
                 topic_arn=self.topic.arn,
             )
+
+
+def active_run_window_seconds(train_timeout_seconds: int) -> int:
+    """How long a session may legitimately stay RECEIVED or PROCESSING: the capacity retries of
+    ``TrainClassifier``, its timeout, and a margin for the other steps."""
+    return retry_budget_seconds(CAPACITY_RETRY) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS
 
 
 def upload_event_pattern(upload_bucket_name: pulumi.Input[str]) -> dict[str, Any]:

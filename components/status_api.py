@@ -19,6 +19,7 @@ from components.lambda_function import (
 )
 from components.storage import StorageLocations
 from contracts.api import Route
+from contracts.environment import FunctionVariable
 
 # One JSON object per request; `sub` is the caller's identity from the validated JWT.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -56,13 +57,20 @@ class StatusApiArgs:
     log_retention_days
         Retention of the access log and function log groups.
     cors_allow_origins
-        Browser origins allowed to call the API.
+        Browser origins allowed to call the API; none (the default) sends no CORS headers, so
+        browsers refuse cross-origin calls.
     smoke_test_user
         E-mail of a user to create in the stack's Cognito pool for the post-deploy smoke test, with
         an app client of its own that allows ``USER_PASSWORD_AUTH`` (the researchers' client stays
         SRP only). The user is an ordinary pool user: the API grants it what any researcher has.
         Its password is set once by an operator (docs/operations.md), never by the program.
         Only without ``jwt_issuer``.
+    max_upload_requests_per_minute
+        ``POST /sessions`` answered per user and minute; more get 429.
+    reserved_concurrency
+        Reserved concurrency of the API function, or ``None`` for the account's unreserved pool.
+    permissions_boundary_arn
+        Permissions boundary of the API function's role (the stack's), or ``None``.
     """
 
     storage: StorageLocations
@@ -72,10 +80,17 @@ class StatusApiArgs:
     throttling_burst_limit: int = 50
     throttling_rate_limit: float = 20.0
     log_retention_days: int = 30
-    cors_allow_origins: Sequence[str] = ("*",)
+    cors_allow_origins: Sequence[str] = ()
     smoke_test_user: str | None = None
+    max_upload_requests_per_minute: int = 10
+    reserved_concurrency: int | None = None
+    permissions_boundary_arn: str | None = None
 
     def __post_init__(self) -> None:
+        if "*" in self.cors_allow_origins:
+            raise ValueError("cors_allow_origins must name origins, not '*'")
+        if self.max_upload_requests_per_minute < 1:
+            raise ValueError("max_upload_requests_per_minute must be at least 1")
         if (self.jwt_issuer is None) != (self.jwt_audience is None):
             raise ValueError("jwt_issuer and jwt_audience must be given together")
         if self.jwt_issuer is not None and not self.jwt_issuer.startswith("https://"):
@@ -130,17 +145,26 @@ class StatusApi(pulumi.ComponentResource):
                 module="api",
                 memory_mb=256,
                 timeout_seconds=15,
-                environment=function_environment("api", args.storage.function_variables()),
+                environment=function_environment(
+                    "api",
+                    {
+                        **args.storage.function_variables(),
+                        FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(args.max_upload_requests_per_minute),
+                    },
+                ),
                 policy_builder=policies.api_function_policy,
                 policy_inputs={
                     "status_table_arn": args.storage.status_table_arn,
                     "classifier_table_arn": args.storage.classifier_table_arn,
                     "upload_bucket_arn": args.storage.upload_bucket_arn,
                     "results_bucket_arn": args.storage.results_bucket_arn,
+                    "limits_table_arn": args.storage.limits_table_arn,
                 },
+                reserved_concurrency=args.reserved_concurrency,
             ),
             parent=self,
             log_retention_days=args.log_retention_days,
+            permissions_boundary_arn=args.permissions_boundary_arn,
         )
         create_errors_alarm(
             name,
@@ -154,12 +178,7 @@ class StatusApi(pulumi.ComponentResource):
             f"{name}-http-api",
             protocol_type="HTTP",
             description="EEG pipeline status API",
-            cors_configuration={
-                "allow_origins": list(args.cors_allow_origins),
-                "allow_methods": ["GET", "POST"],
-                "allow_headers": ["authorization", "content-type"],
-                "max_age": 3600,
-            },
+            cors_configuration=cors_configuration(args.cors_allow_origins),
             opts=child,
         )
         self.authorizer = aws.apigatewayv2.Authorizer(
@@ -289,6 +308,18 @@ class StatusApi(pulumi.ComponentResource):
             opts=child,
         )
         return self._create_app_client(f"{name}-smoke-test-client", pool, "ALLOW_USER_PASSWORD_AUTH")
+
+
+def cors_configuration(origins: Sequence[str]) -> dict[str, object] | None:
+    """The HTTP API's CORS settings for ``origins``; ``None`` (no CORS at all) when there are none."""
+    if not origins:
+        return None
+    return {
+        "allow_origins": list(origins),
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": ["authorization", "content-type"],
+        "max_age": 3600,
+    }
 
 
 def route_slug(route_key: str) -> str:

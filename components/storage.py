@@ -14,6 +14,7 @@ from components import policies
 from contracts.environment import FunctionVariable
 from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
 from contracts.statuses import PARTITION_KEY, SORT_KEY
+from contracts.limits import LIMITS_TABLE_KEY, LIMITS_TABLE_TTL_ATTRIBUTE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +31,8 @@ class StorageLocations:
         Session statuses (``userId`` / ``sessionId``).
     classifier_table_name, classifier_table_arn
         Trained classifier summaries (``userId`` / ``sessionId``).
+    limits_table_name, limits_table_arn
+        Per-user request counters (``counterId``), removed by TTL once their window is over.
     """
 
     upload_bucket_name: pulumi.Input[str]
@@ -40,6 +43,8 @@ class StorageLocations:
     status_table_arn: pulumi.Input[str]
     classifier_table_name: pulumi.Input[str]
     classifier_table_arn: pulumi.Input[str]
+    limits_table_name: pulumi.Input[str]
+    limits_table_arn: pulumi.Input[str]
 
     def function_variables(self) -> dict[FunctionVariable, pulumi.Input[str]]:
         """The environment variables that name these locations, for any function that reads them."""
@@ -48,6 +53,7 @@ class StorageLocations:
             FunctionVariable.CLASSIFIER_TABLE: self.classifier_table_name,
             FunctionVariable.UPLOAD_BUCKET: self.upload_bucket_name,
             FunctionVariable.RESULTS_BUCKET: self.results_bucket_name,
+            FunctionVariable.LIMITS_TABLE: self.limits_table_name,
         }
 
 
@@ -83,12 +89,13 @@ class PipelineStorageArgs:
 
 
 class PipelineStorage(pulumi.ComponentResource):
-    """Upload + results buckets and status + classifier tables.
+    """Upload + results buckets, status + classifier tables and the per-user limits table.
 
     Each bucket: SSE-S3 with bucket key, versioning, all four public-access blocks, bucket-owner
     ownership (ACLs off), a TLS-only bucket policy, lifecycle rules and EventBridge notifications.
     Each table: ``userId`` (hash) / ``sessionId`` (range) string keys, on-demand billing,
-    point-in-time recovery, server-side encryption, deletion protection when asked.
+    point-in-time recovery, server-side encryption, deletion protection when asked. The limits
+    table holds only counters that expire within minutes: no backups, TTL on ``expiresAt``.
     """
 
     upload_bucket_name: pulumi.Output[str]
@@ -139,6 +146,15 @@ class PipelineStorage(pulumi.ComponentResource):
         )
         self.status_table = self._create_table("status", args.deletion_protection)
         self.classifier_table = self._create_table("classifier", args.deletion_protection)
+        self.limits_table = aws.dynamodb.Table(
+            f"{name}-limits",
+            attributes=[{"name": LIMITS_TABLE_KEY, "type": "S"}],
+            hash_key=LIMITS_TABLE_KEY,
+            billing_mode="PAY_PER_REQUEST",
+            ttl={"attribute_name": LIMITS_TABLE_TTL_ATTRIBUTE, "enabled": True},
+            server_side_encryption={"enabled": True},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         self.locations = StorageLocations(
             upload_bucket_name=self.upload_bucket.bucket,
@@ -149,6 +165,8 @@ class PipelineStorage(pulumi.ComponentResource):
             status_table_arn=self.status_table.arn,
             classifier_table_name=self.classifier_table.name,
             classifier_table_arn=self.classifier_table.arn,
+            limits_table_name=self.limits_table.name,
+            limits_table_arn=self.limits_table.arn,
         )
         self.register_outputs(self.outputs)
 
@@ -164,6 +182,8 @@ class PipelineStorage(pulumi.ComponentResource):
             "statusTableArn": self.locations.status_table_arn,
             "classifierTableName": self.locations.classifier_table_name,
             "classifierTableArn": self.locations.classifier_table_arn,
+            "limitsTableName": self.locations.limits_table_name,
+            "limitsTableArn": self.locations.limits_table_arn,
         }
 
     def _create_bucket(self, part: str, lifecycle_rules: Sequence[dict[str, Any]]) -> aws.s3.Bucket:

@@ -22,6 +22,12 @@ class FunctionVariable(StrEnum):
     RESULTS_BUCKET = "RESULTS_BUCKET"
     STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
     LOG_LEVEL = "LOG_LEVEL"
+    #: Per-user limits (``maxActiveRunsPerUser``, ``maxUploadRequestsPerMinute``).
+    LIMITS_TABLE = "LIMITS_TABLE"
+    MAX_ACTIVE_RUNS_PER_USER = "MAX_ACTIVE_RUNS_PER_USER"
+    #: How long a run can last at most; older sessions still RECEIVED or PROCESSING are stale.
+    ACTIVE_RUN_WINDOW_SECONDS = "ACTIVE_RUN_WINDOW_SECONDS"
+    MAX_UPLOAD_REQUESTS_PER_MINUTE = "MAX_UPLOAD_REQUESTS_PER_MINUTE"
 
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -58,7 +64,13 @@ class FunctionEnvironment:
 
 
 START = FunctionEnvironment(
-    "start", (FunctionVariable.STATUS_TABLE, FunctionVariable.STATE_MACHINE_ARN)
+    "start",
+    (
+        FunctionVariable.STATUS_TABLE,
+        FunctionVariable.STATE_MACHINE_ARN,
+        FunctionVariable.MAX_ACTIVE_RUNS_PER_USER,
+        FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS,
+    ),
 )
 VALIDATE = FunctionEnvironment("validate", ())
 PROCESS_RESULTS = FunctionEnvironment(
@@ -75,6 +87,8 @@ API = FunctionEnvironment(
         FunctionVariable.CLASSIFIER_TABLE,
         FunctionVariable.UPLOAD_BUCKET,
         FunctionVariable.RESULTS_BUCKET,
+        FunctionVariable.LIMITS_TABLE,
+        FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE,
     ),
 )
 #: Handler module under ``handlers/`` → the environment it reads.

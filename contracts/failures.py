@@ -12,6 +12,10 @@ class FailureCode(StrEnum):
     TIMEOUT = "TIMEOUT"
     RESULTS_INVALID = "RESULTS_INVALID"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    #: Fargate had no capacity (or ECS kept throttling) through every retry of ``TrainClassifier``.
+    CAPACITY_UNAVAILABLE = "CAPACITY_UNAVAILABLE"
+    #: The start function refused an upload: its user had too many sessions waiting or training.
+    TOO_MANY_ACTIVE_RUNS = "TOO_MANY_ACTIVE_RUNS"
 
 
 #: Lambda ``errorType`` (the class name of the exception a handler raises on purpose) → failure code.
@@ -19,6 +23,16 @@ HANDLER_ERROR_CODES = {
     "InvalidUpload": FailureCode.INVALID_UPLOAD,
     "ResultsInvalid": FailureCode.RESULTS_INVALID,
 }
+
+
+#: ECS errors of ``RunTask`` that mean "no capacity now" or throttling: the state machine retries
+#: them for minutes; one that still reaches the Catch is ``CAPACITY_UNAVAILABLE``.
+RUN_TASK_CAPACITY_ERRORS = (
+    "ECS.AmazonECSException",
+    "ECS.ServerException",
+    "ECS.ThrottlingException",
+    "ECS.LimitExceededException",
+)
 
 
 class ExitCode(IntEnum):

@@ -5,7 +5,9 @@ another user's session is answered exactly like a missing one (404). Errors are 
 ``{"error": {"code", "message"}}`` with the matching HTTP status.
 
 ``POST /sessions`` only hands out an id and a presigned upload; the session appears in the
-status table (``RECEIVED``) once its upload arrives.
+status table (``RECEIVED``) once its upload arrives. Each user gets at most
+``MAX_UPLOAD_REQUESTS_PER_MINUTE`` forms per calendar minute; more are answered 429 with
+``Retry-After``.
 """
 
 import base64
@@ -25,6 +27,7 @@ from contracts.uploads import LIMITS
 from handlers.common.clients import client
 from handlers.common.errors import RequestError
 from handlers.common.jsonvalues import from_dynamodb
+from handlers.common.limits import take_upload_request
 from handlers.common.log import bound, get_logger
 from handlers.common.settings import ApiSettings
 from handlers.common.status import StatusStore, item_key, plain_item
@@ -150,6 +153,25 @@ def _json_body(request: ApiRequest) -> dict[str, Any]:
     return body
 
 
+def _count_upload_request(user_id: str, deps: ApiDependencies) -> None:
+    settings = deps.settings
+    wait = take_upload_request(
+        deps.dynamodb,
+        settings.limits_table,
+        user_id,
+        now=deps.now(),
+        limit=settings.max_upload_requests_per_minute,
+    )
+    if wait is not None:
+        raise RequestError(
+            429,
+            "TOO_MANY_REQUESTS",
+            f"at most {settings.max_upload_requests_per_minute} uploads may be requested per minute; "
+            f"try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
     """``POST /sessions``: a new session id and a presigned, size-limited, short-lived upload form."""
     user_id = _caller(request)
@@ -161,6 +183,7 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
             "fileName must end in .zip and use only letters, digits, '.', '_' and '-' "
             "(at most 128 characters)",
         )
+    _count_upload_request(user_id, deps)
     session_id = new_session_id(deps.now())
     key = UploadKey(user_id, session_id, file_name).key
     upload = deps.s3.generate_presigned_post(

@@ -4,15 +4,20 @@ Per record: parse the key, write ``RECEIVED`` conditionally, and start the execu
 the run id, so a duplicate delivery meets ``ExecutionAlreadyExists`` and changes nothing. A key
 with valid user and session ids that is otherwise not acceptable is recorded as ``FAILED``
 (``INVALID_UPLOAD``) and not retried; a key or message that names no session is logged and
-dropped. Only records that hit a transient error are reported as batch item failures, so SQS
-retries just those (and moves them to the dead-letter queue after the configured receives).
+dropped. An upload of a user who already has ``MAX_ACTIVE_RUNS_PER_USER`` other sessions waiting
+or training is recorded as ``FAILED`` (``TOO_MANY_ACTIVE_RUNS``, with a message saying so) and not
+started: it fails clearly instead of waiting in the queue, where it would meet the dead-letter
+queue after ``maxReceiveCount`` receives. Only records that hit a transient error are reported as
+batch item failures, so SQS retries just those (and moves them to the dead-letter queue after the
+configured receives).
 """
 
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,6 +34,7 @@ from contracts.keys import (
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client
+from handlers.common.limits import ActiveRunCap
 from handlers.common.log import bound, get_logger
 from handlers.common.settings import StartSettings
 from handlers.common.status import NewRun, StatusStore, normalise_sequencer
@@ -105,9 +111,12 @@ class RunStarter:
     stepfunctions: Any
     state_machine_arn: str
     logger: logging.Logger
+    cap: ActiveRunCap
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def handle(self, upload: UploadEvent) -> None:
-        """Record and start the run of ``upload``; rejected keys are recorded FAILED, unknown ones dropped."""
+        """Record and start the run of ``upload``; rejected keys are recorded FAILED, unknown ones dropped,
+        uploads over the user's cap of active sessions recorded FAILED."""
         try:
             upload_key = parse_upload_key(upload.key)
         except UnrecognisedKey:
@@ -118,6 +127,13 @@ class RunStarter:
             return
         run = self._run_input(upload, upload_key.user_id, upload_key.session_id)
         with bound(**run.log_fields()):
+            refusal = self.cap.refusal(run.user_id, run.session_id, now=self.clock())
+            if refusal is not None and self._record_failed(
+                upload, run, {"code": FailureCode.TOO_MANY_ACTIVE_RUNS.value, "message": refusal}
+            ):
+                self.logger.warning("refused an upload over the user's cap of active sessions")
+                return
+            # Not recorded: this run is already RECEIVED (a redelivery, which goes on as one) or newer exists.
             if not self.status.start_run(self._new_run(upload, run), now=now_iso()):
                 current = self.status.get(run.user_id, run.session_id) or {}
                 if current.get("runId") != run.run_id:
@@ -152,13 +168,15 @@ class RunStarter:
             upload_sequencer=upload.sequencer,
         )
 
+    def _record_failed(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str]) -> bool:
+        """Record the upload's run as FAILED from the start; ``False`` when the session holds it or a newer one."""
+        return self.status.start_run(self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error)
+
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
         with bound(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
-            written = self.status.start_run(
-                self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error
-            )
+            written = self._record_failed(upload, run, error)
             self.logger.warning(
                 "rejected an upload" if written else "ignored a rejected upload the session has moved past",
                 extra={"key": upload.key, "reason": rejected.message},
@@ -204,11 +222,18 @@ def process_batch(
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     settings = StartSettings.from_environ(os.environ)
     logger = get_logger(settings.log_level)
+    dynamodb = client("dynamodb")
     starter = RunStarter(
-        status=StatusStore(client("dynamodb"), settings.status_table),
+        status=StatusStore(dynamodb, settings.status_table),
         stepfunctions=client("stepfunctions"),
         state_machine_arn=settings.state_machine_arn,
         logger=logger,
+        cap=ActiveRunCap(
+            dynamodb=dynamodb,
+            status_table=settings.status_table,
+            max_active_runs=settings.max_active_runs_per_user,
+            window=timedelta(seconds=settings.active_run_window_seconds),
+        ),
     )
     retry = process_batch(event.get("Records", []), starter, logger)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}

@@ -21,8 +21,9 @@ from components.asl import AslResources, RetryPolicy, build_definition
 from components.cluster import CONTAINER_NAME
 from components.config import PROJECT_NAME, StackSettings
 from components.stack_file import stack_file_settings
-from components.state_machine import START_BATCH_SIZE, upload_event_pattern
+from components.state_machine import START_BATCH_SIZE, active_run_window_seconds, upload_event_pattern
 from contracts.environment import FunctionVariable
+from contracts.limits import LIMITS_TABLE_KEY
 from contracts.statuses import PARTITION_KEY, SORT_KEY
 
 from .containers import REPO_ROOT, SANDBOX_IMAGE
@@ -67,6 +68,9 @@ class LocalStack:
     cluster_arn: str
     task_definition_arn: str
     topic_arn: str
+    limits_table: str
+    #: The per-user caps of the stack settings, and how long a run may last (components.state_machine).
+    user_limits: dict[FunctionVariable, str]
 
     def function_name(self, part: str) -> str:
         return f"{self.prefix}-{part}"
@@ -79,6 +83,8 @@ class LocalStack:
             FunctionVariable.UPLOAD_BUCKET: self.upload_bucket,
             FunctionVariable.RESULTS_BUCKET: self.results_bucket,
             FunctionVariable.STATE_MACHINE_ARN: self.state_machine_arn,
+            FunctionVariable.LIMITS_TABLE: self.limits_table,
+            **self.user_limits,
         }
 
 
@@ -111,6 +117,16 @@ def create_session_table(dynamodb, name: str) -> None:
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
             {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
         ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_limits_table(dynamodb, name: str) -> None:
+    """The per-user limits table: one string key, ``counterId`` (TTL is not emulated)."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": LIMITS_TABLE_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": LIMITS_TABLE_KEY, "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
 
@@ -155,6 +171,8 @@ def create_stack(
     status_table, classifier_table = f"{prefix}-status", f"{prefix}-classifiers"
     create_session_table(dynamodb, status_table)
     create_session_table(dynamodb, classifier_table)
+    limits_table = f"{prefix}-limits"
+    create_limits_table(dynamodb, limits_table)
 
     role_arn = iam.create_role(RoleName=f"{prefix}-role", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))[
         "Role"
@@ -244,4 +262,10 @@ def create_stack(
         cluster_arn=cluster_arn,
         task_definition_arn=task_definition_arn,
         topic_arn=topic_arn,
+        limits_table=limits_table,
+        user_limits={
+            FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(settings.max_active_runs_per_user),
+            FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(settings.max_upload_requests_per_minute),
+            FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(active_run_window_seconds(settings.train_timeout_seconds)),
+        },
     )

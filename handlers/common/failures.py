@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.failures import HANDLER_ERROR_CODES, ExitCode, FailureCode
+from contracts.failures import HANDLER_ERROR_CODES, RUN_TASK_CAPACITY_ERRORS, ExitCode, FailureCode
 from contracts.manifest import Manifest
 
 
@@ -27,6 +27,8 @@ class Failure:
 
 MAX_MESSAGE_LENGTH = 500
 _TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+#: How Fargate describes a task it could not place.
+_CAPACITY_MARKERS = ("Capacity is unavailable",)
 _PULL_FAILURE_MARKERS = (
     "CannotPullContainerError",
     "ResourceInitializationError",
@@ -45,6 +47,10 @@ GENERIC_MESSAGES = {
     FailureCode.RESULTS_INVALID: "The classifier finished but its results could not be verified.",
     FailureCode.INTERNAL_ERROR: "The pipeline failed because of an internal error. Please upload again; "
     "if it keeps failing, contact support.",
+    FailureCode.CAPACITY_UNAVAILABLE: "AWS had no capacity to start the classifier, even after retrying for "
+    "several minutes. Nothing is wrong with the upload: please upload it again later.",
+    FailureCode.TOO_MANY_ACTIVE_RUNS: "Too many of your sessions are being processed at once. Upload this "
+    "session again once one of them has finished.",
 }
 
 
@@ -130,6 +136,8 @@ def _manifest_failure(document: Mapping[str, Any] | None) -> Failure | None:
 def _task_failure(task: StoppedTask) -> Failure:
     if ExitCode.OUT_OF_MEMORY in task.exit_codes or task.mentions("OutOfMemory"):
         code = FailureCode.OUT_OF_MEMORY
+    elif task.mentions(*_CAPACITY_MARKERS):
+        code = FailureCode.CAPACITY_UNAVAILABLE
     elif task.mentions(*_PULL_FAILURE_MARKERS):
         code = FailureCode.IMAGE_UNAVAILABLE
     elif ExitCode.REJECTED in task.exit_codes:
@@ -160,6 +168,8 @@ def classify_failure(error: Mapping[str, Any], failed_manifest: Mapping[str, Any
         return Failure(code, _clean_message(message, GENERIC_MESSAGES[code]))
     if name in _TIMEOUT_ERRORS:
         return Failure(FailureCode.TIMEOUT, GENERIC_MESSAGES[FailureCode.TIMEOUT])
+    if name in RUN_TASK_CAPACITY_ERRORS:
+        return Failure(FailureCode.CAPACITY_UNAVAILABLE, GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE])
     if name == "States.TaskFailed":
         task = parse_stopped_task(error.get("Cause"))
         if task is not None:

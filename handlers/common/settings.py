@@ -29,15 +29,35 @@ def _fields(spec: FunctionEnvironment, environ: Mapping[str, str]) -> dict[str, 
     return fields
 
 
+def _with_positive_ints(fields: dict[str, str], *names: str) -> dict[str, str | int]:
+    """``fields`` with the named ones as positive whole numbers.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming the variable whose value is not a positive whole number.
+    """
+    converted: dict[str, str | int] = dict(fields)
+    for name in names:
+        raw = fields[name]
+        if not raw.isdigit() or int(raw) <= 0:
+            raise ConfigurationError(f"{name.upper()} must be a positive whole number, got {raw!r}")
+        converted[name] = int(raw)
+    return converted
+
+
 @dataclass(frozen=True, kw_only=True)
 class StartSettings:
     status_table: str
     state_machine_arn: str
+    max_active_runs_per_user: int
+    active_run_window_seconds: int
     log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "StartSettings":
-        return cls(**_fields(environment.START, environ))
+        fields = _fields(environment.START, environ)
+        return cls(**_with_positive_ints(fields, "max_active_runs_per_user", "active_run_window_seconds"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +90,11 @@ class ApiSettings:
     classifier_table: str
     upload_bucket: str
     results_bucket: str
+    limits_table: str
+    max_upload_requests_per_minute: int
     log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "ApiSettings":
-        return cls(**_fields(environment.API, environ))
+        fields = _fields(environment.API, environ)
+        return cls(**_with_positive_ints(fields, "max_upload_requests_per_minute"))

@@ -19,6 +19,7 @@ from asl_checks import (
 )
 
 from components.asl import AslResources, RetryPolicy, build_definition
+from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
 from contracts.environment import CONTAINER_REQUIRED
 
 pytestmark = pytest.mark.unit
@@ -331,13 +332,50 @@ def test_notifications_publish_the_outcome_to_the_topic(definition, state):
     assert len(task["Parameters"]["Subject"]) < 100  # SNS limit for subjects
 
 
-def test_retry_policy_reaches_every_retrier():
+def test_retry_policy_reaches_every_lambda_and_dynamodb_retrier():
     retry = RetryPolicy(interval_seconds=1, backoff_rate=1.5, max_attempts=5)
     definition = build_definition(RESOURCES, retry=retry)
-    retriers = [retrier for state in definition["States"].values() for retrier in state.get("Retry", [])]
+    retriers = [
+        retrier
+        for name, state in definition["States"].items()
+        if name != "TrainClassifier"
+        for retrier in state.get("Retry", [])
+    ]
 
-    assert len(retriers) == 5  # three Lambda tasks, MarkProcessing, TrainClassifier
-    assert {(r["IntervalSeconds"], r["BackoffRate"], r["MaxAttempts"]) for r in retriers} == {(1, 1.5, 5)}
+    assert len(retriers) == 4  # three Lambda tasks, MarkProcessing
+    assert [{key: r[key] for key in ("IntervalSeconds", "BackoffRate", "MaxAttempts")} for r in retriers] == [
+        {"IntervalSeconds": 1, "BackoffRate": 1.5, "MaxAttempts": 5}
+    ] * 4
+    assert not any("JitterStrategy" in r or "MaxDelaySeconds" in r for r in retriers)
+
+
+def test_capacity_errors_of_run_task_are_retried_for_minutes_with_capped_full_jitter_backoff(definition):
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+
+    assert retrier == {
+        "ErrorEquals": [
+            "ECS.AmazonECSException",
+            "ECS.ServerException",
+            "ECS.ThrottlingException",
+            "ECS.LimitExceededException",
+        ],
+        "IntervalSeconds": 15,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 8,
+        "MaxDelaySeconds": 120,
+        "JitterStrategy": "FULL",
+    }
+    assert retry_waits_seconds(CAPACITY_RETRY) == [15, 30, 60, 120, 120, 120, 120, 120]
+    assert retry_budget_seconds(CAPACITY_RETRY) == 705  # almost 12 minutes before CAPACITY_UNAVAILABLE
+
+
+def test_a_custom_capacity_policy_reaches_train_classifier_only():
+    capacity = RetryPolicy(interval_seconds=1, backoff_rate=1.0, max_attempts=1)
+    definition = build_definition(RESOURCES, capacity_retry=capacity)
+
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+    assert (retrier["IntervalSeconds"], retrier["MaxAttempts"]) == (1, 1)
+    assert definition["States"]["Validate"]["Retry"][0]["IntervalSeconds"] == 2
 
 
 def test_default_training_timeout_is_one_hour():
@@ -355,6 +393,7 @@ def test_default_training_timeout_is_one_hour():
         ({"interval_seconds": 0}, "interval_seconds"),
         ({"backoff_rate": 0.5}, "backoff_rate"),
         ({"max_attempts": -1}, "max_attempts"),
+        ({"interval_seconds": 10, "max_delay_seconds": 5}, "max_delay_seconds"),
     ],
 )
 def test_retry_policy_rejects_values_asl_does_not_allow(retry_arguments, message):

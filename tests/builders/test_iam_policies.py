@@ -28,6 +28,7 @@ UPLOAD_BUCKET_ARN = "arn:aws:s3:::storage-uploads-3f9a"
 RESULTS_BUCKET_ARN = "arn:aws:s3:::storage-results-3f9a"
 STATUS_TABLE_ARN = f"arn:aws:dynamodb:{SCOPE}:table/storage-status-3f9a"
 CLASSIFIER_TABLE_ARN = f"arn:aws:dynamodb:{SCOPE}:table/storage-classifiers-3f9a"
+LIMITS_TABLE_ARN = f"arn:aws:dynamodb:{SCOPE}:table/storage-limits-3f9a"
 LOG_GROUP_ARN = f"arn:aws:logs:{SCOPE}:log-group:/aws/lambda/processing-fn-3f9a"
 QUEUE_ARN = f"arn:aws:sqs:{SCOPE}:processing-upload-queue-3f9a"
 RULE_ARN = f"arn:aws:events:{SCOPE}:rule/processing-upload-created-3f9a"
@@ -105,6 +106,7 @@ def identity_documents() -> dict[str, dict]:
             classifier_table_arn=CLASSIFIER_TABLE_ARN,
             upload_bucket_arn=UPLOAD_BUCKET_ARN,
             results_bucket_arn=RESULTS_BUCKET_ARN,
+            limits_table_arn=LIMITS_TABLE_ARN,
         ),
         "task_role": policies.task_role_policy(
             upload_bucket_arn=UPLOAD_BUCKET_ARN, results_bucket_arn=RESULTS_BUCKET_ARN
@@ -153,7 +155,7 @@ ALLOWED_RESOURCES = {
         CLASSIFIER_TABLE_ARN,
     },
     "record_failure": {LOG_STREAMS, RESULT_OBJECTS, RESULTS_BUCKET_ARN, STATUS_TABLE_ARN},
-    "api": {LOG_STREAMS, STATUS_TABLE_ARN, CLASSIFIER_TABLE_ARN, UPLOAD_OBJECTS, RESULT_OBJECTS},
+    "api": {LOG_STREAMS, STATUS_TABLE_ARN, CLASSIFIER_TABLE_ARN, UPLOAD_OBJECTS, RESULT_OBJECTS, LIMITS_TABLE_ARN},
     "task_role": {UPLOAD_OBJECTS, RESULT_OBJECTS},
     "execution_role": {REPOSITORY_ARN, LOG_STREAMS},
     "state_machine": {
@@ -324,7 +326,7 @@ def test_allows_check_sees_a_widened_task_role():
                 ("sqs:GetQueueAttributes", QUEUE_ARN),
                 ("sqs:ChangeMessageVisibility", QUEUE_ARN),
                 ("dynamodb:GetItem", STATUS_TABLE_ARN),
-                ("dynamodb:PutItem", STATUS_TABLE_ARN),
+                ("dynamodb:Query", STATUS_TABLE_ARN),
                 ("dynamodb:UpdateItem", STATUS_TABLE_ARN),
                 ("states:StartExecution", STATE_MACHINE_ARN),
             },
@@ -366,6 +368,7 @@ def test_allows_check_sees_a_widened_task_role():
                 ("dynamodb:GetItem", CLASSIFIER_TABLE_ARN),
                 ("s3:PutObject", UPLOAD_OBJECTS),
                 ("s3:GetObject", RESULT_OBJECTS),
+                ("dynamodb:UpdateItem", LIMITS_TABLE_ARN),
             },
         ),
         (

@@ -39,6 +39,8 @@ def test_missing_names_required_variables_that_are_unset_or_blank():
         "CLASSIFIER_TABLE",
         "UPLOAD_BUCKET",
         "RESULTS_BUCKET",
+        "LIMITS_TABLE",
+        "MAX_UPLOAD_REQUESTS_PER_MINUTE",
     ]
     assert FUNCTION_ENVIRONMENTS["validate"].missing({}) == []
 

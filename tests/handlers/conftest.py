@@ -10,6 +10,9 @@ import boto3
 import pytest
 from handler_support import (
     ACCOUNT,
+    ACTIVE_RUN_WINDOW_SECONDS,
+    MAX_ACTIVE_RUNS_PER_USER,
+    MAX_UPLOAD_REQUESTS_PER_MINUTE,
     REGION,
     SESSION,
     USER,
@@ -24,7 +27,7 @@ from moto import mock_aws
 from contracts.environment import FunctionVariable
 from handlers.common import clients
 from handlers.common.status import StatusStore
-from sandbox.stack import create_session_table
+from sandbox.stack import create_limits_table, create_session_table
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ class Stack:
     results_bucket: str
     status_table: str
     classifier_table: str
+    limits_table: str
     queue_url: str
     state_machine_arn: str
     s3: Any
@@ -64,6 +68,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         for table in ("eeg-test-status", "eeg-test-classifiers"):
             create_session_table(dynamodb, table)
+        create_limits_table(dynamodb, "eeg-test-limits")
         queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
             "QueueUrl"
         ]
@@ -78,6 +83,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             results_bucket="eeg-test-results",
             status_table="eeg-test-status",
             classifier_table="eeg-test-classifiers",
+            limits_table="eeg-test-limits",
             queue_url=queue_url,
             state_machine_arn=state_machine_arn,
             s3=s3,
@@ -90,6 +96,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             FunctionVariable.UPLOAD_BUCKET: stack.upload_bucket,
             FunctionVariable.RESULTS_BUCKET: stack.results_bucket,
             FunctionVariable.STATE_MACHINE_ARN: stack.state_machine_arn,
+            FunctionVariable.LIMITS_TABLE: stack.limits_table,
+            FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(MAX_UPLOAD_REQUESTS_PER_MINUTE),
+            FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(MAX_ACTIVE_RUNS_PER_USER),
+            FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(ACTIVE_RUN_WINDOW_SECONDS),
             FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)

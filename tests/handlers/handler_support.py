@@ -16,6 +16,10 @@ ACCOUNT = "123456789012"
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:eeg-test-pipeline"
 #: The user and session of the result handlers' tests.
 USER, SESSION = "user-1", "session-1"
+# The per-user caps of the handler tests' environment: small, so the tests reach them in a few requests.
+MAX_ACTIVE_RUNS_PER_USER = 2
+MAX_UPLOAD_REQUESTS_PER_MINUTE = 3
+ACTIVE_RUN_WINDOW_SECONDS = 6000
 
 
 def load_event(name: str) -> dict[str, Any]:

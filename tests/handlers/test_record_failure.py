@@ -40,6 +40,13 @@ def _ecs_failure(
     return {"Error": "States.TaskFailed", "Cause": json.dumps(task)}
 
 
+def _failed_to_start(stopped_reason: str, container_reason: str | None = None) -> dict:
+    """A task ECS stopped before the container ran."""
+    return _ecs_failure(
+        exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
+    )
+
+
 def _camel_case_ecs_failure(exit_code: int) -> dict:
     """The same failure as ECS's own DescribeTasks reports it (camelCase keys)."""
     task = {
@@ -125,23 +132,17 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
     ),
     "ecs-cannot-pull": (
-        lambda: _ecs_failure(
-            exit_code=None,
-            reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
-            stop_code="TaskFailedToStart",
-            stopped_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+        lambda: _failed_to_start(
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
             "failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg-dev-classifier:latest",
+            container_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
         ),
         None,
         FailureCode.IMAGE_UNAVAILABLE,
         GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     ),
     "ecs-resource-initialization": (
-        lambda: _ecs_failure(
-            exit_code=None,
-            stop_code="TaskFailedToStart",
-            stopped_reason="ResourceInitializationError: unable to pull secrets or registry auth",
-        ),
+        lambda: _failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth"),
         None,
         FailureCode.IMAGE_UNAVAILABLE,
         GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
@@ -177,6 +178,31 @@ CASES = {
         _failed_manifest("SOMETHING_NEW", "whatever"),
         FailureCode.INVALID_UPLOAD,
         GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
+    ),
+    "ecs-capacity-retries-exhausted": (
+        lambda: {
+            "Error": "ECS.AmazonECSException",
+            "Cause": "Capacity is unavailable at this time. Please try again later or in a different "
+            "availability zone (Service: AmazonECS; Status Code: 400)",
+        },
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        "AWS had no capacity to start the classifier, even after retrying for several minutes. Nothing is "
+        "wrong with the upload: please upload it again later.",
+    ),
+    "ecs-throttled-throughout": (
+        lambda: {"Error": "ECS.ThrottlingException", "Cause": "Rate exceeded"},
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
+    ),
+    "ecs-task-not-placed-for-capacity": (
+        lambda: _failed_to_start(
+            "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+        ),
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
     ),
     "ecs-exit-143": (
         lambda: _ecs_failure(exit_code=143),

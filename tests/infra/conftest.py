@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
-from pulumi_mocks import BuiltStack, PipelineMocks, new_mocks, run_main_program
+from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, BuiltStack, PipelineMocks, new_mocks, run_main_program
 
 # A stack that creates everything itself: Cognito pool (with a smoke-test user), private VPC, no e-mail
 # subscription.
@@ -17,6 +17,7 @@ SELF_CONTAINED_CONFIG = {
     "eeg-pipeline:uploadExpirationDays": "30",
     "eeg-pipeline:resultsNoncurrentVersionDays": "7",
     "eeg-pipeline:smokeTestUser": "smoke-test@example.org",
+    "eeg-pipeline:permissionsBoundaryArn": PERMISSIONS_BOUNDARY_ARN,
 }
 
 # A production stack wired to an external issuer, existing subnets and an alarm address.
@@ -29,6 +30,11 @@ EXTERNAL_CONFIG = {
     "eeg-pipeline:securityGroupIds": '["sg-0123456789abcdef0"]',
     "eeg-pipeline:alarmEmail": "alerts@example.org",
     "eeg-pipeline:logRetentionDays": "365",
+    "eeg-pipeline:corsAllowOrigins": '["https://eeg.example.org", "http://localhost:3000"]',
+    "eeg-pipeline:permissionsBoundaryArn": PERMISSIONS_BOUNDARY_ARN,
+    "eeg-pipeline:startMaxConcurrency": "8",
+    "eeg-pipeline:apiReservedConcurrency": "25",
+    "eeg-pipeline:maxUploadRequestsPerMinute": "4",
 }
 
 

@@ -25,6 +25,8 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-west-2"
 ZONES = ("eu-west-2a", "eu-west-2b", "eu-west-2c")
 S3_PREFIX_LIST_ID = "pl-7ca54015"
+# The bootstrap's boundary for a stack named `test` (the mocks' stack name).
+PERMISSIONS_BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/eeg-pipeline-delivery/test-pipeline-role-boundary"
 
 T = TypeVar("T")
 
@@ -108,9 +110,12 @@ def _mock_outputs(type_token: str, logical_name: str, inputs: dict[str, Any]) ->
         case "aws:iam/role:Role":
             return name, {
                 "name": name,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{name}",
                 "uniqueId": f"AROA{short}",
             }
+        case "aws:iam/policy:Policy":
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{inputs.get('path', '/')}{name}"
+            return arn, {"name": name, "arn": arn, "policyId": f"ANPA{short}"}
         case "aws:iam/rolePolicy:RolePolicy":
             return f"{inputs.get('role')}:{name}", {"name": name}
         case "aws:sfn/stateMachine:StateMachine":

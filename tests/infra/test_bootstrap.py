@@ -1,15 +1,22 @@
-"""The delivery bootstrap (bootstrap/): OIDC trust scoped to one repository and environment, deploy rights."""
+"""The delivery bootstrap (bootstrap/): OIDC trust scoped to one repository and environment, and the mock
+run of its program; the pipeline's roles sit where the deploy role may write them, under its boundary."""
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
-from pulumi_mocks import ACCOUNT_ID, REGION, REPO_ROOT, new_mocks, run_main_program
+from pulumi_mocks import ACCOUNT_ID, PERMISSIONS_BOUNDARY_ARN, REGION, REPO_ROOT, new_mocks, run_main_program
 
-from bootstrap.access import DENIED_ACTIONS, deploy_policy, github_trust_policy
+from bootstrap.access import deploy_policy, github_trust_policy
+from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn
+from bootstrap.preview import preview_policy
+from components.iam_names import role_path
 
 pytestmark = pytest.mark.unit
 
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def test_a_role_trusts_one_repository_in_one_github_environment():
@@ -29,42 +36,26 @@ def test_a_repository_that_is_not_owner_slash_name_is_refused(repository):
         github_trust_policy(PROVIDER_ARN, repository, "dev")
 
 
-def test_the_deploy_policy_stays_in_its_account_and_region_and_denies_user_credentials():
-    statements = {statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION)["Statement"]}
-
-    assert statements["PipelineServicesInThisAccountAndRegion"]["Condition"] == {
-        "StringEquals": {"aws:RequestedRegion": REGION}
-    }
-    assert statements["PipelineRoles"]["Resource"] == f"arn:aws:iam::{ACCOUNT_ID}:role/*"
-    assert all(not action.endswith(":*") for action in statements["PipelineRoles"]["Action"])
-    assert statements["PassRolesToTheServicesThatRunThem"]["Condition"]["StringEquals"]["iam:PassedToService"]
-    assert statements["NeverNeeded"]["Effect"] == "Deny"
-    assert "iam:CreateAccessKey" in statements["NeverNeeded"]["Action"] == list(DENIED_ACTIONS)
-    assert "PulumiStateBucket" not in statements
-
-
-def test_a_self_managed_state_bucket_is_readable_and_writable():
-    bucket = "arn:aws:s3:::eeg-pipeline-state"
-    statements = {statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION, bucket)["Statement"]}
-
-    assert statements["PulumiStateBucket"]["Resource"] == [bucket, f"{bucket}/*"]
-
-
-def test_the_bootstrap_program_creates_the_provider_and_two_roles_per_environment():
-    built = run_main_program(
+@pytest.fixture(scope="module")
+def bootstrap_stack():
+    return run_main_program(
         {"eeg-pipeline-bootstrap:githubRepository": "neuro-lab/eeg-pipeline", "aws:region": REGION},
         program=REPO_ROOT / "bootstrap" / "__main__.py",
         mocks=new_mocks(project="eeg-pipeline-bootstrap"),
     )
-    stack = built.resources
 
+
+def test_the_bootstrap_creates_the_provider_and_two_roles_per_environment_under_the_delivery_path(
+    bootstrap_stack,
+):
+    stack = bootstrap_stack.resources
     (provider,) = stack.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
     subjects = {
         role.name: json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"][
             "token.actions.githubusercontent.com:sub"
         ]
-        for role in stack.of_type("aws:iam/role:Role")
+        for role in stack.of_type(ROLE)
     }
     assert subjects == {
         "deploy-dev": "repo:neuro-lab/eeg-pipeline:environment:dev",
@@ -72,6 +63,57 @@ def test_the_bootstrap_program_creates_the_provider_and_two_roles_per_environmen
         "deploy-prod": "repo:neuro-lab/eeg-pipeline:environment:prod",
         "preview-prod": "repo:neuro-lab/eeg-pipeline:environment:prod-preview",
     }
-    attachments = stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert {item.inputs["policyArn"] for item in attachments} == {"arn:aws:iam::aws:policy/ReadOnlyAccess"}
-    assert {"devDeployRoleArn", "prodDeployRoleArn", "devPreviewRoleArn", "prodPreviewRoleArn"} <= set(built.exports)
+    assert {role.inputs["path"] for role in stack.of_type(ROLE)} == {"/eeg-pipeline-delivery/"}
+
+
+def test_the_bootstrap_defines_each_environments_boundary_and_bounds_its_deploy_role_by_it(bootstrap_stack):
+    stack, exports = bootstrap_stack.resources, bootstrap_stack.exports
+    for environment in ("dev", "prod"):
+        boundary = stack.one("aws:iam/policy:Policy", f"boundary-{environment}")
+        deploy = stack.one(ROLE_POLICY, f"deploy-{environment}-policy")
+
+        assert boundary.outputs["arn"] == exports[f"{environment}PermissionsBoundaryArn"]
+        assert boundary.outputs["arn"] == boundary_policy_arn(ACCOUNT_ID, environment)
+        assert json.loads(deploy.inputs["policy"]) == deploy_policy(ACCOUNT_ID, REGION, environment)
+
+
+def test_the_preview_roles_read_configuration_only_and_nothing_attaches_read_only_access(bootstrap_stack):
+    stack = bootstrap_stack.resources
+
+    assert stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    for environment in ("dev", "prod"):
+        policy = stack.one(ROLE_POLICY, f"preview-{environment}-policy")
+        assert json.loads(policy.inputs["policy"]) == preview_policy(REGION)
+    assert {"devDeployRoleArn", "prodDeployRoleArn", "devPreviewRoleArn", "prodPreviewRoleArn"} <= set(
+        bootstrap_stack.exports
+    )
+
+
+def test_every_role_of_the_pipeline_is_under_the_stack_path_with_the_configured_boundary(self_contained_stack):
+    roles = self_contained_stack.resources.of_type(ROLE)
+
+    assert len(roles) == 8  # five functions, state machine, task, task execution
+    assert {role.inputs["path"] for role in roles} == {role_path("test")} == {"/eeg-pipeline/test/"}
+    assert {role.inputs["permissionsBoundary"] for role in roles} == {PERMISSIONS_BOUNDARY_ARN}
+
+
+def test_the_deploy_role_of_the_stack_may_write_exactly_the_pipelines_roles(self_contained_stack):
+    # The stack is named `test` in the mocks: it is deployed by the bootstrap's `test` environment.
+    deploy = deploy_policy(ACCOUNT_ID, REGION, "test")
+    (bounded,) = [s for s in deploy["Statement"] if "iam:CreateRole" in s["Action"]]
+
+    for role in self_contained_stack.resources.of_type(ROLE):
+        assert fnmatchcase(role.outputs["arn"], bounded["Resource"]), role.outputs["arn"]
+    assert bounded["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == PERMISSIONS_BOUNDARY_ARN
+    assert boundary_policy_arn(ACCOUNT_ID, "test") == PERMISSIONS_BOUNDARY_ARN
+
+
+def test_every_action_the_pipelines_roles_are_granted_is_within_the_boundary(self_contained_stack):
+    granted = {
+        action
+        for policy in self_contained_stack.resources.of_type(ROLE_POLICY)
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+
+    assert granted - {"iam:PassRole"} <= set(PIPELINE_ROLE_ACTIONS), granted - set(PIPELINE_ROLE_ACTIONS)

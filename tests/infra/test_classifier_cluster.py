@@ -16,7 +16,8 @@ from resource_checks import (
     task_security_group_problems,
 )
 
-from components.cluster import SCRATCH_PATH, repository_lifecycle_policy
+from components import endpoint_policies
+from components.cluster import SCRATCH_PATH, build_context_tag, repository_lifecycle_policy
 from components.lambda_function import REPO_ROOT
 
 pytestmark = pytest.mark.unit
@@ -265,3 +266,53 @@ def test_the_build_context_lets_in_only_what_the_dockerfile_copies():
 
     assert "*" in patterns
     assert allowed == {source for source, _ in _dockerfile_copies()}
+
+
+def test_every_created_endpoint_carries_the_policy_of_the_stacks_own_resources(self_contained_stack):
+    stack = self_contained_stack.resources
+    endpoints = {item.inputs["serviceName"].split(".", 3)[-1]: item for item in stack.of_type(VPC_ENDPOINT)}
+    bucket_arns = {item.name: item.outputs["arn"] for item in stack.of_type(BUCKET)}
+    table_arns = [item.outputs["arn"] for item in stack.of_type("aws:dynamodb/table:Table")]
+    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "classifier-task-logs")
+
+    assert json.loads(endpoints["s3"].inputs["policy"]) == endpoint_policies.s3_endpoint_policy(
+        region="eu-west-2",
+        upload_bucket_arn=bucket_arns["storage-uploads"],
+        results_bucket_arn=bucket_arns["storage-results"],
+    )
+    assert json.loads(endpoints["dynamodb"].inputs["policy"]) == endpoint_policies.dynamodb_endpoint_policy(
+        table_arns=table_arns
+    )
+    for service in ("ecr.api", "ecr.dkr"):
+        assert json.loads(endpoints[service].inputs["policy"]) == endpoint_policies.ecr_endpoint_policy(
+            repository_arn=repository.outputs["arn"]
+        )
+    assert json.loads(endpoints["logs"].inputs["policy"]) == endpoint_policies.logs_endpoint_policy(
+        log_group_arn=log_group.outputs["arn"]
+    )
+
+
+def test_image_tags_are_immutable_and_each_build_is_tagged_by_its_content(self_contained_stack, tmp_path):
+    stack = self_contained_stack.resources
+    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
+    (image,) = stack.of_type("awsx:ecr:Image")
+
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert image.inputs["imageTag"] == build_context_tag(REPO_ROOT, REPO_ROOT / "classifier_image" / "Dockerfile")
+    (tmp_path / ".dockerignore").write_text("*\n!fbcsp/\n**/__pycache__\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    (tmp_path / "fbcsp").mkdir()
+    (tmp_path / "fbcsp" / "training.py").write_text("A = 1\n")
+    first = build_context_tag(tmp_path)
+    # What the build does not send changes nothing: ignored files, bytecode caches.
+    (tmp_path / "notes.txt").write_text("not in the image")
+    (tmp_path / "fbcsp" / "__pycache__").mkdir()
+    (tmp_path / "fbcsp" / "__pycache__" / "training.cpython-311.pyc").write_bytes(b"cache")
+    assert build_context_tag(tmp_path) == first
+    # What it sends does: the code, and the Dockerfile.
+    (tmp_path / "fbcsp" / "training.py").write_text("A = 2\n")
+    second = build_context_tag(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12.7-slim\n")
+    assert len({first, second, build_context_tag(tmp_path)}) == 3
+    assert first.startswith("src-") and len(first) == 20

@@ -1,5 +1,7 @@
 """Argument classes reject bad combinations before any resource is declared (no engine needed)."""
 
+import dataclasses
+
 import pytest
 
 from components.cluster import ClassifierClusterArgs
@@ -12,21 +14,7 @@ from components.storage import PipelineStorageArgs, StorageLocations
 pytestmark = pytest.mark.unit
 
 BUCKET_ARN = "arn:aws:s3:::bucket"
-STORAGE = StorageLocations(
-    **dict.fromkeys(
-        (
-            "upload_bucket_name",
-            "upload_bucket_arn",
-            "results_bucket_name",
-            "results_bucket_arn",
-            "status_table_name",
-            "status_table_arn",
-            "classifier_table_name",
-            "classifier_table_arn",
-        ),
-        "value",
-    )
-)
+STORAGE = StorageLocations(**dict.fromkeys((field.name for field in dataclasses.fields(StorageLocations)), "value"))
 
 
 def test_storage_rejects_a_zero_day_lifecycle():
@@ -40,6 +28,7 @@ def test_storage_rejects_a_zero_day_lifecycle():
         ({"task_cpu": 256, "task_memory": 4096}, "not a Fargate size"),
         ({"subnet_ids": ["subnet-1"]}, "must be given together"),
         ({"subnet_ids": [], "security_group_ids": []}, "must not be empty"),
+        ({}, "table_arns must name the stack's tables"),
     ],
 )
 def test_cluster_args_reject_invalid_sizes_and_half_given_networks(overrides, message):
@@ -52,6 +41,8 @@ def test_cluster_args_reject_invalid_sizes_and_half_given_networks(overrides, me
     [
         ({"train_timeout_seconds": 10}, "train_timeout_seconds must be at least 60"),
         ({"max_receive_count": 0}, "max_receive_count must be at least 1"),
+        ({"max_active_runs_per_user": 0}, "max_active_runs_per_user must be at least 1"),
+        ({"start_max_concurrency": 1}, "start_max_concurrency must be within"),
     ],
 )
 def test_state_machine_args_reject_out_of_range_values(overrides, message):
@@ -71,6 +62,8 @@ def test_state_machine_args_reject_out_of_range_values(overrides, message):
         ({"jwt_issuer": "http://issuer.example.org", "jwt_audience": ["a"]}, "https://"),
         ({"jwt_issuer": "https://issuer.example.org", "jwt_audience": []}, "at least one audience"),
         ({"throttling_rate_limit": 0}, "throttling limits must be positive"),
+        ({"cors_allow_origins": ["*"]}, "must name origins, not"),
+        ({"max_upload_requests_per_minute": 0}, "max_upload_requests_per_minute must be at least 1"),
     ],
 )
 def test_status_api_args_reject_inconsistent_issuer_settings(overrides, message):
@@ -84,6 +77,7 @@ def test_status_api_args_reject_inconsistent_issuer_settings(overrides, message)
         ({"module": "no_such_handler"}, r"handlers/no_such_handler.py does not exist"),
         ({"timeout_seconds": 901}, "outside Lambda's 1..900"),
         ({"memory_mb": 64}, "outside Lambda's 128..10240"),
+        ({"reserved_concurrency": 0}, "reserved_concurrency must be at least 1"),
     ],
 )
 def test_lambda_spec_rejects_missing_handlers_and_invalid_sizes(overrides, message):

@@ -102,7 +102,10 @@ def test_results_lifecycle_keeps_replaced_versions_for_the_configured_days(self_
     assert "expiration" not in rules["expire-replaced-results"], "current results must never expire"
 
 
-@pytest.mark.parametrize("table_name", ["storage-status", "storage-classifier"])
+DATA_TABLES = ("storage-status", "storage-classifier")
+
+
+@pytest.mark.parametrize("table_name", DATA_TABLES)
 def test_tables_have_the_spec_keys_pitr_encryption_and_on_demand_billing(self_contained_stack, table_name):
     assert table_problems(self_contained_stack.resources.one(TABLE, table_name)) == []
 
@@ -125,9 +128,18 @@ def test_table_check_reports_each_removed_property(self_contained_stack, change,
     assert len(problems) == 1 and expected in problems[0]
 
 
-def test_tables_are_deletion_protected_in_prod_only(self_contained_stack, external_stack):
-    dev_tables = self_contained_stack.resources.of_type(TABLE)
-    prod_tables = external_stack.resources.of_type(TABLE)
+def test_data_tables_are_deletion_protected_in_prod_only(self_contained_stack, external_stack):
+    def protection(stack):
+        return [stack.resources.one(TABLE, name).inputs.get("deletionProtectionEnabled") for name in DATA_TABLES]
 
-    assert [table.inputs.get("deletionProtectionEnabled") for table in dev_tables] == [False, False]
-    assert [table.inputs.get("deletionProtectionEnabled") for table in prod_tables] == [True, True]
+    assert protection(self_contained_stack) == [False, False]
+    assert protection(external_stack) == [True, True]
+
+
+def test_the_limits_table_keeps_counters_only_until_their_ttl(self_contained_stack):
+    table = self_contained_stack.resources.one(TABLE, "storage-limits")
+
+    assert table.inputs["hashKey"] == "counterId" and "rangeKey" not in table.inputs
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert table.inputs["serverSideEncryption"] == {"enabled": True}

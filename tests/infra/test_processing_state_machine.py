@@ -18,6 +18,7 @@ from resource_checks import (
 from components import lambda_function
 from components.lambda_function import CONTRACTS_DIR, HANDLERS_DIR
 from components.policies import RESOURCE_WILDCARD_ACTIONS
+from components.state_machine import active_run_window_seconds
 from contracts.environment import FUNCTION_ENVIRONMENTS
 
 pytestmark = pytest.mark.unit
@@ -93,6 +94,23 @@ def test_start_function_consumes_the_queue_with_partial_batch_failures(self_cont
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_bursts_wait_in_the_queue_behind_the_configured_start_concurrency(self_contained_stack, external_stack):
+    mappings = [
+        stack.resources.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")[0]
+        for stack in (self_contained_stack, external_stack)
+    ]
+
+    assert [mapping.inputs["scalingConfig"] for mapping in mappings] == [
+        {"maximumConcurrency": 5},
+        {"maximumConcurrency": 8},
+    ]
+
+
+def test_a_run_lasts_at_most_its_capacity_retries_its_training_limit_and_a_margin():
+    # 705 s of capacity retries (15 + 30 + 60 + 5 x 120), the training limit, 15 minutes more.
+    assert active_run_window_seconds(3600) == 705 + 3600 + 900
+
+
 def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing_handler(
     self_contained_stack,
 ):
@@ -156,6 +174,11 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         "UPLOAD_BUCKET": exports["uploadBucketName"],
         "RESULTS_BUCKET": exports["resultsBucketName"],
         "STATE_MACHINE_ARN": exports["stateMachineArn"],
+        "LIMITS_TABLE": exports["limitsTableName"],
+        # The per-user caps of the stack's config (defaults) and the longest possible run.
+        "MAX_ACTIVE_RUNS_PER_USER": "10",
+        "ACTIVE_RUN_WINDOW_SECONDS": str(705 + 3600 + 900),
+        "MAX_UPLOAD_REQUESTS_PER_MINUTE": "10",
     }
 
     assert set(environment) == set(FUNCTION_ENVIRONMENTS[module].variables)

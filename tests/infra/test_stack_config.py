@@ -35,6 +35,27 @@ def test_defaults_of_a_minimal_stack():
     assert settings.smoke_test_user is None
     assert settings.tags == {"project": "eeg-pipeline", "environment": "dev"}
     assert not settings.is_production
+    assert settings.cors_allow_origins == ()
+    assert settings.permissions_boundary_arn is None
+    assert (settings.max_active_runs_per_user, settings.max_upload_requests_per_minute) == (10, 10)
+    assert (settings.start_max_concurrency, settings.api_reserved_concurrency) == (5, None)
+
+
+def test_hardening_settings_are_read_from_pulumi_config_text():
+    boundary = "arn:aws:iam::123456789012:policy/eeg-pipeline-delivery/dev-pipeline-role-boundary"
+    settings = settings_with(
+        corsAllowOrigins='["https://eeg.example.org", "http://localhost:5173"]',
+        permissionsBoundaryArn=boundary,
+        maxActiveRunsPerUser="2",
+        maxUploadRequestsPerMinute="30",
+        startMaxConcurrency="10",
+        apiReservedConcurrency="50",
+    )
+
+    assert settings.cors_allow_origins == ("https://eeg.example.org", "http://localhost:5173")
+    assert settings.permissions_boundary_arn == boundary
+    assert (settings.max_active_runs_per_user, settings.max_upload_requests_per_minute) == (2, 30)
+    assert (settings.start_max_concurrency, settings.api_reserved_concurrency) == (10, 50)
 
 
 def test_string_values_from_pulumi_config_are_parsed():
@@ -132,6 +153,14 @@ def test_collect_raw_config_keeps_only_set_keys():
             "smokeTestUser creates a user in the stack's own Cognito pool, which a stack with jwtIssuer",
         ),
         ({"taskcpu": 1024}, r"unknown config key\(s\) \['taskcpu'\]"),
+        ({"corsAllowOrigins": '["*"]'}, r"corsAllowOrigins: \['\*'\] are not origins"),
+        ({"corsAllowOrigins": "https://eeg.example.org/app"}, "are not origins"),
+        ({"corsAllowOrigins": "http://eeg.example.org"}, "http only for localhost"),
+        ({"permissionsBoundaryArn": "dev-pipeline-role-boundary"}, "is not an IAM managed policy ARN"),
+        ({"maxActiveRunsPerUser": 0}, "maxActiveRunsPerUser 0 is out of range"),
+        ({"maxUploadRequestsPerMinute": "many"}, "maxUploadRequestsPerMinute must be an integer"),
+        ({"startMaxConcurrency": 1}, r"startMaxConcurrency 1 is out of range \[2, 1000\]"),
+        ({"apiReservedConcurrency": 0}, "apiReservedConcurrency 0 is out of range"),
     ],
 )
 def test_invalid_values_are_rejected_with_a_clear_message(overrides, message):

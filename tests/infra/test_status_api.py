@@ -162,13 +162,40 @@ def test_only_this_api_may_invoke_the_function(self_contained_stack):
     )
 
 
-def test_api_is_http_with_minimal_cors(self_contained_stack):
+def test_api_is_http_and_allows_no_browser_origin_by_default(self_contained_stack):
     (api,) = self_contained_stack.resources.of_type("aws:apigatewayv2/api:Api")
-    cors = api.inputs["corsConfiguration"]
 
     assert api.inputs["protocolType"] == "HTTP"
+    assert "corsConfiguration" not in api.inputs
+
+
+def test_api_allows_exactly_the_configured_origins_with_minimal_cors(external_stack):
+    (api,) = external_stack.resources.of_type("aws:apigatewayv2/api:Api")
+    cors = api.inputs["corsConfiguration"]
+
+    assert cors["allowOrigins"] == ["https://eeg.example.org", "http://localhost:3000"]
     assert sorted(cors["allowMethods"]) == ["GET", "POST"]
     assert sorted(cors["allowHeaders"]) == ["authorization", "content-type"]
+
+
+def test_api_function_concurrency_is_reserved_only_when_configured(self_contained_stack, external_stack):
+    def reserved(stack):
+        return stack.resources.one("aws:lambda/function:Function", "api-api-fn").inputs.get(
+            "reservedConcurrentExecutions"
+        )
+
+    assert reserved(self_contained_stack) is None
+    assert reserved(external_stack) == 25
+
+
+def test_api_function_counts_upload_requests_against_the_configured_cap(self_contained_stack, external_stack):
+    def variables(stack):
+        return stack.resources.one("aws:lambda/function:Function", "api-api-fn").inputs["environment"]["variables"]
+
+    limits_table = self_contained_stack.resources.one("aws:dynamodb/table:Table", "storage-limits")
+    assert variables(self_contained_stack)["LIMITS_TABLE"] == limits_table.outputs["name"]
+    assert variables(self_contained_stack)["MAX_UPLOAD_REQUESTS_PER_MINUTE"] == "10"
+    assert variables(external_stack)["MAX_UPLOAD_REQUESTS_PER_MINUTE"] == "4"
 
 
 def test_route_slug_is_kebab_case():

@@ -138,4 +138,16 @@ def test_aws_access_is_oidc_only_and_the_pulumi_token_a_secret(workflow):
         for step in steps_using(job, "aws-actions/configure-aws-credentials"):
             assert set(step["with"]) == {"role-to-assume", "aws-region"}
         for step in steps_using(job, "pulumi/actions"):
-            assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+            assert step["env"]["PULUMI_ACCESS_TOKEN"].startswith("${{ secrets.PULUMI_")
+
+
+def test_previews_use_the_preview_token_and_only_deploys_the_deploy_token():
+    preview_job = load("pull-request.yml")["jobs"]["preview"]
+    deploy_jobs = [job for name, job in load("deploy.yml")["jobs"].items() if name.startswith("up-")]
+
+    (preview,) = steps_using(preview_job, "pulumi/actions")
+    assert preview["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_PREVIEW_ACCESS_TOKEN }}"
+    assert preview_job["environment"] == "${{ matrix.stack }}-preview"
+    for job in deploy_jobs:
+        (up,) = steps_using(job, "pulumi/actions")
+        assert up["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"

@@ -1,0 +1,87 @@
+"""How the state machine retries transient errors: the policies and the ASL Retry rules built from them.
+
+Pure values and functions (no Pulumi import), used by :mod:`components.asl` and by whatever needs to
+know how long a retry can last.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How transient errors are retried; small values keep local runs and tests fast.
+
+    Attributes
+    ----------
+    interval_seconds
+        Wait before the first retry (ASL ``IntervalSeconds``, at least 1).
+    backoff_rate
+        Multiplier applied to the interval after each attempt (ASL ``BackoffRate``, at least 1.0).
+    max_attempts
+        Retries after the first failure (ASL ``MaxAttempts``; 0 disables retrying).
+    max_delay_seconds
+        Upper bound of any one wait (ASL ``MaxDelaySeconds``), or ``None`` for no bound.
+    full_jitter
+        Wait a random time between 0 and the computed interval (ASL ``JitterStrategy: FULL``), so
+        that executions refused at the same moment do not all come back at the same moment.
+    """
+
+    interval_seconds: int = 2
+    backoff_rate: float = 2.0
+    max_attempts: int = 3
+    max_delay_seconds: int | None = None
+    full_jitter: bool = False
+
+    def __post_init__(self) -> None:
+        if self.interval_seconds < 1:
+            raise ValueError(f"interval_seconds must be at least 1, got {self.interval_seconds}")
+        if self.backoff_rate < 1.0:
+            raise ValueError(f"backoff_rate must be at least 1.0, got {self.backoff_rate}")
+        if self.max_attempts < 0:
+            raise ValueError(f"max_attempts must not be negative, got {self.max_attempts}")
+        if self.max_delay_seconds is not None and self.max_delay_seconds < self.interval_seconds:
+            raise ValueError(
+                f"max_delay_seconds ({self.max_delay_seconds}) must be at least interval_seconds "
+                f"({self.interval_seconds})"
+            )
+
+
+DEFAULT_RETRY = RetryPolicy()
+#: Fargate capacity and ECS throttling: up to 8 retries over at most about 12 minutes (waits of
+#: 15, 30, 60 s, then 120 s each), spread by full jitter; then the run fails as CAPACITY_UNAVAILABLE.
+CAPACITY_RETRY = RetryPolicy(
+    interval_seconds=15, backoff_rate=2.0, max_attempts=8, max_delay_seconds=120, full_jitter=True
+)
+
+
+def retry_waits_seconds(retry: RetryPolicy) -> list[float]:
+    """The longest wait before each retry (full jitter waits a random share of it)."""
+    waits = [retry.interval_seconds * retry.backoff_rate**attempt for attempt in range(retry.max_attempts)]
+    if retry.max_delay_seconds is None:
+        return waits
+    return [min(wait, retry.max_delay_seconds) for wait in waits]
+
+
+def retry_budget_seconds(retry: RetryPolicy) -> int:
+    """The longest total time a Retry rule waits before it gives up."""
+    return math.ceil(sum(retry_waits_seconds(retry)))
+
+
+def retrier(errors: Sequence[str], retry: RetryPolicy) -> dict[str, Any]:
+    """One ASL Retry rule: ``errors`` retried as ``retry`` says."""
+    rule: dict[str, Any] = {
+        "ErrorEquals": list(errors),
+        "IntervalSeconds": retry.interval_seconds,
+        "BackoffRate": retry.backoff_rate,
+        "MaxAttempts": retry.max_attempts,
+    }
+    if retry.max_delay_seconds is not None:
+        rule["MaxDelaySeconds"] = retry.max_delay_seconds
+    if retry.full_jitter:
+        rule["JitterStrategy"] = "FULL"
+    return rule

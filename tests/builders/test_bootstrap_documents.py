@@ -1,0 +1,215 @@
+"""The delivery bootstrap's IAM documents (bootstrap/): deploy, boundary and preview, as pure documents."""
+
+from __future__ import annotations
+
+import copy
+from fnmatch import fnmatchcase
+
+import pytest
+from iam_checks import allows, statements, wildcard_action_problems
+
+from bootstrap.access import BOUNDED_ROLE_WRITES, DENIED_ACTIONS, deploy_policy
+from bootstrap.boundary import boundary_policy_arn, role_boundary_policy
+from bootstrap.preview import preview_policy
+
+pytestmark = pytest.mark.unit
+
+ACCOUNT_ID, REGION = "123456789012", "eu-west-2"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/eeg-pipeline-delivery/dev-pipeline-role-boundary"
+DEV_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/eeg-pipeline/dev/processing-start-fn-role-1a2b3c4"
+# Roles the dev deploy role must never write: any other role, its own and the preview role, prod's.
+FOREIGN_ROLES = (
+    f"arn:aws:iam::{ACCOUNT_ID}:role/OrganizationAccountAccessRole",
+    f"arn:aws:iam::{ACCOUNT_ID}:role/eeg-pipeline-delivery/deploy-dev-7d1e2f3",
+    f"arn:aws:iam::{ACCOUNT_ID}:role/eeg-pipeline-delivery/preview-dev-0a9b8c7",
+    f"arn:aws:iam::{ACCOUNT_ID}:role/eeg-pipeline/prod/processing-start-fn-role-1a2b3c4",
+)
+#: Every IAM action that changes a role's permissions or who may assume it.
+ESCALATING_ROLE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+)
+BOUNDARY_POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")
+
+
+def escalation_problems(document: dict, boundary_arn: str) -> list[str]:
+    """Ways the document lets its holder give a role more than the boundary allows (empty = none)."""
+    problems = [
+        f"{action} allowed on {role}"
+        for role in FOREIGN_ROLES
+        for action in ESCALATING_ROLE_ACTIONS
+        if allows(document, action, role) and not denied(document, action, role)
+    ]
+    for statement in statements(document, "Allow"):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        bounded = [action for action in actions if action in BOUNDED_ROLE_WRITES]
+        condition = statement.get("Condition", {}).get("StringEquals", {}).get("iam:PermissionsBoundary")
+        if bounded and condition != boundary_arn:
+            problems.append(f"{statement.get('Sid')}: {bounded} without the boundary condition")
+    if not denied(document, "iam:DeleteRolePermissionsBoundary", DEV_ROLE):
+        problems.append("removing a boundary is not denied")
+    return problems
+
+
+def denied(document: dict, action: str, resource: str) -> bool:
+    """Whether an unconditional Deny statement matches the request."""
+    return any(
+        fnmatchcase(action, action_pattern) and fnmatchcase(resource, resource_pattern)
+        for statement in statements(document, "Deny")
+        if "Condition" not in statement
+        for action_pattern in _as_list(statement["Action"])
+        for resource_pattern in _as_list(statement["Resource"])
+    )
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else list(value)
+
+
+def widened(document: dict, statement: dict) -> dict:
+    copied = copy.deepcopy(document)
+    copied["Statement"].append(statement)
+    return copied
+
+
+def test_the_deploy_role_cannot_make_any_role_an_administrator():
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev")
+
+    assert boundary_policy_arn(ACCOUNT_ID, "dev") == BOUNDARY
+    assert escalation_problems(document, BOUNDARY) == []
+
+
+def test_the_deploy_role_writes_its_stack_roles_only_under_the_boundary():
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev")
+
+    for action in BOUNDED_ROLE_WRITES:
+        assert allows(document, action, DEV_ROLE)
+    (bounded,) = [s for s in statements(document, "Allow") if "iam:CreateRole" in s["Action"]]
+    assert bounded["Resource"] == f"arn:aws:iam::{ACCOUNT_ID}:role/eeg-pipeline/dev/*"
+    assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}}
+    assert allows(document, "iam:PassRole", DEV_ROLE)
+    assert not allows(document, "iam:PassRole", FOREIGN_ROLES[0])
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/*"},
+            "iam:PutRolePolicy allowed on",
+        ),
+        (
+            {"Sid": "Unbounded", "Effect": "Allow", "Action": ["iam:CreateRole"], "Resource": DEV_ROLE},
+            "Unbounded: ['iam:CreateRole'] without the boundary condition",
+        ),
+    ],
+)
+def test_the_escalation_check_sees_a_widened_deploy_policy(statement, expected):
+    document = widened(deploy_policy(ACCOUNT_ID, REGION, "dev"), statement)
+
+    assert any(expected in problem for problem in escalation_problems(document, BOUNDARY))
+
+
+def test_the_deploy_role_may_never_change_the_delivery_roles_or_the_boundaries():
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev")
+
+    for role in FOREIGN_ROLES[1:3]:
+        for action in (*ESCALATING_ROLE_ACTIONS, "iam:DeleteRole", "iam:TagRole"):
+            assert denied(document, action, role), (action, role)
+    for action in BOUNDARY_POLICY_WRITES:
+        assert denied(document, action, BOUNDARY)
+    assert set(DENIED_ACTIONS) >= {"iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary"}
+
+
+def test_the_deploy_policy_stays_in_its_account_and_region():
+    by_sid = {statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION, "dev")["Statement"]}
+
+    assert by_sid["PipelineServicesInThisAccountAndRegion"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": REGION}
+    }
+    assert by_sid["ServiceLinkedRolesOfEcsAndApiGateway"]["Condition"]["StringEquals"]["iam:AWSServiceName"]
+    assert "PulumiStateBucket" not in by_sid
+
+
+def test_a_self_managed_state_bucket_is_readable_and_writable_by_deploys_and_readable_by_previews():
+    bucket = "arn:aws:s3:::eeg-pipeline-state"
+    deploy = {s["Sid"]: s for s in deploy_policy(ACCOUNT_ID, REGION, "dev", bucket)["Statement"]}
+    preview = preview_policy(REGION, bucket)
+
+    assert deploy["PulumiStateBucket"]["Resource"] == [bucket, f"{bucket}/*"]
+    assert "s3:PutObject" in deploy["PulumiStateBucket"]["Action"]
+    assert allows(preview, "s3:GetObject", f"{bucket}/.pulumi/stacks/eeg-pipeline/dev.json")
+    assert not allows(preview, "s3:PutObject", f"{bucket}/.pulumi/stacks/eeg-pipeline/dev.json")
+
+
+def test_the_boundary_allows_no_iam_administration_and_passes_only_the_stacks_roles():
+    document = role_boundary_policy(ACCOUNT_ID, "dev")
+
+    assert wildcard_action_problems(document) == []
+    for action in (*ESCALATING_ROLE_ACTIONS, "iam:CreateUser", "sts:AssumeRole", "iam:CreatePolicyVersion"):
+        assert not allows(document, action, FOREIGN_ROLES[0])
+    assert allows(document, "iam:PassRole", DEV_ROLE)
+    assert not any(allows(document, "iam:PassRole", role) for role in FOREIGN_ROLES)
+
+
+#: Reads of research data or secrets: objects, items, messages, log events, execution data, secrets.
+DATA_READS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ExportTableToPointInTime",
+    "sqs:ReceiveMessage",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "states:DescribeExecution",
+    "states:GetExecutionHistory",
+    "lambda:GetFunction",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "kms:Decrypt",
+    "cognito-idp:ListUsers",
+    "cognito-idp:AdminGetUser",
+)
+
+
+def data_read_problems(document: dict) -> list[str]:
+    """Data reads an Allow statement grants on any resource (wildcard patterns included)."""
+    return [
+        f"{statement.get('Sid')}: {action}"
+        for statement in statements(document, "Allow")
+        for action in DATA_READS
+        if any(fnmatchcase(action, pattern) for pattern in _as_list(statement["Action"]))
+    ]
+
+
+def test_the_preview_role_reads_configuration_and_no_research_data():
+    document = preview_policy(REGION)
+
+    assert data_read_problems(document) == []
+    assert wildcard_action_problems(document) == []
+    assert allows(document, "dynamodb:DescribeTable", "arn:aws:dynamodb:eu-west-2:1:table/storage-status")
+    assert allows(document, "s3:GetBucketPolicy", "arn:aws:s3:::storage-uploads")
+    assert allows(document, "apigateway:GET", "arn:aws:apigateway:eu-west-2::/apis/a1b2c3")
+    assert not allows(document, "apigateway:GET", "arn:aws:apigateway:eu-west-2::/apikeys/k1")
+
+
+@pytest.mark.parametrize("injected", ["s3:Get*", "dynamodb:Scan", "logs:*", "*"])
+def test_the_data_read_check_sees_a_widened_preview_policy(injected):
+    injection = {"Sid": "Injected", "Effect": "Allow", "Action": injected, "Resource": "*"}
+    document = widened(preview_policy(REGION), injection)
+
+    assert data_read_problems(document)
+    assert all(problem.startswith("Injected: ") for problem in data_read_problems(document))
