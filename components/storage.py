@@ -13,8 +13,8 @@ import pulumi_aws as aws
 from components import policies
 from contracts.environment import FunctionVariable
 from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
-from contracts.statuses import PARTITION_KEY, SORT_KEY
 from contracts.limits import LIMITS_TABLE_KEY, LIMITS_TABLE_TTL_ATTRIBUTE
+from contracts.statuses import PARTITION_KEY, SORT_KEY
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,6 @@ from contracts.limits import (
     REQUESTS_ATTRIBUTE,
     upload_requests_counter_id,
 )
-
 from contracts.statuses import SessionAttribute, Status
 from handlers.common.timestamps import iso_utc
 
