@@ -128,7 +128,9 @@ def deploy_policy(
             "Effect": "Allow",
             "Action": list(BOUNDED_ROLE_WRITES),
             "Resource": stack_roles,
-            "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_policy_arn(account_id, environment)}},
+            "Condition": {
+                "StringEquals": {"iam:PermissionsBoundary": boundary_policy_arn(account_id, environment)}
+            },
         },
         {
             "Sid": "ManageStackRoles",
@@ -168,7 +170,8 @@ def deploy_policy(
         },
     ]
     if state_bucket_arn:
-        statements.append(state_bucket_statement(state_bucket_arn, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")))
+        state_actions = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        statements.append(state_bucket_statement(state_bucket_arn, state_actions))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -119,8 +119,11 @@ def preview_policy(region: str, state_bucket_arn: str | None = None) -> dict[str
             "Sid": "ReadHttpApiConfiguration",
             "Effect": "Allow",
             "Action": "apigateway:GET",
-            "Resource": [f"arn:aws:apigateway:{region}::/apis", f"arn:aws:apigateway:{region}::/apis/*",
-                         f"arn:aws:apigateway:{region}::/tags/*"],
+            "Resource": [
+                f"arn:aws:apigateway:{region}::/apis",
+                f"arn:aws:apigateway:{region}::/apis/*",
+                f"arn:aws:apigateway:{region}::/tags/*",
+            ],
         },
     ]
     if state_bucket_arn:

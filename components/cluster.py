@@ -223,11 +223,8 @@ def build_context_tag(context: Path, dockerfile: Path | None = None) -> str:
     the code, the requirements or the Dockerfile gives a new tag, and an unchanged build the same one.
     """
     ignore_file = context / ".dockerignore"
-    patterns = (
-        [line.strip() for line in ignore_file.read_text().splitlines() if line.strip() and not line.startswith("#")]
-        if ignore_file.is_file()
-        else []
-    )
+    lines = ignore_file.read_text().splitlines() if ignore_file.is_file() else []
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     dockerfile = dockerfile or context / "Dockerfile"
     sent = {context / name for name in exclude_paths(str(context), patterns)} | {dockerfile}
     digest = hashlib.sha256()

@@ -49,8 +49,10 @@ class EndpointScope:
             "dynamodb": _policy_json(
                 endpoint_policies.dynamodb_endpoint_policy, table_arns=pulumi.Output.all(*self.table_arns)
             ),
-            "ecr.api": _policy_json(endpoint_policies.ecr_endpoint_policy, repository_arn=self.repository_arn),
-            "ecr.dkr": _policy_json(endpoint_policies.ecr_endpoint_policy, repository_arn=self.repository_arn),
+            **dict.fromkeys(
+                ("ecr.api", "ecr.dkr"),
+                _policy_json(endpoint_policies.ecr_endpoint_policy, repository_arn=self.repository_arn),
+            ),
             "logs": _policy_json(endpoint_policies.logs_endpoint_policy, log_group_arn=self.log_group_arn),
         }
 

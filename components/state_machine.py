@@ -170,7 +170,9 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             {
                 FunctionVariable.STATE_MACHINE_ARN: self.state_machine.arn,
                 FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(args.max_active_runs_per_user),
-                FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(active_run_window_seconds(args.train_timeout_seconds)),
+                FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(
+                    active_run_window_seconds(args.train_timeout_seconds)
+                ),
             },
             queue_arn=self.queue.arn,
             status_table_arn=args.storage.status_table_arn,

@@ -149,7 +149,9 @@ class StatusApi(pulumi.ComponentResource):
                     "api",
                     {
                         **args.storage.function_variables(),
-                        FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(args.max_upload_requests_per_minute),
+                        FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(
+                            args.max_upload_requests_per_minute
+                        ),
                     },
                 ),
                 policy_builder=policies.api_function_policy,

@@ -169,8 +169,12 @@ class RunStarter:
         )
 
     def _record_failed(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str]) -> bool:
-        """Record the upload's run as FAILED from the start; ``False`` when the session holds it or a newer one."""
-        return self.status.start_run(self._new_run(upload, run), now=now_iso(), status=Status.FAILED, error=error)
+        """Record the upload's run as FAILED from the start.
+
+        ``False`` when the session already holds this run or a newer one.
+        """
+        new_run = self._new_run(upload, run)
+        return self.status.start_run(new_run, now=now_iso(), status=Status.FAILED, error=error)
 
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)

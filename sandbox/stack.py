@@ -266,6 +266,8 @@ def create_stack(
         user_limits={
             FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(settings.max_active_runs_per_user),
             FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(settings.max_upload_requests_per_minute),
-            FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(active_run_window_seconds(settings.train_timeout_seconds)),
+            FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(
+                active_run_window_seconds(settings.train_timeout_seconds)
+            ),
         },
     )

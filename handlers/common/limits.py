@@ -56,7 +56,10 @@ def upload_request_update(table: str, user_id: str, window: MinuteWindow, limit:
         "Key": {LIMITS_TABLE_KEY: {"S": upload_requests_counter_id(user_id, window.label)}},
         "UpdateExpression": "ADD #requests :one SET #expiresAt = :expiresAt",
         "ConditionExpression": "attribute_not_exists(#requests) OR #requests < :limit",
-        "ExpressionAttributeNames": {"#requests": REQUESTS_ATTRIBUTE, "#expiresAt": LIMITS_TABLE_TTL_ATTRIBUTE},
+        "ExpressionAttributeNames": {
+            "#requests": REQUESTS_ATTRIBUTE,
+            "#expiresAt": LIMITS_TABLE_TTL_ATTRIBUTE,
+        },
         "ExpressionAttributeValues": {
             ":one": {"N": "1"},
             ":limit": {"N": str(limit)},
@@ -83,7 +86,9 @@ def take_upload_request(dynamodb: Any, table: str, user_id: str, *, now: datetim
     return None
 
 
-def active_runs_query(table: str, user_id: str, *, since: datetime, other_than_session: str) -> dict[str, Any]:
+def active_runs_query(
+    table: str, user_id: str, *, since: datetime, other_than_session: str
+) -> dict[str, Any]:
     """Query counting the user's sessions waiting or training, updated since ``since``, except one."""
     values: Mapping[str, str] = {
         ":userId": user_id,

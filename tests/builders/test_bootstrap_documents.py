@@ -99,7 +99,11 @@ def test_the_deploy_role_writes_its_stack_roles_only_under_the_boundary():
     ("statement", "expected"),
     [
         (
-            {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/*"},
+            {
+                "Effect": "Allow",
+                "Action": "iam:PutRolePolicy",
+                "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/*",
+            },
             "iam:PutRolePolicy allowed on",
         ),
         (
@@ -126,7 +130,9 @@ def test_the_deploy_role_may_never_change_the_delivery_roles_or_the_boundaries()
 
 
 def test_the_deploy_policy_stays_in_its_account_and_region():
-    by_sid = {statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION, "dev")["Statement"]}
+    by_sid = {
+        statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION, "dev")["Statement"]
+    }
 
     assert by_sid["PipelineServicesInThisAccountAndRegion"]["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": REGION}

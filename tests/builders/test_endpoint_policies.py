@@ -10,7 +10,9 @@ pytestmark = pytest.mark.unit
 REGION, ACCOUNT_ID = "eu-west-2", "123456789012"
 UPLOAD_BUCKET_ARN = "arn:aws:s3:::storage-uploads-3f9a"
 RESULTS_BUCKET_ARN = "arn:aws:s3:::storage-results-3f9a"
-TABLE_ARNS = [f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/storage-{name}-3f9a" for name in ("status", "limits")]
+TABLE_ARNS = [
+    f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/storage-{name}-3f9a" for name in ("status", "limits")
+]
 REPOSITORY_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/classifier-repository-3f9a"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:classifier-task-logs-3f9a"
 
@@ -33,7 +35,9 @@ def test_every_endpoint_policy_lists_its_actions_and_names_its_resources(name):
     assert wildcard_action_problems(document) == []
     for statement in document["Statement"]:
         assert statement["Principal"] == "*"
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         assert resources != ["*"] or statement["Action"] == ["ecr:GetAuthorizationToken"]
 
 

@@ -65,10 +65,12 @@ def test_settings_read_only_what_each_function_needs_and_fail_clearly():
         "MAX_UPLOAD_REQUESTS_PER_MINUTE": "5",
     }
     assert ApiSettings.from_environ(api_environment).max_upload_requests_per_minute == 5
-    with pytest.raises(ConfigurationError, match="MAX_UPLOAD_REQUESTS_PER_MINUTE must be a positive whole number"):
+    with pytest.raises(ConfigurationError, match="MAX_UPLOAD_REQUESTS_PER_MINUTE must be a positive whole"):
         ApiSettings.from_environ({**api_environment, "MAX_UPLOAD_REQUESTS_PER_MINUTE": "0"})
     with pytest.raises(ConfigurationError, match="MAX_ACTIVE_RUNS_PER_USER"):
-        StartSettings.from_environ({"STATUS_TABLE": "t", "STATE_MACHINE_ARN": "arn", "ACTIVE_RUN_WINDOW_SECONDS": "60"})
+        StartSettings.from_environ(
+            {"STATUS_TABLE": "t", "STATE_MACHINE_ARN": "arn", "ACTIVE_RUN_WINDOW_SECONDS": "60"}
+        )
 
 
 def test_every_log_line_is_json_with_the_bound_ids():

@@ -36,7 +36,9 @@ def _deliver(aws, load_event, lambda_context, user: str, session: str) -> dict:
 
 def _status(aws, user: str, session: str) -> dict:
     item = aws.dynamodb.get_item(
-        TableName=aws.status_table, Key={"userId": {"S": user}, "sessionId": {"S": session}}, ConsistentRead=True
+        TableName=aws.status_table,
+        Key={"userId": {"S": user}, "sessionId": {"S": session}},
+        ConsistentRead=True,
     )["Item"]
     return {name: value.get("S", value.get("M")) for name, value in item.items()}
 
@@ -69,9 +71,9 @@ def test_an_upload_over_the_users_cap_of_active_sessions_fails_clearly_and_does_
     assert refused["status"] == "FAILED"
     assert refused["error"]["code"] == {"S": "TOO_MANY_ACTIVE_RUNS"}
     assert refused["error"]["message"]["S"] == (
-        f"You already have {MAX_ACTIVE_RUNS_PER_USER} sessions waiting or training; this deployment processes "
-        f"at most {MAX_ACTIVE_RUNS_PER_USER} at once for one user. Upload this session again once one of "
-        "them has finished."
+        f"You already have {MAX_ACTIVE_RUNS_PER_USER} sessions waiting or training; this deployment "
+        f"processes at most {MAX_ACTIVE_RUNS_PER_USER} at once for one user. Upload this session again "
+        "once one of them has finished."
     )
     assert len(_executions(aws)) == MAX_ACTIVE_RUNS_PER_USER
 

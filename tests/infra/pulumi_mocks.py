@@ -26,7 +26,9 @@ REGION = "eu-west-2"
 ZONES = ("eu-west-2a", "eu-west-2b", "eu-west-2c")
 S3_PREFIX_LIST_ID = "pl-7ca54015"
 # The bootstrap's boundary for a stack named `test` (the mocks' stack name).
-PERMISSIONS_BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/eeg-pipeline-delivery/test-pipeline-role-boundary"
+PERMISSIONS_BOUNDARY_ARN = (
+    f"arn:aws:iam::{ACCOUNT_ID}:policy/eeg-pipeline-delivery/test-pipeline-role-boundary"
+)
 
 T = TypeVar("T")
 

@@ -89,7 +89,9 @@ def test_the_preview_roles_read_configuration_only_and_nothing_attaches_read_onl
     )
 
 
-def test_every_role_of_the_pipeline_is_under_the_stack_path_with_the_configured_boundary(self_contained_stack):
+def test_every_role_of_the_pipeline_is_under_the_stack_path_with_the_configured_boundary(
+    self_contained_stack,
+):
     roles = self_contained_stack.resources.of_type(ROLE)
 
     assert len(roles) == 8  # five functions, state machine, task, task execution

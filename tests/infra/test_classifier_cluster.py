@@ -299,7 +299,8 @@ def test_image_tags_are_immutable_and_each_build_is_tagged_by_its_content(self_c
     (image,) = stack.of_type("awsx:ecr:Image")
 
     assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
-    assert image.inputs["imageTag"] == build_context_tag(REPO_ROOT, REPO_ROOT / "classifier_image" / "Dockerfile")
+    dockerfile = REPO_ROOT / "classifier_image" / "Dockerfile"
+    assert image.inputs["imageTag"] == build_context_tag(REPO_ROOT, dockerfile)
     (tmp_path / ".dockerignore").write_text("*\n!fbcsp/\n**/__pycache__\n")
     (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
     (tmp_path / "fbcsp").mkdir()

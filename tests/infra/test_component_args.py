@@ -14,7 +14,9 @@ from components.storage import PipelineStorageArgs, StorageLocations
 pytestmark = pytest.mark.unit
 
 BUCKET_ARN = "arn:aws:s3:::bucket"
-STORAGE = StorageLocations(**dict.fromkeys((field.name for field in dataclasses.fields(StorageLocations)), "value"))
+STORAGE = StorageLocations(
+    **dict.fromkeys((field.name for field in dataclasses.fields(StorageLocations)), "value")
+)
 
 
 def test_storage_rejects_a_zero_day_lifecycle():

@@ -130,7 +130,8 @@ def test_table_check_reports_each_removed_property(self_contained_stack, change,
 
 def test_data_tables_are_deletion_protected_in_prod_only(self_contained_stack, external_stack):
     def protection(stack):
-        return [stack.resources.one(TABLE, name).inputs.get("deletionProtectionEnabled") for name in DATA_TABLES]
+        tables = [stack.resources.one(TABLE, name) for name in DATA_TABLES]
+        return [table.inputs.get("deletionProtectionEnabled") for table in tables]
 
     assert protection(self_contained_stack) == [False, False]
     assert protection(external_stack) == [True, True]

@@ -94,7 +94,9 @@ def test_start_function_consumes_the_queue_with_partial_batch_failures(self_cont
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_bursts_wait_in_the_queue_behind_the_configured_start_concurrency(self_contained_stack, external_stack):
+def test_bursts_wait_in_the_queue_behind_the_configured_start_concurrency(
+    self_contained_stack, external_stack
+):
     mappings = [
         stack.resources.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")[0]
         for stack in (self_contained_stack, external_stack)

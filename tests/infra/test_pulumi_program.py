@@ -50,7 +50,8 @@ def test_buckets_and_tables_exported_are_the_ones_created(self_contained_stack):
     table_names = {item.outputs["name"] for item in stack.of_type("aws:dynamodb/table:Table")}
 
     assert {exports["uploadBucketName"], exports["resultsBucketName"]} == bucket_names
-    assert {exports["statusTableName"], exports["classifierTableName"], exports["limitsTableName"]} == table_names
+    exported_tables = {exports["statusTableName"], exports["classifierTableName"], exports["limitsTableName"]}
+    assert exported_tables == table_names
 
 
 def test_external_issuer_stack_exports_no_cognito_ids(external_stack):

@@ -190,7 +190,8 @@ def test_api_function_concurrency_is_reserved_only_when_configured(self_containe
 
 def test_api_function_counts_upload_requests_against_the_configured_cap(self_contained_stack, external_stack):
     def variables(stack):
-        return stack.resources.one("aws:lambda/function:Function", "api-api-fn").inputs["environment"]["variables"]
+        function = stack.resources.one("aws:lambda/function:Function", "api-api-fn")
+        return function.inputs["environment"]["variables"]
 
     limits_table = self_contained_stack.resources.one("aws:dynamodb/table:Table", "storage-limits")
     assert variables(self_contained_stack)["LIMITS_TABLE"] == limits_table.outputs["name"]
