@@ -287,7 +287,9 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         max_receive_count=_read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
         smoke_test_user=_read_smoke_test_user(raw, jwt),
         cors_allow_origins=_read_origins(raw),
-        permissions_boundary_arn=_read_policy_arn(raw, "permissionsBoundaryArn"),
+        permissions_boundary_arn=_read_optional_match(
+            raw, "permissionsBoundaryArn", _POLICY_ARN_PATTERN, "an IAM managed policy ARN"
+        ),
         max_active_runs_per_user=_read_int(
             raw, "maxActiveRunsPerUser", defaults.max_active_runs_per_user, 1, 100
         ),
@@ -370,12 +372,16 @@ def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> in
 
 
 def _read_email(raw: Mapping[str, Any], key: str) -> str | None:
-    email = raw.get(key)
-    if email in (None, ""):
+    return _read_optional_match(raw, key, _EMAIL_PATTERN, "a valid e-mail address")
+
+
+def _read_optional_match(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = raw.get(key)
+    if value in (None, ""):
         return None
-    if not isinstance(email, str) or not _EMAIL_PATTERN.match(email):
-        raise ConfigError(f"{key} {email!r} is not a valid e-mail address")
-    return email
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ConfigError(f"{key} {value!r} is not {what}")
+    return value
 
 
 def _read_smoke_test_user(raw: Mapping[str, Any], jwt: JwtSettings | None) -> str | None:
@@ -426,15 +432,6 @@ def _read_origins(raw: Mapping[str, Any]) -> tuple[str, ...]:
             "(https, no path, no wildcard; http only for localhost)"
         )
     return tuple(origins)
-
-
-def _read_policy_arn(raw: Mapping[str, Any], key: str) -> str | None:
-    arn = raw.get(key)
-    if arn in (None, ""):
-        return None
-    if not isinstance(arn, str) or not _POLICY_ARN_PATTERN.match(arn):
-        raise ConfigError(f"{key} {arn!r} is not an IAM managed policy ARN")
-    return arn
 
 
 def _as_id_list(value: Any, key: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
