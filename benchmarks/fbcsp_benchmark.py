@@ -1,10 +1,13 @@
-"""Speed and memory of the batched FBCSP analysis against a per-window mne + scikit-learn reference.
+"""Speed and memory of the batched FBCSP analysis against a per-window mne + scikit-learn reference,
+and against the channel count.
 
 Usage::
 
     .venv/bin/python benchmarks/fbcsp_benchmark.py [--input ZIP] [--repeat N]
-        [--reference-scope {outer,full}] [--json OUT]
+        [--reference-scope {outer,full}] [--part {all,reference,channels}]
+        [--channels 8,16,32,64] [--subject S001] [--json OUT]
 
+Reference comparison (8 channels, ``--part reference``):
 The session is read once with the package reader. In this one process the script then times
 (``time.perf_counter``) the reference (`benchmarks.reference.run_reference`, once) and the package
 (`fbcsp.training.train`, best of N, without and with its permutation test; for the "outer"
@@ -19,6 +22,10 @@ the reference runs first and this process's peak RSS after it is the reference's
 (permutation test included) once with ``tracemalloc`` on, and reports its own peak RSS (whole
 process) and the ``tracemalloc`` peak (Python and numpy allocations made by the analysis).
 
+Channel axis (``--part channels``, `benchmarks.channel_axis`): the whole analysis with nested CV
+on the subject's EEGMMIDB imagery runs with 8, 16, 32 and 64 channels, each in a fresh process,
+with wall time, CPU time and peak RSS, against the issue 14 targets for the largest montage.
+
 The exit status is 0 when every target passes, 1 otherwise.
 """
 
@@ -26,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import resource
 import sys
 import time
 import tracemalloc
@@ -41,60 +46,39 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
         sys.path.insert(0, str(_path))
 
 import numpy as np  # noqa: E402 - the package paths must be on sys.path first
-
-from benchmarks.reference import SCOPES, ReferenceResult, run_reference  # noqa: E402
+from fbcsp.budget import WORKER_THREADS  # noqa: E402
 from fbcsp.csp import csp_pairs_for_channels  # noqa: E402
-from fbcsp.filterbank import design_band, filter_continuous  # noqa: E402
+from fbcsp.filterbank import design_band  # noqa: E402
 from fbcsp.folds import chronological_folds, fold_masks  # noqa: E402
 from fbcsp.recording import Recording  # noqa: E402
 from fbcsp.selection import select_model  # noqa: E402
-from fbcsp.time_resolved import WORKER_THREADS, fit_window_models, time_resolved_accuracies  # noqa: E402
-from fbcsp.training import TrainingOptions, available_options, train, usable_trials  # noqa: E402
+from fbcsp.time_resolved import fit_window_models, grid_accuracies  # noqa: E402
+from fbcsp.training import TrainingOptions, available_options, filtered_epochs, train, usable_trials  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
-from fbcsp.windows import WindowGrid, extract_epochs, window_moments  # noqa: E402
+from fbcsp.windows import WindowGrid, window_moments  # noqa: E402
+
+from benchmarks.channel_axis import (  # noqa: E402
+    CHANNEL_COUNTS,
+    channel_axis,
+    format_channel_axis,
+    subject_recording,
+)
+from benchmarks.process_memory import current_rss_bytes, peak_rss_bytes, run_in_spawned_process  # noqa: E402
+from benchmarks.reference import SCOPES, ReferenceResult, run_reference  # noqa: E402
 
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"
 TARGET_SPEEDUP = 20.0
 TARGET_PACKAGE_SECONDS = 10.0
 TARGET_ACCURACY_POINTS = 2.0
 TARGET_PEAK_BYTES = 2 * 1024**3
+TARGET_MONTAGE_SECONDS = 60.0
+TARGET_MONTAGE_PEAK_BYTES = 1.5 * 1024**3
 MB = 1024**2
 
 
 def log(message: str) -> None:
     """Progress line on stderr."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _proc_status_bytes(field: str) -> int | None:
-    """A memory field of /proc/self/status (Linux) in bytes, or None where there is no /proc."""
-    status = Path("/proc/self/status")
-    if not status.is_file():
-        return None
-    for line in status.read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) * 1024
-    return None
-
-
-def peak_rss_bytes() -> int:
-    """Peak resident set size of this process so far.
-
-    ``VmHWM`` where /proc exists: it belongs to the process image and starts afresh at exec,
-    whereas ``ru_maxrss`` survives exec, so a spawned child would report the RSS of the parent
-    it was forked from. Elsewhere ``ru_maxrss`` (kB on Linux, bytes on macOS).
-    """
-    high_water = _proc_status_bytes("VmHWM")
-    if high_water is not None:
-        return high_water
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
-
-
-def current_rss_bytes() -> int:
-    """Resident set size now (``VmRSS``); the peak so far where /proc is missing."""
-    current = _proc_status_bytes("VmRSS")
-    return peak_rss_bytes() if current is None else current
 
 
 def best_time(function: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -118,21 +102,16 @@ def package_outer_analysis(recording: Recording, options: TrainingOptions) -> fl
     n_pairs = csp_pairs_for_channels(recording.n_channels)
     options_available = available_options(len(options.band_ids) * 2 * n_pairs)
     feature_counts = tuple(option.n_features for option in options_available)
-    bands = [design_band(band_id, recording.sfreq) for band_id in options.band_ids]
-    filtered = np.stack([filter_continuous(recording.data, band) for band in bands])
-    second, first = window_moments(extract_epochs(filtered, samples, grid), grid)
+    bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
+    epochs, _ = filtered_epochs(recording.data, bands, samples, grid, options.max_csp_dimensions)
     test = fold_masks(chronological_folds(labels, options.n_folds), options.n_folds)
-    accuracy, _ = time_resolved_accuracies(
-        second, first, grid.window, labels, ~test, test, n_pairs, feature_counts
-    )
+    accuracy, _ = grid_accuracies(epochs, grid, labels, ~test, test, n_pairs, feature_counts)
     fold_accuracy = accuracy.swapaxes(0, 1)
     selection = select_model(fold_accuracy, grid)
-    merged_window = [selection.task_window]
+    window = selection.task_window
+    second, first = window_moments(epochs, grid, window, window + 1)
     everything = np.ones((1, labels.size), dtype=bool)
-    fit_window_models(
-        second[:, merged_window], first[:, merged_window], grid.window, labels, everything, n_pairs,
-        feature_counts,
-    )
+    fit_window_models(second, first, grid.window, labels, everything, n_pairs, feature_counts)
     return float(np.nanmean(fold_accuracy[selection.option_id - 1, :, selection.task_window]))
 
 
@@ -151,15 +130,7 @@ def measure_package_memory(recording: Recording, options: TrainingOptions) -> di
     Keys: ``baseline_rss`` (RSS after start-up and receiving the recording),
     ``peak_rss`` (after training), ``tracemalloc_peak`` (traced allocations during training).
     """
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    child = context.Process(target=_package_memory_child, args=(recording, options, results))
-    child.start()
-    figures = results.get()
-    child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"the package memory run exited with status {child.exitcode}")
-    return figures
+    return run_in_spawned_process(_package_memory_child, recording, options)
 
 
 def verdict(passed: bool) -> str:
@@ -361,6 +332,22 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "cores); outer: without the nested CV, 1/7 of the work. The package is timed on the same "
         "scope. (default: %(default)s)",
     )
+    parser.add_argument(
+        "--channels",
+        type=lambda text: tuple(int(count) for count in text.split(",")),
+        default=CHANNEL_COUNTS,
+        help="channel counts of the channel axis, comma-separated (default: 8,16,32,64)",
+    )
+    parser.add_argument(
+        "--subject", default="S001", help="EEGMMIDB subject of the channel axis (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--part",
+        choices=("all", "reference", "channels"),
+        default="all",
+        help="reference: only the 8-channel comparison with the per-window reference; channels: only "
+        "the channel axis (default: both)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -368,8 +355,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_arguments(argv)
+def reference_comparison(args: argparse.Namespace) -> dict:
+    """The 8-channel comparison with the per-window reference; prints its table."""
     log(f"reading {args.input}")
     recording = read_upload(args.input)
     baseline_rss = current_rss_bytes()
@@ -381,10 +368,38 @@ def main(argv: list[str] | None = None) -> int:
     log(f"reference: {reference_seconds:.1f} s")
     figures = collect_figures(recording, args, reference, reference_seconds, reference_peak_rss, baseline_rss)
     print(format_report(figures))
+    return figures
+
+
+def channel_axis_figures(args: argparse.Namespace) -> dict:
+    """The channel axis (whole analysis with nested CV, no permutations); prints its table."""
+    options = TrainingOptions(n_permutations=0)
+    log(f"reading EEGMMIDB {args.subject}")
+    rows = channel_axis(subject_recording(args.subject), args.channels, options, log)
+    largest = rows[-1]
+    targets = {
+        "largest_montage_under_60_s": largest["seconds"] < TARGET_MONTAGE_SECONDS,
+        "largest_montage_peak_under_1_5_gib": largest["peak_rss_bytes"] < TARGET_MONTAGE_PEAK_BYTES,
+    }
+    print(format_channel_axis(rows, args.subject, options))
+    print(f"Targets (issue 14, {largest['channels']} channels):")
+    under_60_s = verdict(targets["largest_montage_under_60_s"])
+    print(f"  {under_60_s}  whole analysis < {TARGET_MONTAGE_SECONDS:g} s")
+    print(f"  {verdict(targets['largest_montage_peak_under_1_5_gib'])}  peak RSS < 1.5 GiB")
+    return {"subject": args.subject, "rows": rows, "targets": targets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    figures = {}
+    if args.part in ("all", "reference"):
+        figures["reference"] = reference_comparison(args)
+    if args.part in ("all", "channels"):
+        figures["channel_axis"] = channel_axis_figures(args)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
         log(f"figures written to {args.json}")
-    return 0 if all(figures["targets"].values()) else 1
+    return 0 if all(all(part["targets"].values()) for part in figures.values()) else 1
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ def fit_ensemble(
     masks: tuple[np.ndarray, np.ndarray, np.ndarray],
     band_ids: tuple[int, ...],
     n_pairs: int,
+    projection: np.ndarray | None = None,
 ) -> EnsembleResult:
     """Cross-validate the ensemble and the single-window choice, then fit the exported models.
 
@@ -149,6 +150,8 @@ def fit_ensemble(
         From `fbcsp.evaluation.outer_and_inner_masks`: outer folds first, then the inner folds.
     band_ids : tuple of int
     n_pairs : int
+    projection : ndarray, optional
+        Channel reduction of the epochs (`fbcsp.model.fit_merged_models`).
 
     Returns
     -------
@@ -170,7 +173,7 @@ def fit_ensemble(
     inner = accuracy[n_folds:, 0].reshape(n_folds, n_folds, -1).swapaxes(1, 2)  # (outer, window, inner)
     online_choices = _best_window(inner)
     models, training_decisions = fit_merged_models(
-        second, first, windows.length, labels, band_ids, n_pairs, n_features
+        second, first, windows.length, labels, band_ids, n_pairs, n_features, projection
     )
     return EnsembleResult(
         windows=windows,

@@ -21,7 +21,7 @@ import numpy as np
 
 from .folds import chronological_folds, fold_masks
 from .selection import best_smoothed_accuracy, choose_option_and_window
-from .time_resolved import time_resolved_accuracies
+from .time_resolved import grid_accuracies
 from .windows import WindowGrid
 
 #: Permutations analysed per batch (each adds n_folds models).
@@ -113,8 +113,7 @@ def permuted_fold_models(
 
 
 def permutation_statistics(
-    second: np.ndarray,
-    first: np.ndarray,
+    epochs: np.ndarray,
     grid: WindowGrid,
     labels: np.ndarray,
     n_folds: int,
@@ -135,13 +134,12 @@ def permutation_statistics(
     half_width = grid.smoothing_half_width
     first_window = max(0, int(grid.task_windows[0]) - half_width)
     last_window = min(grid.n_windows, int(grid.task_windows[-1]) + half_width + 1)
-    window_range = slice(first_window, last_window)
     task_windows = grid.task_windows - first_window
-    second, first = second[:, window_range], first[:, window_range]
     statistics = []
     for count, model_labels, test in permuted_fold_models(labels, n_folds, n_permutations, random_state):
-        accuracy, _ = time_resolved_accuracies(
-            second, first, grid.window, model_labels, ~test, test, n_pairs, feature_counts
+        accuracy, _ = grid_accuracies(
+            epochs, grid, model_labels, ~test, test, n_pairs, feature_counts,
+            windows=np.arange(first_window, last_window), keep_decisions=False,
         )
         per_permutation = accuracy.reshape(count, n_folds, *accuracy.shape[1:]).swapaxes(1, 2)
         statistics.append(best_smoothed_accuracy(per_permutation, task_windows, half_width))

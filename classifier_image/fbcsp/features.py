@@ -38,7 +38,7 @@ def batched_log_variance(
     n_models, n_windows, n_bands, n_filters, n_channels = filters.shape
     n_trials = second.shape[0]
     # vec(F^T F) . vec(S) gives diag(F S F^T) as one matrix product per (window, band).
-    outer = np.einsum("mkbpc,mkbpd->kbmpcd", filters, filters).reshape(
+    outer = np.einsum("mkbpc,mkbpd->kbmpcd", filters, filters, order="C").reshape(
         n_windows * n_bands, n_models * n_filters, n_channels * n_channels
     )
     moments = np.moveaxis(second, 0, -1).reshape(n_windows * n_bands, n_channels * n_channels, n_trials)

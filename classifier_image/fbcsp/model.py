@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channel_reduction import to_channel_space
 from .time_resolved import fit_window_models
 
 #: Version of classifier.json's ``fbcsp`` block
@@ -20,8 +21,9 @@ class MergedModel:
     Attributes
     ----------
     band_ids : tuple of int
-    csp_matrices : ndarray, shape (n_bands, n_channels, n_channels)
-        Rows are CSP filters.
+    csp_matrices : ndarray, shape (n_bands, n_components, n_channels)
+        Rows are CSP filters on the recorded channels (``n_components`` is the channel count, or
+        `fbcsp.channel_reduction.MAX_CSP_DIMENSIONS` for a reduced montage).
     filters : ndarray, shape (n_bands, 2m, n_channels)
         Selected rows (first m, last m).
     feature_ranking : ndarray of int, shape (D,)
@@ -72,6 +74,7 @@ def fit_merged_models(
     band_ids: tuple[int, ...],
     n_pairs: int,
     n_features: int,
+    projection: np.ndarray | None = None,
 ) -> tuple[list[MergedModel], np.ndarray]:
     """Fit one all-trials model with K = `n_features` at every window of the given moments.
 
@@ -86,6 +89,9 @@ def fit_merged_models(
     n_pairs : int
     n_features : int
         K.
+    projection : ndarray, shape (n_bands, n_components, n_channels), optional
+        Channel reduction the moments were computed after (`fbcsp.channel_reduction`); the
+        models' filters are mapped back to the recorded channels.
 
     Returns
     -------
@@ -98,8 +104,8 @@ def fit_merged_models(
     models = [
         MergedModel(
             band_ids=tuple(band_ids),
-            csp_matrices=fitted.csp_matrices[0, window],
-            filters=fitted.filters[0, window],
+            csp_matrices=to_channel_space(fitted.csp_matrices[0, window], projection),
+            filters=to_channel_space(fitted.filters[0, window], projection),
             feature_ranking=fitted.ranking[0, window],
             mi_weights=fitted.mi_scores[0, window],
             feature_ids=fitted.ranking[0, window, :n_features],

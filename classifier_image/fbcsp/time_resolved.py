@@ -3,28 +3,23 @@
 A "model" here is a training subset of the trials (an outer fold, an inner fold, or the same
 fold under permuted labels). For every model and every window this fits Lotte CSP per band,
 log-variance features, the MI ranking and RLDA for each feature count K, and returns the
-decision values of every trial. Work is batched over models, windows and bands; models are
-processed in chunks to bound memory.
+decision values of every trial. Work is batched over models, windows and bands; windows and
+models are processed in chunks sized from a memory budget (`fbcsp.budget`).
 """
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import MODEL_CHUNK, WORKER_THREADS, windows_per_chunk
 from .csp import class_mean_covariances, lotte_csp, select_filters, trace_normalised
 from .features import batched_log_variance
 from .mutual_info import mutual_information_scores, rank_features
 from .rlda import decision_values, fit_rlda, predict_labels
-
-#: Models fitted per batch; bounds peak memory (about 15 MB per model for 45 trials x 241
-#: windows x 24 features) while keeping the batches large enough to be fast.
-MODEL_CHUNK = 12
-#: Chunks fitted concurrently.
-WORKER_THREADS = min(2, os.cpu_count() or 1)
+from .windows import WindowGrid, window_moments
 
 
 @dataclass(frozen=True)
@@ -135,6 +130,16 @@ def test_accuracies(decision: np.ndarray, labels: np.ndarray, test_mask: np.ndar
         return hits / n_test[:, None, None]
 
 
+def window_groups(windows: np.ndarray, span: int) -> list[np.ndarray]:
+    """Split sorted window indices into consecutive groups, each lying within `span` windows."""
+    groups, begin = [], 0
+    for position in range(1, windows.size + 1):
+        if position == windows.size or windows[position] - windows[begin] >= span:
+            groups.append(windows[begin:position])
+            begin = position
+    return groups
+
+
 def time_resolved_accuracies(
     second: np.ndarray,
     first: np.ndarray,
@@ -144,27 +149,90 @@ def time_resolved_accuracies(
     test_mask: np.ndarray,
     n_pairs: int,
     feature_counts: tuple[int, ...],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Test accuracy and decisions of many models.
+    keep_decisions: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Test accuracy and decisions of many models on window moments held in memory.
 
     Same parameters as `fit_window_models`, plus ``test_mask`` (n_models, n_trials): the trials
-    each model is scored on. Models are fitted `MODEL_CHUNK` at a time and only their decision
-    values are kept.
+    each model is scored on. Models are fitted `MODEL_CHUNK` at a time on `WORKER_THREADS`
+    threads and only their decision values (or, with ``keep_decisions=False``, only their
+    accuracies) are kept.
 
     Returns
     -------
     accuracy : ndarray, shape (n_models, n_options, n_windows)
-    decision : ndarray, shape (n_models, n_options, n_windows, n_trials)
+    decision : ndarray, shape (n_models, n_options, n_windows, n_trials), or None
     """
     labels = np.broadcast_to(labels, train_mask.shape)
 
-    def decide(start: int) -> np.ndarray:
+    def decide(start: int) -> tuple[np.ndarray, np.ndarray | None]:
         chunk = slice(start, start + MODEL_CHUNK)
-        return fit_window_models(
+        decision = fit_window_models(
             second, first, n_times, labels[chunk], train_mask[chunk], n_pairs, feature_counts
         ).decision
+        return test_accuracies(decision, labels[chunk], test_mask[chunk]), (decision if keep_decisions else None)
 
     # numpy releases the GIL inside its linear algebra and array loops, so threads use both cores.
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
-        decision = np.concatenate(list(pool.map(decide, range(0, train_mask.shape[0], MODEL_CHUNK))), axis=0)
-    return test_accuracies(decision, labels, test_mask), decision
+        fitted = list(pool.map(decide, range(0, train_mask.shape[0], MODEL_CHUNK)))
+    accuracy = np.concatenate([accuracy for accuracy, _ in fitted])
+    return accuracy, (np.concatenate([decision for _, decision in fitted]) if keep_decisions else None)
+
+
+def window_groups(windows: np.ndarray, span: int) -> list[np.ndarray]:
+    """Split sorted window indices into consecutive groups, each lying within `span` windows."""
+    groups, begin = [], 0
+    for position in range(1, windows.size + 1):
+        if position == windows.size or windows[position] - windows[begin] >= span:
+            groups.append(windows[begin:position])
+            begin = position
+    return groups
+
+
+def grid_accuracies(
+    epochs: np.ndarray,
+    grid: WindowGrid,
+    labels: np.ndarray,
+    train_mask: np.ndarray,
+    test_mask: np.ndarray,
+    n_pairs: int,
+    feature_counts: tuple[int, ...],
+    windows: np.ndarray | None = None,
+    keep_decisions: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`time_resolved_accuracies` on the windows of the grid, in bounded memory.
+
+    Windows are analysed in chunks sized by `fbcsp.budget.windows_per_chunk`: each chunk's
+    window moments are accumulated from the epochs, its models fitted, and only decisions (or
+    accuracies) are kept, so the moments of every window never exist at once.
+
+    Parameters
+    ----------
+    epochs : ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
+        Filtered epochs (see `fbcsp.training.filtered_epochs`).
+    grid : WindowGrid
+    labels, train_mask, test_mask, n_pairs, feature_counts, keep_decisions
+        As for `time_resolved_accuracies`.
+    windows : ndarray of int, optional
+        Sorted window indices to analyse (default: every window).
+
+    Returns
+    -------
+    accuracy : ndarray, shape (n_models, n_options, n_windows)
+    decision : ndarray, shape (n_models, n_options, n_windows, n_trials), or None
+    """
+    windows = np.arange(grid.n_windows) if windows is None else np.asarray(windows)
+    n_trials, n_bands, n_channels, _ = epochs.shape
+    accuracies, decisions = [], []
+    for group in window_groups(windows, windows_per_chunk(n_trials, n_bands, n_channels)):
+        second, first = window_moments(epochs, grid, int(group[0]), int(group[-1]) + 1)
+        if group.size < second.shape[1]:
+            second, first = second[:, group - group[0]], first[:, group - group[0]]
+        accuracy, decision = time_resolved_accuracies(
+            second, first, grid.window, labels, train_mask, test_mask, n_pairs, feature_counts, keep_decisions
+        )
+        del second, first
+        accuracies.append(accuracy)
+        decisions.append(decision)
+    accuracy = np.concatenate(accuracies, axis=2)
+    return accuracy, (np.concatenate(decisions, axis=2) if keep_decisions else None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channel_reduction import MAX_CSP_DIMENSIONS, reduce_channels
 from .csp import csp_pairs_for_channels
 from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .errors import InsufficientData, InvalidUpload
@@ -25,12 +26,12 @@ from .evaluation import (
     permutation_p_value,
     permutation_statistics,
 )
-from .filterbank import USED_BAND_IDS, design_band, filter_continuous
+from .filterbank import USED_BAND_IDS, BandDesign, design_band, filter_continuous
 from .model import fit_merged_models
 from .recording import CLASS_LABELS, Recording
 from .rlda import predict_labels
 from .selection import best_smoothed_accuracy, select_model
-from .time_resolved import time_resolved_accuracies
+from .time_resolved import grid_accuracies
 from .training_result import TrainingResult
 from .windows import WindowGrid, extract_epochs, window_moments
 
@@ -62,6 +63,9 @@ class TrainingOptions:
         smallest reachable p-value is ``1 / (n_permutations + 1)`` (0.048 by default).
     random_state : int
         Seed of the permutation generator (``np.random.default_rng``).
+    max_csp_dimensions : int
+        Montages with more channels are reduced to this many principal components per band
+        before CSP (`fbcsp.channel_reduction`).
     """
 
     selection: str = "default"
@@ -69,6 +73,7 @@ class TrainingOptions:
     n_folds: int = 6
     n_permutations: int = 20
     random_state: int = 0
+    max_csp_dimensions: int = MAX_CSP_DIMENSIONS
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTIONS:
@@ -125,6 +130,33 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
     return samples, labels, dropped
 
 
+def filtered_epochs(
+    data: np.ndarray,
+    bands: tuple[BandDesign, ...],
+    samples: np.ndarray,
+    grid: WindowGrid,
+    max_dimensions: int = MAX_CSP_DIMENSIONS,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Epochs of every band in at most `max_dimensions` dimensions, and the projection used.
+
+    Bands are filtered, cut and reduced (`fbcsp.channel_reduction`) one at a time, so only one
+    filtered copy of the recording and one band's epochs on every channel are alive at once.
+
+    Returns
+    -------
+    epochs : ndarray, shape (n_trials, n_bands, min(n_channels, max_dimensions), epoch_length)
+    projection : ndarray, shape (n_bands, max_dimensions, n_channels), or None
+        None when the recording has at most `max_dimensions` channels.
+    """
+    epochs = np.empty((samples.size, len(bands), min(data.shape[0], max_dimensions), grid.epoch_length))
+    projections = []
+    for index, band in enumerate(bands):
+        band_epochs = extract_epochs(filter_continuous(data, band)[None], samples, grid)[:, 0]
+        epochs[:, index], projection = reduce_channels(band_epochs, max_dimensions)
+        projections.append(projection)
+    return epochs, (None if projections[0] is None else np.stack(projections))
+
+
 def train(
     recording: Recording,
     options: TrainingOptions = TrainingOptions(),  # noqa: B008 - frozen, so a shared default is safe
@@ -158,7 +190,7 @@ def train(
         raise ValueError(f"n_permutations must be >= 0, got {options.n_permutations}")
     grid = WindowGrid.for_rate(recording.sfreq)
     samples, labels, dropped = usable_trials(recording, grid, options.n_folds)
-    n_pairs = csp_pairs_for_channels(recording.n_channels)
+    n_pairs = csp_pairs_for_channels(min(recording.n_channels, options.max_csp_dimensions))
     option_specs = available_options(len(options.band_ids) * 2 * n_pairs)
     if not option_specs:
         raise ValueError(f"{len(options.band_ids)} band(s) x {2 * n_pairs} filters give too few features")
@@ -169,10 +201,9 @@ def train(
         f"at {recording.sfreq:g} Hz"
     )
     bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
-    filtered = np.stack([filter_continuous(recording.data, band) for band in bands])
-    epochs = extract_epochs(filtered, samples, grid)
-    del filtered
-    second, first = window_moments(epochs, grid)
+    epochs, projection = filtered_epochs(recording.data, bands, samples, grid, options.max_csp_dimensions)
+    if projection is not None:
+        report(f"CSP on the {options.max_csp_dimensions} leading principal components of each band")
 
     n_folds = options.n_folds
     report(
@@ -181,8 +212,8 @@ def train(
     )
     folds, train_masks, test_masks = outer_and_inner_masks(labels, n_folds)
     try:
-        accuracy, decision = time_resolved_accuracies(
-            second, first, grid.window, labels, train_masks, test_masks, n_pairs, feature_counts
+        accuracy, decision = grid_accuracies(
+            epochs, grid, labels, train_masks, test_masks, n_pairs, feature_counts
         )
     except np.linalg.LinAlgError as error:
         raise InvalidUpload(
@@ -196,13 +227,13 @@ def train(
     option_index, window = selection.option_id - 1, selection.task_window
     option = option_specs[option_index]
     merged, merged_decisions = fit_merged_models(
-        second[:, [window]],
-        first[:, [window]],
+        *window_moments(epochs, grid, window, window + 1),
         grid.window,
         labels,
         options.band_ids,
         n_pairs,
         option.n_features,
+        projection,
     )
     cv_predictions = predict_labels(decision[folds, option_index, window, np.arange(labels.size)])
 
@@ -222,16 +253,15 @@ def train(
             (folds, train_masks, test_masks),
             options.band_ids,
             n_pairs,
+            projection,
         )
-    del epochs
 
     p_value = None
     if options.n_permutations:
         report(f"permutation test: {options.n_permutations} label permutations")
         if ensemble is None:
             permuted = permutation_statistics(
-                second,
-                first,
+                epochs,
                 grid,
                 labels,
                 n_folds,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import trials_per_pass
 from .folds import matlab_round
 
 EPOCH_START_S = -3.0
@@ -145,31 +146,53 @@ def extract_epochs(filtered: np.ndarray, cue_samples: np.ndarray, grid: WindowGr
     return np.moveaxis(filtered[:, :, offsets], 2, 0)
 
 
-def window_moments(epochs: np.ndarray, grid: WindowGrid) -> tuple[np.ndarray, np.ndarray]:
-    """Per-window sums of ``x x^T`` and of ``x`` for every trial, band and window.
+def window_moments(
+    epochs: np.ndarray, grid: WindowGrid, start: int = 0, stop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window sums of ``x x^T`` and of ``x`` for every trial and band, windows ``start..stop-1``.
 
-    The epoch is cut into blocks of S samples, each split at ``r = W mod S`` into a head and a
-    tail. A window ``[kS, kS + W)`` is then blocks ``k .. k+q-1`` (``q = W // S``) plus the
-    head of block ``k+q``, so all windows come from one cumulative sum over blocks.
+    The samples the windows span are cut into blocks of S samples, each split at
+    ``r = W mod S`` into a head and a tail. A window ``[kS, kS + W)`` is then blocks
+    ``k .. k+q-1`` (``q = W // S``) plus the head of block ``k+q``, so all windows come from one
+    cumulative sum over blocks. Trials are accumulated a few at a time (`fbcsp.budget`), so the
+    block temporaries stay bounded; the result does not depend on how many go together.
 
     Parameters
     ----------
     epochs : ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
     grid : WindowGrid
+    start, stop : int
+        Window range (default: every window).
 
     Returns
     -------
-    second : ndarray, shape (n_trials, n_windows, n_bands, n_channels, n_channels)
+    second : ndarray, shape (n_trials, stop - start, n_bands, n_channels, n_channels)
         ``sum_t x_t x_t^T`` over each window.
-    first : ndarray, shape (n_trials, n_windows, n_bands, n_channels)
+    first : ndarray, shape (n_trials, stop - start, n_bands, n_channels)
         ``sum_t x_t`` over each window.
     """
-    step, n_windows = grid.step, grid.n_windows
+    stop = grid.n_windows if stop is None else stop
+    n_trials, n_bands, n_channels, _ = epochs.shape
+    n_windows = stop - start
+    span = epochs[..., start * grid.step : (stop - 1) * grid.step + grid.window]
+    n_blocks = span.shape[-1] // grid.step + 2
+    second = np.empty((n_trials, n_windows, n_bands, n_channels, n_channels))
+    first = np.empty((n_trials, n_windows, n_bands, n_channels))
+    per_pass = trials_per_pass(n_windows, n_blocks, n_bands, n_channels)
+    for trial in range(0, n_trials, per_pass):
+        trials = slice(trial, trial + per_pass)
+        second[trials], first[trials] = _block_window_sums(span[trials], grid, n_windows, n_blocks)
+    return second, first
+
+
+def _block_window_sums(
+    span: np.ndarray, grid: WindowGrid, n_windows: int, n_blocks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    step = grid.step
     full_blocks, head_length = divmod(grid.window, step)
-    n_blocks = epochs.shape[-1] // step + 2
-    padded = np.zeros(epochs.shape[:-1] + (n_blocks * step,))
-    padded[..., : epochs.shape[-1]] = epochs
-    blocks = np.swapaxes(padded.reshape(epochs.shape[:-1] + (n_blocks, step)), 2, 3)  # (T, B, J, C, S)
+    padded = np.zeros(span.shape[:-1] + (n_blocks * step,))
+    padded[..., : span.shape[-1]] = span
+    blocks = np.swapaxes(padded.reshape(span.shape[:-1] + (n_blocks, step)), 2, 3)  # (T, B, J, C, S)
     heads, tails = blocks[..., :head_length], blocks[..., head_length:]
     head_second = heads @ np.swapaxes(heads, -1, -2)
     head_first = heads.sum(axis=-1)
@@ -177,9 +200,9 @@ def window_moments(epochs: np.ndarray, grid: WindowGrid) -> tuple[np.ndarray, np
     def window_sums(head_part: np.ndarray, whole_blocks: np.ndarray) -> np.ndarray:
         prefix = np.zeros(whole_blocks.shape[:2] + (n_blocks + 1,) + whole_blocks.shape[3:])
         np.cumsum(whole_blocks, axis=2, out=prefix[:, :, 1:])
-        starts = np.arange(n_windows)
-        ends = starts + full_blocks
-        sums = prefix[:, :, ends] - prefix[:, :, starts] + head_part[:, :, ends]
+        ends = slice(full_blocks, full_blocks + n_windows)
+        sums = prefix[:, :, ends] - prefix[:, :, :n_windows]
+        sums += head_part[:, :, ends]
         return np.swapaxes(sums, 1, 2)
 
     second = window_sums(head_second, head_second + tails @ np.swapaxes(tails, -1, -2))

@@ -22,9 +22,8 @@ from fbcsp.evaluation import outer_and_inner_masks
 from fbcsp.features import log_variance_features
 from fbcsp.filterbank import USED_BAND_IDS
 from fbcsp.rlda import RLDA
-from fbcsp.time_resolved import time_resolved_accuracies
+from fbcsp.time_resolved import grid_accuracies
 from fbcsp.upload import read_upload
-from fbcsp.windows import window_moments
 
 pytestmark = pytest.mark.classifier
 
@@ -82,16 +81,15 @@ def test_reference_fold_accuracies_equal_the_package_on_outer_and_inner_folds(sa
     # the outer folds plus the inner folds of the first outer fold
     models = np.arange(2 * N_FOLDS)
     reference = fold_accuracies(sample_epochs, train_masks[models], test_masks[models], CHECKED_WINDOWS)
-    second, first = window_moments(sample_epochs.epochs, sample_epochs.grid)
-    package, _ = time_resolved_accuracies(
-        second[:, CHECKED_WINDOWS],
-        first[:, CHECKED_WINDOWS],
-        sample_epochs.grid.window,
+    package, _ = grid_accuracies(
+        sample_epochs.epochs,
+        sample_epochs.grid,
         labels,
         train_masks[models],
         test_masks[models],
         sample_epochs.n_pairs,
         sample_epochs.feature_counts,
+        windows=CHECKED_WINDOWS,
     )
     assert reference.shape == (2 * N_FOLDS, len(sample_epochs.feature_counts), CHECKED_WINDOWS.size)
     np.testing.assert_allclose(reference, package, atol=1e-12)

@@ -80,3 +80,17 @@ def test_window_moments_equal_direct_sums():
         segment = epochs[1, 1][:, grid.window_slice(k)]
         np.testing.assert_allclose(second[1, k, 1], segment @ segment.T, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(first[1, k, 1], segment.sum(axis=1), rtol=1e-9, atol=1e-9)
+
+
+def test_window_moments_of_a_range_match_every_window_and_do_not_depend_on_trials_per_pass(monkeypatch):
+    rng = np.random.default_rng(2)
+    grid = WindowGrid.for_rate(125)
+    epochs = extract_epochs(rng.normal(size=(2, 3, 4000)), np.array([400, 1500, 2600]), grid)
+    second, first = window_moments(epochs, grid)
+    part_second, part_first = window_moments(epochs, grid, 50, 90)
+    np.testing.assert_allclose(part_second, second[:, 50:90], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(part_first, first[:, 50:90], rtol=1e-9, atol=1e-9)
+    monkeypatch.setattr("fbcsp.windows.trials_per_pass", lambda *args: 1)
+    one_at_a_time = window_moments(epochs, grid)
+    np.testing.assert_array_equal(one_at_a_time[0], second)
+    np.testing.assert_array_equal(one_at_a_time[1], first)

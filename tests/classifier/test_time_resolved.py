@@ -1,0 +1,44 @@
+"""The time-resolved analysis in window chunks: chunking bounds memory and changes no result."""
+
+import numpy as np
+import pytest
+from fbcsp.budget import windows_per_chunk
+from fbcsp.evaluation import outer_and_inner_masks
+from fbcsp.filterbank import design_band
+from fbcsp.time_resolved import grid_accuracies, window_groups
+from fbcsp.training import filtered_epochs
+from fbcsp.windows import WindowGrid
+from synthetic import synthetic_recording
+
+pytestmark = pytest.mark.classifier
+
+
+def test_window_groups_keep_order_and_each_group_within_the_span():
+    windows = np.array([0, 1, 2, 5, 9, 10, 30])
+    groups = window_groups(windows, 4)
+    np.testing.assert_array_equal(np.concatenate(groups), windows)
+    assert [group.tolist() for group in groups] == [[0, 1, 2], [5], [9, 10], [30]]
+
+
+def test_chunk_size_shrinks_with_channels_and_keeps_eight_channels_in_one_chunk():
+    assert windows_per_chunk(45, 4, 8) >= 241
+    assert 1 <= windows_per_chunk(45, 4, 64) < windows_per_chunk(45, 4, 16) < 241
+    assert windows_per_chunk(45, 4, 64, budget=1) == 1
+
+
+def test_results_do_not_depend_on_the_window_chunks(monkeypatch):
+    recording = synthetic_recording(n_channels=4, trials_per_class=(8, 8), seed=5)
+    grid = WindowGrid.for_rate(recording.sfreq)
+    bands = tuple(design_band(band_id, recording.sfreq) for band_id in (3, 4))
+    epochs, _ = filtered_epochs(recording.data, bands, recording.event_samples, grid)
+    _, train_masks, test_masks = outer_and_inner_masks(recording.event_codes, 3)
+    windows = np.arange(60, 140)
+    arguments = (epochs, grid, recording.event_codes, train_masks, test_masks, 1, (2, 4))
+    whole, whole_decision = grid_accuracies(*arguments, windows=windows)
+    monkeypatch.setattr("fbcsp.time_resolved.windows_per_chunk", lambda *args: 7)
+    chunked, chunked_decision = grid_accuracies(*arguments, windows=windows)
+    np.testing.assert_array_equal(chunked, whole)
+    np.testing.assert_allclose(chunked_decision, whole_decision, rtol=1e-9, atol=1e-9)
+    accuracy_only, no_decision = grid_accuracies(*arguments, windows=windows, keep_decisions=False)
+    assert no_decision is None
+    np.testing.assert_array_equal(accuracy_only, whole)
