@@ -130,16 +130,6 @@ def test_accuracies(decision: np.ndarray, labels: np.ndarray, test_mask: np.ndar
         return hits / n_test[:, None, None]
 
 
-def window_groups(windows: np.ndarray, span: int) -> list[np.ndarray]:
-    """Split sorted window indices into consecutive groups, each lying within `span` windows."""
-    groups, begin = [], 0
-    for position in range(1, windows.size + 1):
-        if position == windows.size or windows[position] - windows[begin] >= span:
-            groups.append(windows[begin:position])
-            begin = position
-    return groups
-
-
 def time_resolved_accuracies(
     second: np.ndarray,
     first: np.ndarray,
@@ -170,7 +160,8 @@ def time_resolved_accuracies(
         decision = fit_window_models(
             second, first, n_times, labels[chunk], train_mask[chunk], n_pairs, feature_counts
         ).decision
-        return test_accuracies(decision, labels[chunk], test_mask[chunk]), (decision if keep_decisions else None)
+        accuracy = test_accuracies(decision, labels[chunk], test_mask[chunk])
+        return accuracy, (decision if keep_decisions else None)
 
     # numpy releases the GIL inside its linear algebra and array loops, so threads use both cores.
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
