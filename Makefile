@@ -11,7 +11,7 @@ SAMPLE_OUT ?= out/sample
 
 install: $(STAMP) $(ASL_VALIDATOR)
 
-$(STAMP): requirements.txt requirements-dev.txt classifier_image/requirements.txt eegclient/requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt handlers/requirements.txt classifier_image/requirements.txt eegclient/requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt

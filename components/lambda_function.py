@@ -4,8 +4,9 @@ Used by :class:`~components.state_machine.ProcessingStateMachine` and
 :class:`~components.status_api.StatusApi` so the function + role + inline policy + log group
 shape is written once. Not a ComponentResource: the children belong to the calling component.
 
-Functions run on arm64 (Graviton): the handlers are plain Python + boto3, with no native
-dependencies, and arm64 is the cheaper architecture for the same memory.
+Functions run on arm64 (Graviton): the handlers and the packages vendored with them
+(:mod:`components.lambda_archive`) are pure Python, and arm64 is the cheaper architecture for the
+same memory.
 """
 
 from __future__ import annotations
@@ -13,39 +14,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.alarms import above_threshold_alarm
+from components.lambda_archive import HANDLERS_DIR, handlers_archive
 from components.roles import create_service_role
 from contracts.environment import DEFAULT_LOG_LEVEL, FUNCTION_ENVIRONMENTS, FunctionVariable
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-HANDLERS_DIR = REPO_ROOT / "handlers"
-CONTRACTS_DIR = REPO_ROOT / "contracts"
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_ARCHITECTURE = "arm64"
 _MAX_FUNCTION_NAME_LENGTH = 64
-
-
-def archive_sources() -> dict[str, Path]:
-    """Archive path → file of every source the functions run: the ``handlers`` and ``contracts``
-    packages, e.g. ``handlers/common/status.py`` and ``contracts/keys.py``."""
-    return {
-        path.relative_to(package.parent).as_posix(): path
-        for package in (HANDLERS_DIR, CONTRACTS_DIR)
-        for path in sorted(package.rglob("*.py"))
-    }
-
-
-def handlers_archive() -> pulumi.AssetArchive:
-    """The functions' code: sources only, so that bytecode caches left by local runs never change
-    the archive (and redeploy every function)."""
-    sources = archive_sources()
-    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in sources.items()})
 
 
 def function_environment(

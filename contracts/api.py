@@ -14,6 +14,7 @@ class Route(StrEnum):
     LIST_SESSIONS = "GET /sessions"
     GET_SESSION = "GET /sessions/{sessionId}"
     GET_CLASSIFIER = "GET /sessions/{sessionId}/classifier"
+    GET_REPORT = "GET /sessions/{sessionId}/report"
 
     @property
     def method(self) -> str:

@@ -1,4 +1,5 @@
-"""Status API Lambda: every route of the HTTP API (payload format 2.0), routed on ``routeKey``.
+"""Status API Lambda: every route of the HTTP API (payload format 2.0), routed by
+aws-lambda-powertools' ``APIGatewayHttpResolver``.
 
 The caller is the JWT's ``sub`` claim and nothing else: every read and write is keyed by it, so
 another user's session is answered exactly like a missing one (404). Errors are JSON
@@ -13,7 +14,6 @@ status table (``RECEIVED``) once its upload arrives. Each user gets at most
 import base64
 import binascii
 import json
-import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -21,14 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
 from contracts.api import PRESIGN_EXPIRY_SECONDS, SESSION_ID_PARAMETER, Route
 from contracts.keys import UploadKey, is_valid_id, is_valid_upload_file_name, new_session_id
+from contracts.statuses import Status
 from contracts.uploads import LIMITS
 from handlers.common.clients import client
-from handlers.common.errors import RequestError
+from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.jsonvalues import from_dynamodb
 from handlers.common.limits import take_upload_request
-from handlers.common.log import bound, get_logger
+from handlers.common.observability import logger, session_ids, tracer
+from handlers.common.reports import report_links
 from handlers.common.settings import ApiSettings
 from handlers.common.status import StatusStore, item_key, plain_item
 
@@ -64,27 +69,12 @@ CLASSIFIER_FIELDS = (
 
 @dataclass(frozen=True)
 class ApiRequest:
-    route_key: str
-    method: str
-    path: str
+    """The parts of a request the routes use; the identity is the JWT's ``sub`` claim."""
+
     user_id: str | None
     path_parameters: Mapping[str, str]
     query: Mapping[str, str]
     body: str | None
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status_code: int
-    body: Any
-    headers: Mapping[str, str] | None = None
-
-    def as_lambda_result(self) -> dict[str, Any]:
-        return {
-            "statusCode": self.status_code,
-            "headers": {"Content-Type": "application/json", **(self.headers or {})},
-            "body": json.dumps(from_dynamodb(self.body)),
-        }
 
 
 @dataclass(frozen=True)
@@ -95,29 +85,20 @@ class ApiDependencies:
     status: StatusStore
     dynamodb: Any
     s3: Any
-    logger: logging.Logger
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-def parse_request(event: Mapping[str, Any]) -> ApiRequest:
-    """The parts of an API Gateway v2 (payload 2.0) event the routes use; the identity is the JWT ``sub``."""
-    context = event.get("requestContext") or {}
-    http = context.get("http") or {}
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    subject = claims.get("sub")
-    body = event.get("body")
-    if body is not None and event.get("isBase64Encoded"):
-        try:
-            body = base64.b64decode(body).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as error:
-            raise RequestError(400, "INVALID_BODY", "the request body could not be decoded") from error
+def request_of(event: APIGatewayProxyEventV2) -> ApiRequest:
+    """The request an API Gateway HTTP API (payload 2.0) event carries."""
+    subject = event.request_context.authorizer.jwt_claim.get("sub")
+    try:
+        body = event.decoded_body
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise RequestError(400, "INVALID_BODY", "the request body could not be decoded") from error
     return ApiRequest(
-        route_key=str(event.get("routeKey", "")),
-        method=str(http.get("method", "")).upper(),
-        path=str(event.get("rawPath") or http.get("path") or ""),
         user_id=subject if isinstance(subject, str) and subject else None,
-        path_parameters=event.get("pathParameters") or {},
-        query=event.get("queryStringParameters") or {},
+        path_parameters=event.path_parameters,
+        query=event.query_string_parameters,
         body=body,
     )
 
@@ -172,7 +153,7 @@ def _count_upload_request(user_id: str, deps: ApiDependencies) -> None:
         )
 
 
-def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+def create_session(request: ApiRequest, deps: ApiDependencies) -> tuple[dict[str, Any], int]:
     """``POST /sessions``: a new session id and a presigned, size-limited, short-lived upload form."""
     user_id = _caller(request)
     file_name = _json_body(request).get("fileName", DEFAULT_FILE_NAME)
@@ -192,18 +173,15 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
         Conditions=[["content-length-range", 1, LIMITS.max_upload_bytes]],
         ExpiresIn=PRESIGN_EXPIRY_SECONDS,
     )
-    with bound(sessionId=session_id):
-        deps.logger.info("issued an upload form", extra={"key": key})
-    return ApiResponse(
-        201,
-        {
-            "sessionId": session_id,
-            "upload": {"url": upload["url"], "fields": upload["fields"]},
-            "key": key,
-            "maxBytes": LIMITS.max_upload_bytes,
-            "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
-        },
-    )
+    with session_ids(sessionId=session_id):
+        logger.info("issued an upload form", extra={"key": key})
+    return {
+        "sessionId": session_id,
+        "upload": {"url": upload["url"], "fields": upload["fields"]},
+        "key": key,
+        "maxBytes": LIMITS.max_upload_bytes,
+        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
+    }, 201
 
 
 def _page_size(query: Mapping[str, str]) -> int:
@@ -248,7 +226,7 @@ def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
     return view
 
 
-def list_sessions(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+def list_sessions(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     """``GET /sessions``: the caller's sessions, newest first, ``limit`` per page, ``nextToken`` to go on."""
     user_id = _caller(request)
     limit = _page_size(request.query)
@@ -258,18 +236,18 @@ def list_sessions(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
     body: dict[str, Any] = {"sessions": [_session_view(item) for item in items]}
     if last_session_id is not None:
         body["nextToken"] = encode_page_token(last_session_id)
-    return ApiResponse(200, body)
+    return body
 
 
-def get_session(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+def get_session(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     """``GET /sessions/{sessionId}``: status, timestamps, and the error or result summary."""
     item = deps.status.get(_caller(request), _session_id(request))
     if item is None:
         raise _not_found()
-    return ApiResponse(200, _session_view(item))
+    return _session_view(item)
 
 
-def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
+def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary."""
     user_id, session_id = _caller(request), _session_id(request)
     response = deps.dynamodb.get_item(
@@ -283,67 +261,91 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> ApiResponse:
         Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
         ExpiresIn=PRESIGN_EXPIRY_SECONDS,
     )
-    return ApiResponse(
-        200,
-        {
-            "sessionId": session_id,
-            "runId": record["runId"],
-            "url": url,
-            "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
-            "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
-        },
+    return {
+        "sessionId": session_id,
+        "runId": record["runId"],
+        "url": url,
+        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
+        "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
+    }
+
+
+def get_report(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
+    """``GET /sessions/{sessionId}/report``: presigned report and figures, and the headline figures."""
+    item = deps.status.get(_caller(request), _session_id(request))
+    if item is None:
+        raise _not_found()
+    results_prefix = (item.get("result") or {}).get("resultsPrefix")
+    if item.get("status") != Status.SUCCEEDED.value or not results_prefix:
+        raise RequestError(404, "NOT_FOUND", "no report for this session")
+    try:
+        links = report_links(deps.s3, deps.settings.results_bucket, results_prefix, PRESIGN_EXPIRY_SECONDS)
+    except ResultsInvalid as error:
+        raise RequestError(404, "NOT_FOUND", "no report for this session") from error
+    return {
+        "sessionId": item["sessionId"],
+        "runId": item["runId"],
+        "url": links.report_url,
+        "figures": links.figure_urls,
+        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
+        "metrics": links.metrics,
+    }
+
+
+def _json(body: Any) -> str:
+    return json.dumps(from_dynamodb(body))
+
+
+def _error_response(error: RequestError) -> Response:
+    logger.info("request refused", extra={"code": error.code, "status": error.status_code})
+    return Response(
+        error.status_code,
+        content_types.APPLICATION_JSON,
+        _json({"error": {"code": error.code, "message": error.message}}),
+        headers=error.headers or None,
     )
 
 
-ROUTES: dict[Route, Callable[[ApiRequest, ApiDependencies], ApiResponse]] = {
+ROUTES: dict[Route, Callable[[ApiRequest, ApiDependencies], Any]] = {
     Route.CREATE_SESSION: create_session,
     Route.LIST_SESSIONS: list_sessions,
     Route.GET_SESSION: get_session,
     Route.GET_CLASSIFIER: get_classifier,
-}
-_ROUTE_PATTERNS = {
-    template: re.compile("^" + re.sub(r"\\\{[^/]+\\\}", "[^/]+", re.escape(template)) + "$")
-    for template in {route.path for route in ROUTES}
+    Route.GET_REPORT: get_report,
 }
 
 
-def _unknown_route(request: ApiRequest) -> RequestError:
-    for template, pattern in _ROUTE_PATTERNS.items():
-        if pattern.match(request.path):
-            allowed = sorted(route.method for route in ROUTES if route.path == template)
-            return RequestError(
-                405,
-                "METHOD_NOT_ALLOWED",
-                f"{request.method} is not allowed here",
-                headers={"Allow": ", ".join(allowed)},
-            )
-    return RequestError(404, "NOT_FOUND", "no such route")
+def resolver(deps: ApiDependencies) -> APIGatewayHttpResolver:
+    """The routes bound to ``deps``; one resolver per invocation keeps concurrent requests apart."""
+    app = APIGatewayHttpResolver(serializer=_json)
+
+    def bound_route(function: Callable[[ApiRequest, ApiDependencies], Any]) -> Callable[..., Any]:
+        return lambda **_path_parameters: function(request_of(app.current_event), deps)
+
+    for route, function in ROUTES.items():
+        app.route(re.sub(r"\{(\w+)\}", r"<\1>", route.path), route.method)(bound_route(function))
+    app.exception_handler(RequestError)(_error_response)
+    app.not_found(lambda _error: _error_response(RequestError(404, "NOT_FOUND", "no such route")))
+    return app
 
 
-def answer(event: Mapping[str, Any], deps: ApiDependencies) -> ApiResponse:
+def answer(event: Mapping[str, Any], context: Any, deps: ApiDependencies) -> dict[str, Any]:
     """Answer one API Gateway event; expected failures become JSON errors with their HTTP status."""
-    try:
-        request = parse_request(event)
-        with bound(userId=request.user_id):
-            route_function = ROUTES.get(request.route_key)
-            if route_function is None:
-                raise _unknown_route(request)
-            return route_function(request, deps)
-    except RequestError as error:
-        deps.logger.info("request refused", extra={"routeKey": event.get("routeKey"), "code": error.code})
-        return ApiResponse(
-            error.status_code, {"error": {"code": error.code, "message": error.message}}, error.headers
-        )
+    subject = APIGatewayProxyEventV2(dict(event)).request_context.authorizer.jwt_claim.get("sub")
+    with session_ids(userId=subject if isinstance(subject, str) else None):
+        return resolver(deps).resolve(dict(event), context)
 
 
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ApiSettings.from_environ(os.environ)
+    logger.setLevel(settings.log_level)
     dynamodb = client("dynamodb")
     deps = ApiDependencies(
         settings=settings,
         status=StatusStore(dynamodb, settings.status_table),
         dynamodb=dynamodb,
         s3=client("s3"),
-        logger=get_logger(settings.log_level),
     )
-    return answer(event, deps).as_lambda_result()
+    return answer(event, context, deps)

@@ -7,7 +7,6 @@ has moved on that is logged, not raised. The return value is the outcome the sta
 publishes to SNS.
 """
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +17,7 @@ from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
-from handlers.common.log import bound, get_logger
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
@@ -37,7 +36,6 @@ def record_results(
     status: StatusStore,
     results_bucket: str,
     classifier_table: str,
-    logger: logging.Logger,
     now: str,
 ) -> dict[str, Any]:
     """Check the run's results and record them; return ``{userId, sessionId, runId, status, result}``.
@@ -79,17 +77,18 @@ def record_results(
     }
 
 
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=True)
-    logger = get_logger(settings.log_level)
+    logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
-    with bound(**run.log_fields()):
+    with session_ids(**run.log_fields()):
         return record_results(
             run,
             s3=client("s3"),
             status=StatusStore(client("dynamodb"), settings.status_table),
             results_bucket=settings.results_bucket,
             classifier_table=settings.classifier_table,
-            logger=logger,
             now=now_iso(),
         )

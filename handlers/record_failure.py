@@ -6,7 +6,6 @@ run still being open; a session that already succeeded or moved to a newer uploa
 (logged). The return value is the outcome the state machine publishes to SNS.
 """
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import classify_failure, needs_failed_manifest
-from handlers.common.log import bound, get_logger
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.manifest import read_manifest
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
@@ -35,7 +34,6 @@ def record_failure(
     s3: Any,
     status: StatusStore,
     results_bucket: str,
-    logger: logging.Logger,
     now: str,
 ) -> dict[str, Any]:
     """Record the run's failure.
@@ -78,17 +76,18 @@ def record_failure(
     }
 
 
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=False)
-    logger = get_logger(settings.log_level)
+    logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
-    with bound(**run.log_fields()):
+    with session_ids(**run.log_fields()):
         return record_failure(
             run,
             event.get("error") or {},
             s3=client("s3"),
             status=StatusStore(client("dynamodb"), settings.status_table),
             results_bucket=settings.results_bucket,
-            logger=logger,
             now=now_iso(),
         )

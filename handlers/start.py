@@ -9,17 +9,21 @@ or training is recorded as ``FAILED`` (``TOO_MANY_ACTIVE_RUNS``, with a message 
 started: it fails clearly instead of waiting in the queue, where it would meet the dead-letter
 queue after ``maxReceiveCount`` receives. Only records that hit a transient error are reported as
 batch item failures, so SQS retries just those (and moves them to the dead-letter queue after the
-configured receives).
+configured receives; powertools' ``BatchProcessor`` reports them).
 """
 
+import functools
 import json
-import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
 from contracts.failures import FailureCode
@@ -35,7 +39,7 @@ from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.limits import ActiveRunCap
-from handlers.common.log import bound, get_logger
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import StartSettings
 from handlers.common.status import NewRun, StatusStore, normalise_sequencer
 from handlers.common.timestamps import normalise_event_time, now_iso
@@ -71,23 +75,22 @@ def parse_message_body(body: str) -> UploadEvent:
         If the body is not JSON, not an ``Object Created`` event, or lacks bucket, key, size or version.
     """
     try:
-        event = json.loads(body)
+        document = json.loads(body)
     except (TypeError, ValueError) as error:
         raise MalformedMessage("the message body is not JSON") from error
-    if (
-        not isinstance(event, dict)
-        or event.get("detail-type") != OBJECT_CREATED
-        or event.get("source") != "aws.s3"
-    ):
+    if not isinstance(document, dict):
         raise MalformedMessage("the message is not an S3 Object Created event")
-    detail = event.get("detail") or {}
-    bucket = (detail.get("bucket") or {}).get("name")
-    s3_object = detail.get("object") or {}
-    key, size = s3_object.get("key"), s3_object.get("size")
+    event = S3EventBridgeNotificationEvent(document)
+    if event.get("detail-type") != OBJECT_CREATED or event.get("source") != "aws.s3":
+        raise MalformedMessage("the message is not an S3 Object Created event")
+    try:
+        bucket, s3_object = event.detail.bucket.name, event.detail.object
+        key, size = s3_object.key, s3_object.size
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedMessage("the event lacks the bucket, key, size or version of the object") from error
     version_id = s3_object.get("version-id")
-    etag = s3_object.get("etag") or s3_object.get("eTag")
-    upload_version = version_id if version_id not in (None, "", "null") else etag
-    if not (isinstance(bucket, str) and isinstance(key, str) and isinstance(size, int) and upload_version):
+    upload_version = version_id if version_id not in (None, "", "null") else s3_object.etag
+    if not (isinstance(bucket, str) and isinstance(size, int) and upload_version):
         raise MalformedMessage("the event lacks the bucket, key, size or version of the object")
     try:
         uploaded_at = normalise_event_time(event.get("time"))
@@ -110,7 +113,6 @@ class RunStarter:
     status: StatusStore
     stepfunctions: Any
     state_machine_arn: str
-    logger: logging.Logger
     cap: ActiveRunCap
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -120,26 +122,26 @@ class RunStarter:
         try:
             upload_key = parse_upload_key(upload.key)
         except UnrecognisedKey:
-            self.logger.warning("dropped an object whose key names no session", extra={"key": upload.key})
+            logger.warning("dropped an object whose key names no session", extra={"key": upload.key})
             return
         except RejectedKey as rejected:
             self._reject(upload, rejected)
             return
         run = self._run_input(upload, upload_key.user_id, upload_key.session_id)
-        with bound(**run.log_fields()):
+        with session_ids(**run.log_fields()):
             refusal = self.cap.refusal(run.user_id, run.session_id, now=self.clock())
             if refusal is not None and self._record_failed(
                 upload, run, {"code": FailureCode.TOO_MANY_ACTIVE_RUNS.value, "message": refusal}
             ):
-                self.logger.warning("refused an upload over the user's cap of active sessions")
+                logger.warning("refused an upload over the user's cap of active sessions")
                 return
             # Not recorded: this run is already RECEIVED (a redelivery, which goes on as one) or newer exists.
             if not self.status.start_run(self._new_run(upload, run), now=now_iso()):
                 current = self.status.get(run.user_id, run.session_id) or {}
                 if current.get("runId") != run.run_id:
-                    self.logger.info("ignored an event for an older upload; a newer one is being processed")
+                    logger.info("ignored an event for an older upload; a newer one is being processed")
                     return
-                self.logger.info("duplicate delivery of an upload already recorded")
+                logger.info("duplicate delivery of an upload already recorded")
             self._start_execution(run)
 
     def _run_input(self, upload: UploadEvent, user_id: str, session_id: str) -> RunInput:
@@ -179,9 +181,9 @@ class RunStarter:
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
-        with bound(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
+        with session_ids(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
             written = self._record_failed(upload, run, error)
-            self.logger.warning(
+            logger.warning(
                 "rejected an upload" if written else "ignored a rejected upload the session has moved past",
                 extra={"key": upload.key, "reason": rejected.message},
             )
@@ -194,44 +196,40 @@ class RunStarter:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
-            self.logger.info("the execution of this run already exists")
+            logger.info("the execution of this run already exists")
             return
-        self.logger.info("started the execution")
+        logger.info("started the execution")
 
 
-def process_batch(
-    records: Iterable[Mapping[str, Any]], starter: RunStarter, logger: logging.Logger
-) -> list[str]:
-    """Handle each SQS record on its own; return the message ids to retry (transient errors only)."""
-    retry: list[str] = []
-    for record in records:
-        message_id = record.get("messageId")
-        try:
-            upload = parse_message_body(record.get("body"))
-        except MalformedMessage as error:
-            logger.warning(
-                "dropped a malformed message", extra={"messageId": message_id, "reason": str(error)}
-            )
-            continue
-        try:
-            starter.handle(upload)
-        except Exception:  # One record's failure must not fail the batch: it is retried on its own.
-            logger.exception(
-                "could not start a run; the message will be retried", extra={"messageId": message_id}
-            )
-            retry.append(message_id)
-    return retry
+def start_record(record: SQSRecord, starter: RunStarter) -> None:
+    """Handle one SQS record: a malformed message is dropped; a transient error is raised, so the
+    batch processor reports the record as failed and SQS delivers it again."""
+    try:
+        upload = parse_message_body(record.body)
+    except MalformedMessage as error:
+        logger.warning(
+            "dropped a malformed message", extra={"messageId": record.message_id, "reason": str(error)}
+        )
+        return
+    try:
+        starter.handle(upload)
+    except Exception:
+        logger.exception(
+            "could not start a run; the message will be retried", extra={"messageId": record.message_id}
+        )
+        raise
 
 
-def handler(event: Mapping[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: Mapping[str, Any], context: Any) -> PartialItemFailureResponse:
     settings = StartSettings.from_environ(os.environ)
-    logger = get_logger(settings.log_level)
+    logger.setLevel(settings.log_level)
     dynamodb = client("dynamodb")
     starter = RunStarter(
         status=StatusStore(dynamodb, settings.status_table),
         stepfunctions=client("stepfunctions"),
         state_machine_arn=settings.state_machine_arn,
-        logger=logger,
         cap=ActiveRunCap(
             dynamodb=dynamodb,
             status_table=settings.status_table,
@@ -239,5 +237,11 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, list[dict[str, 
             window=timedelta(seconds=settings.active_run_window_seconds),
         ),
     )
-    retry = process_batch(event.get("Records", []), starter, logger)
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in retry]}
+    # A batch whose every record failed is answered like any other (all ids reported), not raised.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=dict(event),
+        record_handler=functools.partial(start_record, starter=starter),
+        processor=processor,
+        context=context,
+    )

@@ -5,7 +5,6 @@ are read, through ranged GETs. Any problem raises :class:`InvalidUpload`, whose 
 state machine sees as the error and ``record_failure`` maps to ``INVALID_UPLOAD``.
 """
 
-import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,7 @@ from contracts.run_input import RunInput
 from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
 from handlers.common.clients import client
 from handlers.common.errors import InvalidUpload
-from handlers.common.log import bound, get_logger
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ValidateSettings
 from handlers.common.uploads import RangedObjectReader
 
@@ -28,7 +27,7 @@ def _error_code(error: ClientError) -> str:
 
 
 def validate_upload(
-    s3: Any, run: RunInput, *, logger: logging.Logger, limits: UploadLimits = LIMITS
+    s3: Any, run: RunInput, *, limits: UploadLimits = LIMITS
 ) -> dict[str, Any]:
     """Check the run's upload and describe it.
 
@@ -89,9 +88,11 @@ def validate_upload(
     }
 
 
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = ValidateSettings.from_environ(os.environ)
-    logger = get_logger(settings.log_level)
+    logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
-    with bound(**run.log_fields()):
-        return validate_upload(client("s3"), run, logger=logger)
+    with session_ids(**run.log_fields()):
+        return validate_upload(client("s3"), run)

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import threading
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,7 +14,7 @@ from contracts.failures import HANDLER_ERROR_CODES
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError, InvalidUpload, ResultsInvalid
 from handlers.common.jsonvalues import dumps, from_dynamodb, to_dynamodb
-from handlers.common.log import JsonFormatter, bound, get_logger
+from handlers.common.observability import logger, session_ids
 from handlers.common.settings import ApiSettings, ResultsSettings, StartSettings, ValidateSettings
 from handlers.common.timestamps import iso_utc, normalise_event_time
 from handlers.common.uploads import RangedObjectReader
@@ -73,27 +74,47 @@ def test_settings_read_only_what_each_function_needs_and_fail_clearly():
         )
 
 
-def test_every_log_line_is_json_with_the_bound_ids():
-    formatter = JsonFormatter()
-    record = logging.LogRecord("eegpipeline", logging.INFO, __file__, 1, "started", (), None)
-    record.key = "uploads/u/s/x.zip"
-    with bound(userId="u", sessionId="s"), bound(runId="run-1"):
-        inside = json.loads(formatter.format(record))
-    outside = json.loads(formatter.format(record))
+@pytest.fixture
+def log_lines():
+    """The JSON lines the handlers' logger writes during the test, parsed."""
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logger.addHandler(capture)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(capture)
+
+
+def test_every_log_line_is_json_with_the_session_ids_of_its_block(log_lines):
+    with session_ids(userId="u", sessionId="s"), session_ids(runId="run-1", executionArn=None):
+        logger.info("inside", extra={"key": "uploads/u/s/x.zip"})
+    logger.info("outside")
+
+    inside, outside = log_lines()
     assert inside["userId"] == "u" and inside["sessionId"] == "s" and inside["runId"] == "run-1"
-    assert (
-        inside["executionArn"] is None and inside["key"] == "uploads/u/s/x.zip" and inside["level"] == "INFO"
-    )
-    assert outside["userId"] is None and set(outside) >= {
-        "userId",
-        "sessionId",
-        "runId",
-        "executionArn",
-        "timestamp",
-    }
-    assert get_logger("DEBUG").level == logging.DEBUG and get_logger("nonsense").level == logging.INFO
-    with pytest.raises(ValueError), bound(bucket="b"):
+    assert inside["key"] == "uploads/u/s/x.zip" and inside["level"] == "INFO" and inside["service"]
+    assert "executionArn" not in inside and "timestamp" in inside
+    assert not {"userId", "sessionId", "runId"} & set(outside)
+    with pytest.raises(ValueError), session_ids(bucket="b"):
         pass
+
+
+def test_each_thread_logs_its_own_session_ids(log_lines):
+    both_inside = threading.Barrier(2)
+
+    def work(session_id: str) -> None:
+        with session_ids(sessionId=session_id):
+            both_inside.wait(timeout=10)
+            logger.info("working")
+            both_inside.wait(timeout=10)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in ("s-1", "s-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(line["sessionId"] for line in log_lines()) == ["s-1", "s-2"]
 
 
 def test_clients_are_made_on_first_use_and_reused_per_environment(monkeypatch):

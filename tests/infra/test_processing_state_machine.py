@@ -15,8 +15,6 @@ from resource_checks import (
     wildcard_action_problems,
 )
 
-from components import lambda_function
-from components.lambda_function import CONTRACTS_DIR, HANDLERS_DIR
 from components.policies import RESOURCE_WILDCARD_ACTIONS
 from components.state_machine import active_run_window_seconds
 from contracts.environment import FUNCTION_ENVIRONMENTS
@@ -354,34 +352,4 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
             "processing-process-results-fn",
             "processing-record-failure-fn",
         )
-    }
-
-
-def test_functions_ship_every_handler_and_contracts_source_and_nothing_else(self_contained_stack):
-    functions = self_contained_stack.resources.of_type(FUNCTION)
-    expected = {
-        path.relative_to(package.parent).as_posix()
-        for package in (HANDLERS_DIR, CONTRACTS_DIR)
-        for path in package.rglob("*.py")
-    }
-
-    for function in functions:
-        assets = function.inputs["code"].assets
-        assert set(assets) == expected, function.name
-        assert {"handlers/__init__.py", "handlers/common/__init__.py", "contracts/__init__.py"} <= set(assets)
-        assert {"contracts/uploads.py", "contracts/run_input.py"} <= set(assets)
-
-
-def test_bytecode_caches_stay_out_of_the_archive(tmp_path, monkeypatch):
-    for name in ("handlers", "contracts"):
-        package = tmp_path / name
-        (package / "__pycache__").mkdir(parents=True)
-        (package / "__init__.py").write_text("")
-        (package / "start.py").write_text("def handler(event, context):\n    return event\n")
-        (package / "__pycache__" / "start.cpython-312.pyc").write_bytes(b"\x00")
-    monkeypatch.setattr(lambda_function, "HANDLERS_DIR", tmp_path / "handlers")
-    monkeypatch.setattr(lambda_function, "CONTRACTS_DIR", tmp_path / "contracts")
-
-    assert set(lambda_function.handlers_archive().assets) == {
-        f"{name}/{module}.py" for name in ("handlers", "contracts") for module in ("__init__", "start")
     }

@@ -1,0 +1,64 @@
+"""What ``GET /sessions/{sessionId}/report`` hands out: presigned links to a run's report and
+figures, and the headline figures of its ``metrics.json``.
+
+The classifier's ``report.html`` embeds its figures as PNG data URIs, so the presigned page
+shows them with no further request; its captions also link ``figures/*.png`` by relative path,
+which resolves only beside a copy of the results folder (a relative link from a presigned URL
+loses the signature). The figures are therefore presigned one by one as well, for direct download.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.common.errors import ResultsInvalid
+from handlers.common.manifest import read_manifest
+
+FIGURES_PREFIX = "figures/"
+
+
+@dataclass(frozen=True)
+class ReportLinks:
+    report_url: str
+    figure_urls: dict[str, str]
+    metrics: dict[str, Any]
+
+
+def headline_figures(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The accuracy estimates (values only), the selected option and window, and the trials used."""
+    return {
+        "estimates": {name: entry.get("value") for name, entry in metrics["estimates"].items()},
+        "selected": dict(metrics["selected"]),
+        "trialsUsed": metrics["trials"]["used"],
+    }
+
+
+def _presigned(s3: Any, bucket: str, key: str, expiry_seconds: int) -> str:
+    return s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expiry_seconds
+    )
+
+
+def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int) -> ReportLinks:
+    """Presign the report and every figure the run's manifest lists; read its metrics' headline.
+
+    Raises
+    ------
+    ResultsInvalid
+        When the run's manifest is missing or names no report or metrics.
+    """
+    manifest = read_manifest(s3, bucket, results_prefix)
+    outputs = (manifest or {}).get("outputs") or {}
+    if "report" not in outputs or "metrics" not in outputs:
+        raise ResultsInvalid("the run's manifest names no report or metrics")
+    metrics = json.loads(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read())
+    return ReportLinks(
+        report_url=_presigned(s3, bucket, outputs["report"], expiry_seconds),
+        figure_urls={
+            name: _presigned(s3, bucket, key, expiry_seconds)
+            for name, key in sorted(outputs.items())
+            if name.startswith(FIGURES_PREFIX)
+        },
+        metrics=headline_figures(metrics),
+    )
