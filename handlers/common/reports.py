@@ -8,6 +8,7 @@ loses the signature). The figures are therefore presigned one by one as well, fo
 """
 
 import json
+import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,13 @@ def headline_figures(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _presigned(s3: Any, bucket: str, key: str, expiry_seconds: int) -> str:
+    """A GET of ``key`` that also fixes the answer's Content-Type, so a browser shows the page or
+    image whatever type the object was stored with."""
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     return s3.generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expiry_seconds
+        "get_object",
+        Params={"Bucket": bucket, "Key": key, "ResponseContentType": content_type},
+        ExpiresIn=expiry_seconds,
     )
 
 

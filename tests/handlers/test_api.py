@@ -100,6 +100,7 @@ def test_a_base64_encoded_body_is_decoded(aws, load_event, lambda_context):
         "apigw_v2_get_sessions",
         "apigw_v2_get_session",
         "apigw_v2_get_session_classifier",
+        "apigw_v2_get_session_report",
     ],
 )
 def test_every_route_answers_401_without_a_subject(aws, load_event, lambda_context, name):
@@ -259,6 +260,88 @@ def test_another_users_classifier_is_404(aws, load_event, lambda_context):
     )
     status, body, _ = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+
+
+def _succeeded_session(aws, user_id: str) -> str:
+    """A SUCCEEDED session of ``user_id`` whose run wrote its results and manifest; its results prefix."""
+    state = run_state(aws.upload_bucket, user_id, SESSION, "v1")
+    prefix = state["resultsPrefix"]
+    outputs = {
+        "report": f"{prefix}report.html",
+        "metrics": f"{prefix}metrics.json",
+        "classifier": f"{prefix}classifier.json",
+        "figures/accuracy.png": f"{prefix}figures/accuracy.png",
+    }
+    metrics = {
+        "estimates": {
+            "selectionAccuracy": {"value": 0.82, "meaning": "..."},
+            "chanceLevel": {"value": 0.52, "meaning": "..."},
+        },
+        "selected": {"optionID": 3, "optionName": "A03", "K": 6, "windowIndex": 10, "windowEndMs": 3250.0},
+        "trials": {"used": 44, "perClass": {"T1": 22, "T2": 22}},
+    }
+    for key, body in [
+        (outputs["report"], b"<html></html>"),
+        (outputs["metrics"], json.dumps(metrics).encode()),
+        (outputs["figures/accuracy.png"], b"png"),
+        (f"{prefix}manifest.json", json.dumps({"status": "succeeded", "outputs": outputs}).encode()),
+    ]:
+        aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=body)
+    aws.dynamodb.put_item(
+        TableName=aws.status_table,
+        Item={
+            "userId": {"S": user_id},
+            "sessionId": {"S": SESSION},
+            "runId": {"S": state["runId"]},
+            "status": {"S": "SUCCEEDED"},
+            "result": {"M": {"resultsPrefix": {"S": prefix}}},
+        },
+    )
+    return prefix
+
+
+def test_the_report_is_404_until_the_session_succeeded(aws, load_event, lambda_context):
+    _add_session(aws, ME, SESSION)
+    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"] == {"code": "NOT_FOUND", "message": "no report for this session"}
+
+
+def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_figures(
+    aws, load_event, lambda_context
+):
+    prefix = _succeeded_session(aws, ME)
+
+    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+
+    assert status == 200 and body["sessionId"] == SESSION and body["expiresInSeconds"] == 900
+    report = urlparse(body["url"])
+    assert report.path.endswith(f"{prefix}report.html") and parse_qs(report.query)["X-Amz-Expires"] == ["900"]
+    assert list(body["figures"]) == ["figures/accuracy.png"]
+    assert urlparse(body["figures"]["figures/accuracy.png"]).path.endswith(f"{prefix}figures/accuracy.png")
+    assert body["metrics"] == {
+        "estimates": {"selectionAccuracy": 0.82, "chanceLevel": 0.52},
+        "selected": {"optionID": 3, "optionName": "A03", "K": 6, "windowIndex": 10, "windowEndMs": 3250.0},
+        "trialsUsed": 44,
+    }
+
+
+def test_another_users_report_is_404(aws, load_event, lambda_context):
+    _succeeded_session(aws, SOMEONE_ELSE)
+    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, lambda_context):
+    prefix = _succeeded_session(aws, ME)
+    aws.s3.delete_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json")
+    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"]["message"] == "no report for this session"
+
+
+def test_the_handler_answers_every_route_the_api_declares():
+    from components.status_api import ROUTE_KEYS
+
+    assert set(api.ROUTES) == set(ROUTE_KEYS)
 
 
 def test_an_unknown_route_or_method_is_404(aws, load_event, lambda_context):

@@ -12,10 +12,11 @@ import urllib.request
 
 import pytest
 import requests
+from headless_chromium import HeadlessChromium, browser_path
+from sandbox_support import FAST_TRAINING, served_api, small_recording
 
 from sandbox.runner import LocalPipeline
 from sandbox.tokens import issue_token, signing_key
-from sandbox_support import FAST_TRAINING, served_api, small_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -86,6 +87,54 @@ def test_another_users_session_answers_like_a_missing_one(served):
     assert other[0] == missing[0] == 404
     assert other[1]["error"]["code"] == missing[1]["error"]["code"]
     assert other_classifier[0] == 404
+
+
+def test_the_report_route_hands_out_the_report_figures_and_headline_figures_of_ones_own_session(served):
+    status, report = call(served, "GET", "/sessions/alice-morning/report", user="alice")
+    other = call(served, "GET", "/sessions/bob-morning/report", user="alice")
+    anonymous = call(served, "GET", "/sessions/alice-morning/report")
+
+    assert status == 200 and report["sessionId"] == "alice-morning"
+    page = requests.get(report["url"], timeout=30)
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html"
+    assert report["figures"] and all(name.startswith("figures/") for name in report["figures"])
+    for url in report["figures"].values():
+        figure = requests.get(url, timeout=30)
+        assert figure.status_code == 200 and figure.content.startswith(b"\x89PNG")
+    assert set(report["metrics"]) == {"estimates", "selected", "trialsUsed"}
+    assert 0 <= report["metrics"]["estimates"]["selectionAccuracy"] <= 1
+    assert other[0] == 404 and other[1]["error"]["code"] == "NOT_FOUND"
+    assert anonymous == (401, {"message": "Unauthorized"})
+
+
+PAGE_STATE = """(async () => {
+  const load = (source) => new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => resolve(image.naturalWidth);
+    image.onerror = () => resolve(0);
+    image.src = source;
+  });
+  return {
+    title: document.title,
+    contentType: document.contentType,
+    embedded: Array.from(document.images, (image) => (image.complete ? image.naturalWidth : 0)),
+    presigned: await Promise.all(FIGURES.map(load)),
+  };
+})()"""
+
+
+@pytest.mark.skipif(browser_path() is None, reason="no Chromium on PATH (Debian: apt-get install chromium)")
+def test_the_served_report_opens_in_headless_chromium_with_its_figures(served):
+    status, report = call(served, "GET", "/sessions/alice-morning/report", user="alice")
+    assert status == 200
+
+    with HeadlessChromium(browser_path()) as browser:
+        tab = browser.open_page(report["url"])
+        page = browser.evaluate(tab, PAGE_STATE.replace("FIGURES", json.dumps(list(report["figures"].values()))))
+
+    assert "report" in page["title"].lower() and page["contentType"] == "text/html"
+    assert page["embedded"] and all(width > 0 for width in page["embedded"]), page
+    assert len(page["presigned"]) == len(report["figures"]) and all(width > 0 for width in page["presigned"])
 
 
 @pytest.mark.parametrize("token_kind", ["none", "garbage", "other-key", "expired"])

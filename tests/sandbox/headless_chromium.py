@@ -1,0 +1,127 @@
+"""Open a page in headless Chromium and read what loaded, over the DevTools protocol on a pipe.
+
+Chromium's ``--remote-debugging-pipe`` reads NUL-terminated JSON commands on fd 3 and writes
+answers and events on fd 4, so no port and no websocket library are needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def browser_path() -> str | None:
+    """The first headless-capable Chromium on PATH, or ``None``."""
+    return next((path for path in map(shutil.which, BROWSER_NAMES) if path), None)
+
+
+class HeadlessChromium:
+    """One browser process; use as a context manager."""
+
+    def __init__(self, executable: str, timeout_seconds: float = 60) -> None:
+        self._timeout = timeout_seconds
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        commands_read, self._commands = os.pipe()
+        self._answers, answers_write = os.pipe()
+
+        def use_pipe_fds() -> None:
+            os.dup2(commands_read, 3)
+            os.dup2(answers_write, 4)
+
+        self._process = subprocess.Popen(  # noqa: S603 - a browser found on PATH, fixed arguments
+            [
+                executable,
+                "--headless",
+                "--no-sandbox",  # the tests run as root
+                "--disable-gpu",
+                "--no-first-run",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={self._profile.name}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=use_pipe_fds,  # noqa: PLW1509 - only dup2, before exec
+            pass_fds=(commands_read, answers_write),
+        )
+        os.close(commands_read)
+        os.close(answers_write)
+        self._next_id = 0
+        self._buffer = b""
+        self._events: list[dict[str, Any]] = []
+
+    def __enter__(self) -> HeadlessChromium:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._process.kill()
+        self._process.wait(timeout=30)
+        os.close(self._commands)
+        os.close(self._answers)
+        self._profile.cleanup()
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._answers], [], [], remaining)[0]:
+                raise TimeoutError("headless Chromium did not answer in time")
+            chunk = os.read(self._answers, 1 << 16)
+            if not chunk:
+                raise ConnectionError("headless Chromium closed its DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def send(self, method: str, session_id: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one DevTools command and return its result (events met meanwhile are kept)."""
+        self._next_id += 1
+        command: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session_id:
+            command["sessionId"] = session_id
+        os.write(self._commands, json.dumps(command).encode() + b"\0")
+        deadline = time.monotonic() + self._timeout
+        while True:
+            message = self._message(deadline)
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self._events.append(message)
+
+    def wait_for_event(self, method: str, session_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self._timeout
+        while True:
+            for event in self._events:
+                if event.get("method") == method and event.get("sessionId") == session_id:
+                    self._events.remove(event)
+                    return event.get("params", {})
+            self._events.append(self._message(deadline))
+
+    def open_page(self, url: str) -> str:
+        """Open ``url`` in a new tab, wait for its load event; returns the tab's session id."""
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        session_id = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.send("Page.enable", session_id)
+        navigation = self.send("Page.navigate", session_id, url=url)
+        if navigation.get("errorText"):
+            raise RuntimeError(f"could not open {url}: {navigation['errorText']}")
+        self.wait_for_event("Page.loadEventFired", session_id)
+        return session_id
+
+    def evaluate(self, session_id: str, expression: str) -> Any:
+        """The JSON value of ``expression`` in the page (promises awaited)."""
+        result = self.send(
+            "Runtime.evaluate", session_id, expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"the page's script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
