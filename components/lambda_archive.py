@@ -81,7 +81,8 @@ def vendored_files(name: str, version: str) -> dict[str, Path]:
         ) from None
     if distribution.version != version:
         raise VendoredVersionMismatch(
-            f"{name} {distribution.version} is installed but the Lambda functions pin {version}; run make install"
+            f"{name} {distribution.version} is installed but the Lambda functions pin {version}; "
+            "run make install"
         )
     files = {}
     for relative in distribution.files or ():

@@ -17,8 +17,8 @@ from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
-from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso

@@ -16,8 +16,8 @@ from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import classify_failure, needs_failed_manifest
-from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.manifest import read_manifest
+from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso

@@ -2,21 +2,16 @@
 
 import importlib.metadata
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from resource_checks import FUNCTION
 
+from benchmarks.lambda_package import HANDLER_MODULES, lambda_environment, runtime_packages, unpack
 from components import lambda_archive
 
 pytestmark = pytest.mark.unit
-
-HANDLER_MODULES = ("start", "validate", "process_results", "record_failure", "api")
-# What the python3.12 Lambda runtime brings itself: boto3 and its dependencies.
-RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "python-dateutil", "six", "urllib3")
 
 
 def test_every_function_ships_our_sources_and_the_pinned_packages(self_contained_stack):
@@ -83,22 +78,12 @@ def test_a_version_other_than_the_pin_stops_the_program():
 
 
 def test_only_exact_pins_are_accepted():
-    assert lambda_archive.pinned_requirements("# c\n\na==1.0\nb_c==2.0.1  # why\n") == {"a": "1.0", "b_c": "2.0.1"}
+    assert lambda_archive.pinned_requirements("# c\n\na==1.0\nb_c==2.0.1  # why\n") == {
+        "a": "1.0",
+        "b_c": "2.0.1",
+    }
     with pytest.raises(ValueError, match="not an exact pin"):
         lambda_archive.pinned_requirements("a>=1.0\n")
-
-
-def _runtime_packages(into: Path) -> Path:
-    """A folder holding only what the Lambda runtime provides (links to the installed boto3 & co.)."""
-    into.mkdir()
-    for name in RUNTIME_DISTRIBUTIONS:
-        distribution = importlib.metadata.distribution(name)
-        tops = {Path(str(file)).parts[0] for file in distribution.files if not str(file).startswith("..")}
-        for top in tops - {f"{distribution.metadata['Name']}.dist-info"}:
-            source = Path(str(distribution.locate_file(top)))
-            if not (into / top).exists() and not top.endswith(".dist-info") and top != "__pycache__":
-                (into / top).symlink_to(source)
-    return into
 
 
 IMPORT_EVERY_HANDLER = """
@@ -106,31 +91,19 @@ import importlib, json, sys
 modules = [importlib.import_module("handlers." + name) for name in sys.argv[1].split(",")]
 from handlers.common.observability import logger, tracer
 logger.info("imported", extra={"modules": len(modules)})
-print(json.dumps({
-    name: sys.modules[name].__file__
-    for name in ("aws_lambda_powertools", "aws_xray_sdk", "wrapt", "jmespath", "typing_extensions")
-}), file=sys.stderr)
+vendored = ("handlers", "aws_lambda_powertools", "aws_xray_sdk", "wrapt", "jmespath", "typing_extensions")
+print(json.dumps({name: sys.modules[name].__file__ for name in vendored}), file=sys.stderr)
 print(json.dumps({"tracerDisabled": tracer.disabled}), file=sys.stderr)
 """
 
 
 def test_every_handler_imports_from_the_unpacked_archive_with_only_the_runtime_beside_it(tmp_path):
-    unpacked = tmp_path / "task"
-    for name, path in lambda_archive.archive_files().items():
-        (unpacked / name).parent.mkdir(parents=True, exist_ok=True)
-        (unpacked / name).write_bytes(path.read_bytes())
-    runtime = _runtime_packages(tmp_path / "runtime")
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(unpacked), str(runtime)]),
-        # As on Lambda: the tracer is on and patches botocore (through the vendored wrapt).
-        "LAMBDA_TASK_ROOT": str(unpacked),
-        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-        "AWS_REGION": "eu-west-2",
-    }
+    unpacked = unpack(lambda_archive.archive_files(), tmp_path / "task")
+    environment = lambda_environment(unpacked, runtime_packages(tmp_path / "runtime"))
 
-    completed = subprocess.run(
+    completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-S", "-c", IMPORT_EVERY_HANDLER, ",".join(HANDLER_MODULES)],
+        cwd=unpacked,
         env=environment,
         capture_output=True,
         text=True,

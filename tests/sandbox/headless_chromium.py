@@ -33,8 +33,12 @@ class HeadlessChromium:
         self._answers, answers_write = os.pipe()
 
         def use_pipe_fds() -> None:
-            os.dup2(commands_read, 3)
-            os.dup2(answers_write, 4)
+            # Copies first: either pipe end may itself be fd 3 or 4 and be overwritten by the other.
+            commands_copy, answers_copy = os.dup(commands_read), os.dup(answers_write)
+            os.dup2(commands_copy, 3)
+            os.dup2(answers_copy, 4)
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
 
         self._process = subprocess.Popen(  # noqa: S603 - a browser found on PATH, fixed arguments
             [
@@ -50,8 +54,10 @@ class HeadlessChromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Fds 3 and 4 are made inheritable; every other descriptor Python opened is not
+            # (PEP 446), so keeping the open ones passes on just these two.
             preexec_fn=use_pipe_fds,  # noqa: PLW1509 - only dup2, before exec
-            pass_fds=(commands_read, answers_write),
+            close_fds=False,
         )
         os.close(commands_read)
         os.close(answers_write)

@@ -130,7 +130,8 @@ def test_the_served_report_opens_in_headless_chromium_with_its_figures(served):
 
     with HeadlessChromium(browser_path()) as browser:
         tab = browser.open_page(report["url"])
-        page = browser.evaluate(tab, PAGE_STATE.replace("FIGURES", json.dumps(list(report["figures"].values()))))
+        figure_urls = json.dumps(list(report["figures"].values()))
+        page = browser.evaluate(tab, PAGE_STATE.replace("FIGURES", figure_urls))
 
     assert "report" in page["title"].lower() and page["contentType"] == "text/html"
     assert page["embedded"] and all(width > 0 for width in page["embedded"]), page

@@ -1,0 +1,137 @@
+"""Size of the Lambda functions' code archive and the cold-start import time of each handler.
+
+The archive is what :func:`components.lambda_archive.archive_files` ships, unpacked into a task
+folder; each handler module is imported in a fresh interpreter that sees only that folder and
+what the Lambda runtime brings itself (boto3 and its dependencies, linked from this environment),
+with the tracer on as on Lambda. The time is the import of the handler module (and everything it
+imports), the median of ``--runs`` interpreters; interpreter start-up is not included.
+
+``--tree DIR`` measures the archive of another checkout instead (its ``handlers/*.py`` only, as
+the functions shipped before the packages were vendored), e.g. ``main`` extracted with
+``git archive main handlers | tar -x -C DIR``.
+
+    .venv/bin/python benchmarks/lambda_package.py [--runs 15] [--tree DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+HANDLER_MODULES = ("start", "validate", "process_results", "record_failure", "api")
+# What the python3.12 Lambda runtime brings itself: boto3 and its dependencies.
+RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "jmespath", "s3transfer", "python-dateutil", "six", "urllib3")
+TIMED_IMPORT = """
+import importlib, sys, time
+started = time.perf_counter()
+importlib.import_module(sys.argv[1])
+print(time.perf_counter() - started)
+"""
+
+
+def unpack(files: Mapping[str, Path], into: Path) -> Path:
+    """Write the archive's files (archive path → source file) under ``into``."""
+    for name, path in files.items():
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        (into / name).write_bytes(path.read_bytes())
+    return into
+
+
+def runtime_packages(into: Path) -> Path:
+    """A folder holding only what the Lambda runtime provides: links to the installed boto3 & co."""
+    into.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_DISTRIBUTIONS:
+        distribution = importlib.metadata.distribution(name)
+        tops = {
+            Path(str(file)).parts[0] for file in distribution.files or () if not str(file).startswith("..")
+        }
+        for top in sorted(tops):
+            if top.endswith(".dist-info") or top == "__pycache__" or (into / top).exists():
+                continue
+            (into / top).symlink_to(Path(str(distribution.locate_file(top))))
+    return into
+
+
+def lambda_environment(task_dir: Path, runtime_dir: Path) -> dict[str, str]:
+    """An interpreter environment seeing only the task folder and the runtime, tracing on as on Lambda."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(task_dir), str(runtime_dir)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(task_dir),
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_REGION": "eu-west-2",
+    }
+
+
+def zipped_bytes(files: Mapping[str, Path]) -> int:
+    """Size of the archive zipped with deflate, as Pulumi uploads it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, path in sorted(files.items()):
+            archive.write(path, name)
+    return buffer.tell()
+
+
+def import_seconds(module: str, task_dir: Path, environment: Mapping[str, str], runs: int) -> float:
+    """Median import time of ``module`` over ``runs`` fresh interpreters started in ``task_dir``
+    (as Lambda does; ``-S``: no site-packages)."""
+    times = []
+    for _ in range(runs):
+        completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+            [sys.executable, "-S", "-c", TIMED_IMPORT, module],
+            cwd=task_dir,
+            env=dict(environment),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        times.append(float(completed.stdout.strip()))
+    return statistics.median(times)
+
+
+def archive_of(tree: Path | None) -> dict[str, Path]:
+    if tree is None:
+        sys.path.insert(0, str(REPOSITORY))
+        from components.lambda_archive import archive_files
+
+        return archive_files()
+    return {path.relative_to(tree).as_posix(): path for path in sorted((tree / "handlers").rglob("*.py"))}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="interpreters per handler (median)")
+    parser.add_argument("--tree", type=Path, help="measure this checkout's handlers/*.py instead")
+    args = parser.parse_args(argv)
+    files = archive_of(args.tree)
+    with tempfile.TemporaryDirectory(prefix="lambda-package-") as work:
+        task_dir = unpack(files, Path(work) / "task")
+        environment = lambda_environment(task_dir, runtime_packages(Path(work) / "runtime"))
+        report = {
+            "files": len(files),
+            "unpackedBytes": sum(path.stat().st_size for path in files.values()),
+            "zippedBytes": zipped_bytes(files),
+            "importSeconds": {
+                module: round(import_seconds(f"handlers.{module}", task_dir, environment, args.runs), 4)
+                for module in HANDLER_MODULES
+            },
+        }
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
