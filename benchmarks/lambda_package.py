@@ -1,16 +1,18 @@
 """Size of the Lambda functions' code archive and the cold-start import time of each handler.
 
 The archive is what :func:`components.lambda_archive.archive_files` ships, unpacked into a task
-folder; each handler module is imported in a fresh interpreter that sees only that folder and
-what the Lambda runtime brings itself (boto3 and its dependencies, linked from this environment),
-with the tracer on as on Lambda. The time is the import of the handler module (and everything it
-imports), the median of ``--runs`` interpreters; interpreter start-up is not included.
+folder; each handler module is imported in a fresh interpreter started in that folder that sees
+only it and what the Lambda runtime brings itself (boto3 and its dependencies, linked from this
+environment), with the tracer on as on Lambda. The figure is the import of the handler module
+and everything it imports (interpreter start-up excluded), as wall-clock and CPU seconds, the
+median of ``--runs`` interpreters.
 
-``--tree DIR`` measures the archive of another checkout instead (its ``handlers/*.py`` only, as
-the functions shipped before the packages were vendored), e.g. ``main`` extracted with
-``git archive main handlers | tar -x -C DIR``.
+``--reference DIR`` measures another checkout's ``handlers/*.py`` (the functions' whole archive
+before the packages were vendored) in the same process, runs interleaved with the current
+archive's so that both see the same load, and reports current / reference ratios. Extract
+``main`` with ``git archive main handlers | tar -x -C DIR``.
 
-    .venv/bin/python benchmarks/lambda_package.py [--runs 15] [--tree DIR]
+    .venv/bin/python benchmarks/lambda_package.py [--runs 15] [--reference DIR]
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ HANDLER_MODULES = ("start", "validate", "process_results", "record_failure", "ap
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "jmespath", "s3transfer", "python-dateutil", "six", "urllib3")
 TIMED_IMPORT = """
 import importlib, sys, time
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 importlib.import_module(sys.argv[1])
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - started_cpu)
 """
 
 
@@ -84,48 +86,81 @@ def zipped_bytes(files: Mapping[str, Path]) -> int:
     return buffer.tell()
 
 
-def import_seconds(module: str, task_dir: Path, environment: Mapping[str, str], runs: int) -> float:
-    """Median import time of ``module`` over ``runs`` fresh interpreters started in ``task_dir``
-    (as Lambda does; ``-S``: no site-packages)."""
-    times = []
-    for _ in range(runs):
-        completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-S", "-c", TIMED_IMPORT, module],
-            cwd=task_dir,
-            env=dict(environment),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        times.append(float(completed.stdout.strip()))
-    return statistics.median(times)
+def import_seconds(module: str, task_dir: Path, environment: Mapping[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of importing ``module`` in a fresh interpreter started in
+    ``task_dir`` (as Lambda does; ``-S``: no site-packages)."""
+    completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-S", "-c", TIMED_IMPORT, module],
+        cwd=task_dir,
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    wall, cpu = completed.stdout.split()
+    return float(wall), float(cpu)
 
 
-def archive_of(tree: Path | None) -> dict[str, Path]:
-    if tree is None:
-        sys.path.insert(0, str(REPOSITORY))
-        from components.lambda_archive import archive_files
+def current_archive() -> dict[str, Path]:
+    sys.path.insert(0, str(REPOSITORY))
+    from components.lambda_archive import archive_files
 
-        return archive_files()
+    return archive_files()
+
+
+def handler_sources_of(tree: Path) -> dict[str, Path]:
     return {path.relative_to(tree).as_posix(): path for path in sorted((tree / "handlers").rglob("*.py"))}
+
+
+def _medians(samples: list[tuple[float, float]]) -> dict[str, float]:
+    return {
+        "wallSeconds": round(statistics.median(wall for wall, _ in samples), 4),
+        "cpuSeconds": round(statistics.median(cpu for _, cpu in samples), 4),
+    }
+
+
+def measure(archives: Mapping[str, Mapping[str, Path]], runs: int) -> dict[str, dict[str, object]]:
+    """Size and per-handler import medians of each named archive, runs interleaved across archives."""
+    with tempfile.TemporaryDirectory(prefix="lambda-package-") as work:
+        runtime_dir = runtime_packages(Path(work) / "runtime")
+        task_dirs = {name: unpack(files, Path(work) / name) for name, files in archives.items()}
+        samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for module in HANDLER_MODULES:
+            for _ in range(runs):
+                for name, task_dir in task_dirs.items():
+                    environment = lambda_environment(task_dir, runtime_dir)
+                    timing = import_seconds(f"handlers.{module}", task_dir, environment)
+                    samples.setdefault((name, module), []).append(timing)
+    return {
+        name: {
+            "files": len(files),
+            "unpackedBytes": sum(path.stat().st_size for path in files.values()),
+            "zippedBytes": zipped_bytes(files),
+            "import": {module: _medians(samples[(name, module)]) for module in HANDLER_MODULES},
+        }
+        for name, files in archives.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="interpreters per handler (median)")
-    parser.add_argument("--tree", type=Path, help="measure this checkout's handlers/*.py instead")
+    parser.add_argument("--runs", type=int, default=15, help="interpreters per handler and archive (median)")
+    parser.add_argument("--reference", type=Path, help="a checkout whose handlers/*.py to compare with")
     args = parser.parse_args(argv)
-    files = archive_of(args.tree)
-    with tempfile.TemporaryDirectory(prefix="lambda-package-") as work:
-        task_dir = unpack(files, Path(work) / "task")
-        environment = lambda_environment(task_dir, runtime_packages(Path(work) / "runtime"))
-        report = {
-            "files": len(files),
-            "unpackedBytes": sum(path.stat().st_size for path in files.values()),
-            "zippedBytes": zipped_bytes(files),
-            "importSeconds": {
-                module: round(import_seconds(f"handlers.{module}", task_dir, environment, args.runs), 4)
+    archives = {"current": current_archive()}
+    if args.reference is not None:
+        archives["reference"] = handler_sources_of(args.reference)
+    report: dict[str, object] = measure(archives, args.runs)
+    if args.reference is not None:
+        current, reference = report["current"], report["reference"]
+        report["currentOverReference"] = {
+            "zippedBytes": round(current["zippedBytes"] / reference["zippedBytes"], 1),
+            **{
+                module: {
+                    kind: round(current["import"][module][kind] / reference["import"][module][kind], 2)
+                    for kind in ("wallSeconds", "cpuSeconds")
+                }
                 for module in HANDLER_MODULES
             },
         }

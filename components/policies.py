@@ -171,7 +171,8 @@ def api_function_policy(
 
     A presigned request carries the signer's permissions, so the function needs ``s3:PutObject``
     on ``uploads/*`` for the presigned POST and ``s3:GetObject`` on ``results/*`` for the
-    presigned download of ``classifier.json``.
+    presigned downloads of ``classifier.json``, the report and its figures, and to read a run's
+    ``manifest.json`` and ``metrics.json`` for the report route.
     """
     return _document(
         *_function_basics(log_group_arn),

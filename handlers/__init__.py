@@ -1,4 +1,4 @@
-"""Lambda handlers of the EEG training pipeline (plain Python + boto3, no Pulumi).
+"""Lambda handlers of the EEG training pipeline (Python + boto3 on aws-lambda-powertools, no Pulumi).
 
 One module per function (``start``, ``validate``, ``process_results``, ``record_failure``,
 ``api``), each exposing ``handler(event, context)``; shared code lives in ``handlers.common``.
