@@ -69,7 +69,8 @@ def test_a_token_of_another_key_or_past_its_expiry_is_rejected(tmp_path):
         ("GET", "/sessions/s-1", ("GET /sessions/{sessionId}", {"sessionId": "s-1"})),
         ("GET", "/sessions/s-1/classifier", ("GET /sessions/{sessionId}/classifier", {"sessionId": "s-1"})),
         ("DELETE", "/sessions/s-1", None),
-        ("GET", "/sessions/s-1/report", None),
+        ("GET", "/sessions/s-1/report", ("GET /sessions/{sessionId}/report", {"sessionId": "s-1"})),
+        ("GET", "/sessions/s-1/figures", None),
         ("GET", "/", None),
     ],
 )
