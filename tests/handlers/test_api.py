@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from handler_support import record_received, run_state
 
 from contracts.api import PRESIGN_EXPIRY_SECONDS
@@ -287,15 +288,16 @@ def _succeeded_session(aws, user_id: str) -> str:
         (f"{prefix}manifest.json", json.dumps({"status": "succeeded", "outputs": outputs}).encode()),
     ]:
         aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=body)
+    item = {
+        "userId": user_id,
+        "sessionId": SESSION,
+        "runId": state["runId"],
+        "status": "SUCCEEDED",
+        "result": {"resultsPrefix": prefix},
+    }
+    serializer = TypeSerializer()
     aws.dynamodb.put_item(
-        TableName=aws.status_table,
-        Item={
-            "userId": {"S": user_id},
-            "sessionId": {"S": SESSION},
-            "runId": {"S": state["runId"]},
-            "status": {"S": "SUCCEEDED"},
-            "result": {"M": {"resultsPrefix": {"S": prefix}}},
-        },
+        TableName=aws.status_table, Item={name: serializer.serialize(value) for name, value in item.items()}
     )
     return prefix
 
