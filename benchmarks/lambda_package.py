@@ -7,10 +7,10 @@ environment), with the tracer on as on Lambda. The figure is the import of the h
 and everything it imports (interpreter start-up excluded), as wall-clock and CPU seconds, the
 median of ``--runs`` interpreters.
 
-``--reference DIR`` measures another checkout's ``handlers/*.py`` (the functions' whole archive
-before the packages were vendored) in the same process, runs interleaved with the current
-archive's so that both see the same load, and reports current / reference ratios. Extract
-``main`` with ``git archive main handlers | tar -x -C DIR``.
+``--reference DIR`` measures another checkout's ``handlers`` and ``contracts`` sources (the
+functions' whole archive before the packages were vendored) in the same process, runs
+interleaved with the current archive's so that both see the same load, and reports current /
+reference ratios. Extract a commit with ``git archive COMMIT handlers contracts | tar -x -C DIR``.
 
     .venv/bin/python benchmarks/lambda_package.py [--runs 15] [--reference DIR]
 """
@@ -109,8 +109,13 @@ def current_archive() -> dict[str, Path]:
     return archive_files()
 
 
-def handler_sources_of(tree: Path) -> dict[str, Path]:
-    return {path.relative_to(tree).as_posix(): path for path in sorted((tree / "handlers").rglob("*.py"))}
+def sources_of(tree: Path) -> dict[str, Path]:
+    """Archive path → file of a checkout's ``handlers`` and (where it has one) ``contracts`` sources."""
+    return {
+        path.relative_to(tree).as_posix(): path
+        for package in ("handlers", "contracts")
+        for path in sorted((tree / package).rglob("*.py"))
+    }
 
 
 def _medians(samples: list[tuple[float, float]]) -> dict[str, float]:
@@ -146,11 +151,13 @@ def measure(archives: Mapping[str, Mapping[str, Path]], runs: int) -> dict[str, 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="interpreters per handler and archive (median)")
-    parser.add_argument("--reference", type=Path, help="a checkout whose handlers/*.py to compare with")
+    parser.add_argument(
+        "--reference", type=Path, help="a checkout whose handlers and contracts sources to compare with"
+    )
     args = parser.parse_args(argv)
     archives = {"current": current_archive()}
     if args.reference is not None:
-        archives["reference"] = handler_sources_of(args.reference)
+        archives["reference"] = sources_of(args.reference)
     report: dict[str, object] = measure(archives, args.runs)
     if args.reference is not None:
         current, reference = report["current"], report["reference"]

@@ -24,7 +24,6 @@ from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run
 from contracts.run_input import RunInput
 from contracts.uploads import LIMITS, METADATA_NAME, UploadLimits
 from handlers.common.errors import InvalidUpload as ValidateRejected
-from handlers.common.log import get_logger
 from handlers.validate import validate_upload
 
 pytestmark = pytest.mark.moto
@@ -86,7 +85,7 @@ def _validate(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
             execution_arn=execution_arn_for(f"arn:aws:states:{REGION}:123456789012:stateMachine:p", run_id),
         )
         try:
-            validate_upload(s3, run, logger=get_logger(), limits=limits)
+            validate_upload(s3, run, limits=limits)
         except ValidateRejected as rejected:
             raise Rejected(rejected.message) from rejected
 

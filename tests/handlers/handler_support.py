@@ -133,13 +133,12 @@ def mark_processing(
 
 @contextlib.contextmanager
 def log_lines() -> Iterator[list[dict[str, Any]]]:
-    """The pipeline logger's JSON lines written inside the block (filled in when the block ends)."""
-    from handlers.common.log import LOGGER_NAME, JsonFormatter
+    """The handlers' JSON log lines written inside the block (filled in when the block ends)."""
+    from handlers.common.observability import logger
 
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
-    capture.setFormatter(JsonFormatter())
-    logger = logging.getLogger(LOGGER_NAME)
+    capture.setFormatter(logger.registered_formatter)
     logger.addHandler(capture)
     lines: list[dict[str, Any]] = []
     try:

@@ -2,13 +2,13 @@
 
 import io
 import json
-import logging
 import threading
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from handler_support import log_lines
 
 from contracts.failures import HANDLER_ERROR_CODES
 from handlers.common import clients
@@ -74,23 +74,13 @@ def test_settings_read_only_what_each_function_needs_and_fail_clearly():
         )
 
 
-@pytest.fixture
-def log_lines():
-    """The JSON lines the handlers' logger writes during the test, parsed."""
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(capture)
+def test_every_log_line_is_json_with_the_session_ids_of_its_block():
+    with log_lines() as lines:
+        with session_ids(userId="u", sessionId="s"), session_ids(runId="run-1", executionArn=None):
+            logger.info("inside", extra={"key": "uploads/u/s/x.zip"})
+        logger.info("outside")
 
-
-def test_every_log_line_is_json_with_the_session_ids_of_its_block(log_lines):
-    with session_ids(userId="u", sessionId="s"), session_ids(runId="run-1", executionArn=None):
-        logger.info("inside", extra={"key": "uploads/u/s/x.zip"})
-    logger.info("outside")
-
-    inside, outside = log_lines()
+    inside, outside = lines
     assert inside["userId"] == "u" and inside["sessionId"] == "s" and inside["runId"] == "run-1"
     assert inside["key"] == "uploads/u/s/x.zip" and inside["level"] == "INFO" and inside["service"]
     assert "executionArn" not in inside and "timestamp" in inside
@@ -99,7 +89,7 @@ def test_every_log_line_is_json_with_the_session_ids_of_its_block(log_lines):
         pass
 
 
-def test_each_thread_logs_its_own_session_ids(log_lines):
+def test_each_thread_logs_its_own_session_ids():
     both_inside = threading.Barrier(2)
 
     def work(session_id: str) -> None:
@@ -109,12 +99,13 @@ def test_each_thread_logs_its_own_session_ids(log_lines):
             both_inside.wait(timeout=10)
 
     threads = [threading.Thread(target=work, args=(name,)) for name in ("s-1", "s-2")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    with log_lines() as lines:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
 
-    assert sorted(line["sessionId"] for line in log_lines()) == ["s-1", "s-2"]
+    assert sorted(line["sessionId"] for line in lines) == ["s-1", "s-2"]
 
 
 def test_clients_are_made_on_first_use_and_reused_per_environment(monkeypatch):

@@ -13,7 +13,6 @@ from contracts.uploads import UploadLimits
 from handlers import validate
 from handlers.common.clients import client
 from handlers.common.errors import InvalidUpload
-from handlers.common.log import get_logger
 
 pytestmark = pytest.mark.moto
 
@@ -127,7 +126,7 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
     # WHEN it is validated THEN it is rejected without downloading anything
     with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
         validate.validate_upload(
-            client("s3"), run, logger=get_logger(), limits=UploadLimits(max_upload_bytes=len(body) - 1)
+            client("s3"), run, limits=UploadLimits(max_upload_bytes=len(body) - 1)
         )
     assert fetched == []
 
