@@ -16,7 +16,7 @@ from docker.utils.build import exclude_paths
 
 from components import policies
 from components.config import FARGATE_MEMORY_BY_CPU
-from components.lambda_function import REPO_ROOT
+from components.lambda_archive import REPO_ROOT
 from components.network import EndpointScope, create_private_network
 from components.roles import create_service_role
 

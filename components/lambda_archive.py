@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 
 import pulumi
 
-REPOSITORY_DIR = Path(__file__).resolve().parent.parent
-HANDLERS_DIR = REPOSITORY_DIR / "handlers"
-CONTRACTS_DIR = REPOSITORY_DIR / "contracts"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HANDLERS_DIR = REPO_ROOT / "handlers"
+CONTRACTS_DIR = REPO_ROOT / "contracts"
 REQUIREMENTS_FILE = HANDLERS_DIR / "requirements.txt"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 _EXCLUDED_SUFFIXES = frozenset({".pyc", ".so", ".pyd", ".c"})
@@ -59,7 +59,7 @@ def handler_sources() -> dict[str, Path]:
     """Archive path → file of every source of ours the functions run, e.g. ``handlers/common/status.py``
     and ``contracts/keys.py``."""
     return {
-        path.relative_to(REPOSITORY_DIR).as_posix(): path
+        path.relative_to(REPO_ROOT).as_posix(): path
         for package in (HANDLERS_DIR, CONTRACTS_DIR)
         for path in sorted(package.rglob("*.py"))
     }

@@ -18,7 +18,7 @@ from resource_checks import (
 
 from components import endpoint_policies
 from components.cluster import SCRATCH_PATH, build_context_tag, repository_lifecycle_policy
-from components.lambda_function import REPO_ROOT
+from components.lambda_archive import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 

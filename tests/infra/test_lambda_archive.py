@@ -20,7 +20,7 @@ def test_every_function_ships_our_sources_and_the_pinned_packages(self_contained
     for function in self_contained_stack.resources.of_type(FUNCTION):
         assert set(function.inputs["code"].assets) == expected, function.name
     ours = {
-        path.relative_to(lambda_archive.REPOSITORY_DIR).as_posix()
+        path.relative_to(lambda_archive.REPO_ROOT).as_posix()
         for package in (lambda_archive.HANDLERS_DIR, lambda_archive.CONTRACTS_DIR)
         for path in package.rglob("*.py")
     }
@@ -43,7 +43,7 @@ def test_bytecode_caches_of_our_sources_stay_out(tmp_path, monkeypatch):
         (package / "__init__.py").write_text("")
         (package / "start.py").write_text("def handler(event, context):\n    return event\n")
         (package / "__pycache__" / "start.cpython-312.pyc").write_bytes(b"\x00")
-    monkeypatch.setattr(lambda_archive, "REPOSITORY_DIR", tmp_path)
+    monkeypatch.setattr(lambda_archive, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(lambda_archive, "HANDLERS_DIR", tmp_path / "handlers")
     monkeypatch.setattr(lambda_archive, "CONTRACTS_DIR", tmp_path / "contracts")
 
@@ -57,7 +57,7 @@ def test_every_pin_is_installed_at_its_version_and_in_the_constraints():
     constraints = lambda_archive.pinned_requirements(
         "\n".join(
             line
-            for line in (lambda_archive.REPOSITORY_DIR / "constraints.txt").read_text().splitlines()
+            for line in (lambda_archive.REPO_ROOT / "constraints.txt").read_text().splitlines()
             if "==" in line
         )
     )
