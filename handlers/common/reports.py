@@ -26,11 +26,16 @@ class ReportLinks:
     metrics: dict[str, Any]
 
 
+HEADLINE_SELECTION = ("selection", "headlineModel", "online")
+
+
 def headline_figures(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """The accuracy estimates (values only), the selected option and window, and the trials used."""
+    """The accuracy estimates (values only), which model is the headline and the online model's
+    window, and the trials used (the per-window and per-trial tables stay in ``metrics.json``)."""
+    selected = metrics["selected"]
     return {
         "estimates": {name: entry.get("value") for name, entry in metrics["estimates"].items()},
-        "selected": dict(metrics["selected"]),
+        "selected": {name: selected[name] for name in HEADLINE_SELECTION if name in selected},
         "trialsUsed": metrics["trials"]["used"],
     }
 

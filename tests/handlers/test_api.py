@@ -278,8 +278,13 @@ def _succeeded_session(aws, user_id: str) -> str:
             "selectionAccuracy": {"value": 0.82, "meaning": "..."},
             "chanceLevel": {"value": 0.52, "meaning": "..."},
         },
-        "selected": {"optionID": 3, "optionName": "A03", "K": 6, "windowIndex": 10, "windowEndMs": 3250.0},
-        "trials": {"used": 44, "perClass": {"T1": 22, "T2": 22}},
+        "selected": {
+            "selection": "ensemble",
+            "headlineModel": "ensemble",
+            "online": {"model": "singleWindow", "K": 6, "windowSamples": 160, "windowEndMs": 3250.0},
+            "ensemble": {"windowEndMs": [1000.0, 3250.0], "outerFoldAccuracyPerWindow": [[0.6, 0.7]]},
+        },
+        "trials": {"used": 44, "perClass": {"T1": 22, "T2": 22}, "label": [1, 2] * 22},
     }
     for key, body in [
         (outputs["report"], b"<html></html>"),
@@ -315,7 +320,8 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
 
     status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
 
-    assert status == 200 and body["sessionId"] == SESSION and body["expiresInSeconds"] == PRESIGN_EXPIRY_SECONDS
+    assert status == 200 and body["sessionId"] == SESSION
+    assert body["expiresInSeconds"] == PRESIGN_EXPIRY_SECONDS
     report = urlparse(body["url"])
     assert report.path.endswith(f"{prefix}report.html")
     assert parse_qs(report.query)["X-Amz-Expires"] == [str(PRESIGN_EXPIRY_SECONDS)]
@@ -323,7 +329,11 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
     assert urlparse(body["figures"]["figures/accuracy.png"]).path.endswith(f"{prefix}figures/accuracy.png")
     assert body["metrics"] == {
         "estimates": {"selectionAccuracy": 0.82, "chanceLevel": 0.52},
-        "selected": {"optionID": 3, "optionName": "A03", "K": 6, "windowIndex": 10, "windowEndMs": 3250.0},
+        "selected": {
+            "selection": "ensemble",
+            "headlineModel": "ensemble",
+            "online": {"model": "singleWindow", "K": 6, "windowSamples": 160, "windowEndMs": 3250.0},
+        },
         "trialsUsed": 44,
     }
 
