@@ -11,7 +11,6 @@ status table (``RECEIVED``) once its upload arrives. Each user gets at most
 ``Retry-After``.
 """
 
-import base64
 import binascii
 import json
 import os
@@ -33,13 +32,12 @@ from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.jsonvalues import from_dynamodb
 from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids, tracer
+from handlers.common.paging import decode_page_token, encode_page_token, page_size
 from handlers.common.reports import report_links
 from handlers.common.settings import ApiSettings
 from handlers.common.status import StatusStore, item_key, plain_item
 
 DEFAULT_FILE_NAME = "upload.zip"
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 SESSION_FIELDS = (
     "sessionId",
     "status",
@@ -184,41 +182,6 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> tuple[dict[str
     }, 201
 
 
-def _page_size(query: Mapping[str, str]) -> int:
-    raw = query.get("limit")
-    if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RequestError(400, "INVALID_LIMIT", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
-
-
-def encode_page_token(session_id: str) -> str:
-    """An opaque token for the page after ``session_id``.
-
-    It holds no user id: the query always uses the caller's, so a token cannot reach other users.
-    """
-    return base64.urlsafe_b64encode(json.dumps({"after": session_id}).encode()).decode().rstrip("=")
-
-
-def decode_page_token(token: str) -> str:
-    """The session id a page token continues after.
-
-    Raises
-    ------
-    RequestError
-        400 when the token was not produced by :func:`encode_page_token`.
-    """
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as error:
-        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid") from error
-    after = decoded.get("after") if isinstance(decoded, dict) else None
-    if not is_valid_id(after):
-        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid")
-    return after
-
-
 def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
     view = {name: item[name] for name in SESSION_FIELDS if name in item}
     if "uploadKey" in item:
@@ -229,7 +192,7 @@ def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
 def list_sessions(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     """``GET /sessions``: the caller's sessions, newest first, ``limit`` per page, ``nextToken`` to go on."""
     user_id = _caller(request)
-    limit = _page_size(request.query)
+    limit = page_size(request.query)
     token = request.query.get("nextToken")
     after = decode_page_token(token) if token else None
     items, last_session_id = deps.status.list_sessions(user_id, limit=limit, after_session_id=after)

@@ -12,6 +12,7 @@ from handler_support import record_received, run_state
 from contracts.api import PRESIGN_EXPIRY_SECONDS, Route
 from contracts.uploads import LIMITS
 from handlers import api
+from handlers.common.paging import encode_page_token
 from handlers.common.status import StatusStore
 
 pytestmark = pytest.mark.moto
@@ -186,7 +187,7 @@ def test_a_next_token_cannot_reach_another_users_sessions(aws, load_event, lambd
     # GIVEN a token pointing after another user's session id
     _add_session(aws, SOMEONE_ELSE, "20261123T230000Z-aaaaaaaaaaaa")
     _add_session(aws, SOMEONE_ELSE, "20261123T220000Z-bbbbbbbbbbbb")
-    forged = api.encode_page_token("20261123T230000Z-aaaaaaaaaaaa")
+    forged = encode_page_token("20261123T230000Z-aaaaaaaaaaaa")
     event = load_event("apigw_v2_get_sessions")
     event["queryStringParameters"]["nextToken"] = forged
     # WHEN the caller uses it THEN the query stays in their own (empty) partition
