@@ -13,7 +13,6 @@ status table (``RECEIVED``) once its upload arrives. Each user gets at most
 
 import binascii
 import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from contracts.api import PRESIGN_EXPIRY_SECONDS, SESSION_ID_PARAMETER, Route
 from contracts.keys import UploadKey, is_valid_id, is_valid_upload_file_name, new_session_id
 from contracts.statuses import Status
 from contracts.uploads import LIMITS
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.jsonvalues import from_dynamodb
 from handlers.common.limits import take_upload_request
@@ -302,7 +301,7 @@ def answer(event: Mapping[str, Any], context: Any, deps: ApiDependencies) -> dic
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    settings = ApiSettings.from_environ(os.environ)
+    settings = ApiSettings.from_environ(environment())
     logger.setLevel(settings.log_level)
     dynamodb = client("dynamodb")
     deps = ApiDependencies(

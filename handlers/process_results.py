@@ -7,7 +7,6 @@ has moved on that is logged, not raised. The return value is the outcome the sta
 publishes to SNS.
 """
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,7 @@ from contracts.api import session_links
 from contracts.manifest import MANIFEST_NAME
 from contracts.run_input import RunInput
 from contracts.statuses import Status
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
 from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
 from handlers.common.observability import logger, session_ids, tracer
@@ -80,7 +79,7 @@ def record_results(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=True)
+    settings = ResultsSettings.from_environ(environment(), needs_classifier_table=True)
     logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
     with session_ids(**run.log_fields()):

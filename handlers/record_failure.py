@@ -6,14 +6,13 @@ run still being open; a session that already succeeded or moved to a newer uploa
 (logged). The return value is the outcome the state machine publishes to SNS.
 """
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from contracts.api import session_links
 from contracts.run_input import RunInput
 from contracts.statuses import Status
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
@@ -79,7 +78,7 @@ def record_failure(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    settings = ResultsSettings.from_environ(os.environ, needs_classifier_table=False)
+    settings = ResultsSettings.from_environ(environment(), needs_classifier_table=False)
     logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
     with session_ids(**run.log_fields()):

@@ -14,7 +14,6 @@ configured receives; powertools' ``BatchProcessor`` reports them).
 
 import functools
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from contracts.keys import (
 )
 from contracts.run_input import RunInput
 from contracts.statuses import Status
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.limits import ActiveRunCap
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import StartSettings
@@ -223,7 +222,7 @@ def start_record(record: SQSRecord, starter: RunStarter) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> PartialItemFailureResponse:
-    settings = StartSettings.from_environ(os.environ)
+    settings = StartSettings.from_environ(environment())
     logger.setLevel(settings.log_level)
     dynamodb = client("dynamodb")
     starter = RunStarter(

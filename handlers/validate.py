@@ -5,7 +5,6 @@ are read, through ranged GETs. Any problem raises :class:`InvalidUpload`, whose 
 state machine sees as the error and ``record_failure`` maps to ``INVALID_UPLOAD``.
 """
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from contracts.run_input import RunInput
 from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.errors import InvalidUpload
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ValidateSettings
@@ -91,7 +90,7 @@ def validate_upload(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    settings = ValidateSettings.from_environ(os.environ)
+    settings = ValidateSettings.from_environ(environment())
     logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
     with session_ids(**run.log_fields()):
