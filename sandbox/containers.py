@@ -1,11 +1,12 @@
 """Runs the classifier container for each emulated ECS task.
 
 Fargate is not emulated. Each task's image is resolved to a command: by default the image the
-sandbox task definition names runs as the same entrypoint the image runs (``python -m
-fbcsp.container``) in a subprocess; with ``docker=True`` it runs as the real image under ``docker
-run``. Either way the container gets the task definition's environment merged with the state
-machine's overrides, exactly the environment contract of architecture.md §6, and the task stops
-the way ECS reports it:
+task definition names (the program's image stands for the local ``eeg-classifier:sandbox``) runs
+as the same entrypoint the image runs (``python -m fbcsp.container``) in a subprocess; with
+``docker=True`` it runs as the real image under ``docker run``. Either way the container gets the
+task definition's environment merged with the state machine's overrides, exactly the environment
+contract of architecture.md §6, and the credentials of the task role, as ECS provides them; the
+task stops the way ECS reports it:
 
 * exit code and ``Essential container in task exited`` when the container ends;
 * exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over the task's memory
@@ -35,7 +36,7 @@ from moto.ecs.models import Task
 from contracts.environment import ContainerVariable
 from contracts.failures import ExitCode
 
-from .moto_patches import mark_task_stopped
+from .moto_patches import mark_task_stopped, task_definition_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The image reference the sandbox's task definition names.
@@ -63,7 +64,7 @@ def resident_mebibytes(pid: int) -> float:
 
 
 def _container_definition(task: Task) -> dict[str, Any]:
-    return task._backend.describe_task_definition(task.task_definition_arn).container_definitions[0]
+    return task_definition_of(task).container_definitions[0]
 
 
 def task_environment(task: Task, overrides: Mapping[str, Any]) -> dict[str, str]:
@@ -156,6 +157,9 @@ class ContainerLauncher:
         ``docker build -t eeg-classifier:sandbox -f classifier_image/Dockerfile .``).
     images : mapping
         Image reference → command, for the subprocess mode. An image not listed cannot be pulled.
+    role_environment : callable, optional
+        Role ARN → the credential variables of that role; each container gets those of its task
+        definition's task role, as ECS provides them.
     on_exit : callable, optional
         Called with each finished :class:`ContainerRun` (progress output).
     """
@@ -166,6 +170,7 @@ class ContainerLauncher:
     max_running: int = max(1, os.cpu_count() or 1)
     docker: bool = False
     images: Mapping[str, Sequence[str]] = field(default_factory=lambda: {SANDBOX_IMAGE: ENTRYPOINT_COMMAND})
+    role_environment: Callable[[str], Mapping[str, str]] | None = None
     on_exit: Callable[[ContainerRun], None] | None = None
     runs: list[ContainerRun] = field(default_factory=list)
     _slots: threading.Semaphore = field(init=False)
@@ -191,6 +196,9 @@ class ContainerLauncher:
 
     def start(self, task: Task, overrides: dict[str, Any]) -> None:
         environment = {**self.base_environment, **task_environment(task, overrides)}
+        task_role_arn = task_definition_of(task).task_role_arn
+        if self.role_environment is not None and task_role_arn:
+            environment.update(self.role_environment(task_role_arn))
         watcher = threading.Thread(
             target=self._run, args=(task, environment, time.monotonic()), daemon=True, name=f"task-{task.id[:8]}"
         )

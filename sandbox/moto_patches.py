@@ -16,7 +16,19 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
 * the ECS backend's task registry is a plain dict read and written by the server's request threads:
   :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
   turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
-  during iteration".
+  during iteration";
+* with IAM enforced, moto authorises most services' requests against the resource ``*`` and under
+  the operation's name (``lambda:Invoke``): :func:`authorize_request_resources` authorises them as
+  AWS does, against the actions and ARNs :mod:`sandbox.iam_actions` derives from the request;
+* the Step Functions interpreter signs its service calls with fixed keys of no identity, where AWS
+  uses the state machine's role: :func:`sign_state_machine_calls_with_its_role` gives its clients
+  that role's credentials;
+* a denial is only an HTTP answer: :func:`report_denials` also tells the sandbox which principal was
+  denied which action on which resource;
+* bucket policies are evaluated, but the ``Bool`` condition operator is ignored, so the program's
+  TLS-only ``Deny`` matches every request: :func:`evaluate_bucket_policies_as_for_https` evaluates
+  ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
+  endpoint stands for them).
 
 These reach into private moto classes, so :func:`check_moto_version` refuses any moto release
 they were not verified against; ``tests/sandbox/test_moto_patches.py`` fails loudly when moto
@@ -28,16 +40,27 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlparse
 
+import boto3
 import botocore.session
 import moto
 from botocore import xform_name
+from botocore.config import Config
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
+from moto.core.exceptions import AccessDeniedError
+from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult
+from moto.s3.exceptions import S3AccessDeniedError
+from moto.s3.models import FakeBucket
+from moto.settings import moto_server_port
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.moto_api import state_manager
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
@@ -53,6 +76,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
     StatesErrorNameType,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every interpreter module now
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+
+from .iam_actions import requested_permissions
 
 VERIFIED_MOTO_VERSIONS = frozenset({"5.2.5"})
 # A task's status only moves when the launcher says its container stopped.
@@ -63,7 +90,28 @@ class TaskLauncher(Protocol):
     def start(self, task: Task, overrides: dict[str, Any]) -> None: ...
 
 
-LambdaDispatch = Callable[[str, dict[str, Any]], Any]
+@dataclass(frozen=True)
+class DeployedFunction:
+    """What an invocation needs of a deployed Lambda function."""
+
+    name: str
+    handler: str
+    role_arn: str
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One request the emulator refused: who, what, on which resource."""
+
+    principal_arn: str
+    action: str
+    resource: str
+
+
+LambdaDispatch = Callable[[DeployedFunction, dict[str, Any]], Any]
+#: Role ARN → ``(access key id, secret access key, session token)``.
+RoleCredentials = Callable[[str], tuple[str, str, str]]
 
 
 def check_moto_version(version: str = moto.__version__) -> None:
@@ -85,8 +133,14 @@ def route_lambda_invocations(dispatch: LambdaDispatch) -> None:
     def invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ARG001
         function = self.get_function(function_name, qualifier)
         event = json.loads(body) if body else {}
+        deployed = DeployedFunction(
+            name=function.function_name,
+            handler=function.handler,
+            role_arn=function.role,
+            environment=dict(function.environment_vars),
+        )
         try:
-            result = dispatch(function.function_name, event)
+            result = dispatch(deployed, event)
         except Exception as error:  # every handler error must surface as a Lambda function error
             response_headers["x-amz-function-error"] = "Unhandled"
             payload = {"errorType": type(error).__name__, "errorMessage": str(error)}
@@ -193,6 +247,11 @@ def serialise_ecs_task_registry() -> None:
         setattr(EC2ContainerServiceBackend, name, serialised)
 
 
+def task_definition_of(task: Task) -> Any:
+    """The registered task definition a task runs (its containers, its task role)."""
+    return task._backend.describe_task_definition(task.task_definition_arn)
+
+
 def mark_task_stopped(
     task: Task, exit_code: int | None, reason: str, *, stop_code: str = "EssentialContainerExited"
 ) -> None:
@@ -211,8 +270,131 @@ def mark_task_stopped(
     task.status = "STOPPED"
 
 
+def _request_parameters(response) -> dict[str, Any]:
+    """A request's parameters: its JSON body (already parsed by some services), or its query/form fields."""
+    body = response.body
+    if isinstance(body, dict):
+        return body
+    if isinstance(body, str) and body.lstrip().startswith("{"):
+        return json.loads(body)
+    return {name: values[0] for name, values in response.querystring.items() if values}
+
+
+def _signing_service(response) -> str:
+    """The service name of the request's SigV4 credential scope (``states`` for Step Functions)."""
+    scope = response.headers.get("Authorization", "").partition("Credential=")[2].partition(",")[0]
+    parts = scope.split("/")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _as_action(action: str):
+    """An ``IAMRequest`` factory that authorises ``action`` (``service:Operation``) instead of the operation's name."""
+    operation = action.split(":", 1)[1]
+
+    def build(**request):
+        return IAMRequest(**{**request, "action": operation})
+
+    return build
+
+
+def authorize_request_resources() -> None:
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+    def authorize_as_aws(self, resource: str = "*") -> None:
+        permissions = None
+        if resource == "*" and "Authorization" in self.headers:
+            permissions = requested_permissions(
+                _signing_service(self),
+                self._get_action(),
+                parameters=_request_parameters(self),
+                path=urlparse(self.uri).path,
+                query={name: values[0] for name, values in parse_qs(urlparse(self.uri).query).items()},
+                region=self.region,
+                account=self.current_account,
+            )
+        if not permissions:
+            authorize(self, resource)
+            return
+        for action, arn in permissions:
+            self._authenticate_and_authorize_action(_as_action(action), arn)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize_as_aws
+
+
+def sign_state_machine_calls_with_its_role(role_credentials: RoleCredentials) -> None:
+    config = Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1})
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None):
+        key_id, secret, token = role_credentials(state_credentials.role_arn)
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=f"http://localhost:{moto_server_port()}",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=config,
+        )
+
+    for module in _modules_using_sfn_boto_client():
+        module.boto_client_for = boto_client_for
+
+
+def _modules_using_sfn_boto_client() -> list[Any]:
+    """Every interpreter module that imported ``boto_client_for`` by name (each holds its own reference)."""
+    original = sfn_boto_client.boto_client_for
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original
+    ]
+
+
+def report_denials(on_denied: Callable[[Denial], None]) -> None:
+    check = IAMRequestBase.check_action_permitted
+
+    def check_reporting(self, resource: str) -> None:
+        try:
+            check(self, resource)
+        except (AccessDeniedError, S3AccessDeniedError):
+            on_denied(Denial(principal_arn=self._access_key.arn, action=self._action, resource=resource))
+            raise
+
+    IAMRequestBase.check_action_permitted = check_reporting
+
+
+def _true_over_https(condition: dict[str, Any]) -> bool:
+    """Whether a statement's ``Bool`` test of ``aws:SecureTransport`` holds for an HTTPS request."""
+    expected = condition.get("Bool", {}).get("aws:SecureTransport")
+    if expected is None:
+        return True
+    values = expected if isinstance(expected, list) else [expected]
+    return "true" in [str(value).lower() for value in values]
+
+
+def as_for_https(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy without the statements that do not apply to an HTTPS request."""
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    return {**policy, "Statement": [item for item in statements if _true_over_https(item.get("Condition", {}))]}
+
+
+def evaluate_bucket_policies_as_for_https() -> None:
+    def get_permission(self, action: str, resource: str) -> PermissionResult:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = as_for_https(json.loads(self.policy.decode()))
+        if not policy["Statement"]:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 _PATCHED_ATTRIBUTES = (
     (LambdaSimpleBackend, "invoke"),
+    (ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action"),
+    (IAMRequestBase, "check_action_permitted"),
+    (FakeBucket, "get_permission"),
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
@@ -221,12 +403,18 @@ _PATCHED_ATTRIBUTES = (
 
 
 @contextmanager
-def adjusted_moto(dispatch: LambdaDispatch, launcher: TaskLauncher) -> Iterator[None]:
+def adjusted_moto(
+    dispatch: LambdaDispatch,
+    launcher: TaskLauncher,
+    role_credentials: RoleCredentials,
+    on_denied: Callable[[Denial], None],
+) -> Iterator[None]:
     """Apply every adjustment for the duration of the block, then restore moto as it was."""
     check_moto_version()
     # An attribute the class only inherits is deleted again rather than copied down.
     saved_attributes = [(owner, name, owner.__dict__.get(name)) for owner, name in _PATCHED_ATTRIBUTES]
     saved_config = copy.deepcopy(dict(default_user_config))
+    sfn_client_modules = _modules_using_sfn_boto_client()
     try:
         configure_moto()
         route_lambda_invocations(dispatch)
@@ -234,8 +422,14 @@ def adjusted_moto(dispatch: LambdaDispatch, launcher: TaskLauncher) -> Iterator[
         fail_sync_tasks_on_nonzero_exit()
         launch_containers_on_run_task(launcher)
         serialise_ecs_task_registry()
+        authorize_request_resources()
+        sign_state_machine_calls_with_its_role(role_credentials)
+        report_denials(on_denied)
+        evaluate_bucket_policies_as_for_https()
         yield
     finally:
+        for module in sfn_client_modules:
+            module.boto_client_for = sfn_boto_client.boto_client_for
         for owner, name, original in saved_attributes:
             if original is None:
                 delattr(owner, name)

@@ -1,7 +1,8 @@
 """Runs the whole pipeline on this machine against emulated AWS (architecture.md §9).
 
-An in-process moto server stands in for S3, EventBridge, SQS, Lambda, DynamoDB, ECS, SNS and
-Step Functions. An upload goes through exactly the deployed path: ``PutObject`` → EventBridge →
+An in-process moto server stands in for AWS; the Pulumi program itself declares what is created on
+it, and IAM is enforced, every function and the classifier task acting with its own role. An
+upload goes through exactly the deployed path: ``PutObject`` → EventBridge →
 queue → start handler → state machine (the deployed ASL) → validate → mark processing → the
 classifier container → process results / record failure → notify. :class:`LocalPipeline` owns the
 emulator; :func:`process_uploads` uploads files as sessions, waits for them and saves what each
@@ -11,7 +12,6 @@ produced; :func:`restore_outputs` loads a saved run back into a fresh emulator f
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import logging
 import os
@@ -19,10 +19,9 @@ import re
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,37 +30,28 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from moto.moto_api._internal.models import moto_api_backend
 
-from components.config import StackSettings
+from components.asl import TRAIN_CLASSIFIER
 from contracts.environment import FunctionVariable
 from contracts.keys import UploadKey
 from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY, Status
 
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
+from .emulation import Emulator, make_deploy, make_invoke
 from .emulator import free_port, start_server
-from .stack import DEFAULT_PREFIX, HANDLER_MODULES, LocalStack, create_stack, dev_settings
+from .functions import FunctionRuntime
+from .identities import RoleSessions, create_administrator, iam_enforced
+from .moto_patches import DeployedFunction, Denial
+from .program import AdjustInputs, DeployedStack, report_line, run_program
+from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
 STATUS_FILE = "status.json"
 CLASSIFIER_RECORD_FILE = "classifier-record.json"
 _POLL_SECONDS = 0.1
 _SESSION_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    """The parts of the Lambda context object the handlers may read."""
-
-    function_name: str
-    region: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 256
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+ROLE = "aws:iam/role:Role"
+FUNCTION = "aws:lambda/function:Function"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 
 
 @dataclass(frozen=True)
@@ -91,6 +81,8 @@ class SessionOutcome:
         return self.total_seconds - self.container_seconds - self.queued_seconds
 
 
+
+
 def _restore_variable(name: str, value: str | None) -> None:
     if value is None:
         os.environ.pop(name, None)
@@ -98,15 +90,20 @@ def _restore_variable(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-def make_dispatch(prefix: str, region: str) -> Callable[[str, dict[str, Any]], Any]:
-    """Route an emulated Lambda invocation to the real handler function of that function name."""
-    modules = {f"{prefix}-{part}": module for part, module in HANDLER_MODULES.items()}
+def _with_train_timeout(adjust: AdjustInputs | None, train_timeout_seconds: int | None) -> AdjustInputs | None:
+    """``adjust`` followed, when a timeout is given, by setting it on the state machine's training state."""
+    if train_timeout_seconds is None:
+        return adjust
 
-    def dispatch(function_name: str, event: dict[str, Any]) -> Any:
-        module = importlib.import_module(modules[function_name])
-        return module.handler(event, LambdaContext(function_name, region))
+    def adjusted(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        inputs = adjust(type_token, name, inputs) if adjust else inputs
+        if type_token != STATE_MACHINE:
+            return inputs
+        definition = json.loads(inputs["definition"])
+        definition["States"][TRAIN_CLASSIFIER]["TimeoutSeconds"] = train_timeout_seconds
+        return {**inputs, "definition": json.dumps(definition)}
 
-    return dispatch
+    return adjusted
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -128,20 +125,26 @@ def _stderr(line: str) -> None:
 
 
 class LocalPipeline:
-    """The emulated AWS endpoint, the pipeline's resources on it, and helpers to drive it.
+    """The emulated AWS endpoint, the program's stack deployed on it, and helpers to drive it.
 
-    Use as a context manager: entering starts the server and creates the stack, leaving stops
-    every container and the server. ``progress`` receives one line per event worth telling a
-    person about.
+    Use as a context manager: entering starts the server, runs the Pulumi program against it (every
+    declared resource is created from its resolved inputs), assumes each declared role and turns
+    IAM enforcement on; leaving stops every container, enforcement and the server. ``progress``
+    receives one line per event worth telling a person about.
 
     Parameters
     ----------
     work_dir : Path
         Where container logs go.
-    settings : StackSettings, optional
-        The stack to emulate; default: the dev stack file's.
+    stack : str
+        The stack whose file (``Pulumi.<stack>.yaml``) configures the program; default ``dev``.
+    config : mapping, optional
+        Overrides of project config keys (``{"taskMemory": 1024}``), validated like the file's.
     train_timeout_seconds : int, optional
-        Overrides the settings' training timeout.
+        Overrides the ``TrainClassifier`` state's timeout in the deployed definition.
+    adjust_inputs : callable, optional
+        ``(type token, logical name, inputs) -> inputs``, applied to every resource before it is
+        created (tests take a statement out of a role's policy this way).
     docker : bool
         Run the classifier image with Docker instead of its entrypoint as a subprocess.
     max_running : int, optional
@@ -155,9 +158,10 @@ class LocalPipeline:
         self,
         *,
         work_dir: Path,
-        settings: StackSettings | None = None,
+        stack: str = DEFAULT_STACK,
+        config: Mapping[str, Any] | None = None,
         train_timeout_seconds: int | None = None,
-        prefix: str = DEFAULT_PREFIX,
+        adjust_inputs: AdjustInputs | None = None,
         progress: Callable[[str], None] = _stderr,
         container_environment: dict[str, str] | None = None,
         handler_log_level: str = "WARNING",
@@ -166,9 +170,10 @@ class LocalPipeline:
         launcher_factory: Callable[..., ContainerLauncher] = ContainerLauncher,
     ) -> None:
         self.work_dir = work_dir
-        self.settings = settings or dev_settings()
-        self.train_timeout_seconds = train_timeout_seconds
-        self.prefix = prefix
+        self.stack_name = stack
+        self.config = dict(config or {})
+        self.settings = stack_settings(stack, self.config)
+        self.adjust_inputs = _with_train_timeout(adjust_inputs, train_timeout_seconds)
         self.progress = progress
         self.container_environment = container_environment or {}
         self.handler_log_level = handler_log_level
@@ -178,19 +183,27 @@ class LocalPipeline:
         self._started = time.monotonic()
         self._exit_stack = ExitStack()
         self._uploaded_at: dict[tuple[str, str], float] = {}
-        # Every variable the pipeline set for the handlers running in this process.
+        # The emulator endpoint and the administrator's credentials: what this process uses.
         self.environment: dict[str, str] = {}
         self.endpoint = ""
         self.stack: LocalStack | None = None
+        self.deployed: DeployedStack | None = None
         self.session: boto3.session.Session | None = None
         self.launcher: ContainerLauncher | None = None
+        self.roles = RoleSessions()
+        self.runtime: FunctionRuntime | None = None
+        self.denials: list[Denial] = []
         self._thread_clients = threading.local()
 
     def _client(self, service: str):
         """A client of the emulator for the calling thread (boto3 sessions are not thread-safe)."""
         clients = self._thread_clients.__dict__.setdefault("clients", {})
         if service not in clients:
-            clients[service] = boto3.session.Session(region_name=self.settings.region).client(service)
+            clients[service] = boto3.session.Session(
+                aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],
+                region_name=self.settings.region,
+            ).client(service)
         return clients[service]
 
     def say(self, message: str) -> None:
@@ -216,14 +229,11 @@ class LocalPipeline:
         self.endpoint = f"http://127.0.0.1:{port}"
         aws_environment = {
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
-            # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
-            "MOTO_PORT": str(port),
         }
-        self._set_environment({**aws_environment, FunctionVariable.LOG_LEVEL: self.handler_log_level})
+        # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
+        self._set_environment({**aws_environment, "MOTO_PORT": str(port)})
         # One line per HTTP request to the emulator would drown the progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.launcher = self.launcher_factory(
@@ -232,10 +242,12 @@ class LocalPipeline:
             log_dir=self.work_dir / "container-logs",
             max_running=self.max_running,
             docker=self.docker,
+            role_environment=self.roles.environment,
             on_exit=self._container_exited,
         )
-        prefix = self.prefix
-        self._exit_stack.enter_context(moto_patches.adjusted_moto(make_dispatch(prefix, region), self.launcher))
+        self._exit_stack.enter_context(
+            moto_patches.adjusted_moto(self._invoke, self.launcher, self.roles.credentials, self._denied)
+        )
         server = start_server(port)
         self._exit_stack.callback(server.stop)
         self._exit_stack.callback(moto_api_backend.reset)
@@ -243,15 +255,56 @@ class LocalPipeline:
         # Step Functions stops the task of a timed-out state.
         self._exit_stack.callback(self.launcher.stop_all)
         self.say(f"emulated AWS listening on {self.endpoint}")
-        self.session = boto3.session.Session(region_name=region)
-        self.stack = create_stack(
-            self.session, self.settings, prefix=prefix, train_timeout_seconds=self.train_timeout_seconds
-        )
-        self._set_environment(self.stack.handler_environment())
+        self._deploy(aws_environment)
+        self._exit_stack.enter_context(iam_enforced(self.endpoint))
         self.say(
-            f"pipeline resources created from the dev stack settings (task {self.settings.task_cpu} CPU units, "
-            f"{self.settings.task_memory} MiB; {self.max_running} container(s) at a time)"
+            f"stack {self.stack_name} deployed from the Pulumi program, IAM enforced (task {self.settings.task_cpu} "
+            f"CPU units, {self.settings.task_memory} MiB; {self.max_running} container(s) at a time)"
         )
+
+    def _deploy(self, aws_environment: dict[str, str]) -> None:
+        """Create the administrator, run the program as it, and assume every role it declared."""
+        region = self.settings.region
+        bootstrap = boto3.session.Session(aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap", region_name=region)
+        key_id, secret = create_administrator(bootstrap.client("iam"))
+        self._set_environment({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret})
+        self.session = boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region)
+        account_id = self.session.client("sts").get_caller_identity()["Account"]
+        emulator = Emulator(self.session, region, account_id, self.stack_name)
+        self.deployed = run_program(
+            self.stack_name, make_deploy(emulator), make_invoke(emulator), config=self.config, adjust=self.adjust_inputs
+        )
+        self.say(report_line(self.deployed))
+        self.stack = LocalStack.from_outputs(self.deployed.exports)
+        self.roles.assume(self.session.client("sts"), [role.outputs["arn"] for role in self.deployed.of_type(ROLE)])
+        self.runtime = FunctionRuntime(
+            self.roles,
+            region,
+            account_id,
+            base_environment=aws_environment,
+            overrides={FunctionVariable.LOG_LEVEL: self.handler_log_level},
+        )
+
+    def _invoke(self, function: DeployedFunction, event: dict[str, Any]) -> Any:
+        return self.runtime.invoke(function, event)
+
+    def _denied(self, denial: Denial) -> None:
+        self.denials.append(denial)
+        self.say(f"access denied: {denial.principal_arn} may not {denial.action} on {denial.resource}")
+
+    def function_handler(self, handler: str):
+        """A handler-shaped callable invoking the deployed function whose ``Handler`` is ``handler``."""
+        for function in self.deployed.of_type(FUNCTION):
+            if function.inputs["handler"] == handler:
+                return self.runtime.handler(
+                    DeployedFunction(
+                        name=function.outputs["name"],
+                        handler=handler,
+                        role_arn=function.inputs["role"],
+                        environment=dict(function.inputs.get("environment", {}).get("variables", {})),
+                    )
+                )
+        raise LookupError(f"the stack declares no function with handler {handler}")
 
     def _container_exited(self, run: ContainerRun) -> None:
         self.say(
