@@ -20,7 +20,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from contracts.statuses import Status  # noqa: E402
 from sandbox.cli import BUNDLED_SAMPLE  # noqa: E402
-from sandbox.runner import LocalPipeline, format_table, process_uploads  # noqa: E402
+from sandbox.outcomes import format_table, process_uploads  # noqa: E402
+from sandbox.runner import LocalPipeline  # noqa: E402
 
 TARGET_SECONDS = 2.0
 ORIGINAL_FIXED_WAIT_SECONDS = 30.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import threading
 from collections.abc import Sequence
@@ -13,8 +12,9 @@ from contracts.statuses import Status
 
 from .api_server import make_server, serve_in_background
 from .containers import docker_available
-from .runner import LocalPipeline, format_table, process_uploads, restore_outputs
-from .stack import HANDLER_MODULES
+from .outcomes import format_table, process_uploads, restore_outputs
+from .runner import LocalPipeline
+from .stack import DEFAULT_STACK
 from .stack_outputs import write_stack_outputs
 from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
 
@@ -30,6 +30,13 @@ def _add_output_option(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=DEFAULT_OUT,
         help="folder for results, status records, container logs, the token key and stack-outputs.json "
         f"(default: ./{DEFAULT_OUT})",
+    )
+
+
+def _add_stack_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack", default=DEFAULT_STACK,
+        help=f"the stack whose Pulumi.<stack>.yaml configures the program (default: {DEFAULT_STACK})",
     )
 
 
@@ -56,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                      f"{BUNDLED_SAMPLE.relative_to(REPO_ROOT)}")
     run.add_argument("--user-id", default=DEFAULT_USER, help=f"owner of the sessions (default: {DEFAULT_USER})")
     _add_output_option(run)
+    _add_stack_option(run)
     run.add_argument("--docker", action="store_true",
                      help="run the classifier image with Docker instead of its entrypoint as a subprocess; "
                      "needs a running daemon holding the image (docker build -t eeg-classifier:sandbox "
@@ -77,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the deployed handler; uploads through a presigned POST are processed as on AWS.",
     )
     _add_output_option(serve)
+    _add_stack_option(serve)
     _add_port_option(serve)
     serve.add_argument("--docker", action="store_true", help="as for run")
     serve.add_argument("--verbose", action="store_true", help="also print the handlers' JSON log lines")
@@ -99,8 +108,7 @@ def local_api_url(port: int) -> str:
 
 
 def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int) -> None:
-    handler = importlib.import_module(HANDLER_MODULES["api"]).handler
-    server = make_server(handler, signing_key(out_dir), port=port)
+    server = make_server(pipeline.api_handler(), signing_key(out_dir), port=port)
     serve_in_background(server)
     url = local_api_url(server.server_address[1])
     outputs = write_stack_outputs(out_dir, pipeline.stack, url)
@@ -131,6 +139,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with LocalPipeline(
         work_dir=args.out,
+        stack=args.stack,
         container_environment=container_environment,
         handler_log_level="INFO" if args.verbose else "WARNING",
         docker=args.docker,
@@ -161,7 +170,8 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_docker(parser, args.docker)
     args.out.mkdir(parents=True, exist_ok=True)
     with LocalPipeline(
-        work_dir=args.out, handler_log_level="INFO" if args.verbose else "WARNING", docker=args.docker
+        work_dir=args.out, stack=args.stack, handler_log_level="INFO" if args.verbose else "WARNING",
+        docker=args.docker,
     ) as pipeline:
         restored = restore_outputs(pipeline, args.out)
         pipeline.say(f"loaded {restored} saved session(s) from {args.out}")

@@ -25,6 +25,10 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   that role's credentials;
 * a denial is only an HTTP answer: :func:`report_denials` also tells the sandbox which principal was
   denied which action on which resource;
+* requests signed in the query string (presigned URLs) or in the form (presigned POST) carry no
+  ``Authorization`` header, which moto's IAM check requires (it fails with a server error):
+  :func:`authorize_presigned_requests` authorises them, as AWS does, as the identity that signed
+  them, for the object they name (their signature is checked by moto's S3 as before);
 * bucket policies are evaluated, but the ``Bool`` condition operator is ignored, so the program's
   TLS-only ``Deny`` matches every request: :func:`evaluate_bucket_policies_as_for_https` evaluates
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
@@ -53,19 +57,17 @@ import botocore.session
 import moto
 from botocore import xform_name
 from botocore.config import Config
+from moto import settings as moto_settings
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
 from moto.core.exceptions import AccessDeniedError
-from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult
+from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult, S3IAMRequest
+from moto.moto_api import state_manager
 from moto.s3.exceptions import S3AccessDeniedError
 from moto.s3.models import FakeBucket
 from moto.settings import moto_server_port
-from moto.ecs.models import EC2ContainerServiceBackend, Task
-from moto.moto_api import state_manager
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
-    StateTaskServiceEcs,
-)
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -74,6 +76,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
+    StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every interpreter module now
@@ -111,7 +116,7 @@ class Denial:
 
 LambdaDispatch = Callable[[DeployedFunction, dict[str, Any]], Any]
 #: Role ARN → ``(access key id, secret access key, session token)``.
-RoleCredentials = Callable[[str], tuple[str, str, str]]
+RoleCredentials = Callable[[str], tuple[str, str, str | None]]
 
 
 def check_moto_version(version: str = moto.__version__) -> None:
@@ -390,9 +395,42 @@ def evaluate_bucket_policies_as_for_https() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def authorize_presigned_requests() -> None:
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+
+    def authorize_signer(self, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        fields = {name.lower(): values[0] for name, values in self.querystring.items() if values}
+        enforcing = ActionAuthenticatorMixin.request_count >= moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+        if "Authorization" in self.headers or "x-amz-credential" not in fields or not enforcing:
+            authorize(self, bucket_name, key_name)
+            return
+        key_name = key_name or fields.get("key")
+        headers = {
+            **dict(self.headers),
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={fields['x-amz-credential']}, SignedHeaders=host, "
+            f"Signature={fields.get('x-amz-signature', '')}",
+        }
+        if "x-amz-security-token" in fields:
+            headers["X-Amz-Security-Token"] = fields["x-amz-security-token"]
+        signer = S3IAMRequest(
+            account_id=self.current_account,
+            method=self.method,
+            path=self.raw_path,
+            data=self.data,
+            body=self.raw_body,
+            headers=headers,
+            action=self._get_action(),
+        )
+        target = f"{bucket_name}/{key_name}" if key_name else bucket_name
+        signer.check_action_permitted(f"arn:aws:s3:::{target}")
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = authorize_signer
+
+
 _PATCHED_ATTRIBUTES = (
     (LambdaSimpleBackend, "invoke"),
     (ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action"),
+    (ActionAuthenticatorMixin, "_authenticate_and_authorize_s3_action"),
     (IAMRequestBase, "check_action_permitted"),
     (FakeBucket, "get_permission"),
     (StateTaskServiceEcs, "_normalise_parameters"),
@@ -423,6 +461,7 @@ def adjusted_moto(
         launch_containers_on_run_task(launcher)
         serialise_ecs_task_registry()
         authorize_request_resources()
+        authorize_presigned_requests()
         sign_state_machine_calls_with_its_role(role_credentials)
         report_denials(on_denied)
         evaluate_bucket_policies_as_for_https()

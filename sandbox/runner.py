@@ -5,82 +5,47 @@ it, and IAM is enforced, every function and the classifier task acting with its 
 upload goes through exactly the deployed path: ``PutObject`` → EventBridge →
 queue → start handler → state machine (the deployed ASL) → validate → mark processing → the
 classifier container → process results / record failure → notify. :class:`LocalPipeline` owns the
-emulator; :func:`process_uploads` uploads files as sessions, waits for them and saves what each
-produced; :func:`restore_outputs` loads a saved run back into a fresh emulator for ``serve``.
+emulator; :mod:`sandbox.outcomes` keeps what each session produced.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
-import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 from moto.moto_api._internal.models import moto_api_backend
 
 from components.asl import TRAIN_CLASSIFIER
 from contracts.environment import FunctionVariable
 from contracts.keys import UploadKey
-from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY, Status
+from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY
 
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
 from .emulation import Emulator, make_deploy, make_invoke
 from .emulator import free_port, start_server
-from .functions import FunctionRuntime
+from .functions import FunctionRuntime, LambdaHandler
 from .identities import RoleSessions, create_administrator, iam_enforced
-from .moto_patches import DeployedFunction, Denial
+from .moto_patches import Denial, DeployedFunction
+from .outcomes import CLASSIFIER_RECORD_FILE, STATUS_FILE, SessionOutcome, write_json
 from .program import AdjustInputs, DeployedStack, report_line, run_program
 from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
-STATUS_FILE = "status.json"
-CLASSIFIER_RECORD_FILE = "classifier-record.json"
 _POLL_SECONDS = 0.1
-_SESSION_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 ROLE = "aws:iam/role:Role"
 FUNCTION = "aws:lambda/function:Function"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
-
-
-@dataclass(frozen=True)
-class SessionOutcome:
-    """A session's final status record and how long it took.
-
-    ``total_seconds`` runs from the upload to the final status; ``container_seconds`` is the time
-    the classifier container ran (0 when the session failed before training), ``queued_seconds``
-    the time its task waited for a free container slot (many sessions on a few cores). What is
-    left is the pipeline's own overhead.
-    """
-
-    user_id: str
-    session_id: str
-    item: dict[str, Any]
-    total_seconds: float
-    container_seconds: float
-    queued_seconds: float = 0.0
-    saved_to: Path | None = None
-
-    @property
-    def status(self) -> str:
-        return self.item.get("status", "")
-
-    @property
-    def overhead_seconds(self) -> float:
-        return self.total_seconds - self.container_seconds - self.queued_seconds
-
-
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
 
 
 def _restore_variable(name: str, value: str | None) -> None:
@@ -110,14 +75,6 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     """A DynamoDB item (client format) as plain Python values."""
     deserializer = TypeDeserializer()
     return {key: deserializer.deserialize(attribute) for key, attribute in item.items()}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set):
-        return sorted(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def _stderr(line: str) -> None:
@@ -292,19 +249,20 @@ class LocalPipeline:
         self.denials.append(denial)
         self.say(f"access denied: {denial.principal_arn} may not {denial.action} on {denial.resource}")
 
-    def function_handler(self, handler: str):
-        """A handler-shaped callable invoking the deployed function whose ``Handler`` is ``handler``."""
+    def api_handler(self) -> LambdaHandler:
+        """A handler-shaped callable invoking the function behind the stack's HTTP API integration."""
+        targets = {integration.inputs["integrationUri"] for integration in self.deployed.of_type(INTEGRATION)}
         for function in self.deployed.of_type(FUNCTION):
-            if function.inputs["handler"] == handler:
+            if any(f"/functions/{function.outputs['arn']}/" in target for target in targets):
                 return self.runtime.handler(
                     DeployedFunction(
                         name=function.outputs["name"],
-                        handler=handler,
+                        handler=function.inputs["handler"],
                         role_arn=function.inputs["role"],
-                        environment=dict(function.inputs.get("environment", {}).get("variables", {})),
+                        environment=dict((function.inputs.get("environment") or {}).get("variables") or {}),
                     )
                 )
-        raise LookupError(f"the stack declares no function with handler {handler}")
+        raise LookupError("the stack declares no function behind an HTTP API integration")
 
     def _container_exited(self, run: ContainerRun) -> None:
         self.say(
@@ -402,112 +360,13 @@ class LocalPipeline:
         """Write a session's status record, classifier record and result files to ``out_dir/user/session``."""
         folder = out_dir / outcome.user_id / outcome.session_id
         folder.mkdir(parents=True, exist_ok=True)
-        _write_json(folder / STATUS_FILE, outcome.item)
+        write_json(folder / STATUS_FILE, outcome.item)
         classifier = self.classifier_record(outcome.user_id, outcome.session_id)
         if classifier is not None:
-            _write_json(folder / CLASSIFIER_RECORD_FILE, classifier)
+            write_json(folder / CLASSIFIER_RECORD_FILE, classifier)
         prefix = outcome.item.get("result", {}).get("resultsPrefix")
         if prefix:
             self.download_results(prefix, folder)
         return folder
 
 
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=_json_value) + "\n")
-
-
-def session_ids_for(uploads: Sequence[Path]) -> list[str]:
-    """A session id per upload, from its file name, made safe and unique."""
-    ids: list[str] = []
-    for path in uploads:
-        base = _SESSION_ID_UNSAFE.sub("-", path.stem).strip("-")[:60] or "session"
-        candidate, counter = base, 1
-        while candidate in ids:
-            counter += 1
-            candidate = f"{base}-{counter}"
-        ids.append(candidate)
-    return ids
-
-
-def process_uploads(
-    pipeline: LocalPipeline,
-    uploads: Sequence[Path],
-    *,
-    user_id: str,
-    out_dir: Path,
-    timeout_seconds: float = 1800,
-) -> list[SessionOutcome]:
-    """Upload each file as its own session, wait for all of them, and save each under ``out_dir``."""
-    sessions = [(user_id, session_id) for session_id in session_ids_for(uploads)]
-    for path, (user, session_id) in zip(uploads, sessions, strict=True):
-        pipeline.upload(path, user_id=user, session_id=session_id)
-    finals = pipeline.wait_for(sessions, timeout_seconds=timeout_seconds)
-    outcomes = []
-    for key in sessions:
-        outcome = finals[key]
-        outcomes.append(dataclasses.replace(outcome, saved_to=pipeline.save_session(outcome, out_dir)))
-    return outcomes
-
-
-def restore_outputs(pipeline: LocalPipeline, out_dir: Path) -> int:
-    """Load the sessions a previous run saved under ``out_dir`` into the emulator; returns how many."""
-    dynamodb, s3 = pipeline.session.client("dynamodb"), pipeline.session.client("s3")
-    serializer = TypeSerializer()
-    restored = 0
-    for status_file in sorted(out_dir.glob(f"*/*/{STATUS_FILE}")):
-        folder = status_file.parent
-        for table, path in (
-            (pipeline.stack.status_table, status_file),
-            (pipeline.stack.classifier_table, folder / CLASSIFIER_RECORD_FILE),
-        ):
-            if path.is_file():
-                item = json.loads(path.read_text(), parse_float=Decimal)
-                dynamodb.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()})
-        prefix = json.loads(status_file.read_text()).get("result", {}).get("resultsPrefix")
-        if prefix:
-            for result_file in folder.rglob("*"):
-                relative = result_file.relative_to(folder).as_posix()
-                if result_file.is_file() and relative not in (STATUS_FILE, CLASSIFIER_RECORD_FILE):
-                    s3.put_object(
-                        Bucket=pipeline.stack.results_bucket, Key=prefix + relative, Body=result_file.read_bytes()
-                    )
-        restored += 1
-    return restored
-
-
-def describe_result(outcome: SessionOutcome) -> str:
-    """One line: the accuracy figures of a trained session, or the failure code and reason."""
-    item = outcome.item
-    if outcome.status == Status.SUCCEEDED:
-        result = item.get("result", {})
-        return (
-            f"nested accuracy {float(result.get('nestedAccuracy', 0)):.3f} "
-            f"(optimistic selection accuracy {float(result.get('selectionAccuracy', 0)):.3f}, "
-            f"chance {float(result.get('chanceLevel', 0)):.3f}); "
-            f"online model {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms"
-        )
-    error = item.get("error", {})
-    return f"{error.get('code')}: {error.get('message')}"
-
-
-def format_table(outcomes: Sequence[SessionOutcome]) -> str:
-    """The final table: session, status, result or reason, and where the time went."""
-    header = ("session", "status", "total s", "training s", "queued s", "overhead s", "result")
-    rows = [
-        (
-            f"{outcome.user_id}/{outcome.session_id}",
-            outcome.status,
-            f"{outcome.total_seconds:.1f}",
-            f"{outcome.container_seconds:.1f}",
-            f"{outcome.queued_seconds:.1f}",
-            f"{outcome.overhead_seconds:.1f}",
-            describe_result(outcome),
-        )
-        for outcome in outcomes
-    ]
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header) - 1)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]))
-    return "\n".join(lines)

@@ -17,6 +17,8 @@ from handler_support import (
     SESSION,
     USER,
     LambdaContext,
+    create_limits_table,
+    create_session_table,
     mark_processing,
     record_received,
     run_state,
@@ -27,7 +29,6 @@ from moto import mock_aws
 from contracts.environment import FunctionVariable
 from handlers.common import clients
 from handlers.common.status import StatusStore
-from sandbox.stack import create_limits_table, create_session_table
 
 
 @pytest.fixture

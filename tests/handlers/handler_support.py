@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.limits import LIMITS_TABLE_KEY
+from contracts.statuses import PARTITION_KEY, SORT_KEY
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -20,6 +23,32 @@ USER, SESSION = "user-1", "session-1"
 MAX_ACTIVE_RUNS_PER_USER = 2
 MAX_UPLOAD_REQUESTS_PER_MINUTE = 3
 ACTIVE_RUN_WINDOW_SECONDS = 6000
+
+
+def create_session_table(dynamodb: Any, name: str) -> None:
+    """A table keyed like the status and classifier tables: ``userId`` (hash), ``sessionId`` (range)."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_limits_table(dynamodb: Any, name: str) -> None:
+    """The per-user limits table: one string key, ``counterId`` (TTL is not emulated)."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": LIMITS_TABLE_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": LIMITS_TABLE_KEY, "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from joserfc.jwk import OctKey
 
-from handlers.api import handler as api_handler
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
 from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
@@ -104,10 +103,24 @@ class ScriptedLauncher(ContainerLauncher):
 @contextmanager
 def served_api(pipeline: LocalPipeline, key: OctKey) -> Iterator[str]:
     """The Status API of ``pipeline`` on a free port, as ``sandbox serve`` runs it; yields its URL."""
-    server = make_server(api_handler, key, port=0)
+    server = make_server(pipeline.api_handler(), key, port=0)
     serve_in_background(server)
     try:
         yield local_api_url(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
+
+
+def client_as_role(pipeline, role_logical_name: str, service: str):
+    """A client of the emulator signed with the credentials of one declared role."""
+    import boto3
+
+    (role,) = [item for item in pipeline.deployed.of_type("aws:iam/role:Role") if item.name == role_logical_name]
+    credentials = pipeline.roles.environment(role.outputs["arn"])
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        region_name=pipeline.settings.region,
+    ).client(service, endpoint_url=pipeline.endpoint)

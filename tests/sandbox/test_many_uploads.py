@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sandbox_support import small_recording
 
 from sandbox.runner import LocalPipeline
-from sandbox_support import small_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,6 @@ def many_sessions(tmp_path_factory):
     sessions = [(user, f"{user}-{index:02d}") for user in USERS for index in range(SESSIONS_PER_USER)]
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox-many"),
-        prefix="eeg-many",
         progress=lambda line: None,
         container_environment=ONE_PERMUTATION,
     ) as pipeline, pytest.MonkeyPatch.context() as environment:

@@ -36,10 +36,21 @@ class ProbeError(Exception):
     """Raised by the probe handler; its class name must become the state's error name."""
 
 
-def probe_dispatch(function_name, event):
+def probe_dispatch(function, event):
     if event.get("fail"):
-        raise ProbeError(f"{function_name} was asked to fail")
-    return {"handledBy": function_name, "received": event}
+        raise ProbeError(f"{function.name} was asked to fail")
+    return {"handledBy": function.name, "received": event}
+
+
+def probe_credentials(role_arn):
+    """Any keys do while IAM is not enforced."""
+    return ("probe-key", f"secret-of-{role_arn}", None)
+
+
+def adjusted(launcher, denials=None):
+    return moto_patches.adjusted_moto(
+        probe_dispatch, launcher, probe_credentials, (denials if denials is not None else []).append
+    )
 
 
 class ExitCodeLauncher:
@@ -61,7 +72,7 @@ def emulator(monkeypatch):
     monkeypatch.setenv("MOTO_PORT", str(port))
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     launcher = ExitCodeLauncher()
-    with moto_patches.adjusted_moto(probe_dispatch, launcher):
+    with adjusted(launcher):
         server = start_server(port)
         try:
             yield boto3.session.Session(region_name="eu-west-2"), launcher
@@ -207,7 +218,7 @@ def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine)
 def test_leaving_the_block_restores_moto():
     patched = [(owner, name, getattr(owner, name)) for owner, name in moto_patches._PATCHED_ATTRIBUTES]
     config_before = json.dumps(default_user_config, sort_keys=True)
-    with moto_patches.adjusted_moto(probe_dispatch, ExitCodeLauncher()):
+    with adjusted(ExitCodeLauncher()):
         assert all(getattr(owner, name) is not original for owner, name, original in patched)
         assert default_user_config["stepfunctions"]["execute_state_machine"] is True
     assert all(getattr(owner, name) is original for owner, name, original in patched)
@@ -216,7 +227,7 @@ def test_leaving_the_block_restores_moto():
 
 def test_ecs_task_operations_take_turns():
     backend = ecs_backends["123456789012"]["eu-west-2"]
-    with moto_patches.adjusted_moto(probe_dispatch, ExitCodeLauncher()):
+    with adjusted(ExitCodeLauncher()):
         describer = threading.Thread(target=_describe_ignoring_errors, args=(backend,))
         with moto_patches._ecs_task_registry_lock:
             describer.start()

@@ -4,14 +4,15 @@ a session can end with is reached end to end, next to sessions that still succee
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from sandbox_support import (
     FAST_TRAINING,
     ScriptedLauncher,
+    client_as_role,
     nan_upload,
     no_metadata_upload,
     one_class_upload,
@@ -21,12 +22,11 @@ from sandbox_support import (
 
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
-from sandbox.stack import dev_settings
 
 pytestmark = pytest.mark.e2e
 
 # A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly.
-SMALL_TASK = {"task_cpu": 512, "task_memory": 1024}
+SMALL_TASK = {"taskCpu": 512, "taskMemory": 1024}
 
 
 def _not_a_zip(path: Path) -> Path:
@@ -55,7 +55,7 @@ def pipeline(tmp_path_factory):
     lines: list[str] = []
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox"),
-        settings=dataclasses.replace(dev_settings(), **SMALL_TASK),
+        config=SMALL_TASK,
         progress=lines.append,
         container_environment=FAST_TRAINING,
         launcher_factory=ScriptedLauncher,
@@ -231,7 +231,6 @@ def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
 def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeypatch):
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox-timeout"),
-        prefix="eeg-timeout",
         train_timeout_seconds=1,
         progress=lambda line: None,
         container_environment=FAST_TRAINING,
@@ -244,3 +243,26 @@ def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeyp
 
     assert item["status"] == "FAILED"
     assert item["error"]["code"] == "TIMEOUT"
+
+
+def test_the_validate_function_may_not_write_to_the_results_bucket(pipeline, mixed_run):
+    s3 = client_as_role(pipeline, "processing-validate-fn-role", "s3")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.put_object(Bucket=pipeline.stack.results_bucket, Key="results/carol/x/forged.json", Body=b"{}")
+    assert any(
+        denial.action == "s3:PutObject" and "/processing-validate-fn-role" in denial.principal_arn
+        for denial in pipeline.denials
+    )
+
+
+def test_the_api_function_may_not_read_uploaded_recordings(pipeline, mixed_run):
+    upload_key = mixed_run[("alice", "session-1")].item["uploadKey"]
+    s3 = client_as_role(pipeline, "api-api-fn-role", "s3")
+    with pytest.raises(ClientError, match="AccessDenied|Forbidden|403"):
+        s3.get_object(Bucket=pipeline.stack.upload_bucket, Key=upload_key)
+    # What its policy allows, it may do: the same role reads the session's status.
+    dynamodb = client_as_role(pipeline, "api-api-fn-role", "dynamodb")
+    item = dynamodb.get_item(
+        TableName=pipeline.stack.status_table, Key={"userId": {"S": "alice"}, "sessionId": {"S": "session-1"}}
+    )["Item"]
+    assert item["status"]["S"] == "SUCCEEDED"

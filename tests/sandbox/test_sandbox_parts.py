@@ -18,7 +18,7 @@ from sandbox.containers import (
     docker_available,
     docker_run_command,
 )
-from sandbox.runner import SessionOutcome, format_table, session_ids_for
+from sandbox.outcomes import SessionOutcome, format_table, session_ids_for
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
 pytestmark = pytest.mark.unit

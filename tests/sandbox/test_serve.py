@@ -27,7 +27,7 @@ def served(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("sandbox-serve")
     recording = small_recording(work_dir / "first-run.zip")
     with LocalPipeline(
-        work_dir=work_dir, prefix="eeg-serve", progress=lambda line: None, container_environment=FAST_TRAINING
+        work_dir=work_dir, progress=lambda line: None, container_environment=FAST_TRAINING
     ) as pipeline, pytest.MonkeyPatch.context() as environment:
         for name, value in pipeline.environment.items():
             environment.setenv(name, value)

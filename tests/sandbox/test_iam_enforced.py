@@ -1,0 +1,142 @@
+"""IAM is enforced in the sandbox: each role may do what its declared policy allows and nothing more.
+
+Negative twins: a stack deployed with one required statement taken out of one role's policy (through
+the same mock layer that deploys the program) fails at the step that needs the statement, the
+denial names the role and the action, and the failure is recorded as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sandbox_support import FAST_TRAINING, small_recording
+
+from sandbox.cli import BUNDLED_SAMPLE
+from sandbox.runner import LocalPipeline
+
+pytestmark = pytest.mark.e2e
+
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def without_statement(policy_name: str, sid: str):
+    """Deploy-time change: the role policy ``policy_name`` loses its statement ``sid``."""
+
+    def adjust(type_token, name, inputs):
+        if (type_token, name) != (ROLE_POLICY, policy_name):
+            return inputs
+        document = json.loads(inputs["policy"])
+        kept = [statement for statement in document["Statement"] if statement.get("Sid") != sid]
+        assert len(kept) == len(document["Statement"]) - 1, f"{policy_name} has no statement {sid}"
+        return {**inputs, "policy": json.dumps({**document, "Statement": kept})}
+
+    return adjust
+
+
+def _pipeline(tmp_path, adjust):
+    return LocalPipeline(
+        work_dir=tmp_path, adjust_inputs=adjust, progress=lambda line: None, container_environment=FAST_TRAINING
+    )
+
+
+def _role_name(pipeline, policy_name: str) -> str:
+    return next(resource.inputs["role"] for resource in pipeline.deployed.of_type(ROLE_POLICY) if resource.name == policy_name)
+
+
+def _denials_of(pipeline, policy_name: str) -> set[str]:
+    role = _role_name(pipeline, policy_name)
+    return {denial.action for denial in pipeline.denials if f":assumed-role/{role}/" in denial.principal_arn}
+
+
+def _wait_for_denial(pipeline, policy_name: str, action: str, timeout_seconds: float = 120) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while action not in _denials_of(pipeline, policy_name):
+        assert time.monotonic() < deadline, f"no denial of {action}: {pipeline.denials}"
+        time.sleep(0.1)
+
+
+# policy (logical name) → statement taken out, the upload, the action then denied, the failure code
+# recorded (None: the session never gets a final status, because the denied write is that status).
+PIPELINE_TWINS = {
+    "validate": ("processing-validate-fn-policy", "ReadUploads", "sample", "s3:GetObject", "INTERNAL_ERROR"),
+    "state-machine": ("processing-state-machine-policy", "RunTrainingTask", "sample", "ecs:RunTask", "INTERNAL_ERROR"),
+    "task": ("classifier-task-role-policy", "WriteResults", "small", "s3:PutObject", "CLASSIFIER_ERROR"),
+    "process-results": (
+        "processing-process-results-fn-policy", "RecordSuccess", "small", "dynamodb:UpdateItem", "INTERNAL_ERROR",
+    ),
+    "record-failure": ("processing-record-failure-fn-policy", "RecordFailure", "not-a-zip", "dynamodb:UpdateItem", None),
+}
+
+
+def _upload(kind, folder):
+    if kind == "sample":
+        return BUNDLED_SAMPLE
+    if kind == "small":
+        return small_recording(folder / "first-run.zip")
+    path = folder / "broken.zip"
+    path.write_bytes(b"this is not a zip archive")
+    return path
+
+
+@pytest.mark.parametrize("twin", list(PIPELINE_TWINS))
+def test_a_role_without_a_required_statement_fails_its_step_with_the_denial_recorded(tmp_path, monkeypatch, twin):
+    policy_name, sid, upload_kind, action, code = PIPELINE_TWINS[twin]
+    with _pipeline(tmp_path, without_statement(policy_name, sid)) as pipeline:
+        for name, value in pipeline.environment.items():
+            monkeypatch.setenv(name, value)
+        pipeline.upload(_upload(upload_kind, tmp_path), user_id="erin", session_id="twin")
+        if code is None:
+            _wait_for_denial(pipeline, policy_name, action)
+            execution = _wait_for_execution_end(pipeline)
+            assert execution["status"] == "FAILED"
+            assert pipeline.status("erin", "twin")["status"] == "RECEIVED"
+        else:
+            item = pipeline.wait_for([("erin", "twin")], timeout_seconds=300)[("erin", "twin")].item
+            assert item["status"] == "FAILED"
+            assert item["error"]["code"] == code, item["error"]
+        assert action in _denials_of(pipeline, policy_name)
+
+
+def _wait_for_execution_end(pipeline, timeout_seconds: float = 120) -> dict:
+    stepfunctions = pipeline.session.client("stepfunctions")
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        executions = stepfunctions.list_executions(stateMachineArn=pipeline.stack.state_machine_arn)["executions"]
+        if executions and executions[0]["status"] != "RUNNING":
+            return executions[0]
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.1)
+
+
+def test_a_start_function_that_may_not_start_executions_leaves_the_session_received(tmp_path, monkeypatch):
+    policy_name = "processing-start-fn-policy"
+    with _pipeline(tmp_path, without_statement(policy_name, "StartProcessing")) as pipeline:
+        for name, value in pipeline.environment.items():
+            monkeypatch.setenv(name, value)
+        pipeline.upload(small_recording(tmp_path / "first-run.zip"), user_id="erin", session_id="twin")
+
+        _wait_for_denial(pipeline, policy_name, "states:StartExecution")
+        assert pipeline.status("erin", "twin")["status"] == "RECEIVED"
+        executions = pipeline.session.client("stepfunctions").list_executions(
+            stateMachineArn=pipeline.stack.state_machine_arn
+        )["executions"]
+        assert executions == []
+
+
+def test_an_api_function_that_may_not_query_sessions_answers_with_an_error(tmp_path, monkeypatch):
+    policy_name = "api-api-fn-policy"
+    with _pipeline(tmp_path, without_statement(policy_name, "ReadSessions")) as pipeline:
+        for name, value in pipeline.environment.items():
+            monkeypatch.setenv(name, value)
+        event = {
+            "version": "2.0",
+            "routeKey": "GET /sessions",
+            "rawPath": "/sessions",
+            "requestContext": {"authorizer": {"jwt": {"claims": {"sub": "erin"}}}, "http": {"method": "GET"}},
+        }
+        with pytest.raises(Exception, match="not authorized to perform: dynamodb:Query"):
+            pipeline.api_handler()(event, None)
+
+        assert "dynamodb:Query" in _denials_of(pipeline, policy_name)
