@@ -17,7 +17,8 @@ from components.config import PROJECT_NAME, StackSettings, load_settings
 
 
 def _stack_file_config(stack_file: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The file's ``config`` with ``overrides`` (project keys without namespace, as ``pulumi config set`` takes them)."""
+    """The file's ``config`` with ``overrides`` (project keys without namespace, as ``pulumi config set``
+    takes them)."""
     config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     return {**config, **{f"{PROJECT_NAME}:{key}": value for key, value in (overrides or {}).items()}}
 

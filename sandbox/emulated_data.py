@@ -18,7 +18,7 @@ _UPPER_KEYS = {"id": "ID", "kmsMasterKeyId": "KMSMasterKeyID", "sseAlgorithm": "
 
 
 def pascal(value: Any) -> Any:
-    """Provider inputs (camelCase keys, numbers as floats) as AWS API parameters (PascalCase, whole numbers)."""
+    """Provider inputs (camelCase keys, numbers as floats) as API parameters (PascalCase, whole numbers)."""
     if isinstance(value, dict):
         return {_UPPER_KEYS.get(key, key[:1].upper() + key[1:]): pascal(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -31,6 +31,11 @@ def pascal(value: Any) -> Any:
 def whole(value: Any) -> Any:
     """A number the provider passed as a float, as the whole number it is."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def policy_text(value: Any) -> str:
+    """A policy input as JSON text (the provider accepts a string or an object)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _bucket(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
@@ -69,7 +74,9 @@ def _table(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Ans
     dynamodb = emulator.client("dynamodb")
     arn = dynamodb.create_table(
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": item["name"], "AttributeType": item["type"]} for item in inputs["attributes"]],
+        AttributeDefinitions=[
+            {"AttributeName": item["name"], "AttributeType": item["type"]} for item in inputs["attributes"]
+        ],
         KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
         BillingMode=inputs.get("billingMode", "PROVISIONED"),
         SSESpecification={"Enabled": bool((inputs.get("serverSideEncryption") or {}).get("enabled"))},
@@ -102,7 +109,9 @@ def _attribute_text(value: Any) -> str:
 def _queue(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     name = emulator.name(logical_name, inputs)
     attributes = {
-        attribute: _attribute_text(inputs[key]) for key, attribute in _QUEUE_ATTRIBUTES.items() if key in inputs
+        attribute: _attribute_text(inputs[key])
+        for key, attribute in _QUEUE_ATTRIBUTES.items()
+        if key in inputs
     }
     sqs = emulator.client("sqs")
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -111,7 +120,9 @@ def _queue(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Ans
 
 
 def _queue_policy(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
-    emulator.client("sqs").set_queue_attributes(QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]})
+    emulator.client("sqs").set_queue_attributes(
+        QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]}
+    )
     return inputs["queueUrl"], {}
 
 
@@ -167,7 +178,9 @@ CREATORS = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(
-        "put_bucket_versioning", "VersioningConfiguration", lambda inputs: pascal(inputs["versioningConfiguration"])
+        "put_bucket_versioning",
+        "VersioningConfiguration",
+        lambda inputs: pascal(inputs["versioningConfiguration"]),
     ),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_setting(
         "put_bucket_encryption",
@@ -177,14 +190,18 @@ CREATORS = {
     "aws:s3/bucketNotification:BucketNotification": _bucket_setting(
         "put_bucket_notification_configuration", "NotificationConfiguration", _notification
     ),
-    "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting("put_bucket_policy", "Policy", lambda inputs: inputs["policy"]),
+    "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(
+        "put_bucket_policy", "Policy", lambda inputs: inputs["policy"]
+    ),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
         "put_public_access_block",
         "PublicAccessBlockConfiguration",
         lambda inputs: pascal({key: value for key, value in inputs.items() if key != "bucket"}),
     ),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_setting(
-        "put_bucket_ownership_controls", "OwnershipControls", lambda inputs: {"Rules": [pascal(inputs["rule"])]}
+        "put_bucket_ownership_controls",
+        "OwnershipControls",
+        lambda inputs: {"Rules": [pascal(inputs["rule"])]},
     ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_setting(
         "put_bucket_lifecycle_configuration",
@@ -200,8 +217,3 @@ CREATORS = {
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:cloudwatch/eventTarget:EventTarget": _event_target,
 }
-
-
-def policy_text(value: Any) -> str:
-    """A policy input as JSON text (the provider accepts a string or an object)."""
-    return value if isinstance(value, str) else json.dumps(value)

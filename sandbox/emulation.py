@@ -1,11 +1,12 @@
 """Creates each resource the Pulumi program declares in the emulator, from its resolved inputs.
 
-:data:`CREATORS` maps a resource type token to a small function that makes the emulator calls
-``pulumi up`` would make and answers with the physical id and the attributes the AWS provider
-computes (ARNs, URLs, generated ids); the functions live in :mod:`sandbox.emulated_data` (storage,
-queues, events, keys) and :mod:`sandbox.emulated_compute` (IAM, Lambda, ECS, Step Functions,
-network, logs, identity, API). A type without a creator is not emulated: it is answered with a
-generated id, reported, and nothing is created.
+Each module's ``CREATORS`` maps a resource type token to a small function that makes the emulator
+calls ``pulumi up`` would make and answers with the physical id and the attributes the AWS
+provider computes (ARNs, URLs, generated ids): :mod:`sandbox.emulated_data` (storage, queues,
+events, keys), :mod:`sandbox.emulated_compute` (IAM, Lambda, ECS, Step Functions) and
+:mod:`sandbox.emulated_platform` (network, logs and alarms, ECR, Cognito, API Gateway). A type
+without a creator is not emulated: it is answered with a generated id, reported, and nothing is
+created.
 
 Names the program leaves to Pulumi get Pulumi's auto-naming shape, ``{logical name}-{7 hex}``.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 import boto3
 
+from . import emulated_compute, emulated_data, emulated_platform
 from .program import Deployment
 
 PARTITION = "aws"
@@ -54,7 +56,9 @@ class Emulator:
         name = f"{logical_name}-{suffix}"
         return name.lower() if lower else name
 
-    def name(self, logical_name: str, inputs: dict[str, Any], key: str = "name", *, lower: bool = False) -> str:
+    def name(
+        self, logical_name: str, inputs: dict[str, Any], key: str = "name", *, lower: bool = False
+    ) -> str:
         """The physical name the program set in ``inputs[key]``, or an auto-name."""
         return inputs.get(key) or self.auto_name(logical_name, lower=lower)
 
@@ -64,13 +68,13 @@ Creator = Callable[[Emulator, str, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 def make_deploy(emulator: Emulator) -> Callable[[str, str, dict[str, Any]], Deployment]:
     """The ``deploy`` function :func:`sandbox.program.run_program` calls for every custom resource."""
-    from . import emulated_compute, emulated_data  # they import Emulator from here
-
-    creators = {**emulated_data.CREATORS, **emulated_compute.CREATORS}
+    creators = {**emulated_data.CREATORS, **emulated_compute.CREATORS, **emulated_platform.CREATORS}
 
     def deploy(type_token: str, logical_name: str, inputs: dict[str, Any], custom: bool) -> Deployment | None:
-        if type_token in emulated_compute.STAND_INS:
-            return Deployment(*emulated_compute.STAND_INS[type_token](emulator, logical_name, inputs), emulated=False)
+        if type_token in emulated_platform.STAND_INS:
+            return Deployment(
+                *emulated_platform.STAND_INS[type_token](emulator, logical_name, inputs), emulated=False
+            )
         if not custom or type_token.startswith("pulumi:providers:"):
             return None
         creator = creators.get(type_token)
@@ -79,7 +83,9 @@ def make_deploy(emulator: Emulator) -> Callable[[str, str, dict[str, Any]], Depl
         try:
             resource_id, outputs = creator(emulator, logical_name, inputs)
         except Exception as error:
-            raise RuntimeError(f"creating {type_token} {logical_name!r} in the emulator failed: {error}") from error
+            raise RuntimeError(
+                f"creating {type_token} {logical_name!r} in the emulator failed: {error}"
+            ) from error
         return Deployment(resource_id, outputs, emulated=True)
 
     return deploy

@@ -23,7 +23,13 @@ from urllib.parse import unquote
 
 Permission = tuple[str, str]
 _LAMBDA_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<function>[^/]+)/invocations$")
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 _TRANSACTIONS = {"TransactWriteItems", "TransactGetItems"}
 
 
@@ -35,7 +41,9 @@ def _table_arn(name: str, region: str, account: str) -> str:
     return name if name.startswith("arn:") else _arn("dynamodb", region, account, f"table/{name}")
 
 
-def dynamodb_permissions(action: str, parameters: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+def dynamodb_permissions(
+    action: str, parameters: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
     if action in _TRANSACTIONS:
         return [
             (f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table_arn(operation["TableName"], region, account))
@@ -43,7 +51,10 @@ def dynamodb_permissions(action: str, parameters: Mapping[str, Any], region: str
             for kind, operation in item.items()
         ]
     if action in {"BatchWriteItem", "BatchGetItem"}:
-        return [(f"dynamodb:{action}", _table_arn(table, region, account)) for table in parameters.get("RequestItems", {})]
+        return [
+            (f"dynamodb:{action}", _table_arn(table, region, account))
+            for table in parameters.get("RequestItems", {})
+        ]
     table = parameters.get("TableName")
     if not table:
         return None
@@ -53,7 +64,9 @@ def dynamodb_permissions(action: str, parameters: Mapping[str, Any], region: str
     return [(f"dynamodb:{action}", resource)]
 
 
-def lambda_permissions(path: str, query: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+def lambda_permissions(
+    path: str, query: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
     found = _LAMBDA_INVOKE_PATH.match(path)
     if found is None:
         return None
@@ -67,7 +80,9 @@ def _name_of(name_or_arn: str) -> str:
     return name_or_arn.rsplit("/", 1)[-1]
 
 
-def ecs_permissions(action: str, parameters: Mapping[str, Any], region: str, account: str) -> list[Permission] | None:
+def ecs_permissions(
+    action: str, parameters: Mapping[str, Any], region: str, account: str
+) -> list[Permission] | None:
     if action == "RunTask":
         definition = parameters["taskDefinition"]
         if not definition.startswith("arn:"):
@@ -100,7 +115,11 @@ def named_resource_permissions(
             arn = _arn("events", region, account, f"rule/{rule}") if rule else None
         case "kms":
             key = parameters.get("KeyId", "")
-            arn = key if key.startswith("arn:") else (_arn("kms", region, account, f"key/{key}") if key else None)
+            arn = (
+                key
+                if key.startswith("arn:")
+                else (_arn("kms", region, account, f"key/{key}") if key else None)
+            )
         case _:
             arn = None
     return [(f"{service}:{action}", arn)] if arn else None

@@ -17,7 +17,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 ADMINISTRATOR = "sandbox-administrator"
-_ALLOW_EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+_ALLOW_EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 #: The longest session moto grants; credentials must outlive the longest run.
 _SESSION_SECONDS = 12 * 3600
 
@@ -45,10 +48,14 @@ class RoleSessions:
                 RoleArn=arn, RoleSessionName=arn.rsplit("/", 1)[-1][:64], DurationSeconds=_SESSION_SECONDS
             )["Credentials"]
             with self._lock:
-                self._credentials[arn] = (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+                self._credentials[arn] = (
+                    answer["AccessKeyId"],
+                    answer["SecretAccessKey"],
+                    answer["SessionToken"],
+                )
 
     def credentials(self, role_arn: str) -> tuple[str, str, str]:
-        """``(access key id, secret, session token)`` of a role; a role the stack did not declare is an error."""
+        """``(access key id, secret, session token)`` of a role the stack declared."""
         with self._lock:
             if role_arn not in self._credentials:
                 raise KeyError(f"no credentials for {role_arn}: the stack declares no such role")
@@ -61,7 +68,7 @@ class RoleSessions:
 
 
 def _reset_auth(endpoint: str, initial_unchecked_requests: str) -> str:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the local emulator's http URL
         f"{endpoint}/moto-api/reset-auth",
         data=initial_unchecked_requests.encode(),
         # Not a form: the server must leave the body alone for moto to read it.

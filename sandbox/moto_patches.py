@@ -293,7 +293,7 @@ def _signing_service(response) -> str:
 
 
 def _as_action(action: str):
-    """An ``IAMRequest`` factory that authorises ``action`` (``service:Operation``) instead of the operation's name."""
+    """An ``IAMRequest`` factory authorising ``action`` (``service:Operation``), not the operation's name."""
     operation = action.split(":", 1)[1]
 
     def build(**request):
@@ -351,7 +351,8 @@ def _modules_using_sfn_boto_client() -> list[Any]:
     return [
         module
         for name, module in list(sys.modules.items())
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original
+        if name.startswith("moto.stepfunctions.parser")
+        and getattr(module, "boto_client_for", None) is original
     ]
 
 
@@ -380,7 +381,8 @@ def _true_over_https(condition: dict[str, Any]) -> bool:
 def as_for_https(policy: dict[str, Any]) -> dict[str, Any]:
     """The policy without the statements that do not apply to an HTTPS request."""
     statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-    return {**policy, "Statement": [item for item in statements if _true_over_https(item.get("Condition", {}))]}
+    applying = [item for item in statements if _true_over_https(item.get("Condition", {}))]
+    return {**policy, "Statement": applying}
 
 
 def evaluate_bucket_policies_as_for_https() -> None:

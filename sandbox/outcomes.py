@@ -54,8 +54,6 @@ class SessionOutcome:
         return self.total_seconds - self.container_seconds - self.queued_seconds
 
 
-
-
 def json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -121,7 +119,9 @@ def restore_outputs(pipeline: LocalPipeline, out_dir: Path) -> int:
                 relative = result_file.relative_to(folder).as_posix()
                 if result_file.is_file() and relative not in (STATUS_FILE, CLASSIFIER_RECORD_FILE):
                     s3.put_object(
-                        Bucket=pipeline.stack.results_bucket, Key=prefix + relative, Body=result_file.read_bytes()
+                        Bucket=pipeline.stack.results_bucket,
+                        Key=prefix + relative,
+                        Body=result_file.read_bytes(),
                     )
         restored += 1
     return restored

@@ -153,5 +153,7 @@ def report_line(stack: DeployedStack) -> str:
             missing[resource.type_token] = missing.get(resource.type_token, 0) + 1
     line = f"stack: {len(stack.resources)} resources declared, {emulated} emulated"
     if missing:
-        line += "; not emulated: " + ", ".join(f"{token} ×{count}" for token, count in sorted(missing.items()))
+        line += "; not emulated: " + ", ".join(
+            f"{token} ×{count}" for token, count in sorted(missing.items())
+        )
     return line

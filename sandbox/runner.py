@@ -55,7 +55,9 @@ def _restore_variable(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-def _with_train_timeout(adjust: AdjustInputs | None, train_timeout_seconds: int | None) -> AdjustInputs | None:
+def _with_train_timeout(
+    adjust: AdjustInputs | None, train_timeout_seconds: int | None
+) -> AdjustInputs | None:
     """``adjust`` followed, when a timeout is given, by setting it on the state machine's training state."""
     if train_timeout_seconds is None:
         return adjust
@@ -215,25 +217,32 @@ class LocalPipeline:
         self._deploy(aws_environment)
         self._exit_stack.enter_context(iam_enforced(self.endpoint))
         self.say(
-            f"stack {self.stack_name} deployed from the Pulumi program, IAM enforced (task {self.settings.task_cpu} "
-            f"CPU units, {self.settings.task_memory} MiB; {self.max_running} container(s) at a time)"
+            f"stack {self.stack_name} deployed from the Pulumi program, IAM enforced "
+            f"(task {self.settings.task_cpu} CPU units, {self.settings.task_memory} MiB; "
+            f"{self.max_running} container(s) at a time)"
         )
 
     def _deploy(self, aws_environment: dict[str, str]) -> None:
         """Create the administrator, run the program as it, and assume every role it declared."""
         region = self.settings.region
-        bootstrap = boto3.session.Session(aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap", region_name=region)
+        # Before enforcement any keys are accepted; the administrator's are used from then on.
+        bootstrap = boto3.session.Session("bootstrap", "bootstrap", region_name=region)
         key_id, secret = create_administrator(bootstrap.client("iam"))
         self._set_environment({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret})
-        self.session = boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region)
+        self.session = boto3.session.Session(key_id, secret, region_name=region)
         account_id = self.session.client("sts").get_caller_identity()["Account"]
         emulator = Emulator(self.session, region, account_id, self.stack_name)
         self.deployed = run_program(
-            self.stack_name, make_deploy(emulator), make_invoke(emulator), config=self.config, adjust=self.adjust_inputs
+            self.stack_name,
+            make_deploy(emulator),
+            make_invoke(emulator),
+            config=self.config,
+            adjust=self.adjust_inputs,
         )
         self.say(report_line(self.deployed))
         self.stack = LocalStack.from_outputs(self.deployed.exports)
-        self.roles.assume(self.session.client("sts"), [role.outputs["arn"] for role in self.deployed.of_type(ROLE)])
+        role_arns = [role.outputs["arn"] for role in self.deployed.of_type(ROLE)]
+        self.roles.assume(self.session.client("sts"), role_arns)
         self.runtime = FunctionRuntime(
             self.roles,
             region,

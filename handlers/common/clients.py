@@ -29,7 +29,7 @@ _invocation: ContextVar[Mapping[str, str] | None] = ContextVar("invocation_envir
 
 
 def environment() -> Mapping[str, str]:
-    """The function's environment variables: the current invocation's if a host set them, else the process's."""
+    """The function's environment variables: the invocation's if a host set them, else the process's."""
     injected = _invocation.get()
     return os.environ if injected is None else injected
 

@@ -37,12 +37,19 @@ def without_statement(policy_name: str, sid: str):
 
 def _pipeline(tmp_path, adjust):
     return LocalPipeline(
-        work_dir=tmp_path, adjust_inputs=adjust, progress=lambda line: None, container_environment=FAST_TRAINING
+        work_dir=tmp_path,
+        adjust_inputs=adjust,
+        progress=lambda line: None,
+        container_environment=FAST_TRAINING,
     )
 
 
 def _role_name(pipeline, policy_name: str) -> str:
-    return next(resource.inputs["role"] for resource in pipeline.deployed.of_type(ROLE_POLICY) if resource.name == policy_name)
+    return next(
+        resource.inputs["role"]
+        for resource in pipeline.deployed.of_type(ROLE_POLICY)
+        if resource.name == policy_name
+    )
 
 
 def _denials_of(pipeline, policy_name: str) -> set[str]:
@@ -61,12 +68,28 @@ def _wait_for_denial(pipeline, policy_name: str, action: str, timeout_seconds: f
 # recorded (None: the session never gets a final status, because the denied write is that status).
 PIPELINE_TWINS = {
     "validate": ("processing-validate-fn-policy", "ReadUploads", "sample", "s3:GetObject", "INTERNAL_ERROR"),
-    "state-machine": ("processing-state-machine-policy", "RunTrainingTask", "sample", "ecs:RunTask", "INTERNAL_ERROR"),
+    "state-machine": (
+        "processing-state-machine-policy",
+        "RunTrainingTask",
+        "sample",
+        "ecs:RunTask",
+        "INTERNAL_ERROR",
+    ),
     "task": ("classifier-task-role-policy", "WriteResults", "small", "s3:PutObject", "CLASSIFIER_ERROR"),
     "process-results": (
-        "processing-process-results-fn-policy", "RecordSuccess", "small", "dynamodb:UpdateItem", "INTERNAL_ERROR",
+        "processing-process-results-fn-policy",
+        "RecordSuccess",
+        "small",
+        "dynamodb:UpdateItem",
+        "INTERNAL_ERROR",
     ),
-    "record-failure": ("processing-record-failure-fn-policy", "RecordFailure", "not-a-zip", "dynamodb:UpdateItem", None),
+    "record-failure": (
+        "processing-record-failure-fn-policy",
+        "RecordFailure",
+        "not-a-zip",
+        "dynamodb:UpdateItem",
+        None,
+    ),
 }
 
 
@@ -81,7 +104,9 @@ def _upload(kind, folder):
 
 
 @pytest.mark.parametrize("twin", list(PIPELINE_TWINS))
-def test_a_role_without_a_required_statement_fails_its_step_with_the_denial_recorded(tmp_path, monkeypatch, twin):
+def test_a_role_without_a_required_statement_fails_its_step_with_the_denial_recorded(
+    tmp_path, monkeypatch, twin
+):
     policy_name, sid, upload_kind, action, code = PIPELINE_TWINS[twin]
     with _pipeline(tmp_path, without_statement(policy_name, sid)) as pipeline:
         for name, value in pipeline.environment.items():
@@ -103,7 +128,9 @@ def _wait_for_execution_end(pipeline, timeout_seconds: float = 120) -> dict:
     stepfunctions = pipeline.session.client("stepfunctions")
     deadline = time.monotonic() + timeout_seconds
     while True:
-        executions = stepfunctions.list_executions(stateMachineArn=pipeline.stack.state_machine_arn)["executions"]
+        executions = stepfunctions.list_executions(stateMachineArn=pipeline.stack.state_machine_arn)[
+            "executions"
+        ]
         if executions and executions[0]["status"] != "RUNNING":
             return executions[0]
         assert time.monotonic() < deadline, "the execution did not end"

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from sandbox import moto_patches
 from sandbox.emulator import free_port, start_server
-from sandbox.identities import RoleSessions, create_administrator, iam_enforced
 from sandbox.iam_actions import requested_permissions
+from sandbox.identities import RoleSessions, create_administrator, iam_enforced
 
 pytestmark = pytest.mark.moto
 
@@ -28,7 +28,10 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/allowed"
 
 def _trust(service):
     return json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
     )
 
 
@@ -48,7 +51,9 @@ def enforced(monkeypatch):
     endpoint = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("MOTO_PORT", str(port))
     roles, denials = RoleSessions(), []
-    with moto_patches.adjusted_moto(lambda function, event: {}, NoContainers(), roles.credentials, denials.append):
+    with moto_patches.adjusted_moto(
+        lambda function, event: {}, NoContainers(), roles.credentials, denials.append
+    ):
         server = start_server(port)
         try:
             bootstrap = boto3.session.Session("bootstrap", "bootstrap", region_name=REGION)
@@ -64,20 +69,42 @@ def enforced(monkeypatch):
             s3 = admin.client("s3", endpoint_url=endpoint)
             s3.create_bucket(Bucket="data", CreateBucketConfiguration={"LocationConstraint": REGION})
             tls_only = {
-                "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"],
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
             s3.put_bucket_policy(Bucket="data", Policy=_policy(tls_only))
             iam = admin.client("iam", endpoint_url=endpoint)
-            worker = iam.create_role(RoleName="worker", AssumeRolePolicyDocument=_trust("lambda.amazonaws.com"))["Role"]["Arn"]
-            iam.put_role_policy(RoleName="worker", PolicyName="p", PolicyDocument=_policy(
-                {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"], "Resource": TABLE_ARN},
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/shared/*"},
-            ))
-            machine = iam.create_role(RoleName="machine", AssumeRolePolicyDocument=_trust("states.amazonaws.com"))["Role"]["Arn"]
+            worker = iam.create_role(
+                RoleName="worker", AssumeRolePolicyDocument=_trust("lambda.amazonaws.com")
+            )["Role"]["Arn"]
+            iam.put_role_policy(
+                RoleName="worker",
+                PolicyName="p",
+                PolicyDocument=_policy(
+                    {
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                        "Resource": TABLE_ARN,
+                    },
+                    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/shared/*"},
+                ),
+            )
+            machine = iam.create_role(
+                RoleName="machine", AssumeRolePolicyDocument=_trust("states.amazonaws.com")
+            )["Role"]["Arn"]
             roles.assume(admin.client("sts", endpoint_url=endpoint), [worker, machine])
             with iam_enforced(endpoint):
-                yield {"endpoint": endpoint, "admin": admin, "roles": roles, "denials": denials, "worker": worker, "machine": machine}
+                yield {
+                    "endpoint": endpoint,
+                    "admin": admin,
+                    "roles": roles,
+                    "denials": denials,
+                    "worker": worker,
+                    "machine": machine,
+                }
         finally:
             requests.post(f"{endpoint}/moto-api/reset", timeout=10)
             server.stop()
@@ -85,7 +112,9 @@ def enforced(monkeypatch):
 
 def _as(enforced, role_arn, service):
     key_id, secret, token = enforced["roles"].credentials(role_arn)
-    return boto3.session.Session(key_id, secret, token, region_name=REGION).client(service, endpoint_url=enforced["endpoint"])
+    return boto3.session.Session(key_id, secret, token, region_name=REGION).client(
+        service, endpoint_url=enforced["endpoint"]
+    )
 
 
 def test_a_role_may_use_the_table_its_policy_names_and_no_other(enforced):
@@ -104,17 +133,29 @@ def test_a_role_may_use_the_table_its_policy_names_and_no_other(enforced):
     assert all("assumed-role/worker/" in denial.principal_arn for denial in enforced["denials"])
 
 
-def test_the_tls_only_bucket_policy_lets_allowed_requests_through_and_presigned_urls_act_as_their_signer(enforced):
-    enforced["admin"].client("s3", endpoint_url=enforced["endpoint"]).put_object(Bucket="data", Key="shared/a", Body=b"a")
-    enforced["admin"].client("s3", endpoint_url=enforced["endpoint"]).put_object(Bucket="data", Key="private/b", Body=b"b")
+def test_the_tls_only_bucket_policy_lets_allowed_requests_through_and_presigned_urls_act_as_their_signer(
+    enforced,
+):
+    enforced["admin"].client("s3", endpoint_url=enforced["endpoint"]).put_object(
+        Bucket="data", Key="shared/a", Body=b"a"
+    )
+    enforced["admin"].client("s3", endpoint_url=enforced["endpoint"]).put_object(
+        Bucket="data", Key="private/b", Body=b"b"
+    )
     s3 = _as(enforced, enforced["worker"], "s3")
 
     assert s3.get_object(Bucket="data", Key="shared/a")["Body"].read() == b"a"
-    allowed = s3.generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "shared/a"}, ExpiresIn=60)
-    refused = s3.generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "private/b"}, ExpiresIn=60)
+    allowed = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "data", "Key": "shared/a"}, ExpiresIn=60
+    )
+    refused = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "data", "Key": "private/b"}, ExpiresIn=60
+    )
     assert requests.get(allowed, timeout=10).content == b"a"
     assert requests.get(refused, timeout=10).status_code == 403
-    assert ("s3:GetObject", "arn:aws:s3:::data/private/b") in [(d.action, d.resource) for d in enforced["denials"]]
+    assert ("s3:GetObject", "arn:aws:s3:::data/private/b") in [
+        (d.action, d.resource) for d in enforced["denials"]
+    ]
 
 
 def _update_machine(table):
@@ -124,8 +165,12 @@ def _update_machine(table):
             "Mark": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::dynamodb:updateItem",
-                "Parameters": {"TableName": table, "Key": {"k": {"S": "1"}}, "UpdateExpression": "SET v = :v",
-                               "ExpressionAttributeValues": {":v": {"S": "x"}}},
+                "Parameters": {
+                    "TableName": table,
+                    "Key": {"k": {"S": "1"}},
+                    "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": {"S": "x"}},
+                },
                 "End": True,
             }
         },
@@ -133,7 +178,9 @@ def _update_machine(table):
 
 
 def _execute(sfn, definition, role_arn):
-    machine = sfn.create_state_machine(name=f"m{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=role_arn)
+    machine = sfn.create_state_machine(
+        name=f"m{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=role_arn
+    )
     execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
     for _ in range(400):
         described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -151,19 +198,29 @@ def test_the_state_machines_service_calls_use_its_role(enforced):
     assert [d.action for d in enforced["denials"]] == ["dynamodb:UpdateItem"]
     assert "assumed-role/machine/" in enforced["denials"][0].principal_arn
 
-    iam.put_role_policy(RoleName="machine", PolicyName="p", PolicyDocument=_policy(
-        {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": TABLE_ARN}
-    ))
+    iam.put_role_policy(
+        RoleName="machine",
+        PolicyName="p",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": TABLE_ARN}),
+    )
     assert _execute(sfn, _update_machine("allowed"), enforced["machine"])["status"] == "SUCCEEDED"
 
 
 def test_a_transaction_is_authorised_item_by_item_on_each_table():
-    parameters = {"TransactItems": [
-        {"Update": {"TableName": "status", "Key": {}}},
-        {"Put": {"TableName": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/classifiers", "Item": {}}},
-    ]}
+    parameters = {
+        "TransactItems": [
+            {"Update": {"TableName": "status", "Key": {}}},
+            {"Put": {"TableName": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/classifiers", "Item": {}}},
+        ]
+    }
     assert requested_permissions(
-        "dynamodb", "TransactWriteItems", parameters=parameters, path="/", query={}, region=REGION, account=ACCOUNT
+        "dynamodb",
+        "TransactWriteItems",
+        parameters=parameters,
+        path="/",
+        query={},
+        region=REGION,
+        account=ACCOUNT,
     ) == [
         ("dynamodb:UpdateItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/status"),
         ("dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/classifiers"),
@@ -173,14 +230,18 @@ def test_a_transaction_is_authorised_item_by_item_on_each_table():
 def test_invocations_and_tasks_are_authorised_on_the_function_and_the_task():
     def permissions(service, action, **request):
         defaults = {"parameters": {}, "path": "/", "query": {}}
-        return requested_permissions(service, action, **{**defaults, **request}, region=REGION, account=ACCOUNT)
+        return requested_permissions(
+            service, action, **{**defaults, **request}, region=REGION, account=ACCOUNT
+        )
 
     assert permissions("lambda", "Invoke", path="/2015-03-31/functions/validate/invocations") == [
         ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:validate")
     ]
-    assert permissions("ecs", "DescribeTasks", parameters={"cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c", "tasks": ["t1"]}) == [
-        ("ecs:DescribeTasks", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/t1")
-    ]
+    assert permissions(
+        "ecs",
+        "DescribeTasks",
+        parameters={"cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/c", "tasks": ["t1"]},
+    ) == [("ecs:DescribeTasks", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/t1")]
     assert permissions("ecs", "RunTask", parameters={"taskDefinition": "family:3"}) == [
         ("ecs:RunTask", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/family:3")
     ]
