@@ -229,7 +229,7 @@ def test_ecs_task_operations_take_turns():
     backend = ecs_backends["123456789012"]["eu-west-2"]
     with adjusted(ExitCodeLauncher()):
         describer = threading.Thread(target=_describe_ignoring_errors, args=(backend,))
-        with moto_patches._ecs_task_registry_lock:
+        with moto_patches.pipeline._ecs_task_registry_lock:
             describer.start()
             describer.join(0.3)
             blocked = describer.is_alive()
@@ -245,5 +245,5 @@ def _describe_ignoring_errors(backend):
 
 
 def test_an_unverified_moto_release_is_refused():
-    with pytest.raises(RuntimeError, match="re-verify sandbox/moto_patches.py"):
+    with pytest.raises(RuntimeError, match="re-verify sandbox/moto_patches/"):
         moto_patches.check_moto_version("9.9.9")
