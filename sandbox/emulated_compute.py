@@ -12,7 +12,7 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from .emulated_data import Answer, policy_text, whole
+from .emulated_data import Answer, policy_text, present, whole
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -65,15 +65,9 @@ def _role_policy_attachment(emulator: Emulator, logical_name: str, inputs: dict[
 
 def _function(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     name = emulator.name(logical_name, inputs)
-    optional = {
-        parameter: whole(inputs[key])
-        for key, parameter in (
-            ("timeout", "Timeout"),
-            ("memorySize", "MemorySize"),
-            ("architectures", "Architectures"),
-        )
-        if key in inputs
-    }
+    optional = present(
+        inputs, {"timeout": "Timeout", "memorySize": "MemorySize", "architectures": "Architectures"}, whole
+    )
     arn = emulator.client("lambda").create_function(
         FunctionName=name,
         Runtime=inputs.get("runtime", "python3.12"),
@@ -88,15 +82,15 @@ def _function(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> 
 
 
 def _event_source_mapping(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
-    optional = {
-        parameter: whole(inputs[key])
-        for key, parameter in (
-            ("batchSize", "BatchSize"),
-            ("maximumBatchingWindowInSeconds", "MaximumBatchingWindowInSeconds"),
-            ("functionResponseTypes", "FunctionResponseTypes"),
-        )
-        if key in inputs
-    }
+    optional = present(
+        inputs,
+        {
+            "batchSize": "BatchSize",
+            "maximumBatchingWindowInSeconds": "MaximumBatchingWindowInSeconds",
+            "functionResponseTypes": "FunctionResponseTypes",
+        },
+        whole,
+    )
     mapping = emulator.client("lambda").create_event_source_mapping(
         EventSourceArn=inputs["eventSourceArn"], FunctionName=inputs["functionName"], **optional
     )
@@ -105,7 +99,7 @@ def _event_source_mapping(emulator: Emulator, logical_name: str, inputs: dict[st
 
 def _permission(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     statement_id = inputs.get("statementId") or emulator.auto_name(logical_name)
-    optional = {"SourceArn": inputs["sourceArn"]} if inputs.get("sourceArn") else {}
+    optional = present(inputs, {"sourceArn": "SourceArn"})
     emulator.client("lambda").add_permission(
         FunctionName=inputs["function"],
         StatementId=statement_id,
@@ -124,21 +118,21 @@ def _cluster(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> A
     return arn, {"name": name, "arn": arn}
 
 
+_TASK_DEFINITION_PARAMETERS = (
+    "cpu",
+    "memory",
+    "networkMode",
+    "requiresCompatibilities",
+    "taskRoleArn",
+    "executionRoleArn",
+    "volumes",
+    "runtimePlatform",
+)
+
+
 def _task_definition(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
-    optional = {
-        key: inputs[key]
-        for key in (
-            "cpu",
-            "memory",
-            "networkMode",
-            "requiresCompatibilities",
-            "taskRoleArn",
-            "executionRoleArn",
-            "volumes",
-            "runtimePlatform",
-        )
-        if inputs.get(key)
-    }
+    # The provider's names of these inputs are the API's.
+    optional = present(inputs, {key: key for key in _TASK_DEFINITION_PARAMETERS})
     definition = emulator.client("ecs").register_task_definition(
         family=inputs["family"], containerDefinitions=json.loads(inputs["containerDefinitions"]), **optional
     )["taskDefinition"]

@@ -28,6 +28,13 @@ def pascal(value: Any) -> Any:
     return value
 
 
+def present(inputs: dict[str, Any], names: dict[str, str], convert=lambda value: value) -> dict[str, Any]:
+    """The inputs that are set, renamed from provider names to API parameter names (``names``)."""
+    return {
+        parameter: convert(inputs[key]) for key, parameter in names.items() if inputs.get(key) is not None
+    }
+
+
 def whole(value: Any) -> Any:
     """A number the provider passed as a float, as the whole number it is."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -128,7 +135,7 @@ def _queue_policy(emulator: Emulator, logical_name: str, inputs: dict[str, Any])
 
 def _kms_key(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
     kms = emulator.client("kms")
-    optional = {"Policy": inputs["policy"]} if inputs.get("policy") else {}
+    optional = present(inputs, {"policy": "Policy"})
     metadata = kms.create_key(Description=inputs.get("description", ""), **optional)["KeyMetadata"]
     if inputs.get("enableKeyRotation"):
         kms.enable_key_rotation(KeyId=metadata["KeyId"])
@@ -151,25 +158,25 @@ def _subscription(emulator: Emulator, logical_name: str, inputs: dict[str, Any])
 
 def _event_rule(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     name = emulator.name(logical_name, inputs)
-    optional = {
-        parameter: inputs[key]
-        for key, parameter in (
-            ("eventPattern", "EventPattern"),
-            ("scheduleExpression", "ScheduleExpression"),
-            ("description", "Description"),
-        )
-        if inputs.get(key)
-    }
+    optional = present(
+        inputs,
+        {
+            "eventPattern": "EventPattern",
+            "scheduleExpression": "ScheduleExpression",
+            "description": "Description",
+        },
+    )
     arn = emulator.client("events").put_rule(Name=name, **optional)["RuleArn"]
     return name, {"name": name, "arn": arn}
 
 
 def _event_target(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     target_id = inputs.get("targetId") or emulator.auto_name(logical_name)
-    target = {"Id": target_id, "Arn": inputs["arn"]}
-    for key, parameter in (("roleArn", "RoleArn"), ("input", "Input"), ("inputPath", "InputPath")):
-        if inputs.get(key):
-            target[parameter] = inputs[key]
+    target = {
+        "Id": target_id,
+        "Arn": inputs["arn"],
+        **present(inputs, {"roleArn": "RoleArn", "input": "Input", "inputPath": "InputPath"}),
+    }
     emulator.client("events").put_targets(Rule=inputs["rule"], Targets=[target])
     return f"{inputs['rule']}-{target_id}", {"targetId": target_id}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .containers import SANDBOX_IMAGE
-from .emulated_data import Answer, pascal, policy_text, whole
+from .emulated_data import Answer, pascal, policy_text, present, whole
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -28,7 +28,7 @@ def _vpc(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answe
 
 
 def _subnet(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
-    optional = {"AvailabilityZone": inputs["availabilityZone"]} if inputs.get("availabilityZone") else {}
+    optional = present(inputs, {"availabilityZone": "AvailabilityZone"})
     subnet_id = emulator.client("ec2").create_subnet(
         VpcId=inputs["vpcId"], CidrBlock=inputs["cidrBlock"], **optional
     )["Subnet"]["SubnetId"]
@@ -55,17 +55,16 @@ def _route_table_association(emulator: Emulator, logical_name: str, inputs: dict
 
 
 def _vpc_endpoint(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
-    optional = {
-        parameter: inputs[key]
-        for key, parameter in (
-            ("routeTableIds", "RouteTableIds"),
-            ("subnetIds", "SubnetIds"),
-            ("securityGroupIds", "SecurityGroupIds"),
-            ("privateDnsEnabled", "PrivateDnsEnabled"),
-            ("policy", "PolicyDocument"),
-        )
-        if inputs.get(key) is not None
-    }
+    optional = present(
+        inputs,
+        {
+            "routeTableIds": "RouteTableIds",
+            "subnetIds": "SubnetIds",
+            "securityGroupIds": "SecurityGroupIds",
+            "privateDnsEnabled": "PrivateDnsEnabled",
+            "policy": "PolicyDocument",
+        },
+    )
     ec2 = emulator.client("ec2")
     endpoint_id = ec2.create_vpc_endpoint(
         VpcId=inputs["vpcId"],
@@ -124,11 +123,13 @@ def _dashboard(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) ->
 
 def _repository(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     name = emulator.name(logical_name, inputs, lower=True)
-    optional = {}
-    if inputs.get("imageScanningConfiguration"):
-        optional["imageScanningConfiguration"] = inputs["imageScanningConfiguration"]
-    if inputs.get("imageTagMutability"):
-        optional["imageTagMutability"] = inputs["imageTagMutability"]
+    optional = present(
+        inputs,
+        {
+            "imageScanningConfiguration": "imageScanningConfiguration",
+            "imageTagMutability": "imageTagMutability",
+        },
+    )
     repository = emulator.client("ecr").create_repository(repositoryName=name, **optional)["repository"]
     return name, {
         "name": name,

@@ -124,3 +124,15 @@ def client_as_role(pipeline, role_logical_name: str, service: str):
         aws_session_token=credentials["AWS_SESSION_TOKEN"],
         region_name=pipeline.settings.region,
     ).client(service, endpoint_url=pipeline.endpoint)
+
+
+def execution_end(sfn, execution_arn: str, timeout_seconds: float = 20) -> dict:
+    """The described execution once it is no longer running."""
+    import time
+
+    deadline = time.monotonic() + timeout_seconds
+    while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            raise AssertionError("the execution did not finish")
+        time.sleep(0.05)
+    return described

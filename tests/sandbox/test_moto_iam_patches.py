@@ -14,6 +14,7 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from sandbox_support import execution_end
 
 from sandbox import moto_patches
 from sandbox.emulator import free_port, start_server
@@ -182,12 +183,7 @@ def _execute(sfn, definition, role_arn):
         name=f"m{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=role_arn
     )
     execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
-    for _ in range(400):
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError("the execution did not finish")
+    return execution_end(sfn, execution["executionArn"])
 
 
 def test_the_state_machines_service_calls_use_its_role(enforced):

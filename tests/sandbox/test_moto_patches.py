@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto.core.config import default_user_config
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from sandbox_support import execution_end
 
 from sandbox import moto_patches
 from sandbox.containers import task_environment
@@ -87,12 +88,7 @@ def _run(sfn, definition, execution_input):
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name="run-1", input=json.dumps(execution_input))
-    for _ in range(200):
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError("the execution did not finish")
+    return execution_end(sfn, execution["executionArn"])
 
 
 def _lambda_machine(function_arn):
