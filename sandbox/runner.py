@@ -46,6 +46,7 @@ ROLE = "aws:iam/role:Role"
 FUNCTION = "aws:lambda/function:Function"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
+_one_at_a_time = threading.Lock()
 
 
 def _restore_variable(name: str, value: str | None) -> None:
@@ -89,7 +90,8 @@ class LocalPipeline:
     Use as a context manager: entering starts the server, runs the Pulumi program against it (every
     declared resource is created from its resolved inputs), assumes each declared role and turns
     IAM enforcement on; leaving stops every container, enforcement and the server. ``progress``
-    receives one line per event worth telling a person about.
+    receives one line per event worth telling a person about. One runs at a time in a process:
+    moto's backends and its IAM enforcement are process-wide.
 
     Parameters
     ----------
@@ -176,6 +178,9 @@ class LocalPipeline:
             os.environ[name] = value
 
     def __enter__(self) -> LocalPipeline:
+        if not _one_at_a_time.acquire(blocking=False):
+            raise RuntimeError("another sandbox is running in this process; moto's state is process-wide")
+        self._exit_stack.callback(_one_at_a_time.release)
         with ExitStack() as unwind_on_error:
             unwind_on_error.push(self._exit_stack)
             self._start()

@@ -228,23 +228,6 @@ def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeypatch):
-    with LocalPipeline(
-        work_dir=tmp_path_factory.mktemp("sandbox-timeout"),
-        train_timeout_seconds=1,
-        progress=lambda line: None,
-        container_environment=FAST_TRAINING,
-    ) as limited:
-        for name, value in limited.environment.items():
-            monkeypatch.setenv(name, value)
-        limited.upload(BUNDLED_SAMPLE, user_id="dave", session_id="limited")
-
-        item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")].item
-
-    assert item["status"] == "FAILED"
-    assert item["error"]["code"] == "TIMEOUT"
-
-
 def test_the_validate_function_may_not_write_to_the_results_bucket(pipeline, mixed_run):
     s3 = client_as_role(pipeline, "processing-validate-fn-role", "s3")
     with pytest.raises(ClientError, match="AccessDenied"):
