@@ -1,5 +1,6 @@
-"""Emulator calls for the program's network, logging and alarm, ECR, Cognito and API Gateway
-resources (see :mod:`sandbox.emulation`), and the stand-in for the image build.
+"""Emulator calls for the program's network, logging and alarm and ECR resources (see
+:mod:`sandbox.emulation`), and the answers for what the sandbox does not create: the image build,
+the HTTP API and the user pool.
 
 Security group rules are not created: the emulator has no network to filter.
 """
@@ -146,58 +147,44 @@ def _repository_lifecycle(emulator: Emulator, logical_name: str, inputs: dict[st
     return inputs["repository"], {}
 
 
-def _user_pool(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
-    pool = emulator.client("cognito-idp").create_user_pool(PoolName=emulator.name(logical_name, inputs))[
-        "UserPool"
-    ]
-    return pool["Id"], {
-        "arn": pool["Arn"],
-        "endpoint": f"cognito-idp.{emulator.region}.amazonaws.com/{pool['Id']}",
-    }
-
-
-def _user_pool_client(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
-    client = emulator.client("cognito-idp").create_user_pool_client(
-        UserPoolId=inputs["userPoolId"],
-        ClientName=emulator.name(logical_name, inputs),
-        GenerateSecret=bool(inputs.get("generateSecret")),
-        ExplicitAuthFlows=inputs.get("explicitAuthFlows") or [],
-    )["UserPoolClient"]
-    return client["ClientId"], {}
-
-
-def _http_api(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
-    api = emulator.client("apigatewayv2").create_api(
-        Name=emulator.name(logical_name, inputs),
-        ProtocolType=inputs["protocolType"],
-        Description=inputs.get("description", ""),
-        CorsConfiguration=pascal(inputs.get("corsConfiguration") or {}),
-    )
-    return api["ApiId"], {
-        "apiEndpoint": api["ApiEndpoint"],
-        "executionArn": emulator.arn("execute-api", api["ApiId"]),
-        "arn": emulator.arn("apigateway", f"/apis/{api['ApiId']}", account=False),
-    }
-
-
-def _api_child(call: str, id_field: str, parameters) -> Any:
-    """An API Gateway v2 sub-resource made by one ``Create*`` call with ``parameters(name, inputs)``."""
-
-    def create(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
-        answer = getattr(emulator.client("apigatewayv2"), call)(
-            ApiId=inputs["apiId"], **parameters(emulator.name(logical_name, inputs), inputs)
-        )
-        return answer[id_field], {}
-
-    return create
-
-
 def _image(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
     """``pulumi up`` builds and pushes the image; the sandbox runs the local one instead."""
     return logical_name, {"imageUri": SANDBOX_IMAGE}
 
 
-STAND_INS = {"awsx:ecr:Image": _image}
+def _http_api(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
+    api_id = emulator.generated_id(logical_name, 10)
+    return api_id, {
+        "apiEndpoint": f"https://{api_id}.execute-api.{emulator.region}.amazonaws.com",
+        "executionArn": emulator.arn("execute-api", api_id),
+        "arn": emulator.arn("apigateway", f"/apis/{api_id}", account=False),
+    }
+
+
+def _user_pool(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
+    pool_id = f"{emulator.region}_{emulator.generated_id(logical_name, 9)}"
+    return pool_id, {
+        "arn": emulator.arn("cognito-idp", f"userpool/{pool_id}"),
+        "endpoint": f"cognito-idp.{emulator.region}.amazonaws.com/{pool_id}",
+    }
+
+
+def _generated(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
+    return emulator.generated_id(logical_name, 26), {}
+
+
+#: The HTTP API and its user pool are answered, not created: ``sandbox serve`` serves the routes
+#: itself with the deployed API function, behind local tokens instead of Cognito's.
+STAND_INS = {
+    "awsx:ecr:Image": _image,
+    "aws:apigatewayv2/api:Api": _http_api,
+    "aws:apigatewayv2/authorizer:Authorizer": _generated,
+    "aws:apigatewayv2/integration:Integration": _generated,
+    "aws:apigatewayv2/route:Route": _generated,
+    "aws:apigatewayv2/stage:Stage": _generated,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _generated,
+}
 
 CREATORS = {
     "aws:ec2/vpc:Vpc": _vpc,
@@ -211,49 +198,4 @@ CREATORS = {
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:ecr/repository:Repository": _repository,
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _repository_lifecycle,
-    "aws:cognito/userPool:UserPool": _user_pool,
-    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
-    "aws:apigatewayv2/api:Api": _http_api,
-    "aws:apigatewayv2/authorizer:Authorizer": _api_child(
-        "create_authorizer",
-        "AuthorizerId",
-        lambda name, inputs: {
-            "Name": name,
-            "AuthorizerType": inputs["authorizerType"],
-            "IdentitySource": inputs.get("identitySources") or [],
-            "JwtConfiguration": {
-                "Issuer": inputs["jwtConfiguration"]["issuer"],
-                "Audience": inputs["jwtConfiguration"]["audiences"],
-            },
-        },
-    ),
-    "aws:apigatewayv2/integration:Integration": _api_child(
-        "create_integration",
-        "IntegrationId",
-        lambda name, inputs: {  # noqa: ARG005
-            "IntegrationType": inputs["integrationType"],
-            "IntegrationUri": inputs["integrationUri"],
-            "PayloadFormatVersion": inputs.get("payloadFormatVersion", "2.0"),
-            "TimeoutInMillis": whole(inputs.get("timeoutMilliseconds", 30000)),
-        },
-    ),
-    "aws:apigatewayv2/route:Route": _api_child(
-        "create_route",
-        "RouteId",
-        lambda name, inputs: pascal(  # noqa: ARG005
-            {
-                key: inputs[key]
-                for key in ("routeKey", "target", "authorizationType", "authorizerId")
-                if key in inputs
-            }
-        ),
-    ),
-    "aws:apigatewayv2/stage:Stage": _api_child(
-        "create_stage",
-        "StageName",
-        lambda name, inputs: {
-            "StageName": inputs.get("name") or name,
-            "AutoDeploy": bool(inputs.get("autoDeploy")),
-        },
-    ),
 }

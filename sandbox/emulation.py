@@ -50,10 +50,13 @@ class Emulator:
             f"{self.account_id if account else ''}:{resource}"
         )
 
+    def generated_id(self, logical_name: str, length: int) -> str:
+        """Hex characters standing for what AWS or Pulumi generates (stable for a stack and logical name)."""
+        return hashlib.sha256(f"{self.stack}/{logical_name}".encode()).hexdigest()[:length]
+
     def auto_name(self, logical_name: str, *, lower: bool = False) -> str:
-        """A physical name shaped like Pulumi's auto-naming (stable for a stack and logical name)."""
-        suffix = hashlib.sha256(f"{self.stack}/{logical_name}".encode()).hexdigest()[:7]
-        name = f"{logical_name}-{suffix}"
+        """A physical name shaped like Pulumi's auto-naming."""
+        name = f"{logical_name}-{self.generated_id(logical_name, 7)}"
         return name.lower() if lower else name
 
     def name(
