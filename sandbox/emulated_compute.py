@@ -12,7 +12,7 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from .emulated_data import Answer, policy_text, present, whole
+from .emulated_data import Answer, NotEmulated, policy_text, present, whole
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -59,7 +59,12 @@ def _policy(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> An
 
 
 def _role_policy_attachment(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
-    emulator.client("iam").attach_role_policy(RoleName=inputs["role"], PolicyArn=inputs["policyArn"])
+    iam = emulator.client("iam")
+    try:
+        iam.attach_role_policy(RoleName=inputs["role"], PolicyArn=inputs["policyArn"])
+    except iam.exceptions.NoSuchEntityException as missing:
+        # moto holds no AWS-managed policy unless told to load them all (MOTO_IAM_LOAD_MANAGED_POLICIES).
+        raise NotEmulated(f"{inputs['policyArn']} does not exist in the emulator") from missing
     return emulator.auto_name(logical_name), {}
 
 

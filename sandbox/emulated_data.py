@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from .emulation import Emulator
 
 Answer = tuple[str, dict[str, Any]]
+
+
+class NotEmulated(Exception):
+    """Raised by a creator for a resource (of a type it knows) that the emulator cannot hold."""
 _UPPER_KEYS = {"id": "ID", "kmsMasterKeyId": "KMSMasterKeyID", "sseAlgorithm": "SSEAlgorithm"}
 
 
@@ -71,7 +75,7 @@ def _bucket_setting(call: str, parameter: str, build) -> Any:
 def _notification(inputs: dict[str, Any]) -> dict[str, Any]:
     for kind in ("queues", "topics", "lambdaFunctions"):
         if inputs.get(kind):
-            raise NotImplementedError(f"bucket notifications to {kind} are not emulated")
+            raise NotEmulated(f"bucket notifications to {kind}")
     return {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
 
 

@@ -5,7 +5,8 @@ calls ``pulumi up`` would make and answers with the physical id and the attribut
 provider computes (ARNs, URLs, generated ids): :mod:`sandbox.emulated_data` (storage, queues,
 events, keys), :mod:`sandbox.emulated_compute` (IAM, Lambda, ECS, Step Functions) and
 :mod:`sandbox.emulated_platform` (network, logs and alarms, ECR, Cognito, API Gateway). A type
-without a creator is not emulated: it is answered with a generated id, reported, and nothing is
+without a creator, or one its creator finds the emulator cannot hold (an AWS-managed policy moto
+does not know), is not emulated: it is answered with a generated id, reported, and nothing is
 created.
 
 Names the program leaves to Pulumi get Pulumi's auto-naming shape, ``{logical name}-{7 hex}``.
@@ -22,6 +23,7 @@ from typing import Any
 import boto3
 
 from . import emulated_compute, emulated_data, emulated_platform
+from .emulated_data import NotEmulated
 from .program import Deployment
 
 PARTITION = "aws"
@@ -85,6 +87,8 @@ def make_deploy(emulator: Emulator) -> Callable[[str, str, dict[str, Any]], Depl
             return Deployment(emulator.auto_name(logical_name), {}, emulated=False)
         try:
             resource_id, outputs = creator(emulator, logical_name, inputs)
+        except NotEmulated:
+            return Deployment(emulator.auto_name(logical_name), {}, emulated=False)
         except Exception as error:
             raise RuntimeError(
                 f"creating {type_token} {logical_name!r} in the emulator failed: {error}"
