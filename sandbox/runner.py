@@ -26,6 +26,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.moto_api._internal.models import moto_api_backend
 
 from components.asl import TRAIN_CLASSIFIER
+from components.config import StackSettings
 from contracts.environment import FunctionVariable
 from contracts.keys import UploadKey
 from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY
@@ -72,6 +73,22 @@ def _with_train_timeout(
         return {**inputs, "definition": json.dumps(definition)}
 
     return adjusted
+
+
+def existing_network_stand_in(ec2, settings: StackSettings) -> dict[str, list[str]]:
+    """``subnetIds`` and ``securityGroupIds`` of a network created in the emulator for a stack that runs
+    its task in existing ones (the emulator holds none of the account's)."""
+    vpc_id = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.50.{index * 16}.0/20")["Subnet"]["SubnetId"]
+        for index in range(len(settings.subnet_ids))
+    ]
+    groups = [
+        ec2.create_security_group(GroupName=f"existing-{index}", Description="stand-in", VpcId=vpc_id)
+        for index in range(len(settings.security_group_ids))
+    ]
+    return {"subnetIds": subnets, "securityGroupIds": [group["GroupId"] for group in groups]}
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -236,6 +253,11 @@ class LocalPipeline:
         self._set_environment({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret})
         self.session = boto3.session.Session(key_id, secret, region_name=region)
         account_id = self.session.client("sts").get_caller_identity()["Account"]
+        if self.settings.subnet_ids:
+            stand_in = existing_network_stand_in(self.session.client("ec2"), self.settings)
+            self.config.update(stand_in)
+            created = [*stand_in["subnetIds"], *stand_in["securityGroupIds"]]
+            self.say(f"the stack's existing subnets and security groups stand in as {', '.join(created)}")
         emulator = Emulator(self.session, region, account_id, self.stack_name)
         self.deployed = run_program(
             self.stack_name,
