@@ -40,7 +40,6 @@ def served(tmp_path_factory):
     with (
         LocalPipeline(
             work_dir=work_dir,
-            prefix="eeg-client",
             progress=lambda line: None,
             container_environment=FAST_TRAINING,
             launcher_factory=ScriptedLauncher,

@@ -62,10 +62,12 @@ def test_run_prints_a_table_saves_each_session_and_fails_if_one_failed(finished_
     assert "PROCESSING" in completed.stderr, "progress goes to stderr"
     outputs = json.loads((out / STACK_OUTPUTS_FILE).read_text())
     assert outputs["apiUrl"] == f"http://127.0.0.1:{DEFAULT_PORT}", "where `serve` will answer"
-    assert outputs["uploadBucketName"].endswith("-uploads")
+    # The program's physical name: Pulumi's auto-name of the storage component's upload bucket.
+    assert outputs["uploadBucketName"].startswith("storage-uploads-")
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds: float = 60) -> None:
+# serve deploys the program's whole stack before it listens.
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds: float = 300) -> None:
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -106,7 +108,7 @@ def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_r
         )
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        server.wait(timeout=120)
 
     assert {session["sessionId"]: session["status"] for session in sessions} == {
         "first-run": "SUCCEEDED",
