@@ -60,6 +60,8 @@ CLASSIFIER_FIELDS = (
     "windowEndMs",
     "selectionAccuracy",
     "nestedAccuracy",
+    "onlineNestedAccuracy",
+    "headlineModel",
     "chanceLevel",
     "createdAt",
 )
