@@ -69,7 +69,8 @@ class LocalStack:
     task_definition_arn: str
     topic_arn: str
     limits_table: str
-    #: The per-user caps of the stack settings, and how long a run may last (components.state_machine).
+    #: The per-user caps of the stack settings, how long a run may last (components.state_machine)
+    #: and the task memory the validate function checks uploads against.
     user_limits: dict[FunctionVariable, str]
 
     def function_name(self, part: str) -> str:
@@ -266,6 +267,7 @@ def create_stack(
         user_limits={
             FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(settings.max_active_runs_per_user),
             FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(settings.max_upload_requests_per_minute),
+            FunctionVariable.TASK_MEMORY_MIB: str(settings.task_memory),
             FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(
                 active_run_window_seconds(settings.train_timeout_seconds)
             ),

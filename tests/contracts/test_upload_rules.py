@@ -20,6 +20,7 @@ from fbcsp.errors import InvalidUpload as ContainerRejected
 from fbcsp.upload import extract_upload
 from moto import mock_aws
 
+from components.config import StackSettings
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
 from contracts.uploads import LIMITS, METADATA_NAME, UploadLimits
@@ -85,7 +86,7 @@ def _validate(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
             execution_arn=execution_arn_for(f"arn:aws:states:{REGION}:123456789012:stateMachine:p", run_id),
         )
         try:
-            validate_upload(s3, run, limits=limits)
+            validate_upload(s3, run, task_memory_mib=StackSettings.task_memory, limits=limits)
         except ValidateRejected as rejected:
             raise Rejected(rejected.message) from rejected
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config import StackSettings
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -19,6 +21,8 @@ USER, SESSION = "user-1", "session-1"
 # The per-user caps of the handler tests' environment: small, so the tests reach them in a few requests.
 MAX_ACTIVE_RUNS_PER_USER = 2
 MAX_UPLOAD_REQUESTS_PER_MINUTE = 3
+#: The task memory of the default stack configuration (``taskMemory``).
+TASK_MEMORY_MIB = StackSettings.task_memory
 ACTIVE_RUN_WINDOW_SECONDS = 6000
 
 

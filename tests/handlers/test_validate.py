@@ -5,7 +5,7 @@ import json
 import zipfile
 
 import pytest
-from handler_support import run_state
+from handler_support import TASK_MEMORY_MIB, run_state
 
 from contracts.keys import UploadKey
 from contracts.run_input import RunInput
@@ -126,7 +126,7 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
     # WHEN it is validated THEN it is rejected without downloading anything
     with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
         validate.validate_upload(
-            client("s3"), run, limits=UploadLimits(max_upload_bytes=len(body) - 1)
+            client("s3"), run, task_memory_mib=TASK_MEMORY_MIB, limits=UploadLimits(max_upload_bytes=len(body) - 1)
         )
     assert fetched == []
 
