@@ -11,7 +11,7 @@ needs:
 * trials: not in the header. They are bounded from the duration at one T1/T2 cue per
   :data:`MIN_SECONDS_PER_CUE` on average (:func:`trial_bound`): the cue-to-cue time of the
   motor-imagery paradigm the app records (EEGMMIDB: 4 s of imagery, then ~4 s of rest with a T0
-  mark, so T1/T2 cues come every 8.2-8.5 s; the bundled sample has 44 cues in 372 s, the bound
+  mark, so T1/T2 cues come every 8.2-8.5 s; the bundled sample has 45 cues in 375 s, the bound
   gives 46). An upload with denser cues is predicted too low by ~9.5 MiB per extra cue
   (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``), partly covered by the model's margin.
 
@@ -77,8 +77,12 @@ def estimate_samples(prefix: bytes, csv_bytes: int, n_channels: int) -> int:
 
 
 def trial_bound(n_samples: int, sfreq: float) -> int:
-    """Most cues a recording of ``n_samples`` at ``sfreq`` Hz is assumed to hold (at least one)."""
-    return max(1, math.floor(n_samples / sfreq / MIN_SECONDS_PER_CUE))
+    """Most cues a recording of ``n_samples`` at ``sfreq`` Hz is assumed to hold (at least one).
+
+    Never more than one per two samples: a cue is an onset of the trigger, which must fall back
+    in between.
+    """
+    return max(1, math.floor(min(n_samples / 2, n_samples / sfreq / MIN_SECONDS_PER_CUE)))
 
 
 @dataclass(frozen=True)

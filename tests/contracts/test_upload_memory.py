@@ -19,8 +19,8 @@ from contracts.uploads import UploadRejected, check_upload
 
 pytestmark = pytest.mark.unit
 
-#: Facts of the bundled sample (samples/README.md): 8 channels, 60000 rows at 160 Hz, 44 cues.
-SAMPLE_CHANNELS, SAMPLE_ROWS, SAMPLE_CUES, SAMPLE_HZ = 8, 60000, 44, 160.0
+#: Facts of the bundled sample (samples/README.md): 8 channels, 60000 rows at 160 Hz, 23 + 22 cues.
+SAMPLE_CHANNELS, SAMPLE_ROWS, SAMPLE_CUES, SAMPLE_HZ = 8, 60000, 23 + 22, 160.0
 
 
 def _rows(n_rows: int, n_channels: int) -> bytes:
@@ -63,6 +63,7 @@ def test_the_trial_bound_covers_the_sample_cues_and_grows_with_the_duration():
     assert SAMPLE_CUES <= trial_bound(SAMPLE_ROWS, SAMPLE_HZ) <= SAMPLE_CUES * 1.1
     assert trial_bound(int(2 * 3600 * SAMPLE_HZ), SAMPLE_HZ) == 2 * 3600 / MIN_SECONDS_PER_CUE
     assert trial_bound(1, SAMPLE_HZ) == 1
+    assert trial_bound(400, 5e-324) == 200
 
 
 def test_a_long_64_channel_recording_is_refused_in_words_a_researcher_understands():

@@ -146,3 +146,35 @@ def test_a_deleted_upload_is_rejected(aws, lambda_context):
     aws.s3.delete_object(Bucket=aws.upload_bucket, Key=state["key"])
     with pytest.raises(InvalidUpload, match="no longer exists"):
         validate.handler(state, lambda_context)
+
+
+def _stored_upload(metadata: dict, csv: bytes) -> bytes:
+    """A zip whose CSV is stored (a repeated row deflates beyond the ratio limit)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("recording.csv", csv)
+    return buffer.getvalue()
+
+
+def test_a_64_channel_upload_too_long_for_the_task_memory_is_refused_from_its_first_rows(aws, lambda_context):
+    # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows), more than a 2 GiB task can train
+    row = ("0," * 64 + "0,0,\n").encode()
+    metadata = {**METADATA, "EEGChannels": 64}
+    body = _stored_upload(metadata, row * (20 * 60 * 160))
+    state = _state_for(aws, body)
+    fetched = _count_downloaded_bytes(client("s3"))
+    # WHEN it is validated THEN it is refused with the facts and the limit, before any download of the CSV
+    with pytest.raises(InvalidUpload, match="64 channels × 20 min at 160 Hz") as raised:
+        validate.handler(state, lambda_context)
+    assert f"this deployment's limit is {TASK_MEMORY_MIB / 1024:.1f} GiB" in raised.value.args[0]
+    assert sum(fetched) < len(body) // 50
+
+
+def test_a_csv_without_line_breaks_is_refused_from_its_first_bytes(aws, lambda_context):
+    # GIVEN an upload whose CSV is one 2 MB line
+    body = _stored_upload(METADATA, b"0.5," * 500_000)
+    state = _state_for(aws, body)
+    # WHEN it is validated THEN it is refused as malformed, naming the line limit
+    with pytest.raises(InvalidUpload, match=r"CSV row 1 is longer than \d+ characters"):
+        validate.handler(state, lambda_context)
