@@ -26,7 +26,9 @@ SAMPLE_CHANNELS, SAMPLE_ROWS, SAMPLE_CUES, SAMPLE_HZ = 8, 60000, 23 + 22, 160.0
 def _rows(n_rows: int, n_channels: int) -> bytes:
     """Rows of varying width, as a recording's numbers have."""
     return b"".join(
-        (",".join(f"{(row * 7 + column) % 13 * 1.5e-6:.9g}" for column in range(n_channels)) + ",0,0,\n").encode()
+        (
+            ",".join(f"{(row * 7 + column) % 13 * 1.5e-6:.9g}" for column in range(n_channels)) + ",0,0,\n"
+        ).encode()
         for row in range(n_rows)
     )
 
@@ -83,7 +85,9 @@ def test_the_sample_fits_the_default_task_and_the_verdict_follows_the_limit():
 
 
 def test_check_fits_reads_the_facts_of_a_checked_upload(sample_zip_bytes):
-    upload = check_upload(io.BytesIO(sample_zip_bytes), len(sample_zip_bytes), csv_prefix_bytes=CSV_PREFIX_BYTES)
+    upload = check_upload(
+        io.BytesIO(sample_zip_bytes), len(sample_zip_bytes), csv_prefix_bytes=CSV_PREFIX_BYTES
+    )
     assert len(upload.csv_prefix) == CSV_PREFIX_BYTES
     estimate = check_fits(upload, 2048)
     assert abs(estimate.n_samples - SAMPLE_ROWS) <= SAMPLE_ROWS * 0.02
