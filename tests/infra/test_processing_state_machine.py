@@ -179,6 +179,8 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         "MAX_ACTIVE_RUNS_PER_USER": "10",
         "ACTIVE_RUN_WINDOW_SECONDS": str(705 + 3600 + 900),
         "MAX_UPLOAD_REQUESTS_PER_MINUTE": "10",
+        # taskMemory of the test stack (SELF_CONTAINED_CONFIG in tests/infra/conftest.py).
+        "TASK_MEMORY_MIB": "8192",
     }
 
     assert set(environment) == set(FUNCTION_ENVIRONMENTS[module].variables)
