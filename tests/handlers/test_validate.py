@@ -126,7 +126,10 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
     # WHEN it is validated THEN it is rejected without downloading anything
     with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
         validate.validate_upload(
-            client("s3"), run, task_memory_mib=TASK_MEMORY_MIB, limits=UploadLimits(max_upload_bytes=len(body) - 1)
+            client("s3"),
+            run,
+            task_memory_mib=TASK_MEMORY_MIB,
+            limits=UploadLimits(max_upload_bytes=len(body) - 1),
         )
     assert fetched == []
 
