@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install test local sample benchmark accuracy policy clean
+.PHONY: install check test local sample benchmark accuracy policy clean
 SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -20,6 +20,12 @@ $(STAMP): requirements.txt requirements-dev.txt handlers/requirements.txt classi
 $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
 	npm ci --prefix tools/asl-validator --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The fast loop: lint, then every test that needs neither the sandbox nor ../shared/data and is not
+# marked slow (tests/conftest.py sorts tests into these sets by folder and by fixture).
+check: install policy
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not sandbox and not full_data and not slow"
 
 # The policy pack's own virtualenv is part of the tests: they run the pack as the engine does.
 test: install policy

@@ -93,9 +93,7 @@ def docker_available() -> bool:
 
 def docker_image_present(image: str) -> bool:
     """Whether the Docker daemon holds ``image`` (the sandbox never pulls: it is offline)."""
-    probe = subprocess.run(  # noqa: S603, S607
-        ["docker", "image", "inspect", image], capture_output=True, check=False
-    )
+    probe = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)  # noqa: S603, S607
     return probe.returncode == 0
 
 

@@ -33,9 +33,9 @@ CHECKED_WINDOWS = np.array([40, 140, 200])
 
 
 @pytest.fixture(scope="module")
-def sample_recording(shared_data_dir: Path):
+def sample_recording(sample_zip_path: Path):
     """The bundled upload (EEGMMIDB S001 runs 4, 8, 12: 45 cues, 8 channels, 160 Hz)."""
-    return read_upload(shared_data_dir / "uploads" / "S001_imagery.zip")
+    return read_upload(sample_zip_path)
 
 
 @pytest.fixture(scope="module")

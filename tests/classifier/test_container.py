@@ -9,11 +9,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fbcsp import container
-from fbcsp.training import TrainingOptions
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from zip_builders import BAD_UPLOADS, write_bomb_zip
+
+from fbcsp import container
+from fbcsp.training import TrainingOptions
 
 pytestmark = pytest.mark.classifier
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import signal
+from synthetic import synthetic_recording
 
 from fbcsp.csp import FilterBankCSP
 from fbcsp.errors import InsufficientData, InvalidUpload
@@ -14,7 +15,6 @@ from fbcsp.recording import Recording
 from fbcsp.rlda import RLDA
 from fbcsp.training import TrainingOptions, available_options, train
 from fbcsp.windows import extract_epochs
-from synthetic import synthetic_recording
 
 pytestmark = pytest.mark.classifier
 

@@ -11,9 +11,6 @@ import zipfile
 
 import numpy as np
 import pytest
-from fbcsp import upload
-from fbcsp.errors import InvalidUpload
-from fbcsp.upload import parse_samples_csv, read_upload
 from zip_builders import (
     GOOD_METADATA,
     csv_text,
@@ -25,6 +22,9 @@ from zip_builders import (
 )
 
 from contracts.upload_memory import max_csv_line_length
+from fbcsp import upload
+from fbcsp.errors import InvalidUpload
+from fbcsp.upload import parse_samples_csv, read_upload
 
 pytestmark = pytest.mark.classifier
 

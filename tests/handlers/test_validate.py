@@ -50,10 +50,10 @@ def _count_downloaded_bytes(s3_client) -> list[int]:
 
 
 def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
-    aws, lambda_context, shared_data_dir
+    aws, lambda_context, sample_zip_path
 ):
     # GIVEN the real sample upload in the upload bucket
-    body = (shared_data_dir / "uploads" / "S001_imagery.zip").read_bytes()
+    body = sample_zip_path.read_bytes()
     state = _state_for(aws, body, file_name="S001_imagery.zip")
     fetched = _count_downloaded_bytes(client("s3"))
     # WHEN the validate handler checks it

@@ -62,7 +62,9 @@ def test_the_pack_registers_every_rule_as_mandatory(analyzer):
 
 
 def test_the_declared_stack_passes_the_pack(analyzer, self_contained_stack):
-    resources = [_resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources]
+    resources = [
+        _resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources
+    ]
 
     per_resource = [
         diagnostic.message

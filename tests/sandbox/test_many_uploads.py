@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sandbox_support import small_recording
 
 from sandbox.runner import LocalPipeline
-from sandbox_support import small_recording
 
 pytestmark = pytest.mark.e2e
 

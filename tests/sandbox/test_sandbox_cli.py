@@ -13,12 +13,12 @@ import time
 import urllib.request
 
 import pytest
+from sandbox_support import small_recording
 
 from eegclient.tokens import TOKEN_VARIABLE
 from sandbox.cli import DEFAULT_PORT, main
 from sandbox.emulator import free_port
 from sandbox.stack_outputs import STACK_OUTPUTS_FILE
-from sandbox_support import small_recording
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
