@@ -34,7 +34,7 @@ def analyzer():
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"the policy pack did not announce its port: {port!r}"
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=30)
+            grpc.channel_ready_future(channel).result(timeout=300)
             yield analyzer_pb2_grpc.AnalyzerStub(channel)
     finally:
         process.terminate()

@@ -76,7 +76,9 @@ def _run(sfn, definition, execution_input):
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name="run-1", input=json.dumps(execution_input))
-    for _ in range(200):
+    # A safety net, not a speed check: on a loaded machine the interpreter's thread may wait its turn.
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
         described = sfn.describe_execution(executionArn=execution["executionArn"])
         if described["status"] != "RUNNING":
             return described

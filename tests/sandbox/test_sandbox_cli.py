@@ -76,7 +76,7 @@ def test_run_prints_a_table_saves_each_session_and_fails_if_one_failed(finished_
     assert outputs["uploadBucketName"].endswith("-uploads")
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds: float = 60) -> None:
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds: float = 300) -> None:
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
