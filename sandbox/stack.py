@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 
 from components.asl import AslResources, RetryPolicy, build_definition
-from components.cluster import CONTAINER_NAME
+from components.cluster import CONTAINER_NAME, container_definition
 from components.config import PROJECT_NAME, StackSettings
 from components.stack_file import stack_file_settings
 from components.state_machine import START_BATCH_SIZE, active_run_window_seconds, upload_event_pattern
@@ -214,8 +214,14 @@ def create_stack(
         memory=str(settings.task_memory),
         taskRoleArn=role_arn,
         executionRoleArn=role_arn,
+        # The component's own definition: read-only root, /tmp on the scratch volume, its environment.
         containerDefinitions=[
-            {"name": CONTAINER_NAME, "image": SANDBOX_IMAGE, "essential": True, "memory": settings.task_memory}
+            container_definition(
+                image_uri=SANDBOX_IMAGE,
+                memory_mib=settings.task_memory,
+                log_group_name=f"/aws/ecs/{prefix}-classifier",
+                region=settings.region,
+            )
         ],
     )["taskDefinition"]["taskDefinitionArn"]
     topic_arn = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
