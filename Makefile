@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install check test local sample benchmark accuracy policy clean
+.PHONY: install check test local sample benchmark accuracy image policy clean
 SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -52,6 +52,16 @@ benchmark: $(STAMP)
 # three imagery uploads in ../shared/data/uploads (table in README.md).
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+
+# The classifier image `sandbox run --docker` runs. Where python:3.12-slim cannot be pulled, make a
+# base with tools/debian-base-image.sh and pass it: `make image BASE_IMAGE=debian-python:bookworm`.
+IMAGE ?= eeg-classifier:sandbox
+BASE_IMAGE ?= python:3.12-slim
+image:
+	@docker info > /dev/null 2>&1 || { echo "make image needs a running Docker daemon (docker info failed)" >&2; exit 1; }
+	docker build --network host --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) -f classifier_image/Dockerfile .
+	@docker image inspect $(BASE_IMAGE) $(IMAGE) --format '{{.Size}}' | \
+	  awk 'NR == 1 { base = $$1 } NR == 2 { printf "$(IMAGE): %.0f MB (%.0f MB on top of $(BASE_IMAGE))\n", $$1 / 1e6, ($$1 - base) / 1e6 }'
 
 # The CrossGuard policy pack's own virtualenv (pulumi-policy pins protobuf 5.29, the program uses 6):
 # `pulumi preview --policy-pack policy` runs it from policy/venv.
