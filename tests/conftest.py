@@ -2,7 +2,8 @@
 
 Also sorts every test into the sets ``make check`` leaves out, by where it lives and what it uses, so a
 new test lands in the right set without anyone remembering a marker: everything under tests/sandbox/
-is ``sandbox``, everything that asks (even indirectly) for ``shared_data_dir`` is ``full_data``.
+is ``sandbox``, everything that asks (even indirectly) for ``shared_data_dir`` is ``full_data``, and
+everything that asks for one of ``SLOW_FIXTURES`` is ``slow`` (other slow tests carry the mark).
 """
 
 from pathlib import Path
@@ -13,6 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SANDBOX_TESTS = REPO_ROOT / "tests" / "sandbox"
 BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
+# Fixtures that train on the whole bundled sample (seconds of CPU each, report included).
+SLOW_FIXTURES = frozenset({"trained_sample", "sample_result", "cli_training", "successful_job"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,6 +24,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.sandbox)
         if "shared_data_dir" in item.fixturenames:
             item.add_marker(pytest.mark.full_data)
+        if SLOW_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,8 @@ from fbcsp.rlda import RLDA
 from fbcsp.time_resolved import grid_accuracies
 from fbcsp.upload import read_upload
 
-pytestmark = pytest.mark.classifier
+# The per-window reference re-fits every window model with MNE and scikit-learn.
+pytestmark = [pytest.mark.classifier, pytest.mark.slow]
 
 N_FOLDS = 6
 # a reference-period window, the sample's task peak region and a late task window

@@ -256,6 +256,7 @@ def _folder_with_matplotlib_font_list() -> str:
     return get_cachedir()
 
 
+@pytest.mark.slow
 def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
