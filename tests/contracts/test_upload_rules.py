@@ -16,14 +16,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fbcsp.errors import InvalidUpload as ContainerRejected
-from fbcsp.upload import extract_upload
 from moto import mock_aws
 
 from components.config import FARGATE_MEMORY_BY_CPU
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
 from contracts.uploads import LIMITS, METADATA_NAME, UploadLimits
+from fbcsp.errors import InvalidUpload as ContainerRejected
+from fbcsp.upload import extract_upload
 from handlers.common.errors import InvalidUpload as ValidateRejected
 from handlers.validate import validate_upload
 

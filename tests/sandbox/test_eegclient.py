@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import pytest
+from sandbox_support import FAST_TRAINING, ScriptedLauncher, no_metadata_upload, served_api, small_recording
 
 from contracts.api import Route
 from eegclient.api import GET_REPORT
@@ -24,7 +25,6 @@ from sandbox.cli import REPO_ROOT
 from sandbox.runner import LocalPipeline
 from sandbox.stack_outputs import write_stack_outputs
 from sandbox.tokens import issue_token, signing_key
-from sandbox_support import FAST_TRAINING, ScriptedLauncher, no_metadata_upload, served_api, small_recording
 
 pytestmark = pytest.mark.e2e
 
