@@ -22,10 +22,11 @@ $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-l
 	touch $@
 
 # The fast loop: lint, then every test that needs neither the sandbox nor ../shared/data and is not
-# marked slow (tests/conftest.py sorts tests into these sets by folder and by fixture).
+# marked slow (tests/conftest.py sorts tests into these sets by folder and by fixture), one worker
+# per CPU (pytest-xdist).
 check: install policy
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not sandbox and not full_data and not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not sandbox and not full_data and not slow"
 
 # The policy pack's own virtualenv is part of the tests: they run the pack as the engine does.
 test: install policy

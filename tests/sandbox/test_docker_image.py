@@ -50,7 +50,8 @@ def test_the_sample_succeeds_in_the_read_only_image(docker_run):
 
     assert sample.status == "SUCCEEDED", sample.item.get("error")
     prefix = sample.item["result"]["resultsPrefix"]
-    listed = pipeline.session.client("s3").list_objects_v2(Bucket=pipeline.stack.results_bucket, Prefix=prefix)
+    s3 = pipeline.session.client("s3", endpoint_url=pipeline.endpoint)
+    listed = s3.list_objects_v2(Bucket=pipeline.stack.results_bucket, Prefix=prefix)
     names = {item["Key"].removeprefix(prefix) for item in listed["Contents"]}
     assert {"classifier.json", "metrics.json", "report.html", "manifest.json"} <= names
     assert [run.exit_code for run in pipeline.launcher.runs if run.session_id == "sample"] == [0]
