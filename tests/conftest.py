@@ -15,7 +15,9 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SANDBOX_TESTS = REPO_ROOT / "tests" / "sandbox"
 BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
 # Fixtures that train on the whole bundled sample (seconds of CPU each, report included).
-SLOW_FIXTURES = frozenset({"trained_sample", "sample_result", "cli_training", "successful_job"})
+SLOW_FIXTURES = frozenset(
+    {"trained_sample", "trained_sample_original", "sample_result", "cli_training", "successful_job"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
