@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
-.PHONY: install test local sample benchmark accuracy policy clean
+.PHONY: install check test local sample benchmark accuracy image policy clean
 SAMPLE_UPLOAD ?= samples/S001_imagery.zip
 SAMPLE_OUT ?= out/sample
 
@@ -20,6 +20,13 @@ $(STAMP): requirements.txt requirements-dev.txt handlers/requirements.txt classi
 $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
 	npm ci --prefix tools/asl-validator --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The fast loop: lint, then every test that needs neither the sandbox nor ../shared/data and is not
+# marked slow (tests/conftest.py sorts tests into these sets by folder and by fixture), one worker
+# per CPU (pytest-xdist).
+check: install policy
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n auto -m "not sandbox and not full_data and not slow"
 
 # The policy pack's own virtualenv is part of the tests: they run the pack as the engine does.
 test: install policy
@@ -46,6 +53,16 @@ benchmark: $(STAMP)
 # three imagery uploads in ../shared/data/uploads (table in README.md).
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+
+# The classifier image `sandbox run --docker` runs. Where python:3.12-slim cannot be pulled, make a
+# base with tools/debian-base-image.sh and pass it: `make image BASE_IMAGE=debian-python:bookworm`.
+IMAGE ?= eeg-classifier:sandbox
+BASE_IMAGE ?= python:3.12-slim
+image:
+	@docker info > /dev/null 2>&1 || { echo "make image needs a running Docker daemon (docker info failed)" >&2; exit 1; }
+	docker build --network host --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) -f classifier_image/Dockerfile .
+	@docker image inspect $(BASE_IMAGE) $(IMAGE) --format '{{.Size}}' | \
+	  awk 'NR == 1 { base = $$1 } NR == 2 { printf "$(IMAGE): %.0f MB (%.0f MB on top of $(BASE_IMAGE))\n", $$1 / 1e6, ($$1 - base) / 1e6 }'
 
 # The CrossGuard policy pack's own virtualenv (pulumi-policy pins protobuf 5.29, the program uses 6):
 # `pulumi preview --policy-pack policy` runs it from policy/venv.

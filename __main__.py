@@ -65,6 +65,7 @@ processing = ProcessingStateMachine(
         execution_role_arn=cluster.execution_role_arn,
         subnet_ids=cluster.subnet_ids,
         security_group_ids=cluster.security_group_ids,
+        task_memory_mib=settings.task_memory,
         log_retention_days=settings.log_retention_days,
         train_timeout_seconds=settings.train_timeout_seconds,
         max_receive_count=settings.max_receive_count,

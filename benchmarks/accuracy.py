@@ -42,16 +42,17 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
 
 import mne  # noqa: E402 - the package paths must be on sys.path first
 import numpy as np  # noqa: E402
-from fbcsp.cli import load_recording  # noqa: E402
-from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
-from fbcsp.recording import Recording  # noqa: E402
-from fbcsp.training import TrainingOptions, TrainingResult, train  # noqa: E402
 from mne.decoding import CSP  # noqa: E402
 from pyriemann.estimation import Covariances  # noqa: E402
 from pyriemann.tangentspace import TangentSpace  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
+
+from fbcsp.cli import load_recording  # noqa: E402
+from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
+from fbcsp.recording import Recording  # noqa: E402
+from fbcsp.training import TrainingOptions, TrainingResult, train  # noqa: E402
 
 DEFAULT_INPUTS = tuple(
     REPO_ROOT.parent / "shared" / "data" / "uploads" / f"S00{subject}_imagery.zip" for subject in (1, 2, 3)

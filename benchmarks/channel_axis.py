@@ -15,11 +15,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.process_memory import peak_rss_bytes, run_in_spawned_process
 from fbcsp.edf import read_signal_files
 from fbcsp.recording import Recording
 from fbcsp.training import TrainingOptions, train
-
-from benchmarks.process_memory import peak_rss_bytes, run_in_spawned_process
 
 EEGMMIDB_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eeg" / "eegmmidb"
 IMAGERY_RUNS = (4, 8, 12)

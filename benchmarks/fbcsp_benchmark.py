@@ -46,6 +46,15 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
         sys.path.insert(0, str(_path))
 
 import numpy as np  # noqa: E402 - the package paths must be on sys.path first
+
+from benchmarks.channel_axis import (  # noqa: E402
+    CHANNEL_COUNTS,
+    channel_axis,
+    format_channel_axis,
+    subject_recording,
+)
+from benchmarks.process_memory import current_rss_bytes, peak_rss_bytes, run_in_spawned_process  # noqa: E402
+from benchmarks.reference import SCOPES, ReferenceResult, run_reference  # noqa: E402
 from fbcsp.budget import WORKER_THREADS  # noqa: E402
 from fbcsp.csp import csp_pairs_for_channels  # noqa: E402
 from fbcsp.filterbank import design_band  # noqa: E402
@@ -56,15 +65,6 @@ from fbcsp.time_resolved import fit_window_models, grid_accuracies  # noqa: E402
 from fbcsp.training import TrainingOptions, available_options, filtered_epochs, train, usable_trials  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
 from fbcsp.windows import WindowGrid, window_moments  # noqa: E402
-
-from benchmarks.channel_axis import (  # noqa: E402
-    CHANNEL_COUNTS,
-    channel_axis,
-    format_channel_axis,
-    subject_recording,
-)
-from benchmarks.process_memory import current_rss_bytes, peak_rss_bytes, run_in_spawned_process  # noqa: E402
-from benchmarks.reference import SCOPES, ReferenceResult, run_reference  # noqa: E402
 
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"
 TARGET_SPEEDUP = 20.0

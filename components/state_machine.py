@@ -54,6 +54,8 @@ class ProcessingStateMachineArgs:
         The classifier task (from ClassifierCluster); the state machine passes the two roles.
     subnet_ids, security_group_ids
         Where the task runs.
+    task_memory_mib
+        The task's memory (``taskMemory``); the validate function refuses uploads predicted not to fit.
     log_retention_days
         Retention of every log group created here.
     train_timeout_seconds
@@ -78,6 +80,7 @@ class ProcessingStateMachineArgs:
     execution_role_arn: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    task_memory_mib: int
     log_retention_days: int = 30
     train_timeout_seconds: int = 3600
     max_receive_count: int = 5
@@ -145,6 +148,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "validate-fn",
             "validate",
             policies.validate_function_policy,
+            {FunctionVariable.TASK_MEMORY_MIB: str(args.task_memory_mib)},
             upload_bucket_arn=args.storage.upload_bucket_arn,
         )
         self.process_results_function = self._function(

@@ -28,6 +28,8 @@ class FunctionVariable(StrEnum):
     #: How long a run can last at most; older sessions still RECEIVED or PROCESSING are stale.
     ACTIVE_RUN_WINDOW_SECONDS = "ACTIVE_RUN_WINDOW_SECONDS"
     MAX_UPLOAD_REQUESTS_PER_MINUTE = "MAX_UPLOAD_REQUESTS_PER_MINUTE"
+    #: The classifier task's memory in MiB (``taskMemory``); Validate refuses runs that cannot fit it.
+    TASK_MEMORY_MIB = "TASK_MEMORY_MIB"
 
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -72,7 +74,7 @@ START = FunctionEnvironment(
         FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS,
     ),
 )
-VALIDATE = FunctionEnvironment("validate", ())
+VALIDATE = FunctionEnvironment("validate", (FunctionVariable.TASK_MEMORY_MIB,))
 PROCESS_RESULTS = FunctionEnvironment(
     "process_results",
     (FunctionVariable.STATUS_TABLE, FunctionVariable.CLASSIFIER_TABLE, FunctionVariable.RESULTS_BUCKET),

@@ -28,11 +28,19 @@ class OutputName(StrEnum):
 
 
 #: Metrics that are fractions 0..1; the p-value is null when no label permutation was run.
-FRACTION_METRICS = ("selectionAccuracy", "nestedAccuracy", "chanceLevel", "permutationPValue")
+FRACTION_METRICS = (
+    "selectionAccuracy",
+    "nestedAccuracy",
+    "onlineNestedAccuracy",
+    "chanceLevel",
+    "chanceThreshold95",
+    "permutationPValue",
+)
 NULLABLE_METRICS = frozenset({"permutationPValue"})
 #: Metrics a succeeded manifest must carry (the status and classifier records are made from them).
 REQUIRED_METRICS = (
     *FRACTION_METRICS,
+    "headlineModel",
     "selectedOption",
     "optionId",
     "K",

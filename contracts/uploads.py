@@ -28,6 +28,7 @@ DEFAULT_CHANNEL_NAMES = {
 }
 SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _ENCRYPTED_FLAG = 0x1
+_PREFIX_PIECE_BYTES = 4096
 
 
 class UploadRejected(ValueError):
@@ -86,12 +87,14 @@ class UploadMetadata:
 
 @dataclass(frozen=True)
 class CheckedUpload:
-    """An upload that passed every rule: its members, the CSV and metadata members, the metadata."""
+    """An upload that passed every rule: its members, the CSV and metadata members, the metadata,
+    and the first inflated bytes of the CSV when they were asked for."""
 
     members: tuple[Member, ...]
     csv: zipfile.ZipInfo
     metadata_member: zipfile.ZipInfo
     metadata: UploadMetadata
+    csv_prefix: bytes = b""
 
 
 def ratio_problem(name: str, uncompressed: int, compressed: int, limits: UploadLimits) -> str | None:
@@ -226,9 +229,24 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     )
 
 
-def check_upload(source: IO[bytes], size: int, limits: UploadLimits = LIMITS) -> CheckedUpload:
-    """Apply every upload rule to a seekable zip file of ``size`` bytes, reading only its directory
-    and metadata.json.
+def _read_prefix(archive: zipfile.ZipFile, member: zipfile.ZipInfo, length: int) -> bytes:
+    """The first ``length`` inflated bytes of ``member``, read in small pieces: one large ``read``
+    would make zipfile fetch as many compressed bytes as inflated ones are asked for."""
+    parts: list[bytes] = []
+    remaining = length
+    with archive.open(member) as member_file:
+        while remaining > 0 and (part := member_file.read(min(remaining, _PREFIX_PIECE_BYTES))):
+            parts.append(part)
+            remaining -= len(part)
+    return b"".join(parts)
+
+
+def check_upload(
+    source: IO[bytes], size: int, limits: UploadLimits = LIMITS, *, csv_prefix_bytes: int = 0
+) -> CheckedUpload:
+    """Apply every upload rule to a seekable zip file of ``size`` bytes, reading only its directory,
+    metadata.json and the first ``csv_prefix_bytes`` inflated bytes of the CSV
+    (:mod:`contracts.upload_memory` measures its rows).
 
     Raises
     ------
@@ -245,11 +263,16 @@ def check_upload(source: IO[bytes], size: int, limits: UploadLimits = LIMITS) ->
             csv, metadata_member = check_members(infos, limits)
             with archive.open(metadata_member) as metadata_file:
                 raw_metadata = metadata_file.read(limits.max_metadata_bytes + 1)
+            csv_prefix = _read_prefix(archive, csv, csv_prefix_bytes) if csv_prefix_bytes else b""
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError) as error:
         raise UploadRejected("the upload is not a readable zip archive") from error
     if len(raw_metadata) > limits.max_metadata_bytes:
         raise UploadRejected(f"{METADATA_NAME} is larger than {limits.max_metadata_bytes} bytes")
     members = tuple(Member(info.filename, info.compress_size, info.file_size) for info in infos)
     return CheckedUpload(
-        members=members, csv=csv, metadata_member=metadata_member, metadata=parse_metadata(raw_metadata)
+        members=members,
+        csv=csv,
+        metadata_member=metadata_member,
+        metadata=parse_metadata(raw_metadata),
+        csv_prefix=csv_prefix,
     )

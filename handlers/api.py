@@ -59,6 +59,8 @@ CLASSIFIER_FIELDS = (
     "windowEndMs",
     "selectionAccuracy",
     "nestedAccuracy",
+    "onlineNestedAccuracy",
+    "headlineModel",
     "chanceLevel",
     "createdAt",
 )

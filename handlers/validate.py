@@ -1,7 +1,8 @@
-"""Validate Lambda: check an upload's size, version and zip structure without downloading it.
+"""Validate Lambda: check an upload's size, version, zip structure and memory need without downloading it.
 
-Only the zip's central directory (at the end of the object) and the small ``metadata.json``
-are read, through ranged GETs. Any problem raises :class:`InvalidUpload`, whose class name the
+Only the zip's central directory (at the end of the object), the small ``metadata.json`` and the
+first bytes of the CSV (:data:`contracts.upload_memory.CSV_PREFIX_BYTES` inflated) are read,
+through ranged GETs. Any problem raises :class:`InvalidUpload`, whose class name the
 state machine sees as the error and ``record_failure`` maps to ``INVALID_UPLOAD``.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.run_input import RunInput
+from contracts.upload_memory import CSV_PREFIX_BYTES, check_fits
 from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
 from handlers.common.clients import client, environment
 from handlers.common.errors import InvalidUpload
@@ -26,18 +28,20 @@ def _error_code(error: ClientError) -> str:
 
 
 def validate_upload(
-    s3: Any, run: RunInput, *, limits: UploadLimits = LIMITS
+    s3: Any, run: RunInput, *, task_memory_mib: int, limits: UploadLimits = LIMITS
 ) -> dict[str, Any]:
     """Check the run's upload and describe it.
 
-    The object must still be the version the run was started for (version id or ETag) and pass
-    every upload rule (:func:`contracts.uploads.check_upload`, the classifier container's own).
+    The object must still be the version the run was started for (version id or ETag), pass
+    every upload rule (:func:`contracts.uploads.check_upload`, the classifier container's own),
+    and its run must be predicted to fit ``task_memory_mib`` (:func:`contracts.upload_memory.check_fits`).
 
     Returns
     -------
     dict
         ``objectBytes``, ``bytesRead`` (downloaded to check it), ``csv`` and ``members``
-        (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``.
+        (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``, and the
+        estimate: ``estimatedSamples``, ``trialBound``, ``predictedPeakMiB``.
 
     Raises
     ------
@@ -63,12 +67,18 @@ def validate_upload(
         version_id=version_id if version_id not in (None, "null") else None,
     )
     try:
-        upload = check_upload(reader, size, limits)
+        upload = check_upload(reader, size, limits, csv_prefix_bytes=CSV_PREFIX_BYTES)
+        estimate = check_fits(upload, task_memory_mib)
     except UploadRejected as rejected:
         raise InvalidUpload(rejected.message) from rejected
     logger.info(
         "upload is valid",
-        extra={"objectBytes": size, "bytesRead": reader.bytes_fetched, "rangeRequests": reader.requests},
+        extra={
+            "objectBytes": size,
+            "bytesRead": reader.bytes_fetched,
+            "rangeRequests": reader.requests,
+            "predictedPeakMiB": round(estimate.peak_mib),
+        },
     )
     return {
         "objectBytes": size,
@@ -84,6 +94,9 @@ def validate_upload(
         ],
         "eegChannels": upload.metadata.n_channels,
         "frequencyHz": upload.metadata.sfreq,
+        "estimatedSamples": estimate.n_samples,
+        "trialBound": estimate.n_trials,
+        "predictedPeakMiB": round(estimate.peak_mib),
     }
 
 
@@ -94,4 +107,4 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
     with session_ids(**run.log_fields()):
-        return validate_upload(client("s3"), run)
+        return validate_upload(client("s3"), run, task_memory_mib=settings.task_memory_mib)

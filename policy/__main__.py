@@ -13,7 +13,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-
 from rules import RULES, Resource, Rule
 
 

@@ -27,6 +27,7 @@ BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessB
 BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 POLICY_DOCUMENT_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy")
+RESOURCE_POLICY_TYPES = (BUCKET_POLICY, "aws:sqs/queuePolicy:QueuePolicy", "aws:kms/key:Key")
 ROLE = "aws:iam/role:Role"
 POLICY_ATTACHMENT_TYPES = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",)
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -119,7 +120,13 @@ def _is_anyone(principal: Any) -> bool:
     return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
 
 
-def _wildcard_actions(document: Any) -> list[str]:
+def is_wildcard_action(action: str) -> bool:
+    """IAM expands ``*`` and ``?`` anywhere in an action name, so either makes it a pattern (``s3:Get*``)."""
+    return "*" in action or "?" in action
+
+
+def wildcard_action_problems(document: Any) -> list[str]:
+    """Allow statements of an IAM document (JSON text or parsed) granting a wildcard action or NotAction."""
     problems = []
     for index, statement in enumerate(_as_list((_as_object(document) or {}).get("Statement"))):
         if statement.get("Effect") != "Allow":
@@ -127,20 +134,23 @@ def _wildcard_actions(document: Any) -> list[str]:
         label = statement.get("Sid", index)
         if "NotAction" in statement:
             problems.append(f"statement {label!r} allows NotAction (everything else)")
-        wildcards = [action for action in _as_list(statement.get("Action")) if action == "*" or action.endswith(":*")]
+        wildcards = [action for action in _as_list(statement.get("Action")) if is_wildcard_action(action)]
         if wildcards:
             problems.append(f"statement {label!r} allows wildcard action(s) {wildcards}")
     return problems
 
 
 def no_wildcard_iam_actions(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """IAM documents name their actions; no ``*``, no ``service:*``, no Allow with NotAction, no admin policies."""
-    if resource_type in POLICY_DOCUMENT_TYPES:
-        return _wildcard_actions(props.get("policy"))
+    """IAM documents name their actions: no ``*`` or ``?`` in an allowed action, no NotAction, no admin policies.
+
+    Identity policies, trust policies and the resource policies of buckets, queues and keys alike.
+    """
+    if resource_type in POLICY_DOCUMENT_TYPES + RESOURCE_POLICY_TYPES:
+        return wildcard_action_problems(props.get("policy"))
     if resource_type == ROLE:
-        problems = _wildcard_actions(props.get("assumeRolePolicy"))
+        problems = wildcard_action_problems(props.get("assumeRolePolicy"))
         for inline in _as_list(_as_object(props.get("inlinePolicies"))):
-            problems += _wildcard_actions((inline or {}).get("policy"))
+            problems += wildcard_action_problems((inline or {}).get("policy"))
         broad = [arn for arn in _as_list(props.get("managedPolicyArns")) if arn in BROAD_MANAGED_POLICIES]
         return problems + [f"role attaches {arn}" for arn in broad]
     if resource_type in POLICY_ATTACHMENT_TYPES and props.get("policyArn") in BROAD_MANAGED_POLICIES:
@@ -166,7 +176,9 @@ def routes_require_authorizer(resource_type: str, props: Mapping[str, Any]) -> l
     authorization = props.get("authorizationType")
     route = props.get("routeKey")
     if authorization not in ALLOWED_ROUTE_AUTHORIZATION:
-        return [f"route {route!r} has authorizationType {authorization!r}; expected one of {ALLOWED_ROUTE_AUTHORIZATION}"]
+        return [
+            f"route {route!r} has authorizationType {authorization!r}; expected one of {ALLOWED_ROUTE_AUTHORIZATION}"
+        ]
     if authorization in ("JWT", "CUSTOM") and not props.get("authorizerId"):
         return [f"route {route!r} uses {authorization} without an authorizerId"]
     return []
@@ -205,7 +217,7 @@ RULES: tuple[Rule, ...] = (
          encryption_at_rest),
     Rule("no-public-buckets", "Buckets block public access; no public ACLs or anonymous Allow statements.",
          no_public_buckets),
-    Rule("no-wildcard-iam-actions", "IAM documents name their actions: no '*', no 'service:*', no NotAction.",
+    Rule("no-wildcard-iam-actions", "IAM documents name their actions: no '*' or '?' in one, no NotAction.",
          no_wildcard_iam_actions),
     Rule("log-retention-set", "Every log group has a retention period.", log_retention_set),
     Rule("routes-require-authorizer", "Every HTTP API route is behind an authorizer.", routes_require_authorizer),
@@ -225,5 +237,6 @@ def violations(resources: Iterable[Resource]) -> list[str]:
             found += [f"{rule.name}: {message}" for message in rule.check(resources)]
             continue
         for item in resources:
-            found += [f"{rule.name}: {item.type} {item.name}: {message}" for message in rule.check(item.type, item.props)]
+            messages = rule.check(item.type, item.props)
+            found += [f"{rule.name}: {item.type} {item.name}: {message}" for message in messages]
     return found

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from .api_server import make_server, serve_in_background
 from .containers import docker_available
 from .outcomes import format_table, process_uploads, restore_outputs
 from .runner import LocalPipeline
+from .signals import Stopped, stop_on_signals
 from .stack import DEFAULT_STACK
 from .stack_outputs import write_stack_outputs
 from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
                      help="give up waiting for the sessions after this long (default: 1800)")
     run.add_argument("--serve", action="store_true",
-                     help="keep the Status API up on 127.0.0.1 after processing, until Ctrl-C")
+                     help="keep the Status API up on 127.0.0.1 after processing, until Ctrl-C or SIGTERM")
     _add_port_option(run)
     run.add_argument("--verbose", action="store_true", help="also print the handlers' JSON log lines")
 
@@ -113,16 +114,17 @@ def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int) 
     url = local_api_url(server.server_address[1])
     outputs = write_stack_outputs(out_dir, pipeline.stack, url)
     print(
-        f"\nStatus API on {url} (Ctrl-C stops it; its stack outputs are in {outputs}). For example:\n"
+        f"\nStatus API on {url} (Ctrl-C or SIGTERM stops it; its stack outputs are in {outputs}). For example:\n"
         f"  TOKEN=$(.venv/bin/python -m sandbox token --user {DEFAULT_USER} --out {out_dir})\n"
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions\n'
         f'  .venv/bin/python -m eegclient list --outputs {outputs} --token "$TOKEN"',
         flush=True,
     )
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("stopping", file=sys.stderr)
+        while True:
+            signal.pause()
+    except Stopped as stopped:
+        print(f"{stopped}: stopping", file=sys.stderr, flush=True)
     finally:
         server.shutdown()
         server.server_close()
@@ -193,4 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"run": _run, "serve": _serve, "token": _token}
-    return commands[args.command](args, parser)
+    with stop_on_signals():
+        try:
+            return commands[args.command](args, parser)
+        except Stopped as stopped:
+            print(f"{stopped}: stopped before the end", file=sys.stderr, flush=True)
+            return 128 + stopped.signum

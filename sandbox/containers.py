@@ -94,19 +94,25 @@ def docker_available() -> bool:
 
 def docker_image_present(image: str) -> bool:
     """Whether the Docker daemon holds ``image`` (the sandbox never pulls: it is offline)."""
-    probe = subprocess.run(  # noqa: S603, S607
-        ["docker", "image", "inspect", image], capture_output=True, check=False
-    )
+    probe = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)  # noqa: S603, S607
     return probe.returncode == 0
 
 
-def docker_run_command(image: str, environment: Mapping[str, str], memory_mib: int) -> list[str]:
+def docker_run_command(
+    image: str, environment: Mapping[str, str], memory_mib: int, container: Mapping[str, Any] | None = None
+) -> list[str]:
     """``docker run`` of ``image`` with the task's environment and memory, on the host network.
 
     The host network lets the container reach the emulator on 127.0.0.1, as a Fargate task
-    reaches AWS endpoints.
+    reaches AWS endpoints. From the task's ``container`` definition: a read-only root filesystem,
+    and each mount point as a fresh volume (a Fargate task volume starts empty and ends with the task).
     """
     command = ["docker", "run", "--rm", "--pull", "never", "--network", "host", "--memory", f"{memory_mib}m"]
+    container = container or {}
+    if container.get("readonlyRootFilesystem"):
+        command.append("--read-only")
+    for mount in container.get("mountPoints") or []:
+        command += ["--volume", mount["containerPath"]]
     for name, value in sorted(environment.items()):
         command += ["--env", f"{name}={value}"]
     return [*command, image]
@@ -184,12 +190,15 @@ class ContainerLauncher:
             raise ValueError(f"max_running must be at least 1, got {self.max_running}")
         self._slots = threading.Semaphore(self.max_running)
 
-    def command(self, image: str, environment: Mapping[str, str]) -> Sequence[str]:
-        """The command that runs ``image``; raises :class:`ImageUnavailable` when it cannot be had."""
+    def command(
+        self, image: str, environment: Mapping[str, str], container: Mapping[str, Any] | None = None
+    ) -> Sequence[str]:
+        """The command that runs ``image`` as the task's ``container`` definition says; raises
+        :class:`ImageUnavailable` when it cannot be had."""
         if self.docker:
             if not docker_image_present(image):
                 raise ImageUnavailable(pull_failure_reason(image))
-            return docker_run_command(image, environment, self.memory_limit_mib)
+            return docker_run_command(image, environment, self.memory_limit_mib, container)
         if image not in self.images:
             raise ImageUnavailable(pull_failure_reason(image))
         return self.images[image]
@@ -209,13 +218,14 @@ class ContainerLauncher:
     def _run(self, task: Task, environment: dict[str, str], queued: float) -> None:
         with self._slots:
             started = (queued, time.monotonic())
-            image = _container_definition(task)["image"]
+            container = _container_definition(task)
+            image = container["image"]
             if self._stopping.is_set():
                 reason = "Task stopped before its container started"
                 self._finish(task, environment, started, None, reason, stop_code="UserInitiated")
                 return
             try:
-                command = self.command(image, environment)
+                command = self.command(image, environment, container)
             except ImageUnavailable as unavailable:
                 self._finish(task, environment, started, None, str(unavailable), stop_code="TaskFailedToStart")
                 return

@@ -1,4 +1,10 @@
-"""Fixtures every test shares: no test may reach real AWS, whatever the caller's environment holds."""
+"""Fixtures every test shares: no test may reach real AWS, whatever the caller's environment holds.
+
+Also sorts every test into the sets ``make check`` leaves out, by where it lives and what it uses, so a
+new test lands in the right set without anyone remembering a marker: everything under tests/sandbox/
+is ``sandbox``, everything that asks (even indirectly) for ``shared_data_dir`` is ``full_data``, and
+everything that asks for one of ``SLOW_FIXTURES`` is ``slow`` (other slow tests carry the mark).
+"""
 
 from pathlib import Path
 
@@ -6,6 +12,22 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SANDBOX_TESTS = REPO_ROOT / "tests" / "sandbox"
+BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
+# Fixtures that train on the whole bundled sample (seconds of CPU each, report included).
+SLOW_FIXTURES = frozenset(
+    {"trained_sample", "trained_sample_original", "sample_result", "cli_training", "successful_job"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SANDBOX_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.sandbox)
+        if "shared_data_dir" in item.fixturenames:
+            item.add_marker(pytest.mark.full_data)
+        if SLOW_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +45,9 @@ def shared_data_dir() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared data folder is missing: expected {SHARED_DATA} beside the repository")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_zip_path() -> Path:
+    """The bundled upload: runs 4, 8 and 12 of EEGMMIDB subject S001, 8 channels at 160 Hz."""
+    return BUNDLED_SAMPLE

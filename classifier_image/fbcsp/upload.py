@@ -18,12 +18,14 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
 import numpy as np
 
+from contracts.upload_memory import max_csv_line_length, too_long_line_message
 from contracts.uploads import (
     LIMITS,
     UploadLimits,
@@ -142,12 +144,32 @@ def _extract_member(
 
 
 def read_samples_csv(path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Parse the CSV file as a stream (memory holds the numbers, not the text); see `parse_samples_csv`."""
+    """Parse the CSV file as a stream (memory holds the numbers, not the text); see `parse_samples_csv`.
+
+    No line longer than :func:`contracts.upload_memory.max_csv_line_length` is ever read whole.
+    """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as lines:
-            return parse_samples_csv(lines, n_channels)
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            return parse_samples_csv(bounded_lines(text, n_channels), n_channels)
     except UnicodeDecodeError as exc:
         raise InvalidUpload(f"the CSV file is not UTF-8 text ({exc})") from exc
+
+
+def bounded_lines(text: TextIO, n_channels: int) -> Iterator[str]:
+    """The lines of ``text``, each read with a limit, so a file without line breaks costs no memory.
+
+    Raises
+    ------
+    InvalidUpload
+        At the first line longer than a row of ``n_channels`` channels can be.
+    """
+    limit = max_csv_line_length(n_channels)
+    row_number = 0
+    while line := text.readline(limit + 1):
+        row_number += 1
+        if len(line) > limit:
+            raise InvalidUpload(too_long_line_message(row_number, n_channels))
+        yield line
 
 
 def parse_samples_csv(text: str | Iterable[str], n_channels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -62,11 +62,12 @@ class StartSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class ValidateSettings:
+    task_memory_mib: int
     log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "ValidateSettings":
-        return cls(**_fields(environment.VALIDATE, environ))
+        return cls(**_with_positive_ints(_fields(environment.VALIDATE, environ), "task_memory_mib"))
 
 
 @dataclass(frozen=True, kw_only=True)

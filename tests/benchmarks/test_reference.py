@@ -25,7 +25,8 @@ from fbcsp.rlda import RLDA
 from fbcsp.time_resolved import grid_accuracies
 from fbcsp.upload import read_upload
 
-pytestmark = pytest.mark.classifier
+# The per-window reference re-fits every window model with MNE and scikit-learn.
+pytestmark = [pytest.mark.classifier, pytest.mark.slow]
 
 N_FOLDS = 6
 # a reference-period window, the sample's task peak region and a late task window
@@ -33,9 +34,9 @@ CHECKED_WINDOWS = np.array([40, 140, 200])
 
 
 @pytest.fixture(scope="module")
-def sample_recording(shared_data_dir: Path):
+def sample_recording(sample_zip_path: Path):
     """The bundled upload (EEGMMIDB S001 runs 4, 8, 12: 45 cues, 8 channels, 160 Hz)."""
-    return read_upload(shared_data_dir / "uploads" / "S001_imagery.zip")
+    return read_upload(sample_zip_path)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
+from policy.rules import is_wildcard_action
+
 Document = Mapping[str, Any]
 
 
@@ -29,28 +31,13 @@ def statements(document: Document, effect: str | None = None) -> list[Mapping[st
     ]
 
 
-def wildcard_action_problems(document: Document) -> list[str]:
-    """Allow statements granting a wildcard action (``*``, ``s3:*``, ``s3:Get*``) or using NotAction."""
-    problems = []
-    for statement in statements(document, "Allow"):
-        sid = statement.get("Sid", "<no Sid>")
-        if "NotAction" in statement:
-            problems.append(f"{sid}: allows NotAction {statement['NotAction']}")
-        problems.extend(
-            f"{sid}: allows wildcard action {action!r}"
-            for action in as_list(statement.get("Action"))
-            if "*" in action or "?" in action
-        )
-    return problems
-
-
 def service_wide_statements(documents: Iterable[Document]) -> list[Mapping[str, Any]]:
     """Statements of any effect, in any of ``documents``, whose actions contain a wildcard."""
     return [
         statement
         for document in documents
         for statement in statements(document)
-        if any("*" in action for action in as_list(statement.get("Action")))
+        if any(is_wildcard_action(action) for action in as_list(statement.get("Action")))
     ]
 
 

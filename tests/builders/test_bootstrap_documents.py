@@ -6,11 +6,12 @@ import copy
 from fnmatch import fnmatchcase
 
 import pytest
-from iam_checks import allows, statements, wildcard_action_problems
+from iam_checks import allows, statements
 
 from bootstrap.access import BOUNDED_ROLE_WRITES, DENIED_ACTIONS, deploy_policy
 from bootstrap.boundary import boundary_policy_arn, role_boundary_policy
 from bootstrap.preview import preview_policy
+from policy.rules import wildcard_action_problems
 
 pytestmark = pytest.mark.unit
 

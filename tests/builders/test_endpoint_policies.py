@@ -1,9 +1,10 @@
 """Policies of the VPC endpoints (components.endpoint_policies), as pure documents."""
 
 import pytest
-from iam_checks import allows, wildcard_action_problems
+from iam_checks import allows
 
 from components import endpoint_policies
+from policy.rules import wildcard_action_problems
 
 pytestmark = pytest.mark.unit
 

@@ -15,10 +15,10 @@ from iam_checks import (
     resources_of,
     service_wide_statements,
     statements,
-    wildcard_action_problems,
 )
 
 from components import policies
+from policy.rules import wildcard_action_problems
 
 pytestmark = pytest.mark.unit
 
@@ -207,9 +207,10 @@ def test_no_allow_statement_has_a_wildcard_action(name):
 @pytest.mark.parametrize(
     ("injected", "expected"),
     [
-        ({"Action": "*"}, "wildcard action '*'"),
-        ({"Action": ["s3:GetObject", "s3:*"]}, "wildcard action 's3:*'"),
-        ({"Action": "s3:Get*"}, "wildcard action 's3:Get*'"),
+        ({"Action": "*"}, "wildcard action(s) ['*']"),
+        ({"Action": ["s3:GetObject", "s3:*"]}, "wildcard action(s) ['s3:*']"),
+        ({"Action": "s3:Get*"}, "wildcard action(s) ['s3:Get*']"),
+        ({"Action": "s3:GetObjec?"}, "wildcard action(s) ['s3:GetObjec?']"),
         ({"NotAction": "iam:*"}, "NotAction"),
     ],
 )
@@ -222,7 +223,7 @@ def test_wildcard_check_reports_an_injected_wildcard_action(injected, expected):
     problems = wildcard_action_problems(document)
 
     assert len(problems) == 1
-    assert problems[0].startswith("Injected: ") and expected in problems[0]
+    assert problems[0].startswith("statement 'Injected' allows") and expected in problems[0]
 
 
 @pytest.mark.parametrize("name", sorted(ALLOWED_RESOURCES))

@@ -1,21 +1,13 @@
-"""Fixtures of the classifier tests: the real S001 sample (upload zip and EDF runs), read once per session."""
+"""Fixtures of the classifier tests: the real S001 sample (bundled upload zip, EDF runs), read once per session."""
 
 from pathlib import Path
 
 import pytest
+
 from fbcsp.recording import Recording
 from fbcsp.upload import read_upload
 
 EDF_RUNS = ("S001R04.edf", "S001R08.edf", "S001R12.edf")
-
-
-@pytest.fixture(scope="session")
-def sample_zip_path(shared_data_dir: Path) -> Path:
-    """The bundled upload: runs 4, 8 and 12 of EEGMMIDB subject S001, 8 channels at 160 Hz."""
-    path = shared_data_dir / "uploads" / "S001_imagery.zip"
-    if not path.is_file():
-        pytest.fail(f"the sample upload is missing: expected {path}")
-    return path
 
 
 @pytest.fixture(scope="session")

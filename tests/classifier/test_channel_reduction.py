@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from fbcsp.channel_reduction import principal_projections, reduce_channels, to_channel_space
-from fbcsp.training import TrainingOptions, train
 from synthetic import synthetic_recording
 from test_training import assert_online_reproduction
+
+from fbcsp.channel_reduction import principal_projections, reduce_channels, to_channel_space
+from fbcsp.training import TrainingOptions, train
 
 pytestmark = pytest.mark.classifier
 

@@ -5,8 +5,9 @@ import json
 import sys
 
 import pytest
-from fbcsp import cli
 from zip_builders import BAD_UPLOADS
+
+from fbcsp import cli
 
 pytestmark = pytest.mark.classifier
 

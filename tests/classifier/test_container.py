@@ -9,11 +9,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fbcsp import container
-from fbcsp.training import TrainingOptions
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from zip_builders import BAD_UPLOADS, write_bomb_zip
+
+from fbcsp import container
+from fbcsp.training import TrainingOptions
 
 pytestmark = pytest.mark.classifier
 
@@ -246,6 +247,16 @@ def test_settings_defaults_and_prefix_normalisation():
     assert settings.options == TrainingOptions()
 
 
+def _folder_with_matplotlib_font_list() -> str:
+    """This process's matplotlib cache folder, its font list built: a subprocess pointed at it never
+    builds its own, which matplotlib announces in plain text on stderr when it takes over 5 s."""
+    from matplotlib import font_manager, get_cachedir
+
+    assert font_manager.fontManager.ttflist, "matplotlib found no fonts"
+    return get_cachedir()
+
+
+@pytest.mark.slow
 def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -263,7 +274,7 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
-            "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
+            "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
             **job_environment(),
         }
         finished = subprocess.run(  # noqa: S603 - fixed interpreter and module

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from fbcsp.edf import (
     DEFAULT_EVENT_MAP,
     normalise_channel_name,

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from synthetic import synthetic_recording
+
 from fbcsp.csp import FilterBankCSP
 from fbcsp.ensemble import ENSEMBLE_STARTS_S, EnsembleWindows, ensemble_moments
 from fbcsp.features import LogVariance
@@ -10,7 +12,6 @@ from fbcsp.folds import matlab_round
 from fbcsp.rlda import RLDA
 from fbcsp.training import TrainingOptions, train
 from fbcsp.windows import WindowGrid, extract_epochs
-from synthetic import synthetic_recording
 
 pytestmark = pytest.mark.classifier
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from fbcsp.events import cue_events, describe_discarded, trigger_onsets
 
 pytestmark = pytest.mark.classifier

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+
+from contracts.manifest import REQUIRED_METRICS
 from fbcsp.export import classifier_document, online_tree, to_json_bytes, window_end_sample
 from fbcsp.filterbank import group_delay_samples
 from fbcsp.metrics import manifest_metrics, metrics_document
 from fbcsp.original_table import selected_option
-
-from contracts.manifest import REQUIRED_METRICS
 
 pytestmark = pytest.mark.classifier
 

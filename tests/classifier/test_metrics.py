@@ -4,11 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from fbcsp.folds import chronological_folds
 from fbcsp.metrics import binomial_chance_threshold
 from fbcsp.training import usable_trials
 from fbcsp.windows import WindowGrid
-from scipy import stats
 
 pytestmark = pytest.mark.classifier
 

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from fbcsp.edf import read_signal_files
 from fbcsp.errors import InvalidUpload
 from fbcsp.export import classifier_document as export_document

@@ -5,6 +5,7 @@ import html
 
 import numpy as np
 import pytest
+
 from fbcsp import report
 from fbcsp.report import confusion_counts, csp_patterns, montage_info, patterns_figure, render_html
 from fbcsp.report_page import TASK_DURATION_MS, headline_text, timing_warnings

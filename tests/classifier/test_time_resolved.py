@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from synthetic import synthetic_recording
+
 from fbcsp.budget import windows_per_chunk
 from fbcsp.evaluation import outer_and_inner_masks
 from fbcsp.filterbank import design_band
 from fbcsp.time_resolved import grid_accuracies, window_groups
 from fbcsp.training import filtered_epochs
 from fbcsp.windows import WindowGrid
-from synthetic import synthetic_recording
 
 pytestmark = pytest.mark.classifier
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import signal
+from synthetic import synthetic_recording
 
 from fbcsp.csp import FilterBankCSP
 from fbcsp.errors import InsufficientData, InvalidUpload
@@ -14,7 +15,6 @@ from fbcsp.recording import Recording
 from fbcsp.rlda import RLDA
 from fbcsp.training import TrainingOptions, available_options, train
 from fbcsp.windows import extract_epochs
-from synthetic import synthetic_recording
 
 pytestmark = pytest.mark.classifier
 
@@ -146,6 +146,7 @@ def test_without_class_information_nested_accuracy_is_not_inflated():
     assert result.nested_accuracy < 0.7
 
 
+@pytest.mark.slow
 def test_permutation_p_value_is_small_for_a_clear_effect_and_deterministic(synthetic):
     options = TrainingOptions(n_permutations=3, random_state=7)
     first, second = train(synthetic, options), train(synthetic, options)

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from test_training import assert_online_reproduction
 
 from fbcsp.training import TrainingOptions, train
-from test_training import assert_online_reproduction
 
 pytestmark = pytest.mark.classifier
 

@@ -4,13 +4,13 @@ The rules themselves (zip members, sizes, metadata) are tested for the container
 together in tests/contracts/test_upload_rules.py.
 """
 
+import io
+import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
-from fbcsp import upload
-from fbcsp.errors import InvalidUpload
-from fbcsp.upload import parse_samples_csv, read_upload
 from zip_builders import (
     GOOD_METADATA,
     csv_text,
@@ -18,7 +18,13 @@ from zip_builders import (
     write_bomb_zip,
     write_lying_size_zip,
     write_upload,
+    write_zip,
 )
+
+from contracts.upload_memory import max_csv_line_length
+from fbcsp import upload
+from fbcsp.errors import InvalidUpload
+from fbcsp.upload import parse_samples_csv, read_upload
 
 pytestmark = pytest.mark.classifier
 
@@ -152,3 +158,26 @@ def test_other_cue_codes_are_dropped_and_logged(tmp_path, caplog):
 
     assert 1500 not in recording.event_samples
     assert "code 3 x1" in caplog.text
+
+
+def test_a_csv_line_longer_than_a_row_can_be_is_rejected_without_reading_it_whole(tmp_path):
+    # GIVEN a 3-channel upload whose CSV is one line of 1 MB (stored: it deflates beyond the ratio limit)
+    path = write_zip(
+        tmp_path / "one-line.zip",
+        {"metadata.json": json.dumps(GOOD_METADATA), "data.csv": "0.5," * 250_000},
+        compression=zipfile.ZIP_STORED,
+    )
+    limit = max_csv_line_length(GOOD_METADATA["EEGChannels"])
+    # WHEN the container reads it THEN it is an invalid upload naming the line limit
+    with pytest.raises(InvalidUpload, match=f"CSV row 1 is longer than {limit} characters"):
+        read_upload(path)
+
+
+def test_lines_are_read_up_to_the_limit_and_the_first_longer_one_is_named():
+    limit = max_csv_line_length(3)
+    longest = "1," * ((limit - 1) // 2) + "\n"
+    text = io.StringIO(longest + "0" * limit + "\n")
+    lines = upload.bounded_lines(text, 3)
+    assert next(lines) == longest and len(longest) <= limit
+    with pytest.raises(InvalidUpload, match="CSV row 2 is longer"):
+        next(lines)

@@ -15,6 +15,7 @@ from handler_support import (
     MAX_UPLOAD_REQUESTS_PER_MINUTE,
     REGION,
     SESSION,
+    TASK_MEMORY_MIB,
     USER,
     LambdaContext,
     create_limits_table,
@@ -101,6 +102,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(MAX_UPLOAD_REQUESTS_PER_MINUTE),
             FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(MAX_ACTIVE_RUNS_PER_USER),
             FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(ACTIVE_RUN_WINDOW_SECONDS),
+            FunctionVariable.TASK_MEMORY_MIB: str(TASK_MEMORY_MIB),
             FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config import StackSettings
 from contracts.limits import LIMITS_TABLE_KEY
 from contracts.statuses import PARTITION_KEY, SORT_KEY
 
@@ -22,6 +23,8 @@ USER, SESSION = "user-1", "session-1"
 # The per-user caps of the handler tests' environment: small, so the tests reach them in a few requests.
 MAX_ACTIVE_RUNS_PER_USER = 2
 MAX_UPLOAD_REQUESTS_PER_MINUTE = 3
+#: The task memory of the default stack configuration (``taskMemory``).
+TASK_MEMORY_MIB = StackSettings.task_memory
 ACTIVE_RUN_WINDOW_SECONDS = 6000
 
 

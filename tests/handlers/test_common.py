@@ -43,8 +43,14 @@ def test_numbers_go_into_dynamodb_as_decimals_and_come_back_plain():
 
 
 def test_settings_read_only_what_each_function_needs_and_fail_clearly():
-    assert ValidateSettings.from_environ({}).log_level == "INFO"
-    assert ValidateSettings.from_environ({"LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    validate_settings = ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2048"})
+    assert (validate_settings.task_memory_mib, validate_settings.log_level) == (2048, "INFO")
+    debug = ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2048", "LOG_LEVEL": "debug"})
+    assert debug.log_level == "DEBUG"
+    with pytest.raises(ConfigurationError, match="TASK_MEMORY_MIB"):
+        ValidateSettings.from_environ({})
+    with pytest.raises(ConfigurationError, match="TASK_MEMORY_MIB must be a positive whole number"):
+        ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2 GiB"})
     with pytest.raises(ConfigurationError, match="STATE_MACHINE_ARN"):
         StartSettings.from_environ({"STATUS_TABLE": "t"})
     with pytest.raises(ConfigurationError, match="UPLOAD_BUCKET, RESULTS_BUCKET"):

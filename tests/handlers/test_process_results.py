@@ -17,7 +17,10 @@ pytestmark = pytest.mark.moto
 METRICS = {
     "selectionAccuracy": 0.8,
     "nestedAccuracy": 0.7,
+    "onlineNestedAccuracy": 0.65,
+    "headlineModel": "ensemble",
     "chanceLevel": 0.511,
+    "chanceThreshold95": 0.636,
     "permutationPValue": 0.01,
     "selectedOption": "A02",
     "optionId": 2,
@@ -73,7 +76,10 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
     expected_result = {
         "selectionAccuracy": 0.8,
         "nestedAccuracy": 0.7,
+        "onlineNestedAccuracy": 0.65,
+        "headlineModel": "ensemble",
         "chanceLevel": 0.511,
+        "chanceThreshold95": 0.636,
         "permutationPValue": 0.01,
         "selectedOption": "A02",
         "windowEndMs": 640.0,
@@ -101,6 +107,7 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
     )["Item"]
     assert raw["classifierKey"] == {"S": f"{processing_run['resultsPrefix']}classifier.json"}
     assert raw["selectionAccuracy"] == {"N": "0.8"} and raw["K"] == {"N": "6"}
+    assert raw["onlineNestedAccuracy"] == {"N": "0.65"} and raw["headlineModel"] == {"S": "ensemble"}
     assert raw["runId"] == {"S": processing_run["runId"]} and raw["selectedOption"] == {"S": "A02"}
     assert "model" not in raw and "filters" not in raw
 

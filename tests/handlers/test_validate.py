@@ -5,7 +5,7 @@ import json
 import zipfile
 
 import pytest
-from handler_support import run_state
+from handler_support import TASK_MEMORY_MIB, run_state
 
 from contracts.keys import UploadKey
 from contracts.run_input import RunInput
@@ -50,10 +50,10 @@ def _count_downloaded_bytes(s3_client) -> list[int]:
 
 
 def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
-    aws, lambda_context, shared_data_dir
+    aws, lambda_context, sample_zip_path
 ):
     # GIVEN the real sample upload in the upload bucket
-    body = (shared_data_dir / "uploads" / "S001_imagery.zip").read_bytes()
+    body = sample_zip_path.read_bytes()
     state = _state_for(aws, body, file_name="S001_imagery.zip")
     fetched = _count_downloaded_bytes(client("s3"))
     # WHEN the validate handler checks it
@@ -126,7 +126,10 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
     # WHEN it is validated THEN it is rejected without downloading anything
     with pytest.raises(InvalidUpload, match=f"the upload is {len(body)} bytes long"):
         validate.validate_upload(
-            client("s3"), run, limits=UploadLimits(max_upload_bytes=len(body) - 1)
+            client("s3"),
+            run,
+            task_memory_mib=TASK_MEMORY_MIB,
+            limits=UploadLimits(max_upload_bytes=len(body) - 1),
         )
     assert fetched == []
 
@@ -145,4 +148,36 @@ def test_a_deleted_upload_is_rejected(aws, lambda_context):
     state = _state_for(aws, _zip(_good_members()))
     aws.s3.delete_object(Bucket=aws.upload_bucket, Key=state["key"])
     with pytest.raises(InvalidUpload, match="no longer exists"):
+        validate.handler(state, lambda_context)
+
+
+def _stored_upload(metadata: dict, csv: bytes) -> bytes:
+    """A zip whose CSV is stored (a repeated row deflates beyond the ratio limit)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("recording.csv", csv)
+    return buffer.getvalue()
+
+
+def test_a_64_channel_upload_too_long_for_the_task_memory_is_refused_from_its_first_rows(aws, lambda_context):
+    # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows), more than a 2 GiB task can train
+    row = ("0," * 64 + "0,0,\n").encode()
+    metadata = {**METADATA, "EEGChannels": 64}
+    body = _stored_upload(metadata, row * (20 * 60 * 160))
+    state = _state_for(aws, body)
+    fetched = _count_downloaded_bytes(client("s3"))
+    # WHEN it is validated THEN it is refused with the facts and the limit, before any download of the CSV
+    with pytest.raises(InvalidUpload, match="64 channels × 20 min at 160 Hz") as raised:
+        validate.handler(state, lambda_context)
+    assert f"this deployment's limit is {TASK_MEMORY_MIB / 1024:.1f} GiB" in raised.value.args[0]
+    assert sum(fetched) < len(body) // 50
+
+
+def test_a_csv_without_line_breaks_is_refused_from_its_first_bytes(aws, lambda_context):
+    # GIVEN an upload whose CSV is one 2 MB line
+    body = _stored_upload(METADATA, b"0.5," * 500_000)
+    state = _state_for(aws, body)
+    # WHEN it is validated THEN it is refused as malformed, naming the line limit
+    with pytest.raises(InvalidUpload, match=r"CSV row 1 is longer than \d+ characters"):
         validate.handler(state, lambda_context)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -183,16 +183,6 @@ def handler_problems(handler: str, root: Path) -> list[str]:
     return [] if attribute in names else [f"handler {handler!r}: {path.name} defines no {attribute!r}"]
 
 
-def wildcard_action_problems(stack: StackResources) -> list[str]:
-    """No IAM document anywhere allows or denies the bare ``"*"`` action."""
-    problems = []
-    for resource, document in _policy_documents(stack):
-        for statement in _statements(document):
-            if "*" in as_list(statement.get("Action")):
-                problems.append(f"{resource.name}: statement with Action '*'")
-    return problems
-
-
 def s3_scope_problems(
     policy: Mapping[str, Any], allowed_prefixes: Mapping[str, tuple[str, ...]]
 ) -> list[str]:
@@ -321,19 +311,6 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
         if function.inputs["name"] not in watched:
             problems.append(f"no Errors alarm on {function.inputs['name']}")
     return problems
-
-
-def _policy_documents(stack: StackResources) -> Iterator[tuple[RecordedResource, dict[str, Any]]]:
-    for type_token, field_name in (
-        (ROLE_POLICY, "policy"),
-        (ROLE, "assumeRolePolicy"),
-        ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
-        ("aws:sqs/queuePolicy:QueuePolicy", "policy"),
-        ("aws:kms/key:Key", "policy"),
-    ):
-        for item in stack.of_type(type_token):
-            if item.inputs.get(field_name):
-                yield item, json.loads(item.inputs[field_name])
 
 
 def _statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:

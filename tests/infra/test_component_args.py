@@ -53,7 +53,12 @@ def test_state_machine_args_reject_out_of_range_values(overrides, message):
     )
     with pytest.raises(ValueError, match=message):
         ProcessingStateMachineArgs(
-            storage=STORAGE, **cluster_references, subnet_ids=["s"], security_group_ids=["g"], **overrides
+            storage=STORAGE,
+            **cluster_references,
+            subnet_ids=["s"],
+            security_group_ids=["g"],
+            task_memory_mib=2048,
+            **overrides,
         )
 
 

@@ -34,7 +34,7 @@ def analyzer():
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"the policy pack did not announce its port: {port!r}"
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=30)
+            grpc.channel_ready_future(channel).result(timeout=300)
             yield analyzer_pb2_grpc.AnalyzerStub(channel)
     finally:
         process.terminate()
@@ -62,7 +62,9 @@ def test_the_pack_registers_every_rule_as_mandatory(analyzer):
 
 
 def test_the_declared_stack_passes_the_pack(analyzer, self_contained_stack):
-    resources = [_resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources]
+    resources = [
+        _resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources
+    ]
 
     per_resource = [
         diagnostic.message

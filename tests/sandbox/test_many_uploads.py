@@ -1,11 +1,15 @@
-"""Fifty uploads from five researchers at once: every session trains, none is lost, none sees another's data."""
+"""Fifty uploads from five researchers at once: every session trains, none is lost, none sees another's data.
+
+Each upload is the smallest real recording that trains (one run, three channels) with one permutation:
+the test is about the pipeline under concurrency, the classifier's quality is tested elsewhere.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sandbox_support import small_recording
+from sandbox_support import smallest_recording
 
 from sandbox.runner import LocalPipeline
 
@@ -18,7 +22,7 @@ ONE_PERMUTATION = {"FBCSP_PERMUTATIONS": "1"}
 
 @pytest.fixture(scope="module")
 def many_sessions(tmp_path_factory):
-    recording = small_recording(tmp_path_factory.mktemp("upload") / "first-run.zip")
+    recording = smallest_recording(tmp_path_factory.mktemp("upload") / "motor-strip.zip")
     sessions = [(user, f"{user}-{index:02d}") for user in USERS for index in range(SESSIONS_PER_USER)]
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox-many"),

@@ -1,9 +1,12 @@
 """``python -m sandbox`` as a user runs it: ``run`` writes results, a table and the stack outputs,
 ``serve`` answers with the saved sessions (to eegclient too, through the stack outputs it writes),
-``token`` issues what ``serve`` accepts; wrong arguments get a clear error."""
+``token`` issues what ``serve`` accepts; wrong arguments get a clear error; SIGINT and SIGTERM stop
+``serve``, ``run --serve`` and ``run`` with their containers, even when the command started with
+SIGINT ignored (a background job of a non-interactive shell)."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
@@ -21,10 +24,18 @@ from sandbox.emulator import free_port
 from sandbox.stack_outputs import STACK_OUTPUTS_FILE
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Ignores SIGINT, then becomes the command: an ignored disposition survives exec, as it does for `cmd &`.
+IGNORE_SIGINT_THEN_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+# Only a safety net against a hung test: a clean stop takes a second or two.
+STOP_WAIT_SECONDS = 60
 
 
-def sandbox_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "sandbox", *arguments]
+def sandbox_command(*arguments: str, sigint_ignored: bool = False) -> list[str]:
+    interpreter = [sys.executable, "-c", IGNORE_SIGINT_THEN_EXEC] if sigint_ignored else [sys.executable]
+    return [*interpreter, "-m", "sandbox", *arguments]
 
 
 def _clean_environment() -> dict[str, str]:
@@ -81,13 +92,41 @@ def _wait_until_listening(port: int, process: subprocess.Popen, timeout_seconds:
     raise AssertionError("serve did not start listening")
 
 
+def _start(command: list[str], log_dir) -> subprocess.Popen:
+    """The command in the background, its output in files (a pipe nobody reads could fill and block it)."""
+    return subprocess.Popen(  # noqa: S603
+        command, cwd=REPO_ROOT, env=_clean_environment(),
+        stdout=(log_dir / "stdout.txt").open("w"), stderr=(log_dir / "stderr.txt").open("w"),
+    )
+
+
+def _stop(process: subprocess.Popen, stop_signal: signal.Signals) -> int:
+    process.send_signal(stop_signal)
+    try:
+        return process.wait(timeout=STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"still running {STOP_WAIT_SECONDS} s after {stop_signal.name}") from None
+
+
+STOPS = [
+    pytest.param(signal.SIGINT, False, id="SIGINT"),
+    pytest.param(signal.SIGTERM, False, id="SIGTERM"),
+    pytest.param(signal.SIGINT, True, id="SIGINT-started-with-SIGINT-ignored"),
+    pytest.param(signal.SIGTERM, True, id="SIGTERM-started-with-SIGINT-ignored"),
+]
+
+
 @pytest.mark.e2e
-def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_run):
+@pytest.mark.parametrize(("stop_signal", "sigint_ignored"), STOPS)
+def test_serve_answers_with_the_saved_sessions_and_stops_on_a_signal(
+    finished_run, tmp_path, stop_signal, sigint_ignored
+):
     _, out = finished_run
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603
-        sandbox_command("serve", "--out", str(out), "--port", str(port)),
-        cwd=REPO_ROOT, env=_clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    server = _start(
+        sandbox_command("serve", "--out", str(out), "--port", str(port), sigint_ignored=sigint_ignored), tmp_path
     )
     try:
         _wait_until_listening(port, server)
@@ -107,8 +146,7 @@ def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_r
             check=False,
         )
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=120)
+        exit_code = _stop(server, stop_signal)
 
     assert {session["sessionId"]: session["status"] for session in sessions} == {
         "first-run": "SUCCEEDED",
@@ -117,6 +155,74 @@ def test_serve_answers_with_the_saved_sessions_for_a_token_from_token(finished_r
     assert outputs["apiUrl"] == f"http://127.0.0.1:{port}"
     assert client.returncode == 0, client.stderr
     assert client.stdout.startswith("broken: FAILED: INVALID_UPLOAD: ")
+    assert exit_code == 0
+    assert f"{stop_signal.name}: stopping" in (tmp_path / "stderr.txt").read_text()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/sessions", timeout=5)  # noqa: S310
+
+
+@pytest.mark.e2e
+def test_run_serve_started_with_sigint_ignored_serves_its_results_and_stops_on_sigint(tmp_path):
+    upload = small_recording(tmp_path / "served-run.zip")
+    port = free_port()
+    command = sandbox_command(
+        "run", str(upload), "--out", str(tmp_path / "out"), "--permutations", "1", "--serve", "--port", str(port),
+        sigint_ignored=True,
+    )
+    process = _start(command, tmp_path)
+    try:
+        _wait_until_listening(port, process, timeout_seconds=600)
+    finally:
+        exit_code = _stop(process, signal.SIGINT)
+
+    assert exit_code == 0, (tmp_path / "stderr.txt").read_text()
+    assert "local-researcher/served-run  SUCCEEDED" in (tmp_path / "stdout.txt").read_text()
+    assert "SIGINT: stopping" in (tmp_path / "stderr.txt").read_text()
+
+
+def _processes_writing_to(path) -> list[int]:
+    """Ids of the processes holding ``path`` open (a container keeps its log open while it runs)."""
+    holders = []
+    for fd_dir in glob.glob("/proc/[0-9]*/fd"):
+        try:
+            targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+        except OSError:  # the process ended while we looked, or is not ours to read
+            continue
+        if str(path) in targets:
+            holders.append(int(fd_dir.split("/")[2]))
+    return holders
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the container's process through /proc (Linux)")
+def test_sigterm_during_a_run_stops_its_container_and_exits_143(tmp_path):
+    upload = small_recording(tmp_path / "long-run.zip")
+    logs = tmp_path / "out" / "container-logs"
+    # Enough permutations that the container is still training when the signal comes.
+    process = _start(
+        sandbox_command("run", str(upload), "--out", str(tmp_path / "out"), "--permutations", "100000"), tmp_path
+    )
+    try:
+        container_log = _wait_for_container_log(logs, process)
+        assert _processes_writing_to(container_log), "the container should be running"
+    finally:
+        exit_code = _stop(process, signal.SIGTERM)
+
+    assert exit_code == 128 + signal.SIGTERM
+    assert "SIGTERM: stopped before the end" in (tmp_path / "stderr.txt").read_text()
+    assert _processes_writing_to(container_log) == []
+
+
+def _wait_for_container_log(logs, process: subprocess.Popen, timeout_seconds: float = 600):
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"run exited before its container started: {process.returncode}")
+        started = sorted(logs.glob("*.log")) if logs.is_dir() else []
+        if started and _processes_writing_to(started[0]):
+            return started[0]
+        time.sleep(0.2)
+    raise AssertionError("no container started")
 
 
 @pytest.mark.unit

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from components.cluster import SCRATCH_PATH, container_definition
 from sandbox.api_server import answer_request, api_gateway_event, match_route
 from sandbox.containers import (
     ENTRYPOINT_COMMAND,
@@ -165,6 +166,18 @@ def test_docker_runs_the_image_with_the_task_environment_and_memory():
     assert command[command.index("--network") + 1] == "host"
     assert "USER_ID=ann" in command and "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in command
     assert command[-1] == "eeg:1"
+    assert "--read-only" not in command and "--volume" not in command
+
+
+def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task_definition_says():
+    container = container_definition(
+        image_uri="eeg:1", memory_mib=2048, log_group_name="/aws/ecs/eeg", region="eu-west-2"
+    )
+
+    command = docker_run_command("eeg:1", {}, 2048, container)
+
+    assert "--read-only" in command
+    assert command[command.index("--volume") + 1] == SCRATCH_PATH
 
 
 def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tmp_path):

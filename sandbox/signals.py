@@ -1,0 +1,44 @@
+"""SIGINT and SIGTERM stop a sandbox command cleanly, whatever signal disposition it inherited.
+
+A background job of a non-interactive shell (``serve &`` in a script) starts with SIGINT ignored, and
+Python keeps an inherited ``SIG_IGN``, so relying on ``KeyboardInterrupt`` would leave such a
+process deaf to Ctrl-C; SIGTERM would end it without stopping its containers. Both signals raise
+:class:`Stopped` in the main thread instead, so ``with`` blocks unwind: the Status API server, the
+emulator and every running container are stopped.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(Exception):  # noqa: N818 - a request to stop, not an error
+    """A stop signal arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    # Only the first signal interrupts: another one during the shutdown must not cut it short and
+    # leave containers running.
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise :class:`Stopped`; the previous handlers come back after it."""
+    previous = {stop_signal: signal.signal(stop_signal, _raise_stopped) for stop_signal in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for stop_signal, handler in previous.items():
+            signal.signal(stop_signal, handler)
