@@ -104,6 +104,7 @@ class ContainerVariable(StrEnum):
 
     INPUT_BUCKET = "INPUT_BUCKET"
     INPUT_KEY = "INPUT_KEY"
+    INPUT_VERSION_ID = "INPUT_VERSION_ID"
     RESULTS_BUCKET = "RESULTS_BUCKET"
     RESULTS_PREFIX = "RESULTS_PREFIX"
     USER_ID = "USER_ID"
@@ -119,6 +120,7 @@ class ContainerVariable(StrEnum):
 CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
     ContainerVariable.INPUT_BUCKET: "bucket",
     ContainerVariable.INPUT_KEY: "key",
+    ContainerVariable.INPUT_VERSION_ID: "upload_version",
     ContainerVariable.RESULTS_PREFIX: "results_prefix",
     ContainerVariable.USER_ID: "user_id",
     ContainerVariable.SESSION_ID: "session_id",
