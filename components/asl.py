@@ -6,8 +6,10 @@ calls it with the emulator's ARNs. No Pulumi import here.
 
 The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::
 
-    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> NotifySuccess -> Succeeded
-    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> NotifyFailure -> Failed
+    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> SuccessRecorded?
+        -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
+    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
+        -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
 
@@ -28,9 +31,12 @@ VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
 TRAIN_CLASSIFIER = "TrainClassifier"
 PROCESS_RESULTS = "ProcessResults"
+SUCCESS_RECORDED = "SuccessRecorded"
 NOTIFY_SUCCESS = "NotifySuccess"
 SUCCEEDED = "Succeeded"
+SUPERSEDED = "Superseded"
 RECORD_FAILURE = "RecordFailure"
+FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
 
@@ -170,22 +176,28 @@ def build_definition(
             },
             PROCESS_RESULTS: _lambda_task(
                 resources.process_results_function_arn,
-                result_path="$.outcome",
-                next_state=NOTIFY_SUCCESS,
+                result_path=OUTCOME_PATH,
+                next_state=SUCCESS_RECORDED,
                 retrier=lambda_retry,
                 catch_to=RECORD_FAILURE,
             ),
             NOTIFY_SUCCESS: _notify_task(
                 resources.topic_arn, subject=SUCCESS_SUBJECT, next_state=SUCCEEDED, catch_to=RECORD_FAILURE
             ),
+            SUCCESS_RECORDED: _when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
             SUCCEEDED: {"Type": "Succeed"},
+            SUPERSEDED: {
+                "Type": "Succeed",
+                "Comment": "A newer upload replaced this run: its results are kept but not the session's.",
+            },
             RECORD_FAILURE: _lambda_task(
                 resources.record_failure_function_arn,
-                result_path="$.outcome",
-                next_state=NOTIFY_FAILURE,
+                result_path=OUTCOME_PATH,
+                next_state=FAILURE_RECORDED,
                 retrier=lambda_retry,
                 catch_to=FAILED,
             ),
+            FAILURE_RECORDED: _when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
             NOTIFY_FAILURE: _notify_task(
                 resources.topic_arn, subject=FAILURE_SUBJECT, next_state=FAILED, catch_to=FAILED
             ),
@@ -218,6 +230,18 @@ def _lambda_task(
     }
 
 
+def _when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
+    """Go on to ``next_state`` only if the handler's status write happened (contracts.outcome)."""
+    return {
+        "Type": "Choice",
+        "Comment": "Notify only an outcome that is the session's (not a superseded run's).",
+        "Choices": [
+            {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True, "Next": next_state}
+        ],
+        "Default": otherwise,
+    }
+
+
 def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
     return {
         "Type": "Task",
@@ -225,7 +249,7 @@ def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str
         "Parameters": {
             "TopicArn": topic_arn,
             "Subject": subject,
-            "Message.$": "States.JsonToString($.outcome)",
+            "Message.$": f"States.JsonToString({OUTCOME_PATH})",
         },
         "ResultPath": None,
         "Catch": [_catch_all(catch_to)],

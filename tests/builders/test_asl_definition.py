@@ -104,10 +104,11 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "MarkProcessing",
         "TrainClassifier",
         "ProcessResults",
+        "SuccessRecorded",
         "NotifySuccess",
         "Succeeded",
     ]
-    assert path_from(definition, "RecordFailure") == ["RecordFailure", "NotifyFailure", "Failed"]
+    assert path_from(definition, "RecordFailure") == ["RecordFailure", "FailureRecorded", "NotifyFailure", "Failed"]
     assert definition["States"]["Succeeded"]["Type"] == "Succeed"
     assert definition["States"]["Failed"]["Type"] == "Fail"
 
@@ -189,8 +190,7 @@ def test_transition_check_reports_a_dangling_catch_and_start(definition):
 
 def test_reachability_check_reports_an_orphan_state(definition):
     broken = copy.deepcopy(definition)
-    broken["States"]["NotifySuccess"]["Next"] = "Succeeded"
-    broken["States"]["ProcessResults"]["Next"] = "Succeeded"
+    broken["States"]["SuccessRecorded"]["Choices"][0]["Next"] = "Succeeded"
 
     assert unreachable_states(broken) == ["NotifySuccess"]
 
@@ -216,17 +216,18 @@ def test_training_runs_the_task_synchronously_without_public_ip(definition):
     }
 
 
-def test_training_container_gets_the_eight_environment_overrides(definition):
+def test_training_container_gets_the_nine_environment_overrides(definition):
     (override,) = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]["ContainerOverrides"]
     environment = {entry["Name"]: entry for entry in override["Environment"]}
 
     assert override["Name"] == "classifier"
-    assert len(override["Environment"]) == len(environment) == 8
+    assert len(override["Environment"]) == len(environment) == 9
     assert set(environment) == set(CONTAINER_REQUIRED)
     assert environment == {
         "EXECUTION_ARN": {"Name": "EXECUTION_ARN", "Value.$": "$.executionArn"},
         "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
         "INPUT_KEY": {"Name": "INPUT_KEY", "Value.$": "$.key"},
+        "INPUT_VERSION_ID": {"Name": "INPUT_VERSION_ID", "Value.$": "$.uploadVersion"},
         "RESULTS_BUCKET": {"Name": "RESULTS_BUCKET", "Value": "storage-results-3f9a"},
         "RESULTS_PREFIX": {"Name": "RESULTS_PREFIX", "Value.$": "$.resultsPrefix"},
         "USER_ID": {"Name": "USER_ID", "Value.$": "$.userId"},
@@ -319,6 +320,20 @@ def test_mark_processing_moves_only_this_received_run_to_processing(definition):
         "SET #status = :processing, startedAt = :enteredTime, updatedAt = :enteredTime, "
         "executionArn = :executionArn"
     )
+
+
+@pytest.mark.parametrize(
+    ("choice", "notify", "otherwise"),
+    [("SuccessRecorded", "NotifySuccess", "Superseded"), ("FailureRecorded", "NotifyFailure", "Failed")],
+)
+def test_only_a_recorded_outcome_is_notified(definition, choice, notify, otherwise):
+    # A superseded run's outcome (recorded: false) is not the session's: it ends without a notification.
+    state = definition["States"][choice]
+
+    assert state["Type"] == "Choice"
+    assert state["Choices"] == [{"Variable": "$.outcome.recorded", "BooleanEquals": True, "Next": notify}]
+    assert state["Default"] == otherwise
+    assert definition["States"]["Superseded"]["Type"] == "Succeed"
 
 
 @pytest.mark.parametrize("state", ["NotifySuccess", "NotifyFailure"])

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
 from joserfc.jwk import OctKey
 
 from handlers.api import handler as api_handler
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
-from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
+from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason, task_environment
 from sandbox.runner import LocalPipeline
 
 FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")
@@ -105,8 +106,18 @@ class ScriptedLauncher(ContainerLauncher):
     """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
     ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
-    that cannot be pulled. The user id serves for sessions whose id the API makes (``POST /sessions``).
+    that cannot be pulled; for ``reupload-...`` a new version of the upload (not a zip) arrives
+    after Validate, just before the container starts reading. The user id serves for sessions whose
+    id the API makes (``POST /sessions``).
     """
+
+    def start(self, task, overrides):
+        environment = task_environment(task, overrides)
+        if environment.get("SESSION_ID", "").startswith("reupload-"):
+            boto3.client("s3").put_object(
+                Bucket=environment["INPUT_BUCKET"], Key=environment["INPUT_KEY"], Body=b"a newer version, not a zip"
+            )
+        super().start(task, overrides)
 
     def command(self, image, environment, container=None):
         session_id = environment.get("SESSION_ID", "")
