@@ -82,6 +82,7 @@ PROCESS_RESULTS = FunctionEnvironment(
 RECORD_FAILURE = FunctionEnvironment(
     "record_failure", (FunctionVariable.STATUS_TABLE, FunctionVariable.RESULTS_BUCKET)
 )
+RECONCILE = FunctionEnvironment("reconcile", (FunctionVariable.STATUS_TABLE,))
 API = FunctionEnvironment(
     "api",
     (
@@ -95,7 +96,7 @@ API = FunctionEnvironment(
 )
 #: Handler module under ``handlers/`` → the environment it reads.
 FUNCTION_ENVIRONMENTS = {
-    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, API)
+    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, RECONCILE, API)
 }
 
 

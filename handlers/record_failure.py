@@ -17,16 +17,12 @@ from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client
 from handlers.common.errors import ResultsInvalid
-from handlers.common.failures import classify_failure, needs_failed_manifest
+from handlers.common.failures import MAX_CAUSE_CHARACTERS, classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
-
-# How much of the original cause is logged and kept in the status record for operators (DynamoDB
-# items stay far below their 400 KB limit).
-_CAUSE_CHARACTERS = 4000
 
 
 def record_failure(
@@ -56,13 +52,13 @@ def record_failure(
         "run failed",
         extra={
             "errorName": error.get("Error"),
-            "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
+            "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
             "failureCode": failure.code.value,
         },
     )
     detail = {
         "error": str(error.get("Error", "")),
-        "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
+        "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
     }
     recorded = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
