@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier
+from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier, retry_budget_seconds
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
@@ -57,6 +57,12 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
+#: Timeout of each step Lambda (Validate, ProcessResults, RecordFailure); the component deploys them with it.
+STEP_FUNCTION_TIMEOUT_SECONDS = 60
+#: What no state's timeout bounds: the Fargate task's provisioning and image pull before the
+#: container starts, and the DynamoDB and SNS steps.
+EXECUTION_MARGIN_SECONDS = 900
+
 SUCCESS_SUBJECT = "EEG classifier training succeeded"
 FAILURE_SUBJECT = "EEG classifier training failed"
 
@@ -99,6 +105,28 @@ class AslResources:
             # A bare string is a Sequence too; iterating it would give one "subnet" per character.
             if isinstance(values, str) or not values:
                 raise ValueError(f"{field_name} must be a non-empty sequence of ids, got {values!r}")
+
+
+def execution_timeout_seconds(
+    train_timeout_seconds: int, retry: RetryPolicy = DEFAULT_RETRY, capacity_retry: RetryPolicy = CAPACITY_RETRY
+) -> int:
+    """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
+
+    The longest path runs three step Lambdas (Validate, ProcessResults, then RecordFailure when
+    ProcessResults fails), each through every retry and its wait, waits out the retries of
+    ``MarkProcessing`` and the capacity retries of ``TrainClassifier``, trains once for the whole
+    training timeout, and gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
+    ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
+    """
+    step_waits = retry_budget_seconds(retry)
+    lambda_steps = 3 * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
+    return (
+        train_timeout_seconds
+        + lambda_steps
+        + step_waits
+        + retry_budget_seconds(capacity_retry)
+        + EXECUTION_MARGIN_SECONDS
+    )
 
 
 def build_definition(
@@ -145,6 +173,7 @@ def build_definition(
             "and notified."
         ),
         "StartAt": VALIDATE,
+        "TimeoutSeconds": execution_timeout_seconds(train_timeout_seconds, retry, capacity_retry),
         "States": {
             VALIDATE: _lambda_task(
                 resources.validate_function_arn,

@@ -18,7 +18,14 @@ from asl_checks import (
     wait_states,
 )
 
-from components.asl import AslResources, RetryPolicy, build_definition
+from components.asl import (
+    EXECUTION_MARGIN_SECONDS,
+    STEP_FUNCTION_TIMEOUT_SECONDS,
+    AslResources,
+    RetryPolicy,
+    build_definition,
+    execution_timeout_seconds,
+)
 from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
 from contracts.environment import CONTAINER_REQUIRED
 
@@ -391,6 +398,37 @@ def test_a_custom_capacity_policy_reaches_train_classifier_only():
     (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
     assert (retrier["IntervalSeconds"], retrier["MaxAttempts"]) == (1, 1)
     assert definition["States"]["Validate"]["Retry"][0]["IntervalSeconds"] == 2
+
+
+def test_the_execution_times_out_after_the_longest_path_that_still_makes_progress():
+    retry = RetryPolicy(interval_seconds=2, backoff_rate=2.0, max_attempts=3)
+    capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
+    retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
+    # Validate, ProcessResults and RecordFailure each through four attempts and three waits; the
+    # waits of MarkProcessing's retries and of TrainClassifier's capacity retries; the training
+    # itself; the margin.
+    expected = (
+        TRAIN_TIMEOUT_SECONDS
+        + 3 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
+        + retry_waits
+        + capacity_waits
+        + EXECUTION_MARGIN_SECONDS
+    )
+
+    assert execution_timeout_seconds(TRAIN_TIMEOUT_SECONDS, retry, capacity_retry) == expected
+    definition = build_definition(
+        RESOURCES, train_timeout_seconds=TRAIN_TIMEOUT_SECONDS, retry=retry, capacity_retry=capacity_retry
+    )
+    assert definition["TimeoutSeconds"] == expected
+
+
+def test_the_execution_timeout_grows_with_the_training_timeout_and_the_retries():
+    base = execution_timeout_seconds(3600)
+
+    assert execution_timeout_seconds(7200) == base + 3600
+    assert execution_timeout_seconds(3600, RetryPolicy(max_attempts=6)) > base
+    assert execution_timeout_seconds(3600, capacity_retry=RetryPolicy(max_attempts=12)) > base
+    assert base > 3600 + retry_budget_seconds(CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS
 
 
 def test_default_training_timeout_is_one_hour():
