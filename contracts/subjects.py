@@ -69,5 +69,7 @@ def subject_for_user_id(user_id: str) -> str:
         data += bytes.fromhex(piece) if index % 2 else piece.encode("ascii")
     subject = data.decode("utf-8", "surrogatepass")
     if user_id_for_subject(subject) != user_id:
-        raise ValueError(f"{user_id!r} is not the user id of any subject (it escapes a character it need not)")
+        raise ValueError(
+            f"{user_id!r} is not the user id of any subject (it escapes a character it need not)"
+        )
     return subject

@@ -41,7 +41,9 @@ def reconcile_execution(event: Mapping[str, Any], *, status: StatusStore, now: s
     try:
         run = RunInput.from_dict(json.loads(detail.get("input") or "{}"))
     except (TypeError, ValueError, AttributeError):
-        logger.error("an ended execution's input names no run", extra={"executionArn": detail.get("executionArn")})
+        logger.error(
+            "an ended execution's input names no run", extra={"executionArn": detail.get("executionArn")}
+        )
         return False
     with session_ids(**run.log_fields()):
         failure = Failure(code, GENERIC_MESSAGES[code])

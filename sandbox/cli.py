@@ -36,7 +36,8 @@ def user_id_argument(value: str) -> str:
         subject_for_user_id(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is no token subject's user id, so the Status API could never show its sessions ({error})"
+            f"{value!r} is no token subject's user id, so the Status API could never show its sessions "
+            f"({error})"
         ) from error
     return value
 
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="upload zips (one CSV + metadata.json); default: the bundled sample "
                      f"{BUNDLED_SAMPLE.relative_to(REPO_ROOT)}")
     run.add_argument("--user-id", default=DEFAULT_USER, type=user_id_argument,
-                     help=f"owner of the sessions: {ID_RULE}; a subject's escapes as in contracts/subjects.py "
+                     help=f"owner of the sessions: {ID_RULE}; escapes as in contracts/subjects.py "
                      f"(default: {DEFAULT_USER})")
     _add_output_option(run)
     run.add_argument("--docker", action="store_true",

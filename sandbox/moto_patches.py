@@ -16,7 +16,11 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
 * the ECS backend's task registry is a plain dict read and written by the server's request threads:
   :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
   turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
-  during iteration".
+  during iteration";
+* Step Functions sends a ``Step Functions Execution Status Change`` event to the default bus when
+  an execution ends, moto sends none: :func:`emit_execution_status_changes` puts it there;
+* moto's EventBridge rules cannot target Lambda functions (``NotImplementedError``):
+  :func:`deliver_rule_events_to_functions` invokes them asynchronously with the event, as AWS does.
 
 These reach into private moto classes, so :func:`check_moto_version` refuses any moto release
 they were not verified against; ``tests/sandbox/test_moto_patches.py`` fails loudly when moto
@@ -39,6 +43,7 @@ from botocore import xform_name
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
 from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.events.models import Rule, events_backends
 from moto.moto_api import state_manager
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -53,6 +58,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.utilities.arns import parse_arn
+
+from contracts.execution_events import DETAIL_TYPE, SOURCE
 
 VERIFIED_MOTO_VERSIONS = frozenset({"5.2.5"})
 # A task's status only moves when the launcher says its container stopped.
@@ -211,11 +220,70 @@ def mark_task_stopped(
     task.status = "STOPPED"
 
 
+def _epoch_milliseconds(moment) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def execution_status_change(execution) -> dict[str, Any]:
+    """The ``PutEvents`` entry of an ended moto execution, with the detail AWS documents."""
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.name,
+        "status": execution.exec_status.value,
+        "startDate": _epoch_milliseconds(execution.start_date),
+        "stopDate": _epoch_milliseconds(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "inputDetails": {"included": True},
+        "output": None if execution.output is None else json.dumps(execution.output),
+        "outputDetails": None,
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+    return {
+        "Source": SOURCE,
+        "DetailType": DETAIL_TYPE,
+        "Resources": [execution.exec_arn],
+        "Detail": json.dumps(detail),
+    }
+
+
+def emit_execution_status_changes() -> None:
+    original = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self) -> None:
+        original(self)
+        execution = self.execution
+        bus = events_backends[execution.account_id][execution.region_name]
+        bus.put_events([execution_status_change(execution)])
+
+    BaseExecutionWorkerCommunication.terminated = terminated
+
+
+def deliver_rule_events_to_functions(dispatch: LambdaDispatch) -> None:
+    original = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        if not self.event_pattern.matches_event(original_event):
+            return
+        functions = [target for target in self.targets if parse_arn(target["Arn"]).service == "lambda"]
+        for target in functions:
+            invocation = (parse_arn(target["Arn"]).resource_id, copy.deepcopy(original_event))
+            threading.Thread(target=dispatch, args=invocation, daemon=True).start()
+        others = copy.copy(self)
+        others.targets = [target for target in self.targets if target not in functions]
+        original(others, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets
+
+
 _PATCHED_ATTRIBUTES = (
     (LambdaSimpleBackend, "invoke"),
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
+    (BaseExecutionWorkerCommunication, "terminated"),
+    (Rule, "send_to_targets"),
     *((EC2ContainerServiceBackend, name) for name in _ECS_TASK_OPERATIONS),
 )
 
@@ -234,6 +302,8 @@ def adjusted_moto(dispatch: LambdaDispatch, launcher: TaskLauncher) -> Iterator[
         fail_sync_tasks_on_nonzero_exit()
         launch_containers_on_run_task(launcher)
         serialise_ecs_task_registry()
+        emit_execution_status_changes()
+        deliver_rule_events_to_functions(dispatch)
         yield
     finally:
         for owner, name, original in saved_attributes:

@@ -3,8 +3,9 @@
 Settings come from the dev stack file (``Pulumi.dev.yaml``, validated by ``components.config``), and
 the event pattern, queue trigger and state machine definition from the components' own builders.
 Only what the pipeline's behaviour depends on is created: versioned buckets with EventBridge
-notifications, the two tables, the upload queue with its dead-letter queue, the EventBridge rule
-feeding the queue, the Lambda functions (their code is dispatched to ``handlers/`` in process),
+notifications, the two tables, the upload queue with its dead-letter queue, the EventBridge rules
+feeding the queue and the reconcile function, the Lambda functions (their code is dispatched to
+``handlers/`` in process),
 the ECS cluster and Fargate task definition, the notification topic, and the state machine with
 the very definition :func:`components.asl.build_definition` produces for ``pulumi up``.
 IAM is not enforced by moto, so one role stands in for all of them.
@@ -23,6 +24,7 @@ from components.config import PROJECT_NAME, StackSettings
 from components.stack_file import stack_file_settings
 from components.state_machine import START_BATCH_SIZE, active_run_window_seconds, upload_event_pattern
 from contracts.environment import FunctionVariable
+from contracts.execution_events import status_change_pattern
 from contracts.limits import LIMITS_TABLE_KEY
 from contracts.statuses import PARTITION_KEY, SORT_KEY
 
@@ -37,6 +39,7 @@ HANDLER_MODULES = {
     "validate": "handlers.validate",
     "process-results": "handlers.process_results",
     "record-failure": "handlers.record_failure",
+    "reconcile": "handlers.reconcile",
     "api": "handlers.api",
 }
 
@@ -250,6 +253,9 @@ def create_stack(
     rule_name = f"{prefix}-upload-created"
     events.put_rule(Name=rule_name, EventPattern=json.dumps(upload_event_pattern(upload_bucket)))
     events.put_targets(Rule=rule_name, Targets=[{"Id": "upload-queue", "Arn": queue_arn}])
+    ended_rule = f"{prefix}-execution-ended"
+    events.put_rule(Name=ended_rule, EventPattern=json.dumps(status_change_pattern(state_machine_arn)))
+    events.put_targets(Rule=ended_rule, Targets=[{"Id": "reconcile", "Arn": function_arns["reconcile"]}])
     lambda_client.create_event_source_mapping(
         EventSourceArn=queue_arn,
         FunctionName=function_arns["start"],

@@ -85,7 +85,7 @@ def retry_problems(state: Mapping[str, Any], allowed_errors: Sequence[str]) -> l
 
 
 def path_from(definition: Definition, start: str) -> list[str]:
-    """The states visited by following ``Next`` (a Choice's first rule) from ``start`` until a state without one."""
+    """The states visited from ``start`` along ``Next`` (a Choice's first rule) to a state without one."""
     states, path = definition["States"], [start]
     while len(path) <= len(states):
         state = states[path[-1]]

@@ -115,7 +115,12 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "NotifySuccess",
         "Succeeded",
     ]
-    assert path_from(definition, "RecordFailure") == ["RecordFailure", "FailureRecorded", "NotifyFailure", "Failed"]
+    assert path_from(definition, "RecordFailure") == [
+        "RecordFailure",
+        "FailureRecorded",
+        "NotifyFailure",
+        "Failed",
+    ]
     assert definition["States"]["Succeeded"]["Type"] == "Succeed"
     assert definition["States"]["Failed"]["Type"] == "Fail"
 

@@ -196,7 +196,8 @@ def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
     version_id = put_input(s3, write(tmp_path / "upload.zip"))
     stream = io.StringIO()
 
-    assert container.main(job_environment(FBCSP_PERMUTATIONS="1", INPUT_VERSION_ID=version_id), s3, stream) == 2
+    environment = job_environment(FBCSP_PERMUTATIONS="1", INPUT_VERSION_ID=version_id)
+    assert container.main(environment, s3, stream) == 2
 
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")

@@ -45,4 +45,5 @@ def test_channel_names_come_from_the_metadata_or_the_apps_montage():
     assert (named.n_channels, named.sfreq, named.ch_names) == (2, 160.0, ("C3", "C4"))
     montage = parse_metadata(b'\xef\xbb\xbf{"EEGChannels": 8, "Frequency": 160}')
     assert montage.ch_names == DEFAULT_CHANNEL_NAMES[8]
-    assert parse_metadata(b'{"EEGChannels": 4, "Frequency": 100}').ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")
+    unnamed = parse_metadata(b'{"EEGChannels": 4, "Frequency": 100}')
+    assert unnamed.ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")

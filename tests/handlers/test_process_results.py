@@ -214,7 +214,7 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     )
     # WHEN the old run's results are processed
     outcome = process_results.handler(processing_run, lambda_context)
-    # THEN the outcome describes the old run as not recorded, and the session and classifier tables are untouched
+    # THEN the outcome describes the old run as not recorded; the session and classifier tables are untouched
     assert outcome["runId"] == processing_run["runId"] and outcome["recorded"] is False
     status = _status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")

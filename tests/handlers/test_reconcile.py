@@ -15,7 +15,9 @@ pytestmark = pytest.mark.moto
 def _ended(state: dict, event_name: str, *, status: str | None = None) -> dict:
     """A real-shape status-change event of ``state``'s execution (its input is the run)."""
     event = load_event(event_name)
-    event["detail"].update({"input": json.dumps(state), "executionArn": state["executionArn"], "name": state["runId"]})
+    event["detail"].update(
+        {"input": json.dumps(state), "executionArn": state["executionArn"], "name": state["runId"]}
+    )
     if status is not None:
         event["detail"]["status"] = status
     return event
@@ -61,18 +63,25 @@ def test_a_final_status_is_never_changed(aws, processing_run, lambda_context):
     # GIVEN RecordFailure already recorded the run's real reason (its execution then ends FAILED)
     store = StatusStore(aws.dynamodb, aws.status_table)
     store.fail_run(
-        USER, SESSION, processing_run["runId"],
-        error={"code": "OUT_OF_MEMORY", "message": "m"}, now="2026-11-23T22:05:00.000Z",
+        USER,
+        SESSION,
+        processing_run["runId"],
+        error={"code": "OUT_OF_MEMORY", "message": "m"},
+        now="2026-11-23T22:05:00.000Z",
     )
     # WHEN the FAILED execution's event arrives THEN the recorded reason stays
-    response = reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_aborted", status="FAILED"), lambda_context)
+    response = reconcile.handler(
+        _ended(processing_run, "eventbridge_sfn_execution_aborted", status="FAILED"), lambda_context
+    )
     assert response == {"recorded": False}
     assert _status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
 def test_a_superseded_run_never_touches_the_newer_one(aws, processing_run, lambda_context):
     newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-    record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    record_received(
+        StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
+    )
     reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_timed_out"), lambda_context)
     item = _status(aws)
     assert (item["runId"], item["status"]) == (newer["runId"], "RECEIVED")
@@ -93,4 +102,3 @@ def test_other_events_and_inputs_without_a_run_change_nothing(aws, processing_ru
     spoil(event)
     assert reconcile.handler(event, lambda_context) == {"recorded": False}
     assert _status(aws)["status"] == "PROCESSING"
-

@@ -1,4 +1,4 @@
-"""The rule that sends this state machine's executions that end without an outcome to the reconcile function."""
+"""The rule sending this state machine's executions that end without an outcome to the reconcile function."""
 
 import json
 
@@ -46,6 +46,11 @@ def test_only_that_rule_may_invoke_the_reconcile_function(self_contained_stack):
 
 def test_the_deployed_execution_times_out_after_its_training_timeout_and_margins(self_contained_stack):
     stack = self_contained_stack.resources
-    definition = json.loads(stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"])
+    definition = json.loads(
+        stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"]
+    )
 
-    assert definition["TimeoutSeconds"] > definition["States"]["TrainClassifier"]["TimeoutSeconds"] + EXECUTION_MARGIN_SECONDS
+    assert (
+        definition["TimeoutSeconds"]
+        > definition["States"]["TrainClassifier"]["TimeoutSeconds"] + EXECUTION_MARGIN_SECONDS
+    )

@@ -115,7 +115,9 @@ class ScriptedLauncher(ContainerLauncher):
         environment = task_environment(task, overrides)
         if environment.get("SESSION_ID", "").startswith("reupload-"):
             boto3.client("s3").put_object(
-                Bucket=environment["INPUT_BUCKET"], Key=environment["INPUT_KEY"], Body=b"a newer version, not a zip"
+                Bucket=environment["INPUT_BUCKET"],
+                Key=environment["INPUT_KEY"],
+                Body=b"a newer version, not a zip",
             )
         super().start(task, overrides)
 

@@ -287,5 +287,7 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_contai
     assert pipeline.classifier_record("carol", "reupload-1") is None
     # AND only the session's current outcome was notified: the superseded run's success was not
     _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, item["runId"]))
-    notified_runs = [body["runId"] for body in _notification_bodies(pipeline) if body["sessionId"] == "reupload-1"]
+    notified_runs = [
+        body["runId"] for body in _notification_bodies(pipeline) if body["sessionId"] == "reupload-1"
+    ]
     assert notified_runs == [item["runId"]]
