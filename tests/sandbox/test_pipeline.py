@@ -233,24 +233,6 @@ def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeypatch):
-    with LocalPipeline(
-        work_dir=tmp_path_factory.mktemp("sandbox-timeout"),
-        prefix="eeg-timeout",
-        train_timeout_seconds=1,
-        progress=lambda line: None,
-        container_environment=FAST_TRAINING,
-    ) as limited:
-        for name, value in limited.environment.items():
-            monkeypatch.setenv(name, value)
-        limited.upload(BUNDLED_SAMPLE, user_id="dave", session_id="limited")
-
-        item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")].item
-
-    assert item["status"] == "FAILED"
-    assert item["error"]["code"] == "TIMEOUT"
-
-
 def _finished_execution(pipeline, execution_arn: str, timeout_seconds: float = 300) -> dict:
     stepfunctions, deadline = pipeline.session.client("stepfunctions"), time.monotonic() + timeout_seconds
     while (execution := stepfunctions.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
@@ -291,3 +273,22 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_contai
         body["runId"] for body in _notification_bodies(pipeline) if body["sessionId"] == "reupload-1"
     ]
     assert notified_runs == [item["runId"]]
+
+
+def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeypatch):
+    with LocalPipeline(
+        work_dir=tmp_path_factory.mktemp("sandbox-timeout"),
+        prefix="eeg-timeout",
+        train_timeout_seconds=1,
+        progress=lambda line: None,
+        container_environment=FAST_TRAINING,
+    ) as limited:
+        for name, value in limited.environment.items():
+            monkeypatch.setenv(name, value)
+        limited.upload(BUNDLED_SAMPLE, user_id="dave", session_id="limited")
+
+        item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")].item
+
+    assert item["status"] == "FAILED"
+    assert item["error"]["code"] == "TIMEOUT"
+
