@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 import boto3
 from joserfc.jwk import OctKey
 
+from contracts.keys import execution_arn_for, run_id_for
 from handlers.api import handler as api_handler
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
@@ -102,6 +104,23 @@ def no_metadata_upload(destination: Path) -> Path:
     return write_zip(destination, {name: content for name, content in members.items() if name.endswith(".csv")})
 
 
+def reupload_and_wait_for_its_run(environment: dict[str, str], timeout_seconds: float = 120) -> None:
+    """Put a newer version (not a zip) of the task's upload; return once its run has started, so
+    the session has moved on to it before the task's container reads anything."""
+    bucket, key = environment["INPUT_BUCKET"], environment["INPUT_KEY"]
+    newer = boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"a newer version, not a zip")
+    machine_arn = environment["EXECUTION_ARN"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
+    newer_execution = execution_arn_for(machine_arn, run_id_for(bucket, key, newer["VersionId"]))
+    stepfunctions, deadline = boto3.client("stepfunctions"), time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            stepfunctions.describe_execution(executionArn=newer_execution)
+            return
+        except stepfunctions.exceptions.ExecutionDoesNotExist:
+            time.sleep(0.1)
+    raise TimeoutError(f"the run of the newer version did not start within {timeout_seconds}s")
+
+
 class ScriptedLauncher(ContainerLauncher):
     """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
@@ -114,11 +133,7 @@ class ScriptedLauncher(ContainerLauncher):
     def start(self, task, overrides):
         environment = task_environment(task, overrides)
         if environment.get("SESSION_ID", "").startswith("reupload-"):
-            boto3.client("s3").put_object(
-                Bucket=environment["INPUT_BUCKET"],
-                Key=environment["INPUT_KEY"],
-                Body=b"a newer version, not a zip",
-            )
+            reupload_and_wait_for_its_run(environment)
         super().start(task, overrides)
 
     def command(self, image, environment, container=None):

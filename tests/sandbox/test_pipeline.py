@@ -234,12 +234,17 @@ def test_nothing_reached_the_dead_letter_queue(pipeline, mixed_run):
 
 
 def _finished_execution(pipeline, execution_arn: str, timeout_seconds: float = 300) -> dict:
+    """The execution once it has started (its upload's event travels through the queue) and ended."""
     stepfunctions, deadline = pipeline.session.client("stepfunctions"), time.monotonic() + timeout_seconds
-    while (execution := stepfunctions.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{execution_arn} still running after {timeout_seconds}s")
+    while time.monotonic() < deadline:
+        try:
+            execution = stepfunctions.describe_execution(executionArn=execution_arn)
+        except stepfunctions.exceptions.ExecutionDoesNotExist:
+            execution = {"status": "NOT_STARTED"}
+        if execution["status"] not in ("NOT_STARTED", "RUNNING"):
+            return execution
         time.sleep(0.2)
-    return execution
+    raise TimeoutError(f"{execution_arn} not finished after {timeout_seconds}s")
 
 
 def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_container_reads(pipeline, tmp_path):
@@ -251,9 +256,7 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_contai
     )["VersionId"]
     first_run = run_id_for(bucket, key, first_version)
     # WHEN the first run's execution finishes
-    execution = _finished_execution(
-        pipeline, execution_arn_for(pipeline.stack.state_machine_arn, first_run)
-    )
+    execution = _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, first_run))
     # THEN its container trained the first version, and the session belongs to the newer run
     assert execution["status"] == "SUCCEEDED"
     manifest = json.loads(
@@ -263,12 +266,18 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_contai
         )["Body"].read()
     )
     assert manifest["status"] == "succeeded"
-    item = pipeline.wait_for([("carol", "reupload-1")], timeout_seconds=300)[("carol", "reupload-1")].item
-    assert item["runId"] != first_run and item["uploadVersion"] != first_version
+    newer_version = next(
+        version["VersionId"]
+        for version in s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+        if version["VersionId"] != first_version
+    )
+    newer_run = run_id_for(bucket, key, newer_version)
+    _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, newer_run))
+    item = pipeline.status("carol", "reupload-1")
+    assert item["runId"] == newer_run and item["uploadVersion"] == newer_version
     assert (item["status"], item["error"]["code"]) == ("FAILED", "INVALID_UPLOAD")
     assert pipeline.classifier_record("carol", "reupload-1") is None
     # AND only the session's current outcome was notified: the superseded run's success was not
-    _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, item["runId"]))
     notified_runs = [
         body["runId"] for body in _notification_bodies(pipeline) if body["sessionId"] == "reupload-1"
     ]
