@@ -6,8 +6,10 @@ calls it with the emulator's ARNs. No Pulumi import here.
 
 The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::
 
-    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> NotifySuccess -> Succeeded
-    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> NotifyFailure -> Failed
+    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> SuccessRecorded?
+        -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
+    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
+        -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
 """
@@ -18,9 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier
+from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier, retry_budget_seconds
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
 
@@ -28,9 +31,12 @@ VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
 TRAIN_CLASSIFIER = "TrainClassifier"
 PROCESS_RESULTS = "ProcessResults"
+SUCCESS_RECORDED = "SuccessRecorded"
 NOTIFY_SUCCESS = "NotifySuccess"
 SUCCEEDED = "Succeeded"
+SUPERSEDED = "Superseded"
 RECORD_FAILURE = "RecordFailure"
+FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
 
@@ -51,6 +57,12 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
+#: Timeout of each step Lambda (Validate, ProcessResults, RecordFailure); the component deploys them with it.
+STEP_FUNCTION_TIMEOUT_SECONDS = 60
+#: What no state's timeout bounds: the Fargate task's provisioning and image pull before the
+#: container starts, and the DynamoDB and SNS steps.
+EXECUTION_MARGIN_SECONDS = 900
+
 SUCCESS_SUBJECT = "EEG classifier training succeeded"
 FAILURE_SUBJECT = "EEG classifier training failed"
 
@@ -93,6 +105,28 @@ class AslResources:
             # A bare string is a Sequence too; iterating it would give one "subnet" per character.
             if isinstance(values, str) or not values:
                 raise ValueError(f"{field_name} must be a non-empty sequence of ids, got {values!r}")
+
+
+def execution_timeout_seconds(
+    train_timeout_seconds: int, retry: RetryPolicy = DEFAULT_RETRY, capacity_retry: RetryPolicy = CAPACITY_RETRY
+) -> int:
+    """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
+
+    The longest path runs three step Lambdas (Validate, ProcessResults, then RecordFailure when
+    ProcessResults fails), each through every retry and its wait, waits out the retries of
+    ``MarkProcessing`` and the capacity retries of ``TrainClassifier``, trains once for the whole
+    training timeout, and gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
+    ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
+    """
+    step_waits = retry_budget_seconds(retry)
+    lambda_steps = 3 * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
+    return (
+        train_timeout_seconds
+        + lambda_steps
+        + step_waits
+        + retry_budget_seconds(capacity_retry)
+        + EXECUTION_MARGIN_SECONDS
+    )
 
 
 def build_definition(
@@ -139,6 +173,7 @@ def build_definition(
             "and notified."
         ),
         "StartAt": VALIDATE,
+        "TimeoutSeconds": execution_timeout_seconds(train_timeout_seconds, retry, capacity_retry),
         "States": {
             VALIDATE: _lambda_task(
                 resources.validate_function_arn,
@@ -170,22 +205,28 @@ def build_definition(
             },
             PROCESS_RESULTS: _lambda_task(
                 resources.process_results_function_arn,
-                result_path="$.outcome",
-                next_state=NOTIFY_SUCCESS,
+                result_path=OUTCOME_PATH,
+                next_state=SUCCESS_RECORDED,
                 retrier=lambda_retry,
                 catch_to=RECORD_FAILURE,
             ),
             NOTIFY_SUCCESS: _notify_task(
                 resources.topic_arn, subject=SUCCESS_SUBJECT, next_state=SUCCEEDED, catch_to=RECORD_FAILURE
             ),
+            SUCCESS_RECORDED: _when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
             SUCCEEDED: {"Type": "Succeed"},
+            SUPERSEDED: {
+                "Type": "Succeed",
+                "Comment": "A newer upload replaced this run: its results are kept but not the session's.",
+            },
             RECORD_FAILURE: _lambda_task(
                 resources.record_failure_function_arn,
-                result_path="$.outcome",
-                next_state=NOTIFY_FAILURE,
+                result_path=OUTCOME_PATH,
+                next_state=FAILURE_RECORDED,
                 retrier=lambda_retry,
                 catch_to=FAILED,
             ),
+            FAILURE_RECORDED: _when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
             NOTIFY_FAILURE: _notify_task(
                 resources.topic_arn, subject=FAILURE_SUBJECT, next_state=FAILED, catch_to=FAILED
             ),
@@ -218,6 +259,18 @@ def _lambda_task(
     }
 
 
+def _when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
+    """Go on to ``next_state`` only if the handler's status write happened (contracts.outcome)."""
+    return {
+        "Type": "Choice",
+        "Comment": "Notify only an outcome that is the session's (not a superseded run's).",
+        "Choices": [
+            {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True, "Next": next_state}
+        ],
+        "Default": otherwise,
+    }
+
+
 def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
     return {
         "Type": "Task",
@@ -225,7 +278,7 @@ def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str
         "Parameters": {
             "TopicArn": topic_arn,
             "Subject": subject,
-            "Message.$": "States.JsonToString($.outcome)",
+            "Message.$": f"States.JsonToString({OUTCOME_PATH})",
         },
         "ResultPath": None,
         "Catch": [_catch_all(catch_to)],

@@ -157,6 +157,14 @@ def record_failure_function_policy(
     )
 
 
+def reconcile_function_policy(*, log_group_arn: str, status_table_arn: str) -> dict[str, Any]:
+    """The reconcile function: record ``FAILED`` for the open run of an execution that ended; nothing else."""
+    return _document(
+        *_function_basics(log_group_arn),
+        _allow("RecordEndedRun", ("dynamodb:UpdateItem",), status_table_arn),
+    )
+
+
 def api_function_policy(
     *,
     log_group_arn: str,

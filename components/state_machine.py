@@ -1,4 +1,5 @@
-"""ProcessingStateMachine: upload events → queue → start function → state machine; alarms and dashboard."""
+"""ProcessingStateMachine: upload events → queue → start function → state machine; executions that end
+without an outcome → reconcile function; alarms and dashboard."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.alarms import above_threshold_alarm
-from components.asl import AslResources, build_definition
+from components.asl import STEP_FUNCTION_TIMEOUT_SECONDS, AslResources, build_definition
 from components.cluster import CONTAINER_NAME
 from components.dashboard import build_dashboard_body
 from components.lambda_function import (
@@ -22,6 +23,7 @@ from components.lambda_function import (
     create_lambda_function,
     function_environment,
 )
+from components.reconciler import route_ended_executions
 from components.retry import CAPACITY_RETRY, retry_budget_seconds
 from components.roles import create_service_role
 from components.storage import StorageLocations
@@ -101,8 +103,9 @@ class ProcessingStateMachineArgs:
 
 
 class ProcessingStateMachine(pulumi.ComponentResource):
-    """Upload queue + DLQ fed by EventBridge, the four pipeline functions, the state machine,
-    the encrypted notification topic, alarms and the dashboard."""
+    """Upload queue + DLQ fed by EventBridge, the five pipeline functions, the state machine, the rule
+    sending its executions that end without an outcome to the reconcile function, the encrypted
+    notification topic, alarms and the dashboard."""
 
     state_machine_arn: pulumi.Output[str]
     queue_url: pulumi.Output[str]
@@ -182,6 +185,15 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             status_table_arn=args.storage.status_table_arn,
             state_machine_arn=self.state_machine.arn,
         )
+        self.reconcile_function = self._function(
+            "reconcile-fn",
+            "reconcile",
+            policies.reconcile_function_policy,
+            status_table_arn=args.storage.status_table_arn,
+        )
+        self.execution_ended_rule = route_ended_executions(
+            name, parent=self, state_machine_arn=self.state_machine.arn, function=self.reconcile_function
+        )
         aws.lambda_.EventSourceMapping(
             f"{name}-start-trigger",
             event_source_arn=self.queue.arn,
@@ -198,6 +210,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             self.validate_function,
             self.process_results_function,
             self.record_failure_function,
+            self.reconcile_function,
         )
         self._create_alarms()
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -291,7 +304,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         **policy_inputs: pulumi.Input[str],
     ) -> LambdaFunction:
         """One function; its environment is what it reads of the storage locations and ``variables``."""
-        timeout = START_FUNCTION_TIMEOUT_SECONDS if module == "start" else 60
+        timeout = START_FUNCTION_TIMEOUT_SECONDS if module == "start" else STEP_FUNCTION_TIMEOUT_SECONDS
         spec = LambdaFunctionSpec(
             part=part,
             module=module,

@@ -82,6 +82,7 @@ PROCESS_RESULTS = FunctionEnvironment(
 RECORD_FAILURE = FunctionEnvironment(
     "record_failure", (FunctionVariable.STATUS_TABLE, FunctionVariable.RESULTS_BUCKET)
 )
+RECONCILE = FunctionEnvironment("reconcile", (FunctionVariable.STATUS_TABLE,))
 API = FunctionEnvironment(
     "api",
     (
@@ -95,7 +96,7 @@ API = FunctionEnvironment(
 )
 #: Handler module under ``handlers/`` → the environment it reads.
 FUNCTION_ENVIRONMENTS = {
-    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, API)
+    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, RECONCILE, API)
 }
 
 
@@ -104,6 +105,7 @@ class ContainerVariable(StrEnum):
 
     INPUT_BUCKET = "INPUT_BUCKET"
     INPUT_KEY = "INPUT_KEY"
+    INPUT_VERSION_ID = "INPUT_VERSION_ID"
     RESULTS_BUCKET = "RESULTS_BUCKET"
     RESULTS_PREFIX = "RESULTS_PREFIX"
     USER_ID = "USER_ID"
@@ -119,6 +121,7 @@ class ContainerVariable(StrEnum):
 CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
     ContainerVariable.INPUT_BUCKET: "bucket",
     ContainerVariable.INPUT_KEY: "key",
+    ContainerVariable.INPUT_VERSION_ID: "upload_version",
     ContainerVariable.RESULTS_PREFIX: "results_prefix",
     ContainerVariable.USER_ID: "user_id",
     ContainerVariable.SESSION_ID: "session_id",

@@ -16,6 +16,8 @@ _ID_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH}}}")
 _API_FILE_NAME_PATTERN = re.compile(
     rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH - len(UPLOAD_SUFFIX)}}}{re.escape(UPLOAD_SUFFIX)}"
 )
+#: The id rule of :func:`is_valid_id` in words, for messages.
+ID_RULE = f"1 to {MAX_ID_LENGTH} of the characters A-Z a-z 0-9 . _ - (and not '.' or '..')"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _RESERVED_NAMES = frozenset({"", ".", ".."})
 

@@ -25,7 +25,11 @@ _LOGGED_FIELDS = ("user_id", "session_id", "run_id", "execution_arn")
 
 @dataclass(frozen=True, kw_only=True)
 class RunInput:
-    """One run: which upload version it processes, where its results go, and its execution."""
+    """One run: which upload version it processes, where its results go, and its execution.
+
+    ``upload_version`` is the upload's S3 ``VersionId`` (the uploads bucket is versioned): every
+    step reads exactly that version, so a re-upload during the run cannot change what it trains.
+    """
 
     bucket: str
     key: str

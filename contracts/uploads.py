@@ -27,6 +27,12 @@ DEFAULT_CHANNEL_NAMES = {
     3: ("C3", "CZ", "C4"),
 }
 SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+#: The sample rates (Hz) the classifier can train on. Below 100 Hz the filter bank's highest stopband
+#: edge (48 Hz) is not under the Nyquist frequency (and at 12.5 Hz or less the 40 ms window step is
+#: not even one sample); above 10 kHz its narrowest band (a 4 Hz transition) needs more FIR taps than
+#: the classifier designs (8,001).
+MIN_SAMPLE_RATE_HZ = 100.0
+MAX_SAMPLE_RATE_HZ = 10_000.0
 _ENCRYPTED_FLAG = 0x1
 _PREFIX_PIECE_BYTES = 4096
 
@@ -196,7 +202,8 @@ def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
 
 
 def parse_metadata(raw: bytes) -> UploadMetadata:
-    """Read ``EEGChannels`` (whole number ≥ 2), ``Frequency`` (> 0 Hz) and the optional ``ChannelNames``.
+    """Read ``EEGChannels`` (whole number ≥ 2), ``Frequency`` (Hz, within ``MIN_SAMPLE_RATE_HZ``..
+    ``MAX_SAMPLE_RATE_HZ``) and the optional ``ChannelNames``.
 
     Without ``ChannelNames`` the app's fixed montage is assumed for 8 and 3 channels
     (:data:`DEFAULT_CHANNEL_NAMES`), ``EEG1..EEGn`` otherwise. Every other key is ignored.
@@ -220,6 +227,11 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     if not is_finite_number(frequency) or frequency <= 0:
         raise UploadRejected(
             f"{METADATA_NAME} must give Frequency as a positive number of samples per second"
+        )
+    if not MIN_SAMPLE_RATE_HZ <= frequency <= MAX_SAMPLE_RATE_HZ:
+        raise UploadRejected(
+            f"{METADATA_NAME} gives a sample rate (Frequency) of {frequency:g} Hz; the classifier needs "
+            f"{MIN_SAMPLE_RATE_HZ:g} to {MAX_SAMPLE_RATE_HZ:g} samples per second"
         )
     return UploadMetadata(
         n_channels=int(channels),

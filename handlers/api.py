@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from contracts.api import PRESIGN_EXPIRY_SECONDS, SESSION_ID_PARAMETER, Route
 from contracts.keys import UploadKey, is_valid_id, is_valid_upload_file_name, new_session_id
 from contracts.statuses import Status
+from contracts.subjects import user_id_for_subject
 from contracts.uploads import LIMITS
 from handlers.common.clients import client, environment
 from handlers.common.errors import RequestError, ResultsInvalid
@@ -95,7 +96,7 @@ def request_of(event: APIGatewayProxyEventV2) -> ApiRequest:
     except (binascii.Error, UnicodeDecodeError) as error:
         raise RequestError(400, "INVALID_BODY", "the request body could not be decoded") from error
     return ApiRequest(
-        user_id=subject if isinstance(subject, str) and subject else None,
+        user_id=user_id_for_subject(subject) if isinstance(subject, str) and subject else None,
         path_parameters=event.path_parameters,
         query=event.query_string_parameters,
         body=body,
@@ -105,8 +106,6 @@ def request_of(event: APIGatewayProxyEventV2) -> ApiRequest:
 def _caller(request: ApiRequest) -> str:
     if request.user_id is None:
         raise RequestError(401, "UNAUTHORIZED", "the request carries no authenticated subject")
-    if not is_valid_id(request.user_id):
-        raise RequestError(403, "FORBIDDEN", "this identity's subject cannot be used to store sessions")
     return request.user_id
 
 

@@ -3,8 +3,9 @@
 Raises :class:`ResultsInvalid` when the manifest is missing, malformed, for another run, not
 ``succeeded``, or names outputs that do not exist. The status and classifier records are written
 in one transaction conditional on this run still being the session's open run; when the session
-has moved on that is logged, not raised. The return value is the outcome the state machine
-publishes to SNS.
+has moved on that is logged, not raised. The return value is the outcome; its ``recorded`` says
+whether the write happened, and the state machine notifies only a recorded outcome (a superseded
+run's success is not the session's result).
 """
 
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from typing import Any
 
 from contracts.api import session_links
 from contracts.manifest import MANIFEST_NAME
+from contracts.outcome import OUTCOME_RECORDED
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
@@ -37,7 +39,8 @@ def record_results(
     classifier_table: str,
     now: str,
 ) -> dict[str, Any]:
-    """Check the run's results and record them; return ``{userId, sessionId, runId, status, result}``.
+    """Check the run's results and record them; return ``{userId, sessionId, runId, status, result, links,
+    recorded}``.
 
     Raises
     ------
@@ -73,6 +76,7 @@ def record_results(
         "status": Status.SUCCEEDED.value,
         "result": result,
         "links": session_links(run.session_id, results_bucket=results_bucket, results_prefix=run.results_prefix),
+        OUTCOME_RECORDED: recorded,
     }
 
 

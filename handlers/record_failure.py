@@ -3,27 +3,25 @@
 The input is the whole state with ``error = {Error, Cause}``. When the classifier task failed,
 its manifest (if it wrote one with ``status: failed``) says why. The write is conditional on this
 run still being open; a session that already succeeded or moved to a newer upload is left alone
-(logged). The return value is the outcome the state machine publishes to SNS.
+(logged). The return value is the outcome; its ``recorded`` says whether the write happened, and
+the state machine notifies only a recorded outcome.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from contracts.api import session_links
+from contracts.outcome import OUTCOME_RECORDED
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
-from handlers.common.failures import classify_failure, needs_failed_manifest
+from handlers.common.failures import MAX_CAUSE_CHARACTERS, classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
-
-# How much of the original cause is logged and kept in the status record for operators (DynamoDB
-# items stay far below their 400 KB limit).
-_CAUSE_CHARACTERS = 4000
 
 
 def record_failure(
@@ -40,7 +38,7 @@ def record_failure(
     Returns
     -------
     dict
-        ``{userId, sessionId, runId, status: "FAILED", error: {code, message}}``.
+        ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``.
     """
     manifest = None
     if needs_failed_manifest(error):
@@ -53,17 +51,18 @@ def record_failure(
         "run failed",
         extra={
             "errorName": error.get("Error"),
-            "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
+            "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
             "failureCode": failure.code.value,
         },
     )
     detail = {
         "error": str(error.get("Error", "")),
-        "cause": str(error.get("Cause", ""))[:_CAUSE_CHARACTERS],
+        "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
     }
-    if not status.fail_run(
+    recorded = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
-    ):
+    )
+    if not recorded:
         logger.warning("did not record the failure: the session already finished or moved on from this run")
     return {
         "userId": run.user_id,
@@ -72,6 +71,7 @@ def record_failure(
         "status": Status.FAILED.value,
         "error": failure.as_dict(),
         "links": session_links(run.session_id),
+        OUTCOME_RECORDED: recorded,
     }
 
 

@@ -65,13 +65,14 @@ class UploadEvent:
 def parse_message_body(body: str) -> UploadEvent:
     """Read an SQS message body holding an EventBridge S3 ``Object Created`` event.
 
-    The upload version is the object's version id when the bucket is versioned, else its ETag
-    without quotes (docs/contracts.md).
+    The upload version is the object's S3 version id: the uploads bucket is versioned, and every
+    step of the run reads exactly that version (docs/contracts.md).
 
     Raises
     ------
     MalformedMessage
-        If the body is not JSON, not an ``Object Created`` event, or lacks bucket, key, size or version.
+        If the body is not JSON, not an ``Object Created`` event, or lacks bucket, key, size or
+        version id (an event of an unversioned bucket, which this pipeline does not create).
     """
     try:
         document = json.loads(body)
@@ -88,9 +89,13 @@ def parse_message_body(body: str) -> UploadEvent:
     except (KeyError, TypeError, AttributeError) as error:
         raise MalformedMessage("the event lacks the bucket, key, size or version of the object") from error
     version_id = s3_object.get("version-id")
-    upload_version = version_id if version_id not in (None, "", "null") else s3_object.etag
-    if not (isinstance(bucket, str) and isinstance(size, int) and upload_version):
-        raise MalformedMessage("the event lacks the bucket, key, size or version of the object")
+    if not (
+        isinstance(bucket, str)
+        and isinstance(size, int)
+        and isinstance(version_id, str)
+        and version_id not in ("", "null")
+    ):
+        raise MalformedMessage("the event lacks the bucket, key, size or version id of the object")
     try:
         uploaded_at = normalise_event_time(event.get("time"))
     except (TypeError, ValueError) as error:
@@ -99,7 +104,7 @@ def parse_message_body(body: str) -> UploadEvent:
         bucket=bucket,
         key=key,
         size=size,
-        upload_version=str(upload_version).strip('"'),
+        upload_version=version_id,
         uploaded_at=uploaded_at,
         sequencer=normalise_sequencer(s3_object.get("sequencer")),
     )

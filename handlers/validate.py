@@ -32,9 +32,10 @@ def validate_upload(
 ) -> dict[str, Any]:
     """Check the run's upload and describe it.
 
-    The object must still be the version the run was started for (version id or ETag), pass
-    every upload rule (:func:`contracts.uploads.check_upload`, the classifier container's own),
-    and its run must be predicted to fit ``task_memory_mib`` (:func:`contracts.upload_memory.check_fits`).
+    Reads exactly the version the run was started for (its S3 ``VersionId``, also when a newer
+    version has arrived since), applies every upload rule (:func:`contracts.uploads.check_upload`,
+    the classifier container's own), and its run must be predicted to fit ``task_memory_mib``
+    (:func:`contracts.upload_memory.check_fits`).
 
     Returns
     -------
@@ -49,22 +50,14 @@ def validate_upload(
         With a message for the uploader naming the first problem found.
     """
     try:
-        head = s3.head_object(Bucket=run.bucket, Key=run.key)
+        head = s3.head_object(Bucket=run.bucket, Key=run.key, VersionId=run.upload_version)
     except ClientError as error:
         if _error_code(error) in _MISSING_OBJECT_CODES:
             raise InvalidUpload("the upload no longer exists") from error
         raise
     size = head["ContentLength"]
-    version_id = head.get("VersionId")
-    if run.upload_version not in {version_id, head["ETag"].strip('"')}:
-        raise InvalidUpload("the upload was replaced by a newer version before it could be checked")
     reader = RangedObjectReader(
-        s3,
-        bucket=run.bucket,
-        key=run.key,
-        size=size,
-        etag=head["ETag"],
-        version_id=version_id if version_id not in (None, "null") else None,
+        s3, bucket=run.bucket, key=run.key, size=size, etag=head["ETag"], version_id=run.upload_version
     )
     try:
         upload = check_upload(reader, size, limits, csv_prefix_bytes=CSV_PREFIX_BYTES)

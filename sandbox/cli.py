@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts.keys import ID_RULE, is_valid_id
 from contracts.statuses import Status
+from contracts.subjects import subject_for_user_id
 
 from .api_server import make_server, serve_in_background
 from .containers import docker_available
@@ -24,6 +26,20 @@ BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
 DEFAULT_OUT = Path("sandbox-out")
 DEFAULT_USER = "local-researcher"
 DEFAULT_PORT = 8787
+
+
+def user_id_argument(value: str) -> str:
+    """A ``--user-id`` the upload keys accept and a token's subject can reach, else an argparse error."""
+    if not is_valid_id(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a user id: a user id is {ID_RULE}")
+    try:
+        subject_for_user_id(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is no token subject's user id, so the Status API could never show its sessions "
+            f"({error})"
+        ) from error
+    return value
 
 
 def _add_output_option(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("uploads", nargs="*", type=Path, default=[BUNDLED_SAMPLE], metavar="FILE.zip",
                      help="upload zips (one CSV + metadata.json); default: the bundled sample "
                      f"{BUNDLED_SAMPLE.relative_to(REPO_ROOT)}")
-    run.add_argument("--user-id", default=DEFAULT_USER, help=f"owner of the sessions (default: {DEFAULT_USER})")
+    run.add_argument("--user-id", default=DEFAULT_USER, type=user_id_argument,
+                     help=f"owner of the sessions: {ID_RULE}; escapes as in contracts/subjects.py "
+                     f"(default: {DEFAULT_USER})")
     _add_output_option(run)
     _add_stack_option(run)
     run.add_argument("--docker", action="store_true",
@@ -92,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="also print the handlers' JSON log lines")
 
     token = commands.add_parser("token", help="print a bearer token for the local Status API")
-    token.add_argument("--user", required=True, help="the token's subject (the user id)")
+    token.add_argument("--user", required=True, type=user_id_argument,
+                       help="the user id whose sessions the token reaches (its subject maps to it)")
     token.add_argument("--lifetime", type=int, default=DEFAULT_LIFETIME_SECONDS, metavar="SECONDS",
                        help=f"validity in seconds (default: {DEFAULT_LIFETIME_SECONDS})")
     _add_output_option(token)

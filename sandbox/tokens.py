@@ -19,6 +19,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
+from contracts.subjects import subject_for_user_id
+
 ISSUER = "https://sandbox.eeg-pipeline.invalid"
 AUDIENCE = "eeg-pipeline-sandbox"
 KEY_FILE_NAME = "jwt-signing.key"
@@ -44,14 +46,18 @@ def signing_key(directory: Path) -> OctKey:
 def issue_token(
     key: OctKey, user_id: str, *, lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS, now: int | None = None
 ) -> str:
-    """A signed access token whose ``sub`` claim is ``user_id``."""
-    if not user_id.strip():
-        raise ValueError("the user id must not be empty")
+    """A signed access token whose ``sub`` claim is the subject the Status API maps to ``user_id``.
+
+    Raises
+    ------
+    ValueError
+        If no subject maps to ``user_id`` (:func:`contracts.subjects.subject_for_user_id`).
+    """
     issued_at = int(time.time()) if now is None else now
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "sub": user_id,
+        "sub": subject_for_user_id(user_id),
         "iat": issued_at,
         "exp": issued_at + lifetime_seconds,
         "token_use": "access",

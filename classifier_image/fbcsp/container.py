@@ -1,6 +1,7 @@
 """Entrypoint of the classifier container: ``python -m fbcsp.container`` (architecture.md §6).
 
-Reads its job from the environment, downloads the upload, reads it safely, trains, uploads
+Reads its job from the environment, downloads exactly the upload version it names
+(``INPUT_VERSION_ID``, the S3 ``VersionId``), reads it safely, trains, uploads
 ``classifier.json``, ``metrics.json``, ``report.html`` and ``figures/*.png`` under
 ``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest").
 
@@ -67,6 +68,7 @@ class JobSettings:
 
     input_bucket: str
     input_key: str
+    input_version_id: str
     results_bucket: str
     results_prefix: str
     user_id: str
@@ -119,6 +121,7 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
     return JobSettings(
         input_bucket=values[ContainerVariable.INPUT_BUCKET],
         input_key=values[ContainerVariable.INPUT_KEY],
+        input_version_id=values[ContainerVariable.INPUT_VERSION_ID],
         results_bucket=values[ContainerVariable.RESULTS_BUCKET],
         results_prefix=prefix if prefix.endswith("/") else prefix + "/",
         user_id=values[ContainerVariable.USER_ID],
@@ -225,8 +228,19 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="fbcsp-job-") as workdir:
             zip_path = Path(workdir) / "upload.zip"
-            log("INFO", "downloading upload", bucket=settings.input_bucket, key=settings.input_key)
-            s3.download_file(settings.input_bucket, settings.input_key, str(zip_path))
+            log(
+                "INFO",
+                "downloading upload",
+                bucket=settings.input_bucket,
+                key=settings.input_key,
+                versionId=settings.input_version_id,
+            )
+            s3.download_file(
+                settings.input_bucket,
+                settings.input_key,
+                str(zip_path),
+                ExtraArgs={"VersionId": settings.input_version_id},
+            )
             recording = read_upload(zip_path)
             log(
                 "INFO",

@@ -26,6 +26,9 @@ class Failure:
 
 
 MAX_MESSAGE_LENGTH = 500
+# How much of an original Step Functions cause is logged and kept in the status record for
+# operators (DynamoDB items stay far below their 400 KB limit).
+MAX_CAUSE_CHARACTERS = 4000
 _TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 #: How Fargate describes a task it could not place.
 _CAPACITY_MARKERS = ("Capacity is unavailable",)

@@ -71,6 +71,16 @@ class ValidateSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReconcileSettings:
+    status_table: str
+    log_level: str = DEFAULT_LOG_LEVEL
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "ReconcileSettings":
+        return cls(**_fields(environment.RECONCILE, environ))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResultsSettings:
     """Settings of ``process_results`` and ``record_failure`` (only the former reads the classifier table)."""
 

@@ -25,14 +25,12 @@ class RangedObjectReader(io.RawIOBase):
         key: str,
         size: int,
         etag: str,
-        version_id: str | None = None,
+        version_id: str,
         block_bytes: int = 64 * 1024,
     ) -> None:
         super().__init__()
         self._s3 = s3
-        self._request = {"Bucket": bucket, "Key": key, "IfMatch": etag}
-        if version_id:
-            self._request["VersionId"] = version_id
+        self._request = {"Bucket": bucket, "Key": key, "VersionId": version_id, "IfMatch": etag}
         self.size = size
         self._block_bytes = block_bytes
         self._position = 0

@@ -17,6 +17,10 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
   turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
   during iteration";
+* Step Functions sends a ``Step Functions Execution Status Change`` event to the default bus when
+  an execution ends, moto sends none: :func:`emit_execution_status_changes` puts it there;
+* moto's EventBridge rules cannot target Lambda functions (``NotImplementedError``):
+  :func:`deliver_rule_events_to_functions` invokes them asynchronously with the event, as AWS does;
 * with IAM enforced, moto authorises most services' requests against the resource ``*`` and under
   the operation's name (``lambda:Invoke``): :func:`authorize_request_resources` authorises them as
   AWS does, against the actions and ARNs :mod:`sandbox.iam_actions` derives from the request;
@@ -34,7 +38,7 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.pipeline` (the first five) and :mod:`.iam` (the others); nothing else in
+The patches live in :mod:`.pipeline` (the first seven) and :mod:`.iam` (the others); nothing else in
 the sandbox touches moto's private classes. They reach into them, so :func:`check_moto_version`
 refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``
 and ``tests/sandbox/test_moto_iam_patches.py`` fail loudly when moto changes underneath them.
@@ -51,6 +55,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
 from moto.ecs.models import EC2ContainerServiceBackend
+from moto.events.models import Rule
 from moto.iam.access_control import IAMRequestBase
 from moto.moto_api import state_manager
 from moto.s3.models import FakeBucket
@@ -58,6 +63,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from .iam import (
     Denial,
@@ -74,6 +80,8 @@ from .pipeline import (
     DeployedFunction,
     LambdaDispatch,
     TaskLauncher,
+    deliver_rule_events_to_functions,
+    emit_execution_status_changes,
     fail_sync_tasks_on_nonzero_exit,
     failed_container,
     launch_containers_on_run_task,
@@ -126,6 +134,8 @@ _PATCHED_ATTRIBUTES = (
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
+    (BaseExecutionWorkerCommunication, "terminated"),
+    (Rule, "send_to_targets"),
     *((EC2ContainerServiceBackend, name) for name in _ECS_TASK_OPERATIONS),
 )
 
@@ -150,6 +160,8 @@ def adjusted_moto(
         fail_sync_tasks_on_nonzero_exit()
         launch_containers_on_run_task(launcher)
         serialise_ecs_task_registry()
+        emit_execution_status_changes()
+        deliver_rule_events_to_functions(dispatch)
         authorize_request_resources()
         authorize_presigned_requests()
         sign_state_machine_calls_with_its_role(role_credentials)

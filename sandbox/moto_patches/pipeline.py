@@ -5,6 +5,7 @@ Part of :mod:`sandbox.moto_patches` (see there for what each stands in for).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
@@ -14,8 +15,10 @@ from typing import Any, Protocol
 
 import botocore.session
 from botocore import xform_name
+from moto.awslambda.utils import get_backend as lambda_backend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -29,6 +32,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.utilities.arns import parse_arn
+
+from contracts.execution_events import DETAIL_TYPE, SOURCE
 
 
 class TaskLauncher(Protocol):
@@ -187,3 +194,68 @@ def mark_task_stopped(
     task.stopped_reason = reason
     task.desired_status = "STOPPED"
     task.status = "STOPPED"
+
+
+def _epoch_milliseconds(moment) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def execution_status_change(execution) -> dict[str, Any]:
+    """The ``PutEvents`` entry of an ended moto execution, with the detail AWS documents."""
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.name,
+        "status": execution.exec_status.value,
+        "startDate": _epoch_milliseconds(execution.start_date),
+        "stopDate": _epoch_milliseconds(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "inputDetails": {"included": True},
+        "output": None if execution.output is None else json.dumps(execution.output),
+        "outputDetails": None,
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+    return {
+        "Source": SOURCE,
+        "DetailType": DETAIL_TYPE,
+        "Resources": [execution.exec_arn],
+        "Detail": json.dumps(detail),
+    }
+
+
+def emit_execution_status_changes() -> None:
+    original = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self) -> None:
+        original(self)
+        execution = self.execution
+        bus = events_backends[execution.account_id][execution.region_name]
+        bus.put_events([execution_status_change(execution)])
+
+    BaseExecutionWorkerCommunication.terminated = terminated
+
+
+def deliver_rule_events_to_functions(dispatch: LambdaDispatch) -> None:
+    original = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        if not self.event_pattern.matches_event(original_event):
+            return
+        functions = [target for target in self.targets if parse_arn(target["Arn"]).service == "lambda"]
+        for target in functions:
+            arn = parse_arn(target["Arn"])
+            function = lambda_backend(arn.account, arn.region).get_function(arn.resource_id)
+            deployed = DeployedFunction(
+                name=function.function_name,
+                handler=function.handler,
+                role_arn=function.role,
+                environment=dict(function.environment_vars),
+            )
+            invocation = (deployed, copy.deepcopy(original_event))
+            threading.Thread(target=dispatch, args=invocation, daemon=True).start()
+        others = copy.copy(self)
+        others.targets = [target for target in self.targets if target not in functions]
+        original(others, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets

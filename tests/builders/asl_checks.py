@@ -85,8 +85,12 @@ def retry_problems(state: Mapping[str, Any], allowed_errors: Sequence[str]) -> l
 
 
 def path_from(definition: Definition, start: str) -> list[str]:
-    """The states visited by following ``Next`` from ``start`` until a state without one."""
+    """The states visited from ``start`` along ``Next`` (a Choice's first rule) to a state without one."""
     states, path = definition["States"], [start]
-    while "Next" in states[path[-1]] and len(path) <= len(states):
-        path.append(states[path[-1]]["Next"])
+    while len(path) <= len(states):
+        state = states[path[-1]]
+        following = state["Choices"][0]["Next"] if "Choices" in state else state.get("Next")
+        if following is None:
+            break
+        path.append(following)
     return path

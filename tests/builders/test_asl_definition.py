@@ -18,7 +18,14 @@ from asl_checks import (
     wait_states,
 )
 
-from components.asl import AslResources, RetryPolicy, build_definition
+from components.asl import (
+    EXECUTION_MARGIN_SECONDS,
+    STEP_FUNCTION_TIMEOUT_SECONDS,
+    AslResources,
+    RetryPolicy,
+    build_definition,
+    execution_timeout_seconds,
+)
 from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
 from contracts.environment import CONTAINER_REQUIRED
 
@@ -104,10 +111,16 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "MarkProcessing",
         "TrainClassifier",
         "ProcessResults",
+        "SuccessRecorded",
         "NotifySuccess",
         "Succeeded",
     ]
-    assert path_from(definition, "RecordFailure") == ["RecordFailure", "NotifyFailure", "Failed"]
+    assert path_from(definition, "RecordFailure") == [
+        "RecordFailure",
+        "FailureRecorded",
+        "NotifyFailure",
+        "Failed",
+    ]
     assert definition["States"]["Succeeded"]["Type"] == "Succeed"
     assert definition["States"]["Failed"]["Type"] == "Fail"
 
@@ -189,8 +202,7 @@ def test_transition_check_reports_a_dangling_catch_and_start(definition):
 
 def test_reachability_check_reports_an_orphan_state(definition):
     broken = copy.deepcopy(definition)
-    broken["States"]["NotifySuccess"]["Next"] = "Succeeded"
-    broken["States"]["ProcessResults"]["Next"] = "Succeeded"
+    broken["States"]["SuccessRecorded"]["Choices"][0]["Next"] = "Succeeded"
 
     assert unreachable_states(broken) == ["NotifySuccess"]
 
@@ -216,17 +228,18 @@ def test_training_runs_the_task_synchronously_without_public_ip(definition):
     }
 
 
-def test_training_container_gets_the_eight_environment_overrides(definition):
+def test_training_container_gets_the_nine_environment_overrides(definition):
     (override,) = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]["ContainerOverrides"]
     environment = {entry["Name"]: entry for entry in override["Environment"]}
 
     assert override["Name"] == "classifier"
-    assert len(override["Environment"]) == len(environment) == 8
+    assert len(override["Environment"]) == len(environment) == 9
     assert set(environment) == set(CONTAINER_REQUIRED)
     assert environment == {
         "EXECUTION_ARN": {"Name": "EXECUTION_ARN", "Value.$": "$.executionArn"},
         "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
         "INPUT_KEY": {"Name": "INPUT_KEY", "Value.$": "$.key"},
+        "INPUT_VERSION_ID": {"Name": "INPUT_VERSION_ID", "Value.$": "$.uploadVersion"},
         "RESULTS_BUCKET": {"Name": "RESULTS_BUCKET", "Value": "storage-results-3f9a"},
         "RESULTS_PREFIX": {"Name": "RESULTS_PREFIX", "Value.$": "$.resultsPrefix"},
         "USER_ID": {"Name": "USER_ID", "Value.$": "$.userId"},
@@ -321,6 +334,20 @@ def test_mark_processing_moves_only_this_received_run_to_processing(definition):
     )
 
 
+@pytest.mark.parametrize(
+    ("choice", "notify", "otherwise"),
+    [("SuccessRecorded", "NotifySuccess", "Superseded"), ("FailureRecorded", "NotifyFailure", "Failed")],
+)
+def test_only_a_recorded_outcome_is_notified(definition, choice, notify, otherwise):
+    # A superseded run's outcome (recorded: false) is not the session's: it ends without a notification.
+    state = definition["States"][choice]
+
+    assert state["Type"] == "Choice"
+    assert state["Choices"] == [{"Variable": "$.outcome.recorded", "BooleanEquals": True, "Next": notify}]
+    assert state["Default"] == otherwise
+    assert definition["States"]["Superseded"]["Type"] == "Succeed"
+
+
 @pytest.mark.parametrize("state", ["NotifySuccess", "NotifyFailure"])
 def test_notifications_publish_the_outcome_to_the_topic(definition, state):
     task = definition["States"][state]
@@ -376,6 +403,37 @@ def test_a_custom_capacity_policy_reaches_train_classifier_only():
     (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
     assert (retrier["IntervalSeconds"], retrier["MaxAttempts"]) == (1, 1)
     assert definition["States"]["Validate"]["Retry"][0]["IntervalSeconds"] == 2
+
+
+def test_the_execution_times_out_after_the_longest_path_that_still_makes_progress():
+    retry = RetryPolicy(interval_seconds=2, backoff_rate=2.0, max_attempts=3)
+    capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
+    retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
+    # Validate, ProcessResults and RecordFailure each through four attempts and three waits; the
+    # waits of MarkProcessing's retries and of TrainClassifier's capacity retries; the training
+    # itself; the margin.
+    expected = (
+        TRAIN_TIMEOUT_SECONDS
+        + 3 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
+        + retry_waits
+        + capacity_waits
+        + EXECUTION_MARGIN_SECONDS
+    )
+
+    assert execution_timeout_seconds(TRAIN_TIMEOUT_SECONDS, retry, capacity_retry) == expected
+    definition = build_definition(
+        RESOURCES, train_timeout_seconds=TRAIN_TIMEOUT_SECONDS, retry=retry, capacity_retry=capacity_retry
+    )
+    assert definition["TimeoutSeconds"] == expected
+
+
+def test_the_execution_timeout_grows_with_the_training_timeout_and_the_retries():
+    base = execution_timeout_seconds(3600)
+
+    assert execution_timeout_seconds(7200) == base + 3600
+    assert execution_timeout_seconds(3600, RetryPolicy(max_attempts=6)) > base
+    assert execution_timeout_seconds(3600, capacity_retry=RetryPolicy(max_attempts=12)) > base
+    assert base > 3600 + retry_budget_seconds(CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS
 
 
 def test_default_training_timeout_is_one_hour():

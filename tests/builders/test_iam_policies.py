@@ -100,6 +100,9 @@ def identity_documents() -> dict[str, dict]:
             results_bucket_arn=RESULTS_BUCKET_ARN,
             status_table_arn=STATUS_TABLE_ARN,
         ),
+        "reconcile": policies.reconcile_function_policy(
+            log_group_arn=LOG_GROUP_ARN, status_table_arn=STATUS_TABLE_ARN
+        ),
         "api": policies.api_function_policy(
             log_group_arn=LOG_GROUP_ARN,
             status_table_arn=STATUS_TABLE_ARN,
@@ -155,6 +158,7 @@ ALLOWED_RESOURCES = {
         CLASSIFIER_TABLE_ARN,
     },
     "record_failure": {LOG_STREAMS, RESULT_OBJECTS, RESULTS_BUCKET_ARN, STATUS_TABLE_ARN},
+    "reconcile": {LOG_STREAMS, STATUS_TABLE_ARN},
     "api": {
         LOG_STREAMS,
         STATUS_TABLE_ARN,
@@ -367,6 +371,8 @@ def test_allows_check_sees_a_widened_task_role():
                 ("dynamodb:UpdateItem", STATUS_TABLE_ARN),
             },
         ),
+        # Only the conditional FAILED write: no reads of uploads, results or other tables.
+        ("reconcile", {*function_basics(), ("dynamodb:UpdateItem", STATUS_TABLE_ARN)}),
         (
             "api",
             {
@@ -398,7 +404,7 @@ def test_each_role_gets_exactly_what_its_code_does(name, expected):
 
 def test_functions_cannot_write_uploads_or_results_objects_except_the_api_signing_uploads():
     documents = identity_documents()
-    for name in ("start", "validate", "process_results", "record_failure"):
+    for name in ("start", "validate", "process_results", "record_failure", "reconcile"):
         assert not resources_of(documents[name], "s3:PutObject"), name
         assert not resources_of(documents[name], "s3:DeleteObject"), name
     assert resources_of(documents["api"], "s3:PutObject") == {UPLOAD_OBJECTS}

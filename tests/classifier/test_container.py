@@ -31,6 +31,7 @@ def job_environment(**changes):
     environment = {
         "INPUT_BUCKET": UPLOAD_BUCKET,
         "INPUT_KEY": INPUT_KEY,
+        "INPUT_VERSION_ID": "no-such-version",
         "RESULTS_BUCKET": RESULTS_BUCKET,
         "RESULTS_PREFIX": PREFIX,
         "USER_ID": "u1",
@@ -47,6 +48,12 @@ def job_environment(**changes):
 def make_buckets(s3, *names):
     for name in names:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def put_input(s3, path: Path) -> str:
+    """Upload ``path`` as the job's input; return the new version's id."""
+    return s3.put_object(Bucket=UPLOAD_BUCKET, Key=INPUT_KEY, Body=path.read_bytes())["VersionId"]
 
 
 def stored_keys(s3, bucket=RESULTS_BUCKET):
@@ -94,9 +101,10 @@ def successful_job(sample_zip_path, sample_training_options):
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
         make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
-        client.upload_file(str(sample_zip_path), UPLOAD_BUCKET, INPUT_KEY)
+        version_id = put_input(client, sample_zip_path)
         recorder, stream = CallRecorder(client), io.StringIO()
         environment = job_environment(
+            INPUT_VERSION_ID=version_id,
             FBCSP_PERMUTATIONS=str(sample_training_options.n_permutations),
             FBCSP_SEED=str(sample_training_options.random_state),
         )
@@ -185,10 +193,11 @@ def test_every_log_line_is_json_with_the_job_ids(successful_job):
 @pytest.mark.parametrize("case", sorted(BAD_UPLOADS))
 def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
     write, code, fragment = BAD_UPLOADS[case]
-    s3.upload_file(str(write(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+    version_id = put_input(s3, write(tmp_path / "upload.zip"))
     stream = io.StringIO()
 
-    assert container.main(job_environment(FBCSP_PERMUTATIONS="1"), s3, stream) == 2
+    environment = job_environment(FBCSP_PERMUTATIONS="1", INPUT_VERSION_ID=version_id)
+    assert container.main(environment, s3, stream) == 2
 
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")
@@ -197,6 +206,21 @@ def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
     assert manifest["error"]["code"] == code
     assert fragment in manifest["error"]["message"]
     assert any(line["message"] == "input rejected" for line in log_lines(stream))
+
+
+def test_the_job_trains_exactly_its_version_when_a_newer_one_has_arrived(s3, tmp_path):
+    # GIVEN the job's version (not a zip) and a newer version of the key (a zip without a CSV)
+    own_write, _, own_fragment = BAD_UPLOADS["not_a_zip"]
+    newer_write, _, newer_fragment = BAD_UPLOADS["missing_csv"]
+    version_id = put_input(s3, own_write(tmp_path / "own.zip"))
+    put_input(s3, newer_write(tmp_path / "newer.zip"))
+    stream = io.StringIO()
+    # WHEN the job runs
+    assert container.main(job_environment(INPUT_VERSION_ID=version_id), s3, stream) == 2
+    # THEN it read its own version
+    message = read_json(s3, f"{PREFIX}manifest.json")["error"]["message"]
+    assert own_fragment in message and newer_fragment not in message
+    assert log_lines(stream)[0]["versionId"] == version_id
 
 
 def test_missing_input_object_is_a_classifier_error(s3):
@@ -211,10 +235,11 @@ def test_missing_input_object_is_a_classifier_error(s3):
 
 
 def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
-    s3.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+    version_id = put_input(s3, write_bomb_zip(tmp_path / "upload.zip"))
     stream = io.StringIO()
 
-    assert container.main(job_environment(RESULTS_BUCKET="no-such-bucket"), s3, stream) == 1
+    environment = job_environment(RESULTS_BUCKET="no-such-bucket", INPUT_VERSION_ID=version_id)
+    assert container.main(environment, s3, stream) == 1
     assert log_lines(stream)[-1]["message"] == "could not write the failed manifest"
 
 
@@ -265,7 +290,7 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
         endpoint = f"http://{host}:{port}"
         client = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
         make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
-        client.upload_file(str(write_bomb_zip(tmp_path / "upload.zip")), UPLOAD_BUCKET, INPUT_KEY)
+        version_id = put_input(client, write_bomb_zip(tmp_path / "upload.zip"))
         environment = {
             "PATH": os.environ.get("PATH", ""),
             # fbcsp and the contracts package beside it, as the image holds them under /app
@@ -275,7 +300,7 @@ def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
             "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
-            **job_environment(),
+            **job_environment(INPUT_VERSION_ID=version_id),
         }
         finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
             [sys.executable, "-m", "fbcsp.container"],

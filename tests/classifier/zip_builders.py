@@ -126,6 +126,16 @@ BAD_UPLOADS = {
         "class T2 has 4 trial(s) with a complete epoch; at least 6",
     ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
+    "one_hertz": (
+        lambda path: write_upload(path, metadata={**GOOD_METADATA, "Frequency": 1}),
+        "INVALID_UPLOAD",
+        "sample rate (Frequency) of 1 Hz",
+    ),
+    "millihertz": (
+        lambda path: write_upload(path, metadata={**GOOD_METADATA, "Frequency": 0.001}),
+        "INVALID_UPLOAD",
+        "sample rate (Frequency) of 0.001 Hz",
+    ),
     "wrong_channel_count": (
         lambda path: write_upload(path, metadata={**GOOD_METADATA, "EEGChannels": 4}),
         "INVALID_UPLOAD",

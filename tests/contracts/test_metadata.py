@@ -20,6 +20,10 @@ pytestmark = pytest.mark.unit
         ({"EEGChannels": True, "Frequency": 125.0}, "whole number"),
         ({"EEGChannels": 3, "Frequency": 0}, "positive number"),
         ({"EEGChannels": 3, "Frequency": "fast"}, "positive number"),
+        ({"EEGChannels": 3, "Frequency": 0.001}, r"0\.001 Hz; the classifier needs 100 to 10000"),
+        ({"EEGChannels": 3, "Frequency": 1}, "1 Hz; the classifier needs"),
+        ({"EEGChannels": 3, "Frequency": 99.99}, "99.99 Hz"),
+        ({"EEGChannels": 3, "Frequency": 10_000.5}, "10000.5 Hz"),
         ({"EEGChannels": 3, "Frequency": 125.0, "ChannelNames": ["C3", "C4"]}, "names 2 channel"),
         ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": ["C3", "c3"]}, "repeats"),
         ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": "C3,C4"}, "list of non-empty strings"),
@@ -41,4 +45,5 @@ def test_channel_names_come_from_the_metadata_or_the_apps_montage():
     assert (named.n_channels, named.sfreq, named.ch_names) == (2, 160.0, ("C3", "C4"))
     montage = parse_metadata(b'\xef\xbb\xbf{"EEGChannels": 8, "Frequency": 160}')
     assert montage.ch_names == DEFAULT_CHANNEL_NAMES[8]
-    assert parse_metadata(b'{"EEGChannels": 4, "Frequency": 1}').ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")
+    unnamed = parse_metadata(b'{"EEGChannels": 4, "Frequency": 100}')
+    assert unnamed.ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")

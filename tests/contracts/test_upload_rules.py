@@ -21,7 +21,7 @@ from moto import mock_aws
 from components.config import FARGATE_MEMORY_BY_CPU
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
-from contracts.uploads import LIMITS, METADATA_NAME, UploadLimits
+from contracts.uploads import LIMITS, MAX_SAMPLE_RATE_HZ, METADATA_NAME, MIN_SAMPLE_RATE_HZ, UploadLimits
 from fbcsp.errors import InvalidUpload as ContainerRejected
 from fbcsp.upload import extract_upload
 from handlers.common.errors import InvalidUpload as ValidateRejected
@@ -181,7 +181,18 @@ def test_the_metadata_size_limit(apply_rules):
 
 @pytest.mark.parametrize(
     ("channels", "frequency", "accepted"),
-    [(2, 125.0, True), (1, 125.0, False), (3, 5e-324, True), (3, 0, False), (2.0, 1, True), (2.5, 1, False)],
+    [
+        (2, 125.0, True),
+        (1, 125.0, False),
+        (3, 0, False),
+        (2.0, MIN_SAMPLE_RATE_HZ, True),
+        (2.5, MIN_SAMPLE_RATE_HZ, False),
+        (3, math.nextafter(MIN_SAMPLE_RATE_HZ, 0), False),
+        (3, MAX_SAMPLE_RATE_HZ, True),
+        (3, math.nextafter(MAX_SAMPLE_RATE_HZ, math.inf), False),
+        (3, 0.001, False),
+        (3, 1, False),
+    ],
 )
 def test_the_metadata_value_limits(apply_rules, channels, frequency, accepted):
     body = _zip(_metadata({"EEGChannels": channels, "Frequency": frequency}), _member("data.csv", CSV))

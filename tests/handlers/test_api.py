@@ -10,6 +10,7 @@ from boto3.dynamodb.types import TypeSerializer
 from handler_support import record_received, run_state
 
 from contracts.api import PRESIGN_EXPIRY_SECONDS, Route
+from contracts.subjects import user_id_for_subject
 from contracts.uploads import LIMITS
 from handlers import api
 from handlers.common.paging import encode_page_token
@@ -371,6 +372,21 @@ def test_an_unknown_route_or_method_is_404(aws, load_event, lambda_context):
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
-def test_a_subject_that_cannot_name_a_key_is_refused(aws, load_event, lambda_context):
-    status, body, _ = _call(_as(load_event("apigw_v2_post_sessions"), "auth0|123/../x"), lambda_context)
-    assert status == 403 and body["error"]["code"] == "FORBIDDEN"
+@pytest.mark.parametrize("subject", ["auth0|123", "google-oauth2|1098", "auth0|123/../x", "a_7C123"])
+def test_any_subject_uploads_under_its_own_encoded_user_id(aws, load_event, lambda_context, subject):
+    status, body, _ = _call(_as(load_event("apigw_v2_post_sessions"), subject), lambda_context)
+    assert status == 201
+    assert body["key"] == f"uploads/{user_id_for_subject(subject)}/{body['sessionId']}/S001_imagery.zip"
+
+
+def test_subjects_that_differ_only_in_escaped_characters_see_only_their_own_sessions(
+    aws, load_event, lambda_context
+):
+    # GIVEN a session of the Auth0 user "auth0|123" (user id auth0_7C123)
+    _add_session(aws, user_id_for_subject("auth0|123"), SESSION)
+    # WHEN that user and the user whose subject is literally "auth0_7C123" list their sessions
+    mine = _call(_as(load_event("apigw_v2_get_sessions"), "auth0|123"), lambda_context)[1]
+    theirs = _call(_as(load_event("apigw_v2_get_sessions"), "auth0_7C123"), lambda_context)[1]
+    # THEN only the owner sees it
+    assert [item["sessionId"] for item in mine["sessions"]] == [SESSION]
+    assert theirs["sessions"] == []

@@ -131,7 +131,8 @@ class _BytesAsS3:
         self.data = data
         self.ranges: list[tuple[int, int]] = []
 
-    def get_object(self, *, Range: str, **_):  # noqa: N803 - boto3's parameter name
+    def get_object(self, *, Range: str, VersionId: str, **_):  # noqa: N803 - boto3's parameter names
+        assert VersionId == "v1"
         start, end = map(int, Range.removeprefix("bytes=").split("-"))
         self.ranges.append((start, end))
         return {"Body": io.BytesIO(self.data[start : end + 1])}
@@ -144,7 +145,9 @@ def test_the_ranged_reader_behaves_like_a_file_and_reads_only_the_tail_of_a_zip(
         archive.writestr("metadata.json", b'{"EEGChannels": 4, "Frequency": 250}')
     data = buffer.getvalue()
     s3 = _BytesAsS3(data)
-    reader = RangedObjectReader(s3, bucket="b", key="k", size=len(data), etag='"e"', block_bytes=4096)
+    reader = RangedObjectReader(
+        s3, bucket="b", key="k", size=len(data), etag='"e"', version_id="v1", block_bytes=4096
+    )
     with zipfile.ZipFile(reader) as archive:
         assert archive.read("metadata.json") == b'{"EEGChannels": 4, "Frequency": 250}'
     assert reader.bytes_fetched < 10_000 < len(data)

@@ -97,6 +97,7 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
             "results": f"s3://{aws.results_bucket}/{processing_run['resultsPrefix']}",
             "report": f"s3://{aws.results_bucket}/{processing_run['resultsPrefix']}report.html",
         },
+        "recorded": True,
     }
     assert json.loads(json.dumps(outcome)) == outcome
     status = _status(aws)
@@ -213,8 +214,8 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     )
     # WHEN the old run's results are processed
     outcome = process_results.handler(processing_run, lambda_context)
-    # THEN the outcome describes the old run, but the session and classifier tables are untouched
-    assert outcome["runId"] == processing_run["runId"]
+    # THEN the outcome describes the old run as not recorded; the session and classifier tables are untouched
+    assert outcome["runId"] == processing_run["runId"] and outcome["recorded"] is False
     status = _status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0

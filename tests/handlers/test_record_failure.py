@@ -262,6 +262,7 @@ def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, proce
         "status": "FAILED",
         "error": expected_error,
         "links": {"status": f"/sessions/{SESSION}"},
+        "recorded": True,
     }
     status = _status(aws)
     assert status["status"] == "FAILED" and status["error"] == expected_error
@@ -310,6 +311,7 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
     )
     # THEN the handler does not raise, reports its outcome, and the session stays SUCCEEDED
     assert outcome["status"] == "FAILED" and outcome["error"]["code"] == "INTERNAL_ERROR"
+    assert outcome["recorded"] is False
     status = _status(aws)
     assert status["status"] == "SUCCEEDED" and "error" not in status
 
@@ -320,7 +322,8 @@ def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambd
     record_received(
         StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
     )
-    record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
+    outcome = record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
+    assert outcome["recorded"] is False
     status = _status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
 

@@ -63,13 +63,19 @@ def test_the_sqs_batch_event_file_parses_into_both_uploads(load_event):
     assert uploads[0].uploaded_at == "2026-11-23T22:00:00.000Z"
 
 
-def test_an_unversioned_object_is_identified_by_its_etag_and_epoch_times_are_accepted(load_event):
+def test_epoch_times_are_accepted(load_event):
     event = load_event("eventbridge_s3_object_created")
-    event["detail"]["object"]["version-id"] = None
     event["time"] = 1795471200.5
-    upload = start.parse_message_body(json.dumps(event))
-    assert upload.upload_version == "9d8f2c1b5e4a3f7d6c2b1a0e9f8d7c6b"
-    assert upload.uploaded_at == "2026-11-23T22:00:00.500Z"
+    assert start.parse_message_body(json.dumps(event)).uploaded_at == "2026-11-23T22:00:00.500Z"
+
+
+@pytest.mark.parametrize("version_id", [None, "", "null"])
+def test_an_object_without_a_version_id_is_not_an_upload_a_run_can_pin(load_event, version_id):
+    # The run reads exactly the version the event names; an ETag cannot be read back from S3.
+    event = load_event("eventbridge_s3_object_created")
+    event["detail"]["object"]["version-id"] = version_id
+    with pytest.raises(start.MalformedMessage, match="version id"):
+        start.parse_message_body(json.dumps(event))
 
 
 def test_happy_path_records_received_and_starts_the_named_execution(aws, load_event, lambda_context):

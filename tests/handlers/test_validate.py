@@ -134,19 +134,24 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
     assert fetched == []
 
 
-def test_an_upload_replaced_by_a_newer_version_is_rejected(aws, lambda_context):
-    # GIVEN a run for a version that has since been overwritten
+def test_a_run_reads_exactly_its_version_after_a_newer_one_arrives(aws, lambda_context):
+    # GIVEN a run for a valid version, and a newer, broken version of the same key
     state = _state_for(aws, _zip(_good_members()))
-    aws.s3.put_object(Bucket=aws.upload_bucket, Key=state["key"], Body=_zip(_good_members()) + b"")
-    aws.s3.put_object(Bucket=aws.upload_bucket, Key=state["key"], Body=b"newer")
-    # WHEN it is validated THEN it is rejected as replaced
-    with pytest.raises(InvalidUpload, match="replaced by a newer version"):
-        validate.handler(state, lambda_context)
+    aws.s3.put_object(Bucket=aws.upload_bucket, Key=state["key"], Body=b"newer, not a zip")
+    requested_versions: list[str | None] = []
+    client("s3").meta.events.register(
+        "before-parameter-build.s3.*", lambda params, **_: requested_versions.append(params.get("VersionId"))
+    )
+    # WHEN it is validated
+    summary = validate.handler(state, lambda_context)
+    # THEN the run's version was checked, and only that version was read
+    assert summary["objectBytes"] == state["size"]
+    assert requested_versions and set(requested_versions) == {state["uploadVersion"]}
 
 
-def test_a_deleted_upload_is_rejected(aws, lambda_context):
+def test_a_deleted_upload_version_is_rejected(aws, lambda_context):
     state = _state_for(aws, _zip(_good_members()))
-    aws.s3.delete_object(Bucket=aws.upload_bucket, Key=state["key"])
+    aws.s3.delete_object(Bucket=aws.upload_bucket, Key=state["key"], VersionId=state["uploadVersion"])
     with pytest.raises(InvalidUpload, match="no longer exists"):
         validate.handler(state, lambda_context)
 

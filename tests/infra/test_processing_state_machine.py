@@ -68,8 +68,8 @@ def test_queue_visibility_covers_six_start_function_timeouts(self_contained_stac
 
 def test_upload_events_reach_the_queue_through_an_eventbridge_rule_on_the_upload_bucket(self_contained_stack):
     stack = self_contained_stack.resources
-    (rule,) = stack.of_type("aws:cloudwatch/eventRule:EventRule")
-    (target,) = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    rule = stack.one("aws:cloudwatch/eventRule:EventRule", "processing-upload-created")
+    target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "processing-upload-to-queue")
     (queue_policy,) = stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
     queue = stack.one(QUEUE, "processing-upload-queue")
     pattern = json.loads(rule.inputs["eventPattern"])
@@ -121,6 +121,7 @@ def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing
         "handlers.validate.handler",
         "handlers.process_results.handler",
         "handlers.record_failure.handler",
+        "handlers.reconcile.handler",
         "handlers.api.handler",
     }
     assert [problem for item in functions for problem in function_problems(stack, item)] == []
@@ -149,7 +150,7 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
     names = {f"/aws/lambda/{item.inputs['name']}" for item in stack.of_type(FUNCTION)}
     groups = [group for group in stack.of_type(LOG_GROUP) if group.inputs.get("name") in names]
 
-    assert len(groups) == len(names) == 5
+    assert len(groups) == len(names) == 6
     assert {group.inputs["retentionInDays"] for group in groups} == {14}
 
 
@@ -160,6 +161,7 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
         ("processing-validate-fn", "validate"),
         ("processing-process-results-fn", "process_results"),
         ("processing-record-failure-fn", "record_failure"),
+        ("processing-reconcile-fn", "reconcile"),
         ("api-api-fn", "api"),
     ],
 )
@@ -334,5 +336,6 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
             "processing-validate-fn",
             "processing-process-results-fn",
             "processing-record-failure-fn",
+            "processing-reconcile-fn",
         )
     }

@@ -151,7 +151,7 @@ def test_stage_writes_json_access_logs_to_a_log_group_with_retention(self_contai
 
 def test_only_this_api_may_invoke_the_function(self_contained_stack):
     stack = self_contained_stack.resources
-    (permission,) = stack.of_type("aws:lambda/permission:Permission")
+    permission = stack.one("aws:lambda/permission:Permission", "api-api-invoke")
     (api,) = stack.of_type("aws:apigatewayv2/api:Api")
 
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"

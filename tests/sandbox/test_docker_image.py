@@ -29,7 +29,6 @@ def docker_run(tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox-docker"),
-        prefix="eeg-docker",
         docker=True,
         progress=lambda line: None,
         container_environment=ONE_PERMUTATION,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.cluster import SCRATCH_PATH, container_definition
+from contracts.subjects import user_id_for_subject
 from sandbox.api_server import answer_request, api_gateway_event, match_route
 from sandbox.containers import (
     ENTRYPOINT_COMMAND,
@@ -34,6 +35,14 @@ def test_a_token_round_trips_with_the_claims_the_authorizer_checks(tmp_path):
     assert claims["sub"] == "alice"
     assert (claims["iss"], claims["aud"]) == (ISSUER, AUDIENCE)
     assert claims["exp"] > claims["iat"]
+
+
+def test_a_tokens_subject_maps_back_to_the_user_id_it_was_issued_for(tmp_path):
+    key = signing_key(tmp_path)
+    claims = verify_authorization(key, {"authorization": f"Bearer {issue_token(key, 'auth0_7C123')}"})
+
+    assert claims["sub"] == "auth0|123"
+    assert user_id_for_subject(claims["sub"]) == "auth0_7C123"
 
 
 def test_the_signing_key_is_created_once_and_private(tmp_path):

@@ -1,0 +1,104 @@
+"""The reconcile handler on moto: an execution that ended without an outcome leaves no session open."""
+
+import json
+
+import pytest
+from handler_support import SESSION, USER, load_event, record_received, run_state
+
+from handlers import reconcile
+from handlers.common.failures import GENERIC_MESSAGES
+from handlers.common.status import StatusStore
+
+pytestmark = pytest.mark.moto
+
+
+def _ended(state: dict, event_name: str, *, status: str | None = None) -> dict:
+    """A real-shape status-change event of ``state``'s execution (its input is the run)."""
+    event = load_event(event_name)
+    event["detail"].update(
+        {"input": json.dumps(state), "executionArn": state["executionArn"], "name": state["runId"]}
+    )
+    if status is not None:
+        event["detail"]["status"] = status
+    return event
+
+
+def _status(aws) -> dict:
+    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
+
+
+@pytest.mark.parametrize(
+    ("event_name", "status", "code"),
+    [
+        ("eventbridge_sfn_execution_timed_out", None, "TIMEOUT"),
+        ("eventbridge_sfn_execution_aborted", None, "INTERNAL_ERROR"),
+        ("eventbridge_sfn_execution_aborted", "FAILED", "INTERNAL_ERROR"),
+    ],
+)
+def test_an_execution_that_ended_mid_run_fails_its_processing_session(
+    aws, processing_run, lambda_context, event_name, status, code
+):
+    # GIVEN a PROCESSING run WHEN its execution ends without recording an outcome
+    response = reconcile.handler(_ended(processing_run, event_name, status=status), lambda_context)
+    # THEN the session is FAILED with the code of that ending, the original kept for operators
+    item = _status(aws)
+    assert response == {"recorded": True}
+    assert (item["status"], item["error"]) == ("FAILED", {"code": code, "message": GENERIC_MESSAGES[code]})
+    assert item["finishedAt"].endswith("Z") and item["failureDetail"]["error"]
+
+
+def test_an_aborted_execution_keeps_its_stop_cause_for_operators(aws, processing_run, lambda_context):
+    reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_aborted"), lambda_context)
+    assert _status(aws)["failureDetail"] == {"error": "OperatorStopped", "cause": "stopped from the console"}
+
+
+def test_a_run_stopped_before_it_was_processing_is_failed_too(aws, lambda_context):
+    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
+    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
+    reconcile.handler(_ended(state, "eventbridge_sfn_execution_aborted"), lambda_context)
+    assert _status(aws)["status"] == "FAILED"
+
+
+def test_a_final_status_is_never_changed(aws, processing_run, lambda_context):
+    # GIVEN RecordFailure already recorded the run's real reason (its execution then ends FAILED)
+    store = StatusStore(aws.dynamodb, aws.status_table)
+    store.fail_run(
+        USER,
+        SESSION,
+        processing_run["runId"],
+        error={"code": "OUT_OF_MEMORY", "message": "m"},
+        now="2026-11-23T22:05:00.000Z",
+    )
+    # WHEN the FAILED execution's event arrives THEN the recorded reason stays
+    response = reconcile.handler(
+        _ended(processing_run, "eventbridge_sfn_execution_aborted", status="FAILED"), lambda_context
+    )
+    assert response == {"recorded": False}
+    assert _status(aws)["error"]["code"] == "OUT_OF_MEMORY"
+
+
+def test_a_superseded_run_never_touches_the_newer_one(aws, processing_run, lambda_context):
+    newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+    record_received(
+        StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
+    )
+    reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_timed_out"), lambda_context)
+    item = _status(aws)
+    assert (item["runId"], item["status"]) == (newer["runId"], "RECEIVED")
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda event: event["detail"].update(status="SUCCEEDED"),
+        lambda event: event.update({"detail-type": "Object Created"}),
+        lambda event: event["detail"].update(input="not json"),
+        lambda event: event["detail"].update(input=json.dumps({"userId": USER})),
+        lambda event: event["detail"].update(input=None),
+    ],
+)
+def test_other_events_and_inputs_without_a_run_change_nothing(aws, processing_run, lambda_context, spoil):
+    event = _ended(processing_run, "eventbridge_sfn_execution_timed_out")
+    spoil(event)
+    assert reconcile.handler(event, lambda_context) == {"recorded": False}
+    assert _status(aws)["status"] == "PROCESSING"

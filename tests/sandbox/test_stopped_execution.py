@@ -1,0 +1,45 @@
+"""A session whose execution is stopped mid-run does not stay PROCESSING: the stop's status-change
+event reaches the reconcile function through the program's EventBridge rule, which records FAILED."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sandbox_support import FAST_TRAINING, ScriptedLauncher, small_recording
+
+from sandbox.runner import LocalPipeline
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_for_status(pipeline: LocalPipeline, user_id: str, session_id: str, wanted: str) -> dict:
+    deadline = time.monotonic() + 300
+    while (item := pipeline.status(user_id, session_id) or {}).get("status") != wanted:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{user_id}/{session_id} never reached {wanted}: {item}")
+        time.sleep(0.1)
+    return item
+
+
+def test_an_execution_stopped_while_training_ends_its_session_failed(tmp_path_factory, monkeypatch):
+    with LocalPipeline(
+        work_dir=tmp_path_factory.mktemp("sandbox-stopped"),
+        progress=lambda line: None,
+        container_environment=FAST_TRAINING,
+        launcher_factory=ScriptedLauncher,
+    ) as pipeline:
+        for name, value in pipeline.environment.items():
+            monkeypatch.setenv(name, value)
+        pipeline.upload(
+            small_recording(tmp_path_factory.mktemp("upload") / "rec.zip"),
+            user_id="erin",
+            session_id="stopped",
+        )
+        processing = _wait_for_status(pipeline, "erin", "stopped", "PROCESSING")
+
+        pipeline.session.client("stepfunctions").stop_execution(executionArn=processing["executionArn"])
+        item = pipeline.wait_for([("erin", "stopped")], timeout_seconds=300)[("erin", "stopped")].item
+
+    assert (item["status"], item["error"]["code"]) == ("FAILED", "INTERNAL_ERROR")
+    assert item["runId"] == processing["runId"]
