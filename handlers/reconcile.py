@@ -9,13 +9,12 @@ failure path ends in a failed execution too) or that a newer upload superseded i
 """
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from contracts.execution_events import DETAIL_TYPE, ENDED_WITHOUT_OUTCOME, SOURCE
 from contracts.run_input import RunInput
-from handlers.common.clients import client
+from handlers.common.clients import client, environment
 from handlers.common.failures import GENERIC_MESSAGES, MAX_CAUSE_CHARACTERS, Failure
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import ReconcileSettings
@@ -72,7 +71,7 @@ def reconcile_execution(event: Mapping[str, Any], *, status: StatusStore, now: s
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, bool]:
-    settings = ReconcileSettings.from_environ(os.environ)
+    settings = ReconcileSettings.from_environ(environment())
     logger.setLevel(settings.log_level)
     status = StatusStore(client("dynamodb"), settings.status_table)
     return {"recorded": reconcile_execution(event, status=status, now=now_iso())}
