@@ -12,7 +12,8 @@ process after the imports (the "whole analysis" of the speed benchmark). Also ti
 interpreter that only imports the entrypoint's modules, the permutation test alone (train with
 and without it, difference) and the report (figures included). Each figure is the best of
 ``--repeat`` runs, for wall time and CPU time (user + system, children included; on a loaded
-machine the CPU figures are the comparable ones). The exit status is 0 when the end-to-end time is at most twice the analysis.
+machine the CPU figures are the comparable ones). The exit status is 0 when the end-to-end
+(wall) time is at most twice the analysis.
 """
 
 from __future__ import annotations
