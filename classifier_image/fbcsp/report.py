@@ -40,6 +40,12 @@ FIGURES_DIR = "figures"
 _DPI = 100
 #: Standard 10-05 positions (MNE 1.13 name of the former "standard_1005").
 MONTAGE_NAME = "colin27_1005"
+# Patterns figure geometry in inches: one square cell per map; the gaps inside it (row gap,
+# column gap, left and bottom margin) leave room for the titles and, on bar charts, the ticks.
+_CELL_IN = 2.0
+_SUPTITLE_IN = 0.6
+_BAR_GAPS_IN = (0.75, 0.5, 0.4, 0.45)
+_MAP_GAPS_IN = (0.4, 0.1, 0.05, 0.05)
 
 
 def _png_bytes(figure: Figure) -> bytes:
@@ -147,16 +153,33 @@ def csp_patterns(result: TrainingResult) -> np.ndarray:
 
 def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = True) -> mne.Info | None:
     """MNE info with standard 10-05 positions, or None when the names are assumed or not all standard."""
-    positions = {name.upper() for name in mne.channels.make_standard_montage(MONTAGE_NAME).ch_names}
-    if (
-        not names_known
-        or len({name.upper() for name in ch_names}) != len(ch_names)
-        or not all(n.upper() in positions for n in ch_names)
-    ):
+    if not names_known or len({name.upper() for name in ch_names}) != len(ch_names):
+        return None
+    montage = mne.channels.make_standard_montage(MONTAGE_NAME)
+    positions = {name.upper() for name in montage.ch_names}
+    if not all(n.upper() in positions for n in ch_names):
         return None
     info = mne.create_info(list(ch_names), sfreq, ch_types="eeg")
-    info.set_montage(MONTAGE_NAME, match_case=False, on_missing="raise")
+    info.set_montage(montage, match_case=False, on_missing="raise")
     return info
+
+
+def _grid_margins(n_rows: int, n_columns: int, gaps_in: tuple[float, float, float, float]) -> dict[str, float]:
+    """Fixed gridspec margins of the patterns figure from its gaps in inches.
+
+    Fixed instead of the constrained layout, which measured every tick label of every map and
+    cost more than drawing the figure.
+    """
+    row_gap, column_gap, left, bottom = gaps_in
+    width, height = _CELL_IN * n_columns, _CELL_IN * n_rows + _SUPTITLE_IN
+    return {
+        "left": left / width,
+        "right": 1 - (column_gap - left) / width,
+        "bottom": bottom / height,
+        "top": 1 - (_SUPTITLE_IN + row_gap - bottom) / height,
+        "wspace": column_gap / (_CELL_IN - column_gap),
+        "hspace": row_gap / (_CELL_IN - row_gap),
+    }
 
 
 def patterns_figure(result: TrainingResult) -> Figure:
@@ -168,8 +191,9 @@ def patterns_figure(result: TrainingResult) -> Figure:
     info = montage_info(result.ch_names, result.sfreq, result.ch_names_known)
     values = csp_patterns(result) if info is not None else result.online_model.model.filters
     n_bands, n_filters, n_channels = values.shape
-    figure = Figure(figsize=(2.0 * n_filters, 2.0 * n_bands + 0.6), layout="constrained")
-    grid = figure.subplots(n_bands, n_filters, squeeze=False)
+    figure = Figure(figsize=(_CELL_IN * n_filters, _CELL_IN * n_bands + _SUPTITLE_IN))
+    gaps = _MAP_GAPS_IN if info is not None else _BAR_GAPS_IN
+    grid = figure.subplots(n_bands, n_filters, squeeze=False, gridspec_kw=_grid_margins(n_bands, n_filters, gaps))
     m = n_filters // 2
     for band_index, band in enumerate(result.bands):
         for filter_index in range(n_filters):
