@@ -18,7 +18,7 @@ from contracts.keys import execution_arn_for, run_id_for
 from handlers.api import handler as api_handler
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
-from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason, task_environment
+from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
 from sandbox.runner import LocalPipeline
 
 FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")
@@ -130,14 +130,11 @@ class ScriptedLauncher(ContainerLauncher):
     id the API makes (``POST /sessions``).
     """
 
-    def start(self, task, overrides):
-        environment = task_environment(task, overrides)
-        if environment.get("SESSION_ID", "").startswith("reupload-"):
-            reupload_and_wait_for_its_run(environment)
-        super().start(task, overrides)
-
     def command(self, image, environment, container=None):
         session_id = environment.get("SESSION_ID", "")
+        # In the task's own thread, just before its container starts: never inside moto's RunTask.
+        if session_id.startswith("reupload-"):
+            reupload_and_wait_for_its_run(environment)
         if session_id.startswith("image-missing"):
             raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
         scripted = [name for name in (session_id, environment.get("USER_ID", "")) if name.startswith("fake-")]
@@ -157,3 +154,29 @@ def served_api(pipeline: LocalPipeline, key: OctKey) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def subscribe_a_queue(pipeline) -> str:
+    """A queue receiving the notification topic's messages, as an operator's subscriber would."""
+    sqs = pipeline.session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="notifications-probe")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pipeline.session.client("sns").subscribe(
+        TopicArn=pipeline.stack.topic_arn, Protocol="sqs", Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
+
+
+def notification_bodies(pipeline) -> list[dict]:
+    """Every notification the queue of :func:`subscribe_a_queue` holds (and takes them off it)."""
+    sqs, bodies = pipeline.session.client("sqs"), []
+    while batch := sqs.receive_message(
+        QueueUrl=pipeline.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+    ).get("Messages", []):
+        bodies += [json.loads(message["Body"]) for message in batch]
+    return bodies
+
+
+#: A smaller task than the dev stack's, which the bundled recordings still fit.
+SMALL_TASK = {"task_cpu": 512, "task_memory": 1024}
