@@ -1,9 +1,5 @@
 """A run trains exactly the upload version it validated, even when a newer version arrives before its
-container reads the upload (its own module and sandbox: it needs a session history of its own).
-
-Known: in the shared sandbox of tests/sandbox/test_pipeline.py, after that module's other sessions,
-the first run's execution was not seen to finish within 300 s; alone it passes in seconds. The cause
-is not yet found (see the issue notes)."""
+container reads the upload (its own module, so its sandbox holds only this session's history)."""
 
 from __future__ import annotations
 
