@@ -5,16 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import boto3
 from joserfc.jwk import OctKey
 
-from contracts.keys import execution_arn_for, run_id_for
 from handlers.api import handler as api_handler
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
@@ -104,37 +101,16 @@ def no_metadata_upload(destination: Path) -> Path:
     return write_zip(destination, {name: content for name, content in members.items() if name.endswith(".csv")})
 
 
-def reupload_and_wait_for_its_run(environment: dict[str, str], timeout_seconds: float = 120) -> None:
-    """Put a newer version (not a zip) of the task's upload; return once its run has started, so
-    the session has moved on to it before the task's container reads anything."""
-    bucket, key = environment["INPUT_BUCKET"], environment["INPUT_KEY"]
-    newer = boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"a newer version, not a zip")
-    machine_arn = environment["EXECUTION_ARN"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
-    newer_execution = execution_arn_for(machine_arn, run_id_for(bucket, key, newer["VersionId"]))
-    stepfunctions, deadline = boto3.client("stepfunctions"), time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        try:
-            stepfunctions.describe_execution(executionArn=newer_execution)
-            return
-        except stepfunctions.exceptions.ExecutionDoesNotExist:
-            time.sleep(0.1)
-    raise TimeoutError(f"the run of the newer version did not start within {timeout_seconds}s")
-
-
 class ScriptedLauncher(ContainerLauncher):
     """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
     ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
-    that cannot be pulled; for ``reupload-...`` a new version of the upload (not a zip) arrives
-    after Validate, just before the container starts reading. The user id serves for sessions whose
+    that cannot be pulled. The user id serves for sessions whose
     id the API makes (``POST /sessions``).
     """
 
     def command(self, image, environment, container=None):
         session_id = environment.get("SESSION_ID", "")
-        # In the task's own thread, just before its container starts: never inside moto's RunTask.
-        if session_id.startswith("reupload-"):
-            reupload_and_wait_for_its_run(environment)
         if session_id.startswith("image-missing"):
             raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
         scripted = [name for name in (session_id, environment.get("USER_ID", "")) if name.startswith("fake-")]
