@@ -14,10 +14,9 @@ from pathlib import Path
 import boto3
 from joserfc.jwk import OctKey
 
-from contracts.keys import execution_arn_for, run_id_for
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
-from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason, task_environment
+from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
 from sandbox.runner import LocalPipeline
 
 FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")
@@ -103,37 +102,13 @@ def no_metadata_upload(destination: Path) -> Path:
     return write_zip(destination, {name: content for name, content in members.items() if name.endswith(".csv")})
 
 
-def reupload_and_wait_for_its_run(environment: dict[str, str], timeout_seconds: float = 120) -> None:
-    """Put a newer version (not a zip) of the task's upload; return once its run has started, so
-    the session has moved on to it before the task's container reads anything."""
-    bucket, key = environment["INPUT_BUCKET"], environment["INPUT_KEY"]
-    newer = boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"a newer version, not a zip")
-    machine_arn = environment["EXECUTION_ARN"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
-    newer_execution = execution_arn_for(machine_arn, run_id_for(bucket, key, newer["VersionId"]))
-    stepfunctions, deadline = boto3.client("stepfunctions"), time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        try:
-            stepfunctions.describe_execution(executionArn=newer_execution)
-            return
-        except stepfunctions.exceptions.ExecutionDoesNotExist:
-            time.sleep(0.1)
-    raise TimeoutError(f"the run of the newer version did not start within {timeout_seconds}s")
-
-
 class ScriptedLauncher(ContainerLauncher):
     """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
     ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
-    that cannot be pulled; for ``reupload-...`` a new version of the upload (not a zip) arrives
-    after Validate, just before the container starts reading. The user id serves for sessions whose
+    that cannot be pulled. The user id serves for sessions whose
     id the API makes (``POST /sessions``).
     """
-
-    def start(self, task, overrides):
-        environment = task_environment(task, overrides)
-        if environment.get("SESSION_ID", "").startswith("reupload-"):
-            reupload_and_wait_for_its_run(environment)
-        super().start(task, overrides)
 
     def command(self, image, environment, container=None):
         session_id = environment.get("SESSION_ID", "")
@@ -160,8 +135,6 @@ def served_api(pipeline: LocalPipeline, key: OctKey) -> Iterator[str]:
 
 def client_as_role(pipeline, role_logical_name: str, service: str):
     """A client of the emulator signed with the credentials of one declared role."""
-    import boto3
-
     (role,) = [item for item in pipeline.deployed.of_type("aws:iam/role:Role") if item.name == role_logical_name]
     credentials = pipeline.roles.environment(role.outputs["arn"])
     return boto3.session.Session(
@@ -174,11 +147,35 @@ def client_as_role(pipeline, role_logical_name: str, service: str):
 
 def execution_end(sfn, execution_arn: str, timeout_seconds: float = 300) -> dict:
     """The described execution once it is no longer running (the timeout is a safety net on a loaded machine)."""
-    import time
-
     deadline = time.monotonic() + timeout_seconds
     while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
         if time.monotonic() > deadline:
             raise AssertionError("the execution did not finish")
         time.sleep(0.05)
     return described
+
+
+def subscribe_a_queue(pipeline) -> str:
+    """A queue receiving the notification topic's messages, as an operator's subscriber would."""
+    sqs = pipeline.session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="notifications-probe")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pipeline.session.client("sns").subscribe(
+        TopicArn=pipeline.stack.topic_arn, Protocol="sqs", Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
+
+
+def notification_bodies(pipeline) -> list[dict]:
+    """Every notification the queue of :func:`subscribe_a_queue` holds (and takes them off it)."""
+    sqs, bodies = pipeline.session.client("sqs"), []
+    while batch := sqs.receive_message(
+        QueueUrl=pipeline.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+    ).get("Messages", []):
+        bodies += [json.loads(message["Body"]) for message in batch]
+    return bodies
+
+
+#: A smaller task than the dev stack's (config keys of Pulumi.dev.yaml), which the bundled recordings still fit.
+SMALL_TASK = {"taskCpu": 512, "taskMemory": 1024}

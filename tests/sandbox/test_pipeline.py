@@ -5,31 +5,30 @@ a session can end with is reached end to end, next to sessions that still succee
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 from sandbox_support import (
     FAST_TRAINING,
+    SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
     nan_upload,
     no_metadata_upload,
+    notification_bodies,
     one_class_upload,
     small_recording,
+    subscribe_a_queue,
     two_csv_upload,
 )
 
-from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
-from contracts.manifest import manifest_key
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
 
 # A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly.
-SMALL_TASK = {"taskCpu": 512, "taskMemory": 1024}
 
 
 def _not_a_zip(path: Path) -> Path:
@@ -64,20 +63,8 @@ def pipeline(tmp_path_factory):
         launcher_factory=ScriptedLauncher,
     ) as running:
         running.lines = lines
-        running.notifications_queue_url = _subscribe_a_queue(running)
+        running.notifications_queue_url = subscribe_a_queue(running)
         yield running
-
-
-def _subscribe_a_queue(pipeline) -> str:
-    """A queue receiving the notification topic's messages, as an operator's subscriber would."""
-    sqs = pipeline.session.client("sqs")
-    queue_url = sqs.create_queue(QueueName="notifications-probe")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pipeline.session.client("sns").subscribe(
-        TopicArn=pipeline.stack.topic_arn, Protocol="sqs", Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return queue_url
 
 
 @pytest.fixture(scope="module")
@@ -199,17 +186,8 @@ def test_a_new_version_of_an_upload_starts_a_new_run(pipeline, mixed_run, tmp_pa
     )
 
 
-def _notification_bodies(pipeline) -> list[dict]:
-    sqs, bodies = pipeline.session.client("sqs"), []
-    while batch := sqs.receive_message(
-        QueueUrl=pipeline.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-    ).get("Messages", []):
-        bodies += [json.loads(message["Body"]) for message in batch]
-    return bodies
-
-
 def _notifications(pipeline) -> dict[str, dict]:
-    return {body["sessionId"]: body for body in _notification_bodies(pipeline)}
+    return {body["sessionId"]: body for body in notification_bodies(pipeline)}
 
 
 def test_every_outcome_is_notified_with_its_reason_or_a_link_to_its_results(pipeline, mixed_run):
@@ -241,58 +219,6 @@ def test_the_validate_function_may_not_write_to_the_results_bucket(pipeline, mix
         denial.action == "s3:PutObject" and "/processing-validate-fn-role" in denial.principal_arn
         for denial in pipeline.denials
     )
-
-
-def _finished_execution(pipeline, execution_arn: str, timeout_seconds: float = 300) -> dict:
-    """The execution once it has started (its upload's event travels through the queue) and ended."""
-    stepfunctions, deadline = pipeline.session.client("stepfunctions"), time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        try:
-            execution = stepfunctions.describe_execution(executionArn=execution_arn)
-        except stepfunctions.exceptions.ExecutionDoesNotExist:
-            execution = {"status": "NOT_STARTED"}
-        if execution["status"] not in ("NOT_STARTED", "RUNNING"):
-            return execution
-        time.sleep(0.2)
-    raise TimeoutError(f"{execution_arn} not finished after {timeout_seconds}s")
-
-
-def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_the_container_reads(pipeline, tmp_path):
-    # GIVEN an upload whose next version (not a zip) arrives after Validate, before the container reads
-    s3, bucket = pipeline.session.client("s3"), pipeline.stack.upload_bucket
-    key = UploadKey("carol", "reupload-1", "recording.zip").key
-    first_version = s3.put_object(
-        Bucket=bucket, Key=key, Body=small_recording(tmp_path / "recording.zip").read_bytes()
-    )["VersionId"]
-    first_run = run_id_for(bucket, key, first_version)
-    # WHEN the first run's execution finishes
-    execution = _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, first_run))
-    # THEN its container trained the first version, and the session belongs to the newer run
-    assert execution["status"] == "SUCCEEDED"
-    manifest = json.loads(
-        s3.get_object(
-            Bucket=pipeline.stack.results_bucket,
-            Key=manifest_key(results_prefix_for("carol", "reupload-1", first_run)),
-        )["Body"].read()
-    )
-    assert manifest["status"] == "succeeded"
-    newer_version = next(
-        version["VersionId"]
-        for version in s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
-        if version["VersionId"] != first_version
-    )
-    newer_run = run_id_for(bucket, key, newer_version)
-    _finished_execution(pipeline, execution_arn_for(pipeline.stack.state_machine_arn, newer_run))
-    item = pipeline.status("carol", "reupload-1")
-    assert item["runId"] == newer_run and item["uploadVersion"] == newer_version
-    assert (item["status"], item["error"]["code"]) == ("FAILED", "INVALID_UPLOAD")
-    assert pipeline.classifier_record("carol", "reupload-1") is None
-    # AND only the session's current outcome was notified: the superseded run's success was not
-    notified_runs = [
-        body["runId"] for body in _notification_bodies(pipeline) if body["sessionId"] == "reupload-1"
-    ]
-    assert notified_runs == [item["runId"]]
-
 
 
 def test_the_api_function_may_not_read_uploaded_recordings(pipeline, mixed_run):
