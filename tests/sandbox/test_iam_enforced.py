@@ -13,6 +13,7 @@ import time
 import pytest
 from sandbox_support import FAST_TRAINING, small_recording
 
+from sandbox.api_server import api_gateway_event
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
 
@@ -139,12 +140,17 @@ def test_an_api_function_that_may_not_query_sessions_answers_with_an_error(tmp_p
     with _pipeline(tmp_path, without_statement(policy_name, "ReadSessions")) as pipeline:
         for name, value in pipeline.environment.items():
             monkeypatch.setenv(name, value)
-        event = {
-            "version": "2.0",
-            "routeKey": "GET /sessions",
-            "rawPath": "/sessions",
-            "requestContext": {"authorizer": {"jwt": {"claims": {"sub": "erin"}}}, "http": {"method": "GET"}},
-        }
+        event = api_gateway_event(
+            route_key="GET /sessions",
+            method="GET",
+            raw_path="/sessions",
+            raw_query="",
+            headers={},
+            path_parameters={},
+            claims={"sub": "erin"},
+            body=b"",
+            source_ip="127.0.0.1",
+        )
         with pytest.raises(Exception, match="not authorized to perform: dynamodb:Query"):
             pipeline.api_handler()(event, None)
 
