@@ -1,14 +1,21 @@
-"""Channel reduction ahead of CSP for research montages (16-64 channels).
+"""Channel reduction ahead of CSP for research montages (more than 16 channels).
 
 CSP fitted on many channels from some 37 training trials overfits (issue 14: 64 channels gave
 60 % nested accuracy where the 8 motor channels gave 73 %), and its cost grows with the cube of
-the channel count. Montages with more channels than `MAX_CSP_DIMENSIONS` are therefore projected,
-per band, onto the leading principal components of the band's trace-normalised epoch
-covariance averaged over all trials. The projection uses no labels, so fitting it once on every
-trial leaks nothing into the cross-validation; everything after it (CSP, features, MI, RLDA,
-folds, nested CV) runs unchanged on the components. The exported filters are mapped back to
-the recorded channels, so a consumer applies them to raw channels as before. Montages with at
-most `MAX_CSP_DIMENSIONS` channels are not touched.
+the channel count. Montages with more channels than `MAX_CSP_DIMENSIONS` are therefore reduced
+before CSP, without looking at the labels, so the reduction is fitted once on every trial and
+leaks nothing into the cross-validation:
+
+* when the channel names are known and the montage holds every `MOTOR_AREA_CHANNELS` electrode,
+  CSP uses those channels only (a prior on where hand motor imagery shows, not learnt from the
+  data; on EEGMMIDB S001-S003 it is the only reduction tried that matches the 8 motor channels);
+* otherwise each band is projected onto the leading principal components of the band's
+  trace-normalised epoch covariance averaged over all trials.
+
+Everything after the reduction (CSP, features, MI, RLDA, folds, nested CV) runs unchanged on the
+kept dimensions. The exported filters are mapped back to the recorded channels (zero weight on
+channels the motor-area prior leaves out), so a consumer applies them to raw channels as
+before. Montages with at most `MAX_CSP_DIMENSIONS` channels are not touched.
 """
 
 from __future__ import annotations
@@ -17,6 +24,29 @@ import numpy as np
 
 #: Dimensions CSP works in; larger montages are reduced to this many principal components per band.
 MAX_CSP_DIMENSIONS = 16
+#: 10-10 electrodes over both hands' motor cortex: the sample upload's montage (upper case).
+MOTOR_AREA_CHANNELS = ("FC3", "FC4", "C3", "CZ", "C4", "CP3", "CPZ", "CP4")
+
+
+def motor_area_rows(
+    ch_names: tuple[str, ...], names_known: bool, max_dimensions: int = MAX_CSP_DIMENSIONS
+) -> np.ndarray | None:
+    """Rows of the `MOTOR_AREA_CHANNELS` in a montage that needs reducing, or None.
+
+    None when the montage has at most `max_dimensions` channels, its names are not known, or
+    one of the motor-area electrodes is missing. Names match case-insensitively.
+    """
+    if len(ch_names) <= max_dimensions or not names_known:
+        return None
+    rows = {name.upper(): row for row, name in enumerate(ch_names)}
+    if not all(name in rows for name in MOTOR_AREA_CHANNELS):
+        return None
+    return np.array([rows[name] for name in MOTOR_AREA_CHANNELS])
+
+
+def selection_projection(rows: np.ndarray, n_channels: int, n_bands: int) -> np.ndarray:
+    """The projection keeping `rows` of `n_channels`, per band: shape (n_bands, rows.size, n_channels)."""
+    return np.broadcast_to(np.eye(n_channels)[rows], (n_bands, rows.size, n_channels)).copy()
 
 
 def principal_projections(epochs: np.ndarray, n_components: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channel_reduction import MAX_CSP_DIMENSIONS, reduce_channels
+from .channel_reduction import MAX_CSP_DIMENSIONS, motor_area_rows, reduce_channels, selection_projection
 from .csp import csp_pairs_for_channels
 from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .errors import InsufficientData, InvalidUpload
@@ -64,8 +64,9 @@ class TrainingOptions:
     random_state : int
         Seed of the permutation generator (``np.random.default_rng``).
     max_csp_dimensions : int
-        Montages with more channels are reduced to this many principal components per band
-        before CSP (`fbcsp.channel_reduction`).
+        Montages with more channels are reduced before CSP (`fbcsp.channel_reduction`): to the
+        motor-area channels when their names are known, else to this many principal components
+        per band.
     """
 
     selection: str = "default"
@@ -190,7 +191,9 @@ def train(
         raise ValueError(f"n_permutations must be >= 0, got {options.n_permutations}")
     grid = WindowGrid.for_rate(recording.sfreq)
     samples, labels, dropped = usable_trials(recording, grid, options.n_folds)
-    n_pairs = csp_pairs_for_channels(min(recording.n_channels, options.max_csp_dimensions))
+    motor_rows = motor_area_rows(recording.ch_names, recording.ch_names_known, options.max_csp_dimensions)
+    data = recording.data if motor_rows is None else recording.data[motor_rows]
+    n_pairs = csp_pairs_for_channels(min(data.shape[0], options.max_csp_dimensions))
     option_specs = available_options(len(options.band_ids) * 2 * n_pairs)
     if not option_specs:
         raise ValueError(f"{len(options.band_ids)} band(s) x {2 * n_pairs} filters give too few features")
@@ -201,8 +204,11 @@ def train(
         f"at {recording.sfreq:g} Hz"
     )
     bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
-    epochs, projection = filtered_epochs(recording.data, bands, samples, grid, options.max_csp_dimensions)
-    if projection is not None:
+    epochs, projection = filtered_epochs(data, bands, samples, grid, options.max_csp_dimensions)
+    if motor_rows is not None:
+        projection = selection_projection(motor_rows, recording.n_channels, len(bands))
+        report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in motor_rows)}")
+    elif projection is not None:
         report(f"CSP on the {options.max_csp_dimensions} leading principal components of each band")
 
     n_folds = options.n_folds

@@ -1,11 +1,20 @@
-"""Channel reduction ahead of CSP: principal components per band, filters mapped back to channels."""
+"""Channel reduction ahead of CSP: the motor-area prior or principal components per band, filters mapped back."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from synthetic import synthetic_recording
 from test_training import assert_online_reproduction
 
-from fbcsp.channel_reduction import principal_projections, reduce_channels, to_channel_space
+from fbcsp.channel_reduction import (
+    MOTOR_AREA_CHANNELS,
+    motor_area_rows,
+    principal_projections,
+    reduce_channels,
+    selection_projection,
+    to_channel_space,
+)
 from fbcsp.training import TrainingOptions, train
 
 pytestmark = pytest.mark.classifier
@@ -43,4 +52,56 @@ def test_reduced_training_exports_filters_on_the_recorded_channels():
     assert result.model.csp_matrices.shape == (4, 3, 6)
     assert result.model.filters.shape == (4, 2, 6)
     assert result.nested_accuracy > result.chance_level
+    assert_online_reproduction(recording, result)
+
+
+#: A 10-channel montage holding the motor-area electrodes out of order, in mixed case.
+NAMED_MONTAGE = ("Fz", "cp4", "C3", "Pz", "FC3", "Cz", "CPz", "fc4", "C4", "CP3")
+
+
+def test_motor_area_rows_find_the_prior_in_a_named_montage_in_its_order():
+    rows = motor_area_rows(NAMED_MONTAGE, names_known=True, max_dimensions=8)
+    assert [NAMED_MONTAGE[row].upper() for row in rows] == list(MOTOR_AREA_CHANNELS)
+
+
+@pytest.mark.parametrize(
+    ("names", "known", "max_dimensions"),
+    [
+        (NAMED_MONTAGE, False, 8),  # assumed names say nothing about electrode positions
+        (NAMED_MONTAGE, True, 10),  # montages within the limit are not touched
+        (NAMED_MONTAGE[:-1] + ("P3",), True, 8),  # CP3 missing
+    ],
+)
+def test_motor_area_prior_applies_only_to_large_montages_with_every_motor_electrode_named(
+    names, known, max_dimensions
+):
+    assert motor_area_rows(names, names_known=known, max_dimensions=max_dimensions) is None
+
+
+def test_selection_projection_keeps_the_rows_in_every_band():
+    data = np.random.default_rng(1).normal(size=(5, 40))
+    projection = selection_projection(np.array([3, 0]), n_channels=5, n_bands=2)
+    assert projection.shape == (2, 2, 5)
+    for band in projection:
+        np.testing.assert_array_equal(band @ data, data[[3, 0]])
+
+
+def test_named_large_montage_trains_exactly_as_its_motor_area_channels():
+    recording = replace(
+        synthetic_recording(n_channels=10, trials_per_class=(12, 12), effect=4.0, seed=5),
+        ch_names=NAMED_MONTAGE,
+    )
+    rows = motor_area_rows(NAMED_MONTAGE, names_known=True, max_dimensions=8)
+    motor_only = replace(
+        recording, data=recording.data[rows], ch_names=tuple(NAMED_MONTAGE[row] for row in rows)
+    )
+    options = TrainingOptions(n_permutations=0, max_csp_dimensions=8)
+    result, reference = train(recording, options), train(motor_only, options)
+    np.testing.assert_array_equal(result.nested_fold_accuracies, reference.nested_fold_accuracies)
+    np.testing.assert_array_equal(result.fold_accuracy, reference.fold_accuracy)
+    for model, expected in zip(result.ensemble.models, reference.ensemble.models, strict=True):
+        assert model.model.filters.shape == (4, 6, 10)
+        np.testing.assert_array_equal(model.model.filters[..., rows], expected.model.filters)
+        others = np.setdiff1d(np.arange(10), rows)
+        assert not np.any(model.model.filters[..., others])
     assert_online_reproduction(recording, result)
