@@ -20,7 +20,9 @@ folds +- their SD (ddof=1); ``chance95`` is the binomial 95 % chance threshold f
     .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
 
 ``--edf-root`` reads every sub-folder's ``*.edf`` files as one recording (e.g. the EEGMMIDB runs,
-with another channel subset, for robustness checks). ``--timing`` instead times ``train()`` of
+with another channel subset, for robustness checks). ``--unnamed`` treats the channel names as
+unknown, as for an upload without ``ChannelNames``: a research montage is then reduced without
+the motor-area prior (`fbcsp.channel_reduction`). ``--timing`` instead times ``train()`` of
 both procedures on the first input, with and without permutations, in this one process (best of
 ``--repeat`` runs) and prints each time and its ratio to ``--selection original`` without
 permutations.
@@ -33,6 +35,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -153,12 +156,16 @@ def procedure_costs(recording: Recording, repeat: int) -> list[str]:
 def recordings(args: argparse.Namespace) -> dict[str, Recording]:
     """Name -> recording of the command line's inputs."""
     if args.edf_root is None:
-        return {path.stem: load_recording([path]) for path in args.inputs}
-    folders = sorted(folder for folder in args.edf_root.iterdir() if folder.is_dir())
-    return {
-        folder.name: load_recording(sorted(folder.glob("*.edf")), channels=args.channels)
-        for folder in folders
-    }
+        loaded = {path.stem: load_recording([path]) for path in args.inputs}
+    else:
+        folders = sorted(folder for folder in args.edf_root.iterdir() if folder.is_dir())
+        loaded = {
+            folder.name: load_recording(sorted(folder.glob("*.edf")), channels=args.channels)
+            for folder in folders
+        }
+    if args.unnamed:
+        return {name: replace(recording, ch_names_known=False) for name, recording in loaded.items()}
+    return loaded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="*", type=Path, default=list(DEFAULT_INPUTS), metavar="INPUT.zip")
     parser.add_argument("--edf-root", type=Path, help="one recording per sub-folder of EDF runs")
     parser.add_argument("--channels", nargs="+", metavar="NAME", help="channels to read from the EDF runs")
+    parser.add_argument(
+        "--unnamed", action="store_true", help="treat the channel names as unknown (no motor-area prior)"
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the fold accuracies as JSON")
     parser.add_argument("--timing", action="store_true", help="time train() of both procedures instead")
     parser.add_argument(

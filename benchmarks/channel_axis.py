@@ -3,7 +3,10 @@
 The recordings are the 64-channel EEGMMIDB runs 4, 8 and 12 of one subject, read with the
 package's EDF reader. The N-channel montage is the sample upload's 8 motor channels followed by
 the file's other channels in file order, so every montage contains the smaller ones and the
-8-channel one is the sample upload itself. Each count runs `fbcsp.training.train` once in a
+8-channel one is the sample upload itself. The names are marked unknown unless asked otherwise,
+so montages above 16 channels take the principal-component path of `fbcsp.channel_reduction`
+(that of uploads without ``ChannelNames``); with known names they would keep only the 8
+motor-area channels and cost what the 8-channel montage costs. Each count runs `fbcsp.training.train` once in a
 fresh ``spawn`` child that reports its wall time, CPU time (user + system, all threads) and
 peak RSS, so one count's memory never hides behind another's.
 """
@@ -33,7 +36,7 @@ def subject_recording(subject: str, eeg_dir: Path = EEGMMIDB_DIR) -> Recording:
     return read_signal_files([folder / f"{subject}R{run:02d}.edf" for run in IMAGERY_RUNS])
 
 
-def montage(recording: Recording, n_channels: int) -> Recording:
+def montage(recording: Recording, n_channels: int, names_known: bool = False) -> Recording:
     """The motor channels first, then the recording's other channels in order, `n_channels` in all."""
     by_name = {name.upper(): index for index, name in enumerate(recording.ch_names)}
     motor = [by_name[name.upper()] for name in MOTOR_CHANNELS]
@@ -41,7 +44,10 @@ def montage(recording: Recording, n_channels: int) -> Recording:
     if len(order) < n_channels:
         raise ValueError(f"the recording has {len(recording.ch_names)} channels, {n_channels} were asked for")
     return replace(
-        recording, data=recording.data[order], ch_names=tuple(recording.ch_names[index] for index in order)
+        recording,
+        data=recording.data[order],
+        ch_names=tuple(recording.ch_names[index] for index in order),
+        ch_names_known=names_known,
     )
 
 
@@ -71,17 +77,19 @@ def measure_train(recording: Recording, options: TrainingOptions) -> dict:
     return run_in_spawned_process(_train_child, recording, options)
 
 
-def channel_axis(recording: Recording, counts: tuple[int, ...], options: TrainingOptions, log) -> list[dict]:
+def channel_axis(
+    recording: Recording, counts: tuple[int, ...], options: TrainingOptions, log, names_known: bool = False
+) -> list[dict]:
     """`measure_train` on each montage size, smallest first."""
     rows = []
     for count in counts:
         log(f"channel axis: {count} channels")
-        figures = measure_train(montage(recording, count), options)
+        figures = measure_train(montage(recording, count, names_known), options)
         rows.append({"channels": count, "samples": recording.n_samples, **figures})
     return rows
 
 
-def format_channel_axis(rows: list[dict], subject: str, options: TrainingOptions) -> str:
+def format_channel_axis(rows: list[dict], subject: str, options: TrainingOptions, names_known: bool) -> str:
     """The channel-axis table printed to stdout."""
     header = (
         f"  {'channels':>8}  {'wall s':>7}  {'CPU s':>7}  {'peak RSS MB':>11}  "
@@ -91,7 +99,8 @@ def format_channel_axis(rows: list[dict], subject: str, options: TrainingOptions
         f"Channel axis: EEGMMIDB {subject} runs {', '.join(map(str, IMAGERY_RUNS))}, "
         f"{rows[0]['n_trials']} trials, {rows[0]['n_windows']} windows, "
         f"{options.n_permutations} permutations, "
-        f"CSP on at most {options.max_csp_dimensions} dimensions",
+        f"CSP on at most {options.max_csp_dimensions} dimensions "
+        f"({'motor-area channels' if names_known else 'principal components'} above that)",
         header,
     ]
     for row in rows:
