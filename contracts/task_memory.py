@@ -10,7 +10,8 @@ its peak (``fbcsp.training.train``; ``benchmarks/channel_axis.py`` measures it):
 * one band of the recording filtered (`FILTER_COPIES` arrays: highpass and lowpass output);
 * every trial's epoch (``EPOCH_SECONDS`` around its cue) in each of `BANDS` bands on at most
   `CSP_DIMENSIONS` principal components, and while the bands are filtered one band's epochs on
-  every recorded channel;
+  every recorded channel (a montage reduced to its named motor-area channels filters and cuts
+  only those, so it needs less than predicted);
 * the time-resolved analysis. Its window moments and fold models are processed in window
   chunks sized from a fixed budget (``fbcsp.budget``), so with many channels its working set is
   the budget (`ANALYSIS_CHUNK_MIB`); with few channels every window fits one chunk and the
