@@ -15,6 +15,7 @@ from fbcsp.channel_reduction import (
     selection_projection,
     to_channel_space,
 )
+from fbcsp.edf import read_signal_files
 from fbcsp.training import TrainingOptions, train
 
 pytestmark = pytest.mark.classifier
@@ -105,3 +106,15 @@ def test_named_large_montage_trains_exactly_as_its_motor_area_channels():
         others = np.setdiff1d(np.arange(10), rows)
         assert not np.any(model.model.filters[..., others])
     assert_online_reproduction(recording, result)
+
+
+@pytest.mark.slow
+def test_all_64_eegmmidb_channels_with_names_train_as_the_motor_channels(edf_paths):
+    everything = read_signal_files(edf_paths)
+    motor = read_signal_files(edf_paths, channels=MOTOR_AREA_CHANNELS)
+    assert everything.n_channels == 64 and everything.ch_names_known
+    options = TrainingOptions(n_permutations=0)
+    result, reference = train(everything, options), train(motor, options)
+    np.testing.assert_array_equal(result.ensemble.fold_accuracies, reference.ensemble.fold_accuracies)
+    np.testing.assert_array_equal(result.nested_fold_accuracies, reference.nested_fold_accuracies)
+    assert result.ensemble.models[0].model.filters.shape == (4, 6, 64)
