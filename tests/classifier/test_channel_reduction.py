@@ -16,6 +16,8 @@ from fbcsp.channel_reduction import (
     to_channel_space,
 )
 from fbcsp.edf import read_signal_files
+from fbcsp.export import classifier_document
+from fbcsp.predict import parse_classifier, predict_recording
 from fbcsp.training import TrainingOptions, train
 
 pytestmark = pytest.mark.classifier
@@ -106,6 +108,9 @@ def test_named_large_montage_trains_exactly_as_its_motor_area_channels():
         others = np.setdiff1d(np.arange(10), rows)
         assert not np.any(model.model.filters[..., others])
     assert_online_reproduction(recording, result)
+    predictions = predict_recording(parse_classifier(classifier_document(result)), recording)
+    trials = np.searchsorted(predictions.cue_samples, result.trial_samples)
+    np.testing.assert_array_equal(predictions.predicted_codes[trials], result.ensemble.training_predictions)
 
 
 @pytest.mark.slow
