@@ -200,7 +200,7 @@ def train(
     feature_counts = tuple(option.n_features for option in option_specs)
 
     report(
-        f"filtering {recording.n_channels} channels in bands {list(options.band_ids)} "
+        f"filtering {data.shape[0]} channels in bands {list(options.band_ids)} "
         f"at {recording.sfreq:g} Hz"
     )
     bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
