@@ -26,6 +26,7 @@ from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
+from contracts.task_size import TASK_SIZE_JSON_NAMES, task_size_path
 
 VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
@@ -43,6 +44,8 @@ FAILED = "Failed"
 UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
 RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
 SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
+#: Where Validate's result (the upload's facts and the run's task size) goes in the state.
+VALIDATION_PATH = "$.validation"
 
 #: Errors of the Lambda service itself (not of our handlers), worth retrying.
 LAMBDA_TRANSIENT_ERRORS = (
@@ -177,14 +180,17 @@ def build_definition(
         "States": {
             VALIDATE: _lambda_task(
                 resources.validate_function_arn,
-                result_path="$.validation",
+                result_path=VALIDATION_PATH,
                 next_state=MARK_PROCESSING,
                 retrier=lambda_retry,
                 catch_to=RECORD_FAILURE,
             ),
             MARK_PROCESSING: {
                 "Type": "Task",
-                "Comment": "RECEIVED -> PROCESSING, only for this run (a newer upload may have replaced it).",
+                "Comment": (
+                    "RECEIVED -> PROCESSING with the run's task size, only for this run "
+                    "(a newer upload may have replaced it)."
+                ),
                 "Resource": UPDATE_ITEM_RESOURCE,
                 "Parameters": _mark_processing_parameters(resources.status_table_name),
                 "ResultPath": None,
@@ -194,7 +200,10 @@ def build_definition(
             },
             TRAIN_CLASSIFIER: {
                 "Type": "Task",
-                "Comment": "Runs the classifier container and returns when the task stops (.sync).",
+                "Comment": (
+                    "Runs the classifier container in a task of the size Validate chose and returns "
+                    "when the task stops (.sync)."
+                ),
                 "Resource": RUN_TASK_SYNC_RESOURCE,
                 "Parameters": _run_task_parameters(resources),
                 "TimeoutSeconds": train_timeout_seconds,
@@ -286,6 +295,11 @@ def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str
     }
 
 
+def _task_size_text(field_name: str) -> str:
+    """The run's task size field as the string ECS and DynamoDB numbers take (Validate gives integers)."""
+    return f"States.Format('{{}}', {task_size_path(VALIDATION_PATH, field_name)})"
+
+
 def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
     attribute = SessionAttribute
     return {
@@ -296,7 +310,8 @@ def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
         },
         "UpdateExpression": (
             f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
-            f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn"
+            f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn, "
+            f"{attribute.TASK_SIZE} = :taskSize"
         ),
         "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :received",
         # `status` is a DynamoDB reserved word.
@@ -307,6 +322,12 @@ def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
             ":runId": {"S.$": json_path("run_id")},
             ":enteredTime": {"S.$": "$$.State.EnteredTime"},
             ":executionArn": {"S.$": "$$.Execution.Id"},
+            ":taskSize": {
+                "M": {
+                    json_name: {"N.$": _task_size_text(field_name)}
+                    for field_name, json_name in TASK_SIZE_JSON_NAMES.items()
+                }
+            },
         },
     }
 
@@ -330,7 +351,17 @@ def _run_task_parameters(resources: AslResources) -> dict[str, Any]:
                 "AssignPublicIp": "DISABLED",
             }
         },
+        # Task-level Cpu and Memory are strings in the ECS API, a container's Memory an integer;
+        # the container's hard limit is raised with the task's (the task definition sets one).
         "Overrides": {
-            "ContainerOverrides": [{"Name": resources.container_name, "Environment": environment}],
+            "Cpu.$": _task_size_text("cpu"),
+            "Memory.$": _task_size_text("memory_mib"),
+            "ContainerOverrides": [
+                {
+                    "Name": resources.container_name,
+                    "Environment": environment,
+                    "Memory.$": task_size_path(VALIDATION_PATH, "memory_mib"),
+                }
+            ],
         },
     }

@@ -15,7 +15,7 @@ import pulumi_awsx as awsx
 from docker.utils.build import exclude_paths
 
 from components import policies
-from components.config import FARGATE_MEMORY_BY_CPU
+from contracts.task_size import TaskSize
 from components.lambda_archive import REPO_ROOT
 from components.network import EndpointScope, create_private_network
 from components.roles import create_service_role
@@ -64,7 +64,7 @@ class ClassifierClusterArgs:
     permissions_boundary_arn: str | None = None
 
     def __post_init__(self) -> None:
-        if self.task_memory not in FARGATE_MEMORY_BY_CPU.get(self.task_cpu, ()):
+        if not TaskSize(self.task_cpu, self.task_memory).is_fargate_size:
             raise ValueError(
                 f"task_memory {self.task_memory} is not a Fargate size for task_cpu {self.task_cpu}"
             )

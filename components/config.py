@@ -16,19 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.task_size import FARGATE_MEMORY_BY_CPU, TaskSize, maximum_size
+
 PROJECT_NAME = "eeg-pipeline"
 ENVIRONMENTS = ("dev", "staging", "prod")
-
-# Fargate task sizes: memory (MiB) accepted for each cpu value (CPU units).
-FARGATE_MEMORY_BY_CPU: Mapping[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
 
 # Retention values CloudWatch Logs accepts (0 = never expire is left out on purpose: retention is
 # set everywhere).
@@ -62,6 +53,7 @@ CONFIG_KEYS = (
     "tags",
     "taskCpu",
     "taskMemory",
+    "taskMemoryMax",
     "logRetentionDays",
     "uploadExpirationDays",
     "resultsNoncurrentVersionDays",
@@ -128,7 +120,10 @@ class StackSettings:
     tags
         Tags applied to every resource (the user's tags merged with ``project`` and ``environment``).
     task_cpu, task_memory
-        Fargate task size in CPU units and MiB (a valid Fargate pair).
+        Default Fargate task size in CPU units and MiB (a valid Fargate pair).
+    task_memory_max
+        The most memory (MiB) one run's task may be given; Validate sizes each run between the
+        default and this (:mod:`contracts.task_size`). Equal to ``task_memory`` unless set.
     log_retention_days
         Retention of every log group.
     upload_expiration_days, results_noncurrent_version_days
@@ -166,6 +161,7 @@ class StackSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
     task_cpu: int = 1024
     task_memory: int = 2048
+    task_memory_max: int = 2048
     log_retention_days: int = 30
     upload_expiration_days: int = 90
     results_noncurrent_version_days: int = 30
@@ -188,6 +184,15 @@ class StackSettings:
     def is_production(self) -> bool:
         """Whether data stores get deletion protection."""
         return self.environment == "prod"
+
+    @property
+    def default_task_size(self) -> TaskSize:
+        return TaskSize(self.task_cpu, self.task_memory)
+
+    @property
+    def maximum_task_size(self) -> TaskSize:
+        """The largest task a run may get (``task_memory_max`` with the least CPU Fargate allows)."""
+        return maximum_size(self.default_task_size, self.task_memory_max)
 
     @property
     def subnet_ids(self) -> tuple[str, ...] | None:
@@ -257,12 +262,14 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     environment = _read_environment(raw)
     jwt = _read_jwt(raw)
     task_cpu = _read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
+    task_memory = _read_task_memory(raw, task_cpu, defaults.task_memory)
     settings = StackSettings(
         region=_read_region(raw),
         environment=environment,
         tags=_read_tags(raw, environment),
         task_cpu=task_cpu,
-        task_memory=_read_task_memory(raw, task_cpu, defaults.task_memory),
+        task_memory=task_memory,
+        task_memory_max=_read_task_memory_max(raw, TaskSize(task_cpu, task_memory)),
         log_retention_days=_read_choice(
             raw, "logRetentionDays", LOG_RETENTION_DAYS, defaults.log_retention_days
         ),
@@ -369,6 +376,15 @@ def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> in
             f"Fargate accepts {allowed[0]}..{allowed[-1]} MiB in the steps {list(allowed[:4])}..."
         )
     return memory
+
+
+def _read_task_memory_max(raw: Mapping[str, Any], default: TaskSize) -> int:
+    memory_max = _read_int(raw, "taskMemoryMax", default.memory_mib, 1, None)
+    try:
+        maximum_size(default, memory_max)
+    except ValueError as invalid:
+        raise ConfigError(f"taskMemoryMax: {invalid}") from invalid
+    return memory_max
 
 
 def _read_email(raw: Mapping[str, Any], key: str) -> str | None:

@@ -29,6 +29,7 @@ from components.roles import create_service_role
 from components.storage import StorageLocations
 from contracts.environment import FunctionVariable
 from contracts.keys import UPLOAD_PREFIX
+from contracts.task_size import TaskSize, maximum_size
 
 START_FUNCTION_TIMEOUT_SECONDS = 30
 # AWS advises a visibility timeout of at least six times the consuming function's timeout.
@@ -56,8 +57,10 @@ class ProcessingStateMachineArgs:
         The classifier task (from ClassifierCluster); the state machine passes the two roles.
     subnet_ids, security_group_ids
         Where the task runs.
-    task_memory_mib
-        The task's memory (``taskMemory``); the validate function refuses uploads predicted not to fit.
+    default_task_size, task_memory_max_mib
+        The task's default size (``taskCpu``/``taskMemory``) and the most memory a run's task may be
+        given (``taskMemoryMax``): the validate function sizes each run between them and refuses
+        uploads predicted to need more.
     log_retention_days
         Retention of every log group created here.
     train_timeout_seconds
@@ -82,7 +85,8 @@ class ProcessingStateMachineArgs:
     execution_role_arn: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    task_memory_mib: int
+    default_task_size: TaskSize
+    task_memory_max_mib: int
     log_retention_days: int = 30
     train_timeout_seconds: int = 3600
     max_receive_count: int = 5
@@ -92,6 +96,8 @@ class ProcessingStateMachineArgs:
     permissions_boundary_arn: str | None = None
 
     def __post_init__(self) -> None:
+        # Raises ValueError when Fargate offers no such sizes.
+        maximum_size(self.default_task_size, self.task_memory_max_mib)
         if self.max_active_runs_per_user < 1:
             raise ValueError("max_active_runs_per_user must be at least 1")
         if not 2 <= self.start_max_concurrency <= 1000:
@@ -151,7 +157,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "validate-fn",
             "validate",
             policies.validate_function_policy,
-            {FunctionVariable.TASK_MEMORY_MIB: str(args.task_memory_mib)},
+            {
+                FunctionVariable.TASK_CPU: str(args.default_task_size.cpu),
+                FunctionVariable.TASK_MEMORY_MIB: str(args.default_task_size.memory_mib),
+                FunctionVariable.TASK_MEMORY_MAX_MIB: str(args.task_memory_max_mib),
+            },
             upload_bucket_arn=args.storage.upload_bucket_arn,
         )
         self.process_results_function = self._function(

@@ -28,8 +28,11 @@ class FunctionVariable(StrEnum):
     #: How long a run can last at most; older sessions still RECEIVED or PROCESSING are stale.
     ACTIVE_RUN_WINDOW_SECONDS = "ACTIVE_RUN_WINDOW_SECONDS"
     MAX_UPLOAD_REQUESTS_PER_MINUTE = "MAX_UPLOAD_REQUESTS_PER_MINUTE"
-    #: The classifier task's memory in MiB (``taskMemory``); Validate refuses runs that cannot fit it.
+    #: The classifier task's default size (``taskCpu``, ``taskMemory`` in MiB) and the most memory
+    #: Validate may size a run's task with (``taskMemoryMax``); it refuses runs needing more.
+    TASK_CPU = "TASK_CPU"
     TASK_MEMORY_MIB = "TASK_MEMORY_MIB"
+    TASK_MEMORY_MAX_MIB = "TASK_MEMORY_MAX_MIB"
 
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -74,7 +77,10 @@ START = FunctionEnvironment(
         FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS,
     ),
 )
-VALIDATE = FunctionEnvironment("validate", (FunctionVariable.TASK_MEMORY_MIB,))
+VALIDATE = FunctionEnvironment(
+    "validate",
+    (FunctionVariable.TASK_CPU, FunctionVariable.TASK_MEMORY_MIB, FunctionVariable.TASK_MEMORY_MAX_MIB),
+)
 PROCESS_RESULTS = FunctionEnvironment(
     "process_results",
     (FunctionVariable.STATUS_TABLE, FunctionVariable.CLASSIFIER_TABLE, FunctionVariable.RESULTS_BUCKET),

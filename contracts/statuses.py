@@ -8,6 +8,8 @@ transitions as conditional updates.
 
 from enum import StrEnum
 
+from contracts.task_size import TASK_SIZE_KEY
+
 
 class Status(StrEnum):
     RECEIVED = "RECEIVED"
@@ -71,6 +73,8 @@ class SessionAttribute(StrEnum):
     STARTED_AT = "startedAt"
     UPDATED_AT = "updatedAt"
     EXECUTION_ARN = "executionArn"
+    #: The run's task size (``contracts.task_size.TaskSize.to_dict``), set by ``MarkProcessing``.
+    TASK_SIZE = TASK_SIZE_KEY
 
 
 #: Partition and sort key of the status and classifier tables.

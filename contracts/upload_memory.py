@@ -15,7 +15,8 @@ needs:
   gives 46). An upload with denser cues is predicted too low by ~9.5 MiB per extra cue
   (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``), partly covered by the model's margin.
 
-:func:`memory_problem` turns the facts into a verdict and a message for the researcher.
+:func:`size_run` turns the facts into the run's task size, or a refusal with a message for the
+researcher (:func:`too_large_message`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 from contracts.task_memory import MIB, predict_peak_mib
+from contracts.task_size import TaskSize, size_for
 from contracts.uploads import CheckedUpload, UploadRejected
 
 #: Inflated bytes of the CSV read to measure its rows (enough for whole rows of ~6000 channels).
@@ -120,31 +122,31 @@ def _duration_text(hours: float) -> str:
     return f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
 
 
-def memory_problem(estimate: MemoryEstimate, task_memory_mib: int) -> str | None:
-    """Why the run cannot fit a task of ``task_memory_mib`` MiB, in a researcher's words, or ``None``."""
-    if estimate.peak_mib <= task_memory_mib:
-        return None
+def too_large_message(estimate: MemoryEstimate, limit_mib: int) -> str:
+    """Why the run cannot get the memory it needs from a deployment whose largest task has
+    ``limit_mib`` MiB, in a researcher's words."""
     return (
         f"{estimate.n_channels} channels × {_duration_text(estimate.hours)} at {estimate.sfreq:g} Hz "
         f"(up to {estimate.n_trials} cues) needs about {_size_text(estimate.peak_mib)} of memory to train; "
-        f"this deployment's limit is {_size_text(task_memory_mib)}. Upload a shorter recording or fewer "
-        "channels, or ask the operator for a larger task (taskMemory)"
+        f"this deployment's limit is {_size_text(limit_mib)}. Upload a shorter recording or fewer "
+        "channels, or ask the operator for larger tasks (taskMemoryMax)"
     )
 
 
-def check_fits(upload: CheckedUpload, task_memory_mib: int) -> MemoryEstimate:
+def size_run(upload: CheckedUpload, default: TaskSize, maximum_memory_mib: int) -> tuple[MemoryEstimate, TaskSize]:
     """Estimate a checked upload's run from its metadata, CSV size and CSV prefix
-    (``upload.csv_prefix``, read with ``csv_prefix_bytes=CSV_PREFIX_BYTES``).
+    (``upload.csv_prefix``, read with ``csv_prefix_bytes=CSV_PREFIX_BYTES``) and choose its task
+    size (:func:`contracts.task_size.size_for`).
 
     Raises
     ------
     UploadRejected
-        The CSV's first rows are malformed, or the run cannot fit ``task_memory_mib`` MiB.
+        The CSV's first rows are malformed, or the run needs more than ``maximum_memory_mib`` MiB.
     """
     metadata = upload.metadata
     n_samples = estimate_samples(upload.csv_prefix, upload.csv.file_size, metadata.n_channels)
     estimate = estimate_memory(metadata.n_channels, n_samples, metadata.sfreq)
-    problem = memory_problem(estimate, task_memory_mib)
-    if problem:
-        raise UploadRejected(problem)
-    return estimate
+    size = size_for(estimate.peak_mib, default, maximum_memory_mib)
+    if size is None:
+        raise UploadRejected(too_large_message(estimate, maximum_memory_mib))
+    return estimate, size

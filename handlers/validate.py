@@ -1,4 +1,5 @@
-"""Validate Lambda: check an upload's size, version, zip structure and memory need without downloading it.
+"""Validate Lambda: check an upload's size, version, zip structure and memory need without downloading
+it, and choose the size of the run's task.
 
 Only the zip's central directory (at the end of the object), the small ``metadata.json`` and the
 first bytes of the CSV (:data:`contracts.upload_memory.CSV_PREFIX_BYTES` inflated) are read,
@@ -12,7 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.run_input import RunInput
-from contracts.upload_memory import CSV_PREFIX_BYTES, check_fits
+from contracts.task_size import TASK_SIZE_KEY, TaskSize
+from contracts.upload_memory import CSV_PREFIX_BYTES, size_run
 from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
 from handlers.common.clients import client, environment
 from handlers.common.errors import InvalidUpload
@@ -28,21 +30,27 @@ def _error_code(error: ClientError) -> str:
 
 
 def validate_upload(
-    s3: Any, run: RunInput, *, task_memory_mib: int, limits: UploadLimits = LIMITS
+    s3: Any,
+    run: RunInput,
+    *,
+    default_task_size: TaskSize,
+    task_memory_max_mib: int,
+    limits: UploadLimits = LIMITS,
 ) -> dict[str, Any]:
-    """Check the run's upload and describe it.
+    """Check the run's upload, describe it and size its task.
 
     Reads exactly the version the run was started for (its S3 ``VersionId``, also when a newer
     version has arrived since), applies every upload rule (:func:`contracts.uploads.check_upload`,
-    the classifier container's own), and its run must be predicted to fit ``task_memory_mib``
-    (:func:`contracts.upload_memory.check_fits`).
+    the classifier container's own), and sizes the run's task from its predicted memory need,
+    between ``default_task_size`` and ``task_memory_max_mib`` (:func:`contracts.upload_memory.size_run`).
 
     Returns
     -------
     dict
         ``objectBytes``, ``bytesRead`` (downloaded to check it), ``csv`` and ``members``
-        (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``, and the
-        estimate: ``estimatedSamples``, ``trialBound``, ``predictedPeakMiB``.
+        (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``, the
+        estimate: ``estimatedSamples``, ``trialBound``, ``predictedPeakMiB``, and the run's
+        ``taskSize`` (:meth:`contracts.task_size.TaskSize.to_dict`).
 
     Raises
     ------
@@ -61,7 +69,7 @@ def validate_upload(
     )
     try:
         upload = check_upload(reader, size, limits, csv_prefix_bytes=CSV_PREFIX_BYTES)
-        estimate = check_fits(upload, task_memory_mib)
+        estimate, task_size = size_run(upload, default_task_size, task_memory_max_mib)
     except UploadRejected as rejected:
         raise InvalidUpload(rejected.message) from rejected
     logger.info(
@@ -71,6 +79,7 @@ def validate_upload(
             "bytesRead": reader.bytes_fetched,
             "rangeRequests": reader.requests,
             "predictedPeakMiB": round(estimate.peak_mib),
+            TASK_SIZE_KEY: task_size.to_dict(),
         },
     )
     return {
@@ -90,6 +99,7 @@ def validate_upload(
         "estimatedSamples": estimate.n_samples,
         "trialBound": estimate.n_trials,
         "predictedPeakMiB": round(estimate.peak_mib),
+        TASK_SIZE_KEY: task_size.to_dict(),
     }
 
 
@@ -100,4 +110,9 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     logger.setLevel(settings.log_level)
     run = RunInput.from_dict(event)
     with session_ids(**run.log_fields()):
-        return validate_upload(client("s3"), run, task_memory_mib=settings.task_memory_mib)
+        return validate_upload(
+            client("s3"),
+            run,
+            default_task_size=settings.default_task_size,
+            task_memory_max_mib=settings.task_memory_max_mib,
+        )

@@ -5,11 +5,14 @@ task definition names (the program's image stands for the local ``eeg-classifier
 as the same entrypoint the image runs (``python -m fbcsp.container``) in a subprocess; with
 ``docker=True`` it runs as the real image under ``docker run``. Either way the container gets the
 task definition's environment merged with the state machine's overrides, exactly the environment
-contract of architecture.md §6, and the credentials of the task role, as ECS provides them; the
-task stops the way ECS reports it:
+contract of architecture.md §6, and the credentials of the task role, as ECS provides them. Its
+memory is bounded as ECS bounds it: by the task's memory (the run's ``memory`` override, else the
+task definition's) and the container's hard limit (its container override's ``memory``, else its
+definition's). CPU is not limited; the task's CPU units are only reported. The task stops the way
+ECS reports it:
 
 * exit code and ``Essential container in task exited`` when the container ends;
-* exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over the task's memory
+* exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over that bound
   (the subprocess is watched and killed, ``docker run --memory`` does the same);
 * ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found.
 
@@ -35,8 +38,10 @@ from moto.ecs.models import Task
 
 from contracts.environment import ContainerVariable
 from contracts.failures import ExitCode
+from contracts.task_size import TaskSize
 
 from .moto_patches import mark_task_stopped, task_definition_of
+from .task_overrides import container_definition, container_memory_mib, task_environment, task_size
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The image reference the sandbox's task definition names.
@@ -61,20 +66,6 @@ def resident_mebibytes(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def _container_definition(task: Task) -> dict[str, Any]:
-    return task_definition_of(task).container_definitions[0]
-
-
-def task_environment(task: Task, overrides: Mapping[str, Any]) -> dict[str, str]:
-    """The container definition's environment with the run's container overrides applied on top."""
-    container = _container_definition(task)
-    environment = {item["name"]: item["value"] for item in container.get("environment") or []}
-    for container_override in overrides.get("containerOverrides", []):
-        if container_override.get("name") == container["name"]:
-            environment.update({item["name"]: item["value"] for item in container_override.get("environment", [])})
-    return environment
 
 
 def pull_failure_reason(image: str) -> str:
@@ -122,12 +113,14 @@ def docker_run_command(
 class ContainerRun:
     """One container's run, for the timing table (``time.monotonic`` instants).
 
-    ``queued`` is when ECS asked for the task, ``started`` when a slot freed and it started.
+    ``queued`` is when ECS asked for the task, ``started`` when a slot freed and it started;
+    ``task_size`` is the task's CPU units and memory (:func:`task_size`).
     """
 
     task_id: str
     user_id: str
     session_id: str
+    task_size: TaskSize
     queued: float
     started: float
     ended: float
@@ -151,8 +144,6 @@ class ContainerLauncher:
     ----------
     base_environment : mapping
         Variables every container gets (endpoint, credentials, region).
-    memory_limit_mib : int
-        The task's memory; a container above it is killed as out of memory.
     log_dir : Path
         Each task's output goes to ``{log_dir}/{task id}.log``.
     max_running : int
@@ -171,7 +162,6 @@ class ContainerLauncher:
     """
 
     base_environment: Mapping[str, str]
-    memory_limit_mib: int
     log_dir: Path
     max_running: int = max(1, os.cpu_count() or 1)
     docker: bool = False
@@ -191,14 +181,19 @@ class ContainerLauncher:
         self._slots = threading.Semaphore(self.max_running)
 
     def command(
-        self, image: str, environment: Mapping[str, str], container: Mapping[str, Any] | None = None
+        self,
+        image: str,
+        environment: Mapping[str, str],
+        *,
+        memory_mib: int,
+        container: Mapping[str, Any] | None = None,
     ) -> Sequence[str]:
-        """The command that runs ``image`` as the task's ``container`` definition says; raises
-        :class:`ImageUnavailable` when it cannot be had."""
+        """The command that runs ``image`` as the task's ``container`` definition says, within
+        ``memory_mib``; raises :class:`ImageUnavailable` when it cannot be had."""
         if self.docker:
             if not docker_image_present(image):
                 raise ImageUnavailable(pull_failure_reason(image))
-            return docker_run_command(image, environment, self.memory_limit_mib, container)
+            return docker_run_command(image, environment, memory_mib, container)
         if image not in self.images:
             raise ImageUnavailable(pull_failure_reason(image))
         return self.images[image]
@@ -208,31 +203,42 @@ class ContainerLauncher:
         task_role_arn = task_definition_of(task).task_role_arn
         if self.role_environment is not None and task_role_arn:
             environment.update(self.role_environment(task_role_arn))
+        limits = (task_size(task, overrides), container_memory_mib(task, overrides))
         watcher = threading.Thread(
-            target=self._run, args=(task, environment, time.monotonic()), daemon=True, name=f"task-{task.id[:8]}"
+            target=self._run,
+            args=(task, environment, limits, time.monotonic()),
+            daemon=True,
+            name=f"task-{task.id[:8]}",
         )
         with self._lock:
             self._threads.append(watcher)
         watcher.start()
 
-    def _run(self, task: Task, environment: dict[str, str], queued: float) -> None:
+    def _run(
+        self, task: Task, environment: dict[str, str], limits: tuple[TaskSize, int], queued: float
+    ) -> None:
+        size, memory_mib = limits
         with self._slots:
             started = (queued, time.monotonic())
-            container = _container_definition(task)
+            container = container_definition(task)
             image = container["image"]
             if self._stopping.is_set():
                 reason = "Task stopped before its container started"
-                self._finish(task, environment, started, None, reason, stop_code="UserInitiated")
+                self._finish(task, environment, size, started, None, reason, stop_code="UserInitiated")
                 return
             try:
-                command = self.command(image, environment, container)
+                command = self.command(image, environment, memory_mib=memory_mib, container=container)
             except ImageUnavailable as unavailable:
-                self._finish(task, environment, started, None, str(unavailable), stop_code="TaskFailedToStart")
+                self._finish(
+                    task, environment, size, started, None, str(unavailable), stop_code="TaskFailedToStart"
+                )
                 return
-            exit_code, reason = self._run_container(task, command, environment)
-            self._finish(task, environment, started, exit_code, reason)
+            exit_code, reason = self._run_container(task, command, environment, memory_mib)
+            self._finish(task, environment, size, started, exit_code, reason)
 
-    def _run_container(self, task: Task, command: Sequence[str], environment: dict[str, str]) -> tuple[int, str]:
+    def _run_container(
+        self, task: Task, command: Sequence[str], environment: dict[str, str], memory_mib: int
+    ) -> tuple[int, str]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # fbcsp and the contracts package it imports, as the image holds them under /app.
         python_path = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
@@ -245,7 +251,7 @@ class ContainerLauncher:
             self._processes.append(process)
         killed_for_memory = False
         while process.poll() is None:
-            if not self.docker and resident_mebibytes(process.pid) > self.memory_limit_mib:
+            if not self.docker and resident_mebibytes(process.pid) > memory_mib:
                 process.send_signal(signal.SIGKILL)
                 killed_for_memory = True
                 process.wait()
@@ -261,6 +267,7 @@ class ContainerLauncher:
         self,
         task: Task,
         environment: Mapping[str, str],
+        size: TaskSize,
         started: tuple[float, float],
         exit_code: int | None,
         reason: str,
@@ -271,6 +278,7 @@ class ContainerLauncher:
             task_id=task.id,
             user_id=environment.get(ContainerVariable.USER_ID, ""),
             session_id=environment.get(ContainerVariable.SESSION_ID, ""),
+            task_size=size,
             queued=started[0],
             started=started[1],
             ended=time.monotonic(),

@@ -219,7 +219,6 @@ class LocalPipeline:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.launcher = self.launcher_factory(
             base_environment={**aws_environment, **self.container_environment},
-            memory_limit_mib=self.settings.task_memory,
             log_dir=self.work_dir / "container-logs",
             max_running=self.max_running,
             docker=self.docker,
@@ -240,7 +239,7 @@ class LocalPipeline:
         self._exit_stack.enter_context(iam_enforced(self.endpoint))
         self.say(
             f"stack {self.stack_name} deployed from the Pulumi program, IAM enforced "
-            f"(task {self.settings.task_cpu} CPU units, {self.settings.task_memory} MiB; "
+            f"(task {self.settings.default_task_size}, runs sized up to {self.settings.maximum_task_size}; "
             f"{self.max_running} container(s) at a time)"
         )
 
@@ -303,7 +302,7 @@ class LocalPipeline:
     def _container_exited(self, run: ContainerRun) -> None:
         self.say(
             f"{run.user_id}/{run.session_id}: classifier container exited with {run.exit_code} "
-            f"after {run.seconds:.1f}s"
+            f"after {run.seconds:.1f}s (task {run.task_size})"
         )
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from contracts import environment
 from contracts.environment import DEFAULT_LOG_LEVEL, FunctionEnvironment, FunctionVariable
+from contracts.task_size import TaskSize
 from handlers.common.errors import ConfigurationError
 
 
@@ -62,12 +63,19 @@ class StartSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class ValidateSettings:
+    task_cpu: int
     task_memory_mib: int
+    task_memory_max_mib: int
     log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "ValidateSettings":
-        return cls(**_with_positive_ints(_fields(environment.VALIDATE, environ), "task_memory_mib"))
+        fields = _fields(environment.VALIDATE, environ)
+        return cls(**_with_positive_ints(fields, "task_cpu", "task_memory_mib", "task_memory_max_mib"))
+
+    @property
+    def default_task_size(self) -> TaskSize:
+        return TaskSize(self.task_cpu, self.task_memory_mib)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -117,6 +117,7 @@ _PREVIOUS_RUN_ATTRIBUTES = (
     SessionAttribute.STARTED_AT,
     "finishedAt",
     SessionAttribute.EXECUTION_ARN,
+    SessionAttribute.TASK_SIZE,
 )
 _NEW_RUN_CONDITION = (
     "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "

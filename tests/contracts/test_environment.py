@@ -42,7 +42,7 @@ def test_missing_names_required_variables_that_are_unset_or_blank():
         "LIMITS_TABLE",
         "MAX_UPLOAD_REQUESTS_PER_MINUTE",
     ]
-    assert FUNCTION_ENVIRONMENTS["validate"].missing({}) == ["TASK_MEMORY_MIB"]
+    assert FUNCTION_ENVIRONMENTS["validate"].missing({}) == ["TASK_CPU", "TASK_MEMORY_MIB", "TASK_MEMORY_MAX_MIB"]
 
 
 def test_the_container_takes_each_run_variable_from_a_run_input_field():

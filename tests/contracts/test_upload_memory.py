@@ -8,13 +8,14 @@ import pytest
 from contracts.upload_memory import (
     CSV_PREFIX_BYTES,
     MIN_SECONDS_PER_CUE,
-    check_fits,
     estimate_memory,
     estimate_samples,
     max_csv_line_length,
-    memory_problem,
+    size_run,
+    too_large_message,
     trial_bound,
 )
+from contracts.task_size import TaskSize
 from contracts.uploads import UploadRejected, check_upload
 
 pytestmark = pytest.mark.unit
@@ -70,30 +71,30 @@ def test_the_trial_bound_covers_the_sample_cues_and_grows_with_the_duration():
 
 def test_a_long_64_channel_recording_is_refused_in_words_a_researcher_understands():
     estimate = estimate_memory(64, int(7.6 * 3600 * 160), 160.0)
-    problem = memory_problem(estimate, 2048)
-    assert problem is not None
+    problem = too_large_message(estimate, 2048)
     assert "64 channels × 7.6 h at 160 Hz" in problem
     assert f"needs about {estimate.peak_mib / 1024:.1f} GiB" in problem
     assert "this deployment's limit is 2.0 GiB" in problem
 
 
-def test_the_sample_fits_the_default_task_and_the_verdict_follows_the_limit():
+def test_the_refusal_names_a_limit_under_a_gibibyte_in_mebibytes():
     estimate = estimate_memory(SAMPLE_CHANNELS, SAMPLE_ROWS, SAMPLE_HZ)
-    assert memory_problem(estimate, 2048) is None
-    assert memory_problem(estimate, int(estimate.peak_mib) + 1) is None
-    assert "limit is 512 MiB" in memory_problem(estimate, 512)
+    assert "this deployment's limit is 512 MiB" in too_large_message(estimate, 512)
 
 
-def test_check_fits_reads_the_facts_of_a_checked_upload(sample_zip_bytes):
+def test_size_run_reads_the_facts_of_a_checked_upload_and_sizes_its_task(sample_zip_bytes):
     upload = check_upload(
         io.BytesIO(sample_zip_bytes), len(sample_zip_bytes), csv_prefix_bytes=CSV_PREFIX_BYTES
     )
     assert len(upload.csv_prefix) == CSV_PREFIX_BYTES
-    estimate = check_fits(upload, 2048)
+    estimate, size = size_run(upload, TaskSize(1024, 2048), 8192)
     assert abs(estimate.n_samples - SAMPLE_ROWS) <= SAMPLE_ROWS * 0.02
     assert (estimate.n_channels, estimate.sfreq) == (SAMPLE_CHANNELS, SAMPLE_HZ)
-    with pytest.raises(UploadRejected, match="8 channels × 6 min at 160 Hz"):
-        check_fits(upload, 512)
+    assert size == TaskSize(1024, 2048)
+    # The sample needs between 512 MiB and 1 GiB: a tiny default grows one step, within the maximum.
+    assert size_run(upload, TaskSize(256, 512), 2048)[1] == TaskSize(256, 1024)
+    with pytest.raises(UploadRejected, match="8 channels × 6 min at 160 Hz.*limit is 512 MiB"):
+        size_run(upload, TaskSize(256, 512), 512)
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.config import FARGATE_MEMORY_BY_CPU
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
+from contracts.task_size import LARGEST_FARGATE_MEMORY_MIB, TaskSize
 from contracts.uploads import LIMITS, MAX_SAMPLE_RATE_HZ, METADATA_NAME, MIN_SAMPLE_RATE_HZ, UploadLimits
 from fbcsp.errors import InvalidUpload as ContainerRejected
 from fbcsp.upload import extract_upload
@@ -29,9 +29,9 @@ from handlers.validate import validate_upload
 
 pytestmark = pytest.mark.moto
 
-#: Validate's memory verdict, which the container does not repeat, is given the largest Fargate task
-#: so that only the shared rules decide here (tests/contracts/test_upload_memory.py tests the verdict).
-LARGEST_TASK_MIB = max(max(sizes) for sizes in FARGATE_MEMORY_BY_CPU.values())
+#: Validate's memory verdict, which the container does not repeat, may size up to the largest Fargate
+#: task so that only the shared rules decide here (tests/contracts/test_upload_memory.py tests the verdict).
+SMALLEST_TASK = TaskSize(256, 512)
 
 REGION = "eu-west-2"
 BUCKET = "eeg-rules-uploads"
@@ -90,7 +90,13 @@ def _validate(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
             execution_arn=execution_arn_for(f"arn:aws:states:{REGION}:123456789012:stateMachine:p", run_id),
         )
         try:
-            validate_upload(s3, run, task_memory_mib=LARGEST_TASK_MIB, limits=limits)
+            validate_upload(
+                s3,
+                run,
+                default_task_size=SMALLEST_TASK,
+                task_memory_max_mib=LARGEST_FARGATE_MEMORY_MIB,
+                limits=limits,
+            )
         except ValidateRejected as rejected:
             raise Rejected(rejected.message) from rejected
 

@@ -11,11 +11,12 @@ import pytest
 from handler_support import (
     ACCOUNT,
     ACTIVE_RUN_WINDOW_SECONDS,
+    DEFAULT_TASK_SIZE,
     MAX_ACTIVE_RUNS_PER_USER,
     MAX_UPLOAD_REQUESTS_PER_MINUTE,
     REGION,
     SESSION,
-    TASK_MEMORY_MIB,
+    TASK_MEMORY_MAX_MIB,
     USER,
     LambdaContext,
     create_limits_table,
@@ -102,7 +103,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             FunctionVariable.MAX_UPLOAD_REQUESTS_PER_MINUTE: str(MAX_UPLOAD_REQUESTS_PER_MINUTE),
             FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(MAX_ACTIVE_RUNS_PER_USER),
             FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(ACTIVE_RUN_WINDOW_SECONDS),
-            FunctionVariable.TASK_MEMORY_MIB: str(TASK_MEMORY_MIB),
+            FunctionVariable.TASK_CPU: str(DEFAULT_TASK_SIZE.cpu),
+            FunctionVariable.TASK_MEMORY_MIB: str(DEFAULT_TASK_SIZE.memory_mib),
+            FunctionVariable.TASK_MEMORY_MAX_MIB: str(TASK_MEMORY_MAX_MIB),
             FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)

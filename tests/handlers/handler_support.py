@@ -13,6 +13,7 @@ from typing import Any
 from components.config import StackSettings
 from contracts.limits import LIMITS_TABLE_KEY
 from contracts.statuses import PARTITION_KEY, SORT_KEY
+from contracts.task_size import TaskSize
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
@@ -23,8 +24,11 @@ USER, SESSION = "user-1", "session-1"
 # The per-user caps of the handler tests' environment: small, so the tests reach them in a few requests.
 MAX_ACTIVE_RUNS_PER_USER = 2
 MAX_UPLOAD_REQUESTS_PER_MINUTE = 3
-#: The task memory of the default stack configuration (``taskMemory``).
-TASK_MEMORY_MIB = StackSettings.task_memory
+#: The default task size of the stack configuration (``taskCpu``, ``taskMemory``).
+DEFAULT_TASK_SIZE = TaskSize(StackSettings.task_cpu, StackSettings.task_memory)
+#: ``taskMemoryMax`` of the handler tests: one Fargate step above the default task, so that
+#: Validate both sizes runs up and refuses bigger ones.
+TASK_MEMORY_MAX_MIB = 3072
 ACTIVE_RUN_WINDOW_SECONDS = 6000
 
 

@@ -11,6 +11,7 @@ import pytest
 from handler_support import log_lines
 
 from contracts.failures import HANDLER_ERROR_CODES
+from contracts.task_size import TaskSize
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError, InvalidUpload, ResultsInvalid
 from handlers.common.jsonvalues import dumps, from_dynamodb, to_dynamodb
@@ -43,14 +44,16 @@ def test_numbers_go_into_dynamodb_as_decimals_and_come_back_plain():
 
 
 def test_settings_read_only_what_each_function_needs_and_fail_clearly():
-    validate_settings = ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2048"})
-    assert (validate_settings.task_memory_mib, validate_settings.log_level) == (2048, "INFO")
-    debug = ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2048", "LOG_LEVEL": "debug"})
+    task_environment = {"TASK_CPU": "1024", "TASK_MEMORY_MIB": "2048", "TASK_MEMORY_MAX_MIB": "8192"}
+    validate_settings = ValidateSettings.from_environ(task_environment)
+    assert validate_settings.default_task_size == TaskSize(1024, 2048)
+    assert (validate_settings.task_memory_max_mib, validate_settings.log_level) == (8192, "INFO")
+    debug = ValidateSettings.from_environ({**task_environment, "LOG_LEVEL": "debug"})
     assert debug.log_level == "DEBUG"
-    with pytest.raises(ConfigurationError, match="TASK_MEMORY_MIB"):
+    with pytest.raises(ConfigurationError, match="TASK_CPU, TASK_MEMORY_MIB, TASK_MEMORY_MAX_MIB"):
         ValidateSettings.from_environ({})
-    with pytest.raises(ConfigurationError, match="TASK_MEMORY_MIB must be a positive whole number"):
-        ValidateSettings.from_environ({"TASK_MEMORY_MIB": "2 GiB"})
+    with pytest.raises(ConfigurationError, match="TASK_MEMORY_MAX_MIB must be a positive whole number"):
+        ValidateSettings.from_environ({**task_environment, "TASK_MEMORY_MAX_MIB": "8 GiB"})
     with pytest.raises(ConfigurationError, match="STATE_MACHINE_ARN"):
         StartSettings.from_environ({"STATUS_TABLE": "t"})
     with pytest.raises(ConfigurationError, match="UPLOAD_BUCKET, RESULTS_BUCKET"):

@@ -5,7 +5,7 @@ import json
 import zipfile
 
 import pytest
-from handler_support import TASK_MEMORY_MIB, run_state
+from handler_support import DEFAULT_TASK_SIZE, TASK_MEMORY_MAX_MIB, log_lines, run_state
 
 from contracts.keys import UploadKey
 from contracts.run_input import RunInput
@@ -65,6 +65,8 @@ def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
     assert summary["objectBytes"] == len(body) == 787103
     assert sum(fetched) == summary["bytesRead"]
     assert 0 < sum(fetched) < len(body) // 4
+    # AND its run, predicted to need under 1 GiB, gets the default task
+    assert summary["taskSize"] == {"cpu": DEFAULT_TASK_SIZE.cpu, "memoryMiB": DEFAULT_TASK_SIZE.memory_mib}
     json.dumps(summary)
 
 
@@ -128,7 +130,8 @@ def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
         validate.validate_upload(
             client("s3"),
             run,
-            task_memory_mib=TASK_MEMORY_MIB,
+            default_task_size=DEFAULT_TASK_SIZE,
+            task_memory_max_mib=TASK_MEMORY_MAX_MIB,
             limits=UploadLimits(max_upload_bytes=len(body) - 1),
         )
     assert fetched == []
@@ -165,18 +168,32 @@ def _stored_upload(metadata: dict, csv: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_64_channel_upload_too_long_for_the_task_memory_is_refused_from_its_first_rows(aws, lambda_context):
-    # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows), more than a 2 GiB task can train
+def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_from_its_first_rows(
+    aws, lambda_context
+):
+    # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows): about 2.3 GiB to train, more than
+    # the default 2 GiB task
     row = ("0," * 64 + "0,0,\n").encode()
     metadata = {**METADATA, "EEGChannels": 64}
     body = _stored_upload(metadata, row * (20 * 60 * 160))
     state = _state_for(aws, body)
     fetched = _count_downloaded_bytes(client("s3"))
-    # WHEN it is validated THEN it is refused with the facts and the limit, before any download of the CSV
-    with pytest.raises(InvalidUpload, match="64 channels × 20 min at 160 Hz") as raised:
-        validate.handler(state, lambda_context)
-    assert f"this deployment's limit is {TASK_MEMORY_MIB / 1024:.1f} GiB" in raised.value.args[0]
+    # WHEN it is validated with a 3 GiB maximum THEN its run gets the next Fargate size, read from
+    # its first rows
+    with log_lines() as lines:
+        summary = validate.handler(state, lambda_context)
+    assert summary["taskSize"] == {"cpu": DEFAULT_TASK_SIZE.cpu, "memoryMiB": 3072}
+    (valid,) = [line for line in lines if line["message"] == "upload is valid"]
+    assert (valid["taskSize"], valid["sessionId"]) == (summary["taskSize"], SESSION)
+    assert 2048 < summary["predictedPeakMiB"] <= 3072
     assert sum(fetched) < len(body) // 50
+    # WHEN the maximum is the default task THEN it is refused with the facts and the limit
+    run = RunInput.from_dict(state)
+    with pytest.raises(InvalidUpload, match="64 channels × 20 min at 160 Hz") as raised:
+        validate.validate_upload(
+            client("s3"), run, default_task_size=DEFAULT_TASK_SIZE, task_memory_max_mib=DEFAULT_TASK_SIZE.memory_mib
+        )
+    assert "needs about 2.3 GiB of memory to train; this deployment's limit is 2.0 GiB" in raised.value.args[0]
 
 
 def test_a_csv_without_line_breaks_is_refused_from_its_first_bytes(aws, lambda_context):

@@ -110,7 +110,7 @@ class ScriptedLauncher(ContainerLauncher):
     id the API makes (``POST /sessions``).
     """
 
-    def command(self, image, environment, container=None):
+    def command(self, image, environment, **task):
         session_id = environment.get("SESSION_ID", "")
         if session_id.startswith("image-missing"):
             raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
@@ -118,7 +118,7 @@ class ScriptedLauncher(ContainerLauncher):
         if scripted:
             mode = scripted[0].removeprefix("fake-").rsplit("-", 1)[0]
             return (sys.executable, str(FAKE_CONTAINERS), mode)
-        return super().command(image, environment, container)
+        return super().command(image, environment, **task)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from sandbox_support import execution_end
 
 from sandbox import moto_patches
-from sandbox.containers import task_environment
+from sandbox.task_overrides import task_environment
 from sandbox.emulator import free_port, start_server
 
 pytestmark = pytest.mark.moto

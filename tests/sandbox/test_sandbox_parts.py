@@ -190,11 +190,11 @@ def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task
 
 
 def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tmp_path):
-    launcher = ContainerLauncher(base_environment={}, memory_limit_mib=512, log_dir=tmp_path)
+    launcher = ContainerLauncher(base_environment={}, log_dir=tmp_path)
 
-    assert launcher.command(SANDBOX_IMAGE, {}) == ENTRYPOINT_COMMAND
+    assert launcher.command(SANDBOX_IMAGE, {}, memory_mib=512) == ENTRYPOINT_COMMAND
     with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
-        launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {})
+        launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {}, memory_mib=512)
 
 
 @pytest.fixture
@@ -213,12 +213,14 @@ def fake_docker(tmp_path, monkeypatch):
 
 
 def test_docker_mode_runs_a_held_image_and_reports_a_missing_one_as_unpullable(tmp_path, fake_docker):
-    launcher = ContainerLauncher(base_environment={}, memory_limit_mib=1024, log_dir=tmp_path, docker=True)
+    launcher = ContainerLauncher(base_environment={}, log_dir=tmp_path, docker=True)
 
     assert docker_available()
-    assert launcher.command(SANDBOX_IMAGE, {"RUN_ID": "r1"})[:2] == ["docker", "run"]
+    command = launcher.command(SANDBOX_IMAGE, {"RUN_ID": "r1"}, memory_mib=1024)
+    assert command[:2] == ["docker", "run"]
+    assert command[command.index("--memory") + 1] == "1024m"
     with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
-        launcher.command("eeg-classifier:not-built", {})
+        launcher.command("eeg-classifier:not-built", {}, memory_mib=1024)
 
 
 def test_without_a_docker_cli_docker_is_unavailable(monkeypatch, tmp_path):
