@@ -28,6 +28,7 @@ from components.asl import (
 )
 from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
 from contracts.environment import CONTAINER_REQUIRED
+from contracts.task_size import TASK_SIZE_KEY, TaskSize
 
 pytestmark = pytest.mark.unit
 
@@ -248,6 +249,34 @@ def test_training_container_gets_the_nine_environment_overrides(definition):
     }
 
 
+def _value_at(state: dict, path: str):
+    value = state
+    for key in path.removeprefix("$.").split("."):
+        value = value[key]
+    return value
+
+
+def _formatted_path(expression: str) -> str:
+    """The path ``States.Format('{}', path)`` formats."""
+    prefix, suffix = "States.Format('{}', ", ")"
+    assert expression.startswith(prefix) and expression.endswith(suffix), expression
+    return expression[len(prefix) : -len(suffix)]
+
+
+def test_training_task_and_its_container_get_the_size_validate_chose(definition):
+    overrides = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]
+    (container,) = overrides["ContainerOverrides"]
+    # a state after Validate sized the run
+    state = {"validation": {TASK_SIZE_KEY: TaskSize(2048, 9216).to_dict()}}
+
+    # task-level Cpu and Memory are strings in the ECS API: the integers are formatted
+    assert _value_at(state, _formatted_path(overrides["Cpu.$"])) == 2048
+    assert _value_at(state, _formatted_path(overrides["Memory.$"])) == 9216
+    # the container's hard limit (the task definition sets one) follows, as an integer
+    assert _value_at(state, container["Memory.$"]) == 9216
+    assert set(overrides) == {"Cpu.$", "Memory.$", "ContainerOverrides"}
+
+
 @pytest.mark.parametrize("state_name", ["Validate", "ProcessResults", "RecordFailure"])
 def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(
     definition, state_name
@@ -330,8 +359,16 @@ def test_mark_processing_moves_only_this_received_run_to_processing(definition):
     assert values[":executionArn"] == {"S.$": "$$.Execution.Id"}
     assert parameters["UpdateExpression"] == (
         "SET #status = :processing, startedAt = :enteredTime, updatedAt = :enteredTime, "
-        "executionArn = :executionArn"
+        "executionArn = :executionArn, taskSize = :taskSize"
     )
+
+
+def test_mark_processing_records_the_runs_task_size_as_numbers(definition):
+    task_size = definition["States"]["MarkProcessing"]["Parameters"]["ExpressionAttributeValues"][":taskSize"]
+    state = {"validation": {TASK_SIZE_KEY: TaskSize(512, 3072).to_dict()}}
+
+    recorded = {name: _value_at(state, _formatted_path(value["N.$"])) for name, value in task_size["M"].items()}
+    assert recorded == TaskSize(512, 3072).to_dict()
 
 
 @pytest.mark.parametrize(

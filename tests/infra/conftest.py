@@ -13,6 +13,7 @@ SELF_CONTAINED_CONFIG = {
     "eeg-pipeline:tags": '{"owner": "eeg-research"}',
     "eeg-pipeline:taskCpu": "2048",
     "eeg-pipeline:taskMemory": "8192",
+    "eeg-pipeline:taskMemoryMax": "16384",
     "eeg-pipeline:logRetentionDays": "14",
     "eeg-pipeline:uploadExpirationDays": "30",
     "eeg-pipeline:resultsNoncurrentVersionDays": "7",

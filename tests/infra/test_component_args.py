@@ -10,6 +10,7 @@ from components.policies import validate_function_policy
 from components.state_machine import ProcessingStateMachineArgs
 from components.status_api import StatusApiArgs
 from components.storage import PipelineStorageArgs, StorageLocations
+from contracts.task_size import TaskSize
 
 pytestmark = pytest.mark.unit
 
@@ -45,6 +46,8 @@ def test_cluster_args_reject_invalid_sizes_and_half_given_networks(overrides, me
         ({"max_receive_count": 0}, "max_receive_count must be at least 1"),
         ({"max_active_runs_per_user": 0}, "max_active_runs_per_user must be at least 1"),
         ({"start_max_concurrency": 1}, "start_max_concurrency must be within"),
+        ({"task_memory_max_mib": 1024}, "below the default task's 2048 MiB"),
+        ({"default_task_size": TaskSize(256, 4096)}, "not a Fargate size"),
     ],
 )
 def test_state_machine_args_reject_out_of_range_values(overrides, message):
@@ -57,8 +60,7 @@ def test_state_machine_args_reject_out_of_range_values(overrides, message):
             **cluster_references,
             subnet_ids=["s"],
             security_group_ids=["g"],
-            task_memory_mib=2048,
-            **overrides,
+            **{"default_task_size": TaskSize(1024, 2048), "task_memory_max_mib": 8192, **overrides},
         )
 
 

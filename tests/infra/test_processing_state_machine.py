@@ -180,8 +180,10 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         "MAX_ACTIVE_RUNS_PER_USER": "10",
         "ACTIVE_RUN_WINDOW_SECONDS": str(705 + 3600 + 900),
         "MAX_UPLOAD_REQUESTS_PER_MINUTE": "10",
-        # taskMemory of the test stack (SELF_CONTAINED_CONFIG in tests/infra/conftest.py).
+        # taskCpu, taskMemory and taskMemoryMax of the test stack (SELF_CONTAINED_CONFIG in tests/infra/conftest.py).
+        "TASK_CPU": "2048",
         "TASK_MEMORY_MIB": "8192",
+        "TASK_MEMORY_MAX_MIB": "16384",
     }
 
     assert set(environment) == set(FUNCTION_ENVIRONMENTS[module].variables)
@@ -274,6 +276,23 @@ def test_state_machine_definition_is_built_from_this_stacks_arns(self_contained_
         assert arn in text
     assert self_contained_stack.exports["statusTableName"] in text
     assert all(state.get("Catch") for state in definition["States"].values() if state["Type"] == "Task")
+
+
+def test_the_training_task_is_sized_per_run_and_its_container_limit_follows(self_contained_stack):
+    stack = self_contained_stack.resources
+    definition = json.loads(state_machine(stack).inputs["definition"])
+    overrides = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]
+    (task,) = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    (container,) = json.loads(task.inputs["containerDefinitions"])
+    (container_override,) = overrides["ContainerOverrides"]
+
+    # The task definition keeps the default size; each run overrides it with Validate's choice.
+    assert (task.inputs["cpu"], task.inputs["memory"]) == ("2048", "8192")
+    assert {"Cpu.$", "Memory.$"} <= set(overrides)
+    # The container sets a hard memory limit, so the run's override raises it too.
+    assert container["memory"] == 8192
+    assert container_override["Name"] == container["name"]
+    assert "Memory.$" in container_override
 
 
 def test_state_machine_role_is_assumable_by_step_functions(self_contained_stack):

@@ -11,6 +11,7 @@ from components.config import (
     load_settings,
     production_problems,
 )
+from contracts.task_size import TaskSize
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +25,8 @@ def settings_with(**overrides):
 def test_defaults_of_a_minimal_stack():
     settings = load_settings(MINIMAL)
 
-    assert (settings.task_cpu, settings.task_memory) == (1024, 2048)
+    assert (settings.task_cpu, settings.task_memory, settings.task_memory_max) == (1024, 2048, 2048)
+    assert settings.maximum_task_size == settings.default_task_size == TaskSize(1024, 2048)
     assert settings.log_retention_days == 30
     assert (settings.upload_expiration_days, settings.results_noncurrent_version_days) == (90, 30)
     assert settings.alarm_email is None and settings.jwt is None and settings.network is None
@@ -89,7 +91,24 @@ def test_string_values_from_pulumi_config_are_parsed():
 
 
 def test_default_memory_rises_to_the_smallest_valid_for_a_large_cpu():
-    assert settings_with(taskCpu=4096).task_memory == 8192
+    settings = settings_with(taskCpu=4096)
+    assert settings.task_memory == settings.task_memory_max == 8192
+
+
+@pytest.mark.parametrize(
+    ("task", "memory_max", "maximum"),
+    [
+        ({}, "8192", TaskSize(1024, 8192)),
+        ({}, 16384, TaskSize(2048, 16384)),
+        ({"taskCpu": 256, "taskMemory": 512}, "1024", TaskSize(256, 1024)),
+        ({"taskCpu": 2048, "taskMemory": 4096}, 30720, TaskSize(4096, 30720)),
+    ],
+)
+def test_the_maximum_task_memory_gets_the_least_cpu_fargate_allows_for_it(task, memory_max, maximum):
+    settings = settings_with(**task, taskMemoryMax=memory_max)
+
+    assert settings.task_memory_max == maximum.memory_mib
+    assert settings.maximum_task_size == maximum
 
 
 def test_project_tags_win_over_user_tags():
@@ -122,6 +141,9 @@ def test_collect_raw_config_keeps_only_set_keys():
         ({"taskCpu": 256, "taskMemory": 4096}, "taskMemory 4096 MiB is not valid for taskCpu 256"),
         ({"taskCpu": 4096, "taskMemory": 2048}, "taskMemory 2048 MiB is not valid for taskCpu 4096"),
         ({"taskMemory": "lots"}, "taskMemory must be an integer"),
+        ({"taskMemoryMax": 1024}, "taskMemoryMax: the maximum task memory 1024 MiB is below the default task's 2048"),
+        ({"taskMemoryMax": 31744}, "taskMemoryMax: no Fargate task .* has 31744 MiB .*30720 and 32768"),
+        ({"taskMemoryMax": "lots"}, "taskMemoryMax must be an integer"),
         ({"logRetentionDays": 10}, r"logRetentionDays 10 is not one of \[1, 3, 5"),
         ({"uploadExpirationDays": 0}, r"uploadExpirationDays 0 is out of range"),
         ({"alarmEmail": "ops.example.org"}, "alarmEmail 'ops.example.org' is not a valid e-mail address"),
