@@ -154,7 +154,9 @@ def mark_processing(
     dynamodb.update_item(
         TableName=table,
         Key={"userId": {"S": state["userId"]}, "sessionId": {"S": state["sessionId"]}},
-        UpdateExpression="SET #status = :processing, startedAt = :t, updatedAt = :t, executionArn = :arn",
+        UpdateExpression=(
+            "SET #status = :processing, startedAt = :t, updatedAt = :t, executionArn = :arn, taskSize = :size"
+        ),
         ConditionExpression="runId = :runId AND #status = :received",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={
@@ -163,6 +165,7 @@ def mark_processing(
             ":t": {"S": entered},
             ":runId": {"S": state["runId"]},
             ":arn": {"S": state["executionArn"]},
+            ":size": {"M": {name: {"N": str(value)} for name, value in DEFAULT_TASK_SIZE.to_dict().items()}},
         },
     )
 

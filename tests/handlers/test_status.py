@@ -119,3 +119,16 @@ def test_an_older_upload_cannot_replace_a_newer_run_but_a_newer_one_can(aws, sto
     assert record_received(store, newest, uploaded_at="2026-11-23T22:09:00.000Z")
     assert store.get("u1", "s1")["runId"] == newest["runId"]
     assert store.get("u1", "s1")["createdAt"] == "2026-11-23T22:05:00.000Z"
+
+
+@pytest.mark.moto
+def test_a_newer_upload_clears_what_the_previous_run_recorded_of_its_task(aws, store):
+    # GIVEN a run that MarkProcessing moved to PROCESSING with its task size
+    first = run_state(aws.upload_bucket, "u1", "s1", "v1")
+    assert record_received(store, first, uploaded_at="2026-11-23T22:00:00.000Z")
+    mark_processing(aws.dynamodb, aws.status_table, first)
+    assert {"taskSize", "executionArn", "startedAt"} <= set(store.get("u1", "s1"))
+    # WHEN a newer upload starts a new run
+    assert record_received(store, run_state(aws.upload_bucket, "u1", "s1", "v2"), uploaded_at="2026-11-23T22:05:00.000Z")
+    # THEN the session no longer shows the previous run's task, execution or start
+    assert not {"taskSize", "executionArn", "startedAt"} & set(store.get("u1", "s1"))

@@ -16,9 +16,10 @@ from moto.core.config import default_user_config
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from sandbox_support import execution_end
 
+from contracts.task_size import TaskSize
 from sandbox import moto_patches
-from sandbox.task_overrides import task_environment
 from sandbox.emulator import free_port, start_server
+from sandbox.task_overrides import container_memory_mib, task_environment, task_size
 
 pytestmark = pytest.mark.moto
 
@@ -59,10 +60,12 @@ class ExitCodeLauncher:
 
     def __init__(self):
         self.started = []
+        self.limits = []
 
     def start(self, task, overrides):
         environment = task_environment(task, overrides)
         self.started.append(environment)
+        self.limits.append((task_size(task, overrides), container_memory_mib(task, overrides)))
         code = int(environment["EXIT_WITH"])
         threading.Timer(0.2, moto_patches.mark_task_stopped, (task, code, "Essential container in task exited")).start()
 
@@ -200,6 +203,30 @@ def test_ecs_sync_task_runs_the_container_with_overrides_and_waits_for_it(ecs_ma
     assert output["task"]["LastStatus"] == "STOPPED"
     assert output["task"]["Containers"][0]["ExitCode"] == 0
     assert launcher.started == [{"FROM_DEFINITION": "yes", "EXIT_WITH": "0"}]
+    # without size overrides the task has the task definition's size and its container's limit
+    assert launcher.limits == [(TaskSize(256, 512), 512)]
+
+
+@pytest.mark.parametrize(
+    ("container_override", "container_memory"),
+    # the container definition's own 512 MiB limit binds unless the run overrides it too
+    [(True, 2048), (False, 512)],
+)
+def test_ecs_sync_task_gets_the_size_the_run_overrides_for_the_task_and_its_container(
+    ecs_machine, container_override, container_memory
+):
+    sfn, definition, launcher = ecs_machine
+    overrides = definition["States"]["Train"]["Parameters"]["Overrides"]
+    overrides["Cpu.$"] = "States.Format('{}', $.size.cpu)"
+    overrides["Memory.$"] = "States.Format('{}', $.size.memoryMiB)"
+    if container_override:
+        overrides["ContainerOverrides"][0]["Memory.$"] = "$.size.memoryMiB"
+
+    execution = _run(sfn, definition, {"exit": "0", "size": TaskSize(512, 2048).to_dict()})
+
+    assert execution["status"] == "SUCCEEDED"
+    assert "error" not in json.loads(execution["output"])
+    assert launcher.limits == [(TaskSize(512, 2048), container_memory)]
 
 
 def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine):
