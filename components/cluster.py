@@ -15,10 +15,10 @@ import pulumi_awsx as awsx
 from docker.utils.build import exclude_paths
 
 from components import policies
-from contracts.task_size import TaskSize
 from components.lambda_archive import REPO_ROOT
 from components.network import EndpointScope, create_private_network
 from components.roles import create_service_role
+from contracts.task_size import TaskSize
 
 CONTAINER_NAME = "classifier"
 SCRATCH_VOLUME = "scratch"

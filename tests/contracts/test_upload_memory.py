@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 
+from contracts.task_size import TaskSize
 from contracts.upload_memory import (
     CSV_PREFIX_BYTES,
     MIN_SECONDS_PER_CUE,
@@ -15,7 +16,6 @@ from contracts.upload_memory import (
     too_large_message,
     trial_bound,
 )
-from contracts.task_size import TaskSize
 from contracts.uploads import UploadRejected, check_upload
 
 pytestmark = pytest.mark.unit

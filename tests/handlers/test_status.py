@@ -129,6 +129,7 @@ def test_a_newer_upload_clears_what_the_previous_run_recorded_of_its_task(aws, s
     mark_processing(aws.dynamodb, aws.status_table, first)
     assert {"taskSize", "executionArn", "startedAt"} <= set(store.get("u1", "s1"))
     # WHEN a newer upload starts a new run
-    assert record_received(store, run_state(aws.upload_bucket, "u1", "s1", "v2"), uploaded_at="2026-11-23T22:05:00.000Z")
+    second = run_state(aws.upload_bucket, "u1", "s1", "v2")
+    assert record_received(store, second, uploaded_at="2026-11-23T22:05:00.000Z")
     # THEN the session no longer shows the previous run's task, execution or start
     assert not {"taskSize", "executionArn", "startedAt"} & set(store.get("u1", "s1"))

@@ -14,6 +14,7 @@ from sandbox_support import (
     SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
+    four_times_the_sample,
     nan_upload,
     no_metadata_upload,
     notification_bodies,
@@ -23,12 +24,15 @@ from sandbox_support import (
     two_csv_upload,
 )
 
+from contracts.task_size import TaskSize
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
 
-# A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly.
+# A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly;
+# every run is given it, the default task of SMALL_TASK being smaller.
+SIZED_TASK = TaskSize(SMALL_TASK["taskCpu"], SMALL_TASK["taskMemoryMax"])
 
 
 def _not_a_zip(path: Path) -> Path:
@@ -43,6 +47,7 @@ FAILING_SESSIONS = {
     "no-metadata": (no_metadata_upload, "INVALID_UPLOAD", ("metadata.json",)),
     "one-class": (one_class_upload, "INSUFFICIENT_DATA", ("T2",)),
     "nan-data": (nan_upload, "INVALID_UPLOAD", ("non-finite",)),
+    "too-long": (four_times_the_sample, "INVALID_UPLOAD", ("8 channels ×", "limit is 1.0 GiB", "taskMemoryMax")),
     "fake-crash-1": (small_recording, "CLASSIFIER_ERROR", ("unexpected error",)),
     "fake-hog-memory-1": (small_recording, "OUT_OF_MEMORY", ("memory",)),
     "fake-no-manifest-1": (small_recording, "RESULTS_INVALID", ("manifest",)),
@@ -104,6 +109,24 @@ def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_th
         classifier = pipeline.classifier_record(user_id, session_id)
         assert classifier["classifierKey"] == result["resultsPrefix"] + "classifier.json"
         assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
+
+
+def test_runs_needing_more_than_the_default_task_are_given_a_bigger_one_and_train(pipeline, mixed_run):
+    for user_id, session_id in SUCCEEDING_SESSIONS:
+        item = mixed_run[(user_id, session_id)].item
+        assert item["status"] == "SUCCEEDED"
+        assert item["taskSize"] == SIZED_TASK.to_dict()
+    runs = [run for run in pipeline.launcher.runs if (run.user_id, run.session_id) in SUCCEEDING_SESSIONS]
+    assert runs and {run.task_size for run in runs} == {SIZED_TASK}
+    assert any("classifier container exited with 0" in line and f"(task {SIZED_TASK})" in line
+               for line in pipeline.lines)
+
+
+def test_a_recording_needing_more_than_the_maximum_task_never_starts_a_container(pipeline, mixed_run):
+    item = mixed_run[("carol", "too-long")].item
+    assert item["error"]["code"] == "INVALID_UPLOAD"
+    assert "taskSize" not in item
+    assert not [run for run in pipeline.launcher.runs if run.session_id == "too-long"]
 
 
 def test_the_run_input_carries_the_execution_arn_step_functions_gives_the_execution(pipeline, mixed_run):
