@@ -25,11 +25,10 @@ FARGATE_MEMORY_BY_CPU: Mapping[int, tuple[int, ...]] = {
 }
 
 LARGEST_FARGATE_MEMORY_MIB = max(max(memories) for memories in FARGATE_MEMORY_BY_CPU.values())
-#: Key of the size in Validate's output (``$.validation``).
+
+#: Key of the size in Validate's output (``$.validation``) and in the status record.
 TASK_SIZE_KEY = "taskSize"
-
-
-#: :class:`TaskSize` field → its name in JSON (Validate's output, the status record).
+#: :class:`TaskSize` field → its name in JSON.
 TASK_SIZE_JSON_NAMES = {"cpu": "cpu", "memory_mib": "memoryMiB"}
 
 
