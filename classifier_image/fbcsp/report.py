@@ -40,12 +40,25 @@ FIGURES_DIR = "figures"
 _DPI = 100
 #: Standard 10-05 positions (MNE 1.13 name of the former "standard_1005").
 MONTAGE_NAME = "colin27_1005"
+# Fixed margins in inches (left, right, bottom, top) instead of matplotlib's constrained layout,
+# which measures every text of a figure before drawing it and cost about as much as the drawing.
+_ACCURACY_SIZE_IN = (10.0, 5.0)
+_ACCURACY_MARGINS_IN = (0.7, 0.2, 0.5, 0.35)
+_CONFUSION_SIZE_IN = (4.5, 4.0)
+_CONFUSION_MARGINS_IN = (0.7, 0.2, 0.55, 0.35)
 # Patterns figure geometry in inches: one square cell per map; the gaps inside it (row gap,
-# column gap, left and bottom margin) leave room for the titles and, on bar charts, the ticks.
+# column gap, left and bottom margin) leave room for the titles and, on bar charts, the ticks
+# (the top margin is the suptitle's height plus the row gap less the bottom margin).
 _CELL_IN = 2.0
 _SUPTITLE_IN = 0.6
 _BAR_GAPS_IN = (0.75, 0.5, 0.4, 0.45)
 _MAP_GAPS_IN = (0.4, 0.1, 0.05, 0.05)
+
+
+def _margins(size_in: tuple[float, float], left: float, right: float, bottom: float, top: float) -> dict[str, float]:
+    """Subplot parameters (figure fractions) of margins given in inches."""
+    width, height = size_in
+    return {"left": left / width, "right": 1 - right / width, "bottom": bottom / height, "top": 1 - top / height}
 
 
 def _png_bytes(figure: Figure) -> bytes:
@@ -57,8 +70,8 @@ def _png_bytes(figure: Figure) -> bytes:
 def accuracy_figure(result: TrainingResult) -> Figure:
     """Time-resolved CV accuracy per option (fold mean +- sd, percent) against window end time."""
     grid, selection = result.grid, result.selection
-    figure = Figure(figsize=(10, 5), layout="constrained")
-    axes = figure.add_subplot()
+    figure = Figure(figsize=_ACCURACY_SIZE_IN)
+    axes = figure.subplots(gridspec_kw=_margins(_ACCURACY_SIZE_IN, *_ACCURACY_MARGINS_IN))
     end_s = grid.end_ms / 1000.0
     for spans, colour, label in (
         (grid.ref_windows, "tab:blue", "reference windows"),
@@ -123,8 +136,8 @@ def confusion_figure(result: TrainingResult) -> Figure:
     """Confusion matrix of the headline model's nested cross-validated predictions."""
     counts = confusion_counts(result.trial_labels, headline_cv_predictions(result))
     names = list(CLASS_LABELS.values())
-    figure = Figure(figsize=(4.5, 4), layout="constrained")
-    axes = figure.add_subplot()
+    figure = Figure(figsize=_CONFUSION_SIZE_IN)
+    axes = figure.subplots(gridspec_kw=_margins(_CONFUSION_SIZE_IN, *_CONFUSION_MARGINS_IN))
     axes.imshow(counts, cmap="Blues", vmin=0)
     for (row, column), count in np.ndenumerate(counts):
         colour = "white" if count > counts.max() / 2 else "black"
@@ -165,18 +178,11 @@ def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = Tr
 
 
 def _grid_margins(n_rows: int, n_columns: int, gaps_in: tuple[float, float, float, float]) -> dict[str, float]:
-    """Fixed gridspec margins of the patterns figure from its gaps in inches.
-
-    Fixed instead of the constrained layout, which measured every tick label of every map and
-    cost more than drawing the figure.
-    """
+    """Gridspec parameters of the patterns figure from its gaps in inches."""
     row_gap, column_gap, left, bottom = gaps_in
-    width, height = _CELL_IN * n_columns, _CELL_IN * n_rows + _SUPTITLE_IN
+    size_in = (_CELL_IN * n_columns, _CELL_IN * n_rows + _SUPTITLE_IN)
     return {
-        "left": left / width,
-        "right": 1 - (column_gap - left) / width,
-        "bottom": bottom / height,
-        "top": 1 - (_SUPTITLE_IN + row_gap - bottom) / height,
+        **_margins(size_in, left, column_gap - left, bottom, _SUPTITLE_IN + row_gap - bottom),
         "wspace": column_gap / (_CELL_IN - column_gap),
         "hspace": row_gap / (_CELL_IN - row_gap),
     }
@@ -204,7 +210,12 @@ def patterns_figure(result: TrainingResult) -> Figure:
                 )
             else:
                 axes.bar(range(n_channels), values[band_index, filter_index], color="tab:purple")
-                axes.set_xticks(range(n_channels), result.ch_names, rotation=90, fontsize="x-small")
+                # every chart has the same channels in the same order: naming them once, under
+                # the bottom row, spares three quarters of the figure's ticks and texts
+                if band_index == n_bands - 1:
+                    axes.set_xticks(range(n_channels), result.ch_names, rotation=90, fontsize="x-small")
+                else:
+                    axes.set_xticks([])
                 axes.tick_params(axis="y", labelsize="x-small")
             end = "T1" if filter_index < m else "T2"
             axes.set_title(
