@@ -45,6 +45,8 @@ _COPY_CHUNK = 1 << 20
 #: Rows converted to numbers at a time by the CSV parser.
 CSV_BLOCK_ROWS = 1 << 16
 _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
+#: What ends an ASCII row after its last field: commas and whitespace (empty trailing fields).
+_ASCII_ROW_END = "," + "".join(chr(code) for code in range(128) if chr(code).isspace())
 
 
 @dataclass(frozen=True)
@@ -211,10 +213,10 @@ def parse_samples_csv(text: str | Iterable[str], n_channels: int) -> tuple[np.nd
             continue
         if blank_rows:
             raise InvalidUpload(f"CSV row {blank_rows[0]} is empty")
-        row = _row_fields(line)
-        if len(row) != n_columns:
+        n_fields = _field_count(line)
+        if n_fields != n_columns:
             raise InvalidUpload(
-                f"CSV row {row_number} has {len(row)} column(s); expected {n_columns} "
+                f"CSV row {row_number} has {n_fields} column(s); expected {n_columns} "
                 f"({n_channels} EEG channels from metadata.json, the classifier column and the trigger)"
             )
         block.append(line)
@@ -232,11 +234,13 @@ def parse_samples_csv(text: str | Iterable[str], n_channels: int) -> tuple[np.nd
 
 def _convert_block(lines: list[str], n_columns: int, first_row: int) -> np.ndarray:
     """Numbers of rows already checked for width; names the first bad field otherwise."""
-    fields = [field_text for line in lines for field_text in _row_fields(line)]
     try:
-        if any(_UNEXPECTED_NUMBER_CHARACTERS.search(line) for line in lines):
+        if _UNEXPECTED_NUMBER_CHARACTERS.search("\n".join(lines)):
             raise ValueError("unexpected character")
-        return np.array(fields, dtype=np.float64).reshape(len(lines), n_columns)
+        # numpy's C parser; the columns past the last field are the rows' empty trailing fields
+        return np.loadtxt(
+            lines, delimiter=",", usecols=range(n_columns), comments=None, dtype=np.float64, ndmin=2
+        )
     except ValueError:
         raise _first_bad_number(lines, first_row) from None
 
@@ -247,6 +251,14 @@ def _row_fields(line: str) -> list[str]:
     while row and not row[-1].strip():
         row.pop()
     return row
+
+
+def _field_count(line: str) -> int:
+    """``len(_row_fields(line))``, without splitting the line when it is ASCII (as uploads are)."""
+    if not line.isascii():
+        return len(_row_fields(line))
+    kept = line.rstrip(_ASCII_ROW_END)
+    return kept.count(",") + 1 if kept else 0
 
 
 def _first_bad_number(lines: list[str], first_row: int) -> InvalidUpload:

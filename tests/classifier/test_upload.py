@@ -84,6 +84,20 @@ def test_strict_csv_parser_names_the_first_bad_row(csv, message):
         parse_samples_csv(csv, n_channels=3)
 
 
+@pytest.mark.parametrize(
+    "row_end",
+    [",", ", ,\t,", " ,", ",\u00a0", ",\u3000,"],
+    ids=["comma", "blank-fields", "space", "nbsp", "ideographic-space"],
+)
+def test_empty_trailing_fields_are_dropped_whatever_their_whitespace(row_end):
+    data, trigger = parse_samples_csv(f"1,2,3,9,1{row_end}\n4,5,6,9,2{row_end}\n", n_channels=3)
+    assert data.tolist() == [[1, 4], [2, 5], [3, 6]]
+    assert trigger.tolist() == [1, 2]
+
+    with pytest.raises(InvalidUpload, match=re.escape("CSV row 2 has 4 column(s)")):
+        parse_samples_csv(f"1,2,3,9,1{row_end}\n4,5,6,2{row_end}\n", n_channels=3)
+
+
 def test_rows_are_converted_in_blocks_with_row_numbers_kept(monkeypatch):
     monkeypatch.setattr(upload, "CSV_BLOCK_ROWS", 2)
     rows = [f"{i},{i},{i},0,{i % 2}," for i in range(5)]
