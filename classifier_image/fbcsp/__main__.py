@@ -1,7 +1,6 @@
 """``python -m fbcsp``: see `fbcsp.cli`."""
 
-import sys
-
 from .cli import main
+from .process_exit import exit_without_teardown
 
-sys.exit(main())
+exit_without_teardown(main())

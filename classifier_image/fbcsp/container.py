@@ -43,6 +43,7 @@ from .errors import InputRejected
 from .export import CLASSIFIER_FILE, to_json_bytes
 from .metrics import METRICS_FILE, manifest_metrics
 from .outputs import train_and_write
+from .process_exit import exit_without_teardown
 from .report import REPORT_FILE
 from .training import TrainingOptions
 from .upload import read_upload
@@ -313,4 +314,4 @@ def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO |
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_teardown(main())
