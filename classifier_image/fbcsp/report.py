@@ -217,11 +217,14 @@ def patterns_figure(result: TrainingResult) -> Figure:
                 else:
                     axes.set_xticks([])
                 axes.tick_params(axis="y", labelsize="x-small")
+                axes.ticklabel_format(axis="y", style="plain", useOffset=False)  # nothing above the axes
             end = "T1" if filter_index < m else "T2"
+            # y=1: the title's place is fixed, so matplotlib does not measure the ticks to find it
             axes.set_title(
                 f"band {band.band_id} ({band.edges_hz[1]:g}-{band.edges_hz[2]:g} Hz)\n"
                 f"filter {filter_index + 1} ({end}>)",
                 fontsize="x-small",
+                y=1.0,
             )
     what = "CSP patterns" if info is not None else "CSP filter weights per channel"
     title = f"{what} of the online model (first m: high T1 variance, last m: high T2 variance)"
