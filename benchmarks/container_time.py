@@ -7,24 +7,31 @@ Usage::
 The end-to-end run is ``python -m fbcsp train ZIP --out DIR`` in a fresh interpreter: the work
 of the container's entrypoint (imports, reading and checking the upload, training with the
 permutation test, writing classifier.json, metrics.json, report.html and every figure) except
-the S3 transfers. The analysis is `fbcsp.training.train` without permutations, timed in this
-process after the imports (the "whole analysis" of the speed benchmark). Also timed: a fresh
-interpreter that only imports the entrypoint's modules, the permutation test alone (train with
-and without it, difference) and the report (figures included). Each figure is the best of
-``--repeat`` runs, for wall time and CPU time (user + system, children included; on a loaded
-machine the CPU figures are the comparable ones). The exit status is 0 when the end-to-end
-(wall) time is at most twice the analysis.
+the S3 transfers. Its progress lines on stderr are timestamped as they arrive, with the child's
+CPU time read from /proc at that moment, which splits the run into its stages. Its analysis
+stage (from "read" to "permutation test": train() before its permutations) is the analysis as
+the run meets it: cold, in a process that has just started, under the same load as the rest.
+
+The analysis is also timed as before: `fbcsp.training.train` without permutations in this
+process after a first call (warm; the "whole analysis" of the speed benchmark). Also timed: a
+fresh interpreter that only imports the entrypoint's modules, the permutation test alone (train
+with and without it, difference) and the report (figures included). Each figure is the best of
+``--repeat`` runs (the stages: of the fastest end-to-end run), for wall time and CPU time (user
++ system, children included; on a loaded machine the CPU figures are the comparable ones). The
+exit status is 0 when the end-to-end (wall) time is at most twice the analysis by both measures.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +46,26 @@ from fbcsp.upload import read_upload  # noqa: E402
 
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"
 TARGET_RATIO = 2.0
+#: Stages of the end-to-end run: label and the start of the ``fbcsp:`` progress line that ends it
+#: (None: the process's exit). The permutation line is missing with 0 permutations.
+STAGES = (
+    ("start, imports, reading the upload", "read "),
+    ("analysis (train() until its permutations, cold)", "permutation test"),
+    ("permutation test", "writing classifier.json"),
+    ("classifier.json and metrics.json", "writing report.html"),
+    ("report.html and figures", "done"),
+    ("exit", None),
+)
+_PROGRESS_PREFIX = "fbcsp: "
+
+
+@dataclass(frozen=True)
+class Mark:
+    """When a progress line arrived: wall seconds since the start and the child's CPU seconds."""
+
+    message: str
+    wall: float
+    cpu: float
 
 
 def cpu_seconds() -> float:
@@ -66,22 +93,71 @@ def fresh_interpreter(arguments: list[str]) -> None:
     subprocess.run([sys.executable, *arguments], check=True, env=environment, capture_output=True)  # noqa: S603
 
 
-def measure(zip_path: Path, n_permutations: int, repeat: int) -> dict[str, tuple[float, float]]:
-    """(Wall, CPU) seconds of the end-to-end run, the imports, the analysis, the permutation test and the report."""
+def child_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process and its threads (Linux /proc), else NaN."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    # fields after the command name start at the state (field 3): utime and stime are 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def staged_run(arguments: list[str]) -> list[Mark]:
+    """Run ``python ARGUMENTS`` and mark each ``fbcsp:`` progress line and the exit; raise if it fails."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), str(REPO_ROOT)])}
+    started = time.perf_counter()
+    # the interpreter running this script, with arguments built here: no untrusted input
+    with subprocess.Popen(  # noqa: S603
+        [sys.executable, *arguments], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as child:
+        marks = [
+            Mark(line.removeprefix(_PROGRESS_PREFIX), time.perf_counter() - started, child_cpu_seconds(child.pid))
+            for line in child.stderr
+            if line.startswith(_PROGRESS_PREFIX)
+        ]
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, arguments)
+    return [*marks, Mark("exit", time.perf_counter() - started, usage.ru_utime + usage.ru_stime)]
+
+
+def stage_seconds(marks: list[Mark]) -> dict[str, tuple[float, float]]:
+    """(Wall, CPU) seconds of each of `STAGES`; a missing line gives its stage 0 s."""
+    ends = []
+    for _, prefix in STAGES:
+        found = [mark for mark in marks if mark.message.startswith(prefix)] if prefix else marks[-1:]
+        ends.append(found[0] if found else None)
+    for index in range(len(ends) - 2, -1, -1):
+        if ends[index] is None:  # e.g. no permutation test: its stage ends where it started
+            ends[index] = ends[index + 1]
+    seconds, previous = {}, Mark("start", 0.0, 0.0)
+    for (label, _), end in zip(STAGES, ends, strict=True):
+        seconds[label] = (end.wall - previous.wall, end.cpu - previous.cpu)
+        previous = end
+    return seconds
+
+
+def measure(
+    zip_path: Path, n_permutations: int, repeat: int
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """(Wall, CPU) seconds of the end-to-end run, the imports, the analysis, the permutation test and
+    the report; and of the stages of the fastest end-to-end run."""
     recording = read_upload(zip_path)
     without = TrainingOptions(n_permutations=0)
     with_permutations = TrainingOptions(n_permutations=n_permutations)
     result = train(recording, without)
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = Path(scratch)
-        return {
-            "end_to_end": best_seconds(
-                lambda: fresh_interpreter(
-                    ["-m", "fbcsp", "train", str(zip_path), "--out", str(out_dir / "cli"),
-                     "--permutations", str(n_permutations)]
-                ),
-                repeat,
-            ),
+        command = [
+            "-m", "fbcsp", "train", str(zip_path), "--out", str(out_dir / "cli"),
+            "--permutations", str(n_permutations),
+        ]
+        runs = [stage_seconds(staged_run(command)) for _ in range(repeat)]
+        totals = [tuple(math.fsum(pair[index] for pair in stages.values()) for index in (0, 1)) for stages in runs]
+        seconds = {
+            "end_to_end": (min(wall for wall, _ in totals), min(cpu for _, cpu in totals)),
             "imports": best_seconds(
                 lambda: fresh_interpreter(["-c", "import fbcsp.container, fbcsp.cli"]), repeat
             ),
@@ -89,6 +165,8 @@ def measure(zip_path: Path, n_permutations: int, repeat: int) -> dict[str, tuple
             "analysis_with_permutations": best_seconds(lambda: train(recording, with_permutations), repeat),
             "report": best_seconds(lambda: write_report(result, out_dir / "report"), repeat),
         }
+    fastest = min(range(repeat), key=lambda run: totals[run][0])
+    return seconds, runs[fastest]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,12 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=3, help="runs per figure, best kept (default: %(default)s)"
     )
     args = parser.parse_args(argv)
-    seconds = measure(args.input, args.permutations, args.repeat)
+    seconds, stages = measure(args.input, args.permutations, args.repeat)
     wall, cpu = ({name: pair[index] for name, pair in seconds.items()} for index in (0, 1))
-    ratio = wall["end_to_end"] / wall["analysis"]
     rows = (
         ("end to end (python -m fbcsp train, fresh interpreter)", "end_to_end"),
-        ("analysis (train() without permutations)", "analysis"),
+        ("analysis (train() without permutations, warm)", "analysis"),
         ("imports of the entrypoint (fresh interpreter)", "imports"),
         (f"permutation test ({args.permutations}, with - without)", "permutations"),
         ("report.html and figures", "report"),
@@ -120,10 +197,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'':55s} {'wall s':>8s} {'CPU s':>8s}")
     for label, name in rows:
         print(f"  {label:55s} {wall[name]:8.2f} {cpu[name]:8.2f}")
-    print(f"  CPU ratio end to end / analysis: {cpu['end_to_end'] / cpu['analysis']:.2f} (load-independent)")
-    print(f"  wall ratio end to end / analysis: {ratio:.2f} (target <= {TARGET_RATIO:g})")
-    print(f"  {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
-    return 0 if ratio <= TARGET_RATIO else 1
+    print(f"  CPU ratio end to end / warm analysis: {cpu['end_to_end'] / cpu['analysis']:.2f}")
+    warm_ratio = wall["end_to_end"] / wall["analysis"]
+    print(f"  wall ratio end to end / warm analysis: {warm_ratio:.2f} (target <= {TARGET_RATIO:g})")
+    print("Stages of the fastest end-to-end run")
+    for label, (stage_wall, stage_cpu) in stages.items():
+        print(f"  {label:55s} {stage_wall:8.2f} {stage_cpu:8.2f}")
+    run_wall, run_cpu = (math.fsum(pair[index] for pair in stages.values()) for index in (0, 1))
+    analysis_wall, analysis_cpu = stages[STAGES[1][0]]
+    print(f"  {'total':55s} {run_wall:8.2f} {run_cpu:8.2f}")
+    print(f"  CPU ratio total / analysis in the same run: {run_cpu / analysis_cpu:.2f}")
+    run_ratio = run_wall / analysis_wall
+    print(f"  wall ratio total / analysis in the same run: {run_ratio:.2f} (target <= {TARGET_RATIO:g})")
+    passed = max(warm_ratio, run_ratio) <= TARGET_RATIO
+    print(f"  {'PASS' if passed else 'FAIL'} (both wall ratios <= {TARGET_RATIO:g})")
+    return 0 if passed else 1
+
 
 if __name__ == "__main__":
     sys.exit(main())
