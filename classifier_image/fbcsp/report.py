@@ -211,7 +211,7 @@ def patterns_figure(result: TrainingResult) -> Figure:
             else:
                 axes.bar(range(n_channels), values[band_index, filter_index], color="tab:purple")
                 # every chart has the same channels in the same order: naming them once, under
-                # the bottom row, spares three quarters of the figure's ticks and texts
+                # the bottom row, spares the other rows' x ticks and their rotated labels
                 if band_index == n_bands - 1:
                     axes.set_xticks(range(n_channels), result.ch_names, rotation=90, fontsize="x-small")
                 else:
