@@ -88,18 +88,18 @@ def log_lines(stream):
 
 
 @pytest.fixture
-def s3():
+def s3(boto3_session):
     with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
+        client = boto3_session.client("s3", region_name=REGION)
         make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
         yield client
 
 
 @pytest.fixture(scope="module")
-def successful_job(sample_zip_path, sample_training_options):
+def successful_job(sample_zip_path, sample_training_options, boto3_session):
     """One in-process container run on the sample: (exit code, log lines, stored objects, write order)."""
     with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
+        client = boto3_session.client("s3", region_name=REGION)
         make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
         version_id = put_input(client, sample_zip_path)
         recorder, stream = CallRecorder(client), io.StringIO()

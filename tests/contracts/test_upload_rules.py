@@ -70,9 +70,9 @@ def _infos(body: bytes) -> list[zipfile.ZipInfo]:
         return archive.infolist()
 
 
-def _validate(body: bytes, limits: UploadLimits, tmp_path: Path) -> None:
+def _validate(body: bytes, limits: UploadLimits, session: boto3.session.Session) -> None:
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
+        s3 = session.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         key = UploadKey("u1", "s1", "rec.zip").key
@@ -119,17 +119,12 @@ class Rejected(Exception):
         self.message = message
 
 
-CALLERS: dict[str, Callable[[bytes, UploadLimits, Path], None]] = {
-    "validate": _validate,
-    "container": _container,
-}
-
-
-@pytest.fixture(params=sorted(CALLERS))
-def apply_rules(request, tmp_path) -> Callable[..., None]:
+@pytest.fixture(params=["container", "validate"])
+def apply_rules(request, tmp_path, boto3_session) -> Callable[..., None]:
     """The rules as one caller applies them: raises :class:`Rejected` with the caller's message."""
-    caller = CALLERS[request.param]
-    return lambda body, limits=LIMITS: caller(body, limits, tmp_path)
+    if request.param == "validate":
+        return lambda body, limits=LIMITS: _validate(body, limits, boto3_session)
+    return lambda body, limits=LIMITS: _container(body, limits, tmp_path)
 
 
 def test_a_good_upload_passes_both(apply_rules):

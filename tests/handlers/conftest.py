@@ -59,20 +59,20 @@ class Stack:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def aws(monkeypatch: pytest.MonkeyPatch, boto3_session: boto3.session.Session) -> Iterator[Stack]:
     """Moto with the pipeline's resources, and the Lambda environment pointing at them."""
     with mock_aws():
         clients.clear_cache()
-        s3 = boto3.client("s3", region_name=REGION)
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        s3 = boto3_session.client("s3", region_name=REGION)
+        dynamodb = boto3_session.client("dynamodb", region_name=REGION)
+        stepfunctions = boto3_session.client("stepfunctions", region_name=REGION)
         for bucket in ("eeg-test-uploads", "eeg-test-results"):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         for table in ("eeg-test-status", "eeg-test-classifiers"):
             create_session_table(dynamodb, table)
         create_limits_table(dynamodb, "eeg-test-limits")
-        queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
+        queue_url = boto3_session.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
             "QueueUrl"
         ]
         # No execution is run here: moto stores StartExecution calls, which is what the tests assert.

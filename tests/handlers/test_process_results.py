@@ -3,7 +3,6 @@
 import json
 from decimal import Decimal
 
-import boto3
 import pytest
 from handler_support import SESSION, USER, log_lines, record_received, run_state
 
@@ -221,11 +220,11 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
 
 
-def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_context):
+def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_context, boto3_session):
     _write_results(aws, _manifest(processing_run))
     process_results.handler(processing_run, lambda_context)
     item = (
-        boto3.resource("dynamodb", region_name="eu-west-2")
+        boto3_session.resource("dynamodb", region_name="eu-west-2")
         .Table(aws.classifier_table)
         .get_item(Key={"userId": USER, "sessionId": SESSION})["Item"]
     )
