@@ -69,8 +69,16 @@ _THREE_D_FAILURES = (
     [*(case.estimator for case in WINDOW_ESTIMATORS), MutualInfoSelector(n_features=1), RLDA()],
     expected_failed_checks=expected_failures,
 )
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+def test_sklearn_compatible_estimator(estimator, check, request):
+    if request.node.get_closest_marker("xfail") is None:
+        check(estimator)
+        return
+    # An expected failure is reported by its reason alone, yet pytest would render its traceback first,
+    # parsing scikit-learn's 5,000-line check module once per frame (about 0.3 s of CPU per check).
+    try:
+        check(estimator)
+    except Exception as error:
+        raise AssertionError(f"{type(error).__name__}: {error}") from None
 
 
 def test_estimators_compose_into_an_fbcsp_pipeline():
