@@ -59,6 +59,8 @@ def _peak_of_a_small_run(results) -> None:
     results.put((recording.n_samples, peak_rss_bytes()))
 
 
+# A fresh interpreter imports the classifier's stack again before it trains (about 5 s of CPU).
+@pytest.mark.slow
 def test_prediction_covers_a_small_run_measured_now():
     n_samples, peak = run_in_spawned_process(_peak_of_a_small_run)
     assert peak / MIB <= task_memory.predict_peak_mib(8, n_samples, 16, 160.0)

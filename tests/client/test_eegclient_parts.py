@@ -25,7 +25,6 @@ from eegclient.follow import SessionTimeout, backoff_delays, follow_session
 from eegclient.outputs import OutputsError, api_url, parse_outputs
 from eegclient.results import classifier_problems, describe, relative_download_path
 from eegclient.tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_expiry
-from sandbox.cli import REPO_ROOT
 from sandbox.tokens import issue_token, signing_key
 
 pytestmark = pytest.mark.unit
@@ -44,14 +43,14 @@ def test_the_client_relies_only_on_routes_and_statuses_the_api_has():
     assert set(TERMINAL_STATUSES) == {str(status) for status in FINAL_STATUSES}
 
 
-def test_the_client_imports_none_of_the_projects_packages_nor_an_aws_sdk():
+def test_the_client_imports_none_of_the_projects_packages_nor_an_aws_sdk(pytestconfig):
     probe = (
         "import sys, eegclient.cli; "
         "print(sorted({name.split('.')[0] for name in sys.modules} & "
         "{'components', 'handlers', 'sandbox', 'contracts', 'fbcsp', 'boto3', 'botocore', 'pulumi'}))"
     )
     loaded = subprocess.run(  # noqa: S603 - this interpreter
-        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], cwd=pytestconfig.rootpath, capture_output=True, text=True, check=True
     ).stdout
 
     assert loaded.strip() == "[]"
