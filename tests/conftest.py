@@ -17,7 +17,7 @@ SANDBOX_TESTS = REPO_ROOT / "tests" / "sandbox"
 BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
 # Fixtures that train on the whole bundled sample (seconds of CPU each, report included).
 SLOW_FIXTURES = frozenset(
-    {"trained_sample", "trained_sample_original", "sample_result", "cli_training", "successful_job"}
+    {"trained_sample", "trained_sample_original", "cli_training", "successful_job"}
 )
 
 
