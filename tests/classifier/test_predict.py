@@ -57,16 +57,9 @@ def test_online_tree_alone_reproduces_the_single_window_model(
     online = trained_sample.online_model
     starts = trained_sample.trial_samples + online.end_sample - online.window_samples
 
+    filtered = [filter_continuous(sample_recording.data, band) for band in trained_sample.bands]
     windows = np.stack(
-        [
-            np.stack(
-                [
-                    filter_continuous(sample_recording.data, band)[:, start : start + online.window_samples]
-                    for band in trained_sample.bands
-                ]
-            )
-            for start in starts
-        ]
+        [np.stack([band_data[:, start : start + online.window_samples] for band_data in filtered]) for start in starts]
     )
     features = log_variance_features(windows, online.model.filters)
     scores = online.model.a0 + features[:, online.model.feature_ids] @ online.model.weights
