@@ -21,6 +21,10 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   an execution ends, moto sends none: :func:`emit_execution_status_changes` puts it there;
 * moto's EventBridge rules cannot target Lambda functions (``NotImplementedError``):
   :func:`deliver_rule_events_to_functions` invokes them asynchronously with the event, as AWS does;
+* moto gives every S3 event the same ``sequencer``, so two versions of one key uploaded within the
+  same second (event times have whole seconds) look like one event and the start handler ignores
+  the newer: :func:`sequence_s3_events` gives each event a greater sequencer than the one before, as
+  S3 does for the events of one key;
 * with IAM enforced, moto authorises most services' requests against the resource ``*`` and under
   the operation's name (``lambda:Invoke``): :func:`authorize_request_resources` authorises them as
   AWS does, against the actions and ARNs :mod:`sandbox.iam_actions` derives from the request;
@@ -38,7 +42,7 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.pipeline` (the first seven) and :mod:`.iam` (the others); nothing else in
+The patches live in :mod:`.pipeline` (the first eight) and :mod:`.iam` (the others); nothing else in
 the sandbox touches moto's private classes. They reach into them, so :func:`check_moto_version`
 refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``
 and ``tests/sandbox/test_moto_iam_patches.py`` fail loudly when moto changes underneath them.
@@ -85,6 +89,7 @@ from .pipeline import (
     fail_sync_tasks_on_nonzero_exit,
     failed_container,
     launch_containers_on_run_task,
+    sequence_s3_events,
     mark_task_stopped,
     route_lambda_invocations,
     serialise_ecs_task_registry,
@@ -162,6 +167,7 @@ def adjusted_moto(
         serialise_ecs_task_registry()
         emit_execution_status_changes()
         deliver_rule_events_to_functions(dispatch)
+        sequence_s3_events()
         authorize_request_resources()
         authorize_presigned_requests()
         sign_state_machine_calls_with_its_role(role_credentials)

@@ -1,4 +1,4 @@
-"""moto adjustments that let the pipeline run end to end: Lambda dispatch and the ECS ``.sync`` task.
+"""moto adjustments that let the pipeline run end to end: Lambda dispatch, the ECS ``.sync`` task and events.
 
 Part of :mod:`sandbox.moto_patches` (see there for what each stands in for).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import json
 import threading
 from collections.abc import Callable
@@ -257,5 +258,25 @@ def deliver_rule_events_to_functions(dispatch: LambdaDispatch) -> None:
         others = copy.copy(self)
         others.targets = [target for target in self.targets if target not in functions]
         original(others, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets
+
+
+#: The ``sequencer`` moto gives every S3 event it sends to EventBridge, whatever the object and time.
+MOTO_S3_SEQUENCER = "617f08299329d189"
+# next() on a count is atomic under the GIL: concurrent uploads never share a sequencer.
+_s3_sequencers = itertools.count(1)
+
+
+def sequence_s3_events() -> None:
+    original = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        detail = original_event.get("detail")
+        s3_object = detail.get("object") if isinstance(detail, dict) else None
+        # Every rule delivers the same detail: the first one to see the event stamps it, once.
+        if isinstance(s3_object, dict) and s3_object.get("sequencer") == MOTO_S3_SEQUENCER:
+            s3_object["sequencer"] = f"{next(_s3_sequencers):016X}"
+        original(self, original_event, transform_input)
 
     Rule.send_to_targets = send_to_targets

@@ -238,6 +238,30 @@ def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine)
     assert cause["StoppedReason"] == "Essential container in task exited"
 
 
+def test_s3_events_of_one_key_carry_increasing_sequencers(emulator):
+    # GIVEN a versioned bucket whose events an EventBridge rule sends to a queue
+    session, _ = emulator
+    s3, sqs, events = session.client("s3"), session.client("sqs"), session.client("events")
+    s3.create_bucket(Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_bucket_versioning(Bucket="uploads", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket="uploads", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    queue_url = sqs.create_queue(QueueName="uploads-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="uploads", EventPattern=json.dumps({"source": ["aws.s3"], "detail-type": ["Object Created"]}))
+    events.put_targets(Rule="uploads", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    # WHEN two versions of one key are put back to back (within the same second of event time)
+    for body in (b"first", b"second"):
+        s3.put_object(Bucket="uploads", Key="uploads/u/s/recording.zip", Body=body)
+    # THEN the later event's sequencer is the greater, as S3 orders the events of one key
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    sequencers = [json.loads(message["Body"])["detail"]["object"]["sequencer"] for message in messages]
+    assert len(sequencers) == 2
+    assert moto_patches.pipeline.MOTO_S3_SEQUENCER not in sequencers
+    assert sequencers[0] < sequencers[1]
+
+
 def test_leaving_the_block_restores_moto():
     patched = [(owner, name, getattr(owner, name)) for owner, name in moto_patches._PATCHED_ATTRIBUTES]
     config_before = json.dumps(default_user_config, sort_keys=True)
