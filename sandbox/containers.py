@@ -14,7 +14,8 @@ ECS reports it:
 * exit code and ``Essential container in task exited`` when the container ends;
 * exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over that bound
   (the subprocess is watched and killed, ``docker run --memory`` does the same);
-* ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found.
+* ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found;
+* ``TaskFailedToStart`` and ``CannotStartContainerError: ...`` when launching it fails otherwise.
 
 At most ``max_running`` containers run at once (a local machine is not a Fargate fleet); later
 tasks wait in ``RUNNING`` as they would in ``PROVISIONING``.
@@ -49,6 +50,7 @@ SANDBOX_IMAGE = "eeg-classifier:sandbox"
 ENTRYPOINT_COMMAND = (sys.executable, "-m", "fbcsp.container")
 OOM_EXIT_CODE = ExitCode.OUT_OF_MEMORY
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+CANNOT_START_REASON = "CannotStartContainerError"
 _POLL_SECONDS = 0.05
 
 
@@ -228,12 +230,12 @@ class ContainerLauncher:
                 return
             try:
                 command = self.command(image, environment, memory_mib=memory_mib, container=container)
-            except ImageUnavailable as unavailable:
-                self._finish(
-                    task, environment, size, started, None, str(unavailable), stop_code="TaskFailedToStart"
-                )
+                exit_code, reason = self._run_container(task, command, environment, memory_mib)
+            except Exception as error:  # noqa: BLE001 - any fault must stop the task, or its execution waits for ever
+                if not isinstance(error, ImageUnavailable):
+                    error = f"{CANNOT_START_REASON}: {type(error).__name__}: {error}"
+                self._finish(task, environment, size, started, None, str(error), stop_code="TaskFailedToStart")
                 return
-            exit_code, reason = self._run_container(task, command, environment, memory_mib)
             self._finish(task, environment, size, started, exit_code, reason)
 
     def _run_container(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +15,7 @@ from components.cluster import SCRATCH_PATH, container_definition
 from contracts.subjects import user_id_for_subject
 from sandbox.api_server import answer_request, api_gateway_event, match_route
 from sandbox.containers import (
+    CANNOT_START_REASON,
     ENTRYPOINT_COMMAND,
     SANDBOX_IMAGE,
     ContainerLauncher,
@@ -195,6 +198,39 @@ def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tm
     assert launcher.command(SANDBOX_IMAGE, {}, memory_mib=512) == ENTRYPOINT_COMMAND
     with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
         launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {}, memory_mib=512)
+
+
+def _task_of_the_sandbox_image() -> SimpleNamespace:
+    """What the launcher reads of a moto ECS task, and writes when it stops."""
+    definition = SimpleNamespace(
+        container_definitions=[{"name": "classifier", "image": SANDBOX_IMAGE}], task_role_arn=None
+    )
+    return SimpleNamespace(
+        id="task-1",
+        task_definition_arn="arn:aws:ecs:eu-west-2:123456789012:task-definition/classifier:1",
+        _backend=SimpleNamespace(describe_task_definition=lambda arn: definition),
+        containers=[SimpleNamespace()],
+    )
+
+
+def test_a_container_that_cannot_be_launched_stops_its_task_instead_of_leaving_it_running(tmp_path):
+    # GIVEN a launcher whose command for the image cannot be executed
+    ended = queue.Queue()
+    launcher = ContainerLauncher(
+        base_environment={},
+        memory_limit_mib=512,
+        log_dir=tmp_path,
+        images={SANDBOX_IMAGE: (str(tmp_path / "no-such-interpreter"),)},
+        on_exit=ended.put,
+    )
+    task = _task_of_the_sandbox_image()
+    # WHEN a task is started
+    launcher.start(task, {})
+    run = ended.get(timeout=60)
+    # THEN the task is stopped as ECS stops a task whose container could not start
+    assert run.exit_code is None
+    assert (task.status, task.stop_code) == ("STOPPED", "TaskFailedToStart")
+    assert task.stopped_reason.startswith(f"{CANNOT_START_REASON}: FileNotFoundError")
 
 
 @pytest.fixture
