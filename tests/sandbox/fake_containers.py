@@ -1,12 +1,14 @@
 """Containers that misbehave on purpose, run by the sandbox in place of the classifier image.
 
-``python fake_containers.py MODE`` with the classifier's environment contract (architecture.md §6):
+``python fake_containers.py MODE COMMAND...`` with the classifier's environment contract (architecture.md
+§6); ``COMMAND`` is what the image would run:
 
 * ``crash``: exits 1 without writing anything, like an unexpected error before the manifest;
 * ``hog-memory``: allocates until the task's memory limit kills it;
 * ``no-manifest``: exits 0 without writing a manifest;
 * ``bad-manifest``: writes a ``manifest.json`` that is not the contract's, then exits 0;
-* ``hang``: never finishes, until the task is stopped.
+* ``hang``: never finishes, until the task is stopped;
+* ``gated``: waits at its run's gate (:func:`gate`) until the test opens it, then runs ``COMMAND``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
+from pathlib import Path
 
 import boto3
 
@@ -47,12 +51,37 @@ def hang() -> int:
     return 0
 
 
+#: The container variable naming the folder where gated containers and the test meet.
+GATES_VARIABLE = "SANDBOX_TEST_GATES"
+GATE_TIMEOUT_SECONDS = 600
+GATE_CLOSED_EXIT_CODE = 3
+
+
+def gate(gates: Path, run_id: str) -> tuple[Path, Path]:
+    """The file a gated run's container creates once it waits, and the one that lets it go on."""
+    return gates / f"{run_id}.waiting", gates / f"{run_id}.open"
+
+
+def gated() -> int:
+    waiting, opened = gate(Path(os.environ[GATES_VARIABLE]), os.environ["RUN_ID"])
+    waiting.touch()
+    deadline = time.monotonic() + GATE_TIMEOUT_SECONDS
+    while not opened.exists():
+        if time.monotonic() > deadline:
+            print(f"gate {opened} not opened within {GATE_TIMEOUT_SECONDS} s", file=sys.stderr)
+            return GATE_CLOSED_EXIT_CODE
+        time.sleep(0.1)
+    command = sys.argv[2:]
+    os.execv(command[0], command)  # noqa: S606 - the image's own command, with this environment
+
+
 MODES = {
     "crash": crash,
     "hog-memory": hog_memory,
     "no-manifest": no_manifest,
     "bad-manifest": bad_manifest,
     "hang": hang,
+    "gated": gated,
 }
 
 if __name__ == "__main__":

@@ -110,8 +110,8 @@ def no_metadata_upload(destination: Path) -> Path:
 class ScriptedLauncher(ContainerLauncher):
     """Runs the real classifier, except for sessions whose id (or whose user's id) names a behaviour.
 
-    ``fake-<mode>-...`` runs ``fake_containers.py <mode>``; ``image-missing-...`` names an image
-    that cannot be pulled. The user id serves for sessions whose
+    ``fake-<mode>-...`` runs ``fake_containers.py <mode>`` with the image's command;
+    ``image-missing-...`` names an image that cannot be pulled. The user id serves for sessions whose
     id the API makes (``POST /sessions``).
     """
 
@@ -119,11 +119,12 @@ class ScriptedLauncher(ContainerLauncher):
         session_id = environment.get("SESSION_ID", "")
         if session_id.startswith("image-missing"):
             raise ImageUnavailable(pull_failure_reason("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:gone"))
+        command = super().command(image, environment, **task)
         scripted = [name for name in (session_id, environment.get("USER_ID", "")) if name.startswith("fake-")]
         if scripted:
             mode = scripted[0].removeprefix("fake-").rsplit("-", 1)[0]
-            return (sys.executable, str(FAKE_CONTAINERS), mode)
-        return super().command(image, environment, **task)
+            return (sys.executable, str(FAKE_CONTAINERS), mode, *command)
+        return command
 
 
 @contextmanager
