@@ -1,4 +1,4 @@
-"""Containers that misbehave on purpose, run by the sandbox in place of the classifier image.
+"""Containers that misbehave or wait on purpose, run by the sandbox in place of the classifier image.
 
 ``python fake_containers.py MODE COMMAND...`` with the classifier's environment contract (architecture.md
 §6); ``COMMAND`` is what the image would run:
@@ -53,7 +53,8 @@ def hang() -> int:
 
 #: The container variable naming the folder where gated containers and the test meet.
 GATES_VARIABLE = "SANDBOX_TEST_GATES"
-GATE_TIMEOUT_SECONDS = 600
+# Longer than a test waits before it opens a gate: the gate only ends a container whose test has gone.
+GATE_TIMEOUT_SECONDS = 900
 GATE_CLOSED_EXIT_CODE = 3
 
 
