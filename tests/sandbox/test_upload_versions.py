@@ -21,7 +21,7 @@ from sandbox_support import (
     ScriptedLauncher,
     execution_end,
     notification_bodies,
-    small_recording,
+    smallest_recording,
     subscribe_a_queue,
 )
 
@@ -74,7 +74,7 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_its_contai
         return pipeline.status(USER_ID, SESSION_ID) or {}
 
     # GIVEN a valid upload whose run has passed Validate and whose container waits before reading it
-    recording = small_recording(tmp_path / "recording.zip").read_bytes()
+    recording = smallest_recording(tmp_path / "recording.zip").read_bytes()
     first_version = s3.put_object(Bucket=bucket, Key=key, Body=recording)["VersionId"]
     first_run = run_id_for(bucket, key, first_version)
     waiting, opened = gate(gates, first_run)
