@@ -203,7 +203,10 @@ def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tm
 def _task_of_the_sandbox_image() -> SimpleNamespace:
     """What the launcher reads of a moto ECS task, and writes when it stops."""
     definition = SimpleNamespace(
-        container_definitions=[{"name": "classifier", "image": SANDBOX_IMAGE}], task_role_arn=None
+        container_definitions=[{"name": "classifier", "image": SANDBOX_IMAGE}],
+        task_role_arn=None,
+        cpu="256",
+        memory="512",
     )
     return SimpleNamespace(
         id="task-1",
@@ -218,7 +221,6 @@ def test_a_container_that_cannot_be_launched_stops_its_task_instead_of_leaving_i
     ended = queue.Queue()
     launcher = ContainerLauncher(
         base_environment={},
-        memory_limit_mib=512,
         log_dir=tmp_path,
         images={SANDBOX_IMAGE: (str(tmp_path / "no-such-interpreter"),)},
         on_exit=ended.put,
