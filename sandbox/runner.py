@@ -213,8 +213,9 @@ class LocalPipeline:
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
         }
-        # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT.
-        self._set_environment({**aws_environment, "MOTO_PORT": str(port)})
+        # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT. The stack runs
+        # no instances, so moto need not build its thousands of default AMIs (seconds at first EC2 call).
+        self._set_environment({**aws_environment, "MOTO_PORT": str(port), "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"})
         # One line per HTTP request to the emulator would drown the progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.launcher = self.launcher_factory(
