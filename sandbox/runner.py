@@ -10,6 +10,7 @@ emulator; :mod:`sandbox.outcomes` keeps what each session produced.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from .containers import ContainerLauncher, ContainerRun
 from .emulation import Emulator, make_deploy, make_invoke
 from .emulator import free_port, start_server
 from .functions import FunctionRuntime, LambdaHandler
+from .heap import built_without_collection
 from .identities import RoleSessions, create_administrator, iam_enforced
 from .moto_patches import Denial, DeployedFunction
 from .outcomes import CLASSIFIER_RECORD_FILE, STATUS_FILE, SessionOutcome, write_json
@@ -205,6 +207,10 @@ class LocalPipeline:
         return self
 
     def _start(self) -> None:
+        # What exists now, and what the deploy builds, stays out of the collector's reach (sandbox.heap)
+        # until the pipeline is left, so that what it leaves behind can then be freed.
+        gc.freeze()
+        self._exit_stack.callback(gc.unfreeze)
         port = free_port()
         region = self.settings.region
         self.endpoint = f"http://127.0.0.1:{port}"
@@ -236,7 +242,8 @@ class LocalPipeline:
         # Step Functions stops the task of a timed-out state.
         self._exit_stack.callback(self.launcher.stop_all)
         self.say(f"emulated AWS listening on {self.endpoint}")
-        self._deploy(aws_environment)
+        with built_without_collection():
+            self._deploy(aws_environment)
         self._exit_stack.enter_context(iam_enforced(self.endpoint))
         self.say(
             f"stack {self.stack_name} deployed from the Pulumi program, IAM enforced "
