@@ -10,7 +10,10 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   camelCase (the translation is a stub): :func:`translate_ecs_parameters` restores it from
   botocore's operation model;
 * ``ecs:runTask.sync`` ignores exit codes: :func:`fail_sync_tasks_on_nonzero_exit` fails the
-  state with ``States.TaskFailed`` and the described task as the cause, as AWS does;
+  state with ``States.TaskFailed`` and the described task as the cause, as AWS does; it also lets
+  the ``.sync`` poll, which moto repeats every 0.5 s, wait until some task is marked stopped
+  (:func:`mark_task_stopped`) and ask again at once, so a session does not lose up to half a second
+  there (AWS learns of the stop from the task's state change event);
 * nothing runs a task's container: :func:`launch_containers_on_run_task` hands every started
   task to a launcher, and the task stays ``RUNNING`` until the launcher stops it;
 * the ECS backend's task registry is a plain dict read and written by the server's request threads:

@@ -105,6 +105,34 @@ def failed_container(task_description: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+class StoppedTasks:
+    """Counts tasks marked stopped, so that a ``.sync`` poll can sleep until one stops."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def count(self) -> int:
+        with self._changed:
+            return self._count
+
+    def add(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait_beyond(self, count: int, timeout: float) -> bool:
+        """Wait until more than ``count`` tasks have stopped (True) or ``timeout`` seconds have passed."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count > count, timeout=timeout)
+
+
+_stopped_tasks = StoppedTasks()
+#: How long a ``.sync`` poll of a running task waits for some task to stop before it asks again (moto
+#: itself then sleeps 0.5 s before the next poll; a stop during that sleep is seen after it).
+SYNC_POLL_WAIT_SECONDS = 2.0
+
+
 def fail_sync_tasks_on_nonzero_exit() -> None:
     build_resolver = StateTaskServiceEcs._build_sync_resolver
     if getattr(build_resolver, "_checks_exit_codes", False):
@@ -115,7 +143,11 @@ def fail_sync_tasks_on_nonzero_exit() -> None:
         resolve = build_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
         def resolve_checking_exit_codes():
+            stopped_before = _stopped_tasks.count()
             task_description = resolve()
+            if task_description is None:
+                _stopped_tasks.wait_beyond(stopped_before, SYNC_POLL_WAIT_SECONDS)
+                task_description = resolve()
             if task_description is None or failed_container(task_description) is None:
                 return task_description
             failure = StatesErrorNameType.StatesTaskFailed
@@ -195,6 +227,7 @@ def mark_task_stopped(
     task.stopped_reason = reason
     task.desired_status = "STOPPED"
     task.status = "STOPPED"
+    _stopped_tasks.add()
 
 
 def _epoch_milliseconds(moment) -> int | None:

@@ -19,6 +19,7 @@ from sandbox_support import execution_end
 from contracts.task_size import TaskSize
 from sandbox import moto_patches
 from sandbox.emulator import free_port, start_server
+from sandbox.moto_patches.pipeline import StoppedTasks
 from sandbox.task_overrides import container_memory_mib, task_environment, task_size
 
 pytestmark = pytest.mark.moto
@@ -294,3 +295,13 @@ def _describe_ignoring_errors(backend):
 def test_an_unverified_moto_release_is_refused():
     with pytest.raises(RuntimeError, match="re-verify sandbox/moto_patches/"):
         moto_patches.check_moto_version("9.9.9")
+
+
+def test_a_sync_poll_wakes_when_a_task_stops_and_not_before():
+    stopped = StoppedTasks()
+    before = stopped.count()
+    assert stopped.wait_beyond(before, timeout=0) is False
+    threading.Timer(0.05, stopped.add).start()
+    # Woken by the stop long before the timeout; without a stop it would answer False.
+    assert stopped.wait_beyond(before, timeout=300) is True
+    assert stopped.count() == before + 1
