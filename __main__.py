@@ -61,7 +61,6 @@ processing = ProcessingStateMachine(
         cluster_arn=cluster.cluster_arn,
         cluster_name=cluster.cluster_name,
         task_definition_arn=cluster.task_definition_arn,
-        task_role_arn=cluster.task_role_arn,
         execution_role_arn=cluster.execution_role_arn,
         subnet_ids=cluster.subnet_ids,
         security_group_ids=cluster.security_group_ids,

@@ -6,7 +6,7 @@ calls it with the emulator's ARNs. No Pulumi import here.
 
 The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::
 
-    Validate -> MarkProcessing -> TrainClassifier -> ProcessResults -> SuccessRecorded?
+    Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> ProcessResults -> SuccessRecorded?
         -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
@@ -24,12 +24,14 @@ from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
+from contracts.run_access import RUN_ACCESS_PATH
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
 from contracts.task_size import TASK_SIZE_JSON_NAMES, task_size_path
 
 VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
+PRESIGN_RUN = "PresignRun"
 TRAIN_CLASSIFIER = "TrainClassifier"
 PROCESS_RESULTS = "ProcessResults"
 SUCCESS_RECORDED = "SuccessRecorded"
@@ -60,7 +62,8 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
-#: Timeout of each step Lambda (Validate, ProcessResults, RecordFailure); the component deploys them with it.
+#: Timeout of each step Lambda (Validate, PresignRun, ProcessResults, RecordFailure); the component
+#: deploys them with it.
 STEP_FUNCTION_TIMEOUT_SECONDS = 60
 #: What no state's timeout bounds: the Fargate task's provisioning and image pull before the
 #: container starts, and the DynamoDB and SNS steps.
@@ -76,12 +79,11 @@ class AslResources:
 
     Attributes
     ----------
-    validate_function_arn, process_results_function_arn, record_failure_function_arn
+    validate_function_arn, presign_run_function_arn, process_results_function_arn,
+    record_failure_function_arn
         ARNs of the step Lambdas (used as plain ``Resource`` ARNs).
     status_table_name
         Status table that ``MarkProcessing`` updates.
-    results_bucket_name
-        Bucket the container writes its results to (``RESULTS_BUCKET``).
     cluster_arn, task_definition_arn, container_name
         Where and what ``TrainClassifier`` runs; ``container_name`` receives the overrides.
     subnet_ids, security_group_ids
@@ -91,10 +93,10 @@ class AslResources:
     """
 
     validate_function_arn: str
+    presign_run_function_arn: str
     process_results_function_arn: str
     record_failure_function_arn: str
     status_table_name: str
-    results_bucket_name: str
     cluster_arn: str
     task_definition_arn: str
     container_name: str
@@ -115,14 +117,14 @@ def execution_timeout_seconds(
 ) -> int:
     """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
 
-    The longest path runs three step Lambdas (Validate, ProcessResults, then RecordFailure when
-    ProcessResults fails), each through every retry and its wait, waits out the retries of
+    The longest path runs four step Lambdas (Validate, PresignRun, ProcessResults, then
+    RecordFailure when ProcessResults fails), each through every retry and its wait, waits out the retries of
     ``MarkProcessing`` and the capacity retries of ``TrainClassifier``, trains once for the whole
     training timeout, and gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
     ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
     """
     step_waits = retry_budget_seconds(retry)
-    lambda_steps = 3 * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
+    lambda_steps = 4 * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
     return (
         train_timeout_seconds
         + lambda_steps
@@ -196,8 +198,15 @@ def build_definition(
                 "ResultPath": None,
                 "Retry": [retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
                 "Catch": [_catch_all(RECORD_FAILURE)],
-                "Next": TRAIN_CLASSIFIER,
+                "Next": PRESIGN_RUN,
             },
+            PRESIGN_RUN: _lambda_task(
+                resources.presign_run_function_arn,
+                result_path=RUN_ACCESS_PATH,
+                next_state=TRAIN_CLASSIFIER,
+                retrier=lambda_retry,
+                catch_to=RECORD_FAILURE,
+            ),
             TRAIN_CLASSIFIER: {
                 "Type": "Task",
                 "Comment": (
@@ -334,11 +343,12 @@ def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
 
 def _run_task_parameters(resources: AslResources) -> dict[str, Any]:
     environment = [
-        {"Name": ContainerVariable.RESULTS_BUCKET.value, "Value": resources.results_bucket_name},
         *(
             {"Name": variable.value, "Value.$": json_path(field_name)}
             for variable, field_name in CONTAINER_RUN_FIELDS.items()
         ),
+        # The run's presigned URLs: the only way the container reaches S3.
+        {"Name": ContainerVariable.RUN_ACCESS.value, "Value.$": RUN_ACCESS_PATH},
     ]
     return {
         "Cluster": resources.cluster_arn,

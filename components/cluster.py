@@ -34,7 +34,8 @@ class ClassifierClusterArgs:
     Attributes
     ----------
     upload_bucket_arn, results_bucket_arn
-        The task role may read uploads and write results, nothing else.
+        The buckets the created network's S3 endpoint reaches. The task has no task role (no AWS
+        credentials): it reaches its own upload and results through the run's presigned URLs.
     table_arns
         The stack's tables: the only ones the created network's DynamoDB endpoint reaches.
     task_cpu, task_memory
@@ -48,7 +49,7 @@ class ClassifierClusterArgs:
         The context is the project root, so the image can hold the ``contracts`` package; the root
         ``.dockerignore`` lets only what the image needs into it.
     permissions_boundary_arn
-        Permissions boundary of the task and execution roles (the stack's), or ``None``.
+        Permissions boundary of the task execution role (the stack's), or ``None``.
     """
 
     upload_bucket_arn: pulumi.Input[str]
@@ -77,7 +78,10 @@ class ClassifierClusterArgs:
 
 
 class ClassifierCluster(pulumi.ComponentResource):
-    """ECR repository + image, ECS cluster, Fargate task definition, its roles, logs and network.
+    """ECR repository + image, ECS cluster, Fargate task definition, its execution role, logs and network.
+
+    The task definition names no task role: the container holds no AWS credentials and reaches S3
+    only through the presigned URLs of its run (``contracts.run_access``).
 
     The image is built from ``classifier_image/Dockerfile`` by ``awsx.ecr.Image`` and pinned by digest in
     the task definition. Tags are immutable, so each build is pushed under a tag derived from what the
@@ -88,7 +92,6 @@ class ClassifierCluster(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
-    task_role_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
     repository_url: pulumi.Output[str]
     image_uri: pulumi.Output[str]
@@ -131,15 +134,6 @@ class ClassifierCluster(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-task-logs", retention_in_days=args.log_retention_days, opts=child
         )
-        self.task_role, _ = create_service_role(
-            f"{name}-task-role",
-            "ecs-tasks.amazonaws.com",
-            pulumi.Output.all(
-                upload_bucket_arn=args.upload_bucket_arn, results_bucket_arn=args.results_bucket_arn
-            ).apply(lambda arns: json.dumps(policies.task_role_policy(**arns))),
-            parent=self,
-            permissions_boundary_arn=args.permissions_boundary_arn,
-        )
         self.execution_role, _ = create_service_role(
             f"{name}-execution-role",
             "ecs-tasks.amazonaws.com",
@@ -157,7 +151,6 @@ class ClassifierCluster(pulumi.ComponentResource):
             cpu=str(args.task_cpu),
             memory=str(args.task_memory),
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-            task_role_arn=self.task_role.arn,
             execution_role_arn=self.execution_role.arn,
             volumes=[{"name": SCRATCH_VOLUME}],
             container_definitions=pulumi.Output.json_dumps(
@@ -191,7 +184,6 @@ class ClassifierCluster(pulumi.ComponentResource):
         self.cluster_arn = self.cluster.arn
         self.cluster_name = self.cluster.name
         self.task_definition_arn = self.task_definition.arn
-        self.task_role_arn = self.task_role.arn
         self.execution_role_arn = self.execution_role.arn
         self.repository_url = self.repository.repository_url
         self.image_uri = self.image.image_uri
@@ -205,7 +197,6 @@ class ClassifierCluster(pulumi.ComponentResource):
             "clusterArn": self.cluster_arn,
             "clusterName": self.cluster_name,
             "taskDefinitionArn": self.task_definition_arn,
-            "taskRoleArn": self.task_role_arn,
             "executionRoleArn": self.execution_role_arn,
             "repositoryUrl": self.repository_url,
             "imageUri": self.image_uri,

@@ -192,11 +192,19 @@ def api_function_policy(
     )
 
 
-def task_role_policy(*, upload_bucket_arn: str, results_bucket_arn: str) -> dict[str, Any]:
-    """The classifier container: read uploads, write results; nothing else."""
+def presign_run_function_policy(
+    *, log_group_arn: str, upload_bucket_arn: str, results_bucket_arn: str
+) -> dict[str, Any]:
+    """The presign function: sign each run's GET of its upload version and PUTs of its result files.
+
+    A presigned request carries the signer's permissions, so this role holds what the classifier
+    task would otherwise need (the task has no role): read uploads (``s3:GetObjectVersion`` for a
+    GET of a given version), write results. It lists nothing and reads no result.
+    """
     return _document(
-        _allow("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
-        _allow("WriteResults", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        *_function_basics(log_group_arn),
+        _allow("SignUploadReads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        _allow("SignResultWrites", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
     )
 
 
@@ -222,7 +230,6 @@ def state_machine_policy(
     status_table_arn: str,
     cluster_arn: str,
     task_definition_arn: str,
-    task_role_arn: str,
     execution_role_arn: str,
     topic_arn: str,
     topic_key_arn: str,
@@ -263,9 +270,9 @@ def state_machine_policy(
             f"arn:aws:events:{ecs_scope}:rule/{ECS_SYNC_EVENTS_RULE}",
         ),
         _allow(
-            "PassTaskRoles",
+            "PassTaskExecutionRole",
             ("iam:PassRole",),
-            [task_role_arn, execution_role_arn],
+            execution_role_arn,
             condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
         _allow("Notify", ("sns:Publish",), topic_arn),

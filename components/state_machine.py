@@ -53,8 +53,8 @@ class ProcessingStateMachineArgs:
     ----------
     storage
         The pipeline's buckets and tables (``PipelineStorage.locations``).
-    cluster_arn, cluster_name, task_definition_arn, task_role_arn, execution_role_arn
-        The classifier task (from ClassifierCluster); the state machine passes the two roles.
+    cluster_arn, cluster_name, task_definition_arn, execution_role_arn
+        The classifier task (from ClassifierCluster); the state machine passes its execution role.
     subnet_ids, security_group_ids
         Where the task runs.
     default_task_size, task_memory_max_mib
@@ -81,7 +81,6 @@ class ProcessingStateMachineArgs:
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     task_definition_arn: pulumi.Input[str]
-    task_role_arn: pulumi.Input[str]
     execution_role_arn: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
@@ -109,7 +108,7 @@ class ProcessingStateMachineArgs:
 
 
 class ProcessingStateMachine(pulumi.ComponentResource):
-    """Upload queue + DLQ fed by EventBridge, the five pipeline functions, the state machine, the rule
+    """Upload queue + DLQ fed by EventBridge, the six pipeline functions, the state machine, the rule
     sending its executions that end without an outcome to the reconcile function, the encrypted
     notification topic, alarms and the dashboard."""
 
@@ -163,6 +162,18 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 FunctionVariable.TASK_MEMORY_MAX_MIB: str(args.task_memory_max_mib),
             },
             upload_bucket_arn=args.storage.upload_bucket_arn,
+        )
+        self.presign_run_function = self._function(
+            "presign-run-fn",
+            "presign_run",
+            policies.presign_run_function_policy,
+            {
+                FunctionVariable.RUN_ACCESS_SECONDS: str(
+                    active_run_window_seconds(args.train_timeout_seconds)
+                )
+            },
+            upload_bucket_arn=args.storage.upload_bucket_arn,
+            results_bucket_arn=args.storage.results_bucket_arn,
         )
         self.process_results_function = self._function(
             "process-results-fn",
@@ -218,6 +229,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.functions = (
             self.start_function,
             self.validate_function,
+            self.presign_run_function,
             self.process_results_function,
             self.record_failure_function,
             self.reconcile_function,
@@ -353,13 +365,13 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 account_id=account_id,
                 function_arns=pulumi.Output.all(
                     self.validate_function.function.arn,
+                    self.presign_run_function.function.arn,
                     self.process_results_function.function.arn,
                     self.record_failure_function.function.arn,
                 ),
                 status_table_arn=args.storage.status_table_arn,
                 cluster_arn=args.cluster_arn,
                 task_definition_arn=args.task_definition_arn,
-                task_role_arn=args.task_role_arn,
                 execution_role_arn=args.execution_role_arn,
                 topic_arn=self.topic.arn,
                 topic_key_arn=self.topic_key.arn,
@@ -370,10 +382,10 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         )
         definition = pulumi.Output.all(
             validate_function_arn=self.validate_function.function.arn,
+            presign_run_function_arn=self.presign_run_function.function.arn,
             process_results_function_arn=self.process_results_function.function.arn,
             record_failure_function_arn=self.record_failure_function.function.arn,
             status_table_name=args.storage.status_table_name,
-            results_bucket_name=args.storage.results_bucket_name,
             cluster_arn=args.cluster_arn,
             task_definition_arn=args.task_definition_arn,
             subnet_ids=args.subnet_ids,
@@ -450,7 +462,8 @@ class ProcessingStateMachine(pulumi.ComponentResource):
 
 def active_run_window_seconds(train_timeout_seconds: int) -> int:
     """How long a session may legitimately stay RECEIVED or PROCESSING: the capacity retries of
-    ``TrainClassifier``, its timeout, and a margin for the other steps."""
+    ``TrainClassifier``, its timeout, and a margin for the other steps. Also how long a run's
+    presigned URLs stay valid (they are signed just before ``TrainClassifier``)."""
     return retry_budget_seconds(CAPACITY_RETRY) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS
 
 

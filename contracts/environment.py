@@ -33,6 +33,8 @@ class FunctionVariable(StrEnum):
     TASK_CPU = "TASK_CPU"
     TASK_MEMORY_MIB = "TASK_MEMORY_MIB"
     TASK_MEMORY_MAX_MIB = "TASK_MEMORY_MAX_MIB"
+    #: How long a run's presigned URLs stay valid: the longest a run can last.
+    RUN_ACCESS_SECONDS = "RUN_ACCESS_SECONDS"
 
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -89,6 +91,9 @@ RECORD_FAILURE = FunctionEnvironment(
     "record_failure", (FunctionVariable.STATUS_TABLE, FunctionVariable.RESULTS_BUCKET)
 )
 RECONCILE = FunctionEnvironment("reconcile", (FunctionVariable.STATUS_TABLE,))
+PRESIGN_RUN = FunctionEnvironment(
+    "presign_run", (FunctionVariable.RESULTS_BUCKET, FunctionVariable.RUN_ACCESS_SECONDS)
+)
 API = FunctionEnvironment(
     "api",
     (
@@ -102,7 +107,8 @@ API = FunctionEnvironment(
 )
 #: Handler module under ``handlers/`` → the environment it reads.
 FUNCTION_ENVIRONMENTS = {
-    spec.module: spec for spec in (START, VALIDATE, PROCESS_RESULTS, RECORD_FAILURE, RECONCILE, API)
+    spec.module: spec
+    for spec in (START, VALIDATE, PRESIGN_RUN, PROCESS_RESULTS, RECORD_FAILURE, RECONCILE, API)
 }
 
 
@@ -112,8 +118,9 @@ class ContainerVariable(StrEnum):
     INPUT_BUCKET = "INPUT_BUCKET"
     INPUT_KEY = "INPUT_KEY"
     INPUT_VERSION_ID = "INPUT_VERSION_ID"
-    RESULTS_BUCKET = "RESULTS_BUCKET"
     RESULTS_PREFIX = "RESULTS_PREFIX"
+    #: The run's presigned URLs (:mod:`contracts.run_access`), from the presign step's result.
+    RUN_ACCESS = "RUN_ACCESS"
     USER_ID = "USER_ID"
     SESSION_ID = "SESSION_ID"
     RUN_ID = "RUN_ID"
@@ -123,7 +130,8 @@ class ContainerVariable(StrEnum):
 
 
 #: Per-run container variables and the :class:`~contracts.run_input.RunInput` field each is taken
-#: from; ``RESULTS_BUCKET`` is the one static variable the state machine adds.
+#: from; ``RUN_ACCESS`` is the other per-run variable, the presign step's result. The bucket and
+#: keys are for the logs and the manifest: the container reaches S3 only through ``RUN_ACCESS``.
 CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
     ContainerVariable.INPUT_BUCKET: "bucket",
     ContainerVariable.INPUT_KEY: "key",
@@ -135,4 +143,4 @@ CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
     ContainerVariable.EXECUTION_ARN: "execution_arn",
 }
 #: Variables the container cannot run without.
-CONTAINER_REQUIRED = (ContainerVariable.RESULTS_BUCKET, *CONTAINER_RUN_FIELDS)
+CONTAINER_REQUIRED = (*CONTAINER_RUN_FIELDS, ContainerVariable.RUN_ACCESS)

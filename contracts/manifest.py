@@ -12,6 +12,22 @@ from typing import Any
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = "1.0"
+CLASSIFIER_FILE = "classifier.json"
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.html"
+FIGURES_DIR = "figures"
+FIGURE_FILES = ("accuracy.png", "confusion.png", "csp_patterns.png")
+_JSON = "application/json"
+#: Every object a run writes under its results prefix (relative name -> the Content-Type it is
+#: written with), the manifest included. A run may write these and nothing else: the state machine
+#: hands the container one presigned PUT per name (:mod:`contracts.run_access`).
+RESULT_FILES = {
+    CLASSIFIER_FILE: _JSON,
+    METRICS_FILE: _JSON,
+    REPORT_FILE: "text/html",
+    **{f"{FIGURES_DIR}/{name}": "image/png" for name in FIGURE_FILES},
+    MANIFEST_NAME: _JSON,
+}
 
 
 class ManifestStatus(StrEnum):

@@ -5,11 +5,13 @@ Reads its job from the environment, downloads exactly the upload version it name
 ``classifier.json``, ``metrics.json``, ``report.html`` and ``figures/*.png`` under
 ``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest").
 
+The container has no AWS credentials: it reaches S3 only through its run's presigned URLs
+(``RUN_ACCESS``, :mod:`contracts.run_access`), a GET of its upload version and a PUT per result
+file of :data:`contracts.manifest.RESULT_FILES`. The URLs are secrets: it logs keys, never URLs.
+
 Environment (:class:`contracts.environment.ContainerVariable`): the per-run variables the state
-machine passes and ``RESULTS_BUCKET`` (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1
-because the manifest must carry a p-value; default: ``TrainingOptions``' default) and
-``FBCSP_SEED`` (default 0). The AWS endpoint comes from the standard ``AWS_ENDPOINT_URL*``
-variables, which boto3 reads itself.
+machine passes (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because the manifest
+must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED`` (default 0).
 
 Exit codes (:class:`contracts.failures.ExitCode`): ``OK`` trained; ``REJECTED`` (failed manifest with
 ``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` and nothing else written); ``UNEXPECTED`` (failed
@@ -21,7 +23,6 @@ log line on stderr is one JSON object carrying ``userId``, ``sessionId``, ``runI
 from __future__ import annotations
 
 import json
-import mimetypes
 import os
 import sys
 import tempfile
@@ -32,19 +33,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
-
 from contracts.environment import CONTAINER_REQUIRED, CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import ExitCode, FailureCode
-from contracts.manifest import Manifest, ManifestError, ManifestStatus, OutputName, manifest_key
+from contracts.manifest import (
+    CLASSIFIER_FILE,
+    MANIFEST_NAME,
+    METRICS_FILE,
+    REPORT_FILE,
+    Manifest,
+    ManifestError,
+    ManifestStatus,
+    OutputName,
+    manifest_key,
+)
+from contracts.run_access import RunAccess, RunAccessError
 from contracts.run_input import LOG_FIELDS, json_name
 
 from .errors import InputRejected
-from .export import CLASSIFIER_FILE, to_json_bytes
-from .metrics import METRICS_FILE, manifest_metrics
+from .export import to_json_bytes
+from .metrics import manifest_metrics
 from .outputs import train_and_write
+from .presigned import PresignedTransfer
 from .process_exit import exit_without_teardown
-from .report import REPORT_FILE
 from .training import TrainingOptions
 from .upload import read_upload
 
@@ -70,12 +80,12 @@ class JobSettings:
     input_bucket: str
     input_key: str
     input_version_id: str
-    results_bucket: str
     results_prefix: str
     user_id: str
     session_id: str
     run_id: str
     execution_arn: str
+    access: RunAccess
     options: TrainingOptions = field(default_factory=TrainingOptions)
 
 
@@ -111,6 +121,10 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
         raise SettingsError(
             f"{ContainerVariable.RESULTS_PREFIX} must be a relative key prefix without '..', got {prefix!r}"
         )
+    try:
+        access = RunAccess.decode(values[ContainerVariable.RUN_ACCESS])
+    except RunAccessError as exc:
+        raise SettingsError(str(exc)) from None
     options = TrainingOptions(
         n_permutations=_integer(
             environment, ContainerVariable.PERMUTATIONS, TrainingOptions.n_permutations, minimum=1
@@ -123,12 +137,12 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
         input_bucket=values[ContainerVariable.INPUT_BUCKET],
         input_key=values[ContainerVariable.INPUT_KEY],
         input_version_id=values[ContainerVariable.INPUT_VERSION_ID],
-        results_bucket=values[ContainerVariable.RESULTS_BUCKET],
         results_prefix=prefix if prefix.endswith("/") else prefix + "/",
         user_id=values[ContainerVariable.USER_ID],
         session_id=values[ContainerVariable.SESSION_ID],
         run_id=values[ContainerVariable.RUN_ID],
         execution_arn=values[ContainerVariable.EXECUTION_ARN],
+        access=access,
         options=options,
     )
 
@@ -178,38 +192,22 @@ def output_name(relative_path: str) -> str:
     return OUTPUT_NAMES.get(relative_path, relative_path)
 
 
-def _content_type(path: str) -> str:
-    return mimetypes.guess_type(path)[0] or "application/octet-stream"
-
-
-def upload_outputs(s3, settings: JobSettings, written: Mapping[str, Path]) -> dict[str, str]:
+def upload_outputs(transfer: PresignedTransfer, settings: JobSettings, written: Mapping[str, Path]) -> dict[str, str]:
     """Upload every written file under the results prefix; return manifest name -> S3 key."""
     outputs = {}
     for relative in sorted(written):
-        key = f"{settings.results_prefix}{relative}"
-        s3.upload_file(
-            str(written[relative]),
-            settings.results_bucket,
-            key,
-            ExtraArgs={"ContentType": _content_type(key)},
-        )
-        outputs[output_name(relative)] = key
+        transfer.put_result(relative, written[relative].read_bytes())
+        outputs[output_name(relative)] = f"{settings.results_prefix}{relative}"
     return outputs
 
 
-def put_manifest(s3, settings: JobSettings, manifest: Manifest) -> str:
+def put_manifest(transfer: PresignedTransfer, settings: JobSettings, manifest: Manifest) -> str:
     """Write ``manifest.json`` under the results prefix; return its key."""
-    key = manifest_key(settings.results_prefix)
-    s3.put_object(
-        Bucket=settings.results_bucket,
-        Key=key,
-        Body=to_json_bytes(manifest.to_dict()),
-        ContentType="application/json",
-    )
-    return key
+    transfer.put_result(MANIFEST_NAME, to_json_bytes(manifest.to_dict()))
+    return manifest_key(settings.results_prefix)
 
 
-def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
+def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..., None]) -> int:
     """Download, read, train, upload and write the manifest; return the exit code.
 
     Input problems (`InputRejected`) give a failed manifest with their code and exit 2;
@@ -219,7 +217,9 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
 
     def fail(code: str, message: str, exit_code: ExitCode) -> int:
         try:
-            put_manifest(s3, settings, build_manifest(settings, started_at, iso_now(), error=(code, message)))
+            put_manifest(
+                transfer, settings, build_manifest(settings, started_at, iso_now(), error=(code, message))
+            )
         except Exception as exc:  # noqa: BLE001 - S3 may be the very thing that failed
             log("ERROR", "could not write the failed manifest", error=f"{type(exc).__name__}: {exc}")
             return ExitCode.UNEXPECTED
@@ -236,12 +236,7 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
                 key=settings.input_key,
                 versionId=settings.input_version_id,
             )
-            s3.download_file(
-                settings.input_bucket,
-                settings.input_key,
-                str(zip_path),
-                ExtraArgs={"VersionId": settings.input_version_id},
-            )
+            transfer.download_input(zip_path)
             recording = read_upload(zip_path)
             log(
                 "INFO",
@@ -265,12 +260,12 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
                 session_id=settings.session_id,
                 progress=lambda message: log("INFO", message),
             )
-            outputs = upload_outputs(s3, settings, written)
+            outputs = upload_outputs(transfer, settings, written)
         metrics = manifest_metrics(result)
-        manifest_key = put_manifest(
-            s3, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)
+        written_manifest = put_manifest(
+            transfer, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)
         )
-        log("INFO", "training succeeded", manifest=manifest_key, metrics=metrics)
+        log("INFO", "training succeeded", manifest=written_manifest, metrics=metrics)
         return ExitCode.OK
     except InputRejected as exc:
         log("WARNING", "input rejected", code=exc.code, reason=exc.message)
@@ -285,14 +280,12 @@ def run_job(settings: JobSettings, s3, log: Callable[..., None]) -> int:
         return fail(FailureCode.CLASSIFIER_ERROR, UNEXPECTED_MESSAGE, ExitCode.UNEXPECTED)
 
 
-def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO | None = None) -> int:
+def main(environment: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
     """Run one job from ``environment`` (default ``os.environ``); returns the exit code.
 
     Parameters
     ----------
     environment : mapping, optional
-    s3 : boto3 S3 client, optional
-        Default: ``boto3.client("s3")`` (honours ``AWS_ENDPOINT_URL*``).
     stream : text stream, optional
         Where the JSON log lines go (default stderr).
     """
@@ -310,7 +303,7 @@ def main(environment: Mapping[str, str] | None = None, s3=None, stream: TextIO |
     except SettingsError as exc:
         log("ERROR", f"invalid container environment: {exc}")
         return ExitCode.UNEXPECTED
-    return run_job(settings, s3 or boto3.client("s3"), log)
+    return run_job(settings, PresignedTransfer(settings.access), log)
 
 
 if __name__ == "__main__":

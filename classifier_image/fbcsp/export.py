@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from contracts.manifest import CLASSIFIER_FILE
+
 from . import __version__
 from .filterbank import BAND_TABLE, PASSBAND_RIPPLE_DB, STOPBAND_ATTENUATION_DB, group_delay_samples
 from .metrics import METRICS_FILE, metrics_document
@@ -28,7 +30,6 @@ from .model import SCHEMA_VERSION, WindowModel
 from .recording import CLASS_LABELS
 from .training import TrainingResult
 
-CLASSIFIER_FILE = "classifier.json"
 #: Entries of the original's band table (ids 1..12; 7..10 undefined).
 N_BAND_TABLE_ENTRIES = 12
 #: Entries of the original's ``filters_used`` (one per band id 1..6).

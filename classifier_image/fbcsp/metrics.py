@@ -19,10 +19,11 @@ from .original_table import (
     time_resolved_summary,
     trials_per_class,
 )
+from contracts.manifest import METRICS_FILE
+
 from .recording import CLASS_LABELS
 from .training import TrainingResult
 
-METRICS_FILE = "metrics.json"
 METRICS_SCHEMA_VERSION = "1.1"
 #: What the permutation test compares, per headline procedure.
 PERMUTATION_STATISTICS = {

@@ -29,14 +29,14 @@ import mne  # noqa: E402 - after selecting the non-interactive backend
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from contracts.manifest import FIGURE_FILES, FIGURES_DIR, REPORT_FILE  # noqa: E402
+
 from .metrics import binomial_chance_threshold  # noqa: E402
 from .recording import CLASS_LABELS  # noqa: E402
 from .report_page import render_html  # noqa: E402
 from .selection import fold_summary  # noqa: E402
 from .training import TrainingResult  # noqa: E402
 
-REPORT_FILE = "report.html"
-FIGURES_DIR = "figures"
 _DPI = 100
 #: Standard 10-05 positions (MNE 1.13 name of the former "standard_1005").
 MONTAGE_NAME = "colin27_1005"
@@ -244,11 +244,18 @@ def patterns_reason(result: TrainingResult) -> str:
     return "not scalp maps: not every channel name is a standard 10-05 position"
 
 
-FIGURES = {
-    "accuracy.png": (accuracy_figure, "Time-resolved accuracy per option"),
-    "confusion.png": (confusion_figure, "Confusion matrix of the headline model's nested CV predictions"),
-    "csp_patterns.png": (patterns_figure, "CSP patterns (or filter weights) of the online tree's model"),
-}
+#: One entry per name of ``contracts.manifest.FIGURE_FILES``, in that order.
+FIGURES = dict(
+    zip(
+        FIGURE_FILES,
+        (
+            (accuracy_figure, "Time-resolved accuracy per option"),
+            (confusion_figure, "Confusion matrix of the headline model's nested CV predictions"),
+            (patterns_figure, "CSP patterns (or filter weights) of the online tree's model"),
+        ),
+        strict=True,
+    )
+)
 
 
 def write_report(

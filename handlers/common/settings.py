@@ -79,6 +79,17 @@ class ValidateSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PresignSettings:
+    results_bucket: str
+    run_access_seconds: int
+    log_level: str = DEFAULT_LOG_LEVEL
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "PresignSettings":
+        return cls(**_with_positive_ints(_fields(environment.PRESIGN_RUN, environ), "run_access_seconds"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReconcileSettings:
     status_table: str
     log_level: str = DEFAULT_LOG_LEVEL
