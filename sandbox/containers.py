@@ -5,11 +5,12 @@ task definition names (the program's image stands for the local ``eeg-classifier
 as the same entrypoint the image runs (``python -m fbcsp.container``) in a subprocess; with
 ``docker=True`` it runs as the real image under ``docker run``. Either way the container gets the
 task definition's environment merged with the state machine's overrides, exactly the environment
-contract of architecture.md §6, and the credentials of the task role, as ECS provides them. Its
-memory is bounded as ECS bounds it: by the task's memory (the run's ``memory`` override, else the
-task definition's) and the container's hard limit (its container override's ``memory``, else its
-definition's). CPU is not limited; the task's CPU units are only reported. The task stops the way
-ECS reports it:
+contract of architecture.md §6, and the credentials of the task role if the task definition names
+one, as ECS provides them (the program's names none, so its container runs without credentials).
+Its memory is bounded as ECS bounds it: by the task's memory (the run's ``memory`` override, else
+the task definition's) and the container's hard limit (its container override's ``memory``, else
+its definition's). CPU is not limited; the task's CPU units are only reported. The task stops the
+way ECS reports it:
 
 * exit code and ``Essential container in task exited`` when the container ends;
 * exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over that bound
@@ -48,6 +49,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The image reference the sandbox's task definition names.
 SANDBOX_IMAGE = "eeg-classifier:sandbox"
 ENTRYPOINT_COMMAND = (sys.executable, "-m", "fbcsp.container")
+#: What the sandbox's own process holds (the administrator's keys) and a container never inherits:
+#: it gets its task role's credentials, or none when the task definition names no task role.
+CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
 OOM_EXIT_CODE = ExitCode.OUT_OF_MEMORY
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 CANNOT_START_REASON = "CannotStartContainerError"
@@ -244,7 +248,8 @@ class ContainerLauncher:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # fbcsp and the contracts package it imports, as the image holds them under /app.
         python_path = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
-        process_environment = {**os.environ, "PYTHONPATH": python_path, **environment}
+        inherited = {name: value for name, value in os.environ.items() if name not in CREDENTIAL_VARIABLES}
+        process_environment = {**inherited, "PYTHONPATH": python_path, **environment}
         with (self.log_dir / f"{task.id}.log").open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
                 command, env=process_environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT

@@ -37,9 +37,11 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
 * a denial is only an HTTP answer: :func:`report_denials` also tells the sandbox which principal was
   denied which action on which resource;
 * requests signed in the query string (presigned URLs) or in the form (presigned POST) carry no
-  ``Authorization`` header, which moto's IAM check requires (it fails with a server error):
-  :func:`authorize_presigned_requests` authorises them, as AWS does, as the identity that signed
-  them, for the object they name (their signature is checked by moto's S3 as before);
+  ``Authorization`` header, which moto's IAM check requires (it fails with a server error), and
+  moto checks neither a URL's signature nor its expiry: :func:`authorize_presigned_requests`
+  authorises them, as AWS does, as the identity that signed them, for the object they name, and
+  refuses a URL used past its expiry or for anything its signature does not cover (another key,
+  method or Content-Type);
 * bucket policies are evaluated, but the ``Bool`` condition operator is ignored, so the program's
   TLS-only ``Deny`` matches every request: :func:`evaluate_bucket_policies_as_for_https` evaluates
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP

@@ -6,15 +6,20 @@ Part of :mod:`sandbox.moto_patches` (see there for what each stands in for).
 
 from __future__ import annotations
 
+import hmac
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import boto3
+from botocore.auth import SIGV4_TIMESTAMP, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError
@@ -189,7 +194,41 @@ def authorize_presigned_requests() -> None:
             headers=headers,
             action=self._get_action(),
         )
+        # A presigned POST signs its policy document, not the request: only URLs are checked here.
+        if "x-amz-signature=" in self.parsed_url.query.lower():
+            _check_query_signature(self, signer, fields)
         target = f"{bucket_name}/{key_name}" if key_name else bucket_name
         signer.check_action_permitted(f"arn:aws:s3:::{target}")
 
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = authorize_signer
+
+
+def query_signature(
+    credentials: Credentials, method: str, url: str, headers: Mapping[str, str], region: str, timestamp: str
+) -> str:
+    """The SigV4 query-string signature of a request to ``url`` (its query without ``X-Amz-Signature``)."""
+    request = AWSRequest(method=method, url=url, headers=dict(headers))
+    request.context["timestamp"] = timestamp
+    auth = S3SigV4QueryAuth(credentials, "s3", region)
+    return auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+
+
+def _check_query_signature(response, signer: S3IAMRequest, fields: dict[str, str]) -> None:
+    """Refuse a presigned request whose signature does not cover it (another key, method or
+    Content-Type than signed) or whose validity has passed, as S3 does."""
+    timestamp = fields.get("x-amz-date", "")
+    signed_at = datetime.strptime(timestamp, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    if datetime.now(UTC) > signed_at + timedelta(seconds=int(fields.get("x-amz-expires", "0"))):
+        signer._raise_access_denied()
+    query = "&".join(
+        pair for pair in response.parsed_url.query.split("&") if not pair.lower().startswith("x-amz-signature=")
+    )
+    signed_names = set(fields.get("x-amz-signedheaders", "host").split(";")) - {"host"}
+    headers = {name: value for name, value in response.headers.items() if name.lower() in signed_names}
+    url = f"http://{response.headers['Host']}{response.raw_path}?{query}"
+    region = fields["x-amz-credential"].split("/")[2]
+    expected = query_signature(
+        signer._access_key.create_credentials(), response.method, url, headers, region, timestamp
+    )
+    if not hmac.compare_digest(expected, fields["x-amz-signature"]):
+        signer._raise_signature_does_not_match()

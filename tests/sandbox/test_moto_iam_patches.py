@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import pytest
@@ -242,3 +243,26 @@ def test_invocations_and_tasks_are_authorised_on_the_function_and_the_task():
         ("ecs:RunTask", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/family:3")
     ]
     assert permissions("sqs", "SendMessage") is None
+
+
+def _with_key(url: str, key: str) -> str:
+    parts = urlsplit(url)
+    bucket = parts.path.split("/")[1]
+    return urlunsplit(parts._replace(path=f"/{bucket}/{key}"))
+
+
+def test_a_presigned_url_works_only_for_what_was_signed(enforced):
+    admin_s3 = enforced["admin"].client("s3", endpoint_url=enforced["endpoint"])
+    admin_s3.put_object(Bucket="data", Key="shared/alice", Body=b"alice")
+    admin_s3.put_object(Bucket="data", Key="shared/bob", Body=b"bob")
+    signer = _as(enforced, enforced["worker"], "s3")
+    alice = signer.generate_presigned_url("get_object", Params={"Bucket": "data", "Key": "shared/alice"}, ExpiresIn=60)
+
+    assert requests.get(alice, timeout=10).content == b"alice"
+    # The signer may read shared/bob too, but this URL was signed for shared/alice only.
+    moved = requests.get(_with_key(alice, "shared/bob"), timeout=10)
+    assert moved.status_code == 403
+    assert "SignatureDoesNotMatch" in moved.text
+    as_put = requests.put(alice, data=b"overwritten", timeout=10)
+    assert as_put.status_code == 403
+    assert admin_s3.get_object(Bucket="data", Key="shared/alice")["Body"].read() == b"alice"
