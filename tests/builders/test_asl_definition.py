@@ -38,10 +38,10 @@ ASL_VALIDATOR = REPO_ROOT / "tools" / "asl-validator" / "node_modules" / ".bin" 
 ACCOUNT_SCOPE = "eu-west-2:123456789012"
 RESOURCES = AslResources(
     validate_function_arn=f"arn:aws:lambda:{ACCOUNT_SCOPE}:function:processing-validate-fn",
+    presign_run_function_arn=f"arn:aws:lambda:{ACCOUNT_SCOPE}:function:processing-presign-run-fn",
     process_results_function_arn=f"arn:aws:lambda:{ACCOUNT_SCOPE}:function:processing-process-results-fn",
     record_failure_function_arn=f"arn:aws:lambda:{ACCOUNT_SCOPE}:function:processing-record-failure-fn",
     status_table_name="storage-status-3f9a",
-    results_bucket_name="storage-results-3f9a",
     cluster_arn=f"arn:aws:ecs:{ACCOUNT_SCOPE}:cluster/classifier-cluster-3f9a",
     task_definition_arn=f"arn:aws:ecs:{ACCOUNT_SCOPE}:task-definition/classifier-classifier-dev:4",
     container_name="classifier",
@@ -68,7 +68,7 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
-LAMBDA_STATES = ("Validate", "ProcessResults", "RecordFailure")
+LAMBDA_STATES = ("Validate", "PresignRun", "ProcessResults", "RecordFailure")
 TASK_STATES = (*LAMBDA_STATES, "MarkProcessing", "TrainClassifier", "NotifySuccess", "NotifyFailure")
 
 
@@ -110,6 +110,7 @@ def test_success_and_failure_paths_follow_the_contract(definition):
     assert path_from(definition, "Validate") == [
         "Validate",
         "MarkProcessing",
+        "PresignRun",
         "TrainClassifier",
         "ProcessResults",
         "SuccessRecorded",
@@ -229,7 +230,7 @@ def test_training_runs_the_task_synchronously_without_public_ip(definition):
     }
 
 
-def test_training_container_gets_the_nine_environment_overrides(definition):
+def test_training_container_gets_the_run_and_its_presigned_urls_and_no_bucket_to_reach_itself(definition):
     (override,) = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]["ContainerOverrides"]
     environment = {entry["Name"]: entry for entry in override["Environment"]}
 
@@ -241,7 +242,7 @@ def test_training_container_gets_the_nine_environment_overrides(definition):
         "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
         "INPUT_KEY": {"Name": "INPUT_KEY", "Value.$": "$.key"},
         "INPUT_VERSION_ID": {"Name": "INPUT_VERSION_ID", "Value.$": "$.uploadVersion"},
-        "RESULTS_BUCKET": {"Name": "RESULTS_BUCKET", "Value": "storage-results-3f9a"},
+        "RUN_ACCESS": {"Name": "RUN_ACCESS", "Value.$": "$.runAccess"},
         "RESULTS_PREFIX": {"Name": "RESULTS_PREFIX", "Value.$": "$.resultsPrefix"},
         "USER_ID": {"Name": "USER_ID", "Value.$": "$.userId"},
         "SESSION_ID": {"Name": "SESSION_ID", "Value.$": "$.sessionId"},
@@ -277,7 +278,16 @@ def test_training_task_and_its_container_get_the_size_validate_chose(definition)
     assert set(overrides) == {"Cpu.$", "Memory.$", "ContainerOverrides"}
 
 
-@pytest.mark.parametrize("state_name", ["Validate", "ProcessResults", "RecordFailure"])
+def test_the_urls_the_container_gets_are_the_presign_steps_result_signed_right_before_training(definition):
+    states = definition["States"]
+
+    assert states["MarkProcessing"]["Next"] == "PresignRun"
+    assert states["PresignRun"]["Next"] == "TrainClassifier"
+    assert states["PresignRun"]["ResultPath"] == "$.runAccess"
+    assert states["PresignRun"]["Catch"][0]["Next"] == "RecordFailure"
+
+
+@pytest.mark.parametrize("state_name", LAMBDA_STATES)
 def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(
     definition, state_name
 ):
@@ -288,7 +298,7 @@ def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execut
     assert "InputPath" not in state and "Parameters" not in state
     # No state replaces the run input: results and caught errors go beside it.
     result_paths = {other["ResultPath"] for other in states.values() if "ResultPath" in other}
-    assert result_paths == {None, "$.validation", "$.outcome"}
+    assert result_paths == {None, "$.validation", "$.runAccess", "$.outcome"}
     catch_paths = {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])}
     assert catch_paths == {"$.error"}
 
@@ -307,6 +317,7 @@ def test_lambda_tasks_use_the_plain_arn_and_retry_only_transient_lambda_errors(d
     task = definition["States"][state]
     function_arns = {
         "Validate": RESOURCES.validate_function_arn,
+        "PresignRun": RESOURCES.presign_run_function_arn,
         "ProcessResults": RESOURCES.process_results_function_arn,
         "RecordFailure": RESOURCES.record_failure_function_arn,
     }
@@ -406,10 +417,10 @@ def test_retry_policy_reaches_every_lambda_and_dynamodb_retrier():
         for retrier in state.get("Retry", [])
     ]
 
-    assert len(retriers) == 4  # three Lambda tasks, MarkProcessing
+    assert len(retriers) == 5  # four Lambda tasks, MarkProcessing
     assert [{key: r[key] for key in ("IntervalSeconds", "BackoffRate", "MaxAttempts")} for r in retriers] == [
         {"IntervalSeconds": 1, "BackoffRate": 1.5, "MaxAttempts": 5}
-    ] * 4
+    ] * 5
     assert not any("JitterStrategy" in r or "MaxDelaySeconds" in r for r in retriers)
 
 
@@ -446,12 +457,12 @@ def test_the_execution_times_out_after_the_longest_path_that_still_makes_progres
     retry = RetryPolicy(interval_seconds=2, backoff_rate=2.0, max_attempts=3)
     capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
     retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
-    # Validate, ProcessResults and RecordFailure each through four attempts and three waits; the
+    # Validate, PresignRun, ProcessResults and RecordFailure each through four attempts and three waits; the
     # waits of MarkProcessing's retries and of TrainClassifier's capacity retries; the training
     # itself; the margin.
     expected = (
         TRAIN_TIMEOUT_SECONDS
-        + 3 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
+        + 4 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
         + retry_waits
         + capacity_waits
         + EXECUTION_MARGIN_SECONDS

@@ -36,13 +36,12 @@ STATE_MACHINE_ARN = f"arn:aws:states:{SCOPE}:stateMachine:processing-3f9a"
 REPOSITORY_ARN = f"arn:aws:ecr:{SCOPE}:repository/classifier-repo-3f9a"
 CLUSTER_ARN = f"arn:aws:ecs:{SCOPE}:cluster/classifier-cluster-3f9a"
 TASK_DEFINITION_ARN = f"arn:aws:ecs:{SCOPE}:task-definition/classifier-classifier-dev:4"
-TASK_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/classifier-task-role-3f9a"
 EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/classifier-execution-role-3f9a"
 TOPIC_ARN = f"arn:aws:sns:{SCOPE}:processing-topic-3f9a"
 TOPIC_KEY_ARN = f"arn:aws:kms:{SCOPE}:key/0b7e3c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c"
 FUNCTION_ARNS = tuple(
     f"arn:aws:lambda:{SCOPE}:function:processing-{part}-fn-3f9a"
-    for part in ("validate", "process-results", "record-failure")
+    for part in ("validate", "presign-run", "process-results", "record-failure")
 )
 
 UPLOAD_OBJECTS = f"{UPLOAD_BUCKET_ARN}/uploads/*"
@@ -111,8 +110,8 @@ def identity_documents() -> dict[str, dict]:
             results_bucket_arn=RESULTS_BUCKET_ARN,
             limits_table_arn=LIMITS_TABLE_ARN,
         ),
-        "task_role": policies.task_role_policy(
-            upload_bucket_arn=UPLOAD_BUCKET_ARN, results_bucket_arn=RESULTS_BUCKET_ARN
+        "presign_run": policies.presign_run_function_policy(
+            log_group_arn=LOG_GROUP_ARN, upload_bucket_arn=UPLOAD_BUCKET_ARN, results_bucket_arn=RESULTS_BUCKET_ARN
         ),
         "execution_role": policies.execution_role_policy(
             repository_arn=REPOSITORY_ARN, log_group_arn=LOG_GROUP_ARN
@@ -124,7 +123,6 @@ def identity_documents() -> dict[str, dict]:
             status_table_arn=STATUS_TABLE_ARN,
             cluster_arn=CLUSTER_ARN,
             task_definition_arn=TASK_DEFINITION_ARN,
-            task_role_arn=TASK_ROLE_ARN,
             execution_role_arn=EXECUTION_ROLE_ARN,
             topic_arn=TOPIC_ARN,
             topic_key_arn=TOPIC_KEY_ARN,
@@ -167,7 +165,7 @@ ALLOWED_RESOURCES = {
         RESULT_OBJECTS,
         LIMITS_TABLE_ARN,
     },
-    "task_role": {UPLOAD_OBJECTS, RESULT_OBJECTS},
+    "presign_run": {LOG_STREAMS, UPLOAD_OBJECTS, RESULT_OBJECTS},
     "execution_role": {REPOSITORY_ARN, LOG_STREAMS},
     "state_machine": {
         *FUNCTION_ARNS,
@@ -176,7 +174,6 @@ ALLOWED_RESOURCES = {
         TASK_DEFINITION_ARN,
         f"arn:aws:ecs:{SCOPE}:task/classifier-cluster-3f9a/*",
         f"arn:aws:events:{SCOPE}:rule/StepFunctionsGetEventsForECSTaskRule",
-        TASK_ROLE_ARN,
         EXECUTION_ROLE_ARN,
         TOPIC_ARN,
         TOPIC_KEY_ARN,
@@ -220,7 +217,7 @@ def test_no_allow_statement_has_a_wildcard_action(name):
 )
 def test_wildcard_check_reports_an_injected_wildcard_action(injected, expected):
     document = widened(
-        identity_documents()["task_role"],
+        identity_documents()["presign_run"],
         {"Sid": "Injected", "Effect": "Allow", "Resource": UPLOAD_OBJECTS, **injected},
     )
 
@@ -295,31 +292,39 @@ def test_service_wide_check_finds_a_second_one():
 # --- what each identity policy grants ------------------------------------------------------------------
 
 
-def test_task_role_reads_only_uploads_and_writes_only_results():
-    document = identity_documents()["task_role"]
+def test_the_presign_function_signs_only_reads_of_uploads_and_writes_of_results():
+    document = identity_documents()["presign_run"]
 
-    assert statements(document) == [
+    assert statements(document)[2:] == [
         {
-            "Sid": "ReadUploads",
+            "Sid": "SignUploadReads",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": UPLOAD_OBJECTS,
         },
-        {"Sid": "WriteResults", "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": RESULT_OBJECTS},
+        {"Sid": "SignResultWrites", "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": RESULT_OBJECTS},
     ]
     upload = f"{UPLOAD_BUCKET_ARN}/uploads/u1/s1/rec.zip"
     result = f"{RESULTS_BUCKET_ARN}/results/u1/s1/run-1/manifest.json"
-    assert allows(document, "s3:GetObject", upload)
+    assert allows(document, "s3:GetObjectVersion", upload)
     assert allows(document, "s3:PutObject", result)
     assert not allows(document, "s3:PutObject", upload)
     assert not allows(document, "s3:GetObject", result)
     assert not allows(document, "s3:DeleteObject", result)
+    assert not allows(document, "s3:ListBucket", UPLOAD_BUCKET_ARN)
     assert not allows(document, "s3:GetObject", f"{UPLOAD_BUCKET_ARN}/other/secret.zip")
 
 
-def test_allows_check_sees_a_widened_task_role():
+def test_no_role_of_the_task_touches_the_pipelines_data():
+    # The task definition names no task role; its execution role only pulls the image and ships logs.
+    document = identity_documents()["execution_role"]
+
+    assert not [action for action, _ in grants(document) if action.startswith(("s3:", "dynamodb:", "kms:"))]
+
+
+def test_allows_check_sees_a_widened_presign_role():
     document = widened(
-        identity_documents()["task_role"],
+        identity_documents()["presign_run"],
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": f"{UPLOAD_BUCKET_ARN}/*"},
     )
 
@@ -402,18 +407,19 @@ def test_each_role_gets_exactly_what_its_code_does(name, expected):
     assert grants(identity_documents()[name]) == expected
 
 
-def test_functions_cannot_write_uploads_or_results_objects_except_the_api_signing_uploads():
+def test_functions_cannot_write_uploads_or_results_objects_except_the_two_signers():
     documents = identity_documents()
     for name in ("start", "validate", "process_results", "record_failure", "reconcile"):
         assert not resources_of(documents[name], "s3:PutObject"), name
         assert not resources_of(documents[name], "s3:DeleteObject"), name
     assert resources_of(documents["api"], "s3:PutObject") == {UPLOAD_OBJECTS}
+    assert resources_of(documents["presign_run"], "s3:PutObject") == {RESULT_OBJECTS}
 
 
-def test_state_machine_passes_only_the_two_task_roles_and_only_to_ecs_tasks():
+def test_state_machine_passes_only_the_task_execution_role_and_only_to_ecs_tasks():
     document = identity_documents()["state_machine"]
 
-    assert resources_of(document, "iam:PassRole") == {TASK_ROLE_ARN, EXECUTION_ROLE_ARN}
+    assert resources_of(document, "iam:PassRole") == {EXECUTION_ROLE_ARN}
     assert conditions_of(document, "iam:PassRole") == [
         {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     ]
@@ -436,7 +442,7 @@ def test_pass_role_and_run_task_checks_see_a_widened_state_machine_policy():
         {"Effect": "Allow", "Action": ["iam:PassRole", "ecs:RunTask"], "Resource": "*"},
     )
 
-    assert resources_of(document, "iam:PassRole") == {TASK_ROLE_ARN, EXECUTION_ROLE_ARN, "*"}
+    assert resources_of(document, "iam:PassRole") == {EXECUTION_ROLE_ARN, "*"}
     assert "*" in resources_of(document, "ecs:RunTask")
     assert {} in conditions_of(document, "iam:PassRole")
 
@@ -494,7 +500,6 @@ def test_state_machine_policy_rejects_malformed_arguments(arguments, message):
         "status_table_arn": STATUS_TABLE_ARN,
         "cluster_arn": CLUSTER_ARN,
         "task_definition_arn": TASK_DEFINITION_ARN,
-        "task_role_arn": TASK_ROLE_ARN,
         "execution_role_arn": EXECUTION_ROLE_ARN,
         "topic_arn": TOPIC_ARN,
         "topic_key_arn": TOPIC_KEY_ARN,

@@ -48,5 +48,6 @@ def test_missing_names_required_variables_that_are_unset_or_blank():
 def test_the_container_takes_each_run_variable_from_a_run_input_field():
     run_fields = {field.name for field in dataclasses.fields(RunInput)}
     assert set(CONTAINER_RUN_FIELDS.values()) <= run_fields
-    assert set(CONTAINER_REQUIRED) == {ContainerVariable.RESULTS_BUCKET, *CONTAINER_RUN_FIELDS}
+    assert set(CONTAINER_REQUIRED) == {*CONTAINER_RUN_FIELDS, ContainerVariable.RUN_ACCESS}
+    assert "RESULTS_BUCKET" not in set(ContainerVariable)
     assert ContainerVariable.PERMUTATIONS not in CONTAINER_REQUIRED
