@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from contracts.manifest import CLASSIFIER_FILE
+from contracts.manifest import CLASSIFIER_FILE, METRICS_FILE
 
 from . import __version__
 from .filterbank import BAND_TABLE, PASSBAND_RIPPLE_DB, STOPBAND_ATTENUATION_DB, group_delay_samples
-from .metrics import METRICS_FILE, metrics_document
+from .metrics import metrics_document
 from .model import SCHEMA_VERSION, WindowModel
 from .recording import CLASS_LABELS
 from .training import TrainingResult

@@ -19,8 +19,6 @@ from .original_table import (
     time_resolved_summary,
     trials_per_class,
 )
-from contracts.manifest import METRICS_FILE
-
 from .recording import CLASS_LABELS
 from .training import TrainingResult
 

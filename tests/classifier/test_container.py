@@ -1,4 +1,5 @@
-"""The container entrypoint on emulated S3: success on the sample, every bad input, env and S3 failures."""
+"""The container entrypoint on an emulated S3, reached only through its run's presigned URLs:
+success on the sample, every bad input, environment and S3 failures."""
 
 import io
 import json
@@ -9,12 +10,16 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
+import requests
 from moto.server import ThreadedMotoServer
 from zip_builders import BAD_UPLOADS, write_bomb_zip
 
+from contracts.manifest import RESULT_FILES
+from contracts.run_input import RunInput
 from fbcsp import container
+from fbcsp.presigned import PresignedTransfer, TransferError
 from fbcsp.training import TrainingOptions
+from handlers.presign_run import presign_run
 
 pytestmark = pytest.mark.classifier
 
@@ -25,19 +30,58 @@ INPUT_KEY = "uploads/u1/s1/rec.zip"
 PREFIX = "results/u1/s1/run-0123/"
 EXECUTION_ARN = f"arn:aws:states:{REGION}:123456789012:execution:eeg-pipeline:run-0123"
 CLASSIFIER_DIR = Path(container.__file__).resolve().parent.parent
+URL_SECONDS = 600
 
 
-def job_environment(**changes):
+@pytest.fixture(scope="module")
+def endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def s3_client(endpoint):
+    """The signer's client (fake keys the emulator accepts; the container itself has none)."""
+    return boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="signer",
+        aws_secret_access_key="signer",  # noqa: S106 - the emulator's fake keys
+    )
+
+
+def run_access(s3, version_id: str, results_bucket: str = RESULTS_BUCKET) -> str:
+    """``RUN_ACCESS`` for the job, as the presign step signs it."""
+    run = RunInput(
+        bucket=UPLOAD_BUCKET,
+        key=INPUT_KEY,
+        upload_version=version_id,
+        size=1,
+        user_id="u1",
+        session_id="s1",
+        run_id="run-0123",
+        results_prefix=PREFIX,
+        execution_arn=EXECUTION_ARN,
+    )
+    return presign_run(s3, run, results_bucket=results_bucket, expires_in_seconds=URL_SECONDS).encode()
+
+
+def job_environment(s3, version_id="no-such-version", results_bucket=RESULTS_BUCKET, **changes):
     environment = {
         "INPUT_BUCKET": UPLOAD_BUCKET,
         "INPUT_KEY": INPUT_KEY,
-        "INPUT_VERSION_ID": "no-such-version",
-        "RESULTS_BUCKET": RESULTS_BUCKET,
+        "INPUT_VERSION_ID": version_id,
         "RESULTS_PREFIX": PREFIX,
         "USER_ID": "u1",
         "SESSION_ID": "s1",
         "RUN_ID": "run-0123",
         "EXECUTION_ARN": EXECUTION_ARN,
+        "RUN_ACCESS": run_access(s3, version_id, results_bucket),
         "FBCSP_PERMUTATIONS": "5",
         "FBCSP_SEED": "0",
     }
@@ -64,23 +108,14 @@ def read_json(s3, key, bucket=RESULTS_BUCKET):
     return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-class CallRecorder:
-    """An S3 client proxy that remembers the order of the keys written."""
+class WriteRecorder(PresignedTransfer):
+    """The container's transfer, remembering the order of the result files written (in ``written``)."""
 
-    def __init__(self, client):
-        self._client = client
-        self.written = []
+    written: list[str] = []
 
-    def upload_file(self, filename, bucket, key, **kwargs):
-        self.written.append(key)
-        return self._client.upload_file(filename, bucket, key, **kwargs)
-
-    def put_object(self, **kwargs):
-        self.written.append(kwargs["Key"])
-        return self._client.put_object(**kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
+    def put_result(self, name, body):
+        WriteRecorder.written.append(f"{PREFIX}{name}")
+        super().put_result(name, body)
 
 
 def log_lines(stream):
@@ -88,32 +123,35 @@ def log_lines(stream):
 
 
 @pytest.fixture
-def s3(boto3_session):
-    with mock_aws():
-        client = boto3_session.client("s3", region_name=REGION)
-        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
-        yield client
+def s3(endpoint):
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+    client = s3_client(endpoint)
+    make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+    return client
 
 
 @pytest.fixture(scope="module")
-def successful_job(sample_zip_path, sample_training_options, boto3_session):
+def successful_job(endpoint, sample_zip_path, sample_training_options):
     """One in-process container run on the sample: (exit code, log lines, stored objects, write order)."""
-    with mock_aws():
-        client = boto3_session.client("s3", region_name=REGION)
-        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
-        version_id = put_input(client, sample_zip_path)
-        recorder, stream = CallRecorder(client), io.StringIO()
-        environment = job_environment(
-            INPUT_VERSION_ID=version_id,
-            FBCSP_PERMUTATIONS=str(sample_training_options.n_permutations),
-            FBCSP_SEED=str(sample_training_options.random_state),
-        )
-        code = container.main(environment, recorder, stream)
-        stored = {
-            key: client.get_object(Bucket=RESULTS_BUCKET, Key=key)["Body"].read()
-            for key in stored_keys(client)
-        }
-    return code, log_lines(stream), stored, recorder.written
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+    client = s3_client(endpoint)
+    make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+    version_id = put_input(client, sample_zip_path)
+    stream = io.StringIO()
+    environment = job_environment(
+        client,
+        version_id,
+        FBCSP_PERMUTATIONS=str(sample_training_options.n_permutations),
+        FBCSP_SEED=str(sample_training_options.random_state),
+    )
+    WriteRecorder.written = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(container, "PresignedTransfer", WriteRecorder)
+        code = container.main(environment, stream)
+    stored = {
+        key: client.get_object(Bucket=RESULTS_BUCKET, Key=key)["Body"].read() for key in stored_keys(client)
+    }
+    return code, log_lines(stream), stored, list(WriteRecorder.written)
 
 
 def test_success_uploads_every_output_and_the_manifest_last(successful_job):
@@ -132,7 +170,7 @@ def test_success_uploads_every_output_and_the_manifest_last(successful_job):
             "figures/csp_patterns.png",
         )
     }
-    assert set(stored) == expected
+    assert set(stored) == expected == {f"{PREFIX}{name}" for name in RESULT_FILES}
     assert written[-1] == f"{PREFIX}manifest.json"
     assert written.count(f"{PREFIX}manifest.json") == 1
 
@@ -188,6 +226,22 @@ def test_every_log_line_is_json_with_the_job_ids(successful_job):
         assert line["executionArn"] == EXECUTION_ARN
         assert {"time", "level", "message"} <= set(line)
     assert lines[-1]["message"] == "training succeeded"
+    assert "X-Amz-Signature" not in json.dumps(lines)  # the URLs are secrets
+
+
+def test_each_output_is_stored_with_the_content_type_its_url_was_signed_for(successful_job, endpoint):
+    client = s3_client(endpoint)
+
+    for name, content_type in RESULT_FILES.items():
+        assert client.head_object(Bucket=RESULTS_BUCKET, Key=f"{PREFIX}{name}")["ContentType"] == content_type
+
+
+def test_the_container_writes_no_file_it_holds_no_url_for(s3):
+    settings = container.settings_from_environment(job_environment(s3))
+
+    with pytest.raises(TransferError, match="'notes.txt' is not a result file"):
+        PresignedTransfer(settings.access).put_result("notes.txt", b"anything")
+    assert stored_keys(s3) == []
 
 
 @pytest.mark.parametrize("case", sorted(BAD_UPLOADS))
@@ -196,8 +250,8 @@ def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
     version_id = put_input(s3, write(tmp_path / "upload.zip"))
     stream = io.StringIO()
 
-    environment = job_environment(FBCSP_PERMUTATIONS="1", INPUT_VERSION_ID=version_id)
-    assert container.main(environment, s3, stream) == 2
+    environment = job_environment(s3, version_id, FBCSP_PERMUTATIONS="1")
+    assert container.main(environment, stream) == 2
 
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")
@@ -216,7 +270,7 @@ def test_the_job_trains_exactly_its_version_when_a_newer_one_has_arrived(s3, tmp
     put_input(s3, newer_write(tmp_path / "newer.zip"))
     stream = io.StringIO()
     # WHEN the job runs
-    assert container.main(job_environment(INPUT_VERSION_ID=version_id), s3, stream) == 2
+    assert container.main(job_environment(s3, version_id), stream) == 2
     # THEN it read its own version
     message = read_json(s3, f"{PREFIX}manifest.json")["error"]["message"]
     assert own_fragment in message and newer_fragment not in message
@@ -226,21 +280,25 @@ def test_the_job_trains_exactly_its_version_when_a_newer_one_has_arrived(s3, tmp
 def test_missing_input_object_is_a_classifier_error(s3):
     stream = io.StringIO()
 
-    assert container.main(job_environment(), s3, stream) == 1
+    assert container.main(job_environment(s3), stream) == 1
 
     manifest = read_json(s3, f"{PREFIX}manifest.json")
     assert manifest["error"]["code"] == "CLASSIFIER_ERROR"
     assert "Traceback" not in manifest["error"]["message"]
-    assert "traceback" in log_lines(stream)[-2]
+    unexpected = log_lines(stream)[-2]
+    assert "traceback" in unexpected
+    assert "GET of the upload was answered 404" in unexpected["error"]
+    assert "X-Amz-Signature" not in stream.getvalue()
 
 
 def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
     version_id = put_input(s3, write_bomb_zip(tmp_path / "upload.zip"))
     stream = io.StringIO()
 
-    environment = job_environment(RESULTS_BUCKET="no-such-bucket", INPUT_VERSION_ID=version_id)
-    assert container.main(environment, s3, stream) == 1
-    assert log_lines(stream)[-1]["message"] == "could not write the failed manifest"
+    environment = job_environment(s3, version_id, results_bucket="no-such-bucket")
+    assert container.main(environment, stream) == 1
+    (line,) = [line for line in log_lines(stream) if line["message"] == "could not write the failed manifest"]
+    assert "PUT of manifest.json was answered 404" in line["error"]
 
 
 @pytest.mark.parametrize(
@@ -250,12 +308,14 @@ def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
         ({"FBCSP_PERMUTATIONS": "many"}, "FBCSP_PERMUTATIONS must be a whole number"),
         ({"FBCSP_PERMUTATIONS": "0"}, "FBCSP_PERMUTATIONS must be at least 1"),
         ({"RESULTS_PREFIX": "../elsewhere/"}, "RESULTS_PREFIX must be a relative key prefix"),
+        ({"RUN_ACCESS": None}, "missing environment variable(s): RUN_ACCESS"),
+        ({"RUN_ACCESS": "https://bucket.s3.amazonaws.com/key"}, "RUN_ACCESS is not an encoded run access"),
     ],
 )
 def test_invalid_environment_exits_1_with_a_clear_log_line(changes, message, s3):
     stream = io.StringIO()
 
-    assert container.main(job_environment(**changes), s3, stream) == 1
+    assert container.main(job_environment(s3, **changes), stream) == 1
 
     (line,) = log_lines(stream)
     assert line["level"] == "ERROR"
@@ -265,7 +325,12 @@ def test_invalid_environment_exits_1_with_a_clear_log_line(changes, message, s3)
 
 def test_settings_defaults_and_prefix_normalisation():
     settings = container.settings_from_environment(
-        job_environment(FBCSP_PERMUTATIONS=None, FBCSP_SEED=None, RESULTS_PREFIX="results/u1/s1/run-0123")
+        job_environment(
+            s3_client("http://127.0.0.1:1"),
+            FBCSP_PERMUTATIONS=None,
+            FBCSP_SEED=None,
+            RESULTS_PREFIX="results/u1/s1/run-0123",
+        )
     )
 
     assert settings.results_prefix == PREFIX
@@ -282,40 +347,29 @@ def _folder_with_matplotlib_font_list() -> str:
 
 
 @pytest.mark.slow
-def test_entrypoint_subprocess_against_a_moto_server(tmp_path):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        client = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
-        make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
-        version_id = put_input(client, write_bomb_zip(tmp_path / "upload.zip"))
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            # fbcsp and the contracts package beside it, as the image holds them under /app
-            "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
-            **job_environment(INPUT_VERSION_ID=version_id),
-        }
-        finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
-            [sys.executable, "-m", "fbcsp.container"],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert finished.returncode == 2, finished.stderr
-        assert stored_keys(client) == [f"{PREFIX}manifest.json"]
-        manifest = read_json(client, f"{PREFIX}manifest.json")
-        assert manifest["error"]["code"] == "INVALID_UPLOAD"
-        assert "'data.csv' expands" in manifest["error"]["message"]
-        lines = [json.loads(line) for line in finished.stderr.splitlines()]
-        assert all(line["runId"] == "run-0123" for line in lines)
-    finally:
-        server.stop()
+def test_entrypoint_subprocess_without_aws_credentials_reaches_s3_through_its_urls(s3, tmp_path):
+    version_id = put_input(s3, write_bomb_zip(tmp_path / "upload.zip"))
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        # fbcsp and the contracts package beside it, as the image holds them under /app
+        "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
+        "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
+        # No AWS_* variable at all: no credentials, no endpoint, no region.
+        **job_environment(s3, version_id),
+    }
+    finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
+        [sys.executable, "-m", "fbcsp.container"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 2, finished.stderr
+    assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
+    manifest = read_json(s3, f"{PREFIX}manifest.json")
+    assert manifest["error"]["code"] == "INVALID_UPLOAD"
+    assert "'data.csv' expands" in manifest["error"]["message"]
+    lines = [json.loads(line) for line in finished.stderr.splitlines()]
+    assert all(line["runId"] == "run-0123" for line in lines)
+    assert not [name for name in environment if name.startswith("AWS_")]

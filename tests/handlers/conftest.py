@@ -106,6 +106,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, boto3_session: boto3.session.Session) -
             FunctionVariable.TASK_CPU: str(DEFAULT_TASK_SIZE.cpu),
             FunctionVariable.TASK_MEMORY_MIB: str(DEFAULT_TASK_SIZE.memory_mib),
             FunctionVariable.TASK_MEMORY_MAX_MIB: str(TASK_MEMORY_MAX_MIB),
+            FunctionVariable.RUN_ACCESS_SECONDS: str(ACTIVE_RUN_WINDOW_SECONDS),
             FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)
