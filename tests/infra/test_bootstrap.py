@@ -94,7 +94,7 @@ def test_every_role_of_the_pipeline_is_under_the_stack_path_with_the_configured_
 ):
     roles = self_contained_stack.resources.of_type(ROLE)
 
-    assert len(roles) == 9  # six functions, state machine, task, task execution
+    assert len(roles) == 9  # seven functions, state machine, task execution (the task has no role)
     assert {role.inputs["path"] for role in roles} == {role_path("test")} == {"/eeg-pipeline/test/"}
     assert {role.inputs["permissionsBoundary"] for role in roles} == {PERMISSIONS_BOUNDARY_ARN}
 

@@ -112,34 +112,46 @@ def test_container_logs_to_its_log_group_with_retention(self_contained_stack):
     assert log_group.inputs["retentionInDays"] == 14
 
 
-def test_task_and_execution_roles_are_attached_and_assumable_by_ecs_tasks_only(self_contained_stack):
+def test_the_task_has_no_task_role_and_its_execution_role_is_assumable_by_ecs_tasks_only(self_contained_stack):
     stack = self_contained_stack.resources
     definition = task_definition(stack).inputs
+    role = stack.one(ROLE, "classifier-execution-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
 
-    for role_name, field_name in (
-        ("classifier-task-role", "taskRoleArn"),
-        ("classifier-execution-role", "executionRoleArn"),
-    ):
-        role = stack.one(ROLE, role_name)
-        trust = json.loads(role.inputs["assumeRolePolicy"])
-        principals = [statement["Principal"] for statement in trust["Statement"]]
-        assert definition[field_name] == role.outputs["arn"]
-        assert principals == [{"Service": "ecs-tasks.amazonaws.com"}]
+    # No task role: the container holds no AWS credentials and reaches S3 only through its run's URLs.
+    assert definition.get("taskRoleArn") is None
+    assert definition["executionRoleArn"] == role.outputs["arn"]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [{"Service": "ecs-tasks.amazonaws.com"}]
 
 
-def allowed_task_prefixes(stack):
+def test_no_role_ecs_tasks_may_assume_touches_s3_or_the_tables(self_contained_stack):
+    stack = self_contained_stack.resources
+    task_roles = [
+        role
+        for role in stack.of_type(ROLE)
+        if "ecs-tasks.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    ]
+
+    assert [role.name for role in task_roles] == ["classifier-execution-role"]
+    for role in task_roles:
+        policy = role_policy_of(stack, role.name)
+        actions = [action for statement in policy["Statement"] for action in as_list(statement.get("Action"))]
+        assert not [action for action in actions if action.startswith(("s3:", "dynamodb:"))], role.name
+
+
+def allowed_signer_prefixes(stack):
     upload = stack.one(BUCKET, "storage-uploads").outputs["arn"]
     results = stack.one(BUCKET, "storage-results").outputs["arn"]
     return {upload: ("uploads/",), results: ("results/",)}
 
 
-def test_task_role_reaches_only_uploads_and_results_prefixes(self_contained_stack):
+def test_the_presign_function_signs_only_within_the_uploads_and_results_prefixes(self_contained_stack):
     stack = self_contained_stack.resources
-    policy = role_policy_of(stack, "classifier-task-role")
+    policy = role_policy_of(stack, "processing-presign-run-fn-role")
     actions = [action for statement in policy["Statement"] for action in as_list(statement.get("Action"))]
 
-    assert {"s3:GetObject", "s3:PutObject"} <= set(actions), "the task reads the upload and writes results"
-    assert s3_scope_problems(policy, allowed_task_prefixes(stack)) == []
+    assert {"s3:GetObjectVersion", "s3:PutObject"} <= set(actions), "it signs the upload read and result writes"
+    assert s3_scope_problems(policy, allowed_signer_prefixes(stack)) == []
 
 
 @pytest.mark.parametrize(
@@ -150,12 +162,12 @@ def test_task_role_reaches_only_uploads_and_results_prefixes(self_contained_stac
         ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::x"}, "wildcard S3 action"),
     ],
 )
-def test_task_role_scope_check_reports_a_widened_policy(self_contained_stack, extra_statement, expected):
+def test_signer_scope_check_reports_a_widened_policy(self_contained_stack, extra_statement, expected):
     stack = self_contained_stack.resources
-    policy = role_policy_of(stack, "classifier-task-role")
+    policy = role_policy_of(stack, "processing-presign-run-fn-role")
     widened = {**policy, "Statement": [*policy["Statement"], extra_statement]}
 
-    assert any(expected in problem for problem in s3_scope_problems(widened, allowed_task_prefixes(stack)))
+    assert any(expected in problem for problem in s3_scope_problems(widened, allowed_signer_prefixes(stack)))
 
 
 def test_created_network_has_no_internet_path_and_the_endpoints_fargate_needs(self_contained_stack):

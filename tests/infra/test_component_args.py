@@ -52,7 +52,7 @@ def test_cluster_args_reject_invalid_sizes_and_half_given_networks(overrides, me
 )
 def test_state_machine_args_reject_out_of_range_values(overrides, message):
     cluster_references = dict.fromkeys(
-        ("cluster_arn", "cluster_name", "task_definition_arn", "task_role_arn", "execution_role_arn"), "value"
+        ("cluster_arn", "cluster_name", "task_definition_arn", "execution_role_arn"), "value"
     )
     with pytest.raises(ValueError, match=message):
         ProcessingStateMachineArgs(

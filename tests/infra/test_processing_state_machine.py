@@ -119,6 +119,7 @@ def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing
     assert {item.inputs["handler"] for item in functions} == {
         "handlers.start.handler",
         "handlers.validate.handler",
+        "handlers.presign_run.handler",
         "handlers.process_results.handler",
         "handlers.record_failure.handler",
         "handlers.reconcile.handler",
@@ -150,7 +151,7 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
     names = {f"/aws/lambda/{item.inputs['name']}" for item in stack.of_type(FUNCTION)}
     groups = [group for group in stack.of_type(LOG_GROUP) if group.inputs.get("name") in names]
 
-    assert len(groups) == len(names) == 6
+    assert len(groups) == len(names) == 7
     assert {group.inputs["retentionInDays"] for group in groups} == {14}
 
 
@@ -159,6 +160,7 @@ def test_function_log_groups_have_the_configured_retention(self_contained_stack)
     [
         ("processing-start-fn", "start"),
         ("processing-validate-fn", "validate"),
+        ("processing-presign-run-fn", "presign_run"),
         ("processing-process-results-fn", "process_results"),
         ("processing-record-failure-fn", "record_failure"),
         ("processing-reconcile-fn", "reconcile"),
@@ -179,6 +181,8 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         # The per-user caps of the stack's config (defaults) and the longest possible run.
         "MAX_ACTIVE_RUNS_PER_USER": "10",
         "ACTIVE_RUN_WINDOW_SECONDS": str(705 + 3600 + 900),
+        # The run's URLs last as long as the longest possible run.
+        "RUN_ACCESS_SECONDS": str(705 + 3600 + 900),
         "MAX_UPLOAD_REQUESTS_PER_MINUTE": "10",
         # taskCpu, taskMemory and taskMemoryMax of the test stack (SELF_CONTAINED_CONFIG in tests/infra/conftest.py).
         "TASK_CPU": "2048",
@@ -353,6 +357,7 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
         for name in (
             "processing-start-fn",
             "processing-validate-fn",
+            "processing-presign-run-fn",
             "processing-process-results-fn",
             "processing-record-failure-fn",
             "processing-reconcile-fn",
