@@ -206,7 +206,8 @@ class ContainerLauncher:
 
     def start(self, task: Task, overrides: dict[str, Any]) -> None:
         environment = {**self.base_environment, **task_environment(task, overrides)}
-        task_role_arn = task_definition_of(task).task_role_arn
+        # moto sets the attribute only for a task definition that names a task role.
+        task_role_arn = getattr(task_definition_of(task), "task_role_arn", None)
         if self.role_environment is not None and task_role_arn:
             environment.update(self.role_environment(task_role_arn))
         limits = (task_size(task, overrides), container_memory_mib(task, overrides))

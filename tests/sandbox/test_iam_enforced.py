@@ -77,7 +77,8 @@ PIPELINE_TWINS = {
         "ecs:RunTask",
         "INTERNAL_ERROR",
     ),
-    "task": ("classifier-task-role-policy", "WriteResults", "small", "s3:PutObject", "CLASSIFIER_ERROR"),
+    # The container writes through URLs the presign function signed: they carry its permissions.
+    "presign": ("processing-presign-run-fn-policy", "SignResultWrites", "small", "s3:PutObject", "CLASSIFIER_ERROR"),
     "process-results": (
         "processing-process-results-fn-policy",
         "RecordSuccess",
