@@ -21,10 +21,19 @@ from dataclasses import dataclass
 from contracts.manifest import RESULT_FILES
 
 #: Where the presign step puts the ``RUN_ACCESS`` value in the state (its ``ResultPath``).
-RUN_ACCESS_PATH = "$.runAccess"
+RUN_ACCESS_FIELD = "runAccess"
+RUN_ACCESS_PATH = f"$.{RUN_ACCESS_FIELD}"
+REDACTED = "[RUN_ACCESS redacted]"
 #: The most characters ``RUN_ACCESS`` may take: with the run's other variables (ids and keys of at
 #: most a few hundred characters each) the overrides stay under ECS's 8,192.
 MAX_ENCODED_CHARS = 5000
+
+
+def redact(text: str, state: Mapping[str, object]) -> str:
+    """``text`` without the state's ``RUN_ACCESS`` value: a failed task's description (the cause
+    RecordFailure keeps and logs) holds the task's overrides, URLs included."""
+    value = state.get(RUN_ACCESS_FIELD)
+    return text.replace(value, REDACTED) if isinstance(value, str) and value else text
 
 
 class RunAccessError(ValueError):

@@ -12,6 +12,7 @@ from typing import Any
 
 from contracts.api import session_links
 from contracts.outcome import OUTCOME_RECORDED
+from contracts.run_access import redact
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
@@ -28,12 +29,14 @@ def record_failure(
     run: RunInput,
     error: Mapping[str, Any],
     *,
+    state: Mapping[str, Any],
     s3: Any,
     status: StatusStore,
     results_bucket: str,
     now: str,
 ) -> dict[str, Any]:
-    """Record the run's failure.
+    """Record the run's failure; ``state`` is the whole state (its run's URLs are kept out of the
+    cause that is logged and stored).
 
     Returns
     -------
@@ -47,18 +50,12 @@ def record_failure(
         except ResultsInvalid:
             logger.warning("the failed run's manifest is not valid JSON; deciding from the task alone")
     failure = classify_failure(error, manifest)
+    cause = redact(str(error.get("Cause", "")), state)[:MAX_CAUSE_CHARACTERS]
     logger.info(
         "run failed",
-        extra={
-            "errorName": error.get("Error"),
-            "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
-            "failureCode": failure.code.value,
-        },
+        extra={"errorName": error.get("Error"), "cause": cause, "failureCode": failure.code.value},
     )
-    detail = {
-        "error": str(error.get("Error", "")),
-        "cause": str(error.get("Cause", ""))[:MAX_CAUSE_CHARACTERS],
-    }
+    detail = {"error": str(error.get("Error", "")), "cause": cause}
     recorded = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
     )
@@ -85,6 +82,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         return record_failure(
             run,
             event.get("error") or {},
+            state=event,
             s3=client("s3"),
             status=StatusStore(client("dynamodb"), settings.status_table),
             results_bucket=settings.results_bucket,

@@ -354,3 +354,25 @@ def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_co
     # THEN each line names the run's execution
     assert len(lines) == (2 if superseded else 1)
     assert {line["executionArn"] for line in lines} == {processing_run["executionArn"]}
+
+
+@pytest.mark.moto
+def test_the_runs_urls_in_a_failed_tasks_overrides_are_neither_stored_nor_logged(
+    aws, processing_run, lambda_context
+):
+    # GIVEN a stopped task whose description holds its overrides, the run's URLs among them
+    run_access = "eNrLKCkpKLbS108qyi9P1UvOz9UHAC3FBYY"  # what PresignRun put at $.runAccess
+    error = load_event("sfn_error_ecs_task_failed")
+    task = json.loads(error["Cause"])
+    task["Overrides"]["ContainerOverrides"][0]["Environment"].append({"Name": "RUN_ACCESS", "Value": run_access})
+    state = {**processing_run, "runAccess": run_access, "error": {**error, "Cause": json.dumps(task)}}
+    # WHEN RecordFailure records it
+    with log_lines() as lines:
+        record_failure.handler(state, lambda_context)
+    # THEN operators keep the cause without the URLs, in the item and in the log
+    cause = _status(aws)["failureDetail"]["cause"]
+    assert run_access not in cause and run_access not in json.dumps(lines)
+    assert json.loads(cause)["Overrides"]["ContainerOverrides"][0]["Environment"][-1] == {
+        "Name": "RUN_ACCESS",
+        "Value": "[RUN_ACCESS redacted]",
+    }
