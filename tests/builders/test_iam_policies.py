@@ -315,13 +315,6 @@ def test_the_presign_function_signs_only_reads_of_uploads_and_writes_of_results(
     assert not allows(document, "s3:GetObject", f"{UPLOAD_BUCKET_ARN}/other/secret.zip")
 
 
-def test_no_role_of_the_task_touches_the_pipelines_data():
-    # The task definition names no task role; its execution role only pulls the image and ships logs.
-    document = identity_documents()["execution_role"]
-
-    assert not [action for action, _ in grants(document) if action.startswith(("s3:", "dynamodb:", "kms:"))]
-
-
 def test_allows_check_sees_a_widened_presign_role():
     document = widened(
         identity_documents()["presign_run"],
