@@ -34,9 +34,9 @@ class RecordingLauncher(ContainerLauncher):
 
     environments: dict[str, dict[str, str]] = {}
 
-    def command(self, image, environment, container=None):
+    def command(self, image, environment, **task):
         RecordingLauncher.environments[environment[ContainerVariable.USER_ID]] = dict(environment)
-        return super().command(image, environment, container)
+        return super().command(image, environment, **task)
 
 
 def _pointed_at(url: str, bucket: str, key: str) -> str:
