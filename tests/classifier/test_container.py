@@ -1,6 +1,7 @@
 """The container entrypoint on an emulated S3, reached only through its run's presigned URLs:
 success on the sample, every bad input, environment and S3 failures."""
 
+import ast
 import io
 import json
 import os
@@ -373,3 +374,16 @@ def test_entrypoint_subprocess_without_aws_credentials_reaches_s3_through_its_ur
     lines = [json.loads(line) for line in finished.stderr.splitlines()]
     assert all(line["runId"] == "run-0123" for line in lines)
     assert not [name for name in environment if name.startswith("AWS_")]
+
+
+def test_the_classifier_package_imports_no_aws_sdk():
+    # The image holds no boto3: the container reaches S3 only through the run's presigned URLs.
+    imported = set()
+    for source in [*(CLASSIFIER_DIR / "fbcsp").rglob("*.py"), *(CLASSIFIER_DIR.parent / "contracts").rglob("*.py")]:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    assert not imported & {"boto3", "botocore", "aiobotocore", "s3transfer"}
+    assert "boto3" not in (CLASSIFIER_DIR / "requirements.txt").read_text()
