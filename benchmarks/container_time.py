@@ -49,7 +49,7 @@ from fbcsp.upload import read_upload  # noqa: E402
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"
 TARGET_RATIO = 2.0
 #: PYTHONOPTIMIZE of the classifier image (classifier_image/Dockerfile).
-IMAGE_OPTIMIZE = 2
+IMAGE_OPTIMIZE = 0
 #: Stages of the end-to-end run: label and the start of the ``fbcsp:`` progress line that ends it
 #: (None: the process's exit). The permutation line is missing with 0 permutations.
 STAGES = (

@@ -5,6 +5,7 @@ import ast
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -387,3 +388,25 @@ def test_the_classifier_package_imports_no_aws_sdk():
                 imported.add(node.module.split(".")[0])
     assert not imported & {"boto3", "botocore", "aiobotocore", "s3transfer"}
     assert "boto3" not in (CLASSIFIER_DIR / "requirements.txt").read_text()
+
+
+def test_the_images_interpreter_settings_import_every_mne_part_the_package_uses():
+    # At PYTHONOPTIMIZE=2 mne.io cannot be imported (mne's copy_doc needs docstrings): whatever
+    # level the Dockerfile sets must import what the EDF reader and the scalp maps use.
+    dockerfile = (CLASSIFIER_DIR / "Dockerfile").read_text()
+    level = next(iter(re.findall(r"PYTHONOPTIMIZE=(\d)", dockerfile)), "0")
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
+        "PYTHONOPTIMIZE": level,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    finished = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", "import mne, fbcsp.edf; mne.io.read_raw; mne.viz.plot_topomap"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
