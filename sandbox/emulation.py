@@ -122,6 +122,6 @@ def make_invoke(emulator: Emulator) -> Callable[[str, dict[str, Any]], dict[str,
                 }
             case "aws:index/getPartition:getPartition":
                 return {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com"}
-        raise NotImplementedError(f"the sandbox does not answer the provider function {token}")
+        raise LookupError(f"the sandbox does not answer the provider function {token}")
 
     return invoke

@@ -8,7 +8,7 @@ import boto3
 import pytest
 import requests
 
-from sandbox.emulation import Emulator, make_deploy
+from sandbox.emulation import Emulator, make_deploy, make_invoke
 from sandbox.emulator import free_port, start_server
 from sandbox.program import DeclaredResource, DeployedStack, report_line
 
@@ -102,3 +102,9 @@ def test_the_report_counts_what_was_created_and_lists_what_was_not():
         "stack: 6 resources declared, 2 emulated; "
         "not emulated: aws:cloudwatch/dashboard:Dashboard ×2, awsx:ecr:Image ×1"
     )
+
+
+def test_a_provider_function_the_sandbox_cannot_answer_is_named_in_the_error():
+    invoke = make_invoke(Emulator.__new__(Emulator))
+    with pytest.raises(LookupError, match="does not answer the provider function aws:ec2/getAmi:getAmi"):
+        invoke("aws:ec2/getAmi:getAmi", {})
