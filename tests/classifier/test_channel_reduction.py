@@ -89,6 +89,7 @@ def test_selection_projection_keeps_the_rows_in_every_band():
         np.testing.assert_array_equal(band @ data, data[[3, 0]])
 
 
+@pytest.mark.slow
 def test_named_large_montage_trains_exactly_as_its_motor_area_channels():
     recording = replace(
         synthetic_recording(n_channels=10, trials_per_class=(12, 12), effect=4.0, seed=5),

@@ -390,6 +390,7 @@ def test_the_classifier_package_imports_no_aws_sdk():
     assert "boto3" not in (CLASSIFIER_DIR / "requirements.txt").read_text()
 
 
+@pytest.mark.slow
 def test_the_images_interpreter_settings_import_every_mne_part_the_package_uses():
     # At PYTHONOPTIMIZE=2 mne.io cannot be imported (mne's copy_doc needs docstrings): whatever
     # level the Dockerfile sets must import what the EDF reader and the scalp maps use.
