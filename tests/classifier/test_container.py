@@ -339,6 +339,23 @@ def test_settings_defaults_and_prefix_normalisation():
     assert settings.options == TrainingOptions()
 
 
+def _run_as_in_the_image(arguments: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """This interpreter with ``arguments``, fbcsp and the contracts package beside it on its path as
+    the image holds them under /app, and only PATH and ``environment`` besides."""
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, *arguments],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
+            **environment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def _folder_with_matplotlib_font_list() -> str:
     """This process's matplotlib cache folder, its font list built: a subprocess pointed at it never
     builds its own, which matplotlib announces in plain text on stderr when it takes over 5 s."""
@@ -351,22 +368,9 @@ def _folder_with_matplotlib_font_list() -> str:
 @pytest.mark.slow
 def test_entrypoint_subprocess_without_aws_credentials_reaches_s3_through_its_urls(s3, tmp_path):
     version_id = put_input(s3, write_bomb_zip(tmp_path / "upload.zip"))
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        # fbcsp and the contracts package beside it, as the image holds them under /app
-        "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
-        "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
-        # No AWS_* variable at all: no credentials, no endpoint, no region.
-        **job_environment(s3, version_id),
-    }
-    finished = subprocess.run(  # noqa: S603 - fixed interpreter and module
-        [sys.executable, "-m", "fbcsp.container"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # No AWS_* variable at all: no credentials, no endpoint, no region.
+    environment = {"MPLCONFIGDIR": _folder_with_matplotlib_font_list(), **job_environment(s3, version_id)}
+    finished = _run_as_in_the_image(["-m", "fbcsp.container"], environment)
     assert finished.returncode == 2, finished.stderr
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")
@@ -396,18 +400,8 @@ def test_the_images_interpreter_settings_import_every_mne_part_the_package_uses(
     # level the Dockerfile sets must import what the EDF reader and the scalp maps use.
     dockerfile = (CLASSIFIER_DIR / "Dockerfile").read_text()
     level = next(iter(re.findall(r"PYTHONOPTIMIZE=(\d)", dockerfile)), "0")
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
-        "PYTHONOPTIMIZE": level,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    finished = subprocess.run(  # noqa: S603 - fixed interpreter and code
-        [sys.executable, "-c", "import mne, fbcsp.edf; mne.io.read_raw; mne.viz.plot_topomap"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    finished = _run_as_in_the_image(
+        ["-c", "import mne, fbcsp.edf; mne.io.read_raw; mne.viz.plot_topomap"],
+        {"PYTHONOPTIMIZE": level, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert finished.returncode == 0, finished.stderr
