@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from fbcsp import report
-from fbcsp.report import confusion_counts, csp_patterns, montage_info, patterns_figure, render_html
+from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import TASK_DURATION_MS, headline_text, timing_warnings
+from fbcsp.report_patterns import (
+    csp_patterns,
+    filter_labels,
+    montage_info,
+    patterns_figure,
+    relative_weights,
+    weights_figure,
+)
 
 pytestmark = pytest.mark.classifier
 
@@ -52,17 +60,33 @@ def test_user_text_is_escaped(trained_sample):
     assert html.escape(hostile) in page
 
 
-def test_non_standard_channel_names_get_bar_charts(trained_sample):
-    renamed = dataclasses.replace(trained_sample, ch_names=tuple(f"EEG{i}" for i in range(1, 9)))
+def _weights_image(figure):
+    images = [image for axes in figure.axes for image in axes.images]
+    assert len(images) == 1
+    return images[0]
+
+
+def test_non_standard_channel_names_get_a_heat_map_of_the_weights(trained_sample):
+    renamed = dataclasses.replace(
+        trained_sample, ch_names=tuple(f"EEG{i}" for i in range(1, 9)), ch_names_known=True
+    )
 
     figure = patterns_figure(renamed)
 
+    image_axes = _weights_image(figure).axes
+    assert [label.get_text() for label in image_axes.get_xticklabels()] == list(renamed.ch_names)
+    assert [label.get_text() for label in image_axes.get_yticklabels()] == filter_labels(renamed)
+    assert len(figure.axes) == 2  # the heat map and its colour bar
+    assert "not every channel name is a standard 10-05 position" in figure.get_suptitle()
+
+
+def test_filter_labels_name_band_filter_and_favoured_class(trained_sample):
+    labels = filter_labels(trained_sample)
+
     n_filters = 2 * trained_sample.csp_pairs
-    assert len(figure.axes) == 4 * n_filters
-    assert all(len(axes.patches) == 8 for axes in figure.axes)
-    tick_texts = [[label.get_text() for label in axes.get_xticklabels()] for axes in figure.axes]
-    assert tick_texts[-n_filters:] == [list(renamed.ch_names)] * n_filters  # named under the bottom row
-    assert not any(tick_texts[:-n_filters])
+    assert len(labels) == len(trained_sample.bands) * n_filters
+    assert labels[0] == "band 3 (8-12 Hz), filter 1 (T1>)"
+    assert labels[n_filters - 1] == f"band 3 (8-12 Hz), filter {n_filters} (T2>)"
 
 
 def test_known_standard_channel_names_get_topographic_maps(trained_sample):
@@ -70,20 +94,42 @@ def test_known_standard_channel_names_get_topographic_maps(trained_sample):
 
     figure = patterns_figure(known)
 
+    assert len(figure.axes) == len(trained_sample.bands) * 2 * trained_sample.csp_pairs
     assert all(axes.images or axes.collections for axes in figure.axes)
-    assert not any(axes.patches and len(axes.patches) == 8 for axes in figure.axes)
+    assert figure.get_suptitle().startswith("CSP patterns of the online model")
 
 
-def test_assumed_channel_names_get_weight_charts_and_the_reason(trained_sample):
+def test_assumed_channel_names_get_the_weights_and_the_reason(trained_sample):
     # the sample's metadata.json names no channels: its default names are standard positions, but assumed
     assert not trained_sample.ch_names_known
 
     figure = patterns_figure(trained_sample)
 
     weights = trained_sample.online_model.model.filters.reshape(-1, 8)
-    assert [[bar.get_height() for bar in axes.patches] for axes in figure.axes] == weights.tolist()
+    np.testing.assert_array_equal(_weights_image(figure).get_array(), relative_weights(weights))
     assert figure.get_suptitle().startswith("CSP filter weights per channel of the online model")
     assert "the channel names are assumed (metadata.json has no ChannelNames)" in figure.get_suptitle()
+
+
+def test_relative_weights_scale_each_filter_by_its_largest_absolute_weight():
+    filters = np.array([[2.0, -4.0, 1.0], [0.0, 0.0, 0.0], [0.5, 0.25, -0.125]])
+
+    np.testing.assert_array_equal(
+        relative_weights(filters), [[0.5, -1.0, 0.25], [0.0, 0.0, 0.0], [1.0, 0.5, -0.25]]
+    )
+
+
+def test_the_heat_map_grows_with_the_montage():
+    filters = np.random.default_rng(0).normal(size=(4, 6, 64))
+    labels = [f"filter {index}" for index in range(24)]
+    names = tuple(f"EEG{index}" for index in range(64))
+
+    narrow = weights_figure(filters[..., :8], names[:8], labels, "no positions")
+    wide = weights_figure(filters, names, labels, "no positions")
+
+    assert wide.get_figwidth() > narrow.get_figwidth()
+    assert _weights_image(wide).get_array().shape == (24, 64)
+    assert [label.get_text() for label in _weights_image(wide).axes.get_xticklabels()] == list(names)
 
 
 def test_montage_is_used_only_for_known_standard_positions():
