@@ -26,9 +26,10 @@ WEIGHTS_COLOUR_MAP = "RdBu_r"
 _CELL_IN = 2.0
 _SUPTITLE_IN = 0.6
 _MAP_GAPS_IN = (0.4, 0.1, 0.05, 0.05)
-# Heat-map geometry in inches: the row labels' margin, a column per channel and a row per filter,
+# Heat-map geometry in inches: the margin of the row and band labels, a column per channel and a row per filter,
 # the channel names' margin, the colour bar's strip and the smallest width (room for the title).
-_ROW_LABELS_IN = 2.3
+_ROW_LABELS_IN = 1.9
+_BAND_LABEL_OFFSET_PT = 62.0  # left of the row labels
 _COLUMN_IN = 0.22
 _ROW_IN = 0.22
 _CHANNEL_NAMES_IN = 0.6
@@ -72,15 +73,14 @@ def patterns_reason(result: TrainingResult) -> str:
     return "not scalp maps: not every channel name is a standard 10-05 position"
 
 
-def filter_labels(result: TrainingResult) -> list[str]:
-    """One label per online filter, band by band: its band, its number and the class it favours."""
-    n_filters = 2 * result.csp_pairs
-    return [
-        f"band {band.band_id} ({band.edges_hz[1]:g}-{band.edges_hz[2]:g} Hz), "
-        f"filter {index + 1} ({'T1' if index < result.csp_pairs else 'T2'}>)"
-        for band in result.bands
-        for index in range(n_filters)
-    ]
+def band_labels(result: TrainingResult) -> list[str]:
+    """One label per used band: its id and edges."""
+    return [f"band {band.band_id} ({band.edges_hz[1]:g}-{band.edges_hz[2]:g} Hz)" for band in result.bands]
+
+
+def filter_labels(n_filters: int) -> list[str]:
+    """One label per filter of a band: its number and the class whose variance it favours (first half T1)."""
+    return [f"filter {index + 1} ({'T1' if index < n_filters // 2 else 'T2'}>)" for index in range(n_filters)]
 
 
 def relative_weights(filters: np.ndarray) -> np.ndarray:
@@ -95,12 +95,16 @@ def patterns_figure(result: TrainingResult) -> Figure:
     if info is not None:
         return _scalp_maps_figure(result, info)
     return weights_figure(
-        result.online_model.model.filters, result.ch_names, filter_labels(result), patterns_reason(result)
+        result.online_model.model.filters, result.ch_names, band_labels(result), patterns_reason(result)
     )
 
 
-def weights_figure(filters: np.ndarray, ch_names: tuple[str, ...], labels: list[str], reason: str) -> Figure:
-    """Heat map of `filters` (n_bands, n_filters, n_channels), a row per filter named by `labels`."""
+def weights_figure(filters: np.ndarray, ch_names: tuple[str, ...], bands: list[str], reason: str) -> Figure:
+    """Heat map of `filters` (n_bands, n_filters, n_channels): a row per filter, grouped by band.
+
+    Each row is named by `filter_labels` only and each band once, beside its group of rows: the
+    figure's cost is mostly its text, and the band repeated on every row tripled it.
+    """
     n_bands, n_filters, n_channels = filters.shape
     gap, bar, bar_labels = _COLOUR_BAR_IN
     image_width = _COLUMN_IN * n_channels
@@ -124,9 +128,20 @@ def weights_figure(filters: np.ndarray, ch_names: tuple[str, ...], labels: list[
         interpolation="nearest",
     )
     axes.set_xticks(range(n_channels), ch_names, rotation=90, fontsize="x-small")
-    axes.set_yticks(range(n_bands * n_filters), labels, fontsize="x-small")
-    for boundary in range(1, n_bands):
-        axes.axhline(boundary * n_filters - 0.5, color="black", linewidth=1.0)
+    axes.set_yticks(range(n_bands * n_filters), filter_labels(n_filters) * n_bands, fontsize="x-small")
+    for index, band in enumerate(bands):
+        if index:
+            axes.axhline(index * n_filters - 0.5, color="black", linewidth=1.0)
+        axes.annotate(
+            band.replace(" (", "\n("),
+            xy=(0.0, (index + 0.5) * n_filters - 0.5),
+            xycoords=("axes fraction", "data"),
+            xytext=(-_BAND_LABEL_OFFSET_PT, 0.0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize="x-small",
+        )
     colour_bar = figure.colorbar(image, cax=figure.add_axes(box(image_left + image_width + gap, bar)))
     colour_bar.set_label("weight / largest |weight| of its filter", fontsize="x-small")
     colour_bar.ax.tick_params(labelsize="x-small")
@@ -145,10 +160,11 @@ def _scalp_maps_figure(result: TrainingResult, info) -> Figure:
     n_bands, n_filters, _ = values.shape
     figure = Figure(figsize=(_CELL_IN * n_filters, _CELL_IN * n_bands + _SUPTITLE_IN))
     grid = figure.subplots(n_bands, n_filters, squeeze=False, gridspec_kw=_grid_margins(n_bands, n_filters))
-    patterns = values.reshape(-1, values.shape[-1])
-    for axes, label, pattern in zip(grid.flat, filter_labels(result), patterns, strict=True):
+    titles = [f"{band}\n{label}" for band in band_labels(result) for label in filter_labels(n_filters)]
+    for axes, title, pattern in zip(grid.flat, titles, values.reshape(-1, values.shape[-1]), strict=True):
         mne.viz.plot_topomap(pattern, info, axes=axes, show=False, contours=0, sensors=True)
-        axes.set_title(label.replace(", ", "\n"), fontsize="x-small", y=1.0)
+        # y=1: the title's place is fixed, so matplotlib does not measure the axes to find it
+        axes.set_title(title, fontsize="x-small", y=1.0)
     figure.suptitle(
         "CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance)", fontsize="small"
     )

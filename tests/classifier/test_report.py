@@ -10,6 +10,7 @@ from fbcsp import report
 from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import TASK_DURATION_MS, headline_text, timing_warnings
 from fbcsp.report_patterns import (
+    band_labels,
     csp_patterns,
     filter_labels,
     montage_info,
@@ -75,18 +76,20 @@ def test_non_standard_channel_names_get_a_heat_map_of_the_weights(trained_sample
 
     image_axes = _weights_image(figure).axes
     assert [label.get_text() for label in image_axes.get_xticklabels()] == list(renamed.ch_names)
-    assert [label.get_text() for label in image_axes.get_yticklabels()] == filter_labels(renamed)
+    n_filters = 2 * trained_sample.csp_pairs
+    assert [label.get_text() for label in image_axes.get_yticklabels()] == filter_labels(n_filters) * 4
+    assert [text.get_text() for text in image_axes.texts] == [
+        label.replace(" (", "\n(") for label in band_labels(renamed)
+    ]
     assert len(figure.axes) == 2  # the heat map and its colour bar
     assert "not every channel name is a standard 10-05 position" in figure.get_suptitle()
 
 
-def test_filter_labels_name_band_filter_and_favoured_class(trained_sample):
-    labels = filter_labels(trained_sample)
-
-    n_filters = 2 * trained_sample.csp_pairs
-    assert len(labels) == len(trained_sample.bands) * n_filters
-    assert labels[0] == "band 3 (8-12 Hz), filter 1 (T1>)"
-    assert labels[n_filters - 1] == f"band 3 (8-12 Hz), filter {n_filters} (T2>)"
+def test_labels_name_each_band_and_the_class_each_filter_favours(trained_sample):
+    assert band_labels(trained_sample) == [
+        "band 3 (8-12 Hz)", "band 4 (12-18 Hz)", "band 5 (18-28 Hz)", "band 6 (28-40 Hz)"
+    ]
+    assert filter_labels(4) == ["filter 1 (T1>)", "filter 2 (T1>)", "filter 3 (T2>)", "filter 4 (T2>)"]
 
 
 def test_known_standard_channel_names_get_topographic_maps(trained_sample):
@@ -97,6 +100,7 @@ def test_known_standard_channel_names_get_topographic_maps(trained_sample):
     assert len(figure.axes) == len(trained_sample.bands) * 2 * trained_sample.csp_pairs
     assert all(axes.images or axes.collections for axes in figure.axes)
     assert figure.get_suptitle().startswith("CSP patterns of the online model")
+    assert figure.axes[0].get_title() == "band 3 (8-12 Hz)\nfilter 1 (T1>)"
 
 
 def test_assumed_channel_names_get_the_weights_and_the_reason(trained_sample):
@@ -121,11 +125,11 @@ def test_relative_weights_scale_each_filter_by_its_largest_absolute_weight():
 
 def test_the_heat_map_grows_with_the_montage():
     filters = np.random.default_rng(0).normal(size=(4, 6, 64))
-    labels = [f"filter {index}" for index in range(24)]
+    bands = [f"band {index}" for index in range(4)]
     names = tuple(f"EEG{index}" for index in range(64))
 
-    narrow = weights_figure(filters[..., :8], names[:8], labels, "no positions")
-    wide = weights_figure(filters, names, labels, "no positions")
+    narrow = weights_figure(filters[..., :8], names[:8], bands, "no positions")
+    wide = weights_figure(filters, names, bands, "no positions")
 
     assert wide.get_figwidth() > narrow.get_figwidth()
     assert _weights_image(wide).get_array().shape == (24, 64)
