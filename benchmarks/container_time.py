@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         times["permutations"] = times["analysis_with_permutations"] - times["analysis"]
     print(
         f"Container time: {args.input.name}, {args.permutations} permutations, best of {args.repeat}, "
-        f"PYTHONOPTIMIZE={args.optimize}"
+        f"PYTHONOPTIMIZE={args.optimize}, {len(os.sched_getaffinity(0))} CPU(s) (taskset -c 0 for one)"
     )
     print(f"  {'':55s} {'wall s':>8s} {'CPU s':>8s}")
     for label, name in rows:
