@@ -7,8 +7,9 @@ Usage::
 The end-to-end run is ``python -m fbcsp train ZIP --out DIR`` in a fresh interpreter: the work
 of the container's entrypoint (imports, reading and checking the upload, training with the
 permutation test, writing classifier.json, metrics.json, report.html and every figure) except
-the S3 transfers, at the image's ``PYTHONOPTIMIZE`` (``--optimize``) with its bytecode compiled
-by an untimed first run, as the image's build compiles it. Its progress lines on stderr are
+the S3 transfers, at the image's ``PYTHONOPTIMIZE`` (``--optimize``), prepared as the image's
+build prepares it: bytecode compiled by an untimed first run and the filter designs stored
+(``FBCSP_FILTER_DESIGNS``, untimed). Its progress lines on stderr are
 timestamped as they arrive, with the child's CPU time read from /proc at that moment, which
 splits the run into its stages. Its analysis stage (from "read" to "permutation test": train()
 before its permutations) is the analysis as the run meets it: cold, in a process that has just
@@ -42,7 +43,8 @@ for _path in (REPO_ROOT, PACKAGE_ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from fbcsp.report import write_report  # noqa: E402 - the package paths must be on sys.path first
+from fbcsp import filter_designs  # noqa: E402 - the package paths must be on sys.path first
+from fbcsp.report import write_report  # noqa: E402
 from fbcsp.training import TrainingOptions, train  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
 
@@ -90,16 +92,20 @@ def best_seconds(run, repeat: int) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
-def child_environment(optimize: int, bytecode_dir: Path) -> dict[str, str]:
-    """Environment of the fresh interpreters: the package importable, the image's optimisation level
-    (``PYTHONOPTIMIZE`` in classifier_image/Dockerfile) and bytecode cached in ``bytecode_dir``
-    (compiled by a first run, as the image's build compiles it)."""
+def child_environment(optimize: int, build_dir: Path) -> dict[str, str]:
+    """Environment of the fresh interpreters as the image's build prepares its runs: the package
+    importable, the image's optimisation level (``PYTHONOPTIMIZE`` in classifier_image/Dockerfile),
+    bytecode cached in ``build_dir`` (compiled by a first run) and the stored filter designs."""
+    designs = build_dir / "filter_designs.json"
+    if not designs.exists():
+        filter_designs.main([str(designs)])
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     return {
         **environment,
         "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), str(REPO_ROOT)]),
         "PYTHONOPTIMIZE": str(optimize),
-        "PYTHONPYCACHEPREFIX": str(bytecode_dir),
+        "PYTHONPYCACHEPREFIX": str(build_dir / "bytecode"),
+        filter_designs.DESIGNS_VARIABLE: str(designs),
     }
 
 
@@ -169,7 +175,7 @@ def measure(
             "-m", "fbcsp", "train", str(zip_path), "--out", str(out_dir / "cli"),
             "--permutations", str(n_permutations),
         ]
-        environment = child_environment(optimize, out_dir / "bytecode")
+        environment = child_environment(optimize, out_dir / "build")
         fresh_interpreter(command, environment)  # compiles the bytecode; not timed
         runs = [stage_seconds(staged_run(command, environment)) for _ in range(repeat)]
         totals = [tuple(math.fsum(pair[index] for pair in stages.values()) for index in (0, 1)) for stages in runs]

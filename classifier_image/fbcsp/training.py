@@ -26,7 +26,8 @@ from .evaluation import (
     permutation_p_value,
     permutation_statistics,
 )
-from .filterbank import USED_BAND_IDS, BandDesign, design_band, filter_continuous
+from .filter_designs import band_design
+from .filterbank import USED_BAND_IDS, BandDesign, filter_continuous
 from .model import fit_merged_models
 from .recording import CLASS_LABELS, Recording
 from .rlda import predict_labels
@@ -203,7 +204,7 @@ def train(
         f"filtering {data.shape[0]} channels in bands {list(options.band_ids)} "
         f"at {recording.sfreq:g} Hz"
     )
-    bands = tuple(design_band(band_id, recording.sfreq) for band_id in options.band_ids)
+    bands = tuple(band_design(band_id, recording.sfreq) for band_id in options.band_ids)
     epochs, projection = filtered_epochs(data, bands, samples, grid, options.max_csp_dimensions)
     if motor_rows is not None:
         projection = selection_projection(motor_rows, recording.n_channels, len(bands))

@@ -4,15 +4,13 @@ success on the sample, every bad input, environment and S3 failures."""
 import ast
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
 import requests
+from image_interpreter import CLASSIFIER_DIR, run_as_in_the_image
 from moto.server import ThreadedMotoServer
 from zip_builders import BAD_UPLOADS, write_bomb_zip
 
@@ -31,7 +29,6 @@ RESULTS_BUCKET = "eeg-results"
 INPUT_KEY = "uploads/u1/s1/rec.zip"
 PREFIX = "results/u1/s1/run-0123/"
 EXECUTION_ARN = f"arn:aws:states:{REGION}:123456789012:execution:eeg-pipeline:run-0123"
-CLASSIFIER_DIR = Path(container.__file__).resolve().parent.parent
 URL_SECONDS = 600
 
 
@@ -339,23 +336,6 @@ def test_settings_defaults_and_prefix_normalisation():
     assert settings.options == TrainingOptions()
 
 
-def _run_as_in_the_image(arguments: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess:
-    """This interpreter with ``arguments``, fbcsp and the contracts package beside it on its path as
-    the image holds them under /app, and only PATH and ``environment`` besides."""
-    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, *arguments],
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _folder_with_matplotlib_font_list() -> str:
     """This process's matplotlib cache folder, its font list built: a subprocess pointed at it never
     builds its own, which matplotlib announces in plain text on stderr when it takes over 5 s."""
@@ -370,7 +350,7 @@ def test_entrypoint_subprocess_without_aws_credentials_reaches_s3_through_its_ur
     version_id = put_input(s3, write_bomb_zip(tmp_path / "upload.zip"))
     # No AWS_* variable at all: no credentials, no endpoint, no region.
     environment = {"MPLCONFIGDIR": _folder_with_matplotlib_font_list(), **job_environment(s3, version_id)}
-    finished = _run_as_in_the_image(["-m", "fbcsp.container"], environment)
+    finished = run_as_in_the_image(["-m", "fbcsp.container"], environment)
     assert finished.returncode == 2, finished.stderr
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")
@@ -400,7 +380,7 @@ def test_the_images_interpreter_settings_import_every_mne_part_the_package_uses(
     # level the Dockerfile sets must import what the EDF reader and the scalp maps use.
     dockerfile = (CLASSIFIER_DIR / "Dockerfile").read_text()
     level = next(iter(re.findall(r"PYTHONOPTIMIZE=(\d)", dockerfile)), "0")
-    finished = _run_as_in_the_image(
+    finished = run_as_in_the_image(
         ["-c", "import mne, fbcsp.edf; mne.io.read_raw; mne.viz.plot_topomap"],
         {"PYTHONOPTIMIZE": level, "PYTHONDONTWRITEBYTECODE": "1"},
     )

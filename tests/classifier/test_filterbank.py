@@ -11,6 +11,7 @@ from fbcsp.filterbank import (
     STOPBAND_DEVIATION,
     USED_BAND_IDS,
     _remez,
+    causal_fir,
     design_band,
     filter_continuous,
     meets_specification,
@@ -78,3 +79,11 @@ def test_filtering_is_causal_highpass_then_lowpass_with_zero_state():
     np.testing.assert_allclose(response[0, :10], 0.0)
     np.testing.assert_allclose(response[0, 10 : 10 + expected.size], expected, atol=1e-15)
     np.testing.assert_allclose(response[1], 0.0)
+
+
+@pytest.mark.parametrize("n_taps", [3, 42, 81, 1001])
+def test_causal_fir_gives_lfilters_result_exactly(n_taps):
+    rng = np.random.default_rng(n_taps)
+    taps, data = rng.normal(size=n_taps), 30 * rng.normal(size=(3, 5000))
+
+    np.testing.assert_array_equal(causal_fir(data, taps), signal.lfilter(taps, 1.0, data, axis=-1))

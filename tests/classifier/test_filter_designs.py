@@ -1,0 +1,131 @@
+"""Stored filter designs: the same taps as designing them, read only when made under today's rule."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from image_interpreter import CLASSIFIER_DIR, run_as_in_the_image
+
+from fbcsp import filter_designs
+from fbcsp.filter_designs import (
+    DESIGNS_VARIABLE,
+    band_design,
+    compute_designs,
+    design_rule,
+    main,
+    rate_key,
+    stored_designs,
+)
+from fbcsp.filterbank import USED_BAND_IDS, design_band
+
+pytestmark = pytest.mark.classifier
+
+
+@pytest.fixture(autouse=True)
+def fresh_reads():
+    stored_designs.cache_clear()
+    yield
+    stored_designs.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def designs_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("designs") / "designs.json"
+    assert main([str(path)]) == 0
+    return path
+
+
+def _designing_fails(monkeypatch):
+    def refuse(band_id, sfreq):
+        raise AssertionError(f"band {band_id} at {sfreq} Hz was designed, not read")
+
+    monkeypatch.setattr(filter_designs, "design_band", refuse)
+
+
+def test_stored_designs_are_the_designs(designs_file, monkeypatch):
+    monkeypatch.setenv(DESIGNS_VARIABLE, str(designs_file))
+    expected = {band_id: design_band(band_id, 160.0) for band_id in USED_BAND_IDS}
+    _designing_fails(monkeypatch)
+
+    for band_id, designed in expected.items():
+        read = band_design(band_id, 160.0)
+        assert read.band_id == band_id and read.edges_hz == designed.edges_hz
+        np.testing.assert_array_equal(read.highpass, designed.highpass)
+        np.testing.assert_array_equal(read.lowpass, designed.lowpass)
+
+
+def test_every_common_rate_is_stored_with_the_bands_below_its_nyquist_frequency(designs_file):
+    content = json.loads(designs_file.read_text())
+
+    assert content["rule"] == design_rule()
+    assert sorted(content["designs"], key=float) == [rate_key(rate) for rate in filter_designs.COMMON_SAMPLE_RATES]
+    used = sorted(str(band_id) for band_id in USED_BAND_IDS)
+    assert all(sorted(bands) == used for bands in content["designs"].values())
+    assert sorted(compute_designs((90.0,))["designs"]["90.0"]) == ["3", "4", "5"]  # band 6 stops at 48 Hz
+
+
+def test_a_rate_not_stored_is_designed(designs_file, monkeypatch):
+    monkeypatch.setenv(DESIGNS_VARIABLE, str(designs_file))
+
+    np.testing.assert_array_equal(band_design(3, 300.0).highpass, design_band(3, 300.0).highpass)
+
+
+def test_designs_made_under_another_rule_are_not_used(designs_file, tmp_path, monkeypatch, caplog):
+    content = json.loads(designs_file.read_text())
+    content["rule"]["scipy"] = "0.0.1"
+    content["designs"]["160.0"]["3"]["highpass"] = [1.0]
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(content))
+    monkeypatch.setenv(DESIGNS_VARIABLE, str(stale))
+
+    with caplog.at_level(logging.WARNING, logger="fbcsp.filter_designs"):
+        band = band_design(3, 160.0)
+
+    np.testing.assert_array_equal(band.highpass, design_band(3, 160.0).highpass)
+    assert "made under another band table, rule or SciPy version" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["not json", '["a list"]'])
+def test_an_unreadable_designs_file_is_not_used(text, tmp_path, monkeypatch, caplog):
+    broken = tmp_path / "broken.json"
+    broken.write_text(text)
+    monkeypatch.setenv(DESIGNS_VARIABLE, str(broken))
+
+    with caplog.at_level(logging.WARNING, logger="fbcsp.filter_designs"):
+        band = band_design(4, 160.0)
+
+    np.testing.assert_array_equal(band.lowpass, design_band(4, 160.0).lowpass)
+    assert "not used" in caplog.text
+
+
+def test_a_missing_designs_file_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv(DESIGNS_VARIABLE, str(tmp_path / "absent.json"))
+
+    np.testing.assert_array_equal(band_design(5, 160.0).highpass, design_band(5, 160.0).highpass)
+
+
+def test_the_command_wants_one_path(capsys):
+    assert main([]) == 2
+    assert "usage: python -m fbcsp.filter_designs PATH" in capsys.readouterr().err
+
+
+def test_the_image_stores_the_designs_where_its_runs_read_them():
+    dockerfile = (CLASSIFIER_DIR / "Dockerfile").read_text()
+    stored_at = dockerfile.split(f"{DESIGNS_VARIABLE}=", 1)[1].split()[0]
+
+    assert f"python -m fbcsp.filter_designs {stored_at}" in dockerfile
+
+
+@pytest.mark.slow
+def test_a_run_with_stored_designs_never_imports_scipy_signal(designs_file):
+    script = (
+        "import sys, numpy as np, fbcsp.cli, fbcsp.container\n"
+        "from fbcsp.filter_designs import band_design\n"
+        "from fbcsp.filterbank import filter_continuous\n"
+        "bands = [band_design(band_id, 160.0) for band_id in (3, 4, 5, 6)]\n"
+        "[filter_continuous(np.ones((2, 400)), band) for band in bands]\n"
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal was imported'\n"
+    )
+    finished = run_as_in_the_image(["-c", script], {DESIGNS_VARIABLE: str(designs_file)})
+    assert finished.returncode == 0, finished.stderr
