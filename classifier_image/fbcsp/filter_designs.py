@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     path = Path(arguments[0])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(compute_designs()), encoding="utf-8")
+    path.write_text(json.dumps(compute_designs(COMMON_SAMPLE_RATES)), encoding="utf-8")
     print(f"fbcsp: wrote the filter designs of {len(COMMON_SAMPLE_RATES)} sample rates to {path}", file=sys.stderr)
     return 0
 
