@@ -20,8 +20,8 @@ _EXPORTS = {
     "StatusApiArgs": "components.status_api",
     "ConfigError": "components.config",
     "StackSettings": "components.config",
-    "load_settings": "components.config",
-    "collect_raw_config": "components.config",
+    "load_settings": "components.config_loading",
+    "collect_raw_config": "components.config_loading",
 }
 
 __all__ = sorted(_EXPORTS)

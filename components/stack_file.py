@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT_NAME, StackSettings, load_settings
+from components.config import PROJECT_NAME, StackSettings
+from components.config_loading import load_settings
 
 
 def _stack_file_config(stack_file: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -2,15 +2,8 @@
 
 import pytest
 
-from components.config import (
-    CONFIG_KEYS,
-    ConfigError,
-    JwtSettings,
-    NetworkSettings,
-    collect_raw_config,
-    load_settings,
-    production_problems,
-)
+from components.config import ConfigError, JwtSettings, NetworkSettings
+from components.config_loading import CONFIG_KEYS, collect_raw_config, load_settings, production_problems
 from contracts.task_size import TaskSize
 
 pytestmark = pytest.mark.unit
