@@ -12,6 +12,7 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
+The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.asl_states import (
+    RUN_TASK_SYNC_RESOURCE,
+    UPDATE_ITEM_RESOURCE,
+    VALIDATION_PATH,
+    catch_all,
+    lambda_task,
+    mark_processing_parameters,
+    notify_task,
+    run_task_parameters,
+    when_recorded,
+)
 from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier, retry_budget_seconds
-from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
-from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
+from contracts.outcome import OUTCOME_PATH
 from contracts.run_access import RUN_ACCESS_PATH
-from contracts.run_input import json_path
-from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
-from contracts.task_size import TASK_SIZE_JSON_NAMES, task_size_path
 
 VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
@@ -42,12 +50,6 @@ RECORD_FAILURE = "RecordFailure"
 FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
-
-UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
-RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
-SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
-#: Where Validate's result (the upload's facts and the run's task size) goes in the state.
-VALIDATION_PATH = "$.validation"
 
 #: Errors of the Lambda service itself (not of our handlers), worth retrying.
 LAMBDA_TRANSIENT_ERRORS = (
@@ -180,7 +182,7 @@ def build_definition(
         "StartAt": VALIDATE,
         "TimeoutSeconds": execution_timeout_seconds(train_timeout_seconds, retry, capacity_retry),
         "States": {
-            VALIDATE: _lambda_task(
+            VALIDATE: lambda_task(
                 resources.validate_function_arn,
                 result_path=VALIDATION_PATH,
                 next_state=MARK_PROCESSING,
@@ -194,13 +196,13 @@ def build_definition(
                     "(a newer upload may have replaced it)."
                 ),
                 "Resource": UPDATE_ITEM_RESOURCE,
-                "Parameters": _mark_processing_parameters(resources.status_table_name),
+                "Parameters": mark_processing_parameters(resources.status_table_name),
                 "ResultPath": None,
                 "Retry": [retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
-                "Catch": [_catch_all(RECORD_FAILURE)],
+                "Catch": [catch_all(RECORD_FAILURE)],
                 "Next": PRESIGN_RUN,
             },
-            PRESIGN_RUN: _lambda_task(
+            PRESIGN_RUN: lambda_task(
                 resources.presign_run_function_arn,
                 result_path=RUN_ACCESS_PATH,
                 next_state=TRAIN_CLASSIFIER,
@@ -214,38 +216,44 @@ def build_definition(
                     "when the task stops (.sync)."
                 ),
                 "Resource": RUN_TASK_SYNC_RESOURCE,
-                "Parameters": _run_task_parameters(resources),
+                "Parameters": run_task_parameters(
+                    cluster_arn=resources.cluster_arn,
+                    task_definition_arn=resources.task_definition_arn,
+                    container_name=resources.container_name,
+                    subnet_ids=resources.subnet_ids,
+                    security_group_ids=resources.security_group_ids,
+                ),
                 "TimeoutSeconds": train_timeout_seconds,
                 "ResultPath": None,
                 "Retry": [retrier(RUN_TASK_CAPACITY_ERRORS, capacity_retry)],
-                "Catch": [_catch_all(RECORD_FAILURE)],
+                "Catch": [catch_all(RECORD_FAILURE)],
                 "Next": PROCESS_RESULTS,
             },
-            PROCESS_RESULTS: _lambda_task(
+            PROCESS_RESULTS: lambda_task(
                 resources.process_results_function_arn,
                 result_path=OUTCOME_PATH,
                 next_state=SUCCESS_RECORDED,
                 retrier=lambda_retry,
                 catch_to=RECORD_FAILURE,
             ),
-            NOTIFY_SUCCESS: _notify_task(
+            NOTIFY_SUCCESS: notify_task(
                 resources.topic_arn, subject=SUCCESS_SUBJECT, next_state=SUCCEEDED, catch_to=RECORD_FAILURE
             ),
-            SUCCESS_RECORDED: _when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
+            SUCCESS_RECORDED: when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
             SUCCEEDED: {"Type": "Succeed"},
             SUPERSEDED: {
                 "Type": "Succeed",
                 "Comment": "A newer upload replaced this run: its results are kept but not the session's.",
             },
-            RECORD_FAILURE: _lambda_task(
+            RECORD_FAILURE: lambda_task(
                 resources.record_failure_function_arn,
                 result_path=OUTCOME_PATH,
                 next_state=FAILURE_RECORDED,
                 retrier=lambda_retry,
                 catch_to=FAILED,
             ),
-            FAILURE_RECORDED: _when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
-            NOTIFY_FAILURE: _notify_task(
+            FAILURE_RECORDED: when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
+            NOTIFY_FAILURE: notify_task(
                 resources.topic_arn, subject=FAILURE_SUBJECT, next_state=FAILED, catch_to=FAILED
             ),
             FAILED: {
@@ -253,125 +261,5 @@ def build_definition(
                 "Error": "ProcessingFailed",
                 "Cause": "No classifier was trained; the session's status holds the reason.",
             },
-        },
-    }
-
-
-def _catch_all(next_state: str) -> dict[str, Any]:
-    """Send any error to ``next_state`` with ``{Error, Cause}`` at ``$.error`` (the input is kept)."""
-    return {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next_state}
-
-
-def _lambda_task(
-    function_arn: str, *, result_path: str, next_state: str, retrier: dict[str, Any], catch_to: str
-) -> dict[str, Any]:
-    # A plain function ARN as Resource: the whole state is the event and the handler's return
-    # value is the result (no Payload wrapper as with arn:aws:states:::lambda:invoke).
-    return {
-        "Type": "Task",
-        "Resource": function_arn,
-        "ResultPath": result_path,
-        "Retry": [retrier],
-        "Catch": [_catch_all(catch_to)],
-        "Next": next_state,
-    }
-
-
-def _when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
-    """Go on to ``next_state`` only if the handler's status write happened (contracts.outcome)."""
-    return {
-        "Type": "Choice",
-        "Comment": "Notify only an outcome that is the session's (not a superseded run's).",
-        "Choices": [
-            {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True, "Next": next_state}
-        ],
-        "Default": otherwise,
-    }
-
-
-def _notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
-    return {
-        "Type": "Task",
-        "Resource": SNS_PUBLISH_RESOURCE,
-        "Parameters": {
-            "TopicArn": topic_arn,
-            "Subject": subject,
-            "Message.$": f"States.JsonToString({OUTCOME_PATH})",
-        },
-        "ResultPath": None,
-        "Catch": [_catch_all(catch_to)],
-        "Next": next_state,
-    }
-
-
-def _task_size_text(field_name: str) -> str:
-    """The run's task size field as the string ECS and DynamoDB numbers take (Validate gives integers)."""
-    return f"States.Format('{{}}', {task_size_path(VALIDATION_PATH, field_name)})"
-
-
-def _mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
-    attribute = SessionAttribute
-    return {
-        "TableName": status_table_name,
-        "Key": {
-            PARTITION_KEY: {"S.$": json_path("user_id")},
-            SORT_KEY: {"S.$": json_path("session_id")},
-        },
-        "UpdateExpression": (
-            f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
-            f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn, "
-            f"{attribute.TASK_SIZE} = :taskSize"
-        ),
-        "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :received",
-        # `status` is a DynamoDB reserved word.
-        "ExpressionAttributeNames": {"#status": attribute.STATUS.value},
-        "ExpressionAttributeValues": {
-            ":processing": {"S": Status.PROCESSING.value},
-            ":received": {"S": Status.RECEIVED.value},
-            ":runId": {"S.$": json_path("run_id")},
-            ":enteredTime": {"S.$": "$$.State.EnteredTime"},
-            ":executionArn": {"S.$": "$$.Execution.Id"},
-            ":taskSize": {
-                "M": {
-                    json_name: {"N.$": _task_size_text(field_name)}
-                    for field_name, json_name in TASK_SIZE_JSON_NAMES.items()
-                }
-            },
-        },
-    }
-
-
-def _run_task_parameters(resources: AslResources) -> dict[str, Any]:
-    environment = [
-        *(
-            {"Name": variable.value, "Value.$": json_path(field_name)}
-            for variable, field_name in CONTAINER_RUN_FIELDS.items()
-        ),
-        # The run's presigned URLs: the only way the container reaches S3.
-        {"Name": ContainerVariable.RUN_ACCESS.value, "Value.$": RUN_ACCESS_PATH},
-    ]
-    return {
-        "Cluster": resources.cluster_arn,
-        "TaskDefinition": resources.task_definition_arn,
-        "LaunchType": "FARGATE",
-        "NetworkConfiguration": {
-            "AwsvpcConfiguration": {
-                "Subnets": list(resources.subnet_ids),
-                "SecurityGroups": list(resources.security_group_ids),
-                "AssignPublicIp": "DISABLED",
-            }
-        },
-        # Task-level Cpu and Memory are strings in the ECS API, a container's Memory an integer;
-        # the container's hard limit is raised with the task's (the task definition sets one).
-        "Overrides": {
-            "Cpu.$": _task_size_text("cpu"),
-            "Memory.$": _task_size_text("memory_mib"),
-            "ContainerOverrides": [
-                {
-                    "Name": resources.container_name,
-                    "Environment": environment,
-                    "Memory.$": task_size_path(VALIDATION_PATH, "memory_mib"),
-                }
-            ],
         },
     }

@@ -1,0 +1,151 @@
+"""Builders of single states of the processing definition and of the parameters of its service
+integrations: the Lambda and SNS Task shapes, the Catch and the "outcome recorded?" Choice, the
+DynamoDB ``updateItem`` of ``MarkProcessing`` and the ECS ``runTask`` of ``TrainClassifier``.
+
+:mod:`components.asl` assembles them into the definition. Pure; no Pulumi import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
+from contracts.run_access import RUN_ACCESS_PATH
+from contracts.run_input import json_path
+from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
+from contracts.task_size import TASK_SIZE_JSON_NAMES, task_size_path
+
+UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
+RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
+SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
+#: Where Validate's result (the upload's facts and the run's task size) goes in the state.
+VALIDATION_PATH = "$.validation"
+
+
+def catch_all(next_state: str) -> dict[str, Any]:
+    """Send any error to ``next_state`` with ``{Error, Cause}`` at ``$.error`` (the input is kept)."""
+    return {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next_state}
+
+
+def lambda_task(
+    function_arn: str, *, result_path: str, next_state: str, retrier: dict[str, Any], catch_to: str
+) -> dict[str, Any]:
+    # A plain function ARN as Resource: the whole state is the event and the handler's return
+    # value is the result (no Payload wrapper as with arn:aws:states:::lambda:invoke).
+    return {
+        "Type": "Task",
+        "Resource": function_arn,
+        "ResultPath": result_path,
+        "Retry": [retrier],
+        "Catch": [catch_all(catch_to)],
+        "Next": next_state,
+    }
+
+
+def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
+    """Go on to ``next_state`` only if the handler's status write happened (contracts.outcome)."""
+    return {
+        "Type": "Choice",
+        "Comment": "Notify only an outcome that is the session's (not a superseded run's).",
+        "Choices": [
+            {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True, "Next": next_state}
+        ],
+        "Default": otherwise,
+    }
+
+
+def notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": SNS_PUBLISH_RESOURCE,
+        "Parameters": {
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message.$": f"States.JsonToString({OUTCOME_PATH})",
+        },
+        "ResultPath": None,
+        "Catch": [catch_all(catch_to)],
+        "Next": next_state,
+    }
+
+
+def _task_size_text(field_name: str) -> str:
+    """The run's task size field as the string ECS and DynamoDB numbers take (Validate gives integers)."""
+    return f"States.Format('{{}}', {task_size_path(VALIDATION_PATH, field_name)})"
+
+
+def mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
+    attribute = SessionAttribute
+    return {
+        "TableName": status_table_name,
+        "Key": {
+            PARTITION_KEY: {"S.$": json_path("user_id")},
+            SORT_KEY: {"S.$": json_path("session_id")},
+        },
+        "UpdateExpression": (
+            f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
+            f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn, "
+            f"{attribute.TASK_SIZE} = :taskSize"
+        ),
+        "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :received",
+        # `status` is a DynamoDB reserved word.
+        "ExpressionAttributeNames": {"#status": attribute.STATUS.value},
+        "ExpressionAttributeValues": {
+            ":processing": {"S": Status.PROCESSING.value},
+            ":received": {"S": Status.RECEIVED.value},
+            ":runId": {"S.$": json_path("run_id")},
+            ":enteredTime": {"S.$": "$$.State.EnteredTime"},
+            ":executionArn": {"S.$": "$$.Execution.Id"},
+            ":taskSize": {
+                "M": {
+                    json_name: {"N.$": _task_size_text(field_name)}
+                    for field_name, json_name in TASK_SIZE_JSON_NAMES.items()
+                }
+            },
+        },
+    }
+
+
+def run_task_parameters(
+    *,
+    cluster_arn: str,
+    task_definition_arn: str,
+    container_name: str,
+    subnet_ids: Sequence[str],
+    security_group_ids: Sequence[str],
+) -> dict[str, Any]:
+    environment = [
+        *(
+            {"Name": variable.value, "Value.$": json_path(field_name)}
+            for variable, field_name in CONTAINER_RUN_FIELDS.items()
+        ),
+        # The run's presigned URLs: the only way the container reaches S3.
+        {"Name": ContainerVariable.RUN_ACCESS.value, "Value.$": RUN_ACCESS_PATH},
+    ]
+    return {
+        "Cluster": cluster_arn,
+        "TaskDefinition": task_definition_arn,
+        "LaunchType": "FARGATE",
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": list(subnet_ids),
+                "SecurityGroups": list(security_group_ids),
+                "AssignPublicIp": "DISABLED",
+            }
+        },
+        # Task-level Cpu and Memory are strings in the ECS API, a container's Memory an integer;
+        # the container's hard limit is raised with the task's (the task definition sets one).
+        "Overrides": {
+            "Cpu.$": _task_size_text("cpu"),
+            "Memory.$": _task_size_text("memory_mib"),
+            "ContainerOverrides": [
+                {
+                    "Name": container_name,
+                    "Environment": environment,
+                    "Memory.$": task_size_path(VALIDATION_PATH, "memory_mib"),
+                }
+            ],
+        },
+    }
