@@ -15,7 +15,7 @@ _EXPORTS = {
     "ClassifierCluster": "components.cluster",
     "ClassifierClusterArgs": "components.cluster",
     "ProcessingStateMachine": "components.state_machine",
-    "ProcessingStateMachineArgs": "components.state_machine",
+    "ProcessingStateMachineArgs": "components.state_machine_args",
     "StatusApi": "components.status_api",
     "StatusApiArgs": "components.status_api",
     "ConfigError": "components.config",

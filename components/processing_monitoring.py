@@ -1,0 +1,113 @@
+"""What operators are told and shown of the processing path: the alarms publishing to the notification
+topic (dead-letter queue depth, failed and long executions, each function's errors) and the CloudWatch
+dashboard (body from :func:`components.dashboard.build_dashboard_body`).
+
+Functions that declare their resources as children of the calling component (``parent``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import above_threshold_alarm
+from components.dashboard import build_dashboard_body
+from components.lambda_function import LambdaFunction, create_errors_alarm
+
+# The task-duration alarm fires when an execution takes this share of the training timeout.
+DURATION_ALARM_SHARE = 0.8
+
+
+def create_processing_alarms(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    topic_arn: pulumi.Output[str],
+    dead_letter_queue: aws.sqs.Queue,
+    state_machine: aws.sfn.StateMachine,
+    functions: Sequence[LambdaFunction],
+    train_timeout_seconds: int,
+) -> None:
+    """Alarms to ``topic_arn``: an event in the dead-letter queue, a failed execution, an execution
+    past :data:`DURATION_ALARM_SHARE` of the training timeout, and any error of one of ``functions``."""
+    child = pulumi.ResourceOptions(parent=parent)
+    alarm_target = [topic_arn]
+    above_threshold_alarm(
+        f"{name}-dlq-depth-alarm",
+        description="Upload events reached the dead-letter queue",
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": dead_letter_queue.name},
+        statistic="Maximum",
+        alarm_actions=alarm_target,
+        opts=child,
+    )
+    state_machine_dimensions = {"StateMachineArn": state_machine.arn}
+    above_threshold_alarm(
+        f"{name}-failed-executions-alarm",
+        description="A pipeline execution failed",
+        namespace="AWS/States",
+        metric_name="ExecutionsFailed",
+        dimensions=state_machine_dimensions,
+        statistic="Sum",
+        alarm_actions=alarm_target,
+        opts=child,
+    )
+    above_threshold_alarm(
+        f"{name}-execution-time-alarm",
+        description=(
+            f"An execution took more than {int(DURATION_ALARM_SHARE * 100)}% of the training timeout"
+        ),
+        namespace="AWS/States",
+        metric_name="ExecutionTime",
+        dimensions=state_machine_dimensions,
+        statistic="Maximum",
+        period=300,
+        threshold=DURATION_ALARM_SHARE * train_timeout_seconds * 1000,
+        alarm_actions=alarm_target,
+        opts=child,
+    )
+    for item in functions:
+        create_errors_alarm(
+            name,
+            item.part,
+            parent=parent,
+            function_name_output=item.function.name,
+            topic_arn=topic_arn,
+        )
+
+
+def create_processing_dashboard(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    region: pulumi.Output[str],
+    state_machine: aws.sfn.StateMachine,
+    queue: aws.sqs.Queue,
+    dead_letter_queue: aws.sqs.Queue,
+    functions: Sequence[LambdaFunction],
+    cluster_name: pulumi.Input[str],
+    train_timeout_seconds: int,
+) -> aws.cloudwatch.Dashboard:
+    """The dashboard named ``{name}-{stack}`` over the state machine, the queues, the functions and the
+    classifier cluster."""
+    return aws.cloudwatch.Dashboard(
+        f"{name}-dashboard",
+        dashboard_name=f"{name}-{pulumi.get_stack()}",
+        dashboard_body=pulumi.Output.all(
+            region=region,
+            state_machine_arn=state_machine.arn,
+            queue_name=queue.name,
+            dead_letter_queue_name=dead_letter_queue.name,
+            function_names=pulumi.Output.all(*[item.function.name for item in functions]),
+            cluster_name=cluster_name,
+        ).apply(
+            lambda values: json.dumps(
+                build_dashboard_body(**values, train_timeout_seconds=train_timeout_seconds)
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

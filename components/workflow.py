@@ -1,0 +1,99 @@
+"""The Step Functions state machine of the processing path, with its execution log group and its service
+role; the definition is :func:`components.asl.build_definition` of the deployed resources.
+
+A function that declares its resources as children of the calling component (``parent``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.asl import AslResources, build_definition
+from components.cluster import CONTAINER_NAME
+from components.lambda_function import LambdaFunction
+from components.roles import create_service_role
+from components.state_machine_args import ProcessingStateMachineArgs
+
+
+def create_state_machine(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    args: ProcessingStateMachineArgs,
+    validate_function: LambdaFunction,
+    presign_run_function: LambdaFunction,
+    process_results_function: LambdaFunction,
+    record_failure_function: LambdaFunction,
+    topic: aws.sns.Topic,
+    topic_key: aws.kms.Key,
+    region: pulumi.Output[str],
+    account_id: pulumi.Output[str],
+) -> aws.sfn.StateMachine:
+    """The state machine invoking the four step functions, running the classifier task and publishing
+    outcomes to ``topic``; created once its role's policy exists."""
+    child = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-state-machine-logs",
+        # Step Functions log delivery works best with the /aws/vendedlogs/ prefix (resource policy size).
+        name=f"/aws/vendedlogs/states/{name}-{pulumi.get_stack()}",
+        retention_in_days=args.log_retention_days,
+        opts=child,
+    )
+    role, role_policy = create_service_role(
+        f"{name}-state-machine-role",
+        "states.amazonaws.com",
+        pulumi.Output.all(
+            region=region,
+            account_id=account_id,
+            function_arns=pulumi.Output.all(
+                validate_function.function.arn,
+                presign_run_function.function.arn,
+                process_results_function.function.arn,
+                record_failure_function.function.arn,
+            ),
+            status_table_arn=args.storage.status_table_arn,
+            cluster_arn=args.cluster_arn,
+            task_definition_arn=args.task_definition_arn,
+            execution_role_arn=args.execution_role_arn,
+            topic_arn=topic.arn,
+            topic_key_arn=topic_key.arn,
+        ).apply(lambda values: json.dumps(policies.state_machine_policy(**values))),
+        parent=parent,
+        permissions_boundary_arn=args.permissions_boundary_arn,
+        policy_name=f"{name}-state-machine-policy",
+    )
+    definition = pulumi.Output.all(
+        validate_function_arn=validate_function.function.arn,
+        presign_run_function_arn=presign_run_function.function.arn,
+        process_results_function_arn=process_results_function.function.arn,
+        record_failure_function_arn=record_failure_function.function.arn,
+        status_table_name=args.storage.status_table_name,
+        cluster_arn=args.cluster_arn,
+        task_definition_arn=args.task_definition_arn,
+        subnet_ids=args.subnet_ids,
+        security_group_ids=args.security_group_ids,
+        topic_arn=topic.arn,
+    ).apply(
+        lambda values: build_definition(
+            AslResources(container_name=CONTAINER_NAME, **values),
+            train_timeout_seconds=args.train_timeout_seconds,
+        )
+    )
+    return aws.sfn.StateMachine(
+        f"{name}-state-machine",
+        type="STANDARD",
+        role_arn=role.arn,
+        definition=pulumi.Output.json_dumps(definition),
+        logging_configuration={
+            "level": "ALL",
+            "include_execution_data": True,
+            "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+        },
+        tracing_configuration={"enabled": True},
+        # Step Functions checks its role's permissions when the state machine is created.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy]),
+    )
