@@ -33,7 +33,7 @@ from components.processing_monitoring import create_processing_alarms, create_pr
 from components.reconciler import route_ended_executions
 from components.retry import CAPACITY_RETRY, retry_budget_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
-from components.workflow import create_state_machine
+from components.workflow import StepLambdas, create_state_machine
 from contracts.environment import FunctionVariable
 
 # A session still RECEIVED or PROCESSING after its longest possible run (capacity retries, then
@@ -70,15 +70,12 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             name, parent=self, upload_bucket_name=args.storage.upload_bucket_name, queue=self.queue
         )
         self.topic_key, self.topic = self._create_topic(account_id)
-        self._create_step_functions()
+        self.step_lambdas = self._create_step_lambdas()
         self.state_machine = create_state_machine(
             name,
             parent=self,
             args=args,
-            validate_function=self.validate_function,
-            presign_run_function=self.presign_run_function,
-            process_results_function=self.process_results_function,
-            record_failure_function=self.record_failure_function,
+            step_lambdas=self.step_lambdas,
             topic=self.topic,
             topic_key=self.topic_key,
             region=region,
@@ -97,10 +94,10 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         )
         self.functions = (
             self.start_function,
-            self.validate_function,
-            self.presign_run_function,
-            self.process_results_function,
-            self.record_failure_function,
+            self.step_lambdas.validate,
+            self.step_lambdas.presign_run,
+            self.step_lambdas.process_results,
+            self.step_lambdas.record_failure,
             self.reconcile_function,
         )
         create_processing_alarms(
@@ -168,10 +165,9 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             )
         return topic_key, topic
 
-    def _create_step_functions(self) -> None:
-        """The four functions the state machine invokes."""
+    def _create_step_lambdas(self) -> StepLambdas:
         args = self._args
-        self.validate_function = self._function(
+        validate = self._function(
             "validate-fn",
             "validate",
             policies.validate_function_policy,
@@ -182,7 +178,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             },
             upload_bucket_arn=args.storage.upload_bucket_arn,
         )
-        self.presign_run_function = self._function(
+        presign_run = self._function(
             "presign-run-fn",
             "presign_run",
             policies.presign_run_function_policy,
@@ -194,7 +190,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             upload_bucket_arn=args.storage.upload_bucket_arn,
             results_bucket_arn=args.storage.results_bucket_arn,
         )
-        self.process_results_function = self._function(
+        process_results = self._function(
             "process-results-fn",
             "process_results",
             policies.process_results_function_policy,
@@ -202,12 +198,18 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             status_table_arn=args.storage.status_table_arn,
             classifier_table_arn=args.storage.classifier_table_arn,
         )
-        self.record_failure_function = self._function(
+        record_failure = self._function(
             "record-failure-fn",
             "record_failure",
             policies.record_failure_function_policy,
             results_bucket_arn=args.storage.results_bucket_arn,
             status_table_arn=args.storage.status_table_arn,
+        )
+        return StepLambdas(
+            validate=validate,
+            presign_run=presign_run,
+            process_results=process_results,
+            record_failure=record_failure,
         )
 
     def _create_start_and_reconcile_functions(self) -> None:

@@ -7,6 +7,7 @@ A function that declares its resources as children of the calling component (``p
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -19,22 +20,29 @@ from components.roles import create_service_role
 from components.state_machine_args import ProcessingStateMachineArgs
 
 
+@dataclass(frozen=True, kw_only=True)
+class StepLambdas:
+    """The four functions the state machine invokes as its Lambda steps."""
+
+    validate: LambdaFunction
+    presign_run: LambdaFunction
+    process_results: LambdaFunction
+    record_failure: LambdaFunction
+
+
 def create_state_machine(
     name: str,
     *,
     parent: pulumi.Resource,
     args: ProcessingStateMachineArgs,
-    validate_function: LambdaFunction,
-    presign_run_function: LambdaFunction,
-    process_results_function: LambdaFunction,
-    record_failure_function: LambdaFunction,
+    step_lambdas: StepLambdas,
     topic: aws.sns.Topic,
     topic_key: aws.kms.Key,
     region: pulumi.Output[str],
     account_id: pulumi.Output[str],
 ) -> aws.sfn.StateMachine:
-    """The state machine invoking the four step functions, running the classifier task and publishing
-    outcomes to ``topic``; created once its role's policy exists."""
+    """The state machine invoking ``step_lambdas``, running the classifier task and publishing outcomes
+    to ``topic``; created once its role's policy exists."""
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-state-machine-logs",
@@ -50,10 +58,10 @@ def create_state_machine(
             region=region,
             account_id=account_id,
             function_arns=pulumi.Output.all(
-                validate_function.function.arn,
-                presign_run_function.function.arn,
-                process_results_function.function.arn,
-                record_failure_function.function.arn,
+                step_lambdas.validate.function.arn,
+                step_lambdas.presign_run.function.arn,
+                step_lambdas.process_results.function.arn,
+                step_lambdas.record_failure.function.arn,
             ),
             status_table_arn=args.storage.status_table_arn,
             cluster_arn=args.cluster_arn,
@@ -67,10 +75,10 @@ def create_state_machine(
         policy_name=f"{name}-state-machine-policy",
     )
     definition = pulumi.Output.all(
-        validate_function_arn=validate_function.function.arn,
-        presign_run_function_arn=presign_run_function.function.arn,
-        process_results_function_arn=process_results_function.function.arn,
-        record_failure_function_arn=record_failure_function.function.arn,
+        validate_function_arn=step_lambdas.validate.function.arn,
+        presign_run_function_arn=step_lambdas.presign_run.function.arn,
+        process_results_function_arn=step_lambdas.process_results.function.arn,
+        record_failure_function_arn=step_lambdas.record_failure.function.arn,
         status_table_name=args.storage.status_table_name,
         cluster_arn=args.cluster_arn,
         task_definition_arn=args.task_definition_arn,
