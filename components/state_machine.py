@@ -81,7 +81,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             region=region,
             account_id=account_id,
         )
-        self._create_start_and_reconcile_functions()
+        self.start_function, self.reconcile_function = self._create_start_and_reconcile_functions()
         self.execution_ended_rule = route_ended_executions(
             name, parent=self, state_machine_arn=self.state_machine.arn, function=self.reconcile_function
         )
@@ -212,11 +212,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             record_failure=record_failure,
         )
 
-    def _create_start_and_reconcile_functions(self) -> None:
+    def _create_start_and_reconcile_functions(self) -> tuple[LambdaFunction, LambdaFunction]:
         """The functions around the state machine: the one starting its executions from the upload
         queue, and the one recording those that end without an outcome."""
         args = self._args
-        self.start_function = self._function(
+        start_function = self._function(
             "start-fn",
             "start",
             policies.start_function_policy,
@@ -231,12 +231,13 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             status_table_arn=args.storage.status_table_arn,
             state_machine_arn=self.state_machine.arn,
         )
-        self.reconcile_function = self._function(
+        reconcile_function = self._function(
             "reconcile-fn",
             "reconcile",
             policies.reconcile_function_policy,
             status_table_arn=args.storage.status_table_arn,
         )
+        return start_function, reconcile_function
 
     def _function(
         self,
