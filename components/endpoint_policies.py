@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from components.policies import (
+from components.policy_statements import (
     ECR_AUTHORIZATION_ACTIONS,
     IMAGE_PULL_ACTIONS,
     LOG_STREAM_ACTIONS,

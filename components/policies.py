@@ -1,77 +1,45 @@
-"""IAM policy documents of the pipeline, as plain dicts built from plain ARNs.
+"""Identity policies of the pipeline's roles, as plain dicts built from plain ARNs: the trust policy,
+each function's role, the classifier task's execution role and the state machine's role.
 
 Each public function returns one document ``{"Version": "2012-10-17", "Statement": [...]}``; the
 Pulumi components ``json.dumps`` it inside ``Output.all(...).apply(...)``. No Pulumi import here.
+The resource policies of the queue, buckets and topic key are in :mod:`components.resource_policies`.
 
 Rules every document follows (``tests/builders`` checks them):
 
 * No Allow statement has a wildcard action (``*``, ``s3:*``, ``s3:Get*``): actions are listed.
 * Allow statements name the ARNs (or key prefixes) they were given. ``"Resource": "*"`` appears
-  only for actions AWS authorises on no narrower resource (see :data:`RESOURCE_WILDCARD_ACTIONS`)
-  and in the KMS key policy, where ``*`` means "this key".
-* The one service-wide action is the ``s3:*`` of :func:`tls_only_bucket_policy`, a Deny: a
-  Deny meant to block every request without TLS has to cover every action.
+  only for actions AWS authorises on no narrower resource (see
+  :data:`components.policy_statements.RESOURCE_WILDCARD_ACTIONS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
+from components.policy_statements import (
+    ECR_AUTHORIZATION_ACTIONS,
+    IMAGE_PULL_ACTIONS,
+    LOG_DELIVERY_ACTIONS,
+    LOG_STREAM_ACTIONS,
+    READ_OBJECT_ACTIONS,
+    TOPIC_KEY_USE_ACTIONS,
+    XRAY_SAMPLING_ACTIONS,
+    XRAY_WRITE_ACTIONS,
+    allow,
+    document,
+    log_stream_arns,
+    object_arns,
+)
 
-POLICY_VERSION = "2012-10-17"
+# components/state_machine.py (split on another branch at the same time) reaches these through this
+# module; its references move to components.resource_policies when that split lands.
+from components.resource_policies import queue_policy, topic_key_policy  # noqa: F401
+from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
 
 #: Rule that Step Functions creates and updates in the account to learn when a ``.sync`` ECS task stops.
 ECS_SYNC_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
-
-#: Actions for which AWS accepts only ``"Resource": "*"`` in an identity policy.
-XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
-XRAY_SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
-ECR_AUTHORIZATION_ACTIONS = ("ecr:GetAuthorizationToken",)
-LOG_DELIVERY_ACTIONS = (
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-)
-RESOURCE_WILDCARD_ACTIONS = frozenset(
-    (*XRAY_WRITE_ACTIONS, *XRAY_SAMPLING_ACTIONS, *ECR_AUTHORIZATION_ACTIONS, *LOG_DELIVERY_ACTIONS)
-)
-
-#: What the account may do to administer the topic key, listed instead of ``kms:*``.
-KEY_ADMINISTRATION_ACTIONS = (
-    "kms:DescribeKey",
-    "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:EnableKeyRotation",
-    "kms:DisableKeyRotation",
-    "kms:ListKeyRotations",
-    "kms:EnableKey",
-    "kms:DisableKey",
-    "kms:UpdateKeyDescription",
-    "kms:ListResourceTags",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:CreateAlias",
-    "kms:UpdateAlias",
-    "kms:DeleteAlias",
-    "kms:ListGrants",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-)
-#: What a publisher to an SSE-KMS topic needs on the topic's key.
-TOPIC_KEY_USE_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-
-LOG_STREAM_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-READ_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
-IMAGE_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 
 
 def assume_role_policy(service: str) -> dict[str, Any]:
@@ -85,7 +53,7 @@ def assume_role_policy(service: str) -> dict[str, Any]:
     """
     if not service.endswith(".amazonaws.com"):
         raise ValueError(f"expected a service principal such as 'lambda.amazonaws.com', got {service!r}")
-    return _document(
+    return document(
         {
             "Sid": "AssumeRoleByService",
             "Effect": "Allow",
@@ -100,9 +68,9 @@ def start_function_policy(
 ) -> dict[str, Any]:
     """The start function: consume the upload queue, count the user's active runs, write ``RECEIVED``
     (a conditional UpdateItem), start the execution."""
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow(
+        allow(
             "ConsumeUploadQueue",
             (
                 "sqs:ReceiveMessage",
@@ -112,20 +80,20 @@ def start_function_policy(
             ),
             queue_arn,
         ),
-        _allow(
+        allow(
             "WriteRunStatus",
             ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
             status_table_arn,
         ),
-        _allow("StartProcessing", ("states:StartExecution",), state_machine_arn),
+        allow("StartProcessing", ("states:StartExecution",), state_machine_arn),
     )
 
 
 def validate_function_policy(*, log_group_arn: str, upload_bucket_arn: str) -> dict[str, Any]:
     """The validate function: read the uploaded zip (head and ranged reads of its central directory)."""
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        allow("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
         _list_keys(upload_bucket_arn),
     )
 
@@ -135,13 +103,13 @@ def process_results_function_policy(
 ) -> dict[str, Any]:
     """The process-results function: read and check the run's outputs, record ``SUCCEEDED``
     and the classifier item (one DynamoDB transaction: UpdateItem + PutItem)."""
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         # Also what lists the run's outputs to check they exist.
         _list_keys(results_bucket_arn),
-        _allow("RecordSuccess", ("dynamodb:UpdateItem",), status_table_arn),
-        _allow("StoreClassifierSummary", ("dynamodb:PutItem",), classifier_table_arn),
+        allow("RecordSuccess", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("StoreClassifierSummary", ("dynamodb:PutItem",), classifier_table_arn),
     )
 
 
@@ -149,19 +117,19 @@ def record_failure_function_policy(
     *, log_group_arn: str, results_bucket_arn: str, status_table_arn: str
 ) -> dict[str, Any]:
     """The record-failure function: read a failed run's manifest (if any) and record ``FAILED``."""
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         _list_keys(results_bucket_arn),
-        _allow("RecordFailure", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("RecordFailure", ("dynamodb:UpdateItem",), status_table_arn),
     )
 
 
 def reconcile_function_policy(*, log_group_arn: str, status_table_arn: str) -> dict[str, Any]:
     """The reconcile function: record ``FAILED`` for the open run of an execution that ended; nothing else."""
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("RecordEndedRun", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("RecordEndedRun", ("dynamodb:UpdateItem",), status_table_arn),
     )
 
 
@@ -182,13 +150,13 @@ def api_function_policy(
     presigned downloads of ``classifier.json``, the report and its figures, and to read a run's
     ``manifest.json`` and ``metrics.json`` for the report route.
     """
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("ReadSessions", ("dynamodb:Query", "dynamodb:GetItem"), status_table_arn),
-        _allow("ReadClassifierSummaries", ("dynamodb:GetItem",), classifier_table_arn),
-        _allow("SignUploads", ("s3:PutObject",), object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
-        _allow("SignResultDownloads", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
-        _allow("CountUploadRequests", ("dynamodb:UpdateItem",), limits_table_arn),
+        allow("ReadSessions", ("dynamodb:Query", "dynamodb:GetItem"), status_table_arn),
+        allow("ReadClassifierSummaries", ("dynamodb:GetItem",), classifier_table_arn),
+        allow("SignUploads", ("s3:PutObject",), object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        allow("SignResultDownloads", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        allow("CountUploadRequests", ("dynamodb:UpdateItem",), limits_table_arn),
     )
 
 
@@ -201,24 +169,24 @@ def presign_run_function_policy(
     task would otherwise need (the task has no role): read uploads (``s3:GetObjectVersion`` for a
     GET of a given version), write results. It lists nothing and reads no result.
     """
-    return _document(
+    return document(
         *_function_basics(log_group_arn),
-        _allow("SignUploadReads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
-        _allow("SignResultWrites", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        allow("SignUploadReads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
+        allow("SignResultWrites", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
     )
 
 
 def execution_role_policy(*, repository_arn: str, log_group_arn: str) -> dict[str, Any]:
     """What ECS needs to start the task: pull the image from our repository and ship its logs."""
-    return _document(
+    return document(
         # GetAuthorizationToken is account-wide: AWS accepts no resource other than "*".
-        _allow("GetRegistryToken", ECR_AUTHORIZATION_ACTIONS, "*"),
-        _allow(
+        allow("GetRegistryToken", ECR_AUTHORIZATION_ACTIONS, "*"),
+        allow(
             "PullClassifierImage",
             IMAGE_PULL_ACTIONS,
             repository_arn,
         ),
-        _allow("WriteTaskLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
+        allow("WriteTaskLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
     )
 
 
@@ -245,110 +213,42 @@ def state_machine_policy(
     if isinstance(function_arns, str) or not function_arns:
         raise ValueError(f"function_arns must be a non-empty sequence of ARNs, got {function_arns!r}")
     ecs_scope = f"{region}:{account_id}"
-    return _document(
-        _allow(
+    return document(
+        allow(
             "InvokeStepFunctions",
             ("lambda:InvokeFunction",),
             # Qualified forms too, so a version or alias ARN in the definition keeps working.
             [arn for function_arn in function_arns for arn in (function_arn, f"{function_arn}:*")],
         ),
-        _allow("MarkProcessing", ("dynamodb:UpdateItem",), status_table_arn),
-        _allow(
+        allow("MarkProcessing", ("dynamodb:UpdateItem",), status_table_arn),
+        allow(
             "RunTrainingTask",
             ("ecs:RunTask",),
             task_definition_arn,
             condition={"ArnEquals": {"ecs:cluster": cluster_arn}},
         ),
-        _allow(
+        allow(
             "WatchTrainingTask",
             ("ecs:StopTask", "ecs:DescribeTasks"),
             f"arn:aws:ecs:{ecs_scope}:task/{cluster_name(cluster_arn)}/*",
         ),
-        _allow(
+        allow(
             "ReceiveTaskStateChanges",
             ("events:PutTargets", "events:PutRule", "events:DescribeRule"),
             f"arn:aws:events:{ecs_scope}:rule/{ECS_SYNC_EVENTS_RULE}",
         ),
-        _allow(
+        allow(
             "PassTaskExecutionRole",
             ("iam:PassRole",),
             execution_role_arn,
             condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
-        _allow("Notify", ("sns:Publish",), topic_arn),
-        _allow("EncryptNotifications", TOPIC_KEY_USE_ACTIONS, topic_key_arn),
+        allow("Notify", ("sns:Publish",), topic_arn),
+        allow("EncryptNotifications", TOPIC_KEY_USE_ACTIONS, topic_key_arn),
         # Vended log delivery is configured through these account-level APIs; AWS accepts only "*".
-        _allow("DeliverExecutionLogs", LOG_DELIVERY_ACTIONS, "*"),
+        allow("DeliverExecutionLogs", LOG_DELIVERY_ACTIONS, "*"),
         # X-Ray trace and sampling APIs take no resource-level permissions; AWS accepts only "*".
-        _allow("WriteTraces", (*XRAY_WRITE_ACTIONS, *XRAY_SAMPLING_ACTIONS), "*"),
-    )
-
-
-def queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]:
-    """Queue resource policy: only our EventBridge rule may send upload events to the queue."""
-    return _document(
-        {
-            "Sid": "UploadEventsFromRule",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }
-    )
-
-
-def tls_only_bucket_policy(*, bucket_arn: str) -> dict[str, Any]:
-    """Bucket policy denying every request to the bucket or its objects made without TLS.
-
-    ``s3:*`` is deliberate and the only service-wide action in this module: it is a Deny, and a
-    Deny that is to block plain-HTTP access must cover every action.
-    """
-    return _document(
-        {
-            "Sid": "DenyRequestsWithoutTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-
-
-def topic_key_policy(*, account_id: str) -> dict[str, Any]:
-    """Key policy of the notification topic's customer-managed KMS key.
-
-    In a key policy ``"Resource": "*"`` means this key only. The account root may administer the
-    key (an explicit action list, no ``kms:*``) and, through IAM policies such as the state
-    machine role's, use it for publishing. CloudWatch alarms publish to the encrypted topic as the
-    ``cloudwatch.amazonaws.com`` service, which only a customer-managed key can allow; that grant
-    is limited to alarms of this account.
-    """
-    account_root = {"AWS": f"arn:aws:iam::{account_id}:root"}
-    return _document(
-        {
-            "Sid": "AdministerKeyByAccount",
-            "Effect": "Allow",
-            "Principal": account_root,
-            "Action": list(KEY_ADMINISTRATION_ACTIONS),
-            "Resource": "*",
-        },
-        {
-            "Sid": "PublishThroughIamPolicies",
-            "Effect": "Allow",
-            "Principal": account_root,
-            "Action": list(TOPIC_KEY_USE_ACTIONS),
-            "Resource": "*",
-        },
-        {
-            "Sid": "PublishFromCloudWatchAlarms",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": list(TOPIC_KEY_USE_ACTIONS),
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        },
+        allow("WriteTraces", (*XRAY_WRITE_ACTIONS, *XRAY_SAMPLING_ACTIONS), "*"),
     )
 
 
@@ -368,34 +268,12 @@ def cluster_name(cluster_arn: str) -> str:
     return name
 
 
-def _document(*statements: Mapping[str, Any]) -> dict[str, Any]:
-    return {"Version": POLICY_VERSION, "Statement": [dict(statement) for statement in statements]}
-
-
-def _allow(
-    sid: str,
-    actions: Sequence[str],
-    resources: str | Sequence[str],
-    *,
-    condition: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    statement: dict[str, Any] = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": list(actions),
-        "Resource": resources if isinstance(resources, str) else list(resources),
-    }
-    if condition is not None:
-        statement["Condition"] = dict(condition)
-    return statement
-
-
 def _function_basics(log_group_arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Logs to the function's own log group and X-Ray traces: what every function needs."""
     return (
-        _allow("WriteFunctionLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
+        allow("WriteFunctionLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)),
         # X-Ray writes take no resource-level permissions; AWS accepts only "*".
-        _allow("WriteTraces", XRAY_WRITE_ACTIONS, "*"),
+        allow("WriteTraces", XRAY_WRITE_ACTIONS, "*"),
     )
 
 
@@ -404,14 +282,4 @@ def _list_keys(bucket_arn: str) -> dict[str, Any]:
     # 404/NoSuchKey, and the handlers could not tell "not there" (a documented outcome, e.g. no
     # manifest) from a real permission error. S3 checks ListBucket on the bucket for that decision
     # without a prefix in the request, so a condition on s3:prefix would defeat it.
-    return _allow("ListKeys", ("s3:ListBucket",), bucket_arn)
-
-
-def object_arns(bucket_arn: str, prefix: str) -> str:
-    """The ARN pattern of a bucket's objects under ``prefix``."""
-    return f"{bucket_arn}/{prefix}*"
-
-
-def log_stream_arns(log_group_arn: str) -> str:
-    """The ARN pattern of a log group's streams."""
-    return f"{log_group_arn}:*"
+    return allow("ListKeys", ("s3:ListBucket",), bucket_arn)

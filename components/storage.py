@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
+from components import resource_policies
 from contracts.environment import FunctionVariable
 from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
 from contracts.limits import LIMITS_TABLE_KEY, LIMITS_TABLE_TTL_ATTRIBUTE
@@ -225,7 +225,7 @@ class PipelineStorage(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{prefix}-tls-only",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: json.dumps(policies.tls_only_bucket_policy(bucket_arn=arn))),
+            policy=bucket.arn.apply(lambda arn: json.dumps(resource_policies.tls_only_bucket_policy(bucket_arn=arn))),
             # S3 rejects a policy change while the public access block is being written.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )

@@ -1,4 +1,4 @@
-"""IAM documents built by ``components.policies`` (no Pulumi engine, no AWS)."""
+"""IAM documents built by ``components.policies`` and ``components.resource_policies`` (no Pulumi engine, no AWS)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from iam_checks import (
     statements,
 )
 
-from components import policies
+from components import policies, resource_policies
 from policy.rules import wildcard_action_problems
 
 pytestmark = pytest.mark.unit
@@ -134,9 +134,9 @@ def resource_documents() -> dict[str, dict]:
     """Trust, resource and key policies."""
     return {
         "assume_role": policies.assume_role_policy("lambda.amazonaws.com"),
-        "queue": policies.queue_policy(queue_arn=QUEUE_ARN, rule_arn=RULE_ARN),
-        "tls_only_bucket": policies.tls_only_bucket_policy(bucket_arn=UPLOAD_BUCKET_ARN),
-        "topic_key": policies.topic_key_policy(account_id=ACCOUNT_ID),
+        "queue": resource_policies.queue_policy(queue_arn=QUEUE_ARN, rule_arn=RULE_ARN),
+        "tls_only_bucket": resource_policies.tls_only_bucket_policy(bucket_arn=UPLOAD_BUCKET_ARN),
+        "topic_key": resource_policies.topic_key_policy(account_id=ACCOUNT_ID),
     }
 
 
@@ -526,7 +526,7 @@ def test_trust_policy_rejects_a_principal_that_is_not_a_service():
 
 
 def test_queue_accepts_messages_only_from_the_upload_rule():
-    (statement,) = statements(policies.queue_policy(queue_arn=QUEUE_ARN, rule_arn=RULE_ARN))
+    (statement,) = statements(resource_policies.queue_policy(queue_arn=QUEUE_ARN, rule_arn=RULE_ARN))
 
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
@@ -540,7 +540,7 @@ CLOUDWATCH = {"Service": "cloudwatch.amazonaws.com"}
 
 
 def test_topic_key_is_administered_by_the_account_and_used_by_this_accounts_alarms():
-    document = policies.topic_key_policy(account_id=ACCOUNT_ID)
+    document = resource_policies.topic_key_policy(account_id=ACCOUNT_ID)
     root_actions = {
         action
         for statement in statements(document)
@@ -563,6 +563,6 @@ def test_topic_key_is_administered_by_the_account_and_used_by_this_accounts_alar
 
 
 def test_topic_key_policy_grants_nothing_to_other_principals():
-    document = policies.topic_key_policy(account_id=ACCOUNT_ID)
+    document = resource_policies.topic_key_policy(account_id=ACCOUNT_ID)
 
     assert all(statement["Principal"] in (ACCOUNT_ROOT, CLOUDWATCH) for statement in statements(document))

@@ -14,7 +14,7 @@ from resource_checks import (
     unscoped_resource_problems,
 )
 
-from components.policies import RESOURCE_WILDCARD_ACTIONS
+from components.policy_statements import RESOURCE_WILDCARD_ACTIONS
 from components.state_machine import active_run_window_seconds
 from contracts.environment import FUNCTION_ENVIRONMENTS
 
