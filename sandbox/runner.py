@@ -5,7 +5,8 @@ it, and IAM is enforced, every function and the classifier task acting with its 
 upload goes through exactly the deployed path: ``PutObject`` → EventBridge →
 queue → start handler → state machine (the deployed ASL) → validate → mark processing → the
 classifier container → process results / record failure → notify. :class:`LocalPipeline` owns the
-emulator; :mod:`sandbox.outcomes` keeps what each session produced.
+emulator and deploys the stack on it; :class:`sandbox.running_pipeline.RunningPipeline`, its base,
+uploads, waits and fetches results; :mod:`sandbox.outcomes` keeps what each session produced.
 """
 
 from __future__ import annotations
@@ -16,21 +17,17 @@ import logging
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
 from moto.moto_api._internal.models import moto_api_backend
 
 from components.asl import TRAIN_CLASSIFIER
 from components.config import StackSettings
 from contracts.environment import FunctionVariable
-from contracts.keys import UploadKey
-from contracts.statuses import FINAL_STATUSES, PARTITION_KEY, SORT_KEY
 
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
@@ -40,11 +37,10 @@ from .functions import FunctionRuntime, LambdaHandler
 from .heap import built_without_collection
 from .identities import RoleSessions, create_administrator, iam_enforced
 from .moto_patches import Denial, DeployedFunction
-from .outcomes import CLASSIFIER_RECORD_FILE, STATUS_FILE, SessionOutcome, write_json
 from .program import AdjustInputs, DeployedStack, report_line, run_program
+from .running_pipeline import RunningPipeline
 from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
-_POLL_SECONDS = 0.1
 ROLE = "aws:iam/role:Role"
 FUNCTION = "aws:lambda/function:Function"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
@@ -93,17 +89,11 @@ def existing_network_stand_in(ec2, settings: StackSettings) -> dict[str, list[st
     return {"subnetIds": subnets, "securityGroupIds": [group["GroupId"] for group in groups]}
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item (client format) as plain Python values."""
-    deserializer = TypeDeserializer()
-    return {key: deserializer.deserialize(attribute) for key, attribute in item.items()}
-
-
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class LocalPipeline:
+class LocalPipeline(RunningPipeline):
     """The emulated AWS endpoint, the program's stack deployed on it, and helpers to drive it.
 
     Use as a context manager: entering starts the server, runs the Pulumi program against it (every
@@ -149,45 +139,22 @@ class LocalPipeline:
         max_running: int | None = None,
         launcher_factory: Callable[..., ContainerLauncher] = ContainerLauncher,
     ) -> None:
+        self.config = dict(config or {})
+        super().__init__(settings=stack_settings(stack, self.config), progress=progress)
         self.work_dir = work_dir
         self.stack_name = stack
-        self.config = dict(config or {})
-        self.settings = stack_settings(stack, self.config)
         self.adjust_inputs = _with_train_timeout(adjust_inputs, train_timeout_seconds)
-        self.progress = progress
         self.container_environment = container_environment or {}
         self.handler_log_level = handler_log_level
         self.docker = docker
         self.max_running = max_running or max(1, os.cpu_count() or 1)
         self.launcher_factory = launcher_factory
-        self._started = time.monotonic()
         self._exit_stack = ExitStack()
-        self._uploaded_at: dict[tuple[str, str], float] = {}
-        # The emulator endpoint and the administrator's credentials: what this process uses.
-        self.environment: dict[str, str] = {}
         self.endpoint = ""
-        self.stack: LocalStack | None = None
         self.deployed: DeployedStack | None = None
-        self.session: boto3.session.Session | None = None
-        self.launcher: ContainerLauncher | None = None
         self.roles = RoleSessions()
         self.runtime: FunctionRuntime | None = None
         self.denials: list[Denial] = []
-        self._thread_clients = threading.local()
-
-    def _client(self, service: str):
-        """A client of the emulator for the calling thread (boto3 sessions are not thread-safe)."""
-        clients = self._thread_clients.__dict__.setdefault("clients", {})
-        if service not in clients:
-            clients[service] = boto3.session.Session(
-                aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],
-                region_name=self.settings.region,
-            ).client(service)
-        return clients[service]
-
-    def say(self, message: str) -> None:
-        self.progress(f"[{time.monotonic() - self._started:6.1f}s] {message}")
 
     def _set_environment(self, values: dict[str, str]) -> None:
         self.environment.update(values)
@@ -315,101 +282,3 @@ class LocalPipeline:
 
     def __exit__(self, *exc_info: object) -> None:
         self._exit_stack.close()
-
-    def upload(self, path: Path, *, user_id: str, session_id: str, file_name: str | None = None) -> str:
-        """Put ``path`` where a client's presigned POST would put it; the event path does the rest."""
-        key = UploadKey(user_id, session_id, file_name or path.name).key
-        self._uploaded_at[(user_id, session_id)] = time.monotonic()
-        self._client("s3").put_object(Bucket=self.stack.upload_bucket, Key=key, Body=path.read_bytes())
-        self.say(f"{user_id}/{session_id}: uploaded {path.name}")
-        return key
-
-    def status(self, user_id: str, session_id: str) -> dict[str, Any] | None:
-        return self._item(self.stack.status_table, user_id, session_id)
-
-    def classifier_record(self, user_id: str, session_id: str) -> dict[str, Any] | None:
-        return self._item(self.stack.classifier_table, user_id, session_id)
-
-    def _item(self, table: str, user_id: str, session_id: str) -> dict[str, Any] | None:
-        item = self._client("dynamodb").get_item(
-            TableName=table,
-            Key={PARTITION_KEY: {"S": user_id}, SORT_KEY: {"S": session_id}},
-            ConsistentRead=True,
-        ).get("Item")
-        return _plain(item) if item else None
-
-    def wait_for(
-        self, sessions: Iterable[tuple[str, str]], *, timeout_seconds: float = 1800
-    ) -> dict[tuple[str, str], SessionOutcome]:
-        """Poll the status table until every session is final; report each status change."""
-        pending = set(sessions)
-        seen: dict[tuple[str, str], str | None] = dict.fromkeys(pending)
-        final: dict[tuple[str, str], SessionOutcome] = {}
-        deadline = time.monotonic() + timeout_seconds
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"sessions still running after {timeout_seconds:.0f} s: {sorted(pending)}")
-            items = self._status_items()
-            for key in sorted(pending):
-                item = items.get(key, {})
-                status = item.get("status")
-                if status != seen[key]:
-                    seen[key] = status
-                    self.say(f"{key[0]}/{key[1]}: {status}")
-                if status in FINAL_STATUSES:
-                    final[key] = self._outcome(*key, item)
-                    pending.discard(key)
-            time.sleep(_POLL_SECONDS)
-        return final
-
-    def _status_items(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every status record, in one consistent scan per page (one request however many sessions wait)."""
-        paginator = self._client("dynamodb").get_paginator("scan")
-        items = {}
-        for page in paginator.paginate(TableName=self.stack.status_table, ConsistentRead=True):
-            for raw in page["Items"]:
-                item = _plain(raw)
-                items[(item[PARTITION_KEY], item[SORT_KEY])] = item
-        return items
-
-    def _outcome(self, user_id: str, session_id: str, item: dict[str, Any]) -> SessionOutcome:
-        uploaded_at = self._uploaded_at.get((user_id, session_id), self._started)
-        runs = [
-            run
-            for run in self.launcher.runs
-            if run.session_id == session_id and run.user_id == user_id and run.queued >= uploaded_at
-        ]
-        return SessionOutcome(
-            user_id=user_id,
-            session_id=session_id,
-            item=item,
-            total_seconds=time.monotonic() - uploaded_at,
-            container_seconds=sum(run.seconds for run in runs),
-            queued_seconds=sum(run.queued_seconds for run in runs),
-        )
-
-    def download_results(self, prefix: str, destination: Path) -> list[Path]:
-        s3 = self.session.client("s3")
-        written = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.results_bucket, Prefix=prefix):
-            for entry in page.get("Contents", []):
-                target = destination / entry["Key"][len(prefix) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(self.stack.results_bucket, entry["Key"], str(target))
-                written.append(target)
-        return written
-
-    def save_session(self, outcome: SessionOutcome, out_dir: Path) -> Path:
-        """Write a session's status record, classifier record and result files to ``out_dir/user/session``."""
-        folder = out_dir / outcome.user_id / outcome.session_id
-        folder.mkdir(parents=True, exist_ok=True)
-        write_json(folder / STATUS_FILE, outcome.item)
-        classifier = self.classifier_record(outcome.user_id, outcome.session_id)
-        if classifier is not None:
-            write_json(folder / CLASSIFIER_RECORD_FILE, classifier)
-        prefix = outcome.item.get("result", {}).get("resultsPrefix")
-        if prefix:
-            self.download_results(prefix, folder)
-        return folder
-
-
