@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
+from components import resource_policies
 from components.lambda_function import LambdaFunction
 from contracts.keys import UPLOAD_PREFIX
 
@@ -69,7 +69,7 @@ def route_upload_events(
         f"{name}-upload-queue-policy",
         queue_url=queue.url,
         policy=pulumi.Output.all(queue_arn=queue.arn, rule_arn=rule.arn).apply(
-            lambda arns: json.dumps(policies.queue_policy(**arns))
+            lambda arns: json.dumps(resource_policies.queue_policy(**arns))
         ),
         opts=child,
     )

@@ -32,10 +32,6 @@ from components.policy_statements import (
     log_stream_arns,
     object_arns,
 )
-
-# components/state_machine.py (split on another branch at the same time) reaches these through this
-# module; its references move to components.resource_policies when that split lands.
-from components.resource_policies import queue_policy, topic_key_policy  # noqa: F401
 from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
 
 #: Rule that Step Functions creates and updates in the account to learn when a ``.sync`` ECS task stops.

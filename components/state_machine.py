@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
+from components import policies, resource_policies
 from components.asl import STEP_FUNCTION_TIMEOUT_SECONDS
 from components.ingestion import (
     START_FUNCTION_TIMEOUT_SECONDS,
@@ -150,7 +150,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=account_id.apply(
-                lambda account: json.dumps(policies.topic_key_policy(account_id=account))
+                lambda account: json.dumps(resource_policies.topic_key_policy(account_id=account))
             ),
             opts=child,
         )
