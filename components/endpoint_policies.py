@@ -16,8 +16,8 @@ from components.policy_statements import (
     ECR_AUTHORIZATION_ACTIONS,
     IMAGE_PULL_ACTIONS,
     LOG_STREAM_ACTIONS,
-    POLICY_VERSION,
     READ_OBJECT_ACTIONS,
+    document,
     log_stream_arns,
     object_arns,
 )
@@ -41,7 +41,7 @@ def ecr_layer_bucket_arn(region: str) -> str:
 
 def s3_endpoint_policy(*, region: str, upload_bucket_arn: str, results_bucket_arn: str) -> dict[str, Any]:
     """S3 gateway endpoint: read uploads, write results, and fetch ECR image layers; nothing else."""
-    return _document(
+    return document(
         _statement("ReadUploads", READ_OBJECT_ACTIONS, object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
         _statement("WriteResults", ("s3:PutObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         _statement("PullImageLayers", ("s3:GetObject",), f"{ecr_layer_bucket_arn(region)}/*"),
@@ -58,13 +58,13 @@ def dynamodb_endpoint_policy(*, table_arns: Sequence[str]) -> dict[str, Any]:
     """
     if isinstance(table_arns, str) or not table_arns:
         raise ValueError(f"table_arns must be a non-empty sequence of ARNs, got {table_arns!r}")
-    return _document(_statement("StackTables", TABLE_ITEM_ACTIONS, list(table_arns)))
+    return document(_statement("StackTables", TABLE_ITEM_ACTIONS, list(table_arns)))
 
 
 def ecr_endpoint_policy(*, repository_arn: str) -> dict[str, Any]:
     """ECR API and Docker endpoints: a registry token (account-wide by AWS's design) and pulls from
     the stack's repository."""
-    return _document(
+    return document(
         # GetAuthorizationToken is account-wide: AWS accepts no resource other than "*".
         _statement("GetRegistryToken", ECR_AUTHORIZATION_ACTIONS, "*"),
         _statement("PullClassifierImage", IMAGE_PULL_ACTIONS, repository_arn),
@@ -73,11 +73,7 @@ def ecr_endpoint_policy(*, repository_arn: str) -> dict[str, Any]:
 
 def logs_endpoint_policy(*, log_group_arn: str) -> dict[str, Any]:
     """CloudWatch Logs endpoint: the task's log streams only."""
-    return _document(_statement("WriteTaskLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)))
-
-
-def _document(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+    return document(_statement("WriteTaskLogs", LOG_STREAM_ACTIONS, log_stream_arns(log_group_arn)))
 
 
 def _statement(sid: str, actions: Sequence[str], resources: str | Sequence[str]) -> dict[str, Any]:
