@@ -38,10 +38,16 @@ def motor_area_rows(
     """
     if len(ch_names) <= max_dimensions or not names_known:
         return None
-    rows = {name.upper(): row for row, name in enumerate(ch_names)}
-    if not all(name in rows for name in MOTOR_AREA_CHANNELS):
+    if missing_motor_area_channels(ch_names):
         return None
+    rows = {name.upper(): row for row, name in enumerate(ch_names)}
     return np.array([rows[name] for name in MOTOR_AREA_CHANNELS])
+
+
+def missing_motor_area_channels(ch_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The `MOTOR_AREA_CHANNELS` a montage lacks (names match case-insensitively)."""
+    present = {name.upper() for name in ch_names}
+    return tuple(name for name in MOTOR_AREA_CHANNELS if name not in present)
 
 
 def selection_projection(rows: np.ndarray, n_channels: int, n_bands: int) -> np.ndarray:

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from fbcsp import report
+from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
 from fbcsp.report import confusion_counts, render_html
-from fbcsp.report_page import TASK_DURATION_MS, headline_text, timing_warnings
+from fbcsp.report_page import TASK_DURATION_MS, headline_text, montage_notes, timing_warnings
 from fbcsp.report_patterns import (
     band_labels,
     csp_patterns,
@@ -171,3 +172,43 @@ def test_late_decisions_are_warned_about(trained_sample, trained_sample_original
     assert len(warnings) == 1 + online_late
     original_late = trained_sample_original.online_model.end_ms > TASK_DURATION_MS
     assert len(timing_warnings(trained_sample_original)) == original_late
+
+
+def _montage(trained_sample, names, known=True):
+    return dataclasses.replace(trained_sample, ch_names=tuple(names), ch_names_known=known)
+
+
+def test_a_small_montage_gets_no_montage_note(trained_sample):
+    assert montage_notes(trained_sample) == []
+
+
+def test_a_named_research_montage_is_told_csp_ran_on_its_motor_area_channels(trained_sample):
+    names = [*MOTOR_AREA_CHANNELS, *(f"X{index}" for index in range(56))]
+
+    (note,) = montage_notes(_montage(trained_sample, names))
+
+    assert note.startswith(f"CSP ran on the motor-area channels {', '.join(MOTOR_AREA_CHANNELS)} of the 64 recorded")
+
+
+def test_an_unnamed_research_montage_is_told_why_and_how_to_name_it(trained_sample):
+    (note,) = montage_notes(_montage(trained_sample, (f"Ch{index}" for index in range(64)), known=False))
+
+    assert note.startswith("CSP ran on the 16 leading principal components of each band's 64 channels")
+    assert "the channel names are unknown (metadata.json has no ChannelNames)" in note
+    assert ", ".join(MOTOR_AREA_CHANNELS) in note
+
+
+def test_a_named_montage_without_every_motor_area_channel_is_told_which_are_missing(trained_sample):
+    names = [name for name in MOTOR_AREA_CHANNELS if name not in ("C3", "CPZ")] + [f"X{i}" for i in range(30)]
+
+    (note,) = montage_notes(_montage(trained_sample, names))
+
+    assert "because the montage has no C3, CPZ." in note
+
+
+def test_the_montage_note_is_on_the_page(trained_sample):
+    unnamed = _montage(trained_sample, (f"Ch{index}" for index in range(64)), known=False)
+
+    page = render_html(unnamed, {}, {}, report.FIGURES, report.FIGURES_DIR)
+
+    assert f'<p class="note">{html.escape(montage_notes(unnamed)[0])}</p>' in page
