@@ -17,8 +17,13 @@ from types import FrameType
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Stopped(Exception):  # noqa: N818 - a request to stop, not an error
-    """A stop signal arrived; ``signum`` says which."""
+class Stopped(BaseException):  # noqa: N818 - a request to stop, not an error
+    """A stop signal arrived; ``signum`` says which.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: the signal can arrive in the middle of library
+    code that catches ``Exception`` (botocore does so around every HTTP request and retries it), which
+    would swallow the request to stop while the handler has already ignored any further signal.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
