@@ -22,7 +22,7 @@ import numpy as np
 import scipy
 
 from . import filterbank
-from .filterbank import BAND_TABLE, USED_BAND_IDS, BandDesign, design_band
+from .filterbank import BAND_TABLE, USED_BAND_IDS, BandDesign, below_nyquist, design_band
 
 DESIGNS_VARIABLE = "FBCSP_FILTER_DESIGNS"
 #: Rates stored by default: the usual EEG amplifier rates, EEGMMIDB's 160 Hz among them.
@@ -55,7 +55,7 @@ def compute_designs(
     """The file's content: the rule and, per rate, each of `band_ids` whose edges lie below Nyquist."""
     designs: dict[str, dict[str, dict[str, list[float]]]] = {}
     for sfreq in sample_rates:
-        bands = (design_band(band_id, sfreq) for band_id in band_ids if BAND_TABLE[band_id][3] < sfreq / 2)
+        bands = (design_band(band_id, sfreq) for band_id in band_ids if below_nyquist(band_id, sfreq))
         designs[rate_key(sfreq)] = {
             str(band.band_id): {"highpass": band.highpass.tolist(), "lowpass": band.lowpass.tolist()} for band in bands
         }

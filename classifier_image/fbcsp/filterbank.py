@@ -172,6 +172,11 @@ def minimum_order_taps(stop_hz: float, pass_hz: float, sfreq: float) -> np.ndarr
     raise InvalidUpload(f"no FIR filter of at most {MAX_TAPS} taps meets the band edges at {sfreq} Hz")
 
 
+def below_nyquist(band_id: int, sfreq: float) -> bool:
+    """Whether a band's top (stopband) edge lies below the Nyquist frequency of `sfreq`."""
+    return BAND_TABLE[band_id][3] < sfreq / 2
+
+
 def design_band(band_id: int, sfreq: float) -> BandDesign:
     """Design the highpass and lowpass filters of one band at one sampling rate.
 
@@ -189,7 +194,7 @@ def design_band(band_id: int, sfreq: float) -> BandDesign:
     if band_id not in BAND_TABLE:
         raise ValueError(f"unknown band id {band_id}; defined ids are {sorted(BAND_TABLE)}")
     low1, low2, high1, high2 = BAND_TABLE[band_id]
-    if high2 >= sfreq / 2:
+    if not below_nyquist(band_id, sfreq):
         raise InvalidUpload(
             f"band {band_id} needs a stopband edge at {high2} Hz, above the Nyquist frequency "
             f"{sfreq / 2} Hz of a {sfreq} Hz recording"
