@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import __version__
-from .channel_reduction import MAX_CSP_DIMENSIONS, MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
+from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
 from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
@@ -56,11 +56,11 @@ def timing_warnings(result: TrainingResult) -> list[str]:
 
 
 def montage_notes(result: TrainingResult) -> list[str]:
-    """What CSP ran on when the montage has more than `MAX_CSP_DIMENSIONS` channels, and why."""
-    n_channels = len(result.ch_names)
-    if n_channels <= MAX_CSP_DIMENSIONS:
+    """What CSP ran on when the montage had more than ``max_csp_dimensions`` channels, and why."""
+    n_channels, n_dimensions = len(result.ch_names), result.max_csp_dimensions
+    if n_channels <= n_dimensions:
         return []
-    rows = motor_area_rows(result.ch_names, result.ch_names_known)
+    rows = motor_area_rows(result.ch_names, result.ch_names_known, n_dimensions)
     if rows is not None:
         return [
             f"CSP ran on the motor-area channels {', '.join(result.ch_names[row] for row in rows)} of the "
@@ -72,9 +72,9 @@ def montage_notes(result: TrainingResult) -> list[str]:
     else:
         reason = "the channel names are unknown (metadata.json has no ChannelNames)"
     return [
-        f"CSP ran on the {MAX_CSP_DIMENSIONS} leading principal components of each band's {n_channels} "
+        f"CSP ran on the {n_dimensions} leading principal components of each band's {n_channels} "
         f"channels, because {reason}. With the channels named and {', '.join(MOTOR_AREA_CHANNELS)} among "
-        "them, CSP runs on those eight instead, which on the public EEGMMIDB recordings we measured was "
+        "them, CSP runs on those instead, which on the public EEGMMIDB recordings we measured was "
         "more accurate than the components (the package README, \"Research montages\")."
     ]
 

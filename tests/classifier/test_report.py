@@ -182,6 +182,14 @@ def test_a_small_montage_gets_no_montage_note(trained_sample):
     assert montage_notes(trained_sample) == []
 
 
+def test_the_note_follows_the_dimensions_the_training_reduced_to(trained_sample):
+    unnamed = _montage(trained_sample, (f"Ch{index}" for index in range(24)), known=False)
+
+    assert montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=32)) == []
+    (note,) = montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=12))
+    assert note.startswith("CSP ran on the 12 leading principal components of each band's 24 channels")
+
+
 def test_a_named_research_montage_is_told_csp_ran_on_its_motor_area_channels(trained_sample):
     names = [*MOTOR_AREA_CHANNELS, *(f"X{index}" for index in range(56))]
 
