@@ -17,7 +17,7 @@ _EXPORTS = {
     "ProcessingStateMachine": "components.state_machine",
     "ProcessingStateMachineArgs": "components.state_machine_args",
     "StatusApi": "components.status_api",
-    "StatusApiArgs": "components.status_api",
+    "StatusApiArgs": "components.status_api_args",
     "ConfigError": "components.config",
     "StackSettings": "components.config",
     "load_settings": "components.config_loading",

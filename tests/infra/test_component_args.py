@@ -8,7 +8,7 @@ from components.cluster import ClassifierClusterArgs
 from components.lambda_function import LambdaFunctionSpec
 from components.policies import validate_function_policy
 from components.state_machine_args import ProcessingStateMachineArgs
-from components.status_api import StatusApiArgs
+from components.status_api_args import StatusApiArgs
 from components.storage import PipelineStorageArgs, StorageLocations
 from contracts.task_size import TaskSize
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from resource_checks import AUTHORIZER, ROUTE, STAGE, route_problems
 
-from components.status_api import route_slug
+from components.http_api import route_slug
 from contracts.api import Route
 
 pytestmark = pytest.mark.unit
