@@ -9,250 +9,28 @@ another user's session is answered exactly like a missing one (404). Errors are 
 status table (``RECEIVED``) once its upload arrives. Each user gets at most
 ``MAX_UPLOAD_REQUESTS_PER_MINUTE`` forms per calendar minute; more are answered 429 with
 ``Retry-After``.
+
+The routes are in ``handlers/common/api_routes.py``, the request they read in
+``handlers/common/api_request.py``; this module binds them to the resolver and turns refusals into
+responses.
 """
 
-import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from contracts.api import PRESIGN_EXPIRY_SECONDS, SESSION_ID_PARAMETER, Route
-from contracts.keys import UploadKey, is_valid_id, is_valid_upload_file_name, new_session_id
-from contracts.statuses import Status
-from contracts.subjects import user_id_for_subject
-from contracts.uploads import LIMITS
+from handlers.common.api_request import ApiDependencies, ApiRequest, request_of
+from handlers.common.api_routes import ROUTES
 from handlers.common.clients import client, environment
-from handlers.common.errors import RequestError, ResultsInvalid
+from handlers.common.errors import RequestError
 from handlers.common.jsonvalues import from_dynamodb
-from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids, tracer
-from handlers.common.paging import decode_page_token, encode_page_token, page_size
-from handlers.common.reports import report_links
 from handlers.common.settings import ApiSettings
-from handlers.common.status import StatusStore, item_key, plain_item
-
-DEFAULT_FILE_NAME = "upload.zip"
-SESSION_FIELDS = (
-    "sessionId",
-    "status",
-    "runId",
-    "createdAt",
-    "uploadedAt",
-    "startedAt",
-    "updatedAt",
-    "finishedAt",
-    "error",
-    "result",
-)
-CLASSIFIER_FIELDS = (
-    "schemaVersion",
-    "classes",
-    "usedBandIDs",
-    "bandsHz",
-    "selectedOption",
-    "K",
-    "windowEndMs",
-    "selectionAccuracy",
-    "nestedAccuracy",
-    "onlineNestedAccuracy",
-    "headlineModel",
-    "chanceLevel",
-    "createdAt",
-)
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """The parts of a request the routes use; the identity is the JWT's ``sub`` claim."""
-
-    user_id: str | None
-    path_parameters: Mapping[str, str]
-    query: Mapping[str, str]
-    body: str | None
-
-
-@dataclass(frozen=True)
-class ApiDependencies:
-    """Everything a route needs, injected so that routes run against any backend."""
-
-    settings: ApiSettings
-    status: StatusStore
-    dynamodb: Any
-    s3: Any
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-def request_of(event: APIGatewayProxyEventV2) -> ApiRequest:
-    """The request an API Gateway HTTP API (payload 2.0) event carries."""
-    subject = event.request_context.authorizer.jwt_claim.get("sub")
-    try:
-        body = event.decoded_body
-    except (binascii.Error, UnicodeDecodeError) as error:
-        raise RequestError(400, "INVALID_BODY", "the request body could not be decoded") from error
-    return ApiRequest(
-        user_id=user_id_for_subject(subject) if isinstance(subject, str) and subject else None,
-        path_parameters=event.path_parameters,
-        query=event.query_string_parameters,
-        body=body,
-    )
-
-
-def _caller(request: ApiRequest) -> str:
-    if request.user_id is None:
-        raise RequestError(401, "UNAUTHORIZED", "the request carries no authenticated subject")
-    return request.user_id
-
-
-def _session_id(request: ApiRequest) -> str:
-    session_id = request.path_parameters.get(SESSION_ID_PARAMETER)
-    if not is_valid_id(session_id):
-        raise RequestError(400, "INVALID_SESSION_ID", "the session id is not valid")
-    return session_id
-
-
-def _not_found() -> RequestError:
-    return RequestError(404, "NOT_FOUND", "no such session")
-
-
-def _json_body(request: ApiRequest) -> dict[str, Any]:
-    if request.body is None or not request.body.strip():
-        return {}
-    try:
-        body = json.loads(request.body)
-    except ValueError as error:
-        raise RequestError(400, "INVALID_BODY", "the request body is not valid JSON") from error
-    if not isinstance(body, dict):
-        raise RequestError(400, "INVALID_BODY", "the request body must be a JSON object")
-    return body
-
-
-def _count_upload_request(user_id: str, deps: ApiDependencies) -> None:
-    settings = deps.settings
-    wait = take_upload_request(
-        deps.dynamodb,
-        settings.limits_table,
-        user_id,
-        now=deps.now(),
-        limit=settings.max_upload_requests_per_minute,
-    )
-    if wait is not None:
-        raise RequestError(
-            429,
-            "TOO_MANY_REQUESTS",
-            f"at most {settings.max_upload_requests_per_minute} uploads may be requested per minute; "
-            f"try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-
-
-def create_session(request: ApiRequest, deps: ApiDependencies) -> tuple[dict[str, Any], int]:
-    """``POST /sessions``: a new session id and a presigned, size-limited, short-lived upload form."""
-    user_id = _caller(request)
-    file_name = _json_body(request).get("fileName", DEFAULT_FILE_NAME)
-    if not is_valid_upload_file_name(file_name):
-        raise RequestError(
-            400,
-            "INVALID_FILE_NAME",
-            "fileName must end in .zip and use only letters, digits, '.', '_' and '-' "
-            "(at most 128 characters)",
-        )
-    _count_upload_request(user_id, deps)
-    session_id = new_session_id(deps.now())
-    key = UploadKey(user_id, session_id, file_name).key
-    upload = deps.s3.generate_presigned_post(
-        Bucket=deps.settings.upload_bucket,
-        Key=key,
-        Conditions=[["content-length-range", 1, LIMITS.max_upload_bytes]],
-        ExpiresIn=PRESIGN_EXPIRY_SECONDS,
-    )
-    with session_ids(sessionId=session_id):
-        logger.info("issued an upload form", extra={"key": key})
-    return {
-        "sessionId": session_id,
-        "upload": {"url": upload["url"], "fields": upload["fields"]},
-        "key": key,
-        "maxBytes": LIMITS.max_upload_bytes,
-        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
-    }, 201
-
-
-def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    view = {name: item[name] for name in SESSION_FIELDS if name in item}
-    if "uploadKey" in item:
-        view["fileName"] = item["uploadKey"].rsplit("/", 1)[-1]
-    return view
-
-
-def list_sessions(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions``: the caller's sessions, newest first, ``limit`` per page, ``nextToken`` to go on."""
-    user_id = _caller(request)
-    limit = page_size(request.query)
-    token = request.query.get("nextToken")
-    after = decode_page_token(token) if token else None
-    items, last_session_id = deps.status.list_sessions(user_id, limit=limit, after_session_id=after)
-    body: dict[str, Any] = {"sessions": [_session_view(item) for item in items]}
-    if last_session_id is not None:
-        body["nextToken"] = encode_page_token(last_session_id)
-    return body
-
-
-def get_session(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions/{sessionId}``: status, timestamps, and the error or result summary."""
-    item = deps.status.get(_caller(request), _session_id(request))
-    if item is None:
-        raise _not_found()
-    return _session_view(item)
-
-
-def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary."""
-    user_id, session_id = _caller(request), _session_id(request)
-    response = deps.dynamodb.get_item(
-        TableName=deps.settings.classifier_table, Key=item_key(user_id, session_id), ConsistentRead=True
-    )
-    if "Item" not in response:
-        raise RequestError(404, "NOT_FOUND", "no trained classifier for this session")
-    record = plain_item(response["Item"])
-    url = deps.s3.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
-        ExpiresIn=PRESIGN_EXPIRY_SECONDS,
-    )
-    return {
-        "sessionId": session_id,
-        "runId": record["runId"],
-        "url": url,
-        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
-        "classifier": {name: record[name] for name in CLASSIFIER_FIELDS if name in record},
-    }
-
-
-def get_report(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions/{sessionId}/report``: presigned report and figures, and the headline figures."""
-    item = deps.status.get(_caller(request), _session_id(request))
-    if item is None:
-        raise _not_found()
-    results_prefix = (item.get("result") or {}).get("resultsPrefix")
-    if item.get("status") != Status.SUCCEEDED.value or not results_prefix:
-        raise RequestError(404, "NOT_FOUND", "no report for this session")
-    try:
-        links = report_links(deps.s3, deps.settings.results_bucket, results_prefix, PRESIGN_EXPIRY_SECONDS)
-    except ResultsInvalid as error:
-        raise RequestError(404, "NOT_FOUND", "no report for this session") from error
-    return {
-        "sessionId": item["sessionId"],
-        "runId": item["runId"],
-        "url": links.report_url,
-        "figures": links.figure_urls,
-        "expiresInSeconds": PRESIGN_EXPIRY_SECONDS,
-        "metrics": links.metrics,
-    }
+from handlers.common.status import StatusStore
 
 
 def _json(body: Any) -> str:
@@ -267,15 +45,6 @@ def _error_response(error: RequestError) -> Response:
         _json({"error": {"code": error.code, "message": error.message}}),
         headers=error.headers or None,
     )
-
-
-ROUTES: dict[Route, Callable[[ApiRequest, ApiDependencies], Any]] = {
-    Route.CREATE_SESSION: create_session,
-    Route.LIST_SESSIONS: list_sessions,
-    Route.GET_SESSION: get_session,
-    Route.GET_CLASSIFIER: get_classifier,
-    Route.GET_REPORT: get_report,
-}
 
 
 def resolver(deps: ApiDependencies) -> APIGatewayHttpResolver:

@@ -8,7 +8,7 @@ from handler_support import SESSION, USER, load_event, log_lines, record_receive
 from contracts.failures import FailureCode
 from contracts.manifest import Manifest, ManifestError, ManifestStatus
 from handlers import record_failure
-from handlers.api import SESSION_FIELDS
+from handlers.common.api_routes import SESSION_FIELDS
 from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
 from handlers.common.status import StatusStore
 
