@@ -13,7 +13,7 @@ from contracts.statuses import Status
 from contracts.subjects import subject_for_user_id
 
 from .api_server import make_server, serve_in_background
-from .containers import docker_available
+from .container_images import docker_available
 from .outcomes import format_table, process_uploads, restore_outputs
 from .runner import LocalPipeline
 from .signals import Stopped, stop_on_signals

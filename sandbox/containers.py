@@ -20,15 +20,15 @@ way ECS reports it:
 
 At most ``max_running`` containers run at once (a local machine is not a Fargate fleet); later
 tasks wait in ``RUNNING`` as they would in ``PROVISIONING``.
+
+What an image runs as is resolved in ``container_images.py``; ``container_process.py`` runs one
+container's process and reads how it ended.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,80 +39,21 @@ from typing import Any
 from moto.ecs.models import Task
 
 from contracts.environment import ContainerVariable
-from contracts.failures import ExitCode
 from contracts.task_size import TaskSize
 
+from .container_images import (
+    ENTRYPOINT_COMMAND,
+    SANDBOX_IMAGE,
+    ImageUnavailable,
+    docker_image_present,
+    docker_run_command,
+    pull_failure_reason,
+)
+from .container_process import run_container_process
 from .moto_patches import mark_task_stopped, task_definition_of
 from .task_overrides import container_definition, container_memory_mib, task_environment, task_size
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: The image reference the sandbox's task definition names.
-SANDBOX_IMAGE = "eeg-classifier:sandbox"
-ENTRYPOINT_COMMAND = (sys.executable, "-m", "fbcsp.container")
-#: What the sandbox's own process holds (the administrator's keys) and a container never inherits:
-#: it gets its task role's credentials, or none when the task definition names no task role.
-CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
-OOM_EXIT_CODE = ExitCode.OUT_OF_MEMORY
-OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 CANNOT_START_REASON = "CannotStartContainerError"
-_POLL_SECONDS = 0.05
-
-
-class ImageUnavailable(Exception):
-    """The task's image cannot be pulled; the message is the stopped reason ECS would give."""
-
-
-def resident_mebibytes(pid: int) -> float:
-    """Resident set size of a live process in MiB (0 once it has gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def pull_failure_reason(image: str) -> str:
-    return (
-        f"CannotPullContainerError: pull image manifest has been retried 1 time(s): "
-        f"failed to resolve ref {image}: not found"
-    )
-
-
-def docker_available() -> bool:
-    """Whether a Docker CLI is installed and its daemon answers."""
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)  # noqa: S603, S607
-    return probe.returncode == 0
-
-
-def docker_image_present(image: str) -> bool:
-    """Whether the Docker daemon holds ``image`` (the sandbox never pulls: it is offline)."""
-    probe = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)  # noqa: S603, S607
-    return probe.returncode == 0
-
-
-def docker_run_command(
-    image: str, environment: Mapping[str, str], memory_mib: int, container: Mapping[str, Any] | None = None
-) -> list[str]:
-    """``docker run`` of ``image`` with the task's environment and memory, on the host network.
-
-    The host network lets the container reach the emulator on 127.0.0.1, as a Fargate task
-    reaches AWS endpoints. From the task's ``container`` definition: a read-only root filesystem,
-    and each mount point as a fresh volume (a Fargate task volume starts empty and ends with the task).
-    """
-    command = ["docker", "run", "--rm", "--pull", "never", "--network", "host", "--memory", f"{memory_mib}m"]
-    container = container or {}
-    if container.get("readonlyRootFilesystem"):
-        command.append("--read-only")
-    for mount in container.get("mountPoints") or []:
-        command += ["--volume", mount["containerPath"]]
-    for name, value in sorted(environment.items()):
-        command += ["--env", f"{name}={value}"]
-    return [*command, image]
 
 
 @dataclass(frozen=True)
@@ -235,7 +176,14 @@ class ContainerLauncher:
                 return
             try:
                 command = self.command(image, environment, memory_mib=memory_mib, container=container)
-                exit_code, reason = self._run_container(task, command, environment, memory_mib)
+                exit_code, reason = run_container_process(
+                    command,
+                    environment,
+                    log_path=self.log_dir / f"{task.id}.log",
+                    memory_mib=memory_mib,
+                    docker=self.docker,
+                    started=self._track,
+                )
             except Exception as error:  # noqa: BLE001 - any fault must stop the task, or its execution waits for ever
                 if not isinstance(error, ImageUnavailable):
                     error = f"{CANNOT_START_REASON}: {type(error).__name__}: {error}"
@@ -243,33 +191,9 @@ class ContainerLauncher:
                 return
             self._finish(task, environment, size, started, exit_code, reason)
 
-    def _run_container(
-        self, task: Task, command: Sequence[str], environment: dict[str, str], memory_mib: int
-    ) -> tuple[int, str]:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        # fbcsp and the contracts package it imports, as the image holds them under /app.
-        python_path = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
-        inherited = {name: value for name, value in os.environ.items() if name not in CREDENTIAL_VARIABLES}
-        process_environment = {**inherited, "PYTHONPATH": python_path, **environment}
-        with (self.log_dir / f"{task.id}.log").open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
-                command, env=process_environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
-            )
+    def _track(self, process: subprocess.Popen) -> None:
         with self._lock:
             self._processes.append(process)
-        killed_for_memory = False
-        while process.poll() is None:
-            if not self.docker and resident_mebibytes(process.pid) > memory_mib:
-                process.send_signal(signal.SIGKILL)
-                killed_for_memory = True
-                process.wait()
-                break
-            time.sleep(_POLL_SECONDS)
-        if killed_for_memory or (self.docker and process.returncode == OOM_EXIT_CODE):
-            return OOM_EXIT_CODE, OOM_REASON
-        if process.returncode < 0:
-            return 128 - process.returncode, f"Container killed by signal {-process.returncode}"
-        return process.returncode, "Essential container in task exited"
 
     def _finish(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .containers import SANDBOX_IMAGE
+from .container_images import SANDBOX_IMAGE
 from .emulated_data import Answer, pascal, policy_text, present, whole
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from joserfc.jwk import OctKey
 
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
-from sandbox.containers import ContainerLauncher, ImageUnavailable, pull_failure_reason
+from sandbox.container_images import ImageUnavailable, pull_failure_reason
+from sandbox.containers import ContainerLauncher
 from sandbox.runner import LocalPipeline
 
 FAKE_CONTAINERS = Path(__file__).with_name("fake_containers.py")

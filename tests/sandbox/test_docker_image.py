@@ -7,7 +7,7 @@ import pytest
 from test_pipeline import FAILING_SESSIONS
 
 from sandbox.cli import BUNDLED_SAMPLE
-from sandbox.containers import SANDBOX_IMAGE, docker_available, docker_image_present
+from sandbox.container_images import SANDBOX_IMAGE, docker_available, docker_image_present
 from sandbox.runner import LocalPipeline
 
 pytestmark = [

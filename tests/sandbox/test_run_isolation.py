@@ -23,7 +23,8 @@ from contracts.environment import ContainerVariable
 from contracts.keys import results_prefix_for
 from contracts.manifest import MANIFEST_NAME, REPORT_FILE, RESULT_FILES
 from contracts.run_access import RunAccess
-from sandbox.containers import CREDENTIAL_VARIABLES, ContainerLauncher
+from sandbox.container_process import CREDENTIAL_VARIABLES
+from sandbox.containers import ContainerLauncher
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e

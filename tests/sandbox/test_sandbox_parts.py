@@ -14,15 +14,14 @@ import pytest
 from components.cluster import SCRATCH_PATH, container_definition
 from contracts.subjects import user_id_for_subject
 from sandbox.api_server import answer_request, api_gateway_event, match_route
-from sandbox.containers import (
-    CANNOT_START_REASON,
+from sandbox.container_images import (
     ENTRYPOINT_COMMAND,
     SANDBOX_IMAGE,
-    ContainerLauncher,
     ImageUnavailable,
     docker_available,
     docker_run_command,
 )
+from sandbox.containers import CANNOT_START_REASON, ContainerLauncher
 from sandbox.outcomes import SessionOutcome, format_table, session_ids_for
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
