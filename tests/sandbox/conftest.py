@@ -4,6 +4,7 @@ process ends without collecting the heap the sandboxes left."""
 import gc
 
 import pytest
+from sandbox_support import set_pipeline_environment
 
 # Module fixtures that yield a running LocalPipeline.
 PIPELINE_FIXTURES = ("pipeline", "served")
@@ -14,8 +15,7 @@ def _handlers_reach_the_emulator(request, _fake_aws_environment, monkeypatch):
     """The shared fixture resets AWS variables per test; the in-process handlers need the emulator's."""
     for fixture_name in PIPELINE_FIXTURES:
         if fixture_name in request.fixturenames:
-            for name, value in request.getfixturevalue(fixture_name).environment.items():
-                monkeypatch.setenv(name, value)
+            set_pipeline_environment(monkeypatch, request.getfixturevalue(fixture_name))
 
 
 def pytest_unconfigure(config):  # noqa: ARG001 - pytest's hook signature

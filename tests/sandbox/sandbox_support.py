@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
+import pytest
 from joserfc.jwk import OctKey
 
 from sandbox.api_server import make_server, serve_in_background
@@ -28,6 +29,13 @@ FIRST_RUN_ROWS = 20_000
 # C3, Cz and C4 among the sample's columns FC3 FC4 C3 Cz C4 CP3 CPz CP4.
 MOTOR_STRIP_COLUMNS = slice(2, 5)
 SAMPLE_EEG_CHANNELS = 8
+
+
+def set_pipeline_environment(patch: pytest.MonkeyPatch, pipeline: LocalPipeline) -> None:
+    """Set ``pipeline``'s variables (the emulator's endpoint, credentials and region) through ``patch``, so
+    that the handlers this process calls reach that pipeline's emulator."""
+    for name, value in pipeline.environment.items():
+        patch.setenv(name, value)
 
 
 def sample_members() -> dict[str, bytes]:

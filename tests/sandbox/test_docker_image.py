@@ -4,6 +4,7 @@ task definition, the sample succeeds, and the image's exit codes give the subpro
 from __future__ import annotations
 
 import pytest
+from sandbox_support import set_pipeline_environment
 from test_pipeline import FAILING_SESSIONS
 
 from sandbox.cli import BUNDLED_SAMPLE
@@ -33,8 +34,7 @@ def docker_run(tmp_path_factory):
         progress=lambda line: None,
         container_environment=ONE_PERMUTATION,
     ) as pipeline, pytest.MonkeyPatch.context() as environment:
-        for name, value in pipeline.environment.items():
-            environment.setenv(name, value)
+        set_pipeline_environment(environment, pipeline)
         pipeline.upload(BUNDLED_SAMPLE, user_id="dora", session_id="sample")
         for session_id in CONTAINER_FAILURES:
             make_upload = FAILING_SESSIONS[session_id][0]

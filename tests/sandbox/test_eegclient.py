@@ -16,7 +16,14 @@ import subprocess
 import sys
 
 import pytest
-from sandbox_support import FAST_TRAINING, ScriptedLauncher, no_metadata_upload, served_api, small_recording
+from sandbox_support import (
+    FAST_TRAINING,
+    ScriptedLauncher,
+    no_metadata_upload,
+    served_api,
+    set_pipeline_environment,
+    small_recording,
+)
 
 from contracts.api import Route
 from eegclient.api import GET_REPORT
@@ -47,8 +54,7 @@ def served(tmp_path_factory):
         ) as pipeline,
         pytest.MonkeyPatch.context() as environment,
     ):
-        for name, value in pipeline.environment.items():
-            environment.setenv(name, value)
+        set_pipeline_environment(environment, pipeline)
         pipeline.key = signing_key(work_dir)
         with served_api(pipeline, pipeline.key) as api_url:
             pipeline.outputs_file = write_stack_outputs(work_dir, pipeline.stack, api_url)

@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from sandbox_support import FAST_TRAINING, small_recording
+from sandbox_support import FAST_TRAINING, set_pipeline_environment, small_recording
 
 from sandbox.api_server import api_gateway_event
 from sandbox.cli import BUNDLED_SAMPLE
@@ -112,8 +112,7 @@ def test_a_role_without_a_required_statement_fails_its_step_with_the_denial_reco
 ):
     policy_name, sid, upload_kind, action, code = PIPELINE_TWINS[twin]
     with _pipeline(tmp_path, without_statement(policy_name, sid)) as pipeline:
-        for name, value in pipeline.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, pipeline)
         pipeline.upload(_upload(upload_kind, tmp_path), user_id="erin", session_id="twin")
         item = pipeline.wait_for([("erin", "twin")], timeout_seconds=300)[("erin", "twin")].item
         assert item["status"] == "FAILED"
@@ -124,8 +123,7 @@ def test_a_role_without_a_required_statement_fails_its_step_with_the_denial_reco
 def test_a_start_function_that_may_not_start_executions_leaves_the_session_received(tmp_path, monkeypatch):
     policy_name = "processing-start-fn-policy"
     with _pipeline(tmp_path, without_statement(policy_name, "StartProcessing")) as pipeline:
-        for name, value in pipeline.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, pipeline)
         pipeline.upload(small_recording(tmp_path / "first-run.zip"), user_id="erin", session_id="twin")
 
         _wait_for_denial(pipeline, policy_name, "states:StartExecution")
@@ -139,8 +137,7 @@ def test_a_start_function_that_may_not_start_executions_leaves_the_session_recei
 def test_an_api_function_that_may_not_query_sessions_answers_with_an_error(tmp_path, monkeypatch):
     policy_name = "api-api-fn-policy"
     with _pipeline(tmp_path, without_statement(policy_name, "ReadSessions")) as pipeline:
-        for name, value in pipeline.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, pipeline)
         event = api_gateway_event(
             route_key="GET /sessions",
             method="GET",

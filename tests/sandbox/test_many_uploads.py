@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sandbox_support import smallest_recording
+from sandbox_support import set_pipeline_environment, smallest_recording
 
 from sandbox.runner import LocalPipeline
 
@@ -29,8 +29,7 @@ def many_sessions(tmp_path_factory):
         progress=lambda line: None,
         container_environment=ONE_PERMUTATION,
     ) as pipeline, pytest.MonkeyPatch.context() as environment:
-        for name, value in pipeline.environment.items():
-            environment.setenv(name, value)
+        set_pipeline_environment(environment, pipeline)
         with ThreadPoolExecutor(max_workers=8) as uploaders:
             list(uploaders.map(lambda key: pipeline.upload(recording, user_id=key[0], session_id=key[1]), sessions))
         finals = pipeline.wait_for(sessions, timeout_seconds=1200)

@@ -7,7 +7,7 @@ for; it creates no VPC and no user pool (an external OIDC issuer).
 from __future__ import annotations
 
 import pytest
-from sandbox_support import FAST_TRAINING, small_recording
+from sandbox_support import FAST_TRAINING, set_pipeline_environment, small_recording
 
 from sandbox.runner import LocalPipeline
 
@@ -19,8 +19,7 @@ def test_the_prod_stack_deploys_and_trains_a_classifier(tmp_path, monkeypatch):
     with LocalPipeline(
         work_dir=tmp_path, stack="prod", progress=lines.append, container_environment=FAST_TRAINING
     ) as pipeline:
-        for name, value in pipeline.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, pipeline)
         pipeline.upload(small_recording(tmp_path / "first-run.zip"), user_id="frank", session_id="prod-1")
         item = pipeline.wait_for([("frank", "prod-1")], timeout_seconds=300)[("frank", "prod-1")].item
         declared = {resource.type_token for resource in pipeline.deployed.resources}

@@ -17,7 +17,7 @@ import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from sandbox_support import FAST_TRAINING, smallest_recording
+from sandbox_support import FAST_TRAINING, set_pipeline_environment, smallest_recording
 
 from contracts.environment import ContainerVariable
 from contracts.keys import results_prefix_for
@@ -56,8 +56,7 @@ def two_runs(tmp_path_factory):
         container_environment=FAST_TRAINING,
         launcher_factory=RecordingLauncher,
     ) as pipeline:
-        for name, value in pipeline.environment.items():
-            patch.setenv(name, value)
+        set_pipeline_environment(patch, pipeline)
         for user in ("alice", "bob"):
             pipeline.upload(smallest_recording(folder / f"{user}.zip"), user_id=user, session_id="s1")
         outcomes = pipeline.wait_for([("alice", "s1"), ("bob", "s1")], timeout_seconds=600)

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 import requests
 from headless_chromium import HeadlessChromium, browser_path
-from sandbox_support import FAST_TRAINING, served_api, small_recording
+from sandbox_support import FAST_TRAINING, served_api, set_pipeline_environment, small_recording
 
 from sandbox.runner import LocalPipeline
 from sandbox.tokens import issue_token, signing_key
@@ -29,8 +29,7 @@ def served(tmp_path_factory):
     with LocalPipeline(
         work_dir=work_dir, progress=lambda line: None, container_environment=FAST_TRAINING
     ) as pipeline, pytest.MonkeyPatch.context() as environment:
-        for name, value in pipeline.environment.items():
-            environment.setenv(name, value)
+        set_pipeline_environment(environment, pipeline)
         sessions = [("alice", "alice-morning"), ("bob", "bob-morning")]
         for user_id, session_id in sessions:
             pipeline.upload(recording, user_id=user_id, session_id=session_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sandbox_support import FAST_TRAINING, ScriptedLauncher, small_recording
+from sandbox_support import FAST_TRAINING, ScriptedLauncher, set_pipeline_environment, small_recording
 
 from sandbox.runner import LocalPipeline
 
@@ -29,8 +29,7 @@ def test_an_execution_stopped_while_training_ends_its_session_failed(tmp_path_fa
         container_environment=FAST_TRAINING,
         launcher_factory=ScriptedLauncher,
     ) as pipeline:
-        for name, value in pipeline.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, pipeline)
         pipeline.upload(
             small_recording(tmp_path_factory.mktemp("upload") / "rec.zip"),
             user_id="erin",

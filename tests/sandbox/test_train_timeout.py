@@ -4,7 +4,7 @@ stops it (its own module: one sandbox runs at a time in a process)."""
 from __future__ import annotations
 
 import pytest
-from sandbox_support import FAST_TRAINING
+from sandbox_support import FAST_TRAINING, set_pipeline_environment
 
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
@@ -19,8 +19,7 @@ def test_a_task_over_its_time_limit_fails_with_timeout(tmp_path_factory, monkeyp
         progress=lambda line: None,
         container_environment=FAST_TRAINING,
     ) as limited:
-        for name, value in limited.environment.items():
-            monkeypatch.setenv(name, value)
+        set_pipeline_environment(monkeypatch, limited)
         limited.upload(BUNDLED_SAMPLE, user_id="dave", session_id="limited")
 
         item = limited.wait_for([("dave", "limited")], timeout_seconds=300)[("dave", "limited")].item
