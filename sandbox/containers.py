@@ -182,7 +182,7 @@ class ContainerLauncher:
                     log_path=self.log_dir / f"{task.id}.log",
                     memory_mib=memory_mib,
                     docker=self.docker,
-                    started=self._track,
+                    started=self._remember_process,
                 )
             except Exception as error:  # noqa: BLE001 - any fault must stop the task, or its execution waits for ever
                 if not isinstance(error, ImageUnavailable):
@@ -191,7 +191,8 @@ class ContainerLauncher:
                 return
             self._finish(task, environment, size, started, exit_code, reason)
 
-    def _track(self, process: subprocess.Popen) -> None:
+    def _remember_process(self, process: subprocess.Popen) -> None:
+        """Keep a started container process, for :meth:`stop_all` to stop."""
         with self._lock:
             self._processes.append(process)
 
