@@ -1,0 +1,160 @@
+"""The definition's retries and timeouts: which errors each task retries and how, the retry check's
+negative twins, the retry policies reaching their states, and the execution and training timeouts."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from asl_checks import retry_problems
+from asl_examples import (
+    DYNAMODB_TRANSIENT_ERRORS,
+    ECS_CAPACITY_ERRORS,
+    LAMBDA_STATES,
+    LAMBDA_TRANSIENT_ERRORS,
+    RESOURCES,
+    TRAIN_TIMEOUT_SECONDS,
+)
+
+from components.asl import (
+    EXECUTION_MARGIN_SECONDS,
+    STEP_FUNCTION_TIMEOUT_SECONDS,
+    RetryPolicy,
+    build_definition,
+    execution_timeout_seconds,
+)
+from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
+
+pytestmark = pytest.mark.unit
+
+
+def test_training_retries_only_capacity_and_throttling_errors_with_backoff(definition):
+    train = definition["States"]["TrainClassifier"]
+    (retrier,) = train["Retry"]
+
+    assert retry_problems(train, ECS_CAPACITY_ERRORS) == []
+    assert sorted(retrier["ErrorEquals"]) == sorted(ECS_CAPACITY_ERRORS)
+    assert retrier["BackoffRate"] > 1
+
+
+@pytest.mark.parametrize("state", LAMBDA_STATES)
+def test_lambda_tasks_use_the_plain_arn_and_retry_only_transient_lambda_errors(definition, state):
+    task = definition["States"][state]
+    function_arns = {
+        "Validate": RESOURCES.validate_function_arn,
+        "PresignRun": RESOURCES.presign_run_function_arn,
+        "ProcessResults": RESOURCES.process_results_function_arn,
+        "RecordFailure": RESOURCES.record_failure_function_arn,
+    }
+
+    assert task["Resource"] == function_arns[state]
+    assert "Parameters" not in task
+    assert retry_problems(task, LAMBDA_TRANSIENT_ERRORS) == []
+    assert sorted(task["Retry"][0]["ErrorEquals"]) == sorted(LAMBDA_TRANSIENT_ERRORS)
+
+
+@pytest.mark.parametrize(
+    ("state", "allowed", "added_error"),
+    [
+        ("TrainClassifier", ECS_CAPACITY_ERRORS, "States.TaskFailed"),
+        ("TrainClassifier", ECS_CAPACITY_ERRORS, "States.ALL"),
+        ("Validate", LAMBDA_TRANSIENT_ERRORS, "States.ALL"),
+        ("ProcessResults", LAMBDA_TRANSIENT_ERRORS, "ResultsInvalid"),
+        ("MarkProcessing", DYNAMODB_TRANSIENT_ERRORS, "DynamoDB.ConditionalCheckFailedException"),
+    ],
+)
+def test_retry_check_reports_a_retried_final_error(definition, state, allowed, added_error):
+    broken = copy.deepcopy(definition)
+    broken["States"][state]["Retry"][0]["ErrorEquals"].append(added_error)
+
+    assert retry_problems(broken["States"][state], allowed) == [f"retries {added_error}"]
+
+
+def test_retry_check_reports_a_missing_retry(definition):
+    broken = copy.deepcopy(definition)
+    del broken["States"]["TrainClassifier"]["Retry"]
+
+    assert retry_problems(broken["States"]["TrainClassifier"], ECS_CAPACITY_ERRORS) == ["no Retry"]
+
+
+def test_retry_policy_reaches_every_lambda_and_dynamodb_retrier():
+    retry = RetryPolicy(interval_seconds=1, backoff_rate=1.5, max_attempts=5)
+    definition = build_definition(RESOURCES, retry=retry)
+    retriers = [
+        retrier
+        for name, state in definition["States"].items()
+        if name != "TrainClassifier"
+        for retrier in state.get("Retry", [])
+    ]
+
+    assert len(retriers) == 5  # four Lambda tasks, MarkProcessing
+    assert [{key: r[key] for key in ("IntervalSeconds", "BackoffRate", "MaxAttempts")} for r in retriers] == [
+        {"IntervalSeconds": 1, "BackoffRate": 1.5, "MaxAttempts": 5}
+    ] * 5
+    assert not any("JitterStrategy" in r or "MaxDelaySeconds" in r for r in retriers)
+
+
+def test_capacity_errors_of_run_task_are_retried_for_minutes_with_capped_full_jitter_backoff(definition):
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+
+    assert retrier == {
+        "ErrorEquals": [
+            "ECS.AmazonECSException",
+            "ECS.ServerException",
+            "ECS.ThrottlingException",
+            "ECS.LimitExceededException",
+        ],
+        "IntervalSeconds": 15,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 8,
+        "MaxDelaySeconds": 120,
+        "JitterStrategy": "FULL",
+    }
+    assert retry_waits_seconds(CAPACITY_RETRY) == [15, 30, 60, 120, 120, 120, 120, 120]
+    assert retry_budget_seconds(CAPACITY_RETRY) == 705  # almost 12 minutes before CAPACITY_UNAVAILABLE
+
+
+def test_a_custom_capacity_policy_reaches_train_classifier_only():
+    capacity = RetryPolicy(interval_seconds=1, backoff_rate=1.0, max_attempts=1)
+    definition = build_definition(RESOURCES, capacity_retry=capacity)
+
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+    assert (retrier["IntervalSeconds"], retrier["MaxAttempts"]) == (1, 1)
+    assert definition["States"]["Validate"]["Retry"][0]["IntervalSeconds"] == 2
+
+
+def test_the_execution_times_out_after_the_longest_path_that_still_makes_progress():
+    retry = RetryPolicy(interval_seconds=2, backoff_rate=2.0, max_attempts=3)
+    capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
+    retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
+    # Validate, PresignRun, ProcessResults and RecordFailure each through four attempts and three waits; the
+    # waits of MarkProcessing's retries and of TrainClassifier's capacity retries; the training
+    # itself; the margin.
+    expected = (
+        TRAIN_TIMEOUT_SECONDS
+        + 4 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
+        + retry_waits
+        + capacity_waits
+        + EXECUTION_MARGIN_SECONDS
+    )
+
+    assert execution_timeout_seconds(TRAIN_TIMEOUT_SECONDS, retry, capacity_retry) == expected
+    definition = build_definition(
+        RESOURCES, train_timeout_seconds=TRAIN_TIMEOUT_SECONDS, retry=retry, capacity_retry=capacity_retry
+    )
+    assert definition["TimeoutSeconds"] == expected
+
+
+def test_the_execution_timeout_grows_with_the_training_timeout_and_the_retries():
+    base = execution_timeout_seconds(3600)
+
+    assert execution_timeout_seconds(7200) == base + 3600
+    assert execution_timeout_seconds(3600, RetryPolicy(max_attempts=6)) > base
+    assert execution_timeout_seconds(3600, capacity_retry=RetryPolicy(max_attempts=12)) > base
+    assert base > 3600 + retry_budget_seconds(CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS
+
+
+def test_default_training_timeout_is_one_hour():
+    definition = build_definition(RESOURCES)
+
+    assert definition["States"]["TrainClassifier"]["TimeoutSeconds"] == 3600

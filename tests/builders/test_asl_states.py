@@ -1,0 +1,159 @@
+"""What the definition's states do: the training task and its container, the presign step, the input of
+the Lambda steps, MarkProcessing, the outcome choices and the notifications."""
+
+from __future__ import annotations
+
+import pytest
+from asl_checks import retry_problems
+from asl_examples import DYNAMODB_TRANSIENT_ERRORS, LAMBDA_STATES, RESOURCES, TRAIN_TIMEOUT_SECONDS
+
+from contracts.environment import CONTAINER_REQUIRED
+from contracts.task_size import TASK_SIZE_KEY, TaskSize
+
+pytestmark = pytest.mark.unit
+
+
+def test_training_runs_the_task_synchronously_without_public_ip(definition):
+    train = definition["States"]["TrainClassifier"]
+    parameters = train["Parameters"]
+
+    assert train["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert train["TimeoutSeconds"] == TRAIN_TIMEOUT_SECONDS
+    assert parameters["Cluster"] == RESOURCES.cluster_arn
+    assert parameters["TaskDefinition"] == RESOURCES.task_definition_arn
+    assert parameters["LaunchType"] == "FARGATE"
+    assert parameters["NetworkConfiguration"] == {
+        "AwsvpcConfiguration": {
+            "Subnets": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+            "SecurityGroups": ["sg-0c1d2e3f"],
+            "AssignPublicIp": "DISABLED",
+        }
+    }
+
+
+def test_training_container_gets_the_run_and_its_presigned_urls_and_no_bucket_to_reach_itself(definition):
+    (override,) = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]["ContainerOverrides"]
+    environment = {entry["Name"]: entry for entry in override["Environment"]}
+
+    assert override["Name"] == "classifier"
+    assert len(override["Environment"]) == len(environment) == 9
+    assert set(environment) == set(CONTAINER_REQUIRED)
+    assert environment == {
+        "EXECUTION_ARN": {"Name": "EXECUTION_ARN", "Value.$": "$.executionArn"},
+        "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
+        "INPUT_KEY": {"Name": "INPUT_KEY", "Value.$": "$.key"},
+        "INPUT_VERSION_ID": {"Name": "INPUT_VERSION_ID", "Value.$": "$.uploadVersion"},
+        "RUN_ACCESS": {"Name": "RUN_ACCESS", "Value.$": "$.runAccess"},
+        "RESULTS_PREFIX": {"Name": "RESULTS_PREFIX", "Value.$": "$.resultsPrefix"},
+        "USER_ID": {"Name": "USER_ID", "Value.$": "$.userId"},
+        "SESSION_ID": {"Name": "SESSION_ID", "Value.$": "$.sessionId"},
+        "RUN_ID": {"Name": "RUN_ID", "Value.$": "$.runId"},
+    }
+
+
+def _value_at(state: dict, path: str):
+    value = state
+    for key in path.removeprefix("$.").split("."):
+        value = value[key]
+    return value
+
+
+def _formatted_path(expression: str) -> str:
+    """The path ``States.Format('{}', path)`` formats."""
+    prefix, suffix = "States.Format('{}', ", ")"
+    assert expression.startswith(prefix) and expression.endswith(suffix), expression
+    return expression[len(prefix) : -len(suffix)]
+
+
+def test_training_task_and_its_container_get_the_size_validate_chose(definition):
+    overrides = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]
+    (container,) = overrides["ContainerOverrides"]
+    # a state after Validate sized the run
+    state = {"validation": {TASK_SIZE_KEY: TaskSize(2048, 9216).to_dict()}}
+
+    # task-level Cpu and Memory are strings in the ECS API: the integers are formatted
+    assert _value_at(state, _formatted_path(overrides["Cpu.$"])) == 2048
+    assert _value_at(state, _formatted_path(overrides["Memory.$"])) == 9216
+    # the container's hard limit (the task definition sets one) follows, as an integer
+    assert _value_at(state, container["Memory.$"]) == 9216
+    assert set(overrides) == {"Cpu.$", "Memory.$", "ContainerOverrides"}
+
+
+def test_the_urls_the_container_gets_are_the_presign_steps_result_signed_right_before_training(definition):
+    states = definition["States"]
+
+    assert states["MarkProcessing"]["Next"] == "PresignRun"
+    assert states["PresignRun"]["Next"] == "TrainClassifier"
+    assert states["PresignRun"]["ResultPath"] == "$.runAccess"
+    assert states["PresignRun"]["Catch"][0]["Next"] == "RecordFailure"
+
+
+@pytest.mark.parametrize("state_name", LAMBDA_STATES)
+def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execution_arn(
+    definition, state_name
+):
+    states = definition["States"]
+    state = states[state_name]
+
+    # No InputPath or Parameters: the handler's event is the whole state, the run input included.
+    assert "InputPath" not in state and "Parameters" not in state
+    # No state replaces the run input: results and caught errors go beside it.
+    result_paths = {other["ResultPath"] for other in states.values() if "ResultPath" in other}
+    assert result_paths == {None, "$.validation", "$.runAccess", "$.outcome"}
+    catch_paths = {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])}
+    assert catch_paths == {"$.error"}
+
+
+def test_mark_processing_moves_only_this_received_run_to_processing(definition):
+    state = definition["States"]["MarkProcessing"]
+    parameters = state["Parameters"]
+    values = parameters["ExpressionAttributeValues"]
+
+    assert state["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    assert retry_problems(state, DYNAMODB_TRANSIENT_ERRORS) == []
+    assert parameters["TableName"] == "storage-status-3f9a"
+    assert parameters["Key"] == {"userId": {"S.$": "$.userId"}, "sessionId": {"S.$": "$.sessionId"}}
+    assert parameters["ConditionExpression"] == "runId = :runId AND #status = :received"
+    assert parameters["ExpressionAttributeNames"] == {"#status": "status"}
+    assert values[":runId"] == {"S.$": "$.runId"}
+    assert values[":received"] == {"S": "RECEIVED"}
+    assert values[":processing"] == {"S": "PROCESSING"}
+    assert values[":enteredTime"] == {"S.$": "$$.State.EnteredTime"}
+    assert values[":executionArn"] == {"S.$": "$$.Execution.Id"}
+    assert parameters["UpdateExpression"] == (
+        "SET #status = :processing, startedAt = :enteredTime, updatedAt = :enteredTime, "
+        "executionArn = :executionArn, taskSize = :taskSize"
+    )
+
+
+def test_mark_processing_records_the_runs_task_size_as_numbers(definition):
+    task_size = definition["States"]["MarkProcessing"]["Parameters"]["ExpressionAttributeValues"][":taskSize"]
+    state = {"validation": {TASK_SIZE_KEY: TaskSize(512, 3072).to_dict()}}
+
+    recorded = {name: _value_at(state, _formatted_path(value["N.$"])) for name, value in task_size["M"].items()}
+    assert recorded == TaskSize(512, 3072).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("choice", "notify", "otherwise"),
+    [("SuccessRecorded", "NotifySuccess", "Superseded"), ("FailureRecorded", "NotifyFailure", "Failed")],
+)
+def test_only_a_recorded_outcome_is_notified(definition, choice, notify, otherwise):
+    # A superseded run's outcome (recorded: false) is not the session's: it ends without a notification.
+    state = definition["States"][choice]
+
+    assert state["Type"] == "Choice"
+    assert state["Choices"] == [{"Variable": "$.outcome.recorded", "BooleanEquals": True, "Next": notify}]
+    assert state["Default"] == otherwise
+    assert definition["States"]["Superseded"]["Type"] == "Succeed"
+
+
+@pytest.mark.parametrize("state", ["NotifySuccess", "NotifyFailure"])
+def test_notifications_publish_the_outcome_to_the_topic(definition, state):
+    task = definition["States"][state]
+
+    assert task["Resource"] == "arn:aws:states:::sns:publish"
+    assert task["Parameters"]["TopicArn"] == RESOURCES.topic_arn
+    assert task["Parameters"]["Message.$"] == "States.JsonToString($.outcome)"
+    assert task["Parameters"]["Subject"]
+    assert len(task["Parameters"]["Subject"]) < 100  # SNS limit for subjects

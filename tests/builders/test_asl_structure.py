@@ -1,0 +1,124 @@
+"""The shape of the definition built by ``components.asl``: transitions, reachability, the success and
+failure paths, catches, no waits, result paths; and the negative twins of the structural checks."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from asl_checks import catch_problems, path_from, transition_problems, unreachable_states, wait_states
+from asl_examples import TASK_STATES
+
+pytestmark = pytest.mark.unit
+
+
+def test_definition_is_json_serialisable_and_commented(definition):
+    assert json.loads(json.dumps(definition)) == definition
+    assert definition["Comment"]
+
+
+def test_every_transition_exists_and_every_state_is_reachable(definition):
+    assert transition_problems(definition) == []
+    assert unreachable_states(definition) == []
+
+
+def test_success_and_failure_paths_follow_the_contract(definition):
+    assert definition["StartAt"] == "Validate"
+    assert path_from(definition, "Validate") == [
+        "Validate",
+        "MarkProcessing",
+        "PresignRun",
+        "TrainClassifier",
+        "ProcessResults",
+        "SuccessRecorded",
+        "NotifySuccess",
+        "Succeeded",
+    ]
+    assert path_from(definition, "RecordFailure") == [
+        "RecordFailure",
+        "FailureRecorded",
+        "NotifyFailure",
+        "Failed",
+    ]
+    assert definition["States"]["Succeeded"]["Type"] == "Succeed"
+    assert definition["States"]["Failed"]["Type"] == "Fail"
+
+
+def test_every_task_catches_everything_into_the_failure_branch(definition):
+    states = definition["States"]
+    assert catch_problems(definition) == []
+    assert sorted(name for name, state in states.items() if state["Type"] == "Task") == sorted(TASK_STATES)
+    for name in TASK_STATES:
+        (catcher,) = states[name]["Catch"]
+        expected_target = "Failed" if name in ("RecordFailure", "NotifyFailure") else "RecordFailure"
+        assert catcher == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": expected_target}
+
+
+def test_no_wait_state(definition):
+    assert wait_states(definition) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "result_path"),
+    [
+        ("Validate", "$.validation"),
+        ("MarkProcessing", None),
+        ("TrainClassifier", None),
+        ("ProcessResults", "$.outcome"),
+        ("NotifySuccess", None),
+        ("RecordFailure", "$.outcome"),
+        ("NotifyFailure", None),
+    ],
+)
+def test_result_paths_keep_the_execution_input(definition, state, result_path):
+    assert definition["States"][state]["ResultPath"] == result_path
+
+
+@pytest.mark.parametrize("state", TASK_STATES)
+def test_catch_check_reports_a_task_without_catch(definition, state):
+    broken = copy.deepcopy(definition)
+    del broken["States"][state]["Catch"]
+
+    assert catch_problems(broken) == [f"{state} has no Catch for States.ALL"]
+
+
+def test_catch_check_reports_a_catch_that_misses_some_errors(definition):
+    broken = copy.deepcopy(definition)
+    broken["States"]["TrainClassifier"]["Catch"][0]["ErrorEquals"] = ["States.TaskFailed"]
+
+    assert catch_problems(broken) == ["TrainClassifier has no Catch for States.ALL"]
+
+
+def test_wait_check_reports_a_polling_wait(definition):
+    broken = copy.deepcopy(definition)
+    broken["States"]["WaitForTask"] = {"Type": "Wait", "Seconds": 30, "Next": "ProcessResults"}
+    broken["States"]["TrainClassifier"]["Next"] = "WaitForTask"
+
+    assert wait_states(broken) == ["WaitForTask"]
+    assert transition_problems(broken) == []
+
+
+def test_transition_check_reports_a_dangling_next(definition):
+    broken = copy.deepcopy(definition)
+    broken["States"]["MarkProcessing"]["Next"] = "Train"
+
+    assert transition_problems(broken) == ["MarkProcessing moves to missing state 'Train'"]
+
+
+def test_transition_check_reports_a_dangling_catch_and_start(definition):
+    broken = copy.deepcopy(definition)
+    broken["StartAt"] = "Start"
+    broken["States"]["Validate"]["Catch"][0]["Next"] = "HandleFailure"
+
+    assert transition_problems(broken) == [
+        "StartAt 'Start' is not a state",
+        "Validate moves to missing state 'HandleFailure'",
+    ]
+
+
+def test_reachability_check_reports_an_orphan_state(definition):
+    broken = copy.deepcopy(definition)
+    broken["States"]["SuccessRecorded"]["Choices"][0]["Next"] = "Succeeded"
+
+    assert unreachable_states(broken) == ["NotifySuccess"]
