@@ -12,6 +12,7 @@ from typing import Any
 
 from components.config import StackSettings
 from contracts.limits import LIMITS_TABLE_KEY
+from contracts.manifest import Manifest, ManifestError, ManifestStatus
 from contracts.statuses import PARTITION_KEY, SORT_KEY
 from contracts.task_size import TaskSize
 
@@ -107,6 +108,28 @@ def sqs_batch(template: dict[str, Any], events: list[tuple[str, Any]]) -> dict[s
     return {"Records": records}
 
 
+def ecs_failure(
+    *,
+    exit_code: int | None,
+    reason: str | None = None,
+    stop_code: str = "EssentialContainerExited",
+    stopped_reason: str = "Essential container in task exited",
+) -> dict:
+    """The ``sfn_error_ecs_task_failed`` error with the container's exit code and reason and the task's stop
+    code and reason replaced (``None`` leaves the container's out)."""
+    error = load_event("sfn_error_ecs_task_failed")
+    task = json.loads(error["Cause"])
+    container = task["Containers"][0]
+    container.pop("ExitCode")
+    container.pop("Reason")
+    if exit_code is not None:
+        container["ExitCode"] = exit_code
+    if reason is not None:
+        container["Reason"] = reason
+    task.update(StopCode=stop_code, StoppedReason=stopped_reason)
+    return {"Error": "States.TaskFailed", "Cause": json.dumps(task)}
+
+
 def run_state(
     bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip"
 ) -> dict[str, Any]:
@@ -168,6 +191,19 @@ def mark_processing(
             ":size": {"M": {name: {"N": str(value)} for name, value in DEFAULT_TASK_SIZE.to_dict().items()}},
         },
     )
+
+
+def failed_manifest(code: str, message: str) -> dict:
+    """The manifest a container writes when it rejects USER's SESSION's input with ``code``."""
+    return Manifest(
+        user_id=USER,
+        session_id=SESSION,
+        run_id="run-x",
+        status=ManifestStatus.FAILED,
+        started_at="2026-11-23T22:00:20.000Z",
+        finished_at="2026-11-23T22:01:00.000Z",
+        error=ManifestError(code, message),
+    ).to_dict()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,202 @@
+"""record_failure's pure error -> code mapping (``handlers.common.failures``): each Step Functions error,
+with or without the run's failed manifest, to a failure code and a one-line human message."""
+
+import json
+
+import pytest
+from handler_support import ecs_failure as _ecs_failure
+from handler_support import failed_manifest as _failed_manifest
+from handler_support import load_event
+
+from contracts.failures import FailureCode
+from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
+
+
+def _lambda_error(error_type: str, message: str) -> dict:
+    error = load_event("sfn_error_lambda_invalid_upload")
+    cause = json.loads(error["Cause"])
+    cause.update(errorType=error_type, errorMessage=message)
+    return {"Error": error_type, "Cause": json.dumps(cause)}
+
+
+def _failed_to_start(stopped_reason: str, container_reason: str | None = None) -> dict:
+    """A task ECS stopped before the container ran."""
+    return _ecs_failure(
+        exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
+    )
+
+
+def _camel_case_ecs_failure(exit_code: int) -> dict:
+    """The same failure as ECS's own DescribeTasks reports it (camelCase keys)."""
+    task = {
+        "taskArn": "arn:aws:ecs:eu-west-2:123456789012:task/eeg-dev-cluster/4b1f2e3d",
+        "lastStatus": "STOPPED",
+        "stopCode": "EssentialContainerExited",
+        "stoppedReason": "Essential container in task exited",
+        "containers": [{"name": "classifier", "exitCode": exit_code, "lastStatus": "STOPPED"}],
+    }
+    return {"Error": "States.TaskFailed", "Cause": json.dumps(task)}
+
+
+CASES = {
+    "lambda-invalid-upload": (
+        lambda: load_event("sfn_error_lambda_invalid_upload"),
+        None,
+        FailureCode.INVALID_UPLOAD,
+        "the archive must hold exactly one .csv file, found 2",
+    ),
+    "lambda-results-invalid": (
+        lambda: _lambda_error(
+            "ResultsInvalid", "the outputs ['report'] listed in manifest.json do not exist"
+        ),
+        None,
+        FailureCode.RESULTS_INVALID,
+        "the outputs ['report'] listed in manifest.json do not exist",
+    ),
+    "states-timeout": (
+        lambda: {"Error": "States.Timeout", "Cause": "The task did not complete within 3600 seconds."},
+        None,
+        FailureCode.TIMEOUT,
+        GENERIC_MESSAGES[FailureCode.TIMEOUT],
+    ),
+    "heartbeat-timeout": (
+        lambda: {"Error": "States.HeartbeatTimeout"},
+        None,
+        FailureCode.TIMEOUT,
+        GENERIC_MESSAGES[FailureCode.TIMEOUT],
+    ),
+    "lambda-crash": (
+        lambda: _lambda_error("KeyError", "'ContentLength'"),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+    ),
+    "lambda-service-error": (
+        lambda: {"Error": "Lambda.ServiceException", "Cause": "Lambda was unable to process the request."},
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+    ),
+    "dynamodb-condition": (
+        lambda: {
+            "Error": "DynamoDB.ConditionalCheckFailedException",
+            "Cause": "The conditional request failed (Service: DynamoDb, Status Code: 400)",
+        },
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+    ),
+    "ecs-exit-137": (
+        lambda: load_event("sfn_error_ecs_task_failed"),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+    ),
+    "ecs-oom-reason-only": (
+        lambda: _ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+    ),
+    "ecs-cannot-pull": (
+        lambda: _failed_to_start(
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+            "failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg-dev-classifier:latest",
+            container_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+        ),
+        None,
+        FailureCode.IMAGE_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
+    ),
+    "ecs-resource-initialization": (
+        lambda: _failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth"),
+        None,
+        FailureCode.IMAGE_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
+    ),
+    "ecs-exit-1": (
+        lambda: _ecs_failure(exit_code=1),
+        None,
+        FailureCode.CLASSIFIER_ERROR,
+        GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
+    ),
+    "ecs-exit-1-camel-case": (
+        lambda: _camel_case_ecs_failure(1),
+        None,
+        FailureCode.CLASSIFIER_ERROR,
+        GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
+    ),
+    "ecs-exit-2-insufficient-data": (
+        lambda: _ecs_failure(exit_code=2),
+        _failed_manifest(
+            "INSUFFICIENT_DATA", "only 4 trials of T2 were found; at least 10 per class are needed"
+        ),
+        FailureCode.INSUFFICIENT_DATA,
+        "only 4 trials of T2 were found; at least 10 per class are needed",
+    ),
+    "ecs-exit-2-without-manifest": (
+        lambda: _ecs_failure(exit_code=2),
+        None,
+        FailureCode.INVALID_UPLOAD,
+        GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
+    ),
+    "ecs-exit-2-unknown-manifest-code": (
+        lambda: _ecs_failure(exit_code=2),
+        _failed_manifest("SOMETHING_NEW", "whatever"),
+        FailureCode.INVALID_UPLOAD,
+        GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
+    ),
+    "ecs-capacity-retries-exhausted": (
+        lambda: {
+            "Error": "ECS.AmazonECSException",
+            "Cause": "Capacity is unavailable at this time. Please try again later or in a different "
+            "availability zone (Service: AmazonECS; Status Code: 400)",
+        },
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        "AWS had no capacity to start the classifier, even after retrying for several minutes. Nothing is "
+        "wrong with the upload: please upload it again later.",
+    ),
+    "ecs-throttled-throughout": (
+        lambda: {"Error": "ECS.ThrottlingException", "Cause": "Rate exceeded"},
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
+    ),
+    "ecs-task-not-placed-for-capacity": (
+        lambda: _failed_to_start(
+            "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+        ),
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
+    ),
+    "ecs-exit-143": (
+        lambda: _ecs_failure(exit_code=143),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+    ),
+}
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_error_maps_to_its_failure_code_and_a_human_message(case):
+    build_error, manifest, code, message = CASES[case]
+    failure = classify_failure(build_error(), manifest)
+    assert (failure.code, failure.message) == (code, message)
+    assert "Traceback" not in failure.message and 'File "' not in failure.message
+
+
+@pytest.mark.unit
+def test_only_a_stopped_classifier_task_makes_the_manifest_worth_reading():
+    assert needs_failed_manifest(load_event("sfn_error_ecs_task_failed"))
+    assert not needs_failed_manifest(load_event("sfn_error_lambda_invalid_upload"))
+    assert not needs_failed_manifest({"Error": "States.TaskFailed", "Cause": "not json"})
+
+
+@pytest.mark.unit
+def test_long_messages_are_shortened_to_one_line():
+    failure = classify_failure(_lambda_error("InvalidUpload", "bad\n" + "x" * 2000))
+    assert len(failure.message) == 500 and "\n" not in failure.message
