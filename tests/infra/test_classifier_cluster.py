@@ -1,24 +1,13 @@
-"""ClassifierCluster: ECR, image, cluster, task definition, task role scope and the private network."""
+"""ClassifierCluster: the ECS cluster, the task definition and its container, and what the roles ECS
+tasks may assume, and the run's signer, may reach."""
 
 import json
 
 import pytest
-from resource_checks import (
-    BUCKET,
-    ROLE,
-    ROLE_POLICY,
-    SECURITY_GROUP,
-    TASK_DEFINITION,
-    VPC_ENDPOINT,
-    as_list,
-    network_problems,
-    s3_scope_problems,
-    task_security_group_problems,
-)
+from access_checks import as_list, s3_scope_problems
+from resource_types import BUCKET, ROLE, ROLE_POLICY, TASK_DEFINITION
 
-from components import endpoint_policies
-from components.cluster import SCRATCH_PATH, build_context_tag, repository_lifecycle_policy
-from components.lambda_archive import REPO_ROOT
+from components.cluster import SCRATCH_PATH
 
 pytestmark = pytest.mark.unit
 
@@ -37,37 +26,6 @@ def role_policy_of(stack, role_name):
     role = stack.one(ROLE, role_name)
     (policy,) = stack.attached_to(ROLE_POLICY, "role", role.resource_id)
     return json.loads(policy.inputs["policy"])
-
-
-def test_repository_scans_on_push_is_encrypted_and_has_a_lifecycle_policy(self_contained_stack):
-    stack = self_contained_stack.resources
-    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
-    (lifecycle,) = stack.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
-
-    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repository.inputs["encryptionConfigurations"][0]["encryptionType"] in ("AES256", "KMS")
-    assert lifecycle.inputs["repository"] == repository.outputs["name"]
-    assert json.loads(lifecycle.inputs["policy"]) == repository_lifecycle_policy()
-
-
-def test_repository_lifecycle_expires_untagged_images_and_keeps_the_last_twenty():
-    rules = repository_lifecycle_policy()["rules"]
-
-    assert [rule["selection"]["tagStatus"] for rule in rules] == ["untagged", "any"]
-    assert rules[0]["selection"]["countNumber"] == 7 and rules[0]["selection"]["countUnit"] == "days"
-    assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}
-    assert {rule["action"]["type"] for rule in rules} == {"expire"}
-
-
-def test_image_is_built_from_the_classifier_folder_into_the_repository(self_contained_stack):
-    stack = self_contained_stack.resources
-    (image,) = stack.of_type("awsx:ecr:Image")
-    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
-
-    assert image.inputs["context"] == "."
-    assert image.inputs["dockerfile"] == "./classifier_image/Dockerfile"
-    assert image.inputs["platform"] == "linux/amd64"
-    assert image.inputs["repositoryUrl"] == repository.outputs["repositoryUrl"]
 
 
 def test_cluster_has_container_insights(self_contained_stack):
@@ -168,166 +126,3 @@ def test_signer_scope_check_reports_a_widened_policy(self_contained_stack, extra
     widened = {**policy, "Statement": [*policy["Statement"], extra_statement]}
 
     assert any(expected in problem for problem in s3_scope_problems(widened, allowed_signer_prefixes(stack)))
-
-
-def test_created_network_has_no_internet_path_and_the_endpoints_fargate_needs(self_contained_stack):
-    stack = self_contained_stack.resources
-    (vpc,) = stack.of_type("aws:ec2/vpc:Vpc")
-
-    assert network_problems(stack) == []
-    assert vpc.inputs["enableDnsHostnames"] is True and vpc.inputs["enableDnsSupport"] is True
-    zones = {subnet.inputs["availabilityZone"] for subnet in stack.of_type("aws:ec2/subnet:Subnet")}
-    assert zones == {"eu-west-2a", "eu-west-2b"}
-
-
-@pytest.mark.parametrize(
-    "endpoint", ["classifier-ecr-dkr-endpoint", "classifier-s3-endpoint", "classifier-logs-endpoint"]
-)
-def test_network_check_reports_a_missing_endpoint(self_contained_stack, endpoint):
-    stack = self_contained_stack.resources.without(VPC_ENDPOINT, endpoint)
-
-    assert len(network_problems(stack)) == 1
-
-
-def test_network_check_reports_an_internet_route(self_contained_stack):
-    stack = self_contained_stack.resources.mutated(
-        "aws:ec2/routeTable:RouteTable",
-        "classifier-private-routes",
-        lambda inputs: inputs.update(routes=[{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0abc"}]),
-    )
-
-    assert network_problems(stack) == ["classifier-private-routes has routes beyond the local one"]
-
-
-def test_task_security_group_has_no_ingress_and_https_egress_to_vpc_and_s3_only(self_contained_stack):
-    stack = self_contained_stack.resources
-    group = stack.one(SECURITY_GROUP, "classifier-task-sg")
-    destinations = [rule.get("cidrBlocks") or rule.get("prefixListIds") for rule in group.inputs["egress"]]
-
-    assert task_security_group_problems(group) == []
-    assert sorted(destinations) == [["10.40.0.0/16"], ["pl-7ca54015"]]
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda inputs: inputs.update(
-            ingress=[{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]
-        ),
-        lambda inputs: inputs["egress"].append(
-            {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}
-        ),
-    ],
-)
-def test_task_security_group_check_reports_opened_rules(self_contained_stack, change):
-    stack = self_contained_stack.resources.mutated(SECURITY_GROUP, "classifier-task-sg", change)
-
-    assert task_security_group_problems(stack.one(SECURITY_GROUP, "classifier-task-sg")) != []
-
-
-def test_endpoints_accept_https_only_from_the_task_security_group(self_contained_stack):
-    stack = self_contained_stack.resources
-    task_group = stack.one(SECURITY_GROUP, "classifier-task-sg")
-    endpoint_group = stack.one(SECURITY_GROUP, "classifier-endpoint-sg")
-    interface_endpoints = [
-        item for item in stack.of_type(VPC_ENDPOINT) if item.inputs["vpcEndpointType"] == "Interface"
-    ]
-
-    (ingress,) = endpoint_group.inputs["ingress"]
-    assert (ingress["fromPort"], ingress["toPort"], ingress["securityGroups"]) == (
-        443,
-        443,
-        [task_group.resource_id],
-    )
-    assert all(
-        item.inputs["securityGroupIds"] == [endpoint_group.resource_id] for item in interface_endpoints
-    )
-
-
-def test_given_subnets_and_security_groups_are_used_and_no_vpc_is_created(external_stack):
-    stack = external_stack.resources
-    definition = json.loads(
-        stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"]
-    )
-    definition_text = json.dumps(definition)
-
-    assert stack.of_type("aws:ec2/vpc:Vpc") == [] and stack.of_type(VPC_ENDPOINT) == []
-    assert "subnet-0123456789abcdef0" in definition_text and "sg-0123456789abcdef0" in definition_text
-
-
-def _dockerfile_copies() -> list[tuple[str, str]]:
-    """(source, destination) of every COPY from the build context in the classifier's Dockerfile."""
-    lines = (REPO_ROOT / "classifier_image" / "Dockerfile").read_text().splitlines()
-    return [
-        (parts[1], parts[2])
-        for parts in (line.split() for line in lines)
-        if parts and parts[0] == "COPY" and not parts[1].startswith("--from")
-    ]
-
-
-def test_the_image_holds_the_contracts_package_beside_fbcsp():
-    copies = _dockerfile_copies()
-
-    assert ("contracts", "/app/contracts") in copies
-    assert ("classifier_image/fbcsp", "/app/fbcsp") in copies
-
-
-def test_the_build_context_lets_in_only_what_the_dockerfile_copies():
-    patterns = (REPO_ROOT / ".dockerignore").read_text().splitlines()
-    allowed = {line[1:].rstrip("/") for line in patterns if line.startswith("!")}
-
-    assert "*" in patterns
-    assert allowed == {source for source, _ in _dockerfile_copies()}
-
-
-def test_every_created_endpoint_carries_the_policy_of_the_stacks_own_resources(self_contained_stack):
-    stack = self_contained_stack.resources
-    endpoints = {item.inputs["serviceName"].split(".", 3)[-1]: item for item in stack.of_type(VPC_ENDPOINT)}
-    bucket_arns = {item.name: item.outputs["arn"] for item in stack.of_type(BUCKET)}
-    table_arns = [item.outputs["arn"] for item in stack.of_type("aws:dynamodb/table:Table")]
-    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
-    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "classifier-task-logs")
-
-    assert json.loads(endpoints["s3"].inputs["policy"]) == endpoint_policies.s3_endpoint_policy(
-        region="eu-west-2",
-        upload_bucket_arn=bucket_arns["storage-uploads"],
-        results_bucket_arn=bucket_arns["storage-results"],
-    )
-    dynamodb_policy = json.loads(endpoints["dynamodb"].inputs["policy"])
-    (tables_statement,) = dynamodb_policy["Statement"]
-    # The mocks record the tables in whatever order their outputs resolve: compare them as a set.
-    assert sorted(tables_statement["Resource"]) == sorted(table_arns)
-    assert dynamodb_policy == endpoint_policies.dynamodb_endpoint_policy(table_arns=tables_statement["Resource"])
-    for service in ("ecr.api", "ecr.dkr"):
-        assert json.loads(endpoints[service].inputs["policy"]) == endpoint_policies.ecr_endpoint_policy(
-            repository_arn=repository.outputs["arn"]
-        )
-    assert json.loads(endpoints["logs"].inputs["policy"]) == endpoint_policies.logs_endpoint_policy(
-        log_group_arn=log_group.outputs["arn"]
-    )
-
-
-def test_image_tags_are_immutable_and_each_build_is_tagged_by_its_content(self_contained_stack, tmp_path):
-    stack = self_contained_stack.resources
-    repository = stack.one("aws:ecr/repository:Repository", "classifier-repository")
-    (image,) = stack.of_type("awsx:ecr:Image")
-
-    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
-    dockerfile = REPO_ROOT / "classifier_image" / "Dockerfile"
-    assert image.inputs["imageTag"] == build_context_tag(REPO_ROOT, dockerfile)
-    (tmp_path / ".dockerignore").write_text("*\n!fbcsp/\n**/__pycache__\n")
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
-    (tmp_path / "fbcsp").mkdir()
-    (tmp_path / "fbcsp" / "training.py").write_text("A = 1\n")
-    first = build_context_tag(tmp_path)
-    # What the build does not send changes nothing: ignored files, bytecode caches.
-    (tmp_path / "notes.txt").write_text("not in the image")
-    (tmp_path / "fbcsp" / "__pycache__").mkdir()
-    (tmp_path / "fbcsp" / "__pycache__" / "training.cpython-311.pyc").write_bytes(b"cache")
-    assert build_context_tag(tmp_path) == first
-    # What it sends does: the code, and the Dockerfile.
-    (tmp_path / "fbcsp" / "training.py").write_text("A = 2\n")
-    second = build_context_tag(tmp_path)
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12.7-slim\n")
-    assert len({first, second, build_context_tag(tmp_path)}) == 3
-    assert first.startswith("src-") and len(first) == 20

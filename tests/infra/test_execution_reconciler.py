@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from resource_checks import FUNCTION
+from resource_types import FUNCTION
 
 from components.asl import EXECUTION_MARGIN_SECONDS
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from resource_checks import FUNCTION
+from resource_types import FUNCTION
 
 from benchmarks.lambda_package import HANDLER_MODULES, lambda_environment, runtime_packages, unpack
 from components import lambda_archive

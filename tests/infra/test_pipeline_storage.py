@@ -1,7 +1,8 @@
 """PipelineStorage: bucket and table security properties, lifecycle rules, deletion protection."""
 
 import pytest
-from resource_checks import BUCKET, TABLE, bucket_problems, table_problems
+from resource_types import BUCKET, TABLE
+from storage_checks import bucket_problems, table_problems
 
 pytestmark = pytest.mark.unit
 

@@ -3,8 +3,8 @@
 import dataclasses
 
 import pytest
+from operations_checks import tagging_problems
 from pulumi_mocks import new_mocks, run_main_program
-from resource_checks import tagging_problems
 
 from components.config import ConfigError
 from sandbox.stack import LocalStack

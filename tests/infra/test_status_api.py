@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from resource_checks import AUTHORIZER, ROUTE, STAGE, route_problems
+from access_checks import route_problems
+from resource_types import AUTHORIZER, ROUTE, STAGE
 
 from components.http_api import route_slug
 from contracts.api import Route

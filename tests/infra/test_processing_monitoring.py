@@ -1,0 +1,86 @@
+"""ProcessingStateMachine's monitoring: the encrypted alarm topic and its e-mail subscription, the alarms,
+and the dashboard."""
+
+import json
+
+import pytest
+from function_checks import function_named
+from operations_checks import alarm_problems
+from resource_types import ALARM
+
+pytestmark = pytest.mark.unit
+
+
+def test_topic_is_encrypted_with_a_rotating_customer_managed_key(self_contained_stack):
+    stack = self_contained_stack.resources
+    (topic,) = stack.of_type("aws:sns/topic:Topic")
+    key = stack.one("aws:kms/key:Key", "processing-topic-key")
+
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_alarm_email_is_subscribed_only_when_configured(self_contained_stack, external_stack):
+    (subscription,) = external_stack.resources.of_type("aws:sns/topicSubscription:TopicSubscription")
+
+    assert self_contained_stack.resources.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == (
+        "email",
+        "alerts@example.org",
+    )
+    assert subscription.inputs["topic"] == external_stack.exports["topicArn"]
+
+
+def test_alarms_cover_dlq_failures_duration_and_every_function(self_contained_stack):
+    stack = self_contained_stack.resources
+
+    assert alarm_problems(stack, self_contained_stack.exports["topicArn"]) == []
+
+
+def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_stack):
+    stack = self_contained_stack.resources
+    alarm = stack.one(ALARM, "processing-execution-time-alarm")
+
+    assert alarm.inputs["dimensions"] == {"StateMachineArn": self_contained_stack.exports["stateMachineArn"]}
+    assert 0 < alarm.inputs["threshold"] < 60 * 60 * 1000
+
+
+@pytest.mark.parametrize(
+    "alarm_name",
+    [
+        "processing-dlq-depth-alarm",
+        "processing-failed-executions-alarm",
+        "processing-execution-time-alarm",
+        "processing-start-fn-errors-alarm",
+        "api-api-fn-errors-alarm",
+    ],
+)
+def test_alarm_check_reports_a_missing_alarm(self_contained_stack, alarm_name):
+    stack = self_contained_stack.resources.without(ALARM, alarm_name)
+
+    assert len(alarm_problems(stack, self_contained_stack.exports["topicArn"])) == 1
+
+
+def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
+    stack = self_contained_stack.resources
+    (dashboard,) = stack.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
+
+    assert [
+        "AWS/States",
+        "ExecutionsFailed",
+        "StateMachineArn",
+        self_contained_stack.exports["stateMachineArn"],
+    ] in [metric[:4] for metric in metrics]
+    assert {metric[3] for metric in metrics if metric[0] == "AWS/Lambda"} == {
+        function_named(stack, name).inputs["name"]
+        for name in (
+            "processing-start-fn",
+            "processing-validate-fn",
+            "processing-presign-run-fn",
+            "processing-process-results-fn",
+            "processing-record-failure-fn",
+            "processing-reconcile-fn",
+        )
+    }
