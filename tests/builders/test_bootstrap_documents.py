@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from fnmatch import fnmatchcase
 
 import pytest
 from iam_checks import allows, statements
+from iam_examples import widened
 
 from bootstrap.access import BOUNDED_ROLE_WRITES, DENIED_ACTIONS, deploy_policy
 from bootstrap.boundary import boundary_policy_arn, role_boundary_policy
@@ -69,12 +69,6 @@ def denied(document: dict, action: str, resource: str) -> bool:
 
 def _as_list(value):
     return [value] if isinstance(value, str) else list(value)
-
-
-def widened(document: dict, statement: dict) -> dict:
-    copied = copy.deepcopy(document)
-    copied["Statement"].append(statement)
-    return copied
 
 
 def test_the_deploy_role_cannot_make_any_role_an_administrator():

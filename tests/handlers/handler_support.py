@@ -15,6 +15,7 @@ from contracts.limits import LIMITS_TABLE_KEY
 from contracts.manifest import Manifest, ManifestError, ManifestStatus
 from contracts.statuses import PARTITION_KEY, SORT_KEY
 from contracts.task_size import TaskSize
+from handlers.common.status import StatusStore
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-2"
@@ -221,3 +222,8 @@ def log_lines() -> Iterator[list[dict[str, Any]]]:
     finally:
         logger.removeHandler(capture)
         lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def stored_status(aws: Any) -> dict:
+    """The status record of USER's SESSION as the handlers' StatusStore reads it."""
+    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)

@@ -4,9 +4,7 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from api_support import ME, SESSION, SOMEONE_ELSE
-from api_support import add_session as _add_session
-from api_support import call_api as _call
+from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 from boto3.dynamodb.types import TypeSerializer
 from handler_support import run_state
 
@@ -17,8 +15,8 @@ pytestmark = pytest.mark.moto
 
 def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, load_event, lambda_context):
     # GIVEN a session without a trained classifier yet
-    state = _add_session(aws, ME, SESSION)
-    before = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    state = add_session(aws, ME, SESSION)
+    before = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert before[0] == 404 and before[1]["error"]["code"] == "NOT_FOUND"
     # WHEN the classifier record is written
     classifier_key = f"{state['resultsPrefix']}classifier.json"
@@ -35,7 +33,7 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
             "K": {"N": "6"},
         },
     )
-    status, body, _ = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     # THEN a presigned GET of classifier.json in the results bucket comes back with the model summary
     assert status == 200 and body["runId"] == state["runId"]
     url = urlparse(body["url"])
@@ -54,7 +52,7 @@ def test_another_users_classifier_is_404(aws, load_event, lambda_context):
             "classifierKey": {"S": "results/x/classifier.json"},
         },
     )
-    status, body, _ = _call(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
@@ -103,8 +101,8 @@ def _succeeded_session(aws, user_id: str) -> str:
 
 
 def test_the_report_is_404_until_the_session_succeeded(aws, load_event, lambda_context):
-    _add_session(aws, ME, SESSION)
-    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    add_session(aws, ME, SESSION)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"] == {"code": "NOT_FOUND", "message": "no report for this session"}
 
 
@@ -113,7 +111,7 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
 ):
     prefix = _succeeded_session(aws, ME)
 
-    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
 
     assert status == 200 and body["sessionId"] == SESSION
     assert body["expiresInSeconds"] == PRESIGN_EXPIRY_SECONDS
@@ -135,12 +133,12 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
 
 def test_another_users_report_is_404(aws, load_event, lambda_context):
     _succeeded_session(aws, SOMEONE_ELSE)
-    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
 def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, lambda_context):
     prefix = _succeeded_session(aws, ME)
     aws.s3.delete_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json")
-    status, body, _ = _call(load_event("apigw_v2_get_session_report"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"]["message"] == "no report for this session"

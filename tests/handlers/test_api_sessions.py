@@ -2,9 +2,7 @@
 sessions."""
 
 import pytest
-from api_support import ME, SESSION, SOMEONE_ELSE
-from api_support import add_session as _add_session
-from api_support import call_api as _call
+from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 
 from handlers.common.paging import encode_page_token
 from handlers.common.status import StatusStore
@@ -14,9 +12,9 @@ pytestmark = pytest.mark.moto
 
 def test_get_session_returns_status_and_timestamps(aws, load_event, lambda_context):
     # GIVEN the caller's session was received
-    state = _add_session(aws, ME, SESSION)
+    state = add_session(aws, ME, SESSION)
     # WHEN they ask for it
-    status, body, _ = _call(load_event("apigw_v2_get_session"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session"), lambda_context)
     # THEN they see its status and times but no internal attributes
     assert status == 200
     assert body["sessionId"] == SESSION and body["status"] == "RECEIVED" and body["runId"] == state["runId"]
@@ -26,7 +24,7 @@ def test_get_session_returns_status_and_timestamps(aws, load_event, lambda_conte
 
 
 def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda_context):
-    state = _add_session(aws, ME, SESSION)
+    state = add_session(aws, ME, SESSION)
     StatusStore(aws.dynamodb, aws.status_table).fail_run(
         ME,
         SESSION,
@@ -34,7 +32,7 @@ def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda
         error={"code": "TIMEOUT", "message": "too slow"},
         now="2026-11-23T23:00:00.000Z",
     )
-    status, body, _ = _call(load_event("apigw_v2_get_session"), lambda_context)
+    status, body, _ = call_api(load_event("apigw_v2_get_session"), lambda_context)
     assert status == 200 and body["status"] == "FAILED"
     assert (
         body["error"] == {"code": "TIMEOUT", "message": "too slow"}
@@ -44,12 +42,12 @@ def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda
 
 def test_another_users_session_is_answered_exactly_like_a_missing_one(aws, load_event, lambda_context):
     # GIVEN the session id exists, but for someone else
-    _add_session(aws, SOMEONE_ELSE, SESSION)
+    add_session(aws, SOMEONE_ELSE, SESSION)
     # WHEN the caller asks for it, and for an id that does not exist at all
-    other = _call(load_event("apigw_v2_get_session"), lambda_context)
+    other = call_api(load_event("apigw_v2_get_session"), lambda_context)
     missing_event = load_event("apigw_v2_get_session")
     missing_event["pathParameters"]["sessionId"] = "20261123T220000Z-ffffffffffff"
-    missing = _call(missing_event, lambda_context)
+    missing = call_api(missing_event, lambda_context)
     # THEN both answers are the same 404
     assert other[0] == missing[0] == 404
     assert other[1] == missing[1] == {"error": {"code": "NOT_FOUND", "message": "no such session"}}
@@ -58,7 +56,7 @@ def test_another_users_session_is_answered_exactly_like_a_missing_one(aws, load_
 def test_an_invalid_session_id_is_a_bad_request(aws, load_event, lambda_context):
     event = load_event("apigw_v2_get_session")
     event["pathParameters"]["sessionId"] = ".."
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 400 and body["error"]["code"] == "INVALID_SESSION_ID"
 
 
@@ -66,13 +64,13 @@ def test_get_sessions_pages_newest_first_through_only_the_callers_sessions(aws, 
     # GIVEN five sessions of the caller and two of another user
     mine = [f"20261123T22000{index}Z-00000000000{index}" for index in range(5)]
     for session_id in mine:
-        _add_session(aws, ME, session_id)
+        add_session(aws, ME, session_id)
     for session_id in ("20261123T230000Z-aaaaaaaaaaaa", "20261123T220001Z-bbbbbbbbbbbb"):
-        _add_session(aws, SOMEONE_ELSE, session_id)
+        add_session(aws, SOMEONE_ELSE, session_id)
     # WHEN they page through with limit=2 (the event file's query)
     seen, pages, event = [], 0, load_event("apigw_v2_get_sessions")
     while True:
-        status, body, _ = _call(event, lambda_context)
+        status, body, _ = call_api(event, lambda_context)
         assert status == 200 and len(body["sessions"]) <= 2
         seen += [session["sessionId"] for session in body["sessions"]]
         pages += 1
@@ -87,13 +85,13 @@ def test_get_sessions_pages_newest_first_through_only_the_callers_sessions(aws, 
 
 def test_a_next_token_cannot_reach_another_users_sessions(aws, load_event, lambda_context):
     # GIVEN a token pointing after another user's session id
-    _add_session(aws, SOMEONE_ELSE, "20261123T230000Z-aaaaaaaaaaaa")
-    _add_session(aws, SOMEONE_ELSE, "20261123T220000Z-bbbbbbbbbbbb")
+    add_session(aws, SOMEONE_ELSE, "20261123T230000Z-aaaaaaaaaaaa")
+    add_session(aws, SOMEONE_ELSE, "20261123T220000Z-bbbbbbbbbbbb")
     forged = encode_page_token("20261123T230000Z-aaaaaaaaaaaa")
     event = load_event("apigw_v2_get_sessions")
     event["queryStringParameters"]["nextToken"] = forged
     # WHEN the caller uses it THEN the query stays in their own (empty) partition
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 200 and body == {"sessions": []}
 
 
@@ -110,14 +108,14 @@ def test_a_next_token_cannot_reach_another_users_sessions(aws, load_event, lambd
 def test_get_sessions_rejects_bad_paging_parameters(aws, load_event, lambda_context, query, code):
     event = load_event("apigw_v2_get_sessions")
     event["queryStringParameters"] = query
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 400 and body["error"]["code"] == code
 
 
 def test_get_sessions_defaults_to_twenty_per_page(aws, load_event, lambda_context):
     for index in range(21):
-        _add_session(aws, ME, f"20261123T2200{index:02d}Z-{index:012x}")
+        add_session(aws, ME, f"20261123T2200{index:02d}Z-{index:012x}")
     event = load_event("apigw_v2_get_sessions")
     del event["queryStringParameters"]
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 200 and len(body["sessions"]) == 20 and "nextToken" in body

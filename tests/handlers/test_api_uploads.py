@@ -5,8 +5,7 @@ import json
 import re
 
 import pytest
-from api_support import ME
-from api_support import call_api as _call
+from api_support import ME, call_api
 
 from contracts.api import PRESIGN_EXPIRY_SECONDS
 from contracts.uploads import LIMITS
@@ -18,7 +17,7 @@ def test_post_sessions_returns_a_presigned_upload_for_the_callers_key(aws, load_
     # GIVEN an authenticated request naming the file to upload
     event = load_event("apigw_v2_post_sessions")
     # WHEN it is answered
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     # THEN a time-ordered session id and a size-limited POST form for uploads/{sub}/{sessionId}/{file}
     assert status == 201
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{12}", body["sessionId"])
@@ -36,7 +35,7 @@ def test_post_sessions_returns_a_presigned_upload_for_the_callers_key(aws, load_
 def test_post_sessions_without_a_body_uses_the_default_file_name(aws, load_event, lambda_context):
     event = load_event("apigw_v2_post_sessions")
     del event["body"]
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 201 and body["key"].endswith("/upload.zip")
 
 
@@ -54,7 +53,7 @@ def test_post_sessions_without_a_body_uses_the_default_file_name(aws, load_event
 def test_post_sessions_rejects_a_bad_body_with_400(aws, load_event, lambda_context, body, code):
     event = load_event("apigw_v2_post_sessions")
     event["body"] = body
-    status, response, _ = _call(event, lambda_context)
+    status, response, _ = call_api(event, lambda_context)
     assert status == 400 and response["error"]["code"] == code and response["error"]["message"]
 
 
@@ -62,5 +61,5 @@ def test_a_base64_encoded_body_is_decoded(aws, load_event, lambda_context):
     event = load_event("apigw_v2_post_sessions")
     event["body"] = base64.b64encode(json.dumps({"fileName": "night.zip"}).encode()).decode()
     event["isBase64Encoded"] = True
-    status, body, _ = _call(event, lambda_context)
+    status, body, _ = call_api(event, lambda_context)
     assert status == 201 and body["key"].endswith("/night.zip")

@@ -4,9 +4,7 @@ with or without the run's failed manifest, to a failure code and a one-line huma
 import json
 
 import pytest
-from handler_support import ecs_failure as _ecs_failure
-from handler_support import failed_manifest as _failed_manifest
-from handler_support import load_event
+from handler_support import ecs_failure, failed_manifest, load_event
 
 from contracts.failures import FailureCode
 from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
@@ -21,7 +19,7 @@ def _lambda_error(error_type: str, message: str) -> dict:
 
 def _failed_to_start(stopped_reason: str, container_reason: str | None = None) -> dict:
     """A task ECS stopped before the container ran."""
-    return _ecs_failure(
+    return ecs_failure(
         exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
     )
 
@@ -93,7 +91,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
     ),
     "ecs-oom-reason-only": (
-        lambda: _ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"),
+        lambda: ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"),
         None,
         FailureCode.OUT_OF_MEMORY,
         GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
@@ -115,7 +113,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     ),
     "ecs-exit-1": (
-        lambda: _ecs_failure(exit_code=1),
+        lambda: ecs_failure(exit_code=1),
         None,
         FailureCode.CLASSIFIER_ERROR,
         GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
@@ -127,22 +125,22 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.CLASSIFIER_ERROR],
     ),
     "ecs-exit-2-insufficient-data": (
-        lambda: _ecs_failure(exit_code=2),
-        _failed_manifest(
+        lambda: ecs_failure(exit_code=2),
+        failed_manifest(
             "INSUFFICIENT_DATA", "only 4 trials of T2 were found; at least 10 per class are needed"
         ),
         FailureCode.INSUFFICIENT_DATA,
         "only 4 trials of T2 were found; at least 10 per class are needed",
     ),
     "ecs-exit-2-without-manifest": (
-        lambda: _ecs_failure(exit_code=2),
+        lambda: ecs_failure(exit_code=2),
         None,
         FailureCode.INVALID_UPLOAD,
         GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
     ),
     "ecs-exit-2-unknown-manifest-code": (
-        lambda: _ecs_failure(exit_code=2),
-        _failed_manifest("SOMETHING_NEW", "whatever"),
+        lambda: ecs_failure(exit_code=2),
+        failed_manifest("SOMETHING_NEW", "whatever"),
         FailureCode.INVALID_UPLOAD,
         GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD],
     ),
@@ -172,7 +170,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
     ),
     "ecs-exit-143": (
-        lambda: _ecs_failure(exit_code=143),
+        lambda: ecs_failure(exit_code=143),
         None,
         FailureCode.INTERNAL_ERROR,
         GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],

@@ -4,7 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from handler_support import SESSION, USER, log_lines, record_received, run_state
+from handler_support import SESSION, USER, log_lines, record_received, run_state, stored_status
 
 from contracts.manifest import Manifest, ManifestStatus
 from handlers import process_results
@@ -62,10 +62,6 @@ def _write_results(aws, manifest: dict, outputs: dict | None = None) -> None:
     aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json", Body=json.dumps(manifest))
 
 
-def _status(aws) -> dict:
-    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
-
-
 def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_run, lambda_context):
     # GIVEN the container wrote its outputs and a succeeded manifest
     _write_results(aws, _manifest(processing_run))
@@ -99,7 +95,7 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
         "recorded": True,
     }
     assert json.loads(json.dumps(outcome)) == outcome
-    status = _status(aws)
+    status = stored_status(aws)
     assert status["status"] == "SUCCEEDED" and status["result"] == expected_result
     assert status["finishedAt"].endswith("Z") and status["startedAt"] == "2026-11-23T22:00:10.000Z"
     raw = aws.dynamodb.get_item(
@@ -166,7 +162,7 @@ def test_each_invalid_manifest_raises_results_invalid(aws, processing_run, lambd
     # WHEN ProcessResults runs THEN ResultsInvalid names the problem and nothing is recorded
     with pytest.raises(ResultsInvalid, match=message):
         process_results.handler(processing_run, lambda_context)
-    assert _status(aws)["status"] == "PROCESSING"
+    assert stored_status(aws)["status"] == "PROCESSING"
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
 
 
@@ -215,7 +211,7 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     outcome = process_results.handler(processing_run, lambda_context)
     # THEN the outcome describes the old run as not recorded; the session and classifier tables are untouched
     assert outcome["runId"] == processing_run["runId"] and outcome["recorded"] is False
-    status = _status(aws)
+    status = stored_status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
 
@@ -237,7 +233,7 @@ def test_a_run_without_permutations_succeeds_with_no_p_value(aws, processing_run
     # WHEN ProcessResults runs THEN the session succeeds and reports no p-value
     outcome = process_results.handler(processing_run, lambda_context)
     assert outcome["result"]["permutationPValue"] is None
-    assert _status(aws)["result"]["permutationPValue"] is None
+    assert stored_status(aws)["result"]["permutationPValue"] is None
 
 
 @pytest.mark.parametrize("superseded", [False, True], ids=["recorded", "superseded"])

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from handler_support import SESSION, USER, load_event, record_received, run_state
+from handler_support import SESSION, USER, load_event, record_received, run_state, stored_status
 
 from handlers import reconcile
 from handlers.common.failures import GENERIC_MESSAGES
@@ -23,10 +23,6 @@ def _ended(state: dict, event_name: str, *, status: str | None = None) -> dict:
     return event
 
 
-def _status(aws) -> dict:
-    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
-
-
 @pytest.mark.parametrize(
     ("event_name", "status", "code"),
     [
@@ -41,7 +37,7 @@ def test_an_execution_that_ended_mid_run_fails_its_processing_session(
     # GIVEN a PROCESSING run WHEN its execution ends without recording an outcome
     response = reconcile.handler(_ended(processing_run, event_name, status=status), lambda_context)
     # THEN the session is FAILED with the code of that ending, the original kept for operators
-    item = _status(aws)
+    item = stored_status(aws)
     assert response == {"recorded": True}
     assert (item["status"], item["error"]) == ("FAILED", {"code": code, "message": GENERIC_MESSAGES[code]})
     assert item["finishedAt"].endswith("Z") and item["failureDetail"]["error"]
@@ -49,14 +45,14 @@ def test_an_execution_that_ended_mid_run_fails_its_processing_session(
 
 def test_an_aborted_execution_keeps_its_stop_cause_for_operators(aws, processing_run, lambda_context):
     reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_aborted"), lambda_context)
-    assert _status(aws)["failureDetail"] == {"error": "OperatorStopped", "cause": "stopped from the console"}
+    assert stored_status(aws)["failureDetail"] == {"error": "OperatorStopped", "cause": "stopped from the console"}
 
 
 def test_a_run_stopped_before_it_was_processing_is_failed_too(aws, lambda_context):
     state = run_state(aws.upload_bucket, USER, SESSION, "v1")
     record_received(StatusStore(aws.dynamodb, aws.status_table), state)
     reconcile.handler(_ended(state, "eventbridge_sfn_execution_aborted"), lambda_context)
-    assert _status(aws)["status"] == "FAILED"
+    assert stored_status(aws)["status"] == "FAILED"
 
 
 def test_a_final_status_is_never_changed(aws, processing_run, lambda_context):
@@ -74,7 +70,7 @@ def test_a_final_status_is_never_changed(aws, processing_run, lambda_context):
         _ended(processing_run, "eventbridge_sfn_execution_aborted", status="FAILED"), lambda_context
     )
     assert response == {"recorded": False}
-    assert _status(aws)["error"]["code"] == "OUT_OF_MEMORY"
+    assert stored_status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
 def test_a_superseded_run_never_touches_the_newer_one(aws, processing_run, lambda_context):
@@ -83,7 +79,7 @@ def test_a_superseded_run_never_touches_the_newer_one(aws, processing_run, lambd
         StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
     )
     reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_timed_out"), lambda_context)
-    item = _status(aws)
+    item = stored_status(aws)
     assert (item["runId"], item["status"]) == (newer["runId"], "RECEIVED")
 
 
@@ -101,4 +97,4 @@ def test_other_events_and_inputs_without_a_run_change_nothing(aws, processing_ru
     event = _ended(processing_run, "eventbridge_sfn_execution_timed_out")
     spoil(event)
     assert reconcile.handler(event, lambda_context) == {"recorded": False}
-    assert _status(aws)["status"] == "PROCESSING"
+    assert stored_status(aws)["status"] == "PROCESSING"

@@ -4,24 +4,28 @@ original error for operators only, and logs each line with the execution."""
 import json
 
 import pytest
-from handler_support import SESSION, USER, load_event, log_lines, record_received, run_state
-from handler_support import ecs_failure as _ecs_failure
-from handler_support import failed_manifest as _failed_manifest
+from handler_support import (
+    SESSION,
+    USER,
+    ecs_failure,
+    failed_manifest,
+    load_event,
+    log_lines,
+    record_received,
+    run_state,
+    stored_status,
+)
 
 from handlers import record_failure
 from handlers.common.api_routes import SESSION_FIELDS
 from handlers.common.status import StatusStore
 
 
-def _status(aws) -> dict:
-    return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
-
-
 @pytest.mark.moto
 def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, processing_run, lambda_context):
     # GIVEN the container exited with 2 after writing a failed manifest
     manifest = {
-        **_failed_manifest("INSUFFICIENT_DATA", "only one class of trials was found"),
+        **failed_manifest("INSUFFICIENT_DATA", "only one class of trials was found"),
         "runId": processing_run["runId"],
     }
     aws.s3.put_object(
@@ -30,7 +34,7 @@ def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, proce
         Body=json.dumps(manifest),
     )
     # WHEN RecordFailure runs on the whole state
-    outcome = record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=2)}, lambda_context)
+    outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=2)}, lambda_context)
     # THEN the session is FAILED with the manifest's code and message, and the outcome says the same
     expected_error = {"code": "INSUFFICIENT_DATA", "message": "only one class of trials was found"}
     assert outcome == {
@@ -42,7 +46,7 @@ def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, proce
         "links": {"status": f"/sessions/{SESSION}"},
         "recorded": True,
     }
-    status = _status(aws)
+    status = stored_status(aws)
     assert status["status"] == "FAILED" and status["error"] == expected_error
     assert status["finishedAt"].endswith("Z")
 
@@ -55,7 +59,7 @@ def test_a_validation_failure_is_recorded_from_received(aws, lambda_context):
     # WHEN Validate's InvalidUpload is recorded
     record_failure.handler({**state, "error": load_event("sfn_error_lambda_invalid_upload")}, lambda_context)
     # THEN the handler's message is what the user sees
-    assert _status(aws)["error"] == {
+    assert stored_status(aws)["error"] == {
         "code": "INVALID_UPLOAD",
         "message": "the archive must hold exactly one .csv file, found 2",
     }
@@ -66,7 +70,7 @@ def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run,
     record_failure.handler(
         {**processing_run, "error": load_event("sfn_error_ecs_task_failed")}, lambda_context
     )
-    assert _status(aws)["error"]["code"] == "OUT_OF_MEMORY"
+    assert stored_status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
 @pytest.mark.moto
@@ -90,7 +94,7 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
     # THEN the handler does not raise, reports its outcome, and the session stays SUCCEEDED
     assert outcome["status"] == "FAILED" and outcome["error"]["code"] == "INTERNAL_ERROR"
     assert outcome["recorded"] is False
-    status = _status(aws)
+    status = stored_status(aws)
     assert status["status"] == "SUCCEEDED" and "error" not in status
 
 
@@ -100,9 +104,9 @@ def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambd
     record_received(
         StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z"
     )
-    outcome = record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
+    outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=1)}, lambda_context)
     assert outcome["recorded"] is False
-    status = _status(aws)
+    status = stored_status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
 
 
@@ -112,7 +116,7 @@ def test_the_original_error_is_kept_for_operators_but_not_shown_by_the_api(aws, 
 
     record_failure.handler({**processing_run, "error": unexpected}, lambda_context)
 
-    item = _status(aws)
+    item = stored_status(aws)
     assert item["error"]["code"] == "INTERNAL_ERROR"
     assert item["failureDetail"] == {"error": "States.Runtime", "cause": unexpected["Cause"]}
     assert "failureDetail" not in SESSION_FIELDS
@@ -128,7 +132,7 @@ def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_co
         record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
     # WHEN RecordFailure runs
     with log_lines() as lines:
-        record_failure.handler({**processing_run, "error": _ecs_failure(exit_code=1)}, lambda_context)
+        record_failure.handler({**processing_run, "error": ecs_failure(exit_code=1)}, lambda_context)
     # THEN each line names the run's execution
     assert len(lines) == (2 if superseded else 1)
     assert {line["executionArn"] for line in lines} == {processing_run["executionArn"]}
@@ -148,7 +152,7 @@ def test_the_runs_urls_in_a_failed_tasks_overrides_are_neither_stored_nor_logged
     with log_lines() as lines:
         record_failure.handler(state, lambda_context)
     # THEN operators keep the cause without the URLs, in the item and in the log
-    cause = _status(aws)["failureDetail"]["cause"]
+    cause = stored_status(aws)["failureDetail"]["cause"]
     assert run_access not in cause and run_access not in json.dumps(lines)
     assert json.loads(cause)["Overrides"]["ContainerOverrides"][0]["Environment"][-1] == {
         "Name": "RUN_ACCESS",
