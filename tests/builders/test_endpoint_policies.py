@@ -2,20 +2,23 @@
 
 import pytest
 from iam_checks import allows
+from iam_examples import (
+    LIMITS_TABLE_ARN,
+    REGION,
+    REPOSITORY_ARN,
+    RESULTS_BUCKET_ARN,
+    SCOPE,
+    STATUS_TABLE_ARN,
+    UPLOAD_BUCKET_ARN,
+)
 
 from components import endpoint_policies
 from policy.rules import wildcard_action_problems
 
 pytestmark = pytest.mark.unit
 
-REGION, ACCOUNT_ID = "eu-west-2", "123456789012"
-UPLOAD_BUCKET_ARN = "arn:aws:s3:::storage-uploads-3f9a"
-RESULTS_BUCKET_ARN = "arn:aws:s3:::storage-results-3f9a"
-TABLE_ARNS = [
-    f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/storage-{name}-3f9a" for name in ("status", "limits")
-]
-REPOSITORY_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/classifier-repository-3f9a"
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:classifier-task-logs-3f9a"
+TABLE_ARNS = [STATUS_TABLE_ARN, LIMITS_TABLE_ARN]
+TASK_LOG_GROUP_ARN = f"arn:aws:logs:{SCOPE}:log-group:classifier-task-logs-3f9a"
 
 
 def documents():
@@ -25,7 +28,7 @@ def documents():
         ),
         "dynamodb": endpoint_policies.dynamodb_endpoint_policy(table_arns=TABLE_ARNS),
         "ecr": endpoint_policies.ecr_endpoint_policy(repository_arn=REPOSITORY_ARN),
-        "logs": endpoint_policies.logs_endpoint_policy(log_group_arn=LOG_GROUP_ARN),
+        "logs": endpoint_policies.logs_endpoint_policy(log_group_arn=TASK_LOG_GROUP_ARN),
     }
 
 
@@ -58,7 +61,7 @@ def test_the_dynamodb_endpoint_reaches_the_stacks_tables_only():
     document = documents()["dynamodb"]
 
     assert all(allows(document, "dynamodb:UpdateItem", arn) for arn in TABLE_ARNS)
-    assert not allows(document, "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/other")
+    assert not allows(document, "dynamodb:GetItem", f"arn:aws:dynamodb:{SCOPE}:table/other")
     assert not allows(document, "dynamodb:Scan", TABLE_ARNS[0])
     with pytest.raises(ValueError, match="table_arns"):
         endpoint_policies.dynamodb_endpoint_policy(table_arns=[])
@@ -68,8 +71,8 @@ def test_the_ecr_and_logs_endpoints_reach_the_stacks_repository_and_log_group_on
     ecr, logs = documents()["ecr"], documents()["logs"]
 
     assert allows(ecr, "ecr:BatchGetImage", REPOSITORY_ARN)
-    assert not allows(ecr, "ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/other")
+    assert not allows(ecr, "ecr:BatchGetImage", f"arn:aws:ecr:{SCOPE}:repository/other")
     assert not allows(ecr, "ecr:PutImage", REPOSITORY_ARN)
-    assert allows(logs, "logs:PutLogEvents", f"{LOG_GROUP_ARN}:log-stream:classifier/classifier/t1")
-    assert not allows(logs, "logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:other:*")
-    assert not allows(logs, "logs:GetLogEvents", f"{LOG_GROUP_ARN}:log-stream:classifier/classifier/t1")
+    assert allows(logs, "logs:PutLogEvents", f"{TASK_LOG_GROUP_ARN}:log-stream:classifier/classifier/t1")
+    assert not allows(logs, "logs:PutLogEvents", f"arn:aws:logs:{SCOPE}:log-group:other:*")
+    assert not allows(logs, "logs:GetLogEvents", f"{TASK_LOG_GROUP_ARN}:log-stream:classifier/classifier/t1")
