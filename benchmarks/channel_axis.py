@@ -21,7 +21,8 @@ from pathlib import Path
 from benchmarks.process_memory import peak_rss_bytes, run_in_spawned_process
 from fbcsp.edf import read_signal_files
 from fbcsp.recording import Recording
-from fbcsp.training import TrainingOptions, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions
 
 EEGMMIDB_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eeg" / "eegmmidb"
 IMAGERY_RUNS = (4, 8, 12)

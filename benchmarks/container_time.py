@@ -45,7 +45,8 @@ for _path in (REPO_ROOT, PACKAGE_ROOT):
 
 from fbcsp import filter_designs  # noqa: E402 - the package paths must be on sys.path first
 from fbcsp.report import write_report  # noqa: E402
-from fbcsp.training import TrainingOptions, train  # noqa: E402
+from fbcsp.training import train  # noqa: E402
+from fbcsp.training_options import TrainingOptions  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
 
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"

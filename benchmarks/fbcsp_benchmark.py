@@ -64,7 +64,9 @@ from fbcsp.folds import chronological_folds, fold_masks  # noqa: E402
 from fbcsp.recording import Recording  # noqa: E402
 from fbcsp.selection import select_model  # noqa: E402
 from fbcsp.time_resolved import fit_window_models, grid_accuracies  # noqa: E402
-from fbcsp.training import TrainingOptions, available_options, filtered_epochs, train, usable_trials  # noqa: E402
+from fbcsp.training import train  # noqa: E402
+from fbcsp.training_epochs import filtered_epochs, usable_trials  # noqa: E402
+from fbcsp.training_options import TrainingOptions, available_options  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
 from fbcsp.windows import WindowGrid, window_moments  # noqa: E402
 

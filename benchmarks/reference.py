@@ -56,7 +56,8 @@ from fbcsp.filterbank import USED_BAND_IDS, design_band, filter_continuous
 from fbcsp.mutual_info import MutualInfoSelector
 from fbcsp.recording import Recording
 from fbcsp.selection import SelectionResult, select_model
-from fbcsp.training import available_options, usable_trials
+from fbcsp.training_epochs import usable_trials
+from fbcsp.training_options import available_options
 from fbcsp.windows import WindowGrid, extract_epochs
 
 #: What the reference runs: "full" = outer folds, selection, merged model and nested CV

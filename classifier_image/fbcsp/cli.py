@@ -23,7 +23,7 @@ from .errors import InputRejected, InvalidUpload
 from .outputs import train_and_write
 from .predict import ClassifierFileError, load_classifier, predict_recording
 from .recording import CLASS_LABELS, Recording
-from .training import SELECTIONS, TrainingOptions
+from .training_options import SELECTIONS, TrainingOptions
 from .upload import read_upload
 
 

@@ -55,7 +55,7 @@ from .metrics import manifest_metrics
 from .outputs import train_and_write
 from .presigned import PresignedTransfer
 from .process_exit import exit_without_teardown
-from .training import TrainingOptions
+from .training_options import TrainingOptions
 from .upload import read_upload
 
 #: Manifest output name of each file written at the top of the output folder; figures keep their path.

@@ -8,7 +8,8 @@ from pathlib import Path
 from .export import write_model_files
 from .recording import Recording
 from .report import write_report
-from .training import TrainingOptions, TrainingResult, train
+from .training import TrainingResult, train
+from .training_options import TrainingOptions
 
 
 def train_and_write(

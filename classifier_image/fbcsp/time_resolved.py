@@ -200,7 +200,7 @@ def grid_accuracies(
     Parameters
     ----------
     epochs : ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
-        Filtered epochs (see `fbcsp.training.filtered_epochs`).
+        Filtered epochs (see `fbcsp.training_epochs.filtered_epochs`).
     grid : WindowGrid
     labels, train_mask, test_mask, n_pairs, feature_counts, keep_decisions
         As for `time_resolved_accuracies`.

@@ -11,14 +11,13 @@ model; with ``selection="original"`` the original's model is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from .channel_reduction import MAX_CSP_DIMENSIONS, motor_area_rows, reduce_channels, selection_projection
+from .channel_reduction import motor_area_rows, selection_projection
 from .csp import csp_pairs_for_channels
 from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
-from .errors import InsufficientData, InvalidUpload
+from .errors import InvalidUpload
 from .evaluation import (
     chance_level,
     nested_fold_accuracies,
@@ -27,136 +26,15 @@ from .evaluation import (
     permutation_statistics,
 )
 from .filter_designs import band_design
-from .filterbank import USED_BAND_IDS, BandDesign, filter_continuous
 from .model import fit_merged_models
-from .recording import CLASS_LABELS, Recording
+from .recording import Recording
 from .rlda import predict_labels
 from .selection import best_smoothed_accuracy, select_model
 from .time_resolved import grid_accuracies
+from .training_epochs import filtered_epochs, usable_trials
+from .training_options import TrainingOptions, available_options
 from .training_result import TrainingResult
-from .windows import WindowGrid, extract_epochs, window_moments
-
-#: K of options A01..A04; A04 exists only when there are more than 9 features.
-OPTION_FEATURE_COUNTS = (4, 6, 8, 10)
-#: Training procedures: the window ensemble (default) or the original's selection rule.
-SELECTIONS = ("default", "original")
-
-
-@dataclass(frozen=True)
-class TrainingOptions:
-    """Settings of `train`.
-
-    Attributes
-    ----------
-    selection : str
-        ``"default"``: the window ensemble of `fbcsp.ensemble` is the exported model and its
-        single best window goes into the ``online`` tree. ``"original"``: the original's option
-        and window selection (spec section 5) gives the only model.
-    band_ids : tuple of int
-        Filter-bank bands, in feature order (spec: 3, 4, 5, 6).
-    n_folds : int
-        Outer (and inner) chronological cross-validation folds.
-    n_permutations : int
-        Label permutations for the p-value of the headline accuracy; 0 skips it (p-value None).
-        With ``selection="default"`` each permutation cross-validates the ensemble again (6
-        windows x 6 folds); with ``"original"`` it reruns the outer-fold analysis over the task
-        windows (about 0.15-0.2 s on 2 cores for the 45-trial, 8-channel, 160 Hz sample). The
-        smallest reachable p-value is ``1 / (n_permutations + 1)`` (0.048 by default).
-    random_state : int
-        Seed of the permutation generator (``np.random.default_rng``).
-    max_csp_dimensions : int
-        Montages with more channels are reduced before CSP (`fbcsp.channel_reduction`): to the
-        motor-area channels when their names are known, else to this many principal components
-        per band.
-    """
-
-    selection: str = "default"
-    band_ids: tuple[int, ...] = USED_BAND_IDS
-    n_folds: int = 6
-    n_permutations: int = 20
-    random_state: int = 0
-    max_csp_dimensions: int = MAX_CSP_DIMENSIONS
-
-    def __post_init__(self) -> None:
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    """One classifier option: A0x keeps the K features with the highest MI."""
-
-    option_id: int
-    name: str
-    n_features: int
-
-
-def available_options(n_features: int) -> tuple[OptionSpec, ...]:
-    """Options A01..A04 whose K fits: K <= D, and A04 (K = 10) only when D > 9."""
-    return tuple(
-        OptionSpec(option_id=index + 1, name=f"A{index + 1:02d}", n_features=count)
-        for index, count in enumerate(OPTION_FEATURE_COUNTS)
-        if count <= n_features and (count < 10 or n_features > 9)
-    )
-
-
-def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Cues with a complete epoch, their labels and the number dropped; raise if too few to train.
-
-    Raises
-    ------
-    InsufficientData
-        Fewer than two channels, a class without trials, or a class with fewer than `n_folds`
-        trials with a complete epoch.
-    InvalidUpload
-        A constant channel.
-    """
-    if recording.n_channels < 2:
-        raise InsufficientData(f"CSP needs at least 2 channels, the recording has {recording.n_channels}")
-    flat = [name for name, row in zip(recording.ch_names, recording.data, strict=True) if np.ptp(row) == 0]
-    if flat:
-        raise InvalidUpload(
-            f"channel(s) {', '.join(flat)} are constant; CSP needs every channel to carry signal"
-        )
-    complete = grid.complete_epochs(recording.event_samples, recording.n_samples)
-    samples, labels = recording.event_samples[complete], recording.event_codes[complete]
-    dropped = int(np.count_nonzero(~complete))
-    note = f" ({dropped} cue(s) dropped: their -3..+7 s epoch is not inside the recording)" if dropped else ""
-    for code, name in CLASS_LABELS.items():
-        count = int(np.count_nonzero(labels == code))
-        if count < n_folds:
-            raise InsufficientData(
-                f"class {name} has {count} trial(s) with a complete epoch; at least {n_folds} are needed "
-                f"for {n_folds}-fold cross-validation{note}"
-            )
-    return samples, labels, dropped
-
-
-def filtered_epochs(
-    data: np.ndarray,
-    bands: tuple[BandDesign, ...],
-    samples: np.ndarray,
-    grid: WindowGrid,
-    max_dimensions: int = MAX_CSP_DIMENSIONS,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Epochs of every band in at most `max_dimensions` dimensions, and the projection used.
-
-    Bands are filtered, cut and reduced (`fbcsp.channel_reduction`) one at a time, so only one
-    filtered copy of the recording and one band's epochs on every channel are alive at once.
-
-    Returns
-    -------
-    epochs : ndarray, shape (n_trials, n_bands, min(n_channels, max_dimensions), epoch_length)
-    projection : ndarray, shape (n_bands, max_dimensions, n_channels), or None
-        None when the recording has at most `max_dimensions` channels.
-    """
-    epochs = np.empty((samples.size, len(bands), min(data.shape[0], max_dimensions), grid.epoch_length))
-    projections = []
-    for index, band in enumerate(bands):
-        band_epochs = extract_epochs(filter_continuous(data, band)[None], samples, grid)[:, 0]
-        epochs[:, index], projection = reduce_channels(band_epochs, max_dimensions)
-        projections.append(projection)
-    return epochs, (None if projections[0] is None else np.stack(projections))
+from .windows import WindowGrid, window_moments
 
 
 def train(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,10 +10,8 @@ from .ensemble import EnsembleResult
 from .filterbank import BandDesign
 from .model import MergedModel, WindowModel
 from .selection import SelectionResult
+from .training_options import OptionSpec
 from .windows import WindowGrid
-
-if TYPE_CHECKING:
-    from .training import OptionSpec
 
 
 @dataclass(frozen=True, eq=False)

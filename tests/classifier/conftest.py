@@ -30,7 +30,7 @@ def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
 @pytest.fixture(scope="session")
 def sample_training_options():
     """Settings of the shared trained sample (5 permutations, seed 0); the CLI test trains with them again."""
-    from fbcsp.training import TrainingOptions
+    from fbcsp.training_options import TrainingOptions
 
     return TrainingOptions(n_permutations=5, random_state=0)
 

@@ -18,7 +18,8 @@ from fbcsp.channel_reduction import (
 from fbcsp.edf import read_signal_files
 from fbcsp.export import classifier_document
 from fbcsp.predict import parse_classifier, predict_recording
-from fbcsp.training import TrainingOptions, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions
 
 pytestmark = pytest.mark.classifier
 

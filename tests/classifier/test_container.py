@@ -18,7 +18,7 @@ from contracts.manifest import RESULT_FILES
 from contracts.run_input import RunInput
 from fbcsp import container
 from fbcsp.presigned import PresignedTransfer, TransferError
-from fbcsp.training import TrainingOptions
+from fbcsp.training_options import TrainingOptions
 from handlers.presign_run import presign_run
 
 pytestmark = pytest.mark.classifier

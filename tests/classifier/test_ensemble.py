@@ -10,7 +10,8 @@ from fbcsp.features import LogVariance
 from fbcsp.filterbank import filter_continuous
 from fbcsp.folds import matlab_round
 from fbcsp.rlda import RLDA
-from fbcsp.training import TrainingOptions, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions
 from fbcsp.windows import WindowGrid, extract_epochs
 
 pytestmark = pytest.mark.classifier

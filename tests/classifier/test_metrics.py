@@ -8,7 +8,7 @@ from scipy import stats
 
 from fbcsp.folds import chronological_folds
 from fbcsp.metrics import binomial_chance_threshold
-from fbcsp.training import usable_trials
+from fbcsp.training_epochs import usable_trials
 from fbcsp.windows import WindowGrid
 
 pytestmark = pytest.mark.classifier

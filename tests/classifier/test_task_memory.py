@@ -7,7 +7,8 @@ from benchmarks.process_memory import peak_rss_bytes, run_in_spawned_process
 from contracts import task_memory
 from fbcsp.channel_reduction import MAX_CSP_DIMENSIONS
 from fbcsp.filterbank import USED_BAND_IDS
-from fbcsp.training import TrainingOptions, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions
 from fbcsp.windows import EPOCH_END_S, EPOCH_START_S
 
 pytestmark = pytest.mark.classifier

@@ -8,7 +8,7 @@ from fbcsp.budget import windows_per_chunk
 from fbcsp.evaluation import outer_and_inner_masks
 from fbcsp.filterbank import design_band
 from fbcsp.time_resolved import grid_accuracies, window_groups
-from fbcsp.training import filtered_epochs
+from fbcsp.training_epochs import filtered_epochs
 from fbcsp.windows import WindowGrid
 
 pytestmark = pytest.mark.classifier

@@ -13,7 +13,8 @@ from fbcsp.filterbank import filter_continuous
 from fbcsp.mutual_info import MutualInfoSelector
 from fbcsp.recording import Recording
 from fbcsp.rlda import RLDA
-from fbcsp.training import TrainingOptions, available_options, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions, available_options
 from fbcsp.windows import extract_epochs
 
 pytestmark = pytest.mark.classifier

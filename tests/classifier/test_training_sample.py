@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from test_training import assert_online_reproduction
 
-from fbcsp.training import TrainingOptions, train
+from fbcsp.training import train
+from fbcsp.training_options import TrainingOptions
 
 pytestmark = pytest.mark.classifier
 
