@@ -18,10 +18,11 @@ import numpy as np
 from contracts.failures import ExitCode
 
 from . import __version__
+from .classifier_file import ClassifierFileError, load_classifier
 from .edf import DEFAULT_EVENT_MAP, SIGNAL_FILE_SUFFIXES, parse_event_map, read_signal_files, select_channels
 from .errors import InputRejected, InvalidUpload
 from .outputs import train_and_write
-from .predict import ClassifierFileError, load_classifier, predict_recording
+from .predict import predict_recording
 from .recording import CLASS_LABELS, Recording
 from .training_options import SELECTIONS, TrainingOptions
 from .upload import read_upload

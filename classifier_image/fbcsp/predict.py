@@ -7,69 +7,20 @@ features with the exported CSP filters, keep ``out_usedFeatureIDs`` and apply ``
 With an ``fbcsp.ensemble`` block (the default model) it does this for every window of the
 ensemble and decides by the mean of their ``s`` (``>= 0`` -> T1); without one it applies the
 ``online`` tree's single window. On the training recording it reproduces the exported model's
-training predictions.
+training predictions. `fbcsp.classifier_file` reads and checks the JSON.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from .classifier_file import ExportedClassifier
 from .errors import InvalidUpload
 from .features import log_variance_features
-from .filterbank import BandDesign, filter_continuous
-from .model import SCHEMA_VERSION
+from .filterbank import filter_continuous
 from .recording import Recording
-
-
-class ClassifierFileError(ValueError):
-    """``classifier.json`` is not a classifier this package can apply; the message says what is wrong."""
-
-
-@dataclass(frozen=True, eq=False)
-class ExportedWindow:
-    """One window model: ``window`` samples ending ``window_end`` samples after the cue.
-
-    Attributes
-    ----------
-    filters : ndarray, shape (n_bands, 2m, n_channels)
-    feature_ids : ndarray of int, shape (K,)
-        0-based indices into the band-major feature vector.
-    a0 : float
-    weights : ndarray, shape (K,)
-    window : int
-    window_end : int
-    """
-
-    filters: np.ndarray
-    feature_ids: np.ndarray
-    a0: float
-    weights: np.ndarray
-    window: int
-    window_end: int
-
-
-@dataclass(frozen=True, eq=False)
-class ExportedClassifier:
-    """The parts of ``classifier.json`` needed to classify a trial.
-
-    Attributes
-    ----------
-    sfreq : float
-    ch_names : tuple of str
-    bands : tuple of BandDesign
-        Used bands in feature order, with the exported taps.
-    windows : tuple of ExportedWindow
-        The models whose mean decision classifies a trial (one for a single-window classifier).
-    """
-
-    sfreq: float
-    ch_names: tuple[str, ...]
-    bands: tuple[BandDesign, ...]
-    windows: tuple[ExportedWindow, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,157 +52,6 @@ class Predictions:
         if self.true_codes.size == 0:
             return None
         return float(np.mean(self.predicted_codes == self.true_codes))
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ClassifierFileError(message)
-
-
-def _number_array(value, name: str, ndim: int) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ClassifierFileError(f"{name} must be a {ndim}-D array of numbers") from None
-    _require(array.ndim == ndim, f"{name} must be a {ndim}-D array of numbers, got {array.ndim}-D")
-    _require(bool(np.all(np.isfinite(array))), f"{name} holds a non-finite number")
-    return array
-
-
-def _window(
-    filters_used,
-    feature_ids,
-    a0,
-    weights,
-    window,
-    window_end,
-    band_ids: list[int],
-    n_channels: int,
-    where: str,
-) -> ExportedWindow:
-    """Check one window model's arrays against the bands and channels."""
-    filters = []
-    for band_id in band_ids:
-        _require(1 <= band_id <= len(filters_used), f"{where} filters_used has no entry for band {band_id}")
-        band_filters = _number_array(filters_used[band_id - 1], f"{where} filters_used[{band_id - 1}]", 2)
-        _require(
-            band_filters.shape[0] == n_channels and band_filters.shape[1] % 2 == 0,
-            f"{where} filters_used[{band_id - 1}] is {band_filters.shape}; "
-            f"expected {n_channels} rows and an even number of columns",
-        )
-        filters.append(band_filters.T)
-    _require(len({f.shape for f in filters}) == 1, f"{where} filters_used entries differ in shape")
-    filter_stack = np.stack(filters)
-    n_features = filter_stack.shape[0] * filter_stack.shape[1]
-    weights = _number_array(weights, f"{where} a1N", 1)
-    ids = np.asarray(feature_ids, dtype=np.int64) - 1
-    _require(
-        ids.ndim == 1 and ids.size == weights.size,
-        f"{where}: {ids.size} feature ids but {weights.size} weights",
-    )
-    _require(
-        bool(np.all((ids >= 0) & (ids < n_features))), f"{where} feature ids must lie in 1..{n_features}"
-    )
-    _require(len(set(ids.tolist())) == ids.size, f"{where} feature ids repeat")
-    _require(int(window) >= 2, f"{where} window length out of range")
-    return ExportedWindow(
-        filters=filter_stack,
-        feature_ids=ids,
-        a0=float(a0),
-        weights=weights,
-        window=int(window),
-        window_end=int(window_end),
-    )
-
-
-def parse_classifier(document: dict) -> ExportedClassifier:
-    """Check a ``classifier.json`` document and extract the model (the ensemble when there is one).
-
-    Raises
-    ------
-    ClassifierFileError
-        Wrong or missing ``fbcsp.schemaVersion``, a missing key, or arrays whose shapes disagree
-        (filters vs channels, K vs features, taps).
-    """
-    _require(isinstance(document, dict), "classifier.json must hold a JSON object")
-    extra = document.get("fbcsp")
-    _require(isinstance(extra, dict), "classifier.json has no 'fbcsp' block (not written by this package)")
-    version = extra.get("schemaVersion")
-    _require(
-        version == SCHEMA_VERSION,
-        f"classifier.json schemaVersion {version!r}; this package reads {SCHEMA_VERSION!r}",
-    )
-    try:
-        online = document["online"]["p"]
-        band_ids = [int(band_id) for band_id in extra["usedBandIDs"]]
-        ch_names = tuple(str(name) for name in extra["channelNames"])
-        sfreq = float(extra["sampleRateHz"])
-        taps = {int(entry["bandID"]): entry for entry in extra["firTaps"]}
-        edges = extra["bandEdgesHz"]
-        n_channels = len(ch_names)
-        _require(
-            int(online["EEG"]["rec"]["validChNumber"]) == n_channels,
-            "validChNumber differs from channelNames",
-        )
-        feature_ids = online["MI"]["out_usedFeatureIDs"]
-        _require(
-            isinstance(feature_ids, list) and len(feature_ids) == 1 and isinstance(feature_ids[0], list),
-            "MI.out_usedFeatureIDs must be a list holding one list of feature ids",
-        )
-        ensemble = extra.get("ensemble")
-        entries = (
-            [
-                (
-                    entry["filters_used"],
-                    entry["out_usedFeatureIDs"],
-                    entry["a0"],
-                    entry["a1N"],
-                    entry["windowSamples"],
-                    entry["windowEndSampleAfterCue"],
-                    f"ensemble window {index + 1}",
-                )
-                for index, entry in enumerate(ensemble["windows"])
-            ]
-            if ensemble is not None
-            else [
-                (
-                    online["CSP"]["filters_used"],
-                    feature_ids[0],
-                    online["CF"]["param"]["a0"],
-                    online["CF"]["param"]["a1N"],
-                    extra["windowSamples"],
-                    extra["windowEndSampleAfterCue"],
-                    "online",
-                )
-            ]
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ClassifierFileError(f"classifier.json lacks or mangles a required entry ({exc!r})") from None
-    _require(n_channels >= 2 and sfreq > 0, "channel count or sample rate out of range")
-    _require(len(entries) >= 1, "the ensemble has no windows")
-    _require(len(edges) == len(band_ids), "bandEdgesHz and usedBandIDs differ in length")
-    windows = tuple(_window(*entry[:6], band_ids, n_channels, entry[6]) for entry in entries)
-    bands = []
-    for band_id, band_edges in zip(band_ids, edges, strict=True):
-        _require(band_id in taps, f"firTaps has no entry for band {band_id}")
-        bands.append(
-            BandDesign(
-                band_id=band_id,
-                edges_hz=tuple(float(edge) for edge in band_edges),
-                highpass=_number_array(taps[band_id]["highpass"], f"highpass taps of band {band_id}", 1),
-                lowpass=_number_array(taps[band_id]["lowpass"], f"lowpass taps of band {band_id}", 1),
-            )
-        )
-    return ExportedClassifier(sfreq=sfreq, ch_names=ch_names, bands=tuple(bands), windows=windows)
-
-
-def load_classifier(path: str | Path) -> ExportedClassifier:
-    """Read and check ``classifier.json``; see `parse_classifier`."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ClassifierFileError(f"{path} is not a readable JSON file ({exc})") from exc
-    return parse_classifier(document)
 
 
 def check_compatible(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> None:

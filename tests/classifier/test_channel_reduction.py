@@ -15,9 +15,10 @@ from fbcsp.channel_reduction import (
     selection_projection,
     to_channel_space,
 )
+from fbcsp.classifier_file import parse_classifier
 from fbcsp.edf import read_signal_files
 from fbcsp.export import classifier_document
-from fbcsp.predict import parse_classifier, predict_recording
+from fbcsp.predict import predict_recording
 from fbcsp.training import train
 from fbcsp.training_options import TrainingOptions
 

@@ -6,13 +6,14 @@ import json
 import numpy as np
 import pytest
 
+from fbcsp.classifier_file import ClassifierFileError, load_classifier, parse_classifier
 from fbcsp.edf import read_signal_files
 from fbcsp.errors import InvalidUpload
 from fbcsp.export import classifier_document as export_document
 from fbcsp.export import to_json_bytes
 from fbcsp.features import log_variance_features
 from fbcsp.filterbank import filter_continuous
-from fbcsp.predict import ClassifierFileError, load_classifier, parse_classifier, predict_recording
+from fbcsp.predict import predict_recording
 from fbcsp.recording import Recording
 
 pytestmark = pytest.mark.classifier
