@@ -9,9 +9,10 @@ The container has no AWS credentials: it reaches S3 only through its run's presi
 (``RUN_ACCESS``, :mod:`contracts.run_access`), a GET of its upload version and a PUT per result
 file of :data:`contracts.manifest.RESULT_FILES`. The URLs are secrets: it logs keys, never URLs.
 
-Environment (:class:`contracts.environment.ContainerVariable`): the per-run variables the state
-machine passes (required); ``FBCSP_PERMUTATIONS`` (label permutations, >= 1 because the manifest
-must carry a p-value; default: ``TrainingOptions``' default) and ``FBCSP_SEED`` (default 0).
+Environment (:class:`contracts.environment.ContainerVariable`, read by :mod:`fbcsp.container_settings`):
+the per-run variables the state machine passes (required); ``FBCSP_PERMUTATIONS`` (label
+permutations, >= 1 because the manifest must carry a p-value; default: ``TrainingOptions``'
+default) and ``FBCSP_SEED`` (default 0).
 
 Exit codes (:class:`contracts.failures.ExitCode`): ``OK`` trained; ``REJECTED`` (failed manifest with
 ``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` and nothing else written); ``UNEXPECTED`` (failed
@@ -33,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from contracts.environment import CONTAINER_REQUIRED, CONTAINER_RUN_FIELDS, ContainerVariable
+from contracts.environment import CONTAINER_RUN_FIELDS
 from contracts.failures import ExitCode, FailureCode
 from contracts.manifest import (
     CLASSIFIER_FILE,
@@ -46,16 +47,15 @@ from contracts.manifest import (
     OutputName,
     manifest_key,
 )
-from contracts.run_access import RunAccess, RunAccessError
 from contracts.run_input import LOG_FIELDS, json_name
 
+from .container_settings import JobSettings, SettingsError, settings_from_environment
 from .errors import InputRejected
 from .export import to_json_bytes
 from .metrics import manifest_metrics
 from .outputs import train_and_write
 from .presigned import PresignedTransfer
 from .process_exit import exit_without_teardown
-from .training_options import TrainingOptions
 from .upload import read_upload
 
 #: Manifest output name of each file written at the top of the output folder; figures keep their path.
@@ -67,84 +67,6 @@ OUTPUT_NAMES = {
 UNEXPECTED_MESSAGE = (
     "the classifier stopped on an unexpected error; the operators have the details in its log"
 )
-
-
-class SettingsError(ValueError):
-    """The container's environment is missing a variable or holds an invalid value."""
-
-
-@dataclass(frozen=True)
-class JobSettings:
-    """One training job, as given by the environment."""
-
-    input_bucket: str
-    input_key: str
-    input_version_id: str
-    results_prefix: str
-    user_id: str
-    session_id: str
-    run_id: str
-    execution_arn: str
-    access: RunAccess
-    options: TrainingOptions = field(default_factory=TrainingOptions)
-
-
-def _integer(environment: Mapping[str, str], name: str, default: int, minimum: int | None) -> int:
-    text = environment.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {text!r}") from None
-    if minimum is not None and value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
-    """Read and check the job's environment variables.
-
-    ``RESULTS_PREFIX`` gets a trailing ``/`` if it lacks one.
-
-    Raises
-    ------
-    SettingsError
-        Naming every missing variable, or the first invalid value.
-    """
-    missing = [str(name) for name in CONTAINER_REQUIRED if not environment.get(name, "").strip()]
-    if missing:
-        raise SettingsError(f"missing environment variable(s): {', '.join(missing)}")
-    values = {name: environment[name].strip() for name in CONTAINER_REQUIRED}
-    prefix = values[ContainerVariable.RESULTS_PREFIX]
-    if prefix.startswith("/") or ".." in prefix.split("/"):
-        raise SettingsError(
-            f"{ContainerVariable.RESULTS_PREFIX} must be a relative key prefix without '..', got {prefix!r}"
-        )
-    try:
-        access = RunAccess.decode(values[ContainerVariable.RUN_ACCESS])
-    except RunAccessError as exc:
-        raise SettingsError(str(exc)) from None
-    options = TrainingOptions(
-        n_permutations=_integer(
-            environment, ContainerVariable.PERMUTATIONS, TrainingOptions.n_permutations, minimum=1
-        ),
-        random_state=_integer(
-            environment, ContainerVariable.SEED, TrainingOptions.random_state, minimum=None
-        ),
-    )
-    return JobSettings(
-        input_bucket=values[ContainerVariable.INPUT_BUCKET],
-        input_key=values[ContainerVariable.INPUT_KEY],
-        input_version_id=values[ContainerVariable.INPUT_VERSION_ID],
-        results_prefix=prefix if prefix.endswith("/") else prefix + "/",
-        user_id=values[ContainerVariable.USER_ID],
-        session_id=values[ContainerVariable.SESSION_ID],
-        run_id=values[ContainerVariable.RUN_ID],
-        execution_arn=values[ContainerVariable.EXECUTION_ARN],
-        access=access,
-        options=options,
-    )
 
 
 def iso_now() -> str:

@@ -16,7 +16,7 @@ from zip_builders import BAD_UPLOADS, write_bomb_zip
 
 from contracts.manifest import RESULT_FILES
 from contracts.run_input import RunInput
-from fbcsp import container
+from fbcsp import container, container_settings
 from fbcsp.presigned import PresignedTransfer, TransferError
 from fbcsp.training_options import TrainingOptions
 from handlers.presign_run import presign_run
@@ -236,7 +236,7 @@ def test_each_output_is_stored_with_the_content_type_its_url_was_signed_for(succ
 
 
 def test_the_container_writes_no_file_it_holds_no_url_for(s3):
-    settings = container.settings_from_environment(job_environment(s3))
+    settings = container_settings.settings_from_environment(job_environment(s3))
 
     with pytest.raises(TransferError, match="'notes.txt' is not a result file"):
         PresignedTransfer(settings.access).put_result("notes.txt", b"anything")
@@ -323,7 +323,7 @@ def test_invalid_environment_exits_1_with_a_clear_log_line(changes, message, s3)
 
 
 def test_settings_defaults_and_prefix_normalisation():
-    settings = container.settings_from_environment(
+    settings = container_settings.settings_from_environment(
         job_environment(
             s3_client("http://127.0.0.1:1"),
             FBCSP_PERMUTATIONS=None,
