@@ -8,15 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.reference import (
-    SCOPES,
-    fold_accuracies,
-    lotte_row_order,
-    make_lda,
-    prepare_epochs,
-    run_reference,
-    window_features,
-)
+from benchmarks.reference import SCOPES, fold_accuracies, prepare_epochs, run_reference
+from benchmarks.reference_estimators import lotte_row_order, make_lda, window_features
 from fbcsp.csp import FilterBankCSP
 from fbcsp.evaluation import outer_and_inner_masks
 from fbcsp.features import log_variance_features
