@@ -98,7 +98,7 @@ def test_run_reference_rejects_an_unknown_scope(sample_recording):
 
 
 def test_package_outer_scope_timing_path_selects_as_train_does(sample_recording):
-    from benchmarks.fbcsp_benchmark import package_outer_analysis
+    from benchmarks.comparison_figures import package_outer_analysis
     from fbcsp.training import train
     from fbcsp.training_options import TrainingOptions
 
