@@ -55,8 +55,9 @@ from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from fbcsp.cli import load_recording  # noqa: E402
 from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
 from fbcsp.recording import Recording  # noqa: E402
-from fbcsp.training import TrainingResult, train  # noqa: E402
+from fbcsp.training import train  # noqa: E402
 from fbcsp.training_options import TrainingOptions  # noqa: E402
+from fbcsp.training_result import TrainingResult  # noqa: E402
 
 DEFAULT_INPUTS = tuple(
     REPO_ROOT.parent / "shared" / "data" / "uploads" / f"S00{subject}_imagery.zip" for subject in (1, 2, 3)

@@ -28,7 +28,7 @@ from .filterbank import BAND_TABLE, PASSBAND_RIPPLE_DB, STOPBAND_ATTENUATION_DB,
 from .metrics import metrics_document
 from .model import SCHEMA_VERSION, WindowModel
 from .recording import CLASS_LABELS
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 #: Entries of the original's band table (ids 1..12; 7..10 undefined).
 N_BAND_TABLE_ENTRIES = 12

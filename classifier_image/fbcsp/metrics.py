@@ -20,7 +20,7 @@ from .original_table import (
     trials_per_class,
 )
 from .recording import CLASS_LABELS
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 METRICS_SCHEMA_VERSION = "1.1"
 #: What the permutation test compares, per headline procedure.

@@ -9,7 +9,7 @@ import numpy as np
 
 from .recording import CLASS_LABELS
 from .selection import fold_summary, smooth_over_windows
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from .export import write_model_files
 from .recording import Recording
 from .report import write_report
-from .training import TrainingResult, train
+from .training import train
 from .training_options import TrainingOptions
+from .training_result import TrainingResult
 
 
 def train_and_write(

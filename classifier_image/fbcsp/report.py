@@ -30,7 +30,7 @@ from .recording import CLASS_LABELS
 from .report_page import render_html
 from .report_patterns import patterns_figure
 from .selection import fold_summary
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 _ACCURACY_SIZE_IN = (10.0, 5.0)
 _ACCURACY_MARGINS_IN = (0.7, 0.2, 0.5, 0.35)

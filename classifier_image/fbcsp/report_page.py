@@ -17,7 +17,7 @@ from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 #: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
 TASK_DURATION_MS = 4000.0

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .figure_layout import margins
-from .training import TrainingResult
+from .training_result import TrainingResult
 
 #: Standard 10-05 positions (MNE 1.13 name of the former "standard_1005").
 MONTAGE_NAME = "colin27_1005"
