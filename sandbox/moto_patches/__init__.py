@@ -47,8 +47,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.pipeline` (the first eight) and :mod:`.iam` (the others); nothing else in
-the sandbox touches moto's private classes. They reach into them, so :func:`check_moto_version`
+The patches live in :mod:`.lambda_invocations` (the first and seventh), :mod:`.ecs_tasks` (the second to
+fifth), :mod:`.events` (the sixth and eighth) and :mod:`.iam` (the others); nothing else in the sandbox
+touches moto's private classes. They reach into them, so :func:`check_moto_version`
 refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``
 and ``tests/sandbox/test_moto_iam_patches.py`` fail loudly when moto changes underneath them.
 """
@@ -74,6 +75,18 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from .ecs_tasks import (
+    _ECS_TASK_OPERATIONS,
+    TaskLauncher,
+    fail_sync_tasks_on_nonzero_exit,
+    failed_container,
+    launch_containers_on_run_task,
+    mark_task_stopped,
+    serialise_ecs_task_registry,
+    task_definition_of,
+    translate_ecs_parameters,
+)
+from .events import emit_execution_status_changes, sequence_s3_events
 from .iam import (
     Denial,
     RoleCredentials,
@@ -84,22 +97,11 @@ from .iam import (
     report_denials,
     sign_state_machine_calls_with_its_role,
 )
-from .pipeline import (
-    _ECS_TASK_OPERATIONS,
+from .lambda_invocations import (
     DeployedFunction,
     LambdaDispatch,
-    TaskLauncher,
     deliver_rule_events_to_functions,
-    emit_execution_status_changes,
-    fail_sync_tasks_on_nonzero_exit,
-    failed_container,
-    launch_containers_on_run_task,
-    mark_task_stopped,
     route_lambda_invocations,
-    sequence_s3_events,
-    serialise_ecs_task_registry,
-    task_definition_of,
-    translate_ecs_parameters,
 )
 
 __all__ = [

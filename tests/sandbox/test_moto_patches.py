@@ -19,7 +19,7 @@ from sandbox_support import execution_end
 from contracts.task_size import TaskSize
 from sandbox import moto_patches
 from sandbox.emulator import free_port, start_server
-from sandbox.moto_patches.pipeline import StoppedTasks
+from sandbox.moto_patches.ecs_tasks import StoppedTasks
 from sandbox.task_overrides import container_memory_mib, task_environment, task_size
 
 pytestmark = pytest.mark.moto
@@ -259,7 +259,7 @@ def test_s3_events_of_one_key_carry_increasing_sequencers(emulator):
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     sequencers = [json.loads(message["Body"])["detail"]["object"]["sequencer"] for message in messages]
     assert len(sequencers) == 2
-    assert moto_patches.pipeline.MOTO_S3_SEQUENCER not in sequencers
+    assert moto_patches.events.MOTO_S3_SEQUENCER not in sequencers
     assert sequencers[0] < sequencers[1]
 
 
@@ -277,7 +277,7 @@ def test_ecs_task_operations_take_turns():
     backend = ecs_backends["123456789012"]["eu-west-2"]
     with adjusted(ExitCodeLauncher()):
         describer = threading.Thread(target=_describe_ignoring_errors, args=(backend,))
-        with moto_patches.pipeline._ecs_task_registry_lock:
+        with moto_patches.ecs_tasks._ecs_task_registry_lock:
             describer.start()
             describer.join(0.3)
             blocked = describer.is_alive()

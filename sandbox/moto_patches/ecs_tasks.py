@@ -1,25 +1,19 @@
-"""moto adjustments that let the pipeline run end to end: Lambda dispatch, the ECS ``.sync`` task and events.
+"""moto adjustments that run the pipeline's ECS tasks: the Step Functions ``ecs:runTask.sync`` integration and the
+ECS backend's tasks.
 
 Part of :mod:`sandbox.moto_patches` (see there for what each stands in for).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-import itertools
 import json
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import botocore.session
 from botocore import xform_name
-from moto.awslambda.utils import get_backend as lambda_backend
-from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.ecs.models import EC2ContainerServiceBackend, Task
-from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -33,49 +27,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-from moto.utilities.arns import parse_arn
-
-from contracts.execution_events import DETAIL_TYPE, SOURCE
 
 
 class TaskLauncher(Protocol):
     def start(self, task: Task, overrides: dict[str, Any]) -> None: ...
-
-
-@dataclass(frozen=True)
-class DeployedFunction:
-    """What an invocation needs of a deployed Lambda function."""
-
-    name: str
-    handler: str
-    role_arn: str
-    environment: dict[str, str]
-
-
-LambdaDispatch = Callable[[DeployedFunction, dict[str, Any]], Any]
-
-
-def route_lambda_invocations(dispatch: LambdaDispatch) -> None:
-    def invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ARG001
-        function = self.get_function(function_name, qualifier)
-        event = json.loads(body) if body else {}
-        deployed = DeployedFunction(
-            name=function.function_name,
-            handler=function.handler,
-            role_arn=function.role,
-            environment=dict(function.environment_vars),
-        )
-        try:
-            result = dispatch(deployed, event)
-        except Exception as error:  # every handler error must surface as a Lambda function error
-            response_headers["x-amz-function-error"] = "Unhandled"
-            payload = {"errorType": type(error).__name__, "errorMessage": str(error)}
-            return json.dumps(payload).encode()
-        return json.dumps(result).encode()
-
-    LambdaSimpleBackend.invoke = invoke
-
 
 @functools.cache
 def _ecs_operation(action: str):
@@ -229,87 +184,3 @@ def mark_task_stopped(
     task.status = "STOPPED"
     _stopped_tasks.add()
 
-
-def _epoch_milliseconds(moment) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
-def execution_status_change(execution) -> dict[str, Any]:
-    """The ``PutEvents`` entry of an ended moto execution, with the detail AWS documents."""
-    detail = {
-        "executionArn": execution.exec_arn,
-        "stateMachineArn": execution.state_machine_arn,
-        "name": execution.name,
-        "status": execution.exec_status.value,
-        "startDate": _epoch_milliseconds(execution.start_date),
-        "stopDate": _epoch_milliseconds(execution.stop_date),
-        "input": json.dumps(execution.input_data),
-        "inputDetails": {"included": True},
-        "output": None if execution.output is None else json.dumps(execution.output),
-        "outputDetails": None,
-        "error": execution.error,
-        "cause": execution.cause,
-    }
-    return {
-        "Source": SOURCE,
-        "DetailType": DETAIL_TYPE,
-        "Resources": [execution.exec_arn],
-        "Detail": json.dumps(detail),
-    }
-
-
-def emit_execution_status_changes() -> None:
-    original = BaseExecutionWorkerCommunication.terminated
-
-    def terminated(self) -> None:
-        original(self)
-        execution = self.execution
-        bus = events_backends[execution.account_id][execution.region_name]
-        bus.put_events([execution_status_change(execution)])
-
-    BaseExecutionWorkerCommunication.terminated = terminated
-
-
-def deliver_rule_events_to_functions(dispatch: LambdaDispatch) -> None:
-    original = Rule.send_to_targets
-
-    def send_to_targets(self, original_event, transform_input=True):
-        if not self.event_pattern.matches_event(original_event):
-            return
-        functions = [target for target in self.targets if parse_arn(target["Arn"]).service == "lambda"]
-        for target in functions:
-            arn = parse_arn(target["Arn"])
-            function = lambda_backend(arn.account, arn.region).get_function(arn.resource_id)
-            deployed = DeployedFunction(
-                name=function.function_name,
-                handler=function.handler,
-                role_arn=function.role,
-                environment=dict(function.environment_vars),
-            )
-            invocation = (deployed, copy.deepcopy(original_event))
-            threading.Thread(target=dispatch, args=invocation, daemon=True).start()
-        others = copy.copy(self)
-        others.targets = [target for target in self.targets if target not in functions]
-        original(others, original_event, transform_input)
-
-    Rule.send_to_targets = send_to_targets
-
-
-#: The ``sequencer`` moto gives every S3 event it sends to EventBridge, whatever the object and time.
-MOTO_S3_SEQUENCER = "617f08299329d189"
-# next() on a count is atomic under the GIL: concurrent uploads never share a sequencer.
-_s3_sequencers = itertools.count(1)
-
-
-def sequence_s3_events() -> None:
-    original = Rule.send_to_targets
-
-    def send_to_targets(self, original_event, transform_input=True):
-        detail = original_event.get("detail")
-        s3_object = detail.get("object") if isinstance(detail, dict) else None
-        # Every rule delivers the same detail: the first one to see the event stamps it, once.
-        if isinstance(s3_object, dict) and s3_object.get("sequencer") == MOTO_S3_SEQUENCER:
-            s3_object["sequencer"] = f"{next(_s3_sequencers):016X}"
-        original(self, original_event, transform_input)
-
-    Rule.send_to_targets = send_to_targets
