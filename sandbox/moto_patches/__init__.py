@@ -50,8 +50,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
 The patches live in :mod:`.lambda_invocations` (the first and seventh), :mod:`.ecs_tasks` (the second to
 fifth), :mod:`.events` (the sixth and eighth) and :mod:`.iam` (the others); nothing else in the sandbox
 touches moto's private classes. They reach into them, so :func:`check_moto_version`
-refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``
-and ``tests/sandbox/test_moto_iam_patches.py`` fail loudly when moto changes underneath them.
+refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``,
+``tests/sandbox/test_moto_state_machine_tasks.py`` and ``tests/sandbox/test_moto_iam_patches.py`` fail
+loudly when moto changes underneath them.
 """
 
 from __future__ import annotations
