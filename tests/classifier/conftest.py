@@ -1,8 +1,12 @@
-"""Fixtures of the classifier tests: the real S001 sample (bundled upload zip, EDF runs), read once per session."""
+"""Fixtures of the classifier tests: the real S001 sample (bundled upload zip, EDF runs), read once per session, and
+the emulated S3 the container tests run their job on."""
 
 from pathlib import Path
 
 import pytest
+import requests
+from container_job import RESULTS_BUCKET, UPLOAD_BUCKET, make_buckets, s3_client
+from moto.server import ThreadedMotoServer
 
 from fbcsp.recording import Recording
 from fbcsp.upload import read_upload
@@ -74,3 +78,22 @@ def trained_sample_original(sample_recording, sample_training_options):
     from fbcsp.training import train
 
     return train(sample_recording, dataclasses.replace(sample_training_options, selection="original"))
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(endpoint):
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+    client = s3_client(endpoint)
+    make_buckets(client, UPLOAD_BUCKET, RESULTS_BUCKET)
+    return client
