@@ -32,6 +32,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 class TaskLauncher(Protocol):
     def start(self, task: Task, overrides: dict[str, Any]) -> None: ...
 
+
 @functools.cache
 def _ecs_operation(action: str):
     model = botocore.session.get_session().get_service_model("ecs")

@@ -52,7 +52,6 @@ def route_lambda_invocations(dispatch: LambdaDispatch) -> None:
     LambdaSimpleBackend.invoke = invoke
 
 
-
 def deliver_rule_events_to_functions(dispatch: LambdaDispatch) -> None:
     original = Rule.send_to_targets
 

@@ -25,7 +25,6 @@ TRUST_LAMBDA = json.dumps(
 )
 
 
-
 def _run(sfn, definition, execution_input):
     machine = sfn.create_state_machine(
         name=f"probe-{time.monotonic_ns()}",
