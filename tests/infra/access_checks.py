@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_mocks import StackResources
 from resource_types import AUTHORIZER, ROLE_POLICY, ROUTE
+from stack_resources import StackResources
 
 
 def denies_insecure_transport(policy: Mapping[str, Any], bucket_arn: str) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from pulumi_mocks import REPO_ROOT, RecordedResource, StackResources
+from pulumi_mocks import REPO_ROOT
 from resource_types import FUNCTION, LOG_GROUP
+from stack_resources import RecordedResource, StackResources
 
 
 def function_named(stack, logical_name):

@@ -8,8 +8,8 @@ on the real program and, for the negative twins, feed a copy with one property r
 
 from __future__ import annotations
 
-from pulumi_mocks import RecordedResource, StackResources
 from resource_types import VPC_ENDPOINT
+from stack_resources import RecordedResource, StackResources
 
 
 def network_problems(stack: StackResources) -> list[str]:

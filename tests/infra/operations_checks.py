@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from pulumi_mocks import StackResources
 from resource_types import ALARM, FUNCTION, PROVIDER
+from stack_resources import StackResources
 
 
 def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) -> list[str]:

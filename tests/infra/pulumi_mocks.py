@@ -1,193 +1,30 @@
 """Pulumi mocks and program runners for the infrastructure tests.
 
-``PipelineMocks.new_resource`` answers like AWS would: ids, names and ARNs in the real formats
-(account 123456789012, region eu-west-2), ``imageUri`` with a digest for ``awsx:ecr:Image``,
-``invokeArn`` for functions, ``executionArn`` for HTTP APIs. Every resource is recorded with its
-inputs (wire names, camelCase) and outputs, so tests can ask for "all resources of type X" and
-check the values the components computed.
+``PipelineMocks.new_resource`` answers like AWS would (:mod:`mock_answers`: ids, names and ARNs in the
+real formats) and records every resource with its inputs and outputs (:mod:`stack_resources`), so tests
+can ask for "all resources of type X" and check the values the components computed.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import runpy
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
 import pulumi
+from mock_answers import ACCOUNT_ID, REGION, ZONES, resource_outputs
+from stack_resources import RecordedResource, StackResources
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-2"
-ZONES = ("eu-west-2a", "eu-west-2b", "eu-west-2c")
-S3_PREFIX_LIST_ID = "pl-7ca54015"
 # The bootstrap's boundary for a stack named `test` (the mocks' stack name).
 PERMISSIONS_BOUNDARY_ARN = (
     f"arn:aws:iam::{ACCOUNT_ID}:policy/eeg-pipeline-delivery/test-pipeline-role-boundary"
 )
 
 T = TypeVar("T")
-
-
-@dataclass
-class RecordedResource:
-    """One registered resource: type token, logical name, inputs and the outputs the mock returned."""
-
-    type_token: str
-    name: str
-    inputs: dict[str, Any]
-    provider: str
-    resource_id: str
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def urn_suffix(self) -> str:
-        return f"{self.type_token}::{self.name}"
-
-
-class StackResources:
-    """The resources one program run declared, queryable by type and name."""
-
-    def __init__(self, resources: list[RecordedResource]) -> None:
-        self.resources = resources
-
-    def of_type(self, type_token: str) -> list[RecordedResource]:
-        return [item for item in self.resources if item.type_token == type_token]
-
-    def one(self, type_token: str, name: str) -> RecordedResource:
-        matches = [item for item in self.of_type(type_token) if item.name == name]
-        assert len(matches) == 1, f"expected one {type_token} named {name!r}, found {len(matches)}"
-        return matches[0]
-
-    def attached_to(self, type_token: str, input_name: str, value: Any) -> list[RecordedResource]:
-        """Resources of a type whose input ``input_name`` equals ``value`` (e.g. settings of one bucket)."""
-        return [item for item in self.of_type(type_token) if item.inputs.get(input_name) == value]
-
-    def mutated(self, type_token: str, name: str, change: Callable[[dict[str, Any]], None]) -> StackResources:
-        """A copy where ``change`` edited the inputs of one resource (for negative tests)."""
-        copied = copy.deepcopy(self.resources)
-        target = StackResources(copied).one(type_token, name)
-        change(target.inputs)
-        return StackResources(copied)
-
-    def without(self, type_token: str, name: str) -> StackResources:
-        """A copy with one resource removed (for negative tests)."""
-        return StackResources(
-            [
-                copy.deepcopy(item)
-                for item in self.resources
-                if (item.type_token, item.name) != (type_token, name)
-            ]
-        )
-
-
-def _suffix(name: str, length: int = 8) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()[:length]
-
-
-def _arn(service: str, resource: str, *, region: str = REGION, account: str = ACCOUNT_ID) -> str:
-    return f"arn:aws:{service}:{region}:{account}:{resource}"
-
-
-def _mock_outputs(type_token: str, logical_name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Physical id and computed outputs of one resource, shaped like the real provider's."""
-    name = inputs.get("name") or inputs.get("bucket") or f"{logical_name}-{_suffix(logical_name, 7)}"
-    short = _suffix(logical_name)
-    match type_token:
-        case "aws:s3/bucket:Bucket":
-            return name, {"bucket": name, "arn": f"arn:aws:s3:::{name}", "region": REGION}
-        case "aws:dynamodb/table:Table":
-            return name, {"name": name, "arn": _arn("dynamodb", f"table/{name}")}
-        case "aws:sqs/queue:Queue":
-            url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
-            return url, {"name": name, "arn": _arn("sqs", name), "url": url}
-        case "aws:lambda/function:Function":
-            arn = _arn("lambda", f"function:{name}")
-            invoke_arn = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
-            return name, {"name": name, "arn": arn, "invokeArn": invoke_arn, "qualifiedArn": f"{arn}:$LATEST"}
-        case "aws:iam/role:Role":
-            return name, {
-                "name": name,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{name}",
-                "uniqueId": f"AROA{short}",
-            }
-        case "aws:iam/policy:Policy":
-            arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{inputs.get('path', '/')}{name}"
-            return arn, {"name": name, "arn": arn, "policyId": f"ANPA{short}"}
-        case "aws:iam/rolePolicy:RolePolicy":
-            return f"{inputs.get('role')}:{name}", {"name": name}
-        case "aws:sfn/stateMachine:StateMachine":
-            arn = _arn("states", f"stateMachine:{name}")
-            return arn, {"name": name, "arn": arn}
-        case "aws:ecs/cluster:Cluster":
-            arn = _arn("ecs", f"cluster/{name}")
-            return arn, {"name": name, "arn": arn}
-        case "aws:ecs/taskDefinition:TaskDefinition":
-            family = inputs.get("family", name)
-            return family, {
-                "arn": _arn("ecs", f"task-definition/{family}:1"),
-                "arnWithoutRevision": _arn("ecs", f"task-definition/{family}"),
-                "revision": 1,
-            }
-        case "aws:ecr/repository:Repository":
-            return name, {
-                "name": name,
-                "arn": _arn("ecr", f"repository/{name}"),
-                "registryId": ACCOUNT_ID,
-                "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{name}",
-            }
-        case "awsx:ecr:Image":
-            digest = hashlib.sha256(str(inputs.get("context")).encode()).hexdigest()
-            return short, {"imageUri": f"{inputs['repositoryUrl']}@sha256:{digest}"}
-        case "aws:apigatewayv2/api:Api":
-            api_id = short[:10]
-            return api_id, {
-                "apiEndpoint": f"https://{api_id}.execute-api.{REGION}.amazonaws.com",
-                "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api_id}",
-                "arn": f"arn:aws:apigateway:{REGION}::/apis/{api_id}",
-            }
-        case "aws:apigatewayv2/stage:Stage":
-            return inputs.get("name", short), {
-                "invokeUrl": f"https://api.execute-api.{REGION}.amazonaws.com/"
-            }
-        case "aws:cognito/userPool:UserPool":
-            pool_id = f"{REGION}_{short}"
-            return pool_id, {
-                "arn": _arn("cognito-idp", f"userpool/{pool_id}"),
-                "endpoint": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
-            }
-        case "aws:kms/key:Key":
-            key_id = f"{short}-1234-4abc-8def-{_suffix(logical_name + 'k', 12)}"
-            return key_id, {"keyId": key_id, "arn": _arn("kms", f"key/{key_id}")}
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return name, {"name": name, "arn": _arn("logs", f"log-group:{name}")}
-        case "aws:sns/topic:Topic":
-            arn = _arn("sns", name)
-            return arn, {"name": name, "arn": arn}
-        case "aws:cloudwatch/eventRule:EventRule":
-            return name, {"name": name, "arn": _arn("events", f"rule/{name}")}
-        case "aws:cloudwatch/metricAlarm:MetricAlarm":
-            return name, {"name": name, "arn": _arn("cloudwatch", f"alarm:{name}")}
-        case "aws:cloudwatch/dashboard:Dashboard":
-            dashboard = inputs.get("dashboardName", name)
-            return dashboard, {"dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard}"}
-        case "aws:ec2/vpc:Vpc":
-            return f"vpc-0{short}", {"arn": _arn("ec2", f"vpc/vpc-0{short}")}
-        case "aws:ec2/subnet:Subnet":
-            return f"subnet-0{short}", {"arn": _arn("ec2", f"subnet/subnet-0{short}")}
-        case "aws:ec2/securityGroup:SecurityGroup":
-            return f"sg-0{short}", {"arn": _arn("ec2", f"security-group/sg-0{short}")}
-        case "aws:ec2/routeTable:RouteTable":
-            return f"rtb-0{short}", {}
-        case "aws:ec2/vpcEndpoint:VpcEndpoint":
-            gateway = inputs.get("vpcEndpointType") == "Gateway"
-            return f"vpce-0{short}", {"prefixListId": S3_PREFIX_LIST_ID if gateway else ""}
-        case _:
-            return f"{logical_name}-{short}", {}
 
 
 class PipelineMocks(pulumi.runtime.Mocks):
@@ -197,7 +34,7 @@ class PipelineMocks(pulumi.runtime.Mocks):
         self.recorded: list[RecordedResource] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        resource_id, computed = _mock_outputs(args.typ, args.name, args.inputs)
+        resource_id, computed = resource_outputs(args.typ, args.name, args.inputs)
         outputs = {**args.inputs, **computed}
         self.recorded.append(
             RecordedResource(

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from access_checks import denies_insecure_transport
-from pulumi_mocks import RecordedResource, StackResources
+from stack_resources import RecordedResource, StackResources
 
 
 def bucket_problems(stack: StackResources, bucket: RecordedResource) -> list[str]:

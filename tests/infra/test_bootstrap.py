@@ -5,7 +5,8 @@ import json
 from fnmatch import fnmatchcase
 
 import pytest
-from pulumi_mocks import ACCOUNT_ID, PERMISSIONS_BOUNDARY_ARN, REGION, REPO_ROOT, new_mocks, run_main_program
+from mock_answers import ACCOUNT_ID, REGION
+from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, REPO_ROOT, new_mocks, run_main_program
 
 from bootstrap.access import deploy_policy, github_trust_policy
 from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn
