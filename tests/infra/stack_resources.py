@@ -20,10 +20,6 @@ class RecordedResource:
     resource_id: str
     outputs: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def urn_suffix(self) -> str:
-        return f"{self.type_token}::{self.name}"
-
 
 class StackResources:
     """The resources one program run declared, queryable by type and name."""
