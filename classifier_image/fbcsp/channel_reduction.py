@@ -1,21 +1,23 @@
-"""Channel reduction ahead of CSP for research montages (more than 16 channels).
+"""Channel reduction ahead of CSP for research montages.
 
 CSP fitted on many channels from some 37 training trials overfits (issue 14: 64 channels gave
 60 % nested accuracy where the 8 motor channels gave 73 %), and its cost grows with the cube of
-the channel count. Montages with more channels than `MAX_CSP_DIMENSIONS` are therefore reduced
-before CSP, without looking at the labels, so the reduction is fitted once on every trial and
-leaks nothing into the cross-validation:
+the channel count. Montages are therefore reduced before CSP, without looking at the labels, so
+the reduction is fitted once on every trial and leaks nothing into the cross-validation:
 
-* when the channel names are known and the montage holds every `MOTOR_AREA_CHANNELS` electrode,
-  CSP uses those channels only (a prior on where hand motor imagery shows, not learnt from the
-  data; on EEGMMIDB S001-S003 it is the only reduction tried that matches the 8 motor channels);
-* otherwise each band is projected onto the leading principal components of the band's
-  trace-normalised epoch covariance averaged over all trials.
+* when the channel names are known and the montage holds every `MOTOR_AREA_CHANNELS` electrode
+  and more, CSP uses those channels only (a prior on where hand motor imagery shows, not learnt
+  from the data). On EEGMMIDB S001-S003 it is the only reduction tried that matches the 8 motor
+  channels, and CSP on all of 12 or 16 channels lost 2-20 points against them;
+* otherwise a montage with more channels than `MAX_CSP_DIMENSIONS` has each band projected onto
+  the leading principal components of the band's trace-normalised epoch covariance averaged
+  over all trials.
 
 Everything after the reduction (CSP, features, MI, RLDA, folds, nested CV) runs unchanged on the
 kept dimensions. The exported filters are mapped back to the recorded channels (zero weight on
 channels the motor-area prior leaves out), so a consumer applies them to raw channels as
-before. Montages with at most `MAX_CSP_DIMENSIONS` channels are not touched.
+before. Other montages (unnamed, or without every motor-area electrode, and with at most
+`MAX_CSP_DIMENSIONS` channels) are not touched.
 """
 
 from __future__ import annotations
@@ -28,15 +30,13 @@ MAX_CSP_DIMENSIONS = 16
 MOTOR_AREA_CHANNELS = ("FC3", "FC4", "C3", "CZ", "C4", "CP3", "CPZ", "CP4")
 
 
-def motor_area_rows(
-    ch_names: tuple[str, ...], names_known: bool, max_dimensions: int = MAX_CSP_DIMENSIONS
-) -> np.ndarray | None:
-    """Rows of the `MOTOR_AREA_CHANNELS` in a montage that needs reducing, or None.
+def motor_area_rows(ch_names: tuple[str, ...], names_known: bool) -> np.ndarray | None:
+    """Rows of the `MOTOR_AREA_CHANNELS` in a named montage that holds them and more, or None.
 
-    None when the montage has at most `max_dimensions` channels, its names are not known, or
-    one of the motor-area electrodes is missing. Names match case-insensitively.
+    None when the montage has no more channels than the prior, its names are not known, or one
+    of the motor-area electrodes is missing. Names match case-insensitively.
     """
-    if len(ch_names) <= max_dimensions or not names_known:
+    if len(ch_names) <= len(MOTOR_AREA_CHANNELS) or not names_known:
         return None
     if missing_motor_area_channels(ch_names):
         return None

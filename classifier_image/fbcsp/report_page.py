@@ -56,17 +56,17 @@ def timing_warnings(result: TrainingResult) -> list[str]:
 
 
 def montage_notes(result: TrainingResult) -> list[str]:
-    """What CSP ran on when the montage had more than ``max_csp_dimensions`` channels, and why."""
+    """What CSP ran on when it did not run on every recorded channel, and why."""
     n_channels, n_dimensions = len(result.ch_names), result.max_csp_dimensions
-    if n_channels <= n_dimensions:
-        return []
-    rows = motor_area_rows(result.ch_names, result.ch_names_known, n_dimensions)
+    rows = motor_area_rows(result.ch_names, result.ch_names_known)
     if rows is not None:
         return [
             f"CSP ran on the motor-area channels {', '.join(result.ch_names[row] for row in rows)} of the "
             f"{n_channels} recorded (a fixed prior on where hand motor imagery shows); the exported filters "
             "give every other channel zero weight."
         ]
+    if n_channels <= n_dimensions:
+        return []
     if result.ch_names_known:
         reason = f"the montage has no {', '.join(missing_motor_area_channels(result.ch_names))}"
     else:

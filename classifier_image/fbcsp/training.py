@@ -70,7 +70,7 @@ def train(
         raise ValueError(f"n_permutations must be >= 0, got {options.n_permutations}")
     grid = WindowGrid.for_rate(recording.sfreq)
     samples, labels, dropped = usable_trials(recording, grid, options.n_folds)
-    motor_rows = motor_area_rows(recording.ch_names, recording.ch_names_known, options.max_csp_dimensions)
+    motor_rows = motor_area_rows(recording.ch_names, recording.ch_names_known)
     data = recording.data if motor_rows is None else recording.data[motor_rows]
     n_pairs = csp_pairs_for_channels(min(data.shape[0], options.max_csp_dimensions))
     option_specs = available_options(len(options.band_ids) * 2 * n_pairs)
@@ -84,11 +84,12 @@ def train(
     )
     bands = tuple(band_design(band_id, recording.sfreq) for band_id in options.band_ids)
     epochs, projection = filtered_epochs(data, bands, samples, grid, options.max_csp_dimensions)
-    if motor_rows is not None:
-        projection = selection_projection(motor_rows, recording.n_channels, len(bands))
-        report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in motor_rows)}")
-    elif projection is not None:
+    if projection is not None:
         report(f"CSP on the {options.max_csp_dimensions} leading principal components of each band")
+    if motor_rows is not None:
+        selection = selection_projection(motor_rows, recording.n_channels, len(bands))
+        projection = selection if projection is None else projection @ selection
+        report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in motor_rows)}")
 
     n_folds = options.n_folds
     report(

@@ -37,9 +37,9 @@ class TrainingOptions:
     random_state : int
         Seed of the permutation generator (``np.random.default_rng``).
     max_csp_dimensions : int
-        Montages with more channels are reduced before CSP (`fbcsp.channel_reduction`): to the
-        motor-area channels when their names are known, else to this many principal components
-        per band.
+        Unnamed montages with more channels are reduced to this many principal components per
+        band before CSP (`fbcsp.channel_reduction`); named montages holding the motor-area
+        channels and more use those channels instead, whatever their size.
     """
 
     selection: str = "default"

@@ -65,22 +65,20 @@ NAMED_MONTAGE = ("Fz", "cp4", "C3", "Pz", "FC3", "Cz", "CPz", "fc4", "C4", "CP3"
 
 
 def test_motor_area_rows_find_the_prior_in_a_named_montage_in_its_order():
-    rows = motor_area_rows(NAMED_MONTAGE, names_known=True, max_dimensions=8)
+    rows = motor_area_rows(NAMED_MONTAGE, names_known=True)
     assert [NAMED_MONTAGE[row].upper() for row in rows] == list(MOTOR_AREA_CHANNELS)
 
 
 @pytest.mark.parametrize(
-    ("names", "known", "max_dimensions"),
+    ("names", "known"),
     [
-        (NAMED_MONTAGE, False, 8),  # assumed names say nothing about electrode positions
-        (NAMED_MONTAGE, True, 10),  # montages within the limit are not touched
-        (NAMED_MONTAGE[:-1] + ("P3",), True, 8),  # CP3 missing
+        (NAMED_MONTAGE, False),  # assumed names say nothing about electrode positions
+        (tuple(MOTOR_AREA_CHANNELS), True),  # the prior itself: nothing to leave out
+        (NAMED_MONTAGE[:-1] + ("P3",), True),  # CP3 missing
     ],
 )
-def test_motor_area_prior_applies_only_to_large_montages_with_every_motor_electrode_named(
-    names, known, max_dimensions
-):
-    assert motor_area_rows(names, names_known=known, max_dimensions=max_dimensions) is None
+def test_motor_area_prior_applies_only_to_named_montages_with_every_motor_electrode_and_more(names, known):
+    assert motor_area_rows(names, names_known=known) is None
 
 
 def test_selection_projection_keeps_the_rows_in_every_band():
@@ -92,16 +90,17 @@ def test_selection_projection_keeps_the_rows_in_every_band():
 
 
 @pytest.mark.slow
-def test_named_large_montage_trains_exactly_as_its_motor_area_channels():
+def test_a_named_montage_trains_exactly_as_its_motor_area_channels():
     recording = replace(
         synthetic_recording(n_channels=10, trials_per_class=(12, 12), effect=4.0, seed=5),
         ch_names=NAMED_MONTAGE,
     )
-    rows = motor_area_rows(NAMED_MONTAGE, names_known=True, max_dimensions=8)
+    rows = motor_area_rows(NAMED_MONTAGE, names_known=True)
     motor_only = replace(
         recording, data=recording.data[rows], ch_names=tuple(NAMED_MONTAGE[row] for row in rows)
     )
-    options = TrainingOptions(n_permutations=0, max_csp_dimensions=8)
+    # 10 channels are within the principal-component limit: the prior alone decides
+    options = TrainingOptions(n_permutations=0)
     result, reference = train(recording, options), train(motor_only, options)
     np.testing.assert_array_equal(result.nested_fold_accuracies, reference.nested_fold_accuracies)
     np.testing.assert_array_equal(result.fold_accuracy, reference.fold_accuracy)
@@ -126,3 +125,17 @@ def test_all_64_eegmmidb_channels_with_names_train_as_the_motor_channels(edf_pat
     np.testing.assert_array_equal(result.ensemble.fold_accuracies, reference.ensemble.fold_accuracies)
     np.testing.assert_array_equal(result.nested_fold_accuracies, reference.nested_fold_accuracies)
     assert result.ensemble.models[0].model.filters.shape == (4, 6, 64)
+
+
+@pytest.mark.slow
+def test_the_motor_area_channels_are_reduced_further_when_csp_may_use_fewer_dimensions():
+    recording = replace(
+        synthetic_recording(n_channels=10, trials_per_class=(12, 12), effect=4.0, seed=5),
+        ch_names=NAMED_MONTAGE,
+    )
+    result = train(recording, TrainingOptions(n_permutations=0, max_csp_dimensions=4))
+    others = np.setdiff1d(np.arange(10), motor_area_rows(NAMED_MONTAGE, names_known=True))
+
+    assert result.model.csp_matrices.shape == (4, 4, 10)
+    assert not np.any(result.model.csp_matrices[..., others])
+    assert_online_reproduction(recording, result)

@@ -190,12 +190,15 @@ def test_the_note_follows_the_dimensions_the_training_reduced_to(trained_sample)
     assert note.startswith("CSP ran on the 12 leading principal components of each band's 24 channels")
 
 
-def test_a_named_research_montage_is_told_csp_ran_on_its_motor_area_channels(trained_sample):
-    names = [*MOTOR_AREA_CHANNELS, *(f"X{index}" for index in range(56))]
+@pytest.mark.parametrize("n_channels", [10, 64])
+def test_a_named_montage_is_told_csp_ran_on_its_motor_area_channels(trained_sample, n_channels):
+    names = [*MOTOR_AREA_CHANNELS, *(f"X{index}" for index in range(n_channels - 8))]
 
     (note,) = montage_notes(_montage(trained_sample, names))
 
-    assert note.startswith(f"CSP ran on the motor-area channels {', '.join(MOTOR_AREA_CHANNELS)} of the 64 recorded")
+    assert note.startswith(
+        f"CSP ran on the motor-area channels {', '.join(MOTOR_AREA_CHANNELS)} of the {n_channels} recorded"
+    )
 
 
 def test_an_unnamed_research_montage_is_told_why_and_how_to_name_it(trained_sample):
