@@ -5,10 +5,10 @@ package's EDF reader. The N-channel montage is the sample upload's 8 motor chann
 the file's other channels in file order, so every montage contains the smaller ones and the
 8-channel one is the sample upload itself. The names are marked unknown unless asked otherwise,
 so montages above 16 channels take the principal-component path of `fbcsp.channel_reduction`
-(that of uploads without ``ChannelNames``); with known names they would keep only the 8
-motor-area channels and cost what the 8-channel montage costs. Each count runs `fbcsp.training.train` once in a
-fresh ``spawn`` child that reports its wall time, CPU time (user + system, all threads) and
-peak RSS, so one count's memory never hides behind another's.
+(that of uploads without ``ChannelNames``); with known names every montage above 8 channels
+keeps only the 8 motor-area channels and costs what the 8-channel montage costs. Each count runs
+`fbcsp.training.train` once in a fresh ``spawn`` child that reports its wall time, CPU time
+(user + system, all threads) and peak RSS, so one count's memory never hides behind another's.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ Channel axis (``--part channels``, `benchmarks.channel_axis`): the whole analysi
 on the subject's EEGMMIDB imagery runs with 8, 16, 32 and 64 channels, each in a fresh process,
 with wall time, CPU time and peak RSS, against the issue 14 targets for the largest montage. The
 channel names count as unknown (principal components above 16 channels, the costlier path)
-unless ``--named`` is given (then the motor-area channels are kept).
+unless ``--named`` is given (then every montage above 8 channels keeps the motor-area channels).
 
 The exit status is 0 when every target passes, 1 otherwise.
 """
@@ -95,8 +95,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--named",
         action="store_true",
-        help="channel axis with the channel names known: montages above 16 channels keep the "
-        "motor-area channels instead of principal components",
+        help="channel axis with the channel names known: montages above 8 channels keep only the "
+        "motor-area channels",
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
