@@ -56,7 +56,8 @@ def timing_warnings(result: TrainingResult) -> list[str]:
 
 
 def montage_notes(result: TrainingResult) -> list[str]:
-    """What CSP ran on when it did not run on every recorded channel, and why."""
+    """For a montage of more than 8 channels: that CSP ran on its motor-area channels, or else, when
+    the names are unknown or the montage was reduced, what CSP ran on, why, and how to name the channels."""
     n_channels, n_dimensions = len(result.ch_names), result.max_csp_dimensions
     rows = motor_area_rows(result.ch_names, result.ch_names_known)
     if rows is not None:
@@ -65,17 +66,23 @@ def montage_notes(result: TrainingResult) -> list[str]:
             f"{n_channels} recorded (a fixed prior on where hand motor imagery shows); the exported filters "
             "give every other channel zero weight."
         ]
-    if n_channels <= n_dimensions:
+    reduced = n_channels > n_dimensions
+    if n_channels <= len(MOTOR_AREA_CHANNELS) or (result.ch_names_known and not reduced):
         return []
     if result.ch_names_known:
         reason = f"the montage has no {', '.join(missing_motor_area_channels(result.ch_names))}"
     else:
         reason = "the channel names are unknown (metadata.json has no ChannelNames)"
+    used = (
+        f"the {n_dimensions} leading principal components of each band's {n_channels} channels"
+        if reduced
+        else f"all {n_channels} channels"
+    )
     return [
-        f"CSP ran on the {n_dimensions} leading principal components of each band's {n_channels} "
-        f"channels, because {reason}. With the channels named and {', '.join(MOTOR_AREA_CHANNELS)} among "
-        "them, CSP runs on those instead, which on the public EEGMMIDB recordings we measured was "
-        "more accurate than the components (the package README, \"Research montages\")."
+        f"CSP ran on {used}, because {reason}. With the channels named and {', '.join(MOTOR_AREA_CHANNELS)} "
+        "among them, CSP runs on those instead, which on the public EEGMMIDB recordings we measured was "
+        f"more accurate than {'the components' if reduced else 'all channels'} (the package README, "
+        "\"Research montages\")."
     ]
 
 

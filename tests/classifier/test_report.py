@@ -185,9 +185,17 @@ def test_a_small_montage_gets_no_montage_note(trained_sample):
 def test_the_note_follows_the_dimensions_the_training_reduced_to(trained_sample):
     unnamed = _montage(trained_sample, (f"Ch{index}" for index in range(24)), known=False)
 
-    assert montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=32)) == []
+    (unreduced,) = montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=32))
+    assert unreduced.startswith("CSP ran on all 24 channels, because the channel names are unknown")
+    assert unreduced.endswith("more accurate than all channels (the package README, \"Research montages\").")
     (note,) = montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=12))
     assert note.startswith("CSP ran on the 12 leading principal components of each band's 24 channels")
+
+
+def test_a_named_montage_within_the_limit_without_the_motor_area_gets_no_note(trained_sample):
+    names = [f"X{index}" for index in range(12)]
+
+    assert montage_notes(_montage(trained_sample, names)) == []
 
 
 @pytest.mark.parametrize("n_channels", [10, 64])
