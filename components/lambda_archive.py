@@ -17,6 +17,7 @@ from the unpacked archive.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 from pathlib import Path, PurePosixPath
@@ -100,6 +101,8 @@ def archive_files() -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
+@functools.cache
 def handlers_archive() -> pulumi.AssetArchive:
-    """The functions' code archive (one for all functions: they share ``handlers.common``)."""
+    """The functions' code archive (one for all functions: they share ``handlers.common``), listed
+    once per program run rather than once per function."""
     return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in archive_files().items()})
