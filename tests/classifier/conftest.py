@@ -1,5 +1,6 @@
-"""Fixtures of the classifier tests: the real S001 sample (bundled upload zip, EDF runs), read once per session, and
-the emulated S3 the container tests run their job on."""
+"""Fixtures of the classifier tests: the default synthetic recording and its training, the real S001 sample
+(bundled upload zip, EDF runs), each made once per session, and the emulated S3 the container tests run
+their job on."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import requests
 from container_job import RESULTS_BUCKET, UPLOAD_BUCKET, make_buckets, s3_client
 from moto.server import ThreadedMotoServer
+from synthetic import synthetic_recording
 
 from fbcsp.recording import Recording
 from fbcsp.upload import read_upload
@@ -29,6 +31,21 @@ def edf_paths(shared_data_dir: Path) -> tuple[Path, ...]:
     if missing:
         pytest.fail(f"EDF sample file(s) missing: {', '.join(missing)}")
     return paths
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> Recording:
+    """The default synthetic recording (`synthetic.synthetic_recording`), made once per session."""
+    return synthetic_recording()
+
+
+@pytest.fixture(scope="session")
+def synthetic_result(synthetic):
+    """``train()`` on the synthetic recording without permutations, once per session."""
+    from fbcsp.training import train
+    from fbcsp.training_options import TrainingOptions
+
+    return train(synthetic, TrainingOptions(n_permutations=0))
 
 
 @pytest.fixture(scope="session")

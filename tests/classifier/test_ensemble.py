@@ -17,16 +17,6 @@ from fbcsp.windows import WindowGrid, extract_epochs
 pytestmark = pytest.mark.classifier
 
 
-@pytest.fixture(scope="module")
-def synthetic():
-    return synthetic_recording()
-
-
-@pytest.fixture(scope="module")
-def synthetic_result(synthetic):
-    return train(synthetic, TrainingOptions(n_permutations=0))
-
-
 @pytest.mark.parametrize("sfreq", [125.0, 160.0, 250.0, 500.0])
 def test_windows_are_two_seconds_and_the_last_ends_at_the_epoch_end(sfreq):
     grid = WindowGrid.for_rate(sfreq)

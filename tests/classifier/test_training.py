@@ -22,16 +22,6 @@ pytestmark = pytest.mark.classifier
 NO_PERMUTATIONS = TrainingOptions(n_permutations=0)
 
 
-@pytest.fixture(scope="module")
-def synthetic():
-    return synthetic_recording()
-
-
-@pytest.fixture(scope="module")
-def synthetic_result(synthetic):
-    return train(synthetic, NO_PERMUTATIONS)
-
-
 def test_every_result_field_has_the_documented_shape(synthetic, synthetic_result):
     result = synthetic_result
     n_trials, n_folds, n_windows = 24, 6, result.grid.n_windows
