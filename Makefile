@@ -23,7 +23,8 @@ $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-l
 
 # The fast loop: lint, then every test that needs neither the sandbox nor ../shared/data and is not
 # marked slow (tests/conftest.py sorts tests into these sets by folder and by fixture), one worker
-# per CPU (pytest-xdist). Whole files go to one worker, so a module's fixtures are built once.
+# per CPU (pytest-xdist). Whole files go to one worker, so a module's fixtures are built once, and all of
+# tests/infra goes to one worker, so the session's two Pulumi program runs are made once (tests/conftest.py).
 # Every worker collects every module it is given; tests/sandbox/ is left out of collection, not only
 # deselected, since importing its modules costs about 3 s of CPU per worker. Bytecode caches stay on
 # even where PYTHONDONTWRITEBYTECODE is set: without them every worker compiles the project and

@@ -14,11 +14,29 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SANDBOX_TESTS = REPO_ROOT / "tests" / "sandbox"
+INFRA_TESTS = "tests/infra"
 BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
 # Fixtures that train on the whole bundled sample (seconds of CPU each, report included).
 SLOW_FIXTURES = frozenset(
     {"trained_sample", "trained_sample_original", "cli_training", "successful_job"}
 )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``--dist loadfile``, every tests/infra module in one work unit.
+
+    Those modules share the session's two Pulumi program runs on the mocks (about 1.5-3 s of CPU each);
+    spread over both workers, each worker ran both programs.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 - only with pytest-xdist running
+
+    class InfraTogetherScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return INFRA_TESTS if nodeid.startswith(f"{INFRA_TESTS}/") else super()._split_scope(nodeid)
+
+    return InfraTogetherScheduling(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
