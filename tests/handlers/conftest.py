@@ -58,23 +58,36 @@ class Stack:
     stepfunctions: Any
 
 
+@pytest.fixture(scope="session")
+def fixture_clients(boto3_session: boto3.session.Session) -> dict[str, Any]:
+    """The clients `aws` creates the resources with, made once: moto serves a client made before
+    ``mock_aws`` starts as well, and each start empties the emulated services, so only the client
+    objects are shared (making four per test was most of the fixture's time). Session fixtures are set
+    up before the per-test fake environment, so the fake credentials are given here."""
+    return {
+        service: boto3_session.client(
+            service,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake keys
+        )
+        for service in ("s3", "dynamodb", "stepfunctions", "sqs")
+    }
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, boto3_session: boto3.session.Session) -> Iterator[Stack]:
+def aws(monkeypatch: pytest.MonkeyPatch, fixture_clients: dict[str, Any]) -> Iterator[Stack]:
     """Moto with the pipeline's resources, and the Lambda environment pointing at them."""
     with mock_aws():
         clients.clear_cache()
-        s3 = boto3_session.client("s3", region_name=REGION)
-        dynamodb = boto3_session.client("dynamodb", region_name=REGION)
-        stepfunctions = boto3_session.client("stepfunctions", region_name=REGION)
+        s3, dynamodb, stepfunctions = (fixture_clients[name] for name in ("s3", "dynamodb", "stepfunctions"))
         for bucket in ("eeg-test-uploads", "eeg-test-results"):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         for table in ("eeg-test-status", "eeg-test-classifiers"):
             create_session_table(dynamodb, table)
         create_limits_table(dynamodb, "eeg-test-limits")
-        queue_url = boto3_session.client("sqs", region_name=REGION).create_queue(QueueName="eeg-test-uploads-queue")[
-            "QueueUrl"
-        ]
+        queue_url = fixture_clients["sqs"].create_queue(QueueName="eeg-test-uploads-queue")["QueueUrl"]
         # No execution is run here: moto stores StartExecution calls, which is what the tests assert.
         state_machine_arn = stepfunctions.create_state_machine(
             name="eeg-test-pipeline",
