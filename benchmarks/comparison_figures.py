@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.process_memory import current_rss_bytes, peak_rss_bytes, run_in_spawned_process
 from benchmarks.reference import ReferenceResult
-from fbcsp.budget import WORKER_THREADS
+from fbcsp.cpus import worker_threads
 from fbcsp.csp import csp_pairs_for_channels
 from fbcsp.filterbank import design_band
 from fbcsp.folds import chronological_folds, fold_masks
@@ -133,7 +133,7 @@ def collect_figures(
             "options": [option.name for option in package.options],
             "band_ids": list(package.model.band_ids),
         },
-        "machine": {"cpus": os.cpu_count(), "package_worker_threads": WORKER_THREADS},
+        "machine": {"cpus": os.cpu_count(), "package_worker_threads": worker_threads()},
         "reference_scope": args.reference_scope,
         "repeat": args.repeat,
         "seconds": {

@@ -123,6 +123,8 @@ def run_task_parameters(
         ),
         # The run's presigned URLs: the only way the container reaches S3.
         {"Name": ContainerVariable.RUN_ACCESS.value, "Value.$": RUN_ACCESS_PATH},
+        # Fargate shows a task its host's CPUs, not its size: the analysis sizes its threads by this.
+        {"Name": ContainerVariable.TASK_CPU.value, "Value.$": _task_size_text("cpu")},
     ]
     return {
         "Cluster": cluster_arn,

@@ -127,11 +127,15 @@ class ContainerVariable(StrEnum):
     EXECUTION_ARN = "EXECUTION_ARN"
     PERMUTATIONS = "FBCSP_PERMUTATIONS"
     SEED = "FBCSP_SEED"
+    #: CPU units of the run's task (Validate's size). Fargate shows a task its host's CPUs, not its
+    #: size, so the analysis learns from this how many CPUs it may use.
+    TASK_CPU = "FBCSP_TASK_CPU"
 
 
 #: Per-run container variables and the :class:`~contracts.run_input.RunInput` field each is taken
-#: from; ``RUN_ACCESS`` is the other per-run variable, the presign step's result. The bucket and
-#: keys are for the logs and the manifest: the container reaches S3 only through ``RUN_ACCESS``.
+#: from; ``RUN_ACCESS`` (the presign step's result) and ``FBCSP_TASK_CPU`` (Validate's task size)
+#: are the other per-run variables. The bucket and keys are for the logs and the manifest: the
+#: container reaches S3 only through ``RUN_ACCESS``.
 CONTAINER_RUN_FIELDS: Mapping[ContainerVariable, str] = {
     ContainerVariable.INPUT_BUCKET: "bucket",
     ContainerVariable.INPUT_KEY: "key",

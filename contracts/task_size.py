@@ -24,6 +24,9 @@ FARGATE_MEMORY_BY_CPU: Mapping[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 
+#: CPU units of one vCPU.
+CPU_UNITS_PER_VCPU = 1024
+
 LARGEST_FARGATE_MEMORY_MIB = max(max(memories) for memories in FARGATE_MEMORY_BY_CPU.values())
 
 #: Key of the size in Validate's output (``$.validation``) and in the status record.

@@ -8,12 +8,10 @@ or one model at one window), the unit every large array of the analysis is made 
 
 from __future__ import annotations
 
-import os
+from .cpus import worker_threads
 
-#: Bytes the analysis' large temporary arrays may take at once (both worker threads together).
+#: Bytes the analysis' large temporary arrays may take at once (every worker thread together).
 WORKING_BYTES = 384 * 1024**2
-#: Fitted concurrently; each worker fits one chunk of models on the shared window moments.
-WORKER_THREADS = min(2, os.cpu_count() or 1)
 #: Models fitted per batch, the same for every channel count so that results do not depend on it.
 MODEL_CHUNK = 12
 #: Channel-covariance-sized arrays a fitted model keeps per window and band while it is fitted:
@@ -36,12 +34,13 @@ def block_bytes(n_bands: int, n_channels: int) -> int:
 
 
 def windows_per_chunk(n_trials: int, n_bands: int, n_channels: int, budget: int = WORKING_BYTES) -> int:
-    """Windows analysed together so that moments and `WORKER_THREADS` model chunks fit `budget`.
+    """Windows analysed together so that moments and a model chunk per worker thread
+    (`worker_threads`) fit `budget`.
 
     At least one window, whatever the budget.
     """
     per_window = block_bytes(n_bands, n_channels) * (
-        MOMENT_COPIES * n_trials + WORKER_THREADS * MODEL_CHUNK * MODEL_BLOCKS
+        MOMENT_COPIES * n_trials + worker_threads() * MODEL_CHUNK * MODEL_BLOCKS
     )
     return max(1, budget // per_window)
 

@@ -10,7 +10,9 @@ The container has no AWS credentials: it reaches S3 only through its run's presi
 file of :data:`contracts.manifest.RESULT_FILES`. The URLs are secrets: it logs keys, never URLs.
 
 Environment (:class:`contracts.environment.ContainerVariable`, read by :mod:`fbcsp.container_settings`):
-the per-run variables the state machine passes (required); ``FBCSP_PERMUTATIONS`` (label
+the per-run variables the state machine passes (required); ``FBCSP_TASK_CPU`` (the task's CPU
+units: the analysis uses no more CPUs than the task has, which Fargate does not show it);
+``FBCSP_PERMUTATIONS`` (label
 permutations, >= 1 because the manifest must carry a p-value; default: ``TrainingOptions``'
 default) and ``FBCSP_SEED`` (default 0).
 
@@ -50,6 +52,7 @@ from contracts.manifest import (
 from contracts.run_input import LOG_FIELDS, json_name
 
 from .container_settings import JobSettings, SettingsError, settings_from_environment
+from .cpus import limit_cpus, worker_threads
 from .errors import InputRejected
 from .export import to_json_bytes
 from .metrics import manifest_metrics
@@ -174,14 +177,16 @@ def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..
                 "Session": settings.session_id,
                 "Run": settings.run_id,
             }
-            result, written = train_and_write(
-                recording,
-                Path(workdir) / "out",
-                settings.options,
-                facts=facts,
-                session_id=settings.session_id,
-                progress=lambda message: log("INFO", message),
-            )
+            with limit_cpus(settings.task_cpus):
+                log("INFO", "training", workerThreads=worker_threads(), taskCpus=settings.task_cpus)
+                result, written = train_and_write(
+                    recording,
+                    Path(workdir) / "out",
+                    settings.options,
+                    facts=facts,
+                    session_id=settings.session_id,
+                    progress=lambda message: log("INFO", message),
+                )
             outputs = upload_outputs(transfer, settings, written)
         metrics = manifest_metrics(result)
         written_manifest = put_manifest(

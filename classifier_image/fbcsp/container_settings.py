@@ -1,6 +1,6 @@
 """The classifier container's job (`JobSettings`), read and checked from its environment by
 `settings_from_environment`: the per-run variables the state machine passes and the optional
-``FBCSP_PERMUTATIONS`` and ``FBCSP_SEED``."""
+``FBCSP_TASK_CPU``, ``FBCSP_PERMUTATIONS`` and ``FBCSP_SEED``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from contracts.environment import CONTAINER_REQUIRED, ContainerVariable
 from contracts.run_access import RunAccess, RunAccessError
+from contracts.task_size import CPU_UNITS_PER_VCPU
 
 from .training_options import TrainingOptions
 
@@ -31,6 +32,8 @@ class JobSettings:
     execution_arn: str
     access: RunAccess
     options: TrainingOptions = field(default_factory=TrainingOptions)
+    #: vCPUs of the run's task, when the state machine says (``FBCSP_TASK_CPU``).
+    task_cpus: float | None = None
 
 
 def _integer(environment: Mapping[str, str], name: str, default: int, minimum: int | None) -> int:
@@ -44,6 +47,11 @@ def _integer(environment: Mapping[str, str], name: str, default: int, minimum: i
     if minimum is not None and value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _task_cpus(environment: Mapping[str, str]) -> float | None:
+    units = _integer(environment, ContainerVariable.TASK_CPU, 0, minimum=1)
+    return units / CPU_UNITS_PER_VCPU if units else None
 
 
 def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
@@ -88,4 +96,5 @@ def settings_from_environment(environment: Mapping[str, str]) -> JobSettings:
         execution_arn=values[ContainerVariable.EXECUTION_ARN],
         access=access,
         options=options,
+        task_cpus=_task_cpus(environment),
     )

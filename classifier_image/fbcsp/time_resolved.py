@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .budget import MODEL_CHUNK, WORKER_THREADS, windows_per_chunk
+from .budget import MODEL_CHUNK, windows_per_chunk
+from .cpus import worker_threads
 from .csp import class_mean_covariances, lotte_csp, select_filters, trace_normalised
 from .features import batched_log_variance
 from .mutual_info import mutual_information_scores, rank_features
@@ -144,7 +145,7 @@ def time_resolved_accuracies(
     """Test accuracy and decisions of many models on window moments held in memory.
 
     Same parameters as `fit_window_models`, plus ``test_mask`` (n_models, n_trials): the trials
-    each model is scored on. Models are fitted `MODEL_CHUNK` at a time on `WORKER_THREADS`
+    each model is scored on. Models are fitted `MODEL_CHUNK` at a time on `fbcsp.cpus.worker_threads`
     threads and only their decision values (or, with ``keep_decisions=False``, only their
     accuracies) are kept.
 
@@ -163,8 +164,8 @@ def time_resolved_accuracies(
         accuracy = test_accuracies(decision, labels[chunk], test_mask[chunk])
         return accuracy, (decision if keep_decisions else None)
 
-    # numpy releases the GIL inside its linear algebra and array loops, so threads use both cores.
-    with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
+    # numpy releases the GIL inside its linear algebra and array loops, so threads use every core.
+    with ThreadPoolExecutor(max_workers=worker_threads()) as pool:
         fitted = list(pool.map(decide, range(0, train_mask.shape[0], MODEL_CHUNK)))
     accuracy = np.concatenate([accuracy for accuracy, _ in fitted])
     return accuracy, (np.concatenate([decision for _, decision in fitted]) if keep_decisions else None)

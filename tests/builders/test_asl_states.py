@@ -7,7 +7,7 @@ import pytest
 from asl_checks import retry_problems
 from asl_examples import DYNAMODB_TRANSIENT_ERRORS, LAMBDA_STATES, RESOURCES, TRAIN_TIMEOUT_SECONDS
 
-from contracts.environment import CONTAINER_REQUIRED
+from contracts.environment import CONTAINER_REQUIRED, ContainerVariable
 from contracts.task_size import TASK_SIZE_KEY, TaskSize
 
 pytestmark = pytest.mark.unit
@@ -36,8 +36,8 @@ def test_training_container_gets_the_run_and_its_presigned_urls_and_no_bucket_to
     environment = {entry["Name"]: entry for entry in override["Environment"]}
 
     assert override["Name"] == "classifier"
-    assert len(override["Environment"]) == len(environment) == 9
-    assert set(environment) == set(CONTAINER_REQUIRED)
+    assert len(override["Environment"]) == len(environment) == 10
+    assert set(environment) == {*CONTAINER_REQUIRED, ContainerVariable.TASK_CPU}
     assert environment == {
         "EXECUTION_ARN": {"Name": "EXECUTION_ARN", "Value.$": "$.executionArn"},
         "INPUT_BUCKET": {"Name": "INPUT_BUCKET", "Value.$": "$.bucket"},
@@ -48,7 +48,11 @@ def test_training_container_gets_the_run_and_its_presigned_urls_and_no_bucket_to
         "USER_ID": {"Name": "USER_ID", "Value.$": "$.userId"},
         "SESSION_ID": {"Name": "SESSION_ID", "Value.$": "$.sessionId"},
         "RUN_ID": {"Name": "RUN_ID", "Value.$": "$.runId"},
+        # Fargate shows the container its host's CPUs, so it is told the run's, as the task is sized.
+        "FBCSP_TASK_CPU": {"Name": "FBCSP_TASK_CPU", "Value.$": "States.Format('{}', $.validation.taskSize.cpu)"},
     }
+    overrides = definition["States"]["TrainClassifier"]["Parameters"]["Overrides"]
+    assert environment["FBCSP_TASK_CPU"]["Value.$"] == overrides["Cpu.$"]
 
 
 def _value_at(state: dict, path: str):

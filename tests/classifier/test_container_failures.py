@@ -93,6 +93,8 @@ def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
         ({"INPUT_KEY": None, "RUN_ID": ""}, "missing environment variable(s): INPUT_KEY, RUN_ID"),
         ({"FBCSP_PERMUTATIONS": "many"}, "FBCSP_PERMUTATIONS must be a whole number"),
         ({"FBCSP_PERMUTATIONS": "0"}, "FBCSP_PERMUTATIONS must be at least 1"),
+        ({"FBCSP_TASK_CPU": "1 vCPU"}, "FBCSP_TASK_CPU must be a whole number"),
+        ({"FBCSP_TASK_CPU": "0"}, "FBCSP_TASK_CPU must be at least 1"),
         ({"RESULTS_PREFIX": "../elsewhere/"}, "RESULTS_PREFIX must be a relative key prefix"),
         ({"RUN_ACCESS": None}, "missing environment variable(s): RUN_ACCESS"),
         ({"RUN_ACCESS": "https://bucket.s3.amazonaws.com/key"}, "RUN_ACCESS is not an encoded run access"),
@@ -121,4 +123,13 @@ def test_settings_defaults_and_prefix_normalisation():
 
     assert settings.results_prefix == PREFIX
     assert settings.options == TrainingOptions()
+    assert settings.task_cpus is None
+
+
+def test_the_tasks_cpu_units_become_its_vcpus():
+    settings = container_settings.settings_from_environment(
+        job_environment(s3_client("http://127.0.0.1:1"), FBCSP_TASK_CPU="512")
+    )
+
+    assert settings.task_cpus == 0.5
 

@@ -49,6 +49,7 @@ def successful_job(endpoint, sample_zip_path, sample_training_options):
         version_id,
         FBCSP_PERMUTATIONS=str(sample_training_options.n_permutations),
         FBCSP_SEED=str(sample_training_options.random_state),
+        FBCSP_TASK_CPU="1024",
     )
     WriteRecorder.written = []
     with pytest.MonkeyPatch.context() as patch:
@@ -133,6 +134,13 @@ def test_every_log_line_is_json_with_the_job_ids(successful_job):
         assert {"time", "level", "message"} <= set(line)
     assert lines[-1]["message"] == "training succeeded"
     assert "X-Amz-Signature" not in json.dumps(lines)  # the URLs are secrets
+
+
+def test_a_one_vcpu_task_trains_on_one_worker_thread(successful_job):
+    _, lines, _, _ = successful_job
+
+    (training,) = [line for line in lines if line["message"] == "training"]
+    assert (training["taskCpus"], training["workerThreads"]) == (1.0, 1)
 
 
 def test_each_output_is_stored_with_the_content_type_its_url_was_signed_for(successful_job, endpoint):

@@ -1,4 +1,7 @@
-"""The time-resolved analysis in window chunks: chunking bounds memory and changes no result."""
+"""The time-resolved analysis in window chunks and on worker threads: chunking bounds memory, and
+neither the chunks nor the thread count change a result."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -27,14 +30,19 @@ def test_chunk_size_shrinks_with_channels_and_keeps_eight_channels_in_one_chunk(
     assert windows_per_chunk(45, 4, 64, budget=1) == 1
 
 
-def test_results_do_not_depend_on_the_window_chunks(monkeypatch):
+@pytest.fixture(scope="module")
+def arguments():
+    """`grid_accuracies`' positional arguments on a small synthetic recording (3 outer folds)."""
     recording = synthetic_recording(n_channels=4, trials_per_class=(8, 8), seed=5)
     grid = WindowGrid.for_rate(recording.sfreq)
     bands = tuple(design_band(band_id, recording.sfreq) for band_id in (3, 4))
     epochs, _ = filtered_epochs(recording.data, bands, recording.event_samples, grid)
     _, train_masks, test_masks = outer_and_inner_masks(recording.event_codes, 3)
+    return epochs, grid, recording.event_codes, train_masks, test_masks, 1, (2, 4)
+
+
+def test_results_do_not_depend_on_the_window_chunks(arguments, monkeypatch):
     windows = np.arange(60, 140)
-    arguments = (epochs, grid, recording.event_codes, train_masks, test_masks, 1, (2, 4))
     whole, whole_decision = grid_accuracies(*arguments, windows=windows)
     monkeypatch.setattr("fbcsp.time_resolved.windows_per_chunk", lambda *args: 7)
     chunked, chunked_decision = grid_accuracies(*arguments, windows=windows)
@@ -43,3 +51,26 @@ def test_results_do_not_depend_on_the_window_chunks(monkeypatch):
     accuracy_only, no_decision = grid_accuracies(*arguments, windows=windows, keep_decisions=False)
     assert no_decision is None
     np.testing.assert_array_equal(accuracy_only, whole)
+
+
+def test_results_do_not_depend_on_the_worker_threads(arguments, monkeypatch):
+    windows = np.arange(60, 120)
+    pools = []
+
+    class RecordedPool(ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr("fbcsp.time_resolved.ThreadPoolExecutor", RecordedPool)
+    monkeypatch.setattr("fbcsp.time_resolved.MODEL_CHUNK", 2)  # several chunks of models, so threads overlap
+    results = {}
+    for threads in (1, 2):
+        monkeypatch.setattr("fbcsp.time_resolved.worker_threads", lambda threads=threads: threads)
+        monkeypatch.setattr("fbcsp.budget.worker_threads", lambda threads=threads: threads)
+        results[threads] = grid_accuracies(*arguments, windows=windows)
+
+    assert set(pools) == {1, 2}
+    assert arguments[3].shape[0] > 2  # train masks: more models than one chunk
+    np.testing.assert_array_equal(results[1][0], results[2][0])
+    np.testing.assert_array_equal(results[1][1], results[2][1])

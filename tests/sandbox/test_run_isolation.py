@@ -23,6 +23,7 @@ from contracts.environment import ContainerVariable
 from contracts.keys import results_prefix_for
 from contracts.manifest import MANIFEST_NAME, REPORT_FILE, RESULT_FILES
 from contracts.run_access import RunAccess
+from contracts.task_size import TASK_SIZE_KEY
 from sandbox.container_process import CREDENTIAL_VARIABLES
 from sandbox.containers import ContainerLauncher
 from sandbox.runner import LocalPipeline
@@ -70,6 +71,14 @@ def test_both_runs_succeed_with_their_containers_reaching_s3_only_through_their_
     task_definitions = pipeline.deployed.of_type("aws:ecs/taskDefinition:TaskDefinition")
     assert [definition.inputs.get("taskRoleArn") for definition in task_definitions] == [None]
     assert not CREDENTIAL_VARIABLES & set(environments["alice"])
+
+
+def test_each_container_is_told_its_tasks_cpu_units(two_runs):
+    _, items, environments = two_runs
+
+    assert {user: environments[user][ContainerVariable.TASK_CPU] for user in items} == {
+        user: str(item[TASK_SIZE_KEY]["cpu"]) for user, item in items.items()
+    }
 
 
 def _s3_as_container(pipeline, environment):
