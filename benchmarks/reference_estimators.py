@@ -38,7 +38,7 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from fbcsp.mutual_info import MutualInfoSelector
+from fbcsp.estimators import MutualInfoSelector
 
 
 def lotte_row_order(n_pairs: int) -> np.ndarray:

@@ -10,10 +10,6 @@ minimise it.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
-
-from .windows import moments_of_windows
 
 
 def trace_normalised(second: np.ndarray) -> np.ndarray:
@@ -105,71 +101,3 @@ def class_mean_covariances(normalised: np.ndarray, weights: np.ndarray) -> np.nd
     """
     flat = normalised.reshape(normalised.shape[0], -1)
     return (weights @ flat).reshape((weights.shape[0],) + normalised.shape[1:])
-
-
-def check_band_windows(X) -> np.ndarray:
-    """Validate windowed EEG as ``(n_trials, n_bands, n_channels, n_times)`` (3-D means one band)."""
-    X = check_array(X, dtype=np.float64, allow_nd=True, ensure_2d=False, ensure_min_samples=1)
-    if X.ndim == 3:
-        X = X[:, None]
-    if X.ndim != 4:
-        raise ValueError(
-            f"expected windows shaped (n_trials, n_bands, n_channels, n_times) or "
-            f"(n_trials, n_channels, n_times), got {X.ndim} dimension(s)"
-        )
-    if X.shape[-1] < 2:
-        raise ValueError("each window needs at least 2 samples")
-    return X
-
-
-class FilterBankCSP(TransformerMixin, BaseEstimator):
-    """Lotte CSP fitted per band; `transform` returns the spatially filtered windows.
-
-    Parameters
-    ----------
-    n_pairs : int
-        Filters kept per end of the spectrum (m); 2m filters per band.
-
-    Attributes
-    ----------
-    classes_ : ndarray, shape (2,)
-        Sorted labels; the first is "class 1" (whose variance the first filters maximise).
-    csp_matrices_ : ndarray, shape (n_bands, n_channels, n_channels)
-        Full CSP matrix per band, rows = filters.
-    filters_ : ndarray, shape (n_bands, 2 * n_pairs, n_channels)
-        Selected rows (first m, last m).
-    """
-
-    def __init__(self, n_pairs: int = 3):
-        self.n_pairs = n_pairs
-
-    def fit(self, X, y):
-        """Fit on windows ``(n_trials, n_bands, n_channels, n_times)`` and labels ``(n_trials,)``."""
-        X = check_band_windows(X)
-        y = np.asarray(y)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
-        classes = np.unique(y)
-        if classes.size != 2:
-            raise ValueError(f"CSP needs exactly two classes, got {classes.size}")
-        n_channels = X.shape[2]
-        if not isinstance(self.n_pairs, int | np.integer) or not 1 <= self.n_pairs <= n_channels // 2:
-            raise ValueError(f"n_pairs must be an integer in 1..{n_channels // 2}, got {self.n_pairs!r}")
-        second, _ = moments_of_windows(X)
-        weights = np.stack([(y == label) / np.sum(y == label) for label in classes])
-        class1_cov, class2_cov = class_mean_covariances(trace_normalised(second), weights)
-        self.classes_ = classes
-        self.csp_matrices_ = lotte_csp(class1_cov, class2_cov)
-        self.filters_ = select_filters(self.csp_matrices_, self.n_pairs)
-        return self
-
-    def transform(self, X):
-        """Project windows ``(n_trials, n_bands, n_channels, n_times)`` to ``(..., 2m, n_times)``."""
-        check_is_fitted(self, "filters_")
-        X = check_band_windows(X)
-        if X.shape[1:3] != self.filters_.shape[::2]:
-            raise ValueError(
-                f"fitted on {self.filters_.shape[0]} band(s) x {self.filters_.shape[2]} channels, "
-                f"got {X.shape[1]} x {X.shape[2]}"
-            )
-        return self.filters_[None] @ X

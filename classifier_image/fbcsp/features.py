@@ -8,9 +8,7 @@ For a window E (channels x W samples) and filters F, feature ``ln var(F E, ddof=
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .csp import check_band_windows
 from .windows import moments_of_windows
 
 
@@ -68,28 +66,3 @@ def log_variance_features(windows: np.ndarray, filters: np.ndarray) -> np.ndarra
     second, first = moments_of_windows(np.asarray(windows, dtype=np.float64))
     features = batched_log_variance(second[:, None], first[:, None], windows.shape[-1], filters[None, None])
     return features[0, :, 0]
-
-
-class LogVariance(TransformerMixin, BaseEstimator):
-    """Stateless transformer: signals ``(n_trials, n_bands, n_signals, n_times)`` -> ``ln var`` features.
-
-    The variance uses ``ddof=1``; output is band-major, shape ``(n_trials, n_bands * n_signals)``
-    (a 3-D input is treated as a single band).
-    """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
-
-    def fit(self, X, y=None):
-        """Check the input; nothing is learned."""
-        X = check_band_windows(X)
-        self.n_features_out_ = X.shape[1] * X.shape[2]
-        return self
-
-    def transform(self, X):
-        """Return the log-variance features, shape ``(n_trials, n_bands * n_signals)``."""
-        X = check_band_windows(X)
-        identity = np.broadcast_to(np.eye(X.shape[2]), (X.shape[1], X.shape[2], X.shape[2]))
-        return log_variance_features(X, identity)

@@ -15,9 +15,6 @@ done on the sorted training values, so no histogram is materialised.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 QUANTISATION_LEVELS = 3
 GRID_INTERVALS = 500
@@ -104,47 +101,3 @@ def mutual_information_scores(features: np.ndarray, labels: np.ndarray, train_ma
 def rank_features(scores: np.ndarray) -> np.ndarray:
     """Feature indices by decreasing score, stable (ties keep the lower index); along the last axis."""
     return np.argsort(-scores, axis=-1, kind="stable")
-
-
-class MutualInfoSelector(TransformerMixin, BaseEstimator):
-    """Keep the `n_features` features with the highest quantised mutual information with y.
-
-    Parameters
-    ----------
-    n_features : int
-        Number of features kept (K).
-
-    Attributes
-    ----------
-    classes_ : ndarray, shape (n_classes,)
-    scores_ : ndarray, shape (n_features_in_,)
-        MI in bits of each feature.
-    ranking_ : ndarray, shape (n_features_in_,)
-        Feature indices by decreasing MI (stable).
-    feature_ids_ : ndarray, shape (n_features,)
-        ``ranking_[:n_features]``, in rank order.
-    """
-
-    def __init__(self, n_features: int = 4):
-        self.n_features = n_features
-
-    def fit(self, X, y):
-        """Rank the features of ``X (n_trials, n_features_in)`` against class labels ``y``."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, encoded = np.unique(y, return_inverse=True)
-        if not isinstance(self.n_features, int | np.integer) or not 1 <= self.n_features <= X.shape[1]:
-            raise ValueError(f"n_features must be an integer in 1..{X.shape[1]}, got {self.n_features!r}")
-        everything = np.ones((1, X.shape[0]), dtype=bool)
-        scores = mutual_information_scores(X[None, :, None, :], encoded[None] + 1, everything)
-        self.classes_ = classes
-        self.scores_ = scores[0, 0]
-        self.ranking_ = rank_features(self.scores_)
-        self.feature_ids_ = self.ranking_[: self.n_features]
-        return self
-
-    def transform(self, X):
-        """Keep the selected features in rank order, shape ``(n_trials, n_features)``."""
-        check_is_fitted(self, "feature_ids_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X[:, self.feature_ids_]

@@ -9,9 +9,6 @@ The decision value is ``s = a0 + w . x`` and ``s >= 0`` predicts the first class
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 def _class_moments(features: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,51 +146,3 @@ def decision_values(features: np.ndarray, a0: np.ndarray, weights: np.ndarray) -
 def predict_labels(decision: np.ndarray) -> np.ndarray:
     """1 (T1) where the decision value is >= 0, else 2."""
     return np.where(decision >= 0, 1, 2)
-
-
-class RLDA(ClassifierMixin, BaseEstimator):
-    """Two-class LDA with Ledoit-Wolf class covariances and unweighted pooling.
-
-    Unlike scikit-learn's convention, a non-negative decision value means the *first* class
-    (``classes_[0]``, T1 in this project), as in the original toolbox and its exported model.
-
-    Attributes
-    ----------
-    classes_ : ndarray, shape (2,)
-    a0_ : float
-        Bias.
-    weights_ : ndarray, shape (n_features_in_,)
-        Projection w (exported as ``a1N``).
-    """
-
-    def fit(self, X, y):
-        """Fit on features ``(n_trials, n_features)`` and two-class labels; each class needs 2 trials."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes, encoded = np.unique(y, return_inverse=True)
-        if classes.size != 2:
-            raise ValueError(f"Only binary classification is supported. RLDA got {classes.size} class(es)")
-        if np.min(np.bincount(encoded)) < 2:
-            raise ValueError("each class needs at least two training samples")
-        everything = np.ones((1, X.shape[0]), dtype=bool)
-        a0, weights = fit_rlda(X[None, :, None, :], encoded[None] + 1, everything, (X.shape[1],))
-        self.classes_ = classes
-        self.a0_ = float(a0[0, 0, 0])
-        self.weights_ = weights[0, 0, 0]
-        return self
-
-    def decision_function(self, X):
-        """``s = a0 + w . x``, shape ``(n_trials,)``; ``s >= 0`` means ``classes_[0]``."""
-        check_is_fitted(self, "weights_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.a0_ + X @ self.weights_
-
-    def predict(self, X):
-        """Predicted labels, shape ``(n_trials,)``."""
-        decision = self.decision_function(X)
-        return self.classes_[predict_labels(decision) - 1]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags

@@ -10,11 +10,10 @@ import pytest
 
 from benchmarks.reference import SCOPES, fold_accuracies, prepare_epochs, run_reference
 from benchmarks.reference_estimators import lotte_row_order, make_lda, window_features
-from fbcsp.csp import FilterBankCSP
+from fbcsp.estimators import RLDA, FilterBankCSP
 from fbcsp.evaluation import outer_and_inner_masks
 from fbcsp.features import log_variance_features
 from fbcsp.filterbank import USED_BAND_IDS
-from fbcsp.rlda import RLDA
 from fbcsp.time_resolved import grid_accuracies
 from fbcsp.upload import read_upload
 

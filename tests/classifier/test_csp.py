@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from fbcsp.csp import FilterBankCSP, csp_pairs_for_channels, lotte_csp, select_filters, trace_normalised
+from fbcsp.csp import csp_pairs_for_channels, lotte_csp, select_filters, trace_normalised
+from fbcsp.estimators import FilterBankCSP
 
 pytestmark = pytest.mark.classifier
 

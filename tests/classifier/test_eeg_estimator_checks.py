@@ -17,8 +17,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
-from fbcsp.csp import FilterBankCSP
-from fbcsp.features import LogVariance
+from fbcsp.estimators import FilterBankCSP, LogVariance
 
 pytestmark = pytest.mark.classifier
 

@@ -4,12 +4,10 @@ import numpy as np
 import pytest
 from synthetic import synthetic_recording
 
-from fbcsp.csp import FilterBankCSP
 from fbcsp.ensemble import ENSEMBLE_STARTS_S, EnsembleWindows, ensemble_moments
-from fbcsp.features import LogVariance
+from fbcsp.estimators import RLDA, FilterBankCSP, LogVariance
 from fbcsp.filterbank import filter_continuous
 from fbcsp.folds import matlab_round
-from fbcsp.rlda import RLDA
 from fbcsp.training import train
 from fbcsp.training_options import TrainingOptions
 from fbcsp.windows import WindowGrid, extract_epochs

@@ -11,10 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_eeg_estimator_checks import WINDOW_ESTIMATORS
 
-from fbcsp.csp import FilterBankCSP
-from fbcsp.features import LogVariance
-from fbcsp.mutual_info import MutualInfoSelector
-from fbcsp.rlda import RLDA
+from fbcsp.estimators import RLDA, FilterBankCSP, LogVariance, MutualInfoSelector
 
 pytestmark = pytest.mark.classifier
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from fbcsp.features import LogVariance, batched_log_variance, log_variance_features
+from fbcsp.estimators import LogVariance
+from fbcsp.features import batched_log_variance, log_variance_features
 from fbcsp.windows import moments_of_windows
 
 pytestmark = pytest.mark.classifier

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from fbcsp.mutual_info import MutualInfoSelector, mutual_information_scores, rank_features
+from fbcsp.estimators import MutualInfoSelector
+from fbcsp.mutual_info import mutual_information_scores, rank_features
 
 pytestmark = pytest.mark.classifier
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.covariance import ledoit_wolf
 
-from fbcsp.rlda import RLDA, _class_moments, decision_values, fit_rlda, ledoit_wolf_from_moments
+from fbcsp.estimators import RLDA
+from fbcsp.rlda import _class_moments, decision_values, fit_rlda, ledoit_wolf_from_moments
 
 pytestmark = pytest.mark.classifier
 

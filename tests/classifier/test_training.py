@@ -5,14 +5,11 @@ import pytest
 from scipy import signal
 from synthetic import synthetic_recording
 
-from fbcsp.csp import FilterBankCSP
 from fbcsp.errors import InsufficientData, InvalidUpload
+from fbcsp.estimators import RLDA, FilterBankCSP, LogVariance, MutualInfoSelector
 from fbcsp.evaluation import outer_and_inner_masks
-from fbcsp.features import LogVariance
 from fbcsp.filterbank import filter_continuous
-from fbcsp.mutual_info import MutualInfoSelector
 from fbcsp.recording import Recording
-from fbcsp.rlda import RLDA
 from fbcsp.training import train
 from fbcsp.training_options import TrainingOptions, available_options
 from fbcsp.windows import extract_epochs
