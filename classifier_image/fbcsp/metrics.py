@@ -8,7 +8,6 @@ outer fold what was chosen inside it and its test accuracy; the chance figures.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from . import __version__
 from .model import SCHEMA_VERSION
@@ -20,6 +19,7 @@ from .original_table import (
     trials_per_class,
 )
 from .recording import CLASS_LABELS
+from .statistics import binomial_inverse_survival
 from .training_result import TrainingResult
 
 METRICS_SCHEMA_VERSION = "1.1"
@@ -39,7 +39,7 @@ def binomial_chance_threshold(
 
     Guessing is Binomial(n, 1/n_classes); k is the smallest count with ``P(X >= k) <= alpha``.
     """
-    count = int(stats.binom.isf(alpha, n_trials, 1.0 / n_classes)) + 1
+    count = binomial_inverse_survival(alpha, n_trials, 1.0 / n_classes) + 1
     return count / n_trials
 
 

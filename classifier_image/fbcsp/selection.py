@@ -21,9 +21,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from .folds import matlab_round
+from .statistics import average_ranks, paired_t_less_p, pooled_t_less_p
 from .windows import WindowGrid
 
 
@@ -146,7 +146,7 @@ def signrank_exact_p(first: np.ndarray, second: np.ndarray) -> float:
     differences = differences[np.isfinite(differences) & (differences != 0)]
     if differences.size == 0:
         return 1.0
-    ranks = stats.rankdata(np.abs(differences))
+    ranks = average_ranks(np.abs(differences))
     observed = ranks[differences > 0].sum()
     signs = np.array(list(itertools.product((0.0, 1.0), repeat=differences.size)))
     null = signs @ ranks
@@ -159,19 +159,20 @@ def signrank_exact_p(first: np.ndarray, second: np.ndarray) -> float:
 def _comparison(reference: np.ndarray, task: np.ndarray, prefix: str) -> dict[str, float]:
     reference, task = 100.0 * reference, 100.0 * task
     paired = np.isfinite(reference) & np.isfinite(task)
+    # a fold without test trials is NaN; an all-NaN or one-value column warns and gives NaN
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        paired_p = stats.ttest_rel(reference[paired], task[paired], alternative="less").pvalue
-        pooled_p = stats.ttest_ind(reference[paired], task[paired], alternative="less").pvalue
-        return {
+        summary = {
             f"{prefix}ref_mean": float(np.nanmean(reference)),
             f"{prefix}ref_std": float(np.nanstd(reference, ddof=1)),
             f"{prefix}task_mean": float(np.nanmean(task)),
             f"{prefix}task_std": float(np.nanstd(task, ddof=1)),
-            f"{prefix}ttest_p": float(paired_p),
-            f"{prefix}ttest2_p": float(pooled_p),
-            f"{prefix}wilcoxon_p": signrank_exact_p(reference[paired], task[paired]),
         }
+    return summary | {
+        f"{prefix}ttest_p": paired_t_less_p(reference[paired], task[paired]),
+        f"{prefix}ttest2_p": pooled_t_less_p(reference[paired], task[paired]),
+        f"{prefix}wilcoxon_p": signrank_exact_p(reference[paired], task[paired]),
+    }
 
 
 def select_model(fold_accuracy: np.ndarray, grid: WindowGrid) -> SelectionResult:
