@@ -159,7 +159,7 @@ def signrank_exact_p(first: np.ndarray, second: np.ndarray) -> float:
 def _comparison(reference: np.ndarray, task: np.ndarray, prefix: str) -> dict[str, float]:
     reference, task = 100.0 * reference, 100.0 * task
     paired = np.isfinite(reference) & np.isfinite(task)
-    # a fold without test trials is NaN; an all-NaN or one-value column warns and gives NaN
+    # a fold without test trials is NaN; numpy warns where no value (mean) or one (sd) is left, and NaN is right
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         summary = {
