@@ -38,13 +38,22 @@ _MIN_WIDTH_IN = 8.0
 
 
 def csp_patterns(result: TrainingResult) -> np.ndarray:
-    """Spatial patterns of the online model's filters: columns of ``inv(CSP)``, (n_bands, 2m, n_channels)."""
+    """Spatial patterns of the online model's filters on the recorded channels, (n_bands, 2m, n_channels).
+
+    The selected columns of ``pinv(CSP)``. A reduced montage's CSP matrix has a row per component
+    (``n_components x n_channels``, the reduction composed in); its pseudo-inverse maps the
+    patterns back to the channels, zero on channels the reduction left out.
+    """
     m = result.csp_pairs
-    n_channels = len(result.ch_names)
-    selected = np.r_[0:m, n_channels - m : n_channels]
-    return np.stack(
-        [np.linalg.pinv(matrix)[:, selected].T for matrix in result.online_model.model.csp_matrices]
-    )
+    matrices = result.online_model.model.csp_matrices
+    n_components = matrices.shape[1]
+    selected = np.r_[0:m, n_components - m : n_components]
+    return np.stack([np.linalg.pinv(matrix)[:, selected].T for matrix in matrices])
+
+
+def used_channels(result: TrainingResult) -> np.ndarray:
+    """Indices of the channels the online model's filters weigh: all, or those a reduction kept."""
+    return np.flatnonzero(np.any(result.online_model.model.filters != 0, axis=(0, 1)))
 
 
 def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = True):
@@ -154,19 +163,28 @@ def weights_figure(filters: np.ndarray, ch_names: tuple[str, ...], bands: list[s
 
 
 def _scalp_maps_figure(result: TrainingResult, info) -> Figure:
+    """Scalp maps over the channels the model uses (a reduction may leave some out)."""
     import mne  # noqa: PLC0415 - see montage_info
 
-    values = csp_patterns(result)
+    used = used_channels(result)
+    values = csp_patterns(result)[..., used]
+    info = mne.pick_info(info, used)
+    # a subset's values are not spread over the whole head, only around its own electrodes
+    extrapolate = "auto" if used.size == len(result.ch_names) else "local"
     n_bands, n_filters, _ = values.shape
     figure = Figure(figsize=(_CELL_IN * n_filters, _CELL_IN * n_bands + _SUPTITLE_IN))
     grid = figure.subplots(n_bands, n_filters, squeeze=False, gridspec_kw=_grid_margins(n_bands, n_filters))
     titles = [f"{band}\n{label}" for band in band_labels(result) for label in filter_labels(n_filters)]
     for axes, title, pattern in zip(grid.flat, titles, values.reshape(-1, values.shape[-1]), strict=True):
-        mne.viz.plot_topomap(pattern, info, axes=axes, show=False, contours=0, sensors=True)
+        mne.viz.plot_topomap(
+            pattern, info, axes=axes, show=False, contours=0, sensors=True, extrapolate=extrapolate
+        )
         # y=1: the title's place is fixed, so matplotlib does not measure the axes to find it
         axes.set_title(title, fontsize="x-small", y=1.0)
+    subset = "" if used.size == len(result.ch_names) else f", on the {used.size} channels CSP used"
     figure.suptitle(
-        "CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance)", fontsize="small"
+        f"CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance){subset}",
+        fontsize="small",
     )
     return figure
 
