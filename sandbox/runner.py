@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import os
 import sys
 import threading
@@ -32,7 +31,7 @@ from contracts.environment import FunctionVariable
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
 from .emulation import Emulator, make_deploy, make_invoke
-from .emulator import free_port, start_server
+from .emulator import free_port, quiet_logs, start_server
 from .functions import FunctionRuntime, LambdaHandler
 from .heap import built_without_collection
 from .identities import RoleSessions, create_administrator, iam_enforced
@@ -189,8 +188,7 @@ class LocalPipeline(RunningPipeline):
         # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT. The stack runs
         # no instances, so moto need not build its thousands of default AMIs (seconds at first EC2 call).
         self._set_environment({**aws_environment, "MOTO_PORT": str(port), "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"})
-        # One line per HTTP request to the emulator would drown the progress output.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        quiet_logs()
         self.launcher = self.launcher_factory(
             base_environment={**aws_environment, **self.container_environment},
             log_dir=self.work_dir / "container-logs",

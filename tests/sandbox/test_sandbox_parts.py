@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import stat
@@ -22,6 +23,7 @@ from sandbox.container_images import (
     docker_run_command,
 )
 from sandbox.containers import CANNOT_START_REASON, ContainerLauncher
+from sandbox.emulator import STATE_EVALUATION_LOGGER, quiet_logs
 from sandbox.outcomes import SessionOutcome, format_table, session_ids_for
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
@@ -264,3 +266,16 @@ def test_without_a_docker_cli_docker_is_unavailable(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
 
     assert not docker_available()
+
+
+def test_the_emulator_hides_only_the_log_of_an_execution_reaching_its_fail_state(caplog):
+    quiet_logs()
+    evaluation = logging.getLogger(STATE_EVALUATION_LOGGER)
+    with caplog.at_level(logging.ERROR, logger=STATE_EVALUATION_LOGGER):
+        # as moto 5.2.5 logs them (eval_component.py): the failure, then the state's repr
+        evaluation.error("%s at '%s'", "Exception=FailureEventException, Error=ProcessingFailed", "(StateFail| {...}")
+        evaluation.error("%s at '%s'", "Exception=FailureEventException, Error=States.Runtime", "(StateTask| {...}")
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "Exception=FailureEventException, Error=States.Runtime at '(StateTask| {...}'"
+    ]
