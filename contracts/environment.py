@@ -130,6 +130,8 @@ class ContainerVariable(StrEnum):
     #: CPU units of the run's task (Validate's size). Fargate shows a task its host's CPUs, not its
     #: size, so the analysis learns from this how many CPUs it may use.
     TASK_CPU = "FBCSP_TASK_CPU"
+    #: The stored filter designs (`fbcsp.filter_designs`): set by the image, not per run.
+    FILTER_DESIGNS = "FBCSP_FILTER_DESIGNS"
 
 
 #: Per-run container variables and the :class:`~contracts.run_input.RunInput` field each is taken

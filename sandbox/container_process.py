@@ -13,6 +13,8 @@ from pathlib import Path
 from contracts.failures import ExitCode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: fbcsp and the contracts package it imports, as the image holds them under /app.
+CLASSIFIER_PYTHON_PATH = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
 #: What the sandbox's own process holds (the administrator's keys) and a container never inherits:
 #: it gets its task role's credentials, or none when the task definition names no task role.
 CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
@@ -47,10 +49,8 @@ def run_container_process(
     subprocess is killed when its resident memory goes over ``memory_mib``; ``docker run`` enforces that
     itself."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    # fbcsp and the contracts package it imports, as the image holds them under /app.
-    python_path = os.pathsep.join((str(REPO_ROOT / "classifier_image"), str(REPO_ROOT)))
     inherited = {name: value for name, value in os.environ.items() if name not in CREDENTIAL_VARIABLES}
-    process_environment = {**inherited, "PYTHONPATH": python_path, **environment}
+    process_environment = {**inherited, "PYTHONPATH": CLASSIFIER_PYTHON_PATH, **environment}
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
             command, env=process_environment, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT

@@ -32,6 +32,7 @@ from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
 from .emulation import Emulator, make_deploy, make_invoke
 from .emulator import free_port, quiet_logs, start_server
+from .filter_designs_cache import designs_environment
 from .functions import FunctionRuntime, LambdaHandler
 from .heap import built_without_collection
 from .identities import RoleSessions, create_administrator, iam_enforced
@@ -190,7 +191,12 @@ class LocalPipeline(RunningPipeline):
         self._set_environment({**aws_environment, "MOTO_PORT": str(port), "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"})
         quiet_logs()
         self.launcher = self.launcher_factory(
-            base_environment={**aws_environment, **self.container_environment},
+            # a real image has its stored filter designs; a local process gets the same file
+            base_environment={
+                **aws_environment,
+                **({} if self.docker else designs_environment()),
+                **self.container_environment,
+            },
             log_dir=self.work_dir / "container-logs",
             max_running=self.max_running,
             docker=self.docker,

@@ -21,10 +21,12 @@ from typing import Any
 import numpy as np
 import scipy
 
+from contracts.environment import ContainerVariable
+
 from . import filterbank
 from .filterbank import BAND_TABLE, USED_BAND_IDS, BandDesign, below_nyquist, design_band
 
-DESIGNS_VARIABLE = "FBCSP_FILTER_DESIGNS"
+DESIGNS_VARIABLE = ContainerVariable.FILTER_DESIGNS
 #: Rates stored by default: the usual EEG amplifier rates, EEGMMIDB's 160 Hz among them.
 COMMON_SAMPLE_RATES = (128.0, 160.0, 200.0, 250.0, 256.0, 500.0, 512.0, 1000.0, 1024.0)
 
