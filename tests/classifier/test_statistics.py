@@ -54,6 +54,7 @@ EDGE_PAIRS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha", [0.05, 0.01])
 @pytest.mark.parametrize("n_classes", [2, 3, 4])
 def test_binomial_inverse_survival_equals_scipy_for_every_trial_count(alpha, n_classes):
@@ -69,6 +70,7 @@ def test_binomial_inverse_survival_is_the_smallest_count_with_a_small_enough_tai
     assert stats.binom.sf(count, 44, 0.5) <= 0.05 < stats.binom.sf(count - 1, 44, 0.5)
 
 
+@pytest.mark.slow
 def test_average_ranks_equal_scipy_rankdata():
     for first, second in sample_pairs():
         for values in (first, np.abs(first - second)):
@@ -83,6 +85,7 @@ def test_average_ranks_share_the_mean_rank_of_ties(values, expected):
     np.testing.assert_array_equal(average_ranks(np.array(values)), expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ours", "oracle"),
     [(paired_t_less_p, stats.ttest_rel), (pooled_t_less_p, stats.ttest_ind)],
