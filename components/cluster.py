@@ -18,6 +18,7 @@ from components import policies
 from components.lambda_archive import REPO_ROOT
 from components.network import EndpointScope, create_private_network
 from components.roles import create_service_role
+from contracts.environment import ContainerVariable
 from contracts.task_size import TaskSize
 
 CONTAINER_NAME = "classifier"
@@ -157,6 +158,7 @@ class ClassifierCluster(pulumi.ComponentResource):
                 [
                     container_definition(
                         image_uri=self.image.image_uri,
+                        task_cpu=args.task_cpu,
                         memory_mib=args.task_memory,
                         log_group_name=self.log_group.name,
                         region=region,
@@ -256,13 +258,15 @@ def repository_lifecycle_policy() -> dict[str, Any]:
 def container_definition(
     *,
     image_uri: pulumi.Input[str],
+    task_cpu: int,
     memory_mib: int,
     log_group_name: pulumi.Input[str],
     region: pulumi.Input[str],
 ) -> dict[str, Any]:
     """The ``classifier`` container: read-only root, ``/tmp`` on the scratch volume, logs to CloudWatch.
 
-    The per-run environment (architecture.md §6) comes from the state machine's container overrides.
+    The per-run environment (architecture.md §6) comes from the state machine's container overrides,
+    which also replace ``FBCSP_TASK_CPU`` here (the default size's CPU units) with the run's.
     """
     return {
         "name": CONTAINER_NAME,
@@ -275,6 +279,8 @@ def container_definition(
         "environment": [
             {"name": "HOME", "value": SCRATCH_PATH},
             {"name": "MPLCONFIGDIR", "value": f"{SCRATCH_PATH}/matplotlib"},
+            # Fargate shows a task its host's CPUs; a task started without overrides still knows its own.
+            {"name": ContainerVariable.TASK_CPU.value, "value": str(task_cpu)},
         ],
         "logConfiguration": {
             "logDriver": "awslogs",

@@ -66,6 +66,8 @@ def test_the_training_task_is_sized_per_run_and_its_container_limit_follows(self
     assert container["memory"] == 8192
     assert container_override["Name"] == container["name"]
     assert "Memory.$" in container_override
+    # The container is told the default size's CPU units; each run's environment override replaces them.
+    assert {"name": "FBCSP_TASK_CPU", "value": task.inputs["cpu"]} in container["environment"]
 
 
 def test_state_machine_role_is_assumable_by_step_functions(self_contained_stack):

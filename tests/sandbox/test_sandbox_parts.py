@@ -184,7 +184,7 @@ def test_docker_runs_the_image_with_the_task_environment_and_memory():
 
 def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task_definition_says():
     container = container_definition(
-        image_uri="eeg:1", memory_mib=2048, log_group_name="/aws/ecs/eeg", region="eu-west-2"
+        image_uri="eeg:1", task_cpu=1024, memory_mib=2048, log_group_name="/aws/ecs/eeg", region="eu-west-2"
     )
 
     command = docker_run_command("eeg:1", {}, 2048, container)
