@@ -60,19 +60,20 @@ def lotte_csp(class1_cov: np.ndarray, class2_cov: np.ndarray) -> np.ndarray:
 
 
 def select_filters(csp_matrices: np.ndarray, n_pairs: int) -> np.ndarray:
-    """The first and last `n_pairs` rows of each CSP matrix.
+    """The first and last `n_pairs` rows of each CSP matrix (or of anything with a row per CSP
+    component, such as the patterns).
 
     Parameters
     ----------
-    csp_matrices : ndarray, shape (..., n_channels, n_channels)
+    csp_matrices : ndarray, shape (..., n_components, n_channels)
     n_pairs : int
 
     Returns
     -------
     ndarray, shape (..., 2 * n_pairs, n_channels)
     """
-    n_channels = csp_matrices.shape[-2]
-    rows = np.r_[0:n_pairs, n_channels - n_pairs : n_channels]
+    n_components = csp_matrices.shape[-2]
+    rows = np.r_[0:n_pairs, n_components - n_pairs : n_components]
     return csp_matrices[..., rows, :]
 
 

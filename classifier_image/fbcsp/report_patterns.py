@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from .csp import select_filters
 from .figure_layout import margins
 from .training_result import TrainingResult
 
@@ -40,15 +41,12 @@ _MIN_WIDTH_IN = 8.0
 def csp_patterns(result: TrainingResult) -> np.ndarray:
     """Spatial patterns of the online model's filters on the recorded channels, (n_bands, 2m, n_channels).
 
-    The selected columns of ``pinv(CSP)``. A reduced montage's CSP matrix has a row per component
-    (``n_components x n_channels``, the reduction composed in); its pseudo-inverse maps the
-    patterns back to the channels, zero on channels the reduction left out.
+    The rows of ``pinv(CSP)^T`` that `select_filters` picks for the filters. A reduced montage's
+    CSP matrix has a row per component (``n_components x n_channels``, the reduction composed in);
+    its pseudo-inverse maps the patterns back to the channels, zero on channels the reduction left out.
     """
-    m = result.csp_pairs
-    matrices = result.online_model.model.csp_matrices
-    n_components = matrices.shape[1]
-    selected = np.r_[0:m, n_components - m : n_components]
-    return np.stack([np.linalg.pinv(matrix)[:, selected].T for matrix in matrices])
+    patterns = np.swapaxes(np.linalg.pinv(result.online_model.model.csp_matrices), -1, -2)
+    return select_filters(patterns, result.csp_pairs)
 
 
 def used_channels(result: TrainingResult) -> np.ndarray:
@@ -169,8 +167,9 @@ def _scalp_maps_figure(result: TrainingResult, info) -> Figure:
     used = used_channels(result)
     values = csp_patterns(result)[..., used]
     info = mne.pick_info(info, used)
+    subset = used.size < len(result.ch_names)
     # a subset's values are not spread over the whole head, only around its own electrodes
-    extrapolate = "auto" if used.size == len(result.ch_names) else "local"
+    extrapolate = "local" if subset else "auto"
     n_bands, n_filters, _ = values.shape
     figure = Figure(figsize=(_CELL_IN * n_filters, _CELL_IN * n_bands + _SUPTITLE_IN))
     grid = figure.subplots(n_bands, n_filters, squeeze=False, gridspec_kw=_grid_margins(n_bands, n_filters))
@@ -181,9 +180,9 @@ def _scalp_maps_figure(result: TrainingResult, info) -> Figure:
         )
         # y=1: the title's place is fixed, so matplotlib does not measure the axes to find it
         axes.set_title(title, fontsize="x-small", y=1.0)
-    subset = "" if used.size == len(result.ch_names) else f", on the {used.size} channels CSP used"
+    used_note = f", on the {used.size} channels CSP used" if subset else ""
     figure.suptitle(
-        f"CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance){subset}",
+        f"CSP patterns of the online model (first m: high T1 variance, last m: high T2 variance){used_note}",
         fontsize="small",
     )
     return figure
