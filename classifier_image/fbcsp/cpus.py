@@ -7,6 +7,7 @@ busy. More threads than CPUs only make the analysis slower and its peak memory h
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,12 +43,20 @@ def cgroup_cpus() -> float | None:
         return None
 
 
-def usable_cpus() -> float:
+@functools.cache
+def machine_cpus() -> float:
     """CPUs this process may be scheduled on (as ``taskset`` sets them), limited by its cgroup's
-    CPU quota (as ``docker run --cpus`` sets it) and by `limit_cpus`."""
+    CPU quota (as ``docker run --cpus`` sets it). Read once per process: the analysis asks about
+    a thousand times per run, and each reading is a system call and a file or two."""
     schedulable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    limits = [limit for limit in (cgroup_cpus(), _cpu_limit.get()) if limit is not None]
-    return min([schedulable, *limits])
+    quota = cgroup_cpus()
+    return schedulable if quota is None else min(schedulable, quota)
+
+
+def usable_cpus() -> float:
+    """`machine_cpus`, limited by `limit_cpus`."""
+    limit = _cpu_limit.get()
+    return machine_cpus() if limit is None else min(machine_cpus(), limit)
 
 
 @contextmanager

@@ -22,7 +22,9 @@ def machine(monkeypatch, tmp_path):
     monkeypatch.setattr(cpus.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     monkeypatch.setattr(cpus, "CGROUP_V2_CPU_MAX", tmp_path / "cpu.max")
     monkeypatch.setattr(cpus, "CGROUP_V1_CPU_QUOTA", (tmp_path / "cfs_quota_us", tmp_path / "cfs_period_us"))
-    return tmp_path
+    cpus.machine_cpus.cache_clear()
+    yield tmp_path
+    cpus.machine_cpus.cache_clear()
 
 
 def test_without_a_quota_every_schedulable_cpu_is_usable(machine):
