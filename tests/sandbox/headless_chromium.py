@@ -6,16 +6,20 @@ answers and events on fd 4, so no port and no websocket library are needed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from typing import Any
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
+#: How long Chromium gets to close itself before what is left of it is killed.
+_CLOSE_SECONDS = 10.0
 
 
 def browser_path() -> str | None:
@@ -58,6 +62,8 @@ class HeadlessChromium:
             # (PEP 446), so keeping the open ones passes on just these two.
             preexec_fn=use_pipe_fds,  # noqa: PLW1509 - only dup2, before exec
             close_fds=False,
+            # its own process group, so that its helper processes can be stopped with it
+            start_new_session=True,
         )
         os.close(commands_read)
         os.close(answers_write)
@@ -69,7 +75,16 @@ class HeadlessChromium:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._process.kill()
+        # Killing only the browser process left its helpers writing into the profile while it was
+        # removed ("Directory not empty: 'Default'"). Closed over DevTools, Chromium stops them and
+        # exits; whatever of its process group is left is killed before the profile goes.
+        with contextlib.suppress(TimeoutError, ConnectionError, OSError, RuntimeError):
+            self._timeout = min(self._timeout, _CLOSE_SECONDS)
+            self.send("Browser.close")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=_CLOSE_SECONDS)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait(timeout=30)
         os.close(self._commands)
         os.close(self._answers)
