@@ -14,7 +14,7 @@ import numpy as np
 from . import __version__
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
 from .filterbank import group_delay_samples
-from .metrics import estimates
+from .metrics import binomial_chance_threshold, estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
 from .training_result import TrainingResult
@@ -52,6 +52,26 @@ def timing_warnings(result: TrainingResult) -> list[str]:
         f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
         for name, end_ms in decisions
         if end_ms > TASK_DURATION_MS
+    ]
+
+
+def balance_warnings(result: TrainingResult) -> list[str]:
+    """A warning when always answering the larger class reaches the binomial chance threshold.
+
+    The threshold assumes guessing right half the time; with unbalanced classes a classifier that
+    ignores the EEG and answers the larger class does better than that.
+    """
+    threshold = binomial_chance_threshold(result.trial_labels.size)
+    if result.chance_level < threshold:
+        return []
+    codes, counts = np.unique(result.trial_labels, return_counts=True)
+    larger = CLASS_LABELS[int(codes[np.argmax(counts)])]
+    trials = ", ".join(f"{count} {CLASS_LABELS[int(code)]}" for code, count in zip(codes, counts, strict=True))
+    return [
+        f"The classes are unbalanced ({trials} trials): always answering {larger} scores "
+        f"{_percent(result.chance_level)}, not below the 95 % chance threshold of {_percent(threshold)}, "
+        "which assumes guessing right half the time. Judge the accuracies against the majority rate, "
+        "and record about as many trials of each class for a firmer estimate."
     ]
 
 
@@ -202,7 +222,9 @@ def render_html(
         f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in timing_warnings(result))
+    warnings = "\n".join(
+        f'<p class="warning">{html.escape(text)}</p>' for text in [*balance_warnings(result), *timing_warnings(result)]
+    )
     notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))
     figure_blocks = "\n".join(
         f'<figure><img alt="{html.escape(caption[-1])}" '

@@ -9,7 +9,13 @@ import pytest
 from fbcsp import report
 from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
 from fbcsp.report import confusion_counts, render_html
-from fbcsp.report_page import TASK_DURATION_MS, headline_text, montage_notes, timing_warnings
+from fbcsp.report_page import (
+    TASK_DURATION_MS,
+    balance_warnings,
+    headline_text,
+    montage_notes,
+    timing_warnings,
+)
 from fbcsp.report_patterns import (
     band_labels,
     csp_patterns,
@@ -172,6 +178,25 @@ def test_late_decisions_are_warned_about(trained_sample, trained_sample_original
     assert len(warnings) == 1 + online_late
     original_late = trained_sample_original.online_model.end_ms > TASK_DURATION_MS
     assert len(timing_warnings(trained_sample_original)) == original_late
+
+
+def test_balanced_classes_get_no_balance_warning(trained_sample):
+    assert trained_sample.chance_level < 0.6
+    assert balance_warnings(trained_sample) == []
+
+
+def test_unbalanced_classes_are_warned_that_the_majority_beats_the_chance_threshold(trained_sample):
+    labels = np.where(np.arange(trained_sample.trial_labels.size) < 30, 1, 2)
+    unbalanced = dataclasses.replace(trained_sample, trial_labels=labels, chance_level=30 / labels.size)
+
+    (warning,) = balance_warnings(unbalanced)
+
+    assert warning.startswith(
+        "The classes are unbalanced (30 T1, 14 T2 trials): always answering T1 scores 68.2 %, "
+        "not below the 95 % chance threshold of 63.6 %"
+    )
+    page = render_html(unbalanced, {}, {}, report.FIGURES, report.FIGURES_DIR)
+    assert f'<p class="warning">{html.escape(warning)}</p>' in page
 
 
 def _montage(trained_sample, names, known=True):
