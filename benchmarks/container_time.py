@@ -48,6 +48,7 @@ from fbcsp.report import write_report  # noqa: E402
 from fbcsp.training import train  # noqa: E402
 from fbcsp.training_options import TrainingOptions  # noqa: E402
 from fbcsp.upload import read_upload  # noqa: E402
+from sandbox.container_process import CLASSIFIER_PYTHON_PATH  # noqa: E402
 
 DEFAULT_INPUT = REPO_ROOT.parent / "shared" / "data" / "uploads" / "S001_imagery.zip"
 TARGET_RATIO = 2.0
@@ -103,7 +104,7 @@ def child_environment(optimize: int, build_dir: Path) -> dict[str, str]:
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     return {
         **environment,
-        "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), str(REPO_ROOT)]),
+        "PYTHONPATH": CLASSIFIER_PYTHON_PATH,
         "PYTHONOPTIMIZE": str(optimize),
         "PYTHONPYCACHEPREFIX": str(build_dir / "bytecode"),
         filter_designs.DESIGNS_VARIABLE: str(designs),

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandbox.container_process import CLASSIFIER_PYTHON_PATH
+
 CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "classifier_image"
 
 
@@ -17,7 +19,7 @@ def run_as_in_the_image(arguments: list[str], environment: dict[str, str]) -> su
         [sys.executable, *arguments],
         env={
             "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join((str(CLASSIFIER_DIR), str(CLASSIFIER_DIR.parent))),
+            "PYTHONPATH": CLASSIFIER_PYTHON_PATH,
             **environment,
         },
         capture_output=True,
