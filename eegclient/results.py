@@ -14,6 +14,8 @@ from .api import RouteMissing, StatusApiClient
 EXPECTED_CLASSES = ("T1", "T2")
 CLASSIFIER_FILE = "classifier.json"
 REPORT_FILE = "report.html"
+# selectedOption of the default procedure, whose online model is one of its ensemble's windows.
+ENSEMBLE_WINDOW_OPTION = "ensemble-window"
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,33 @@ def describe(view: dict[str, Any]) -> str:
 
 
 def headline(result: dict[str, Any]) -> str:
-    """The accuracy figures of a session's ``result`` (fractions from the API, printed as such)."""
-    parts = [f"accuracy {float(result['selectionAccuracy']):.3f}"]
-    details = [
-        f"{label} {float(result[name]):.3f}"
-        for label, name in (("nested CV", "nestedAccuracy"), ("chance", "chanceLevel"))
-        if result.get(name) is not None
-    ]
-    if result.get("selectedOption") is not None:
+    """The accuracy figures of a session's ``result`` (fractions from the API, printed as such).
+
+    The nested accuracy of the model ``fbcsp predict`` applies leads; the selection accuracy is
+    only shown as optimistic (it was measured on the folds that made the choice).
+    """
+    nested, selection = result.get("nestedAccuracy"), result.get("selectionAccuracy")
+    details = []
+    if nested is None:
+        lead = "no nested accuracy recorded"
+    else:
+        lead = f"nested accuracy {float(nested):.3f}"
+        online = result.get("onlineNestedAccuracy")
+        if online is not None and result.get("selectedOption") == ENSEMBLE_WINDOW_OPTION:
+            details.append(f"online model {float(online):.3f}")
+    if selection is not None:
+        details.append(f"optimistic selection accuracy {float(selection):.3f}")
+    if result.get("chanceLevel") is not None:
+        threshold = result.get("chanceThreshold95")
         details.append(
-            f"option {result['selectedOption']}, window ending {float(result['windowEndMs']):g} ms"
+            f"chance {float(result['chanceLevel']):.3f}"
+            + (f", 95 % threshold {float(threshold):.3f}" if threshold is not None else "")
         )
-    return " ".join(parts) + (f" ({'; '.join(details)})" if details else "")
+    option = result.get("selectedOption")
+    if option is not None:
+        where = "online window" if option == ENSEMBLE_WINDOW_OPTION else f"option {option}, window"
+        details.append(f"{where} ending {float(result['windowEndMs']):g} ms")
+    return lead + (f" ({'; '.join(details)})" if details else "")
 
 
 def classifier_problems(document: Any, expected_classes: Sequence[str]) -> list[str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 
 from contracts.statuses import Status
+from eegclient.results import headline
 
 if TYPE_CHECKING:
     from .runner import LocalPipeline
@@ -131,13 +132,7 @@ def describe_result(outcome: SessionOutcome) -> str:
     """One line: the accuracy figures of a trained session, or the failure code and reason."""
     item = outcome.item
     if outcome.status == Status.SUCCEEDED:
-        result = item.get("result", {})
-        return (
-            f"nested accuracy {float(result.get('nestedAccuracy', 0)):.3f} "
-            f"(optimistic selection accuracy {float(result.get('selectionAccuracy', 0)):.3f}, "
-            f"chance {float(result.get('chanceLevel', 0)):.3f}); "
-            f"online model {result.get('selectedOption')}, window ending {float(result.get('windowEndMs', 0)):g} ms"
-        )
+        return headline(item.get("result", {}))
     error = item.get("error", {})
     return f"{error.get('code')}: {error.get('message')}"
 

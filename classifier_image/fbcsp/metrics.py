@@ -30,6 +30,8 @@ PERMUTATION_STATISTICS = {
 }
 #: Significance level of the chance threshold.
 CHANCE_ALPHA = 0.05
+#: ``selectedOption`` of the default procedure's online model: one of the ensemble's windows.
+ENSEMBLE_WINDOW_OPTION = "ensemble-window"
 
 
 def binomial_chance_threshold(
@@ -220,7 +222,7 @@ def manifest_metrics(result: TrainingResult) -> dict:
         "chanceThreshold95": binomial_chance_threshold(int(result.trial_labels.size)),
         "permutationPValue": finite_or_none(result.permutation_p_value),
         "nPermutations": result.n_permutations,
-        "selectedOption": option.name if option else "ensemble-window",
+        "selectedOption": option.name if option else ENSEMBLE_WINDOW_OPTION,
         "optionId": option.option_id if option else 0,
         "K": int(online.model.feature_ids.size),
         "windowEndMs": online.end_ms,

@@ -23,8 +23,9 @@ from eegclient.api import (
 from eegclient.api import ROUTE_KEYS as CLIENT_ROUTE_KEYS
 from eegclient.follow import SessionTimeout, backoff_delays, follow_session
 from eegclient.outputs import OutputsError, api_url, parse_outputs
-from eegclient.results import classifier_problems, describe, relative_download_path
+from eegclient.results import ENSEMBLE_WINDOW_OPTION, classifier_problems, describe, relative_download_path
 from eegclient.tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_expiry
+from fbcsp import metrics
 from sandbox.tokens import issue_token, signing_key
 
 pytestmark = pytest.mark.unit
@@ -198,9 +199,33 @@ def test_answers_are_told_apart_by_who_gave_them():
     assert str(throttled) == "listing: HTTP 429: Too Many Requests"
 
 
+ENSEMBLE_RESULT = {
+    "selectionAccuracy": 0.82441,
+    "nestedAccuracy": 0.92361,
+    "onlineNestedAccuracy": 0.77282,
+    "headlineModel": "ensemble",
+    "chanceLevel": 0.52273,
+    "chanceThreshold95": 0.63636,
+    "selectedOption": "ensemble-window",
+    "windowEndMs": 3500.0,
+}
+
+
+def test_the_client_names_the_default_procedures_online_option_as_the_classifier_does():
+    assert ENSEMBLE_WINDOW_OPTION == metrics.ENSEMBLE_WINDOW_OPTION
+
+
 def test_a_session_is_described_by_its_outcome():
     assert describe({"status": "SUCCEEDED", "result": RESULT}) == (
-        "SUCCEEDED: accuracy 0.824 (nested CV 0.620; chance 0.523; option A03, window ending 3250 ms)"
+        "SUCCEEDED: nested accuracy 0.620 (optimistic selection accuracy 0.824; chance 0.523; "
+        "option A03, window ending 3250 ms)"
+    )
+    assert describe({"status": "SUCCEEDED", "result": ENSEMBLE_RESULT}) == (
+        "SUCCEEDED: nested accuracy 0.924 (online model 0.773; optimistic selection accuracy 0.824; "
+        "chance 0.523, 95 % threshold 0.636; online window ending 3500 ms)"
+    )
+    assert describe({"status": "SUCCEEDED", "result": {"selectionAccuracy": 0.8}}) == (
+        "SUCCEEDED: no nested accuracy recorded (optimistic selection accuracy 0.800)"
     )
     assert describe({"status": "FAILED", "error": {"code": "INVALID_UPLOAD", "message": "not a zip"}}) == (
         "FAILED: INVALID_UPLOAD: not a zip"

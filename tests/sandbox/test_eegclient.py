@@ -113,9 +113,9 @@ def test_the_smoke_test_passes_on_a_good_recording_and_keeps_what_it_downloaded(
     assert completed.returncode == EXIT_OK, completed.stdout + completed.stderr
     lines = completed.stdout.splitlines()
     assert re.fullmatch(rf"\[\s+\d+\.\ds\] uploaded first-run\.zip as session {session_id}", lines[0])
-    assert re.search(rf"\] {session_id}: SUCCEEDED: accuracy [01]\.\d{{3}} \(nested CV", completed.stdout)
+    assert re.search(rf"\] {session_id}: SUCCEEDED: nested accuracy [01]\.\d{{3}} \(online model", completed.stdout)
     assert re.search(
-        r"\] smoke test passed: classifier.json names T1, T2; SUCCEEDED: accuracy [01]\.\d{3} ", lines[-1]
+        r"\] smoke test passed: classifier.json names T1, T2; SUCCEEDED: nested accuracy [01]\.\d{3} ", lines[-1]
     )
     classifier = json.loads((saved / "classifier.json").read_text())
     assert sorted(classifier["fbcsp"]["classLabels"].values()) == ["T1", "T2"]
@@ -135,8 +135,8 @@ def test_status_list_and_download_show_the_session_the_smoke_test_left(served, s
     download = run_client(served, "download", session_id, "--out", str(tmp_path))
 
     assert status.returncode == listing.returncode == download.returncode == EXIT_OK
-    assert status.stdout.startswith(f"{session_id}: SUCCEEDED: accuracy ")
-    assert re.match(rf"{session_id}  \S+Z\s+SUCCEEDED: accuracy ", listing.stdout)
+    assert status.stdout.startswith(f"{session_id}: SUCCEEDED: nested accuracy ")
+    assert re.match(rf"{session_id}  \S+Z\s+SUCCEEDED: nested accuracy ", listing.stdout)
     assert json.loads((tmp_path / session_id / "classifier.json").read_text())["fbcsp"]["classLabels"]
 
 
