@@ -46,6 +46,9 @@ _COPY_CHUNK = 1 << 20
 CSV_BLOCK_ROWS = 1 << 16
 _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
 #: What ends an ASCII row after its last field: commas and whitespace (empty trailing fields).
+#: Median channel standard deviation from which the EEG columns cannot be volts: scalp EEG in volts
+#: is about 1e-5 and no amplifier's input range reaches 1 V, while the same EEG in microvolts is 1-100.
+MIN_NOT_VOLTS_SPREAD = 1.0
 _ASCII_ROW_END = "," + "".join(chr(code) for code in range(128) if chr(code).isspace())
 
 
@@ -82,6 +85,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         extracted = extract_upload(zip_path, Path(workdir), limits)
         metadata = extracted.metadata
         samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
+    check_volts(samples)
     events = cue_events(trigger)
     if events.discarded:
         log.warning(describe_discarded(events.discarded))
@@ -93,6 +97,21 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         event_codes=events.codes,
         ch_names_known=metadata.ch_names_known,
     )
+
+
+def check_volts(samples: np.ndarray) -> None:
+    """Raise when the EEG columns are plainly not volts (microvolts, say).
+
+    A model trained on other units is right for nothing that streams volts, as the app does: its
+    log-variance features and LDA threshold would be off by the square of the factor.
+    """
+    spread = float(np.median([np.std(channel) for channel in samples]))
+    if spread >= MIN_NOT_VOLTS_SPREAD:
+        raise InvalidUpload(
+            f"the EEG columns are not in volts: their median standard deviation is {spread:.3g}, where EEG "
+            "in volts is about 1e-5 (in microvolts it is a million times larger); write them in volts, "
+            "as the app does (divide microvolts by 1,000,000)"
+        )
 
 
 def extract_upload(zip_path: str | Path, destination: Path, limits: UploadLimits = LIMITS) -> ExtractedUpload:

@@ -195,3 +195,27 @@ def test_lines_are_read_up_to_the_limit_and_the_first_longer_one_is_named():
     assert next(lines) == longest and len(longest) <= limit
     with pytest.raises(InvalidUpload, match="CSV row 2 is longer"):
         next(lines)
+
+
+def test_the_sample_is_volts_and_passes_the_units_check(sample_recording):
+    spread = float(np.median(np.std(sample_recording.data, axis=1)))
+
+    assert 1e-6 < spread < 1e-3
+    upload.check_volts(sample_recording.data)
+
+
+@pytest.mark.parametrize("spread", [upload.MIN_NOT_VOLTS_SPREAD, 35.0])
+def test_eeg_that_cannot_be_volts_is_rejected_with_how_to_fix_it(spread):
+    channels = np.random.default_rng(0).normal(size=(4, 2000))
+    channels *= spread / channels.std(axis=1, keepdims=True)
+
+    with pytest.raises(InvalidUpload, match="not in volts") as rejected:
+        upload.check_volts(channels)
+    assert "divide microvolts by 1,000,000" in str(rejected.value)
+
+
+def test_one_channel_far_off_does_not_decide_the_units():
+    channels = np.full((3, 100), 1e-5) * np.random.default_rng(1).normal(size=(3, 100))
+    channels[0] *= 1e7
+
+    upload.check_volts(channels)

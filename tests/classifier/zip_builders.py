@@ -73,13 +73,15 @@ def write_lying_size_zip(path: Path, n_bytes: int = 2_000_000) -> Path:
     return path
 
 
-def _cue_session(codes: list[int], sfreq: float = 125.0, spacing_s: float = 10.5, seed: int = 1) -> str:
-    """A CSV whose cues (given codes) all have a complete -3..+7 s epoch."""
+def _cue_session(
+    codes: list[int], sfreq: float = 125.0, spacing_s: float = 10.5, seed: int = 1, scale: float = 2e-5
+) -> str:
+    """A CSV whose cues (given codes) all have a complete -3..+7 s epoch; EEG of SD `scale` (volts)."""
     rng = np.random.default_rng(seed)
     lead = int(3.5 * sfreq)
     spacing = int(spacing_s * sfreq)
     n_samples = lead + spacing * len(codes) + int(sfreq)
-    samples = rng.normal(scale=2e-5, size=(3, n_samples))
+    samples = rng.normal(scale=scale, size=(3, n_samples))
     trigger = np.zeros(n_samples)
     trigger[lead + spacing * np.arange(len(codes))] = codes
     return csv_text(samples, trigger)
@@ -126,6 +128,11 @@ BAD_UPLOADS = {
         "class T2 has 4 trial(s) with a complete epoch; at least 6",
     ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
+    "microvolts": (
+        lambda path: write_upload(path, csv=_cue_session([1, 2] * 6, scale=20.0)),
+        "INVALID_UPLOAD",
+        "the EEG columns are not in volts: their median standard deviation is 19.9,",
+    ),
     "one_hertz": (
         lambda path: write_upload(path, metadata={**GOOD_METADATA, "Frequency": 1}),
         "INVALID_UPLOAD",
