@@ -7,6 +7,7 @@ Exit codes: 0 done, 2 input rejected (``error: <CODE>: <why>`` on stderr; also f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import traceback
@@ -51,26 +52,13 @@ def _non_negative(text: str) -> int:
 
 def _with_channels(recording: Recording, channels: Sequence[str]) -> Recording:
     indices, names = select_channels(recording.ch_names, channels)
-    return Recording(
-        data=recording.data[indices],
-        sfreq=recording.sfreq,
-        ch_names=tuple(names),
-        event_samples=recording.event_samples,
-        event_codes=recording.event_codes,
-        ch_names_known=recording.ch_names_known,
-    )
+    return dataclasses.replace(recording, data=recording.data[indices], ch_names=tuple(names))
 
 
 def _renamed(recording: Recording, names: Sequence[str]) -> Recording:
     if len(names) != recording.n_channels:
         raise InvalidUpload(f"--channel-names gives {len(names)} names for {recording.n_channels} channels")
-    return Recording(
-        data=recording.data,
-        sfreq=recording.sfreq,
-        ch_names=tuple(names),
-        event_samples=recording.event_samples,
-        event_codes=recording.event_codes,
-    )
+    return dataclasses.replace(recording, ch_names=tuple(names), ch_names_known=True)
 
 
 def load_recording(

@@ -29,6 +29,9 @@ class Recording:
     ch_names_known : bool
         False when the names are an assumed default (an upload without ``ChannelNames``), so
         they must not be taken as electrode positions.
+    ignored_cues : str
+        What the reader left out of the cues, as a sentence for the researcher (codes other than
+        1 and 2), or ``""``.
     """
 
     data: np.ndarray
@@ -37,6 +40,7 @@ class Recording:
     event_samples: np.ndarray
     event_codes: np.ndarray
     ch_names_known: bool = True
+    ignored_cues: str = ""
 
     def __post_init__(self) -> None:
         data = np.asarray(self.data)

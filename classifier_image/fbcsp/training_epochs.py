@@ -33,7 +33,10 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
     complete = grid.complete_epochs(recording.event_samples, recording.n_samples)
     samples, labels = recording.event_samples[complete], recording.event_codes[complete]
     dropped = int(np.count_nonzero(~complete))
-    note = f" ({dropped} cue(s) dropped: their -3..+7 s epoch is not inside the recording)" if dropped else ""
+    notes = [f"{dropped} cue(s) dropped: their -3..+7 s epoch is not inside the recording"] if dropped else []
+    if recording.ignored_cues:
+        notes.append(recording.ignored_cues)
+    note = f" ({'; '.join(notes)})" if notes else ""
     for code, name in CLASS_LABELS.items():
         count = int(np.count_nonzero(labels == code))
         if count < n_folds:

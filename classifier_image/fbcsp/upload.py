@@ -96,6 +96,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         event_samples=events.samples,
         event_codes=events.codes,
         ch_names_known=metadata.ch_names_known,
+        ignored_cues=describe_discarded(events.discarded),
     )
 
 

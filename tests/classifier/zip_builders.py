@@ -127,6 +127,12 @@ BAD_UPLOADS = {
         "INSUFFICIENT_DATA",
         "class T2 has 4 trial(s) with a complete epoch; at least 6",
     ),
+    "other_cue_codes": (
+        lambda path: write_upload(path, csv=_cue_session([3, 4] * 6)),
+        "INSUFFICIENT_DATA",
+        "class T1 has 0 trial(s) with a complete epoch; at least 6 are needed for 6-fold cross-validation "
+        "(ignored 12 cue(s) that are neither T1 (1) nor T2 (2): code 3 x6, code 4 x6)",
+    ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
     "microvolts": (
         lambda path: write_upload(path, csv=_cue_session([1, 2] * 6, scale=20.0)),
