@@ -27,8 +27,9 @@ from . import filterbank
 from .filterbank import BAND_TABLE, USED_BAND_IDS, BandDesign, below_nyquist, design_band
 
 DESIGNS_VARIABLE = ContainerVariable.FILTER_DESIGNS
-#: Rates stored by default: the usual EEG amplifier rates, EEGMMIDB's 160 Hz among them.
-COMMON_SAMPLE_RATES = (128.0, 160.0, 200.0, 250.0, 256.0, 500.0, 512.0, 1000.0, 1024.0)
+#: Rates stored by default: the usual EEG amplifier rates, the app's 125 Hz (the original export's `sr`)
+#: and EEGMMIDB's 160 Hz among them.
+COMMON_SAMPLE_RATES = (100.0, 125.0, 128.0, 160.0, 200.0, 250.0, 256.0, 500.0, 512.0, 1000.0, 1024.0)
 
 _log = logging.getLogger(__name__)
 

@@ -151,3 +151,9 @@ def test_a_training_run_with_stored_designs_imports_no_scipy_signal_scipy_stats_
     finished = run_as_in_the_image(["-c", script], {DESIGNS_VARIABLE: str(designs_file)})
     assert finished.returncode == 0, finished.stderr
     assert (tmp_path / "report.html").is_file()
+
+
+def test_the_apps_sample_rate_is_stored(original_online_export):
+    app_rate = float(original_online_export["online"]["p"]["EEG"]["rec"]["sr"])
+
+    assert app_rate in filter_designs.COMMON_SAMPLE_RATES
