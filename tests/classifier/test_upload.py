@@ -22,9 +22,10 @@ from zip_builders import (
 )
 
 from contracts.upload_memory import max_csv_line_length
-from fbcsp import upload
+from fbcsp import samples_csv
 from fbcsp.errors import InvalidUpload
-from fbcsp.upload import parse_samples_csv, read_upload
+from fbcsp.samples_csv import parse_samples_csv
+from fbcsp.upload import read_upload
 
 pytestmark = pytest.mark.classifier
 
@@ -76,6 +77,10 @@ def test_other_channel_counts_get_numbered_names(tmp_path):
         ("1,2,3,0,0,\n1,abc,3,0,0,\n", "CSV row 2, column 2: 'abc' is not a number"),
         ("1,2,3,0,0,\n1,,3,0,0,\n", "CSV row 2, column 2: '' is not a number"),
         ("1,1_0,3,0,0,\n", "CSV row 1, column 2: '1_0' is not a number"),
+        ("EEG_1,EEG_2,EEG_3,cl,trig,\n1,2,3,0,0,\n", "'EEG_1' is not a number (the CSV has no header row"),
+        ("1;2;3;0;0;\n", "has 1 column(s); expected 5 (3 EEG channels from metadata.json, the classifier column and "
+         "the trigger); the row is separated by semicolons: the CSV needs commas, and '.' as the decimal point"),
+        ("1\t2\t3\t0\t0\n", "the row is separated by tabs"),
         ("\n\n", "the CSV file has no rows"),
     ],
 )
@@ -99,7 +104,7 @@ def test_empty_trailing_fields_are_dropped_whatever_their_whitespace(row_end):
 
 
 def test_rows_are_converted_in_blocks_with_row_numbers_kept(monkeypatch):
-    monkeypatch.setattr(upload, "CSV_BLOCK_ROWS", 2)
+    monkeypatch.setattr(samples_csv, "CSV_BLOCK_ROWS", 2)
     rows = [f"{i},{i},{i},0,{i % 2}," for i in range(5)]
 
     data, trigger = parse_samples_csv("\n".join(rows), n_channels=3)
@@ -191,7 +196,7 @@ def test_lines_are_read_up_to_the_limit_and_the_first_longer_one_is_named():
     limit = max_csv_line_length(3)
     longest = "1," * ((limit - 1) // 2) + "\n"
     text = io.StringIO(longest + "0" * limit + "\n")
-    lines = upload.bounded_lines(text, 3)
+    lines = samples_csv.bounded_lines(text, 3)
     assert next(lines) == longest and len(longest) <= limit
     with pytest.raises(InvalidUpload, match="CSV row 2 is longer"):
         next(lines)
@@ -201,16 +206,16 @@ def test_the_sample_is_volts_and_passes_the_units_check(sample_recording):
     spread = float(np.median(np.std(sample_recording.data, axis=1)))
 
     assert 1e-6 < spread < 1e-3
-    upload.check_volts(sample_recording.data)
+    samples_csv.check_volts(sample_recording.data)
 
 
-@pytest.mark.parametrize("spread", [upload.MIN_NOT_VOLTS_SPREAD, 35.0])
+@pytest.mark.parametrize("spread", [samples_csv.MIN_NOT_VOLTS_SPREAD, 35.0])
 def test_eeg_that_cannot_be_volts_is_rejected_with_how_to_fix_it(spread):
     channels = np.random.default_rng(0).normal(size=(4, 2000))
     channels *= spread / channels.std(axis=1, keepdims=True)
 
     with pytest.raises(InvalidUpload, match="not in volts") as rejected:
-        upload.check_volts(channels)
+        samples_csv.check_volts(channels)
     assert "divide microvolts by 1,000,000" in str(rejected.value)
 
 
@@ -218,4 +223,4 @@ def test_one_channel_far_off_does_not_decide_the_units():
     channels = np.full((3, 100), 1e-5) * np.random.default_rng(1).normal(size=(3, 100))
     channels[0] *= 1e7
 
-    upload.check_volts(channels)
+    samples_csv.check_volts(channels)
