@@ -1,4 +1,4 @@
-"""The HTML page of ``report.html``: headline accuracy, models, timing warnings, the original's statistics.
+"""The HTML page of ``report.html``: headline accuracy, warnings, models, the original's statistics.
 
 Every piece of text that comes from the user's input (channel names, file names, ids) is escaped.
 """
@@ -14,17 +14,11 @@ import numpy as np
 from . import __version__
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
 from .filterbank import group_delay_samples
-from .metrics import binomial_chance_threshold, estimates
+from .metrics import estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
+from .report_warnings import balance_warnings, chance_warnings, percent, timing_warnings
 from .training_result import TrainingResult
-
-#: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
-TASK_DURATION_MS = 4000.0
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
 def _p_value(value: float | None) -> str:
@@ -36,43 +30,6 @@ def _rows(pairs) -> str:
         f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>"
         for name, value in pairs
     )
-
-
-def timing_warnings(result: TrainingResult) -> list[str]:
-    """Warnings for exported models whose decision comes after the (assumed) end of the task."""
-    delay_ms = max(1000.0 * group_delay_samples(band) / result.sfreq for band in result.bands)
-    decisions = [("The online tree's single-window model", result.online_model.end_ms)]
-    if result.ensemble is not None:
-        decisions.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
-    return [
-        f"{name} decides {end_ms / 1000:g} s after the cue, "
-        f"{(end_ms - TASK_DURATION_MS) / 1000:g} s after the task ends "
-        f"(assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
-        f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
-        f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
-        for name, end_ms in decisions
-        if end_ms > TASK_DURATION_MS
-    ]
-
-
-def balance_warnings(result: TrainingResult) -> list[str]:
-    """A warning when always answering the larger class reaches the binomial chance threshold.
-
-    The threshold assumes guessing right half the time; with unbalanced classes a classifier that
-    ignores the EEG and answers the larger class does better than that.
-    """
-    threshold = binomial_chance_threshold(result.trial_labels.size)
-    if result.chance_level < threshold:
-        return []
-    codes, counts = np.unique(result.trial_labels, return_counts=True)
-    larger = CLASS_LABELS[int(codes[np.argmax(counts)])]
-    trials = ", ".join(f"{count} {CLASS_LABELS[int(code)]}" for code, count in zip(codes, counts, strict=True))
-    return [
-        f"The classes are unbalanced ({trials} trials): always answering {larger} scores "
-        f"{_percent(result.chance_level)}, not below the 95 % chance threshold of {_percent(threshold)}, "
-        "which assumes guessing right half the time. Judge the accuracies against the majority rate, "
-        "and record about as many trials of each class for a firmer estimate."
-    ]
 
 
 def montage_notes(result: TrainingResult) -> list[str]:
@@ -118,10 +75,10 @@ def headline_text(result: TrainingResult) -> str:
     )
     model = "window ensemble" if result.ensemble is not None else "original selection rule"
     return (
-        f"Nested accuracy of the model `fbcsp predict` applies ({model}): {_percent(result.nested_accuracy)} "
-        f"(fold SD {_percent(float(np.std(result.nested_fold_accuracies, ddof=1)))}); 95 % chance threshold "
-        f"{_percent(chance['binomialThreshold95'])} for {chance['nTrials']} trials, majority class "
-        f"{_percent(chance['value'])}{permutation}."
+        f"Nested accuracy of the model `fbcsp predict` applies ({model}): {percent(result.nested_accuracy)} "
+        f"(fold SD {percent(float(np.std(result.nested_fold_accuracies, ddof=1)))}); 95 % chance threshold "
+        f"{percent(chance['binomialThreshold95'])} for {chance['nTrials']} trials, majority class "
+        f"{percent(chance['value'])}{permutation}."
     )
 
 
@@ -148,7 +105,7 @@ def model_rows(result: TrainingResult) -> list[tuple[str, str]]:
         (
             "Online tree's model (original consumer)",
             f"one window of {online.window_samples} samples ending {online.end_ms:g} ms after the cue, "
-            f"K = {online.model.feature_ids.size}; nested accuracy {_percent(result.online_nested_accuracy)}",
+            f"K = {online.model.feature_ids.size}; nested accuracy {percent(result.online_nested_accuracy)}",
         ),
         ("Filter delay (EEG in a window is older than its label time by)", delays),
         ("Bands", ", ".join(f"{b.band_id} ({b.edges_hz[1]:g}-{b.edges_hz[2]:g} Hz)" for b in result.bands)),
@@ -186,8 +143,8 @@ def _format_estimate(name: str, entry: Mapping) -> str:
             return "not computed (0 permutations)"
         return f"{entry['value']:.3g} ({entry['nPermutations']} permutations)"
     if name == "chanceLevel":
-        return f"{_percent(entry['value'])} (95 % threshold {_percent(entry['binomialThreshold95'])})"
-    return _percent(entry["value"])
+        return f"{percent(entry['value'])} (95 % threshold {percent(entry['binomialThreshold95'])})"
+    return percent(entry["value"])
 
 
 def render_html(
@@ -222,9 +179,8 @@ def render_html(
         f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    warnings = "\n".join(
-        f'<p class="warning">{html.escape(text)}</p>' for text in [*balance_warnings(result), *timing_warnings(result)]
-    )
+    texts = [*chance_warnings(result), *balance_warnings(result), *timing_warnings(result)]
+    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)
     notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))
     figure_blocks = "\n".join(
         f'<figure><img alt="{html.escape(caption[-1])}" '

@@ -9,13 +9,7 @@ import pytest
 from fbcsp import report
 from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
 from fbcsp.report import confusion_counts, render_html
-from fbcsp.report_page import (
-    TASK_DURATION_MS,
-    balance_warnings,
-    headline_text,
-    montage_notes,
-    timing_warnings,
-)
+from fbcsp.report_page import headline_text, montage_notes
 from fbcsp.report_patterns import (
     band_labels,
     csp_patterns,
@@ -25,6 +19,7 @@ from fbcsp.report_patterns import (
     relative_weights,
     weights_figure,
 )
+from fbcsp.report_warnings import TASK_DURATION_MS, balance_warnings, chance_warnings, timing_warnings
 
 pytestmark = pytest.mark.classifier
 
@@ -178,6 +173,35 @@ def test_late_decisions_are_warned_about(trained_sample, trained_sample_original
     assert len(warnings) == 1 + online_late
     original_late = trained_sample_original.online_model.end_ms > TASK_DURATION_MS
     assert len(timing_warnings(trained_sample_original)) == original_late
+
+
+def test_models_that_beat_guessing_get_no_chance_warning(trained_sample):
+    assert trained_sample.online_nested_accuracy > 0.7
+    assert chance_warnings(trained_sample) == []
+
+
+def test_an_online_model_that_cannot_be_told_from_guessing_is_warned_about(trained_sample):
+    weak_online = dataclasses.replace(trained_sample.ensemble, online_fold_accuracies=np.full(6, 0.5))
+    result = dataclasses.replace(trained_sample, ensemble=weak_online)
+
+    (warning,) = chance_warnings(result)
+
+    assert warning.startswith(
+        "The online tree's single-window model (what the original app runs) reaches a nested accuracy of "
+        "50.0 %, under 63.6 % (the higher of the 95 % chance threshold and the majority rate)"
+    )
+    assert warning.endswith("The headline model reaches 92.4 % on the same trials.")
+    page = render_html(result, {}, {}, report.FIGURES, report.FIGURES_DIR)
+    assert f'<p class="warning">{html.escape(warning)}</p>' in page
+
+
+def test_a_headline_under_the_majority_rate_is_warned_about_once_per_model(trained_sample_original):
+    weak = dataclasses.replace(trained_sample_original, original_nested_fold_accuracies=np.full(6, 0.6))
+
+    (warning,) = chance_warnings(weak)
+
+    assert warning.startswith("The headline model (what `fbcsp predict` applies) reaches a nested accuracy of 60.0 %")
+    assert warning.endswith("More trials, or a check of the channel names and the cue codes, may help.")
 
 
 def test_balanced_classes_get_no_balance_warning(trained_sample):

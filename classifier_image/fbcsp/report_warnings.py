@@ -1,0 +1,80 @@
+"""The report's warnings: models no better than guessing, unbalanced classes, decisions after the task."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .filterbank import group_delay_samples
+from .metrics import binomial_chance_threshold
+from .recording import CLASS_LABELS
+from .training_result import TrainingResult
+
+#: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
+TASK_DURATION_MS = 4000.0
+
+
+def percent(value: float | None) -> str:
+    """A fraction as the report prints it ("92.4 %"; "n/a" for None)."""
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def timing_warnings(result: TrainingResult) -> list[str]:
+    """Warnings for exported models whose decision comes after the (assumed) end of the task."""
+    delay_ms = max(1000.0 * group_delay_samples(band) / result.sfreq for band in result.bands)
+    decisions = [("The online tree's single-window model", result.online_model.end_ms)]
+    if result.ensemble is not None:
+        decisions.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
+    return [
+        f"{name} decides {end_ms / 1000:g} s after the cue, "
+        f"{(end_ms - TASK_DURATION_MS) / 1000:g} s after the task ends "
+        f"(assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
+        f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
+        f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
+        for name, end_ms in decisions
+        if end_ms > TASK_DURATION_MS
+    ]
+
+
+def chance_warnings(result: TrainingResult) -> list[str]:
+    """Warnings for exported models whose nested accuracy does not beat guessing on this session."""
+    bar = max(binomial_chance_threshold(result.trial_labels.size), result.chance_level)
+    headline_passes = result.nested_accuracy >= bar
+    models = [("The headline model (what `fbcsp predict` applies)", result.nested_accuracy, "")]
+    if result.ensemble is not None:
+        models.append(
+            (
+                "The online tree's single-window model (what the original app runs)",
+                result.online_nested_accuracy,
+                f" The headline model reaches {percent(result.nested_accuracy)} on the same trials."
+                if headline_passes
+                else "",
+            )
+        )
+    return [
+        f"{name} reaches a nested accuracy of {percent(accuracy)}, under {percent(bar)} (the higher of the 95 % "
+        "chance threshold and the majority rate): on this session it cannot be told apart from guessing, so "
+        "feedback from it would be mostly chance."
+        + (advice or " More trials, or a check of the channel names and the cue codes, may help.")
+        for name, accuracy, advice in models
+        if accuracy < bar
+    ]
+
+
+def balance_warnings(result: TrainingResult) -> list[str]:
+    """A warning when always answering the larger class reaches the binomial chance threshold.
+
+    The threshold assumes guessing right half the time; with unbalanced classes a classifier that
+    ignores the EEG and answers the larger class does better than that.
+    """
+    threshold = binomial_chance_threshold(result.trial_labels.size)
+    if result.chance_level < threshold:
+        return []
+    codes, counts = np.unique(result.trial_labels, return_counts=True)
+    larger = CLASS_LABELS[int(codes[np.argmax(counts)])]
+    trials = ", ".join(f"{count} {CLASS_LABELS[int(code)]}" for code, count in zip(codes, counts, strict=True))
+    return [
+        f"The classes are unbalanced ({trials} trials): always answering {larger} scores "
+        f"{percent(result.chance_level)}, not below the 95 % chance threshold of {percent(threshold)}, "
+        "which assumes guessing right half the time. Judge the accuracies against the majority rate, "
+        "and record about as many trials of each class for a firmer estimate."
+    ]
