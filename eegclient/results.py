@@ -47,17 +47,23 @@ def headline(result: dict[str, Any]) -> str:
     """The accuracy figures of a session's ``result`` (fractions from the API, printed as such).
 
     The nested accuracy of the model ``fbcsp predict`` applies leads; the selection accuracy is
-    only shown as optimistic (it was measured on the folds that made the choice).
+    only shown as optimistic (it was measured on the folds that made the choice). A nested
+    accuracy under the higher of the chance threshold and the majority rate is marked as such.
     """
     nested, selection = result.get("nestedAccuracy"), result.get("selectionAccuracy")
+    bars = [float(result[name]) for name in ("chanceThreshold95", "chanceLevel") if result.get(name) is not None]
+
+    def figure(value: Any) -> str:
+        return f"{float(value):.3f}" + (", not above chance" if bars and float(value) < max(bars) else "")
+
     details = []
     if nested is None:
         lead = "no nested accuracy recorded"
     else:
-        lead = f"nested accuracy {float(nested):.3f}"
+        lead = f"nested accuracy {figure(nested)}"
         online = result.get("onlineNestedAccuracy")
         if online is not None and result.get("selectedOption") == ENSEMBLE_WINDOW_OPTION:
-            details.append(f"online model {float(online):.3f}")
+            details.append(f"online model {figure(online)}")
     if selection is not None:
         details.append(f"optimistic selection accuracy {float(selection):.3f}")
     if result.get("chanceLevel") is not None:

@@ -224,6 +224,13 @@ def test_a_session_is_described_by_its_outcome():
         "SUCCEEDED: nested accuracy 0.924 (online model 0.773; optimistic selection accuracy 0.824; "
         "chance 0.523, 95 % threshold 0.636; online window ending 3500 ms)"
     )
+    weak_online = {**ENSEMBLE_RESULT, "onlineNestedAccuracy": 0.51389}
+    assert describe({"status": "SUCCEEDED", "result": weak_online}).startswith(
+        "SUCCEEDED: nested accuracy 0.924 (online model 0.514, not above chance; "
+    )
+    assert describe({"status": "SUCCEEDED", "result": {**RESULT, "chanceThreshold95": 0.636}}).startswith(
+        "SUCCEEDED: nested accuracy 0.620, not above chance ("
+    )
     assert describe({"status": "SUCCEEDED", "result": {"selectionAccuracy": 0.8}}) == (
         "SUCCEEDED: no nested accuracy recorded (optimistic selection accuracy 0.800)"
     )
