@@ -123,8 +123,19 @@ def _name_problem(info: zipfile.ZipInfo) -> str | None:
     if ".." in path.parts:
         return f"the archive member {name!r} points outside the archive ('..' in its path)"
     if info.is_dir() or len(path.parts) != 1:
-        return f"the archive must hold files at its root only, but contains {name!r}"
+        return f"the archive must hold files at its root only, but contains {name!r}" + _nesting_hint(path)
     return None
+
+
+def _nesting_hint(path: PurePosixPath) -> str:
+    """How to zip the files themselves: a folder was zipped, or macOS added its resource files."""
+    if path.parts[0] == "__MACOSX":
+        return (
+            " (macOS Finder's resource files): zip the two files without them, "
+            "e.g. `zip -j -X upload.zip metadata.json data.csv`"
+        )
+    folder = path.parts[0]
+    return f": zip the files themselves, not the folder {folder!r} holding them, e.g. `zip -j upload.zip {folder}/*`"
 
 
 def _kind_problem(info: zipfile.ZipInfo) -> str | None:
