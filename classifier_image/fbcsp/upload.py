@@ -71,8 +71,9 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
     check_volts(samples)
     events = cue_events(trigger)
-    if events.discarded:
-        log.warning(describe_discarded(events.discarded))
+    ignored = describe_discarded(events.discarded)
+    if ignored:
+        log.warning(ignored)
     return Recording(
         data=samples,
         sfreq=metadata.sfreq,
@@ -80,7 +81,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         event_samples=events.samples,
         event_codes=events.codes,
         ch_names_known=metadata.ch_names_known,
-        ignored_cues=describe_discarded(events.discarded),
+        ignored_cues=ignored,
     )
 
 
