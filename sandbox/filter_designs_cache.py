@@ -10,6 +10,7 @@ file (fbcsp also refuses a file made under another band table, rule or SciPy ver
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -61,5 +62,7 @@ def designs_environment(cache_dir: Path | None = None) -> dict[str, str]:
             )
             os.replace(partial, path)
         except (OSError, subprocess.CalledProcessError):
+            with contextlib.suppress(OSError):  # there may be no partial file, or no folder for it
+                partial.unlink()
             return {}
     return {ContainerVariable.FILTER_DESIGNS.value: str(path)}

@@ -3,6 +3,8 @@ machine, reused, and named after the code and SciPy version that made them."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from contracts.environment import ContainerVariable
@@ -43,3 +45,15 @@ def test_a_cache_folder_that_cannot_be_made_gives_no_designs(tmp_path):
     blocker.write_text("")
 
     assert designs_environment(blocker / "cache") == {}
+
+
+def test_a_failed_making_leaves_no_partial_file(tmp_path, monkeypatch):
+    def fails_half_way(command, **kwargs):
+        with open(command[-1], "w") as partial:
+            partial.write("{")
+        raise subprocess.CalledProcessError(1, command)
+
+    monkeypatch.setattr(filter_designs_cache.subprocess, "run", fails_half_way)
+
+    assert designs_environment(tmp_path) == {}
+    assert list(tmp_path.iterdir()) == []
