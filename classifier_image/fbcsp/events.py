@@ -77,8 +77,30 @@ def cue_events(trigger: np.ndarray) -> CueEvents:
 
 
 def describe_discarded(discarded: dict[int, int]) -> str:
-    """A sentence naming the discarded cue codes and their counts, or ``""`` when there are none."""
+    """A sentence naming the discarded cue codes and their counts, or ``""`` when there are none.
+
+    Code 0 can only come from a rise from a negative value back to 0, so it is named as such.
+    """
     if not discarded:
         return ""
-    parts = ", ".join(f"code {code} x{count}" for code, count in discarded.items())
+    parts = ", ".join(
+        f"code {code} x{count}" + (" (a rise from a negative value back to 0)" if code == 0 else "")
+        for code, count in discarded.items()
+    )
     return f"ignored {sum(discarded.values())} cue(s) that are neither T1 (1) nor T2 (2): {parts}"
+
+
+def describe_trigger_column(trigger: np.ndarray, events: CueEvents) -> str:
+    """What a researcher needs to know about an upload's trigger column, or ``""`` when it is as expected.
+
+    A column with no rise at all is most often not the trigger (the app writes its classifier
+    output, about -79, just before it), so that case says where the trigger belongs.
+    """
+    values = np.asarray(trigger, dtype=np.float64)
+    if events.samples.size == 0 and events.n_discarded == 0:
+        span = f"from {values.min():g} to {values.max():g}" if values.size else "no values"
+        return (
+            f"the trigger column (the CSV's last column) has no cue: its sign never rises ({span}); "
+            "it must hold 0 between cues and 1 (T1) or 2 (T2) at each cue, after the app's classifier column"
+        )
+    return describe_discarded(events.discarded)

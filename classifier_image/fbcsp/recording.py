@@ -29,9 +29,9 @@ class Recording:
     ch_names_known : bool
         False when the names are an assumed default (an upload without ``ChannelNames``), so
         they must not be taken as electrode positions.
-    ignored_cues : str
-        What the reader left out of the cues, as a sentence for the researcher (codes other than
-        1 and 2), or ``""``.
+    cue_note : str
+        What the reader noticed about the cues, as a sentence for the researcher (codes other than
+        1 and 2 it left out, or a trigger column with no cue at all), or ``""``.
     """
 
     data: np.ndarray
@@ -40,7 +40,7 @@ class Recording:
     event_samples: np.ndarray
     event_codes: np.ndarray
     ch_names_known: bool = True
-    ignored_cues: str = ""
+    cue_note: str = ""
 
     def __post_init__(self) -> None:
         data = np.asarray(self.data)

@@ -34,8 +34,8 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
     samples, labels = recording.event_samples[complete], recording.event_codes[complete]
     dropped = int(np.count_nonzero(~complete))
     notes = [f"{dropped} cue(s) dropped: their -3..+7 s epoch is not inside the recording"] if dropped else []
-    if recording.ignored_cues:
-        notes.append(recording.ignored_cues)
+    if recording.cue_note:
+        notes.append(recording.cue_note)
     note = f" ({'; '.join(notes)})" if notes else ""
     for code, name in CLASS_LABELS.items():
         count = int(np.count_nonzero(labels == code))

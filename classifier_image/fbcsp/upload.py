@@ -27,7 +27,7 @@ from contracts.uploads import (
 )
 
 from .errors import InvalidUpload
-from .events import cue_events, describe_discarded
+from .events import cue_events, describe_trigger_column
 from .recording import Recording
 from .samples_csv import check_volts, read_samples_csv
 
@@ -58,7 +58,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
     -------
     Recording
         Samples in volts, the metadata's rate and channel names, and the T1/T2 cues of the trigger
-        column. Cues with other codes are dropped and logged.
+        column. Cues with other codes are dropped; they, or a trigger column without cues, are logged.
 
     Raises
     ------
@@ -71,9 +71,9 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
     check_volts(samples)
     events = cue_events(trigger)
-    ignored = describe_discarded(events.discarded)
-    if ignored:
-        log.warning(ignored)
+    cue_note = describe_trigger_column(trigger, events)
+    if cue_note:
+        log.warning(cue_note)
     return Recording(
         data=samples,
         sfreq=metadata.sfreq,
@@ -81,7 +81,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         event_samples=events.samples,
         event_codes=events.codes,
         ch_names_known=metadata.ch_names_known,
-        ignored_cues=ignored,
+        cue_note=cue_note,
     )
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fbcsp.events import cue_events, describe_discarded, trigger_onsets
+from fbcsp.events import cue_events, describe_discarded, describe_trigger_column, trigger_onsets
 
 pytestmark = pytest.mark.classifier
 
@@ -48,3 +48,30 @@ def test_discarded_description_names_codes_and_counts():
     assert "code 3 x2" in text
     assert "code 7 x1" in text
     assert text.startswith("ignored 3 cue(s)")
+
+
+def test_a_rise_from_a_negative_value_to_zero_is_named_as_such():
+    text = describe_discarded(cue_events([0, -1, 0, -2, 0]).discarded)
+
+    assert text == (
+        "ignored 2 cue(s) that are neither T1 (1) nor T2 (2): code 0 x2 (a rise from a negative value back to 0)"
+    )
+
+
+def test_a_trigger_column_without_any_rise_says_where_the_trigger_belongs():
+    trigger = np.full(50, -79.0)
+
+    text = describe_trigger_column(trigger, cue_events(trigger))
+
+    assert text.startswith(
+        "the trigger column (the CSV's last column) has no cue: its sign never rises (from -79 to -79)"
+    )
+    assert "after the app's classifier column" in text
+
+
+def test_a_trigger_column_with_cues_is_described_by_its_discarded_codes_only():
+    with_cues = np.array([0, 1, 0, 2, 0])
+    with_other_codes = np.array([0, 1, 0, 3, 0])
+
+    assert describe_trigger_column(with_cues, cue_events(with_cues)) == ""
+    assert describe_trigger_column(with_other_codes, cue_events(with_other_codes)).startswith("ignored 1 cue(s)")

@@ -87,6 +87,12 @@ def _cue_session(
     return csv_text(samples, trigger)
 
 
+def _swap_last_columns(csv: str) -> str:
+    """The CSV with its trigger and classifier columns swapped, as a hand-made export might have them."""
+    rows = (line.rstrip(",").split(",") for line in csv.splitlines())
+    return "".join(",".join([*fields[:-2], fields[-1], fields[-2]]) + ",\n" for fields in rows)
+
+
 def _nan_csv() -> str:
     samples, trigger = synthetic_session()
     samples[2, 5] = np.nan
@@ -132,6 +138,12 @@ BAD_UPLOADS = {
         "INSUFFICIENT_DATA",
         "class T1 has 0 trial(s) with a complete epoch; at least 6 are needed for 6-fold cross-validation "
         "(ignored 12 cue(s) that are neither T1 (1) nor T2 (2): code 3 x6, code 4 x6)",
+    ),
+    "trigger_in_the_classifier_column": (
+        lambda path: write_upload(path, csv=_swap_last_columns(_cue_session([1, 2] * 6))),
+        "INSUFFICIENT_DATA",
+        "class T1 has 0 trial(s) with a complete epoch; at least 6 are needed for 6-fold cross-validation "
+        "(the trigger column (the CSV's last column) has no cue: its sign never rises (from -79 to -79);",
     ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
     "microvolts": (
