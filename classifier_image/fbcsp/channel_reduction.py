@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .electrodes import electrode_key
+
 #: Dimensions CSP works in; larger montages are reduced to this many principal components per band.
 MAX_CSP_DIMENSIONS = 16
 #: 10-10 electrodes over both hands' motor cortex: the sample upload's montage (upper case).
@@ -34,19 +36,22 @@ def motor_area_rows(ch_names: tuple[str, ...], names_known: bool) -> np.ndarray 
     """Rows of the `MOTOR_AREA_CHANNELS` in a named montage that holds them and more, or None.
 
     None when the montage has no more channels than the prior, its names are not known, or one
-    of the motor-area electrodes is missing. Names match case-insensitively.
+    of the motor-area electrodes is missing. Names match by `electrode_key` (``"EEG C3-REF"`` is C3);
+    an electrode named twice is taken from its first channel.
     """
     if len(ch_names) <= len(MOTOR_AREA_CHANNELS) or not names_known:
         return None
     if missing_motor_area_channels(ch_names):
         return None
-    rows = {name.upper(): row for row, name in enumerate(ch_names)}
+    rows: dict[str, int] = {}
+    for row, name in enumerate(ch_names):
+        rows.setdefault(electrode_key(name), row)
     return np.array([rows[name] for name in MOTOR_AREA_CHANNELS])
 
 
 def missing_motor_area_channels(ch_names: tuple[str, ...]) -> tuple[str, ...]:
-    """The `MOTOR_AREA_CHANNELS` a montage lacks (names match case-insensitively)."""
-    present = {name.upper() for name in ch_names}
+    """The `MOTOR_AREA_CHANNELS` a montage lacks (names match by `electrode_key`)."""
+    present = {electrode_key(name) for name in ch_names}
     return tuple(name for name in MOTOR_AREA_CHANNELS if name not in present)
 
 

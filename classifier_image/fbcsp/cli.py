@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--channels",
             nargs="+",
             metavar="NAME",
-            help="channels to use, in this order (space or comma separated; case-insensitive, "
-            "EEGMMIDB padding dots "
+            help="channels to use, in this order (space or comma separated; matched by electrode: "
+            "case, EEGMMIDB padding dots, an 'EEG ' prefix and a reference suffix such as -REF are "
             "ignored). Default: every channel",
         )
         command.add_argument(

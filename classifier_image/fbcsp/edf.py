@@ -16,6 +16,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from .electrodes import electrode_key
 from .errors import InvalidUpload
 from .recording import CLASS_LABELS, Recording
 
@@ -63,7 +64,7 @@ def check_event_map(event_map: Mapping[str, int]) -> dict[str, int]:
 
 
 def select_channels(available: Sequence[str], wanted: Sequence[str] | None) -> tuple[list[int], list[str]]:
-    """Indices and names of the wanted channels, matched case-insensitively after `normalise_channel_name`.
+    """Indices and names of the wanted channels, matched by `electrode_key` (``"C3"`` finds ``"C3.."``).
 
     Parameters
     ----------
@@ -88,10 +89,10 @@ def select_channels(available: Sequence[str], wanted: Sequence[str] | None) -> t
         return list(range(len(available))), normalised
     lookup: dict[str, list[int]] = {}
     for index, name in enumerate(normalised):
-        lookup.setdefault(name.upper(), []).append(index)
+        lookup.setdefault(electrode_key(name), []).append(index)
     indices, missing = [], []
     for name in wanted:
-        matches = lookup.get(normalise_channel_name(name).upper(), [])
+        matches = lookup.get(electrode_key(name), [])
         if not matches:
             missing.append(name)
         elif len(matches) > 1:
@@ -121,7 +122,7 @@ def read_signal_files(
     paths : sequence of path
         Files in recording order; they are concatenated.
     channels : sequence of str, optional
-        Channels to keep, in this order (case-insensitive; padding dots ignored). Default: every
+        Channels to keep, in this order (matched by `electrode_key`). Default: every
         data channel (stimulus/status channels are left out).
     event_map : mapping of str to int
         Annotation description -> class code (1 = T1, 2 = T2). Default ``{"T1": 1, "T2": 2}``.
@@ -145,7 +146,7 @@ def read_signal_files(
             raise InvalidUpload(
                 f"{Path(path).name} is sampled at {raw.info['sfreq']:g} Hz, the first file at {sfreq:g} Hz"
             )
-        elif [name.upper() for name in file_names] != [name.upper() for name in names]:
+        elif [electrode_key(name) for name in file_names] != [electrode_key(name) for name in names]:
             raise InvalidUpload(f"{Path(path).name} has other channels than the first file")
         samples, codes, skipped = _annotation_cues(raw, mapping)
         blocks.append(raw.get_data(picks=indices))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .classifier_file import ExportedClassifier
+from .electrodes import electrode_key
 from .errors import InvalidUpload
 from .features import log_variance_features
 from .filterbank import filter_continuous
@@ -62,18 +63,15 @@ def check_compatible(classifier: ExportedClassifier, recording: Recording, check
         )
     if recording.n_channels != len(classifier.ch_names):
         raise InvalidUpload(
-            f"the recording has {recording.n_channels} channels, "
-            f"the classifier expects {len(classifier.ch_names)}"
+            f"the recording has {recording.n_channels} channels, the classifier expects {len(classifier.ch_names)}"
         )
-    if check_names and [n.upper() for n in recording.ch_names] != [n.upper() for n in classifier.ch_names]:
+    if check_names and list(map(electrode_key, recording.ch_names)) != list(map(electrode_key, classifier.ch_names)):
         raise InvalidUpload(
             f"channels {list(recording.ch_names)} differ from the classifier's {list(classifier.ch_names)}"
         )
 
 
-def predict_recording(
-    classifier: ExportedClassifier, recording: Recording, check_names: bool = True
-) -> Predictions:
+def predict_recording(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> Predictions:
     """Classify the window after every cue of ``recording`` with ``classifier``.
 
     Parameters

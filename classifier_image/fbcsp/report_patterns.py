@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .csp import select_filters
+from .electrodes import electrode_key
 from .figure_layout import margins
 from .training_result import TrainingResult
 
@@ -55,18 +56,23 @@ def used_channels(result: TrainingResult) -> np.ndarray:
 
 
 def montage_info(ch_names: tuple[str, ...], sfreq: float, names_known: bool = True):
-    """MNE info with standard 10-05 positions, or None when the names are assumed or not all standard."""
-    if not names_known or len({name.upper() for name in ch_names}) != len(ch_names):
+    """MNE info with standard 10-05 positions, or None when the names are assumed or not all standard.
+
+    Names match positions by `electrode_key`, so ``"EEG C3-REF"`` is drawn at C3; the info names
+    each channel by its position.
+    """
+    keys = [electrode_key(name) for name in ch_names]
+    if not names_known or len(set(keys)) != len(keys):
         return None
     # imported here: MNE's montages and plotting are needed only for scalp maps
     import mne  # noqa: PLC0415
 
     montage = mne.channels.make_standard_montage(MONTAGE_NAME)
-    positions = {name.upper() for name in montage.ch_names}
-    if not all(n.upper() in positions for n in ch_names):
+    positions = {name.upper(): name for name in montage.ch_names}
+    if not all(key in positions for key in keys):
         return None
-    info = mne.create_info(list(ch_names), sfreq, ch_types="eeg")
-    info.set_montage(montage, match_case=False, on_missing="raise")
+    info = mne.create_info([positions[key] for key in keys], sfreq, ch_types="eeg")
+    info.set_montage(montage, on_missing="raise")
     return info
 
 

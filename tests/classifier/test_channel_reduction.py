@@ -69,6 +69,11 @@ def test_motor_area_rows_find_the_prior_in_a_named_montage_in_its_order():
     assert [NAMED_MONTAGE[row].upper() for row in rows] == list(MOTOR_AREA_CHANNELS)
 
 
+def test_motor_area_rows_see_through_decorated_names():
+    decorated = tuple(f"EEG {name}-REF" for name in NAMED_MONTAGE)
+    assert motor_area_rows(decorated, names_known=True).tolist() == motor_area_rows(NAMED_MONTAGE, True).tolist()
+
+
 @pytest.mark.parametrize(
     ("names", "known"),
     [

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -113,6 +114,15 @@ def test_cue_whose_window_runs_past_the_end_is_skipped(sample_outputs, sample_re
 
     assert predictions.n_skipped == 1
     assert predictions.cue_samples.size == sample_recording.event_samples.size - 1
+
+
+def test_channel_names_match_by_electrode(sample_outputs, sample_recording, sample_predictions):
+    classifier = load_classifier(sample_outputs / "classifier.json")
+    decorated = replace(sample_recording, ch_names=tuple(f"EEG {name}-REF" for name in sample_recording.ch_names))
+
+    predictions = predict_recording(classifier, decorated)
+
+    np.testing.assert_array_equal(predictions.scores, sample_predictions.scores)
 
 
 def test_rate_and_channel_count_must_match(sample_outputs, sample_recording):

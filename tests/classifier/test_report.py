@@ -143,6 +143,8 @@ def test_montage_is_used_only_for_known_standard_positions():
     assert montage_info(("FC3", "Cz", "cpz"), 160.0, names_known=False) is None
     assert montage_info(("EEG1", "EEG2"), 160.0) is None
     assert montage_info(("C3", "c3"), 160.0) is None
+    assert montage_info(("C3", "EEG C3-REF"), 160.0) is None  # one electrode twice
+    assert montage_info(("EEG FC3-REF", "Cz..", "cpz"), 160.0).ch_names == ["FC3", "Cz", "CPz"]
 
 
 def test_patterns_are_the_inverse_of_the_selected_filters(trained_sample):
