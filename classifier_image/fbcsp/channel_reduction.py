@@ -63,6 +63,9 @@ def selection_projection(rows: np.ndarray, n_channels: int, n_bands: int) -> np.
 def principal_projections(epochs: np.ndarray, n_components: int) -> np.ndarray:
     """The leading principal axes of the mean trace-normalised epoch covariance, per band.
 
+    Each epoch's covariance is taken about its own mean, so a DC offset that leaks through the
+    band-pass filters does not become the leading component.
+
     Parameters
     ----------
     epochs : ndarray, shape (n_trials, ..., n_channels, epoch_length)
@@ -78,6 +81,7 @@ def principal_projections(epochs: np.ndarray, n_components: int) -> np.ndarray:
     n_channels = epochs.shape[-2]
     covariance = np.zeros(epochs.shape[1:-2] + (n_channels, n_channels))
     for trial in epochs:
+        trial = trial - trial.mean(axis=-1, keepdims=True)
         second = trial @ np.swapaxes(trial, -1, -2)
         covariance += second / np.trace(second, axis1=-2, axis2=-1)[..., None, None]
     _, axes = np.linalg.eigh(covariance)

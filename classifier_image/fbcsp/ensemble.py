@@ -24,7 +24,7 @@ from .folds import matlab_round
 from .model import WindowModel, fit_merged_models
 from .rlda import predict_labels
 from .time_resolved import test_accuracies, time_resolved_accuracies
-from .windows import WindowGrid, moments_of_windows
+from .windows import WindowGrid, centre_moments, moments_of_windows
 
 #: Window length of the default model in seconds.
 ENSEMBLE_WINDOW_S = 2.0
@@ -61,7 +61,7 @@ class EnsembleWindows:
 
 
 def ensemble_moments(
-    epochs: np.ndarray, grid: WindowGrid, windows: EnsembleWindows
+    epochs: np.ndarray, grid: WindowGrid, windows: EnsembleWindows, centred: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Second and first moment sums of the ensemble windows.
 
@@ -70,6 +70,8 @@ def ensemble_moments(
     epochs : ndarray, shape (n_trials, n_bands, n_channels, epoch_length)
     grid : WindowGrid
     windows : EnsembleWindows
+    centred : bool
+        Give the moments of each window about its own mean (`fbcsp.windows.centre_moments`).
 
     Returns
     -------
@@ -78,7 +80,8 @@ def ensemble_moments(
     """
     offsets = grid.cue_index + windows.starts
     cut = np.stack([epochs[..., start : start + windows.length] for start in offsets], axis=1)
-    return moments_of_windows(cut)
+    second, first = moments_of_windows(cut)
+    return centre_moments(second, first, windows.length) if centred else (second, first)
 
 
 @dataclass(frozen=True, eq=False)

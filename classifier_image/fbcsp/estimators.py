@@ -19,7 +19,7 @@ from .csp import class_mean_covariances, lotte_csp, select_filters, trace_normal
 from .features import log_variance_features
 from .mutual_info import mutual_information_scores, rank_features
 from .rlda import fit_rlda, predict_labels
-from .windows import moments_of_windows
+from .windows import centre_moments, moments_of_windows
 
 
 def check_band_windows(X) -> np.ndarray:
@@ -44,6 +44,9 @@ class FilterBankCSP(TransformerMixin, BaseEstimator):
     ----------
     n_pairs : int
         Filters kept per end of the spectrum (m); 2m filters per band.
+    centred : bool
+        Each window's covariance about its own mean, as the default procedure takes it
+        (`fbcsp.windows.centre_moments`); False is the spec's ``E E^T``.
 
     Attributes
     ----------
@@ -55,8 +58,9 @@ class FilterBankCSP(TransformerMixin, BaseEstimator):
         Selected rows (first m, last m).
     """
 
-    def __init__(self, n_pairs: int = 3):
+    def __init__(self, n_pairs: int = 3, centred: bool = False):
         self.n_pairs = n_pairs
+        self.centred = centred
 
     def fit(self, X, y):
         """Fit on windows ``(n_trials, n_bands, n_channels, n_times)`` and labels ``(n_trials,)``."""
@@ -70,7 +74,9 @@ class FilterBankCSP(TransformerMixin, BaseEstimator):
         n_channels = X.shape[2]
         if not isinstance(self.n_pairs, int | np.integer) or not 1 <= self.n_pairs <= n_channels // 2:
             raise ValueError(f"n_pairs must be an integer in 1..{n_channels // 2}, got {self.n_pairs!r}")
-        second, _ = moments_of_windows(X)
+        second, first = moments_of_windows(X)
+        if self.centred:
+            second, _ = centre_moments(second, first, X.shape[-1])
         weights = np.stack([(y == label) / np.sum(y == label) for label in classes])
         class1_cov, class2_cov = class_mean_covariances(trace_normalised(second), weights)
         self.classes_ = classes

@@ -191,6 +191,7 @@ def grid_accuracies(
     feature_counts: tuple[int, ...],
     windows: np.ndarray | None = None,
     keep_decisions: bool = True,
+    centred: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """`time_resolved_accuracies` on the windows of the grid, in bounded memory.
 
@@ -207,6 +208,9 @@ def grid_accuracies(
         As for `time_resolved_accuracies`.
     windows : ndarray of int, optional
         Sorted window indices to analyse (default: every window).
+    centred : bool
+        CSP on each window's covariance about its mean (`fbcsp.windows.centre_moments`); False is
+        the spec's ``E E^T``.
 
     Returns
     -------
@@ -217,7 +221,7 @@ def grid_accuracies(
     n_trials, n_bands, n_channels, _ = epochs.shape
     accuracies, decisions = [], []
     for group in window_groups(windows, windows_per_chunk(n_trials, n_bands, n_channels)):
-        second, first = window_moments(epochs, grid, int(group[0]), int(group[-1]) + 1)
+        second, first = window_moments(epochs, grid, int(group[0]), int(group[-1]) + 1, centred)
         if group.size < second.shape[1]:
             second, first = second[:, group - group[0]], first[:, group - group[0]]
         accuracy, decision = time_resolved_accuracies(

@@ -97,9 +97,11 @@ def train(
         f"+ {n_folds * n_folds} nested inner folds, options {[o.name for o in option_specs]}"
     )
     folds, train_masks, test_masks = outer_and_inner_masks(labels, n_folds)
+    # the original's CSP covariance keeps each window's mean; ours takes it out (centre_moments)
+    centred = options.selection == "default"
     try:
         accuracy, decision = grid_accuracies(
-            epochs, grid, labels, train_masks, test_masks, n_pairs, feature_counts
+            epochs, grid, labels, train_masks, test_masks, n_pairs, feature_counts, centred=centred
         )
     except np.linalg.LinAlgError as error:
         raise InvalidUpload(
@@ -113,7 +115,7 @@ def train(
     option_index, window = selection.option_id - 1, selection.task_window
     option = option_specs[option_index]
     merged, merged_decisions = fit_merged_models(
-        *window_moments(epochs, grid, window, window + 1),
+        *window_moments(epochs, grid, window, window + 1, centred),
         grid.window,
         labels,
         options.band_ids,
@@ -130,7 +132,7 @@ def train(
     if options.selection == "default":
         windows = EnsembleWindows.for_grid(grid)
         report(f"window ensemble: {windows.starts.size} windows of {windows.length} samples, {n_folds} folds")
-        ensemble_second, ensemble_first = ensemble_moments(epochs, grid, windows)
+        ensemble_second, ensemble_first = ensemble_moments(epochs, grid, windows, centred)
         ensemble = fit_ensemble(
             ensemble_second,
             ensemble_first,

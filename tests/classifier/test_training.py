@@ -1,5 +1,7 @@
 """train(): interface, agreement with a plain per-window estimator loop, errors, honest estimates."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import signal
@@ -81,7 +83,7 @@ def test_batched_accuracies_equal_a_plain_loop_of_the_estimators(synthetic, synt
             test = result.folds == fold
             for option_index, option in enumerate(result.options):
                 pipeline_steps = [
-                    FilterBankCSP(n_pairs=result.csp_pairs),
+                    FilterBankCSP(n_pairs=result.csp_pairs, centred=result.selection_mode == "default"),
                     LogVariance(),
                     MutualInfoSelector(n_features=option.n_features),
                     RLDA(),
@@ -95,6 +97,18 @@ def test_batched_accuracies_equal_a_plain_loop_of_the_estimators(synthetic, synt
                     test_features = step.transform(test_features)
                 accuracy = np.mean(classifier.predict(test_features) == labels[test])
                 assert accuracy == pytest.approx(result.fold_accuracy[option_index, fold, window])
+
+
+def test_an_electrode_offset_changes_nothing_in_the_default_procedure(synthetic, synthetic_result):
+    # a DC-coupled amplifier's offsets (here up to 0.2 V) leak through the band-pass filters' 60 dB
+    # stopband at ten times the EEG; CSP on each window's covariance about its mean ignores them
+    offsets = np.linspace(-0.2, 0.2, synthetic.n_channels)[:, None]
+    offset = train(replace(synthetic, data=synthetic.data + offsets), TrainingOptions(n_permutations=0))
+
+    assert offset.nested_accuracy == synthetic_result.nested_accuracy
+    assert offset.online_nested_accuracy == synthetic_result.online_nested_accuracy
+    for with_offset, without in zip(offset.ensemble.models, synthetic_result.ensemble.models, strict=True):
+        np.testing.assert_allclose(with_offset.model.filters, without.model.filters, rtol=1e-6, atol=1e-9)
 
 
 def test_training_predictions_are_what_an_online_consumer_computes(synthetic, synthetic_result):

@@ -94,3 +94,14 @@ def test_window_moments_of_a_range_match_every_window_and_do_not_depend_on_trial
     one_at_a_time = window_moments(epochs, grid)
     np.testing.assert_array_equal(one_at_a_time[0], second)
     np.testing.assert_array_equal(one_at_a_time[1], first)
+
+
+def test_centred_window_moments_are_those_of_each_window_less_its_own_mean():
+    rng = np.random.default_rng(3)
+    grid = WindowGrid.for_rate(125)
+    epochs = extract_epochs(rng.normal(loc=5.0, size=(2, 3, 3000)), np.array([400, 1500]), grid)
+    second, first = window_moments(epochs, grid, 10, 20, centred=True)
+    segment = epochs[1, 1][:, grid.window_slice(13)]
+    centred = segment - segment.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(second[1, 3, 1], centred @ centred.T, rtol=1e-9)
+    assert not first.any()
