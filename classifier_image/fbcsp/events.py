@@ -2,17 +2,24 @@
 
 A cue starts where the sign of the trigger rises (``sign(trig[i]) > sign(trig[i-1])``); its class is
 the trigger value at that sample. Codes other than 1 (T1) and 2 (T2) are discarded and counted, and a
-direct change from one non-zero code to another is not a new cue.
+direct change from one non-zero code to another is not a new cue. A class cue that comes less than
+`MIN_CUE_SPACING_S` after the previous one is not a trial: with the same code it is a repeat of that
+cue (a bouncing trigger line or a double press, merged and counted); with the other code the
+upload cannot say which class was shown, and it is refused.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .errors import InvalidUpload
 from .recording import CLASS_LABELS
+
+#: Class cues closer than this are one cue: no motor-imagery trial is shorter than a window (1 s).
+MIN_CUE_SPACING_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,11 +34,14 @@ class CueEvents:
         Class code of each cue (1 = T1, 2 = T2).
     discarded : dict of int to int
         Onsets whose code is neither 1 nor 2: code -> number of onsets.
+    n_repeats : int
+        Class onsets merged into the cue before them (see `merge_repeated_cues`).
     """
 
     samples: np.ndarray
     codes: np.ndarray
     discarded: dict[int, int] = field(default_factory=dict)
+    n_repeats: int = 0
 
     @property
     def n_discarded(self) -> int:
@@ -76,6 +86,43 @@ def cue_events(trigger: np.ndarray) -> CueEvents:
     )
 
 
+def merge_repeated_cues(events: CueEvents, sfreq: float) -> CueEvents:
+    """`events` with each class cue less than `MIN_CUE_SPACING_S` after the previous kept cue merged into it.
+
+    Raises
+    ------
+    InvalidUpload
+        Two cues of different classes closer than `MIN_CUE_SPACING_S`.
+
+    Examples
+    --------
+    >>> events = merge_repeated_cues(cue_events([0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0]), sfreq=4.0)
+    >>> events.samples.tolist(), events.codes.tolist(), events.n_repeats
+    ([1, 10], [1, 2], 1)
+    """
+    min_gap = MIN_CUE_SPACING_S * sfreq
+    keep = np.ones(events.samples.size, dtype=bool)
+    last = None
+    for index, (sample, code) in enumerate(zip(events.samples, events.codes, strict=True)):
+        if last is not None and sample - events.samples[last] < min_gap:
+            if code != events.codes[last]:
+                raise InvalidUpload(
+                    f"the trigger column marks a {CLASS_LABELS[int(events.codes[last])]} cue and a "
+                    f"{CLASS_LABELS[int(code)]} cue {(sample - events.samples[last]) / sfreq:.3g} s apart "
+                    f"(at {events.samples[last] / sfreq:.3f} s): cues of one trial must be at least "
+                    f"{MIN_CUE_SPACING_S:g} s apart, so which class was shown cannot be told"
+                )
+            keep[index] = False
+            continue
+        last = index
+    return replace(
+        events,
+        samples=events.samples[keep],
+        codes=events.codes[keep],
+        n_repeats=events.n_repeats + int(np.count_nonzero(~keep)),
+    )
+
+
 def describe_discarded(discarded: dict[int, int]) -> str:
     """A sentence naming the discarded cue codes and their counts, or ``""`` when there are none.
 
@@ -103,4 +150,10 @@ def describe_trigger_column(trigger: np.ndarray, events: CueEvents) -> str:
             f"the trigger column (the CSV's last column) has no cue: its sign never rises ({span}); "
             "it must hold 0 between cues and 1 (T1) or 2 (T2) at each cue, after the app's classifier column"
         )
-    return describe_discarded(events.discarded)
+    notes = [describe_discarded(events.discarded)] if events.discarded else []
+    if events.n_repeats:
+        notes.append(
+            f"merged {events.n_repeats} cue(s) that came less than {MIN_CUE_SPACING_S:g} s after a cue of "
+            "the same class into it (a bouncing trigger line?)"
+        )
+    return "; ".join(notes)

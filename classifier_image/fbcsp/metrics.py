@@ -151,6 +151,7 @@ def trial_table(result: TrainingResult) -> dict:
         "used": int(result.trial_labels.size),
         "perClass": trials_per_class(result.trial_labels),
         "droppedIncompleteEpochs": result.n_dropped_trials,
+        "cueNote": result.cue_note,
         "cueSample": result.trial_samples.tolist(),
         "label": result.trial_labels.tolist(),
         "outerFold": result.folds.tolist(),

@@ -170,6 +170,7 @@ def render_html(
                 f"{result.trial_labels.size} ({', '.join(f'{k}: {v}' for k, v in counts.items())})",
             ),
             ("Cues dropped", f"{result.n_dropped_trials} (their -3..+7 s epoch is not inside the recording)"),
+            *([("Other cues", result.cue_note)] if result.cue_note else []),
             ("Folds", f"{result.fold_accuracy.shape[1]} chronological folds per class"),
             ("Package", f"fbcsp {__version__}"),
         ]

@@ -206,4 +206,5 @@ def train(
         chance_level=chance_level(labels),
         permutation_p_value=p_value,
         n_permutations=options.n_permutations,
+        cue_note=recording.cue_note,
     )

@@ -67,6 +67,8 @@ class TrainingResult:
     permutation_p_value : float or None
         p-value of the headline accuracy (`nested_accuracy`); None when ``n_permutations == 0``.
     n_permutations : int
+    cue_note : str
+        What the reader noticed about the cues (`Recording.cue_note`), or ``""``.
     """
 
     ch_names: tuple[str, ...]
@@ -96,6 +98,7 @@ class TrainingResult:
     chance_level: float
     permutation_p_value: float | None
     n_permutations: int
+    cue_note: str = ""
 
     @property
     def online_model(self) -> WindowModel:

@@ -27,7 +27,7 @@ from contracts.uploads import (
 )
 
 from .errors import InvalidUpload
-from .events import cue_events, describe_trigger_column
+from .events import cue_events, describe_trigger_column, merge_repeated_cues
 from .recording import Recording
 from .samples_csv import check_volts, read_samples_csv
 
@@ -58,7 +58,8 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
     -------
     Recording
         Samples in volts, the metadata's rate and channel names, and the T1/T2 cues of the trigger
-        column. Cues with other codes are dropped; they, or a trigger column without cues, are logged.
+        column. Cues with other codes are dropped and repeats of a cue merged; these, or a trigger column
+        without cues, are logged.
 
     Raises
     ------
@@ -70,7 +71,7 @@ def read_upload(zip_path: str | Path, limits: UploadLimits = LIMITS) -> Recordin
         metadata = extracted.metadata
         samples, trigger = read_samples_csv(extracted.csv_path, metadata.n_channels)
     check_volts(samples)
-    events = cue_events(trigger)
+    events = merge_repeated_cues(cue_events(trigger), metadata.sfreq)
     cue_note = describe_trigger_column(trigger, events)
     if cue_note:
         log.warning(cue_note)

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from fbcsp.events import cue_events, describe_discarded, describe_trigger_column, trigger_onsets
+from fbcsp.errors import InvalidUpload
+from fbcsp.events import (
+    cue_events,
+    describe_discarded,
+    describe_trigger_column,
+    merge_repeated_cues,
+    trigger_onsets,
+)
 
 pytestmark = pytest.mark.classifier
 
@@ -75,3 +82,35 @@ def test_a_trigger_column_with_cues_is_described_by_its_discarded_codes_only():
 
     assert describe_trigger_column(with_cues, cue_events(with_cues)) == ""
     assert describe_trigger_column(with_other_codes, cue_events(with_other_codes)).startswith("ignored 1 cue(s)")
+
+
+def test_a_cue_repeated_within_a_second_is_merged_into_the_first_and_counted():
+    # 10 Hz: a bouncing T1 line (samples 5, 7 and 14) and a T2 cue 1 s after the last kept cue
+    trigger = np.zeros(40)
+    trigger[[5, 7, 14, 15, 24, 35]] = [1, 1, 1, 1, 2, 2]
+
+    events = merge_repeated_cues(cue_events(trigger), sfreq=10.0)
+
+    assert events.samples.tolist() == [5, 24, 35]
+    assert events.codes.tolist() == [1, 2, 2]
+    assert events.n_repeats == 2
+    assert describe_trigger_column(trigger, events) == (
+        "merged 2 cue(s) that came less than 1 s after a cue of the same class into it (a bouncing trigger line?)"
+    )
+
+
+def test_cues_of_both_classes_within_a_second_are_refused():
+    trigger = np.zeros(40)
+    trigger[[12, 16]] = [1, 2]
+
+    with pytest.raises(InvalidUpload, match=r"a T1 cue and a T2 cue 0\.4 s apart \(at 1\.200 s\)"):
+        merge_repeated_cues(cue_events(trigger), sfreq=10.0)
+
+
+def test_the_note_joins_discarded_codes_and_repeats():
+    trigger = np.zeros(40)
+    trigger[[5, 7, 20]] = [1, 1, 3]
+
+    text = describe_trigger_column(trigger, merge_repeated_cues(cue_events(trigger), sfreq=10.0))
+
+    assert text.startswith("ignored 1 cue(s) that are neither T1 (1) nor T2 (2): code 3 x1; merged 1 cue(s)")

@@ -8,6 +8,7 @@ import pytest
 
 from fbcsp import report
 from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
+from fbcsp.metrics import trial_table
 from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import headline_text, montage_notes
 from fbcsp.report_patterns import (
@@ -61,6 +62,17 @@ def test_user_text_is_escaped(trained_sample):
 
     assert hostile not in page
     assert html.escape(hostile) in page
+
+
+def test_what_the_reader_noticed_about_the_cues_is_on_the_page_and_in_the_metrics(trained_sample):
+    note = "merged 2 cue(s) that came less than 1 s after a cue of the same class into it"
+    noted = dataclasses.replace(trained_sample, cue_note=note)
+
+    page = render_html(noted, {}, {}, report.FIGURES, report.FIGURES_DIR)
+
+    assert f"<th>Other cues</th><td>{html.escape(note)}</td>" in page
+    assert trial_table(noted)["cueNote"] == note
+    assert "Other cues" not in render_html(trained_sample, {}, {}, report.FIGURES, report.FIGURES_DIR)
 
 
 def _weights_image(figure):

@@ -224,3 +224,14 @@ def test_one_channel_far_off_does_not_decide_the_units():
     channels[0] *= 1e7
 
     samples_csv.check_volts(channels)
+
+
+def test_a_bouncing_trigger_line_gives_one_cue_per_trial_and_says_so(tmp_path):
+    samples, trigger = synthetic_session()
+    bounced = trigger.copy()
+    bounced[np.flatnonzero(trigger) + 3] = trigger[trigger > 0]  # each cue again 24 ms later
+
+    recording = read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, bounced)))
+
+    assert recording.event_samples.tolist() == np.flatnonzero(trigger).tolist()
+    assert recording.cue_note.startswith(f"merged {np.count_nonzero(trigger)} cue(s) that came less than 1 s")

@@ -93,6 +93,14 @@ def _swap_last_columns(csv: str) -> str:
     return "".join(",".join([*fields[:-2], fields[-1], fields[-2]]) + ",\n" for fields in rows)
 
 
+def _with_trigger(csv: str, row: int, code: int) -> str:
+    """The CSV with the trigger of one row set to `code`."""
+    lines = csv.splitlines()
+    fields = lines[row].rstrip(",").split(",")
+    lines[row] = ",".join([*fields[:-1], str(code)]) + ","
+    return "\n".join(lines) + "\n"
+
+
 def _nan_csv() -> str:
     samples, trigger = synthetic_session()
     samples[2, 5] = np.nan
@@ -144,6 +152,12 @@ BAD_UPLOADS = {
         "INSUFFICIENT_DATA",
         "class T1 has 0 trial(s) with a complete epoch; at least 6 are needed for 6-fold cross-validation "
         "(the trigger column (the CSV's last column) has no cue: its sign never rises (from -79 to -79);",
+    ),
+    "cues_of_both_classes_together": (
+        lambda path: write_upload(path, csv=_with_trigger(_cue_session([1, 2] * 6), row=int(3.7 * 125), code=2)),
+        "INVALID_UPLOAD",
+        "the trigger column marks a T1 cue and a T2 cue 0.2 s apart (at 3.496 s): cues of one trial must be "
+        "at least 1 s apart",
     ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
     "microvolts": (
