@@ -199,7 +199,12 @@ def metrics_document(result: TrainingResult, session_id: str | None = None) -> d
         "selected": selected_models(result),
         "outerFolds": outer_folds(result),
         "trials": trial_table(result),
-        "recording": {"sampleRateHz": result.sfreq, "channelNames": list(result.ch_names)},
+        "recording": {
+            "sampleRateHz": result.sfreq,
+            "channelNames": list(result.ch_names),
+            "channelNoiseRatio": result.channel_quality.noise_ratio.tolist(),
+            "channelClippedFraction": result.channel_quality.clipped_fraction.tolist(),
+        },
         "resultTable": result_table(result, session_id),
         "timeResolved": time_resolved_summary(result),
     }

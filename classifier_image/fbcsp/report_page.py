@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import __version__
+from .channel_quality import channel_warnings
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
 from .filterbank import group_delay_samples
 from .metrics import estimates
@@ -180,7 +181,12 @@ def render_html(
         f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    texts = [*chance_warnings(result), *balance_warnings(result), *timing_warnings(result)]
+    texts = [
+        *chance_warnings(result),
+        *balance_warnings(result),
+        *timing_warnings(result),
+        *channel_warnings(result.channel_quality, result.ch_names),
+    ]
     warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)
     notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))
     figure_blocks = "\n".join(

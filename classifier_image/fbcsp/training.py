@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .channel_quality import ChannelQuality
 from .channel_reduction import motor_area_rows, selection_projection
 from .csp import csp_pairs_for_channels
 from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
@@ -206,5 +207,6 @@ def train(
         chance_level=chance_level(labels),
         permutation_p_value=p_value,
         n_permutations=options.n_permutations,
+        channel_quality=ChannelQuality.of(recording.data),
         cue_note=recording.cue_note,
     )

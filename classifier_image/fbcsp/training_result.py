@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channel_quality import ChannelQuality
 from .ensemble import EnsembleResult
 from .filterbank import BandDesign
 from .model import MergedModel, WindowModel
@@ -67,6 +68,8 @@ class TrainingResult:
     permutation_p_value : float or None
         p-value of the headline accuracy (`nested_accuracy`); None when ``n_permutations == 0``.
     n_permutations : int
+    channel_quality : ChannelQuality
+        Per-channel noise and clipping figures of the recording (`fbcsp.channel_quality`).
     cue_note : str
         What the reader noticed about the cues (`Recording.cue_note`), or ``""``.
     """
@@ -98,6 +101,7 @@ class TrainingResult:
     chance_level: float
     permutation_p_value: float | None
     n_permutations: int
+    channel_quality: ChannelQuality
     cue_note: str = ""
 
     @property

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fbcsp import report
+from fbcsp.channel_quality import ChannelQuality
 from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
 from fbcsp.metrics import trial_table
 from fbcsp.report import confusion_counts, render_html
@@ -238,7 +239,9 @@ def test_unbalanced_classes_are_warned_that_the_majority_beats_the_chance_thresh
 
 
 def _montage(trained_sample, names, known=True):
-    return dataclasses.replace(trained_sample, ch_names=tuple(names), ch_names_known=known)
+    names = tuple(names)
+    quality = ChannelQuality(noise_ratio=np.ones(len(names)), clipped_fraction=np.zeros(len(names)))
+    return dataclasses.replace(trained_sample, ch_names=names, ch_names_known=known, channel_quality=quality)
 
 
 def test_a_small_montage_gets_no_montage_note(trained_sample):
