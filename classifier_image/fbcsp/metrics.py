@@ -7,6 +7,8 @@ outer fold what was chosen inside it and its test accuracy; the chance figures.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from . import __version__
@@ -22,7 +24,8 @@ from .recording import CLASS_LABELS
 from .statistics import binomial_inverse_survival
 from .training_result import TrainingResult
 
-METRICS_SCHEMA_VERSION = "1.1"
+#: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``.
+METRICS_SCHEMA_VERSION = "1.2"
 #: What the permutation test compares, per headline procedure.
 PERMUTATION_STATISTICS = {
     "ensemble": "the ensemble's cross-validated accuracy (fold mean)",
@@ -34,6 +37,7 @@ CHANCE_ALPHA = 0.05
 ENSEMBLE_WINDOW_OPTION = "ensemble-window"
 
 
+@cache
 def binomial_chance_threshold(
     n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA
 ) -> float:
