@@ -18,6 +18,7 @@ import numpy as np
 
 from .electrodes import electrode_key
 from .errors import InvalidUpload
+from .events import CueEvents, describe_repeats, merge_repeated_cues
 from .recording import CLASS_LABELS, Recording
 
 log = logging.getLogger(__name__)
@@ -156,12 +157,17 @@ def read_signal_files(
         offset += raw.n_times
     if ignored:
         log.info("ignored annotations not in the event map: %s", dict(sorted(ignored.items())))
+    events = merge_repeated_cues(CueEvents(np.concatenate(cue_samples), np.concatenate(cue_codes)), sfreq)
+    cue_note = describe_repeats(events)
+    if cue_note:
+        log.warning(cue_note)
     return Recording(
         data=np.concatenate(blocks, axis=1),
         sfreq=sfreq,
         ch_names=tuple(names),
-        event_samples=np.concatenate(cue_samples),
-        event_codes=np.concatenate(cue_codes),
+        event_samples=events.samples,
+        event_codes=events.codes,
+        cue_note=cue_note,
     )
 
 

@@ -107,7 +107,7 @@ def merge_repeated_cues(events: CueEvents, sfreq: float) -> CueEvents:
         if last is not None and sample - events.samples[last] < min_gap:
             if code != events.codes[last]:
                 raise InvalidUpload(
-                    f"the trigger column marks a {CLASS_LABELS[int(events.codes[last])]} cue and a "
+                    f"the recording marks a {CLASS_LABELS[int(events.codes[last])]} cue and a "
                     f"{CLASS_LABELS[int(code)]} cue {(sample - events.samples[last]) / sfreq:.3g} s apart "
                     f"(at {events.samples[last] / sfreq:.3f} s): cues of one trial must be at least "
                     f"{MIN_CUE_SPACING_S:g} s apart, so which class was shown cannot be told"
@@ -150,10 +150,14 @@ def describe_trigger_column(trigger: np.ndarray, events: CueEvents) -> str:
             f"the trigger column (the CSV's last column) has no cue: its sign never rises ({span}); "
             "it must hold 0 between cues and 1 (T1) or 2 (T2) at each cue, after the app's classifier column"
         )
-    notes = [describe_discarded(events.discarded)] if events.discarded else []
-    if events.n_repeats:
-        notes.append(
-            f"merged {events.n_repeats} cue(s) that came less than {MIN_CUE_SPACING_S:g} s after a cue of "
-            "the same class into it (a bouncing trigger line?)"
-        )
-    return "; ".join(notes)
+    return "; ".join(note for note in (describe_discarded(events.discarded), describe_repeats(events)) if note)
+
+
+def describe_repeats(events: CueEvents) -> str:
+    """A sentence counting the cues `merge_repeated_cues` merged, or ``""`` when there are none."""
+    if not events.n_repeats:
+        return ""
+    return (
+        f"merged {events.n_repeats} cue(s) that came less than {MIN_CUE_SPACING_S:g} s after a cue of "
+        "the same class into it (a bouncing trigger line?)"
+    )

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from fbcsp import edf
 from fbcsp.edf import (
     DEFAULT_EVENT_MAP,
     normalise_channel_name,
@@ -29,6 +30,21 @@ def test_three_runs_match_the_upload_zip(edf_recording, sample_recording):
     np.testing.assert_array_equal(edf_recording.event_codes, sample_recording.event_codes)
     # the zip holds the EDF's 1 uV steps written in volts
     np.testing.assert_allclose(edf_recording.data, sample_recording.data, rtol=0, atol=1e-9)
+
+
+def test_an_annotation_repeated_within_a_second_is_one_cue(edf_paths, edf_recording, monkeypatch):
+    read_cues = edf._annotation_cues
+
+    def twice(raw, mapping):
+        samples, codes, ignored = read_cues(raw, mapping)
+        return np.sort(np.r_[samples, samples + 8]), np.repeat(codes, 2), ignored
+
+    monkeypatch.setattr(edf, "_annotation_cues", twice)
+    doubled = read_signal_files(edf_paths, channels=UPLOAD_CHANNELS)
+
+    np.testing.assert_array_equal(doubled.event_samples, edf_recording.event_samples)
+    assert doubled.cue_note.startswith(f"merged {edf_recording.event_samples.size} cue(s)")
+    assert edf_recording.cue_note == ""
 
 
 def test_runs_are_concatenated_in_order_with_cue_offsets(edf_paths, edf_recording):

@@ -156,7 +156,7 @@ BAD_UPLOADS = {
     "cues_of_both_classes_together": (
         lambda path: write_upload(path, csv=_with_trigger(_cue_session([1, 2] * 6), row=int(3.7 * 125), code=2)),
         "INVALID_UPLOAD",
-        "the trigger column marks a T1 cue and a T2 cue 0.2 s apart (at 3.496 s): cues of one trial must be "
+        "the recording marks a T1 cue and a T2 cue 0.2 s apart (at 3.496 s): cues of one trial must be "
         "at least 1 s apart",
     ),
     "nan_samples": (lambda path: write_upload(path, csv=_nan_csv()), "INVALID_UPLOAD", "non-finite sample"),
