@@ -1,4 +1,4 @@
-"""The report's warnings: models no better than guessing, unbalanced classes, decisions after the task."""
+"""The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the task."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import numpy as np
 from .filterbank import group_delay_samples
 from .metrics import binomial_chance_threshold
 from .recording import CLASS_LABELS
+from .statistics import runs_test
 from .training_result import TrainingResult
 
 #: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
 TASK_DURATION_MS = 4000.0
+#: Runs-test z at or below which the class order is called blocked (about p = 0.001, one-sided).
+BLOCKED_ORDER_Z = -3.0
 
 
 def percent(value: float | None) -> str:
@@ -77,4 +80,22 @@ def balance_warnings(result: TrainingResult) -> list[str]:
         f"{percent(result.chance_level)}, not below the 95 % chance threshold of {percent(threshold)}, "
         "which assumes guessing right half the time. Judge the accuracies against the majority rate, "
         "and record about as many trials of each class for a firmer estimate."
+    ]
+
+
+def order_warnings(result: TrainingResult) -> list[str]:
+    """A warning when the classes come in blocks rather than interleaved.
+
+    With one class early in the session and the other late, whatever changes over a session
+    (electrode drift, fatigue, attention) differs between the classes too; a classifier can learn
+    it instead of the imagery, and the chronological folds do not stop that.
+    """
+    runs, expected, z = runs_test(result.trial_labels)
+    if not z <= BLOCKED_ORDER_Z:
+        return []
+    return [
+        f"The classes come in blocks: the {result.trial_labels.size} trials form {runs} runs of one class, "
+        f"where a random order would give about {expected:.0f}. A classifier can then learn what changed "
+        "over the session (electrode drift, fatigue) rather than the imagery, so every accuracy here may "
+        "overstate it. Interleave the classes in random order in the next session."
     ]

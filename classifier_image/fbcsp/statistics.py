@@ -5,7 +5,8 @@ numpy, importing ``scipy.stats`` takes about 0.85 s and ``scipy.special`` about 
 scipy's array-API layer, which ``scipy.linalg`` loads too). These are the only computations the run
 needs from ``scipy.stats``. Each function does scipy.stats' arithmetic in the same order, so the
 results are the same to the last bit (scipy 1.17's ``binom.isf``, ``rankdata``, ``ttest_rel`` and
-``ttest_ind``; tests/classifier/test_statistics.py compares them).
+``ttest_ind``; tests/classifier/test_statistics.py compares them). `runs_test`, for the report's
+blocked-order warning, has no scipy counterpart.
 """
 
 from __future__ import annotations
@@ -82,3 +83,22 @@ def pooled_t_less_p(first: np.ndarray, second: np.ndarray) -> float:
     pooled_variance = ((n_first - 1) * first_variance + (n_second - 1) * second_variance) / degrees_of_freedom
     standard_error = np.sqrt(pooled_variance * (1.0 / n_first + 1.0 / n_second))
     return _t_less_p(np.mean(first) - np.mean(second), standard_error, degrees_of_freedom)
+
+
+def runs_test(labels: np.ndarray) -> tuple[int, float, float]:
+    """Wald-Wolfowitz runs test of a two-valued sequence: runs, their expected number, and z.
+
+    z is negative when the values come in longer runs than a random order gives (a blocked
+    design) and NaN when the sequence holds one value only.
+    """
+    labels = np.asarray(labels)
+    runs = 1 + int(np.count_nonzero(labels[1:] != labels[:-1])) if labels.size else 0
+    values = np.unique(labels)
+    if values.size != 2:
+        return runs, float("nan"), float("nan")
+    n = labels.size
+    first = int(np.count_nonzero(labels == values[0]))
+    second = n - first
+    expected = 1 + 2 * first * second / n
+    variance = 2 * first * second * (2 * first * second - n) / (n * n * (n - 1))
+    return runs, expected, float((runs - expected) / np.sqrt(variance))

@@ -21,7 +21,13 @@ from fbcsp.report_patterns import (
     relative_weights,
     weights_figure,
 )
-from fbcsp.report_warnings import TASK_DURATION_MS, balance_warnings, chance_warnings, timing_warnings
+from fbcsp.report_warnings import (
+    TASK_DURATION_MS,
+    balance_warnings,
+    chance_warnings,
+    order_warnings,
+    timing_warnings,
+)
 
 pytestmark = pytest.mark.classifier
 
@@ -217,6 +223,20 @@ def test_a_headline_under_the_majority_rate_is_warned_about_once_per_model(train
 
     assert warning.startswith("The headline model (what `fbcsp predict` applies) reaches a nested accuracy of 60.0 %")
     assert warning.endswith("More trials, or a check of the channel names and the cue codes, may help.")
+
+
+def test_interleaved_classes_get_no_order_warning(trained_sample):
+    assert order_warnings(trained_sample) == []
+
+
+def test_classes_recorded_in_blocks_are_warned_about(trained_sample):
+    # on the uploads, labels that only say "first or second half" reached 58-75 % nested
+    n = trained_sample.trial_labels.size
+    blocked = dataclasses.replace(trained_sample, trial_labels=np.repeat([1, 2], [n // 2, n - n // 2]))
+
+    [warning] = order_warnings(blocked)
+
+    assert warning.startswith(f"The classes come in blocks: the {n} trials form 2 runs of one class, where a ")
 
 
 def test_balanced_classes_get_no_balance_warning(trained_sample):

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fbcsp.statistics import average_ranks, binomial_inverse_survival, paired_t_less_p, pooled_t_less_p
+from fbcsp.statistics import (
+    average_ranks,
+    binomial_inverse_survival,
+    paired_t_less_p,
+    pooled_t_less_p,
+    runs_test,
+)
 
 pytestmark = pytest.mark.classifier
 
@@ -112,3 +118,16 @@ def test_pooled_t_test_of_unequal_sizes_equals_scipy(first_size, second_size):
         first, second = rng.normal(0.0, 1.0, first_size), rng.normal(0.5, 1.0, second_size)
         expected = quietly(lambda a, b: stats.ttest_ind(a, b, alternative="less").pvalue, first, second)
         np.testing.assert_array_equal(strictly(pooled_t_less_p, first, second), expected)
+
+
+def test_runs_test_counts_runs_against_a_random_order():
+    # 6 + 6 values: a random order gives 1 + 2*6*6/12 = 7 runs on average, variance 72*60/(144*11)
+    blocked = np.repeat([1, 2], 6)
+    interleaved = np.tile([1, 2], 6)
+
+    runs, expected, z = runs_test(blocked)
+    assert (runs, expected) == (2, 7.0)
+    assert z == pytest.approx((2 - 7) / np.sqrt(4320 / 1584))
+    assert runs_test(interleaved)[0] == 12
+    assert runs_test(interleaved)[2] > 0
+    assert np.isnan(runs_test(np.ones(5))[2])
