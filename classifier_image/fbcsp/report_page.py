@@ -18,7 +18,14 @@ from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
-from .report_warnings import balance_warnings, chance_warnings, order_warnings, percent, timing_warnings
+from .report_warnings import (
+    balance_warnings,
+    chance_warnings,
+    order_warnings,
+    overlap_warnings,
+    percent,
+    timing_warnings,
+)
 from .training_result import TrainingResult
 
 
@@ -186,6 +193,7 @@ def render_html(
         *balance_warnings(result),
         *order_warnings(result),
         *timing_warnings(result),
+        *overlap_warnings(result),
         *channel_warnings(result.channel_quality, result.ch_names),
     ]
     warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)

@@ -1,4 +1,5 @@
-"""The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the task."""
+"""The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the
+task or after the next cue."""
 
 from __future__ import annotations
 
@@ -35,6 +36,27 @@ def timing_warnings(result: TrainingResult) -> list[str]:
         f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
         for name, end_ms in decisions
         if end_ms > TASK_DURATION_MS
+    ]
+
+
+def overlap_warnings(result: TrainingResult) -> list[str]:
+    """A warning when cues follow each other faster than the exported models' latest window ends.
+
+    A window that ends after the next cue holds that trial's EEG, so what it learns and decides
+    belongs partly to the wrong trial (and, in a strictly alternating design, predicts the label).
+    """
+    latest_ms = result.online_model.end_ms
+    if result.ensemble is not None:
+        latest_ms = max(latest_ms, float(result.ensemble.windows.end_ms[-1]))
+    gaps_ms = 1000.0 * np.diff(result.trial_samples) / result.sfreq
+    short = gaps_ms < latest_ms
+    if not short.any():
+        return []
+    return [
+        f"{int(np.count_nonzero(short))} of the {result.trial_labels.size} trials are followed by the next cue "
+        f"less than {latest_ms / 1000:g} s later (shortest gap {gaps_ms.min() / 1000:.1f} s), but the exported "
+        f"models use EEG up to {latest_ms / 1000:g} s after the cue: their late windows hold the next trial's "
+        "EEG. Leave at least that long between cues."
     ]
 
 

@@ -26,6 +26,7 @@ from fbcsp.report_warnings import (
     balance_warnings,
     chance_warnings,
     order_warnings,
+    overlap_warnings,
     timing_warnings,
 )
 
@@ -223,6 +224,22 @@ def test_a_headline_under_the_majority_rate_is_warned_about_once_per_model(train
 
     assert warning.startswith("The headline model (what `fbcsp predict` applies) reaches a nested accuracy of 60.0 %")
     assert warning.endswith("More trials, or a check of the channel names and the cue codes, may help.")
+
+
+def test_cues_further_apart_than_the_latest_window_get_no_overlap_warning(trained_sample):
+    assert overlap_warnings(trained_sample) == []
+
+
+def test_a_window_that_reaches_into_the_next_trial_is_warned_about(trained_sample):
+    every_5_s = trained_sample.trial_samples[0] + np.arange(trained_sample.trial_labels.size) * 5 * 160
+    fast = dataclasses.replace(trained_sample, trial_samples=every_5_s)
+
+    [warning] = overlap_warnings(fast)
+
+    assert warning.startswith(
+        f"{every_5_s.size - 1} of the {every_5_s.size} trials are followed by the next cue less than 7 s later "
+        "(shortest gap 5.0 s), but the exported models use EEG up to 7 s after the cue"
+    )
 
 
 def test_interleaved_classes_get_no_order_warning(trained_sample):
