@@ -22,19 +22,24 @@ def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def decision_ends(result: TrainingResult) -> list[tuple[str, float]]:
+    """Each exported model and the end of its latest window after the cue, in ms (headline first)."""
+    ends = [("The online tree's single-window model", result.online_model.end_ms)]
+    if result.ensemble is not None:
+        ends.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
+    return ends
+
+
 def timing_warnings(result: TrainingResult) -> list[str]:
     """Warnings for exported models whose decision comes after the (assumed) end of the task."""
     delay_ms = max(1000.0 * group_delay_samples(band) / result.sfreq for band in result.bands)
-    decisions = [("The online tree's single-window model", result.online_model.end_ms)]
-    if result.ensemble is not None:
-        decisions.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
     return [
         f"{name} decides {end_ms / 1000:g} s after the cue, "
         f"{(end_ms - TASK_DURATION_MS) / 1000:g} s after the task ends "
         f"(assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
         f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
         f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
-        for name, end_ms in decisions
+        for name, end_ms in decision_ends(result)
         if end_ms > TASK_DURATION_MS
     ]
 
@@ -45,9 +50,7 @@ def overlap_warnings(result: TrainingResult) -> list[str]:
     A window that ends after the next cue holds that trial's EEG, so what it learns and decides
     belongs partly to the wrong trial (and, in a strictly alternating design, predicts the label).
     """
-    latest_ms = result.online_model.end_ms
-    if result.ensemble is not None:
-        latest_ms = max(latest_ms, float(result.ensemble.windows.end_ms[-1]))
+    latest_ms = max(end_ms for _, end_ms in decision_ends(result))
     gaps_ms = 1000.0 * np.diff(result.trial_samples) / result.sfreq
     short = gaps_ms < latest_ms
     if not short.any():
