@@ -34,41 +34,62 @@ class ChannelQuality:
     Attributes
     ----------
     noise_ratio : ndarray, shape (n_channels,)
-        SD of the sample-to-sample differences over the median channel's.
+        SD of the sample-to-sample differences over the median channel's (constant channels left
+        out of the median).
     clipped_fraction : ndarray, shape (n_channels,)
         Fraction of samples equal to the channel's maximum or minimum.
+    constant : ndarray of bool, shape (n_channels,)
+        Channels whose samples all have the same value; the training leaves them out
+        (`fbcsp.csp_channels`).
     """
 
     noise_ratio: np.ndarray
     clipped_fraction: np.ndarray
+    constant: np.ndarray
 
     @classmethod
     def of(cls, data: np.ndarray) -> ChannelQuality:
         """The figures of ``data`` (n_channels, n_samples), one channel at a time (no copy of the recording)."""
-        spread = np.array([np.std(np.diff(row)) for row in data])
-        median = np.median(spread)
-        clipped = np.array([np.mean((row == row.max()) | (row == row.min())) for row in data])
-        return cls(noise_ratio=spread / median if median > 0 else np.ones_like(spread), clipped_fraction=clipped)
+        spread, clipped = np.empty(data.shape[0]), np.empty(data.shape[0])
+        constant = np.empty(data.shape[0], dtype=bool)
+        for index, row in enumerate(data):
+            high, low = row.max(), row.min()
+            spread[index] = np.std(np.diff(row))
+            clipped[index] = np.mean((row == high) | (row == low))
+            constant[index] = high == low
+        median = np.median(spread[~constant]) if not constant.all() else 0.0
+        return cls(
+            noise_ratio=spread / median if median > 0 else np.ones_like(spread),
+            clipped_fraction=clipped,
+            constant=constant,
+        )
 
 
 def channel_warnings(quality: ChannelQuality, ch_names: tuple[str, ...]) -> list[str]:
     """A sentence for each kind of suspect channel, naming them and their figures."""
     warnings = []
+    if quality.constant.any():
+        warnings.append(
+            f"Constant channel(s): {', '.join(np.asarray(ch_names)[quality.constant])} kept one value "
+            "throughout, so they carry no signal. The training left them out and the exported filters give "
+            "them zero weight. Check that these electrodes are connected."
+        )
+    varying = ~quality.constant
     if len(ch_names) >= MIN_CHANNELS:
-        noisy = _listed(ch_names, quality.noise_ratio, quality.noise_ratio >= NOISY_RATIO, "{:.0f}x")
+        noisy = _listed(ch_names, quality.noise_ratio, varying & (quality.noise_ratio >= NOISY_RATIO), "{:.0f}x")
         if noisy:
             warnings.append(
                 f"Noisy channel(s): {noisy} the median channel's sample-to-sample variation. Check these "
                 "electrodes' contact; CSP trained on them as they are."
             )
-        quiet = _listed(ch_names, quality.noise_ratio, quality.noise_ratio <= QUIET_RATIO, "{:.2f}x")
+        quiet = _listed(ch_names, quality.noise_ratio, varying & (quality.noise_ratio <= QUIET_RATIO), "{:.2f}x")
         if quiet:
             warnings.append(
                 f"Almost silent channel(s): {quiet} the median channel's sample-to-sample variation. "
                 "Check that these electrodes are connected."
             )
     clipped_percent = 100 * quality.clipped_fraction
-    clipped = _listed(ch_names, clipped_percent, quality.clipped_fraction >= CLIPPED_FRACTION, "{:.1f} %")
+    clipped = _listed(ch_names, clipped_percent, varying & (quality.clipped_fraction >= CLIPPED_FRACTION), "{:.1f} %")
     if clipped:
         warnings.append(
             f"Clipped channel(s): {clipped} of the samples at the channel's largest or smallest value. The "

@@ -24,8 +24,9 @@ from .recording import CLASS_LABELS
 from .statistics import binomial_inverse_survival
 from .training_result import TrainingResult
 
-#: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``.
-METRICS_SCHEMA_VERSION = "1.2"
+#: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``;
+#: 1.3 ``recording.constantChannels``, ``cspChannels`` and ``cspDimensions``.
+METRICS_SCHEMA_VERSION = "1.3"
 #: What the permutation test compares, per headline procedure.
 PERMUTATION_STATISTICS = {
     "ensemble": "the ensemble's cross-validated accuracy (fold mean)",
@@ -208,6 +209,9 @@ def metrics_document(result: TrainingResult, session_id: str | None = None) -> d
             "channelNames": list(result.ch_names),
             "channelNoiseRatio": result.channel_quality.noise_ratio.tolist(),
             "channelClippedFraction": result.channel_quality.clipped_fraction.tolist(),
+            "constantChannels": [result.ch_names[row] for row in result.csp_channels.constant_rows],
+            "cspChannels": [result.ch_names[row] for row in result.csp_channels.rows],
+            "cspDimensions": result.csp_channels.dimensions,
         },
         "resultTable": result_table(result, session_id),
         "timeResolved": time_resolved_summary(result),

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .channel_quality import channel_warnings
-from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
+from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels
 from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
@@ -41,32 +41,41 @@ def _rows(pairs) -> str:
 
 
 def montage_notes(result: TrainingResult) -> list[str]:
-    """For a montage of more than 8 channels: that CSP ran on its motor-area channels, or else, when
-    the names are unknown or the montage was reduced, what CSP ran on, why, and how to name the channels."""
-    n_channels, n_dimensions = len(result.ch_names), result.max_csp_dimensions
-    rows = motor_area_rows(result.ch_names, result.ch_names_known)
-    if rows is not None:
+    """What CSP ran on when that was not simply the recorded channels: the motor-area channels of a
+    larger montage, principal components of linearly dependent channels, or, when the names are
+    unknown or the montage lacks the motor area, what it ran on, why, and how to name the channels."""
+    channels = result.csp_channels
+    names = [result.ch_names[row] for row in channels.rows]
+    if channels.motor_area:
         return [
-            f"CSP ran on the motor-area channels {', '.join(result.ch_names[row] for row in rows)} of the "
-            f"{n_channels} recorded (a fixed prior on where hand motor imagery shows); the exported filters "
-            "give every other channel zero weight."
+            f"CSP ran on the motor-area channels {', '.join(names)} of the {len(result.ch_names)} recorded (a "
+            "fixed prior on where hand motor imagery shows); the exported filters give every other channel zero "
+            "weight."
         ]
-    reduced = n_channels > n_dimensions
-    if n_channels <= len(MOTOR_AREA_CHANNELS) or (result.ch_names_known and not reduced):
+    if channels.rank_deficient:
+        return [
+            f"The {len(names)} channels with signal are linearly dependent: together they carry {channels.rank} "
+            "independent signals (re-referenced to their common average in software, or a channel recorded "
+            f"twice?). CSP ran on the {channels.dimensions} leading principal components of each band, which leave "
+            "the redundant directions out."
+        ]
+    n_channels = len(names)
+    if n_channels <= len(MOTOR_AREA_CHANNELS) or (result.ch_names_known and not channels.reduced):
         return []
     if result.ch_names_known:
-        reason = f"the montage has no {', '.join(missing_motor_area_channels(result.ch_names))}"
+        missing = ", ".join(missing_motor_area_channels(tuple(names)))
+        reason = f"the montage has no {missing}" + (" with signal" if channels.constant_rows.size else "")
     else:
         reason = "the channel names are unknown (metadata.json has no ChannelNames)"
     used = (
-        f"the {n_dimensions} leading principal components of each band's {n_channels} channels"
-        if reduced
+        f"the {channels.dimensions} leading principal components of each band's {n_channels} channels"
+        if channels.reduced
         else f"all {n_channels} channels"
     )
     return [
         f"CSP ran on {used}, because {reason}. With the channels named and {', '.join(MOTOR_AREA_CHANNELS)} "
         "among them, CSP runs on those instead, which on the public EEGMMIDB recordings we measured was "
-        f"more accurate than {'the components' if reduced else 'all channels'} (the package README, "
+        f"more accurate than {'the components' if channels.reduced else 'all channels'} (the package README, "
         "\"Research montages\")."
     ]
 

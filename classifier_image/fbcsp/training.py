@@ -15,8 +15,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .channel_quality import ChannelQuality
-from .channel_reduction import motor_area_rows, selection_projection
+from .channel_reduction import selection_projection
 from .csp import csp_pairs_for_channels
+from .csp_channels import csp_channels
 from .ensemble import EnsembleWindows, ensemble_moments, ensemble_permutation_accuracies, fit_ensemble
 from .errors import InvalidUpload
 from .evaluation import (
@@ -62,7 +63,8 @@ def train(
     InsufficientData
         See `usable_trials`.
     InvalidUpload
-        A constant channel, or channels so linearly dependent that CSP cannot whiten them.
+        Fewer than two channels with signal (see `fbcsp.csp_channels`), or channels so nearly
+        dependent that CSP cannot whiten them.
     """
     report = progress or (lambda message: None)
     if options.n_folds < 2:
@@ -71,9 +73,14 @@ def train(
         raise ValueError(f"n_permutations must be >= 0, got {options.n_permutations}")
     grid = WindowGrid.for_rate(recording.sfreq)
     samples, labels, dropped = usable_trials(recording, grid, options.n_folds)
-    motor_rows = motor_area_rows(recording.ch_names, recording.ch_names_known)
-    data = recording.data if motor_rows is None else recording.data[motor_rows]
-    n_pairs = csp_pairs_for_channels(min(data.shape[0], options.max_csp_dimensions))
+    quality = ChannelQuality.of(recording.data)
+    channels = csp_channels(
+        recording.data, recording.ch_names, recording.ch_names_known, quality.constant, options.max_csp_dimensions
+    )
+    if channels.constant_rows.size:
+        report(f"left out constant channel(s) {', '.join(recording.ch_names[row] for row in channels.constant_rows)}")
+    data = recording.data if channels.rows.size == recording.n_channels else recording.data[channels.rows]
+    n_pairs = csp_pairs_for_channels(channels.dimensions)
     option_specs = available_options(len(options.band_ids) * 2 * n_pairs)
     if not option_specs:
         raise ValueError(f"{len(options.band_ids)} band(s) x {2 * n_pairs} filters give too few features")
@@ -84,13 +91,14 @@ def train(
         f"at {recording.sfreq:g} Hz"
     )
     bands = tuple(band_design(band_id, recording.sfreq) for band_id in options.band_ids)
-    epochs, projection = filtered_epochs(data, bands, samples, grid, options.max_csp_dimensions)
+    epochs, projection = filtered_epochs(data, bands, samples, grid, channels.dimensions)
     if projection is not None:
-        report(f"CSP on the {options.max_csp_dimensions} leading principal components of each band")
-    if motor_rows is not None:
-        selection = selection_projection(motor_rows, recording.n_channels, len(bands))
+        report(f"CSP on the {channels.dimensions} leading principal components of each band")
+    if data is not recording.data:
+        selection = selection_projection(channels.rows, recording.n_channels, len(bands))
         projection = selection if projection is None else projection @ selection
-        report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in motor_rows)}")
+        if channels.motor_area:
+            report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in channels.rows)}")
 
     n_folds = options.n_folds
     report(
@@ -207,6 +215,7 @@ def train(
         chance_level=chance_level(labels),
         permutation_p_value=p_value,
         n_permutations=options.n_permutations,
-        channel_quality=ChannelQuality.of(recording.data),
+        channel_quality=quality,
+        csp_channels=channels,
         cue_note=recording.cue_note,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .channel_reduction import MAX_CSP_DIMENSIONS, reduce_channels
-from .errors import InsufficientData, InvalidUpload
+from .errors import InsufficientData
 from .filterbank import BandDesign, filter_continuous
 from .recording import CLASS_LABELS, Recording
 from .windows import WindowGrid, extract_epochs
@@ -20,16 +20,9 @@ def usable_trials(recording: Recording, grid: WindowGrid, n_folds: int) -> tuple
     InsufficientData
         Fewer than two channels, a class without trials, or a class with fewer than `n_folds`
         trials with a complete epoch.
-    InvalidUpload
-        A constant channel.
     """
     if recording.n_channels < 2:
         raise InsufficientData(f"CSP needs at least 2 channels, the recording has {recording.n_channels}")
-    flat = [name for name, row in zip(recording.ch_names, recording.data, strict=True) if np.ptp(row) == 0]
-    if flat:
-        raise InvalidUpload(
-            f"channel(s) {', '.join(flat)} are constant; CSP needs every channel to carry signal"
-        )
     complete = grid.complete_epochs(recording.event_samples, recording.n_samples)
     samples, labels = recording.event_samples[complete], recording.event_codes[complete]
     dropped = int(np.count_nonzero(~complete))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .channel_quality import ChannelQuality
+from .csp_channels import CspChannels
 from .ensemble import EnsembleResult
 from .filterbank import BandDesign
 from .model import MergedModel, WindowModel
@@ -70,6 +71,8 @@ class TrainingResult:
     n_permutations : int
     channel_quality : ChannelQuality
         Per-channel noise and clipping figures of the recording (`fbcsp.channel_quality`).
+    csp_channels : CspChannels
+        The recorded channels CSP's input came from and the dimensions it worked in.
     cue_note : str
         What the reader noticed about the cues (`Recording.cue_note`), or ``""``.
     """
@@ -102,6 +105,7 @@ class TrainingResult:
     permutation_p_value: float | None
     n_permutations: int
     channel_quality: ChannelQuality
+    csp_channels: CspChannels
     cue_note: str = ""
 
     @property

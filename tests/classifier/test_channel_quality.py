@@ -67,7 +67,7 @@ def test_two_channels_have_no_median_to_compare_with():
 def test_the_figures_are_in_the_metrics_and_the_warning_on_the_page(trained_sample):
     ratio = np.ones(len(trained_sample.ch_names))
     ratio[2] = 9.0
-    quality = ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio))
+    quality = ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0)
     noisy = dataclasses.replace(trained_sample, channel_quality=quality)
 
     recording = metrics_document(noisy)["recording"]
@@ -76,3 +76,18 @@ def test_the_figures_are_in_the_metrics_and_the_warning_on_the_page(trained_samp
     assert recording["channelNoiseRatio"] == ratio.tolist()
     assert recording["channelClippedFraction"] == [0.0] * ratio.size
     assert html.escape(channel_warnings(quality, noisy.ch_names)[0]) in page
+
+
+def test_a_constant_channel_is_named_once_as_left_out_and_does_not_move_the_median():
+    data = _eeg()
+    reference = ChannelQuality.of(np.delete(data, 3, axis=0))
+    data[3] = 0.0
+
+    quality = ChannelQuality.of(data)
+
+    assert quality.constant.tolist() == [False, False, False, True]
+    np.testing.assert_allclose(quality.noise_ratio[:3], reference.noise_ratio)
+    assert channel_warnings(quality, NAMES) == [
+        "Constant channel(s): CP3 kept one value throughout, so they carry no signal. The training left them out "
+        "and the exported filters give them zero weight. Check that these electrodes are connected."
+    ]

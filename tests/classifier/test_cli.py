@@ -3,9 +3,10 @@
 import io
 import json
 import sys
+import zipfile
 
 import pytest
-from zip_builders import BAD_UPLOADS
+from zip_builders import BAD_UPLOADS, write_zip
 
 from fbcsp import cli
 
@@ -59,6 +60,24 @@ def test_same_input_and_settings_give_byte_identical_classifier_json(cli_trainin
 
     assert (out_dir / "classifier.json").read_bytes() == (sample_outputs / "classifier.json").read_bytes()
     assert (out_dir / "metrics.json").read_bytes() == (sample_outputs / "metrics.json").read_bytes()
+
+
+def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample_zip_path, tmp_path, capsys):
+    with zipfile.ZipFile(sample_zip_path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    csv_name = next(name for name in members if name.endswith(".csv"))
+    rows = members[csv_name].decode().splitlines()
+    members[csv_name] = "\n".join("0.0" + row[row.index(",") :] for row in rows).encode() + b"\n"
+    upload = write_zip(tmp_path / "dead-c3.zip", members)
+
+    code = cli.main(["train", str(upload), "--out", str(tmp_path / "out"), "--permutations", "0"])
+
+    assert code == 0
+    assert "fbcsp: left out constant channel(s) C3" in capsys.readouterr().err
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["recording"]["constantChannels"] == ["C3"]
+    assert metrics["recording"]["cspDimensions"] == 7
+    assert "Constant channel(s): C3 kept one value throughout" in (tmp_path / "out" / "report.html").read_text()
 
 
 def test_predict_prints_one_line_per_trial_and_the_agreement(cli_training, sample_zip_path, capsys):

@@ -8,7 +8,8 @@ import pytest
 
 from fbcsp import report
 from fbcsp.channel_quality import ChannelQuality
-from fbcsp.channel_reduction import MOTOR_AREA_CHANNELS
+from fbcsp.channel_reduction import MAX_CSP_DIMENSIONS, MOTOR_AREA_CHANNELS
+from fbcsp.csp_channels import csp_channels
 from fbcsp.metrics import trial_table
 from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import headline_text, montage_notes
@@ -275,10 +276,15 @@ def test_unbalanced_classes_are_warned_that_the_majority_beats_the_chance_thresh
     assert f'<p class="warning">{html.escape(warning)}</p>' in page
 
 
-def _montage(trained_sample, names, known=True):
+def _montage(trained_sample, names, known=True, max_dimensions=MAX_CSP_DIMENSIONS, data=None):
+    """The sample's result as if trained on a montage of `names` (random signals unless `data` is given)."""
     names = tuple(names)
-    quality = ChannelQuality(noise_ratio=np.ones(len(names)), clipped_fraction=np.zeros(len(names)))
-    return dataclasses.replace(trained_sample, ch_names=names, ch_names_known=known, channel_quality=quality)
+    data = np.random.default_rng(0).normal(size=(len(names), 2000)) if data is None else data
+    quality = ChannelQuality.of(data)
+    channels = csp_channels(data, names, known, quality.constant, max_dimensions)
+    return dataclasses.replace(
+        trained_sample, ch_names=names, ch_names_known=known, channel_quality=quality, csp_channels=channels
+    )
 
 
 def test_a_small_montage_gets_no_montage_note(trained_sample):
@@ -286,12 +292,12 @@ def test_a_small_montage_gets_no_montage_note(trained_sample):
 
 
 def test_the_note_follows_the_dimensions_the_training_reduced_to(trained_sample):
-    unnamed = _montage(trained_sample, (f"Ch{index}" for index in range(24)), known=False)
+    names = [f"Ch{index}" for index in range(24)]
 
-    (unreduced,) = montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=32))
+    (unreduced,) = montage_notes(_montage(trained_sample, names, known=False, max_dimensions=32))
     assert unreduced.startswith("CSP ran on all 24 channels, because the channel names are unknown")
     assert unreduced.endswith("more accurate than all channels (the package README, \"Research montages\").")
-    (note,) = montage_notes(dataclasses.replace(unnamed, max_csp_dimensions=12))
+    (note,) = montage_notes(_montage(trained_sample, names, known=False, max_dimensions=12))
     assert note.startswith("CSP ran on the 12 leading principal components of each band's 24 channels")
 
 
@@ -334,3 +340,29 @@ def test_the_montage_note_is_on_the_page(trained_sample):
     page = render_html(unnamed, {}, {}, report.FIGURES, report.FIGURES_DIR)
 
     assert f'<p class="note">{html.escape(montage_notes(unnamed)[0])}</p>' in page
+
+
+def test_a_dead_motor_area_electrode_is_named_as_the_reason_the_prior_did_not_apply(trained_sample):
+    names = [*MOTOR_AREA_CHANNELS, *(f"X{index}" for index in range(24))]
+    data = np.random.default_rng(0).normal(size=(len(names), 2000))
+    data[2] = 0.0  # C3
+
+    (note,) = montage_notes(_montage(trained_sample, names, data=data))
+
+    assert note.startswith("CSP ran on the 16 leading principal components of each band's 31 channels")
+    assert "because the montage has no C3 with signal." in note
+
+
+def test_linearly_dependent_channels_are_told_what_csp_ran_on(trained_sample):
+    data = np.random.default_rng(0).normal(size=(8, 2000))
+    average_referenced = _montage(trained_sample, MOTOR_AREA_CHANNELS, data=data - data.mean(axis=0))
+
+    (note,) = montage_notes(average_referenced)
+
+    assert note == (
+        "The 8 channels with signal are linearly dependent: together they carry 7 independent signals "
+        "(re-referenced to their common average in software, or a channel recorded twice?). CSP ran on the 7 "
+        "leading principal components of each band, which leave the redundant directions out."
+    )
+    page = render_html(average_referenced, {}, {}, report.FIGURES, report.FIGURES_DIR)
+    assert f'<p class="note">{html.escape(note)}</p>' in page
