@@ -140,6 +140,7 @@ def fit_ensemble(
     band_ids: tuple[int, ...],
     n_pairs: int,
     projection: np.ndarray | None = None,
+    fitted_trials: np.ndarray | None = None,
 ) -> EnsembleResult:
     """Cross-validate the ensemble and the single-window choice, then fit the exported models.
 
@@ -155,6 +156,9 @@ def fit_ensemble(
     n_pairs : int
     projection : ndarray, optional
         Channel reduction of the epochs (`fbcsp.model.fit_merged_models`).
+    fitted_trials : ndarray of bool, shape (n_trials,), optional
+        The trials the exported models are fitted on (`fbcsp.artifact_trials`); the masks
+        already leave the others out of every fold's training.
 
     Returns
     -------
@@ -176,7 +180,7 @@ def fit_ensemble(
     inner = accuracy[n_folds:, 0].reshape(n_folds, n_folds, -1).swapaxes(1, 2)  # (outer, window, inner)
     online_choices = _best_window(inner)
     models, training_decisions = fit_merged_models(
-        second, first, windows.length, labels, band_ids, n_pairs, n_features, projection
+        second, first, windows.length, labels, band_ids, n_pairs, n_features, projection, fitted_trials
     )
     return EnsembleResult(
         windows=windows,
@@ -206,6 +210,7 @@ def ensemble_permutation_accuracies(
     n_features: int,
     n_permutations: int,
     random_state: int,
+    fitted_trials: np.ndarray,
 ) -> np.ndarray:
     """Fold-mean CV accuracy of the ensemble under `n_permutations` label permutations.
 
@@ -217,9 +222,10 @@ def ensemble_permutation_accuracies(
     ndarray, shape (n_permutations,)
     """
     statistics = []
-    for count, model_labels, test in permuted_fold_models(labels, n_folds, n_permutations, random_state):
+    permutations = permuted_fold_models(labels, n_folds, n_permutations, random_state, fitted_trials)
+    for count, model_labels, train, test in permutations:
         _, decision = time_resolved_accuracies(
-            second, first, windows.length, model_labels, ~test, test, n_pairs, (n_features,)
+            second, first, windows.length, model_labels, train, test, n_pairs, (n_features,)
         )
         vote = decision[:, 0].mean(axis=1)[:, None, None, :]
         accuracy = test_accuracies(vote, model_labels, test)[:, 0, 0]

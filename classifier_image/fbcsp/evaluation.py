@@ -88,8 +88,8 @@ def chance_level(labels: np.ndarray) -> float:
 
 
 def permuted_fold_models(
-    labels: np.ndarray, n_folds: int, n_permutations: int, random_state: int
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    labels: np.ndarray, n_folds: int, n_permutations: int, random_state: int, fitted_trials: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Outer-fold models of label permutations, `PERMUTATION_CHUNK` permutations at a time.
 
     Each permutation shuffles the labels (``np.random.default_rng(random_state)``) and rebuilds
@@ -101,15 +101,16 @@ def permuted_fold_models(
         Permutations in this chunk.
     model_labels : ndarray of int, shape (count * n_folds, n_trials)
         Each permutation's labels, once per fold model.
-    test : ndarray of bool, shape (count * n_folds, n_trials)
-        Test trials of each fold model (training trials are the rest).
+    train, test : ndarray of bool, shape (count * n_folds, n_trials)
+        Training and test trials of each fold model: the training trials are the other folds'
+        `fitted_trials` (`fbcsp.artifact_trials`).
     """
     rng = np.random.default_rng(random_state)
     for start in range(0, n_permutations, PERMUTATION_CHUNK):
         count = min(PERMUTATION_CHUNK, n_permutations - start)
         shuffled = np.stack([rng.permutation(labels) for _ in range(count)])
         test = np.concatenate([fold_masks(chronological_folds(row, n_folds), n_folds) for row in shuffled])
-        yield count, np.repeat(shuffled, n_folds, axis=0), test
+        yield count, np.repeat(shuffled, n_folds, axis=0), ~test & fitted_trials, test
 
 
 def permutation_statistics(
@@ -121,6 +122,7 @@ def permutation_statistics(
     feature_counts: tuple[int, ...],
     n_permutations: int,
     random_state: int,
+    fitted_trials: np.ndarray,
 ) -> np.ndarray:
     """Selection statistic under `n_permutations` label permutations.
 
@@ -136,9 +138,10 @@ def permutation_statistics(
     last_window = min(grid.n_windows, int(grid.task_windows[-1]) + half_width + 1)
     task_windows = grid.task_windows - first_window
     statistics = []
-    for count, model_labels, test in permuted_fold_models(labels, n_folds, n_permutations, random_state):
+    permutations = permuted_fold_models(labels, n_folds, n_permutations, random_state, fitted_trials)
+    for count, model_labels, train, test in permutations:
         accuracy, _ = grid_accuracies(
-            epochs, grid, model_labels, ~test, test, n_pairs, feature_counts,
+            epochs, grid, model_labels, train, test, n_pairs, feature_counts,
             windows=np.arange(first_window, last_window), keep_decisions=False,
         )
         per_permutation = accuracy.reshape(count, n_folds, *accuracy.shape[1:]).swapaxes(1, 2)

@@ -25,7 +25,8 @@ from .statistics import binomial_inverse_survival
 from .training_result import TrainingResult
 
 #: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``;
-#: 1.3 ``recording.constantChannels``, ``cspChannels`` and ``cspDimensions``.
+#: 1.3 ``recording.constantChannels``, ``cspChannels`` and ``cspDimensions``, and
+#: ``trials.artifactPowerRatio`` and ``artifactsLeftOutOfFitting``.
 METRICS_SCHEMA_VERSION = "1.3"
 #: What the permutation test compares, per headline procedure.
 PERMUTATION_STATISTICS = {
@@ -158,6 +159,8 @@ def trial_table(result: TrainingResult) -> dict:
         "droppedIncompleteEpochs": result.n_dropped_trials,
         "cueNote": result.cue_note,
         "cueSample": result.trial_samples.tolist(),
+        "artifactPowerRatio": result.artifacts.power_ratio.tolist(),
+        "artifactsLeftOutOfFitting": result.artifacts.left_out,
         "label": result.trial_labels.tolist(),
         "outerFold": result.folds.tolist(),
         "originalRuleCvPrediction": result.original_nested_cv_predictions.tolist(),

@@ -75,8 +75,9 @@ def fit_merged_models(
     n_pairs: int,
     n_features: int,
     projection: np.ndarray | None = None,
+    fitted_trials: np.ndarray | None = None,
 ) -> tuple[list[MergedModel], np.ndarray]:
-    """Fit one all-trials model with K = `n_features` at every window of the given moments.
+    """Fit one model on all (fitted) trials with K = `n_features` at every window of the given moments.
 
     Parameters
     ----------
@@ -92,6 +93,8 @@ def fit_merged_models(
     projection : ndarray, shape (n_bands, n_components, n_channels), optional
         Channel reduction the moments were computed after (`fbcsp.channel_reduction`); the
         models' filters are mapped back to the recorded channels.
+    fitted_trials : ndarray of bool, shape (n_trials,), optional
+        The trials to fit on (`fbcsp.artifact_trials`); all by default.
 
     Returns
     -------
@@ -99,8 +102,8 @@ def fit_merged_models(
     decisions : ndarray, shape (n_windows, n_trials)
         Each model's decision value on every (training) trial.
     """
-    everything = np.ones((1, labels.size), dtype=bool)
-    fitted = fit_window_models(second, first, n_times, labels, everything, n_pairs, (n_features,))
+    fit_on = np.ones((1, labels.size), dtype=bool) if fitted_trials is None else fitted_trials[None]
+    fitted = fit_window_models(second, first, n_times, labels, fit_on, n_pairs, (n_features,))
     models = [
         MergedModel(
             band_ids=tuple(band_ids),

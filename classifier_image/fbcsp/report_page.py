@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import __version__
+from .artifact_trials import artifact_warnings
 from .channel_quality import channel_warnings
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels
 from .filterbank import group_delay_samples
@@ -204,6 +205,7 @@ def render_html(
         *timing_warnings(result),
         *overlap_warnings(result),
         *channel_warnings(result.channel_quality, result.ch_names),
+        *artifact_warnings(result.artifacts, result.trial_samples / result.sfreq),
     ]
     warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)
     notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))

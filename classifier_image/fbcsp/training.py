@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .artifact_trials import ArtifactTrials
 from .channel_quality import ChannelQuality
 from .channel_reduction import selection_projection
 from .csp import csp_pairs_for_channels
@@ -105,7 +106,14 @@ def train(
         f"time-resolved analysis: {labels.size} trials, {grid.n_windows} windows, {n_folds} folds "
         f"+ {n_folds * n_folds} nested inner folds, options {[o.name for o in option_specs]}"
     )
+    artifacts = ArtifactTrials.of(epochs, grid, labels)
+    if artifacts.flagged.any():
+        report(
+            f"{np.count_nonzero(artifacts.flagged)} trial(s) hold an artifact; "
+            + ("left out of fitting" if artifacts.left_out else "kept: too few trials would remain")
+        )
     folds, train_masks, test_masks = outer_and_inner_masks(labels, n_folds)
+    train_masks &= artifacts.fitted
     # the original's CSP covariance keeps each window's mean; ours takes it out (centre_moments)
     centred = options.selection == "default"
     try:
@@ -131,6 +139,7 @@ def train(
         n_pairs,
         option.n_features,
         projection,
+        artifacts.fitted,
     )
     cv_predictions = predict_labels(decision[folds, option_index, window, np.arange(labels.size)])
 
@@ -151,6 +160,7 @@ def train(
             options.band_ids,
             n_pairs,
             projection,
+            artifacts.fitted,
         )
 
     p_value = None
@@ -166,6 +176,7 @@ def train(
                 feature_counts,
                 options.n_permutations,
                 options.random_state,
+                artifacts.fitted,
             )
             observed = float(
                 best_smoothed_accuracy(fold_accuracy, grid.task_windows, grid.smoothing_half_width)
@@ -181,6 +192,7 @@ def train(
                 ensemble.n_features,
                 options.n_permutations,
                 options.random_state,
+                artifacts.fitted,
             )
             observed = float(np.mean(ensemble.fold_accuracies))
         p_value = permutation_p_value(observed, permuted)
@@ -217,5 +229,6 @@ def train(
         n_permutations=options.n_permutations,
         channel_quality=quality,
         csp_channels=channels,
+        artifacts=artifacts,
         cue_note=recording.cue_note,
     )

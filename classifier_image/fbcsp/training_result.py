@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .artifact_trials import ArtifactTrials
 from .channel_quality import ChannelQuality
 from .csp_channels import CspChannels
 from .ensemble import EnsembleResult
@@ -73,6 +74,8 @@ class TrainingResult:
         Per-channel noise and clipping figures of the recording (`fbcsp.channel_quality`).
     csp_channels : CspChannels
         The recorded channels CSP's input came from and the dimensions it worked in.
+    artifacts : ArtifactTrials
+        The trials holding an artifact, which every model's fit left out (`fbcsp.artifact_trials`).
     cue_note : str
         What the reader noticed about the cues (`Recording.cue_note`), or ``""``.
     """
@@ -106,6 +109,7 @@ class TrainingResult:
     n_permutations: int
     channel_quality: ChannelQuality
     csp_channels: CspChannels
+    artifacts: ArtifactTrials
     cue_note: str = ""
 
     @property
