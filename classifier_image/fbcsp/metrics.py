@@ -7,8 +7,6 @@ outer fold what was chosen inside it and its test accuracy; the chance figures.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
 from . import __version__
@@ -21,7 +19,7 @@ from .original_table import (
     trials_per_class,
 )
 from .recording import CLASS_LABELS
-from .statistics import binomial_inverse_survival
+from .statistics import CHANCE_ALPHA, binomial_chance_threshold
 from .training_result import TrainingResult
 
 #: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``.
@@ -31,22 +29,8 @@ PERMUTATION_STATISTICS = {
     "ensemble": "the ensemble's cross-validated accuracy (fold mean)",
     "originalRule": "the original rule's best smoothed task-window accuracy over options",
 }
-#: Significance level of the chance threshold.
-CHANCE_ALPHA = 0.05
 #: ``selectedOption`` of the default procedure's online model: one of the ensemble's windows.
 ENSEMBLE_WINDOW_OPTION = "ensemble-window"
-
-
-@cache
-def binomial_chance_threshold(
-    n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA
-) -> float:
-    """Smallest accuracy k/n whose chance of being reached by guessing is at most `alpha`.
-
-    Guessing is Binomial(n, 1/n_classes); k is the smallest count with ``P(X >= k) <= alpha``.
-    """
-    count = binomial_inverse_survival(alpha, n_trials, 1.0 / n_classes) + 1
-    return count / n_trials
 
 
 def _fold_values(values: np.ndarray) -> list[float]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .filterbank import group_delay_samples
-from .metrics import binomial_chance_threshold
 from .recording import CLASS_LABELS
-from .statistics import runs_test
+from .statistics import binomial_chance_threshold, runs_test
 from .training_result import TrainingResult
 
 #: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
