@@ -12,20 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import __version__
-from .channel_quality import channel_warnings
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels, motor_area_rows
 from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
-from .report_warnings import (
-    balance_warnings,
-    chance_warnings,
-    order_warnings,
-    overlap_warnings,
-    percent,
-    timing_warnings,
-)
+from .report_warnings import percent, report_warning_texts
 from .training_result import TrainingResult
 
 
@@ -188,15 +180,7 @@ def render_html(
         f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    texts = [
-        *chance_warnings(result),
-        *balance_warnings(result),
-        *order_warnings(result),
-        *timing_warnings(result),
-        *overlap_warnings(result),
-        *channel_warnings(result.channel_quality, result.ch_names),
-    ]
-    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)
+    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in report_warning_texts(result))
     notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))
     figure_blocks = "\n".join(
         f'<figure><img alt="{html.escape(caption[-1])}" '

@@ -1,10 +1,15 @@
 """The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the
-task or after the next cue."""
+task or after the next cue, electrodes to check.
+
+:func:`report_warning_texts` is the list the report shows; the manifest carries the same list
+(``metrics.reportWarnings``) to the session status.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .channel_quality import channel_warnings
 from .filterbank import group_delay_samples
 from .recording import CLASS_LABELS
 from .statistics import binomial_chance_threshold, runs_test
@@ -122,4 +127,16 @@ def order_warnings(result: TrainingResult) -> list[str]:
         f"where a random order would give about {expected:.0f}. A classifier can then learn what changed "
         "over the session (electrode drift, fatigue) rather than the imagery, so every accuracy here may "
         "overstate it. Interleave the classes in random order in the next session."
+    ]
+
+
+def report_warning_texts(result: TrainingResult) -> list[str]:
+    """Every warning of the report, in the order it shows them (empty when it shows none)."""
+    return [
+        *chance_warnings(result),
+        *balance_warnings(result),
+        *order_warnings(result),
+        *timing_warnings(result),
+        *overlap_warnings(result),
+        *channel_warnings(result.channel_quality, result.ch_names),
     ]

@@ -2,6 +2,7 @@
 
 import dataclasses
 import html
+import re
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from fbcsp.report_warnings import (
     chance_warnings,
     order_warnings,
     overlap_warnings,
+    report_warning_texts,
     timing_warnings,
 )
 
@@ -273,6 +275,31 @@ def test_unbalanced_classes_are_warned_that_the_majority_beats_the_chance_thresh
     )
     page = render_html(unbalanced, {}, {}, report.FIGURES, report.FIGURES_DIR)
     assert f'<p class="warning">{html.escape(warning)}</p>' in page
+
+
+def test_the_samples_only_warnings_are_its_late_decisions(trained_sample):
+    assert report_warning_texts(trained_sample) == timing_warnings(trained_sample)
+
+
+def test_the_report_shows_exactly_the_warning_texts_in_their_order(trained_sample):
+    n = trained_sample.trial_labels.size
+    names = ("<C3>", *trained_sample.ch_names[1:])
+    ratio = np.ones(len(names))
+    ratio[0] = 9.0
+    warned = dataclasses.replace(
+        trained_sample,
+        trial_labels=np.repeat([1, 2], [n // 2, n - n // 2]),
+        ch_names=names,
+        channel_quality=ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio)),
+    )
+
+    texts = report_warning_texts(warned)
+    page = render_html(warned, {}, {}, report.FIGURES, report.FIGURES_DIR)
+
+    assert texts[0].startswith("The classes come in blocks")
+    assert texts[1].startswith("The ensemble (headline model) decides 7 s after the cue")
+    assert texts[-1].startswith("Noisy channel(s): <C3> (9x) the median channel's")
+    assert re.findall(r'<p class="warning">(.*?)</p>', page) == [html.escape(text) for text in texts]
 
 
 def _montage(trained_sample, names, known=True):
