@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.manifest import REPORT_WARNINGS_METRIC
+
 from . import __version__
 from .model import SCHEMA_VERSION
 from .original_table import (
@@ -19,6 +21,7 @@ from .original_table import (
     trials_per_class,
 )
 from .recording import CLASS_LABELS
+from .report_warnings import report_warning_texts
 from .statistics import CHANCE_ALPHA, binomial_chance_threshold
 from .training_result import TrainingResult
 
@@ -203,7 +206,8 @@ def manifest_metrics(result: TrainingResult) -> dict:
 
     ``nestedAccuracy`` is the headline; ``selectedOption``, ``K`` and ``windowEndMs`` describe the
     ``online`` tree's model (``selectedOption`` is ``ensemble-window`` for the default procedure,
-    whose single window keeps all features, and ``optionId`` is then 0).
+    whose single window keeps all features, and ``optionId`` is then 0). ``reportWarnings`` are the
+    warnings ``report.html`` shows, so that the session status can tell them.
     """
     online = result.online_model
     option = selected_option(result) if result.ensemble is None else None
@@ -225,4 +229,5 @@ def manifest_metrics(result: TrainingResult) -> dict:
         "bandsHz": [list(map(float, band.edges_hz)) for band in result.bands],
         "trialsPerClass": trials_per_class(result.trial_labels),
         "classifierSchemaVersion": SCHEMA_VERSION,
+        REPORT_WARNINGS_METRIC: report_warning_texts(result),
     }
