@@ -109,6 +109,11 @@ def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_th
         classifier = pipeline.classifier_record(user_id, session_id)
         assert classifier["classifierKey"] == result["resultsPrefix"] + "classifier.json"
         assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
+        manifest = pipeline.session.client("s3").get_object(
+            Bucket=pipeline.stack.results_bucket, Key=result["resultsPrefix"] + "manifest.json"
+        )
+        # the sample's one warning: the ensemble decides 7 s after the cue, after the task
+        assert result["reportWarnings"] == json.loads(manifest["Body"].read())["metrics"]["reportWarnings"] != []
 
 
 def test_runs_needing_more_than_the_default_task_are_given_a_bigger_one_and_train(pipeline, mixed_run):
