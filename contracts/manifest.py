@@ -72,7 +72,9 @@ REQUIRED_METRICS = (
 REPORT_WARNINGS_METRIC = "reportWarnings"
 #: What a session's status keeps of them. process_results shortens a longer list or text instead
 #: of refusing it (a long warning must not fail a good session). The texts hold user-given channel
-#: names; 20 texts of 1,000 characters keep the status item far under DynamoDB's 400 KB.
+#: names; 20 texts of 1,000 characters (at most 80 KB of UTF-8) keep the status item far under
+#: DynamoDB's 400 KB, and the outcome, which carries them too, under the 256 KB of a Step Functions
+#: state and an SNS message.
 MAX_REPORT_WARNINGS = 20
 MAX_REPORT_WARNING_CHARS = 1_000
 

@@ -38,7 +38,10 @@ def report_warnings(view: dict[str, Any]) -> list[str]:
     channel names, which must not move the terminal's cursor or colour it); ``[]`` for any other session."""
     if view.get("status") != "SUCCEEDED" or not isinstance(view.get("result"), dict):
         return []
-    return ["".join(c if c.isprintable() else " " for c in str(text)) for text in _warning_list(view["result"])]
+    return [
+        "".join(character if character.isprintable() else " " for character in str(text))
+        for text in _warning_list(view["result"])
+    ]
 
 
 def _warning_list(result: dict[str, Any]) -> list[Any]:
