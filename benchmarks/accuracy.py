@@ -53,8 +53,8 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 from fbcsp.cli import load_recording  # noqa: E402
-from fbcsp.metrics import binomial_chance_threshold  # noqa: E402
 from fbcsp.recording import Recording  # noqa: E402
+from fbcsp.statistics import binomial_chance_threshold  # noqa: E402
 from fbcsp.training import train  # noqa: E402
 from fbcsp.training_options import TrainingOptions  # noqa: E402
 from fbcsp.training_result import TrainingResult  # noqa: E402

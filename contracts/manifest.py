@@ -67,6 +67,31 @@ REQUIRED_METRICS = (
     "classifierSchemaVersion",
 )
 
+#: The warnings ``report.html`` shows, in its order: a list of texts, possibly empty. Optional when
+#: read: manifests of containers that predate it have none, which reads as no warnings.
+REPORT_WARNINGS_METRIC = "reportWarnings"
+#: What a session's status keeps of them. process_results shortens a longer list or text instead
+#: of refusing it (a long warning must not fail a good session). The texts hold user-given channel
+#: names; 20 texts of 1,000 characters (at most 80 KB of UTF-8) keep the status item far under
+#: DynamoDB's 400 KB, and the outcome, which carries them too, under the 256 KB of a Step Functions
+#: state and an SNS message.
+MAX_REPORT_WARNINGS = 20
+MAX_REPORT_WARNING_CHARS = 1_000
+
+
+def report_warnings(metrics: Mapping[str, Any]) -> list[str]:
+    """The report warnings of a manifest's ``metrics``; ``[]`` when the manifest predates them.
+
+    Raises
+    ------
+    ValueError
+        If ``reportWarnings`` is present but not a list of strings.
+    """
+    warnings = metrics.get(REPORT_WARNINGS_METRIC, [])
+    if not isinstance(warnings, list) or not all(isinstance(text, str) for text in warnings):
+        raise ValueError(f"the metric {REPORT_WARNINGS_METRIC} must be a list of strings")
+    return warnings
+
 
 def manifest_key(results_prefix: str) -> str:
     """Where a run's manifest is: ``{resultsPrefix}manifest.json``."""

@@ -24,7 +24,14 @@ from .api import ApiError, StatusApiClient, Unauthorized
 from .follow import SessionTimeout, follow_session
 from .login import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PASSWORD_VARIABLE, stack_token
 from .outputs import OutputsError, api_url, load_outputs
-from .results import EXPECTED_CLASSES, classifier_problems, describe, read_classifier, save_results
+from .results import (
+    EXPECTED_CLASSES,
+    classifier_problems,
+    describe,
+    read_classifier,
+    report_warnings,
+    save_results,
+)
 from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
@@ -40,8 +47,11 @@ class Reporter:
         self.clock = clock
         self.started = clock()
 
-    def say(self, message: str) -> None:
+    def say(self, message: str, *details: str) -> None:
+        """``message`` after the time, then each of ``details`` on a line of its own."""
         print(f"[{self.clock() - self.started:7.1f}s] {message}", flush=True)
+        for detail in details:
+            print(detail, flush=True)
 
 
 @dataclass(frozen=True)
@@ -54,13 +64,18 @@ def _session_line(session_id: str, view: dict[str, Any] | None) -> str:
     return f"{session_id}: {describe(view) if view else 'uploaded, waiting for the pipeline to register it'}"
 
 
+def _warning_lines(view: dict[str, Any] | None) -> list[str]:
+    """A line per warning of a succeeded session's report, to follow its session line."""
+    return [f"  report warning: {text}" for text in report_warnings(view)] if view else []
+
+
 def _wait(context: Context, session_id: str, timeout_seconds: float) -> dict[str, Any]:
     say = context.reporter.say
     return follow_session(
         session_id,
         lambda: context.client.get_session(session_id),
         timeout_seconds=timeout_seconds,
-        on_change=lambda view: say(_session_line(session_id, view)),
+        on_change=lambda view: say(_session_line(session_id, view), *_warning_lines(view)),
     )
 
 
@@ -102,6 +117,8 @@ def status(args: argparse.Namespace, context: Context) -> int:
         print(f"error: no session {args.session_id} for this token's user", file=sys.stderr)
         return EXIT_FAILED
     print(_session_line(args.session_id, view))
+    for line in _warning_lines(view):
+        print(line)
     return EXIT_OK
 
 

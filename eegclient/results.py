@@ -33,6 +33,23 @@ def relative_download_path(name: str) -> PurePosixPath | None:
     return path
 
 
+def report_warnings(view: dict[str, Any]) -> list[str]:
+    """The report's warnings of a succeeded session, each made one printable line (they hold user-given
+    channel names, which must not move the terminal's cursor or colour it); ``[]`` for any other session."""
+    if view.get("status") != "SUCCEEDED" or not isinstance(view.get("result"), dict):
+        return []
+    return [
+        "".join(character if character.isprintable() else " " for character in str(text))
+        for text in _warning_list(view["result"])
+    ]
+
+
+def _warning_list(result: dict[str, Any]) -> list[Any]:
+    """``result.reportWarnings``, or ``[]`` from a stack that does not list them."""
+    warnings = result.get("reportWarnings")
+    return warnings if isinstance(warnings, list) else []
+
+
 def describe(view: dict[str, Any]) -> str:
     """One line for a session view: the headline accuracy, the failure code and message, or the status."""
     status = view.get("status", "?")
@@ -49,6 +66,7 @@ def headline(result: dict[str, Any]) -> str:
     The nested accuracy of the model ``fbcsp predict`` applies leads; the selection accuracy is
     only shown as optimistic (it was measured on the folds that made the choice). A nested
     accuracy under the higher of the chance threshold and the majority rate is marked as such.
+    The number of the report's warnings ends the figures (see :func:`report_warnings`).
     """
     nested, selection = result.get("nestedAccuracy"), result.get("selectionAccuracy")
     bars = [float(result[name]) for name in ("chanceThreshold95", "chanceLevel") if result.get(name) is not None]
@@ -76,6 +94,9 @@ def headline(result: dict[str, Any]) -> str:
     if option is not None:
         where = "online window" if option == ENSEMBLE_WINDOW_OPTION else f"option {option}, window"
         details.append(f"{where} ending {float(result['windowEndMs']):g} ms")
+    warnings = len(_warning_list(result))
+    if warnings:
+        details.append(f"{warnings} report warning{'s' if warnings > 1 else ''}")
     return lead + (f" ({'; '.join(details)})" if details else "")
 
 

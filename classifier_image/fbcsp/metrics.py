@@ -7,9 +7,9 @@ outer fold what was chosen inside it and its test accuracy; the chance figures.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
+
+from contracts.manifest import REPORT_WARNINGS_METRIC
 
 from . import __version__
 from .model import SCHEMA_VERSION
@@ -21,7 +21,8 @@ from .original_table import (
     trials_per_class,
 )
 from .recording import CLASS_LABELS
-from .statistics import binomial_inverse_survival
+from .report_warnings import report_warning_texts
+from .statistics import CHANCE_ALPHA, binomial_chance_threshold
 from .training_result import TrainingResult
 
 #: 1.2 added ``recording.channelNoiseRatio``/``channelClippedFraction`` and ``trials.cueNote``;
@@ -33,22 +34,8 @@ PERMUTATION_STATISTICS = {
     "ensemble": "the ensemble's cross-validated accuracy (fold mean)",
     "originalRule": "the original rule's best smoothed task-window accuracy over options",
 }
-#: Significance level of the chance threshold.
-CHANCE_ALPHA = 0.05
 #: ``selectedOption`` of the default procedure's online model: one of the ensemble's windows.
 ENSEMBLE_WINDOW_OPTION = "ensemble-window"
-
-
-@cache
-def binomial_chance_threshold(
-    n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA
-) -> float:
-    """Smallest accuracy k/n whose chance of being reached by guessing is at most `alpha`.
-
-    Guessing is Binomial(n, 1/n_classes); k is the smallest count with ``P(X >= k) <= alpha``.
-    """
-    count = binomial_inverse_survival(alpha, n_trials, 1.0 / n_classes) + 1
-    return count / n_trials
 
 
 def _fold_values(values: np.ndarray) -> list[float]:
@@ -226,7 +213,8 @@ def manifest_metrics(result: TrainingResult) -> dict:
 
     ``nestedAccuracy`` is the headline; ``selectedOption``, ``K`` and ``windowEndMs`` describe the
     ``online`` tree's model (``selectedOption`` is ``ensemble-window`` for the default procedure,
-    whose single window keeps all features, and ``optionId`` is then 0).
+    whose single window keeps all features, and ``optionId`` is then 0). ``reportWarnings`` are the
+    warnings ``report.html`` shows, so that the session status can tell them.
     """
     online = result.online_model
     option = selected_option(result) if result.ensemble is None else None
@@ -248,4 +236,5 @@ def manifest_metrics(result: TrainingResult) -> dict:
         "bandsHz": [list(map(float, band.edges_hz)) for band in result.bands],
         "trialsPerClass": trials_per_class(result.trial_labels),
         "classifierSchemaVersion": SCHEMA_VERSION,
+        REPORT_WARNINGS_METRIC: report_warning_texts(result),
     }

@@ -25,11 +25,11 @@ from matplotlib.figure import Figure
 from contracts.manifest import FIGURE_FILES, FIGURES_DIR, REPORT_FILE
 
 from .figure_layout import margins, png_bytes
-from .metrics import binomial_chance_threshold
 from .recording import CLASS_LABELS
 from .report_page import render_html
 from .report_patterns import patterns_figure
 from .selection import fold_summary
+from .statistics import binomial_chance_threshold
 from .training_result import TrainingResult
 
 _ACCURACY_SIZE_IN = (10.0, 5.0)

@@ -12,21 +12,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import __version__
-from .artifact_trials import artifact_warnings
-from .channel_quality import channel_warnings
 from .channel_reduction import MOTOR_AREA_CHANNELS, missing_motor_area_channels
 from .filterbank import group_delay_samples
 from .metrics import estimates
 from .original_table import result_table, selected_option
 from .recording import CLASS_LABELS
-from .report_warnings import (
-    balance_warnings,
-    chance_warnings,
-    order_warnings,
-    overlap_warnings,
-    percent,
-    timing_warnings,
-)
+from .report_warnings import percent, report_warning_texts, timing_notes
 from .training_result import TrainingResult
 
 
@@ -198,17 +189,10 @@ def render_html(
         f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    texts = [
-        *chance_warnings(result),
-        *balance_warnings(result),
-        *order_warnings(result),
-        *timing_warnings(result),
-        *overlap_warnings(result),
-        *channel_warnings(result.channel_quality, result.ch_names),
-        *artifact_warnings(result.artifacts, result.trial_samples / result.sfreq),
-    ]
-    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in texts)
-    notes = "\n".join(f'<p class="note">{html.escape(text)}</p>' for text in montage_notes(result))
+    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in report_warning_texts(result))
+    notes = "\n".join(
+        f'<p class="note">{html.escape(text)}</p>' for text in (*timing_notes(result), *montage_notes(result))
+    )
     figure_blocks = "\n".join(
         f'<figure><img alt="{html.escape(caption[-1])}" '
         f'src="data:image/png;base64,{base64.b64encode(figures[name]).decode()}">'

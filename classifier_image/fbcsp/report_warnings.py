@@ -1,14 +1,19 @@
 """The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the
-task or after the next cue."""
+task or after the next cue, electrodes to check.
+
+:func:`report_warning_texts` is the list the report shows; the manifest carries the same list
+(``metrics.reportWarnings``) to the session status.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .artifact_trials import artifact_warnings
+from .channel_quality import channel_warnings
 from .filterbank import group_delay_samples
-from .metrics import binomial_chance_threshold
 from .recording import CLASS_LABELS
-from .statistics import runs_test
+from .statistics import binomial_chance_threshold, runs_test
 from .training_result import TrainingResult
 
 #: Assumed task length after the cue (EEGMMIDB: about 4.1 s); uploads do not state it.
@@ -22,16 +27,22 @@ def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def _ensemble_end(result: TrainingResult) -> list[tuple[str, float]]:
+    if result.ensemble is None:
+        return []
+    return [("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1]))]
+
+
+def _chosen_end(result: TrainingResult) -> list[tuple[str, float]]:
+    return [("The online tree's single-window model", result.online_model.end_ms)]
+
+
 def decision_ends(result: TrainingResult) -> list[tuple[str, float]]:
     """Each exported model and the end of its latest window after the cue, in ms (headline first)."""
-    ends = [("The online tree's single-window model", result.online_model.end_ms)]
-    if result.ensemble is not None:
-        ends.insert(0, ("The ensemble (headline model)", float(result.ensemble.windows.end_ms[-1])))
-    return ends
+    return [*_ensemble_end(result), *_chosen_end(result)]
 
 
-def timing_warnings(result: TrainingResult) -> list[str]:
-    """Warnings for exported models whose decision comes after the (assumed) end of the task."""
+def _late_decisions(result: TrainingResult, ends: list[tuple[str, float]]) -> list[str]:
     delay_ms = max(1000.0 * group_delay_samples(band) / result.sfreq for band in result.bands)
     return [
         f"{name} decides {end_ms / 1000:g} s after the cue, "
@@ -39,9 +50,20 @@ def timing_warnings(result: TrainingResult) -> list[str]:
         f"(assuming a {TASK_DURATION_MS / 1000:g} s task): online feedback from it comes late. The "
         f"causal filters delay the EEG by up to {delay_ms:.0f} ms, so the newest EEG it uses is from about "
         f"{(end_ms - delay_ms) / 1000:.2f} s after the cue."
-        for name, end_ms in decision_ends(result)
+        for name, end_ms in ends
         if end_ms > TASK_DURATION_MS
     ]
+
+
+def timing_warnings(result: TrainingResult) -> list[str]:
+    """A warning when the window chosen from the data (the single-window model's) ends after the task."""
+    return _late_decisions(result, _chosen_end(result))
+
+
+def timing_notes(result: TrainingResult) -> list[str]:
+    """The ensemble's decision time: its pre-declared windows reach 7 s after the cue in every session,
+    so this is a note on the procedure, not a warning about the session."""
+    return _late_decisions(result, _ensemble_end(result))
 
 
 def overlap_warnings(result: TrainingResult) -> list[str]:
@@ -123,4 +145,17 @@ def order_warnings(result: TrainingResult) -> list[str]:
         f"where a random order would give about {expected:.0f}. A classifier can then learn what changed "
         "over the session (electrode drift, fatigue) rather than the imagery, so every accuracy here may "
         "overstate it. Interleave the classes in random order in the next session."
+    ]
+
+
+def report_warning_texts(result: TrainingResult) -> list[str]:
+    """Every warning of the report, in the order it shows them (empty when it shows none)."""
+    return [
+        *chance_warnings(result),
+        *balance_warnings(result),
+        *order_warnings(result),
+        *timing_warnings(result),
+        *overlap_warnings(result),
+        *channel_warnings(result.channel_quality, result.ch_names),
+        *artifact_warnings(result.artifacts, result.trial_samples / result.sfreq),
     ]

@@ -6,13 +6,21 @@ scipy's array-API layer, which ``scipy.linalg`` loads too). These are the only c
 needs from ``scipy.stats``. Each function does scipy.stats' arithmetic in the same order, so the
 results are the same to the last bit (scipy 1.17's ``binom.isf``, ``rankdata``, ``ttest_rel`` and
 ``ttest_ind``; tests/classifier/test_statistics.py compares them). `runs_test`, for the report's
-blocked-order warning, has no scipy counterpart.
+blocked-order warning, has no scipy counterpart. `binomial_chance_threshold` is here rather than in
+``metrics`` because the report's warnings use it and ``metrics`` lists those warnings in the manifest.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from scipy import special
+
+from .recording import CLASS_LABELS
+
+#: Significance level of the chance threshold.
+CHANCE_ALPHA = 0.05
 
 
 def binomial_inverse_survival(alpha: float, n_trials: int, probability: float) -> int:
@@ -22,6 +30,16 @@ def binomial_inverse_survival(alpha: float, n_trials: int, probability: float) -
     """
     exceedance = special.bdtrc(np.arange(n_trials + 1), n_trials, probability)
     return int(np.argmax(exceedance <= alpha))
+
+
+@cache
+def binomial_chance_threshold(n_trials: int, n_classes: int = len(CLASS_LABELS), alpha: float = CHANCE_ALPHA) -> float:
+    """Smallest accuracy k/n whose chance of being reached by guessing is at most `alpha`.
+
+    Guessing is Binomial(n, 1/n_classes); k is the smallest count with ``P(X >= k) <= alpha``.
+    """
+    count = binomial_inverse_survival(alpha, n_trials, 1.0 / n_classes) + 1
+    return count / n_trials
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:

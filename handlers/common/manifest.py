@@ -12,16 +12,24 @@ from contracts.documents import is_finite_number, json_object
 from contracts.manifest import (
     FRACTION_METRICS,
     MANIFEST_NAME,
+    MAX_REPORT_WARNING_CHARS,
+    MAX_REPORT_WARNINGS,
     NULLABLE_METRICS,
+    REPORT_FILE,
+    REPORT_WARNINGS_METRIC,
     REQUIRED_METRICS,
     SCHEMA_VERSION,
     Manifest,
     ManifestStatus,
     OutputName,
     manifest_key,
+    report_warnings,
 )
 from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
+
+#: Ends a report warning shortened to MAX_REPORT_WARNING_CHARS.
+SHORTENED_MARKER = f"… (shortened; {REPORT_FILE} has the whole warning)"
 
 
 def parse_manifest(raw: bytes) -> dict[str, Any]:
@@ -97,7 +105,31 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
     if not is_finite_number(metrics["windowEndMs"]) or not is_finite_number(metrics["K"]):
         raise ResultsInvalid("the metrics windowEndMs and K must be numbers")
+    try:
+        report_warnings(metrics)
+    except ValueError as error:
+        raise ResultsInvalid(str(error)) from error
     return manifest
+
+
+def bounded_report_warnings(metrics: Mapping[str, Any]) -> list[str]:
+    """The report warnings of checked metrics as the status keeps them.
+
+    At most ``MAX_REPORT_WARNINGS`` texts of at most ``MAX_REPORT_WARNING_CHARS`` characters: a
+    longer text is cut and ends in :data:`SHORTENED_MARKER`, and a longer list keeps its first
+    texts and ends in one that says how many more the report shows.
+    """
+    texts = report_warnings(metrics)
+    if len(texts) > MAX_REPORT_WARNINGS:
+        kept = MAX_REPORT_WARNINGS - 1
+        texts = [*texts[:kept], f"{len(texts) - kept} more warnings: see {REPORT_FILE}"]
+    return [_shortened(text) for text in texts]
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= MAX_REPORT_WARNING_CHARS:
+        return text
+    return text[: MAX_REPORT_WARNING_CHARS - len(SHORTENED_MARKER)] + SHORTENED_MARKER
 
 
 def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, Any]:
@@ -112,6 +144,7 @@ def status_result(metrics: Mapping[str, Any], results_prefix: str) -> dict[str, 
         "permutationPValue": metrics["permutationPValue"],
         "selectedOption": metrics["selectedOption"],
         "windowEndMs": metrics["windowEndMs"],
+        REPORT_WARNINGS_METRIC: bounded_report_warnings(metrics),
         "resultsPrefix": results_prefix,
     }
 

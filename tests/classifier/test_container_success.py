@@ -22,6 +22,7 @@ from container_job import (
 from contracts.manifest import RESULT_FILES
 from fbcsp import container
 from fbcsp.presigned import PresignedTransfer
+from fbcsp.report_warnings import report_warning_texts
 
 pytestmark = pytest.mark.classifier
 
@@ -115,6 +116,7 @@ def test_success_manifest_follows_the_contract(successful_job, trained_sample):
     assert metrics["windowEndMs"] == trained_sample.online_model.end_ms
     assert metrics["classes"] == {"1": "T1", "2": "T2"}
     assert metrics["classifierSchemaVersion"] == "1.1"
+    assert metrics["reportWarnings"] == report_warning_texts(trained_sample)
 
 
 def test_container_classifier_is_the_same_as_the_cli_and_fixture(successful_job, sample_outputs):

@@ -5,13 +5,15 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 from strict_json import load_strict, reject_constant
 
-from contracts.manifest import FRACTION_METRICS, REQUIRED_METRICS
+from contracts.manifest import FRACTION_METRICS, REQUIRED_METRICS, report_warnings
 from fbcsp.export import to_json_bytes
 from fbcsp.metrics import manifest_metrics, metrics_document
 from fbcsp.original_table import selected_option
+from fbcsp.report_warnings import report_warning_texts
 
 pytestmark = pytest.mark.classifier
 
@@ -90,6 +92,7 @@ def test_manifest_metrics_follow_the_contract(trained_sample, trained_sample_ori
         "headlineModel",
         "chanceThreshold95",
         "nPermutations",
+        "reportWarnings",
     }
     assert set(original) == set(metrics)
     assert original["selectedOption"] == option.name and original["optionId"] == option.option_id
@@ -100,3 +103,15 @@ def test_manifest_metrics_follow_the_contract(trained_sample, trained_sample_ori
     assert all(0 <= metrics[name] <= 1 for name in FRACTION_METRICS)
     assert metrics["trialsPerClass"] == {"T1": 23, "T2": 21}
     assert metrics["bandsHz"][3] == [22.0, 28.0, 40.0, 48.0]
+
+
+def test_the_manifest_carries_the_reports_warnings_in_its_order(trained_sample):
+    n = trained_sample.trial_labels.size
+    blocked = dataclasses.replace(trained_sample, trial_labels=np.repeat([1, 2], [n // 2, n - n // 2]))
+
+    sample_warnings = manifest_metrics(trained_sample)["reportWarnings"]
+    blocked_warnings = report_warnings(json.loads(to_json_bytes(manifest_metrics(blocked))))
+
+    assert sample_warnings == report_warning_texts(trained_sample) == []
+    assert blocked_warnings == report_warning_texts(blocked)
+    assert blocked_warnings[0].startswith("The classes come in blocks")

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from fbcsp.folds import chronological_folds
-from fbcsp.metrics import binomial_chance_threshold
+from fbcsp.statistics import binomial_chance_threshold
 from fbcsp.training_epochs import usable_trials
 from fbcsp.windows import WindowGrid
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import html
+import re
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ from fbcsp.report_warnings import (
     chance_warnings,
     order_warnings,
     overlap_warnings,
+    report_warning_texts,
+    timing_notes,
     timing_warnings,
 )
 
@@ -91,9 +94,7 @@ def _weights_image(figure):
 
 
 def test_non_standard_channel_names_get_a_heat_map_of_the_weights(trained_sample):
-    renamed = dataclasses.replace(
-        trained_sample, ch_names=tuple(f"EEG{i}" for i in range(1, 9)), ch_names_known=True
-    )
+    renamed = dataclasses.replace(trained_sample, ch_names=tuple(f"EEG{i}" for i in range(1, 9)), ch_names_known=True)
 
     figure = patterns_figure(renamed)
 
@@ -110,7 +111,10 @@ def test_non_standard_channel_names_get_a_heat_map_of_the_weights(trained_sample
 
 def test_labels_name_each_band_and_the_class_each_filter_favours(trained_sample):
     assert band_labels(trained_sample) == [
-        "band 3 (8-12 Hz)", "band 4 (12-18 Hz)", "band 5 (18-28 Hz)", "band 6 (28-40 Hz)"
+        "band 3 (8-12 Hz)",
+        "band 4 (12-18 Hz)",
+        "band 5 (18-28 Hz)",
+        "band 6 (28-40 Hz)",
     ]
     assert filter_labels(4) == ["filter 1 (T1>)", "filter 2 (T1>)", "filter 3 (T2>)", "filter 4 (T2>)"]
 
@@ -141,9 +145,7 @@ def test_assumed_channel_names_get_the_weights_and_the_reason(trained_sample):
 def test_relative_weights_scale_each_filter_by_its_largest_absolute_weight():
     filters = np.array([[2.0, -4.0, 1.0], [0.0, 0.0, 0.0], [0.5, 0.25, -0.125]])
 
-    np.testing.assert_array_equal(
-        relative_weights(filters), [[0.5, -1.0, 0.25], [0.0, 0.0, 0.0], [1.0, 0.5, -0.25]]
-    )
+    np.testing.assert_array_equal(relative_weights(filters), [[0.5, -1.0, 0.25], [0.0, 0.0, 0.0], [1.0, 0.5, -0.25]])
 
 
 def test_the_heat_map_grows_with_the_montage():
@@ -183,19 +185,26 @@ def test_confusion_counts_rows_are_true_classes():
     assert counts.tolist() == [[1, 1], [1, 2]]
 
 
-def test_late_decisions_are_warned_about(trained_sample, trained_sample_original):
-    warnings = timing_warnings(trained_sample)
-    ensemble_end = trained_sample.ensemble.windows.end_ms[-1]
-
-    assert ensemble_end > TASK_DURATION_MS
-    assert warnings[0].startswith(
-        "The ensemble (headline model) decides 7 s after the cue, 3 s after the task ends"
+def test_a_chosen_late_window_is_warned_about_and_the_ensembles_fixed_reach_is_a_note(
+    trained_sample, trained_sample_original
+):
+    (note,) = timing_notes(trained_sample)
+    late_online = dataclasses.replace(
+        trained_sample, ensemble=dataclasses.replace(trained_sample.ensemble, online_window=5)
     )
-    assert "the newest EEG it uses is from about 6.57 s after the cue" in warnings[0]
-    online_late = trained_sample.online_model.end_ms > TASK_DURATION_MS
-    assert len(warnings) == 1 + online_late
+
+    assert trained_sample.ensemble.windows.end_ms[-1] > TASK_DURATION_MS
+    assert note.startswith("The ensemble (headline model) decides 7 s after the cue, 3 s after the task ends")
+    assert "the newest EEG it uses is from about 6.57 s after the cue" in note
+    assert trained_sample.online_model.end_ms <= TASK_DURATION_MS and timing_warnings(trained_sample) == []
+    (warning,) = timing_warnings(late_online)
+    assert warning.startswith("The online tree's single-window model decides 7 s after the cue")
     original_late = trained_sample_original.online_model.end_ms > TASK_DURATION_MS
-    assert len(timing_warnings(trained_sample_original)) == original_late
+    assert (
+        len(timing_warnings(trained_sample_original)) == original_late and timing_notes(trained_sample_original) == []
+    )
+    page = render_html(trained_sample, {}, {}, report.FIGURES, report.FIGURES_DIR)
+    assert f'<p class="note">{html.escape(note)}</p>' in page
 
 
 def test_models_that_beat_guessing_get_no_chance_warning(trained_sample):
@@ -276,6 +285,30 @@ def test_unbalanced_classes_are_warned_that_the_majority_beats_the_chance_thresh
     assert f'<p class="warning">{html.escape(warning)}</p>' in page
 
 
+def test_the_sample_has_no_warning(trained_sample):
+    assert report_warning_texts(trained_sample) == []
+
+
+def test_the_report_shows_exactly_the_warning_texts_in_their_order(trained_sample):
+    n = trained_sample.trial_labels.size
+    names = ("<C3>", *trained_sample.ch_names[1:])
+    ratio = np.ones(len(names))
+    ratio[0] = 9.0
+    warned = dataclasses.replace(
+        trained_sample,
+        trial_labels=np.repeat([1, 2], [n // 2, n - n // 2]),
+        ch_names=names,
+        channel_quality=ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0),
+    )
+
+    texts = report_warning_texts(warned)
+    page = render_html(warned, {}, {}, report.FIGURES, report.FIGURES_DIR)
+
+    assert texts[0].startswith("The classes come in blocks")
+    assert texts[-1].startswith("Noisy channel(s): <C3> (9x) the median channel's")
+    assert re.findall(r'<p class="warning">(.*?)</p>', page) == [html.escape(text) for text in texts]
+
+
 def _montage(trained_sample, names, known=True, max_dimensions=MAX_CSP_DIMENSIONS, data=None):
     """The sample's result as if trained on a montage of `names` (random signals unless `data` is given)."""
     names = tuple(names)
@@ -296,7 +329,7 @@ def test_the_note_follows_the_dimensions_the_training_reduced_to(trained_sample)
 
     (unreduced,) = montage_notes(_montage(trained_sample, names, known=False, max_dimensions=32))
     assert unreduced.startswith("CSP ran on all 24 channels, because the channel names are unknown")
-    assert unreduced.endswith("more accurate than all channels (the package README, \"Research montages\").")
+    assert unreduced.endswith('more accurate than all channels (the package README, "Research montages").')
     (note,) = montage_notes(_montage(trained_sample, names, known=False, max_dimensions=12))
     assert note.startswith("CSP ran on the 12 leading principal components of each band's 24 channels")
 

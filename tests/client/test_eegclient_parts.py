@@ -240,6 +240,15 @@ def test_a_session_is_described_by_its_outcome():
     assert describe({"status": "PROCESSING"}) == "PROCESSING"
 
 
+def test_the_description_ends_with_the_number_of_report_warnings_if_there_are_any():
+    def described(warnings):
+        return describe({"status": "SUCCEEDED", "result": {**RESULT, "reportWarnings": warnings}})
+
+    assert described(["blocks"]).endswith("option A03, window ending 3250 ms; 1 report warning)")
+    assert described(["blocks", "noisy C3"]).endswith("option A03, window ending 3250 ms; 2 report warnings)")
+    assert described([]) == described("not a list") == describe({"status": "SUCCEEDED", "result": RESULT})
+
+
 def test_the_classifier_must_name_the_expected_classes():
     good = {"fbcsp": {"classLabels": {"1": "T1", "2": "T2"}}}
 

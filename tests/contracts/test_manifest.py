@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from contracts.api import Route, session_links
-from contracts.manifest import Manifest, ManifestError, ManifestStatus, manifest_key
+from contracts.manifest import Manifest, ManifestError, ManifestStatus, manifest_key, report_warnings
 
 pytestmark = pytest.mark.unit
 
@@ -58,6 +58,20 @@ def test_a_malformed_document_is_refused_naming_the_problem(changes, message):
 def test_a_failed_manifest_lists_no_outputs():
     with pytest.raises(ValueError, match="no outputs"):
         dataclasses.replace(FAILED, outputs={"report": "x"})
+
+
+def test_report_warnings_are_read_from_the_metrics_and_a_missing_list_is_empty():
+    warned = dataclasses.replace(SUCCEEDED, metrics={"selectionAccuracy": 0.8, "reportWarnings": ["a", "b"]})
+
+    assert report_warnings(Manifest.from_dict(warned.to_dict()).metrics) == ["a", "b"]
+    assert report_warnings({"reportWarnings": []}) == []
+    assert report_warnings(SUCCEEDED.metrics) == []
+
+
+@pytest.mark.parametrize("value", [None, "one warning", {"0": "a"}, ["a", 3], [["a"]]])
+def test_report_warnings_that_are_not_a_list_of_strings_are_refused(value):
+    with pytest.raises(ValueError, match="the metric reportWarnings must be a list of strings"):
+        report_warnings({"reportWarnings": value})
 
 
 def test_keys_routes_and_links():

@@ -3,7 +3,9 @@ sessions."""
 
 import pytest
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
+from handler_support import mark_processing
 
+from handlers.common.manifest import status_result
 from handlers.common.paging import encode_page_token
 from handlers.common.status import StatusStore
 
@@ -38,6 +40,42 @@ def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda
         body["error"] == {"code": "TIMEOUT", "message": "too slow"}
         and body["finishedAt"] == "2026-11-23T23:00:00.000Z"
     )
+
+
+def test_a_succeeded_session_shows_its_results_and_the_reports_warnings(aws, load_event, lambda_context):
+    # GIVEN the caller's session succeeded with a report that warns
+    state = add_session(aws, ME, SESSION)
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    warnings = ["The classes come in blocks: …", "Noisy channel(s): C3 (9x) …"]
+    metrics = {
+        "selectionAccuracy": 0.8,
+        "nestedAccuracy": 0.7,
+        "onlineNestedAccuracy": 0.65,
+        "headlineModel": "ensemble",
+        "chanceLevel": 0.5,
+        "chanceThreshold95": 0.636,
+        "permutationPValue": None,
+        "selectedOption": "ensemble-window",
+        "windowEndMs": 3500.0,
+        "reportWarnings": warnings,
+    }
+    StatusStore(aws.dynamodb, aws.status_table).succeed_run(
+        ME,
+        SESSION,
+        state["runId"],
+        result=status_result(metrics, state["resultsPrefix"]),
+        now="2026-11-23T22:05:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={"userId": ME, "sessionId": SESSION, "runId": state["runId"]},
+    )
+    # WHEN they ask for it and for their sessions
+    status, body, _ = call_api(load_event("apigw_v2_get_session"), lambda_context)
+    listed = call_api(load_event("apigw_v2_get_sessions"), lambda_context)[1]["sessions"]
+    # THEN both answers carry the warnings in the result
+    assert status == 200 and body["status"] == "SUCCEEDED"
+    assert body["result"]["reportWarnings"] == warnings
+    assert body["result"]["nestedAccuracy"] == 0.7 and body["result"]["permutationPValue"] is None
+    assert [session["result"]["reportWarnings"] for session in listed] == [warnings]
 
 
 def test_another_users_session_is_answered_exactly_like_a_missing_one(aws, load_event, lambda_context):

@@ -11,10 +11,12 @@ import pytest
 from handler_support import log_lines
 
 from contracts.failures import HANDLER_ERROR_CODES
+from contracts.manifest import MAX_REPORT_WARNING_CHARS, MAX_REPORT_WARNINGS
 from contracts.task_size import TaskSize
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError, InvalidUpload, ResultsInvalid
 from handlers.common.jsonvalues import dumps, from_dynamodb, to_dynamodb
+from handlers.common.manifest import SHORTENED_MARKER, bounded_report_warnings
 from handlers.common.observability import logger, session_ids
 from handlers.common.settings import ApiSettings, ResultsSettings, StartSettings, ValidateSettings
 from handlers.common.timestamps import iso_utc, normalise_event_time
@@ -41,6 +43,31 @@ def test_numbers_go_into_dynamodb_as_decimals_and_come_back_plain():
     assert json.loads(dumps({"x": Decimal("0.25")})) == {"x": 0.25}
     with pytest.raises(ValueError):
         to_dynamodb(float("nan"))
+
+
+def test_report_warnings_within_the_limits_are_kept_as_they_are():
+    at_the_limits = [f"{index:02d}".ljust(MAX_REPORT_WARNING_CHARS, "x") for index in range(MAX_REPORT_WARNINGS)]
+
+    assert bounded_report_warnings({"reportWarnings": at_the_limits}) == at_the_limits
+    assert bounded_report_warnings({}) == []
+
+
+def test_a_report_warning_over_the_length_limit_is_cut_and_marked():
+    text = "Clipped channel(s): " + ", ".join(f"EEG{index} (1.0 %)" for index in range(200))
+
+    (shortened,) = bounded_report_warnings({"reportWarnings": [text]})
+
+    assert len(shortened) == MAX_REPORT_WARNING_CHARS
+    assert shortened == text[: MAX_REPORT_WARNING_CHARS - len(SHORTENED_MARKER)] + SHORTENED_MARKER
+    assert SHORTENED_MARKER == "… (shortened; report.html has the whole warning)"
+
+
+def test_a_list_over_the_count_limit_keeps_its_first_warnings_and_counts_the_rest():
+    texts = [f"warning {index}" for index in range(MAX_REPORT_WARNINGS + 1)]
+
+    bounded = bounded_report_warnings({"reportWarnings": texts})
+
+    assert bounded == [*texts[: MAX_REPORT_WARNINGS - 1], "2 more warnings: see report.html"]
 
 
 def test_settings_read_only_what_each_function_needs_and_fail_clearly():

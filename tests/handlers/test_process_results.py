@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from handler_support import SESSION, USER, log_lines, record_received, run_state, stored_status
 
-from contracts.manifest import Manifest, ManifestStatus
+from contracts.manifest import MAX_REPORT_WARNING_CHARS, MAX_REPORT_WARNINGS, Manifest, ManifestStatus
 from handlers import process_results
 from handlers.common.errors import ResultsInvalid
 from handlers.common.status import StatusStore
@@ -78,6 +78,7 @@ def test_a_valid_manifest_records_the_classifier_and_succeeds(aws, processing_ru
         "permutationPValue": 0.01,
         "selectedOption": "A02",
         "windowEndMs": 640.0,
+        "reportWarnings": [],
         "resultsPrefix": processing_run["resultsPrefix"],
     }
     assert outcome == {
@@ -132,6 +133,14 @@ INVALID_MANIFESTS = {
     "accuracy-out-of-range": (
         lambda state: _manifest(state, metrics={**METRICS, "selectionAccuracy": 80}),
         "between 0 and 1",
+    ),
+    "report-warnings-not-a-list": (
+        lambda state: _manifest(state, metrics={**METRICS, "reportWarnings": "The classes come in blocks"}),
+        "the metric reportWarnings must be a list of strings",
+    ),
+    "report-warning-not-a-string": (
+        lambda state: _manifest(state, metrics={**METRICS, "reportWarnings": ["Noisy channel(s)", None]}),
+        "the metric reportWarnings must be a list of strings",
     ),
     "missing-classifier-output": (
         lambda state: _manifest(
@@ -234,6 +243,34 @@ def test_a_run_without_permutations_succeeds_with_no_p_value(aws, processing_run
     outcome = process_results.handler(processing_run, lambda_context)
     assert outcome["result"]["permutationPValue"] is None
     assert stored_status(aws)["result"]["permutationPValue"] is None
+
+
+def test_the_reports_warnings_reach_the_status_in_their_order(aws, processing_run, lambda_context):
+    warnings = ["The classes come in blocks: …", "Noisy channel(s): C3 (9x) …"]
+    _write_results(aws, _manifest(processing_run, metrics={**METRICS, "reportWarnings": warnings}))
+
+    outcome = process_results.handler(processing_run, lambda_context)
+
+    assert outcome["result"]["reportWarnings"] == warnings
+    assert stored_status(aws)["result"]["reportWarnings"] == warnings
+
+
+def test_too_many_and_too_long_warnings_are_shortened_not_refused(aws, processing_run, lambda_context):
+    # GIVEN a container that wrote more and longer warnings than the status keeps
+    warnings = [f"warning {index} " + "<channel>" * 500 for index in range(MAX_REPORT_WARNINGS + 5)]
+    _write_results(aws, _manifest(processing_run, metrics={**METRICS, "reportWarnings": warnings}))
+    # WHEN ProcessResults runs
+    process_results.handler(processing_run, lambda_context)
+    # THEN the session succeeded with the first warnings, each cut to the limit, and a count of the rest
+    status = stored_status(aws)
+    kept = status["result"]["reportWarnings"]
+    assert status["status"] == "SUCCEEDED"
+    assert len(kept) == MAX_REPORT_WARNINGS
+    assert kept[-1] == "6 more warnings: see report.html"
+    for index, text in enumerate(kept[:-1]):
+        assert len(text) == MAX_REPORT_WARNING_CHARS
+        assert text.startswith(f"warning {index} <channel>")
+        assert text.endswith("… (shortened; report.html has the whole warning)")
 
 
 @pytest.mark.parametrize("superseded", [False, True], ids=["recorded", "superseded"])

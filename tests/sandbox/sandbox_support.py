@@ -106,6 +106,13 @@ def nan_upload(destination: Path) -> Path:
     return write_zip(destination, with_csv_rows(sample_members(), spoil))
 
 
+def dead_electrode_upload(destination: Path) -> Path:
+    """The sample with its first channel (C3) written as zeros throughout: an unconnected electrode."""
+    return write_zip(
+        destination, with_csv_rows(sample_members(), lambda rows: ["0.0" + row[row.index(",") :] for row in rows])
+    )
+
+
 def two_csv_upload(destination: Path) -> Path:
     members = sample_members()
     return write_zip(destination, {**members, "second.csv": members[_csv_name(members)][:1000]})

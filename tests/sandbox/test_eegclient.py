@@ -136,6 +136,10 @@ def test_status_list_and_download_show_the_session_the_smoke_test_left(served, s
 
     assert status.returncode == listing.returncode == download.returncode == EXIT_OK
     assert status.stdout.startswith(f"{session_id}: SUCCEEDED: nested accuracy ")
+    headline, *warnings = status.stdout.splitlines()
+    counted = re.search(r"; (\d+) report warnings?\)$", headline)
+    assert (int(counted[1]) if counted else 0) == len(warnings)
+    assert all(line.startswith("  report warning: ") for line in warnings)
     assert re.match(rf"{session_id}  \S+Z\s+SUCCEEDED: nested accuracy ", listing.stdout)
     assert json.loads((tmp_path / session_id / "classifier.json").read_text())["fbcsp"]["classLabels"]
 

@@ -14,6 +14,7 @@ from sandbox_support import (
     SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
+    dead_electrode_upload,
     four_times_the_sample,
     nan_upload,
     no_metadata_upload,
@@ -76,8 +77,9 @@ def pipeline(tmp_path_factory):
 def mixed_run(pipeline, tmp_path_factory):
     """Two researchers' good uploads and every kind of failing session, all at once."""
     uploads = tmp_path_factory.mktemp("uploads")
-    for user_id, session_id in SUCCEEDING_SESSIONS:
-        pipeline.upload(BUNDLED_SAMPLE, user_id=user_id, session_id=session_id, file_name="recording.zip")
+    pipeline.upload(BUNDLED_SAMPLE, user_id="alice", session_id="session-1", file_name="recording.zip")
+    # bob's C3 electrode was unconnected: the session trains on the other seven and warns
+    pipeline.upload(dead_electrode_upload(uploads / "dead-c3.zip"), user_id="bob", session_id="session-1")
     for session_id, (make_upload, _, _) in FAILING_SESSIONS.items():
         pipeline.upload(make_upload(uploads / f"{session_id}.zip"), user_id="carol", session_id=session_id)
     sessions = SUCCEEDING_SESSIONS + [("carol", session_id) for session_id in FAILING_SESSIONS]
@@ -109,6 +111,13 @@ def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_th
         classifier = pipeline.classifier_record(user_id, session_id)
         assert classifier["classifierKey"] == result["resultsPrefix"] + "classifier.json"
         assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
+        manifest = pipeline.session.client("s3").get_object(
+            Bucket=pipeline.stack.results_bucket, Key=result["resultsPrefix"] + "manifest.json"
+        )
+        assert result["reportWarnings"] == json.loads(manifest["Body"].read())["metrics"]["reportWarnings"]
+    assert mixed_run[("alice", "session-1")].item["result"]["reportWarnings"] == []
+    (warning,) = mixed_run[("bob", "session-1")].item["result"]["reportWarnings"]
+    assert warning.startswith("Constant channel(s): C3 kept one value throughout")
 
 
 def test_runs_needing_more_than_the_default_task_are_given_a_bigger_one_and_train(pipeline, mixed_run):

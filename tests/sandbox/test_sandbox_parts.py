@@ -155,7 +155,7 @@ def test_the_table_shows_where_the_time_went():
             "ann", "s1",
             {"status": "SUCCEEDED", "result": {"selectedOption": "A03", "windowEndMs": 3250,
                                                "selectionAccuracy": 0.824, "nestedAccuracy": 0.62,
-                                               "chanceLevel": 0.523}},
+                                               "chanceLevel": 0.523, "reportWarnings": ["late", "blocks"]}},
             total_seconds=9.5, container_seconds=7.4, queued_seconds=1.0,
         ),
         SessionOutcome("ann", "s2", {"status": "FAILED", "error": {"code": "INVALID_UPLOAD", "message": "not a zip"}},
@@ -165,7 +165,7 @@ def test_the_table_shows_where_the_time_went():
 
     assert lines[0].split()[:5] == ["session", "status", "total", "s", "training"]
     assert lines[1].split()[:6] == ["ann/s1", "SUCCEEDED", "9.5", "7.4", "1.0", "1.1"]
-    assert "window ending 3250 ms" in lines[1]
+    assert lines[1].endswith("window ending 3250 ms; 2 report warnings)")
     assert "nested accuracy 0.620 (optimistic selection accuracy 0.824; chance 0.523;" in lines[1]
     assert lines[2].split()[:6] == ["ann/s2", "FAILED", "0.6", "0.0", "0.0", "0.6"]
     assert lines[2].endswith("INVALID_UPLOAD: not a zip")
