@@ -9,7 +9,8 @@ times it in any band is left out of fitting CSP, the feature selection and LDA, 
 the exported models and in the permutation test. It is still predicted and counted in every
 accuracy, as it would be online. The rule uses no label, so applying it to all trials leaks
 nothing into the cross-validation. On the clean S001-S003 uploads and their 64-channel runs the
-largest ratio is 5.0, so they train as before.
+largest ratio is 5.0, so they train as before. ``--selection original`` fits every trial, as the
+original does (its parity with the spec), and only warns.
 """
 
 from __future__ import annotations
@@ -36,23 +37,35 @@ class ArtifactTrials:
     ----------
     power_ratio : ndarray, shape (n_trials,)
         Each trial's largest post-cue band power over the median trial's in that band.
-    left_out : bool
-        Whether the flagged trials were left out of fitting (False when that would leave a class
-        under `MIN_FITTED_SHARE` of its trials, or when no trial is flagged).
+    enough_left : bool
+        Whether every class keeps at least `MIN_FITTED_SHARE` of its trials without the flagged ones.
+    procedure_leaves_out : bool
+        Whether the training procedure leaves them out (the default does, ``original`` does not).
     """
 
     power_ratio: np.ndarray
-    left_out: bool
+    enough_left: bool
+    procedure_leaves_out: bool
 
     @classmethod
-    def of(cls, epochs: np.ndarray, grid: WindowGrid, labels: np.ndarray) -> ArtifactTrials:
+    def of(
+        cls, epochs: np.ndarray, grid: WindowGrid, labels: np.ndarray, procedure_leaves_out: bool = True
+    ) -> ArtifactTrials:
         """Find the artifact trials of ``epochs`` (n_trials, n_bands, n_dimensions, epoch_length)."""
         power = np.stack([band[..., grid.cue_index :].var(axis=-1).sum(axis=-1) for band in epochs.swapaxes(0, 1)])
         median = np.median(power, axis=1, keepdims=True)
         ratio = np.max(power / np.where(median > 0, median, 1.0), axis=0)
-        flagged = ratio > ARTIFACT_POWER_RATIO
-        kept_shares = [np.mean(~flagged[labels == code]) for code in CLASS_LABELS]
-        return cls(power_ratio=ratio, left_out=bool(flagged.any() and min(kept_shares) >= MIN_FITTED_SHARE))
+        kept_shares = [np.mean(ratio[labels == code] <= ARTIFACT_POWER_RATIO) for code in CLASS_LABELS]
+        return cls(
+            power_ratio=ratio,
+            enough_left=bool(min(kept_shares) >= MIN_FITTED_SHARE),
+            procedure_leaves_out=procedure_leaves_out,
+        )
+
+    @property
+    def left_out(self) -> bool:
+        """Whether flagged trials were left out of fitting."""
+        return bool(self.flagged.any()) and self.enough_left and self.procedure_leaves_out
 
     @property
     def flagged(self) -> np.ndarray:
@@ -79,6 +92,11 @@ def artifact_warnings(artifacts: ArtifactTrials, cue_seconds: np.ndarray) -> lis
         return [
             found + "Every model was fitted without them, and they still count in every accuracy. Check the "
             "recording around those cues (movement, muscle tension, a loose electrode)."
+        ]
+    if not artifacts.procedure_leaves_out:
+        return [
+            found + "They were kept in the fit, because --selection original fits every trial, as the original "
+            "does; the default procedure leaves such trials out. Check the recording around those cues."
         ]
     return [
         found + f"They were kept in the fit, because leaving them out would leave a class with under "

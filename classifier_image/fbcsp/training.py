@@ -106,16 +106,19 @@ def train(
         f"time-resolved analysis: {labels.size} trials, {grid.n_windows} windows, {n_folds} folds "
         f"+ {n_folds * n_folds} nested inner folds, options {[o.name for o in option_specs]}"
     )
-    artifacts = ArtifactTrials.of(epochs, grid, labels)
+    # --selection original keeps the original's computations: its CSP covariance keeps each window's
+    # mean and it fits every trial. The default takes the mean out (centre_moments) and leaves trials
+    # with an artifact out of fitting (artifact_trials).
+    default_procedure = options.selection == "default"
+    centred = default_procedure
+    artifacts = ArtifactTrials.of(epochs, grid, labels, procedure_leaves_out=default_procedure)
     if artifacts.flagged.any():
         report(
             f"{np.count_nonzero(artifacts.flagged)} trial(s) hold an artifact; "
-            + ("left out of fitting" if artifacts.left_out else "kept: too few trials would remain")
+            + ("left out of fitting" if artifacts.left_out else "kept in the fit (see the report)")
         )
     folds, train_masks, test_masks = outer_and_inner_masks(labels, n_folds)
     train_masks &= artifacts.fitted
-    # the original's CSP covariance keeps each window's mean; ours takes it out (centre_moments)
-    centred = options.selection == "default"
     try:
         accuracy, decision = grid_accuracies(
             epochs, grid, labels, train_masks, test_masks, n_pairs, feature_counts, centred=centred

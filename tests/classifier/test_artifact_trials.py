@@ -85,6 +85,18 @@ def test_a_trial_with_an_artifact_is_tested_but_the_models_are_fitted_as_without
     assert f'<p class="warning">{html.escape(warning)}</p>' in page
 
 
+def test_the_original_rule_fits_every_trial_as_the_original_does_and_warns():
+    recording = synthetic_recording(n_channels=5, effect=4.0, seed=3)
+
+    result = train(_with_artifact(recording, trial=9), TrainingOptions(n_permutations=0, selection="original"))
+
+    assert np.flatnonzero(result.artifacts.flagged).tolist() == [9]
+    assert not result.artifacts.left_out and result.artifacts.fitted.all()
+    (warning,) = artifact_warnings(result.artifacts, result.trial_samples / result.sfreq)
+    assert "They were kept in the fit, because --selection original fits every trial, as the original does" in warning
+    assert metrics_document(result)["trials"]["artifactsLeftOutOfFitting"] is False
+
+
 def test_a_clean_recording_flags_nothing_and_warns_of_nothing():
     result = train(synthetic_recording(n_channels=4, seed=2), TrainingOptions(n_permutations=0))
 
