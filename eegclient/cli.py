@@ -29,7 +29,7 @@ from .results import (
     classifier_problems,
     describe,
     read_classifier,
-    report_warnings,
+    report_warning_lines,
     save_results,
 )
 from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
@@ -64,18 +64,13 @@ def _session_line(session_id: str, view: dict[str, Any] | None) -> str:
     return f"{session_id}: {describe(view) if view else 'uploaded, waiting for the pipeline to register it'}"
 
 
-def _warning_lines(view: dict[str, Any] | None) -> list[str]:
-    """A line per warning of a succeeded session's report, to follow its session line."""
-    return [f"  report warning: {text}" for text in report_warnings(view)] if view else []
-
-
 def _wait(context: Context, session_id: str, timeout_seconds: float) -> dict[str, Any]:
     say = context.reporter.say
     return follow_session(
         session_id,
         lambda: context.client.get_session(session_id),
         timeout_seconds=timeout_seconds,
-        on_change=lambda view: say(_session_line(session_id, view), *_warning_lines(view)),
+        on_change=lambda view: say(_session_line(session_id, view), *report_warning_lines(view)),
     )
 
 
@@ -117,7 +112,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
         print(f"error: no session {args.session_id} for this token's user", file=sys.stderr)
         return EXIT_FAILED
     print(_session_line(args.session_id, view))
-    for line in _warning_lines(view):
+    for line in report_warning_lines(view):
         print(line)
     return EXIT_OK
 

@@ -44,6 +44,11 @@ def report_warnings(view: dict[str, Any]) -> list[str]:
     ]
 
 
+def report_warning_lines(view: dict[str, Any] | None) -> list[str]:
+    """A line per warning of a succeeded session's report, to follow its session line."""
+    return [f"  report warning: {text}" for text in report_warnings(view)] if view else []
+
+
 def _warning_list(result: dict[str, Any]) -> list[Any]:
     """``result.reportWarnings``, or ``[]`` from a stack that does not list them."""
     warnings = result.get("reportWarnings")

@@ -14,7 +14,7 @@ from contracts.subjects import subject_for_user_id
 
 from .api_server import make_server, serve_in_background
 from .container_images import docker_available
-from .outcomes import format_table, process_uploads, restore_outputs
+from .outcomes import format_table, process_uploads, restore_outputs, saved_results_lines
 from .runner import LocalPipeline
 from .signals import Stopped, stop_on_signals
 from .stack import DEFAULT_STACK
@@ -178,10 +178,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print()
         print(format_table(outcomes))
         for outcome in outcomes:
-            print(f"{outcome.user_id}/{outcome.session_id}: status, records and results in {outcome.saved_to}")
-            report = outcome.saved_to / "report.html"
-            if report.is_file():
-                print(f"  report: {report}")
+            print("\n".join(saved_results_lines(outcome)))
         if args.serve:
             _serve_until_interrupted(pipeline, args.out, args.port)
     return 0 if all(outcome.status == Status.SUCCEEDED for outcome in outcomes) else 1

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 
 from contracts.statuses import Status
-from eegclient.results import headline
+from eegclient.results import headline, report_warning_lines
 
 if TYPE_CHECKING:
     from .runner import LocalPipeline
@@ -135,6 +135,15 @@ def describe_result(outcome: SessionOutcome) -> str:
         return headline(item.get("result", {}))
     error = item.get("error", {})
     return f"{error.get('code')}: {error.get('message')}"
+
+
+def saved_results_lines(outcome: SessionOutcome) -> list[str]:
+    """Where a session's status, records and results were saved, its report, and the report's warnings."""
+    lines = [f"{outcome.user_id}/{outcome.session_id}: status, records and results in {outcome.saved_to}"]
+    report = outcome.saved_to / "report.html" if outcome.saved_to else None
+    if report is not None and report.is_file():
+        lines.append(f"  report: {report}")
+    return [*lines, *report_warning_lines(outcome.item)]
 
 
 def format_table(outcomes: Sequence[SessionOutcome]) -> str:

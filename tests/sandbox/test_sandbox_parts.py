@@ -24,7 +24,7 @@ from sandbox.container_images import (
 )
 from sandbox.containers import CANNOT_START_REASON, ContainerLauncher
 from sandbox.emulator import STATE_EVALUATION_LOGGER, quiet_logs
-from sandbox.outcomes import SessionOutcome, format_table, session_ids_for
+from sandbox.outcomes import SessionOutcome, format_table, saved_results_lines, session_ids_for
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
 pytestmark = pytest.mark.unit
@@ -169,6 +169,24 @@ def test_the_table_shows_where_the_time_went():
     assert "nested accuracy 0.620 (optimistic selection accuracy 0.824; chance 0.523;" in lines[1]
     assert lines[2].split()[:6] == ["ann/s2", "FAILED", "0.6", "0.0", "0.0", "0.6"]
     assert lines[2].endswith("INVALID_UPLOAD: not a zip")
+
+
+def test_after_the_table_each_session_says_where_its_results_are_and_what_its_report_warns(tmp_path):
+    (tmp_path / "ann" / "s1").mkdir(parents=True)
+    (tmp_path / "ann" / "s1" / "report.html").write_text("<html></html>")
+    warnings = ["Constant channel(s): C3 …", "late\x1b[2J"]
+    succeeded = {"status": "SUCCEEDED", "result": {"reportWarnings": warnings}}
+    warned = SessionOutcome("ann", "s1", succeeded, 5.0, 4.0, saved_to=tmp_path / "ann" / "s1")
+    failed_item = {"status": "FAILED", "error": {"code": "INVALID_UPLOAD"}}
+    failed = SessionOutcome("ann", "s2", failed_item, 0.5, 0.0, saved_to=tmp_path / "ann" / "s2")
+
+    assert saved_results_lines(warned) == [
+        f"ann/s1: status, records and results in {tmp_path / 'ann' / 's1'}",
+        f"  report: {tmp_path / 'ann' / 's1' / 'report.html'}",
+        "  report warning: Constant channel(s): C3 …",
+        "  report warning: late [2J",
+    ]
+    assert saved_results_lines(failed) == [f"ann/s2: status, records and results in {tmp_path / 'ann' / 's2'}"]
 
 
 def test_docker_runs_the_image_with_the_task_environment_and_memory():
