@@ -1,8 +1,9 @@
-"""The report's warnings: models no better than guessing, unbalanced or blocked classes, decisions after the
-task or after the next cue, electrodes to check.
+"""The report's warnings: models no better than guessing, unbalanced or blocked classes, a chosen window
+ending after the task, windows reaching the next cue, electrodes to check or left out, trials with an artifact.
 
 :func:`report_warning_texts` is the list the report shows; the manifest carries the same list
-(``metrics.reportWarnings``) to the session status.
+(``metrics.reportWarnings``) to the session status. What holds in every session of a procedure (the
+ensemble's windows reaching 7 s) is a note (:func:`timing_notes`), not a warning.
 """
 
 from __future__ import annotations
