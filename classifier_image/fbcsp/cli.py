@@ -243,6 +243,12 @@ def run_predict(args: argparse.Namespace) -> int:
         args.inputs, _channel_list(args.channels), args.event_map, _channel_list(args.channel_names)
     )
     predictions = predict_recording(classifier, recording, check_names=not args.ignore_channel_names)
+    if predictions.dead_weighted_channels:
+        _progress(
+            f"warning: channel(s) {', '.join(predictions.dead_weighted_channels)} are constant in this recording "
+            "(an unconnected electrode?), but the classifier weighs them: its predictions lean on an electrode "
+            "that recorded nothing"
+        )
     print("\n".join(format_predictions(predictions, recording.sfreq)))
     return ExitCode.OK
 

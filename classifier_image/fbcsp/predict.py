@@ -39,6 +39,9 @@ class Predictions:
         Decision values ``s`` (mean over the windows; ``s >= 0`` -> T1).
     n_skipped : int
         Cues whose window does not fit inside the recording.
+    dead_weighted_channels : tuple of str
+        Channels constant in the recording (an unconnected electrode, say) that the classifier's
+        filters weigh: its predictions then lean on an electrode that recorded nothing.
     """
 
     cue_samples: np.ndarray
@@ -46,6 +49,7 @@ class Predictions:
     predicted_codes: np.ndarray
     scores: np.ndarray
     n_skipped: int
+    dead_weighted_channels: tuple[str, ...] = ()
 
     @property
     def agreement(self) -> float | None:
@@ -69,6 +73,16 @@ def check_compatible(classifier: ExportedClassifier, recording: Recording, check
         raise InvalidUpload(
             f"channels {list(recording.ch_names)} differ from the classifier's {list(classifier.ch_names)}"
         )
+
+
+def dead_weighted_channels(classifier: ExportedClassifier, recording: Recording) -> tuple[str, ...]:
+    """The recording's constant channels that some filter of the classifier gives a non-zero weight."""
+    weighted = np.logical_or.reduce([np.any(model.filters != 0, axis=(0, 1)) for model in classifier.windows])
+    return tuple(
+        name
+        for name, row, weighs in zip(recording.ch_names, recording.data, weighted, strict=True)
+        if weighs and row.max() == row.min()
+    )
 
 
 def predict_recording(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> Predictions:
@@ -108,4 +122,5 @@ def predict_recording(classifier: ExportedClassifier, recording: Recording, chec
         predicted_codes=np.where(scores >= 0, 1, 2).astype(np.int64),
         scores=scores,
         n_skipped=int(np.count_nonzero(~fits)),
+        dead_weighted_channels=dead_weighted_channels(classifier, recording),
     )

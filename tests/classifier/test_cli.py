@@ -62,13 +62,18 @@ def test_same_input_and_settings_give_byte_identical_classifier_json(cli_trainin
     assert (out_dir / "metrics.json").read_bytes() == (sample_outputs / "metrics.json").read_bytes()
 
 
-def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample_zip_path, tmp_path, capsys):
+def _dead_c3_upload(sample_zip_path, folder):
+    """The sample with its first channel (C3) written as zeros: an unconnected electrode."""
     with zipfile.ZipFile(sample_zip_path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     csv_name = next(name for name in members if name.endswith(".csv"))
     rows = members[csv_name].decode().splitlines()
     members[csv_name] = "\n".join("0.0" + row[row.index(",") :] for row in rows).encode() + b"\n"
-    upload = write_zip(tmp_path / "dead-c3.zip", members)
+    return write_zip(folder / "dead-c3.zip", members)
+
+
+def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample_zip_path, tmp_path, capsys):
+    upload = _dead_c3_upload(sample_zip_path, tmp_path)
 
     code = cli.main(["train", str(upload), "--out", str(tmp_path / "out"), "--permutations", "0"])
 
@@ -78,6 +83,23 @@ def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample
     assert metrics["recording"]["constantChannels"] == ["C3"]
     assert metrics["recording"]["cspDimensions"] == 7
     assert "Constant channel(s): C3 kept one value throughout" in (tmp_path / "out" / "report.html").read_text()
+    # its own classifier gives C3 no weight, so predicting on the same recording raises no warning
+    assert cli.main(["predict", str(tmp_path / "out" / "classifier.json"), str(upload)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_predict_warns_when_an_electrode_the_classifier_weighs_recorded_nothing(
+    cli_training, sample_zip_path, tmp_path, capsys
+):
+    _, _, out_dir = cli_training
+
+    assert cli.main(["predict", str(out_dir / "classifier.json"), str(_dead_c3_upload(sample_zip_path, tmp_path))]) == 0
+
+    captured = capsys.readouterr()
+    assert "fbcsp: warning: channel(s) C3 are constant in this recording (an unconnected electrode?), but the " in (
+        captured.err
+    )
+    assert captured.out.splitlines()[-2].startswith("agreement: ")
 
 
 def test_predict_prints_one_line_per_trial_and_the_agreement(cli_training, sample_zip_path, capsys):
