@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 import pytest
+from test_eegclient_parts import RESULT
 
 from eegclient import cli
 from eegclient.results import report_warnings
@@ -14,13 +15,6 @@ from eegclient.results import report_warnings
 pytestmark = pytest.mark.unit
 
 SESSION = "20261123T220000Z-0a1b2c3d4e5f"
-RESULT = {
-    "selectionAccuracy": 0.82441,
-    "nestedAccuracy": 0.62,
-    "chanceLevel": 0.5227,
-    "selectedOption": "A03",
-    "windowEndMs": 3250.0,
-}
 HEADLINE = "nested accuracy 0.620 (optimistic selection accuracy 0.824; chance 0.523; option A03, window ending 3250 ms"
 WARNINGS = [
     "The classes come in blocks: the 44 trials form 2 runs of one class.",
