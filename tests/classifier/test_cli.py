@@ -5,6 +5,7 @@ import json
 import sys
 import zipfile
 
+import numpy as np
 import pytest
 from zip_builders import BAD_UPLOADS, write_zip
 
@@ -86,6 +87,33 @@ def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample
     # its own classifier gives C3 no weight, so predicting on the same recording raises no warning
     assert cli.main(["predict", str(tmp_path / "out" / "classifier.json"), str(upload)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_trial_with_an_artifact_in_the_real_sample_is_left_out_of_fitting_and_named(
+    sample_zip_path, tmp_path, capsys
+):
+    with zipfile.ZipFile(sample_zip_path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    csv_name = next(name for name in members if name.endswith(".csv"))
+    rows = members[csv_name].decode().splitlines()
+    noise = np.random.default_rng(0).normal(scale=5e-4, size=(320, 8))  # 2 s of 500 µV on all 8 channels
+    for offset, row in enumerate(range(30_000, 30_320)):
+        values = rows[row].split(",")
+        values[:8] = [repr(float(value) + float(extra)) for value, extra in zip(values[:8], noise[offset], strict=True)]
+        rows[row] = ",".join(values)
+    members[csv_name] = ("\n".join(rows) + "\n").encode()
+    upload = write_zip(tmp_path / "moved.zip", members)
+
+    assert cli.main(["train", str(upload), "--out", str(tmp_path / "out"), "--permutations", "0"]) == 0
+
+    assert "trial(s) hold an artifact; left out of fitting" in capsys.readouterr().err
+    trials = json.loads((tmp_path / "out" / "metrics.json").read_text())["trials"]
+    flagged = [
+        sample for sample, ratio in zip(trials["cueSample"], trials["artifactPowerRatio"], strict=True) if ratio > 10
+    ]
+    assert trials["artifactsLeftOutOfFitting"] is True and 1 <= len(flagged) <= 2
+    assert all(sample <= 30_320 and sample + 7 * 160 >= 30_000 for sample in flagged)
+    assert "hold an artifact: after the cues at" in (tmp_path / "out" / "report.html").read_text()
 
 
 def test_predict_warns_when_an_electrode_the_classifier_weighs_recorded_nothing(
