@@ -207,7 +207,6 @@ def train(
         bands=bands,
         grid=grid,
         csp_pairs=n_pairs,
-        max_csp_dimensions=options.max_csp_dimensions,
         options=option_specs,
         trial_labels=labels,
         trial_samples=samples,

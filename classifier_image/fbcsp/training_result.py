@@ -32,9 +32,6 @@ class TrainingResult:
     grid : WindowGrid
     csp_pairs : int
         m.
-    max_csp_dimensions : int
-        ``TrainingOptions.max_csp_dimensions``: larger montages were reduced before CSP
-        (`fbcsp.channel_reduction`).
     options : tuple of OptionSpec
     trial_labels : ndarray of int, shape (n_trials,)
         1/2 of the trials used, chronological.
@@ -86,7 +83,6 @@ class TrainingResult:
     bands: tuple[BandDesign, ...]
     grid: WindowGrid
     csp_pairs: int
-    max_csp_dimensions: int
     options: tuple[OptionSpec, ...]
     trial_labels: np.ndarray
     trial_samples: np.ndarray
