@@ -64,13 +64,17 @@ class ChannelQuality:
             constant=constant,
         )
 
+    def constant_names(self, ch_names: tuple[str, ...]) -> list[str]:
+        """The names of the constant channels, in channel order."""
+        return [name for name, constant in zip(ch_names, self.constant, strict=True) if constant]
+
 
 def channel_warnings(quality: ChannelQuality, ch_names: tuple[str, ...]) -> list[str]:
     """A sentence for each kind of suspect channel, naming them and their figures."""
     warnings = []
     if quality.constant.any():
         warnings.append(
-            f"Constant channel(s): {', '.join(np.asarray(ch_names)[quality.constant])} kept one value "
+            f"Constant channel(s): {', '.join(quality.constant_names(ch_names))} kept one value "
             "throughout, so they carry no signal. The training left them out and the exported filters give "
             "them zero weight. Check that these electrodes are connected."
         )

@@ -47,8 +47,6 @@ class CspChannels:
         Dimensions CSP works in: ``rows.size``, or fewer principal components (see `reduced`).
     motor_area : bool
         Whether `rows` are the motor-area prior's channels (`fbcsp.channel_reduction`).
-    constant_rows : ndarray of int
-        Channels left out because every sample has the same value.
     rank : int
         How many linearly independent signals the `rows` carry.
     """
@@ -56,7 +54,6 @@ class CspChannels:
     rows: np.ndarray
     dimensions: int
     motor_area: bool
-    constant_rows: np.ndarray
     rank: int
 
     @property
@@ -123,6 +120,5 @@ def csp_channels(
         rows=rows,
         dimensions=min(rows.size, max_dimensions, rank),
         motor_area=motor_rows is not None,
-        constant_rows=np.flatnonzero(constant),
         rank=rank,
     )

@@ -199,7 +199,7 @@ def metrics_document(result: TrainingResult, session_id: str | None = None) -> d
             "channelNames": list(result.ch_names),
             "channelNoiseRatio": result.channel_quality.noise_ratio.tolist(),
             "channelClippedFraction": result.channel_quality.clipped_fraction.tolist(),
-            "constantChannels": [result.ch_names[row] for row in result.csp_channels.constant_rows],
+            "constantChannels": result.channel_quality.constant_names(result.ch_names),
             "cspChannels": [result.ch_names[row] for row in result.csp_channels.rows],
             "cspDimensions": result.csp_channels.dimensions,
         },

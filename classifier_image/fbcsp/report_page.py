@@ -56,7 +56,7 @@ def montage_notes(result: TrainingResult) -> list[str]:
         return []
     if result.ch_names_known:
         missing = ", ".join(missing_motor_area_channels(tuple(names)))
-        reason = f"the montage has no {missing}" + (" with signal" if channels.constant_rows.size else "")
+        reason = f"the montage has no {missing}" + (" with signal" if result.channel_quality.constant.any() else "")
     else:
         reason = "the channel names are unknown (metadata.json has no ChannelNames)"
     used = (

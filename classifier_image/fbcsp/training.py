@@ -78,8 +78,8 @@ def train(
     channels = csp_channels(
         recording.data, recording.ch_names, recording.ch_names_known, quality.constant, options.max_csp_dimensions
     )
-    if channels.constant_rows.size:
-        report(f"left out constant channel(s) {', '.join(recording.ch_names[row] for row in channels.constant_rows)}")
+    if quality.constant.any():
+        report(f"left out constant channel(s) {', '.join(quality.constant_names(recording.ch_names))}")
     data = recording.data if channels.rows.size == recording.n_channels else recording.data[channels.rows]
     n_pairs = csp_pairs_for_channels(channels.dimensions)
     option_specs = available_options(len(options.band_ids) * 2 * n_pairs)

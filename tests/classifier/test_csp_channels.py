@@ -55,7 +55,7 @@ def test_a_constant_channel_is_left_out_and_the_others_train_exactly_as_without_
 
     result, reference = train(dead, NO_PERMUTATIONS), train(without, NO_PERMUTATIONS)
 
-    assert result.csp_channels.constant_rows.tolist() == [2]
+    assert np.flatnonzero(result.channel_quality.constant).tolist() == [2]
     assert result.nested_accuracy == reference.nested_accuracy > result.chance_level
     assert result.online_nested_accuracy == reference.online_nested_accuracy
     for model, reference_model in zip(result.exported_models, reference.exported_models, strict=True):
