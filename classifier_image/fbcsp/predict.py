@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channel_quality import ChannelQuality
 from .classifier_file import ExportedClassifier
 from .electrodes import electrode_key
 from .errors import InvalidUpload
@@ -78,11 +79,8 @@ def check_compatible(classifier: ExportedClassifier, recording: Recording, check
 def dead_weighted_channels(classifier: ExportedClassifier, recording: Recording) -> tuple[str, ...]:
     """The recording's constant channels that some filter of the classifier gives a non-zero weight."""
     weighted = np.logical_or.reduce([np.any(model.filters != 0, axis=(0, 1)) for model in classifier.windows])
-    return tuple(
-        name
-        for name, row, weighs in zip(recording.ch_names, recording.data, weighted, strict=True)
-        if weighs and row.max() == row.min()
-    )
+    constant = ChannelQuality.of(recording.data).constant
+    return tuple(name for name, dead in zip(recording.ch_names, constant & weighted, strict=True) if dead)
 
 
 def predict_recording(classifier: ExportedClassifier, recording: Recording, check_names: bool = True) -> Predictions:
