@@ -132,6 +132,8 @@ class ContainerVariable(StrEnum):
     TASK_CPU = "FBCSP_TASK_CPU"
     #: The stored filter designs (`fbcsp.filter_designs`): set by the image, not per run.
     FILTER_DESIGNS = "FBCSP_FILTER_DESIGNS"
+    #: The folder of matplotlib's stored font list (`fbcsp.font_list`): set by the image, not per run.
+    FONT_LIST = "FBCSP_FONT_LIST"
 
 
 #: Per-run container variables and the :class:`~contracts.run_input.RunInput` field each is taken

@@ -2,17 +2,24 @@
 
 Figures are laid out with fixed margins in inches instead of matplotlib's constrained layout,
 which measures every text of a figure before drawing it and cost about as much as the drawing.
+
+The package imports matplotlib's figures only from here, after the backend is chosen and the
+image's stored font list is in matplotlib's cache (`fbcsp.font_list`).
 """
 
 from __future__ import annotations
 
 import io
+import os
 
 import matplotlib
 
-matplotlib.use("Agg")
+from .font_list import FONT_LIST_VARIABLE, seed_font_cache
 
-from matplotlib.figure import Figure  # noqa: E402 - after selecting the non-interactive backend
+matplotlib.use("Agg")
+seed_font_cache(os.environ.get(FONT_LIST_VARIABLE), matplotlib.get_cachedir())
+
+from matplotlib.figure import Figure  # noqa: E402 - loads the fonts: after the backend and the font list
 
 DPI = 100
 

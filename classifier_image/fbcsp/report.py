@@ -20,11 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from contracts.manifest import FIGURE_FILES, FIGURES_DIR, REPORT_FILE
 
-from .figure_layout import margins, png_bytes
+from .figure_layout import Figure, margins, png_bytes
 from .recording import CLASS_LABELS
 from .report_page import render_html
 from .report_patterns import patterns_figure

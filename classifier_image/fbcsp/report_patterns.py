@@ -12,11 +12,10 @@ CPU on the sample, most of the report's cost).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .csp import select_filters
 from .electrodes import electrode_key
-from .figure_layout import margins
+from .figure_layout import Figure, margins
 from .training_result import TrainingResult
 
 #: Standard 10-05 positions (MNE 1.13 name of the former "standard_1005").

@@ -1,14 +1,18 @@
 """The real classifier image (``make image``) under ``sandbox run --docker``: read-only root as in the
-task definition, the sample succeeds, and the image's exit codes give the subprocess launcher's codes."""
+task definition, the sample succeeds, the image's exit codes give the subprocess launcher's codes, and a run
+uses the font list the image stores."""
 
 from __future__ import annotations
+
+import subprocess
 
 import pytest
 from sandbox_support import set_pipeline_environment
 from test_pipeline import FAILING_SESSIONS
 
+from components.cluster import container_definition
 from sandbox.cli import BUNDLED_SAMPLE
-from sandbox.container_images import SANDBOX_IMAGE, docker_available, docker_image_present
+from sandbox.container_images import SANDBOX_IMAGE, docker_available, docker_image_present, docker_run_command
 from sandbox.runner import LocalPipeline
 
 pytestmark = [
@@ -28,12 +32,15 @@ ONE_PERMUTATION = {"FBCSP_PERMUTATIONS": "1"}
 @pytest.fixture(scope="module")
 def docker_run(tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
-    with LocalPipeline(
-        work_dir=tmp_path_factory.mktemp("sandbox-docker"),
-        docker=True,
-        progress=lambda line: None,
-        container_environment=ONE_PERMUTATION,
-    ) as pipeline, pytest.MonkeyPatch.context() as environment:
+    with (
+        LocalPipeline(
+            work_dir=tmp_path_factory.mktemp("sandbox-docker"),
+            docker=True,
+            progress=lambda line: None,
+            container_environment=ONE_PERMUTATION,
+        ) as pipeline,
+        pytest.MonkeyPatch.context() as environment,
+    ):
         set_pipeline_environment(environment, pipeline)
         pipeline.upload(BUNDLED_SAMPLE, user_id="dora", session_id="sample")
         for session_id in CONTAINER_FAILURES:
@@ -65,3 +72,27 @@ def test_the_images_exit_codes_give_the_same_failure_codes_as_the_subprocess(doc
     assert outcome.item["error"]["code"] == expected_code
     assert all(word in outcome.item["error"]["message"] for word in reason_words)
     assert [run.exit_code for run in pipeline.launcher.runs if run.session_id == session_id] == [2]
+
+
+def test_a_run_in_the_image_uses_the_stored_font_list_instead_of_building_one():
+    # As the task definition runs the container: read-only root, an empty /tmp volume, its environment.
+    definition = container_definition(
+        image_uri=SANDBOX_IMAGE, task_cpu=1024, memory_mib=2048, log_group_name="unused", region="us-east-1"
+    )
+    environment = {variable["name"]: variable["value"] for variable in definition["environment"]}
+    *options, image = docker_run_command(SANDBOX_IMAGE, environment, definition["memory"], definition)
+    script = (
+        "import logging; logging.basicConfig(level=logging.INFO); "
+        "from fbcsp.figure_layout import Figure; from matplotlib import font_manager; "
+        "print(len(font_manager.fontManager.ttflist))"
+    )
+    finished = subprocess.run(  # noqa: S603 - fixed arguments
+        [*options, "--entrypoint", "python", image, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert int(finished.stdout) > 0
+    assert "generated new fontManager" not in finished.stderr
