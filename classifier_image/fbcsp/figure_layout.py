@@ -22,6 +22,9 @@ seed_font_cache(os.environ.get(FONT_LIST_VARIABLE), matplotlib.get_cachedir())
 from matplotlib.figure import Figure  # noqa: E402 - loads the fonts: after the backend and the font list
 
 DPI = 100
+#: zlib level of the PNGs: level 1 writes the report's three figures in about 30 ms instead of
+#: 60 ms (matplotlib's default, 6) for about 10 % more bytes (0.31 MB instead of 0.29 MB on the sample).
+PNG_COMPRESS_LEVEL = 1
 
 
 def margins(size_in: tuple[float, float], left: float, right: float, bottom: float, top: float) -> dict[str, float]:
@@ -33,5 +36,7 @@ def margins(size_in: tuple[float, float], left: float, right: float, bottom: flo
 def png_bytes(figure: Figure) -> bytes:
     """The figure as PNG, without the software stamp (the same figure gives the same bytes)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    figure.savefig(
+        buffer, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL}
+    )
     return buffer.getvalue()
