@@ -14,6 +14,7 @@ version ignores it and builds its own, as before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -30,7 +31,9 @@ FONT_LIST_PATTERN = "fontlist-v*.json"
 def seed_font_cache(stored_folder: str | os.PathLike[str] | None, cache_folder: str | os.PathLike[str]) -> list[Path]:
     """Copy the stored font lists that `cache_folder` lacks into it; the copies made.
 
-    Nothing when no folder is stored or it holds no list: matplotlib then builds its own.
+    Nothing when no folder is stored, it holds no list, or a copy fails (a full or read-only
+    folder, say): matplotlib then builds its own, as without the stored list. A list is copied
+    under a temporary name and renamed, so matplotlib never reads half of one.
     """
     if not stored_folder:
         return []
@@ -38,9 +41,17 @@ def seed_font_cache(stored_folder: str | os.PathLike[str] | None, cache_folder: 
     copied = []
     for stored in sorted(Path(stored_folder).glob(FONT_LIST_PATTERN)):
         target = cache / stored.name
-        if not target.exists():
-            shutil.copyfile(stored, target)
-            copied.append(target)
+        if target.exists():
+            continue
+        partial = cache / f".{stored.name}.{os.getpid()}"
+        try:
+            shutil.copyfile(stored, partial)
+            os.replace(partial, target)
+        except OSError:
+            with contextlib.suppress(OSError):  # there may be no partial file to remove
+                partial.unlink()
+            continue
+        copied.append(target)
     return copied
 
 

@@ -44,6 +44,15 @@ def test_seeding_copies_what_the_cache_lacks_and_keeps_what_it_has(stored_folder
     assert (kept / stored_name).read_text() == "the run's own list"
 
 
+def test_a_copy_that_fails_leaves_matplotlib_to_build_its_own_list(stored_folder, tmp_path):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+
+    assert seed_font_cache(stored_folder, not_a_folder) == []
+    assert seed_font_cache(stored_folder, tmp_path / "no-such-folder") == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+
+
 @pytest.mark.parametrize("stored", [None, ""])
 def test_without_a_stored_folder_nothing_is_copied(stored, tmp_path):
     assert seed_font_cache(stored, tmp_path) == []
