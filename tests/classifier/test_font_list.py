@@ -83,3 +83,15 @@ def test_only_figure_layout_imports_matplotlib_so_the_list_is_in_place_first():
             if any(name.split(".")[0] == "matplotlib" for name in names):
                 importers.add(source.name)
     assert importers == {"figure_layout.py"}
+
+
+def test_the_image_stores_the_list_where_its_runs_read_it():
+    dockerfile = (CLASSIFIER_DIR / "Dockerfile").read_text()
+    stored_at = dockerfile.split(f"{FONT_LIST_VARIABLE}=", 1)[1].split()[0]
+
+    assert f"python -m fbcsp.font_list {stored_at}" in dockerfile
+
+
+def test_the_command_wants_one_folder(capsys):
+    assert main([]) == 2
+    assert "usage: python -m fbcsp.font_list FOLDER" in capsys.readouterr().err
