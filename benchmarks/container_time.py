@@ -191,14 +191,8 @@ def measure(
     with tempfile.TemporaryDirectory() as scratch:
         out_dir = Path(scratch)
         command = [
-            "-m",
-            "fbcsp",
-            "train",
-            str(zip_path),
-            "--out",
-            str(out_dir / "cli"),
-            "--permutations",
-            str(n_permutations),
+            "-m", "fbcsp", "train", str(zip_path), "--out", str(out_dir / "cli"),
+            "--permutations", str(n_permutations),
         ]
         environment = child_environment(optimize, out_dir / "build", stored_font_list)
         fresh_interpreter(command, environment)  # compiles the bytecode; not timed
@@ -233,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         default=TrainingOptions.n_permutations,
         help="permutations of the end-to-end run (default: %(default)s)",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure, best kept (default: %(default)s)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure, best kept (default: %(default)s)"
+    )
     parser.add_argument(
         "--optimize",
         type=int,

@@ -56,6 +56,10 @@ class CspChannels:
     motor_area: bool
     rank: int
 
+    def names(self, ch_names: tuple[str, ...]) -> list[str]:
+        """The names of the `rows` among the recording's `ch_names`."""
+        return [ch_names[row] for row in self.rows]
+
     @property
     def reduced(self) -> bool:
         """Whether CSP works in principal components rather than on the channels themselves."""

@@ -200,7 +200,7 @@ def metrics_document(result: TrainingResult, session_id: str | None = None) -> d
             "channelNoiseRatio": result.channel_quality.noise_ratio.tolist(),
             "channelClippedFraction": result.channel_quality.clipped_fraction.tolist(),
             "constantChannels": result.channel_quality.constant_names(result.ch_names),
-            "cspChannels": [result.ch_names[row] for row in result.csp_channels.rows],
+            "cspChannels": result.csp_channels.names(result.ch_names),
             "cspDimensions": result.csp_channels.dimensions,
         },
         "resultTable": result_table(result, session_id),

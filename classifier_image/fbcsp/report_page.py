@@ -37,7 +37,7 @@ def montage_notes(result: TrainingResult) -> list[str]:
     larger montage, principal components of linearly dependent channels, or, when the names are
     unknown or the montage lacks the motor area, what it ran on, why, and how to name the channels."""
     channels = result.csp_channels
-    names = [result.ch_names[row] for row in channels.rows]
+    names = channels.names(result.ch_names)
     if channels.motor_area:
         return [
             f"CSP ran on the motor-area channels {', '.join(names)} of the {len(result.ch_names)} recorded (a "

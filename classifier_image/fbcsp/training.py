@@ -99,7 +99,7 @@ def train(
         selection = selection_projection(channels.rows, recording.n_channels, len(bands))
         projection = selection if projection is None else projection @ selection
         if channels.motor_area:
-            report(f"CSP on the motor-area channels {', '.join(recording.ch_names[row] for row in channels.rows)}")
+            report(f"CSP on the motor-area channels {', '.join(channels.names(recording.ch_names))}")
 
     n_folds = options.n_folds
     report(
