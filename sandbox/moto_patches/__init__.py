@@ -20,6 +20,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
   turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
   during iteration";
+* moto applies a DynamoDB update one action at a time to the stored item, so a scan on another
+  request thread could read a status record half updated (``SUCCEEDED`` without its ``result``):
+  :func:`serialise_dynamodb_items` makes item reads and writes take turns, as each is atomic on AWS;
 * Step Functions sends a ``Step Functions Execution Status Change`` event to the default bus when
   an execution ends, moto sends none: :func:`emit_execution_status_changes` puts it there;
 * moto's EventBridge rules cannot target Lambda functions (``NotImplementedError``):
@@ -47,9 +50,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.lambda_invocations` (the first and seventh), :mod:`.ecs_tasks` (the second to
-fifth), :mod:`.events` (the sixth and eighth) and :mod:`.iam` (the others); nothing else in the sandbox
-touches moto's private classes. They reach into them, so :func:`check_moto_version`
+The patches live in :mod:`.lambda_invocations` (the first and eighth), :mod:`.ecs_tasks` (the second to
+fifth), :mod:`.dynamodb` (the sixth), :mod:`.events` (the seventh and ninth) and :mod:`.iam` (the
+others); nothing else in the sandbox touches moto's private classes. They reach into them, so :func:`check_moto_version`
 refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``,
 ``tests/sandbox/test_moto_state_machine_tasks.py`` and ``tests/sandbox/test_moto_iam_patches.py`` fail
 loudly when moto changes underneath them.
@@ -65,6 +68,7 @@ import moto
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
+from moto.dynamodb.models import DynamoDBBackend
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.events.models import Rule
 from moto.iam.access_control import IAMRequestBase
@@ -76,6 +80,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from .dynamodb import DYNAMODB_ITEM_OPERATIONS, serialise_dynamodb_items
 from .ecs_tasks import (
     _ECS_TASK_OPERATIONS,
     TaskLauncher,
@@ -150,6 +155,7 @@ _PATCHED_ATTRIBUTES = (
     (BaseExecutionWorkerCommunication, "terminated"),
     (Rule, "send_to_targets"),
     *((EC2ContainerServiceBackend, name) for name in _ECS_TASK_OPERATIONS),
+    *((DynamoDBBackend, name) for name in DYNAMODB_ITEM_OPERATIONS),
 )
 
 
@@ -173,6 +179,7 @@ def adjusted_moto(
         fail_sync_tasks_on_nonzero_exit()
         launch_containers_on_run_task(launcher)
         serialise_ecs_task_registry()
+        serialise_dynamodb_items()
         emit_execution_status_changes()
         deliver_rule_events_to_functions(dispatch)
         sequence_s3_events()

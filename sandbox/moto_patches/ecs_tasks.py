@@ -28,6 +28,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+from .serialised import serialise_operations
+
 
 class TaskLauncher(Protocol):
     def start(self, task: Task, overrides: dict[str, Any]) -> None: ...
@@ -148,18 +150,7 @@ _ecs_task_registry_lock = threading.RLock()
 
 
 def serialise_ecs_task_registry() -> None:
-    for name in _ECS_TASK_OPERATIONS:
-        operation = getattr(EC2ContainerServiceBackend, name)
-        if getattr(operation, "_serialised", False):
-            continue
-
-        def serialised(self, *args, _operation=operation, **kwargs):
-            with _ecs_task_registry_lock:
-                return _operation(self, *args, **kwargs)
-
-        functools.update_wrapper(serialised, operation)
-        serialised._serialised = True
-        setattr(EC2ContainerServiceBackend, name, serialised)
+    serialise_operations(EC2ContainerServiceBackend, _ECS_TASK_OPERATIONS, _ecs_task_registry_lock)
 
 
 def task_definition_of(task: Task) -> Any:

@@ -1,6 +1,6 @@
 """The moto adjustments the sandbox relies on, checked against a real moto server and moto's own classes:
-S3 event sequencers, restoring moto, the ECS task registry's turns, the moto version check and the wake-up
-of a ``.sync`` poll.
+S3 event sequencers, restoring moto, the ECS task registry's and the DynamoDB items' turns, the moto version
+check and the wake-up of a ``.sync`` poll.
 
 If a moto upgrade changes the internals these adjustments reach into, these tests fail first.
 """
@@ -13,6 +13,7 @@ import threading
 
 import pytest
 from moto.core.config import default_user_config
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto_probes import ExitCodeLauncher, adjusted
 
@@ -73,6 +74,27 @@ def test_ecs_task_operations_take_turns():
 def _describe_ignoring_errors(backend):
     with contextlib.suppress(Exception):
         EC2ContainerServiceBackend.describe_tasks(backend, "no-such-cluster", [])
+
+
+def test_dynamodb_item_operations_take_turns():
+    # A scan must not read an item while another request's update or transaction is half applied.
+    backend = dynamodb_backends["123456789012"]["eu-west-2"]
+    with adjusted(ExitCodeLauncher()):
+        scanner = threading.Thread(target=_scan_ignoring_errors, args=(backend,))
+        with moto_patches.dynamodb._dynamodb_items_lock:
+            scanner.start()
+            scanner.join(0.3)
+            blocked = scanner.is_alive()
+        scanner.join(5)
+
+    assert blocked, "scan ran while another item operation held the table"
+    assert not scanner.is_alive()
+
+
+def _scan_ignoring_errors(backend):
+    with contextlib.suppress(Exception):
+        no_options = (None,) * 6
+        DynamoDBBackend.scan(backend, "no-such-table", {}, *no_options, False, None, (None, None))
 
 
 def test_an_unverified_moto_release_is_refused():
