@@ -57,44 +57,43 @@ def test_leaving_the_block_restores_moto():
     assert json.dumps(default_user_config, sort_keys=True) == config_before
 
 
-def test_ecs_task_operations_take_turns():
+def _describe_tasks():
     backend = ecs_backends["123456789012"]["eu-west-2"]
-    with adjusted(ExitCodeLauncher()):
-        describer = threading.Thread(target=_describe_ignoring_errors, args=(backend,))
-        with moto_patches.ecs_tasks._ecs_task_registry_lock:
-            describer.start()
-            describer.join(0.3)
-            blocked = describer.is_alive()
-        describer.join(5)
-
-    assert blocked, "describe_tasks ran while another task operation held the registry"
-    assert not describer.is_alive()
+    EC2ContainerServiceBackend.describe_tasks(backend, "no-such-cluster", [])
 
 
-def _describe_ignoring_errors(backend):
-    with contextlib.suppress(Exception):
-        EC2ContainerServiceBackend.describe_tasks(backend, "no-such-cluster", [])
-
-
-def test_dynamodb_item_operations_take_turns():
-    # A scan must not read an item while another request's update or transaction is half applied.
+def _scan():
     backend = dynamodb_backends["123456789012"]["eu-west-2"]
+    no_options = (None,) * 6
+    DynamoDBBackend.scan(backend, "no-such-table", {}, *no_options, False, None, (None, None))
+
+
+@pytest.mark.parametrize(
+    ("lock", "operation"),
+    [
+        # describing tasks must not iterate the registry while another request changes it
+        (moto_patches.ecs_tasks._ecs_task_registry_lock, _describe_tasks),
+        # a scan must not read an item while another request's update or transaction is half applied
+        (moto_patches.dynamodb._dynamodb_items_lock, _scan),
+    ],
+    ids=["ecs-tasks", "dynamodb-items"],
+)
+def test_operations_of_a_serialised_backend_take_turns(lock, operation):
     with adjusted(ExitCodeLauncher()):
-        scanner = threading.Thread(target=_scan_ignoring_errors, args=(backend,))
-        with moto_patches.dynamodb._dynamodb_items_lock:
-            scanner.start()
-            scanner.join(0.3)
-            blocked = scanner.is_alive()
-        scanner.join(5)
+        caller = threading.Thread(target=_ignoring_errors, args=(operation,))
+        with lock:
+            caller.start()
+            caller.join(0.3)
+            blocked = caller.is_alive()
+        caller.join(5)
 
-    assert blocked, "scan ran while another item operation held the table"
-    assert not scanner.is_alive()
+    assert blocked, f"{operation.__name__} ran while another operation of its backend held the lock"
+    assert not caller.is_alive()
 
 
-def _scan_ignoring_errors(backend):
+def _ignoring_errors(operation):
     with contextlib.suppress(Exception):
-        no_options = (None,) * 6
-        DynamoDBBackend.scan(backend, "no-such-table", {}, *no_options, False, None, (None, None))
+        operation()
 
 
 def test_an_unverified_moto_release_is_refused():
