@@ -43,9 +43,9 @@ test: install policy
 local: $(STAMP)
 	$(BIN)/python -m sandbox run $(SAMPLE_UPLOAD) --out sandbox-out
 
-# Train the classifier on the bundled sample upload exactly as the container does, then replay the
-# exported classifier.json on the same recording. The sample's metadata.json names no channels, so
-# they are given here (its columns are FC3 FC4 C3 Cz C4 CP3 CPz CP4) for correct CSP scalp maps.
+# Train the classifier on the bundled sample upload as the container does, then replay the exported
+# classifier.json on the same recording. The sample's metadata.json names no channels, so (unlike
+# the container, which gets none) they are given here (its columns are FC3 FC4 C3 Cz C4 CP3 CPz CP4) for correct CSP scalp maps.
 SAMPLE_CHANNELS := FC3 FC4 C3 Cz C4 CP3 CPz CP4
 sample: $(STAMP)
 	PYTHONPATH=classifier_image:. $(BIN)/python -m fbcsp train $(SAMPLE_UPLOAD) --out $(SAMPLE_OUT) --channel-names $(SAMPLE_CHANNELS)

@@ -6,7 +6,9 @@ needs:
 
 * channels and sampling rate: metadata.json;
 * samples: the CSV's uncompressed size (zip directory) divided by the mean length of the complete
-  rows in the prefix (:func:`estimate_samples`); a CSV whose first row does not end within
+  rows in the prefix (:func:`estimate_samples`), leaving out rows of zeros only (a recording that
+  starts with a flat stretch written as ``0,0,...`` would otherwise look several times longer
+  than it is, and be refused); a CSV whose first row does not end within
   :func:`max_csv_line_length` is malformed and refused;
 * trials: not in the header. They are bounded from the duration at one T1/T2 cue per
   :data:`MIN_SECONDS_PER_CUE` on average (:func:`trial_bound`): the cue-to-cue time of the
@@ -22,6 +24,7 @@ researcher (:func:`too_large_message`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from contracts.task_memory import MIB, predict_peak_mib
@@ -36,6 +39,8 @@ MAX_FIELD_CHARACTERS = 40
 #: Mean time between two T1/T2 cues that the trial bound assumes, in seconds.
 MIN_SECONDS_PER_CUE = 8.0
 _SECONDS_PER_HOUR = 3600.0
+#: A row holding a number other than zero has a digit 1-9 (``0``, ``-0.0`` and ``0e+00`` have none).
+_NONZERO_DIGIT = re.compile(rb"[1-9]")
 
 
 def max_csv_line_length(n_channels: int) -> int:
@@ -57,7 +62,8 @@ def estimate_samples(prefix: bytes, csv_bytes: int, n_channels: int) -> int:
     """Rows of a CSV of ``csv_bytes`` bytes whose first bytes are ``prefix``.
 
     ``prefix`` is the whole CSV when it is ``csv_bytes`` long (its last row then needs no line
-    ending); otherwise its last, partial row is not measured.
+    ending); otherwise its last, partial row is not measured, nor are rows of zeros only, which
+    are shorter than the recording's rows.
 
     Raises
     ------
@@ -67,14 +73,16 @@ def estimate_samples(prefix: bytes, csv_bytes: int, n_channels: int) -> int:
     limit = max_csv_line_length(n_channels)
     whole = len(prefix) >= csv_bytes
     rows = prefix.splitlines(keepends=True)
-    complete = rows if whole else [row for row in rows if row.endswith((b"\n", b"\r"))]
     too_long = [number for number, row in enumerate(rows, start=1) if len(row) > limit]
     if too_long:
         raise UploadRejected(too_long_line_message(too_long[0], n_channels))
-    if not complete:
-        # The prefix is shorter than one allowed row: count the fewest rows the file can hold.
+    if whole:
+        return max(1, len(rows))
+    measured = [row for row in rows if row.endswith((b"\n", b"\r")) and _NONZERO_DIGIT.search(row)]
+    if not measured:
+        # No row of the recording's numbers ends in the prefix: count the fewest rows the file can hold.
         return max(1, csv_bytes // limit)
-    mean_row_bytes = sum(map(len, complete)) / len(complete)
+    mean_row_bytes = sum(map(len, measured)) / len(measured)
     return max(1, round(csv_bytes / mean_row_bytes))
 
 

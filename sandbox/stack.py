@@ -37,6 +37,9 @@ class LocalStack:
     state_machine_arn: str
     cluster_arn: str
     topic_arn: str
+    limits_table: str
+    dashboard: str
+    classifier_log_group: str
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> LocalStack:
@@ -50,4 +53,7 @@ class LocalStack:
             state_machine_arn=outputs["stateMachineArn"],
             cluster_arn=outputs["clusterArn"],
             topic_arn=outputs["topicArn"],
+            limits_table=outputs["limitsTableName"],
+            dashboard=outputs["dashboardName"],
+            classifier_log_group=outputs["classifierLogGroupName"],
         )

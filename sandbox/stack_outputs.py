@@ -24,11 +24,14 @@ def stack_outputs(stack: LocalStack, api_url: str) -> dict[str, str]:
         "resultsBucketName": stack.results_bucket,
         "statusTableName": stack.status_table,
         "classifierTableName": stack.classifier_table,
+        "limitsTableName": stack.limits_table,
         "stateMachineArn": stack.state_machine_arn,
         "queueUrl": stack.queue_url,
         "deadLetterQueueUrl": stack.dead_letter_queue_url,
+        "dashboardName": stack.dashboard,
         "topicArn": stack.topic_arn,
         "clusterArn": stack.cluster_arn,
+        "classifierLogGroupName": stack.classifier_log_group,
     }
 
 

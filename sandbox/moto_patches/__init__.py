@@ -27,6 +27,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   an execution ends, moto sends none: :func:`emit_execution_status_changes` puts it there;
 * moto's EventBridge rules cannot target Lambda functions (``NotImplementedError``):
   :func:`deliver_rule_events_to_functions` invokes them asynchronously with the event, as AWS does;
+* moto writes ``$$.State.EnteredTime`` as Python's ``isoformat()`` (microseconds, ``+00:00``), which
+  ``MarkProcessing`` stores as ``startedAt``; AWS writes milliseconds and ``Z``, the shape the contracts
+  give every timestamp: :func:`state_entered_times_as_on_aws` gives it that shape;
 * moto gives every S3 event the same ``sequencer``, so two versions of one key uploaded within the
   same second (event times have whole seconds) look like one event and the start handler ignores
   the newer: :func:`sequence_s3_events` gives each event a greater sequencer than the one before, as
@@ -50,10 +53,11 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.lambda_invocations` (the first and eighth), :mod:`.ecs_tasks` (the second to
-fifth), :mod:`.dynamodb` (the sixth), :mod:`.events` (the seventh and ninth) and :mod:`.iam` (the
-others); nothing else in the sandbox touches moto's private classes. They reach into them, so :func:`check_moto_version`
-refuses any moto release they were not verified against; ``tests/sandbox/test_moto_patches.py``,
+The patches live in :mod:`.lambda_invocations` (the first and eighth), :mod:`.ecs_tasks` (the
+second to fifth), :mod:`.dynamodb` (the sixth), :mod:`.events` (the seventh and tenth),
+:mod:`.context_times` (the ninth) and :mod:`.iam` (the others); nothing else in the sandbox touches
+moto's private classes. They reach into them, so :func:`check_moto_version` refuses any moto release
+they were not verified against; ``tests/sandbox/test_moto_patches.py``,
 ``tests/sandbox/test_moto_state_machine_tasks.py`` and ``tests/sandbox/test_moto_iam_patches.py`` fail
 loudly when moto changes underneath them.
 """
@@ -74,12 +78,14 @@ from moto.events.models import Rule
 from moto.iam.access_control import IAMRequestBase
 from moto.moto_api import state_manager
 from moto.s3.models import FakeBucket
+from moto.stepfunctions.parser.asl.component.state import state as sfn_state_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from .context_times import state_entered_times_as_on_aws
 from .dynamodb import DYNAMODB_ITEM_OPERATIONS, serialise_dynamodb_items
 from .ecs_tasks import (
     _ECS_TASK_OPERATIONS,
@@ -154,6 +160,7 @@ _PATCHED_ATTRIBUTES = (
     (StateTaskServiceEcs, "_build_sync_resolver"),
     (BaseExecutionWorkerCommunication, "terminated"),
     (Rule, "send_to_targets"),
+    (sfn_state_module, "StateData"),
     *((EC2ContainerServiceBackend, name) for name in _ECS_TASK_OPERATIONS),
     *((DynamoDBBackend, name) for name in DYNAMODB_ITEM_OPERATIONS),
 )
@@ -182,6 +189,7 @@ def adjusted_moto(
         serialise_dynamodb_items()
         emit_execution_status_changes()
         deliver_rule_events_to_functions(dispatch)
+        state_entered_times_as_on_aws()
         sequence_s3_events()
         authorize_request_resources()
         authorize_presigned_requests()

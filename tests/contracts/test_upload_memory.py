@@ -51,6 +51,18 @@ def test_a_whole_csv_in_the_prefix_is_counted_exactly_even_without_a_final_line_
     assert estimate_samples(csv, len(csv), 8) == 40
 
 
+def test_rows_of_zeros_at_the_start_are_not_taken_for_the_recordings_row_length():
+    # GIVEN 64 channels whose first rows are a flat stretch written as zeros, then the recording
+    zero_row = ("0," * 64 + "0,0,\n").encode()
+    recording = _rows(20_000, 64)
+    for n_zero_rows in (300, 2000):
+        csv = zero_row * n_zero_rows + recording
+        # WHEN the samples are estimated from the prefix (all zeros in the second case)
+        estimated = estimate_samples(csv[:CSV_PREFIX_BYTES], len(csv), 64)
+        # THEN the estimate is not inflated by the short rows (it was 2.2x and 4.8x the rows)
+        assert estimated <= (n_zero_rows + 20_000) * 1.02
+
+
 def test_a_first_row_longer_than_any_valid_row_is_malformed():
     single_line = b"0.5," * 100_000
     with pytest.raises(UploadRejected, match=r"CSV row 1 is longer than \d+ characters.*line breaks"):

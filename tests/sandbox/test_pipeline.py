@@ -5,6 +5,7 @@ a session can end with is reached end to end, next to sessions that still succee
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,7 @@ FAILING_SESSIONS = {
     "image-missing-1": (small_recording, "IMAGE_UNAVAILABLE", ("image",)),
 }
 SUCCEEDING_SESSIONS = [("alice", "session-1"), ("bob", "session-1")]
+CONTRACT_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +113,8 @@ def test_the_good_uploads_train_a_classifier_each_despite_the_failures_beside_th
         classifier = pipeline.classifier_record(user_id, session_id)
         assert classifier["classifierKey"] == result["resultsPrefix"] + "classifier.json"
         assert {"startedAt", "finishedAt", "executionArn", "uploadVersion"} <= set(item)
+        # MarkProcessing stores $$.State.EnteredTime: the contracts' one timestamp shape, as on AWS
+        assert all(CONTRACT_TIMESTAMP.fullmatch(item[name]) for name in ("startedAt", "finishedAt")), item
         manifest = pipeline.session.client("s3").get_object(
             Bucket=pipeline.stack.results_bucket, Key=result["resultsPrefix"] + "manifest.json"
         )
