@@ -42,7 +42,7 @@ for environment in environments:
         name=boundary_policy_name(environment),
         path=DELIVERY_PATH,
         description=f"Permissions boundary of every role of the {environment} pipeline stack",
-        policy=json.dumps(role_boundary_policy(identity.account_id, environment)),
+        policy=json.dumps(role_boundary_policy(identity.account_id, region.region, environment)),
     )
     deploy_role = aws.iam.Role(
         f"deploy-{environment}",

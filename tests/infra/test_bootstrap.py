@@ -9,7 +9,7 @@ from mock_answers import ACCOUNT_ID, REGION
 from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, REPO_ROOT, new_mocks, run_main_program
 
 from bootstrap.access import deploy_policy, github_trust_policy
-from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn
+from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn, role_boundary_policy
 from bootstrap.preview import preview_policy
 from components.iam_names import role_path
 
@@ -75,6 +75,7 @@ def test_the_bootstrap_defines_each_environments_boundary_and_bounds_its_deploy_
 
         assert boundary.outputs["arn"] == exports[f"{environment}PermissionsBoundaryArn"]
         assert boundary.outputs["arn"] == boundary_policy_arn(ACCOUNT_ID, environment)
+        assert json.loads(boundary.inputs["policy"]) == role_boundary_policy(ACCOUNT_ID, REGION, environment)
         assert json.loads(deploy.inputs["policy"]) == deploy_policy(ACCOUNT_ID, REGION, environment)
 
 
