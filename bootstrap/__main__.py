@@ -20,11 +20,14 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from bootstrap.access import GITHUB_OIDC_HOST, STS_AUDIENCE, deploy_policy, github_trust_policy  # noqa: E402
 from bootstrap.boundary import DELIVERY_PATH, boundary_policy_name, role_boundary_policy  # noqa: E402
+from bootstrap.environments import SHARED_ACCOUNT_FLAG, hosted_environments  # noqa: E402
 from bootstrap.preview import preview_policy  # noqa: E402
 
 config = pulumi.Config()
 repository = config.require("githubRepository")
-environments = config.get_object("environments") or ["dev", "prod"]
+environments = hosted_environments(
+    config.require_object("environments"), config.get_bool(SHARED_ACCOUNT_FLAG) or False
+)
 state_bucket_arn = config.get("stateBucketArn")
 
 identity = aws.get_caller_identity()
