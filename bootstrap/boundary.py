@@ -89,8 +89,9 @@ def role_boundary_policy(account_id: str, region: str, environment: str) -> dict
     """The boundary of every role of ``environment``'s stack (the stack name is the environment).
 
     Data-plane actions reach resources of ``account_id`` in ``region`` only, whatever the role's own
-    policy names. The actions AWS authorises on no resource (X-Ray, ECR sign-in, log deliveries) have
-    no resource account to compare, so they are held to the region alone.
+    policy names (a role cannot copy research data to a bucket of another account). The actions AWS
+    authorises on no resource (X-Ray, ECR sign-in, log deliveries) have no resource account to
+    compare, so they are held to the region alone.
     """
     in_region = {"aws:RequestedRegion": region}
     return {
@@ -101,7 +102,11 @@ def role_boundary_policy(account_id: str, region: str, environment: str) -> dict
                 "Effect": "Allow",
                 "Action": [action for action in PIPELINE_ROLE_ACTIONS if action not in RESOURCE_WILDCARD_ACTIONS],
                 "Resource": "*",
-                "Condition": {"StringEquals": {**in_region, "aws:ResourceAccount": account_id}},
+                # IfExists: the few actions whose requests carry no resource account keep working.
+                "Condition": {
+                    "StringEquals": in_region,
+                    "StringEqualsIfExists": {"aws:ResourceAccount": account_id},
+                },
             },
             {
                 "Sid": "PipelineActionsOnNoResource",
