@@ -20,11 +20,14 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from bootstrap.access import GITHUB_OIDC_HOST, STS_AUDIENCE, deploy_policy, github_trust_policy  # noqa: E402
 from bootstrap.boundary import DELIVERY_PATH, boundary_policy_name, role_boundary_policy  # noqa: E402
+from bootstrap.environments import SHARED_ACCOUNT_FLAG, hosted_environments  # noqa: E402
 from bootstrap.preview import preview_policy  # noqa: E402
 
 config = pulumi.Config()
 repository = config.require("githubRepository")
-environments = config.get_object("environments") or ["dev", "prod"]
+environments = hosted_environments(
+    config.require_object("environments"), config.get_bool(SHARED_ACCOUNT_FLAG) or False
+)
 state_bucket_arn = config.get("stateBucketArn")
 
 identity = aws.get_caller_identity()
@@ -42,7 +45,7 @@ for environment in environments:
         name=boundary_policy_name(environment),
         path=DELIVERY_PATH,
         description=f"Permissions boundary of every role of the {environment} pipeline stack",
-        policy=json.dumps(role_boundary_policy(identity.account_id, environment)),
+        policy=json.dumps(role_boundary_policy(identity.account_id, region.region, environment)),
     )
     deploy_role = aws.iam.Role(
         f"deploy-{environment}",

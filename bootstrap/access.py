@@ -105,7 +105,8 @@ def deploy_policy(
 
     Pulumi auto-names resources (logical name + random suffix), so resources are scoped by account,
     region and service rather than by name; IAM roles are scoped by the stack's path. The stack name
-    is the environment's name (``dev``, ``prod``).
+    is the environment's name (``dev``, ``prod``). Two environments in one account therefore reach
+    each other's resources (outside IAM): :mod:`bootstrap.environments` refuses that unless acknowledged.
     """
     stack_roles = stack_roles_arn(account_id, environment)
     statements: list[dict[str, Any]] = [

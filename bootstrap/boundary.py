@@ -3,7 +3,8 @@
 The deploy role may create or change a pipeline role only with this boundary attached
 (``access.deploy_policy``), so whatever inline policy it writes, the role can never do more than
 the pipeline's functions, state machine and task need: their services' data-plane actions, and
-passing roles of the same stack. No IAM administration, no STS, no other service. Pure functions,
+passing roles of the same stack, on resources of the stack's own account and region. No IAM
+administration, no STS, no other service. Pure functions,
 no Pulumi import; ``tests/infra/test_bootstrap.py`` checks that every action the program's roles
 are granted is within the boundary.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from components.config import PROJECT_NAME
 from components.iam_names import stack_roles_arn
+from components.policy_statements import RESOURCE_WILDCARD_ACTIONS
 
 #: IAM path of the deploy and preview roles and of the boundary policies; no stack role lives here.
 DELIVERY_PATH = f"/{PROJECT_NAME}-delivery/"
@@ -83,16 +85,35 @@ def delivery_arns(account_id: str) -> list[str]:
     ]
 
 
-def role_boundary_policy(account_id: str, environment: str) -> dict[str, Any]:
-    """The boundary of every role of ``environment``'s stack (the stack name is the environment)."""
+def role_boundary_policy(account_id: str, region: str, environment: str) -> dict[str, Any]:
+    """The boundary of every role of ``environment``'s stack (the stack name is the environment).
+
+    Data-plane actions reach resources of ``account_id`` in ``region`` only, whatever the role's own
+    policy names (a role cannot copy research data to a bucket of another account). The actions AWS
+    authorises on no resource (X-Ray, ECR sign-in, log deliveries) have no resource account to
+    compare, so they are held to the region alone.
+    """
+    in_region = {"aws:RequestedRegion": region}
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "PipelineDataPlane",
                 "Effect": "Allow",
-                "Action": list(PIPELINE_ROLE_ACTIONS),
+                "Action": [action for action in PIPELINE_ROLE_ACTIONS if action not in RESOURCE_WILDCARD_ACTIONS],
                 "Resource": "*",
+                # IfExists: the few actions whose requests carry no resource account keep working.
+                "Condition": {
+                    "StringEquals": in_region,
+                    "StringEqualsIfExists": {"aws:ResourceAccount": account_id},
+                },
+            },
+            {
+                "Sid": "PipelineActionsOnNoResource",
+                "Effect": "Allow",
+                "Action": [action for action in PIPELINE_ROLE_ACTIONS if action in RESOURCE_WILDCARD_ACTIONS],
+                "Resource": "*",
+                "Condition": {"StringEquals": in_region},
             },
             {
                 "Sid": "PassRolesOfTheSameStack",

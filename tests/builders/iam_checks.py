@@ -6,9 +6,12 @@ negative twin in the tests that widens a built document and expects the problem 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
+
+from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from policy.rules import is_wildcard_action
 
@@ -81,6 +84,15 @@ def allows(document: Document, action: str, resource: str) -> bool:
         fnmatchcase(action, action_pattern) and fnmatchcase(resource, resource_pattern)
         for action_pattern, resource_pattern in grants(document)
     )
+
+
+def permitted(document: Document, action: str, resource: str, context: Mapping[str, str]) -> bool:
+    """Whether the document allows the request with the given condition keys, as moto's IAM evaluator
+    judges it (conditions included, unlike :func:`allows`)."""
+    result = IAMPolicy(json.dumps(document)).is_action_permitted(
+        action, resource, incoming_condition_values=dict(context)
+    )
+    return result == PermissionResult.PERMITTED
 
 
 def conditions_of(document: Document, action: str) -> list[Mapping[str, Any]]:

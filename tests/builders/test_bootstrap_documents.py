@@ -5,11 +5,11 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 import pytest
-from iam_checks import allows, statements
+from iam_checks import allows, permitted, statements
 from iam_examples import widened
 
 from bootstrap.access import BOUNDED_ROLE_WRITES, DENIED_ACTIONS, deploy_policy
-from bootstrap.boundary import boundary_policy_arn, role_boundary_policy
+from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn, role_boundary_policy
 from bootstrap.preview import preview_policy
 from policy.rules import wildcard_action_problems
 
@@ -148,13 +148,61 @@ def test_a_self_managed_state_bucket_is_readable_and_writable_by_deploys_and_rea
 
 
 def test_the_boundary_allows_no_iam_administration_and_passes_only_the_stacks_roles():
-    document = role_boundary_policy(ACCOUNT_ID, "dev")
+    document = role_boundary_policy(ACCOUNT_ID, REGION, "dev")
 
     assert wildcard_action_problems(document) == []
     for action in (*ESCALATING_ROLE_ACTIONS, "iam:CreateUser", "sts:AssumeRole", "iam:CreatePolicyVersion"):
         assert not allows(document, action, FOREIGN_ROLES[0])
     assert allows(document, "iam:PassRole", DEV_ROLE)
     assert not any(allows(document, "iam:PassRole", role) for role in FOREIGN_ROLES)
+
+
+IN_OWN_ACCOUNT_AND_REGION = {"aws:RequestedRegion": REGION, "aws:ResourceAccount": ACCOUNT_ID}
+#: One data-plane request per service the boundary allows, on a resource of the stack's account.
+DATA_PLANE_REQUESTS = (
+    ("s3:GetObject", "arn:aws:s3:::storage-uploads-1a2b3c4/uploads/u/s/recording.zip"),
+    ("s3:PutObject", "arn:aws:s3:::storage-results-1a2b3c4/results/u/s/r/classifier.json"),
+    ("dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/storage-status-1a2b3c4"),
+    ("kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:processing-queue-1a2b3c4"),
+    ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:api-fn-dev"),
+)
+
+
+def test_the_boundary_allows_every_pipeline_action_in_its_own_account_and_region():
+    document = role_boundary_policy(ACCOUNT_ID, REGION, "dev")
+
+    for action in PIPELINE_ROLE_ACTIONS:
+        assert permitted(document, action, "*", IN_OWN_ACCOUNT_AND_REGION), action
+
+
+@pytest.mark.parametrize(("action", "resource"), DATA_PLANE_REQUESTS, ids=[a for a, _ in DATA_PLANE_REQUESTS])
+def test_the_boundary_keeps_the_data_plane_in_its_own_region(action, resource):
+    document = role_boundary_policy(ACCOUNT_ID, REGION, "dev")
+
+    assert permitted(document, action, resource, IN_OWN_ACCOUNT_AND_REGION)
+    assert not permitted(document, action, resource, {**IN_OWN_ACCOUNT_AND_REGION, "aws:RequestedRegion": "us-east-1"})
+
+
+def test_the_boundary_keeps_the_data_plane_on_resources_of_its_own_account():
+    # moto's evaluator ignores the IfExists operators, so the condition is checked as written: AWS
+    # then refuses a request whose resource belongs to another account, and lets through the few
+    # actions whose requests carry no resource account.
+    document = role_boundary_policy(ACCOUNT_ID, REGION, "dev")
+
+    (condition,) = [
+        statement["Condition"] for statement in statements(document) if statement["Sid"] == "PipelineDataPlane"
+    ]
+    assert condition["StringEqualsIfExists"] == {"aws:ResourceAccount": ACCOUNT_ID}
+    assert condition["StringEquals"] == {"aws:RequestedRegion": REGION}
+
+
+def test_the_boundary_holds_actions_on_no_resource_to_its_region():
+    document = role_boundary_policy(ACCOUNT_ID, REGION, "dev")
+
+    for action in ("xray:PutTraceSegments", "ecr:GetAuthorizationToken", "logs:CreateLogDelivery"):
+        assert permitted(document, action, "*", {"aws:RequestedRegion": REGION}), action
+        assert not permitted(document, action, "*", {"aws:RequestedRegion": "us-east-1"}), action
 
 
 #: Reads of research data or secrets: objects, items, messages, log events, execution data, secrets.

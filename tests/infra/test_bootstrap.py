@@ -9,7 +9,8 @@ from mock_answers import ACCOUNT_ID, REGION
 from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, REPO_ROOT, new_mocks, run_main_program
 
 from bootstrap.access import deploy_policy, github_trust_policy
-from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn
+from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn, role_boundary_policy
+from bootstrap.environments import hosted_environments
 from bootstrap.preview import preview_policy
 from components.iam_names import role_path
 
@@ -37,13 +38,35 @@ def test_a_repository_that_is_not_owner_slash_name_is_refused(repository):
         github_trust_policy(PROVIDER_ARN, repository, "dev")
 
 
-@pytest.fixture(scope="module")
-def bootstrap_stack():
+def run_bootstrap(**settings: str):
+    config = {f"eeg-pipeline-bootstrap:{key}": value for key, value in settings.items()}
     return run_main_program(
-        {"eeg-pipeline-bootstrap:githubRepository": "neuro-lab/eeg-pipeline", "aws:region": REGION},
+        {"eeg-pipeline-bootstrap:githubRepository": "neuro-lab/eeg-pipeline", "aws:region": REGION, **config},
         program=REPO_ROOT / "bootstrap" / "__main__.py",
         mocks=new_mocks(project="eeg-pipeline-bootstrap"),
     )
+
+
+@pytest.fixture(scope="module")
+def bootstrap_stack():
+    return run_bootstrap(environments='["dev", "prod"]', sharedAccountAcknowledged="true")
+
+
+def test_the_bootstrap_refuses_two_environments_in_one_account_unless_that_is_acknowledged():
+    shared = r"\['dev', 'prod'\] would share one AWS account.*sharedAccountAcknowledged"
+    with pytest.raises(ValueError, match=shared):
+        run_bootstrap(environments='["dev", "prod"]')
+
+
+def test_an_account_of_one_environment_needs_no_acknowledgement():
+    stack = run_bootstrap(environments='["prod"]').resources
+
+    assert {role.name for role in stack.of_type(ROLE)} == {"deploy-prod", "preview-prod"}
+
+
+def test_a_bootstrap_of_no_environment_is_refused():
+    with pytest.raises(ValueError, match="environments is empty"):
+        hosted_environments([], shared_account_acknowledged=True)
 
 
 def test_the_bootstrap_creates_the_provider_and_two_roles_per_environment_under_the_delivery_path(
@@ -75,6 +98,7 @@ def test_the_bootstrap_defines_each_environments_boundary_and_bounds_its_deploy_
 
         assert boundary.outputs["arn"] == exports[f"{environment}PermissionsBoundaryArn"]
         assert boundary.outputs["arn"] == boundary_policy_arn(ACCOUNT_ID, environment)
+        assert json.loads(boundary.inputs["policy"]) == role_boundary_policy(ACCOUNT_ID, REGION, environment)
         assert json.loads(deploy.inputs["policy"]) == deploy_policy(ACCOUNT_ID, REGION, environment)
 
 
