@@ -143,14 +143,22 @@ def get_session(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
 
 
 def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary."""
+    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary.
+
+    Only for a ``SUCCEEDED`` session whose run wrote the record: after a re-upload the record still
+    holds the previous run's classifier until the new run succeeds, and that is not the session's.
+    """
     user_id, session_id = caller(request), path_session_id(request)
+    no_classifier = RequestError(404, "NOT_FOUND", "no trained classifier for this session")
+    session = deps.status.get(user_id, session_id)
+    if session is None or session.get("status") != Status.SUCCEEDED.value:
+        raise no_classifier
     response = deps.dynamodb.get_item(
         TableName=deps.settings.classifier_table, Key=item_key(user_id, session_id), ConsistentRead=True
     )
-    if "Item" not in response:
-        raise RequestError(404, "NOT_FOUND", "no trained classifier for this session")
-    record = plain_item(response["Item"])
+    record = plain_item(response["Item"]) if "Item" in response else None
+    if record is None or record.get("runId") != session.get("runId"):
+        raise no_classifier
     url = deps.s3.generate_presigned_url(
         "get_object",
         Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
