@@ -184,6 +184,7 @@ def get_report(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     try:
         links = report_links(deps.s3, deps.settings.results_bucket, results_prefix, PRESIGN_EXPIRY_SECONDS)
     except ResultsInvalid as error:
+        logger.warning("a succeeded session's results cannot be reported", extra={"reason": str(error)})
         raise RequestError(404, "NOT_FOUND", "no report for this session") from error
     return {
         "sessionId": item["sessionId"],

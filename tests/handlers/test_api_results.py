@@ -198,3 +198,39 @@ def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, l
     aws.s3.delete_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json")
     status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"]["message"] == "no report for this session"
+
+
+def _victims_key(name: str):
+    """A rewrite of the manifest's outputs that names the other user's copy of output ``name``."""
+    return lambda outputs, mine, victim: {**outputs, name: outputs[name].replace(mine, victim)}
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        _victims_key("report"),
+        _victims_key("metrics"),
+        _victims_key("figures/accuracy.png"),
+        lambda outputs, mine, victim: {
+            **outputs,
+            "figures/accuracy.png": f"{mine}../../../{victim.split('/', 1)[1]}figures/accuracy.png",
+        },
+        lambda outputs, mine, victim: {**outputs, "figures/accuracy.png": 7},
+        lambda outputs, mine, victim: list(outputs),
+    ],
+    ids=["report", "metrics", "figure", "figure-by-dot-dot", "key-not-a-string", "outputs-not-an-object"],
+)
+def test_a_manifest_rewritten_to_name_keys_outside_the_sessions_results_has_no_report(
+    aws, load_event, lambda_context, rewrite
+):
+    # GIVEN another user's succeeded session and mine, whose manifest process_results checked
+    victim_prefix = _succeeded_session(aws, SOMEONE_ELSE)
+    my_prefix = _succeeded_session(aws, ME)
+    # WHEN my run's manifest is overwritten afterwards (its presigned PUT is still valid)
+    manifest_key = f"{my_prefix}manifest.json"
+    manifest = json.loads(aws.s3.get_object(Bucket=aws.results_bucket, Key=manifest_key)["Body"].read())
+    manifest["outputs"] = rewrite(manifest["outputs"], my_prefix, victim_prefix)
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+    # THEN nothing is presigned or read: the session has no report
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"] == {"code": "NOT_FOUND", "message": "no report for this session"}
