@@ -57,7 +57,7 @@ def _json_body(request: ApiRequest) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(request.body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply to parse
         raise RequestError(400, "INVALID_BODY", "the request body is not valid JSON") from error
     if not isinstance(body, dict):
         raise RequestError(400, "INVALID_BODY", "the request body must be a JSON object")
