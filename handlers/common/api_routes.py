@@ -57,7 +57,7 @@ def _json_body(request: ApiRequest) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(request.body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply to parse
         raise RequestError(400, "INVALID_BODY", "the request body is not valid JSON") from error
     if not isinstance(body, dict):
         raise RequestError(400, "INVALID_BODY", "the request body must be a JSON object")
@@ -143,14 +143,22 @@ def get_session(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
 
 
 def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
-    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary."""
+    """``GET /sessions/{sessionId}/classifier``: a presigned URL of ``classifier.json`` and its summary.
+
+    Only for a ``SUCCEEDED`` session whose run wrote the record: after a re-upload the record still
+    holds the previous run's classifier until the new run succeeds, and that is not the session's.
+    """
     user_id, session_id = caller(request), path_session_id(request)
+    no_classifier = RequestError(404, "NOT_FOUND", "no trained classifier for this session")
+    session = deps.status.get(user_id, session_id)
+    if session is None or session.get("status") != Status.SUCCEEDED.value:
+        raise no_classifier
     response = deps.dynamodb.get_item(
         TableName=deps.settings.classifier_table, Key=item_key(user_id, session_id), ConsistentRead=True
     )
-    if "Item" not in response:
-        raise RequestError(404, "NOT_FOUND", "no trained classifier for this session")
-    record = plain_item(response["Item"])
+    record = plain_item(response["Item"]) if "Item" in response else None
+    if record is None or record.get("runId") != session.get("runId"):
+        raise no_classifier
     url = deps.s3.generate_presigned_url(
         "get_object",
         Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
@@ -176,6 +184,7 @@ def get_report(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     try:
         links = report_links(deps.s3, deps.settings.results_bucket, results_prefix, PRESIGN_EXPIRY_SECONDS)
     except ResultsInvalid as error:
+        logger.warning("a succeeded session's results cannot be reported", extra={"reason": str(error)})
         raise RequestError(404, "NOT_FOUND", "no report for this session") from error
     return {
         "sessionId": item["sessionId"],

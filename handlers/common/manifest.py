@@ -46,6 +46,12 @@ def parse_manifest(raw: bytes) -> dict[str, Any]:
         raise ResultsInvalid(str(error)) from error
 
 
+def is_run_output_key(key: object, results_prefix: str) -> bool:
+    """Whether a manifest's output ``key`` is an S3 key under the run's ``results_prefix``
+    (which ends with ``/``), with no ``..`` segment."""
+    return isinstance(key, str) and key.startswith(results_prefix) and ".." not in key.split("/")
+
+
 def read_run_manifest(document: Mapping[str, Any], run: RunInput) -> Manifest:
     """The manifest of this run: the current schema version, this user, session and run.
 
@@ -92,7 +98,7 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
     if missing_outputs:
         raise ResultsInvalid(f"{MANIFEST_NAME} does not list the outputs {missing_outputs}")
     for name, key in manifest.outputs.items():
-        if not key.startswith(run.results_prefix) or ".." in key.split("/"):
+        if not is_run_output_key(key, run.results_prefix):
             raise ResultsInvalid(f"the output {name!r} is not stored under this run's results prefix")
     metrics = manifest.metrics
     missing_metrics = [name for name in REQUIRED_METRICS if name not in metrics]

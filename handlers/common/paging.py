@@ -11,6 +11,10 @@ from handlers.common.errors import RequestError
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+#: Longer than any token :func:`encode_page_token` makes (188 characters for a 128-character id).
+#: Refusing longer ones unread also keeps the decoded JSON too shallow to exhaust the recursion
+#: limit, which a deeply nested token did (a 500 instead of a 400).
+MAX_PAGE_TOKEN_CHARS = 256
 
 
 def page_size(query: Mapping[str, str]) -> int:
@@ -38,11 +42,14 @@ def decode_page_token(token: str) -> str:
     RequestError
         400 when the token was not produced by :func:`encode_page_token`.
     """
+    invalid = RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid")
+    if len(token) > MAX_PAGE_TOKEN_CHARS:
+        raise invalid
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError) as error:
-        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid") from error
+        raise invalid from error
     after = decoded.get("after") if isinstance(decoded, dict) else None
     if not is_valid_id(after):
-        raise RequestError(400, "INVALID_NEXT_TOKEN", "nextToken is not valid")
+        raise invalid
     return after

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.common.errors import ResultsInvalid
-from handlers.common.manifest import read_manifest
+from handlers.common.manifest import is_run_output_key, read_manifest
 
 FIGURES_PREFIX = "figures/"
 
@@ -57,12 +57,16 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
     Raises
     ------
     ResultsInvalid
-        When the run's manifest is missing or names no report or metrics.
+        When the run's manifest is missing, names no report or metrics, or names an output
+        outside ``results_prefix``: the manifest is read again here, after ``process_results``
+        checked it, and the run could still overwrite it for a while.
     """
     manifest = read_manifest(s3, bucket, results_prefix)
     outputs = (manifest or {}).get("outputs") or {}
-    if "report" not in outputs or "metrics" not in outputs:
+    if not isinstance(outputs, dict) or "report" not in outputs or "metrics" not in outputs:
         raise ResultsInvalid("the run's manifest names no report or metrics")
+    if not all(is_run_output_key(key, results_prefix) for key in outputs.values()):
+        raise ResultsInvalid("the run's manifest names an output outside its results prefix")
     metrics = json.loads(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read())
     return ReportLinks(
         report_url=_presigned(s3, bucket, outputs["report"], expiry_seconds),

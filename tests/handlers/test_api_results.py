@@ -1,16 +1,42 @@
 """The status API on moto: a session's classifier and report, as presigned downloads once they exist."""
 
 import json
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 from boto3.dynamodb.types import TypeSerializer
-from handler_support import run_state
+from handler_support import mark_processing, record_received, run_state
 
 from contracts.api import PRESIGN_EXPIRY_SECONDS
+from handlers.common.status import StatusStore
 
 pytestmark = pytest.mark.moto
+
+
+def _succeed_with_classifier(aws, state: dict, **summary) -> str:
+    """What ``process_results`` records for ``state``'s run, which has its status PROCESSING:
+    SUCCEEDED and the classifier record, together. The key of its ``classifier.json``."""
+    classifier_key = f"{state['resultsPrefix']}classifier.json"
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    assert StatusStore(aws.dynamodb, aws.status_table).succeed_run(
+        state["userId"],
+        state["sessionId"],
+        state["runId"],
+        result={"resultsPrefix": state["resultsPrefix"]},
+        now="2026-11-23T22:05:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={
+            "userId": state["userId"],
+            "sessionId": state["sessionId"],
+            "runId": state["runId"],
+            "classifierKey": classifier_key,
+            **summary,
+        },
+    )
+    return classifier_key
 
 
 def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, load_event, lambda_context):
@@ -18,20 +44,9 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
     state = add_session(aws, ME, SESSION)
     before = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert before[0] == 404 and before[1]["error"]["code"] == "NOT_FOUND"
-    # WHEN the classifier record is written
-    classifier_key = f"{state['resultsPrefix']}classifier.json"
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
-    aws.dynamodb.put_item(
-        TableName=aws.classifier_table,
-        Item={
-            "userId": {"S": ME},
-            "sessionId": {"S": SESSION},
-            "runId": {"S": state["runId"]},
-            "classifierKey": {"S": classifier_key},
-            "selectedOption": {"S": "A02"},
-            "selectionAccuracy": {"N": "0.8"},
-            "K": {"N": "6"},
-        },
+    # WHEN its run succeeds and records the classifier
+    classifier_key = _succeed_with_classifier(
+        aws, state, selectedOption="A02", selectionAccuracy=Decimal("0.8"), K=6
     )
     status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     # THEN a presigned GET of classifier.json in the results bucket comes back with the model summary
@@ -40,6 +55,47 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
     assert aws.results_bucket in url.netloc + url.path and url.path.endswith(classifier_key)
     assert "X-Amz-Signature" in parse_qs(url.query) and parse_qs(url.query)["X-Amz-Expires"] == ["900"]
     assert body["classifier"] == {"selectedOption": "A02", "selectionAccuracy": 0.8, "K": 6}
+
+
+@pytest.mark.parametrize("new_run_reached", ["RECEIVED", "PROCESSING", "FAILED"])
+def test_a_reuploaded_sessions_classifier_is_404_until_the_new_run_succeeds(
+    aws, load_event, lambda_context, new_run_reached
+):
+    # GIVEN a session whose first run succeeded and recorded its classifier
+    _succeed_with_classifier(aws, add_session(aws, ME, SESSION))
+    assert call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)[0] == 200
+    # WHEN a newer upload of the session starts a new run, which may then fail
+    store = StatusStore(aws.dynamodb, aws.status_table)
+    new = run_state(aws.upload_bucket, ME, SESSION, "v2", file_name="S001_imagery.zip")
+    assert record_received(store, new, uploaded_at="2026-11-24T22:00:00.000Z")
+    if new_run_reached != "RECEIVED":
+        mark_processing(aws.dynamodb, aws.status_table, new)
+    if new_run_reached == "FAILED":
+        error = {"code": "INVALID_UPLOAD", "message": "no recording"}
+        assert store.fail_run(ME, SESSION, new["runId"], error=error, now="2026-11-24T22:01:00.000Z")
+    # THEN the previous run's classifier is not handed out, and the answer is that of a missing one
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    assert store.get(ME, SESSION)["status"] == new_run_reached
+    assert status == 404 and body == {
+        "error": {"code": "NOT_FOUND", "message": "no trained classifier for this session"}
+    }
+
+
+def test_a_succeeded_sessions_classifier_of_another_run_is_404(aws, load_event, lambda_context):
+    # GIVEN a succeeded session whose classifier record names another run than the session
+    state = add_session(aws, ME, SESSION)
+    classifier_key = _succeed_with_classifier(aws, state)
+    aws.dynamodb.put_item(
+        TableName=aws.classifier_table,
+        Item={
+            "userId": {"S": ME},
+            "sessionId": {"S": SESSION},
+            "runId": {"S": "an-earlier-run"},
+            "classifierKey": {"S": classifier_key},
+        },
+    )
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    assert status == 404 and body["error"]["message"] == "no trained classifier for this session"
 
 
 def test_another_users_classifier_is_404(aws, load_event, lambda_context):
@@ -142,3 +198,39 @@ def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, l
     aws.s3.delete_object(Bucket=aws.results_bucket, Key=f"{prefix}manifest.json")
     status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"]["message"] == "no report for this session"
+
+
+def _victims_key(name: str):
+    """A rewrite of the manifest's outputs that names the other user's copy of output ``name``."""
+    return lambda outputs, mine, victim: {**outputs, name: outputs[name].replace(mine, victim)}
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        _victims_key("report"),
+        _victims_key("metrics"),
+        _victims_key("figures/accuracy.png"),
+        lambda outputs, mine, victim: {
+            **outputs,
+            "figures/accuracy.png": f"{mine}../../../{victim.split('/', 1)[1]}figures/accuracy.png",
+        },
+        lambda outputs, mine, victim: {**outputs, "figures/accuracy.png": 7},
+        lambda outputs, mine, victim: list(outputs),
+    ],
+    ids=["report", "metrics", "figure", "figure-by-dot-dot", "key-not-a-string", "outputs-not-an-object"],
+)
+def test_a_manifest_rewritten_to_name_keys_outside_the_sessions_results_has_no_report(
+    aws, load_event, lambda_context, rewrite
+):
+    # GIVEN another user's succeeded session and mine, whose manifest process_results checked
+    victim_prefix = _succeeded_session(aws, SOMEONE_ELSE)
+    my_prefix = _succeeded_session(aws, ME)
+    # WHEN my run's manifest is overwritten afterwards (its presigned PUT is still valid)
+    manifest_key = f"{my_prefix}manifest.json"
+    manifest = json.loads(aws.s3.get_object(Bucket=aws.results_bucket, Key=manifest_key)["Body"].read())
+    manifest["outputs"] = rewrite(manifest["outputs"], my_prefix, victim_prefix)
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+    # THEN nothing is presigned or read: the session has no report
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"] == {"code": "NOT_FOUND", "message": "no report for this session"}

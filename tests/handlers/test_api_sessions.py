@@ -1,6 +1,9 @@
 """The status API on moto: GET /sessions/{id} and the paged GET /sessions show only the caller's
 sessions."""
 
+import base64
+import json
+
 import pytest
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 from handler_support import mark_processing
@@ -10,6 +13,13 @@ from handlers.common.paging import encode_page_token
 from handlers.common.status import StatusStore
 
 pytestmark = pytest.mark.moto
+
+LONGEST_SESSION_ID = "x" * 128
+
+
+def _padded_token(session_id: str, spaces: int) -> str:
+    """A token naming ``session_id`` whose JSON ends in ``spaces`` blanks."""
+    return base64.urlsafe_b64encode(json.dumps({"after": session_id}).encode() + b" " * spaces).decode()
 
 
 def test_get_session_returns_status_and_timestamps(aws, load_event, lambda_context):
@@ -141,6 +151,10 @@ def test_a_next_token_cannot_reach_another_users_sessions(aws, load_event, lambd
         ({"limit": "ten"}, "INVALID_LIMIT"),
         ({"nextToken": "%%%"}, "INVALID_NEXT_TOKEN"),
         ({"nextToken": "eyJ4IjogMX0"}, "INVALID_NEXT_TOKEN"),
+        # nested too deeply for the JSON parser's recursion limit
+        ({"nextToken": base64.urlsafe_b64encode(b"[" * 3000).decode()}, "INVALID_NEXT_TOKEN"),
+        # a valid token but padded far beyond the longest one: refused unread
+        ({"nextToken": _padded_token(SESSION, 1_000_000)}, "INVALID_NEXT_TOKEN"),
     ],
 )
 def test_get_sessions_rejects_bad_paging_parameters(aws, load_event, lambda_context, query, code):
@@ -148,6 +162,15 @@ def test_get_sessions_rejects_bad_paging_parameters(aws, load_event, lambda_cont
     event["queryStringParameters"] = query
     status, body, _ = call_api(event, lambda_context)
     assert status == 400 and body["error"]["code"] == code
+
+
+def test_a_token_after_the_longest_session_id_pages_on(aws, load_event, lambda_context):
+    add_session(aws, ME, LONGEST_SESSION_ID)
+    add_session(aws, ME, SESSION)
+    event = load_event("apigw_v2_get_sessions")
+    event["queryStringParameters"] = {"nextToken": encode_page_token(LONGEST_SESSION_ID)}
+    status, body, _ = call_api(event, lambda_context)
+    assert status == 200 and [session["sessionId"] for session in body["sessions"]] == [SESSION]
 
 
 def test_get_sessions_defaults_to_twenty_per_page(aws, load_event, lambda_context):

@@ -48,6 +48,7 @@ def test_post_sessions_without_a_body_uses_the_default_file_name(aws, load_event
         (json.dumps({"fileName": 42}), "INVALID_FILE_NAME"),
         ("{not json", "INVALID_BODY"),
         (json.dumps(["S001.zip"]), "INVALID_BODY"),
+        ("[" * 3000, "INVALID_BODY"),  # nested too deeply for the JSON parser's recursion limit
     ],
 )
 def test_post_sessions_rejects_a_bad_body_with_400(aws, load_event, lambda_context, body, code):
