@@ -8,8 +8,9 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
 
     Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> ProcessResults -> SuccessRecorded?
         -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
-    any Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
+    any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
+    NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
 The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
@@ -32,7 +33,7 @@ from components.asl_states import (
     run_task_parameters,
     when_recorded,
 )
-from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, RetryPolicy, retrier, retry_budget_seconds
+from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, NOTIFY_RETRY, RetryPolicy, retrier, retry_budget_seconds
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH
 from contracts.run_access import RUN_ACCESS_PATH
@@ -50,6 +51,7 @@ RECORD_FAILURE = "RecordFailure"
 FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
+NOTIFICATION_FAILED = "NotificationFailed"
 
 #: Errors of the Lambda service itself (not of our handlers), worth retrying.
 LAMBDA_TRANSIENT_ERRORS = (
@@ -63,6 +65,14 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ProvisionedThroughputExceededException",
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
+)
+#: Errors of SNS ``Publish`` that pass: ``InternalErrorException`` and ``KMSThrottlingException``
+#: (the topic's KMS key throttled) from its API reference, and ``ThrottlingException``, AWS's common
+#: error for a publish over the account's rate. Any other error would fail again.
+SNS_TRANSIENT_ERRORS = (
+    "SNS.InternalErrorException",
+    "SNS.KMSThrottlingException",
+    "SNS.ThrottlingException",
 )
 #: Timeout of each step Lambda (Validate, PresignRun, ProcessResults, RecordFailure); the component
 #: deploys them with it.
@@ -121,8 +131,9 @@ def execution_timeout_seconds(
 
     The longest path runs four step Lambdas (Validate, PresignRun, ProcessResults, then
     RecordFailure when ProcessResults fails), each through every retry and its wait, waits out the retries of
-    ``MarkProcessing`` and the capacity retries of ``TrainClassifier``, trains once for the whole
-    training timeout, and gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
+    ``MarkProcessing``, the capacity retries of ``TrainClassifier`` and the retries of one
+    notification, trains once for the whole training timeout, and gets
+    :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
     ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
     """
     step_waits = retry_budget_seconds(retry)
@@ -132,6 +143,7 @@ def execution_timeout_seconds(
         + lambda_steps
         + step_waits
         + retry_budget_seconds(capacity_retry)
+        + retry_budget_seconds(NOTIFY_RETRY)
         + EXECUTION_MARGIN_SECONDS
     )
 
@@ -173,6 +185,7 @@ def build_definition(
         raise ValueError(f"train_timeout_seconds must be positive, got {train_timeout_seconds}")
 
     lambda_retry = retrier(LAMBDA_TRANSIENT_ERRORS, retry)
+    notify_retry = retrier(SNS_TRANSIENT_ERRORS, NOTIFY_RETRY)
     return {
         "Comment": (
             "EEG upload processing: validate the upload, mark the session PROCESSING, train the FBCSP "
@@ -237,7 +250,11 @@ def build_definition(
                 catch_to=RECORD_FAILURE,
             ),
             NOTIFY_SUCCESS: notify_task(
-                resources.topic_arn, subject=SUCCESS_SUBJECT, next_state=SUCCEEDED, catch_to=RECORD_FAILURE
+                resources.topic_arn,
+                subject=SUCCESS_SUBJECT,
+                next_state=SUCCEEDED,
+                retrier=notify_retry,
+                catch_to=NOTIFICATION_FAILED,
             ),
             SUCCESS_RECORDED: when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
             SUCCEEDED: {"Type": "Succeed"},
@@ -254,12 +271,26 @@ def build_definition(
             ),
             FAILURE_RECORDED: when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
             NOTIFY_FAILURE: notify_task(
-                resources.topic_arn, subject=FAILURE_SUBJECT, next_state=FAILED, catch_to=FAILED
+                resources.topic_arn,
+                subject=FAILURE_SUBJECT,
+                next_state=FAILED,
+                retrier=notify_retry,
+                catch_to=NOTIFICATION_FAILED,
             ),
             FAILED: {
                 "Type": "Fail",
                 "Error": "ProcessingFailed",
                 "Cause": "No classifier was trained; the session's status holds the reason.",
+            },
+            # Not RecordFailure: the outcome is recorded (a success stays SUCCEEDED); only its
+            # message is lost, and the failed execution is what tells operators.
+            NOTIFICATION_FAILED: {
+                "Type": "Fail",
+                "Error": "NotificationFailed",
+                "Cause": (
+                    "The session's status holds the outcome; its notification could not be published "
+                    "(the execution's history has the error)."
+                ),
             },
         },
     }

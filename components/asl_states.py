@@ -56,7 +56,9 @@ def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
     }
 
 
-def notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str) -> dict[str, Any]:
+def notify_task(
+    topic_arn: str, *, subject: str, next_state: str, retrier: dict[str, Any], catch_to: str
+) -> dict[str, Any]:
     return {
         "Type": "Task",
         "Resource": SNS_PUBLISH_RESOURCE,
@@ -66,6 +68,7 @@ def notify_task(topic_arn: str, *, subject: str, next_state: str, catch_to: str)
             "Message.$": f"States.JsonToString({OUTCOME_PATH})",
         },
         "ResultPath": None,
+        "Retry": [retrier],
         "Catch": [catch_all(catch_to)],
         "Next": next_state,
     }

@@ -98,13 +98,14 @@ def process_results_function_policy(
     *, log_group_arn: str, results_bucket_arn: str, status_table_arn: str, classifier_table_arn: str
 ) -> dict[str, Any]:
     """The process-results function: read and check the run's outputs, record ``SUCCEEDED``
-    and the classifier item (one DynamoDB transaction: UpdateItem + PutItem)."""
+    and the classifier item (one DynamoDB transaction: UpdateItem + PutItem); read the session back
+    when the write's condition fails (a retried attempt finding its earlier attempt's write)."""
     return document(
         *_function_basics(log_group_arn),
         allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         # Also what lists the run's outputs to check they exist.
         _list_keys(results_bucket_arn),
-        allow("RecordSuccess", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("RecordSuccess", ("dynamodb:GetItem", "dynamodb:UpdateItem"), status_table_arn),
         allow("StoreClassifierSummary", ("dynamodb:PutItem",), classifier_table_arn),
     )
 
@@ -112,12 +113,13 @@ def process_results_function_policy(
 def record_failure_function_policy(
     *, log_group_arn: str, results_bucket_arn: str, status_table_arn: str
 ) -> dict[str, Any]:
-    """The record-failure function: read a failed run's manifest (if any) and record ``FAILED``."""
+    """The record-failure function: read a failed run's manifest (if any) and record ``FAILED``; read
+    the session back when the write's condition fails (as the process-results function does)."""
     return document(
         *_function_basics(log_group_arn),
         allow("ReadResults", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
         _list_keys(results_bucket_arn),
-        allow("RecordFailure", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("RecordFailure", ("dynamodb:GetItem", "dynamodb:UpdateItem"), status_table_arn),
     )
 
 

@@ -57,6 +57,12 @@ DEFAULT_RETRY = RetryPolicy()
 CAPACITY_RETRY = RetryPolicy(
     interval_seconds=15, backoff_rate=2.0, max_attempts=8, max_delay_seconds=120, full_jitter=True
 )
+#: SNS and KMS throttling or internal errors of a notification: up to 5 retries within about a
+#: minute (waits of 2, 4, 8, 16, 30 s), spread by full jitter since executions ending together
+#: publish together; then the execution fails, and the session keeps its recorded status.
+NOTIFY_RETRY = RetryPolicy(
+    interval_seconds=2, backoff_rate=2.0, max_attempts=5, max_delay_seconds=30, full_jitter=True
+)
 
 
 def retry_waits_seconds(retry: RetryPolicy) -> list[float]:

@@ -1,9 +1,11 @@
 """The outcome ProcessResults and RecordFailure return: what the state machine notifies.
 
 Both handlers return ``{userId, sessionId, runId, status, result | error, links, recorded}`` at
-:data:`OUTCOME_PATH`. ``recorded`` is whether their conditional write changed the session: it is
-``False`` for a run that a newer upload superseded (or that already reached a final status), and
-the state machine then skips the notification, since that outcome is not the session's.
+:data:`OUTCOME_PATH`. ``recorded`` is whether the session holds that outcome: their conditional
+write changed it, or an earlier attempt of the same step did (Step Functions retries a step whose
+response was lost). It is ``False`` for a run that a newer upload superseded (or that already
+reached another final status), and the state machine then skips the notification, since that
+outcome is not the session's.
 """
 
 #: Where the outcome lands in the state (``ResultPath`` of both handlers).

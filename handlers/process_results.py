@@ -4,8 +4,9 @@ Raises :class:`ResultsInvalid` when the manifest is missing, malformed, for anot
 ``succeeded``, or names outputs that do not exist. The status and classifier records are written
 in one transaction conditional on this run still being the session's open run; when the session
 has moved on that is logged, not raised. The return value is the outcome; its ``recorded`` says
-whether the write happened, and the state machine notifies only a recorded outcome (a superseded
-run's success is not the session's result).
+whether the session holds it (this write, or an earlier attempt's when Step Functions retried the
+step), and the state machine notifies only a recorded outcome (a superseded run's success is not
+the session's result).
 """
 
 from collections.abc import Mapping
@@ -13,13 +14,13 @@ from typing import Any
 
 from contracts.api import session_links
 from contracts.manifest import MANIFEST_NAME
-from contracts.outcome import OUTCOME_RECORDED
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
 from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
 from handlers.common.observability import logger, session_ids, tracer
+from handlers.common.outcome import run_outcome
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
@@ -56,7 +57,7 @@ def record_results(
     if missing:
         raise ResultsInvalid(f"the outputs {missing} listed in {MANIFEST_NAME} do not exist")
     result = status_result(manifest.metrics, run.results_prefix)
-    recorded = status.succeed_run(
+    written = status.succeed_run(
         run.user_id,
         run.session_id,
         run.run_id,
@@ -65,19 +66,16 @@ def record_results(
         classifier_table=classifier_table,
         classifier_item=classifier_record(manifest, run, created_at=now),
     )
-    if recorded:
+    if written:
         logger.info("recorded the trained classifier", extra={"selectedOption": result["selectedOption"]})
-    else:
-        logger.warning("did not record the results: the session has moved on from this run")
-    return {
-        "userId": run.user_id,
-        "sessionId": run.session_id,
-        "runId": run.run_id,
-        "status": Status.SUCCEEDED.value,
-        "result": result,
-        "links": session_links(run.session_id, results_bucket=results_bucket, results_prefix=run.results_prefix),
-        OUTCOME_RECORDED: recorded,
-    }
+    return run_outcome(
+        run,
+        Status.SUCCEEDED,
+        written=written,
+        status=status,
+        details={"result": result},
+        links=session_links(run.session_id, results_bucket=results_bucket, results_prefix=run.results_prefix),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,15 +3,15 @@
 The input is the whole state with ``error = {Error, Cause}``. When the classifier task failed,
 its manifest (if it wrote one with ``status: failed``) says why. The write is conditional on this
 run still being open; a session that already succeeded or moved to a newer upload is left alone
-(logged). The return value is the outcome; its ``recorded`` says whether the write happened, and
-the state machine notifies only a recorded outcome.
+(logged). The return value is the outcome; its ``recorded`` says whether the session holds it
+(this write, or an earlier attempt's when Step Functions retried the step), and the state machine
+notifies only a recorded outcome.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from contracts.api import session_links
-from contracts.outcome import OUTCOME_RECORDED
 from contracts.run_access import redact
 from contracts.run_input import RunInput
 from contracts.statuses import Status
@@ -20,6 +20,7 @@ from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import MAX_CAUSE_CHARACTERS, classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
+from handlers.common.outcome import run_outcome
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
@@ -56,20 +57,17 @@ def record_failure(
         extra={"errorName": error.get("Error"), "cause": cause, "failureCode": failure.code.value},
     )
     detail = {"error": str(error.get("Error", "")), "cause": cause}
-    recorded = status.fail_run(
+    written = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
     )
-    if not recorded:
-        logger.warning("did not record the failure: the session already finished or moved on from this run")
-    return {
-        "userId": run.user_id,
-        "sessionId": run.session_id,
-        "runId": run.run_id,
-        "status": Status.FAILED.value,
-        "error": failure.as_dict(),
-        "links": session_links(run.session_id),
-        OUTCOME_RECORDED: recorded,
-    }
+    return run_outcome(
+        run,
+        Status.FAILED,
+        written=written,
+        status=status,
+        details={"error": failure.as_dict()},
+        links=session_links(run.session_id),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

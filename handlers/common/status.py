@@ -142,6 +142,11 @@ class StatusStore:
         item = response.get("Item")
         return plain_item(item) if item else None
 
+    def holds_run(self, user_id: str, session_id: str, run_id: str, status: Status) -> bool:
+        """Whether the session's current run is ``run_id`` and is in ``status`` (a consistent read)."""
+        item = self.get(user_id, session_id) or {}
+        return item.get(SessionAttribute.RUN_ID) == run_id and item.get(SessionAttribute.STATUS) == status.value
+
     def _conditional_update(self, request: Mapping[str, Any]) -> bool:
         try:
             self._dynamodb.update_item(**request)

@@ -41,5 +41,11 @@ DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ThrottlingException",
     "DynamoDB.InternalServerErrorException",
 )
+SNS_TRANSIENT_ERRORS = (
+    "SNS.InternalErrorException",
+    "SNS.KMSThrottlingException",
+    "SNS.ThrottlingException",
+)
+NOTIFY_STATES = ("NotifySuccess", "NotifyFailure")
 LAMBDA_STATES = ("Validate", "PresignRun", "ProcessResults", "RecordFailure")
-TASK_STATES = (*LAMBDA_STATES, "MarkProcessing", "TrainClassifier", "NotifySuccess", "NotifyFailure")
+TASK_STATES = (*LAMBDA_STATES, "MarkProcessing", "TrainClassifier", *NOTIFY_STATES)

@@ -12,7 +12,9 @@ from asl_examples import (
     ECS_CAPACITY_ERRORS,
     LAMBDA_STATES,
     LAMBDA_TRANSIENT_ERRORS,
+    NOTIFY_STATES,
     RESOURCES,
+    SNS_TRANSIENT_ERRORS,
     TRAIN_TIMEOUT_SECONDS,
 )
 
@@ -23,7 +25,7 @@ from components.asl import (
     build_definition,
     execution_timeout_seconds,
 )
-from components.retry import CAPACITY_RETRY, retry_budget_seconds, retry_waits_seconds
+from components.retry import CAPACITY_RETRY, NOTIFY_RETRY, retry_budget_seconds, retry_waits_seconds
 
 pytestmark = pytest.mark.unit
 
@@ -53,6 +55,22 @@ def test_lambda_tasks_use_the_plain_arn_and_retry_only_transient_lambda_errors(d
     assert sorted(task["Retry"][0]["ErrorEquals"]) == sorted(LAMBDA_TRANSIENT_ERRORS)
 
 
+@pytest.mark.parametrize("state", NOTIFY_STATES)
+def test_notifications_retry_only_transient_sns_errors_for_about_a_minute_with_jitter(definition, state):
+    (retrier,) = definition["States"][state]["Retry"]
+
+    assert retry_problems(definition["States"][state], SNS_TRANSIENT_ERRORS) == []
+    assert retrier == {
+        "ErrorEquals": list(SNS_TRANSIENT_ERRORS),
+        "IntervalSeconds": 2,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 5,
+        "MaxDelaySeconds": 30,
+        "JitterStrategy": "FULL",
+    }
+    assert retry_waits_seconds(NOTIFY_RETRY) == [2, 4, 8, 16, 30]
+
+
 @pytest.mark.parametrize(
     ("state", "allowed", "added_error"),
     [
@@ -61,6 +79,7 @@ def test_lambda_tasks_use_the_plain_arn_and_retry_only_transient_lambda_errors(d
         ("Validate", LAMBDA_TRANSIENT_ERRORS, "States.ALL"),
         ("ProcessResults", LAMBDA_TRANSIENT_ERRORS, "ResultsInvalid"),
         ("MarkProcessing", DYNAMODB_TRANSIENT_ERRORS, "DynamoDB.ConditionalCheckFailedException"),
+        ("NotifySuccess", SNS_TRANSIENT_ERRORS, "SNS.AuthorizationErrorException"),
     ],
 )
 def test_retry_check_reports_a_retried_final_error(definition, state, allowed, added_error):
@@ -83,7 +102,7 @@ def test_retry_policy_reaches_every_lambda_and_dynamodb_retrier():
     retriers = [
         retrier
         for name, state in definition["States"].items()
-        if name != "TrainClassifier"
+        if name not in ("TrainClassifier", *NOTIFY_STATES)
         for retrier in state.get("Retry", [])
     ]
 
@@ -128,13 +147,14 @@ def test_the_execution_times_out_after_the_longest_path_that_still_makes_progres
     capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
     retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
     # Validate, PresignRun, ProcessResults and RecordFailure each through four attempts and three waits; the
-    # waits of MarkProcessing's retries and of TrainClassifier's capacity retries; the training
-    # itself; the margin.
+    # waits of MarkProcessing's retries, of TrainClassifier's capacity retries and of one notification's
+    # retries (2 + 4 + 8 + 16 + 30); the training itself; the margin.
     expected = (
         TRAIN_TIMEOUT_SECONDS
         + 4 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
         + retry_waits
         + capacity_waits
+        + 60
         + EXECUTION_MARGIN_SECONDS
     )
 

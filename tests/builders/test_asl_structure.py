@@ -8,7 +8,7 @@ import json
 
 import pytest
 from asl_checks import catch_problems, path_from, transition_problems, unreachable_states, wait_states
-from asl_examples import TASK_STATES
+from asl_examples import NOTIFY_STATES, TASK_STATES
 
 pytestmark = pytest.mark.unit
 
@@ -51,8 +51,23 @@ def test_every_task_catches_everything_into_the_failure_branch(definition):
     assert sorted(name for name, state in states.items() if state["Type"] == "Task") == sorted(TASK_STATES)
     for name in TASK_STATES:
         (catcher,) = states[name]["Catch"]
-        expected_target = "Failed" if name in ("RecordFailure", "NotifyFailure") else "RecordFailure"
-        assert catcher == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": expected_target}
+        expected_target = {"RecordFailure": "Failed", **dict.fromkeys(NOTIFY_STATES, "NotificationFailed")}
+        assert catcher == {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.error",
+            "Next": expected_target.get(name, "RecordFailure"),
+        }
+
+
+@pytest.mark.parametrize("state", NOTIFY_STATES)
+def test_a_lost_notification_fails_the_execution_without_recording_a_failure(definition, state):
+    # The outcome is already recorded (a success stays SUCCEEDED): RecordFailure must not run, and the
+    # execution fails with an error that says only the notification was lost.
+    target = definition["States"][state]["Catch"][0]["Next"]
+
+    assert path_from(definition, target) == ["NotificationFailed"]
+    assert definition["States"]["NotificationFailed"]["Type"] == "Fail"
+    assert definition["States"]["NotificationFailed"]["Error"] == "NotificationFailed"
 
 
 def test_no_wait_state(definition):

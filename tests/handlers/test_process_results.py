@@ -225,6 +225,20 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
 
 
+def test_a_retried_attempt_after_a_committed_write_is_still_recorded(aws, processing_run, lambda_context):
+    # GIVEN ProcessResults recorded the success but Step Functions lost its response and retries it
+    _write_results(aws, _manifest(processing_run))
+    first = process_results.handler(processing_run, lambda_context)
+    session, classifiers = stored_status(aws), aws.dynamodb.scan(TableName=aws.classifier_table)["Items"]
+    # WHEN the retried attempt runs
+    retried = process_results.handler(processing_run, lambda_context)
+    # THEN it finds its own write: the success is recorded (and will be notified), nothing is written again
+    assert first["recorded"] is True and retried["recorded"] is True
+    assert retried == first
+    assert stored_status(aws) == session and session["status"] == "SUCCEEDED"
+    assert aws.dynamodb.scan(TableName=aws.classifier_table)["Items"] == classifiers
+
+
 def test_dynamodb_numbers_are_decimals_not_floats(aws, processing_run, lambda_context, boto3_session):
     _write_results(aws, _manifest(processing_run))
     process_results.handler(processing_run, lambda_context)

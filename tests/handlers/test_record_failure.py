@@ -75,7 +75,7 @@ def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run,
 
 @pytest.mark.moto
 def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_context):
-    # GIVEN the run already SUCCEEDED (e.g. only the success notification failed afterwards)
+    # GIVEN the run already SUCCEEDED (e.g. ProcessResults' write committed, then its invocation failed)
     store = StatusStore(aws.dynamodb, aws.status_table)
     store.succeed_run(
         USER,
@@ -99,6 +99,20 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
 
 
 @pytest.mark.moto
+def test_a_retried_attempt_after_a_committed_write_is_still_recorded(aws, processing_run, lambda_context):
+    # GIVEN RecordFailure recorded the failure but Step Functions lost its response and retries it
+    state = {**processing_run, "error": ecs_failure(exit_code=1)}
+    first = record_failure.handler(state, lambda_context)
+    session = stored_status(aws)
+    # WHEN the retried attempt runs
+    retried = record_failure.handler(state, lambda_context)
+    # THEN it finds its own write: the failure is recorded (and will be notified), the session is unchanged
+    assert first["recorded"] is True and retried["recorded"] is True
+    assert retried == first
+    assert stored_status(aws) == session and session["status"] == "FAILED"
+
+
+@pytest.mark.moto
 def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambda_context):
     newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
     record_received(
@@ -108,6 +122,22 @@ def test_a_superseded_run_does_not_fail_the_newer_one(aws, processing_run, lambd
     assert outcome["recorded"] is False
     status = stored_status(aws)
     assert (status["runId"], status["status"]) == (newer["runId"], "RECEIVED")
+
+
+@pytest.mark.moto
+def test_a_superseded_run_is_not_recorded_when_the_newer_run_failed_too(aws, processing_run, lambda_context):
+    # GIVEN a newer upload whose own run already FAILED
+    store = StatusStore(aws.dynamodb, aws.status_table)
+    newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+    record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    newer_error = {"code": "INVALID_UPLOAD", "message": "not a zip archive"}
+    store.fail_run(USER, SESSION, newer["runId"], error=newer_error, now="2026-11-23T22:04:00.000Z")
+    # WHEN the older run's failure is recorded
+    outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=1)}, lambda_context)
+    # THEN a FAILED session of another run is not this run's outcome: not recorded, not notified
+    assert outcome["recorded"] is False
+    status = stored_status(aws)
+    assert (status["runId"], status["error"]) == (newer["runId"], newer_error)
 
 
 @pytest.mark.moto

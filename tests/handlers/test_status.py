@@ -94,6 +94,18 @@ def test_a_final_status_is_never_moved_backwards(aws, store):
 
 
 @pytest.mark.moto
+def test_holds_run_needs_this_run_in_that_status(aws, store):
+    state = run_state(aws.upload_bucket, "u1", "s1", "v1")
+    assert not store.holds_run("u1", "s1", state["runId"], RECEIVED)  # no item yet
+    record_received(store, state)
+    newer = run_state(aws.upload_bucket, "u1", "s1", "v2")
+
+    assert store.holds_run("u1", "s1", state["runId"], RECEIVED)
+    assert not store.holds_run("u1", "s1", state["runId"], FAILED)
+    assert not store.holds_run("u1", "s1", newer["runId"], RECEIVED)
+
+
+@pytest.mark.moto
 def test_succeeded_requires_processing_and_the_same_run(aws, store):
     state = run_state(aws.upload_bucket, "u1", "s1", "v1")
     record_received(store, state)

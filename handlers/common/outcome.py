@@ -1,0 +1,47 @@
+"""The outcome ProcessResults and RecordFailure return (:mod:`contracts.outcome`) and whether it is recorded.
+
+Step Functions retries both steps on Lambda service errors, so an attempt can follow one whose
+status write committed but whose response was lost. The retried write's condition then fails on
+the run's own outcome: that outcome is recorded (and is notified), unlike a run that a newer
+upload superseded or that already ended otherwise.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts.outcome import OUTCOME_RECORDED
+from contracts.run_input import RunInput
+from contracts.statuses import Status
+from handlers.common.observability import logger
+from handlers.common.status import StatusStore
+
+
+def run_outcome(
+    run: RunInput,
+    final: Status,
+    *,
+    written: bool,
+    status: StatusStore,
+    details: Mapping[str, Any],
+    links: dict[str, str],
+) -> dict[str, Any]:
+    """``{userId, sessionId, runId, status, **details, links, recorded}`` for ``run`` ending in ``final``.
+
+    ``written`` is whether this attempt's conditional write happened; when it did not, the outcome
+    is still recorded if the session holds this run in ``final`` already (an earlier attempt's write).
+    """
+    recorded = written or status.holds_run(run.user_id, run.session_id, run.run_id, final)
+    if not written:
+        if recorded:
+            logger.info("an earlier attempt of this step already recorded the outcome", extra={"status": final.value})
+        else:
+            logger.warning("did not record the outcome: the session already finished or moved on from this run")
+    return {
+        "userId": run.user_id,
+        "sessionId": run.session_id,
+        "runId": run.run_id,
+        "status": final.value,
+        **details,
+        "links": links,
+        OUTCOME_RECORDED: recorded,
+    }
