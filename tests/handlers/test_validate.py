@@ -173,7 +173,8 @@ def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_
 ):
     # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows): about 2.3 GiB to train, more than
     # the default 2 GiB task
-    row = ("0," * 64 + "0,0,\n").encode()
+    # (short rows of one digit each; rows of zeros only would not count towards the row length)
+    row = ("1," * 64 + "0,0,\n").encode()
     metadata = {**METADATA, "EEGChannels": 64}
     body = _stored_upload(metadata, row * (20 * 60 * 160))
     state = _state_for(aws, body)
