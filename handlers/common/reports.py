@@ -58,8 +58,9 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
     ------
     ResultsInvalid
         When the run's manifest is missing, names no report or metrics, or names an output
-        outside ``results_prefix``: the manifest is read again here, after ``process_results``
-        checked it, and the run could still overwrite it for a while.
+        outside ``results_prefix``, or its metrics are not readable: the manifest and metrics are
+        read again here, after ``process_results`` checked them, and the run could still
+        overwrite them for a while.
     """
     manifest = read_manifest(s3, bucket, results_prefix)
     outputs = (manifest or {}).get("outputs") or {}
@@ -67,7 +68,11 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
         raise ResultsInvalid("the run's manifest names no report or metrics")
     if not all(is_run_output_key(key, results_prefix) for key in outputs.values()):
         raise ResultsInvalid("the run's manifest names an output outside its results prefix")
-    metrics = json.loads(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read())
+    try:
+        metrics = json.loads(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read())
+        headline = headline_figures(metrics)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        raise ResultsInvalid(f"the run's metrics are not readable: {type(error).__name__}") from error
     return ReportLinks(
         report_url=_presigned(s3, bucket, outputs["report"], expiry_seconds),
         figure_urls={
@@ -75,5 +80,5 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
             for name, key in sorted(outputs.items())
             if name.startswith(FIGURES_PREFIX)
         },
-        metrics=headline_figures(metrics),
+        metrics=headline,
     )

@@ -200,6 +200,22 @@ def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, l
     assert status == 404 and body["error"]["message"] == "no report for this session"
 
 
+@pytest.mark.parametrize(
+    "metrics_body",
+    [b"not json", b"[1, 2]", json.dumps({"estimates": {}}).encode(), b"[" * 5000],
+    ids=["not-json", "not-an-object", "no-headline", "nested-too-deep"],
+)
+def test_a_succeeded_session_whose_metrics_were_overwritten_has_no_report(
+    aws, load_event, lambda_context, metrics_body
+):
+    # GIVEN my succeeded session whose metrics.json the run overwrote after process_results read it
+    prefix = _succeeded_session(aws, ME)
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{prefix}metrics.json", Body=metrics_body)
+    # THEN the report route answers 404, not a server error
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"]["message"] == "no report for this session"
+
+
 def _victims_key(name: str):
     """A rewrite of the manifest's outputs that names the other user's copy of output ``name``."""
     return lambda outputs, mine, victim: {**outputs, name: outputs[name].replace(mine, victim)}
