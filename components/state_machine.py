@@ -29,7 +29,7 @@ from components.lambda_function import (
     create_lambda_function,
     function_environment,
 )
-from components.processing_monitoring import create_processing_alarms, create_processing_dashboard
+from components.processing_monitoring import DeadLetterQueue, create_processing_alarms, create_processing_dashboard
 from components.reconciler import create_reconcile_dead_letter_queue, route_ended_executions
 from components.retry import CAPACITY_RETRY, retry_budget_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
@@ -114,7 +114,13 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             name,
             parent=self,
             topic_arn=self.topic.arn,
-            dead_letter_queue=self.dead_letter_queue,
+            dead_letter_queues=(
+                DeadLetterQueue(self.dead_letter_queue, "Upload events", alarm_part="dlq"),
+                DeadLetterQueue(
+                    self.reconcile_dead_letter_queue, "Unrecorded execution endings", alarm_part="reconcile-dlq"
+                ),
+            ),
+            event_rules={"upload-created": self.event_rule, "execution-ended": self.execution_ended_rule},
             state_machine=self.state_machine,
             functions=self.functions,
             train_timeout_seconds=args.train_timeout_seconds,
