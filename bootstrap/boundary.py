@@ -59,6 +59,7 @@ PIPELINE_ROLE_ACTIONS = (
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
+    "sqs:SendMessage",
     "states:StartExecution",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",

@@ -62,6 +62,7 @@ CONFIGURATION_READ_ACTIONS = (
     "lambda:GetFunctionCodeSigningConfig",
     "lambda:GetFunctionConcurrency",
     "lambda:GetFunctionConfiguration",
+    "lambda:GetFunctionEventInvokeConfig",
     "lambda:GetPolicy",
     "lambda:ListTags",
     "lambda:ListVersionsByFunction",

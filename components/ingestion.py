@@ -1,5 +1,7 @@
 """The ingestion path of the processing component: S3 ``Object Created`` events under ``uploads/`` →
 EventBridge rule → encrypted upload queue (with its dead-letter queue) → the start function's trigger.
+An upload event EventBridge cannot deliver to the queue lands in the same dead-letter queue
+(:mod:`components.event_delivery`), so both are replayed the same way.
 
 Functions that declare their resources as children of the calling component (``parent``), plus the
 pure :func:`upload_event_pattern`.
@@ -7,20 +9,18 @@ pure :func:`upload_event_pattern`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components import resource_policies
+from components.event_delivery import allow_rule_to_send, create_dead_letter_queue, target_with_dead_letter_queue
 from components.lambda_function import LambdaFunction
 from contracts.keys import UPLOAD_PREFIX
 
 START_FUNCTION_TIMEOUT_SECONDS = 30
 # AWS advises a visibility timeout of at least six times the consuming function's timeout.
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * START_FUNCTION_TIMEOUT_SECONDS
-DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 # The start function's queue trigger; each batch item can fail on its own (ReportBatchItemFailures).
 START_BATCH_SIZE = 10
 START_BATCHING_WINDOW_SECONDS = 5
@@ -31,12 +31,7 @@ def create_upload_queues(
 ) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
     """The dead-letter queue and the upload queue redriving to it after ``max_receive_count`` receives."""
     child = pulumi.ResourceOptions(parent=parent)
-    dead_letter_queue = aws.sqs.Queue(
-        f"{name}-upload-dlq",
-        sqs_managed_sse_enabled=True,
-        message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-        opts=child,
-    )
+    dead_letter_queue = create_dead_letter_queue(f"{name}-upload-dlq", opts=child)
     queue = aws.sqs.Queue(
         f"{name}-upload-queue",
         # SSE-SQS, not an AWS-managed KMS key: EventBridge cannot send to a queue under aws/sqs.
@@ -54,9 +49,15 @@ def create_upload_queues(
 
 
 def route_upload_events(
-    name: str, *, parent: pulumi.Resource, upload_bucket_name: pulumi.Input[str], queue: aws.sqs.Queue
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    upload_bucket_name: pulumi.Input[str],
+    queue: aws.sqs.Queue,
+    dead_letter_queue: aws.sqs.Queue,
 ) -> aws.cloudwatch.EventRule:
-    """The rule matching uploads, its target (the queue) and the queue policy letting that rule send."""
+    """The rule matching uploads, its target (the queue, else ``dead_letter_queue``) and the queue
+    policies letting that rule send."""
     child = pulumi.ResourceOptions(parent=parent)
     rule = aws.cloudwatch.EventRule(
         f"{name}-upload-created",
@@ -64,15 +65,10 @@ def route_upload_events(
         event_pattern=pulumi.Output.json_dumps(upload_event_pattern(upload_bucket_name)),
         opts=child,
     )
-    aws.cloudwatch.EventTarget(f"{name}-upload-to-queue", rule=rule.name, arn=queue.arn, opts=child)
-    aws.sqs.QueuePolicy(
-        f"{name}-upload-queue-policy",
-        queue_url=queue.url,
-        policy=pulumi.Output.all(queue_arn=queue.arn, rule_arn=rule.arn).apply(
-            lambda arns: json.dumps(resource_policies.queue_policy(**arns))
-        ),
-        opts=child,
+    target_with_dead_letter_queue(
+        f"{name}-upload-to-queue", rule=rule, target_arn=queue.arn, dead_letter_queue=dead_letter_queue, opts=child
     )
+    allow_rule_to_send(f"{name}-upload-queue-policy", queue=queue, rule=rule, opts=child)
     return rule
 
 

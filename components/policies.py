@@ -123,11 +123,18 @@ def record_failure_function_policy(
     )
 
 
-def reconcile_function_policy(*, log_group_arn: str, status_table_arn: str) -> dict[str, Any]:
-    """The reconcile function: record ``FAILED`` for the open run of an execution that ended; nothing else."""
+def reconcile_function_policy(
+    *, log_group_arn: str, status_table_arn: str, dead_letter_queue_arn: str
+) -> dict[str, Any]:
+    """The reconcile function: record ``FAILED`` for the open run of an execution that ended; nothing else.
+
+    Lambda sends an event the function failed on to its on-failure destination, the dead-letter
+    queue, with the function's role.
+    """
     return document(
         *_function_basics(log_group_arn),
         allow("RecordEndedRun", ("dynamodb:UpdateItem",), status_table_arn),
+        allow("KeepUnrecordedEndings", ("sqs:SendMessage",), dead_letter_queue_arn),
     )
 
 

@@ -1,6 +1,7 @@
 """What operators are told and shown of the processing path: the alarms publishing to the notification
-topic (dead-letter queue depth, failed and long executions, each function's errors) and the CloudWatch
-dashboard (body from :func:`components.dashboard.build_dashboard_body`).
+topic (each dead-letter queue's depth, an event lost between a rule and its dead-letter queue, failed
+and long executions, each function's errors) and the CloudWatch dashboard (body from
+:func:`components.dashboard.build_dashboard_body`).
 
 Functions that declare their resources as children of the calling component (``parent``).
 """
@@ -8,7 +9,8 @@ Functions that declare their resources as children of the calling component (``p
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -21,30 +23,55 @@ from components.lambda_function import LambdaFunction, create_errors_alarm
 DURATION_ALARM_SHARE = 0.8
 
 
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    """A dead-letter queue to alarm on: what lands in it, and its alarm's name part."""
+
+    queue: aws.sqs.Queue
+    contents: str
+    alarm_part: str
+
+
 def create_processing_alarms(
     name: str,
     *,
     parent: pulumi.Resource,
     topic_arn: pulumi.Output[str],
-    dead_letter_queue: aws.sqs.Queue,
+    dead_letter_queues: Sequence[DeadLetterQueue],
+    event_rules: Mapping[str, aws.cloudwatch.EventRule],
     state_machine: aws.sfn.StateMachine,
     functions: Sequence[LambdaFunction],
     train_timeout_seconds: int,
 ) -> None:
-    """Alarms to ``topic_arn``: an event in the dead-letter queue, a failed execution, an execution
-    past :data:`DURATION_ALARM_SHARE` of the training timeout, and any error of one of ``functions``."""
+    """Alarms to ``topic_arn``: a message in one of ``dead_letter_queues``, an event one of
+    ``event_rules`` (by alarm name part) could send neither to its target nor to its dead-letter
+    queue, a failed execution, an execution past :data:`DURATION_ALARM_SHARE` of the training
+    timeout, and any error of one of ``functions``."""
     child = pulumi.ResourceOptions(parent=parent)
     alarm_target = [topic_arn]
-    above_threshold_alarm(
-        f"{name}-dlq-depth-alarm",
-        description="Upload events reached the dead-letter queue",
-        namespace="AWS/SQS",
-        metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions={"QueueName": dead_letter_queue.name},
-        statistic="Maximum",
-        alarm_actions=alarm_target,
-        opts=child,
-    )
+    for dead_letter_queue in dead_letter_queues:
+        above_threshold_alarm(
+            f"{name}-{dead_letter_queue.alarm_part}-depth-alarm",
+            description=f"{dead_letter_queue.contents} reached a dead-letter queue",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": dead_letter_queue.queue.name},
+            statistic="Maximum",
+            alarm_actions=alarm_target,
+            opts=child,
+        )
+    for part, rule in event_rules.items():
+        # Events the dead-letter queue kept are its depth alarm's; this counts those lost for good.
+        above_threshold_alarm(
+            f"{name}-{part}-lost-events-alarm",
+            description=f"Events of rule {part} reached neither their target nor their dead-letter queue",
+            namespace="AWS/Events",
+            metric_name="InvocationsFailedToBeSentToDlq",
+            dimensions={"RuleName": rule.name},
+            statistic="Sum",
+            alarm_actions=alarm_target,
+            opts=child,
+        )
     state_machine_dimensions = {"StateMachineArn": state_machine.arn}
     above_threshold_alarm(
         f"{name}-failed-executions-alarm",

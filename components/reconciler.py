@@ -4,6 +4,14 @@ Step Functions emits ``Execution Status Change`` events to the default EventBrid
 matches the ``ABORTED``, ``TIMED_OUT`` and ``FAILED`` endings of this state machine
 (:func:`contracts.execution_events.status_change_pattern`) and invokes the function, which may be
 invoked by that rule only.
+
+An ending the function did not record is kept in one dead-letter queue, whichever way it was
+lost: EventBridge sends it there when it cannot invoke the function
+(:func:`components.event_delivery.target_with_dead_letter_queue`), and Lambda, which runs the
+function asynchronously, when the function still fails after :data:`RECONCILE_MAX_RETRY_ATTEMPTS`
+retries or the event waited longer than ``UNDELIVERED_AFTER_SECONDS`` (the function's on-failure
+destination). Either message holds the event, which names the execution; replaying it is
+invoking the function with that event.
 """
 
 from __future__ import annotations
@@ -13,14 +21,31 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from components.event_delivery import UNDELIVERED_AFTER_SECONDS, create_dead_letter_queue, target_with_dead_letter_queue
 from components.lambda_function import LambdaFunction
 from contracts.execution_events import status_change_pattern
 
+#: Lambda's retries of a failed reconcile invocation (its default and largest): the conditional write
+#: makes a repeated one harmless.
+RECONCILE_MAX_RETRY_ATTEMPTS = 2
+
+
+def create_reconcile_dead_letter_queue(name: str, *, parent: pulumi.Resource) -> aws.sqs.Queue:
+    """The queue keeping the endings the reconcile function did not record (the function's role
+    must be allowed to send to it: Lambda sends as the function)."""
+    return create_dead_letter_queue(f"{name}-reconcile-dlq", opts=pulumi.ResourceOptions(parent=parent))
+
 
 def route_ended_executions(
-    name: str, *, parent: pulumi.Resource, state_machine_arn: pulumi.Output[str], function: LambdaFunction
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    state_machine_arn: pulumi.Output[str],
+    function: LambdaFunction,
+    dead_letter_queue: aws.sqs.Queue,
 ) -> aws.cloudwatch.EventRule:
-    """The rule, its target and the function's resource policy for it; returns the rule."""
+    """The rule, its target, the function's resource policy for it and where both keep what they
+    could not deliver or process (``dead_letter_queue``); returns the rule."""
     child = pulumi.ResourceOptions(parent=parent)
     rule = aws.cloudwatch.EventRule(
         f"{name}-execution-ended",
@@ -28,8 +53,12 @@ def route_ended_executions(
         event_pattern=state_machine_arn.apply(lambda arn: json.dumps(status_change_pattern(arn))),
         opts=child,
     )
-    aws.cloudwatch.EventTarget(
-        f"{name}-execution-ended-to-reconcile", rule=rule.name, arn=function.function.arn, opts=child
+    target_with_dead_letter_queue(
+        f"{name}-execution-ended-to-reconcile",
+        rule=rule,
+        target_arn=function.function.arn,
+        dead_letter_queue=dead_letter_queue,
+        opts=child,
     )
     aws.lambda_.Permission(
         f"{name}-reconcile-invoked-by-rule",
@@ -37,6 +66,14 @@ def route_ended_executions(
         function=function.function.name,
         principal="events.amazonaws.com",
         source_arn=rule.arn,
+        opts=child,
+    )
+    aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-reconcile-invoke-config",
+        function_name=function.function.name,
+        maximum_retry_attempts=RECONCILE_MAX_RETRY_ATTEMPTS,
+        maximum_event_age_in_seconds=UNDELIVERED_AFTER_SECONDS,
+        destination_config={"on_failure": {"destination": dead_letter_queue.arn}},
         opts=child,
     )
     return rule

@@ -1,4 +1,4 @@
-"""Resource policies attached to the pipeline's upload queue, buckets and notification topic key, as
+"""Resource policies attached to the pipeline's queues, buckets and notification topic key, as
 plain dicts built from plain ARNs. No Pulumi import here.
 
 * In the KMS key policy ``"Resource": "*"`` means "this key".
@@ -39,10 +39,11 @@ KEY_ADMINISTRATION_ACTIONS = (
 
 
 def queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]:
-    """Queue resource policy: only our EventBridge rule may send upload events to the queue."""
+    """Queue resource policy: only the EventBridge rule ``rule_arn`` may send to the queue (the rule's
+    target, or the dead-letter queue of its target)."""
     return document(
         {
-            "Sid": "UploadEventsFromRule",
+            "Sid": "EventsFromRule",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sqs:SendMessage",

@@ -29,8 +29,8 @@ from components.lambda_function import (
     create_lambda_function,
     function_environment,
 )
-from components.processing_monitoring import create_processing_alarms, create_processing_dashboard
-from components.reconciler import route_ended_executions
+from components.processing_monitoring import DeadLetterQueue, create_processing_alarms, create_processing_dashboard
+from components.reconciler import create_reconcile_dead_letter_queue, route_ended_executions
 from components.retry import CAPACITY_RETRY, retry_budget_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
 from components.workflow import StepLambdas, create_state_machine
@@ -50,6 +50,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
     queue_url: pulumi.Output[str]
     queue_arn: pulumi.Output[str]
     dead_letter_queue_url: pulumi.Output[str]
+    reconcile_dead_letter_queue_url: pulumi.Output[str]
     topic_arn: pulumi.Output[str]
     dashboard_name: pulumi.Output[str]
 
@@ -67,8 +68,13 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             name, parent=self, max_receive_count=args.max_receive_count
         )
         self.event_rule = route_upload_events(
-            name, parent=self, upload_bucket_name=args.storage.upload_bucket_name, queue=self.queue
+            name,
+            parent=self,
+            upload_bucket_name=args.storage.upload_bucket_name,
+            queue=self.queue,
+            dead_letter_queue=self.dead_letter_queue,
         )
+        self.reconcile_dead_letter_queue = create_reconcile_dead_letter_queue(name, parent=self)
         self.topic_key, self.topic = self._create_topic(account_id)
         self.step_lambdas = self._create_step_lambdas()
         self.state_machine = create_state_machine(
@@ -83,7 +89,11 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         )
         self.start_function, self.reconcile_function = self._create_start_and_reconcile_functions()
         self.execution_ended_rule = route_ended_executions(
-            name, parent=self, state_machine_arn=self.state_machine.arn, function=self.reconcile_function
+            name,
+            parent=self,
+            state_machine_arn=self.state_machine.arn,
+            function=self.reconcile_function,
+            dead_letter_queue=self.reconcile_dead_letter_queue,
         )
         trigger_start_function(
             name,
@@ -104,7 +114,13 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             name,
             parent=self,
             topic_arn=self.topic.arn,
-            dead_letter_queue=self.dead_letter_queue,
+            dead_letter_queues=(
+                DeadLetterQueue(self.dead_letter_queue, "Upload events", alarm_part="dlq"),
+                DeadLetterQueue(
+                    self.reconcile_dead_letter_queue, "Unrecorded execution endings", alarm_part="reconcile-dlq"
+                ),
+            ),
+            event_rules={"upload-created": self.event_rule, "execution-ended": self.execution_ended_rule},
             state_machine=self.state_machine,
             functions=self.functions,
             train_timeout_seconds=args.train_timeout_seconds,
@@ -125,6 +141,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
         self.queue_url = self.queue.url
         self.queue_arn = self.queue.arn
         self.dead_letter_queue_url = self.dead_letter_queue.url
+        self.reconcile_dead_letter_queue_url = self.reconcile_dead_letter_queue.url
         self.topic_arn = self.topic.arn
         self.dashboard_name = self.dashboard.dashboard_name
         self.register_outputs(self.outputs)
@@ -137,6 +154,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "queueUrl": self.queue_url,
             "queueArn": self.queue_arn,
             "deadLetterQueueUrl": self.dead_letter_queue_url,
+            "reconcileDeadLetterQueueUrl": self.reconcile_dead_letter_queue_url,
             "topicArn": self.topic_arn,
             "dashboardName": self.dashboard_name,
         }
@@ -236,6 +254,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "reconcile",
             policies.reconcile_function_policy,
             status_table_arn=args.storage.status_table_arn,
+            dead_letter_queue_arn=self.reconcile_dead_letter_queue.arn,
         )
         return start_function, reconcile_function
 

@@ -45,6 +45,8 @@ def reconcile_execution(event: Mapping[str, Any], *, status: StatusStore, now: s
         )
         return False
     with session_ids(**run.log_fields()):
+        # Before the write: if it raises, this is the line of the failed invocation naming the run.
+        logger.info("reconciling an ended execution's run", extra={"executionStatus": execution_status})
         failure = Failure(code, GENERIC_MESSAGES[code])
         cause = str(detail.get("cause") or "")[:MAX_CAUSE_CHARACTERS]
         recorded = status.fail_run(

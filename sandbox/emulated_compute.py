@@ -12,7 +12,7 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from .emulated_data import Answer, NotEmulated, policy_text, present, whole
+from .emulated_data import Answer, NotEmulated, pascal, policy_text, present, whole
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -115,6 +115,20 @@ def _permission(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -
     return statement_id, {"statementId": statement_id}
 
 
+def _function_event_invoke_config(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:  # noqa: ARG001
+    optional = present(
+        inputs,
+        {
+            "maximumRetryAttempts": "MaximumRetryAttempts",
+            "maximumEventAgeInSeconds": "MaximumEventAgeInSeconds",
+            "destinationConfig": "DestinationConfig",
+        },
+        pascal,
+    )
+    emulator.client("lambda").put_function_event_invoke_config(FunctionName=inputs["functionName"], **optional)
+    return inputs["functionName"], {}
+
+
 def _cluster(emulator: Emulator, logical_name: str, inputs: dict[str, Any]) -> Answer:
     name = emulator.name(logical_name, inputs)
     arn = emulator.client("ecs").create_cluster(clusterName=name, settings=inputs.get("settings") or [])[
@@ -168,6 +182,7 @@ CREATORS = {
     "aws:lambda/function:Function": _function,
     "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:lambda/permission:Permission": _permission,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _function_event_invoke_config,
     "aws:ecs/cluster:Cluster": _cluster,
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:sfn/stateMachine:StateMachine": _state_machine,

@@ -180,6 +180,7 @@ def _event_target(emulator: Emulator, logical_name: str, inputs: dict[str, Any])
         "Id": target_id,
         "Arn": inputs["arn"],
         **present(inputs, {"roleArn": "RoleArn", "input": "Input", "inputPath": "InputPath"}),
+        **present(inputs, {"deadLetterConfig": "DeadLetterConfig", "retryPolicy": "RetryPolicy"}, pascal),
     }
     emulator.client("events").put_targets(Rule=inputs["rule"], Targets=[target])
     return f"{inputs['rule']}-{target_id}", {"targetId": target_id}

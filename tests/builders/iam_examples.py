@@ -20,6 +20,7 @@ CLASSIFIER_TABLE_ARN = f"arn:aws:dynamodb:{SCOPE}:table/storage-classifiers-3f9a
 LIMITS_TABLE_ARN = f"arn:aws:dynamodb:{SCOPE}:table/storage-limits-3f9a"
 LOG_GROUP_ARN = f"arn:aws:logs:{SCOPE}:log-group:/aws/lambda/processing-fn-3f9a"
 QUEUE_ARN = f"arn:aws:sqs:{SCOPE}:processing-upload-queue-3f9a"
+RECONCILE_DLQ_ARN = f"arn:aws:sqs:{SCOPE}:processing-reconcile-dlq-3f9a"
 RULE_ARN = f"arn:aws:events:{SCOPE}:rule/processing-upload-created-3f9a"
 STATE_MACHINE_ARN = f"arn:aws:states:{SCOPE}:stateMachine:processing-3f9a"
 REPOSITORY_ARN = f"arn:aws:ecr:{SCOPE}:repository/classifier-repo-3f9a"
@@ -81,7 +82,7 @@ def identity_documents() -> dict[str, dict]:
             status_table_arn=STATUS_TABLE_ARN,
         ),
         "reconcile": policies.reconcile_function_policy(
-            log_group_arn=LOG_GROUP_ARN, status_table_arn=STATUS_TABLE_ARN
+            log_group_arn=LOG_GROUP_ARN, status_table_arn=STATUS_TABLE_ARN, dead_letter_queue_arn=RECONCILE_DLQ_ARN
         ),
         "api": policies.api_function_policy(
             log_group_arn=LOG_GROUP_ARN,
@@ -137,7 +138,7 @@ ALLOWED_RESOURCES = {
         CLASSIFIER_TABLE_ARN,
     },
     "record_failure": {LOG_STREAMS, RESULT_OBJECTS, RESULTS_BUCKET_ARN, STATUS_TABLE_ARN},
-    "reconcile": {LOG_STREAMS, STATUS_TABLE_ARN},
+    "reconcile": {LOG_STREAMS, STATUS_TABLE_ARN, RECONCILE_DLQ_ARN},
     "api": {
         LOG_STREAMS,
         STATUS_TABLE_ARN,

@@ -10,6 +10,7 @@ from iam_examples import (
     LIMITS_TABLE_ARN,
     LOG_STREAMS,
     QUEUE_ARN,
+    RECONCILE_DLQ_ARN,
     REPOSITORY_ARN,
     RESULT_OBJECTS,
     RESULTS_BUCKET_ARN,
@@ -112,8 +113,16 @@ def test_allows_check_sees_a_widened_presign_role():
                 ("dynamodb:UpdateItem", STATUS_TABLE_ARN),
             },
         ),
-        # Only the conditional FAILED write: no reads of uploads, results or other tables.
-        ("reconcile", {*function_basics(), ("dynamodb:UpdateItem", STATUS_TABLE_ARN)}),
+        # Only the conditional FAILED write (no reads of uploads, results or other tables), and
+        # Lambda's sending of an ending it failed on to the dead-letter queue.
+        (
+            "reconcile",
+            {
+                *function_basics(),
+                ("dynamodb:UpdateItem", STATUS_TABLE_ARN),
+                ("sqs:SendMessage", RECONCILE_DLQ_ARN),
+            },
+        ),
         (
             "api",
             {

@@ -1,4 +1,4 @@
-"""Trust, resource and key policies: who may assume a role, send to the queue and use the topic's key."""
+"""Trust, resource and key policies: who may assume a role, send to a queue and use the topic's key."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_trust_policy_rejects_a_principal_that_is_not_a_service():
         policies.assume_role_policy(f"arn:aws:iam::{ACCOUNT_ID}:root")
 
 
-def test_queue_accepts_messages_only_from_the_upload_rule():
+def test_queue_accepts_messages_only_from_its_rule():
     (statement,) = statements(resource_policies.queue_policy(queue_arn=QUEUE_ARN, rule_arn=RULE_ARN))
 
     assert statement["Effect"] == "Allow"

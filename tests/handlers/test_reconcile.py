@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from handler_support import SESSION, USER, load_event, record_received, run_state, stored_status
+from botocore.exceptions import ClientError
+from handler_support import SESSION, USER, load_event, log_lines, record_received, run_state, stored_status
 
 from handlers import reconcile
 from handlers.common.failures import GENERIC_MESSAGES
@@ -98,3 +99,16 @@ def test_other_events_and_inputs_without_a_run_change_nothing(aws, processing_ru
     spoil(event)
     assert reconcile.handler(event, lambda_context) == {"recorded": False}
     assert stored_status(aws)["status"] == "PROCESSING"
+
+
+def test_a_failed_write_leaves_a_log_line_naming_the_run(aws, processing_run, lambda_context, monkeypatch):
+    # GIVEN the status write is refused (here: the table is gone)
+    monkeypatch.setenv("STATUS_TABLE", "missing-table")
+    # WHEN reconcile raises, and Lambda keeps the event in the dead-letter queue
+    with log_lines() as lines, pytest.raises(ClientError):
+        reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_timed_out"), lambda_context)
+    # THEN the invocation's log says which user, session, run and execution it was working on
+    (line,) = lines
+    assert {key: line[key] for key in ("userId", "sessionId", "runId", "executionArn")} == {
+        key: processing_run[key] for key in ("userId", "sessionId", "runId", "executionArn")
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from resource_types import ALARM, FUNCTION, PROVIDER
+from resource_types import ALARM, EVENT_RULE, EVENT_TARGET, FUNCTION, INVOKE_CONFIG, PROVIDER, QUEUE
 from stack_resources import StackResources
 
 
@@ -32,7 +32,8 @@ def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) ->
 
 
 def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
-    """Alarms on DLQ depth, failed executions, execution time and each function's errors, all to the topic."""
+    """Alarms on failed executions, execution time, each function's errors and what
+    :func:`dead_letter_alarm_problems` asks for, all to the topic."""
     alarms = stack.of_type(ALARM)
     problems = [
         f"{alarm.name} notifies {alarm.inputs.get('alarmActions')}"
@@ -41,7 +42,6 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
     ]
     metrics = [(alarm.inputs.get("namespace"), alarm.inputs.get("metricName")) for alarm in alarms]
     for metric in (
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         ("AWS/States", "ExecutionsFailed"),
         ("AWS/States", "ExecutionTime"),
     ):
@@ -55,4 +55,36 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
     for function in stack.of_type(FUNCTION):
         if function.inputs["name"] not in watched:
             problems.append(f"no Errors alarm on {function.inputs['name']}")
+    return problems + dead_letter_alarm_problems(stack)
+
+
+def dead_letter_alarm_problems(stack: StackResources) -> list[str]:
+    """Each queue that keeps failures (a redrive target, an EventBridge target's dead-letter queue, a
+    Lambda on-failure destination) has a depth alarm, and each rule an alarm on the events it could
+    not even send to its dead-letter queue."""
+    kept_in = {
+        json.loads(queue.inputs["redrivePolicy"])["deadLetterTargetArn"]
+        for queue in stack.of_type(QUEUE)
+        if queue.inputs.get("redrivePolicy")
+    }
+    kept_in |= {(target.inputs.get("deadLetterConfig") or {}).get("arn") for target in stack.of_type(EVENT_TARGET)}
+    kept_in |= {
+        config.inputs["destinationConfig"]["onFailure"]["destination"] for config in stack.of_type(INVOKE_CONFIG)
+    }
+    alarmed = {
+        (alarm.inputs.get("namespace"), alarm.inputs.get("metricName"), value)
+        for alarm in stack.of_type(ALARM)
+        for value in alarm.inputs.get("dimensions", {}).values()
+    }
+    problems = [
+        f"no depth alarm on {queue.name}"
+        for queue in stack.of_type(QUEUE)
+        if queue.outputs["arn"] in kept_in
+        and ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue.outputs["name"]) not in alarmed
+    ]
+    problems += [
+        f"no alarm on events of {rule.name} lost on the way to its dead-letter queue"
+        for rule in stack.of_type(EVENT_RULE)
+        if ("AWS/Events", "InvocationsFailedToBeSentToDlq", rule.outputs["name"]) not in alarmed
+    ]
     return problems

@@ -3,23 +3,23 @@
 import json
 
 import pytest
-from resource_types import FUNCTION
+from delivery_checks import event_target_problems
+from resource_types import EVENT_RULE, EVENT_TARGET, FUNCTION, INVOKE_CONFIG, QUEUE, QUEUE_POLICY, ROLE_POLICY
 
 from components.asl import EXECUTION_MARGIN_SECONDS
 
 pytestmark = pytest.mark.unit
 
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 PERMISSION = "aws:lambda/permission:Permission"
+RECONCILE_TARGET = (EVENT_TARGET, "processing-execution-ended-to-reconcile")
 
 
 def test_aborted_timed_out_and_failed_executions_of_this_state_machine_reach_the_reconcile_function(
     self_contained_stack,
 ):
     stack = self_contained_stack.resources
-    rule = stack.one(RULE, "processing-execution-ended")
-    target = stack.one(TARGET, "processing-execution-ended-to-reconcile")
+    rule = stack.one(EVENT_RULE, "processing-execution-ended")
+    target = stack.one(*RECONCILE_TARGET)
     function = stack.one(FUNCTION, "processing-reconcile-fn")
     pattern = json.loads(rule.inputs["eventPattern"])
 
@@ -40,8 +40,71 @@ def test_only_that_rule_may_invoke_the_reconcile_function(self_contained_stack):
 
     assert permission.inputs["principal"] == "events.amazonaws.com"
     assert permission.inputs["action"] == "lambda:InvokeFunction"
-    assert permission.inputs["sourceArn"] == stack.one(RULE, "processing-execution-ended").outputs["arn"]
+    assert permission.inputs["sourceArn"] == stack.one(EVENT_RULE, "processing-execution-ended").outputs["arn"]
     assert permission.inputs["function"] == stack.one(FUNCTION, "processing-reconcile-fn").outputs["name"]
+
+
+def test_an_ending_eventbridge_cannot_deliver_waits_in_the_reconcile_dead_letter_queue(self_contained_stack):
+    stack = self_contained_stack.resources
+    target = stack.one(*RECONCILE_TARGET)
+
+    assert event_target_problems(stack, target) == []
+    assert target.inputs["deadLetterConfig"]["arn"] == stack.one(QUEUE, "processing-reconcile-dlq").outputs["arn"]
+
+
+def test_an_ending_the_function_fails_on_after_its_retries_waits_in_the_same_queue(self_contained_stack):
+    stack = self_contained_stack.resources
+    (config,) = stack.of_type(INVOKE_CONFIG)
+    dead_letter_queue = stack.one(QUEUE, "processing-reconcile-dlq")
+    role_policy = json.loads(stack.one(ROLE_POLICY, "processing-reconcile-fn-policy").inputs["policy"])
+
+    assert config.inputs["functionName"] == stack.one(FUNCTION, "processing-reconcile-fn").outputs["name"]
+    assert config.inputs["destinationConfig"] == {"onFailure": {"destination": dead_letter_queue.outputs["arn"]}}
+    assert (config.inputs["maximumRetryAttempts"], config.inputs["maximumEventAgeInSeconds"]) == (2, 3600)
+    # Lambda sends to the destination with the function's role.
+    assert {
+        "Sid": "KeepUnrecordedEndings",
+        "Effect": "Allow",
+        "Action": ["sqs:SendMessage"],
+        "Resource": dead_letter_queue.outputs["arn"],
+    } in role_policy["Statement"]
+
+
+def _send_rule(inputs, rule_arn):
+    policy = json.loads(inputs["policy"])
+    policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] = rule_arn
+    inputs["policy"] = json.dumps(policy)
+
+
+@pytest.mark.parametrize(
+    ("resource", "change", "expected"),
+    [
+        (RECONCILE_TARGET, lambda inputs: inputs.pop("deadLetterConfig"), "no queue"),
+        (RECONCILE_TARGET, lambda inputs: inputs.pop("retryPolicy"), "retries per None"),
+        (
+            RECONCILE_TARGET,
+            lambda inputs: inputs["retryPolicy"].update(maximumEventAgeInSeconds=86400),
+            "retries per",
+        ),
+        ((QUEUE, "processing-reconcile-dlq"), lambda inputs: inputs.pop("sqsManagedSseEnabled"), "not encrypted"),
+        (
+            (QUEUE_POLICY, "processing-execution-ended-to-reconcile-dlq-policy"),
+            lambda inputs: _send_rule(inputs, "arn:aws:events:eu-west-2:123456789012:rule/another"),
+            "not by processing-execution-ended alone",
+        ),
+        (
+            (QUEUE_POLICY, "processing-execution-ended-to-reconcile-dlq-policy"),
+            lambda inputs: _send_rule(inputs, None),
+            "not by processing-execution-ended alone",
+        ),
+    ],
+)
+def test_target_check_reports_each_removed_property(self_contained_stack, resource, change, expected):
+    stack = self_contained_stack.resources.mutated(*resource, change)
+
+    problems = event_target_problems(stack, stack.one(*RECONCILE_TARGET))
+
+    assert len(problems) == 1 and expected in problems[0]
 
 
 def test_the_deployed_execution_times_out_after_its_training_timeout_and_margins(self_contained_stack):

@@ -31,7 +31,7 @@ def test_alarm_email_is_subscribed_only_when_configured(self_contained_stack, ex
     assert subscription.inputs["topic"] == external_stack.exports["topicArn"]
 
 
-def test_alarms_cover_dlq_failures_duration_and_every_function(self_contained_stack):
+def test_alarms_cover_each_dlq_lost_events_failures_duration_and_every_function(self_contained_stack):
     stack = self_contained_stack.resources
 
     assert alarm_problems(stack, self_contained_stack.exports["topicArn"]) == []
@@ -49,6 +49,9 @@ def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_s
     "alarm_name",
     [
         "processing-dlq-depth-alarm",
+        "processing-reconcile-dlq-depth-alarm",
+        "processing-upload-created-lost-events-alarm",
+        "processing-execution-ended-lost-events-alarm",
         "processing-failed-executions-alarm",
         "processing-execution-time-alarm",
         "processing-start-fn-errors-alarm",

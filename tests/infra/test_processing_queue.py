@@ -4,8 +4,9 @@ feeds it, and the start function that consumes it."""
 import json
 
 import pytest
+from delivery_checks import event_target_problems
 from function_checks import function_named
-from resource_types import QUEUE
+from resource_types import EVENT_TARGET, QUEUE, QUEUE_POLICY
 from storage_checks import queue_problems
 
 pytestmark = pytest.mark.unit
@@ -50,7 +51,7 @@ def test_upload_events_reach_the_queue_through_an_eventbridge_rule_on_the_upload
     stack = self_contained_stack.resources
     rule = stack.one("aws:cloudwatch/eventRule:EventRule", "processing-upload-created")
     target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "processing-upload-to-queue")
-    (queue_policy,) = stack.of_type("aws:sqs/queuePolicy:QueuePolicy")
+    queue_policy = stack.one(QUEUE_POLICY, "processing-upload-queue-policy")
     queue = stack.one(QUEUE, "processing-upload-queue")
     pattern = json.loads(rule.inputs["eventPattern"])
 
@@ -60,6 +61,15 @@ def test_upload_events_reach_the_queue_through_an_eventbridge_rule_on_the_upload
     assert (target.inputs["rule"], target.inputs["arn"]) == (rule.outputs["name"], queue.outputs["arn"])
     assert queue_policy.inputs["queueUrl"] == queue.outputs["url"]
     assert rule.outputs["arn"] in json.dumps(json.loads(queue_policy.inputs["policy"]))
+
+
+def test_an_upload_event_eventbridge_cannot_deliver_waits_in_the_upload_dead_letter_queue(self_contained_stack):
+    # The start function's failures land there too: one queue to replay, to the upload queue.
+    stack = self_contained_stack.resources
+    target = stack.one(EVENT_TARGET, "processing-upload-to-queue")
+
+    assert event_target_problems(stack, target) == []
+    assert target.inputs["deadLetterConfig"]["arn"] == stack.one(QUEUE, "processing-upload-dlq").outputs["arn"]
 
 
 def test_start_function_consumes_the_queue_with_partial_batch_failures(self_contained_stack):

@@ -22,6 +22,7 @@ REQUIRED_OUTPUTS = {
     "stateMachineArn",
     "queueUrl",
     "deadLetterQueueUrl",
+    "reconcileDeadLetterQueueUrl",
     "dashboardName",
     "classifierLogGroupName",
     "ecrRepositoryUrl",
