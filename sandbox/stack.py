@@ -34,6 +34,7 @@ class LocalStack:
     classifier_table: str
     queue_url: str
     dead_letter_queue_url: str
+    reconcile_dead_letter_queue_url: str
     state_machine_arn: str
     cluster_arn: str
     topic_arn: str
@@ -50,6 +51,7 @@ class LocalStack:
             classifier_table=outputs["classifierTableName"],
             queue_url=outputs["queueUrl"],
             dead_letter_queue_url=outputs["deadLetterQueueUrl"],
+            reconcile_dead_letter_queue_url=outputs["reconcileDeadLetterQueueUrl"],
             state_machine_arn=outputs["stateMachineArn"],
             cluster_arn=outputs["clusterArn"],
             topic_arn=outputs["topicArn"],

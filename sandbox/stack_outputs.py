@@ -28,6 +28,7 @@ def stack_outputs(stack: LocalStack, api_url: str) -> dict[str, str]:
         "stateMachineArn": stack.state_machine_arn,
         "queueUrl": stack.queue_url,
         "deadLetterQueueUrl": stack.dead_letter_queue_url,
+        "reconcileDeadLetterQueueUrl": stack.reconcile_dead_letter_queue_url,
         "dashboardName": stack.dashboard,
         "topicArn": stack.topic_arn,
         "clusterArn": stack.cluster_arn,
