@@ -137,7 +137,7 @@ def _manifest_failure(document: Mapping[str, Any] | None) -> Failure | None:
 
 
 def _task_failure(task: StoppedTask) -> Failure:
-    if ExitCode.OUT_OF_MEMORY in task.exit_codes or task.mentions("OutOfMemory"):
+    if ExitCode.KILLED in task.exit_codes or task.mentions("OutOfMemory"):
         code = FailureCode.OUT_OF_MEMORY
     elif task.mentions(*_CAPACITY_MARKERS):
         code = FailureCode.CAPACITY_UNAVAILABLE
