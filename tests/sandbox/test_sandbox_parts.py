@@ -197,10 +197,10 @@ def test_docker_runs_the_image_with_the_task_environment_and_memory():
     assert command[command.index("--network") + 1] == "host"
     assert "USER_ID=ann" in command and "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in command
     assert command[-1] == "eeg:1"
-    assert "--read-only" not in command and "--volume" not in command
+    assert "--read-only" not in command and "--volume" not in command and "--init" not in command
 
 
-def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task_definition_says():
+def test_docker_runs_the_container_read_only_with_its_init_and_scratch_volume_as_the_task_definition_says():
     container = container_definition(
         image_uri="eeg:1", task_cpu=1024, memory_mib=2048, log_group_name="/aws/ecs/eeg", region="eu-west-2"
     )
@@ -208,6 +208,7 @@ def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task
     command = docker_run_command("eeg:1", {}, 2048, container)
 
     assert "--read-only" in command
+    assert "--init" in command
     assert command[command.index("--volume") + 1] == SCRATCH_PATH
 
 
