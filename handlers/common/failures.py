@@ -115,7 +115,7 @@ class StoppedTask:
 
 
 def parse_stopped_task(cause: object) -> StoppedTask | None:
-    """The exit codes and reasons in an ECS task description, or ``None`` if ``cause`` is not one."""
+    """The exit codes, reasons and stop code in an ECS task description, or ``None`` if ``cause`` is not one."""
     task = _parse_cause(cause)
     if not isinstance(task, Mapping):
         return None
