@@ -263,7 +263,8 @@ def container_definition(
     log_group_name: pulumi.Input[str],
     region: pulumi.Input[str],
 ) -> dict[str, Any]:
-    """The ``classifier`` container: read-only root, ``/tmp`` on the scratch volume, logs to CloudWatch.
+    """The ``classifier`` container: read-only root, an init process, ``/tmp`` on the scratch volume, logs to
+    CloudWatch.
 
     The per-run environment (architecture.md §6) comes from the state machine's container overrides,
     which also replace ``FBCSP_TASK_CPU`` here (the default size's CPU units) with the run's.
@@ -274,6 +275,9 @@ def container_definition(
         "essential": True,
         "memory": memory_mib,
         "readonlyRootFilesystem": True,
+        # An init process as PID 1 (Fargate platform 1.4.0 and later) passes ECS's SIGTERM on to the
+        # entrypoint and reaps what it leaves; Python as PID 1 would ignore the signal until SIGKILL.
+        "linuxParameters": {"initProcessEnabled": True},
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}],
         # matplotlib and other libraries write caches under HOME; point them at the writable volume.
         "environment": [

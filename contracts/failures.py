@@ -43,5 +43,8 @@ class ExitCode(IntEnum):
     UNEXPECTED = 1
     #: The input was rejected (``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` in the failed manifest).
     REJECTED = 2
-    #: Killed by the kernel for exceeding the task's memory (128 + SIGKILL).
-    OUT_OF_MEMORY = 137
+    #: Killed (128 + SIGKILL): by the kernel for exceeding the task's memory, or by ECS when a stopped
+    #: container outlives its stop timeout. Only ECS's stop code and reason tell which.
+    KILLED = 137
+    #: Stopped by SIGTERM, which ECS sends first when it stops a task (128 + SIGTERM).
+    STOPPED = 143

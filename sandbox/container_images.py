@@ -45,13 +45,16 @@ def docker_run_command(
     """``docker run`` of ``image`` with the task's environment and memory, on the host network.
 
     The host network lets the container reach the emulator on 127.0.0.1, as a Fargate task
-    reaches AWS endpoints. From the task's ``container`` definition: a read-only root filesystem,
-    and each mount point as a fresh volume (a Fargate task volume starts empty and ends with the task).
+    reaches AWS endpoints. From the task's ``container`` definition: a read-only root filesystem, an init
+    process (``initProcessEnabled`` is ``--init``), and each mount point as a fresh volume (a Fargate task
+    volume starts empty and ends with the task).
     """
     command = ["docker", "run", "--rm", "--pull", "never", "--network", "host", "--memory", f"{memory_mib}m"]
     container = container or {}
     if container.get("readonlyRootFilesystem"):
         command.append("--read-only")
+    if (container.get("linuxParameters") or {}).get("initProcessEnabled"):
+        command.append("--init")
     for mount in container.get("mountPoints") or []:
         command += ["--volume", mount["containerPath"]]
     for name, value in sorted(environment.items()):

@@ -18,7 +18,7 @@ CLASSIFIER_PYTHON_PATH = os.pathsep.join((str(REPO_ROOT / "classifier_image"), s
 #: What the sandbox's own process holds (the administrator's keys) and a container never inherits:
 #: it gets its task role's credentials, or none when the task definition names no task role.
 CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
-OOM_EXIT_CODE = ExitCode.OUT_OF_MEMORY
+OOM_EXIT_CODE = ExitCode.KILLED
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 _POLL_SECONDS = 0.05
 

@@ -16,7 +16,9 @@ way ECS reports it:
 * exit 137 and ``OutOfMemoryError: ...`` when its resident memory goes over that bound
   (the subprocess is watched and killed, ``docker run --memory`` does the same);
 * ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found;
-* ``TaskFailedToStart`` and ``CannotStartContainerError: ...`` when launching it fails otherwise.
+* ``TaskFailedToStart`` and ``CannotStartContainerError: ...`` when launching it fails otherwise;
+* ``UserInitiated`` and ``Task stopped by user`` when the launcher stops it (:meth:`ContainerLauncher.stop_all`,
+  SIGTERM and then SIGKILL as ``StopTask`` does), whatever its container's exit code.
 
 At most ``max_running`` containers run at once (a local machine is not a Fargate fleet); later
 tasks wait in ``RUNNING`` as they would in ``PROVISIONING``.
@@ -54,6 +56,9 @@ from .moto_patches import mark_task_stopped, task_definition_of
 from .task_overrides import container_definition, container_memory_mib, task_environment, task_size
 
 CANNOT_START_REASON = "CannotStartContainerError"
+#: ECS's stop code and reason for a task stopped through ``StopTask`` without a reason of its own.
+USER_STOP_CODE = "UserInitiated"
+USER_STOP_REASON = "Task stopped by user"
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ class ContainerLauncher:
             image = container["image"]
             if self._stopping.is_set():
                 reason = "Task stopped before its container started"
-                self._finish(task, environment, size, started, None, reason, stop_code="UserInitiated")
+                self._finish(task, environment, size, started, None, reason, stop_code=USER_STOP_CODE)
                 return
             try:
                 command = self.command(image, environment, memory_mib=memory_mib, container=container)
@@ -188,6 +193,9 @@ class ContainerLauncher:
                 if not isinstance(error, ImageUnavailable):
                     error = f"{CANNOT_START_REASON}: {type(error).__name__}: {error}"
                 self._finish(task, environment, size, started, None, str(error), stop_code="TaskFailedToStart")
+                return
+            if self._stopping.is_set():
+                self._finish(task, environment, size, started, exit_code, USER_STOP_REASON, stop_code=USER_STOP_CODE)
                 return
             self._finish(task, environment, size, started, exit_code, reason)
 

@@ -18,7 +18,9 @@ default) and ``FBCSP_SEED`` (default 0).
 
 Exit codes (:class:`contracts.failures.ExitCode`): ``OK`` trained; ``REJECTED`` (failed manifest with
 ``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` and nothing else written); ``UNEXPECTED`` (failed
-manifest with ``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment. Every
+manifest with ``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment; ``STOPPED``
+when SIGTERM arrives (ECS's first step in stopping a task): the job ends where it is and writes no
+manifest, instead of running on until the stop timeout's SIGKILL (``KILLED``, as out of memory). Every
 log line on stderr is one JSON object carrying ``userId``, ``sessionId``, ``runId`` and
 ``executionArn``.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -70,6 +73,16 @@ OUTPUT_NAMES = {
 UNEXPECTED_MESSAGE = (
     "the classifier stopped on an unexpected error; the operators have the details in its log"
 )
+
+
+class StopRequested(BaseException):
+    """SIGTERM arrived. A ``BaseException``, so that no ``except Exception`` of the job catches it."""
+
+
+def stop_on_sigterm(signal_number: int, frame: object) -> None:  # noqa: ARG001 - a signal handler's signature
+    """Signal handler: end the job where it is, once (a second SIGTERM must not interrupt the unwinding)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise StopRequested
 
 
 def iso_now() -> str:
@@ -227,11 +240,15 @@ def main(environment: Mapping[str, str] | None = None, stream: TextIO | None = N
     )
     try:
         settings = settings_from_environment(environment)
+        return run_job(settings, PresignedTransfer(settings.access), log)
     except SettingsError as exc:
         log("ERROR", f"invalid container environment: {exc}")
         return ExitCode.UNEXPECTED
-    return run_job(settings, PresignedTransfer(settings.access), log)
+    except StopRequested:
+        log("WARNING", "stopped by SIGTERM before the job finished; no manifest written", exitCode=ExitCode.STOPPED)
+        return ExitCode.STOPPED
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     exit_without_teardown(main())

@@ -165,8 +165,13 @@ def time_resolved_accuracies(
         return accuracy, (decision if keep_decisions else None)
 
     # numpy releases the GIL inside its linear algebra and array loops, so threads use every core.
-    with ThreadPoolExecutor(max_workers=worker_threads()) as pool:
+    pool = ThreadPoolExecutor(max_workers=worker_threads())
+    try:
         fitted = list(pool.map(decide, range(0, train_mask.shape[0], MODEL_CHUNK)))
+    finally:
+        # Every chunk is done unless something interrupted the fits (SIGTERM stopping the task,
+        # fbcsp.container): then the chunks in flight are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
     accuracy = np.concatenate([accuracy for accuracy, _ in fitted])
     return accuracy, (np.concatenate([decision for _, decision in fitted]) if keep_decisions else None)
 

@@ -38,6 +38,17 @@ _PULL_FAILURE_MARKERS = (
     "pull image",
     "image manifest",
 )
+#: The ECS stop code of a task whose essential container ended on its own.
+CONTAINER_EXITED_STOP_CODE = "EssentialContainerExited"
+#: ECS stop codes of a task something stopped (StopTask, ECS, Fargate maintenance or Spot): its container got
+#: SIGTERM, then SIGKILL (exit 137) if it outlived the stop timeout.
+STOP_REQUEST_CODES = frozenset(
+    {"UserInitiated", "ServiceSchedulerInitiated", "SpotInterruption", "TerminationNotice", "InfrastructureHealth"}
+)
+STOPPED_MESSAGE = (
+    "The classifier was stopped before it finished (its task was stopped by AWS or an operator). Nothing is "
+    "wrong with the upload: please upload it again."
+)
 
 GENERIC_MESSAGES = {
     FailureCode.INVALID_UPLOAD: "The upload was rejected by the classifier as malformed.",
@@ -86,17 +97,25 @@ def _field(mapping: Mapping[str, Any], name: str) -> Any:
 
 @dataclass(frozen=True)
 class StoppedTask:
-    """What decides a classifier task's failure: container exit codes and reasons, the task's stop reason."""
+    """What decides a classifier task's failure: container exit codes and reasons, the task's stop code and
+    reason."""
 
     exit_codes: tuple[int | None, ...]
     reasons: tuple[str, ...]
+    stop_code: str
 
     def mentions(self, *markers: str) -> bool:
         return any(marker.lower() in reason.lower() for reason in self.reasons for marker in markers)
 
+    @property
+    def out_of_memory(self) -> bool:
+        """ECS says so, or the container was killed (137) while nothing was stopping its task."""
+        killed = ExitCode.KILLED in self.exit_codes and self.stop_code == CONTAINER_EXITED_STOP_CODE
+        return killed or self.mentions("OutOfMemory")
+
 
 def parse_stopped_task(cause: object) -> StoppedTask | None:
-    """The exit codes and reasons in an ECS task description, or ``None`` if ``cause`` is not one."""
+    """The exit codes, reasons and stop code in an ECS task description, or ``None`` if ``cause`` is not one."""
     task = _parse_cause(cause)
     if not isinstance(task, Mapping):
         return None
@@ -114,8 +133,11 @@ def parse_stopped_task(cause: object) -> StoppedTask | None:
             exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None
         )
         reasons.append(str(_field(container, "reason") or ""))
-    reasons += [str(_field(task, "stoppedReason") or ""), str(_field(task, "stopCode") or "")]
-    return StoppedTask(exit_codes=tuple(exit_codes), reasons=tuple(reason for reason in reasons if reason))
+    stop_code = str(_field(task, "stopCode") or "")
+    reasons += [str(_field(task, "stoppedReason") or ""), stop_code]
+    return StoppedTask(
+        exit_codes=tuple(exit_codes), reasons=tuple(reason for reason in reasons if reason), stop_code=stop_code
+    )
 
 
 def needs_failed_manifest(error: Mapping[str, Any]) -> bool:
@@ -137,12 +159,14 @@ def _manifest_failure(document: Mapping[str, Any] | None) -> Failure | None:
 
 
 def _task_failure(task: StoppedTask) -> Failure:
-    if ExitCode.OUT_OF_MEMORY in task.exit_codes or task.mentions("OutOfMemory"):
+    if task.out_of_memory:
         code = FailureCode.OUT_OF_MEMORY
     elif task.mentions(*_CAPACITY_MARKERS):
         code = FailureCode.CAPACITY_UNAVAILABLE
     elif task.mentions(*_PULL_FAILURE_MARKERS):
         code = FailureCode.IMAGE_UNAVAILABLE
+    elif task.stop_code in STOP_REQUEST_CODES:
+        return Failure(FailureCode.INTERNAL_ERROR, STOPPED_MESSAGE)
     elif ExitCode.REJECTED in task.exit_codes:
         code = FailureCode.INVALID_UPLOAD
     elif ExitCode.UNEXPECTED in task.exit_codes:

@@ -1,13 +1,16 @@
 """The container entrypoint as the image runs it: a subprocess without AWS credentials reaching S3 through its
-URLs, a package that imports no AWS SDK, and the image's interpreter settings importing what the package uses."""
+URLs, stopped by SIGTERM while it trains, a package that imports no AWS SDK, and the image's interpreter
+settings importing what the package uses."""
 
 import ast
 import json
 import re
+import signal
+import time
 
 import pytest
 from container_job import PREFIX, job_environment, put_input, read_json, stored_keys
-from image_interpreter import CLASSIFIER_DIR, run_as_in_the_image
+from image_interpreter import CLASSIFIER_DIR, run_as_in_the_image, start_as_in_the_image
 from zip_builders import write_bomb_zip
 
 pytestmark = pytest.mark.classifier
@@ -36,6 +39,38 @@ def test_entrypoint_subprocess_without_aws_credentials_reaches_s3_through_its_ur
     lines = [json.loads(line) for line in finished.stderr.splitlines()]
     assert all(line["runId"] == "run-0123" for line in lines)
     assert not [name for name in environment if name.startswith("AWS_")]
+
+
+@pytest.mark.slow
+def test_sigterm_while_training_ends_the_entrypoint_within_seconds_with_143_and_a_log_line(s3, sample_zip_path):
+    # ECS stops a task with SIGTERM, then SIGKILL after its stop timeout: exit 137, as out of memory.
+    version_id = put_input(s3, sample_zip_path)
+    environment = {
+        "MPLCONFIGDIR": _folder_with_matplotlib_font_list(),
+        **job_environment(s3, version_id, FBCSP_PERMUTATIONS="100000"),
+    }
+    process = start_as_in_the_image(["-m", "fbcsp.container"], environment)
+    try:
+        lines = []
+        while not lines or lines[-1]["message"] != "training":
+            line = process.stderr.readline()
+            assert line, f"the entrypoint ended before training: {lines}"
+            lines.append(json.loads(line))
+        time.sleep(3)  # well inside the fits and permutations
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        _, rest = process.communicate(timeout=30)
+        seconds_to_stop = time.monotonic() - signalled
+    finally:
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 143
+    assert seconds_to_stop < 3, seconds_to_stop
+    last = json.loads(rest.splitlines()[-1])
+    assert (last["level"], last["runId"], last["exitCode"]) == ("WARNING", "run-0123", 143)
+    assert last["message"].startswith("stopped by SIGTERM")
+    assert stored_keys(s3) == []
 
 
 def test_the_classifier_package_imports_no_aws_sdk():

@@ -7,7 +7,7 @@ import pytest
 from handler_support import ecs_failure, failed_manifest, load_event
 
 from contracts.failures import FailureCode
-from handlers.common.failures import GENERIC_MESSAGES, classify_failure, needs_failed_manifest
+from handlers.common.failures import GENERIC_MESSAGES, STOPPED_MESSAGE, classify_failure, needs_failed_manifest
 
 
 def _lambda_error(error_type: str, message: str) -> dict:
@@ -21,6 +21,13 @@ def _failed_to_start(stopped_reason: str, container_reason: str | None = None) -
     """A task ECS stopped before the container ran."""
     return ecs_failure(
         exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
+    )
+
+
+def _stopped_by_user(exit_code: int, reason: str | None = None) -> dict:
+    """A task stopped through StopTask (without a reason of its own), as ECS describes it."""
+    return ecs_failure(
+        exit_code=exit_code, reason=reason, stop_code="UserInitiated", stopped_reason="Task stopped by user"
     )
 
 
@@ -86,6 +93,24 @@ CASES = {
     ),
     "ecs-exit-137": (
         lambda: load_event("sfn_error_ecs_task_failed"),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+    ),
+    "ecs-exit-137-without-a-reason": (
+        lambda: ecs_failure(exit_code=137),
+        None,
+        FailureCode.OUT_OF_MEMORY,
+        GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
+    ),
+    "ecs-exit-137-stopped-by-user": (
+        lambda: _stopped_by_user(137),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        STOPPED_MESSAGE,
+    ),
+    "ecs-exit-137-out-of-memory-while-stopped-by-user": (
+        lambda: _stopped_by_user(137, reason="OutOfMemoryError: Container killed due to memory usage"),
         None,
         FailureCode.OUT_OF_MEMORY,
         GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
@@ -169,11 +194,11 @@ CASES = {
         FailureCode.CAPACITY_UNAVAILABLE,
         GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
     ),
-    "ecs-exit-143": (
-        lambda: ecs_failure(exit_code=143),
+    "ecs-exit-143-stopped-by-user": (
+        lambda: _stopped_by_user(143),
         None,
         FailureCode.INTERNAL_ERROR,
-        GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR],
+        STOPPED_MESSAGE,
     ),
 }
 
@@ -185,6 +210,23 @@ def test_each_error_maps_to_its_failure_code_and_a_human_message(case):
     failure = classify_failure(build_error(), manifest)
     assert (failure.code, failure.message) == (code, message)
     assert "Traceback" not in failure.message and 'File "' not in failure.message
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("stop_code", "stopped_reason"),
+    [
+        ("UserInitiated", "Task stopped by user"),
+        ("TerminationNotice", "Your Task will be stopped due to scheduled task retirement"),
+        ("ServiceSchedulerInitiated", "Task stopped for infrastructure maintenance"),
+        ("SpotInterruption", "Your Spot Task was interrupted."),
+    ],
+)
+def test_a_container_killed_after_a_stop_request_did_not_run_out_of_memory(stop_code, stopped_reason):
+    # ECS sends SIGTERM, then SIGKILL (137) once the stop timeout has passed.
+    failure = classify_failure(ecs_failure(exit_code=137, stop_code=stop_code, stopped_reason=stopped_reason))
+
+    assert (failure.code, failure.message) == (FailureCode.INTERNAL_ERROR, STOPPED_MESSAGE)
 
 
 @pytest.mark.unit

@@ -59,6 +59,13 @@ def test_container_root_is_read_only_with_tmp_on_a_task_volume(self_contained_st
     assert mount["sourceVolume"] in volumes and mount["readOnly"] is False
 
 
+def test_container_runs_an_init_process_that_passes_on_sigterm(self_contained_stack):
+    # Without it the entrypoint is PID 1, which ignores SIGTERM: every stop would end in SIGKILL (137).
+    container = classifier_container(self_contained_stack.resources)
+
+    assert container["linuxParameters"] == {"initProcessEnabled": True}
+
+
 def test_container_logs_to_its_log_group_with_retention(self_contained_stack):
     stack = self_contained_stack.resources
     log_config = classifier_container(stack)["logConfiguration"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import stat
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -22,7 +20,7 @@ from sandbox.container_images import (
     docker_available,
     docker_run_command,
 )
-from sandbox.containers import CANNOT_START_REASON, ContainerLauncher
+from sandbox.containers import ContainerLauncher
 from sandbox.emulator import STATE_EVALUATION_LOGGER, quiet_logs
 from sandbox.outcomes import SessionOutcome, format_table, saved_results_lines, session_ids_for
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
@@ -197,10 +195,10 @@ def test_docker_runs_the_image_with_the_task_environment_and_memory():
     assert command[command.index("--network") + 1] == "host"
     assert "USER_ID=ann" in command and "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in command
     assert command[-1] == "eeg:1"
-    assert "--read-only" not in command and "--volume" not in command
+    assert "--read-only" not in command and "--volume" not in command and "--init" not in command
 
 
-def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task_definition_says():
+def test_docker_runs_the_container_read_only_with_its_init_and_scratch_volume_as_the_task_definition_says():
     container = container_definition(
         image_uri="eeg:1", task_cpu=1024, memory_mib=2048, log_group_name="/aws/ecs/eeg", region="eu-west-2"
     )
@@ -208,6 +206,7 @@ def test_docker_runs_the_container_read_only_with_its_scratch_volume_as_the_task
     command = docker_run_command("eeg:1", {}, 2048, container)
 
     assert "--read-only" in command
+    assert "--init" in command
     assert command[command.index("--volume") + 1] == SCRATCH_PATH
 
 
@@ -217,41 +216,6 @@ def test_the_sandbox_image_runs_the_entrypoint_and_any_other_cannot_be_pulled(tm
     assert launcher.command(SANDBOX_IMAGE, {}, memory_mib=512) == ENTRYPOINT_COMMAND
     with pytest.raises(ImageUnavailable, match="CannotPullContainerError"):
         launcher.command("123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:missing", {}, memory_mib=512)
-
-
-def _task_of_the_sandbox_image() -> SimpleNamespace:
-    """What the launcher reads of a moto ECS task, and writes when it stops."""
-    definition = SimpleNamespace(
-        container_definitions=[{"name": "classifier", "image": SANDBOX_IMAGE}],
-        task_role_arn=None,
-        cpu="256",
-        memory="512",
-    )
-    return SimpleNamespace(
-        id="task-1",
-        task_definition_arn="arn:aws:ecs:eu-west-2:123456789012:task-definition/classifier:1",
-        _backend=SimpleNamespace(describe_task_definition=lambda arn: definition),
-        containers=[SimpleNamespace()],
-    )
-
-
-def test_a_container_that_cannot_be_launched_stops_its_task_instead_of_leaving_it_running(tmp_path):
-    # GIVEN a launcher whose command for the image cannot be executed
-    ended = queue.Queue()
-    launcher = ContainerLauncher(
-        base_environment={},
-        log_dir=tmp_path,
-        images={SANDBOX_IMAGE: (str(tmp_path / "no-such-interpreter"),)},
-        on_exit=ended.put,
-    )
-    task = _task_of_the_sandbox_image()
-    # WHEN a task is started
-    launcher.start(task, {})
-    run = ended.get(timeout=60)
-    # THEN the task is stopped as ECS stops a task whose container could not start
-    assert run.exit_code is None
-    assert (task.status, task.stop_code) == ("STOPPED", "TaskFailedToStart")
-    assert task.stopped_reason.startswith(f"{CANNOT_START_REASON}: FileNotFoundError")
 
 
 @pytest.fixture
