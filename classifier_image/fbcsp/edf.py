@@ -16,6 +16,8 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from contracts.uploads import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
+
 from .electrodes import electrode_key
 from .errors import InvalidUpload
 from .events import CueEvents, describe_repeats, merge_repeated_cues
@@ -131,7 +133,8 @@ def read_signal_files(
     Raises
     ------
     InvalidUpload
-        A file that cannot be read, mismatched rates or channels between files, a missing channel.
+        A file that cannot be read, a sample rate outside the uploads' bounds, mismatched rates or channels
+        between files, a missing channel.
     """
     if not paths:
         raise InvalidUpload("no recording file given")
@@ -143,6 +146,11 @@ def read_signal_files(
         indices, file_names = select_channels(raw.ch_names, channels)
         if sfreq is None:
             sfreq, names = float(raw.info["sfreq"]), file_names
+            if not MIN_SAMPLE_RATE_HZ <= sfreq <= MAX_SAMPLE_RATE_HZ:
+                raise InvalidUpload(
+                    f"{Path(path).name} is sampled at {sfreq:g} Hz; the classifier needs "
+                    f"{MIN_SAMPLE_RATE_HZ:g} to {MAX_SAMPLE_RATE_HZ:g} samples per second, as for uploads"
+                )
         elif float(raw.info["sfreq"]) != sfreq:
             raise InvalidUpload(
                 f"{Path(path).name} is sampled at {raw.info['sfreq']:g} Hz, the first file at {sfreq:g} Hz"

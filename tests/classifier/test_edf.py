@@ -86,6 +86,18 @@ def test_unreadable_or_wrong_type_file_is_rejected(tmp_path):
         read_signal_files([tmp_path / "notes.txt"])
 
 
+@pytest.mark.parametrize(("record_seconds", "rate"), [(b"16", "10 Hz"), (b"0.01", "16000 Hz")])
+def test_a_file_sampled_outside_the_uploads_bounds_is_rejected(edf_paths, tmp_path, record_seconds, rate):
+    # GIVEN the first run with its data records stretched or squeezed: 160 samples in 16 s or 10 ms
+    header = bytearray(edf_paths[0].read_bytes())
+    header[244:252] = record_seconds.ljust(8)
+    path = tmp_path / "rate.edf"
+    path.write_bytes(header)
+    # WHEN it is read THEN it is refused as an upload at that rate is
+    with pytest.raises(InvalidUpload, match=f"rate.edf is sampled at {rate}; the classifier needs 100 to "):
+        read_signal_files([path])
+
+
 @pytest.mark.parametrize(
     ("name", "expected"), [("C3..", "C3"), ("Fc3.", "Fc3"), ("Cpz.", "Cpz"), ("T10.", "T10"), (" Oz ", "Oz")]
 )
