@@ -98,6 +98,20 @@ def test_a_file_sampled_outside_the_uploads_bounds_is_rejected(edf_paths, tmp_pa
         read_signal_files([path])
 
 
+def test_a_sample_of_1_volt_or_more_is_refused_naming_file_and_channel(edf_paths, tmp_path):
+    # GIVEN the first run with its first channel (Fc5, recorded in uV, up to a few hundred) declared in volts
+    content = bytearray(edf_paths[0].read_bytes())
+    n_signals = int(content[252:256])
+    units = 256 + n_signals * (16 + 80)
+    assert content[units : units + 8] == b"uV      "
+    content[units : units + 8] = b"V       "
+    path = tmp_path / "volts.edf"
+    path.write_bytes(content)
+    # WHEN it is read THEN the first sample of 1 V or more is named
+    with pytest.raises(InvalidUpload, match=r"volts.edf: channel Fc5 reads -?\d+ V at sample \d+ .*reaches 1 V"):
+        read_signal_files([path])
+
+
 @pytest.mark.parametrize(
     ("name", "expected"), [("C3..", "C3"), ("Fc3.", "Fc3"), ("Cpz.", "Cpz"), ("T10.", "T10"), (" Oz ", "Oz")]
 )
