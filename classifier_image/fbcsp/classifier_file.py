@@ -13,8 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .filterbank import BandDesign
+from contracts.documents import is_finite_number
+
+from .filterbank import BAND_TABLE, BandDesign
 from .model import SCHEMA_VERSION
+
+#: Largest window length or cue offset, in samples, a classifier may give (2**31 - 1, about 74 hours at
+#: 8 kHz): cue samples plus offsets then stay far inside the int64 arithmetic of `fbcsp.predict`.
+MAX_SAMPLE_COUNT = 2**31 - 1
 
 
 class ClassifierFileError(ValueError):
@@ -71,12 +77,28 @@ def _require(condition: bool, message: str) -> None:
 
 def _number_array(value, name: str, ndim: int) -> np.ndarray:
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+        array = np.asarray(value)
+    except ValueError:  # ragged nesting
         raise ClassifierFileError(f"{name} must be a {ndim}-D array of numbers") from None
+    # JSON numbers only: strings, null, booleans and integers beyond int64 are refused, not converted
+    _require(array.dtype.kind in "iuf", f"{name} must be a {ndim}-D array of numbers")
     _require(array.ndim == ndim, f"{name} must be a {ndim}-D array of numbers, got {array.ndim}-D")
+    array = array.astype(np.float64)
     _require(bool(np.all(np.isfinite(array))), f"{name} holds a non-finite number")
     return array
+
+
+def _finite_number(value, name: str) -> float:
+    _require(is_finite_number(value), f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _whole_number(value, name: str, minimum: int, maximum: int) -> int:
+    _require(
+        is_finite_number(value) and value == int(value) and minimum <= value <= maximum,
+        f"{name} must be a whole number from {minimum} to {maximum}, got {value!r}",
+    )
+    return int(value)
 
 
 def _window(
@@ -105,23 +127,21 @@ def _window(
     filter_stack = np.stack(filters)
     n_features = filter_stack.shape[0] * filter_stack.shape[1]
     weights = _number_array(weights, f"{where} a1N", 1)
-    ids = np.asarray(feature_ids, dtype=np.int64) - 1
+    ids = _number_array(feature_ids, f"{where} feature ids", 1)
+    _require(ids.size == weights.size, f"{where}: {ids.size} feature ids but {weights.size} weights")
     _require(
-        ids.ndim == 1 and ids.size == weights.size,
-        f"{where}: {ids.size} feature ids but {weights.size} weights",
+        bool(np.all((ids == np.round(ids)) & (ids >= 1) & (ids <= n_features))),
+        f"{where} feature ids must lie in 1..{n_features} and be whole numbers",
     )
-    _require(
-        bool(np.all((ids >= 0) & (ids < n_features))), f"{where} feature ids must lie in 1..{n_features}"
-    )
+    ids = ids.astype(np.int64) - 1
     _require(len(set(ids.tolist())) == ids.size, f"{where} feature ids repeat")
-    _require(int(window) >= 2, f"{where} window length out of range")
     return ExportedWindow(
         filters=filter_stack,
         feature_ids=ids,
-        a0=float(a0),
+        a0=_finite_number(a0, f"{where} a0"),
         weights=weights,
-        window=int(window),
-        window_end=int(window_end),
+        window=_whole_number(window, f"{where} window length", 2, MAX_SAMPLE_COUNT),
+        window_end=_whole_number(window_end, f"{where} window end", -MAX_SAMPLE_COUNT, MAX_SAMPLE_COUNT),
     )
 
 
@@ -144,16 +164,12 @@ def parse_classifier(document: dict) -> ExportedClassifier:
     )
     try:
         online = document["online"]["p"]
-        band_ids = [int(band_id) for band_id in extra["usedBandIDs"]]
-        ch_names = tuple(str(name) for name in extra["channelNames"])
-        sfreq = float(extra["sampleRateHz"])
-        taps = {int(entry["bandID"]): entry for entry in extra["firTaps"]}
+        used_band_ids = extra["usedBandIDs"]
+        names = extra["channelNames"]
+        sfreq = extra["sampleRateHz"]
+        taps = {entry["bandID"]: entry for entry in extra["firTaps"]}
         edges = extra["bandEdgesHz"]
-        n_channels = len(ch_names)
-        _require(
-            int(online["EEG"]["rec"]["validChNumber"]) == n_channels,
-            "validChNumber differs from channelNames",
-        )
+        valid_channels = online["EEG"]["rec"]["validChNumber"]
         feature_ids = online["MI"]["out_usedFeatureIDs"]
         _require(
             isinstance(feature_ids, list) and len(feature_ids) == 1 and isinstance(feature_ids[0], list),
@@ -186,24 +202,44 @@ def parse_classifier(document: dict) -> ExportedClassifier:
                 )
             ]
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ClassifierFileError(f"classifier.json lacks or mangles a required entry ({exc!r})") from None
-    _require(n_channels >= 2 and sfreq > 0, "channel count or sample rate out of range")
+    _require(
+        isinstance(names, list) and all(isinstance(name, str) for name in names), "channelNames must be a list of names"
+    )
+    ch_names = tuple(names)
+    n_channels = len(ch_names)
+    _require(n_channels >= 2, "channel count out of range")
+    _require(
+        is_finite_number(valid_channels) and valid_channels == n_channels, "validChNumber differs from channelNames"
+    )
+    sfreq = _finite_number(sfreq, "sampleRateHz")
+    _require(sfreq > 0, "sample rate out of range")
+    _require(isinstance(used_band_ids, list), "usedBandIDs must be a list of band ids")
+    band_ids = [_whole_number(band_id, "a usedBandIDs entry", 1, max(BAND_TABLE)) for band_id in used_band_ids]
     _require(len(entries) >= 1, "the ensemble has no windows")
-    _require(len(edges) == len(band_ids), "bandEdgesHz and usedBandIDs differ in length")
+    _require(isinstance(edges, list) and len(edges) == len(band_ids), "bandEdgesHz and usedBandIDs differ in length")
     windows = tuple(_window(*entry[:6], band_ids, n_channels, entry[6]) for entry in entries)
     bands = []
     for band_id, band_edges in zip(band_ids, edges, strict=True):
-        _require(band_id in taps, f"firTaps has no entry for band {band_id}")
+        _require(band_id in taps and isinstance(taps[band_id], dict), f"firTaps has no entry for band {band_id}")
+        edges_hz = _number_array(band_edges, f"bandEdgesHz of band {band_id}", 1)
+        _require(edges_hz.size == 4, f"bandEdgesHz of band {band_id} must hold 4 edges")
         bands.append(
             BandDesign(
                 band_id=band_id,
-                edges_hz=tuple(float(edge) for edge in band_edges),
-                highpass=_number_array(taps[band_id]["highpass"], f"highpass taps of band {band_id}", 1),
-                lowpass=_number_array(taps[band_id]["lowpass"], f"lowpass taps of band {band_id}", 1),
+                edges_hz=tuple(edges_hz.tolist()),
+                highpass=_taps(taps[band_id], "highpass", band_id),
+                lowpass=_taps(taps[band_id], "lowpass", band_id),
             )
         )
     return ExportedClassifier(sfreq=sfreq, ch_names=ch_names, bands=tuple(bands), windows=windows)
+
+
+def _taps(entry: dict, kind: str, band_id: int) -> np.ndarray:
+    taps = _number_array(entry.get(kind), f"{kind} taps of band {band_id}", 1)
+    _require(taps.size >= 1, f"{kind} taps of band {band_id} are empty")
+    return taps
 
 
 def load_classifier(path: str | Path) -> ExportedClassifier:

@@ -16,10 +16,13 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from contracts.uploads import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
+
 from .electrodes import electrode_key
 from .errors import InvalidUpload
 from .events import CueEvents, describe_repeats, merge_repeated_cues
 from .recording import CLASS_LABELS, Recording
+from .samples_csv import first_sample_beyond_volts
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +134,8 @@ def read_signal_files(
     Raises
     ------
     InvalidUpload
-        A file that cannot be read, mismatched rates or channels between files, a missing channel.
+        A file that cannot be read, a sample rate outside the uploads' bounds, a sample of 1 V or more,
+        mismatched rates or channels between files, a missing channel.
     """
     if not paths:
         raise InvalidUpload("no recording file given")
@@ -143,6 +147,11 @@ def read_signal_files(
         indices, file_names = select_channels(raw.ch_names, channels)
         if sfreq is None:
             sfreq, names = float(raw.info["sfreq"]), file_names
+            if not MIN_SAMPLE_RATE_HZ <= sfreq <= MAX_SAMPLE_RATE_HZ:
+                raise InvalidUpload(
+                    f"{Path(path).name} is sampled at {sfreq:g} Hz; the classifier needs "
+                    f"{MIN_SAMPLE_RATE_HZ:g} to {MAX_SAMPLE_RATE_HZ:g} samples per second, as for uploads"
+                )
         elif float(raw.info["sfreq"]) != sfreq:
             raise InvalidUpload(
                 f"{Path(path).name} is sampled at {raw.info['sfreq']:g} Hz, the first file at {sfreq:g} Hz"
@@ -150,7 +159,7 @@ def read_signal_files(
         elif [electrode_key(name) for name in file_names] != [electrode_key(name) for name in names]:
             raise InvalidUpload(f"{Path(path).name} has other channels than the first file")
         samples, codes, skipped = _annotation_cues(raw, mapping)
-        blocks.append(raw.get_data(picks=indices))
+        blocks.append(_volts(raw, indices, file_names, Path(path).name))
         cue_samples.append(samples + offset)
         cue_codes.append(codes)
         ignored.update(skipped)
@@ -186,6 +195,20 @@ def _open_raw(path: Path) -> mne.io.BaseRaw:
         raw.info, eeg=True, eog=True, emg=True, ecg=True, misc=True, seeg=True, stim=False, exclude=[]
     )
     return raw.pick(data_channels)
+
+
+def _volts(raw: mne.io.BaseRaw, indices: list[int], names: list[str], file_name: str) -> np.ndarray:
+    """The selected channels in volts; a sample of 1 V or more (no amplifier reaches it) is refused."""
+    data = raw.get_data(picks=indices)
+    beyond = first_sample_beyond_volts(data)
+    if beyond:
+        channel, sample = beyond
+        raise InvalidUpload(
+            f"{file_name}: channel {names[channel]} reads {data[channel, sample]:g} V at sample {sample} "
+            f"({sample / raw.info['sfreq']:.3f} s): no amplifier's input range reaches 1 V (a glitch, or a "
+            "header that gives the channel's unit or range wrong)"
+        )
+    return data
 
 
 def _annotation_cues(raw: mne.io.BaseRaw, mapping: dict[str, int]) -> tuple[np.ndarray, np.ndarray, Counter]:

@@ -20,6 +20,8 @@ from .recording import CLASS_LABELS
 
 #: Class cues closer than this are one cue: no motor-imagery trial is shorter than a window (1 s).
 MIN_CUE_SPACING_S = 1.0
+#: Trigger values are codes: finite, and below the magnitude up to which a float holds every whole number.
+MAX_TRIGGER_MAGNITUDE = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ def cue_events(trigger: np.ndarray) -> CueEvents:
     Trigger values are rounded to the nearest integer before they are read as codes, so a code
     written as ``1.0`` in a CSV counts as 1.
 
+    Raises
+    ------
+    InvalidUpload
+        A value that is no code: not finite (NaN at a cue would lose the cue without a word), or of
+        magnitude `MAX_TRIGGER_MAGNITUDE` or more (which no integer code can be read from).
+
     Examples
     --------
     >>> events = cue_events([0, 0, 1, 1, 0, 2, 2, 0, 3, 0])
@@ -77,6 +85,13 @@ def cue_events(trigger: np.ndarray) -> CueEvents:
     ([2, 5], [1, 2], {3: 1})
     """
     values = np.asarray(trigger, dtype=np.float64)
+    no_code = ~(np.abs(values) < MAX_TRIGGER_MAGNITUDE)  # NaN compares False
+    if no_code.any():
+        row = int(np.argmax(no_code))
+        raise InvalidUpload(
+            f"CSV row {row + 1}: the trigger (the last column) is {values[row]:g}; it must be 0 between cues "
+            "and a whole-number code at each cue (1 = T1, 2 = T2)"
+        )
     onsets = trigger_onsets(values)
     codes = np.rint(values[onsets]).astype(np.int64)
     is_class = np.isin(codes, list(CLASS_LABELS))

@@ -35,6 +35,11 @@ PASSBAND_DEVIATION = (10 ** (PASSBAND_RIPPLE_DB / 20) - 1) / (10 ** (PASSBAND_RI
 STOPBAND_DEVIATION = 10 ** (-STOPBAND_ATTENUATION_DB / 20)
 
 MAX_TAPS = 8001
+#: The highest sample rate at which every used band was shown to design (SciPy 1.17.1: at 6,000 Hz all
+#: eight filters, band 3's highpass the longest at 3,547 taps, in about 100 s of CPU; at 8,000 Hz remez
+#: fails to converge on band 5, at 8,192 Hz and above already on band 3's highpass, long before
+#: `MAX_TAPS`). `contracts.uploads.MAX_SAMPLE_RATE_HZ` must not exceed it.
+HIGHEST_DESIGNED_SAMPLE_RATE_HZ = 6000.0
 RESPONSE_GRID_POINTS = 16384
 # Relative slack when checking the achieved response, so that a design sitting exactly on the
 # specified deviation (which is what equiripple designs do) is not rejected for rounding noise.
@@ -165,7 +170,14 @@ def minimum_order_taps(stop_hz: float, pass_hz: float, sfreq: float) -> np.ndarr
     if highpass and numtaps % 2 == 0:
         numtaps += 1
     while numtaps <= MAX_TAPS:
-        taps = _remez(numtaps, stop_hz, pass_hz, sfreq, highpass)
+        try:
+            taps = _remez(numtaps, stop_hz, pass_hz, sfreq, highpass)
+        except ValueError as exc:  # remez's "Failure to converge": the filter is too long for it
+            raise InvalidUpload(
+                f"no FIR filter with the band edges {stop_hz:g} and {pass_hz:g} Hz can be designed at {sfreq:g} Hz "
+                f"({exc}): resample the recording to {HIGHEST_DESIGNED_SAMPLE_RATE_HZ:g} Hz or less, where "
+                "every band designs"
+            ) from exc
         if meets_specification(taps, stop_hz, pass_hz, sfreq):
             return taps
         numtaps += increment

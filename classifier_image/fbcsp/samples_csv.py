@@ -26,21 +26,42 @@ _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
 _ASCII_ROW_END = "," + "".join(chr(code) for code in range(128) if chr(code).isspace())
 #: Median channel standard deviation from which the EEG columns cannot be volts: scalp EEG in volts
 #: is about 1e-5 and no amplifier's input range reaches 1 V, while the same EEG in microvolts is 1-100.
+#: No single sample in volts reaches it either.
 MIN_NOT_VOLTS_SPREAD = 1.0
 
 
+def first_sample_beyond_volts(samples: np.ndarray) -> tuple[int, int] | None:
+    """(channel, sample) of the earliest sample of magnitude `MIN_NOT_VOLTS_SPREAD` (1 V) or more, or None.
+
+    One glitch that large passes the median check of `check_volts`, yet makes a channel look like a
+    copy of another (the signal's rank) or overflows the covariances of `fbcsp.csp_channels`.
+    """
+    if samples.size == 0 or (samples.max() < MIN_NOT_VOLTS_SPREAD and samples.min() > -MIN_NOT_VOLTS_SPREAD):
+        return None
+    beyond = np.argwhere(np.abs(samples.T) >= MIN_NOT_VOLTS_SPREAD)  # (sample, channel), in time order
+    return (int(beyond[0, 1]), int(beyond[0, 0])) if beyond.size else None  # no hit: only NaN made max() fail
+
+
 def check_volts(samples: np.ndarray) -> None:
-    """Raise when the EEG columns are plainly not volts (microvolts, say).
+    """Raise when the EEG columns are plainly not volts (microvolts, say), or a sample reaches 1 V.
 
     A model trained on other units is wrong for anything that streams volts, as the app does: its
     log-variance features shift by twice the logarithm of the factor, and its LDA threshold does not.
     """
-    spread = float(np.median([np.std(channel) for channel in samples]))
+    with np.errstate(over="ignore"):  # a channel with a glitch near the float range has an infinite spread
+        spread = float(np.median([np.std(channel) for channel in samples]))
     if spread >= MIN_NOT_VOLTS_SPREAD:
         raise InvalidUpload(
             f"the EEG columns are not in volts: their median standard deviation is {spread:.3g}, where EEG "
             "in volts is about 1e-5 (in microvolts it is a million times larger); write them in volts, "
             "as the app does (divide microvolts by 1,000,000)"
+        )
+    beyond = first_sample_beyond_volts(samples)
+    if beyond:
+        channel, sample = beyond
+        raise InvalidUpload(
+            f"CSV row {sample + 1}, column {channel + 1}: {samples[channel, sample]:g} is not an EEG sample in "
+            "volts: no amplifier's input range reaches 1 V (a glitch, or the column in another unit)"
         )
 
 

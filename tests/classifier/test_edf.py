@@ -86,6 +86,32 @@ def test_unreadable_or_wrong_type_file_is_rejected(tmp_path):
         read_signal_files([tmp_path / "notes.txt"])
 
 
+@pytest.mark.parametrize(("record_seconds", "rate"), [(b"16", "10 Hz"), (b"0.01", "16000 Hz")])
+def test_a_file_sampled_outside_the_uploads_bounds_is_rejected(edf_paths, tmp_path, record_seconds, rate):
+    # GIVEN the first run with its data records stretched or squeezed: 160 samples in 16 s or 10 ms
+    header = bytearray(edf_paths[0].read_bytes())
+    header[244:252] = record_seconds.ljust(8)
+    path = tmp_path / "rate.edf"
+    path.write_bytes(header)
+    # WHEN it is read THEN it is refused as an upload at that rate is
+    with pytest.raises(InvalidUpload, match=f"rate.edf is sampled at {rate}; the classifier needs 100 to "):
+        read_signal_files([path])
+
+
+def test_a_sample_of_1_volt_or_more_is_refused_naming_file_and_channel(edf_paths, tmp_path):
+    # GIVEN the first run with its first channel (Fc5, recorded in uV, up to a few hundred) declared in volts
+    content = bytearray(edf_paths[0].read_bytes())
+    n_signals = int(content[252:256])
+    units = 256 + n_signals * (16 + 80)
+    assert content[units : units + 8] == b"uV      "
+    content[units : units + 8] = b"V       "
+    path = tmp_path / "volts.edf"
+    path.write_bytes(content)
+    # WHEN it is read THEN the first sample of 1 V or more is named
+    with pytest.raises(InvalidUpload, match=r"volts.edf: channel Fc5 reads -?\d+ V at sample \d+ .*reaches 1 V"):
+        read_signal_files([path])
+
+
 @pytest.mark.parametrize(
     ("name", "expected"), [("C3..", "C3"), ("Fc3.", "Fc3"), ("Cpz.", "Cpz"), ("T10.", "T10"), (" Oz ", "Oz")]
 )

@@ -1,5 +1,7 @@
 """Cue detection on a trigger channel (classifier.md §1 and the §8 examples)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,26 @@ def test_spec_example_keeps_t1_and_t2_and_counts_the_other_code():
     assert events.codes.tolist() == [1, 2]
     assert events.discarded == {3: 1}
     assert events.n_discarded == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf"), (1e300, "1e+300"), (2.0**53, "9.0072e+15")],
+)
+def test_a_trigger_value_that_is_no_code_is_refused_naming_its_row(value, shown):
+    # NaN at a cue lost the cue without a word; inf or 1e300 became the cue code -9223372036854775808
+    trigger = np.array([0, 0, 1, 0, 0, 2, 0], dtype=float)
+    trigger[5] = value
+
+    with pytest.raises(InvalidUpload, match=rf"CSV row 6: the trigger \(the last column\) is {re.escape(shown)}; "):
+        cue_events(trigger)
+
+
+def test_the_largest_trigger_magnitude_still_read_as_a_code_is_an_ignored_code():
+    events = cue_events([0, 2.0**53 - 1, 0, 1, 0])
+
+    assert events.codes.tolist() == [1]
+    assert events.discarded == {2**53 - 1: 1}
 
 
 def test_spec_example_direct_change_from_one_code_to_another_is_not_an_onset():

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from contracts.uploads import MAX_SAMPLE_RATE_HZ
 from fbcsp.errors import InvalidUpload
 from fbcsp.filterbank import (
     BAND_TABLE,
+    HIGHEST_DESIGNED_SAMPLE_RATE_HZ,
     PASSBAND_DEVIATION,
     STOPBAND_DEVIATION,
     USED_BAND_IDS,
@@ -15,6 +17,7 @@ from fbcsp.filterbank import (
     design_band,
     filter_continuous,
     meets_specification,
+    minimum_order_taps,
 )
 
 pytestmark = pytest.mark.classifier
@@ -68,6 +71,23 @@ def test_a_band_above_nyquist_is_rejected():
         design_band(6, 90.0)
     with pytest.raises(ValueError, match="unknown band"):
         design_band(7, 250.0)
+
+
+def test_a_filter_remez_cannot_design_rejects_the_upload_with_the_rate(monkeypatch):
+    # GIVEN remez failing as it does for band 3's highpass at 8,192 Hz (after two minutes of trying)
+    def fail_to_converge(*args, **kwargs):
+        raise ValueError("Failure to converge at iteration 3, try reducing transition band width.")
+
+    monkeypatch.setattr(signal, "remez", fail_to_converge)
+    # WHEN the filter is designed THEN the upload is invalid, naming the rate and the rates that design
+    with pytest.raises(InvalidUpload, match="band edges 4 and 8 Hz can be designed at 8192 Hz") as rejected:
+        minimum_order_taps(4.0, 8.0, 8192.0)
+    assert f"resample the recording to {HIGHEST_DESIGNED_SAMPLE_RATE_HZ:g} Hz or less" in rejected.value.message
+
+
+def test_uploads_are_accepted_only_at_rates_where_every_used_band_designs():
+    # designing every used band at the bound itself costs about 100 s of CPU (measured at 6,000 Hz)
+    assert MAX_SAMPLE_RATE_HZ <= HIGHEST_DESIGNED_SAMPLE_RATE_HZ
 
 
 def test_filtering_is_causal_highpass_then_lowpass_with_zero_state():

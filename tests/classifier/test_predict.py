@@ -194,6 +194,40 @@ def test_malformed_ensembles_are_refused_with_a_reason(classifier_document, chan
         parse_classifier(_broken(classifier_document, change))
 
 
+def _set_in_first_window(key, value):
+    return lambda d: d["fbcsp"]["ensemble"]["windows"][0].__setitem__(key, value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set_in_first_window("a0", "abc"), "ensemble window 1 a0 must be a finite number, got 'abc'"),
+        (_set_in_first_window("a0", None), "a0 must be a finite number, got None"),
+        (_set_in_first_window("a0", float("nan")), "a0 must be a finite number, got nan"),
+        (
+            lambda d: d["fbcsp"]["ensemble"]["windows"][0].update(out_usedFeatureIDs=[i + 0.5 for i in range(24)]),
+            "and be whole numbers",
+        ),
+        (_set_in_first_window("out_usedFeatureIDs", ["a", "b", "c", "d"]), "feature ids must be a 1-D array"),
+        (_set_in_first_window("windowSamples", "x"), "window length must be a whole number from 2 to"),
+        (_set_in_first_window("windowSamples", 320.9), "window length must be a whole number"),
+        (_set_in_first_window("windowSamples", 10**30), "window length must be a whole number"),
+        (_set_in_first_window("windowEndSampleAfterCue", 1e30), "window end must be a whole number"),
+        (lambda d: d["fbcsp"]["firTaps"][0].__setitem__("highpass", []), "highpass taps of band 3 are empty"),
+        (lambda d: d["fbcsp"]["firTaps"][0].pop("lowpass"), "lowpass taps of band 3 must be a 1-D array"),
+        (lambda d: d["fbcsp"]["bandEdgesHz"].__setitem__(0, ["a", "b", "c", "d"]), "bandEdgesHz of band 3"),
+        (lambda d: d["fbcsp"].__setitem__("channelNames", "C3CZC4P3"), "channelNames must be a list of names"),
+        (lambda d: d["fbcsp"].__setitem__("sampleRateHz", float("inf")), "sampleRateHz must be a finite number"),
+        (lambda d: d["fbcsp"].__setitem__("usedBandIDs", "3456"), "usedBandIDs must be a list"),
+        (lambda d: d["fbcsp"].__setitem__("usedBandIDs", [3, 4, 5, "6"]), "usedBandIDs entry must be a whole"),
+    ],
+)
+def test_mangled_numbers_are_refused_as_a_classifier_file_error(classifier_document, change, message):
+    # a conversion outside the checks ended `fbcsp predict` with a traceback, and a0 = NaN predicted garbage
+    with pytest.raises(ClassifierFileError, match=message):
+        parse_classifier(_broken(classifier_document, change))
+
+
 def test_unreadable_classifier_file(tmp_path):
     path = tmp_path / "classifier.json"
     path.write_text("{not json")

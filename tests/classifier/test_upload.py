@@ -144,6 +144,25 @@ def test_nan_samples_are_rejected_with_their_position(tmp_path):
         read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, trigger)))
 
 
+@pytest.mark.parametrize("value", [1.0, -1e4, 1e154, -1.7976931348623157e308])
+def test_one_sample_of_1_volt_or_more_is_refused_naming_its_row_and_column(tmp_path, value):
+    # a single glitch passed the median units check and read as copies of one signal, or overflowed CSP
+    samples, trigger = synthetic_session()
+    samples[2, 300] = value
+
+    with pytest.raises(InvalidUpload, match=rf"CSV row 301, column 3: {re.escape(f'{value:g}')} is not an EEG sample"):
+        read_upload(write_upload(tmp_path / "u.zip", csv=csv_text(samples, trigger)))
+
+
+def test_a_nan_trigger_at_a_cue_is_refused_rather_than_losing_the_cue(tmp_path):
+    samples, trigger = synthetic_session()
+    rows = csv_text(samples, trigger).splitlines()
+    rows[200] = rows[200].replace(",1,", ",nan,")  # the first cue (sample 200, code 1)
+
+    with pytest.raises(InvalidUpload, match=r"CSV row 201: the trigger \(the last column\) is nan"):
+        read_upload(write_upload(tmp_path / "u.zip", csv="\n".join(rows) + "\n"))
+
+
 def test_wrong_channel_count_in_metadata_is_reported_as_a_width_mismatch(tmp_path):
     metadata = {**GOOD_METADATA, "EEGChannels": 8}
 
@@ -221,7 +240,7 @@ def test_eeg_that_cannot_be_volts_is_rejected_with_how_to_fix_it(spread):
 
 def test_one_channel_far_off_does_not_decide_the_units():
     channels = np.full((3, 100), 1e-5) * np.random.default_rng(1).normal(size=(3, 100))
-    channels[0] *= 1e7
+    channels[0] *= 1e4  # a spread of 0.1, under the 1 V no single sample may reach
 
     samples_csv.check_volts(channels)
 
