@@ -29,10 +29,10 @@ DEFAULT_CHANNEL_NAMES = {
 SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 #: The sample rates (Hz) the classifier can train on. Below 100 Hz the filter bank's highest stopband
 #: edge (48 Hz) is not under the Nyquist frequency (and at 12.5 Hz or less the 40 ms window step is
-#: not even one sample); above 10 kHz its narrowest band (a 4 Hz transition) needs more FIR taps than
-#: the classifier designs (8,001).
+#: not even one sample); above 6 kHz scipy's remez may fail to converge on the long FIR filters of the
+#: used bands (at 8,000 Hz on band 5, at 8,192 Hz on band 3; `fbcsp.filterbank.HIGHEST_DESIGNED_SAMPLE_RATE_HZ`).
 MIN_SAMPLE_RATE_HZ = 100.0
-MAX_SAMPLE_RATE_HZ = 10_000.0
+MAX_SAMPLE_RATE_HZ = 6_000.0
 _ENCRYPTED_FLAG = 0x1
 _PREFIX_PIECE_BYTES = 4096
 
