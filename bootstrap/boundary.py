@@ -58,6 +58,7 @@ PIPELINE_ROLE_ACTIONS = (
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
     "states:StartExecution",
+    "states:StopExecution",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
     "xray:PutTelemetryRecords",
