@@ -61,6 +61,7 @@ PIPELINE_ROLE_ACTIONS = (
     "sqs:ReceiveMessage",
     "sqs:SendMessage",
     "states:StartExecution",
+    "states:StopExecution",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
     "xray:PutTelemetryRecords",

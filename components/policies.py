@@ -32,7 +32,7 @@ from components.policy_statements import (
     log_stream_arns,
     object_arns,
 )
-from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX
+from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX, execution_arn_for
 
 #: Rule that Step Functions creates and updates in the account to learn when a ``.sync`` ECS task stops.
 ECS_SYNC_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
@@ -63,7 +63,8 @@ def start_function_policy(
     *, log_group_arn: str, queue_arn: str, status_table_arn: str, state_machine_arn: str
 ) -> dict[str, Any]:
     """The start function: consume the upload queue, count the user's active runs, write ``RECEIVED``
-    (a conditional UpdateItem), start the execution."""
+    (a conditional UpdateItem), start the execution, and stop the execution of a run a re-upload
+    replaced while it was still waiting or training (this state machine's executions only)."""
     return document(
         *_function_basics(log_group_arn),
         allow(
@@ -82,6 +83,7 @@ def start_function_policy(
             status_table_arn,
         ),
         allow("StartProcessing", ("states:StartExecution",), state_machine_arn),
+        allow("StopReplacedRuns", ("states:StopExecution",), execution_arn_for(state_machine_arn, "*")),
     )
 
 

@@ -1,15 +1,19 @@
 """Start Lambda: SQS batches of EventBridge S3 ``Object Created`` events → status + one execution per upload.
 
 Per record: parse the key, write ``RECEIVED`` conditionally, and start the execution named by
-the run id, so a duplicate delivery meets ``ExecutionAlreadyExists`` and changes nothing. A key
+the run id, so a duplicate delivery meets ``ExecutionAlreadyExists`` and changes nothing. When the
+write replaces a run of the session that was still waiting or training (a re-upload), that run's
+execution is stopped first: a session has one active run, which the cap below relies on. A key
 with valid user and session ids that is otherwise not acceptable is recorded as ``FAILED``
 (``INVALID_UPLOAD``) and not retried; a key or message that names no session is logged and
 dropped. An upload of a user who already has ``MAX_ACTIVE_RUNS_PER_USER`` other sessions waiting
 or training is recorded as ``FAILED`` (``TOO_MANY_ACTIVE_RUNS``, with a message saying so) and not
 started: it fails clearly instead of waiting in the queue, where it would meet the dead-letter
-queue after ``maxReceiveCount`` receives. Only records that hit a transient error are reported as
-batch item failures, so SQS retries just those (and moves them to the dead-letter queue after the
-configured receives; powertools' ``BatchProcessor`` reports them).
+queue after ``maxReceiveCount`` receives; a redelivery of its event starts nothing. Only records
+that hit a transient error are reported as batch item failures, so SQS retries just those (and
+moves them to the dead-letter queue after the configured receives; powertools' ``BatchProcessor``
+reports them). An execution the start could not stop is noted on the session's item, and the
+record's redelivery stops it.
 """
 
 import functools
@@ -35,12 +39,12 @@ from contracts.keys import (
     run_id_for,
 )
 from contracts.run_input import RunInput
-from contracts.statuses import Status
+from contracts.statuses import SessionAttribute, Status
 from handlers.common.clients import client, environment
 from handlers.common.limits import ActiveRunCap
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import StartSettings
-from handlers.common.status import NewRun, StatusStore, normalise_sequencer
+from handlers.common.status import REPLACED_EXECUTION_ARN, NewRun, StatusStore, normalise_sequencer
 from handlers.common.timestamps import normalise_event_time, now_iso
 
 OBJECT_CREATED = "Object Created"
@@ -134,19 +138,22 @@ class RunStarter:
         run = self._run_input(upload, upload_key.user_id, upload_key.session_id)
         with session_ids(**run.log_fields()):
             refusal = self.cap.refusal(run.user_id, run.session_id, now=self.clock())
-            if refusal is not None and self._record_failed(
-                upload, run, {"code": FailureCode.TOO_MANY_ACTIVE_RUNS.value, "message": refusal}
-            ):
-                logger.warning("refused an upload over the user's cap of active sessions")
+            error = None if refusal is None else {"code": FailureCode.TOO_MANY_ACTIVE_RUNS.value, "message": refusal}
+            if self._record(upload, run, error):
+                if error is None:
+                    self._start_execution(run)
+                else:
+                    logger.warning("refused an upload over the user's cap of active sessions")
                 return
-            # Not recorded: this run is already RECEIVED (a redelivery, which goes on as one) or newer exists.
-            if not self.status.start_run(self._new_run(upload, run), now=now_iso()):
-                current = self.status.get(run.user_id, run.session_id) or {}
-                if current.get("runId") != run.run_id:
-                    logger.info("ignored an event for an older upload; a newer one is being processed")
-                    return
-                logger.info("duplicate delivery of an upload already recorded")
-            self._start_execution(run)
+            # Not recorded: this run is already stored (a redelivery, which goes on as one) or newer exists.
+            current = self._redelivered_run(run)
+            if current is None:
+                logger.info("ignored an event for an older upload; a newer one is being processed")
+                return
+            logger.info("duplicate delivery of an upload already recorded")
+            # A refused run is stored FAILED, and one already PROCESSING has its execution.
+            if current.get(SessionAttribute.STATUS) == Status.RECEIVED:
+                self._start_execution(run)
 
     def _run_input(self, upload: UploadEvent, user_id: str, session_id: str) -> RunInput:
         run_id = run_id_for(upload.bucket, upload.key, upload.upload_version)
@@ -174,23 +181,61 @@ class RunStarter:
             upload_sequencer=upload.sequencer,
         )
 
-    def _record_failed(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str]) -> bool:
-        """Record the upload's run as FAILED from the start.
+    def _record(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str] | None = None) -> bool:
+        """Record the upload's run (``RECEIVED``, or ``FAILED`` from the start with ``error``) and stop
+        the run it replaced if that one was still waiting or training.
 
         ``False`` when the session already holds this run or a newer one.
         """
-        new_run = self._new_run(upload, run)
-        return self.status.start_run(new_run, now=now_iso(), status=Status.FAILED, error=error)
+        status = Status.RECEIVED if error is None else Status.FAILED
+        recorded = self.status.start_run(self._new_run(upload, run), now=now_iso(), status=status, error=error)
+        if recorded is None:
+            return False
+        if recorded.replaced_open_run_id is not None:
+            execution_arn = recorded.replaced_execution_arn or execution_arn_for(
+                self.state_machine_arn, recorded.replaced_open_run_id
+            )
+            try:
+                self._stop_execution(execution_arn)
+            except Exception:
+                # Kept on the item, so the redelivery of this record stops it (see _redelivered_run).
+                self.status.keep_replaced_execution(run.user_id, run.session_id, run.run_id, execution_arn)
+                raise
+        return True
+
+    def _redelivered_run(self, run: RunInput) -> dict[str, Any] | None:
+        """The session's item when it holds ``run`` (else ``None``), once the execution its first
+        delivery could not stop is stopped."""
+        current = self.status.get(run.user_id, run.session_id) or {}
+        if current.get(SessionAttribute.RUN_ID) != run.run_id:
+            return None
+        if REPLACED_EXECUTION_ARN in current:
+            self._stop_execution(current[REPLACED_EXECUTION_ARN])
+        return current
 
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
         with session_ids(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
-            written = self._record_failed(upload, run, error)
+            written = self._record(upload, run, error)
+            if not written:
+                self._redelivered_run(run)  # a redelivery still stops what its first delivery could not
             logger.warning(
                 "rejected an upload" if written else "ignored a rejected upload the session has moved past",
                 extra={"key": upload.key, "reason": rejected.message},
             )
+
+    def _stop_execution(self, execution_arn: str) -> None:
+        """Stop the execution of a run a newer upload replaced (a ``.sync`` task it waits for stops too)."""
+        try:
+            self.stepfunctions.stop_execution(executionArn=execution_arn)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                raise
+            # Not started yet: its MarkProcessing will find the newer run and end it before any task.
+            logger.info("the replaced run's execution does not exist", extra={"executionArn": execution_arn})
+            return
+        logger.warning("stopped the execution of the run this upload replaced", extra={"executionArn": execution_arn})
 
     def _start_execution(self, run: RunInput) -> None:
         try:

@@ -38,6 +38,15 @@ class NewRun:
     upload_sequencer: str
 
 
+@dataclass(frozen=True)
+class RecordedRun:
+    """What :meth:`StatusStore.start_run` wrote over: the run it replaced if that one was still open
+    (waiting or training), and its execution's ARN once ``MarkProcessing`` had stored it."""
+
+    replaced_open_run_id: str | None = None
+    replaced_execution_arn: str | None = None
+
+
 def normalise_sequencer(sequencer: str | None) -> str:
     """An S3 event sequencer padded so that string order equals event order for one key."""
     return (sequencer or "").upper().ljust(64, "0")
@@ -110,6 +119,8 @@ def _is_condition_failure(error: ClientError) -> bool:
     return False
 
 
+#: The execution of a replaced open run that ``start`` could not stop yet; a redelivery stops it.
+REPLACED_EXECUTION_ARN = "replacedExecutionArn"
 _PREVIOUS_RUN_ATTRIBUTES = (
     "error",
     "failureDetail",
@@ -118,6 +129,7 @@ _PREVIOUS_RUN_ATTRIBUTES = (
     "finishedAt",
     SessionAttribute.EXECUTION_ARN,
     SessionAttribute.TASK_SIZE,
+    REPLACED_EXECUTION_ARN,
 )
 _NEW_RUN_CONDITION = (
     "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "
@@ -147,14 +159,14 @@ class StatusStore:
         item = self.get(user_id, session_id) or {}
         return item.get(SessionAttribute.RUN_ID) == run_id and item.get(SessionAttribute.STATUS) == status.value
 
-    def _conditional_update(self, request: Mapping[str, Any]) -> bool:
+    def _conditional_update(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The UpdateItem response, or ``None`` when its condition failed."""
         try:
-            self._dynamodb.update_item(**request)
+            return self._dynamodb.update_item(**request)
         except ClientError as error:
             if _is_condition_failure(error):
-                return False
+                return None
             raise
-        return True
 
     def start_run(
         self,
@@ -163,11 +175,13 @@ class StatusStore:
         now: str,
         status: Status = Status.RECEIVED,
         error: Mapping[str, str] | None = None,
-    ) -> bool:
+    ) -> RecordedRun | None:
         """Record a new run (``RECEIVED``, or ``FAILED`` with ``error`` for a rejected upload).
 
         Succeeds when the session has no item, or holds another run of an older upload; clears
-        what the previous run left. Returns ``False`` when the stored run is this one or newer.
+        what the previous run left and tells whether that run was still open (read from the same
+        write, so no other writer comes between). Returns ``None`` when the stored run is this one
+        or newer.
         """
         if status not in NEW_RUN_STATUSES:
             raise ValueError(f"a run cannot start in {status}")
@@ -193,7 +207,27 @@ class StatusStore:
             condition=_NEW_RUN_CONDITION,
             condition_values={},
         )
-        return self._conditional_update(request)
+        response = self._conditional_update({**request, "ReturnValues": "ALL_OLD"})
+        if response is None:
+            return None
+        previous = plain_item(response.get("Attributes") or {})
+        if not previous or Status(previous[SessionAttribute.STATUS]) in FINAL_STATUSES:
+            return RecordedRun()
+        return RecordedRun(previous[SessionAttribute.RUN_ID], previous.get(SessionAttribute.EXECUTION_ARN))
+
+    def keep_replaced_execution(self, user_id: str, session_id: str, run_id: str, execution_arn: str) -> bool:
+        """Note on ``run_id``'s item the execution of the run it replaced, still to be stopped.
+
+        ``False`` when the session no longer holds ``run_id``.
+        """
+        request = _update_request(
+            self.table,
+            _plain_key(user_id, session_id),
+            set_values={REPLACED_EXECUTION_ARN: execution_arn},
+            condition="#runId = :runId",
+            condition_values={SessionAttribute.RUN_ID: run_id},
+        )
+        return self._conditional_update(request) is not None
 
     def finish_request(
         self,
@@ -242,9 +276,8 @@ class StatusStore:
         attributes: dict[str, Any] = {"error": dict(error)}
         if detail:
             attributes["failureDetail"] = dict(detail)
-        return self._conditional_update(
-            self.finish_request(user_id, session_id, run_id, Status.FAILED, now=now, attributes=attributes)
-        )
+        request = self.finish_request(user_id, session_id, run_id, Status.FAILED, now=now, attributes=attributes)
+        return self._conditional_update(request) is not None
 
     def succeed_run(
         self,

@@ -23,6 +23,7 @@ QUEUE_ARN = f"arn:aws:sqs:{SCOPE}:processing-upload-queue-3f9a"
 RECONCILE_DLQ_ARN = f"arn:aws:sqs:{SCOPE}:processing-reconcile-dlq-3f9a"
 RULE_ARN = f"arn:aws:events:{SCOPE}:rule/processing-upload-created-3f9a"
 STATE_MACHINE_ARN = f"arn:aws:states:{SCOPE}:stateMachine:processing-3f9a"
+STATE_MACHINE_EXECUTIONS = f"arn:aws:states:{SCOPE}:execution:processing-3f9a:*"
 REPOSITORY_ARN = f"arn:aws:ecr:{SCOPE}:repository/classifier-repo-3f9a"
 CLUSTER_ARN = f"arn:aws:ecs:{SCOPE}:cluster/classifier-cluster-3f9a"
 TASK_DEFINITION_ARN = f"arn:aws:ecs:{SCOPE}:task-definition/classifier-classifier-dev:4"
@@ -128,7 +129,7 @@ def all_documents() -> dict[str, dict]:
 
 #: The resources each identity policy may name: exactly the ARNs and prefixes it was given.
 ALLOWED_RESOURCES = {
-    "start": {LOG_STREAMS, QUEUE_ARN, STATUS_TABLE_ARN, STATE_MACHINE_ARN},
+    "start": {LOG_STREAMS, QUEUE_ARN, STATUS_TABLE_ARN, STATE_MACHINE_ARN, STATE_MACHINE_EXECUTIONS},
     "validate": {LOG_STREAMS, UPLOAD_OBJECTS, UPLOAD_BUCKET_ARN},
     "process_results": {
         LOG_STREAMS,

@@ -15,6 +15,7 @@ from iam_examples import (
     RESULT_OBJECTS,
     RESULTS_BUCKET_ARN,
     STATE_MACHINE_ARN,
+    STATE_MACHINE_EXECUTIONS,
     STATUS_TABLE_ARN,
     UPLOAD_BUCKET_ARN,
     UPLOAD_OBJECTS,
@@ -81,6 +82,7 @@ def test_allows_check_sees_a_widened_presign_role():
                 ("dynamodb:Query", STATUS_TABLE_ARN),
                 ("dynamodb:UpdateItem", STATUS_TABLE_ARN),
                 ("states:StartExecution", STATE_MACHINE_ARN),
+                ("states:StopExecution", STATE_MACHINE_EXECUTIONS),
             },
         ),
         (
@@ -150,6 +152,17 @@ def test_allows_check_sees_a_widened_presign_role():
 )
 def test_each_role_gets_exactly_what_its_code_does(name, expected):
     assert grants(identity_documents()[name]) == expected
+
+
+def test_the_start_function_stops_only_executions_of_its_own_state_machine():
+    document = identity_documents()["start"]
+
+    executions = STATE_MACHINE_EXECUTIONS.removesuffix("*")
+    assert allows(document, "states:StopExecution", f"{executions}run-0123abcd")
+    assert not allows(document, "states:StopExecution", STATE_MACHINE_ARN)
+    other_machine = executions.replace(":processing-3f9a:", ":processing-other:")
+    assert not allows(document, "states:StopExecution", f"{other_machine}run-0123abcd")
+    assert not allows(document, "states:StopExecution", "*")
 
 
 def test_functions_cannot_write_uploads_or_results_objects_except_the_two_signers():

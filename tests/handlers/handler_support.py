@@ -154,10 +154,10 @@ def run_state(
 
 
 def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
-    """What ``start`` writes for ``state``'s run."""
+    """What ``start`` writes for ``state``'s run; whether it was written."""
     from handlers.common.status import NewRun, normalise_sequencer
 
-    return store.start_run(
+    recorded = store.start_run(
         NewRun(
             user_id=state["userId"],
             session_id=state["sessionId"],
@@ -169,6 +169,7 @@ def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-
         ),
         now=uploaded_at,
     )
+    return recorded is not None
 
 
 def mark_processing(

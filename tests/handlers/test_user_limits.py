@@ -95,17 +95,40 @@ def test_finished_stale_and_other_users_sessions_do_not_count(aws, load_event, l
     ] * MAX_ACTIVE_RUNS_PER_USER
 
 
-def test_a_reupload_and_a_redelivery_at_the_cap_go_on_as_before(aws, load_event, lambda_context):
-    # GIVEN the user at the cap
+def test_reuploads_at_the_cap_replace_their_own_run_and_never_run_more_than_the_cap(
+    aws, load_event, lambda_context
+):
+    # GIVEN the user at the cap, one of the sessions training
     for index in range(MAX_ACTIVE_RUNS_PER_USER):
         _deliver(aws, load_event, lambda_context, USER, f"active-{index}")
     first = _status(aws, USER, "active-0")
-    # WHEN one of those sessions is uploaded again (a new run replacing its own)
-    _deliver(aws, load_event, lambda_context, USER, "active-0")
-    # THEN the new run starts: a session does not count against itself
+    _set(aws, USER, "active-0", status="PROCESSING")
+    # WHEN that session is uploaded again, and again (one upload form may be POSTed while it is valid)
+    for _ in range(3):
+        _deliver(aws, load_event, lambda_context, USER, "active-0")
+    # THEN each new run starts (a session does not count against itself) and stops the run it replaced:
+    # the user never has more executions running than the cap
     assert _status(aws, USER, "active-0")["status"] == "RECEIVED"
     assert _status(aws, USER, "active-0")["runId"] != first["runId"]
-    assert len(_executions(aws)) == MAX_ACTIVE_RUNS_PER_USER + 1
+    statuses = [execution["status"] for execution in _executions(aws)]
+    assert sorted(statuses) == ["ABORTED"] * 3 + ["RUNNING"] * MAX_ACTIVE_RUNS_PER_USER
+
+
+@pytest.mark.parametrize("others_finished", [False, True])
+def test_a_redelivered_refused_upload_starts_nothing(aws, load_event, lambda_context, others_finished):
+    # GIVEN an upload refused over the cap
+    for index in range(MAX_ACTIVE_RUNS_PER_USER):
+        _deliver(aws, load_event, lambda_context, USER, f"active-{index}")
+    refused_event = _deliver(aws, load_event, lambda_context, USER, "one-too-many")
+    # WHEN its event is delivered again (at least once delivery), the user still at the cap or not
+    for index in range(MAX_ACTIVE_RUNS_PER_USER if others_finished else 0):
+        _set(aws, USER, f"active-{index}", status="SUCCEEDED")
+    batch = sqs_batch(load_event("sqs_eventbridge_s3_batch"), [("m-again", refused_event)])
+    assert start.handler(batch, lambda_context) == {"batchItemFailures": []}
+    # THEN it stays refused and its execution is not started
+    refused = _status(aws, USER, "one-too-many")
+    assert (refused["status"], refused["error"]["code"]) == ("FAILED", {"S": "TOO_MANY_ACTIVE_RUNS"})
+    assert len(_executions(aws)) == MAX_ACTIVE_RUNS_PER_USER
 
 
 def test_upload_forms_beyond_the_per_minute_cap_are_refused_with_retry_after(aws, load_event, lambda_context):

@@ -12,8 +12,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from resource_types import AUTHORIZER, ROLE_POLICY, ROUTE
+from resource_types import AUTHORIZER, ROLE_POLICY, ROUTE, STATE_MACHINE
 from stack_resources import StackResources
+
+from contracts.keys import execution_arn_for
 
 
 def denies_insecure_transport(policy: Mapping[str, Any], bucket_arn: str) -> bool:
@@ -94,10 +96,11 @@ def unscoped_resource_problems(stack: StackResources, wildcard_actions: frozense
     """Every role-policy resource belongs to this stack; ``"*"`` only for actions AWS cannot scope.
 
     A resource is in scope when it starts with the ARN of a resource the stack declared (a bucket
-    ARN covers its key prefixes, a log group ARN its streams), is a task of this stack's cluster,
-    or is the rule Step Functions manages for ``.sync`` ECS tasks.
+    ARN covers its key prefixes, a log group ARN its streams), is a task of this stack's cluster or
+    an execution of its state machine, or is the rule Step Functions manages for ``.sync`` ECS tasks.
     """
     scopes = {item.outputs["arn"] for item in stack.resources if isinstance(item.outputs.get("arn"), str)}
+    scopes.update(execution_arn_for(machine.outputs["arn"], "") for machine in stack.of_type(STATE_MACHINE))
     for cluster in stack.of_type("aws:ecs/cluster:Cluster"):
         scopes.add(cluster.outputs["arn"].replace(":cluster/", ":task/") + "/")
     account_region = stack.of_type("aws:ecs/cluster:Cluster")[0].outputs["arn"].split(":cluster/")[0]

@@ -11,8 +11,10 @@ import json
 import time
 
 import pytest
-from sandbox_support import FAST_TRAINING, set_pipeline_environment, small_recording
+from fake_containers import GATES_VARIABLE, gate
+from sandbox_support import FAST_TRAINING, ScriptedLauncher, set_pipeline_environment, small_recording
 
+from contracts.keys import UploadKey, run_id_for
 from sandbox.api_server import api_gateway_event
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
@@ -132,6 +134,37 @@ def test_a_start_function_that_may_not_start_executions_leaves_the_session_recei
             stateMachineArn=pipeline.stack.state_machine_arn
         )["executions"]
         assert executions == []
+
+
+def test_a_start_function_that_may_not_stop_executions_starts_no_second_run_of_a_session(tmp_path, monkeypatch):
+    policy_name = "processing-start-fn-policy"
+    with LocalPipeline(
+        work_dir=tmp_path,
+        adjust_inputs=without_statement(policy_name, "StopReplacedRuns"),
+        progress=lambda line: None,
+        container_environment={**FAST_TRAINING, GATES_VARIABLE: str(tmp_path)},
+        launcher_factory=ScriptedLauncher,
+    ) as pipeline:
+        set_pipeline_environment(monkeypatch, pipeline)
+        s3, sfn = pipeline.session.client("s3"), pipeline.session.client("stepfunctions")
+        bucket, key = pipeline.stack.upload_bucket, UploadKey("erin", "fake-gated-twin", "rec.zip").key
+        # GIVEN a run training (its container waits at its gate)
+        first_version = s3.put_object(Bucket=bucket, Key=key, Body=small_recording(tmp_path / "rec.zip").read_bytes())
+        waiting, _ = gate(tmp_path, run_id_for(bucket, key, first_version["VersionId"]))
+        deadline = time.monotonic() + 300
+        while not waiting.exists():
+            assert time.monotonic() < deadline, pipeline.status("erin", "fake-gated-twin")
+            time.sleep(0.1)
+        # WHEN the session is uploaded again
+        newer_version = s3.put_object(Bucket=bucket, Key=key, Body=b"a newer version")["VersionId"]
+
+        # THEN the stop of the replaced run is denied, and the newer run is recorded but not started
+        _wait_for_denial(pipeline, policy_name, "states:StopExecution")
+        newer_run = run_id_for(bucket, key, newer_version)
+        assert (pipeline.status("erin", "fake-gated-twin") or {}).get("runId") == newer_run
+        executions = sfn.list_executions(stateMachineArn=pipeline.stack.state_machine_arn)["executions"]
+        assert [execution["status"] for execution in executions] == ["RUNNING"]
+        assert newer_run not in {execution["name"] for execution in executions}
 
 
 def test_an_api_function_that_may_not_query_sessions_answers_with_an_error(tmp_path, monkeypatch):

@@ -1,10 +1,13 @@
-"""A run trains exactly the upload version it validated, even when a newer version of the upload
-arrives after Validate and before the run's container reads it (issue 13 item 4).
+"""A newer version of an upload stops the run still training the older one, and the session ends with
+the newer run's outcome; a run's container reads exactly the upload version it validated, even when a
+newer version arrives after Validate and before it reads (issue 13 item 4).
 
 The race is made deterministic, and nothing waits inside the emulator's request handling: the first
 run's container waits at its gate (``fake_containers.py gated``) while this test, in its own
 thread, puts the newer version and waits until that version's run has ended; only then does the
-test open the gate and the real classifier entrypoint run.
+test open the gate and the real classifier entrypoint run. The sandbox does not stop the ``.sync``
+task of a stopped execution (AWS does), so the first run's container still runs: it stands for a
+task not stopped yet, and shows what such a task reads.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def _wait_until(condition: Callable[[], bool], timeout_seconds: float, failure: 
         time.sleep(0.1)
 
 
-def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_its_container_reads(
+def test_a_newer_version_stops_the_run_training_the_older_one_which_reads_only_its_own(
     pipeline, gates, tmp_path
 ):
     s3, sfn = pipeline.session.client("s3"), pipeline.session.client("stepfunctions")
@@ -90,12 +93,16 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_its_contai
     newer_execution = execution_end(
         sfn, execution_arn_for(pipeline.stack.state_machine_arn, newer_run), STEP_TIMEOUT_SECONDS
     )
-    opened.touch()
+    # THEN the start of the newer run stopped the first run's execution, which went no further
     first_execution = execution_end(
-        sfn, execution_arn_for(pipeline.stack.state_machine_arn, first_run), TRAINING_TIMEOUT_SECONDS
+        sfn, execution_arn_for(pipeline.stack.state_machine_arn, first_run), STEP_TIMEOUT_SECONDS
     )
-    # THEN the first run trained the version it validated: its container read the first version
-    assert first_execution["status"] == "SUCCEEDED"
+    assert first_execution["status"] == "ABORTED"
+    # AND its container, let go, read the version its run validated
+    opened.touch()
+    _wait_until(
+        lambda: pipeline.launcher.runs, TRAINING_TIMEOUT_SECONDS, lambda: "the first run's container did not end"
+    )
     manifest = json.loads(
         s3.get_object(
             Bucket=pipeline.stack.results_bucket,
@@ -103,13 +110,14 @@ def test_a_run_trains_its_own_version_when_a_newer_one_arrives_before_its_contai
         )["Body"].read()
     )
     assert manifest["status"] == "succeeded"
-    # AND the session is the newer run's, which failed as an invalid upload without training
+    # AND the session is the newer run's, which failed as an invalid upload without training: the
+    # stopped run's end was recorded by no one
     assert newer_execution["status"] == "FAILED"
     item = status()
     assert (item["runId"], item["uploadVersion"]) == (newer_run, newer_version)
     assert (item["status"], item["error"]["code"]) == ("FAILED", "INVALID_UPLOAD")
     assert pipeline.classifier_record(USER_ID, SESSION_ID) is None
     assert [run.session_id for run in pipeline.launcher.runs] == [SESSION_ID]
-    # AND only the session's current outcome was notified: the superseded run's success was not
+    # AND only the session's current outcome was notified
     notified_runs = [body["runId"] for body in notification_bodies(pipeline) if body["sessionId"] == SESSION_ID]
     assert notified_runs == [newer_run]
