@@ -11,12 +11,12 @@ from contracts.keys import UploadKey, is_valid_upload_file_name, new_session_id
 from contracts.statuses import Status
 from contracts.uploads import LIMITS
 from handlers.common.api_request import ApiDependencies, ApiRequest, caller, path_session_id
+from handlers.common.dynamodb_items import item_key, plain_item
 from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids
 from handlers.common.paging import decode_page_token, encode_page_token, page_size
 from handlers.common.reports import report_links
-from handlers.common.status import item_key, plain_item
 
 DEFAULT_FILE_NAME = "upload.zip"
 SESSION_FIELDS = (

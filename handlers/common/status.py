@@ -5,12 +5,10 @@ write whose condition fails returns ``False`` and the caller logs it (the sessio
 is not an error.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contracts.statuses import (
@@ -22,7 +20,15 @@ from contracts.statuses import (
     Status,
     statuses_before,
 )
-from handlers.common.jsonvalues import from_dynamodb, to_dynamodb
+from handlers.common.dynamodb_items import (
+    attribute_values,
+    deserialize_value,
+    is_condition_failure,
+    item_key,
+    plain_item,
+    plain_key,
+    update_request,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,73 +56,6 @@ class RecordedRun:
 def normalise_sequencer(sequencer: str | None) -> str:
     """An S3 event sequencer padded so that string order equals event order for one key."""
     return (sequencer or "").upper().ljust(64, "0")
-
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {placeholder: _serializer.serialize(to_dynamodb(value)) for placeholder, value in values.items()}
-
-
-def _update_request(
-    table: str,
-    key: Mapping[str, str],
-    *,
-    set_values: Mapping[str, Any],
-    set_if_missing: Mapping[str, Any] | None = None,
-    remove: tuple[str, ...] = (),
-    condition: str,
-    condition_values: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Parameters of an UpdateItem; every attribute is addressed through a name placeholder.
-
-    ``condition`` refers to attributes as ``#name`` and to values as ``:name``.
-    """
-    attributes = {*set_values, *(set_if_missing or {}), *remove, *re.findall(r"#(\w+)", condition)}
-    names = {f"#{attribute}": attribute for attribute in attributes}
-    assignments = [f"#{name} = :{name}" for name in set_values]
-    assignments += [f"#{name} = if_not_exists(#{name}, :{name})" for name in set_if_missing or {}]
-    expression = "SET " + ", ".join(assignments)
-    if remove:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-    values = {f":{name}": value for name, value in {**(set_if_missing or {}), **set_values}.items()}
-    values.update({f":{name}": value for name, value in condition_values.items()})
-    return {
-        "TableName": table,
-        "Key": _attribute_values(key),
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": _attribute_values(values),
-    }
-
-
-def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item in client format as plain JSON values (no Decimals)."""
-    return from_dynamodb({name: _deserializer.deserialize(value) for name, value in item.items()})
-
-
-def _plain_key(user_id: str, session_id: str) -> dict[str, str]:
-    return {PARTITION_KEY: user_id, SORT_KEY: session_id}
-
-
-def item_key(user_id: str, session_id: str) -> dict[str, Any]:
-    """The client-format key of a session in either table."""
-    return _attribute_values(_plain_key(user_id, session_id))
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code")
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code == "TransactionCanceledException":
-        reasons = error.response.get("CancellationReasons") or []
-        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons) and all(
-            reason.get("Code") in {"ConditionalCheckFailed", "None", None} for reason in reasons
-        )
-    return False
 
 
 #: The execution of a replaced open run that ``start`` could not stop yet; a redelivery stops it.
@@ -164,7 +103,7 @@ class StatusStore:
         try:
             return self._dynamodb.update_item(**request)
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return None
             raise
 
@@ -198,9 +137,9 @@ class StatusStore:
         }
         if error is not None:
             set_values.update({"error": dict(error), "finishedAt": now})
-        request = _update_request(
+        request = update_request(
             self.table,
-            _plain_key(run.user_id, run.session_id),
+            plain_key(run.user_id, run.session_id),
             set_values=set_values,
             set_if_missing={"createdAt": now},
             remove=tuple(name for name in _PREVIOUS_RUN_ATTRIBUTES if name not in set_values),
@@ -220,9 +159,9 @@ class StatusStore:
 
         ``False`` when the session no longer holds ``run_id``.
         """
-        request = _update_request(
+        request = update_request(
             self.table,
-            _plain_key(user_id, session_id),
+            plain_key(user_id, session_id),
             set_values={REPLACED_EXECUTION_ARN: execution_arn},
             condition="#runId = :runId",
             condition_values={SessionAttribute.RUN_ID: run_id},
@@ -245,9 +184,9 @@ class StatusStore:
         sources = statuses_before(new)
         placeholders = {f"from{index}": source.value for index, source in enumerate(sources)}
         condition = "#runId = :runId AND #status IN (" + ", ".join(f":{name}" for name in placeholders) + ")"
-        return _update_request(
+        return update_request(
             self.table,
-            _plain_key(user_id, session_id),
+            plain_key(user_id, session_id),
             set_values={
                 SessionAttribute.STATUS: new.value,
                 SessionAttribute.UPDATED_AT: now,
@@ -298,11 +237,11 @@ class StatusStore:
         update = self.finish_request(
             user_id, session_id, run_id, Status.SUCCEEDED, now=now, attributes={"result": dict(result)}
         )
-        put = {"TableName": classifier_table, "Item": _attribute_values(classifier_item)}
+        put = {"TableName": classifier_table, "Item": attribute_values(classifier_item)}
         try:
             self._dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": put}])
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True
@@ -315,7 +254,7 @@ class StatusStore:
             "TableName": self.table,
             "KeyConditionExpression": f"#{PARTITION_KEY} = :{PARTITION_KEY}",
             "ExpressionAttributeNames": {f"#{PARTITION_KEY}": PARTITION_KEY},
-            "ExpressionAttributeValues": _attribute_values({f":{PARTITION_KEY}": user_id}),
+            "ExpressionAttributeValues": attribute_values({f":{PARTITION_KEY}": user_id}),
             "ScanIndexForward": False,
             "Limit": limit,
         }
@@ -324,4 +263,4 @@ class StatusStore:
         response = self._dynamodb.query(**request)
         items = [plain_item(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
-        return items, (_deserializer.deserialize(last_key[SORT_KEY]) if last_key else None)
+        return items, (deserialize_value(last_key[SORT_KEY]) if last_key else None)
