@@ -16,6 +16,7 @@ pytestmark = pytest.mark.unit
         ({"EEGChannels": 3}, "lacks the required key.* Frequency"),
         ({}, "EEGChannels, Frequency"),
         ({"EEGChannels": 1, "Frequency": 125.0}, "at least 2"),
+        ({"EEGChannels": 3, "Frequency": 10**400}, "positive number"),
         ({"EEGChannels": 2.5, "Frequency": 125.0}, "whole number"),
         ({"EEGChannels": True, "Frequency": 125.0}, "whole number"),
         ({"EEGChannels": 3, "Frequency": 0}, "positive number"),
@@ -47,3 +48,9 @@ def test_channel_names_come_from_the_metadata_or_the_apps_montage():
     assert montage.ch_names == DEFAULT_CHANNEL_NAMES[8]
     unnamed = parse_metadata(b'{"EEGChannels": 4, "Frequency": 100}')
     assert unnamed.ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")
+
+
+def test_metadata_nested_deeper_than_the_parser_goes_is_refused():
+    nested = b'{"EEGChannels": 3, "Frequency": 125, "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    with pytest.raises(UploadRejected, match="metadata.json nests arrays or objects too deeply"):
+        parse_metadata(nested)
