@@ -9,13 +9,13 @@ against the same limits (a member whose header understates its size) and parses 
 
 import stat
 import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
 
 from contracts.documents import is_finite_number, json_object
+from contracts.zip_directory import UNREADABLE_ARCHIVE_ERRORS, directory_problem, member_count_problem
 
 METADATA_NAME = "metadata.json"
 CSV_SUFFIX = ".csv"
@@ -116,6 +116,8 @@ def ratio_problem(name: str, uncompressed: int, compressed: int, limits: UploadL
 def _name_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     path = PurePosixPath(name)
+    if not path.parts:
+        return f"an archive member has an empty name ({name!r})"
     if "\\" in name or "\x00" in name:
         return f"the archive member {name!r} has a backslash or NUL in its name"
     if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
@@ -148,6 +150,12 @@ def _kind_problem(info: zipfile.ZipInfo) -> str | None:
         return f"the archive member {info.filename!r} is encrypted"
     if info.compress_type not in SUPPORTED_COMPRESSION:
         return f"the archive member {info.filename!r} uses an unsupported compression method"
+    if info.header_offset < 0:
+        # zipfile moves every offset by the bytes missing before the directory: a damaged copy.
+        return (
+            f"the upload is not a readable zip archive: its directory places {info.filename!r} before the "
+            "start of the file (a damaged copy?)"
+        )
     return None
 
 
@@ -164,8 +172,9 @@ def check_members(
     """
     if not infos:
         raise UploadRejected(f"the archive is empty: it must hold {METADATA_NAME} and one CSV file")
-    if len(infos) > limits.max_members:
-        raise UploadRejected(f"the archive holds {len(infos)} members (at most {limits.max_members} allowed)")
+    too_many = member_count_problem(len(infos), limits.max_members)
+    if too_many:
+        raise UploadRejected(too_many)
     for info in infos:
         problem = (
             _name_problem(info)
@@ -274,20 +283,32 @@ def check_upload(
     Raises
     ------
     UploadRejected
-        If the object is too large, not a readable zip, or breaks a member or metadata rule.
+        If the object is too large, not a readable zip, or breaks a member or metadata rule. The
+        member count and the directory's size are checked from the zip's end record before the
+        directory is read (:func:`contracts.zip_directory.directory_problem`).
     """
     if size > limits.max_upload_bytes:
         raise UploadRejected(
             f"the upload is {size} bytes long, more than the {limits.max_upload_bytes} allowed"
         )
     try:
+        too_large_directory = directory_problem(source, limits.max_members)
+        if too_large_directory:
+            raise UploadRejected(too_large_directory)
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()
             csv, metadata_member = check_members(infos, limits)
             with archive.open(metadata_member) as metadata_file:
                 raw_metadata = metadata_file.read(limits.max_metadata_bytes + 1)
             csv_prefix = _read_prefix(archive, csv, csv_prefix_bytes) if csv_prefix_bytes else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError) as error:
+    except UploadRejected:
+        raise
+    except UnicodeDecodeError as error:
+        raise UploadRejected(
+            "an archive member's name is marked as UTF-8 but is not valid UTF-8: name the files in plain "
+            "letters and digits and zip them again"
+        ) from error
+    except UNREADABLE_ARCHIVE_ERRORS as error:
         raise UploadRejected("the upload is not a readable zip archive") from error
     if len(raw_metadata) > limits.max_metadata_bytes:
         raise UploadRejected(f"{METADATA_NAME} is larger than {limits.max_metadata_bytes} bytes")
