@@ -33,6 +33,11 @@ SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 #: the classifier designs (8,001).
 MIN_SAMPLE_RATE_HZ = 100.0
 MAX_SAMPLE_RATE_HZ = 10_000.0
+#: The most EEG channels an upload may have: four times the densest EEG caps (256). Channel reduction
+#: holds a few channels × channels matrices per band that the memory model
+#: (:mod:`contracts.task_memory`) leaves out; up to 1024 channels they fit its 25 % margin even for
+#: the shortest recording at the lowest rate (128 of 159 MiB), at 2048 they do not (512 of 276 MiB).
+MAX_EEG_CHANNELS = 1024
 _ENCRYPTED_FLAG = 0x1
 _PREFIX_PIECE_BYTES = 4096
 
@@ -207,7 +212,7 @@ def check_members(
 def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     names = document.get(CHANNEL_NAMES_KEY)
     if names is None:
-        return DEFAULT_CHANNEL_NAMES.get(n_channels, tuple(f"EEG{i}" for i in range(1, n_channels + 1)))
+        return DEFAULT_CHANNEL_NAMES.get(n_channels) or tuple(f"EEG{i}" for i in range(1, n_channels + 1))
     if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
         raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} must be a list of non-empty strings")
     names = tuple(name.strip() for name in names)
@@ -222,8 +227,8 @@ def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
 
 
 def parse_metadata(raw: bytes) -> UploadMetadata:
-    """Read ``EEGChannels`` (whole number ≥ 2), ``Frequency`` (Hz, within ``MIN_SAMPLE_RATE_HZ``..
-    ``MAX_SAMPLE_RATE_HZ``) and the optional ``ChannelNames``.
+    """Read ``EEGChannels`` (whole number from 2 to ``MAX_EEG_CHANNELS``), ``Frequency`` (Hz,
+    within ``MIN_SAMPLE_RATE_HZ``..``MAX_SAMPLE_RATE_HZ``) and the optional ``ChannelNames``.
 
     Without ``ChannelNames`` the app's fixed montage is assumed for 8 and 3 channels
     (:data:`DEFAULT_CHANNEL_NAMES`), ``EEG1..EEGn`` otherwise. Every other key is ignored.
@@ -241,8 +246,10 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     if missing:
         raise UploadRejected(f"{METADATA_NAME} lacks the required key(s) {', '.join(missing)}")
     channels = document.get("EEGChannels")
-    if not is_finite_number(channels) or channels != int(channels) or channels < 2:
-        raise UploadRejected(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")
+    if not is_finite_number(channels) or channels != int(channels) or not 2 <= channels <= MAX_EEG_CHANNELS:
+        raise UploadRejected(
+            f"{METADATA_NAME} must give EEGChannels as a whole number from 2 to {MAX_EEG_CHANNELS}"
+        )
     frequency = document.get("Frequency")
     if not is_finite_number(frequency) or frequency <= 0:
         raise UploadRejected(

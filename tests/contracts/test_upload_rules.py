@@ -26,6 +26,7 @@ from contracts.run_input import RunInput
 from contracts.task_size import LARGEST_FARGATE_MEMORY_MIB, TaskSize
 from contracts.uploads import (
     LIMITS,
+    MAX_EEG_CHANNELS,
     MAX_SAMPLE_RATE_HZ,
     METADATA_NAME,
     MIN_SAMPLE_RATE_HZ,
@@ -196,6 +197,8 @@ def test_the_metadata_size_limit(apply_rules):
     [
         (2, 125.0, True),
         (1, 125.0, False),
+        (MAX_EEG_CHANNELS, 125.0, True),
+        (MAX_EEG_CHANNELS + 1, 125.0, False),
         (10**400, 125.0, False),
         (3, 10**400, False),
         (3, 0, False),
@@ -351,6 +354,10 @@ BROKEN_UPLOADS.update(
         "empty-name": (_good(_member("", "x")), "an archive member has an empty name ('')"),
         "dot-name": (_good(_member(".", "x")), "an archive member has an empty name ('.')"),
         "metadata-nested-too-deeply": (_zip(_deeply_nested_metadata(), _member("data.csv", CSV)), "too deeply"),
+        "a-billion-channels": (
+            _zip(_metadata({"EEGChannels": 1_000_000_000, "Frequency": 160}), _member("data.csv", CSV)),
+            f"EEGChannels as a whole number from 2 to {MAX_EEG_CHANNELS}",
+        ),
         "frequency-beyond-float": (
             _zip(_metadata({"EEGChannels": 3, "Frequency": 10**400}), _member("data.csv", CSV)),
             "Frequency as a positive number",
