@@ -11,17 +11,29 @@ def json_object(raw: bytes, name: str) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        Saying that ``name`` is not valid JSON or does not hold an object.
+        Saying that ``name`` is not valid JSON, nests too deeply for the parser or does not hold
+        an object.
     """
     try:
         document = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"{name} is not valid JSON") from error
+    except RecursionError as error:
+        raise ValueError(f"{name} nests arrays or objects too deeply") from error
     if not isinstance(document, dict):
         raise ValueError(f"{name} must hold a JSON object")
     return document
 
 
 def is_finite_number(value: object) -> bool:
-    """Whether ``value`` is an int or float (not a bool) other than NaN or infinity."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """Whether ``value`` is an int or float (not a bool) other than NaN or infinity.
+
+    An integer beyond the float range (``1e400`` written out in digits) is not: other JSON readers
+    take it as infinity, and ``float()`` cannot convert it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

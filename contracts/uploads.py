@@ -9,13 +9,13 @@ against the same limits (a member whose header understates its size) and parses 
 
 import stat
 import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
 
 from contracts.documents import is_finite_number, json_object
+from contracts.zip_directory import UNREADABLE_ARCHIVE_ERRORS, directory_problem, member_count_problem
 
 METADATA_NAME = "metadata.json"
 CSV_SUFFIX = ".csv"
@@ -33,6 +33,11 @@ SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 #: used bands (at 8,000 Hz on band 5, at 8,192 Hz on band 3; `fbcsp.filterbank.HIGHEST_DESIGNED_SAMPLE_RATE_HZ`).
 MIN_SAMPLE_RATE_HZ = 100.0
 MAX_SAMPLE_RATE_HZ = 6_000.0
+#: The most EEG channels an upload may have: four times the densest EEG caps (256). Channel reduction
+#: holds a few channels × channels matrices per band that the memory model
+#: (:mod:`contracts.task_memory`) leaves out; up to 1024 channels they fit its 25 % margin even for
+#: the shortest recording at the lowest rate (128 of 159 MiB), at 2048 they do not (512 of 276 MiB).
+MAX_EEG_CHANNELS = 1024
 _ENCRYPTED_FLAG = 0x1
 _PREFIX_PIECE_BYTES = 4096
 
@@ -116,6 +121,8 @@ def ratio_problem(name: str, uncompressed: int, compressed: int, limits: UploadL
 def _name_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     path = PurePosixPath(name)
+    if not path.parts:
+        return f"an archive member has an empty name ({name!r})"
     if "\\" in name or "\x00" in name:
         return f"the archive member {name!r} has a backslash or NUL in its name"
     if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
@@ -148,6 +155,12 @@ def _kind_problem(info: zipfile.ZipInfo) -> str | None:
         return f"the archive member {info.filename!r} is encrypted"
     if info.compress_type not in SUPPORTED_COMPRESSION:
         return f"the archive member {info.filename!r} uses an unsupported compression method"
+    if info.header_offset < 0:
+        # zipfile moves every offset by the bytes missing before the directory: a damaged copy.
+        return (
+            f"the upload is not a readable zip archive: its directory places {info.filename!r} before the "
+            "start of the file (a damaged copy?)"
+        )
     return None
 
 
@@ -164,8 +177,9 @@ def check_members(
     """
     if not infos:
         raise UploadRejected(f"the archive is empty: it must hold {METADATA_NAME} and one CSV file")
-    if len(infos) > limits.max_members:
-        raise UploadRejected(f"the archive holds {len(infos)} members (at most {limits.max_members} allowed)")
+    too_many = member_count_problem(len(infos), limits.max_members)
+    if too_many:
+        raise UploadRejected(too_many)
     for info in infos:
         problem = (
             _name_problem(info)
@@ -198,7 +212,7 @@ def check_members(
 def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     names = document.get(CHANNEL_NAMES_KEY)
     if names is None:
-        return DEFAULT_CHANNEL_NAMES.get(n_channels, tuple(f"EEG{i}" for i in range(1, n_channels + 1)))
+        return DEFAULT_CHANNEL_NAMES.get(n_channels) or tuple(f"EEG{i}" for i in range(1, n_channels + 1))
     if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
         raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} must be a list of non-empty strings")
     names = tuple(name.strip() for name in names)
@@ -213,8 +227,8 @@ def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
 
 
 def parse_metadata(raw: bytes) -> UploadMetadata:
-    """Read ``EEGChannels`` (whole number ≥ 2), ``Frequency`` (Hz, within ``MIN_SAMPLE_RATE_HZ``..
-    ``MAX_SAMPLE_RATE_HZ``) and the optional ``ChannelNames``.
+    """Read ``EEGChannels`` (whole number from 2 to ``MAX_EEG_CHANNELS``), ``Frequency`` (Hz,
+    within ``MIN_SAMPLE_RATE_HZ``..``MAX_SAMPLE_RATE_HZ``) and the optional ``ChannelNames``.
 
     Without ``ChannelNames`` the app's fixed montage is assumed for 8 and 3 channels
     (:data:`DEFAULT_CHANNEL_NAMES`), ``EEG1..EEGn`` otherwise. Every other key is ignored.
@@ -232,8 +246,10 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     if missing:
         raise UploadRejected(f"{METADATA_NAME} lacks the required key(s) {', '.join(missing)}")
     channels = document.get("EEGChannels")
-    if not is_finite_number(channels) or channels != int(channels) or channels < 2:
-        raise UploadRejected(f"{METADATA_NAME} must give EEGChannels as a whole number of at least 2")
+    if not is_finite_number(channels) or channels != int(channels) or not 2 <= channels <= MAX_EEG_CHANNELS:
+        raise UploadRejected(
+            f"{METADATA_NAME} must give EEGChannels as a whole number from 2 to {MAX_EEG_CHANNELS}"
+        )
     frequency = document.get("Frequency")
     if not is_finite_number(frequency) or frequency <= 0:
         raise UploadRejected(
@@ -274,20 +290,32 @@ def check_upload(
     Raises
     ------
     UploadRejected
-        If the object is too large, not a readable zip, or breaks a member or metadata rule.
+        If the object is too large, not a readable zip, or breaks a member or metadata rule. The
+        member count and the directory's size are checked from the zip's end record before the
+        directory is read (:func:`contracts.zip_directory.directory_problem`).
     """
     if size > limits.max_upload_bytes:
         raise UploadRejected(
             f"the upload is {size} bytes long, more than the {limits.max_upload_bytes} allowed"
         )
     try:
+        too_large_directory = directory_problem(source, limits.max_members)
+        if too_large_directory:
+            raise UploadRejected(too_large_directory)
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()
             csv, metadata_member = check_members(infos, limits)
             with archive.open(metadata_member) as metadata_file:
                 raw_metadata = metadata_file.read(limits.max_metadata_bytes + 1)
             csv_prefix = _read_prefix(archive, csv, csv_prefix_bytes) if csv_prefix_bytes else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError) as error:
+    except UploadRejected:
+        raise
+    except UnicodeDecodeError as error:
+        raise UploadRejected(
+            "an archive member's name is marked as UTF-8 but is not valid UTF-8: name the files in plain "
+            "letters and digits and zip them again"
+        ) from error
+    except UNREADABLE_ARCHIVE_ERRORS as error:
         raise UploadRejected("the upload is not a readable zip archive") from error
     if len(raw_metadata) > limits.max_metadata_bytes:
         raise UploadRejected(f"{METADATA_NAME} is larger than {limits.max_metadata_bytes} bytes")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +24,7 @@ from contracts.uploads import (
     check_upload,
     ratio_problem,
 )
+from contracts.zip_directory import UNREADABLE_ARCHIVE_ERRORS
 
 from .errors import InvalidUpload
 from .events import cue_events, describe_trigger_column, merge_repeated_cues
@@ -123,14 +123,7 @@ def _extract_member(
                 if problem:
                     raise InvalidUpload(problem)
                 sink.write(chunk)
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+    except (*UNREADABLE_ARCHIVE_ERRORS, RuntimeError) as exc:
         # corrupt or unsupported compressed data; OSErrors of our own disk are left to propagate
         raise InvalidUpload(f"zip entry {info.filename!r} cannot be extracted ({exc})") from exc
     return target

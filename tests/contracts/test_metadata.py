@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from contracts.uploads import DEFAULT_CHANNEL_NAMES, UploadRejected, parse_metadata
+from contracts.uploads import DEFAULT_CHANNEL_NAMES, MAX_EEG_CHANNELS, UploadRejected, parse_metadata
 
 pytestmark = pytest.mark.unit
 
@@ -15,7 +15,11 @@ pytestmark = pytest.mark.unit
         ({"Frequency": 125.0}, "lacks the required key.* EEGChannels"),
         ({"EEGChannels": 3}, "lacks the required key.* Frequency"),
         ({}, "EEGChannels, Frequency"),
-        ({"EEGChannels": 1, "Frequency": 125.0}, "at least 2"),
+        ({"EEGChannels": 1, "Frequency": 125.0}, "from 2 to"),
+        ({"EEGChannels": MAX_EEG_CHANNELS + 1, "Frequency": 125.0}, f"whole number from 2 to {MAX_EEG_CHANNELS}$"),
+        ({"EEGChannels": 1_000_000_000, "Frequency": 125.0}, f"from 2 to {MAX_EEG_CHANNELS}"),
+        ({"EEGChannels": 10**400, "Frequency": 125.0}, f"from 2 to {MAX_EEG_CHANNELS}"),
+        ({"EEGChannels": 3, "Frequency": 10**400}, "positive number"),
         ({"EEGChannels": 2.5, "Frequency": 125.0}, "whole number"),
         ({"EEGChannels": True, "Frequency": 125.0}, "whole number"),
         ({"EEGChannels": 3, "Frequency": 0}, "positive number"),
@@ -47,3 +51,11 @@ def test_channel_names_come_from_the_metadata_or_the_apps_montage():
     assert montage.ch_names == DEFAULT_CHANNEL_NAMES[8]
     unnamed = parse_metadata(b'{"EEGChannels": 4, "Frequency": 100}')
     assert unnamed.ch_names == ("EEG1", "EEG2", "EEG3", "EEG4")
+    most = parse_metadata(f'{{"EEGChannels": {MAX_EEG_CHANNELS}, "Frequency": 100}}'.encode())
+    assert most.ch_names[-1] == f"EEG{MAX_EEG_CHANNELS}"
+
+
+def test_metadata_nested_deeper_than_the_parser_goes_is_refused():
+    nested = b'{"EEGChannels": 3, "Frequency": 125, "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    with pytest.raises(UploadRejected, match="metadata.json nests arrays or objects too deeply"):
+        parse_metadata(nested)

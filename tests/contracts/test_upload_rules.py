@@ -9,9 +9,11 @@ import json
 import math
 import re
 import stat
+import struct
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +24,16 @@ from moto import mock_aws
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
 from contracts.task_size import LARGEST_FARGATE_MEMORY_MIB, TaskSize
-from contracts.uploads import LIMITS, MAX_SAMPLE_RATE_HZ, METADATA_NAME, MIN_SAMPLE_RATE_HZ, UploadLimits
+from contracts.uploads import (
+    LIMITS,
+    MAX_EEG_CHANNELS,
+    MAX_SAMPLE_RATE_HZ,
+    METADATA_NAME,
+    MIN_SAMPLE_RATE_HZ,
+    UploadLimits,
+    UploadRejected,
+    check_upload,
+)
 from fbcsp.errors import InvalidUpload as ContainerRejected
 from fbcsp.upload import extract_upload
 from handlers.common.errors import InvalidUpload as ValidateRejected
@@ -186,6 +197,10 @@ def test_the_metadata_size_limit(apply_rules):
     [
         (2, 125.0, True),
         (1, 125.0, False),
+        (MAX_EEG_CHANNELS, 125.0, True),
+        (MAX_EEG_CHANNELS + 1, 125.0, False),
+        (10**400, 125.0, False),
+        (3, 10**400, False),
         (3, 0, False),
         (2.0, MIN_SAMPLE_RATE_HZ, True),
         (2.5, MIN_SAMPLE_RATE_HZ, False),
@@ -264,8 +279,96 @@ def _duplicate_names() -> bytes:
         return _good(_member("data.csv", CSV))
 
 
+#: Where a local and a central directory header keep the member's flags and name.
+_FLAGS_AND_NAME_OFFSETS = {b"PK\x03\x04": (6, 30), b"PK\x01\x02": (8, 46)}
+_UTF8_NAME_FLAG = 0x800
+
+
+def _renamed_as_utf8(body: bytes, name: str, raw_name: bytes, signatures=tuple(_FLAGS_AND_NAME_OFFSETS)) -> bytes:
+    """``body`` with member ``name`` renamed to the bytes ``raw_name`` (as long) flagged as UTF-8, in the
+    headers with the given signatures (local and central by default)."""
+    data = bytearray(body)
+    for signature in signatures:
+        flags_at, name_at = _FLAGS_AND_NAME_OFFSETS[signature]
+        header = data.find(signature)
+        while header != -1:
+            name_bytes = slice(header + name_at, header + name_at + len(raw_name))
+            if data[name_bytes] == name.encode():
+                data[name_bytes] = raw_name
+                flags = struct.unpack_from("<H", data, header + flags_at)[0]
+                struct.pack_into("<H", data, header + flags_at, flags | _UTF8_NAME_FLAG)
+            header = data.find(signature, header + 4)
+    return bytes(data)
+
+
+def _one_byte_lost(body: bytes) -> bytes:
+    """A copy of ``body`` that lost a byte of its first member's data, as a broken transfer would."""
+    middle = 30 + len(METADATA_NAME) + 5
+    return body[:middle] + body[middle + 1 :]
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")
+_ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+
+
+def _listing(n_members: int, *, listed: int | None = None) -> bytes:
+    """A zip of ``n_members`` stored one-byte members, written by hand (zipfile takes long for many),
+    whose end record says it lists ``listed`` of them (all by default)."""
+    local, central = bytearray(), bytearray()
+    crc = zlib.crc32(b"x")
+    for number in range(n_members):
+        name = str(number).encode()
+        central += struct.pack(
+            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, 1, 1, len(name), 0, 0, 0, 0, 0, len(local)
+        )
+        central += name
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, 1, 1, len(name), 0) + name + b"x"
+    count = n_members if listed is None else listed
+    return bytes(local + central) + _END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+
+
+def _with_zip64_end_record(body: bytes, listed: int) -> bytes:
+    """``body`` (without a comment) whose end record defers to a Zip64 one saying it lists ``listed`` members."""
+    end = len(body) - _END_RECORD.size
+    _, _, _, _, _, directory_bytes, directory_offset, _ = _END_RECORD.unpack_from(body, end)
+    zip64_end = _ZIP64_END_RECORD.pack(
+        b"PK\x06\x06", _ZIP64_END_RECORD.size - 12, 45, 45, 0, 0, listed, listed, directory_bytes, directory_offset
+    )
+    locator = _ZIP64_LOCATOR.pack(b"PK\x06\x07", 0, end, 1)
+    deferred = _END_RECORD.pack(b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return body[:end] + zip64_end + locator + deferred
+
+
+def _deeply_nested_metadata() -> tuple:
+    nested = '{"EEGChannels": 3, "Frequency": 125, "x": ' + "[" * 30_000 + "]" * 30_000 + "}"
+    return _member(METADATA_NAME, nested, compression=zipfile.ZIP_STORED)  # deflated beyond the ratio limit
+
+
 BROKEN_UPLOADS["encrypted"] = (_encrypted(_good(), "data.csv"), "encrypted")
 BROKEN_UPLOADS["duplicate-names"] = (_duplicate_names(), "same name")
+BROKEN_UPLOADS.update(
+    {
+        "one-byte-lost": (_one_byte_lost(_good()), "not a readable zip archive"),
+        "name-not-utf8": (_renamed_as_utf8(_good(), "data.csv", b"d\xffta.csv"), "is not valid UTF-8"),
+        "empty-name": (_good(_member("", "x")), "an archive member has an empty name ('')"),
+        "dot-name": (_good(_member(".", "x")), "an archive member has an empty name ('.')"),
+        "metadata-nested-too-deeply": (_zip(_deeply_nested_metadata(), _member("data.csv", CSV)), "too deeply"),
+        "a-billion-channels": (
+            _zip(_metadata({"EEGChannels": 1_000_000_000, "Frequency": 160}), _member("data.csv", CSV)),
+            f"EEGChannels as a whole number from 2 to {MAX_EEG_CHANNELS}",
+        ),
+        "frequency-beyond-float": (
+            _zip(_metadata({"EEGChannels": 3, "Frequency": 10**400}), _member("data.csv", CSV)),
+            "Frequency as a positive number",
+        ),
+        "zip64-record-listing-too-many": (_with_zip64_end_record(_good(), 70_000), "holds 70000 members"),
+        "directory-larger-than-its-count": (
+            _listing(40_000, listed=2),
+            f"more than {LIMITS.max_members} members can take",
+        ),
+    }
+)
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN_UPLOADS))
@@ -273,3 +376,36 @@ def test_every_broken_upload_is_refused_by_both(apply_rules, name):
     body, message = BROKEN_UPLOADS[name]
     with pytest.raises(Rejected, match=re.escape(message)):
         apply_rules(body)
+
+
+def test_a_zip64_end_record_is_read_as_zipfile_reads_it(apply_rules):
+    # The twin of "zip64-record-listing-too-many": the same record telling the truth passes.
+    apply_rules(_with_zip64_end_record(_good(), 2))
+
+
+def test_a_member_name_not_utf8_in_its_local_header_only_is_refused_by_both(apply_rules):
+    # Validate reads the CSV's local header for its prefix, the container when it extracts the CSV.
+    body = _renamed_as_utf8(_good(), "data.csv", b"d\xffta.csv", signatures=(b"PK\x03\x04",))
+    with pytest.raises(Rejected, match="(?i)utf-8"):
+        apply_rules(body)
+
+
+class _CountingReader(io.BytesIO):
+    """A file over bytes that counts the bytes read from it."""
+
+    bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_a_directory_listing_too_many_members_is_refused_from_the_end_record_alone():
+    # GIVEN a 3 MB zip whose central directory lists 60,000 members (zipfile would build them all)
+    body = _listing(60_000)
+    reader = _CountingReader(body)
+    # WHEN the rules are applied THEN it is refused after reading its last few dozen bytes
+    with pytest.raises(UploadRejected, match=f"holds 60000 members \\(at most {LIMITS.max_members} allowed\\)"):
+        check_upload(reader, len(body))
+    assert reader.bytes_read < 100 < len(body) // 10_000

@@ -74,6 +74,18 @@ def _directory_entry() -> zipfile.ZipInfo:
     return zipfile.ZipInfo("data/")
 
 
+def _one_byte_lost() -> bytes:
+    """A good upload that lost a byte of its first member's data, as a broken transfer would."""
+    body = _zip(_good_members())
+    middle = 30 + len("recording.csv") + 5
+    return body[:middle] + body[middle + 1 :]
+
+
+def _with_metadata(text: str) -> bytes:
+    stored = zipfile.ZipInfo("metadata.json")  # deep nesting deflates beyond the ratio limit
+    return _zip([("recording.csv", CSV), (stored, text.encode())])
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -95,6 +107,12 @@ def _directory_entry() -> zipfile.ZipInfo:
             "Frequency",
         ),
         (_zip([("recording.csv", CSV), ("metadata.json", b"not json")]), "not valid JSON"),
+        (_one_byte_lost(), "not a readable zip archive"),
+        (_zip([*_good_members(), (zipfile.ZipInfo(""), b"x")]), "empty name"),
+        (_with_metadata('{"EEGChannels": 8, "Frequency": 160, "x": ' + "[" * 30_000 + "]" * 30_000 + "}"), "deeply"),
+        (_with_metadata('{"EEGChannels": 1000000000, "Frequency": 160}'), "EEGChannels as a whole number from 2 to"),
+        (_with_metadata('{"EEGChannels": ' + "9" * 400 + ', "Frequency": 160}'), "EEGChannels as a whole number"),
+        (_with_metadata('{"EEGChannels": 8, "Frequency": ' + "9" * 400 + "}"), "Frequency"),
     ],
     ids=[
         "not-a-zip",
@@ -109,6 +127,12 @@ def _directory_entry() -> zipfile.ZipInfo:
         "one-channel",
         "zero-frequency",
         "metadata-not-json",
+        "one-byte-lost",
+        "empty-name",
+        "metadata-nested-too-deeply",
+        "a-billion-channels",
+        "channels-beyond-float",
+        "frequency-beyond-float",
     ],
 )
 def test_each_bad_upload_raises_invalid_upload_with_a_clear_message(aws, lambda_context, body, message):
@@ -118,6 +142,17 @@ def test_each_bad_upload_raises_invalid_upload_with_a_clear_message(aws, lambda_
     with pytest.raises(InvalidUpload, match=message) as raised:
         validate.handler(state, lambda_context)
     assert type(raised.value).__name__ == "InvalidUpload"
+
+
+def test_a_zip_listing_too_many_members_is_refused_from_its_last_bytes(aws, lambda_context):
+    # GIVEN a zip whose central directory lists 10,000 members (zipfile would fetch and build them all)
+    body = _zip([(str(number), b"") for number in range(10_000)])
+    state = _state_for(aws, body)
+    fetched = _count_downloaded_bytes(client("s3"))
+    # WHEN it is validated THEN it is refused from its end record, a few dozen bytes
+    with pytest.raises(InvalidUpload, match="holds 10000 members"):
+        validate.handler(state, lambda_context)
+    assert sum(fetched) < 100 < len(body) // 1000
 
 
 def test_an_upload_over_the_size_limit_is_rejected_before_it_is_read(aws):
