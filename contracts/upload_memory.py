@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from contracts.task_memory import MIB, predict_peak_mib
 from contracts.task_size import TaskSize, size_for
-from contracts.uploads import CheckedUpload, UploadRejected
+from contracts.upload_metadata import UploadRejected
+from contracts.uploads import CheckedUpload
 
 #: Inflated bytes of the CSV read to measure its rows (enough for whole rows of ~6000 channels).
 CSV_PREFIX_BYTES = 256 * 1024

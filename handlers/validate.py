@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 from contracts.run_input import RunInput
 from contracts.task_size import TASK_SIZE_KEY, TaskSize
 from contracts.upload_memory import CSV_PREFIX_BYTES, size_run
-from contracts.uploads import LIMITS, UploadLimits, UploadRejected, check_upload
+from contracts.upload_metadata import UploadRejected
+from contracts.uploads import LIMITS, UploadLimits, check_upload
 from handlers.common.clients import client, environment
 from handlers.common.errors import InvalidUpload
 from handlers.common.observability import logger, session_ids, tracer

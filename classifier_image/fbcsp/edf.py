@@ -16,7 +16,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
-from contracts.uploads import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
+from contracts.upload_metadata import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ
 
 from .electrodes import electrode_key
 from .errors import InvalidUpload

@@ -38,7 +38,7 @@ MAX_TAPS = 8001
 #: The highest sample rate at which every used band was shown to design (SciPy 1.17.1: at 6,000 Hz all
 #: eight filters, band 3's highpass the longest at 3,547 taps, in about 100 s of CPU; at 8,000 Hz remez
 #: fails to converge on band 5, at 8,192 Hz and above already on band 3's highpass, long before
-#: `MAX_TAPS`). `contracts.uploads.MAX_SAMPLE_RATE_HZ` must not exceed it.
+#: `MAX_TAPS`). `contracts.upload_metadata.MAX_SAMPLE_RATE_HZ` must not exceed it.
 HIGHEST_DESIGNED_SAMPLE_RATE_HZ = 6000.0
 RESPONSE_GRID_POINTS = 16384
 # Relative slack when checking the achieved response, so that a design sitting exactly on the

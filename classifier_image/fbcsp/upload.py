@@ -16,14 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from contracts.uploads import (
-    LIMITS,
-    UploadLimits,
-    UploadMetadata,
-    UploadRejected,
-    check_upload,
-    ratio_problem,
-)
+from contracts.upload_metadata import UploadMetadata, UploadRejected
+from contracts.uploads import LIMITS, UploadLimits, check_upload, ratio_problem
 from contracts.zip_directory import UNREADABLE_ARCHIVE_ERRORS
 
 from .errors import InvalidUpload

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from contracts.uploads import MAX_SAMPLE_RATE_HZ
+from contracts.upload_metadata import MAX_SAMPLE_RATE_HZ
 from fbcsp.errors import InvalidUpload
 from fbcsp.filterbank import (
     BAND_TABLE,

@@ -1,10 +1,10 @@
-"""contracts.uploads.parse_metadata: what metadata.json must give, and the channel names it yields."""
+"""contracts.upload_metadata.parse_metadata: what metadata.json must give, and the channel names it yields."""
 
 import json
 
 import pytest
 
-from contracts.uploads import DEFAULT_CHANNEL_NAMES, MAX_EEG_CHANNELS, UploadRejected, parse_metadata
+from contracts.upload_metadata import DEFAULT_CHANNEL_NAMES, MAX_EEG_CHANNELS, UploadRejected, parse_metadata
 
 pytestmark = pytest.mark.unit
 

@@ -16,7 +16,8 @@ from contracts.upload_memory import (
     too_large_message,
     trial_bound,
 )
-from contracts.uploads import UploadRejected, check_upload
+from contracts.upload_metadata import UploadRejected
+from contracts.uploads import check_upload
 
 pytestmark = pytest.mark.unit
 

@@ -24,16 +24,14 @@ from moto import mock_aws
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
 from contracts.task_size import LARGEST_FARGATE_MEMORY_MIB, TaskSize
-from contracts.uploads import (
-    LIMITS,
+from contracts.upload_metadata import (
     MAX_EEG_CHANNELS,
     MAX_SAMPLE_RATE_HZ,
     METADATA_NAME,
     MIN_SAMPLE_RATE_HZ,
-    UploadLimits,
     UploadRejected,
-    check_upload,
 )
+from contracts.uploads import LIMITS, UploadLimits, check_upload
 from fbcsp.errors import InvalidUpload as ContainerRejected
 from fbcsp.upload import extract_upload
 from handlers.common.errors import InvalidUpload as ValidateRejected
