@@ -97,6 +97,22 @@ def s3_event(
     return event
 
 
+def put_upload(aws: Any, key: str, body: bytes, *, time: str) -> tuple[dict[str, Any], str]:
+    """Store ``body`` under ``key`` in the uploads bucket: its ``Object Created`` event (at ``time``)
+    and its version id."""
+    response = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
+    event = s3_event(
+        load_event("eventbridge_s3_object_created"),
+        bucket=aws.upload_bucket,
+        key=key,
+        version_id=response["VersionId"],
+        etag=response["ETag"].strip('"'),
+        size=len(body),
+        time=time,
+    )
+    return event, response["VersionId"]
+
+
 def sqs_batch(template: dict[str, Any], events: list[tuple[str, Any]]) -> dict[str, Any]:
     """The SQS batch template with one record per ``(messageId, body)``; dict bodies are JSON-encoded."""
     record_template = template["Records"][0]

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from handler_support import ACCOUNT, mark_processing, record_received, run_state, s3_event, sqs_batch
+from handler_support import ACCOUNT, mark_processing, put_upload, record_received, run_state, sqs_batch
 
 from contracts.keys import execution_arn_for, run_id_for
 from contracts.run_input import RunInput
@@ -19,20 +19,11 @@ USER, SESSION = "user-1", "session-1"
 KEY = f"uploads/{USER}/{SESSION}/rec.zip"
 
 
-def _put_version(aws, load_event, number: int, key: str = KEY) -> tuple[dict, str]:
+def _put_version(aws, number: int, key: str = KEY) -> tuple[dict, str]:
     """Version ``number`` of ``key`` and its event (later versions are uploaded later), and its run id."""
     body = b"PK\x05\x06" + bytes(18) + bytes([number])
-    response = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
-    event = s3_event(
-        load_event("eventbridge_s3_object_created"),
-        bucket=aws.upload_bucket,
-        key=key,
-        version_id=response["VersionId"],
-        etag=response["ETag"].strip('"'),
-        size=len(body),
-        time=f"2026-11-23T22:{number:02d}:00Z",
-    )
-    return event, run_id_for(aws.upload_bucket, key, response["VersionId"])
+    event, version_id = put_upload(aws, key, body, time=f"2026-11-23T22:{number:02d}:00Z")
+    return event, run_id_for(aws.upload_bucket, key, version_id)
 
 
 def _handle(load_event, lambda_context, event: dict, message_id: str = "m-1") -> dict:
@@ -63,11 +54,11 @@ class _StopThrottled:
 
 def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, load_event, lambda_context):
     # GIVEN a session whose run is RECEIVED: its execution has started, MarkProcessing has not stored its ARN
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     assert "executionArn" not in _item(aws)
     # WHEN a newer version is uploaded
-    second_event, second_run = _put_version(aws, load_event, 2)
+    second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
     # THEN the first run's execution (named after its run id) is stopped and only the new one runs
     assert response == {"batchItemFailures": []}
@@ -78,7 +69,7 @@ def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, loa
 
 def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_event, lambda_context):
     # GIVEN a PROCESSING run whose execution belongs to the state machine a deploy has since replaced
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     earlier_machine = aws.stepfunctions.create_state_machine(
         name="eeg-test-pipeline-earlier",
@@ -91,7 +82,7 @@ def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_ev
     ]
     mark_processing(aws.dynamodb, aws.status_table, state)
     # WHEN a newer version is uploaded
-    second_event, _ = _put_version(aws, load_event, 2)
+    second_event, _ = _put_version(aws, 2)
     _handle(load_event, lambda_context, second_event, "m-2")
     # THEN the execution the item recorded is the one stopped
     assert _execution_status(aws, first_run, earlier_machine) == "ABORTED"
@@ -101,11 +92,11 @@ def test_a_replaced_run_whose_execution_never_started_does_not_hold_up_the_new_o
     aws, load_event, lambda_context
 ):
     # GIVEN a RECEIVED run whose execution was not started (its start handler had not got there)
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
     record_received(StatusStore(aws.dynamodb, aws.status_table), state, uploaded_at="2026-11-23T22:01:00.000Z")
     # WHEN a newer version is uploaded
-    second_event, second_run = _put_version(aws, load_event, 2)
+    second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
     # THEN StopExecution's ExecutionDoesNotExist is no error: the new run starts and nothing is retried
     assert response == {"batchItemFailures": []}
@@ -113,12 +104,12 @@ def test_a_replaced_run_whose_execution_never_started_does_not_hold_up_the_new_o
 
 
 def test_a_reupload_of_a_finished_session_stops_nothing(aws, load_event, lambda_context):
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     StatusStore(aws.dynamodb, aws.status_table).fail_run(
         USER, SESSION, first_run, error={"code": "TIMEOUT", "message": "m"}, now="2026-11-23T22:01:30.000Z"
     )
-    second_event, _ = _put_version(aws, load_event, 2)
+    second_event, _ = _put_version(aws, 2)
     _handle(load_event, lambda_context, second_event, "m-2")
     # moto leaves executions RUNNING; a stop would have made this one ABORTED
     assert _execution_status(aws, first_run) == "RUNNING"
@@ -126,12 +117,12 @@ def test_a_reupload_of_a_finished_session_stops_nothing(aws, load_event, lambda_
 
 def test_a_stop_that_fails_is_retried_and_done_by_the_redelivery(aws, load_event, lambda_context, monkeypatch):
     # GIVEN a RECEIVED run, and Step Functions throttling StopExecution
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     throttled = _StopThrottled(client("stepfunctions"))
     monkeypatch.setattr(start, "client", lambda service: throttled if service == "stepfunctions" else client(service))
     # WHEN a newer version's record is handled
-    second_event, second_run = _put_version(aws, load_event, 2)
+    second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
     # THEN the record is reported for retry, the new run is recorded but not started, the old one still runs
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
@@ -150,9 +141,9 @@ def test_a_stop_that_fails_is_retried_and_done_by_the_redelivery(aws, load_event
 
 
 def test_a_rejected_reupload_stops_the_open_run_too(aws, load_event, lambda_context):
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
-    rejected_event, _ = _put_version(aws, load_event, 2, key=f"uploads/{USER}/{SESSION}/rec.csv")
+    rejected_event, _ = _put_version(aws, 2, key=f"uploads/{USER}/{SESSION}/rec.csv")
     _handle(load_event, lambda_context, rejected_event, "m-2")
     assert (_item(aws)["status"], _item(aws)["error"]["code"]) == ("FAILED", "INVALID_UPLOAD")
     assert _execution_status(aws, first_run) == "ABORTED"
@@ -160,12 +151,12 @@ def test_a_rejected_reupload_stops_the_open_run_too(aws, load_event, lambda_cont
 
 def test_the_reconciler_records_nothing_for_the_run_a_reupload_stopped(aws, load_event, lambda_context):
     # GIVEN a PROCESSING run that a re-upload replaced, its execution stopped
-    first_event, first_run = _put_version(aws, load_event, 1)
+    first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     first_arn = execution_arn_for(aws.state_machine_arn, first_run)
     first_input = json.loads(aws.stepfunctions.describe_execution(executionArn=first_arn)["input"])
     mark_processing(aws.dynamodb, aws.status_table, RunInput.from_dict(first_input).to_dict())
-    second_event, second_run = _put_version(aws, load_event, 2)
+    second_event, second_run = _put_version(aws, 2)
     _handle(load_event, lambda_context, second_event, "m-2")
     # WHEN the stopped execution's ABORTED event reaches the reconcile function
     aborted = load_event("eventbridge_sfn_execution_aborted")

@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from handler_support import MAX_ACTIVE_RUNS_PER_USER, MAX_UPLOAD_REQUESTS_PER_MINUTE, s3_event, sqs_batch
+from handler_support import MAX_ACTIVE_RUNS_PER_USER, MAX_UPLOAD_REQUESTS_PER_MINUTE, put_upload, sqs_batch
 
 from handlers import api, start
 from handlers.common.limits import MinuteWindow, take_upload_request
@@ -19,16 +19,7 @@ ME = "3f9c2b1a-6d5e-4f70-8a9b-0c1d2e3f4a5b"  # the sub in the API event files
 def _deliver(aws, load_event, lambda_context, user: str, session: str) -> dict:
     key = f"uploads/{user}/{session}/rec.zip"
     body = b"PK\x05\x06" + bytes(18)
-    response = aws.s3.put_object(Bucket=aws.upload_bucket, Key=key, Body=body)
-    event = s3_event(
-        load_event("eventbridge_s3_object_created"),
-        bucket=aws.upload_bucket,
-        key=key,
-        version_id=response["VersionId"],
-        etag=response["ETag"].strip('"'),
-        size=len(body),
-        time=iso_utc(datetime.now(UTC)),
-    )
+    event, _ = put_upload(aws, key, body, time=iso_utc(datetime.now(UTC)))
     batch = sqs_batch(load_event("sqs_eventbridge_s3_batch"), [(f"m-{session}", event)])
     assert start.handler(batch, lambda_context) == {"batchItemFailures": []}
     return event
