@@ -185,11 +185,19 @@ def _processes_writing_to(path) -> list[int]:
     holders = []
     for fd_dir in glob.glob("/proc/[0-9]*/fd"):
         try:
-            targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+            descriptors = os.listdir(fd_dir)
         except OSError:  # the process ended while we looked, or is not ours to read
             continue
-        if str(path) in targets:
-            holders.append(int(fd_dir.split("/")[2]))
+        for descriptor in descriptors:
+            try:
+                target = os.readlink(os.path.join(fd_dir, descriptor))
+            except OSError:
+                # Closed while we looked: a starting container opens and closes files by the thousand
+                # (its imports), and skipping the whole process for it lost the container's log.
+                continue
+            if target == str(path):
+                holders.append(int(fd_dir.split("/")[2]))
+                break
     return holders
 
 
