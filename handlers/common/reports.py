@@ -7,12 +7,12 @@ which resolves only beside a copy of the results folder (a relative link from a 
 loses the signature). The figures are therefore presigned one by one as well, for direct download.
 """
 
-import json
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.documents import json_object
 from handlers.common.errors import ResultsInvalid
 from handlers.common.manifest import is_run_output_key, read_manifest
 
@@ -69,9 +69,9 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
     if not all(is_run_output_key(key, results_prefix) for key in outputs.values()):
         raise ResultsInvalid("the run's manifest names an output outside its results prefix")
     try:
-        metrics = json.loads(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read())
+        metrics = json_object(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read(), "metrics.json")
         headline = headline_figures(metrics)
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ResultsInvalid(f"the run's metrics are not readable: {type(error).__name__}") from error
     return ReportLinks(
         report_url=_presigned(s3, bucket, outputs["report"], expiry_seconds),
