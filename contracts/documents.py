@@ -37,3 +37,8 @@ def is_finite_number(value: object) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def is_whole_number(value: object, minimum: int, maximum: int) -> bool:
+    """Whether ``value`` is a finite number with no fractional part from ``minimum`` to ``maximum``."""
+    return is_finite_number(value) and value == int(value) and minimum <= value <= maximum

@@ -6,7 +6,7 @@ classifier container read metadata.json the same way.
 
 from dataclasses import dataclass
 
-from contracts.documents import is_finite_number, json_object
+from contracts.documents import is_finite_number, is_whole_number, json_object
 
 METADATA_NAME = "metadata.json"
 REQUIRED_METADATA_KEYS = ("EEGChannels", "Frequency")
@@ -85,7 +85,7 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     if missing:
         raise UploadRejected(f"{METADATA_NAME} lacks the required key(s) {', '.join(missing)}")
     channels = document.get("EEGChannels")
-    if not is_finite_number(channels) or channels != int(channels) or not 2 <= channels <= MAX_EEG_CHANNELS:
+    if not is_whole_number(channels, 2, MAX_EEG_CHANNELS):
         raise UploadRejected(
             f"{METADATA_NAME} must give EEGChannels as a whole number from 2 to {MAX_EEG_CHANNELS}"
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from contracts.documents import is_finite_number
+from contracts.documents import is_finite_number, is_whole_number
 
 from .filterbank import BAND_TABLE, BandDesign
 from .model import SCHEMA_VERSION
@@ -95,7 +95,7 @@ def _finite_number(value, name: str) -> float:
 
 def _whole_number(value, name: str, minimum: int, maximum: int) -> int:
     _require(
-        is_finite_number(value) and value == int(value) and minimum <= value <= maximum,
+        is_whole_number(value, minimum, maximum),
         f"{name} must be a whole number from {minimum} to {maximum}, got {value!r}",
     )
     return int(value)
