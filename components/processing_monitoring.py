@@ -1,6 +1,7 @@
 """What operators are told and shown of the processing path: the alarms publishing to the notification
-topic (each dead-letter queue's depth, an event lost between a rule and its dead-letter queue, failed
-and long executions, each function's errors) and the CloudWatch dashboard (body from
+topic (each dead-letter queue's depth, an event lost between a rule and its dead-letter queue or
+between a function and its on-failure destination, failed and long executions, each function's
+errors) and the CloudWatch dashboard (body from
 :func:`components.dashboard.build_dashboard_body`).
 
 Functions that declare their resources as children of the calling component (``parent``).
@@ -41,12 +42,14 @@ def create_processing_alarms(
     event_rules: Mapping[str, aws.cloudwatch.EventRule],
     state_machine: aws.sfn.StateMachine,
     functions: Sequence[LambdaFunction],
+    functions_with_failure_destination: Sequence[LambdaFunction],
     train_timeout_seconds: int,
 ) -> None:
     """Alarms to ``topic_arn``: a message in one of ``dead_letter_queues``, an event one of
     ``event_rules`` (by alarm name part) could send neither to its target nor to its dead-letter
-    queue, a failed execution, an execution past :data:`DURATION_ALARM_SHARE` of the training
-    timeout, and any error of one of ``functions``."""
+    queue, a failed invocation one of ``functions_with_failure_destination`` could not send to its
+    on-failure destination, a failed execution, an execution past :data:`DURATION_ALARM_SHARE` of the
+    training timeout, and any error of one of ``functions``."""
     child = pulumi.ResourceOptions(parent=parent)
     alarm_target = [topic_arn]
     for dead_letter_queue in dead_letter_queues:
@@ -68,6 +71,18 @@ def create_processing_alarms(
             namespace="AWS/Events",
             metric_name="InvocationsFailedToBeSentToDlq",
             dimensions={"RuleName": rule.name},
+            statistic="Sum",
+            alarm_actions=alarm_target,
+            opts=child,
+        )
+    for item in functions_with_failure_destination:
+        # Invocations the destination kept are its queue's depth alarm's; this counts those lost for good.
+        above_threshold_alarm(
+            f"{name}-{item.part}-lost-invocations-alarm",
+            description=f"Failed invocations of {item.part} reached no on-failure destination",
+            namespace="AWS/Lambda",
+            metric_name="DestinationDeliveryFailures",
+            dimensions={"FunctionName": item.function.name},
             statistic="Sum",
             alarm_actions=alarm_target,
             opts=child,

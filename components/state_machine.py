@@ -123,6 +123,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             event_rules={"upload-created": self.event_rule, "execution-ended": self.execution_ended_rule},
             state_machine=self.state_machine,
             functions=self.functions,
+            functions_with_failure_destination=(self.reconcile_function,),
             train_timeout_seconds=args.train_timeout_seconds,
         )
         self.dashboard = create_processing_dashboard(

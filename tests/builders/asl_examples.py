@@ -35,6 +35,7 @@ ECS_CAPACITY_ERRORS = (
     "ECS.ServerException",
     "ECS.ThrottlingException",
     "ECS.LimitExceededException",
+    "AmazonECS.Unknown",
 )
 DYNAMODB_TRANSIENT_ERRORS = (
     "DynamoDB.ProvisionedThroughputExceededException",

@@ -122,6 +122,7 @@ def test_capacity_errors_of_run_task_are_retried_for_minutes_with_capped_full_ji
             "ECS.ServerException",
             "ECS.ThrottlingException",
             "ECS.LimitExceededException",
+            "AmazonECS.Unknown",
         ],
         "IntervalSeconds": 15,
         "BackoffRate": 2.0,

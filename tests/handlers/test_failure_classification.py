@@ -180,6 +180,16 @@ CASES = {
         "AWS had no capacity to start the classifier, even after retrying for several minutes. Nothing is "
         "wrong with the upload: please upload it again later.",
     ),
+    "ecs-task-not-placed-retries-exhausted": (
+        # runTask.sync: RunTask answered 200 with a Failures list (the cause is illustrative)
+        lambda: {
+            "Error": "AmazonECS.Unknown",
+            "Cause": '{"Failures":[{"Arn":"arn:aws:ecs:eu-west-1:123456789012:cluster/c","Reason":"RESOURCE:ENI"}]}',
+        },
+        None,
+        FailureCode.CAPACITY_UNAVAILABLE,
+        GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
+    ),
     "ecs-throttled-throughout": (
         lambda: {"Error": "ECS.ThrottlingException", "Cause": "Rate exceeded"},
         None,

@@ -60,8 +60,9 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
 
 def dead_letter_alarm_problems(stack: StackResources) -> list[str]:
     """Each queue that keeps failures (a redrive target, an EventBridge target's dead-letter queue, a
-    Lambda on-failure destination) has a depth alarm, and each rule an alarm on the events it could
-    not even send to its dead-letter queue."""
+    Lambda on-failure destination) has a depth alarm, each rule an alarm on the events it could not
+    even send to its dead-letter queue, and each function with an on-failure destination an alarm on
+    the failed invocations it could not send there."""
     kept_in = {
         json.loads(queue.inputs["redrivePolicy"])["deadLetterTargetArn"]
         for queue in stack.of_type(QUEUE)
@@ -86,5 +87,10 @@ def dead_letter_alarm_problems(stack: StackResources) -> list[str]:
         f"no alarm on events of {rule.name} lost on the way to its dead-letter queue"
         for rule in stack.of_type(EVENT_RULE)
         if ("AWS/Events", "InvocationsFailedToBeSentToDlq", rule.outputs["name"]) not in alarmed
+    ]
+    problems += [
+        f"no alarm on failed invocations of {config.inputs['functionName']} lost on the way to their destination"
+        for config in stack.of_type(INVOKE_CONFIG)
+        if ("AWS/Lambda", "DestinationDeliveryFailures", config.inputs["functionName"]) not in alarmed
     ]
     return problems

@@ -52,6 +52,7 @@ def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_s
         "processing-reconcile-dlq-depth-alarm",
         "processing-upload-created-lost-events-alarm",
         "processing-execution-ended-lost-events-alarm",
+        "processing-reconcile-fn-lost-invocations-alarm",
         "processing-failed-executions-alarm",
         "processing-execution-time-alarm",
         "processing-start-fn-errors-alarm",
