@@ -135,7 +135,7 @@ NOT_IMPORTED_BY_A_RUN = ("scipy.signal", "scipy.stats", "sklearn", "mne")
 
 
 @pytest.mark.slow
-def test_a_training_run_with_stored_designs_imports_no_scipy_signal_scipy_stats_scikit_learn_or_mne(designs_file, tmp_path):
+def test_a_csv_training_run_with_stored_designs_imports_no_scipy_signal_stats_sklearn_or_mne(designs_file, tmp_path):
     script = (
         "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
