@@ -35,6 +35,7 @@ REGIONAL_SERVICES = (
     "kms",
     "lambda",
     "logs",
+    "route53resolver",
     "sns",
     "sqs",
     "states",

@@ -5,7 +5,8 @@ internet gateway, no NAT gateway. Fargate reaches what it needs through VPC endp
 S3 and DynamoDB gateway endpoints (ECR image layers live in S3) and interface endpoints for
 ``ecr.api``, ``ecr.dkr`` and ``logs``. The task security group has no ingress and allows HTTPS
 out only to the VPC (the interface endpoints) and to S3's prefix list. Every endpoint carries a
-policy limiting it to the stack's own resources (:mod:`components.endpoint_policies`).
+policy limiting it to the stack's own resources (:mod:`components.endpoint_policies`). A DNS
+Firewall lets the VPC's resolver answer AWS service names only (:mod:`components.dns_firewall`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import endpoint_policies
+from components.dns_firewall import create_dns_firewall
 
 VPC_CIDR = "10.40.0.0/16"
 SUBNET_CIDRS = ("10.40.0.0/20", "10.40.16.0/20")
@@ -74,7 +76,8 @@ class PrivateNetwork:
 def create_private_network(
     name: str, *, parent: pulumi.Resource, region: pulumi.Input[str], scope: EndpointScope
 ) -> PrivateNetwork:
-    """Declare the private VPC, its subnets, endpoints and security groups as children of ``parent``.
+    """Declare the private VPC, its subnets, endpoints, security groups and DNS Firewall as children of
+    ``parent``.
 
     Parameters
     ----------
@@ -96,6 +99,7 @@ def create_private_network(
     vpc = aws.ec2.Vpc(
         f"{name}-vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True, opts=child
     )
+    create_dns_firewall(name, parent=parent, vpc_id=vpc.id)
     zones = aws.get_availability_zones_output(
         state="available", opts=pulumi.InvokeOutputOptions(parent=parent)
     )

@@ -136,6 +136,41 @@ def test_the_deploy_policy_stays_in_its_account_and_region():
     assert "PulumiStateBucket" not in by_sid
 
 
+#: What ``pulumi up`` calls to declare the created network's DNS Firewall (components/dns_firewall.py).
+DNS_FIREWALL_WRITES = (
+    "route53resolver:CreateFirewallDomainList",
+    "route53resolver:UpdateFirewallDomains",
+    "route53resolver:CreateFirewallRuleGroup",
+    "route53resolver:CreateFirewallRule",
+    "route53resolver:AssociateFirewallRuleGroup",
+    "route53resolver:UpdateFirewallConfig",
+)
+DNS_FIREWALL_READS = (
+    "route53resolver:GetFirewallRuleGroup",
+    "route53resolver:ListFirewallRules",
+    "route53resolver:ListFirewallDomains",
+    "route53resolver:ListFirewallConfigs",
+)
+RULE_GROUP = f"arn:aws:route53resolver:{REGION}:{ACCOUNT_ID}:firewall-rule-group/rslvr-frg-0123456789abcdef"
+
+
+def test_the_deploy_role_may_declare_the_dns_firewall_in_its_own_region_only():
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev")
+
+    for action in DNS_FIREWALL_WRITES:
+        assert permitted(document, action, RULE_GROUP, {"aws:RequestedRegion": REGION}), action
+        assert not permitted(document, action, RULE_GROUP, {"aws:RequestedRegion": "us-east-1"}), action
+
+
+def test_the_preview_role_reads_the_dns_firewall_configuration_in_its_own_region_only():
+    document = preview_policy(REGION)
+
+    for action in DNS_FIREWALL_READS:
+        assert permitted(document, action, RULE_GROUP, {"aws:RequestedRegion": REGION}), action
+        assert not permitted(document, action, RULE_GROUP, {"aws:RequestedRegion": "us-east-1"}), action
+    assert not allows(document, "route53resolver:CreateFirewallRule", RULE_GROUP)
+
+
 def test_a_self_managed_state_bucket_is_readable_and_writable_by_deploys_and_readable_by_previews():
     bucket = "arn:aws:s3:::eeg-pipeline-state"
     deploy = {s["Sid"]: s for s in deploy_policy(ACCOUNT_ID, REGION, "dev", bucket)["Statement"]}
