@@ -31,6 +31,7 @@ from components.asl_states import (
     mark_processing_parameters,
     notify_task,
     run_task_parameters,
+    when_failure_recorded,
     when_recorded,
 )
 from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, NOTIFY_RETRY, RetryPolicy, retrier, retry_budget_seconds
@@ -269,7 +270,7 @@ def build_definition(
                 retrier=lambda_retry,
                 catch_to=FAILED,
             ),
-            FAILURE_RECORDED: when_recorded(NOTIFY_FAILURE, otherwise=FAILED),
+            FAILURE_RECORDED: when_failure_recorded(NOTIFY_FAILURE, already_succeeded=NOTIFY_SUCCESS, otherwise=FAILED),
             NOTIFY_FAILURE: notify_task(
                 resources.topic_arn,
                 subject=FAILURE_SUBJECT,

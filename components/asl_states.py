@@ -1,5 +1,5 @@
 """Builders of single states of the processing definition and of the parameters of its service
-integrations: the Lambda and SNS Task shapes, the Catch and the "outcome recorded?" Choice, the
+integrations: the Lambda and SNS Task shapes, the Catch and the "outcome recorded?" Choices, the
 DynamoDB ``updateItem`` of ``MarkProcessing`` and the ECS ``runTask`` of ``TrainClassifier``.
 
 :mod:`components.asl` assembles them into the definition. Pure; no Pulumi import.
@@ -44,16 +44,39 @@ def lambda_task(
     }
 
 
+_OUTCOME_IS_RECORDED = {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True}
+
+
 def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
     """Go on to ``next_state`` only if the handler's status write happened (contracts.outcome)."""
     return {
         "Type": "Choice",
         "Comment": "Notify only an outcome that is the session's (not a superseded run's).",
+        "Choices": [{**_OUTCOME_IS_RECORDED, "Next": next_state}],
+        "Default": otherwise,
+    }
+
+
+def when_failure_recorded(next_state: str, *, already_succeeded: str, otherwise: str) -> dict[str, Any]:
+    """`when_recorded` after RecordFailure, whose outcome is the run's success when it found the run
+    ``SUCCEEDED`` (ProcessResults' write committed before its step failed): that goes to
+    ``already_succeeded``."""
+    return {
+        "Type": "Choice",
+        "Comment": (
+            "Notify only an outcome that is the session's (not a superseded run's); a run that had "
+            "already succeeded is notified as a success."
+        ),
         "Choices": [
-            {"Variable": f"{OUTCOME_PATH}.{OUTCOME_RECORDED}", "BooleanEquals": True, "Next": next_state}
+            {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.FAILED)], "Next": next_state},
+            {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.SUCCEEDED)], "Next": already_succeeded},
         ],
         "Default": otherwise,
     }
+
+
+def _outcome_status_is(status: Status) -> dict[str, Any]:
+    return {"Variable": f"{OUTCOME_PATH}.status", "StringEquals": status.value}
 
 
 def notify_task(

@@ -5,7 +5,8 @@ its manifest (if it wrote one with ``status: failed``) says why. The write is co
 run still being open; a session that already succeeded or moved to a newer upload is left alone
 (logged). The return value is the outcome; its ``recorded`` says whether the session holds it
 (this write, or an earlier attempt's when Step Functions retried the step), and the state machine
-notifies only a recorded outcome.
+notifies only a recorded outcome. A run found ``SUCCEEDED`` (ProcessResults' write committed, then
+its step failed) returns that success, which the state machine notifies as a success.
 """
 
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from handlers.common.errors import ResultsInvalid
 from handlers.common.failures import MAX_CAUSE_CHARACTERS, classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
-from handlers.common.outcome import run_outcome
+from handlers.common.outcome import run_outcome, succeeded_outcome
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
@@ -42,7 +43,8 @@ def record_failure(
     Returns
     -------
     dict
-        ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``.
+        ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``, or
+        the run's success outcome (``status: "SUCCEEDED"``, ``result``) when the session holds it.
     """
     manifest = None
     if needs_failed_manifest(error):
@@ -60,6 +62,15 @@ def record_failure(
     written = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail
     )
+    if not written:
+        success = succeeded_outcome(
+            run,
+            status=status,
+            links=session_links(run.session_id, results_bucket=results_bucket, results_prefix=run.results_prefix),
+        )
+        if success is not None:
+            logger.warning("the run had already succeeded before its step failed: its success is notified")
+            return success
     return run_outcome(
         run,
         Status.FAILED,

@@ -4,6 +4,10 @@ Step Functions retries both steps on Lambda service errors, so an attempt can fo
 status write committed but whose response was lost. The retried write's condition then fails on
 the run's own outcome: that outcome is recorded (and is notified), unlike a run that a newer
 upload superseded or that already ended otherwise.
+
+ProcessResults' write can also commit in an attempt whose step then fails for good; RecordFailure
+then finds the run SUCCEEDED, and its outcome is that success (`succeeded_outcome`), which the state
+machine notifies as one.
 """
 
 from collections.abc import Mapping
@@ -11,7 +15,7 @@ from typing import Any
 
 from contracts.outcome import OUTCOME_RECORDED
 from contracts.run_input import RunInput
-from contracts.statuses import Status
+from contracts.statuses import SessionAttribute, Status
 from handlers.common.observability import logger
 from handlers.common.status import StatusStore
 
@@ -36,6 +40,23 @@ def run_outcome(
             logger.info("an earlier attempt of this step already recorded the outcome", extra={"status": final.value})
         else:
             logger.warning("did not record the outcome: the session already finished or moved on from this run")
+    return _outcome(run, final, details=details, links=links, recorded=recorded)
+
+
+def succeeded_outcome(run: RunInput, *, status: StatusStore, links: dict[str, str]) -> dict[str, Any] | None:
+    """The recorded success outcome of ``run`` when the session holds it ``SUCCEEDED``, else ``None``.
+
+    The result is the one ProcessResults stored with the status, so the outcome is the one it returned.
+    """
+    item = status.get(run.user_id, run.session_id) or {}
+    if item.get(SessionAttribute.RUN_ID) != run.run_id or item.get(SessionAttribute.STATUS) != Status.SUCCEEDED:
+        return None
+    return _outcome(run, Status.SUCCEEDED, details={"result": item.get("result")}, links=links, recorded=True)
+
+
+def _outcome(
+    run: RunInput, final: Status, *, details: Mapping[str, Any], links: dict[str, str], recorded: bool
+) -> dict[str, Any]:
     return {
         "userId": run.user_id,
         "sessionId": run.session_id,

@@ -138,18 +138,31 @@ def test_mark_processing_records_the_runs_task_size_as_numbers(definition):
     assert recorded == TaskSize(512, 3072).to_dict()
 
 
-@pytest.mark.parametrize(
-    ("choice", "notify", "otherwise"),
-    [("SuccessRecorded", "NotifySuccess", "Superseded"), ("FailureRecorded", "NotifyFailure", "Failed")],
-)
-def test_only_a_recorded_outcome_is_notified(definition, choice, notify, otherwise):
+RECORDED = {"Variable": "$.outcome.recorded", "BooleanEquals": True}
+
+
+def test_only_a_recorded_success_is_notified(definition):
     # A superseded run's outcome (recorded: false) is not the session's: it ends without a notification.
-    state = definition["States"][choice]
+    state = definition["States"]["SuccessRecorded"]
 
     assert state["Type"] == "Choice"
-    assert state["Choices"] == [{"Variable": "$.outcome.recorded", "BooleanEquals": True, "Next": notify}]
-    assert state["Default"] == otherwise
+    assert state["Choices"] == [{**RECORDED, "Next": "NotifySuccess"}]
+    assert state["Default"] == "Superseded"
     assert definition["States"]["Superseded"]["Type"] == "Succeed"
+
+
+def test_a_recorded_failure_is_notified_and_a_run_found_succeeded_is_notified_as_a_success(definition):
+    # RecordFailure's outcome is the run's success when ProcessResults' write had committed before its
+    # step failed; an outcome not recorded (a superseded run's) is not notified.
+    state = definition["States"]["FailureRecorded"]
+
+    assert state["Type"] == "Choice"
+    assert state["Choices"] == [
+        {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "FAILED"}], "Next": "NotifyFailure"},
+        {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "SUCCEEDED"}], "Next": "NotifySuccess"},
+    ]
+    assert state["Default"] == "Failed"
+    assert definition["States"]["NotifySuccess"]["Next"] == "Succeeded"
 
 
 @pytest.mark.parametrize("state", ["NotifySuccess", "NotifyFailure"])

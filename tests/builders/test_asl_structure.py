@@ -134,6 +134,7 @@ def test_transition_check_reports_a_dangling_catch_and_start(definition):
 
 def test_reachability_check_reports_an_orphan_state(definition):
     broken = copy.deepcopy(definition)
-    broken["States"]["SuccessRecorded"]["Choices"][0]["Next"] = "Succeeded"
+    for choice, rule in (("SuccessRecorded", 0), ("FailureRecorded", 1)):  # both lead to NotifySuccess
+        broken["States"][choice]["Choices"][rule]["Next"] = "Succeeded"
 
     assert unreachable_states(broken) == ["NotifySuccess"]

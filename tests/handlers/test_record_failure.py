@@ -16,6 +16,7 @@ from handler_support import (
     stored_status,
 )
 
+from contracts.api import session_links
 from handlers import record_failure
 from handlers.common.api_routes import SESSION_FIELDS
 from handlers.common.status import StatusStore
@@ -91,11 +92,42 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
         {**processing_run, "error": {"Error": "SNS.InternalErrorException", "Cause": "Internal error"}},
         lambda_context,
     )
-    # THEN the handler does not raise, reports its outcome, and the session stays SUCCEEDED
-    assert outcome["status"] == "FAILED" and outcome["error"]["code"] == "INTERNAL_ERROR"
-    assert outcome["recorded"] is False
+    # THEN the session stays SUCCEEDED, and the outcome is the run's recorded success (notified as one)
     status = stored_status(aws)
     assert status["status"] == "SUCCEEDED" and "error" not in status
+    assert outcome == {
+        "userId": USER,
+        "sessionId": SESSION,
+        "runId": processing_run["runId"],
+        "status": "SUCCEEDED",
+        "result": {"selectionAccuracy": 0.8},
+        "links": session_links(
+            SESSION, results_bucket=aws.results_bucket, results_prefix=processing_run["resultsPrefix"]
+        ),
+        "recorded": True,
+    }
+
+
+@pytest.mark.moto
+def test_a_newer_run_that_succeeded_is_not_notified_for_the_older_one(aws, processing_run, lambda_context):
+    # GIVEN a newer upload's run replaced this one and succeeded
+    store = StatusStore(aws.dynamodb, aws.status_table)
+    newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
+    record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    store.succeed_run(
+        USER,
+        SESSION,
+        newer["runId"],
+        result={"selectionAccuracy": 0.9},
+        now="2026-11-23T22:05:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={"userId": USER, "sessionId": SESSION, "runId": newer["runId"]},
+    )
+    # WHEN the older run's failure is recorded
+    outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=1)}, lambda_context)
+    # THEN its outcome is its own failure, not recorded: nothing is notified
+    assert (outcome["status"], outcome["recorded"]) == ("FAILED", False)
+    assert stored_status(aws)["runId"] == newer["runId"]
 
 
 @pytest.mark.moto
