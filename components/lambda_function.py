@@ -12,6 +12,7 @@ same memory.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,9 @@ from contracts.environment import DEFAULT_LOG_LEVEL, FUNCTION_ENVIRONMENTS, Func
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_ARCHITECTURE = "arm64"
 _MAX_FUNCTION_NAME_LENGTH = 64
+# Lambda's function name characters. A Pulumi stack name may also hold periods; the CloudWatch
+# dashboard and ECS task family names, which embed the stack name too, accept these characters only.
+_FUNCTION_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def function_environment(
@@ -93,7 +97,13 @@ class LambdaFunction:
 
 def function_name(owner_name: str, part: str) -> str:
     """The physical function name: ``{owner}-{part}-{stack}``, so the log group name is known up front."""
-    name = f"{owner_name}-{part}-{pulumi.get_stack()}"
+    stack = pulumi.get_stack()
+    name = f"{owner_name}-{part}-{stack}"
+    if not _FUNCTION_NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            f"Lambda function name {name!r} may hold only letters, digits, hyphens and underscores: "
+            f"the stack name {stack!r} must hold only these characters"
+        )
     if len(name) > _MAX_FUNCTION_NAME_LENGTH:
         raise ValueError(
             f"Lambda function name {name!r} is longer than {_MAX_FUNCTION_NAME_LENGTH} characters"

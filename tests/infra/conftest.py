@@ -1,6 +1,6 @@
 """Fixtures of the infrastructure tests: fresh Pulumi mocks, and whole-program runs shared per session."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, BuiltStack, PipelineMocks, new_mocks, run_main_program
@@ -53,3 +53,14 @@ def self_contained_stack() -> BuiltStack:
 @pytest.fixture(scope="session")
 def external_stack() -> BuiltStack:
     return run_main_program(EXTERNAL_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def build_both_stacks() -> Callable[[str], list[BuiltStack]]:
+    """Builds the self-contained and the external stack, on fresh mocks, under a given stack name."""
+
+    def build(stack: str) -> list[BuiltStack]:
+        configs = (SELF_CONTAINED_CONFIG, EXTERNAL_CONFIG)
+        return [run_main_program(config, mocks=new_mocks(stack=stack)) for config in configs]
+
+    return build

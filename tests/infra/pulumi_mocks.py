@@ -109,10 +109,10 @@ def resolve(output: pulumi.Input[Any]) -> Any:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def new_mocks(project: str = "eeg-pipeline") -> PipelineMocks:
-    """Install fresh mocks (stack ``test``, not a preview) for ``project`` and return them."""
+def new_mocks(project: str = "eeg-pipeline", stack: str = "test") -> PipelineMocks:
+    """Install fresh mocks (not a preview) for ``project`` and ``stack`` and return them."""
     mocks = PipelineMocks()
-    pulumi.runtime.set_mocks(mocks, project=project, stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     return mocks
 
 
@@ -148,3 +148,14 @@ def run_main_program(
     finally:
         pulumi.runtime.set_all_config({})
     return BuiltStack(resources=mocks.stack, exports=exports)
+
+
+def run_bootstrap(**settings: str) -> BuiltStack:
+    """Run the delivery bootstrap (``bootstrap/__main__.py``) on fresh mocks with ``settings`` (its config
+    keys without the project name) for the repository ``neuro-lab/eeg-pipeline``."""
+    config = {f"eeg-pipeline-bootstrap:{key}": value for key, value in settings.items()}
+    return run_main_program(
+        {"eeg-pipeline-bootstrap:githubRepository": "neuro-lab/eeg-pipeline", "aws:region": REGION, **config},
+        program=REPO_ROOT / "bootstrap" / "__main__.py",
+        mocks=new_mocks(project="eeg-pipeline-bootstrap"),
+    )

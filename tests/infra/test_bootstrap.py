@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 from mock_answers import ACCOUNT_ID, REGION
-from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, REPO_ROOT, new_mocks, run_main_program
+from pulumi_mocks import PERMISSIONS_BOUNDARY_ARN, run_bootstrap
 
 from bootstrap.access import deploy_policy, github_trust_policy
 from bootstrap.boundary import PIPELINE_ROLE_ACTIONS, boundary_policy_arn, role_boundary_policy
@@ -36,15 +36,6 @@ def test_a_role_trusts_one_repository_in_one_github_environment():
 def test_a_repository_that_is_not_owner_slash_name_is_refused(repository):
     with pytest.raises(ValueError, match="owner/name"):
         github_trust_policy(PROVIDER_ARN, repository, "dev")
-
-
-def run_bootstrap(**settings: str):
-    config = {f"eeg-pipeline-bootstrap:{key}": value for key, value in settings.items()}
-    return run_main_program(
-        {"eeg-pipeline-bootstrap:githubRepository": "neuro-lab/eeg-pipeline", "aws:region": REGION, **config},
-        program=REPO_ROOT / "bootstrap" / "__main__.py",
-        mocks=new_mocks(project="eeg-pipeline-bootstrap"),
-    )
 
 
 @pytest.fixture(scope="module")
