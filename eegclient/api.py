@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter, Retry
 
 CREATE_SESSION = "POST /sessions"
 LIST_SESSIONS = "GET /sessions"
@@ -24,6 +25,17 @@ TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 REQUEST_TIMEOUT_SECONDS = 30
 UPLOAD_TIMEOUT_SECONDS = 600
 _DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+# Reads (GET) are retried on throttling, server errors and dropped connections, after 0, 1, 2 and 4 s
+# (or the Retry-After asked for). POSTs are not: each one issues a new session (counted against the
+# per-minute limit) or stores a new upload version (which starts a run); only a connection that never
+# opened is tried again.
+RETRIES = Retry(
+    total=4,
+    backoff_factor=0.5,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset({"GET"}),
+    raise_on_status=False,
+)
 
 
 class ApiError(Exception):
@@ -41,6 +53,15 @@ class Unauthorized(ApiError):
 
 class RouteMissing(ApiError):
     """The stack has no such route: API Gateway's own 404 (no error code from the API function), or a 405."""
+
+
+def retrying_session() -> requests.Session:
+    """An HTTP session retrying as :data:`RETRIES` says."""
+    http = requests.Session()
+    adapter = HTTPAdapter(max_retries=RETRIES)
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
 
 
 def error_from_response(response: requests.Response, what: str) -> ApiError:
@@ -74,7 +95,7 @@ class StatusApiClient:
     def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.http = http or requests.Session()
+        self.http = http or retrying_session()
 
     def _call(
         self,
@@ -167,7 +188,7 @@ class StatusApiClient:
         """Save a presigned URL's object (no bearer token: the URL carries its own authorisation)."""
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with requests.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+            with self.http.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 if response.status_code != 200:
                     raise ApiError(
                         f"downloading {destination.name}: HTTP {response.status_code}",

@@ -1,0 +1,122 @@
+"""eegclient against a Status API and storage that misbehave: throttling, server errors, answers that are
+not the API's, downloads cut short, local folders it cannot write, Ctrl-C, and bad arguments. Each ends in
+one line on stderr and its exit code, with nothing half-written left behind."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from eegclient import cli
+
+pytestmark = pytest.mark.unit
+
+SESSION = "20261203T020000Z-0a1b2c3d4e5f"
+NOT_FOUND = (404, {"error": {"code": "NOT_FOUND", "message": "no trained classifier for this session"}})
+DROP = "drop"  # headers promising 1000 bytes, then 10 and a closed connection
+HANG = "hang"  # no answer for a minute
+
+
+@dataclass
+class ScriptedServer:
+    """Answers each ``METHOD /path`` with its queue of answers in turn (the last one repeats)."""
+
+    url: str = ""
+    outputs: Path = Path("stack-outputs.json")
+    answers: dict[str, list] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)
+
+    def script(self, request: str, *answers) -> None:
+        self.answers[request] = list(answers)
+
+    def next_answer(self, request: str):
+        self.seen.append(request)
+        queue = self.answers.get(request, [(404, {"message": "Not Found"})])
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *arguments) -> None:
+            pass
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            answer = server.next_answer(f"{self.command} {self.path.split('?')[0]}")
+            if answer == HANG:
+                time.sleep(60)
+                return
+            if answer == DROP:
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"partial"')
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            status, body, *content_type = answer
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type[0] if content_type else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+    return Handler
+
+
+@pytest.fixture
+def api(tmp_path) -> Iterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(scripted))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    scripted.url = f"http://127.0.0.1:{httpd.server_port}"
+    scripted.outputs = tmp_path / "stack-outputs.json"
+    scripted.outputs.write_text(json.dumps({"apiUrl": scripted.url}))
+    yield scripted
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def run(api: ScriptedServer, *arguments: str) -> int:
+    return cli.main([*arguments, "--outputs", str(api.outputs), "--token", "t0ken"], environ={})
+
+
+def one_error_line(capsys) -> str:
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_a_read_is_retried_after_throttling_and_server_errors(api, capsys):
+    api.script(
+        f"GET /sessions/{SESSION}",
+        (503, {"message": "Service Unavailable"}),
+        (429, {"message": "Too Many Requests"}),
+        (200, {"sessionId": SESSION, "status": "PROCESSING"}),
+    )
+
+    assert run(api, "status", SESSION) == cli.EXIT_OK
+    assert capsys.readouterr().out == f"{SESSION}: PROCESSING\n"
+    assert api.seen == [f"GET /sessions/{SESSION}"] * 3
+
+
+def test_creating_a_session_is_not_repeated_after_a_server_error(api, tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    zipfile.ZipFile(recording, "w").close()
+    api.script("POST /sessions", (503, {"message": "Service Unavailable"}))
+
+    assert run(api, "upload", str(recording)) == cli.EXIT_API
+    assert one_error_line(capsys) == "error: creating a session: HTTP 503: Service Unavailable"
+    assert api.seen == ["POST /sessions"]
