@@ -64,6 +64,22 @@ def retrying_session() -> requests.Session:
     return http
 
 
+def _not_json(response: requests.Response) -> str:
+    kind = response.headers.get("Content-Type") or "no content type"
+    return f"an answer that is not the API's JSON ({kind}): is apiUrl in the outputs the stack's?"
+
+
+def json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON object a successful answer holds."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(f"{what}: HTTP {response.status_code}: {_not_json(response)}", status=response.status_code)
+    return body
+
+
 def error_from_response(response: requests.Response, what: str) -> ApiError:
     try:
         body = response.json()
@@ -80,7 +96,7 @@ def error_from_response(response: requests.Response, what: str) -> ApiError:
             status=response.status_code,
             code=error.get("code"),
         )
-    detail = body.get("message") if isinstance(body, dict) else response.text[:200]
+    detail = body.get("message") if isinstance(body, dict) else _not_json(response)
     return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
 
 
@@ -123,7 +139,7 @@ class StatusApiClient:
         response = self._call(route_key, what, **kwargs)
         if response.status_code != expected:
             raise error_from_response(response, what)
-        return response.json()
+        return json_object(response, what)
 
     def create_session(self, file_name: str) -> dict[str, Any]:
         """A new session id with its presigned upload form (``sessionId``, ``upload``, ``maxBytes``, …)."""
@@ -160,7 +176,7 @@ class StatusApiClient:
         what = f"reading session {session_id}"
         response = self._call(GET_SESSION, what, session_id=session_id)
         if response.status_code == 200:
-            return response.json()
+            return json_object(response, what)
         error = error_from_response(response, what)
         if error.code == "NOT_FOUND":
             return None

@@ -120,3 +120,25 @@ def test_creating_a_session_is_not_repeated_after_a_server_error(api, tmp_path, 
     assert run(api, "upload", str(recording)) == cli.EXIT_API
     assert one_error_line(capsys) == "error: creating a session: HTTP 503: Service Unavailable"
     assert api.seen == ["POST /sessions"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(200, b"<html><body>Welcome</body></html>", "text/html"), (200, ["not", "an", "object"])],
+    ids=["html", "json-list"],
+)
+def test_an_answer_that_is_not_the_apis_json_is_one_line_naming_the_outputs_url(api, capsys, answer):
+    api.script("GET /sessions", answer)
+
+    assert run(api, "list") == cli.EXIT_API
+    assert "not the API's JSON" in one_error_line(capsys)
+
+
+def test_an_html_error_page_is_summed_up_not_printed(api, capsys):
+    api.script("GET /sessions", (403, b"<html><body><h1>Forbidden</h1></body></html>", "text/html"))
+
+    assert run(api, "list") == cli.EXIT_API
+    assert one_error_line(capsys) == (
+        "error: listing sessions: HTTP 403: an answer that is not the API's JSON (text/html): "
+        "is apiUrl in the outputs the stack's?"
+    )
