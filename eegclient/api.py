@@ -201,8 +201,13 @@ class StatusApiClient:
         return self._json(GET_REPORT, f"reading the report of {session_id}", session_id=session_id)
 
     def download(self, url: str, destination: Path) -> Path:
-        """Save a presigned URL's object (no bearer token: the URL carries its own authorisation)."""
+        """Save a presigned URL's object (no bearer token: the URL carries its own authorisation).
+
+        It is written beside ``destination`` and renamed only once complete, so a download cut short
+        leaves no partial file under the final name (and a previous download there intact).
+        """
         destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".part")
         try:
             with self.http.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 if response.status_code != 200:
@@ -210,9 +215,12 @@ class StatusApiClient:
                         f"downloading {destination.name}: HTTP {response.status_code}",
                         status=response.status_code,
                     )
-                with destination.open("wb") as target:
+                with partial.open("wb") as target:
                     for chunk in response.iter_content(_DOWNLOAD_CHUNK_BYTES):
                         target.write(chunk)
+            partial.replace(destination)
         except requests.RequestException as error:
             raise ApiError(f"downloading {destination.name}: {error}") from error
+        finally:
+            partial.unlink(missing_ok=True)
         return destination

@@ -4,8 +4,8 @@ Every command reads the stack outputs (--outputs, the JSON of `pulumi stack outp
 and a bearer token. Progress lines start with the seconds since the command started; errors go
 to stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
 session FAILED, is unknown to this user, or a check of its results failed, 2 wrong usage or
-unusable outputs, 3 timed out, 4 no token or the token was refused, 5 the API, storage or
-network gave an unexpected answer.
+unusable outputs, or a local file that cannot be read or written, 3 timed out, 4 no token or the
+token was refused, 5 the API, storage or network gave an unexpected answer.
 """
 
 from __future__ import annotations
@@ -124,7 +124,13 @@ def list_sessions(args: argparse.Namespace, context: Context) -> int:
 
 
 def download(args: argparse.Namespace, context: Context) -> int:
-    save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+    try:
+        save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+    except ApiError as error:
+        if error.code != "NOT_FOUND":
+            raise
+        print(f"error: {error} (`status {args.session_id}` shows where it is)", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -262,3 +268,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (ApiError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_API
+    except OSError as error:
+        print(f"error: {error.strerror or error}: {error.filename}", file=sys.stderr)
+        return EXIT_USAGE

@@ -142,3 +142,35 @@ def test_an_html_error_page_is_summed_up_not_printed(api, capsys):
         "error: listing sessions: HTTP 403: an answer that is not the API's JSON (text/html): "
         "is apiUrl in the outputs the stack's?"
     )
+
+
+def test_a_download_cut_short_leaves_the_previous_file_and_no_partial_one(api, tmp_path, capsys):
+    folder = tmp_path / "results" / SESSION
+    folder.mkdir(parents=True)
+    (folder / "classifier.json").write_text('{"previous": true}')
+    api.script(f"GET /sessions/{SESSION}/classifier", (200, {"url": f"{api.url}/results/classifier.json"}))
+    api.script("GET /results/classifier.json", DROP)
+
+    assert run(api, "download", SESSION, "--out", str(tmp_path / "results")) == cli.EXIT_API
+    assert one_error_line(capsys).startswith("error: downloading classifier.json: ")
+    assert sorted(path.name for path in folder.iterdir()) == ["classifier.json"]
+    assert (folder / "classifier.json").read_text() == '{"previous": true}'
+
+
+def test_a_download_folder_that_is_a_file_is_one_line(api, tmp_path, capsys):
+    not_a_folder = tmp_path / "results.txt"
+    not_a_folder.write_text("notes")
+    api.script(f"GET /sessions/{SESSION}/classifier", (200, {"url": f"{api.url}/results/classifier.json"}))
+
+    assert run(api, "download", SESSION, "--out", str(not_a_folder)) == cli.EXIT_USAGE
+    assert one_error_line(capsys) == f"error: Not a directory: {not_a_folder / SESSION}"
+
+
+def test_downloading_a_session_without_a_classifier_exits_as_documented_for_an_unknown_session(api, capsys):
+    api.script(f"GET /sessions/{SESSION}/classifier", NOT_FOUND)
+
+    assert run(api, "download", SESSION) == cli.EXIT_FAILED
+    assert one_error_line(capsys) == (
+        f"error: reading the classifier of {SESSION}: NOT_FOUND: no trained classifier for this session "
+        f"(`status {SESSION}` shows where it is)"
+    )
