@@ -5,7 +5,7 @@ and a bearer token. Progress lines start with the seconds since the command star
 to stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
 session FAILED, is unknown to this user, or a check of its results failed, 2 wrong usage or
 unusable outputs, or a local file that cannot be read or written, 3 timed out, 4 no token or the
-token was refused, 5 the API, storage or network gave an unexpected answer.
+token was refused, 5 the API, storage or network gave an unexpected answer, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .results import (
 from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # the shells' 128 + SIGINT
 DEFAULT_UPLOAD = Path("samples/S001_imagery.zip")
 DEFAULT_TIMEOUT_SECONDS = 900.0
 MAX_PAGE_SIZE = 100
@@ -271,3 +272,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except OSError as error:
         print(f"error: {error.strerror or error}: {error.filename}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
+            "a download cut short left no partial file",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED

@@ -5,6 +5,10 @@ one line on stderr and its exit code, with nothing half-written left behind."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -174,3 +178,23 @@ def test_downloading_a_session_without_a_classifier_exits_as_documented_for_an_u
         f"error: reading the classifier of {SESSION}: NOT_FOUND: no trained classifier for this session "
         f"(`status {SESSION}` shows where it is)"
     )
+
+
+def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
+    api.script(f"GET /sessions/{SESSION}", HANG)
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("EEG_")}
+    client = subprocess.Popen(  # noqa: S603 - this interpreter running the client
+        [sys.executable, "-m", "eegclient", "status", SESSION, "--outputs", str(api.outputs), "--token", "t0ken"],
+        cwd=pytestconfig.rootpath, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not api.seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.send_signal(signal.SIGINT)
+    _, errors = client.communicate(timeout=30)
+
+    assert client.returncode == cli.EXIT_INTERRUPTED
+    assert errors.splitlines() == [
+        "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
+        "a download cut short left no partial file"
+    ]
