@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from eegclient import cli
+from eegclient.tokens import TokenError, resolve_token
 
 pytestmark = pytest.mark.unit
 
@@ -198,3 +199,12 @@ def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
         "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
         "a download cut short left no partial file"
     ]
+
+
+@pytest.mark.parametrize("variable", [False, True], ids=["option", "environment"])
+def test_a_token_with_bearer_or_a_line_break_is_refused_before_any_request(variable):
+    with pytest.raises(TokenError, match="give the token alone, without 'Bearer '"):
+        if variable:
+            resolve_token(None, None, {"EEG_API_TOKEN": "Bearer abc.def.ghi"})
+        else:
+            resolve_token("abc.def\n.ghi", None, {})
