@@ -11,9 +11,11 @@ token was refused, 5 the API, storage or network gave an unexpected answer, 130 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,16 +137,21 @@ def download(args: argparse.Namespace, context: Context) -> int:
     return EXIT_OK
 
 
-def _existing_file(value: str) -> Path:
+def _zip_file(value: str) -> Path:
     path = Path(value)
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
+    if not zipfile.is_zipfile(path):
+        raise argparse.ArgumentTypeError(f"{value} is not a zip archive: upload the recording zipped")
     return path
 
 
 def _positive_seconds(value: str) -> float:
-    seconds = float(value)
-    if seconds <= 0:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
         raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return seconds
 
@@ -194,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smoke_parser.add_argument(
         "--upload",
-        type=_existing_file,
-        default=DEFAULT_UPLOAD,
+        type=_zip_file,
+        default=str(DEFAULT_UPLOAD),  # a string, so that argparse checks it like a given one
         metavar="FILE.zip",
         help=f"the recording to upload (default: {DEFAULT_UPLOAD})",
     )
@@ -210,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload_parser = commands.add_parser(
         "upload", parents=[common, waiting], help="upload a recording as a new session"
     )
-    upload_parser.add_argument("file", type=_existing_file, metavar="FILE.zip")
+    upload_parser.add_argument("file", type=_zip_file, metavar="FILE.zip")
     upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
     upload_parser.set_defaults(run=upload)
     status_parser = commands.add_parser("status", parents=[common], help="one session's status and result")

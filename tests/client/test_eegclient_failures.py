@@ -208,3 +208,31 @@ def test_a_token_with_bearer_or_a_line_break_is_refused_before_any_request(varia
             resolve_token(None, None, {"EEG_API_TOKEN": "Bearer abc.def.ghi"})
         else:
             resolve_token("abc.def\n.ghi", None, {})
+
+
+def test_the_smoke_tests_default_upload_is_checked_like_a_given_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_parser().parse_args(["smoke", "--outputs", "stack-outputs.json"])
+
+    assert stopped.value.code == cli.EXIT_USAGE
+    assert "no such file: samples/S001_imagery.zip" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_zip_is_refused_before_a_session_is_created(tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    recording.write_text("Time,C3,C4\n")
+
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["upload", str(recording), "--outputs", "stack-outputs.json"])
+
+    assert f"{recording} is not a zip archive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "0"])
+def test_a_timeout_must_be_a_finite_positive_number_of_seconds(value, capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["upload", "--timeout", value, "x.zip", "--outputs", "o.json"])
+
+    assert "argument --timeout: must be a positive number of seconds" in capsys.readouterr().err
