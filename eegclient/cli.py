@@ -112,7 +112,11 @@ def upload(args: argparse.Namespace, context: Context) -> int:
 def status(args: argparse.Namespace, context: Context) -> int:
     view = context.client.get_session(args.session_id)
     if view is None:
-        print(f"error: no session {args.session_id} for this token's user", file=sys.stderr)
+        print(
+            f"error: no session {args.session_id} for this token's user (one just uploaded appears once the "
+            "pipeline has registered its upload, within seconds; `upload --wait` waits for that)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     print(_session_line(args.session_id, view))
     for line in report_warning_lines(view):

@@ -181,6 +181,16 @@ def test_downloading_a_session_without_a_classifier_exits_as_documented_for_an_u
     )
 
 
+def test_a_session_the_api_does_not_know_yet_is_explained(api, capsys):
+    api.script(f"GET /sessions/{SESSION}", (404, {"error": {"code": "NOT_FOUND", "message": "no such session"}}))
+
+    assert run(api, "status", SESSION) == cli.EXIT_FAILED
+    assert one_error_line(capsys) == (
+        f"error: no session {SESSION} for this token's user (one just uploaded appears once the pipeline "
+        "has registered its upload, within seconds; `upload --wait` waits for that)"
+    )
+
+
 def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
     api.script(f"GET /sessions/{SESSION}", HANG)
     environment = {name: value for name, value in os.environ.items() if not name.startswith("EEG_")}
