@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter, Retry
 
 CREATE_SESSION = "POST /sessions"
 LIST_SESSIONS = "GET /sessions"
@@ -24,6 +25,17 @@ TERMINAL_STATUSES = ("SUCCEEDED", "FAILED")
 REQUEST_TIMEOUT_SECONDS = 30
 UPLOAD_TIMEOUT_SECONDS = 600
 _DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+# Reads (GET) are retried on throttling, server errors and dropped connections, after 0, 1, 2 and 4 s
+# (or the Retry-After asked for). POSTs are not: each one issues a new session (counted against the
+# per-minute limit) or stores a new upload version (which starts a run); only a connection that never
+# opened is tried again.
+RETRIES = Retry(
+    total=4,
+    backoff_factor=0.5,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset({"GET"}),
+    raise_on_status=False,
+)
 
 
 class ApiError(Exception):
@@ -43,6 +55,31 @@ class RouteMissing(ApiError):
     """The stack has no such route: API Gateway's own 404 (no error code from the API function), or a 405."""
 
 
+def retrying_session() -> requests.Session:
+    """An HTTP session retrying as :data:`RETRIES` says."""
+    http = requests.Session()
+    adapter = HTTPAdapter(max_retries=RETRIES)
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
+
+
+def _not_json(response: requests.Response) -> str:
+    kind = response.headers.get("Content-Type") or "no content type"
+    return f"an answer that is not the API's JSON ({kind}): is apiUrl in the outputs the stack's?"
+
+
+def json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON object a successful answer holds."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(f"{what}: HTTP {response.status_code}: {_not_json(response)}", status=response.status_code)
+    return body
+
+
 def error_from_response(response: requests.Response, what: str) -> ApiError:
     try:
         body = response.json()
@@ -59,7 +96,7 @@ def error_from_response(response: requests.Response, what: str) -> ApiError:
             status=response.status_code,
             code=error.get("code"),
         )
-    detail = body.get("message") if isinstance(body, dict) else response.text[:200]
+    detail = body.get("message") if isinstance(body, dict) else _not_json(response)
     return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
 
 
@@ -74,7 +111,7 @@ class StatusApiClient:
     def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.http = http or requests.Session()
+        self.http = http or retrying_session()
 
     def _call(
         self,
@@ -102,7 +139,7 @@ class StatusApiClient:
         response = self._call(route_key, what, **kwargs)
         if response.status_code != expected:
             raise error_from_response(response, what)
-        return response.json()
+        return json_object(response, what)
 
     def create_session(self, file_name: str) -> dict[str, Any]:
         """A new session id with its presigned upload form (``sessionId``, ``upload``, ``maxBytes``, …)."""
@@ -139,7 +176,7 @@ class StatusApiClient:
         what = f"reading session {session_id}"
         response = self._call(GET_SESSION, what, session_id=session_id)
         if response.status_code == 200:
-            return response.json()
+            return json_object(response, what)
         error = error_from_response(response, what)
         if error.code == "NOT_FOUND":
             return None
@@ -164,18 +201,26 @@ class StatusApiClient:
         return self._json(GET_REPORT, f"reading the report of {session_id}", session_id=session_id)
 
     def download(self, url: str, destination: Path) -> Path:
-        """Save a presigned URL's object (no bearer token: the URL carries its own authorisation)."""
+        """Save a presigned URL's object (no bearer token: the URL carries its own authorisation).
+
+        It is written beside ``destination`` and renamed only once complete, so a download cut short
+        leaves no partial file under the final name (and a previous download there intact).
+        """
         destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".part")
         try:
-            with requests.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+            with self.http.get(url, stream=True, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 if response.status_code != 200:
                     raise ApiError(
                         f"downloading {destination.name}: HTTP {response.status_code}",
                         status=response.status_code,
                     )
-                with destination.open("wb") as target:
+                with partial.open("wb") as target:
                     for chunk in response.iter_content(_DOWNLOAD_CHUNK_BYTES):
                         target.write(chunk)
+            partial.replace(destination)
         except requests.RequestException as error:
             raise ApiError(f"downloading {destination.name}: {error}") from error
+        finally:
+            partial.unlink(missing_ok=True)
         return destination

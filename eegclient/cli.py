@@ -4,16 +4,18 @@ Every command reads the stack outputs (--outputs, the JSON of `pulumi stack outp
 and a bearer token. Progress lines start with the seconds since the command started; errors go
 to stderr. Exit codes: 0 done (for smoke and upload --wait: the session SUCCEEDED), 1 the
 session FAILED, is unknown to this user, or a check of its results failed, 2 wrong usage or
-unusable outputs, 3 timed out, 4 no token or the token was refused, 5 the API, storage or
-network gave an unexpected answer.
+unusable outputs, or a local file that cannot be read or written, 3 timed out, 4 no token or the
+token was refused, 5 the API, storage or network gave an unexpected answer, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ from .results import (
 from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # the shells' 128 + SIGINT
 DEFAULT_UPLOAD = Path("samples/S001_imagery.zip")
 DEFAULT_TIMEOUT_SECONDS = 900.0
 MAX_PAGE_SIZE = 100
@@ -109,7 +112,11 @@ def upload(args: argparse.Namespace, context: Context) -> int:
 def status(args: argparse.Namespace, context: Context) -> int:
     view = context.client.get_session(args.session_id)
     if view is None:
-        print(f"error: no session {args.session_id} for this token's user", file=sys.stderr)
+        print(
+            f"error: no session {args.session_id} for this token's user (one just uploaded appears once the "
+            "pipeline has registered its upload, within seconds; `upload --wait` waits for that)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     print(_session_line(args.session_id, view))
     for line in report_warning_lines(view):
@@ -124,20 +131,31 @@ def list_sessions(args: argparse.Namespace, context: Context) -> int:
 
 
 def download(args: argparse.Namespace, context: Context) -> int:
-    save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+    try:
+        save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+    except ApiError as error:
+        if error.code != "NOT_FOUND":
+            raise
+        print(f"error: {error} (`status {args.session_id}` shows where it is)", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
-def _existing_file(value: str) -> Path:
+def _zip_file(value: str) -> Path:
     path = Path(value)
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
+    if not zipfile.is_zipfile(path):
+        raise argparse.ArgumentTypeError(f"{value} is not a zip archive: upload the recording zipped")
     return path
 
 
 def _positive_seconds(value: str) -> float:
-    seconds = float(value)
-    if seconds <= 0:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
         raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return seconds
 
@@ -187,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smoke_parser.add_argument(
         "--upload",
-        type=_existing_file,
-        default=DEFAULT_UPLOAD,
+        type=_zip_file,
+        default=str(DEFAULT_UPLOAD),  # a string, so that argparse checks it like a given one
         metavar="FILE.zip",
         help=f"the recording to upload (default: {DEFAULT_UPLOAD})",
     )
@@ -203,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload_parser = commands.add_parser(
         "upload", parents=[common, waiting], help="upload a recording as a new session"
     )
-    upload_parser.add_argument("file", type=_existing_file, metavar="FILE.zip")
+    upload_parser.add_argument("file", type=_zip_file, metavar="FILE.zip")
     upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
     upload_parser.set_defaults(run=upload)
     status_parser = commands.add_parser("status", parents=[common], help="one session's status and result")
@@ -262,3 +280,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (ApiError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_API
+    except OSError as error:
+        print(f"error: {error.strerror or error}: {error.filename}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
+            "a download cut short left no partial file",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED

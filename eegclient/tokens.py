@@ -45,15 +45,23 @@ def run_token_command(command: str) -> str:
     return token
 
 
+def _one_word(token: str, source: str) -> str:
+    if any(character.isspace() for character in token):
+        raise TokenError(
+            f"the token from {source} holds a space or line break: give the token alone, without 'Bearer '"
+        )
+    return token
+
+
 def resolve_token(token: str | None, token_command: str | None, environ: Mapping[str, str]) -> str:
     """The bearer token from the first source that gives one."""
     if token:
-        return token.strip()
+        return _one_word(token.strip(), "--token")
     if token_command:
         return run_token_command(token_command)
     from_environment = environ.get(TOKEN_VARIABLE, "").strip()
     if from_environment:
-        return from_environment
+        return _one_word(from_environment, TOKEN_VARIABLE)
     raise TokenError(f"no token: pass --token or --token-command, or set {TOKEN_VARIABLE}")
 
 

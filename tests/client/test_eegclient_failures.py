@@ -1,0 +1,248 @@
+"""eegclient against a Status API and storage that misbehave: throttling, server errors, answers that are
+not the API's, downloads cut short, local folders it cannot write, Ctrl-C, and bad arguments. Each ends in
+one line on stderr and its exit code, with nothing half-written left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from eegclient import cli
+from eegclient.tokens import TokenError, resolve_token
+
+pytestmark = pytest.mark.unit
+
+SESSION = "20261203T020000Z-0a1b2c3d4e5f"
+NOT_FOUND = (404, {"error": {"code": "NOT_FOUND", "message": "no trained classifier for this session"}})
+DROP = "drop"  # headers promising 1000 bytes, then 10 and a closed connection
+HANG = "hang"  # no answer for a minute
+
+
+@dataclass
+class ScriptedServer:
+    """Answers each ``METHOD /path`` with its queue of answers in turn (the last one repeats)."""
+
+    url: str = ""
+    outputs: Path = Path("stack-outputs.json")
+    answers: dict[str, list] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)
+
+    def script(self, request: str, *answers) -> None:
+        self.answers[request] = list(answers)
+
+    def next_answer(self, request: str):
+        self.seen.append(request)
+        queue = self.answers.get(request, [(404, {"message": "Not Found"})])
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *arguments) -> None:
+            pass
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            answer = server.next_answer(f"{self.command} {self.path.split('?')[0]}")
+            if answer == HANG:
+                time.sleep(60)
+                return
+            if answer == DROP:
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"partial"')
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            status, body, *content_type = answer
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type[0] if content_type else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+    return Handler
+
+
+@pytest.fixture
+def api(tmp_path) -> Iterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(scripted))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    scripted.url = f"http://127.0.0.1:{httpd.server_port}"
+    scripted.outputs = tmp_path / "stack-outputs.json"
+    scripted.outputs.write_text(json.dumps({"apiUrl": scripted.url}))
+    yield scripted
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def run(api: ScriptedServer, *arguments: str) -> int:
+    return cli.main([*arguments, "--outputs", str(api.outputs), "--token", "t0ken"], environ={})
+
+
+def one_error_line(capsys) -> str:
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_a_read_is_retried_after_throttling_and_server_errors(api, capsys):
+    api.script(
+        f"GET /sessions/{SESSION}",
+        (503, {"message": "Service Unavailable"}),
+        (429, {"message": "Too Many Requests"}),
+        (200, {"sessionId": SESSION, "status": "PROCESSING"}),
+    )
+
+    assert run(api, "status", SESSION) == cli.EXIT_OK
+    assert capsys.readouterr().out == f"{SESSION}: PROCESSING\n"
+    assert api.seen == [f"GET /sessions/{SESSION}"] * 3
+
+
+def test_creating_a_session_is_not_repeated_after_a_server_error(api, tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    zipfile.ZipFile(recording, "w").close()
+    api.script("POST /sessions", (503, {"message": "Service Unavailable"}))
+
+    assert run(api, "upload", str(recording)) == cli.EXIT_API
+    assert one_error_line(capsys) == "error: creating a session: HTTP 503: Service Unavailable"
+    assert api.seen == ["POST /sessions"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(200, b"<html><body>Welcome</body></html>", "text/html"), (200, ["not", "an", "object"])],
+    ids=["html", "json-list"],
+)
+def test_an_answer_that_is_not_the_apis_json_is_one_line_naming_the_outputs_url(api, capsys, answer):
+    api.script("GET /sessions", answer)
+
+    assert run(api, "list") == cli.EXIT_API
+    assert "not the API's JSON" in one_error_line(capsys)
+
+
+def test_an_html_error_page_is_summed_up_not_printed(api, capsys):
+    api.script("GET /sessions", (403, b"<html><body><h1>Forbidden</h1></body></html>", "text/html"))
+
+    assert run(api, "list") == cli.EXIT_API
+    assert one_error_line(capsys) == (
+        "error: listing sessions: HTTP 403: an answer that is not the API's JSON (text/html): "
+        "is apiUrl in the outputs the stack's?"
+    )
+
+
+def test_a_download_cut_short_leaves_the_previous_file_and_no_partial_one(api, tmp_path, capsys):
+    folder = tmp_path / "results" / SESSION
+    folder.mkdir(parents=True)
+    (folder / "classifier.json").write_text('{"previous": true}')
+    api.script(f"GET /sessions/{SESSION}/classifier", (200, {"url": f"{api.url}/results/classifier.json"}))
+    api.script("GET /results/classifier.json", DROP)
+
+    assert run(api, "download", SESSION, "--out", str(tmp_path / "results")) == cli.EXIT_API
+    assert one_error_line(capsys).startswith("error: downloading classifier.json: ")
+    assert sorted(path.name for path in folder.iterdir()) == ["classifier.json"]
+    assert (folder / "classifier.json").read_text() == '{"previous": true}'
+
+
+def test_a_download_folder_that_is_a_file_is_one_line(api, tmp_path, capsys):
+    not_a_folder = tmp_path / "results.txt"
+    not_a_folder.write_text("notes")
+    api.script(f"GET /sessions/{SESSION}/classifier", (200, {"url": f"{api.url}/results/classifier.json"}))
+
+    assert run(api, "download", SESSION, "--out", str(not_a_folder)) == cli.EXIT_USAGE
+    assert one_error_line(capsys) == f"error: Not a directory: {not_a_folder / SESSION}"
+
+
+def test_downloading_a_session_without_a_classifier_exits_as_documented_for_an_unknown_session(api, capsys):
+    api.script(f"GET /sessions/{SESSION}/classifier", NOT_FOUND)
+
+    assert run(api, "download", SESSION) == cli.EXIT_FAILED
+    assert one_error_line(capsys) == (
+        f"error: reading the classifier of {SESSION}: NOT_FOUND: no trained classifier for this session "
+        f"(`status {SESSION}` shows where it is)"
+    )
+
+
+def test_a_session_the_api_does_not_know_yet_is_explained(api, capsys):
+    api.script(f"GET /sessions/{SESSION}", (404, {"error": {"code": "NOT_FOUND", "message": "no such session"}}))
+
+    assert run(api, "status", SESSION) == cli.EXIT_FAILED
+    assert one_error_line(capsys) == (
+        f"error: no session {SESSION} for this token's user (one just uploaded appears once the pipeline "
+        "has registered its upload, within seconds; `upload --wait` waits for that)"
+    )
+
+
+def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
+    api.script(f"GET /sessions/{SESSION}", HANG)
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("EEG_")}
+    client = subprocess.Popen(  # noqa: S603 - this interpreter running the client
+        [sys.executable, "-m", "eegclient", "status", SESSION, "--outputs", str(api.outputs), "--token", "t0ken"],
+        cwd=pytestconfig.rootpath, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not api.seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.send_signal(signal.SIGINT)
+    _, errors = client.communicate(timeout=30)
+
+    assert client.returncode == cli.EXIT_INTERRUPTED
+    assert errors.splitlines() == [
+        "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
+        "a download cut short left no partial file"
+    ]
+
+
+@pytest.mark.parametrize("variable", [False, True], ids=["option", "environment"])
+def test_a_token_with_bearer_or_a_line_break_is_refused_before_any_request(variable):
+    with pytest.raises(TokenError, match="give the token alone, without 'Bearer '"):
+        if variable:
+            resolve_token(None, None, {"EEG_API_TOKEN": "Bearer abc.def.ghi"})
+        else:
+            resolve_token("abc.def\n.ghi", None, {})
+
+
+def test_the_smoke_tests_default_upload_is_checked_like_a_given_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_parser().parse_args(["smoke", "--outputs", "stack-outputs.json"])
+
+    assert stopped.value.code == cli.EXIT_USAGE
+    assert "no such file: samples/S001_imagery.zip" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_zip_is_refused_before_a_session_is_created(tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    recording.write_text("Time,C3,C4\n")
+
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["upload", str(recording), "--outputs", "stack-outputs.json"])
+
+    assert f"{recording} is not a zip archive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "0"])
+def test_a_timeout_must_be_a_finite_positive_number_of_seconds(value, capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["upload", "--timeout", value, "x.zip", "--outputs", "o.json"])
+
+    assert "argument --timeout: must be a positive number of seconds" in capsys.readouterr().err
