@@ -125,8 +125,13 @@ def status(args: argparse.Namespace, context: Context) -> int:
 
 
 def list_sessions(args: argparse.Namespace, context: Context) -> int:
+    listed = 0
     for view in context.client.list_sessions(page_size=args.page_size):
         print(f"{view.get('sessionId')}  {view.get('updatedAt', ''):24}  {describe(view)}")
+        listed += 1
+    if not listed:
+        # on stderr: the listing itself (stdout) stays empty for scripts
+        print("no sessions yet for this token's user: `upload FILE` starts one", file=sys.stderr)
     return EXIT_OK
 
 

@@ -246,3 +246,12 @@ def test_a_timeout_must_be_a_finite_positive_number_of_seconds(value, capsys):
         cli.build_parser().parse_args(["upload", "--timeout", value, "x.zip", "--outputs", "o.json"])
 
     assert "argument --timeout: must be a positive number of seconds" in capsys.readouterr().err
+
+
+def test_an_empty_list_says_so_on_stderr_and_prints_nothing_to_parse(api, capsys):
+    api.script("GET /sessions", (200, {"sessions": []}))
+
+    assert run(api, "list") == cli.EXIT_OK
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "no sessions yet for this token's user: `upload FILE` starts one\n"
