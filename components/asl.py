@@ -10,6 +10,8 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
         -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
+        |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> ClearRetryTaskSize
+           -> RecordRetryTaskSize -> PresignRun -> TrainClassifier -> ...
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
@@ -24,13 +26,15 @@ from typing import Any
 
 from components.asl_states import (
     RUN_TASK_SYNC_RESOURCE,
-    UPDATE_ITEM_RESOURCE,
+    USE_RETRY_TASK_SIZE,
     VALIDATION_PATH,
     catch_all,
     lambda_task,
     mark_processing_parameters,
     notify_task,
+    retry_states,
     run_task_parameters,
+    update_item_task,
     when_failure_recorded,
     when_recorded,
 )
@@ -53,6 +57,8 @@ FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
 NOTIFICATION_FAILED = "NotificationFailed"
+#: Trainings one execution may run: the first, and one retry in a bigger task after running out of memory.
+TRAINING_ATTEMPTS = 2
 
 #: Errors of the Lambda service itself (not of our handlers), worth retrying.
 LAMBDA_TRANSIENT_ERRORS = (
@@ -130,20 +136,21 @@ def execution_timeout_seconds(
 ) -> int:
     """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
 
-    The longest path runs four step Lambdas (Validate, PresignRun, ProcessResults, then
-    RecordFailure when ProcessResults fails), each through every retry and its wait, waits out the retries of
-    ``MarkProcessing``, the capacity retries of ``TrainClassifier`` and the retries of one
-    notification, trains once for the whole training timeout, and gets
-    :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the execution ends
-    ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
+    The longest path trains :data:`TRAINING_ATTEMPTS` times (the first task runs out of memory, the
+    retry's ProcessResults fails): it runs Validate, then for each training PresignRun and
+    RecordFailure or ProcessResults, and a last RecordFailure, each step Lambda through every retry and
+    its wait; it waits out the retries of one DynamoDB update and the capacity retries of
+    ``TrainClassifier`` per training, and the retries of one notification; each training lasts the
+    whole training timeout; and it gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the
+    execution ends ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
     """
     step_waits = retry_budget_seconds(retry)
-    lambda_steps = 4 * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
+    lambda_steps = 2 + 2 * TRAINING_ATTEMPTS
+    lambda_seconds = lambda_steps * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
+    per_training = step_waits + retry_budget_seconds(capacity_retry) + train_timeout_seconds
     return (
-        train_timeout_seconds
-        + lambda_steps
-        + step_waits
-        + retry_budget_seconds(capacity_retry)
+        lambda_seconds
+        + TRAINING_ATTEMPTS * per_training
         + retry_budget_seconds(NOTIFY_RETRY)
         + EXECUTION_MARGIN_SECONDS
     )
@@ -186,12 +193,13 @@ def build_definition(
         raise ValueError(f"train_timeout_seconds must be positive, got {train_timeout_seconds}")
 
     lambda_retry = retrier(LAMBDA_TRANSIENT_ERRORS, retry)
+    dynamodb_retry = retrier(DYNAMODB_TRANSIENT_ERRORS, retry)
     notify_retry = retrier(SNS_TRANSIENT_ERRORS, NOTIFY_RETRY)
     return {
         "Comment": (
             "EEG upload processing: validate the upload, mark the session PROCESSING, train the FBCSP "
-            "classifier on ECS Fargate, record the results and notify; any error is recorded as FAILED "
-            "and notified."
+            "classifier on ECS Fargate, record the results and notify; a task out of memory is retried once "
+            "in a bigger one; any other error is recorded as FAILED and notified."
         ),
         "StartAt": VALIDATE,
         "TimeoutSeconds": execution_timeout_seconds(train_timeout_seconds, retry, capacity_retry),
@@ -203,19 +211,16 @@ def build_definition(
                 retrier=lambda_retry,
                 catch_to=RECORD_FAILURE,
             ),
-            MARK_PROCESSING: {
-                "Type": "Task",
-                "Comment": (
+            MARK_PROCESSING: update_item_task(
+                mark_processing_parameters(resources.status_table_name),
+                comment=(
                     "RECEIVED -> PROCESSING with the run's task size, only for this run "
                     "(a newer upload may have replaced it)."
                 ),
-                "Resource": UPDATE_ITEM_RESOURCE,
-                "Parameters": mark_processing_parameters(resources.status_table_name),
-                "ResultPath": None,
-                "Retry": [retrier(DYNAMODB_TRANSIENT_ERRORS, retry)],
-                "Catch": [catch_all(RECORD_FAILURE)],
-                "Next": PRESIGN_RUN,
-            },
+                next_state=PRESIGN_RUN,
+                retrier=dynamodb_retry,
+                catch_to=RECORD_FAILURE,
+            ),
             PRESIGN_RUN: lambda_task(
                 resources.presign_run_function_arn,
                 result_path=RUN_ACCESS_PATH,
@@ -270,7 +275,12 @@ def build_definition(
                 retrier=lambda_retry,
                 catch_to=FAILED,
             ),
-            FAILURE_RECORDED: when_failure_recorded(NOTIFY_FAILURE, already_succeeded=NOTIFY_SUCCESS, otherwise=FAILED),
+            FAILURE_RECORDED: when_failure_recorded(
+                NOTIFY_FAILURE, retry=USE_RETRY_TASK_SIZE, already_succeeded=NOTIFY_SUCCESS, otherwise=FAILED
+            ),
+            **retry_states(
+                resources.status_table_name, next_state=PRESIGN_RUN, retrier=dynamodb_retry, catch_to=RECORD_FAILURE
+            ),
             NOTIFY_FAILURE: notify_task(
                 resources.topic_arn,
                 subject=FAILURE_SUBJECT,

@@ -1,6 +1,7 @@
 """Builders of single states of the processing definition and of the parameters of its service
 integrations: the Lambda and SNS Task shapes, the Catch and the "outcome recorded?" Choices, the
-DynamoDB ``updateItem`` of ``MarkProcessing`` and the ECS ``runTask`` of ``TrainClassifier``.
+DynamoDB ``updateItem`` of ``MarkProcessing`` and of the retry's task size, the Pass states that switch
+to that size, and the ECS ``runTask`` of ``TrainClassifier``.
 
 :mod:`components.asl` assembles them into the definition. Pure; no Pulumi import.
 """
@@ -11,17 +12,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
-from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY
 from contracts.run_access import RUN_ACCESS_PATH
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
-from contracts.task_size import TASK_SIZE_JSON_NAMES, task_size_path
+from contracts.task_size import (
+    RETRY_TASK_SIZE_KEY,
+    TASK_SIZE_JSON_NAMES,
+    TASK_SIZE_KEY,
+    VALIDATION_PATH,
+    task_size_path,
+)
 
 UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
 RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
 SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
-#: Where Validate's result (the upload's facts and the run's task size) goes in the state.
-VALIDATION_PATH = "$.validation"
+USE_RETRY_TASK_SIZE = "UseRetryTaskSize"
+CLEAR_RETRY_TASK_SIZE = "ClearRetryTaskSize"
+RECORD_RETRY_TASK_SIZE = "RecordRetryTaskSize"
 
 
 def catch_all(next_state: str) -> dict[str, Any]:
@@ -57,17 +65,27 @@ def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
     }
 
 
-def when_failure_recorded(next_state: str, *, already_succeeded: str, otherwise: str) -> dict[str, Any]:
+_RETRY = f"{OUTCOME_PATH}.{OUTCOME_RETRY}"
+# IsPresent first: only RecordFailure's retry outcome has the field, and a Choice errs on a missing one.
+_OUTCOME_IS_RETRY = {"And": [{"Variable": _RETRY, "IsPresent": True}, {"Variable": _RETRY, "BooleanEquals": True}]}
+
+
+def when_failure_recorded(
+    next_state: str, *, retry: str, already_succeeded: str, otherwise: str
+) -> dict[str, Any]:
     """`when_recorded` after RecordFailure, whose outcome is the run's success when it found the run
     ``SUCCEEDED`` (ProcessResults' write committed before its step failed): that goes to
-    ``already_succeeded``."""
+    ``already_succeeded``; an outcome with ``retry: true`` (a run out of memory with a bigger size left,
+    nothing recorded) goes to ``retry``."""
     return {
         "Type": "Choice",
         "Comment": (
-            "Notify only an outcome that is the session's (not a superseded run's); a run that had "
-            "already succeeded is notified as a success."
+            "Train once more in the bigger task Validate sized for a run out of memory; notify only an "
+            "outcome that is the session's (not a superseded run's); a run that had already succeeded is "
+            "notified as a success."
         ),
         "Choices": [
+            {**_OUTCOME_IS_RETRY, "Next": retry},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.FAILED)], "Next": next_state},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.SUCCEEDED)], "Next": already_succeeded},
         ],
@@ -102,14 +120,69 @@ def _task_size_text(field_name: str) -> str:
     return f"States.Format('{{}}', {task_size_path(VALIDATION_PATH, field_name)})"
 
 
+def update_item_task(
+    parameters: dict[str, Any], *, comment: str, next_state: str, retrier: dict[str, Any], catch_to: str
+) -> dict[str, Any]:
+    """A DynamoDB ``updateItem`` Task whose result is dropped (the state is kept)."""
+    return {
+        "Type": "Task",
+        "Comment": comment,
+        "Resource": UPDATE_ITEM_RESOURCE,
+        "Parameters": parameters,
+        "ResultPath": None,
+        "Retry": [retrier],
+        "Catch": [catch_all(catch_to)],
+        "Next": next_state,
+    }
+
+
+def retry_states(
+    status_table_name: str, *, next_state: str, retrier: dict[str, Any], catch_to: str
+) -> dict[str, dict[str, Any]]:
+    """The states from RecordFailure's retry outcome to ``next_state`` (PresignRun, then training):
+    the retry's size becomes the run's, none is left for a second retry (a retry that runs out of
+    memory too is recorded), and the session's task size becomes the retry's."""
+    return {
+        USE_RETRY_TASK_SIZE: {
+            "Type": "Pass",
+            "Comment": "The run ran out of memory: its retry trains in the bigger task Validate sized for it.",
+            "InputPath": f"{VALIDATION_PATH}.{RETRY_TASK_SIZE_KEY}",
+            "ResultPath": f"{VALIDATION_PATH}.{TASK_SIZE_KEY}",
+            "Next": CLEAR_RETRY_TASK_SIZE,
+        },
+        CLEAR_RETRY_TASK_SIZE: {
+            "Type": "Pass",
+            "Comment": "One retry only: RecordFailure records a second OUT_OF_MEMORY.",
+            "Result": None,
+            "ResultPath": f"{VALIDATION_PATH}.{RETRY_TASK_SIZE_KEY}",
+            "Next": RECORD_RETRY_TASK_SIZE,
+        },
+        RECORD_RETRY_TASK_SIZE: update_item_task(
+            record_retry_task_size_parameters(status_table_name),
+            comment="The session's task size becomes the retry's, only while this run is PROCESSING.",
+            next_state=next_state,
+            retrier=retrier,
+            catch_to=catch_to,
+        ),
+    }
+
+
+def _status_key() -> dict[str, Any]:
+    return {PARTITION_KEY: {"S.$": json_path("user_id")}, SORT_KEY: {"S.$": json_path("session_id")}}
+
+
+def _task_size_value() -> dict[str, Any]:
+    """The run's task size as a DynamoDB map of numbers."""
+    return {
+        "M": {json_name: {"N.$": _task_size_text(field_name)} for field_name, json_name in TASK_SIZE_JSON_NAMES.items()}
+    }
+
+
 def mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
     attribute = SessionAttribute
     return {
         "TableName": status_table_name,
-        "Key": {
-            PARTITION_KEY: {"S.$": json_path("user_id")},
-            SORT_KEY: {"S.$": json_path("session_id")},
-        },
+        "Key": _status_key(),
         "UpdateExpression": (
             f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
             f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn, "
@@ -124,12 +197,25 @@ def mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
             ":runId": {"S.$": json_path("run_id")},
             ":enteredTime": {"S.$": "$$.State.EnteredTime"},
             ":executionArn": {"S.$": "$$.Execution.Id"},
-            ":taskSize": {
-                "M": {
-                    json_name: {"N.$": _task_size_text(field_name)}
-                    for field_name, json_name in TASK_SIZE_JSON_NAMES.items()
-                }
-            },
+            ":taskSize": _task_size_value(),
+        },
+    }
+
+
+def record_retry_task_size_parameters(status_table_name: str) -> dict[str, Any]:
+    """The update that stores the retry's task size on the session, only while this run is PROCESSING."""
+    attribute = SessionAttribute
+    return {
+        "TableName": status_table_name,
+        "Key": _status_key(),
+        "UpdateExpression": f"SET {attribute.TASK_SIZE} = :taskSize, {attribute.UPDATED_AT} = :enteredTime",
+        "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :processing",
+        "ExpressionAttributeNames": {"#status": attribute.STATUS.value},
+        "ExpressionAttributeValues": {
+            ":processing": {"S": Status.PROCESSING.value},
+            ":runId": {"S.$": json_path("run_id")},
+            ":enteredTime": {"S.$": "$$.State.EnteredTime"},
+            ":taskSize": _task_size_value(),
         },
     }
 

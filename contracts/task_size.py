@@ -6,6 +6,10 @@ predicted peak memory (:mod:`contracts.task_memory`, margin included); the state
 that size to ``RunTask`` as task-level ``Cpu``/``Memory`` overrides and as the classifier
 container's memory; the status record keeps it under ``SessionAttribute.TASK_SIZE``. A run is
 refused only when its need exceeds the maximum.
+
+The prediction can fall short (denser cues than it assumes), so Validate also gives the size of one
+retry (:func:`retry_size_for`): when the first task runs out of memory, the state machine runs the
+classifier once more in that size (``RETRY_TASK_SIZE_KEY``), if the maximum leaves room for one.
 """
 
 from __future__ import annotations
@@ -29,8 +33,15 @@ CPU_UNITS_PER_VCPU = 1024
 
 LARGEST_FARGATE_MEMORY_MIB = max(max(memories) for memories in FARGATE_MEMORY_BY_CPU.values())
 
+#: The state's field holding Validate's output: the upload's facts and the run's task sizes.
+VALIDATION_FIELD = "validation"
+VALIDATION_PATH = f"$.{VALIDATION_FIELD}"
 #: Key of the size in Validate's output (``$.validation``) and in the status record.
 TASK_SIZE_KEY = "taskSize"
+#: Key in Validate's output of the size of the one retry after running out of memory, or ``None``.
+RETRY_TASK_SIZE_KEY = "retryTaskSize"
+#: How much more memory the retry asks for than the task that ran out of it.
+RETRY_MEMORY_FACTOR = 2
 #: :class:`TaskSize` field → its name in JSON.
 TASK_SIZE_JSON_NAMES = {"cpu": "cpu", "memory_mib": "memoryMiB"}
 
@@ -110,3 +121,12 @@ def size_for(need_mib: float, default: TaskSize, maximum_memory_mib: int) -> Tas
         if size.memory_mib >= need_mib and size.cpu <= maximum.cpu
     ]
     return fitting[0] if fitting else None
+
+
+def retry_size_for(first: TaskSize, default: TaskSize, maximum_memory_mib: int) -> TaskSize | None:
+    """The size of the retry of a run whose task of size ``first`` ran out of memory:
+    :func:`size_for` :data:`RETRY_MEMORY_FACTOR` times its memory, capped at the maximum; ``None``
+    when that is no more memory than ``first`` (the run already had the maximum)."""
+    need_mib = min(RETRY_MEMORY_FACTOR * first.memory_mib, maximum_memory_mib)
+    retry = size_for(need_mib, default, maximum_memory_mib)
+    return retry if retry is not None and retry.memory_mib > first.memory_mib else None

@@ -15,7 +15,9 @@ needs:
   motor-imagery paradigm the app records (EEGMMIDB: 4 s of imagery, then ~4 s of rest with a T0
   mark, so T1/T2 cues come every 8.2-8.5 s; the bundled sample has 45 cues in 375 s, the bound
   gives 46). An upload with denser cues is predicted too low by ~9.5 MiB per extra cue
-  (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``), partly covered by the model's margin.
+  (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``), partly covered by the model's margin; a run
+  that still runs out of memory is retried once in a bigger task
+  (:func:`contracts.task_size.retry_size_for`).
 
 :func:`size_run` turns the facts into the run's task size, or a refusal with a message for the
 researcher (:func:`too_large_message`).

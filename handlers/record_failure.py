@@ -7,24 +7,40 @@ run still being open; a session that already succeeded or moved to a newer uploa
 (this write, or an earlier attempt's when Step Functions retried the step), and the state machine
 notifies only a recorded outcome. A run found ``SUCCEEDED`` (ProcessResults' write committed, then
 its step failed) returns that success, which the state machine notifies as a success.
+
+A run that ran ``OUT_OF_MEMORY`` while Validate's ``retryTaskSize`` is not null (the prediction fell
+short and the stack allows a bigger task) is not a failure yet: nothing is recorded, and the outcome
+``{userId, sessionId, runId, retry: true}`` sends the state machine to train once more in that size
+(it clears ``retryTaskSize`` first, so a second ``OUT_OF_MEMORY`` is recorded).
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from contracts.api import session_links
+from contracts.failures import FailureCode
 from contracts.run_access import redact
 from contracts.run_input import RunInput
 from contracts.statuses import Status
+from contracts.task_size import RETRY_TASK_SIZE_KEY, TASK_SIZE_KEY, VALIDATION_FIELD
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
-from handlers.common.failures import MAX_CAUSE_CHARACTERS, classify_failure, needs_failed_manifest
+from handlers.common.failures import MAX_CAUSE_CHARACTERS, Failure, classify_failure, needs_failed_manifest
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
-from handlers.common.outcome import run_outcome, succeeded_outcome
+from handlers.common.outcome import retry_outcome, run_outcome, succeeded_outcome
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
+
+
+def retry_task_size(failure: Failure, state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The task size the run is tried again in: Validate's ``retryTaskSize`` when the run ran out of
+    memory, else ``None`` (also when Validate gave none, or did not get that far)."""
+    validation = state.get(VALIDATION_FIELD)
+    if failure.code is not FailureCode.OUT_OF_MEMORY or not isinstance(validation, Mapping):
+        return None
+    return validation.get(RETRY_TASK_SIZE_KEY)
 
 
 def record_failure(
@@ -44,7 +60,8 @@ def record_failure(
     -------
     dict
         ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``, or
-        the run's success outcome (``status: "SUCCEEDED"``, ``result``) when the session holds it.
+        the run's success outcome (``status: "SUCCEEDED"``, ``result``) when the session holds it, or
+        ``{userId, sessionId, runId, retry: true}`` when the run is tried again (:func:`retry_task_size`).
     """
     manifest = None
     if needs_failed_manifest(error):
@@ -58,6 +75,14 @@ def record_failure(
         "run failed",
         extra={"errorName": error.get("Error"), "cause": cause, "failureCode": failure.code.value},
     )
+    retry_size = retry_task_size(failure, state)
+    if retry_size is not None:
+        logger.info(
+            "the run ran out of memory in the task Validate sized from its prediction: not recorded, it is "
+            "tried once more in a bigger task",
+            extra={TASK_SIZE_KEY: state[VALIDATION_FIELD].get(TASK_SIZE_KEY), RETRY_TASK_SIZE_KEY: retry_size},
+        )
+        return retry_outcome(run)
     detail = {"error": str(error.get("Error", "")), "cause": cause}
     written = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail

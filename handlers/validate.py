@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.run_input import RunInput
-from contracts.task_size import TASK_SIZE_KEY, TaskSize
+from contracts.task_size import RETRY_TASK_SIZE_KEY, TASK_SIZE_KEY, TaskSize, retry_size_for
 from contracts.upload_memory import CSV_PREFIX_BYTES, size_run
 from contracts.upload_metadata import UploadRejected
 from contracts.uploads import LIMITS, UploadLimits, check_upload
@@ -50,8 +50,10 @@ def validate_upload(
     dict
         ``objectBytes``, ``bytesRead`` (downloaded to check it), ``csv`` and ``members``
         (name, compressed and uncompressed sizes), ``eegChannels``, ``frequencyHz``, the
-        estimate: ``estimatedSamples``, ``trialBound``, ``predictedPeakMiB``, and the run's
-        ``taskSize`` (:meth:`contracts.task_size.TaskSize.to_dict`).
+        estimate: ``estimatedSamples``, ``trialBound``, ``predictedPeakMiB``, the run's
+        ``taskSize`` (:meth:`contracts.task_size.TaskSize.to_dict`) and ``retryTaskSize``, the size
+        of its one retry if the first task runs out of memory, or ``None`` when the maximum allows
+        no bigger task (:func:`contracts.task_size.retry_size_for`).
 
     Raises
     ------
@@ -73,6 +75,8 @@ def validate_upload(
         estimate, task_size = size_run(upload, default_task_size, task_memory_max_mib)
     except UploadRejected as rejected:
         raise InvalidUpload(rejected.message) from rejected
+    retry_size = retry_size_for(task_size, default_task_size, task_memory_max_mib)
+    retry_size_json = None if retry_size is None else retry_size.to_dict()
     logger.info(
         "upload is valid",
         extra={
@@ -81,6 +85,7 @@ def validate_upload(
             "rangeRequests": reader.requests,
             "predictedPeakMiB": round(estimate.peak_mib),
             TASK_SIZE_KEY: task_size.to_dict(),
+            RETRY_TASK_SIZE_KEY: retry_size_json,
         },
     )
     return {
@@ -101,6 +106,7 @@ def validate_upload(
         "trialBound": estimate.n_trials,
         "predictedPeakMiB": round(estimate.peak_mib),
         TASK_SIZE_KEY: task_size.to_dict(),
+        RETRY_TASK_SIZE_KEY: retry_size_json,
     }
 
 

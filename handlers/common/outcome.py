@@ -13,7 +13,7 @@ machine notifies as one.
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.outcome import OUTCOME_RECORDED
+from contracts.outcome import OUTCOME_RECORDED, OUTCOME_RETRY
 from contracts.run_input import RunInput
 from contracts.statuses import SessionAttribute, Status
 from handlers.common.observability import logger
@@ -54,13 +54,20 @@ def succeeded_outcome(run: RunInput, *, status: StatusStore, links: dict[str, st
     return _outcome(run, Status.SUCCEEDED, details={"result": item.get("result")}, links=links, recorded=True)
 
 
+def retry_outcome(run: RunInput) -> dict[str, Any]:
+    """RecordFailure's outcome for a run tried once more in a bigger task: nothing recorded, nothing notified."""
+    return {**_run_ids(run), OUTCOME_RETRY: True}
+
+
+def _run_ids(run: RunInput) -> dict[str, str]:
+    return {"userId": run.user_id, "sessionId": run.session_id, "runId": run.run_id}
+
+
 def _outcome(
     run: RunInput, final: Status, *, details: Mapping[str, Any], links: dict[str, str], recorded: bool
 ) -> dict[str, Any]:
     return {
-        "userId": run.user_id,
-        "sessionId": run.session_id,
-        "runId": run.run_id,
+        **_run_ids(run),
         "status": final.value,
         **details,
         "links": links,

@@ -49,4 +49,5 @@ SNS_TRANSIENT_ERRORS = (
 )
 NOTIFY_STATES = ("NotifySuccess", "NotifyFailure")
 LAMBDA_STATES = ("Validate", "PresignRun", "ProcessResults", "RecordFailure")
-TASK_STATES = (*LAMBDA_STATES, "MarkProcessing", "TrainClassifier", *NOTIFY_STATES)
+DYNAMODB_STATES = ("MarkProcessing", "RecordRetryTaskSize")
+TASK_STATES = (*LAMBDA_STATES, *DYNAMODB_STATES, "TrainClassifier", *NOTIFY_STATES)

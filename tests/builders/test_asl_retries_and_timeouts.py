@@ -106,10 +106,10 @@ def test_retry_policy_reaches_every_lambda_and_dynamodb_retrier():
         for retrier in state.get("Retry", [])
     ]
 
-    assert len(retriers) == 5  # four Lambda tasks, MarkProcessing
+    assert len(retriers) == 6  # four Lambda tasks, MarkProcessing, RecordRetryTaskSize
     assert [{key: r[key] for key in ("IntervalSeconds", "BackoffRate", "MaxAttempts")} for r in retriers] == [
         {"IntervalSeconds": 1, "BackoffRate": 1.5, "MaxAttempts": 5}
-    ] * 5
+    ] * 6
     assert not any("JitterStrategy" in r or "MaxDelaySeconds" in r for r in retriers)
 
 
@@ -147,14 +147,14 @@ def test_the_execution_times_out_after_the_longest_path_that_still_makes_progres
     retry = RetryPolicy(interval_seconds=2, backoff_rate=2.0, max_attempts=3)
     capacity_retry = RetryPolicy(interval_seconds=15, backoff_rate=2.0, max_attempts=3, max_delay_seconds=20)
     retry_waits, capacity_waits = 2 + 4 + 8, 15 + 20 + 20
-    # Validate, PresignRun, ProcessResults and RecordFailure each through four attempts and three waits; the
-    # waits of MarkProcessing's retries, of TrainClassifier's capacity retries and of one notification's
-    # retries (2 + 4 + 8 + 16 + 30); the training itself; the margin.
+    # The first task runs out of memory at the end of its time and the retry's ProcessResults fails:
+    # Validate, PresignRun, RecordFailure (retry), PresignRun, ProcessResults and RecordFailure each through
+    # four attempts and three waits; two trainings, each after the waits of a DynamoDB update's retries
+    # (MarkProcessing, then RecordRetryTaskSize) and of TrainClassifier's capacity retries; the waits of
+    # one notification's retries (2 + 4 + 8 + 16 + 30); the margin.
     expected = (
-        TRAIN_TIMEOUT_SECONDS
-        + 4 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
-        + retry_waits
-        + capacity_waits
+        6 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
+        + 2 * (retry_waits + capacity_waits + TRAIN_TIMEOUT_SECONDS)
         + 60
         + EXECUTION_MARGIN_SECONDS
     )
@@ -169,7 +169,7 @@ def test_the_execution_times_out_after_the_longest_path_that_still_makes_progres
 def test_the_execution_timeout_grows_with_the_training_timeout_and_the_retries():
     base = execution_timeout_seconds(3600)
 
-    assert execution_timeout_seconds(7200) == base + 3600
+    assert execution_timeout_seconds(7200) == base + 2 * 3600  # the first training and its retry
     assert execution_timeout_seconds(3600, RetryPolicy(max_attempts=6)) > base
     assert execution_timeout_seconds(3600, capacity_retry=RetryPolicy(max_attempts=12)) > base
     assert base > 3600 + retry_budget_seconds(CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS

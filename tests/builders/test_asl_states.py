@@ -1,7 +1,10 @@
 """What the definition's states do: the training task and its container, the presign step, the input of
-the Lambda steps, MarkProcessing, the outcome choices and the notifications."""
+the Lambda steps, MarkProcessing, the outcome choices, the retry after running out of memory and the
+notifications."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 from asl_checks import retry_problems
@@ -103,7 +106,15 @@ def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execut
     assert "InputPath" not in state and "Parameters" not in state
     # No state replaces the run input: results and caught errors go beside it.
     result_paths = {other["ResultPath"] for other in states.values() if "ResultPath" in other}
-    assert result_paths == {None, "$.validation", "$.runAccess", "$.outcome"}
+    assert result_paths == {
+        None,
+        "$.validation",
+        "$.runAccess",
+        "$.outcome",
+        # the retry's Pass states switch the run's task size
+        "$.validation.taskSize",
+        "$.validation.retryTaskSize",
+    }
     catch_paths = {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])}
     assert catch_paths == {"$.error"}
 
@@ -157,7 +168,7 @@ def test_a_recorded_failure_is_notified_and_a_run_found_succeeded_is_notified_as
     state = definition["States"]["FailureRecorded"]
 
     assert state["Type"] == "Choice"
-    assert state["Choices"] == [
+    assert state["Choices"][1:] == [
         {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "FAILED"}], "Next": "NotifyFailure"},
         {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "SUCCEEDED"}], "Next": "NotifySuccess"},
     ]
@@ -174,3 +185,69 @@ def test_notifications_publish_the_outcome_to_the_topic(definition, state):
     assert task["Parameters"]["Message.$"] == "States.JsonToString($.outcome)"
     assert task["Parameters"]["Subject"]
     assert len(task["Parameters"]["Subject"]) < 100  # SNS limit for subjects
+
+
+def test_a_run_out_of_memory_that_recordfailure_retries_goes_to_the_retry_first(definition):
+    # RecordFailure's retry outcome has no `recorded`; every other outcome has no `retry`: IsPresent first
+    (first, *_) = definition["States"]["FailureRecorded"]["Choices"]
+
+    assert first == {
+        "And": [
+            {"Variable": "$.outcome.retry", "IsPresent": True},
+            {"Variable": "$.outcome.retry", "BooleanEquals": True},
+        ],
+        "Next": "UseRetryTaskSize",
+    }
+
+
+def _pass(state: dict, data: dict) -> dict:
+    """The output of a Pass state (InputPath, Result, ResultPath on a path of field names) on ``data``."""
+    result = state["Result"] if "Result" in state else _value_at(data, state.get("InputPath", "$"))
+    *parents, field = state["ResultPath"].removeprefix("$.").split(".")
+    output = copy.deepcopy(data)
+    target = output
+    for parent in parents:
+        target = target[parent]
+    target[field] = result
+    return output
+
+
+def test_the_retry_trains_in_validates_retry_size_and_leaves_none_for_a_second_retry(definition):
+    states = definition["States"]
+    first, bigger = TaskSize(256, 1024).to_dict(), TaskSize(256, 2048).to_dict()
+    state = {"runId": "run-1", "validation": {"trialBound": 15, TASK_SIZE_KEY: first, "retryTaskSize": bigger}}
+
+    moved = _pass(states["UseRetryTaskSize"], state)
+    cleared = _pass(states[states["UseRetryTaskSize"]["Next"]], moved)
+
+    assert cleared == {"runId": "run-1", "validation": {"trialBound": 15, TASK_SIZE_KEY: bigger, "retryTaskSize": None}}
+    assert states["ClearRetryTaskSize"]["Next"] == "RecordRetryTaskSize"
+    # the training reads the run's size where the retry's now is
+    overrides = states["TrainClassifier"]["Parameters"]["Overrides"]
+    assert _value_at(cleared, _formatted_path(overrides["Memory.$"])) == 2048
+
+
+def test_the_retry_records_its_task_size_on_this_processing_run_then_presigns_afresh(definition):
+    state = definition["States"]["RecordRetryTaskSize"]
+    mark_processing = definition["States"]["MarkProcessing"]
+    parameters = state["Parameters"]
+    values = parameters["ExpressionAttributeValues"]
+
+    assert state["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    assert (state["ResultPath"], state["Retry"], state["Catch"]) == (
+        None,
+        mark_processing["Retry"],
+        mark_processing["Catch"],
+    )
+    assert parameters["TableName"] == "storage-status-3f9a"
+    assert parameters["Key"] == mark_processing["Parameters"]["Key"]
+    assert parameters["ConditionExpression"] == "runId = :runId AND #status = :processing"
+    assert parameters["UpdateExpression"] == "SET taskSize = :taskSize, updatedAt = :enteredTime"
+    assert values == {
+        ":processing": {"S": "PROCESSING"},
+        ":runId": {"S.$": "$.runId"},
+        ":enteredTime": {"S.$": "$$.State.EnteredTime"},
+        ":taskSize": mark_processing["Parameters"]["ExpressionAttributeValues"][":taskSize"],
+    }
+    # the first URLs may be near their expiry: PresignRun signs new ones right before the retry trains
+    assert state["Next"] == "PresignRun"

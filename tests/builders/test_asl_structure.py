@@ -35,9 +35,22 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "NotifySuccess",
         "Succeeded",
     ]
+    # A run out of memory with a bigger task left trains once more from PresignRun (first rule)...
     assert path_from(definition, "RecordFailure") == [
         "RecordFailure",
         "FailureRecorded",
+        "UseRetryTaskSize",
+        "ClearRetryTaskSize",
+        "RecordRetryTaskSize",
+        "PresignRun",
+        "TrainClassifier",
+        "ProcessResults",
+        "SuccessRecorded",
+        "NotifySuccess",
+        "Succeeded",
+    ]
+    # ... any other failure is notified
+    assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][1]["Next"]) == [
         "NotifyFailure",
         "Failed",
     ]
@@ -80,6 +93,9 @@ def test_no_wait_state(definition):
         ("Validate", "$.validation"),
         ("MarkProcessing", None),
         ("TrainClassifier", None),
+        ("UseRetryTaskSize", "$.validation.taskSize"),
+        ("ClearRetryTaskSize", "$.validation.retryTaskSize"),
+        ("RecordRetryTaskSize", None),
         ("ProcessResults", "$.outcome"),
         ("NotifySuccess", None),
         ("RecordFailure", "$.outcome"),
@@ -134,7 +150,7 @@ def test_transition_check_reports_a_dangling_catch_and_start(definition):
 
 def test_reachability_check_reports_an_orphan_state(definition):
     broken = copy.deepcopy(definition)
-    for choice, rule in (("SuccessRecorded", 0), ("FailureRecorded", 1)):  # both lead to NotifySuccess
+    for choice, rule in (("SuccessRecorded", 0), ("FailureRecorded", 2)):  # both lead to NotifySuccess
         broken["States"][choice]["Choices"][rule]["Next"] = "Succeeded"
 
     assert unreachable_states(broken) == ["NotifySuccess"]

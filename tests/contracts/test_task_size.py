@@ -7,6 +7,7 @@ from contracts.task_size import (
     TaskSize,
     fargate_sizes,
     maximum_size,
+    retry_size_for,
     size_for,
     task_size_path,
 )
@@ -108,3 +109,38 @@ def test_the_size_travels_as_json_with_paths_the_state_machine_reads():
     assert TaskSize(2048, 9216).to_dict() == {"cpu": 2048, "memoryMiB": 9216}
     assert task_size_path("$.validation", "cpu") == "$.validation.taskSize.cpu"
     assert task_size_path("$.validation", "memory_mib") == "$.validation.taskSize.memoryMiB"
+
+
+# the first task's size, default size, maximum memory (MiB) → the retry's size (None: no retry)
+RETRY_TABLE = [
+    # twice the memory, with the least CPU Fargate allows for it
+    (TaskSize(256, 1024), TINY, 2048, TaskSize(256, 2048)),
+    (TaskSize(256, 2048), TINY, 4096, TaskSize(512, 4096)),
+    (DEFAULT, DEFAULT, 8192, TaskSize(1024, 4096)),
+    (TaskSize(1024, 3072), DEFAULT, 8192, TaskSize(1024, 6144)),
+    (TaskSize(1024, 8192), DEFAULT, 16384, TaskSize(2048, 16384)),
+    # capped at the maximum, which is still more than the first task had
+    (TaskSize(1024, 6144), DEFAULT, 8192, TaskSize(1024, 8192)),
+    (TaskSize(256, 2048), TINY, 3072, TaskSize(512, 3072)),
+    # the first task had the maximum already: no retry
+    (TaskSize(256, 1024), TINY, 1024, None),
+    (TaskSize(1024, 8192), DEFAULT, 8192, None),
+    (DEFAULT, DEFAULT, 2048, None),
+    (TaskSize(16384, 122880), DEFAULT, 122880, None),
+]
+
+
+@pytest.mark.parametrize(("first", "default", "maximum_mib", "expected"), RETRY_TABLE)
+def test_a_run_out_of_memory_is_retried_with_twice_the_memory_up_to_the_maximum(first, default, maximum_mib, expected):
+    assert retry_size_for(first, default, maximum_mib) == expected
+
+
+@pytest.mark.parametrize(("first", "default", "maximum_mib", "expected"), RETRY_TABLE)
+def test_every_retry_size_is_fargate_s_within_the_maximum_and_bigger_than_the_first(
+    first, default, maximum_mib, expected
+):
+    retry = retry_size_for(first, default, maximum_mib)
+    if retry is not None:
+        assert retry.is_fargate_size
+        assert first.memory_mib < retry.memory_mib <= maximum_mib
+        assert retry.cpu >= first.cpu

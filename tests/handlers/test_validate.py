@@ -67,6 +67,8 @@ def test_the_sample_upload_is_valid_and_only_its_directory_is_downloaded(
     assert 0 < sum(fetched) < len(body) // 4
     # AND its run, predicted to need under 1 GiB, gets the default task
     assert summary["taskSize"] == {"cpu": DEFAULT_TASK_SIZE.cpu, "memoryMiB": DEFAULT_TASK_SIZE.memory_mib}
+    # AND should that task run out of memory, its retry gets twice the memory, capped at the 3 GiB maximum
+    assert summary["retryTaskSize"] == {"cpu": DEFAULT_TASK_SIZE.cpu, "memoryMiB": TASK_MEMORY_MAX_MIB}
     json.dumps(summary)
 
 
@@ -219,6 +221,8 @@ def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_
     with log_lines() as lines:
         summary = validate.handler(state, lambda_context)
     assert summary["taskSize"] == {"cpu": DEFAULT_TASK_SIZE.cpu, "memoryMiB": 3072}
+    # AND, that being the maximum, no retry with a bigger task
+    assert summary["retryTaskSize"] is None
     (valid,) = [line for line in lines if line["message"] == "upload is valid"]
     assert (valid["taskSize"], valid["sessionId"]) == (summary["taskSize"], SESSION)
     assert 2048 < summary["predictedPeakMiB"] <= 3072
