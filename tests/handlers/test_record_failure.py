@@ -77,19 +77,23 @@ def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run,
     assert stored_status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
+def _record_success(aws, run_id: str, *, accuracy: float) -> None:
+    """ProcessResults' write for ``run_id``: SUCCEEDED with a result and the classifier record."""
+    StatusStore(aws.dynamodb, aws.status_table).succeed_run(
+        USER,
+        SESSION,
+        run_id,
+        result={"selectionAccuracy": accuracy},
+        now="2026-11-23T22:05:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={"userId": USER, "sessionId": SESSION, "runId": run_id},
+    )
+
+
 @pytest.mark.moto
 def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_context):
     # GIVEN the run already SUCCEEDED (e.g. ProcessResults' write committed, then its invocation failed)
-    store = StatusStore(aws.dynamodb, aws.status_table)
-    store.succeed_run(
-        USER,
-        SESSION,
-        processing_run["runId"],
-        result={"selectionAccuracy": 0.8},
-        now="2026-11-23T22:05:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"]},
-    )
+    _record_success(aws, processing_run["runId"], accuracy=0.8)
     # WHEN RecordFailure runs for the same run
     outcome = record_failure.handler(
         {**processing_run, "error": {"Error": "SNS.InternalErrorException", "Cause": "Internal error"}},
@@ -114,18 +118,9 @@ def test_a_succeeded_session_is_never_overwritten(aws, processing_run, lambda_co
 @pytest.mark.moto
 def test_a_newer_run_that_succeeded_is_not_notified_for_the_older_one(aws, processing_run, lambda_context):
     # GIVEN a newer upload's run replaced this one and succeeded
-    store = StatusStore(aws.dynamodb, aws.status_table)
     newer = run_state(aws.upload_bucket, USER, SESSION, "v2")
-    record_received(store, newer, uploaded_at="2026-11-23T22:03:00.000Z")
-    store.succeed_run(
-        USER,
-        SESSION,
-        newer["runId"],
-        result={"selectionAccuracy": 0.9},
-        now="2026-11-23T22:05:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": USER, "sessionId": SESSION, "runId": newer["runId"]},
-    )
+    record_received(StatusStore(aws.dynamodb, aws.status_table), newer, uploaded_at="2026-11-23T22:03:00.000Z")
+    _record_success(aws, newer["runId"], accuracy=0.9)
     # WHEN the older run's failure is recorded
     outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=1)}, lambda_context)
     # THEN its outcome is its own failure, not recorded: nothing is notified
