@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter, Retry
+from requests_toolbelt import MultipartEncoder
 
 CREATE_SESSION = "POST /sessions"
 LIST_SESSIONS = "GET /sessions"
@@ -156,10 +157,12 @@ class StatusApiClient:
         form = created["upload"]
         try:
             with path.open("rb") as content:
+                # streamed from the file: requests' own form encoding holds the whole upload in memory
+                body = MultipartEncoder(fields=[*form["fields"].items(), ("file", (path.name, content))])
                 response = self.http.post(
                     form["url"],
-                    data=form["fields"],
-                    files={"file": (path.name, content)},
+                    data=body,
+                    headers={"Content-Type": body.content_type},
                     timeout=UPLOAD_TIMEOUT_SECONDS,
                 )
         except requests.RequestException as error:

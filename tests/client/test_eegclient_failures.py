@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ class ScriptedServer:
     outputs: Path = Path("stack-outputs.json")
     answers: dict[str, list] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
+    #: Where each request's body is written (in chunks, so the server holds none whole), by request.
+    bodies: dict[str, Path] = field(default_factory=dict)
+    body_dir: Path = Path(".")
 
     def script(self, request: str, *answers) -> None:
         self.answers[request] = list(answers)
@@ -54,8 +58,16 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            answer = server.next_answer(f"{self.command} {self.path.split('?')[0]}")
+            request = f"{self.command} {self.path.split('?')[0]}"
+            body = server.body_dir / f"body-{len(server.seen)}"
+            with body.open("wb") as sink:
+                left = int(self.headers.get("Content-Length") or 0)
+                while left:
+                    chunk = self.rfile.read(min(left, 1 << 16))
+                    sink.write(chunk)
+                    left -= len(chunk)
+            server.bodies[request] = body
+            answer = server.next_answer(request)
             if answer == HANG:
                 time.sleep(60)
                 return
@@ -88,6 +100,7 @@ def api(tmp_path) -> Iterator[ScriptedServer]:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     scripted.url = f"http://127.0.0.1:{httpd.server_port}"
     scripted.outputs = tmp_path / "stack-outputs.json"
+    scripted.body_dir = tmp_path
     scripted.outputs.write_text(json.dumps({"apiUrl": scripted.url}))
     yield scripted
     httpd.shutdown()
@@ -255,3 +268,31 @@ def test_an_empty_list_says_so_on_stderr_and_prints_nothing_to_parse(api, capsys
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "no sessions yet for this token's user: `upload FILE` starts one\n"
+
+
+def test_an_upload_is_streamed_from_the_file_into_the_presigned_form(api, tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    with zipfile.ZipFile(recording, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("samples.csv", bytes(range(256)) * (1 << 16))  # 16 MiB, stored as it is
+    fields = {"key": f"uploads/u/{SESSION}/recording.zip", "policy": "cG9saWN5", "x-amz-signature": "5ig"}
+    api.script(
+        "POST /sessions",
+        (201, {"sessionId": SESSION, "maxBytes": 1 << 30, "upload": {"url": f"{api.url}/upload", "fields": fields}}),
+    )
+    api.script("POST /upload", (204, b""))
+
+    tracemalloc.start()
+    try:
+        code = run(api, "upload", str(recording))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert code == cli.EXIT_OK, capsys.readouterr().err
+    assert peak < 4 << 20, f"{peak} bytes at once: the 16 MiB upload was held in memory"
+    body = api.bodies["POST /upload"].read_bytes()
+    # the presigned form's fields first, in order, then the file (S3 ignores fields after the file)
+    field_names = [b'name="key"', b'name="policy"', b'name="x-amz-signature"', b'name="file"; filename="recording.zip"']
+    positions = [body.index(name) for name in field_names]
+    assert positions == sorted(positions)
+    assert recording.read_bytes() in body
