@@ -38,7 +38,17 @@ from components.asl_states import (
     when_failure_recorded,
     when_recorded,
 )
-from components.retry import CAPACITY_RETRY, DEFAULT_RETRY, NOTIFY_RETRY, RetryPolicy, retrier, retry_budget_seconds
+from components.retry import (
+    CAPACITY_RETRY,
+    DEFAULT_RETRY,
+    DYNAMODB_TRANSIENT_ERRORS,
+    LAMBDA_TRANSIENT_ERRORS,
+    NOTIFY_RETRY,
+    SNS_TRANSIENT_ERRORS,
+    RetryPolicy,
+    retrier,
+    retry_budget_seconds,
+)
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH
 from contracts.run_access import RUN_ACCESS_PATH
@@ -60,27 +70,6 @@ NOTIFICATION_FAILED = "NotificationFailed"
 #: Trainings one execution may run: the first, and one retry in a bigger task after running out of memory.
 TRAINING_ATTEMPTS = 2
 
-#: Errors of the Lambda service itself (not of our handlers), worth retrying.
-LAMBDA_TRANSIENT_ERRORS = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
-#: DynamoDB throttling and internal errors; a failed condition is final and goes to the Catch.
-DYNAMODB_TRANSIENT_ERRORS = (
-    "DynamoDB.ProvisionedThroughputExceededException",
-    "DynamoDB.ThrottlingException",
-    "DynamoDB.InternalServerErrorException",
-)
-#: Errors of SNS ``Publish`` that pass: ``InternalErrorException`` and ``KMSThrottlingException``
-#: (the topic's KMS key throttled) from its API reference, and ``ThrottlingException``, AWS's common
-#: error for a publish over the account's rate. Any other error would fail again.
-SNS_TRANSIENT_ERRORS = (
-    "SNS.InternalErrorException",
-    "SNS.KMSThrottlingException",
-    "SNS.ThrottlingException",
-)
 #: Timeout of each step Lambda (Validate, PresignRun, ProcessResults, RecordFailure); the component
 #: deploys them with it.
 STEP_FUNCTION_TIMEOUT_SECONDS = 60

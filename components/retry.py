@@ -51,6 +51,28 @@ class RetryPolicy:
             )
 
 
+#: Errors of the Lambda service itself (not of our handlers), worth retrying.
+LAMBDA_TRANSIENT_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+#: DynamoDB throttling and internal errors; a failed condition is final and goes to the Catch.
+DYNAMODB_TRANSIENT_ERRORS = (
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.InternalServerErrorException",
+)
+#: Errors of SNS ``Publish`` that pass: ``InternalErrorException`` and ``KMSThrottlingException``
+#: (the topic's KMS key throttled) from its API reference, and ``ThrottlingException``, AWS's common
+#: error for a publish over the account's rate. Any other error would fail again.
+SNS_TRANSIENT_ERRORS = (
+    "SNS.InternalErrorException",
+    "SNS.KMSThrottlingException",
+    "SNS.ThrottlingException",
+)
+
 DEFAULT_RETRY = RetryPolicy()
 #: Fargate capacity and ECS throttling: up to 8 retries over at most about 12 minutes (waits of
 #: 15, 30, 60 s, then 120 s each), spread by full jitter; then the run fails as CAPACITY_UNAVAILABLE.
