@@ -7,7 +7,7 @@ Only the API's public contract is used: the routes below, JSON bodies, errors as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -109,10 +109,19 @@ def _path(route_key: str, session_id: str | None = None) -> str:
 class StatusApiClient:
     """Requests to one stack's Status API as the token's user."""
 
-    def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        http: requests.Session | None = None,
+        refresh_token: Callable[[], str] | None = None,
+    ) -> None:
+        """``refresh_token`` gives a new token when the API refuses the current one (HTTP 401), as
+        one that expires during a long ``--wait`` is; the request is then made once more with it."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.http = http or retrying_session()
+        self._refresh_token = refresh_token
 
     def _call(
         self,
@@ -125,16 +134,22 @@ class StatusApiClient:
     ) -> requests.Response:
         method = route_key.split(" ", 1)[0]
         try:
-            return self.http.request(
-                method,
-                self.base_url + _path(route_key, session_id),
-                headers={"Authorization": f"Bearer {self.token}"},
-                json=json_body,
-                params=params,
-                timeout=REQUEST_TIMEOUT_SECONDS,
-            )
+            for attempt in range(2):
+                response = self.http.request(
+                    method,
+                    self.base_url + _path(route_key, session_id),
+                    headers={"Authorization": f"Bearer {self.token}"},
+                    json=json_body,
+                    params=params,
+                    timeout=REQUEST_TIMEOUT_SECONDS,
+                )
+                # a refused token reached no route, so repeating the request with a new one is safe
+                if response.status_code != 401 or self._refresh_token is None or attempt:
+                    return response
+                self.token = self._refresh_token()
         except requests.RequestException as error:
             raise ApiError(f"{what}: cannot reach {self.base_url}: {error}") from error
+        return response
 
     def _json(self, route_key: str, what: str, expected: int = 200, **kwargs: Any) -> dict[str, Any]:
         response = self._call(route_key, what, **kwargs)

@@ -34,7 +34,7 @@ from .results import (
     report_warning_lines,
     save_results,
 )
-from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token
+from .tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_refresher
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130  # the shells' 128 + SIGINT
@@ -273,11 +273,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except TokenError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_AUTH
-    context = Context(client=StatusApiClient(base_url, token), reporter=Reporter())
+    refresh = token_refresher(args.token, args.token_command)
+    context = Context(client=StatusApiClient(base_url, token, refresh_token=refresh), reporter=Reporter())
     try:
         return args.run(args, context)
     except Unauthorized:
-        print(f"error: {explain_rejection(token, datetime.now(UTC))}", file=sys.stderr)
+        print(f"error: {explain_rejection(context.client.token, datetime.now(UTC))}", file=sys.stderr)
+        return EXIT_AUTH
+    except TokenError as error:  # the token command failed when asked for a new token
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_AUTH
     except SessionTimeout as error:
         print(f"error: {error}", file=sys.stderr)

@@ -13,8 +13,9 @@ import binascii
 import json
 import shlex
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 TOKEN_VARIABLE = "EEG_API_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 TOKEN_COMMAND_TIMEOUT_SECONDS = 60
@@ -89,3 +90,11 @@ def explain_rejection(token: str, now: datetime) -> str:
         "the API refused the token (401): it is not signed by the stack's issuer, is for another "
         "audience, or is malformed"
     )
+
+
+def token_refresher(token: str | None, token_command: str | None) -> Callable[[], str] | None:
+    """What gives a new token when the API refuses one: the token command, when it is the source
+    (:func:`resolve_token`'s order); a token given as it is cannot be renewed."""
+    if token or not token_command:
+        return None
+    return partial(run_token_command, token_command)

@@ -39,6 +39,8 @@ class ScriptedServer:
     outputs: Path = Path("stack-outputs.json")
     answers: dict[str, list] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
+    #: The Authorization header of each request, in order.
+    authorizations: list[str] = field(default_factory=list)
     #: Where each request's body is written (in chunks, so the server holds none whole), by request.
     bodies: dict[str, Path] = field(default_factory=dict)
     body_dir: Path = Path(".")
@@ -67,6 +69,7 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     sink.write(chunk)
                     left -= len(chunk)
             server.bodies[request] = body
+            server.authorizations.append(self.headers.get("Authorization", ""))
             answer = server.next_answer(request)
             if answer == HANG:
                 time.sleep(60)
@@ -296,3 +299,30 @@ def test_an_upload_is_streamed_from_the_file_into_the_presigned_form(api, tmp_pa
     positions = [body.index(name) for name in field_names]
     assert positions == sorted(positions)
     assert recording.read_bytes() in body
+
+
+def test_a_token_refused_mid_run_is_renewed_once_through_the_token_command(api, tmp_path, capsys):
+    # the token command prints token1, token2, ... (a token that expires during a long --wait)
+    counter = tmp_path / "issued"
+    issue = (
+        "import pathlib, sys; p = pathlib.Path(sys.argv[1]); "
+        "n = int(p.read_text()) + 1 if p.exists() else 1; p.write_text(str(n)); print(f'token{n}')"
+    )
+    command = f'{sys.executable} -c "{issue}" {counter}'
+    api.script(
+        f"GET /sessions/{SESSION}",
+        (401, {"message": "Unauthorized"}),
+        (200, {"sessionId": SESSION, "status": "PROCESSING"}),
+    )
+
+    code = cli.main(["status", SESSION, "--outputs", str(api.outputs), "--token-command", command], environ={})
+
+    assert code == cli.EXIT_OK, capsys.readouterr().err
+    assert api.authorizations == ["Bearer token1", "Bearer token2"]
+
+
+def test_a_token_given_as_it_is_is_not_renewed(api, capsys):
+    api.script(f"GET /sessions/{SESSION}", (401, {"message": "Unauthorized"}))
+
+    assert run(api, "status", SESSION) == cli.EXIT_AUTH
+    assert api.seen == [f"GET /sessions/{SESSION}"]
