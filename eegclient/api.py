@@ -7,6 +7,8 @@ Only the API's public contract is used: the routes below, JSON bodies, errors as
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,16 @@ def error_from_response(response: requests.Response, what: str) -> ApiError:
     return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
 
 
+def storage_error(text: str) -> str:
+    """S3's XML error as ``Code: Message`` on one line (the start of any other answer)."""
+    # two leaf elements of S3's <Error> document: read by pattern, no XML parser for a remote answer
+    code, message = (re.search(f"<{name}>([^<]*)</{name}>", text) for name in ("Code", "Message"))
+    if code is None:
+        return " ".join(text[:300].split())
+    detail = html.unescape(code.group(1))
+    return f"{detail}: {html.unescape(message.group(1))}" if message else detail
+
+
 def _path(route_key: str, session_id: str | None = None) -> str:
     path = route_key.split(" ", 1)[1]
     return path if session_id is None else path.replace("{sessionId}", quote(session_id, safe=""))
@@ -184,7 +196,7 @@ class StatusApiClient:
             raise ApiError(f"uploading {path.name}: cannot reach the upload URL: {error}") from error
         if response.status_code not in (200, 201, 204):
             raise ApiError(
-                f"uploading {path.name}: storage answered HTTP {response.status_code}: {response.text[:300]}",
+                f"uploading {path.name}: storage answered HTTP {response.status_code}: {storage_error(response.text)}",
                 status=response.status_code,
             )
         return created

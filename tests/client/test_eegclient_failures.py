@@ -326,3 +326,23 @@ def test_a_token_given_as_it_is_is_not_renewed(api, capsys):
 
     assert run(api, "status", SESSION) == cli.EXIT_AUTH
     assert api.seen == [f"GET /sessions/{SESSION}"]
+
+
+def test_storages_xml_refusal_of_an_upload_is_its_code_and_message_on_one_line(api, tmp_path, capsys):
+    recording = tmp_path / "recording.zip"
+    zipfile.ZipFile(recording, "w").close()
+    api.script(
+        "POST /sessions",
+        (201, {"sessionId": SESSION, "maxBytes": 1 << 20, "upload": {"url": f"{api.url}/upload", "fields": {}}}),
+    )
+    refusal = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>\n'
+        b"<Message>Invalid according to Policy: Policy expired.</Message><RequestId>R</RequestId></Error>"
+    )
+    api.script("POST /upload", (403, refusal, "application/xml"))
+
+    assert run(api, "upload", str(recording)) == cli.EXIT_API
+    assert one_error_line(capsys) == (
+        "error: uploading recording.zip: storage answered HTTP 403: "
+        "AccessDenied: Invalid according to Policy: Policy expired."
+    )
