@@ -50,6 +50,8 @@ DENIED_ACTIONS = (
     "organizations:LeaveOrganization",
     "kms:ScheduleKeyDeletion",
     "iam:DeleteRolePermissionsBoundary",
+    # The account's S3 Block Public Access is what stops even this role from making a bucket public.
+    "s3:PutAccountPublicAccessBlock",
 )
 #: Role writes IAM can tie to the boundary the role ends up with (condition ``iam:PermissionsBoundary``).
 BOUNDED_ROLE_WRITES = (

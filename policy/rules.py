@@ -27,7 +27,15 @@ BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessB
 BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 POLICY_DOCUMENT_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy")
-RESOURCE_POLICY_TYPES = (BUCKET_POLICY, "aws:sqs/queuePolicy:QueuePolicy", "aws:kms/key:Key")
+# A bucket and a queue also take their policy as an argument of their own (``policy``).
+RESOURCE_POLICY_TYPES = (
+    BUCKET_POLICY,
+    BUCKET,
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:sqs/queue:Queue",
+    "aws:kms/key:Key",
+    "aws:ec2/vpcEndpoint:VpcEndpoint",
+)
 ROLE = "aws:iam/role:Role"
 POLICY_ATTACHMENT_TYPES = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",)
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -98,23 +106,31 @@ def encryption_at_rest(resource_type: str, props: Mapping[str, Any]) -> list[str
 
 
 def no_public_buckets(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """Public access blocks block everything, no public canned ACLs, no anonymous Allow in bucket policies."""
+    """Public access blocks block everything, no public canned ACLs, no anonymous Allow in bucket policies.
+
+    The bucket's own ``acl`` and ``policy`` arguments are checked like the separate resources.
+    """
     if resource_type == BUCKET_PUBLIC_ACCESS_BLOCK:
         off = [flag for flag in PUBLIC_ACCESS_BLOCK_FLAGS if props.get(flag) is not True]
         return [f"bucket public access block leaves {', '.join(off)} off"] if off else []
-    if resource_type in BUCKET_ACLS and props.get("acl") in PUBLIC_CANNED_ACLS:
-        return [f"bucket ACL {props['acl']!r} makes objects public"]
-    if resource_type == BUCKET_POLICY:
+    problems = []
+    if resource_type in (BUCKET, *BUCKET_ACLS) and props.get("acl") in PUBLIC_CANNED_ACLS:
+        problems.append(f"bucket ACL {props['acl']!r} makes objects public")
+    if resource_type in (BUCKET, BUCKET_POLICY):
         document = _as_object(props.get("policy")) or {}
-        return [
-            f"bucket policy statement {statement.get('Sid', index)!r} allows anyone (Principal '*')"
+        problems += [
+            f"bucket policy statement {statement.get('Sid', index)!r} allows anyone (Principal '*' or NotPrincipal)"
             for index, statement in enumerate(_as_list(document.get("Statement")))
-            if statement.get("Effect") == "Allow" and _is_anyone(statement.get("Principal"))
+            if statement.get("Effect") == "Allow" and _allows_anyone(statement)
         ]
-    return []
+    return problems
 
 
-def _is_anyone(principal: Any) -> bool:
+def _allows_anyone(statement: Mapping[str, Any]) -> bool:
+    """An Allow with ``NotPrincipal`` grants every principal but the ones it names, anonymous ones included."""
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
     if principal == "*":
         return True
     return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))

@@ -124,6 +124,15 @@ def test_the_deploy_role_may_never_change_the_delivery_roles_or_the_boundaries()
     assert set(DENIED_ACTIONS) >= {"iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary"}
 
 
+def test_the_deploy_role_cannot_lift_the_accounts_block_public_access():
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev")
+
+    assert denied(document, "s3:PutAccountPublicAccessBlock", "*")
+    assert not permitted(document, "s3:PutAccountPublicAccessBlock", "*", IN_OWN_ACCOUNT_AND_REGION)
+    assert permitted(document, "s3:PutBucketPublicAccessBlock", "arn:aws:s3:::storage-uploads-1a2b3c4",
+                     IN_OWN_ACCOUNT_AND_REGION)
+
+
 def test_the_deploy_policy_stays_in_its_account_and_region():
     by_sid = {
         statement["Sid"]: statement for statement in deploy_policy(ACCOUNT_ID, REGION, "dev")["Statement"]

@@ -1,5 +1,6 @@
 """The GitHub workflows: valid against GitHub's workflow schema, and doing what the delivery process needs."""
 
+import re
 import shlex
 import subprocess
 import sys
@@ -132,7 +133,6 @@ def test_aws_access_is_oidc_only_and_the_pulumi_token_a_secret(workflow):
     document = load(workflow)
     text = (REPO_ROOT / ".github" / "workflows" / workflow).read_text()
 
-    assert document["permissions"]["id-token"] == "write"
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
     for job in document["jobs"].values():
         for step in steps_using(job, "aws-actions/configure-aws-credentials"):
@@ -151,3 +151,36 @@ def test_previews_use_the_preview_token_and_only_deploys_the_deploy_token():
     for job in deploy_jobs:
         (up,) = steps_using(job, "pulumi/actions")
         assert up["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def all_steps(document: dict) -> list[dict]:
+    return [step for job in document["jobs"].values() for step in job["steps"]]
+
+
+@pytest.mark.parametrize("workflow", [path.name for path in WORKFLOWS])
+def test_only_the_jobs_that_assume_a_role_get_an_oidc_token_and_only_the_preview_comments(workflow):
+    document = load(workflow)
+
+    assert document["permissions"] == {"contents": "read"}, "the workflow's default reaches every job"
+    for name, job in document["jobs"].items():
+        assumes_a_role = bool(steps_using(job, "aws-actions/configure-aws-credentials"))
+        permissions = job.get("permissions", {})
+        assert (permissions.get("id-token") == "write") == assumes_a_role, name
+        comments_on_the_pull_request = (workflow, name) == ("pull-request.yml", "preview")
+        assert ("pull-requests" in permissions) == comments_on_the_pull_request, name
+
+
+#: A tag of another repository can be moved to any commit by whoever controls that repository.
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+
+
+@pytest.mark.parametrize("workflow", [path.name for path in WORKFLOWS])
+def test_every_action_of_another_repository_is_pinned_to_a_commit(workflow):
+    document = load(workflow)
+    text = (REPO_ROOT / ".github" / "workflows" / workflow).read_text()
+
+    external = [step["uses"] for step in all_steps(document) if "uses" in step and not step["uses"].startswith("./")]
+    assert external
+    assert [uses for uses in external if not PINNED_ACTION.match(uses)] == []
+    for uses in external:
+        assert re.search(rf"uses: {re.escape(uses)} # v\d+\.\d+\.\d+$", text, re.M), f"{uses} names no version"
