@@ -1,4 +1,4 @@
-"""What a newcomer's first commands (README.md, "Three commands") do before anything is installed."""
+"""What a newcomer's first commands (README.md) do before anything is installed, and where their outputs go."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from eegclient.cli import build_parser as eegclient_parser
+from sandbox.cli import DEFAULT_OUT as SANDBOX_OUT
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +66,23 @@ def test_make_local_with_python_3_11_goes_on_to_make_the_venv(checkout_without_v
 
     assert "fake python: refused -m venv .venv" in result.stderr
     assert "older than Python 3.11" not in result.stderr
+
+
+def test_what_the_readme_commands_write_into_the_checkout_is_ignored_by_git():
+    sample_out = re.search(r"^SAMPLE_OUT \?= (.+)$", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
+    downloads = eegclient_parser().parse_args(["download", "S001_imagery", "--outputs", "x.json"]).out
+    written = [
+        SANDBOX_OUT / "stack-outputs.json",  # make local, sandbox serve
+        Path(sample_out) / "report.html",  # make sample
+        downloads / "S001_imagery" / "classifier.json",  # eegclient download
+        Path("stack-outputs.json"),  # pulumi stack output --json > stack-outputs.json
+    ]
+
+    checked = subprocess.run(  # noqa: S603 - git on fixed paths
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *map(str, written)],  # noqa: S607
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False,
+    )
+
+    not_ignored = [line.split("\t")[1] for line in checked.stdout.splitlines() if line.startswith("::")]
+    assert checked.returncode in (0, 1), checked.stderr
+    assert not_ignored == []
