@@ -46,8 +46,10 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
 
 from benchmarks.channel_axis import (  # noqa: E402 - the package paths must be on sys.path first
     CHANNEL_COUNTS,
+    EEGMMIDB_DIR,
     channel_axis,
     format_channel_axis,
+    subject_files,
     subject_recording,
 )
 from benchmarks.comparison_figures import collect_figures, log  # noqa: E402
@@ -102,6 +104,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    # Checked before the reference's minutes, not after them.
+    missing = [path for path in subject_files(args.subject, EEGMMIDB_DIR) if not path.is_file()]
+    if args.part in ("all", "channels") and missing:
+        parser.error(
+            f"the channel axis reads EEGMMIDB {args.subject} from {EEGMMIDB_DIR}, which lacks {missing[0].name} "
+            "(../shared/data beside the repository); --part reference needs only --input"
+        )
     return args
 
 
