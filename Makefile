@@ -16,11 +16,13 @@ SAMPLE_OUT ?= out/sample
 
 install: $(STAMP) $(ASL_VALIDATOR)
 
+# The packages install without --quiet: on first use that takes a minute or more, and pip's lines and
+# progress bars show it going on.
 $(STAMP): requirements.txt requirements-dev.txt handlers/requirements.txt classifier_image/requirements.txt eegclient/requirements.txt constraints.txt
 	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
