@@ -104,13 +104,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    # Checked before the reference's minutes, not after them.
-    missing = [path for path in subject_files(args.subject, EEGMMIDB_DIR) if not path.is_file()]
-    if args.part in ("all", "channels") and missing:
-        parser.error(
-            f"the channel axis reads EEGMMIDB {args.subject} from {EEGMMIDB_DIR}, which lacks {missing[0].name} "
-            "(../shared/data beside the repository); --part reference needs only --input"
-        )
     return args
 
 
@@ -148,8 +141,23 @@ def channel_axis_figures(args: argparse.Namespace) -> dict:
     return {"subject": args.subject, "names_known": args.named, "rows": rows, "targets": targets}
 
 
+def missing_channel_axis_recording(subject: str) -> str | None:
+    """What the channel axis would fail on, found before the reference's minutes rather than after."""
+    missing = [path for path in subject_files(subject, EEGMMIDB_DIR) if not path.is_file()]
+    if not missing:
+        return None
+    return (
+        f"the channel axis reads EEGMMIDB {subject} from {EEGMMIDB_DIR}, which lacks {missing[0].name} "
+        "(../shared/data beside the repository); --part reference needs only --input"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
+    problem = missing_channel_axis_recording(args.subject) if args.part in ("all", "channels") else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     figures = {}
     if args.part in ("all", "reference"):
         figures["reference"] = reference_comparison(args)
