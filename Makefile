@@ -1,5 +1,10 @@
 # One install path: a virtualenv in .venv built from the pinned requirement files.
 PYTHON ?= python3
+# Checked before a virtualenv is made: an older interpreter failed deep in pip's resolver (numpy's pin)
+# and left a .venv that a later run with the right one did not repair (venv keeps the old python link).
+REQUIRE_PYTHON = @$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	echo "$(PYTHON) is missing or older than Python 3.11, which this project needs: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; \
+	exit 1; }
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -11,10 +16,13 @@ SAMPLE_OUT ?= out/sample
 
 install: $(STAMP) $(ASL_VALIDATOR)
 
+# The packages install without --quiet: on first use that takes a minute or more, and pip's lines and
+# progress bars show it going on.
 $(STAMP): requirements.txt requirements-dev.txt handlers/requirements.txt classifier_image/requirements.txt eegclient/requirements.txt constraints.txt
+	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
@@ -76,6 +84,7 @@ POLICY_STAMP := policy/venv/.installed
 policy: $(POLICY_STAMP)
 
 $(POLICY_STAMP): policy/requirements.txt policy/constraints.txt
+	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv policy/venv
 	policy/venv/bin/python -m pip install --quiet --upgrade "pip==26.3"
 	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt -c policy/constraints.txt

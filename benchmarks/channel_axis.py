@@ -31,10 +31,14 @@ CHANNEL_COUNTS = (8, 16, 32, 64)
 MB = 1024**2
 
 
+def subject_files(subject: str, eeg_dir: Path = EEGMMIDB_DIR) -> list[Path]:
+    """The subject's imagery runs 4, 8 and 12, in that order."""
+    return [eeg_dir / subject / f"{subject}R{run:02d}.edf" for run in IMAGERY_RUNS]
+
+
 def subject_recording(subject: str, eeg_dir: Path = EEGMMIDB_DIR) -> Recording:
     """Every channel of the subject's imagery runs 4, 8 and 12, concatenated in that order."""
-    folder = eeg_dir / subject
-    return read_signal_files([folder / f"{subject}R{run:02d}.edf" for run in IMAGERY_RUNS])
+    return read_signal_files(subject_files(subject, eeg_dir))
 
 
 def montage(recording: Recording, n_channels: int, names_known: bool = False) -> Recording:

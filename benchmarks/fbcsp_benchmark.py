@@ -46,8 +46,10 @@ for _path in (REPO_ROOT, REPO_ROOT / "classifier_image"):
 
 from benchmarks.channel_axis import (  # noqa: E402 - the package paths must be on sys.path first
     CHANNEL_COUNTS,
+    EEGMMIDB_DIR,
     channel_axis,
     format_channel_axis,
+    subject_files,
     subject_recording,
 )
 from benchmarks.comparison_figures import collect_figures, log  # noqa: E402
@@ -139,8 +141,23 @@ def channel_axis_figures(args: argparse.Namespace) -> dict:
     return {"subject": args.subject, "names_known": args.named, "rows": rows, "targets": targets}
 
 
+def missing_channel_axis_recording(subject: str) -> str | None:
+    """What the channel axis would fail on, found before the reference's minutes rather than after."""
+    missing = [path for path in subject_files(subject, EEGMMIDB_DIR) if not path.is_file()]
+    if not missing:
+        return None
+    return (
+        f"the channel axis reads EEGMMIDB {subject} from {EEGMMIDB_DIR}, which lacks {missing[0].name} "
+        "(../shared/data beside the repository); --part reference needs only --input"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
+    problem = missing_channel_axis_recording(args.subject) if args.part in ("all", "channels") else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     figures = {}
     if args.part in ("all", "reference"):
         figures["reference"] = reference_comparison(args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -157,6 +158,17 @@ def answer_request(
     response_body = result.get("body") or ""
     encoded = base64.b64decode(response_body) if result.get("isBase64Encoded") else response_body.encode()
     return int(result.get("statusCode", 200)), dict(result.get("headers") or {}), encoded
+
+
+def listen_problem(port: int, host: str = "127.0.0.1") -> str | None:
+    """Why the Status API could not listen on ``port`` (e.g. another server holds it), else None."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as HTTPServer binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.strerror
+    return None
 
 
 def make_server(handler: LambdaHandler, key: OctKey, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -12,7 +12,7 @@ from contracts.keys import ID_RULE, is_valid_id
 from contracts.statuses import Status
 from contracts.subjects import subject_for_user_id
 
-from .api_server import make_server, serve_in_background
+from .api_server import listen_problem, make_server, serve_in_background
 from .container_images import docker_available
 from .outcomes import format_table, process_uploads, restore_outputs, saved_results_lines
 from .runner import LocalPipeline
@@ -123,6 +123,16 @@ def _check_docker(parser: argparse.ArgumentParser, wanted: bool) -> None:
         parser.error("--docker needs the docker CLI and a running daemon; neither answered (`docker info`)")
 
 
+def _check_port(parser: argparse.ArgumentParser, wanted: bool, port: int) -> None:
+    """Refuse a port the Status API cannot listen on before the stack is deployed, not after."""
+    problem = listen_problem(port) if wanted else None
+    if problem:
+        parser.error(
+            f"the Status API cannot listen on 127.0.0.1:{port} ({problem}); is another `python -m sandbox serve` "
+            "running? Stop it or pass --port N"
+        )
+
+
 def local_api_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
@@ -156,6 +166,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.permutations is not None and args.permutations < 1:
         parser.error("--permutations must be at least 1 (the result carries a p-value)")
     _check_docker(parser, args.docker)
+    _check_port(parser, args.serve, args.port)
     container_environment = {} if args.permutations is None else {"FBCSP_PERMUTATIONS": str(args.permutations)}
     args.out.mkdir(parents=True, exist_ok=True)
     with LocalPipeline(
@@ -186,6 +197,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_docker(parser, args.docker)
+    _check_port(parser, True, args.port)
     args.out.mkdir(parents=True, exist_ok=True)
     with LocalPipeline(
         work_dir=args.out, stack=args.stack, handler_log_level="INFO" if args.verbose else "WARNING",

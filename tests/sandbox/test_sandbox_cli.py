@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -259,3 +260,19 @@ def test_wrong_arguments_get_a_clear_error(arguments, message, capsys, tmp_path,
 
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("command", [["serve"], ["run", "--serve"]])
+def test_a_port_already_listened_on_is_refused_before_the_stack_is_deployed(command, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as other_server:
+        port = other_server.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            main([*command, "--port", str(port)])
+
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in error
+    assert "another `python -m sandbox serve`" in error
+    assert not (tmp_path / "sandbox-out").exists(), "nothing was started"
