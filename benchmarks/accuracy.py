@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=3, metavar="N", help="timed runs per setting (default 3)"
     )
     args = parser.parse_args(argv)
+    missing = [str(path) for path in (args.edf_root,) if path is not None and not path.is_dir()]
+    missing += [str(path) for path in args.inputs if args.edf_root is None and not path.is_file()]
+    if missing:
+        parser.error(f"no such recording: {', '.join(missing)} (the shared recordings live in ../shared/data)")
     mne.set_log_level("error")
     if args.timing:
         print("\n".join(procedure_costs(next(iter(recordings(args).values())), args.repeat)))

@@ -41,3 +41,20 @@ def test_channel_axis_without_its_recordings_stops_before_the_reference(
 def test_reference_part_starts_without_eegmmidb(no_eegmmidb, sample_zip_path):
     with pytest.raises(ReferenceStarted):
         fbcsp_benchmark.main(["--input", str(sample_zip_path), "--part", "reference"])
+
+
+
+@pytest.mark.parametrize(
+    "arguments", [["{missing}/S001_imagery.zip"], ["--edf-root", "{missing}"]], ids=["zip", "edf-root"]
+)
+def test_make_accuracy_without_its_recordings_is_one_usage_line(arguments, tmp_path, capsys):
+    from benchmarks import accuracy  # noqa: PLC0415 - imports mne and the classifier: only this test needs it
+
+    with pytest.raises(SystemExit) as ended:
+        accuracy.main([argument.format(missing=tmp_path / "nowhere") for argument in arguments])
+
+    assert ended.value.code == 2
+    missing = tmp_path / "nowhere" / ("" if arguments[0] == "--edf-root" else "S001_imagery.zip")
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        f": error: no such recording: {str(missing).rstrip('/')} (the shared recordings live in ../shared/data)"
+    )
