@@ -39,6 +39,7 @@ from .identities import RoleSessions, create_administrator, iam_enforced
 from .moto_patches import Denial, DeployedFunction
 from .program import AdjustInputs, DeployedStack, report_line, run_program
 from .running_pipeline import RunningPipeline
+from .signals import stop_deferred
 from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
 ROLE = "aws:iam/role:Role"
@@ -237,13 +238,14 @@ class LocalPipeline(RunningPipeline):
             created = [*stand_in["subnetIds"], *stand_in["securityGroupIds"]]
             self.say(f"the stack's existing subnets and security groups stand in as {', '.join(created)}")
         emulator = Emulator(self.session, region, account_id, self.stack_name)
-        self.deployed = run_program(
-            self.stack_name,
-            make_deploy(emulator),
-            make_invoke(emulator),
-            config=self.config,
-            adjust=self.adjust_inputs,
-        )
+        with stop_deferred():
+            self.deployed = run_program(
+                self.stack_name,
+                make_deploy(emulator),
+                make_invoke(emulator),
+                config=self.config,
+                adjust=self.adjust_inputs,
+            )
         self.say(report_line(self.deployed))
         self.stack = LocalStack.from_outputs(self.deployed.exports)
         role_arns = [role.outputs["arn"] for role in self.deployed.of_type(ROLE)]

@@ -10,7 +10,8 @@ emulator and every running container are stopped.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -47,3 +48,34 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for stop_signal, handler in previous.items():
             signal.signal(stop_signal, handler)
+
+
+@contextmanager
+def stop_deferred() -> Iterator[None]:
+    """Within the block, a stop signal waits for the block's end, and is then raised again for the handler
+    in place before it.
+
+    For code that runs its own event loop (Pulumi's runtime while the program is deployed): a
+    :class:`Stopped` raised inside one of the loop's callbacks breaks the loop and prints asyncio's
+    traceback before the command stops. Outside the main thread (where no handler can be set) the
+    block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {stop_signal: signal.signal(stop_signal, _hold(received)) for stop_signal in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for stop_signal, handler in previous.items():
+            signal.signal(stop_signal, handler)
+    if received:
+        signal.raise_signal(received[0])
+
+
+def _hold(received: list[int]) -> Callable[[int, FrameType | None], None]:
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    return hold

@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from sandbox.signals import Stopped, stop_on_signals
+from sandbox.signals import Stopped, stop_deferred, stop_on_signals
 
 pytestmark = pytest.mark.unit
 
@@ -38,3 +38,25 @@ def test_the_previous_handlers_come_back_after_the_block():
         assert signal.getsignal(signal.SIGTERM) is not before
 
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_stop_signal_during_a_deferred_block_stops_the_command_once_the_block_has_ended():
+    finished: list[str] = []
+
+    with pytest.raises(Stopped) as stopped, stop_on_signals():
+        with stop_deferred():
+            signal.raise_signal(signal.SIGINT)  # as Ctrl-C while Pulumi's event loop deploys the stack
+            finished.append("block")
+        finished.append("after the block")
+
+    assert stopped.value.signum == signal.SIGINT
+    assert finished == ["block"]
+
+
+def test_a_deferred_block_without_a_signal_changes_nothing():
+    before = signal.getsignal(signal.SIGINT)
+
+    with stop_deferred():
+        pass
+
+    assert signal.getsignal(signal.SIGINT) is before
