@@ -112,12 +112,11 @@ def upload(args: argparse.Namespace, context: Context) -> int:
 def status(args: argparse.Namespace, context: Context) -> int:
     view = context.client.get_session(args.session_id)
     if view is None:
-        print(
-            f"error: no session {args.session_id} for this token's user (one just uploaded appears once the "
+        return _fail(
+            f"no session {args.session_id} for this token's user (one just uploaded appears once the "
             "pipeline has registered its upload, within seconds; `upload --wait` waits for that)",
-            file=sys.stderr,
+            EXIT_FAILED,
         )
-        return EXIT_FAILED
     print(_session_line(args.session_id, view))
     for line in report_warning_lines(view):
         print(line)
@@ -141,8 +140,7 @@ def download(args: argparse.Namespace, context: Context) -> int:
     except ApiError as error:
         if error.code != "NOT_FOUND":
             raise
-        print(f"error: {error} (`status {args.session_id}` shows where it is)", file=sys.stderr)
-        return EXIT_FAILED
+        return _fail(f"{error} (`status {args.session_id}` shows where it is)", EXIT_FAILED)
     return EXIT_OK
 
 
@@ -257,45 +255,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    try:
+        return _main(argv, environ)
+    except KeyboardInterrupt:  # also while the token command runs
+        return _fail(
+            "interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
+            "a download cut short left no partial file",
+            EXIT_INTERRUPTED,
+        )
+
+
+def _fail(message: str, exit_code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return exit_code
+
+
+def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     args = build_parser().parse_args(argv)
     environ = os.environ if environ is None else environ
     try:
         outputs = load_outputs(args.outputs)
         base_url = api_url(outputs)
     except OutputsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(error), EXIT_USAGE)
     try:
         if args.command == "token":
             print(stack_token(outputs, environ, args.scope))
             return EXIT_OK
         token = resolve_token(args.token, args.token_command, environ)
     except TokenError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_AUTH
+        return _fail(str(error), EXIT_AUTH)
     refresh = token_refresher(args.token, args.token_command)
     context = Context(client=StatusApiClient(base_url, token, refresh_token=refresh), reporter=Reporter())
     try:
         return args.run(args, context)
     except Unauthorized:
-        print(f"error: {explain_rejection(context.client.token, datetime.now(UTC))}", file=sys.stderr)
-        return EXIT_AUTH
+        return _fail(explain_rejection(context.client.token, datetime.now(UTC)), EXIT_AUTH)
     except TokenError as error:  # the token command failed when asked for a new token
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_AUTH
+        return _fail(str(error), EXIT_AUTH)
     except SessionTimeout as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_TIMEOUT
+        return _fail(str(error), EXIT_TIMEOUT)
     except (ApiError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_API
+        return _fail(str(error), EXIT_API)
     except OSError as error:
-        print(f"error: {error.strerror or error}: {error.filename}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(
-            "error: interrupted; a session already uploaded goes on (`status SESSION_ID` follows it), "
-            "a download cut short left no partial file",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return _fail(f"{error.strerror or error}: {error.filename}", EXIT_USAGE)

@@ -227,6 +227,26 @@ def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
     ]
 
 
+def test_ctrl_c_while_the_token_command_runs_is_one_line_and_exit_130(api, tmp_path, pytestconfig):
+    started = tmp_path / "started"
+    command = f"{sys.executable} -c \"import pathlib, time; pathlib.Path('{started}').touch(); time.sleep(60)\""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("EEG_")}
+    client = subprocess.Popen(  # noqa: S603 - this interpreter running the client
+        [sys.executable, "-m", "eegclient", "list", "--outputs", str(api.outputs), "--token-command", command],
+        cwd=pytestconfig.rootpath, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.send_signal(signal.SIGINT)
+    _, errors = client.communicate(timeout=30)
+
+    assert client.returncode == cli.EXIT_INTERRUPTED
+    assert errors.splitlines()[-1].startswith("error: interrupted"), errors
+    assert "Traceback" not in errors
+    assert api.seen == []
+
+
 @pytest.mark.parametrize("variable", [False, True], ids=["option", "environment"])
 def test_a_token_with_bearer_or_a_line_break_is_refused_before_any_request(variable):
     with pytest.raises(TokenError, match="give the token alone, without 'Bearer '"):
