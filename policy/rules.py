@@ -136,6 +136,31 @@ def _allows_anyone(statement: Mapping[str, Any]) -> bool:
     return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
 
 
+#: Resource policies whose principals say who may act (a VPC endpoint's policy says what may pass
+#: through it, always with ``Principal: "*"``; a bucket's are ``no-public-buckets``' to check).
+PRINCIPAL_POLICY_TYPES = ("aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/queue:Queue", "aws:kms/key:Key")
+
+
+def no_anonymous_principals(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Queue, key and trust policies allow no one-and-all (``Principal '*'`` or NotPrincipal) without a Condition.
+
+    With a condition (``aws:SourceArn``, ``aws:SourceAccount``, ...) such a statement is the usual way to
+    admit one service's calls on the stack's behalf.
+    """
+    if resource_type in PRINCIPAL_POLICY_TYPES:
+        document, what = props.get("policy"), "policy"
+    elif resource_type == ROLE:
+        document, what = props.get("assumeRolePolicy"), "trust policy"
+    else:
+        return []
+    return [
+        f"{what} statement {statement.get('Sid', index)!r} allows anyone (Principal '*' or NotPrincipal) "
+        "without a Condition"
+        for index, statement in enumerate(_as_list((_as_object(document) or {}).get("Statement")))
+        if statement.get("Effect") == "Allow" and _allows_anyone(statement) and not statement.get("Condition")
+    ]
+
+
 def is_wildcard_action(action: str) -> bool:
     """IAM expands ``*`` and ``?`` anywhere in an action name, so either makes it a pattern (``s3:Get*``)."""
     return "*" in action or "?" in action
@@ -235,6 +260,8 @@ RULES: tuple[Rule, ...] = (
          no_public_buckets),
     Rule("no-wildcard-iam-actions", "IAM documents name their actions: no '*' or '?' in one, no NotAction.",
          no_wildcard_iam_actions),
+    Rule("no-anonymous-principals", "Queue, key and trust policies admit no one-and-all principal without a Condition.",
+         no_anonymous_principals),
     Rule("log-retention-set", "Every log group has a retention period.", log_retention_set),
     Rule("routes-require-authorizer", "Every HTTP API route is behind an authorizer.", routes_require_authorizer),
     Rule("default-tags-present", "The AWS provider tags every resource with project and environment.",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from policy.rules import RULES, Resource, violations
+from policy.rules import RULES, Resource, no_anonymous_principals, violations
 
 pytestmark = pytest.mark.unit
 
@@ -104,6 +104,24 @@ BROKEN = {
     ),
     "role with an administrator policy": ("aws:iam/role:Role", _set("managedPolicyArns", [
         "arn:aws:iam::aws:policy/AdministratorAccess"]), "no-wildcard-iam-actions"),
+    "queue policy open to anyone": (
+        "aws:sqs/queuePolicy:QueuePolicy",
+        _set("policy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                                                  "Resource": "arn:aws:sqs:eu-west-2:1:q"}]})),
+        "no-anonymous-principals",
+    ),
+    "key policy for everyone but one": (
+        "aws:kms/key:Key",
+        _set("policy", json.dumps({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"},
+                                                  "Action": "kms:Decrypt", "Resource": "*"}]})),
+        "no-anonymous-principals",
+    ),
+    "trust policy open to any account": (
+        "aws:iam/role:Role",
+        _set("assumeRolePolicy", json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                            "Principal": {"AWS": "*"}}]})),
+        "no-anonymous-principals",
+    ),
     "log group kept forever": ("aws:cloudwatch/logGroup:LogGroup", lambda inputs: inputs.pop("retentionInDays"),
                                "log-retention-set"),
     "route without authorizer": ("aws:apigatewayv2/route:Route", _set("authorizationType", "NONE"),
@@ -152,3 +170,15 @@ def test_an_admin_policy_attachment_is_reported():
         "no-wildcard-iam-actions: aws:iam/rolePolicyAttachment:RolePolicyAttachment deploy-admin: "
         "attachment of arn:aws:iam::aws:policy/AdministratorAccess"
     ]
+
+
+def test_a_one_and_all_principal_held_by_a_condition_is_accepted():
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "sqs:SendMessage",
+        "Resource": "arn:aws:sqs:eu-west-2:1:q",
+        "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-2:1:rule/r"}},
+    }
+
+    assert no_anonymous_principals("aws:sqs/queuePolicy:QueuePolicy", {"policy": {"Statement": [statement]}}) == []
