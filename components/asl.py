@@ -10,8 +10,8 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
         -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
-        |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> ClearRetryTaskSize
-           -> RecordRetryTaskSize -> PresignRun -> TrainClassifier -> ...
+        |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
+           -> PresignRun -> TrainClassifier -> ...
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.

@@ -28,7 +28,6 @@ UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
 RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
 SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
 USE_RETRY_TASK_SIZE = "UseRetryTaskSize"
-CLEAR_RETRY_TASK_SIZE = "ClearRetryTaskSize"
 RECORD_RETRY_TASK_SIZE = "RecordRetryTaskSize"
 
 
@@ -140,21 +139,14 @@ def retry_states(
     status_table_name: str, *, next_state: str, retrier: dict[str, Any], catch_to: str
 ) -> dict[str, dict[str, Any]]:
     """The states from RecordFailure's retry outcome to ``next_state`` (PresignRun, then training):
-    the retry's size becomes the run's, none is left for a second retry (a retry that runs out of
-    memory too is recorded), and the session's task size becomes the retry's."""
+    the retry's size becomes the run's (so a retry that runs out of memory too is recorded: RecordFailure
+    retries only a run smaller than its retry size), and the session's task size becomes the retry's."""
     return {
         USE_RETRY_TASK_SIZE: {
             "Type": "Pass",
             "Comment": "The run ran out of memory: its retry trains in the bigger task Validate sized for it.",
             "InputPath": f"{VALIDATION_PATH}.{RETRY_TASK_SIZE_KEY}",
             "ResultPath": f"{VALIDATION_PATH}.{TASK_SIZE_KEY}",
-            "Next": CLEAR_RETRY_TASK_SIZE,
-        },
-        CLEAR_RETRY_TASK_SIZE: {
-            "Type": "Pass",
-            "Comment": "One retry only: RecordFailure records a second OUT_OF_MEMORY.",
-            "Result": None,
-            "ResultPath": f"{VALIDATION_PATH}.{RETRY_TASK_SIZE_KEY}",
             "Next": RECORD_RETRY_TASK_SIZE,
         },
         RECORD_RETRY_TASK_SIZE: update_item_task(

@@ -10,8 +10,8 @@ its step failed) returns that success, which the state machine notifies as a suc
 
 A run that ran ``OUT_OF_MEMORY`` while Validate's ``retryTaskSize`` is not null (the prediction fell
 short and the stack allows a bigger task) is not a failure yet: nothing is recorded, and the outcome
-``{userId, sessionId, runId, retry: true}`` sends the state machine to train once more in that size
-(it clears ``retryTaskSize`` first, so a second ``OUT_OF_MEMORY`` is recorded).
+``{userId, sessionId, runId, retry: true}`` sends the state machine to train once more in that size.
+A second ``OUT_OF_MEMORY``, in that size, is recorded.
 """
 
 from collections.abc import Mapping
@@ -36,11 +36,16 @@ from handlers.common.timestamps import now_iso
 
 def retry_task_size(failure: Failure, state: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The task size the run is tried again in: Validate's ``retryTaskSize`` when the run ran out of
-    memory, else ``None`` (also when Validate gave none, or did not get that far)."""
+    memory in a smaller one, else ``None`` (also when Validate gave none, or did not get that far).
+
+    The retry trains in that size (the state machine moves it into ``taskSize``), so a retry that runs
+    out of memory too is recorded: no state has to clear the retry size.
+    """
     validation = state.get(VALIDATION_FIELD)
     if failure.code is not FailureCode.OUT_OF_MEMORY or not isinstance(validation, Mapping):
         return None
-    return validation.get(RETRY_TASK_SIZE_KEY)
+    retry = validation.get(RETRY_TASK_SIZE_KEY)
+    return retry if retry and retry != validation.get(TASK_SIZE_KEY) else None
 
 
 def record_failure(

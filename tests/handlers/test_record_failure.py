@@ -267,12 +267,14 @@ OUT_OF_MEMORY = Failure(FailureCode.OUT_OF_MEMORY, "The classifier ran out of me
     [
         (OUT_OF_MEMORY, {"validation": SIZED}, SIZED["retryTaskSize"]),
         (OUT_OF_MEMORY, {"validation": {**SIZED, "retryTaskSize": None}}, None),
+        # the retry itself ran out of memory: it trained in the retry size
+        (OUT_OF_MEMORY, {"validation": {**SIZED, "taskSize": SIZED["retryTaskSize"]}}, None),
         # Validate failed, or its result is not there
         (OUT_OF_MEMORY, {}, None),
         (OUT_OF_MEMORY, {"validation": "unexpected"}, None),
         (Failure(FailureCode.TIMEOUT, "too long"), {"validation": SIZED}, None),
     ],
-    ids=["retry-size", "no-retry-size", "no-validation", "not-a-mapping", "timeout"],
+    ids=["retry-size", "no-retry-size", "retried-already", "no-validation", "not-a-mapping", "timeout"],
 )
 def test_only_a_run_out_of_memory_is_tried_again_and_only_in_validates_retry_size(failure, state, expected):
     assert record_failure.retry_task_size(failure, state) == expected
