@@ -11,11 +11,9 @@ token was refused, 5 the API, storage or network gave an unexpected answer, 130 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import ApiError, StatusApiClient, Unauthorized
+from .arguments import page_size, positive_seconds, zip_file
 from .follow import SessionTimeout, follow_session
 from .login import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PASSWORD_VARIABLE, stack_token
 from .outputs import OutputsError, api_url, load_outputs
@@ -40,7 +39,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_AUTH, EXIT_API = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # the shells' 128 + SIGINT
 DEFAULT_UPLOAD = Path("samples/S001_imagery.zip")
 DEFAULT_TIMEOUT_SECONDS = 900.0
-MAX_PAGE_SIZE = 100
 
 
 class Reporter:
@@ -144,31 +142,6 @@ def download(args: argparse.Namespace, context: Context) -> int:
     return EXIT_OK
 
 
-def _zip_file(value: str) -> Path:
-    path = Path(value)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no such file: {value}")
-    if not zipfile.is_zipfile(path):
-        raise argparse.ArgumentTypeError(f"{value} is not a zip archive: upload the recording zipped")
-    return path
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return seconds
-
-
-def _page_size(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(value)
-
-
 def build_parser() -> argparse.ArgumentParser:
     stack = argparse.ArgumentParser(add_help=False)
     stack.add_argument("--outputs", type=Path, required=True, metavar="FILE",
@@ -183,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a command line that prints the bearer token (run without a shell)",
     )
     waiting = argparse.ArgumentParser(add_help=False)
-    waiting.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, metavar="S",
+    waiting.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, metavar="S",
                          help="give up waiting for a final status after this long (default: %(default)g)")
     downloads = argparse.ArgumentParser(add_help=False)
     downloads.add_argument(
@@ -208,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smoke_parser.add_argument(
         "--upload",
-        type=_zip_file,
+        type=zip_file,
         default=str(DEFAULT_UPLOAD),  # a string, so that argparse checks it like a given one
         metavar="FILE.zip",
         help=f"the recording to upload (default: {DEFAULT_UPLOAD})",
@@ -224,14 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     upload_parser = commands.add_parser(
         "upload", parents=[common, waiting], help="upload a recording as a new session"
     )
-    upload_parser.add_argument("file", type=_zip_file, metavar="FILE.zip")
+    upload_parser.add_argument("file", type=zip_file, metavar="FILE.zip")
     upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
     upload_parser.set_defaults(run=upload)
     status_parser = commands.add_parser("status", parents=[common], help="one session's status and result")
     status_parser.add_argument("session_id", metavar="SESSION_ID")
     status_parser.set_defaults(run=status)
     list_parser = commands.add_parser("list", parents=[common], help="your sessions, newest first")
-    list_parser.add_argument("--page-size", type=_page_size, metavar="N",
+    list_parser.add_argument("--page-size", type=page_size, metavar="N",
                              help="sessions per API request (1-100; every page is listed)")
     list_parser.set_defaults(run=list_sessions)
     download_parser = commands.add_parser(

@@ -12,7 +12,7 @@ import requests
 
 from contracts.api import Route
 from contracts.statuses import FINAL_STATUSES
-from eegclient import cli as client_cli
+from eegclient import arguments as client_arguments
 from eegclient.api import (
     GET_REPORT,
     TERMINAL_STATUSES,
@@ -44,7 +44,7 @@ RESULT = {
 def test_the_client_relies_only_on_routes_and_statuses_the_api_has():
     assert set(CLIENT_ROUTE_KEYS) - {GET_REPORT} <= {route.value for route in Route}
     assert set(TERMINAL_STATUSES) == {str(status) for status in FINAL_STATUSES}
-    assert client_cli.MAX_PAGE_SIZE == paging.MAX_PAGE_SIZE
+    assert client_arguments.MAX_PAGE_SIZE == paging.MAX_PAGE_SIZE
 
 
 def test_the_client_imports_none_of_the_projects_packages_nor_an_aws_sdk(pytestconfig):
