@@ -207,12 +207,20 @@ def test_a_session_the_api_does_not_know_yet_is_explained(api, capsys):
     )
 
 
+def sigint_as_in_a_terminal() -> None:
+    """Give the client the SIGINT disposition of a command started from a terminal: the suite may
+    run with SIGINT ignored (a background job of a non-interactive shell), which children inherit,
+    and Python raises no KeyboardInterrupt in a process that starts with it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_following_is_one_line_and_exit_130(api, pytestconfig):
     api.script(f"GET /sessions/{SESSION}", HANG)
     environment = {name: value for name, value in os.environ.items() if not name.startswith("EEG_")}
     client = subprocess.Popen(  # noqa: S603 - this interpreter running the client
         [sys.executable, "-m", "eegclient", "status", SESSION, "--outputs", str(api.outputs), "--token", "t0ken"],
         cwd=pytestconfig.rootpath, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_as_in_a_terminal,  # noqa: PLW1509 - the test is single-threaded here
     )
     deadline = time.monotonic() + 30
     while not api.seen and time.monotonic() < deadline:
@@ -234,6 +242,7 @@ def test_ctrl_c_while_the_token_command_runs_is_one_line_and_exit_130(api, tmp_p
     client = subprocess.Popen(  # noqa: S603 - this interpreter running the client
         [sys.executable, "-m", "eegclient", "list", "--outputs", str(api.outputs), "--token-command", command],
         cwd=pytestconfig.rootpath, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_as_in_a_terminal,  # noqa: PLW1509 - the test is single-threaded here
     )
     deadline = time.monotonic() + 30
     while not started.exists() and time.monotonic() < deadline:
