@@ -4,7 +4,8 @@ production stack must have.
 ``__main__.py`` collects the raw values with :func:`collect_raw_config` (from ``pulumi.Config().get``)
 and passes them to :func:`load_settings`, which either returns a frozen
 :class:`~components.config.StackSettings` or raises :class:`~components.config.ConfigError` naming the
-key and what is wrong. Everything here is pure and runs once, before any resource exists.
+key and what is wrong. Everything here is pure and runs once, before any resource exists. The AWS limits
+a value must fit besides its own rule are in :mod:`components.config_limits`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from components.config import (
     NetworkSettings,
     StackSettings,
 )
+from components.config_limits import read_reserved_concurrency
 from components.config_values import (
     as_id_list,
     as_object,
@@ -159,9 +161,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         ),
         # Lambda accepts 2..1000 as an SQS event source's maximum concurrency.
         start_max_concurrency=read_int(raw, "startMaxConcurrency", defaults.start_max_concurrency, 2, 1000),
-        api_reserved_concurrency=(
-            read_int(raw, "apiReservedConcurrency", 0, 1, 1000) if "apiReservedConcurrency" in raw else None
-        ),
+        api_reserved_concurrency=read_reserved_concurrency(raw, "apiReservedConcurrency"),
     )
     problems = production_problems(settings)
     if problems:

@@ -1,0 +1,53 @@
+"""Config values of the right type and form that AWS would still refuse at `pulumi up`: each is refused
+when the config is loaded, with the key and the limit in the message, and the largest value each limit
+admits is accepted."""
+
+import pytest
+from pulumi_mocks import run_main_program
+from resource_types import FUNCTION
+
+from components.config import ConfigError
+from components.config_loading import load_settings
+
+pytestmark = pytest.mark.unit
+
+MINIMAL = {"region": "eu-west-2", "environment": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"apiReservedConcurrency": 901},
+            "apiReservedConcurrency 901 would leave fewer than 100 of the account's concurrent Lambda executions "
+            "unreserved, which Lambda refuses: at most 900 with the default quota of 1000",
+        ),
+        ({"apiReservedConcurrency": "1000"}, "apiReservedConcurrency 1000 would leave fewer than 100"),
+    ],
+)
+def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**MINIMAL, **overrides})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"apiReservedConcurrency": 900},
+    ],
+)
+def test_the_largest_value_each_limit_admits_is_accepted(overrides):
+    load_settings({**MINIMAL, **overrides})
+
+
+def test_the_stacks_reservations_together_leave_the_unreserved_100():
+    """Lambda counts the reservations of every function in the account; the largest reservation the
+    config accepts for the API function must leave 100 of the default 1,000 with all the stack's others."""
+    stack = run_main_program(
+        {"aws:region": "eu-west-2", "eeg-pipeline:environment": "dev", "eeg-pipeline:apiReservedConcurrency": "900"}
+    )
+    reservations = [
+        function.inputs.get("reservedConcurrentExecutions") or 0 for function in stack.resources.of_type(FUNCTION)
+    ]
+
+    assert sum(reservations) == 900
