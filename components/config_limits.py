@@ -9,11 +9,27 @@ default quota and its error says so; a stack in an account with a raised quota w
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from components.config import ConfigError
-from components.config_values import read_int
+from components.config import PROJECT_NAME, ConfigError
+from components.config_values import as_object, read_int
+
+# Tags reach every resource through the provider's default tags, so each must fit every service's rules:
+# at most 50 on a resource (as on the stack's tables:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html); keys of 128
+# characters in IAM and most services but 127 in EC2, which the stack's VPC, subnets and endpoints are
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Tag.html); values of 256; the characters of
+# IAM's pattern [\p{L}\p{Z}\p{N}_.:/=+\-@] (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html,
+# also Lambda's); "aws:" is reserved as the prefix of a key or a value
+# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Tag.html).
+MAX_TAGS_PER_RESOURCE = 50
+MAX_TAG_KEY_LENGTH = 127
+MAX_TAG_VALUE_LENGTH = 256
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+_RESERVED_TAG_PREFIX = "aws:"
+_TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
 
 # PutFunctionConcurrency leaves at least 100 concurrent executions unreserved in the account and region
 # (https://docs.aws.amazon.com/lambda/latest/dg/API_PutFunctionConcurrency.html), out of a default
@@ -21,6 +37,39 @@ from components.config_values import read_int
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED_CONCURRENCY = 100
 MAX_RESERVED_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY - MIN_UNRESERVED_CONCURRENCY
+
+
+def read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
+    """The user's ``tags`` merged with the project's ``project`` and ``environment`` tags (which win)."""
+    user_tags = as_object(raw.get("tags", {}), "tags")
+    for key, value in user_tags.items():
+        if not _is_tag_text(str(key), 1, MAX_TAG_KEY_LENGTH):
+            raise ConfigError(
+                f"tags: {key!r} is not a valid tag key (1-{MAX_TAG_KEY_LENGTH} {_TAG_CHARACTERS}; "
+                f"not starting '{_RESERVED_TAG_PREFIX}')"
+            )
+        if not isinstance(value, str | int | float) or not _is_tag_text(str(value), 0, MAX_TAG_VALUE_LENGTH):
+            raise ConfigError(
+                f"tags: the value of {key!r} must be a string of at most {MAX_TAG_VALUE_LENGTH} "
+                f"{_TAG_CHARACTERS}, not starting '{_RESERVED_TAG_PREFIX}'"
+            )
+    tags = {
+        **{str(key): str(value) for key, value in user_tags.items()},
+        "project": PROJECT_NAME,
+        "environment": environment,
+    }
+    if len(tags) > MAX_TAGS_PER_RESOURCE:
+        raise ConfigError(
+            f"tags: {len(tags)} tags with the stack's own 'project' and 'environment'; "
+            f"AWS allows at most {MAX_TAGS_PER_RESOURCE} on a resource"
+        )
+    return tags
+
+
+def _is_tag_text(text: str, min_length: int, max_length: int) -> bool:
+    allowed = all(unicodedata.category(char)[0] in "LNZ" or char in _TAG_PUNCTUATION for char in text)
+    reserved = text.lower().startswith(_RESERVED_TAG_PREFIX)
+    return min_length <= len(text) <= max_length and allowed and not reserved
 
 
 def read_reserved_concurrency(raw: Mapping[str, Any], key: str) -> int | None:

@@ -17,16 +17,14 @@ from typing import Any
 from components.config import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
-    PROJECT_NAME,
     ConfigError,
     JwtSettings,
     NetworkSettings,
     StackSettings,
 )
-from components.config_limits import read_reserved_concurrency
+from components.config_limits import read_reserved_concurrency, read_tags
 from components.config_values import (
     as_id_list,
-    as_object,
     as_string_list,
     read_choice,
     read_float,
@@ -68,7 +66,6 @@ PRODUCTION_MIN_RESULTS_NONCURRENT_VERSION_DAYS = 30
 
 _EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
 # A browser origin: scheme, host and optional port; no path, no wildcard.
@@ -122,7 +119,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     settings = StackSettings(
         region=_read_region(raw),
         environment=environment,
-        tags=_read_tags(raw, environment),
+        tags=read_tags(raw, environment),
         task_cpu=task_cpu,
         task_memory=task_memory,
         task_memory_max=_read_task_memory_max(raw, TaskSize(task_cpu, task_memory)),
@@ -205,20 +202,6 @@ def _read_environment(raw: Mapping[str, Any]) -> str:
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"unknown environment {environment!r}; expected one of {list(ENVIRONMENTS)}")
     return environment
-
-
-def _read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
-    user_tags = as_object(raw.get("tags", {}), "tags")
-    for key, value in user_tags.items():
-        if not _TAG_KEY_PATTERN.match(str(key)) or str(key).lower().startswith("aws:"):
-            raise ConfigError(f"tags: {key!r} is not a valid tag key (1-128 characters, not starting 'aws:')")
-        if not isinstance(value, str | int | float) or len(str(value)) > 256:
-            raise ConfigError(f"tags: the value of {key!r} must be a string of at most 256 characters")
-    return {
-        **{key: str(value) for key, value in user_tags.items()},
-        "project": PROJECT_NAME,
-        "environment": environment,
-    }
 
 
 def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> int:

@@ -14,6 +14,10 @@ pytestmark = pytest.mark.unit
 MINIMAL = {"region": "eu-west-2", "environment": "dev"}
 
 
+def user_tags(count: int) -> dict[str, str]:
+    return {f"tag{index}": "x" for index in range(count)}
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -23,6 +27,12 @@ MINIMAL = {"region": "eu-west-2", "environment": "dev"}
             "unreserved, which Lambda refuses: at most 900 with the default quota of 1000",
         ),
         ({"apiReservedConcurrency": "1000"}, "apiReservedConcurrency 1000 would leave fewer than 100"),
+        ({"tags": user_tags(49)}, "tags: 51 tags with the stack's own 'project' and 'environment'; .* at most 50"),
+        ({"tags": {"k" * 128: "x"}}, "is not a valid tag key \\(1-127 letters"),
+        ({"tags": {"owner": "Jane <jane@example.org>"}}, "the value of 'owner' must be a string of at most 256"),
+        ({"tags": {"costCentre": "neuro#7"}}, "the value of 'costCentre' must be"),
+        ({"tags": {"team": "neuro, imaging"}}, "the value of 'team' must be"),
+        ({"tags": {"source": "AWS:import"}}, "not starting 'aws:'"),
     ],
 )
 def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides, message):
@@ -34,6 +44,10 @@ def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides
     "overrides",
     [
         {"apiReservedConcurrency": 900},
+        {"tags": user_tags(48)},
+        {"tags": {**user_tags(48), "environment": "replaced"}},
+        {"tags": {"k" * 127: "v" * 256}},
+        {"tags": {"owner": "Zoë Müller", "contact": "neuro-lab@example.org", "path": "a/b:c=d+e_f.g", "empty": ""}},
     ],
 )
 def test_the_largest_value_each_limit_admits_is_accepted(overrides):
