@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from components.config import PROJECT_NAME, ConfigError
-from components.config_values import as_object, read_int
+from components.config_values import as_object, read_float, read_int
 
 # Tags reach every resource through the provider's default tags, so each must fit every service's rules:
 # at most 50 on a resource (as on the stack's tables:
@@ -37,6 +38,42 @@ _TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED_CONCURRENCY = 100
 MAX_RESERVED_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY - MIN_UNRESERVED_CONCURRENCY
+
+@dataclass(frozen=True)
+class ThrottleQuota:
+    """API Gateway's account-level throttling quota in a region: requests per second and burst."""
+
+    rate: float
+    burst: int
+
+
+# A stage's default route throttling can't exceed the account's quota
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html); the default
+# quota is lower in the regions listed at https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html.
+DEFAULT_THROTTLE_QUOTA = ThrottleQuota(rate=10_000, burst=5_000)
+REDUCED_THROTTLE_QUOTA = ThrottleQuota(rate=2_500, burst=1_250)
+REDUCED_THROTTLE_QUOTA_REGIONS = frozenset(
+    {
+        "af-south-1",  # Cape Town
+        "ap-south-2",  # Hyderabad
+        "ap-southeast-3",  # Jakarta
+        "ap-southeast-4",  # Melbourne
+        "ap-southeast-5",  # Malaysia
+        "ap-southeast-7",  # Thailand
+        "ca-west-1",  # Calgary
+        "eu-central-2",  # Zurich
+        "eu-south-1",  # Milan
+        "eu-south-2",  # Spain
+        "il-central-1",  # Tel Aviv
+        "me-central-1",  # UAE
+        "mx-central-1",  # Mexico (Central)
+    }
+)
+
+
+def default_throttle_quota(region: str) -> ThrottleQuota:
+    """API Gateway's default account-level throttling quota in ``region``."""
+    return REDUCED_THROTTLE_QUOTA if region in REDUCED_THROTTLE_QUOTA_REGIONS else DEFAULT_THROTTLE_QUOTA
 
 
 def read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
@@ -88,3 +125,22 @@ def read_reserved_concurrency(raw: Mapping[str, Any], key: str) -> int | None:
             "account and region reserve (a new account's quota may be lower)"
         )
     return reserved
+
+
+def read_api_throttling(
+    raw: Mapping[str, Any], region: str, default_burst: int, default_rate: float
+) -> tuple[int, float]:
+    """``apiThrottlingBurstLimit`` and ``apiThrottlingRateLimit``, each within the region's default quota."""
+    quota = default_throttle_quota(region)
+    burst = read_int(raw, "apiThrottlingBurstLimit", default_burst, 1, None)
+    rate = read_float(raw, "apiThrottlingRateLimit", default_rate, 0.1, None)
+    for key, value, limit in (
+        ("apiThrottlingBurstLimit", burst, quota.burst),
+        ("apiThrottlingRateLimit", rate, quota.rate),
+    ):
+        if value > limit:
+            raise ConfigError(
+                f"{key} {value:g} exceeds API Gateway's default account quota in {region} ({limit:g}), "
+                "which a stage's throttling can't exceed"
+            )
+    return burst, rate

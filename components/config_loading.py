@@ -22,12 +22,11 @@ from components.config import (
     NetworkSettings,
     StackSettings,
 )
-from components.config_limits import read_reserved_concurrency, read_tags
+from components.config_limits import read_api_throttling, read_reserved_concurrency, read_tags
 from components.config_values import (
     as_id_list,
     as_string_list,
     read_choice,
-    read_float,
     read_int,
     read_optional_match,
 )
@@ -112,12 +111,16 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     if unknown:
         raise ConfigError(f"unknown config key(s) {unknown}; known keys are {sorted(CONFIG_KEYS)}")
     defaults = StackSettings(region="", environment="")
+    region = _read_region(raw)
     environment = _read_environment(raw)
     jwt = _read_jwt(raw)
     task_cpu = read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
     task_memory = _read_task_memory(raw, task_cpu, defaults.task_memory)
+    burst_limit, rate_limit = read_api_throttling(
+        raw, region, defaults.api_throttling_burst_limit, defaults.api_throttling_rate_limit
+    )
     settings = StackSettings(
-        region=_read_region(raw),
+        region=region,
         environment=environment,
         tags=read_tags(raw, environment),
         task_cpu=task_cpu,
@@ -138,12 +141,8 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         train_timeout_minutes=read_int(
             raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60
         ),
-        api_throttling_burst_limit=read_int(
-            raw, "apiThrottlingBurstLimit", defaults.api_throttling_burst_limit, 1, 5000
-        ),
-        api_throttling_rate_limit=read_float(
-            raw, "apiThrottlingRateLimit", defaults.api_throttling_rate_limit, 0.1, 10000.0
-        ),
+        api_throttling_burst_limit=burst_limit,
+        api_throttling_rate_limit=rate_limit,
         max_receive_count=read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
         smoke_test_user=_read_smoke_test_user(raw, jwt),
         cors_allow_origins=_read_origins(raw),

@@ -33,6 +33,16 @@ def user_tags(count: int) -> dict[str, str]:
         ({"tags": {"costCentre": "neuro#7"}}, "the value of 'costCentre' must be"),
         ({"tags": {"team": "neuro, imaging"}}, "the value of 'team' must be"),
         ({"tags": {"source": "AWS:import"}}, "not starting 'aws:'"),
+        (
+            {"region": "eu-south-1", "apiThrottlingBurstLimit": 1251},
+            r"apiThrottlingBurstLimit 1251 exceeds API Gateway's default account quota in eu-south-1 \(1250\)",
+        ),
+        (
+            {"region": "ap-southeast-3", "apiThrottlingRateLimit": "2500.5"},
+            r"apiThrottlingRateLimit 2500.5 exceeds API Gateway's default account quota in ap-southeast-3 \(2500\)",
+        ),
+        ({"apiThrottlingBurstLimit": 5001}, r"apiThrottlingBurstLimit 5001 exceeds .* in eu-west-2 \(5000\)"),
+        ({"apiThrottlingRateLimit": 10001}, r"apiThrottlingRateLimit 10001 exceeds .* in eu-west-2 \(10000\)"),
     ],
 )
 def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides, message):
@@ -48,6 +58,8 @@ def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides
         {"tags": {**user_tags(48), "environment": "replaced"}},
         {"tags": {"k" * 127: "v" * 256}},
         {"tags": {"owner": "Zoë Müller", "contact": "neuro-lab@example.org", "path": "a/b:c=d+e_f.g", "empty": ""}},
+        {"region": "eu-south-1", "apiThrottlingBurstLimit": 1250, "apiThrottlingRateLimit": 2500},
+        {"apiThrottlingBurstLimit": 5000, "apiThrottlingRateLimit": 10000},
     ],
 )
 def test_the_largest_value_each_limit_admits_is_accepted(overrides):
