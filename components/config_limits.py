@@ -39,6 +39,17 @@ DEFAULT_ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED_CONCURRENCY = 100
 MAX_RESERVED_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY - MIN_UNRESERVED_CONCURRENCY
 
+# RunTask awsvpcConfiguration:
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html
+MAX_TASK_SUBNETS = 16
+MAX_TASK_SECURITY_GROUPS = 5
+# Audiences per JWT authorizer: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+MAX_JWT_AUDIENCES = 50
+# AdminCreateUser Username:
+# https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminCreateUser.html
+MAX_COGNITO_USERNAME_LENGTH = 128
+
+
 @dataclass(frozen=True)
 class ThrottleQuota:
     """API Gateway's account-level throttling quota in a region: requests per second and burst."""
@@ -144,3 +155,9 @@ def read_api_throttling(
                 "which a stage's throttling can't exceed"
             )
     return burst, rate
+
+
+def check_at_most(key: str, count: int, maximum: int, unit: str, whose: str) -> None:
+    """Refuse a ``count`` of ``unit`` in ``key`` above ``maximum``; ``whose`` says whose limit it is."""
+    if count > maximum:
+        raise ConfigError(f"{key}: {count} {unit}; {whose} at most {maximum}")

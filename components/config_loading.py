@@ -5,7 +5,8 @@ production stack must have.
 and passes them to :func:`load_settings`, which either returns a frozen
 :class:`~components.config.StackSettings` or raises :class:`~components.config.ConfigError` naming the
 key and what is wrong. Everything here is pure and runs once, before any resource exists. The AWS limits
-a value must fit besides its own rule are in :mod:`components.config_limits`.
+a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes) are in
+:mod:`components.config_limits`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from components.config import (
     NetworkSettings,
     StackSettings,
 )
-from components.config_limits import read_api_throttling, read_reserved_concurrency, read_tags
+from components.config_limits import (
+    MAX_COGNITO_USERNAME_LENGTH,
+    MAX_JWT_AUDIENCES,
+    MAX_TASK_SECURITY_GROUPS,
+    MAX_TASK_SUBNETS,
+    check_at_most,
+    read_api_throttling,
+    read_reserved_concurrency,
+    read_tags,
+)
 from components.config_values import (
     as_id_list,
     as_string_list,
@@ -229,11 +239,14 @@ def _read_email(raw: Mapping[str, Any], key: str) -> str | None:
 
 def _read_smoke_test_user(raw: Mapping[str, Any], jwt: JwtSettings | None) -> str | None:
     user = _read_email(raw, "smokeTestUser")
-    if user is not None and jwt is not None:
+    if user is None:
+        return None
+    if jwt is not None:
         raise ConfigError(
             "smokeTestUser creates a user in the stack's own Cognito pool, which a stack with jwtIssuer "
             "does not have; give the smoke test a client of the external issuer instead"
         )
+    check_at_most("smokeTestUser", len(user), MAX_COGNITO_USERNAME_LENGTH, "characters", "a Cognito user name has")
     return user
 
 
@@ -250,6 +263,7 @@ def _read_jwt(raw: Mapping[str, Any]) -> JwtSettings | None:
     audiences = as_string_list(audience, "jwtAudience")
     if not audiences:
         raise ConfigError("jwtAudience must name at least one audience")
+    check_at_most("jwtAudience", len(audiences), MAX_JWT_AUDIENCES, "audiences", "an API Gateway JWT authorizer takes")
     return JwtSettings(issuer=issuer.rstrip("/"), audience=tuple(audiences))
 
 
@@ -261,6 +275,10 @@ def _read_network(raw: Mapping[str, Any]) -> NetworkSettings | None:
         raise ConfigError("subnetIds and securityGroupIds must be set together (or neither, to create a VPC)")
     subnet_ids = as_id_list(subnets, "subnetIds", _SUBNET_PATTERN)
     group_ids = as_id_list(groups, "securityGroupIds", _SECURITY_GROUP_PATTERN)
+    check_at_most("subnetIds", len(subnet_ids), MAX_TASK_SUBNETS, "subnets", "ECS runs a task in")
+    check_at_most(
+        "securityGroupIds", len(group_ids), MAX_TASK_SECURITY_GROUPS, "security groups", "ECS gives a task"
+    )
     return NetworkSettings(subnet_ids=subnet_ids, security_group_ids=group_ids)
 
 
