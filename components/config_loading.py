@@ -4,7 +4,9 @@ production stack must have.
 ``__main__.py`` collects the raw values with :func:`collect_raw_config` (from ``pulumi.Config().get``)
 and passes them to :func:`load_settings`, which either returns a frozen
 :class:`~components.config.StackSettings` or raises :class:`~components.config.ConfigError` naming the
-key and what is wrong. Everything here is pure and runs once, before any resource exists.
+key and what is wrong. Everything here is pure and runs once, before any resource exists. The AWS limits
+a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes) are in
+:mod:`components.config_limits`.
 """
 
 from __future__ import annotations
@@ -16,18 +18,25 @@ from typing import Any
 from components.config import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
-    PROJECT_NAME,
     ConfigError,
     JwtSettings,
     NetworkSettings,
     StackSettings,
 )
+from components.config_limits import (
+    MAX_COGNITO_USERNAME_LENGTH,
+    MAX_JWT_AUDIENCES,
+    MAX_TASK_SECURITY_GROUPS,
+    MAX_TASK_SUBNETS,
+    check_at_most,
+    read_api_throttling,
+    read_reserved_concurrency,
+    read_tags,
+)
 from components.config_values import (
     as_id_list,
-    as_object,
     as_string_list,
     read_choice,
-    read_float,
     read_int,
     read_optional_match,
 )
@@ -66,7 +75,6 @@ PRODUCTION_MIN_RESULTS_NONCURRENT_VERSION_DAYS = 30
 
 _EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 _SUBNET_PATTERN = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_PATTERN = re.compile(r"^sg-[0-9a-f]{8,17}$")
 # A browser origin: scheme, host and optional port; no path, no wildcard.
@@ -113,14 +121,18 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     if unknown:
         raise ConfigError(f"unknown config key(s) {unknown}; known keys are {sorted(CONFIG_KEYS)}")
     defaults = StackSettings(region="", environment="")
+    region = _read_region(raw)
     environment = _read_environment(raw)
     jwt = _read_jwt(raw)
     task_cpu = read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
     task_memory = _read_task_memory(raw, task_cpu, defaults.task_memory)
+    burst_limit, rate_limit = read_api_throttling(
+        raw, region, defaults.api_throttling_burst_limit, defaults.api_throttling_rate_limit
+    )
     settings = StackSettings(
-        region=_read_region(raw),
+        region=region,
         environment=environment,
-        tags=_read_tags(raw, environment),
+        tags=read_tags(raw, environment),
         task_cpu=task_cpu,
         task_memory=task_memory,
         task_memory_max=_read_task_memory_max(raw, TaskSize(task_cpu, task_memory)),
@@ -139,12 +151,8 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         train_timeout_minutes=read_int(
             raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60
         ),
-        api_throttling_burst_limit=read_int(
-            raw, "apiThrottlingBurstLimit", defaults.api_throttling_burst_limit, 1, 5000
-        ),
-        api_throttling_rate_limit=read_float(
-            raw, "apiThrottlingRateLimit", defaults.api_throttling_rate_limit, 0.1, 10000.0
-        ),
+        api_throttling_burst_limit=burst_limit,
+        api_throttling_rate_limit=rate_limit,
         max_receive_count=read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),
         smoke_test_user=_read_smoke_test_user(raw, jwt),
         cors_allow_origins=_read_origins(raw),
@@ -159,9 +167,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         ),
         # Lambda accepts 2..1000 as an SQS event source's maximum concurrency.
         start_max_concurrency=read_int(raw, "startMaxConcurrency", defaults.start_max_concurrency, 2, 1000),
-        api_reserved_concurrency=(
-            read_int(raw, "apiReservedConcurrency", 0, 1, 1000) if "apiReservedConcurrency" in raw else None
-        ),
+        api_reserved_concurrency=read_reserved_concurrency(raw, "apiReservedConcurrency"),
     )
     problems = production_problems(settings)
     if problems:
@@ -207,20 +213,6 @@ def _read_environment(raw: Mapping[str, Any]) -> str:
     return environment
 
 
-def _read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
-    user_tags = as_object(raw.get("tags", {}), "tags")
-    for key, value in user_tags.items():
-        if not _TAG_KEY_PATTERN.match(str(key)) or str(key).lower().startswith("aws:"):
-            raise ConfigError(f"tags: {key!r} is not a valid tag key (1-128 characters, not starting 'aws:')")
-        if not isinstance(value, str | int | float) or len(str(value)) > 256:
-            raise ConfigError(f"tags: the value of {key!r} must be a string of at most 256 characters")
-    return {
-        **{key: str(value) for key, value in user_tags.items()},
-        "project": PROJECT_NAME,
-        "environment": environment,
-    }
-
-
 def _read_task_memory(raw: Mapping[str, Any], task_cpu: int, default: int) -> int:
     allowed = FARGATE_MEMORY_BY_CPU[task_cpu]
     memory = read_int(raw, "taskMemory", default if default in allowed else allowed[0], 1, None)
@@ -247,11 +239,14 @@ def _read_email(raw: Mapping[str, Any], key: str) -> str | None:
 
 def _read_smoke_test_user(raw: Mapping[str, Any], jwt: JwtSettings | None) -> str | None:
     user = _read_email(raw, "smokeTestUser")
-    if user is not None and jwt is not None:
+    if user is None:
+        return None
+    if jwt is not None:
         raise ConfigError(
             "smokeTestUser creates a user in the stack's own Cognito pool, which a stack with jwtIssuer "
             "does not have; give the smoke test a client of the external issuer instead"
         )
+    check_at_most("smokeTestUser", len(user), MAX_COGNITO_USERNAME_LENGTH, "characters", "a Cognito user name has")
     return user
 
 
@@ -268,6 +263,7 @@ def _read_jwt(raw: Mapping[str, Any]) -> JwtSettings | None:
     audiences = as_string_list(audience, "jwtAudience")
     if not audiences:
         raise ConfigError("jwtAudience must name at least one audience")
+    check_at_most("jwtAudience", len(audiences), MAX_JWT_AUDIENCES, "audiences", "an API Gateway JWT authorizer takes")
     return JwtSettings(issuer=issuer.rstrip("/"), audience=tuple(audiences))
 
 
@@ -279,6 +275,10 @@ def _read_network(raw: Mapping[str, Any]) -> NetworkSettings | None:
         raise ConfigError("subnetIds and securityGroupIds must be set together (or neither, to create a VPC)")
     subnet_ids = as_id_list(subnets, "subnetIds", _SUBNET_PATTERN)
     group_ids = as_id_list(groups, "securityGroupIds", _SECURITY_GROUP_PATTERN)
+    check_at_most("subnetIds", len(subnet_ids), MAX_TASK_SUBNETS, "subnets", "ECS runs a task in")
+    check_at_most(
+        "securityGroupIds", len(group_ids), MAX_TASK_SECURITY_GROUPS, "security groups", "ECS gives a task"
+    )
     return NetworkSettings(subnet_ids=subnet_ids, security_group_ids=group_ids)
 
 

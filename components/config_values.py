@@ -54,7 +54,7 @@ def read_int(raw: Mapping[str, Any], key: str, default: int, low: int | None, hi
     return value
 
 
-def read_float(raw: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+def read_float(raw: Mapping[str, Any], key: str, default: float, low: float, high: float | None) -> float:
     value = raw.get(key, default)
     try:
         number = float(value) if not isinstance(value, bool) else None
