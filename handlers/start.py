@@ -27,7 +27,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
@@ -46,80 +45,16 @@ from handlers.common.clients import client, environment
 from handlers.common.limits import ActiveRunCap
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import StartSettings
-from handlers.common.status import NewRun, StatusStore, StoredRun, normalise_sequencer
-from handlers.common.timestamps import normalise_event_time, now_iso
+from handlers.common.status import NewRun, StatusStore, StoredRun
+from handlers.common.timestamps import now_iso
+from handlers.common.upload_event import MalformedMessage, UploadEvent, parse_message_body
 
-OBJECT_CREATED = "Object Created"
 #: Reads and conditional writes of a session's item one record tries before SQS delivers it again.
 RECORD_ATTEMPTS = 4
 
 
-class MalformedMessage(ValueError):
-    """An SQS message that is not an EventBridge S3 ``Object Created`` event."""
-
-
 class SessionContended(RuntimeError):
     """The session's item changed before every write of a run; the record is retried."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class UploadEvent:
-    """The facts of one S3 ``Object Created`` event that the pipeline uses."""
-
-    bucket: str
-    key: str
-    size: int
-    upload_version: str
-    uploaded_at: str
-    sequencer: str
-
-
-def parse_message_body(body: str) -> UploadEvent:
-    """Read an SQS message body holding an EventBridge S3 ``Object Created`` event.
-
-    The upload version is the object's S3 version id: the uploads bucket is versioned, and every
-    step of the run reads exactly that version (docs/contracts.md).
-
-    Raises
-    ------
-    MalformedMessage
-        If the body is not JSON, not an ``Object Created`` event, or lacks bucket, key, size or
-        version id (an event of an unversioned bucket, which this pipeline does not create).
-    """
-    try:
-        document = json.loads(body)
-    except (TypeError, ValueError) as error:
-        raise MalformedMessage("the message body is not JSON") from error
-    if not isinstance(document, dict):
-        raise MalformedMessage("the message is not an S3 Object Created event")
-    event = S3EventBridgeNotificationEvent(document)
-    if event.get("detail-type") != OBJECT_CREATED or event.get("source") != "aws.s3":
-        raise MalformedMessage("the message is not an S3 Object Created event")
-    try:
-        bucket, s3_object = event.detail.bucket.name, event.detail.object
-        key, size = s3_object.key, s3_object.size
-    except (KeyError, TypeError, AttributeError) as error:
-        raise MalformedMessage("the event lacks the bucket, key, size or version of the object") from error
-    version_id = s3_object.get("version-id")
-    if not (
-        isinstance(bucket, str)
-        and isinstance(size, int)
-        and isinstance(version_id, str)
-        and version_id not in ("", "null")
-    ):
-        raise MalformedMessage("the event lacks the bucket, key, size or version id of the object")
-    try:
-        uploaded_at = normalise_event_time(event.get("time"))
-    except (TypeError, ValueError) as error:
-        raise MalformedMessage("the event has no valid time") from error
-    return UploadEvent(
-        bucket=bucket,
-        key=key,
-        size=size,
-        upload_version=version_id,
-        uploaded_at=uploaded_at,
-        sequencer=normalise_sequencer(s3_object.get("sequencer")),
-    )
 
 
 @dataclass(frozen=True)
