@@ -3,17 +3,19 @@
 Per record: parse the key, write ``RECEIVED`` conditionally, and start the execution named by
 the run id, so a duplicate delivery meets ``ExecutionAlreadyExists`` and changes nothing. When the
 write replaces a run of the session that was still waiting or training (a re-upload), that run's
-execution is stopped first: a session has one active run, which the cap below relies on. A key
-with valid user and session ids that is otherwise not acceptable is recorded as ``FAILED``
-(``INVALID_UPLOAD``) and not retried; a key or message that names no session is logged and
-dropped. An upload of a user who already has ``MAX_ACTIVE_RUNS_PER_USER`` other sessions waiting
-or training is recorded as ``FAILED`` (``TOO_MANY_ACTIVE_RUNS``, with a message saying so) and not
-started: it fails clearly instead of waiting in the queue, where it would meet the dead-letter
-queue after ``maxReceiveCount`` receives; a redelivery of its event starts nothing. Only records
-that hit a transient error are reported as batch item failures, so SQS retries just those (and
-moves them to the dead-letter queue after the configured receives; powertools' ``BatchProcessor``
-reports them). An execution the start could not stop is noted on the session's item, and the
-record's redelivery stops it.
+execution is stopped first: a session has one active run, which the cap below relies on. The write
+itself notes that execution on the item (``replacedExecutionArn``), removed once it is stopped; a
+delivery that finds a note stops that execution before anything else, so an invocation that fails
+or is ended (timeout, out of memory) after the write leaves the stop to the record's redelivery or
+to the session's next upload. A key with valid user and session ids that is otherwise not
+acceptable is recorded as ``FAILED`` (``INVALID_UPLOAD``) and not retried; a key or message that
+names no session is logged and dropped. An upload of a user who already has
+``MAX_ACTIVE_RUNS_PER_USER`` other sessions waiting or training is recorded as ``FAILED``
+(``TOO_MANY_ACTIVE_RUNS``, with a message saying so) and not started: it fails clearly instead of
+waiting in the queue, where it would meet the dead-letter queue after ``maxReceiveCount`` receives;
+a redelivery of its event starts nothing. Only records that hit a transient error are reported as
+batch item failures, so SQS retries just those (and moves them to the dead-letter queue after the
+configured receives; powertools' ``BatchProcessor`` reports them).
 """
 
 import functools
@@ -25,7 +27,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
@@ -39,79 +40,30 @@ from contracts.keys import (
     run_id_for,
 )
 from contracts.run_input import RunInput
-from contracts.statuses import SessionAttribute, Status
+from contracts.statuses import Status
 from handlers.common.clients import client, environment
 from handlers.common.limits import ActiveRunCap
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.settings import StartSettings
-from handlers.common.status import REPLACED_EXECUTION_ARN, NewRun, StatusStore, normalise_sequencer
-from handlers.common.timestamps import normalise_event_time, now_iso
+from handlers.common.status import NewRun, StatusStore, StoredRun
+from handlers.common.timestamps import now_iso
+from handlers.common.upload_event import MalformedMessage, UploadEvent, parse_message_body
 
-OBJECT_CREATED = "Object Created"
-
-
-class MalformedMessage(ValueError):
-    """An SQS message that is not an EventBridge S3 ``Object Created`` event."""
+#: Reads and conditional writes of a session's item one record tries before SQS delivers it again.
+RECORD_ATTEMPTS = 4
 
 
-@dataclass(frozen=True, kw_only=True)
-class UploadEvent:
-    """The facts of one S3 ``Object Created`` event that the pipeline uses."""
-
-    bucket: str
-    key: str
-    size: int
-    upload_version: str
-    uploaded_at: str
-    sequencer: str
+class SessionContended(RuntimeError):
+    """The session's item changed before every write of a run; the record is retried."""
 
 
-def parse_message_body(body: str) -> UploadEvent:
-    """Read an SQS message body holding an EventBridge S3 ``Object Created`` event.
+@dataclass(frozen=True)
+class Recorded:
+    """Where recording a run left it: the status it is stored in (``None`` when the session holds a
+    newer upload's run), and whether this delivery wrote it (else an earlier one did)."""
 
-    The upload version is the object's S3 version id: the uploads bucket is versioned, and every
-    step of the run reads exactly that version (docs/contracts.md).
-
-    Raises
-    ------
-    MalformedMessage
-        If the body is not JSON, not an ``Object Created`` event, or lacks bucket, key, size or
-        version id (an event of an unversioned bucket, which this pipeline does not create).
-    """
-    try:
-        document = json.loads(body)
-    except (TypeError, ValueError) as error:
-        raise MalformedMessage("the message body is not JSON") from error
-    if not isinstance(document, dict):
-        raise MalformedMessage("the message is not an S3 Object Created event")
-    event = S3EventBridgeNotificationEvent(document)
-    if event.get("detail-type") != OBJECT_CREATED or event.get("source") != "aws.s3":
-        raise MalformedMessage("the message is not an S3 Object Created event")
-    try:
-        bucket, s3_object = event.detail.bucket.name, event.detail.object
-        key, size = s3_object.key, s3_object.size
-    except (KeyError, TypeError, AttributeError) as error:
-        raise MalformedMessage("the event lacks the bucket, key, size or version of the object") from error
-    version_id = s3_object.get("version-id")
-    if not (
-        isinstance(bucket, str)
-        and isinstance(size, int)
-        and isinstance(version_id, str)
-        and version_id not in ("", "null")
-    ):
-        raise MalformedMessage("the event lacks the bucket, key, size or version id of the object")
-    try:
-        uploaded_at = normalise_event_time(event.get("time"))
-    except (TypeError, ValueError) as error:
-        raise MalformedMessage("the event has no valid time") from error
-    return UploadEvent(
-        bucket=bucket,
-        key=key,
-        size=size,
-        upload_version=version_id,
-        uploaded_at=uploaded_at,
-        sequencer=normalise_sequencer(s3_object.get("sequencer")),
-    )
+    status: Status | None
+    written: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,21 +91,14 @@ class RunStarter:
         with session_ids(**run.log_fields()):
             refusal = self.cap.refusal(run.user_id, run.session_id, now=self.clock())
             error = None if refusal is None else {"code": FailureCode.TOO_MANY_ACTIVE_RUNS.value, "message": refusal}
-            if self._record(upload, run, error):
-                if error is None:
-                    self._start_execution(run)
-                else:
-                    logger.warning("refused an upload over the user's cap of active sessions")
-                return
-            # Not recorded: this run is already stored (a redelivery, which goes on as one) or newer exists.
-            current = self._redelivered_run(run)
-            if current is None:
-                logger.info("ignored an event for an older upload; a newer one is being processed")
-                return
-            logger.info("duplicate delivery of an upload already recorded")
+            recorded = self._record(upload, run, error)
             # A refused run is stored FAILED, and one already PROCESSING has its execution.
-            if current.get(SessionAttribute.STATUS) == Status.RECEIVED:
+            if recorded.status is Status.RECEIVED:
                 self._start_execution(run)
+            elif recorded.status is None:
+                logger.info("ignored an event for an older upload; a newer one is being processed")
+            elif recorded.written:
+                logger.warning("refused an upload over the user's cap of active sessions")
 
     def _run_input(self, upload: UploadEvent, user_id: str, session_id: str) -> RunInput:
         run_id = run_id_for(upload.bucket, upload.key, upload.upload_version)
@@ -181,47 +126,49 @@ class RunStarter:
             upload_sequencer=upload.sequencer,
         )
 
-    def _record(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str] | None = None) -> bool:
-        """Record the upload's run (``RECEIVED``, or ``FAILED`` from the start with ``error``) and stop
-        the run it replaced if that one was still waiting or training.
+    def _record(self, upload: UploadEvent, run: RunInput, error: Mapping[str, str] | None = None) -> Recorded:
+        """Record the upload's run (``RECEIVED``, or ``FAILED`` from the start with ``error``) unless
+        the session holds it or a newer one, and stop the run it replaced if that was still open.
 
-        ``False`` when the session already holds this run or a newer one.
+        A noted execution is stopped first, whoever's delivery this is (see the module docstring).
         """
+        new_run = self._new_run(upload, run)
         status = Status.RECEIVED if error is None else Status.FAILED
-        recorded = self.status.start_run(self._new_run(upload, run), now=now_iso(), status=status, error=error)
-        if recorded is None:
-            return False
-        if recorded.replaced_open_run_id is not None:
-            execution_arn = recorded.replaced_execution_arn or execution_arn_for(
-                self.state_machine_arn, recorded.replaced_open_run_id
-            )
-            try:
-                self._stop_execution(execution_arn)
-            except Exception:
-                # Kept on the item, so the redelivery of this record stops it (see _redelivered_run).
-                self.status.keep_replaced_execution(run.user_id, run.session_id, run.run_id, execution_arn)
-                raise
-        return True
+        for _ in range(RECORD_ATTEMPTS):
+            stored = self.status.stored_run(run.user_id, run.session_id)
+            if stored is not None and stored.replaced_execution_arn is not None:
+                self._stop_replaced(run, stored.replaced_execution_arn)
+            elif stored is not None and stored.run_id == run.run_id:
+                logger.info("duplicate delivery of an upload already recorded")
+                return Recorded(stored.status)
+            elif stored is not None and not stored.is_older_than(new_run):
+                return Recorded(None)
+            else:
+                replaced = self._execution_of(stored) if stored is not None and stored.is_open else None
+                if self.status.start_run(
+                    new_run, over=stored, replaced_execution_arn=replaced, now=now_iso(), status=status, error=error
+                ):
+                    if replaced is not None:
+                        self._stop_replaced(run, replaced)
+                    return Recorded(status, written=True)
+        raise SessionContended("the session's item changed before every write of this run")
 
-    def _redelivered_run(self, run: RunInput) -> dict[str, Any] | None:
-        """The session's item when it holds ``run`` (else ``None``), once the execution its first
-        delivery could not stop is stopped."""
-        current = self.status.get(run.user_id, run.session_id) or {}
-        if current.get(SessionAttribute.RUN_ID) != run.run_id:
-            return None
-        if REPLACED_EXECUTION_ARN in current:
-            self._stop_execution(current[REPLACED_EXECUTION_ARN])
-        return current
+    def _execution_of(self, stored: StoredRun) -> str:
+        """The execution of a stored run: the one ``MarkProcessing`` recorded, else the one named by its id."""
+        return stored.execution_arn or execution_arn_for(self.state_machine_arn, stored.run_id)
+
+    def _stop_replaced(self, run: RunInput, execution_arn: str) -> None:
+        """Stop the execution noted on the session's item, then remove the note."""
+        self._stop_execution(execution_arn)
+        self.status.forget_replaced_execution(run.user_id, run.session_id, execution_arn)
 
     def _reject(self, upload: UploadEvent, rejected: RejectedKey) -> None:
         run = self._run_input(upload, rejected.user_id, rejected.session_id)
         error = {"code": FailureCode.INVALID_UPLOAD.value, "message": rejected.message}
         with session_ids(userId=run.user_id, sessionId=run.session_id, runId=run.run_id):
-            written = self._record(upload, run, error)
-            if not written:
-                self._redelivered_run(run)  # a redelivery still stops what its first delivery could not
+            recorded = self._record(upload, run, error)
             logger.warning(
-                "rejected an upload" if written else "ignored a rejected upload the session has moved past",
+                "rejected an upload" if recorded.written else "ignored a rejected upload the session has moved past",
                 extra={"key": upload.key, "reason": rejected.message},
             )
 

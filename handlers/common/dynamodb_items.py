@@ -37,9 +37,10 @@ def update_request(
     names = {f"#{attribute}": attribute for attribute in attributes}
     assignments = [f"#{name} = :{name}" for name in set_values]
     assignments += [f"#{name} = if_not_exists(#{name}, :{name})" for name in set_if_missing or {}]
-    expression = "SET " + ", ".join(assignments)
+    clauses = ["SET " + ", ".join(assignments)] if assignments else []
     if remove:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+        clauses.append("REMOVE " + ", ".join(f"#{name}" for name in remove))
+    expression = " ".join(clauses)
     values = {f":{name}": value for name, value in {**(set_if_missing or {}), **set_values}.items()}
     values.update({f":{name}": value for name, value in condition_values.items()})
     return {

@@ -44,21 +44,13 @@ class NewRun:
     upload_sequencer: str
 
 
-@dataclass(frozen=True)
-class RecordedRun:
-    """What :meth:`StatusStore.start_run` wrote over: the run it replaced if that one was still open
-    (waiting or training), and its execution's ARN once ``MarkProcessing`` had stored it."""
-
-    replaced_open_run_id: str | None = None
-    replaced_execution_arn: str | None = None
-
-
 def normalise_sequencer(sequencer: str | None) -> str:
     """An S3 event sequencer padded so that string order equals event order for one key."""
     return (sequencer or "").upper().ljust(64, "0")
 
 
-#: The execution of a replaced open run that ``start`` could not stop yet; a redelivery stops it.
+#: The execution of the open run a new run replaced, noted by the write that replaced it and removed
+#: once it is stopped; until then no later run is recorded over it.
 REPLACED_EXECUTION_ARN = "replacedExecutionArn"
 _PREVIOUS_RUN_ATTRIBUTES = (
     "error",
@@ -68,12 +60,47 @@ _PREVIOUS_RUN_ATTRIBUTES = (
     "finishedAt",
     SessionAttribute.EXECUTION_ARN,
     SessionAttribute.TASK_SIZE,
-    REPLACED_EXECUTION_ARN,
 )
-_NEW_RUN_CONDITION = (
-    "attribute_not_exists(#userId) OR (#runId <> :runId AND (#uploadedAt < :uploadedAt OR "
-    "(#uploadedAt = :uploadedAt AND #uploadSequencer < :uploadSequencer)))"
+#: The item still holds the run ``start`` read, in the status it read, with no execution left to
+#: stop, so what start decided from the read still holds: ``uploadedAt``/``uploadSequencer`` come
+#: with the ``runId``, and ``MarkProcessing`` stores ``executionArn`` in the write that moves the status.
+_SAME_STORED_RUN = (
+    f"#runId = :readRunId AND #status = :readStatus AND attribute_not_exists(#{REPLACED_EXECUTION_ARN})"
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRun:
+    """The run a session's item holds, as ``start`` reads it before recording a newer one."""
+
+    run_id: str
+    status: Status
+    uploaded_at: str
+    upload_sequencer: str
+    #: The run's execution, once ``MarkProcessing`` stored it.
+    execution_arn: str | None = None
+    #: The execution of the run this one replaced, noted until it is stopped.
+    replaced_execution_arn: str | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "StoredRun":
+        return cls(
+            run_id=item[SessionAttribute.RUN_ID],
+            status=Status(item[SessionAttribute.STATUS]),
+            uploaded_at=item["uploadedAt"],
+            upload_sequencer=item["uploadSequencer"],
+            execution_arn=item.get(SessionAttribute.EXECUTION_ARN),
+            replaced_execution_arn=item.get(REPLACED_EXECUTION_ARN),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the run is still waiting or training."""
+        return self.status not in FINAL_STATUSES
+
+    def is_older_than(self, run: NewRun) -> bool:
+        """Whether ``run``'s upload came after this run's (event time, then S3's sequencer)."""
+        return (self.uploaded_at, self.upload_sequencer) < (run.uploaded_at, run.upload_sequencer)
 
 
 class StatusStore:
@@ -107,25 +134,38 @@ class StatusStore:
                 return None
             raise
 
+    def stored_run(self, user_id: str, session_id: str) -> StoredRun | None:
+        """The session's run (a consistent read), or ``None`` when the session has no item."""
+        item = self.get(user_id, session_id)
+        return StoredRun.from_item(item) if item else None
+
     def start_run(
         self,
         run: NewRun,
         *,
+        over: StoredRun | None,
+        replaced_execution_arn: str | None = None,
         now: str,
         status: Status = Status.RECEIVED,
         error: Mapping[str, str] | None = None,
-    ) -> RecordedRun | None:
-        """Record a new run (``RECEIVED``, or ``FAILED`` with ``error`` for a rejected upload).
+    ) -> bool:
+        """Record a new run (``RECEIVED``, or ``FAILED`` with ``error`` for a rejected upload) over
+        ``over``, the session's run as :meth:`stored_run` read it (``None``: no item).
 
-        Succeeds when the session has no item, or holds another run of an older upload; clears
-        what the previous run left and tells whether that run was still open (read from the same
-        write, so no other writer comes between). Returns ``None`` when the stored run is this one
-        or newer.
+        The write is conditioned on the item being as read, so what the caller decided from
+        ``over`` still holds when it lands. It clears what the previous run left, and when that run
+        was open it notes ``replaced_execution_arn`` (the execution to stop) in the same write, so
+        no end of the caller between the write and the stop loses it. Returns ``False`` when the
+        item changed since it was read.
         """
         if status not in NEW_RUN_STATUSES:
             raise ValueError(f"a run cannot start in {status}")
         if (status is Status.FAILED) != (error is not None):
             raise ValueError("a rejected upload (FAILED) needs an error, and only it")
+        if over is not None and (not over.is_older_than(run) or over.replaced_execution_arn is not None):
+            raise ValueError("a run replaces only a run of an older upload with no execution left to stop")
+        if (over is not None and over.is_open) != (replaced_execution_arn is not None):
+            raise ValueError("the execution of the open run it replaces, and only of one, is noted")
         set_values: dict[str, Any] = {
             SessionAttribute.STATUS: status.value,
             SessionAttribute.RUN_ID: run.run_id,
@@ -137,34 +177,28 @@ class StatusStore:
         }
         if error is not None:
             set_values.update({"error": dict(error), "finishedAt": now})
+        if replaced_execution_arn is not None:
+            set_values[REPLACED_EXECUTION_ARN] = replaced_execution_arn
         request = update_request(
             self.table,
             plain_key(run.user_id, run.session_id),
             set_values=set_values,
             set_if_missing={"createdAt": now},
             remove=tuple(name for name in _PREVIOUS_RUN_ATTRIBUTES if name not in set_values),
-            condition=_NEW_RUN_CONDITION,
-            condition_values={},
+            condition="attribute_not_exists(#userId)" if over is None else _SAME_STORED_RUN,
+            condition_values={} if over is None else {"readRunId": over.run_id, "readStatus": over.status.value},
         )
-        response = self._conditional_update({**request, "ReturnValues": "ALL_OLD"})
-        if response is None:
-            return None
-        previous = plain_item(response.get("Attributes") or {})
-        if not previous or Status(previous[SessionAttribute.STATUS]) in FINAL_STATUSES:
-            return RecordedRun()
-        return RecordedRun(previous[SessionAttribute.RUN_ID], previous.get(SessionAttribute.EXECUTION_ARN))
+        return self._conditional_update(request) is not None
 
-    def keep_replaced_execution(self, user_id: str, session_id: str, run_id: str, execution_arn: str) -> bool:
-        """Note on ``run_id``'s item the execution of the run it replaced, still to be stopped.
-
-        ``False`` when the session no longer holds ``run_id``.
-        """
+    def forget_replaced_execution(self, user_id: str, session_id: str, execution_arn: str) -> bool:
+        """Remove the note of ``execution_arn``, stopped now; ``False`` when the item no longer notes it."""
         request = update_request(
             self.table,
             plain_key(user_id, session_id),
-            set_values={REPLACED_EXECUTION_ARN: execution_arn},
-            condition="#runId = :runId",
-            condition_values={SessionAttribute.RUN_ID: run_id},
+            set_values={},
+            remove=(REPLACED_EXECUTION_ARN,),
+            condition=f"#{REPLACED_EXECUTION_ARN} = :{REPLACED_EXECUTION_ARN}",
+            condition_values={REPLACED_EXECUTION_ARN: execution_arn},
         )
         return self._conditional_update(request) is not None
 

@@ -170,22 +170,25 @@ def run_state(
 
 
 def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
-    """What ``start`` writes for ``state``'s run; whether it was written."""
+    """What ``start`` writes for ``state``'s run; whether it was written (an open run it replaces is
+    noted as to be stopped, as ``start`` notes it)."""
+    from contracts.keys import execution_arn_for
     from handlers.common.status import NewRun, normalise_sequencer
 
-    recorded = store.start_run(
-        NewRun(
-            user_id=state["userId"],
-            session_id=state["sessionId"],
-            run_id=state["runId"],
-            upload_key=state["key"],
-            upload_version=state["uploadVersion"],
-            uploaded_at=uploaded_at,
-            upload_sequencer=normalise_sequencer(None),
-        ),
-        now=uploaded_at,
+    run = NewRun(
+        user_id=state["userId"],
+        session_id=state["sessionId"],
+        run_id=state["runId"],
+        upload_key=state["key"],
+        upload_version=state["uploadVersion"],
+        uploaded_at=uploaded_at,
+        upload_sequencer=normalise_sequencer(None),
     )
-    return recorded is not None
+    stored = store.stored_run(run.user_id, run.session_id)
+    if stored is not None and not stored.is_older_than(run):
+        return False
+    replaced = execution_arn_for(STATE_MACHINE_ARN, stored.run_id) if stored is not None and stored.is_open else None
+    return store.start_run(run, over=stored, replaced_execution_arn=replaced, now=uploaded_at)
 
 
 def mark_processing(

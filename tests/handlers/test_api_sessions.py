@@ -6,7 +6,7 @@ import json
 
 import pytest
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
-from handler_support import mark_processing
+from handler_support import mark_processing, record_received, run_state
 
 from handlers.common.manifest import status_result
 from handlers.common.paging import encode_page_token
@@ -33,6 +33,20 @@ def test_get_session_returns_status_and_timestamps(aws, load_event, lambda_conte
     assert body["createdAt"] == body["uploadedAt"] == "2026-11-23T22:00:00.000Z"
     assert body["fileName"] == "S001_imagery.zip"
     assert "uploadSequencer" not in body and "executionArn" not in body
+
+
+def test_get_session_does_not_show_the_execution_a_reupload_has_still_to_stop(aws, load_event, lambda_context):
+    # GIVEN a re-upload whose write noted the replaced run's execution, not stopped yet
+    add_session(aws, ME, SESSION)
+    newer = run_state(aws.upload_bucket, ME, SESSION, "v2", file_name="S001_imagery.zip")
+    store = StatusStore(aws.dynamodb, aws.status_table)
+    assert record_received(store, newer, uploaded_at="2026-11-23T22:05:00.000Z")
+    assert "replacedExecutionArn" in store.get(ME, SESSION)
+    # WHEN the caller asks for the session
+    status, body, _ = call_api(load_event("apigw_v2_get_session"), lambda_context)
+    # THEN they see the new run, and nothing of the execution
+    assert status == 200 and body["runId"] == newer["runId"]
+    assert "replacedExecutionArn" not in body
 
 
 def test_get_session_shows_the_error_of_a_failed_session(aws, load_event, lambda_context):

@@ -65,6 +65,8 @@ def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, loa
     assert _execution_status(aws, first_run) == "ABORTED"
     assert _execution_status(aws, second_run) == "RUNNING"
     assert (_item(aws)["runId"], _item(aws)["status"]) == (second_run, "RECEIVED")
+    # AND the item keeps no note of the stopped execution
+    assert "replacedExecutionArn" not in _item(aws)
 
 
 def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_event, lambda_context):
@@ -165,3 +167,181 @@ def test_the_reconciler_records_nothing_for_the_run_a_reupload_stopped(aws, load
     # THEN it records nothing: the session shows the new run
     assert response == {"recorded": False}
     assert (_item(aws)["runId"], _item(aws)["status"]) == (second_run, "RECEIVED")
+
+
+class _InvocationEnded(BaseException):
+    """The runtime ending an invocation (timeout, out of memory): no handler code runs after it."""
+
+
+class _EndsAfterRecording:
+    """A DynamoDB client whose invocation ends right after the write that records a new run."""
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def update_item(self, **kwargs):
+        response = self._real.update_item(**kwargs)
+        if "#uploadKey" in kwargs.get("ExpressionAttributeNames", {}):
+            raise _InvocationEnded
+        return response
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+class _EndsAfterStopping:
+    """A Step Functions client whose invocation ends right after a StopExecution."""
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def stop_execution(self, **kwargs):
+        self._real.stop_execution(**kwargs)
+        raise _InvocationEnded
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def _ending(monkeypatch, service: str, wrapper) -> None:
+    """Make ``start``'s client of ``service`` the ``wrapper`` of the real one."""
+    wrapped = wrapper(client(service))
+    monkeypatch.setattr(start, "client", lambda name: wrapped if name == service else client(name))
+
+
+@pytest.mark.parametrize(
+    ("service", "wrapper"),
+    [("dynamodb", _EndsAfterRecording), ("stepfunctions", _EndsAfterStopping)],
+    ids=["after-recording", "after-stopping"],
+)
+def test_an_invocation_that_ends_before_the_stop_is_done_leaves_it_to_the_redelivery(
+    aws, load_event, lambda_context, monkeypatch, service, wrapper
+):
+    # GIVEN a RECEIVED run whose execution has started
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    # WHEN the invocation handling a newer version ends right after its record (or its stop)
+    _ending(monkeypatch, service, wrapper)
+    second_event, second_run = _put_version(aws, 2)
+    with pytest.raises(_InvocationEnded):
+        _handle(load_event, lambda_context, second_event, "m-2")
+    assert _item(aws)["runId"] == second_run
+    # AND SQS delivers the record again
+    monkeypatch.setattr(start, "client", client)
+    retry = _handle(load_event, lambda_context, second_event, "m-2")
+    # THEN the old execution is stopped, the new one started, and the item keeps no note of the stop
+    assert retry == {"batchItemFailures": []}
+    assert _execution_status(aws, first_run) == "ABORTED"
+    assert _execution_status(aws, second_run) == "RUNNING"
+    assert "replacedExecutionArn" not in _item(aws)
+
+
+def test_a_newer_upload_stops_the_execution_an_ended_invocation_left_running(
+    aws, load_event, lambda_context, monkeypatch
+):
+    # GIVEN a run replaced by a second version whose invocation ended right after its record
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    _ending(monkeypatch, "dynamodb", _EndsAfterRecording)
+    second_event, second_run = _put_version(aws, 2)
+    with pytest.raises(_InvocationEnded):
+        _handle(load_event, lambda_context, second_event, "m-2")
+    monkeypatch.setattr(start, "client", client)
+    # WHEN a third version arrives before the second one's record is delivered again
+    third_event, third_run = _put_version(aws, 3)
+    response = _handle(load_event, lambda_context, third_event, "m-3")
+    # THEN the first run's execution is stopped too, and only the third run runs
+    assert response == {"batchItemFailures": []}
+    assert _execution_status(aws, first_run) == "ABORTED"
+    assert _execution_status(aws, third_run) == "RUNNING"
+    assert (_item(aws)["runId"], _item(aws)["status"]) == (third_run, "RECEIVED")
+    assert "replacedExecutionArn" not in _item(aws)
+    # AND the second version's redelivery starts nothing
+    assert _handle(load_event, lambda_context, second_event, "m-2") == {"batchItemFailures": []}
+    executions = aws.stepfunctions.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]
+    assert second_run not in {execution["name"] for execution in executions}
+
+
+def test_an_ended_invocation_that_replaced_a_finished_run_stops_nothing_on_redelivery(
+    aws, load_event, lambda_context, monkeypatch
+):
+    # GIVEN a finished run (moto leaves its execution RUNNING; a stop would make it ABORTED)
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    StatusStore(aws.dynamodb, aws.status_table).fail_run(
+        USER, SESSION, first_run, error={"code": "TIMEOUT", "message": "m"}, now="2026-11-23T22:01:30.000Z"
+    )
+    # WHEN the invocation recording a newer version ends right after its record, and SQS delivers it again
+    _ending(monkeypatch, "dynamodb", _EndsAfterRecording)
+    second_event, second_run = _put_version(aws, 2)
+    with pytest.raises(_InvocationEnded):
+        _handle(load_event, lambda_context, second_event, "m-2")
+    monkeypatch.setattr(start, "client", client)
+    assert _handle(load_event, lambda_context, second_event, "m-2") == {"batchItemFailures": []}
+    # THEN the finished run's execution is not stopped, and the new run starts
+    assert _execution_status(aws, first_run) == "RUNNING"
+    assert _execution_status(aws, second_run) == "RUNNING"
+    assert "replacedExecutionArn" not in _item(aws)
+
+
+class _MovesOnAfterTheFirstRead:
+    """A DynamoDB client with which ``move_on`` changes the session's item right after start first reads it."""
+
+    def __init__(self, real, move_on) -> None:
+        self._real = real
+        self._move_on = move_on
+
+    def get_item(self, **kwargs):
+        response = self._real.get_item(**kwargs)
+        if self._move_on is not None:
+            self._move_on, move_on = None, self._move_on
+            move_on()
+        return response
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_a_run_that_moves_on_while_a_reupload_is_recorded_has_its_own_execution_stopped(
+    aws, load_event, lambda_context, monkeypatch
+):
+    # GIVEN a RECEIVED run, and an execution of that run on the state machine a deploy has since replaced
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    earlier_machine = aws.stepfunctions.create_state_machine(
+        name="eeg-test-pipeline-earlier",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
+    )["stateMachineArn"]
+    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
+    state["executionArn"] = aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)[
+        "executionArn"
+    ]
+    # WHEN that execution's MarkProcessing lands between the re-upload's read of the item and its write
+    moving_on = _MovesOnAfterTheFirstRead(
+        client("dynamodb"), lambda: mark_processing(aws.dynamodb, aws.status_table, state)
+    )
+    monkeypatch.setattr(start, "client", lambda name: moving_on if name == "dynamodb" else client(name))
+    second_event, second_run = _put_version(aws, 2)
+    response = _handle(load_event, lambda_context, second_event, "m-2")
+    # THEN the write is made again over what the item holds now: the execution MarkProcessing recorded is stopped
+    assert response == {"batchItemFailures": []}
+    assert _execution_status(aws, first_run, earlier_machine) == "ABORTED"
+    assert _execution_status(aws, first_run) == "RUNNING"
+    assert (_item(aws)["runId"], _item(aws)["status"]) == (second_run, "RECEIVED")
+
+
+class _AlwaysContended(StatusStore):
+    """A status store whose every write of a new run finds the item changed since it was read."""
+
+    def start_run(self, *args, **kwargs) -> bool:
+        return False
+
+
+def test_a_session_whose_item_keeps_changing_leaves_the_record_to_a_redelivery(
+    aws, load_event, lambda_context, monkeypatch
+):
+    monkeypatch.setattr(start, "StatusStore", _AlwaysContended)
+    first_event, _ = _put_version(aws, 1)
+    assert _handle(load_event, lambda_context, first_event) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert aws.stepfunctions.list_executions(stateMachineArn=aws.state_machine_arn)["executions"] == []
