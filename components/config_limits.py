@@ -16,6 +16,8 @@ from typing import Any
 
 from components.config import PROJECT_NAME, ConfigError
 from components.config_values import as_object, read_float, read_int
+from components.retry import active_run_window_seconds
+from contracts.run_access import MAX_RUN_ACCESS_SECONDS
 
 # Tags reach every resource through the provider's default tags, so each must fit every service's rules:
 # at most 50 on a resource (as on the stack's tables:
@@ -48,6 +50,12 @@ MAX_JWT_AUDIENCES = 50
 # AdminCreateUser Username:
 # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminCreateUser.html
 MAX_COGNITO_USERNAME_LENGTH = 128
+
+# A run's presigned URLs are signed for its whole window (capacity retries, training, a margin) and die
+# with the Lambda credentials that signed them: the training timeout is held to the window that
+# MAX_RUN_ACCESS_SECONDS admits (contracts/run_access.py gives the sources).
+MIN_TRAIN_TIMEOUT_MINUTES = 5
+MAX_TRAIN_TIMEOUT_MINUTES = (MAX_RUN_ACCESS_SECONDS - active_run_window_seconds(0)) // 60
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,20 @@ def read_reserved_concurrency(raw: Mapping[str, Any], key: str) -> int | None:
             "account and region reserve (a new account's quota may be lower)"
         )
     return reserved
+
+
+def read_train_timeout_minutes(raw: Mapping[str, Any], default: int) -> int:
+    """``trainTimeoutMinutes``, short enough that the run's presigned URLs outlast it."""
+    minutes = read_int(raw, "trainTimeoutMinutes", default, MIN_TRAIN_TIMEOUT_MINUTES, None)
+    if minutes > MAX_TRAIN_TIMEOUT_MINUTES:
+        raise ConfigError(
+            f"trainTimeoutMinutes {minutes} is over {MAX_TRAIN_TIMEOUT_MINUTES}: a run's presigned URLs must "
+            f"last its capacity retries, its training and 15 minutes more, and are signed for at most "
+            f"{MAX_RUN_ACCESS_SECONDS // 3600} hours because they stop working when the signing Lambda's "
+            "temporary credentials expire (seen after about 12 hours), after which the run could not write "
+            "its results"
+        )
+    return minutes
 
 
 def read_api_throttling(

@@ -5,8 +5,8 @@ production stack must have.
 and passes them to :func:`load_settings`, which either returns a frozen
 :class:`~components.config.StackSettings` or raises :class:`~components.config.ConfigError` naming the
 key and what is wrong. Everything here is pure and runs once, before any resource exists. The AWS limits
-a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes) are in
-:mod:`components.config_limits`.
+a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes, the training
+timeout the run's signed URLs must outlast) are in :mod:`components.config_limits`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from components.config_limits import (
     read_api_throttling,
     read_reserved_concurrency,
     read_tags,
+    read_train_timeout_minutes,
 )
 from components.config_values import (
     as_id_list,
@@ -148,9 +149,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         alarm_email=_read_email(raw, "alarmEmail"),
         jwt=jwt,
         network=_read_network(raw),
-        train_timeout_minutes=read_int(
-            raw, "trainTimeoutMinutes", defaults.train_timeout_minutes, 5, 24 * 60
-        ),
+        train_timeout_minutes=read_train_timeout_minutes(raw, defaults.train_timeout_minutes),
         api_throttling_burst_limit=burst_limit,
         api_throttling_rate_limit=rate_limit,
         max_receive_count=read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),

@@ -1,7 +1,7 @@
 """How the state machine retries transient errors: the policies and the ASL Retry rules built from them.
 
 Pure values and functions (no Pulumi import), used by :mod:`components.asl` and by whatever needs to
-know how long a retry can last.
+know how long a retry, or a whole run, can last.
 """
 
 from __future__ import annotations
@@ -98,6 +98,18 @@ def retry_waits_seconds(retry: RetryPolicy) -> list[float]:
 def retry_budget_seconds(retry: RetryPolicy) -> int:
     """The longest total time a Retry rule waits before it gives up."""
     return math.ceil(sum(retry_waits_seconds(retry)))
+
+
+# A session still RECEIVED or PROCESSING after its longest possible run (capacity retries, then
+# training, plus this margin for the steps around them) is stale and no longer counts as active.
+ACTIVE_RUN_MARGIN_SECONDS = 15 * 60
+
+
+def active_run_window_seconds(train_timeout_seconds: int) -> int:
+    """How long a session may legitimately stay RECEIVED or PROCESSING: the capacity retries of
+    ``TrainClassifier``, its timeout, and a margin for the other steps. Also how long a run's
+    presigned URLs stay valid (they are signed just before ``TrainClassifier``)."""
+    return retry_budget_seconds(CAPACITY_RETRY) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS
 
 
 def retrier(errors: Sequence[str], retry: RetryPolicy) -> dict[str, Any]:

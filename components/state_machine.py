@@ -31,14 +31,10 @@ from components.lambda_function import (
 )
 from components.processing_monitoring import DeadLetterQueue, create_processing_alarms, create_processing_dashboard
 from components.reconciler import create_reconcile_dead_letter_queue, route_ended_executions
-from components.retry import CAPACITY_RETRY, retry_budget_seconds
+from components.retry import active_run_window_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
 from components.workflow import StepLambdas, create_state_machine
 from contracts.environment import FunctionVariable
-
-# A session still RECEIVED or PROCESSING after its longest possible run (capacity retries, then
-# training, plus this margin for the steps around them) is stale and no longer counts as active.
-ACTIVE_RUN_MARGIN_SECONDS = 15 * 60
 
 
 class ProcessingStateMachine(pulumi.ComponentResource):
@@ -287,10 +283,3 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             log_retention_days=self._args.log_retention_days,
             permissions_boundary_arn=self._args.permissions_boundary_arn,
         )
-
-
-def active_run_window_seconds(train_timeout_seconds: int) -> int:
-    """How long a session may legitimately stay RECEIVED or PROCESSING: the capacity retries of
-    ``TrainClassifier``, its timeout, and a margin for the other steps. Also how long a run's
-    presigned URLs stay valid (they are signed just before ``TrainClassifier``)."""
-    return retry_budget_seconds(CAPACITY_RETRY) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS

@@ -47,6 +47,9 @@ class ExitCode(IntEnum):
     UNEXPECTED = 1
     #: The input was rejected (``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` in the failed manifest).
     REJECTED = 2
+    #: S3 refused the run's presigned URLs as expired (they, or the credentials that signed them): no
+    #: manifest can be written, all the run's URLs expire together.
+    ACCESS_EXPIRED = 3
     #: Killed (128 + SIGKILL): by the kernel for exceeding the task's memory, or by ECS when a stopped
     #: container outlives its stop timeout. Only ECS's stop code and reason tell which.
     KILLED = 137

@@ -24,6 +24,15 @@ from contracts.manifest import RESULT_FILES
 RUN_ACCESS_FIELD = "runAccess"
 RUN_ACCESS_PATH = f"$.{RUN_ACCESS_FIELD}"
 REDACTED = "[RUN_ACCESS redacted]"
+#: The longest the run's URLs may be signed for (``RUN_ACCESS_SECONDS``, the longest a run can last).
+#: A presigned URL stops working when the credentials that signed it expire, whatever its own expiry
+#: (https://repost.aws/knowledge-center/presigned-url-s3-bucket-expiration), and the presign function
+#: signs with its Lambda execution role's temporary credentials, which "don't necessarily comply with
+#: the role's session duration settings" (same page). Lambda documents no lifetime for them, and how
+#: much of it is left when a URL is signed is unknown; URLs signed in Lambda were seen to stop with
+#: ``ExpiredToken`` after about 12 hours (https://github.com/boto/boto3/issues/2392). Six hours, half
+#: of that, is the margin; a run's training takes seconds to minutes.
+MAX_RUN_ACCESS_SECONDS = 6 * 60 * 60
 #: The most characters ``RUN_ACCESS`` may take: with the run's other variables (ids and keys of at
 #: most a few hundred characters each) the overrides stay under ECS's 8,192.
 MAX_ENCODED_CHARS = 5000

@@ -18,7 +18,8 @@ default) and ``FBCSP_SEED`` (default 0).
 
 Exit codes (:class:`contracts.failures.ExitCode`): ``OK`` trained; ``REJECTED`` (failed manifest with
 ``INVALID_UPLOAD`` or ``INSUFFICIENT_DATA`` and nothing else written); ``UNEXPECTED`` (failed
-manifest with ``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment; ``STOPPED``
+manifest with ``CLASSIFIER_ERROR`` when S3 is reachable) or a missing/invalid environment;
+``ACCESS_EXPIRED`` when S3 refused the run's URLs as expired (no manifest: they all expire together); ``STOPPED``
 when SIGTERM arrives (ECS's first step in stopping a task): the job ends where it is and writes no
 manifest, instead of running on until the stop timeout's SIGKILL (``KILLED``, as out of memory). Every
 log line on stderr is one JSON object carrying ``userId``, ``sessionId``, ``runId`` and
@@ -60,7 +61,7 @@ from .errors import InputRejected
 from .export import to_json_bytes
 from .metrics import manifest_metrics
 from .outputs import train_and_write
-from .presigned import PresignedTransfer
+from .presigned import AccessExpired, PresignedTransfer
 from .process_exit import exit_without_teardown
 from .upload import read_upload
 
@@ -148,8 +149,9 @@ def put_manifest(transfer: PresignedTransfer, settings: JobSettings, manifest: M
 def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..., None]) -> int:
     """Download, read, train, upload and write the manifest; return the exit code.
 
-    Input problems (`InputRejected`) give a failed manifest with their code and exit 2;
-    anything else gives a ``CLASSIFIER_ERROR`` manifest (when S3 still answers) and exit 1.
+    Input problems (`InputRejected`) give a failed manifest with their code and exit 2; URLs S3
+    refuses as expired (`AccessExpired`) exit 3 without one; anything else gives a
+    ``CLASSIFIER_ERROR`` manifest (when S3 still answers) and exit 1.
     """
     started_at = iso_now()
 
@@ -210,6 +212,9 @@ def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..
     except InputRejected as exc:
         log("WARNING", "input rejected", code=exc.code, reason=exc.message)
         return fail(exc.code, exc.message, ExitCode.REJECTED)
+    except AccessExpired as exc:
+        log("ERROR", "the run's access to storage expired; no manifest can be written", error=str(exc))
+        return ExitCode.ACCESS_EXPIRED
     except Exception as exc:  # noqa: BLE001 - every other failure is reported as CLASSIFIER_ERROR
         log(
             "ERROR",

@@ -49,6 +49,10 @@ STOPPED_MESSAGE = (
     "The classifier was stopped before it finished (its task was stopped by AWS or an operator). Nothing is "
     "wrong with the upload: please upload it again."
 )
+ACCESS_EXPIRED_MESSAGE = (
+    "The run's access to storage expired before the classifier's results were written. "
+    "Nothing is wrong with the upload: please upload it again; if it keeps happening, contact support."
+)
 
 GENERIC_MESSAGES = {
     FailureCode.INVALID_UPLOAD: "The upload was rejected by the classifier as malformed.",
@@ -167,6 +171,8 @@ def _task_failure(task: StoppedTask) -> Failure:
         code = FailureCode.IMAGE_UNAVAILABLE
     elif task.stop_code in STOP_REQUEST_CODES:
         return Failure(FailureCode.INTERNAL_ERROR, STOPPED_MESSAGE)
+    elif ExitCode.ACCESS_EXPIRED in task.exit_codes:
+        return Failure(FailureCode.INTERNAL_ERROR, ACCESS_EXPIRED_MESSAGE)
     elif ExitCode.REJECTED in task.exit_codes:
         code = FailureCode.INVALID_UPLOAD
     elif ExitCode.UNEXPECTED in task.exit_codes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from contracts import environment
 from contracts.environment import DEFAULT_LOG_LEVEL, FunctionEnvironment, FunctionVariable
+from contracts.run_access import MAX_RUN_ACCESS_SECONDS
 from contracts.task_size import TaskSize
 from handlers.common.errors import ConfigurationError
 
@@ -86,7 +87,15 @@ class PresignSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "PresignSettings":
-        return cls(**_with_positive_ints(_fields(environment.PRESIGN_RUN, environ), "run_access_seconds"))
+        """Raises :class:`ConfigurationError` also for URLs that would outlive the credentials signing them."""
+        settings = cls(**_with_positive_ints(_fields(environment.PRESIGN_RUN, environ), "run_access_seconds"))
+        if settings.run_access_seconds > MAX_RUN_ACCESS_SECONDS:
+            raise ConfigurationError(
+                f"RUN_ACCESS_SECONDS {settings.run_access_seconds} is over {MAX_RUN_ACCESS_SECONDS}: URLs "
+                "signed with this function's temporary credentials may stop working before then, so the run "
+                "could not write its results (trainTimeoutMinutes is held below this at config load)"
+            )
+        return settings
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,6 @@
 """The container entrypoint on an emulated S3, reached only through its run's presigned URLs: every bad input,
-environment and S3 failure, and the settings it reads from its environment."""
+environment and S3 failure (S3's refusal of expired URLs from a stand-in server), and the settings it reads
+from its environment."""
 
 import io
 
@@ -13,10 +14,21 @@ from container_job import (
     s3_client,
     stored_keys,
 )
+from refusing_storage import (
+    ACCESS_DENIED,
+    EXPIRED_TOKEN,
+    REQUEST_EXPIRED,
+    SESSION_TOKEN,
+    access_to,
+    refusing_storage,
+    result_urls,
+)
 from zip_builders import BAD_UPLOADS, write_bomb_zip
 
+from contracts.failures import ExitCode
+from contracts.run_access import RunAccess
 from fbcsp import container, container_settings
-from fbcsp.presigned import PresignedTransfer, TransferError
+from fbcsp.presigned import AccessExpired, PresignedTransfer, TransferError
 from fbcsp.training_options import TrainingOptions
 
 pytestmark = pytest.mark.classifier
@@ -85,6 +97,54 @@ def test_unreachable_results_bucket_exits_1_without_a_manifest(s3, tmp_path):
     assert container.main(environment, stream) == 1
     (line,) = [line for line in log_lines(stream) if line["message"] == "could not write the failed manifest"]
     assert "PUT of manifest.json was answered 404" in line["error"]
+
+
+@pytest.mark.parametrize("answer", [EXPIRED_TOKEN, REQUEST_EXPIRED], ids=["token-expired", "url-expired"])
+def test_a_write_refused_as_expired_says_the_runs_access_expired_and_names_the_file(answer):
+    status, code = answer[:2]
+    with refusing_storage(*answer) as storage:
+        transfer = PresignedTransfer(access_to(storage))
+        with pytest.raises(AccessExpired) as refused:
+            transfer.put_result("metrics.json", b"{}")
+
+    assert str(refused.value) == (
+        f"the run's access to storage expired before the results were written: PUT of metrics.json was answered "
+        f"{status} {code} (its presigned URL, or the credentials that signed it, had expired)"
+    )
+    assert SESSION_TOKEN not in str(refused.value) and storage not in str(refused.value)
+
+
+def test_a_read_refused_as_expired_says_so_and_another_refusal_names_s3s_code(tmp_path):
+    with refusing_storage(*EXPIRED_TOKEN) as storage:
+        transfer = PresignedTransfer(access_to(storage))
+        with pytest.raises(AccessExpired, match="expired before the upload was read: GET of the upload was answered"):
+            transfer.download_input(tmp_path / "upload.zip")
+    with refusing_storage(*ACCESS_DENIED) as storage:
+        transfer = PresignedTransfer(access_to(storage))
+        with pytest.raises(TransferError) as refused:
+            transfer.put_result("metrics.json", b"{}")
+
+    assert not isinstance(refused.value, AccessExpired)
+    assert str(refused.value) == "PUT of metrics.json was answered 403 Forbidden (AccessDenied)"
+
+
+def test_results_refused_as_expired_exit_3_with_the_cause_and_no_manifest(s3, sample_zip_path):
+    # GIVEN a run whose upload is readable but whose result URLs S3 refuses: their signer's token expired
+    version_id = put_input(s3, sample_zip_path)
+    environment = job_environment(s3, version_id, FBCSP_PERMUTATIONS="1")
+    signed = RunAccess.decode(environment["RUN_ACCESS"])
+    stream = io.StringIO()
+    # WHEN the job trains and writes its results
+    with refusing_storage(*EXPIRED_TOKEN) as storage:
+        access = RunAccess(input=signed.input, results=result_urls(storage))
+        code = container.main({**environment, "RUN_ACCESS": access.encode()}, stream)
+    # THEN it exits ACCESS_EXPIRED, saying why in its log without a URL or token, and attempts no manifest
+    assert code == ExitCode.ACCESS_EXPIRED == 3
+    (line,) = [line for line in log_lines(stream) if line["level"] == "ERROR"]
+    assert line["message"] == "the run's access to storage expired; no manifest can be written"
+    assert line["error"].startswith("the run's access to storage expired before the results were written: PUT of ")
+    assert SESSION_TOKEN not in stream.getvalue() and "X-Amz-Signature" not in stream.getvalue()
+    assert stored_keys(s3) == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,13 @@ import pytest
 from handler_support import ecs_failure, failed_manifest, load_event
 
 from contracts.failures import FailureCode
-from handlers.common.failures import GENERIC_MESSAGES, STOPPED_MESSAGE, classify_failure, needs_failed_manifest
+from handlers.common.failures import (
+    ACCESS_EXPIRED_MESSAGE,
+    GENERIC_MESSAGES,
+    STOPPED_MESSAGE,
+    classify_failure,
+    needs_failed_manifest,
+)
 
 
 def _lambda_error(error_type: str, message: str) -> dict:
@@ -203,6 +209,12 @@ CASES = {
         None,
         FailureCode.CAPACITY_UNAVAILABLE,
         GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
+    ),
+    "ecs-exit-3-access-expired": (
+        lambda: ecs_failure(exit_code=3),
+        None,
+        FailureCode.INTERNAL_ERROR,
+        ACCESS_EXPIRED_MESSAGE,
     ),
     "ecs-exit-143-stopped-by-user": (
         lambda: _stopped_by_user(143),

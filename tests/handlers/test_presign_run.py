@@ -6,8 +6,9 @@ from handler_support import ACTIVE_RUN_WINDOW_SECONDS, SESSION, USER, log_lines,
 
 from contracts.keys import UploadKey
 from contracts.manifest import RESULT_FILES
-from contracts.run_access import RunAccess
+from contracts.run_access import MAX_RUN_ACCESS_SECONDS, RunAccess
 from handlers import presign_run
+from handlers.common.errors import ConfigurationError
 
 pytestmark = pytest.mark.moto
 
@@ -29,6 +30,23 @@ def test_the_input_url_reads_the_runs_own_version(aws, lambda_context):
     assert answer.status_code == 200
     assert answer.content == b"first version"
     assert f"X-Amz-Expires={ACTIVE_RUN_WINDOW_SECONDS}" in access.input
+
+
+def test_urls_are_signed_for_at_most_the_time_their_signing_credentials_are_relied_on(
+    aws, lambda_context, monkeypatch
+):
+    state = _uploaded_twice(aws)
+    monkeypatch.setenv("RUN_ACCESS_SECONDS", str(MAX_RUN_ACCESS_SECONDS))
+    access = RunAccess.decode(presign_run.handler(state, lambda_context))
+    assert f"X-Amz-Expires={MAX_RUN_ACCESS_SECONDS}" in access.input
+
+    monkeypatch.setenv("RUN_ACCESS_SECONDS", str(MAX_RUN_ACCESS_SECONDS + 1))
+    with pytest.raises(
+        ConfigurationError,
+        match="RUN_ACCESS_SECONDS 21601 is over 21600: URLs signed with this function's temporary credentials "
+        "may stop working before then",
+    ):
+        presign_run.handler(state, lambda_context)
 
 
 def test_each_result_url_writes_its_file_under_the_runs_prefix_with_its_content_type(aws, lambda_context):

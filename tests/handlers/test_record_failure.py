@@ -77,6 +77,19 @@ def test_an_out_of_memory_task_without_manifest_is_recorded(aws, processing_run,
     assert stored_status(aws)["error"]["code"] == "OUT_OF_MEMORY"
 
 
+@pytest.mark.moto
+def test_a_task_whose_urls_expired_is_recorded_with_that_reason(aws, processing_run, lambda_context):
+    # GIVEN the container exited ACCESS_EXPIRED: S3 refused its URLs as expired, so it wrote no manifest
+    outcome = record_failure.handler({**processing_run, "error": ecs_failure(exit_code=3)}, lambda_context)
+    # THEN the session's error says the run's access to storage expired before the results were written
+    error = stored_status(aws)["error"]
+    assert error == outcome["error"]
+    assert error["code"] == "INTERNAL_ERROR"
+    assert error["message"].startswith(
+        "The run's access to storage expired before the classifier's results were written"
+    )
+
+
 def _record_success(aws, run_id: str, *, accuracy: float) -> None:
     """ProcessResults' write for ``run_id``: SUCCEEDED with a result and the classifier record."""
     StatusStore(aws.dynamodb, aws.status_table).succeed_run(

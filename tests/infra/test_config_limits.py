@@ -1,6 +1,6 @@
 """Config values of the right type and form that AWS would still refuse at `pulumi up` (or every run's
-RunTask would): each is refused when the config is loaded, with the key and the limit in the message, and
-the largest value each limit admits is accepted."""
+RunTask would, or S3 a long run's result writes): each is refused when the config is loaded, with the key
+and the limit in the message, and the largest value each limit admits is accepted."""
 
 import pytest
 from pulumi_mocks import run_main_program
@@ -8,6 +8,8 @@ from resource_types import FUNCTION
 
 from components.config import ConfigError
 from components.config_loading import load_settings
+from contracts.run_access import MAX_RUN_ACCESS_SECONDS
+from handlers.common.settings import PresignSettings
 
 pytestmark = pytest.mark.unit
 
@@ -66,6 +68,14 @@ def smoke_test_user(length: int) -> str:
         ),
         ({"apiThrottlingBurstLimit": 5001}, r"apiThrottlingBurstLimit 5001 exceeds .* in eu-west-2 \(5000\)"),
         ({"apiThrottlingRateLimit": 10001}, r"apiThrottlingRateLimit 10001 exceeds .* in eu-west-2 \(10000\)"),
+        (
+            {"trainTimeoutMinutes": 334},
+            "trainTimeoutMinutes 334 is over 333: a run's presigned URLs must last its capacity retries, its "
+            "training and 15 minutes more, and are signed for at most 6 hours because they stop working when "
+            "the signing Lambda's temporary credentials expire",
+        ),
+        ({"trainTimeoutMinutes": "1440"}, "trainTimeoutMinutes 1440 is over 333"),
+        ({"trainTimeoutMinutes": 4}, r"trainTimeoutMinutes 4 is out of range \[5, None\]"),
     ],
 )
 def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides, message):
@@ -86,6 +96,8 @@ def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides
         {"smokeTestUser": smoke_test_user(128)},
         {"region": "eu-south-1", "apiThrottlingBurstLimit": 1250, "apiThrottlingRateLimit": 2500},
         {"apiThrottlingBurstLimit": 5000, "apiThrottlingRateLimit": 10000},
+        {"trainTimeoutMinutes": 333},
+        {"trainTimeoutMinutes": 5},
     ],
 )
 def test_the_largest_value_each_limit_admits_is_accepted(overrides):
@@ -103,3 +115,20 @@ def test_the_stacks_reservations_together_leave_the_unreserved_100():
     ]
 
     assert sum(reservations) == 900
+
+
+def test_the_longest_training_the_config_accepts_deploys_urls_the_presign_function_signs():
+    """The config's bound and PresignRun's guard are one limit: the largest trainTimeoutMinutes gives the
+    presign function a RUN_ACCESS_SECONDS within MAX_RUN_ACCESS_SECONDS, which it accepts."""
+    stack = run_main_program(
+        {"aws:region": "eu-west-2", "eeg-pipeline:environment": "dev", "eeg-pipeline:trainTimeoutMinutes": "333"}
+    )
+    (presign,) = [
+        function
+        for function in stack.resources.of_type(FUNCTION)
+        if function.inputs["handler"] == "handlers.presign_run.handler"
+    ]
+    environment = presign.inputs["environment"]["variables"]
+
+    assert int(environment["RUN_ACCESS_SECONDS"]) == 705 + 333 * 60 + 900 <= MAX_RUN_ACCESS_SECONDS
+    assert PresignSettings.from_environ(environment).run_access_seconds == 705 + 333 * 60 + 900

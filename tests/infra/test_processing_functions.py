@@ -9,7 +9,7 @@ from function_checks import function_named, function_problems
 from resource_types import FUNCTION, LOG_GROUP
 
 from components.policy_statements import RESOURCE_WILDCARD_ACTIONS
-from components.state_machine import active_run_window_seconds
+from components.retry import active_run_window_seconds
 from contracts.environment import FUNCTION_ENVIRONMENTS
 
 pytestmark = pytest.mark.unit
