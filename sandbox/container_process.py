@@ -1,11 +1,13 @@
 """One emulated task's container process: its environment (never the sandbox's own credentials), its
-memory watched as ECS bounds it, and the exit code and stopped reason ECS reports when it ends."""
+memory watched as ECS bounds it, the exit code and stopped reason ECS reports when it ends, and its
+stop as ECS stops a container."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -69,3 +71,17 @@ def run_container_process(
     if process.returncode < 0:
         return 128 - process.returncode, f"Container killed by signal {-process.returncode}"
     return process.returncode, "Essential container in task exited"
+
+
+def _kill_if_running(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+
+
+def terminate(process: subprocess.Popen, stop_timeout_seconds: float) -> None:
+    """Stop a container's process as ECS stops a container: SIGTERM now, and SIGKILL after
+    ``stop_timeout_seconds`` if it is still running then. Does not wait."""
+    process.terminate()
+    killer = threading.Timer(stop_timeout_seconds, _kill_if_running, (process,))
+    killer.daemon = True
+    killer.start()

@@ -17,8 +17,11 @@ way ECS reports it:
   (the subprocess is watched and killed, ``docker run --memory`` does the same);
 * ``TaskFailedToStart`` and ``CannotPullContainerError: ...`` when the image cannot be found;
 * ``TaskFailedToStart`` and ``CannotStartContainerError: ...`` when launching it fails otherwise;
-* ``UserInitiated`` and ``Task stopped by user`` when the launcher stops it (:meth:`ContainerLauncher.stop_all`,
-  SIGTERM and then SIGKILL as ``StopTask`` does), whatever its container's exit code.
+* ``UserInitiated`` and the stop's reason (``Task stopped by user`` unless ``StopTask`` gave one) when
+  it is stopped, whatever its container's exit code: one task through :meth:`ContainerLauncher.stop`
+  (``StopTask``, which Step Functions calls for the task of a stopped execution), every task through
+  :meth:`ContainerLauncher.stop_all` (the sandbox's exit). As ECS does, the container gets SIGTERM and,
+  if it is still running after the stop timeout, SIGKILL; a task still waiting for a slot never starts.
 
 At most ``max_running`` containers run at once (a local machine is not a Fargate fleet); later
 tasks wait in ``RUNNING`` as they would in ``PROVISIONING``.
@@ -29,6 +32,7 @@ container's process and reads how it ended.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import threading
@@ -51,14 +55,21 @@ from .container_images import (
     docker_run_command,
     pull_failure_reason,
 )
-from .container_process import run_container_process
+from .container_process import run_container_process, terminate
 from .moto_patches import mark_task_stopped, task_definition_of
-from .task_overrides import container_definition, container_memory_mib, task_environment, task_size
+from .task_overrides import (
+    container_definition,
+    container_memory_mib,
+    stop_timeout_seconds,
+    task_environment,
+    task_size,
+)
 
 CANNOT_START_REASON = "CannotStartContainerError"
 #: ECS's stop code and reason for a task stopped through ``StopTask`` without a reason of its own.
 USER_STOP_CODE = "UserInitiated"
 USER_STOP_REASON = "Task stopped by user"
+UNSTARTED_STOP_REASON = "Task stopped before its container started"
 
 
 @dataclass(frozen=True)
@@ -121,16 +132,20 @@ class ContainerLauncher:
     role_environment: Callable[[str], Mapping[str, str]] | None = None
     on_exit: Callable[[ContainerRun], None] | None = None
     runs: list[ContainerRun] = field(default_factory=list)
-    _slots: threading.Semaphore = field(init=False)
     _threads: list[threading.Thread] = field(default_factory=list)
-    _processes: list[subprocess.Popen] = field(default_factory=list)
-    _stopping: threading.Event = field(default_factory=threading.Event)
+    # Task id → its container's process, and → the reason of a stop asked for it (StopTask).
+    _processes: dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
+    _stop_reasons: dict[str, str] = field(default_factory=dict, init=False)
+    _stopping_all: bool = field(default=False, init=False)
+    _running: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Notified when a slot frees or a stop is asked, which a task waiting for a slot must see.
+    _changed: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
         if self.max_running < 1:
             raise ValueError(f"max_running must be at least 1, got {self.max_running}")
-        self._slots = threading.Semaphore(self.max_running)
+        self._changed = threading.Condition(self._lock)
 
     def command(
         self,
@@ -171,38 +186,63 @@ class ContainerLauncher:
         self, task: Task, environment: dict[str, str], limits: tuple[TaskSize, int], queued: float
     ) -> None:
         size, memory_mib = limits
-        with self._slots:
+        unstarted_reason = self._take_slot(task.id)
+        if unstarted_reason is not None:
+            stopped = (queued, time.monotonic())
+            self._finish(task, environment, size, stopped, None, unstarted_reason, stop_code=USER_STOP_CODE)
+            return
+        try:
             started = (queued, time.monotonic())
             container = container_definition(task)
-            image = container["image"]
-            if self._stopping.is_set():
-                reason = "Task stopped before its container started"
-                self._finish(task, environment, size, started, None, reason, stop_code=USER_STOP_CODE)
-                return
             try:
-                command = self.command(image, environment, memory_mib=memory_mib, container=container)
+                command = self.command(container["image"], environment, memory_mib=memory_mib, container=container)
                 exit_code, reason = run_container_process(
                     command,
                     environment,
                     log_path=self.log_dir / f"{task.id}.log",
                     memory_mib=memory_mib,
                     docker=self.docker,
-                    started=self._remember_process,
+                    started=functools.partial(self._remember_process, task),
                 )
             except Exception as error:  # noqa: BLE001 - any fault must stop the task, or its execution waits for ever
                 if not isinstance(error, ImageUnavailable):
                     error = f"{CANNOT_START_REASON}: {type(error).__name__}: {error}"
                 self._finish(task, environment, size, started, None, str(error), stop_code="TaskFailedToStart")
                 return
-            if self._stopping.is_set():
-                self._finish(task, environment, size, started, exit_code, USER_STOP_REASON, stop_code=USER_STOP_CODE)
+            with self._lock:
+                stop_reason = self._stop_reasons.get(task.id, USER_STOP_REASON if self._stopping_all else None)
+            if stop_reason is not None:
+                self._finish(task, environment, size, started, exit_code, stop_reason, stop_code=USER_STOP_CODE)
                 return
             self._finish(task, environment, size, started, exit_code, reason)
+        finally:
+            self._free_slot()
 
-    def _remember_process(self, process: subprocess.Popen) -> None:
-        """Keep a started container process, for :meth:`stop_all` to stop."""
+    def _stop_asked(self, task_id: str) -> bool:
+        """Whether the task is to stop (call with the lock held)."""
+        return self._stopping_all or task_id in self._stop_reasons
+
+    def _take_slot(self, task_id: str) -> str | None:
+        """Wait for a free slot and take it (``None``); if the task is stopped first, the stop's reason."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._running < self.max_running or self._stop_asked(task_id))
+            if self._stop_asked(task_id):
+                return self._stop_reasons.get(task_id, UNSTARTED_STOP_REASON)
+            self._running += 1
+            return None
+
+    def _free_slot(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+    def _remember_process(self, task: Task, process: subprocess.Popen) -> None:
+        """Keep a started container process, to stop it; stop it now if its task was stopped meanwhile."""
         with self._lock:
-            self._processes.append(process)
+            self._processes[task.id] = process
+            stop_now = self._stop_asked(task.id)
+        if stop_now:
+            terminate(process, stop_timeout_seconds(task))
 
     def _finish(
         self,
@@ -232,11 +272,26 @@ class ContainerLauncher:
         if self.on_exit is not None:
             self.on_exit(run)
 
+    def stop(self, task: Task, reason: str | None = None) -> None:
+        """Stop one task as ``StopTask`` does, without waiting for it: its container gets SIGTERM now and
+        SIGKILL after its stop timeout (a task still waiting for a slot never starts), and the task is
+        marked stopped (``UserInitiated``, ``reason``, else ECS's default reason) once its container has
+        ended. A task asked to stop already is left as it is."""
+        with self._changed:
+            if task.id in self._stop_reasons:
+                return
+            self._stop_reasons[task.id] = reason or USER_STOP_REASON
+            process = self._processes.get(task.id)
+            self._changed.notify_all()
+        if process is not None:
+            terminate(process, stop_timeout_seconds(task))
+
     def stop_all(self, grace_seconds: float = 5) -> None:
         """Stop every container still running or waiting and wait until each task is marked stopped."""
-        self._stopping.set()
-        with self._lock:
-            processes, threads = list(self._processes), list(self._threads)
+        with self._changed:
+            self._stopping_all = True
+            processes, threads = list(self._processes.values()), list(self._threads)
+            self._changed.notify_all()
         for process in processes:
             if process.poll() is None:
                 process.terminate()

@@ -1,5 +1,6 @@
 """What an emulated ECS task runs: its container definition with the run's overrides applied, as
-ECS applies them (environment, task size, the container's memory limit)."""
+ECS applies them (environment, task size, the container's memory limit), and how long ECS lets it
+take to stop."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from moto.ecs.models import Task
 from contracts.task_size import TaskSize
 
 from .moto_patches import task_definition_of
+
+#: ECS's stop timeout for a Fargate container whose definition sets no ``stopTimeout``.
+DEFAULT_STOP_TIMEOUT_SECONDS = 30
 
 
 def container_definition(task: Task) -> dict[str, Any]:
@@ -43,3 +47,9 @@ def container_memory_mib(task: Task, overrides: Mapping[str, Any]) -> int:
     container_limit = overridden[-1] if overridden else container_definition(task).get("memory")
     task_memory = task_size(task, overrides).memory_mib
     return min(task_memory, int(container_limit)) if container_limit else task_memory
+
+
+def stop_timeout_seconds(task: Task) -> int:
+    """Seconds from the SIGTERM of a stopped task's container to its SIGKILL: the container definition's
+    ``stopTimeout``, else ECS's default."""
+    return int(container_definition(task).get("stopTimeout") or DEFAULT_STOP_TIMEOUT_SECONDS)

@@ -15,7 +15,12 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   (:func:`mark_task_stopped`) and ask again at once, so a session does not lose up to half a second
   there (AWS learns of the stop from the task's state change event);
 * nothing runs a task's container: :func:`launch_containers_on_run_task` hands every started
-  task to a launcher, and the task stays ``RUNNING`` until the launcher stops it;
+  task to a launcher, and the task stays ``RUNNING`` until the launcher stops it; ``StopTask`` only
+  marks a task stopped: :func:`stop_containers_on_stop_task` has the launcher stop its container
+  (SIGTERM, then SIGKILL after the stop timeout) and the task is ``STOPPED`` once that has ended;
+* when an execution is stopped, AWS stops the ECS task its ``.sync`` state waits for (``StopTask``,
+  with the state machine's role), moto leaves it running: :func:`stop_tasks_of_stopped_executions`
+  sends that ``StopTask`` once moto's wait ends on the stop, and wakes the wait at the stop;
 * the ECS backend's task registry is a plain dict read and written by the server's request threads:
   :func:`serialise_ecs_task_registry` makes starting, listing, describing and stopping tasks take
   turns, so many concurrent executions cannot fail a ``.sync`` poll with "dictionary changed size
@@ -53,9 +58,9 @@ moto emulates the AWS APIs but, out of the box, it cannot run this pipeline end 
   ``aws:SecureTransport`` as for the HTTPS requests AWS receives (the sandbox's plain-HTTP
   endpoint stands for them).
 
-The patches live in :mod:`.lambda_invocations` (the first and eighth), :mod:`.ecs_tasks` (the
-second to fifth), :mod:`.dynamodb` (the sixth), :mod:`.events` (the seventh and tenth),
-:mod:`.context_times` (the ninth) and :mod:`.iam` (the others); nothing else in the sandbox touches
+The patches live in :mod:`.lambda_invocations` (the first and ninth), :mod:`.ecs_tasks` (the
+second to sixth), :mod:`.dynamodb` (the seventh), :mod:`.events` (the eighth and eleventh),
+:mod:`.context_times` (the tenth) and :mod:`.iam` (the others); nothing else in the sandbox touches
 moto's private classes. They reach into them, so :func:`check_moto_version` refuses any moto release
 they were not verified against; ``tests/sandbox/test_moto_patches.py``,
 ``tests/sandbox/test_moto_state_machine_tasks.py`` and ``tests/sandbox/test_moto_iam_patches.py`` fail
@@ -83,7 +88,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
 from .context_times import state_entered_times_as_on_aws
 from .dynamodb import DYNAMODB_ITEM_OPERATIONS, serialise_dynamodb_items
@@ -95,6 +100,8 @@ from .ecs_tasks import (
     launch_containers_on_run_task,
     mark_task_stopped,
     serialise_ecs_task_registry,
+    stop_containers_on_stop_task,
+    stop_tasks_of_stopped_executions,
     task_definition_of,
     translate_ecs_parameters,
 )
@@ -158,6 +165,8 @@ _PATCHED_ATTRIBUTES = (
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
+    (StateTaskServiceEcs, "_eval_sync"),
+    (Execution, "stop"),
     (BaseExecutionWorkerCommunication, "terminated"),
     (Rule, "send_to_targets"),
     (sfn_state_module, "StateData"),
@@ -184,7 +193,9 @@ def adjusted_moto(
         route_lambda_invocations(dispatch)
         translate_ecs_parameters()
         fail_sync_tasks_on_nonzero_exit()
+        stop_tasks_of_stopped_executions()
         launch_containers_on_run_task(launcher)
+        stop_containers_on_stop_task(launcher)
         serialise_ecs_task_registry()
         serialise_dynamodb_items()
         emit_execution_status_changes()

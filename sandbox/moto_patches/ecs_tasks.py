@@ -1,5 +1,5 @@
-"""moto adjustments that run the pipeline's ECS tasks: the Step Functions ``ecs:runTask.sync`` integration and the
-ECS backend's tasks.
+"""moto adjustments that run the pipeline's ECS tasks: the Step Functions ``ecs:runTask.sync`` integration (its
+exit codes, its waits, the stop of the task of a stopped execution) and the ECS backend's tasks.
 
 Part of :mod:`sandbox.moto_patches` (see there for what each stands in for).
 """
@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import botocore.session
 from botocore import xform_name
+from botocore.exceptions import ClientError
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -23,16 +27,23 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend.execution import Execution
 
 from .serialised import serialise_operations
+
+_log = logging.getLogger(__name__)
 
 
 class TaskLauncher(Protocol):
     def start(self, task: Task, overrides: dict[str, Any]) -> None: ...
+
+    def stop(self, task: Task, reason: str | None) -> None: ...
 
 
 @functools.cache
@@ -64,7 +75,7 @@ def failed_container(task_description: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class StoppedTasks:
-    """Counts tasks marked stopped, so that a ``.sync`` poll can sleep until one stops."""
+    """Counts tasks marked stopped, so that a ``.sync`` poll can sleep until one stops (or its execution)."""
 
     def __init__(self) -> None:
         self._count = 0
@@ -79,16 +90,35 @@ class StoppedTasks:
             self._count += 1
             self._changed.notify_all()
 
-    def wait_beyond(self, count: int, timeout: float) -> bool:
-        """Wait until more than ``count`` tasks have stopped (True) or ``timeout`` seconds have passed."""
+    def wake(self) -> None:
+        """Have every wait ask its ``or_when`` again (an execution has stopped)."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._count > count, timeout=timeout)
+            self._changed.notify_all()
+
+    def wait_beyond(self, count: int, timeout: float, *, or_when: Callable[[], bool] = lambda: False) -> bool:
+        """Wait until more than ``count`` tasks have stopped or ``or_when()`` is true (asked at the start and
+        at each :meth:`add` or :meth:`wake`); False if ``timeout`` seconds passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count > count or or_when(), timeout=timeout)
 
 
 _stopped_tasks = StoppedTasks()
 #: How long a ``.sync`` poll of a running task waits for some task to stop before it asks again (moto
 #: itself then sleeps 0.5 s before the next poll; a stop during that sleep is seen after it).
 SYNC_POLL_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class SyncTaskWait:
+    """One ``.sync`` wait for an ECS task: called by moto's poll loop, the task's description once it has
+    stopped (else ``None``); and the ``StopTask`` Step Functions sends when the execution stops first."""
+
+    task_arn: str
+    check: Callable[[], dict[str, Any] | None]
+    stop_task: Callable[[], None]
+
+    def __call__(self) -> dict[str, Any] | None:
+        return self.check()
 
 
 def fail_sync_tasks_on_nonzero_exit() -> None:
@@ -98,13 +128,14 @@ def fail_sync_tasks_on_nonzero_exit() -> None:
 
     @functools.wraps(build_resolver)
     def build_checking_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+        submitted = env.stack[-1]["Tasks"][0]
         resolve = build_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
         def resolve_checking_exit_codes():
             stopped_before = _stopped_tasks.count()
             task_description = resolve()
             if task_description is None:
-                _stopped_tasks.wait_beyond(stopped_before, SYNC_POLL_WAIT_SECONDS)
+                _stopped_tasks.wait_beyond(stopped_before, SYNC_POLL_WAIT_SECONDS, or_when=lambda: not env.is_running())
                 task_description = resolve()
             if task_description is None or failed_container(task_description) is None:
                 return task_description
@@ -125,10 +156,53 @@ def fail_sync_tasks_on_nonzero_exit() -> None:
                 )
             )
 
-        return resolve_checking_exit_codes
+        def stop_task() -> None:
+            # Looked up at each call: the sandbox signs the interpreter's clients with the state machine's role.
+            ecs = state_task_service_ecs.boto_client_for(
+                region=resource_runtime_part.region, service="ecs", state_credentials=state_credentials
+            )
+            ecs.stop_task(cluster=submitted["ClusterArn"], task=submitted["TaskArn"])
+
+        return SyncTaskWait(task_arn=submitted["TaskArn"], check=resolve_checking_exit_codes, stop_task=stop_task)
 
     build_checking_resolver._checks_exit_codes = True
     StateTaskServiceEcs._build_sync_resolver = build_checking_resolver
+
+
+def stop_tasks_of_stopped_executions() -> None:
+    eval_sync = StateTaskServiceEcs._eval_sync
+    if getattr(eval_sync, "_stops_tasks", False):
+        return
+    stop_execution = Execution.stop
+
+    @functools.wraps(eval_sync)
+    def eval_sync_then_stop_abandoned_task(
+        self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint
+    ):
+        outcome = eval_sync(
+            self,
+            env=env,
+            sync_resolver=sync_resolver,
+            timeout_seconds=timeout_seconds,
+            callback_endpoint=callback_endpoint,
+            heartbeat_endpoint=heartbeat_endpoint,
+        )
+        # The loop also ends when the state times out (ProgramEnded): only a stopped execution stops its task.
+        if outcome is None and isinstance(env.program_state(), ProgramStopped):
+            try:
+                sync_resolver.stop_task()
+            except ClientError as refused:  # the execution is aborted whatever StopTask answers
+                _log.warning("StopTask of %s (its execution stopped) failed: %s", sync_resolver.task_arn, refused)
+        return outcome
+
+    @functools.wraps(stop_execution)
+    def stop_waking_sync_waits(self, stop_date, error, cause):
+        stop_execution(self, stop_date=stop_date, error=error, cause=cause)
+        _stopped_tasks.wake()
+
+    eval_sync_then_stop_abandoned_task._stops_tasks = True
+    StateTaskServiceEcs._eval_sync = eval_sync_then_stop_abandoned_task
+    Execution.stop = stop_waking_sync_waits
 
 
 def launch_containers_on_run_task(launcher: TaskLauncher) -> None:
@@ -143,6 +217,26 @@ def launch_containers_on_run_task(launcher: TaskLauncher) -> None:
 
     run_and_launch._original = run_task
     EC2ContainerServiceBackend.run_task = run_and_launch
+
+
+def stop_containers_on_stop_task(launcher: TaskLauncher) -> None:
+    stop_task = getattr(EC2ContainerServiceBackend.stop_task, "_original", EC2ContainerServiceBackend.stop_task)
+
+    @functools.wraps(stop_task)
+    def stop_task_and_its_container(self, cluster_str, task_str, reason):
+        task_id = task_str.rsplit("/", 1)[-1]
+        cluster_tasks = self.tasks.get(self._get_cluster(cluster_str).name, {})
+        task = next((task for arn, task in cluster_tasks.items() if arn.endswith(task_id)), None)
+        if task is None:
+            return stop_task(self, cluster_str, task_str, reason)  # moto's own error for an unknown task
+        # STOPPED only once its container has ended, as ECS reports a task still stopping.
+        if task.last_status != "STOPPED":
+            task.desired_status = "STOPPED"
+            launcher.stop(task, reason)
+        return task
+
+    stop_task_and_its_container._original = stop_task
+    EC2ContainerServiceBackend.stop_task = stop_task_and_its_container
 
 
 _ECS_TASK_OPERATIONS = ("run_task", "describe_tasks", "list_tasks", "stop_task")

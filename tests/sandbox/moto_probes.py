@@ -29,17 +29,32 @@ def adjusted(launcher, denials=None):
     )
 
 
+#: The ``EXIT_WITH`` of a container that runs until its task is stopped.
+UNTIL_STOPPED = "until-stopped"
+SIGTERM_EXIT_CODE = 143
+
+
 class ExitCodeLauncher:
-    """Stands in for the container: exits with the code the run's overrides ask for."""
+    """Stands in for the container: exits with the code the run's overrides ask for, or runs until its
+    task is stopped and then exits as on SIGTERM."""
 
     def __init__(self):
         self.started = []
         self.limits = []
+        self.tasks = []
+        self.stopped = []
 
     def start(self, task, overrides):
         environment = task_environment(task, overrides)
         self.started.append(environment)
+        self.tasks.append(task)
         self.limits.append((task_size(task, overrides), container_memory_mib(task, overrides)))
-        code = int(environment["EXIT_WITH"])
-        threading.Timer(0.2, moto_patches.mark_task_stopped, (task, code, "Essential container in task exited")).start()
+        if environment["EXIT_WITH"] != UNTIL_STOPPED:
+            exited = (task, int(environment["EXIT_WITH"]), "Essential container in task exited")
+            threading.Timer(0.2, moto_patches.mark_task_stopped, exited).start()
+
+    def stop(self, task, reason):
+        self.stopped.append((task.id, reason))
+        stopped = (task, SIGTERM_EXIT_CODE, reason or "Task stopped by user")
+        threading.Timer(0.2, moto_patches.mark_task_stopped, stopped, {"stop_code": "UserInitiated"}).start()
 

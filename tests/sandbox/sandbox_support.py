@@ -15,6 +15,7 @@ import boto3
 import pytest
 from joserfc.jwk import OctKey
 
+from contracts.environment import ContainerVariable
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
 from sandbox.container_images import ImageUnavailable, pull_failure_reason
@@ -207,6 +208,21 @@ def execution_end(sfn, execution_arn: str, timeout_seconds: float = 300) -> dict
             raise AssertionError("the execution did not finish")
         time.sleep(0.05)
     return described
+
+
+def task_of_run(pipeline, run_id: str) -> dict:
+    """The ECS task (as ``DescribeTasks`` describes it) whose container was given ``run_id``."""
+    ecs, cluster = pipeline.session.client("ecs"), pipeline.stack.cluster_arn
+    task_arns = ecs.list_tasks(cluster=cluster)["taskArns"]
+    for task in ecs.describe_tasks(cluster=cluster, tasks=task_arns)["tasks"] if task_arns else []:
+        variables = {
+            variable["name"]: variable["value"]
+            for override in task["overrides"]["containerOverrides"]
+            for variable in override.get("environment", [])
+        }
+        if variables.get(ContainerVariable.RUN_ID) == run_id:
+            return task
+    raise LookupError(f"no task was run for {run_id}")
 
 
 def subscribe_a_queue(pipeline) -> str:

@@ -1,8 +1,8 @@
 """IAM is enforced in the sandbox: each role may do what its declared policy allows and nothing more.
 
-Negative twins: a stack deployed with one required statement taken out of one role's policy (through
-the same mock layer that deploys the program) fails at the step that needs the statement, the
-denial names the role and the action, and the failure is recorded as on AWS.
+Negative twins: a stack deployed with one required statement (or one action of it) taken out of one
+role's policy (through the same mock layer that deploys the program) fails at the step that needs
+it, the denial names the role and the action, and the failure is recorded as on AWS.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import time
 
 import pytest
 from fake_containers import GATES_VARIABLE, gate
-from sandbox_support import FAST_TRAINING, ScriptedLauncher, set_pipeline_environment, small_recording
+from sandbox_support import FAST_TRAINING, ScriptedLauncher, set_pipeline_environment, small_recording, task_of_run
 
-from contracts.keys import UploadKey, run_id_for
+from contracts.keys import UploadKey, execution_arn_for, run_id_for
 from sandbox.api_server import api_gateway_event
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
@@ -34,6 +34,22 @@ def without_statement(policy_name: str, sid: str):
         kept = [statement for statement in document["Statement"] if statement.get("Sid") != sid]
         assert len(kept) == len(document["Statement"]) - 1, f"{policy_name} has no statement {sid}"
         return {**inputs, "policy": json.dumps({**document, "Statement": kept})}
+
+    return adjust
+
+
+def without_action(policy_name: str, sid: str, action: str):
+    """Deploy-time change: the statement ``sid`` of the role policy ``policy_name`` loses ``action``."""
+
+    def adjust(type_token, name, inputs):
+        if (type_token, name) != (ROLE_POLICY, policy_name):
+            return inputs
+        document = json.loads(inputs["policy"])
+        (statement,) = [statement for statement in document["Statement"] if statement.get("Sid") == sid]
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        assert action in actions, f"{policy_name}'s {sid} does not allow {action}"
+        statement["Action"] = [kept for kept in actions if kept != action]
+        return {**inputs, "policy": json.dumps(document)}
 
     return adjust
 
@@ -136,25 +152,39 @@ def test_a_start_function_that_may_not_start_executions_leaves_the_session_recei
         assert executions == []
 
 
-def test_a_start_function_that_may_not_stop_executions_starts_no_second_run_of_a_session(tmp_path, monkeypatch):
-    policy_name = "processing-start-fn-policy"
-    with LocalPipeline(
+def _gated_pipeline(tmp_path, adjust):
+    """A pipeline whose sessions named ``fake-gated-...`` have their containers wait at a gate in ``tmp_path``."""
+    return LocalPipeline(
         work_dir=tmp_path,
-        adjust_inputs=without_statement(policy_name, "StopReplacedRuns"),
+        adjust_inputs=adjust,
         progress=lambda line: None,
         container_environment={**FAST_TRAINING, GATES_VARIABLE: str(tmp_path)},
         launcher_factory=ScriptedLauncher,
-    ) as pipeline:
+    )
+
+
+def _run_waiting_at_its_gate(pipeline, tmp_path, key: str) -> str:
+    """Upload a recording to ``key``; its run's id once its container waits at its gate."""
+    bucket = pipeline.stack.upload_bucket
+    body = small_recording(tmp_path / "rec.zip").read_bytes()
+    version = pipeline.session.client("s3").put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
+    run_id = run_id_for(bucket, key, version)
+    waiting, _ = gate(tmp_path, run_id)
+    deadline = time.monotonic() + 300
+    while not waiting.exists():
+        assert time.monotonic() < deadline, f"{run_id}'s container never started"
+        time.sleep(0.1)
+    return run_id
+
+
+def test_a_start_function_that_may_not_stop_executions_starts_no_second_run_of_a_session(tmp_path, monkeypatch):
+    policy_name = "processing-start-fn-policy"
+    with _gated_pipeline(tmp_path, without_statement(policy_name, "StopReplacedRuns")) as pipeline:
         set_pipeline_environment(monkeypatch, pipeline)
         s3, sfn = pipeline.session.client("s3"), pipeline.session.client("stepfunctions")
         bucket, key = pipeline.stack.upload_bucket, UploadKey("erin", "fake-gated-twin", "rec.zip").key
         # GIVEN a run training (its container waits at its gate)
-        first_version = s3.put_object(Bucket=bucket, Key=key, Body=small_recording(tmp_path / "rec.zip").read_bytes())
-        waiting, _ = gate(tmp_path, run_id_for(bucket, key, first_version["VersionId"]))
-        deadline = time.monotonic() + 300
-        while not waiting.exists():
-            assert time.monotonic() < deadline, pipeline.status("erin", "fake-gated-twin")
-            time.sleep(0.1)
+        _run_waiting_at_its_gate(pipeline, tmp_path, key)
         # WHEN the session is uploaded again
         newer_version = s3.put_object(Bucket=bucket, Key=key, Body=b"a newer version")["VersionId"]
 
@@ -165,6 +195,24 @@ def test_a_start_function_that_may_not_stop_executions_starts_no_second_run_of_a
         executions = sfn.list_executions(stateMachineArn=pipeline.stack.state_machine_arn)["executions"]
         assert [execution["status"] for execution in executions] == ["RUNNING"]
         assert newer_run not in {execution["name"] for execution in executions}
+
+
+def test_a_state_machine_that_may_not_stop_tasks_leaves_a_stopped_executions_container_running(
+    tmp_path, monkeypatch
+):
+    policy_name = "processing-state-machine-policy"
+    with _gated_pipeline(tmp_path, without_action(policy_name, "WatchTrainingTask", "ecs:StopTask")) as pipeline:
+        set_pipeline_environment(monkeypatch, pipeline)
+        # GIVEN a run training (its container waits at its gate)
+        run_id = _run_waiting_at_its_gate(pipeline, tmp_path, UploadKey("erin", "fake-gated-twin", "rec.zip").key)
+        # WHEN its execution is stopped
+        execution_arn = execution_arn_for(pipeline.stack.state_machine_arn, run_id)
+        pipeline.session.client("stepfunctions").stop_execution(executionArn=execution_arn)
+
+        # THEN Step Functions' StopTask, made with the state machine's role, is denied: the task runs on
+        _wait_for_denial(pipeline, policy_name, "ecs:StopTask")
+        assert task_of_run(pipeline, run_id)["lastStatus"] == "RUNNING"
+        assert pipeline.launcher.runs == []
 
 
 def test_an_api_function_that_may_not_query_sessions_answers_with_an_error(tmp_path, monkeypatch):

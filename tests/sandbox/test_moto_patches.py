@@ -1,6 +1,6 @@
 """The moto adjustments the sandbox relies on, checked against a real moto server and moto's own classes:
 S3 event sequencers, restoring moto, the ECS task registry's and the DynamoDB items' turns, the moto version
-check and the wake-up of a ``.sync`` poll.
+check and the wake-up of a ``.sync`` poll (by a task's stop or its execution's).
 
 If a moto upgrade changes the internals these adjustments reach into, these tests fail first.
 """
@@ -109,3 +109,15 @@ def test_a_sync_poll_wakes_when_a_task_stops_and_not_before():
     # Woken by the stop long before the timeout; without a stop it would answer False.
     assert stopped.wait_beyond(before, timeout=300) is True
     assert stopped.count() == before + 1
+
+
+def test_a_sync_poll_wakes_when_its_execution_stops():
+    stopped, execution_stopped = StoppedTasks(), threading.Event()
+
+    def stop_the_execution():
+        execution_stopped.set()
+        stopped.wake()
+
+    threading.Timer(0.05, stop_the_execution).start()
+    # Woken by the stop long before the timeout, though no task has stopped.
+    assert stopped.wait_beyond(stopped.count(), timeout=300, or_when=execution_stopped.is_set) is True

@@ -1,5 +1,6 @@
 """The moto adjustments that let state machine tasks run, checked against a real moto server: Lambda tasks run
-the dispatched handler, ``ecs:runTask.sync`` tasks run the container with their overrides and fail like AWS.
+the dispatched handler, ``ecs:runTask.sync`` tasks run the container with their overrides and fail like AWS,
+and a stopped execution stops the task it waits for, as AWS does.
 """
 
 from __future__ import annotations
@@ -7,7 +8,9 @@ from __future__ import annotations
 import json
 import time
 
+import boto3
 import pytest
+from moto_probes import SIGTERM_EXIT_CODE, UNTIL_STOPPED
 from sandbox_support import execution_end
 
 from contracts.task_size import TaskSize
@@ -25,14 +28,25 @@ TRUST_LAMBDA = json.dumps(
 )
 
 
-def _run(sfn, definition, execution_input):
-    machine = sfn.create_state_machine(
+def _machine(sfn, definition):
+    return sfn.create_state_machine(
         name=f"probe-{time.monotonic_ns()}",
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
+
+
+def _run(sfn, definition, execution_input):
+    machine = _machine(sfn, definition)
     execution = sfn.start_execution(stateMachineArn=machine, name="run-1", input=json.dumps(execution_input))
     return execution_end(sfn, execution["executionArn"])
+
+
+def _wait_until(condition, failure: str, timeout_seconds: float = 10) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.02)
 
 
 def _lambda_machine(function_arn):
@@ -135,6 +149,11 @@ def ecs_machine(emulator):
     return session.client("stepfunctions"), definition, launcher
 
 
+def _describe(task):
+    session = boto3.session.Session(region_name="eu-west-2")
+    return session.client("ecs").describe_tasks(cluster=task.cluster_arn, tasks=[task.task_arn])["tasks"][0]
+
+
 def test_ecs_sync_task_runs_the_container_with_overrides_and_waits_for_it(ecs_machine):
     sfn, definition, launcher = ecs_machine
     execution = _run(sfn, definition, {"exit": "0"})
@@ -178,3 +197,52 @@ def test_ecs_sync_task_with_a_nonzero_exit_fails_the_state_like_aws(ecs_machine)
     assert cause["Containers"][0]["ExitCode"] == 2
     assert cause["StoppedReason"] == "Essential container in task exited"
 
+
+
+def _start_until_stopped(sfn, machine, name, launcher):
+    """An execution whose task runs until it is stopped, once its container has started."""
+    started = len(launcher.tasks)
+    execution_arn = sfn.start_execution(
+        stateMachineArn=machine, name=name, input=json.dumps({"exit": UNTIL_STOPPED})
+    )["executionArn"]
+    _wait_until(lambda: len(launcher.tasks) > started, f"{name}'s task never started")
+    return execution_arn, launcher.tasks[started]
+
+
+def test_a_stopped_execution_stops_the_task_it_waits_for_and_no_other(ecs_machine):
+    sfn, definition, launcher = ecs_machine
+    machine = _machine(sfn, definition)
+    # GIVEN two executions, each waiting for its running task
+    stopped_execution, stopped_task = _start_until_stopped(sfn, machine, "run-stopped", launcher)
+    other_execution, other_task = _start_until_stopped(sfn, machine, "run-other", launcher)
+    # WHEN one of them is stopped
+    sfn.stop_execution(executionArn=stopped_execution)
+    # THEN Step Functions stops its task (StopTask, no reason of its own), which ECS then describes as
+    # stopped by request; the other task runs on
+    _wait_until(lambda: launcher.stopped, "the stopped execution's task was not stopped")
+    assert launcher.stopped == [(stopped_task.id, None)]
+    _wait_until(lambda: stopped_task.last_status == "STOPPED", "the stopped task was never marked stopped")
+    described = _describe(stopped_task)
+    assert (described["stopCode"], described["stoppedReason"]) == ("UserInitiated", "Task stopped by user")
+    assert execution_end(sfn, stopped_execution)["status"] == "ABORTED"
+    assert _describe(other_task)["lastStatus"] == "RUNNING"
+    sfn.stop_execution(executionArn=other_execution)
+    _wait_until(lambda: len(launcher.stopped) == 2, "the other execution's stop did not stop its task")
+
+
+def test_a_task_stopped_through_stop_task_ends_when_its_container_has_and_fails_the_state(ecs_machine):
+    sfn, definition, launcher = ecs_machine
+    machine = _machine(sfn, definition)
+    execution_arn, task = _start_until_stopped(sfn, machine, "run-1", launcher)
+    ecs = boto3.session.Session(region_name="eu-west-2").client("ecs")
+
+    answer = ecs.stop_task(cluster=task.cluster_arn, task=task.task_arn, reason="operator: wrong upload")["task"]
+
+    # the container is asked to stop; the task is STOPPED once it has ended, with its exit code
+    assert (answer["desiredStatus"], answer["lastStatus"]) == ("STOPPED", "RUNNING")
+    assert launcher.stopped == [(task.id, "operator: wrong upload")]
+    output = json.loads(execution_end(sfn, execution_arn)["output"])
+    assert output["error"]["Error"] == "States.TaskFailed"
+    cause = json.loads(output["error"]["Cause"])
+    assert (cause["StopCode"], cause["StoppedReason"]) == ("UserInitiated", "operator: wrong upload")
+    assert cause["Containers"][0]["ExitCode"] == SIGTERM_EXIT_CODE

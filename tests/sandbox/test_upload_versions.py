@@ -1,18 +1,17 @@
-"""A newer version of an upload stops the run still training the older one, and the session ends with
-the newer run's outcome; a run's container reads exactly the upload version it validated, even when a
-newer version arrives after Validate and before it reads (issue 13 item 4).
+"""A newer version of an upload stops the run still training the older one, as on AWS: the newer run's
+start stops the older run's execution, Step Functions stops the ECS task that execution waits for
+(``StopTask``: SIGTERM to its container, stop code ``UserInitiated``), and the session ends with the
+newer run's outcome. Another user's task, running meanwhile, is not touched.
 
-The race is made deterministic, and nothing waits inside the emulator's request handling: the first
-run's container waits at its gate (``fake_containers.py gated``) while this test, in its own
-thread, puts the newer version and waits until that version's run has ended; only then does the
-test open the gate and the real classifier entrypoint run. The sandbox does not stop the ``.sync``
-task of a stopped execution (AWS does), so the first run's container still runs: it stands for a
-task not stopped yet, and shows what such a task reads.
+The first run's container waits at its gate (``fake_containers.py gated``), which this test never
+opens: only the stop ends it before the gate's own timeout. The newer run's gate is opened as soon as
+it is uploaded, so its container runs the real classifier entrypoint. What a container not stopped
+yet reads (exactly the version its run validated) is shown without the emulator:
+``tests/classifier/test_container_failures.py`` and ``tests/handlers/test_presign_run.py``.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 
@@ -26,19 +25,24 @@ from sandbox_support import (
     notification_bodies,
     smallest_recording,
     subscribe_a_queue,
+    task_of_run,
 )
 
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
-from contracts.manifest import manifest_key
-from contracts.statuses import FINAL_STATUSES
+from sandbox.containers import USER_STOP_CODE, USER_STOP_REASON
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
 
 USER_ID, SESSION_ID = "carol", "fake-gated-1"
+BYSTANDER_ID, BYSTANDER_SESSION_ID = "dave", "fake-gated-2"
 # Generous: every step, training included, runs several times slower on a loaded machine.
 STEP_TIMEOUT_SECONDS = 300
 TRAINING_TIMEOUT_SECONDS = 900
+# A stopped task's container gets SIGTERM at once; ending it takes well under ECS's 30 s stop timeout
+# (and far less than the 900 s its gate would keep it waiting).
+STOP_TIMEOUT_SECONDS = 60
+SIGTERM_EXIT_CODE = 143
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +58,8 @@ def pipeline(tmp_path_factory, gates):
         progress=lambda line: None,
         container_environment={**FAST_TRAINING, GATES_VARIABLE: str(gates)},
         launcher_factory=ScriptedLauncher,
+        # the two waiting containers and the newer run's each have a slot, however many CPUs there are
+        max_running=3,
     ) as running:
         running.notifications_queue_url = subscribe_a_queue(running)
         yield running
@@ -67,57 +73,74 @@ def _wait_until(condition: Callable[[], bool], timeout_seconds: float, failure: 
         time.sleep(0.1)
 
 
-def test_a_newer_version_stops_the_run_training_the_older_one_which_reads_only_its_own(
-    pipeline, gates, tmp_path
-):
+def _put(pipeline, user_id: str, session_id: str, body: bytes) -> tuple[str, str]:
+    """Upload ``body`` as a new version of the session's recording; its run id and version id."""
+    bucket = pipeline.stack.upload_bucket
+    key = UploadKey(user_id, session_id, "recording.zip").key
+    version = pipeline.session.client("s3").put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
+    return run_id_for(bucket, key, version), version
+
+
+def test_a_newer_version_stops_the_task_of_the_run_it_replaces_and_no_other(pipeline, gates, tmp_path):
     s3, sfn = pipeline.session.client("s3"), pipeline.session.client("stepfunctions")
-    bucket, key = pipeline.stack.upload_bucket, UploadKey(USER_ID, SESSION_ID, "recording.zip").key
+    recording = smallest_recording(tmp_path / "recording.zip").read_bytes()
 
     def status() -> dict:
         return pipeline.status(USER_ID, SESSION_ID) or {}
 
-    # GIVEN a valid upload whose run has passed Validate and whose container waits before reading it
-    recording = smallest_recording(tmp_path / "recording.zip").read_bytes()
-    first_version = s3.put_object(Bucket=bucket, Key=key, Body=recording)["VersionId"]
-    first_run = run_id_for(bucket, key, first_version)
-    waiting, opened = gate(gates, first_run)
-    _wait_until(waiting.exists, STEP_TIMEOUT_SECONDS, lambda: f"the first run's container never started: {status()}")
-    # WHEN a newer version (not a zip) is uploaded, and its run ends, before the container reads
-    newer_version = s3.put_object(Bucket=bucket, Key=key, Body=b"a newer version, not a zip")["VersionId"]
-    newer_run = run_id_for(bucket, key, newer_version)
-    _wait_until(
-        lambda: status().get("runId") == newer_run and status().get("status") in FINAL_STATUSES,
-        STEP_TIMEOUT_SECONDS,
-        lambda: f"the newer version's run did not end: {status()}",
-    )
-    newer_execution = execution_end(
-        sfn, execution_arn_for(pipeline.stack.state_machine_arn, newer_run), STEP_TIMEOUT_SECONDS
-    )
-    # THEN the start of the newer run stopped the first run's execution, which went no further
-    first_execution = execution_end(
-        sfn, execution_arn_for(pipeline.stack.state_machine_arn, first_run), STEP_TIMEOUT_SECONDS
-    )
+    def container_run(run_id: str):
+        task_id = task_of_run(pipeline, run_id)["taskArn"].rsplit("/", 1)[-1]
+        return next((run for run in pipeline.launcher.runs if run.task_id == task_id), None)
+
+    # GIVEN a run past Validate whose container waits, and another user's run whose container waits too
+    first_run, _ = _put(pipeline, USER_ID, SESSION_ID, recording)
+    bystander_run, _ = _put(pipeline, BYSTANDER_ID, BYSTANDER_SESSION_ID, recording)
+    for run_id in (first_run, bystander_run):
+        waiting, _ = gate(gates, run_id)
+        _wait_until(waiting.exists, STEP_TIMEOUT_SECONDS, lambda run_id=run_id: f"{run_id}'s container never started")
+    # WHEN the session is uploaded again (a valid recording, whose run is let through its gate)
+    newer_run, newer_version = _put(pipeline, USER_ID, SESSION_ID, recording)
+    gate(gates, newer_run)[1].touch()
+
+    # THEN the first run's execution is stopped, and so is the task it waited for: its container got
+    # SIGTERM and ended at once, and ECS describes the task as stopped by request
+    state_machine = pipeline.stack.state_machine_arn
+    first_execution = execution_end(sfn, execution_arn_for(state_machine, first_run), STEP_TIMEOUT_SECONDS)
     assert first_execution["status"] == "ABORTED"
-    # AND its container, let go, read the version its run validated
-    opened.touch()
     _wait_until(
-        lambda: pipeline.launcher.runs, TRAINING_TIMEOUT_SECONDS, lambda: "the first run's container did not end"
+        lambda: container_run(first_run) is not None,
+        STOP_TIMEOUT_SECONDS,
+        lambda: f"the stopped run's container still runs: {task_of_run(pipeline, first_run)['lastStatus']}",
     )
-    manifest = json.loads(
-        s3.get_object(
-            Bucket=pipeline.stack.results_bucket,
-            Key=manifest_key(results_prefix_for(USER_ID, SESSION_ID, first_run)),
-        )["Body"].read()
-    )
-    assert manifest["status"] == "succeeded"
-    # AND the session is the newer run's, which failed as an invalid upload without training: the
-    # stopped run's end was recorded by no one
-    assert newer_execution["status"] == "FAILED"
+    stopped = container_run(first_run)
+    assert (stopped.exit_code, stopped.reason) == (SIGTERM_EXIT_CODE, USER_STOP_REASON)
+    task = task_of_run(pipeline, first_run)
+    assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", USER_STOP_CODE)
+    assert task["stoppedReason"] == USER_STOP_REASON
+    assert [container["exitCode"] for container in task["containers"]] == [SIGTERM_EXIT_CODE]
+    # AND it wrote nothing
+    first_results = results_prefix_for(USER_ID, SESSION_ID, first_run)
+    assert "Contents" not in s3.list_objects_v2(Bucket=pipeline.stack.results_bucket, Prefix=first_results)
+    # AND the other user's container still waits, its task running
+    assert container_run(bystander_run) is None
+    assert task_of_run(pipeline, bystander_run)["lastStatus"] == "RUNNING"
+
+    # AND the newer run trains and succeeds: the session is its own, and only its outcome is recorded
+    newer_execution = execution_end(sfn, execution_arn_for(state_machine, newer_run), TRAINING_TIMEOUT_SECONDS)
+    assert newer_execution["status"] == "SUCCEEDED"
     item = status()
-    assert (item["runId"], item["uploadVersion"]) == (newer_run, newer_version)
-    assert (item["status"], item["error"]["code"]) == ("FAILED", "INVALID_UPLOAD")
-    assert pipeline.classifier_record(USER_ID, SESSION_ID) is None
-    assert [run.session_id for run in pipeline.launcher.runs] == [SESSION_ID]
-    # AND only the session's current outcome was notified
+    assert (item["status"], item["runId"], item["uploadVersion"]) == ("SUCCEEDED", newer_run, newer_version)
+    assert pipeline.classifier_record(USER_ID, SESSION_ID)["runId"] == newer_run
+    assert container_run(newer_run).exit_code == 0
     notified_runs = [body["runId"] for body in notification_bodies(pipeline) if body["sessionId"] == SESSION_ID]
     assert notified_runs == [newer_run]
+
+    # WHEN an operator stops the other user's execution, its container stops the same way
+    sfn.stop_execution(executionArn=execution_arn_for(state_machine, bystander_run))
+    _wait_until(
+        lambda: container_run(bystander_run) is not None,
+        STOP_TIMEOUT_SECONDS,
+        lambda: "the operator's stop left the container running",
+    )
+    assert task_of_run(pipeline, bystander_run)["stopCode"] == USER_STOP_CODE
+    pipeline.wait_for([(BYSTANDER_ID, BYSTANDER_SESSION_ID)], timeout_seconds=STEP_TIMEOUT_SECONDS)
