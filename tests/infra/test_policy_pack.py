@@ -13,8 +13,9 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN
 
-from policy.rules import BUCKET, BUCKET_ENCRYPTION, RULES
+from policy.rules import BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, RULES
 
 pytestmark = pytest.mark.unit
 
@@ -52,8 +53,10 @@ def _resource(type_token, name, props):
     return {"type": type_token, "name": name, "urn": _urn(type_token, name), "properties": properties}
 
 
-def _stack_resource(type_token, name, props):
-    return analyzer_pb2.AnalyzerResource(**_resource(type_token, name, props))
+def _stack_resource(type_token, name, props, bucket_from=None):
+    """A resource as AnalyzeStack receives it; ``bucket_from`` is the URN its ``bucket`` argument comes from."""
+    dependencies = {"bucket": analyzer_pb2.AnalyzerPropertyDependencies(urns=[bucket_from])} if bucket_from else {}
+    return analyzer_pb2.AnalyzerResource(**_resource(type_token, name, props), propertyDependencies=dependencies)
 
 
 def _analyze_stack(analyzer, resources):
@@ -122,3 +125,32 @@ def test_the_pack_reports_a_bucket_whose_encryption_configuration_points_at_anot
     assert diagnostic.enforcementLevel == MANDATORY
     assert diagnostic.message.endswith(f"\nbucket {results.name} has no default-encryption configuration")
 
+
+def _preview(companion_sources):
+    """Two new buckets (names known, ids not), and for each bucket an encryption configuration and a public access
+    block whose ``bucket`` is the unknown id of the bucket ``companion_sources`` maps it to."""
+    buckets = {name: _stack_resource(BUCKET, name, {"bucket": f"{name}-1a2b3c4"}) for name in ("uploads", "results")}
+    companions = [
+        _stack_resource(type_token, f"{owner}-{type_token.rsplit(':', 1)[1]}", {"bucket": UNKNOWN},
+                        bucket_from=buckets[source].urn)
+        for owner, source in companion_sources.items()
+        for type_token in (BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK)
+    ]
+    return [*buckets.values(), *companions]
+
+
+def test_the_pack_matches_companions_to_their_buckets_during_a_preview(analyzer):
+    assert _analyze_stack(analyzer, _preview({"uploads": "uploads", "results": "results"})) == []
+
+
+def test_the_pack_reports_a_bucket_whose_companions_come_from_another_during_a_preview(analyzer):
+    diagnostics = _analyze_stack(analyzer, _preview({"uploads": "uploads", "results": "uploads"}))
+
+    assert [(diagnostic.policyName, diagnostic.enforcementLevel) for diagnostic in diagnostics] == [
+        ("buckets-encrypted-and-blocked", MANDATORY)
+    ] * 2
+    # A diagnostic's message is the policy's description, then the violation.
+    assert [diagnostic.message.splitlines()[-1] for diagnostic in diagnostics] == [
+        "bucket results has no default-encryption configuration",
+        "bucket results has no public access block",
+    ]
