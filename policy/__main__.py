@@ -7,6 +7,7 @@ so the unit tests can run it over the Pulumi mocks' resources.
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -24,9 +25,16 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate)
 
 
+def _as_rule_resource(item: PolicyResource) -> Resource:
+    sources = {
+        argument: tuple(source.urn for source in found) for argument, found in item.property_dependencies.items()
+    }
+    return Resource(item.resource_type, item.name, item.props, item.urn, sources)
+
+
 def _stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [Resource(item.resource_type, item.name, item.props) for item in args.resources]
+        resources = [_as_rule_resource(item) for item in args.resources]
         for message in rule.check(resources):
             report_violation(message, None)
 

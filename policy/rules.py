@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 REQUIRED_TAG_KEYS = ("project", "environment")
@@ -45,11 +45,13 @@ AWS_PROVIDER = "pulumi:providers:aws"
 
 @dataclass(frozen=True)
 class Resource:
-    """What a stack-level rule sees of one resource."""
+    """What a stack-level rule sees of one resource; ``property_dependencies``: argument -> URNs its value came from."""
 
     type: str
     name: str
     props: Mapping[str, Any]
+    urn: str = ""
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 ResourceRule = Callable[[str, Mapping[str, Any]], list[str]]
@@ -235,22 +237,36 @@ def default_tags_present(resource_type: str, props: Mapping[str, Any]) -> list[s
     return [f"AWS provider default tags lack {missing}"] if missing else []
 
 
-def _count_problem(resources: Sequence[Resource], companion: str, what: str) -> list[str]:
-    buckets = [item for item in resources if item.type == BUCKET]
-    companions = [item for item in resources if item.type == companion]
-    if len(companions) < len(buckets):
-        return [f"{len(buckets)} bucket(s) but only {len(companions)} {what}"]
-    return []
+#: What each bucket needs one of, given the bucket in its ``bucket`` argument.
+BUCKET_COMPANIONS = {BUCKET_ENCRYPTION: "default-encryption configuration",
+                     BUCKET_PUBLIC_ACCESS_BLOCK: "public access block"}
+
+
+def _buckets_named_by(companion: Resource, buckets: Sequence[Resource]) -> list[Resource]:
+    """The bucket a companion's ``bucket`` argument came from, else the buckets whose name or id it holds.
+
+    During a preview that argument is a new bucket's id, unknown (reading it would stop the policy), but the
+    engine knows where it came from. The mocks, and a bucket named by a literal, leave no such source.
+    """
+    sources = companion.property_dependencies.get("bucket", ())
+    from_source = [bucket for bucket in buckets if bucket.urn in sources]
+    if from_source:
+        return from_source
+    named = companion.props.get("bucket")
+    return [item for item in buckets if named is not None and named in (item.props.get("bucket"), item.props.get("id"))]
 
 
 def every_bucket_encrypted_and_blocked(resources: Sequence[Resource]) -> list[str]:
-    """Each bucket comes with a default-encryption configuration and a public access block.
-
-    Bucket names are often unknown during a preview, so the check counts the companions.
-    """
-    return _count_problem(resources, BUCKET_ENCRYPTION, "encryption configuration(s)") + _count_problem(
-        resources, BUCKET_PUBLIC_ACCESS_BLOCK, "public access block(s)"
-    )
+    """Each bucket has a default-encryption configuration and a public access block of its own, matched by
+    ``_buckets_named_by``: two on one bucket leave the other bucket reported, by name."""
+    buckets = [item for item in resources if item.type == BUCKET]
+    problems = []
+    for companion_type, what in BUCKET_COMPANIONS.items():
+        # By identity: comparing Resources would read all their values, unknown ones included.
+        covered = {id(bucket) for item in resources if item.type == companion_type
+                   for bucket in _buckets_named_by(item, buckets)}
+        problems += [f"bucket {bucket.name} has no {what}" for bucket in buckets if id(bucket) not in covered]
+    return problems
 
 
 RULES: tuple[Rule, ...] = (
@@ -266,7 +282,7 @@ RULES: tuple[Rule, ...] = (
     Rule("routes-require-authorizer", "Every HTTP API route is behind an authorizer.", routes_require_authorizer),
     Rule("default-tags-present", "The AWS provider tags every resource with project and environment.",
          default_tags_present),
-    Rule("buckets-encrypted-and-blocked", "Every bucket has default encryption and a public access block.",
+    Rule("buckets-encrypted-and-blocked", "Every bucket has its own default encryption and public access block.",
          every_bucket_encrypted_and_blocked, stack_level=True),
 )
 

@@ -13,8 +13,9 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN
 
-from policy.rules import RULES
+from policy.rules import BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, RULES
 
 pytestmark = pytest.mark.unit
 
@@ -41,16 +42,25 @@ def analyzer():
         process.wait(timeout=30)
 
 
+def _urn(type_token, name):
+    return f"urn:pulumi:test::eeg-pipeline::{type_token}::{name}"
+
+
 def _resource(type_token, name, props):
     properties = struct_pb2.Struct()
     # Assets (the Lambda code archives) travel as opaque values; no rule reads them.
     properties.update(json.loads(json.dumps(props, default=lambda value: type(value).__name__)))
-    return {
-        "type": type_token,
-        "name": name,
-        "urn": f"urn:pulumi:test::eeg-pipeline::{type_token}::{name}",
-        "properties": properties,
-    }
+    return {"type": type_token, "name": name, "urn": _urn(type_token, name), "properties": properties}
+
+
+def _stack_resource(type_token, name, props, bucket_from=None):
+    """A resource as AnalyzeStack receives it; ``bucket_from`` is the URN its ``bucket`` argument comes from."""
+    dependencies = {"bucket": analyzer_pb2.AnalyzerPropertyDependencies(urns=[bucket_from])} if bucket_from else {}
+    return analyzer_pb2.AnalyzerResource(**_resource(type_token, name, props), propertyDependencies=dependencies)
+
+
+def _analyze_stack(analyzer, resources):
+    return list(analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)).diagnostics)
 
 
 def test_the_pack_registers_every_rule_as_mandatory(analyzer):
@@ -62,21 +72,20 @@ def test_the_pack_registers_every_rule_as_mandatory(analyzer):
 
 
 def test_the_declared_stack_passes_the_pack(analyzer, self_contained_stack):
-    resources = [
-        _resource(item.type_token, item.name, item.inputs) for item in self_contained_stack.resources.resources
-    ]
+    declared = self_contained_stack.resources.resources
 
+    # As the engine does: each resource's inputs, then the whole stack's outputs.
     per_resource = [
         diagnostic.message
-        for resource in resources
-        for diagnostic in analyzer.Analyze(analyzer_pb2.AnalyzeRequest(**resource)).diagnostics
+        for item in declared
+        for diagnostic in analyzer.Analyze(
+            analyzer_pb2.AnalyzeRequest(**_resource(item.type_token, item.name, item.inputs))
+        ).diagnostics
     ]
-    stack = analyzer.AnalyzeStack(
-        analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(**item) for item in resources])
-    )
+    stack = _analyze_stack(analyzer, [_stack_resource(item.type_token, item.name, item.outputs) for item in declared])
 
     assert per_resource == []
-    assert list(stack.diagnostics) == []
+    assert stack == []
 
 
 def test_the_pack_blocks_a_route_without_an_authorizer(analyzer):
@@ -95,3 +104,53 @@ def test_the_pack_blocks_a_bucket_without_encryption_across_the_stack(analyzer):
     diagnostics = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[bucket])).diagnostics
 
     assert {diagnostic.policyName for diagnostic in diagnostics} == {"buckets-encrypted-and-blocked"}
+
+
+def test_the_pack_reports_a_bucket_whose_encryption_configuration_points_at_another(analyzer, self_contained_stack):
+    stack = self_contained_stack.resources
+    uploads, results = stack.of_type(BUCKET)
+    (results_encryption,) = stack.attached_to(BUCKET_ENCRYPTION, "bucket", results.resource_id)
+    resources = [
+        _stack_resource(
+            item.type_token,
+            item.name,
+            {**item.outputs, "bucket": uploads.resource_id} if item is results_encryption else item.outputs,
+        )
+        for item in stack.resources
+    ]
+
+    (diagnostic,) = _analyze_stack(analyzer, resources)
+
+    assert diagnostic.policyName == "buckets-encrypted-and-blocked"
+    assert diagnostic.enforcementLevel == MANDATORY
+    assert diagnostic.message.endswith(f"\nbucket {results.name} has no default-encryption configuration")
+
+
+def _preview(companion_sources):
+    """Two new buckets (names known, ids not), and for each bucket an encryption configuration and a public access
+    block whose ``bucket`` is the unknown id of the bucket ``companion_sources`` maps it to."""
+    buckets = {name: _stack_resource(BUCKET, name, {"bucket": f"{name}-1a2b3c4"}) for name in ("uploads", "results")}
+    companions = [
+        _stack_resource(type_token, f"{owner}-{type_token.rsplit(':', 1)[1]}", {"bucket": UNKNOWN},
+                        bucket_from=buckets[source].urn)
+        for owner, source in companion_sources.items()
+        for type_token in (BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK)
+    ]
+    return [*buckets.values(), *companions]
+
+
+def test_the_pack_matches_companions_to_their_buckets_during_a_preview(analyzer):
+    assert _analyze_stack(analyzer, _preview({"uploads": "uploads", "results": "results"})) == []
+
+
+def test_the_pack_reports_a_bucket_whose_companions_come_from_another_during_a_preview(analyzer):
+    diagnostics = _analyze_stack(analyzer, _preview({"uploads": "uploads", "results": "uploads"}))
+
+    assert [(diagnostic.policyName, diagnostic.enforcementLevel) for diagnostic in diagnostics] == [
+        ("buckets-encrypted-and-blocked", MANDATORY)
+    ] * 2
+    # A diagnostic's message is the policy's description, then the violation.
+    assert [diagnostic.message.splitlines()[-1] for diagnostic in diagnostics] == [
+        "bucket results has no default-encryption configuration",
+        "bucket results has no public access block",
+    ]

@@ -5,16 +5,30 @@ resource of its negative twin, so a rule that checks nothing fails here.
 """
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
-from policy.rules import RULES, Resource, no_anonymous_principals, violations
+from policy.rules import (
+    BUCKET,
+    BUCKET_COMPANIONS,
+    RULES,
+    Resource,
+    every_bucket_encrypted_and_blocked,
+    no_anonymous_principals,
+    violations,
+)
 
 pytestmark = pytest.mark.unit
 
 
 def as_policy_resources(stack):
-    return [Resource(item.type_token, item.name, item.inputs) for item in stack.resources]
+    """Each resource's inputs and its physical id.
+
+    The mocks record no URNs or property dependencies, so a companion finds its bucket by value here: its
+    ``bucket`` input holds the bucket's id, which a bucket's own inputs lack.
+    """
+    return [Resource(item.type_token, item.name, {**item.inputs, "id": item.resource_id}) for item in stack.resources]
 
 
 @pytest.mark.parametrize("stack_fixture", ["self_contained_stack", "external_stack"])
@@ -145,18 +159,89 @@ def test_each_rule_rejects_its_broken_twin(self_contained_stack, case):
     assert all(message.startswith(f"{rule_name}: ") for message in found), found
 
 
-@pytest.mark.parametrize(
-    "companion",
-    [
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    ],
-)
+@pytest.mark.parametrize("companion", list(BUCKET_COMPANIONS))
 def test_a_bucket_without_its_companion_is_reported(self_contained_stack, companion):
     stack = self_contained_stack.resources
-    found = violations(as_policy_resources(stack.without(companion, _first(stack, companion))))
+    _, results = stack.of_type(BUCKET)
+    (results_companion,) = stack.attached_to(companion, "bucket", results.resource_id)
 
-    assert [message.split(":")[0] for message in found] == ["buckets-encrypted-and-blocked"]
+    found = violations(as_policy_resources(stack.without(companion, results_companion.name)))
+
+    assert found == [f"buckets-encrypted-and-blocked: bucket {results.name} has no {BUCKET_COMPANIONS[companion]}"]
+
+
+@pytest.mark.parametrize("companion", list(BUCKET_COMPANIONS))
+def test_a_bucket_whose_companion_points_at_another_bucket_is_reported(self_contained_stack, companion):
+    stack = self_contained_stack.resources
+    uploads, results = stack.of_type(BUCKET)
+    (results_companion,) = stack.attached_to(companion, "bucket", results.resource_id)
+    both_on_uploads = stack.mutated(companion, results_companion.name, _set("bucket", uploads.resource_id))
+
+    found = violations(as_policy_resources(both_on_uploads))
+
+    assert found == [f"buckets-encrypted-and-blocked: bucket {results.name} has no {BUCKET_COMPANIONS[companion]}"]
+
+
+UNKNOWN = object()
+
+
+class PreviewProps(Mapping):
+    """Props as a preview hands them to a policy: reading a value not yet known fails (in the pack, the policy is
+    then skipped as "can't run during preview"), so a rule that reads one fails this test."""
+
+    def __init__(self, **values):
+        self._values = values
+
+    def __getitem__(self, key):
+        if self._values[key] is UNKNOWN:
+            raise AssertionError(f"the rule read {key!r}, unknown during a preview")
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+
+def _urn(type_token, name):
+    return f"urn:pulumi:dev::eeg-pipeline::{type_token}::{name}"
+
+
+def _new_bucket(name):
+    """A bucket a preview is about to create: its name is known (autonamed), its id is not."""
+    return Resource(BUCKET, name, PreviewProps(bucket=f"{name}-1a2b3c4", id=UNKNOWN), urn=_urn(BUCKET, name))
+
+
+def _new_companion(type_token, name, bucket):
+    """A companion given ``bucket=bucket.id``: the engine knows which resource the value comes from, not the value."""
+    return Resource(type_token, name, PreviewProps(bucket=UNKNOWN), urn=_urn(type_token, name),
+                    property_dependencies={"bucket": (bucket.urn,)})
+
+
+def test_a_preview_matches_each_companion_to_the_bucket_its_argument_comes_from():
+    uploads, results = _new_bucket("uploads"), _new_bucket("results")
+    companions = [
+        _new_companion(type_token, f"{bucket.name}-{index}", bucket)
+        for bucket in (uploads, results)
+        for index, type_token in enumerate(BUCKET_COMPANIONS)
+    ]
+
+    assert every_bucket_encrypted_and_blocked([uploads, results, *companions]) == []
+
+
+def test_a_preview_reports_the_bucket_whose_companions_come_from_another_bucket():
+    uploads, results = _new_bucket("uploads"), _new_bucket("results")
+    companions = [
+        _new_companion(type_token, f"{owner}-{index}", uploads)
+        for owner in ("uploads", "results")
+        for index, type_token in enumerate(BUCKET_COMPANIONS)
+    ]
+
+    assert every_bucket_encrypted_and_blocked([uploads, results, *companions]) == [
+        "bucket results has no default-encryption configuration",
+        "bucket results has no public access block",
+    ]
 
 
 def test_an_admin_policy_attachment_is_reported():
