@@ -24,7 +24,7 @@ from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError
 from moto.iam.access_control import IAMPolicy, IAMRequest, IAMRequestBase, PermissionResult, S3IAMRequest
-from moto.s3.exceptions import S3AccessDeniedError
+from moto.s3.exceptions import S3AccessDeniedError, S3ClientError
 from moto.s3.models import FakeBucket
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every interpreter module now
@@ -219,7 +219,7 @@ def _check_query_signature(response, signer: S3IAMRequest, fields: dict[str, str
     timestamp = fields.get("x-amz-date", "")
     signed_at = datetime.strptime(timestamp, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
     if datetime.now(UTC) > signed_at + timedelta(seconds=int(fields.get("x-amz-expires", "0"))):
-        signer._raise_access_denied()
+        raise S3ClientError("AccessDenied", "Request has expired")  # S3's answer to a URL past its X-Amz-Expires
     query = "&".join(
         pair for pair in response.parsed_url.query.split("&") if not pair.lower().startswith("x-amz-signature=")
     )
