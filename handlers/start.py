@@ -7,8 +7,11 @@ execution is stopped first: a session has one active run, which the cap below re
 itself notes that execution on the item (``replacedExecutionArn``), removed once it is stopped; a
 delivery that finds a note stops that execution before anything else, so an invocation that fails
 or is ended (timeout, out of memory) after the write leaves the stop to the record's redelivery or
-to the session's next upload. A key with valid user and session ids that is otherwise not
-acceptable is recorded as ``FAILED`` (``INVALID_UPLOAD``) and not retried; a key or message that
+to the session's next upload. An execution of another state machine (one a deploy replaced, recorded
+by ``MarkProcessing`` before the deploy) is not this function's to stop: its refusal removes the note
+like a stop, since no delivery could ever stop it, and deleting that machine ends its executions.
+A key with valid user and session ids that is otherwise not acceptable is recorded as ``FAILED``
+(``INVALID_UPLOAD``) and not retried; a key or message that
 names no session is logged and dropped. An upload of a user who already has
 ``MAX_ACTIVE_RUNS_PER_USER`` other sessions waiting or training is recorded as ``FAILED``
 (``TOO_MANY_ACTIVE_RUNS``, with a message saying so) and not started: it fails clearly instead of
@@ -177,12 +180,25 @@ class RunStarter:
         try:
             self.stepfunctions.stop_execution(executionArn=execution_arn)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
-                raise
-            # Not started yet: its MarkProcessing will find the newer run and end it before any task.
-            logger.info("the replaced run's execution does not exist", extra={"executionArn": execution_arn})
-            return
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ExecutionDoesNotExist":
+                # Not started yet: its MarkProcessing will find the newer run and end it before any task.
+                logger.info("the replaced run's execution does not exist", extra={"executionArn": execution_arn})
+                return
+            if code == "AccessDeniedException" and not self._is_own_execution(execution_arn):
+                # A state machine a deploy replaced: this function may stop only the current one's
+                # executions, so no delivery ever could, and deleting that machine ends its executions.
+                logger.warning(
+                    "left the replaced run's execution of another state machine, which this function may not stop",
+                    extra={"executionArn": execution_arn},
+                )
+                return
+            raise
         logger.warning("stopped the execution of the run this upload replaced", extra={"executionArn": execution_arn})
+
+    def _is_own_execution(self, execution_arn: str) -> bool:
+        """Whether ``execution_arn`` is an execution of this function's state machine."""
+        return execution_arn.startswith(execution_arn_for(self.state_machine_arn, ""))
 
     def _start_execution(self, run: RunInput) -> None:
         try:

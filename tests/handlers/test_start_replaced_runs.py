@@ -52,6 +52,24 @@ class _StopThrottled:
         return getattr(self._real, name)
 
 
+class _StopsOnlyItsOwnMachine:
+    """A Step Functions client that refuses, as the start role's policy does, to stop an execution of
+    any state machine but ``state_machine_arn``; everything else is the real client."""
+
+    def __init__(self, real, state_machine_arn: str) -> None:
+        self._real = real
+        self._own_executions = execution_arn_for(state_machine_arn, "")
+
+    def stop_execution(self, **kwargs):
+        if not kwargs["executionArn"].startswith(self._own_executions):
+            denied = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to stop it"}}
+            raise ClientError(denied, "StopExecution")
+        return self._real.stop_execution(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
 def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, load_event, lambda_context):
     # GIVEN a session whose run is RECEIVED: its execution has started, MarkProcessing has not stored its ARN
     first_event, first_run = _put_version(aws, 1)
@@ -88,6 +106,50 @@ def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_ev
     _handle(load_event, lambda_context, second_event, "m-2")
     # THEN the execution the item recorded is the one stopped
     assert _execution_status(aws, first_run, earlier_machine) == "ABORTED"
+
+
+def test_a_processing_run_of_a_state_machine_a_deploy_replaced_does_not_wedge_its_session(
+    aws, load_event, lambda_context, monkeypatch
+):
+    # GIVEN a PROCESSING run whose execution belongs to the state machine a deploy has since replaced,
+    # which the start role may not stop (its policy names this state machine's executions only)
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    earlier_machine = aws.stepfunctions.create_state_machine(
+        name="eeg-test-pipeline-earlier",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
+    )["stateMachineArn"]
+    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
+    state["executionArn"] = execution_arn_for(earlier_machine, first_run)
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    scoped = _StopsOnlyItsOwnMachine(client("stepfunctions"), aws.state_machine_arn)
+    monkeypatch.setattr(start, "client", lambda service: scoped if service == "stepfunctions" else client(service))
+    # WHEN a newer version is uploaded
+    second_event, second_run = _put_version(aws, 2)
+    response = _handle(load_event, lambda_context, second_event, "m-2")
+    # THEN the refusal is no error: the new run starts and the item keeps no note
+    assert response == {"batchItemFailures": []}
+    assert _execution_status(aws, second_run) == "RUNNING"
+    assert (_item(aws)["runId"], _item(aws)["status"]) == (second_run, "RECEIVED")
+    assert "replacedExecutionArn" not in _item(aws)
+
+
+def test_a_refused_stop_of_an_execution_of_its_own_state_machine_is_retried(
+    aws, load_event, lambda_context, monkeypatch
+):
+    # GIVEN a RECEIVED run, and a start role that may not stop this state machine's executions (a bad policy)
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    another_machine = aws.state_machine_arn + "-another"
+    denied = _StopsOnlyItsOwnMachine(client("stepfunctions"), another_machine)
+    monkeypatch.setattr(start, "client", lambda service: denied if service == "stepfunctions" else client(service))
+    # WHEN a newer version is uploaded
+    second_event, _ = _put_version(aws, 2)
+    response = _handle(load_event, lambda_context, second_event, "m-2")
+    # THEN the record is retried and the note kept until the stop succeeds
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert _item(aws)["replacedExecutionArn"] == execution_arn_for(aws.state_machine_arn, first_run)
 
 
 def test_a_replaced_run_whose_execution_never_started_does_not_hold_up_the_new_one(
