@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sandbox_support import (
     FAST_TRAINING,
+    SIGNATURE_PARAMETER,
     SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
@@ -21,6 +22,8 @@ from sandbox_support import (
     no_metadata_upload,
     notification_bodies,
     one_class_upload,
+    presigned_run_accesses,
+    shown_beyond_history,
     small_recording,
     subscribe_a_queue,
     two_csv_upload,
@@ -220,6 +223,30 @@ def test_a_new_version_of_an_upload_starts_a_new_run(pipeline, mixed_run, tmp_pa
     assert pipeline.classifier_record("bob", "session-1")["classifierKey"].startswith(
         second["result"]["resultsPrefix"]
     )
+
+
+def test_no_ended_execution_shows_its_runs_urls_beyond_its_history(pipeline, mixed_run):
+    # DescribeExecution's output, error and cause go to every reader of the account's default bus (the
+    # status-change event); the run's PUT URLs stay valid for hours after the run.
+    sfn = pipeline.session.client("stepfunctions")
+    trained = set()
+    for execution in _executions(pipeline):
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        run_accesses = presigned_run_accesses(sfn, execution["executionArn"])
+        shown = shown_beyond_history(described)
+
+        assert SIGNATURE_PARAMETER not in shown
+        assert not [value for value in run_accesses if value in shown], described["name"]
+        if run_accesses:
+            trained.add(described["status"])
+        if described["status"] == "SUCCEEDED":
+            # what a reader of the execution's output needs: the outcome the run notified
+            assert json.loads(described["output"]).keys() == {
+                "userId", "sessionId", "runId", "status", "result", "links", "recorded"
+            }
+    # runs that trained and succeeded, and that trained and failed (their caught task's description,
+    # the cause RecordFailure gets, holds the run's URLs), were among them
+    assert trained == {"SUCCEEDED", "FAILED"}
 
 
 def _notifications(pipeline) -> dict[str, dict]:
