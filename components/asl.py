@@ -6,8 +6,8 @@ calls it with the emulator's ARNs. No Pulumi import here.
 
 The flow and what each state reads and writes are pinned in ``docs/contracts.md`` ("States")::
 
-    Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> ProcessResults -> SuccessRecorded?
-        -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
+    Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> RedactRunAccess -> ProcessResults
+        -> SuccessRecorded? -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
         |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
@@ -15,6 +15,8 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
+The run's presigned URLs never reach the execution's output: the Succeed states output ``$.outcome``
+only, the Fail states fixed texts, and the URLs leave the state once the task has stopped.
 The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
 """
 
@@ -32,6 +34,8 @@ from components.asl_states import (
     lambda_task,
     mark_processing_parameters,
     notify_task,
+    outcome_succeed,
+    redact_run_access,
     retry_states,
     run_task_parameters,
     update_item_task,
@@ -57,6 +61,7 @@ VALIDATE = "Validate"
 MARK_PROCESSING = "MarkProcessing"
 PRESIGN_RUN = "PresignRun"
 TRAIN_CLASSIFIER = "TrainClassifier"
+REDACT_RUN_ACCESS = "RedactRunAccess"
 PROCESS_RESULTS = "ProcessResults"
 SUCCESS_RECORDED = "SuccessRecorded"
 NOTIFY_SUCCESS = "NotifySuccess"
@@ -235,8 +240,10 @@ def build_definition(
                 "ResultPath": None,
                 "Retry": [retrier(RUN_TASK_CAPACITY_ERRORS, capacity_retry)],
                 "Catch": [catch_all(RECORD_FAILURE)],
-                "Next": PROCESS_RESULTS,
+                "Next": REDACT_RUN_ACCESS,
             },
+            # Not on the Catch: RecordFailure redacts the URLs from the caught task's description.
+            REDACT_RUN_ACCESS: redact_run_access(PROCESS_RESULTS),
             PROCESS_RESULTS: lambda_task(
                 resources.process_results_function_arn,
                 result_path=OUTCOME_PATH,
@@ -252,11 +259,8 @@ def build_definition(
                 catch_to=NOTIFICATION_FAILED,
             ),
             SUCCESS_RECORDED: when_recorded(NOTIFY_SUCCESS, otherwise=SUPERSEDED),
-            SUCCEEDED: {"Type": "Succeed"},
-            SUPERSEDED: {
-                "Type": "Succeed",
-                "Comment": "A newer upload replaced this run: its results are kept but not the session's.",
-            },
+            SUCCEEDED: outcome_succeed(),
+            SUPERSEDED: outcome_succeed("A newer upload replaced this run: its results are kept, not the session's."),
             RECORD_FAILURE: lambda_task(
                 resources.record_failure_function_arn,
                 result_path=OUTCOME_PATH,

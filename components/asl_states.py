@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
 from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY
-from contracts.run_access import RUN_ACCESS_PATH
+from contracts.run_access import REDACTED, RUN_ACCESS_PATH
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
 from contracts.task_size import (
@@ -112,6 +112,27 @@ def notify_task(
         "Catch": [catch_all(catch_to)],
         "Next": next_state,
     }
+
+
+def redact_run_access(next_state: str) -> dict[str, Any]:
+    """The Pass state that overwrites the run's URLs in the state with :data:`contracts.run_access.REDACTED`
+    once the training task has stopped: they are valid for hours, and every later state's input would
+    hold them. A string, not ``null``: an explicit ``null`` ``Result`` is not something to rely on, and
+    RecordFailure's redaction of that marker changes nothing."""
+    return {
+        "Type": "Pass",
+        "Comment": "The task has stopped: the run's presigned URLs leave the state.",
+        "Result": REDACTED,
+        "ResultPath": RUN_ACCESS_PATH,
+        "Next": next_state,
+    }
+
+
+def outcome_succeed(comment: str | None = None) -> dict[str, Any]:
+    """A Succeed state whose output, the execution's, is the outcome alone: DescribeExecution and the
+    status-change event on the account's default bus show it, and the rest of the state may hold the
+    run's URLs (``$.runAccess``, or a caught task's description at ``$.error``)."""
+    return {"Type": "Succeed", **({"Comment": comment} if comment else {}), "OutputPath": OUTCOME_PATH}
 
 
 def _task_size_text(field_name: str) -> str:

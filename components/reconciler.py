@@ -1,8 +1,9 @@
 """Routes the processing executions that end without an outcome to the reconcile function.
 
 Step Functions emits ``Execution Status Change`` events to the default EventBridge bus; one rule
-matches the ``ABORTED``, ``TIMED_OUT`` and ``FAILED`` endings of this state machine
-(:func:`contracts.execution_events.status_change_pattern`) and invokes the function, which may be
+matches the ``ABORTED``, ``TIMED_OUT`` and ``FAILED`` endings of the stack's state machines, the
+current one and any a deploy replaced, whose executions end when it is deleted
+(:func:`contracts.execution_events.status_change_pattern`), and invokes the function, which may be
 invoked by that rule only.
 
 An ending the function did not record is kept in one dead-letter queue, whichever way it was
@@ -41,16 +42,20 @@ def route_ended_executions(
     *,
     parent: pulumi.Resource,
     state_machine_arn: pulumi.Output[str],
+    state_machine_name_prefix: str,
     function: LambdaFunction,
     dead_letter_queue: aws.sqs.Queue,
 ) -> aws.cloudwatch.EventRule:
     """The rule, its target, the function's resource policy for it and where both keep what they
-    could not deliver or process (``dead_letter_queue``); returns the rule."""
+    could not deliver or process (``dead_letter_queue``); returns the rule. The rule matches the
+    current state machine and those named with ``state_machine_name_prefix``."""
     child = pulumi.ResourceOptions(parent=parent)
     rule = aws.cloudwatch.EventRule(
         f"{name}-execution-ended",
         description="A processing execution was stopped, timed out or failed",
-        event_pattern=state_machine_arn.apply(lambda arn: json.dumps(status_change_pattern(arn))),
+        event_pattern=state_machine_arn.apply(
+            lambda arn: json.dumps(status_change_pattern(arn, name_prefix=state_machine_name_prefix))
+        ),
         opts=child,
     )
     target_with_dead_letter_queue(

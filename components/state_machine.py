@@ -33,14 +33,15 @@ from components.processing_monitoring import DeadLetterQueue, create_processing_
 from components.reconciler import create_reconcile_dead_letter_queue, route_ended_executions
 from components.retry import active_run_window_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
-from components.workflow import StepLambdas, create_state_machine
+from components.workflow import StepLambdas, create_state_machine, state_machine_name_prefix
 from contracts.environment import FunctionVariable
 
 
 class ProcessingStateMachine(pulumi.ComponentResource):
     """Upload queue + DLQ fed by EventBridge, the six pipeline functions, the state machine, the rule
-    sending its executions that end without an outcome to the reconcile function, the encrypted
-    notification topic, alarms and the dashboard."""
+    sending the executions of the stack's state machines (this one and any a deploy replaced) that end
+    without an outcome to the reconcile function, the encrypted notification topic, alarms and the
+    dashboard."""
 
     state_machine_arn: pulumi.Output[str]
     queue_url: pulumi.Output[str]
@@ -88,6 +89,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             name,
             parent=self,
             state_machine_arn=self.state_machine.arn,
+            state_machine_name_prefix=state_machine_name_prefix(name),
             function=self.reconcile_function,
             dead_letter_queue=self.reconcile_dead_letter_queue,
         )

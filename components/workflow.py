@@ -1,6 +1,11 @@
 """The Step Functions state machine of the processing path, with its execution log group and its service
 role; the definition is :func:`components.asl.build_definition` of the deployed resources.
 
+The state machine is auto-named: Pulumi names it after its logical name, ``{name}-{stack}-state-machine``,
+plus ``-`` and a random suffix, a new one whenever a change replaces it, so the name of every state
+machine the stack has had starts with :func:`state_machine_name_prefix` (what the reconcile rule
+matches, :func:`contracts.execution_events.status_change_pattern`).
+
 A function that declares its resources as children of the calling component (``parent``).
 """
 
@@ -28,6 +33,17 @@ class StepLambdas:
     presign_run: LambdaFunction
     process_results: LambdaFunction
     record_failure: LambdaFunction
+
+
+def _state_machine_logical_name(name: str) -> str:
+    # The stack in it: another stack's state machines in the same account and region do not share the prefix.
+    return f"{name}-{pulumi.get_stack()}-state-machine"
+
+
+def state_machine_name_prefix(name: str) -> str:
+    """What the names of the stack's state machines start with: the logical name and the ``-`` Pulumi's
+    auto-naming puts before the random suffix."""
+    return f"{_state_machine_logical_name(name)}-"
 
 
 def create_state_machine(
@@ -92,7 +108,7 @@ def create_state_machine(
         )
     )
     return aws.sfn.StateMachine(
-        f"{name}-state-machine",
+        _state_machine_logical_name(name),
         type="STANDARD",
         role_arn=role.arn,
         definition=pulumi.Output.json_dumps(definition),
@@ -102,6 +118,13 @@ def create_state_machine(
             "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
         },
         tracing_configuration={"enabled": True},
-        # Step Functions checks its role's permissions when the state machine is created.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy]),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            # Step Functions checks its role's permissions when the state machine is created.
+            depends_on=[role_policy],
+            # Its logical name before the stack was in it: a stack deployed then keeps its state machine,
+            # under the name it has (the reconcile rule names the current machine's ARN too), instead of
+            # replacing it now.
+            aliases=[pulumi.Alias(name=f"{name}-state-machine")],
+        ),
     )

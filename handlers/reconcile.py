@@ -1,8 +1,9 @@
 """Reconcile Lambda: an execution that ended without an outcome leaves no session PROCESSING.
 
 It receives Step Functions ``Execution Status Change`` events for ``ABORTED`` (``StopExecution``),
-``TIMED_OUT`` (the execution's own ``TimeoutSeconds``) and ``FAILED`` executions of the processing
-state machine (:mod:`contracts.execution_events`), reads the run from the event's execution input,
+``TIMED_OUT`` (the execution's own ``TimeoutSeconds``) and ``FAILED`` executions of the stack's
+state machines, the current one and any a deploy replaced (:mod:`contracts.execution_events`; the
+event's state machine is not checked), reads the run from the event's execution input,
 and records ``FAILED`` (``TIMEOUT`` or ``INTERNAL_ERROR``) through the same forward-only conditional
 write as RecordFailure: a run that already reached a final status (the state machine's own
 failure path ends in a failed execution too) or that a newer upload superseded is left alone.

@@ -4,8 +4,19 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from handler_support import SESSION, USER, load_event, log_lines, record_received, run_state, stored_status
+from handler_support import (
+    SESSION,
+    STATE_MACHINE_ARN,
+    USER,
+    load_event,
+    log_lines,
+    mark_processing,
+    record_received,
+    run_state,
+    stored_status,
+)
 
+from contracts.keys import execution_arn_for
 from handlers import reconcile
 from handlers.common.failures import GENERIC_MESSAGES
 from handlers.common.status import StatusStore
@@ -13,11 +24,19 @@ from handlers.common.status import StatusStore
 pytestmark = pytest.mark.moto
 
 
-def _ended(state: dict, event_name: str, *, status: str | None = None) -> dict:
-    """A real-shape status-change event of ``state``'s execution (its input is the run)."""
+def _ended(
+    state: dict, event_name: str, *, status: str | None = None, state_machine_arn: str = STATE_MACHINE_ARN
+) -> dict:
+    """A real-shape status-change event of ``state``'s execution (its input is the run), of ``state_machine_arn``."""
     event = load_event(event_name)
+    event["resources"] = [state["executionArn"]]
     event["detail"].update(
-        {"input": json.dumps(state), "executionArn": state["executionArn"], "name": state["runId"]}
+        {
+            "input": json.dumps(state),
+            "executionArn": state["executionArn"],
+            "stateMachineArn": state_machine_arn,
+            "name": state["runId"],
+        }
     )
     if status is not None:
         event["detail"]["status"] = status
@@ -42,6 +61,27 @@ def test_an_execution_that_ended_mid_run_fails_its_processing_session(
     assert response == {"recorded": True}
     assert (item["status"], item["error"]) == ("FAILED", {"code": code, "message": GENERIC_MESSAGES[code]})
     assert item["finishedAt"].endswith("Z") and item["failureDetail"]["error"]
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "FAILED"])
+def test_the_ending_of_a_state_machine_a_deploy_replaced_fails_its_run_still_processing(
+    aws, lambda_context, status
+):
+    # GIVEN a run PROCESSING on the state machine a deploy has since replaced (another name, the stack's
+    # prefix), whose deletion ends its executions at their next state transition
+    replaced_machine = f"{STATE_MACHINE_ARN}-replaced"
+    state = run_state(aws.upload_bucket, USER, SESSION, "v1")
+    state["executionArn"] = execution_arn_for(replaced_machine, state["runId"])
+    record_received(StatusStore(aws.dynamodb, aws.status_table), state)
+    mark_processing(aws.dynamodb, aws.status_table, state)
+    # WHEN its ending, naming that state machine, arrives
+    event = _ended(state, "eventbridge_sfn_execution_aborted", status=status, state_machine_arn=replaced_machine)
+    response = reconcile.handler(event, lambda_context)
+    # THEN the run is FAILED as any ending without an outcome
+    item = stored_status(aws)
+    assert response == {"recorded": True}
+    assert (item["runId"], item["status"], item["error"]["code"]) == (state["runId"], "FAILED", "INTERNAL_ERROR")
+    assert item["executionArn"] == state["executionArn"]
 
 
 def test_an_aborted_execution_keeps_its_stop_cause_for_operators(aws, processing_run, lambda_context):

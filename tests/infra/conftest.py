@@ -56,6 +56,12 @@ def external_stack() -> BuiltStack:
 
 
 @pytest.fixture(scope="session")
+def build_self_contained_stack() -> Callable[[str], BuiltStack]:
+    """Builds the self-contained stack, on fresh mocks, under a given stack name."""
+    return lambda stack: run_main_program(SELF_CONTAINED_CONFIG, mocks=new_mocks(stack=stack))
+
+
+@pytest.fixture(scope="session")
 def build_both_stacks() -> Callable[[str], list[BuiltStack]]:
     """Builds the self-contained and the external stack, on fresh mocks, under a given stack name."""
 

@@ -89,7 +89,7 @@ def test_endpoints_accept_https_only_from_the_task_security_group(self_contained
 def test_given_subnets_and_security_groups_are_used_and_no_vpc_is_created(external_stack):
     stack = external_stack.resources
     definition = json.loads(
-        stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"]
+        stack.one("aws:sfn/stateMachine:StateMachine", "processing-test-state-machine").inputs["definition"]
     )
     definition_text = json.dumps(definition)
 

@@ -1,9 +1,11 @@
-"""The rule sending this state machine's executions that end without an outcome to the reconcile function."""
+"""The rule sending the executions of the stack's state machines (the current one and those a deploy
+replaced) that end without an outcome to the reconcile function."""
 
 import json
 
 import pytest
 from delivery_checks import event_target_problems
+from moto.events.models import EventPattern
 from resource_types import EVENT_RULE, EVENT_TARGET, FUNCTION, INVOKE_CONFIG, QUEUE, QUEUE_POLICY, ROLE_POLICY
 
 from components.asl import EXECUTION_MARGIN_SECONDS
@@ -12,9 +14,10 @@ pytestmark = pytest.mark.unit
 
 PERMISSION = "aws:lambda/permission:Permission"
 RECONCILE_TARGET = (EVENT_TARGET, "processing-execution-ended-to-reconcile")
+STATUSES = ["ABORTED", "FAILED", "TIMED_OUT"]
 
 
-def test_aborted_timed_out_and_failed_executions_of_this_state_machine_reach_the_reconcile_function(
+def test_aborted_timed_out_and_failed_executions_of_the_stacks_state_machines_reach_the_reconcile_function(
     self_contained_stack,
 ):
     stack = self_contained_stack.resources
@@ -22,16 +25,60 @@ def test_aborted_timed_out_and_failed_executions_of_this_state_machine_reach_the
     target = stack.one(*RECONCILE_TARGET)
     function = stack.one(FUNCTION, "processing-reconcile-fn")
     pattern = json.loads(rule.inputs["eventPattern"])
+    current = self_contained_stack.exports["stateMachineArn"]
+    # the logical name, with the mocks' stack (test) in it, and the '-' before Pulumi's random suffix
+    prefix = "arn:aws:states:eu-west-2:123456789012:stateMachine:processing-test-state-machine-"
 
     assert pattern == {
         "source": ["aws.states"],
         "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {
-            "stateMachineArn": [self_contained_stack.exports["stateMachineArn"]],
-            "status": ["ABORTED", "FAILED", "TIMED_OUT"],
-        },
+        "detail": {"stateMachineArn": [current, {"prefix": prefix}], "status": STATUSES},
     }
+    # a replacement is named as the current machine is: the logical name and another suffix
+    assert current.startswith(prefix) and len(current) == len(prefix) + 7
     assert (target.inputs["rule"], target.inputs["arn"]) == (rule.outputs["name"], function.outputs["arn"])
+
+
+def _ending_of(state_machine_arn: str, status: str = "ABORTED") -> dict:
+    return {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {"stateMachineArn": state_machine_arn, "status": status},
+    }
+
+
+@pytest.fixture(scope="module")
+def stacks_sharing_an_account(build_self_contained_stack):
+    """The rule's pattern and the state machine's ARN of two stacks deployed in one account and region,
+    one named like the other and more."""
+    built = {name: build_self_contained_stack(name) for name in ("dev", "dev-2")}
+    return {
+        name: (
+            EventPattern.load(stack.resources.one(EVENT_RULE, "processing-execution-ended").inputs["eventPattern"]),
+            stack.exports["stateMachineArn"],
+        )
+        for name, stack in built.items()
+    }
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_the_endings_of_a_state_machine_a_deploy_replaced_reach_the_reconcile_function(
+    stacks_sharing_an_account, status
+):
+    pattern, current = stacks_sharing_an_account["dev"]
+    replaced = f"{current[:-7]}5e6f7a8"  # the same logical name, another random suffix
+
+    assert pattern.matches_event(_ending_of(current, status))
+    assert pattern.matches_event(_ending_of(replaced, status))
+
+
+def test_another_stacks_state_machines_in_the_same_account_do_not(stacks_sharing_an_account):
+    for name, other in (("dev", "dev-2"), ("dev-2", "dev")):
+        pattern, _ = stacks_sharing_an_account[name]
+        _, others_machine = stacks_sharing_an_account[other]
+
+        assert not pattern.matches_event(_ending_of(others_machine)), (name, others_machine)
+        assert not pattern.matches_event(_ending_of(f"{others_machine[:-7]}5e6f7a8")), (name, others_machine)
 
 
 def test_only_that_rule_may_invoke_the_reconcile_function(self_contained_stack):
@@ -110,7 +157,7 @@ def test_target_check_reports_each_removed_property(self_contained_stack, resour
 def test_the_deployed_execution_times_out_after_its_training_timeout_and_margins(self_contained_stack):
     stack = self_contained_stack.resources
     definition = json.loads(
-        stack.one("aws:sfn/stateMachine:StateMachine", "processing-state-machine").inputs["definition"]
+        stack.one("aws:sfn/stateMachine:StateMachine", "processing-test-state-machine").inputs["definition"]
     )
 
     assert (

@@ -2,7 +2,9 @@
 sizing the training task per run, and assumed by Step Functions only."""
 
 import json
+from unittest import mock
 
+import pulumi.runtime.mocks
 import pytest
 from function_checks import function_named
 from resource_types import LOG_GROUP
@@ -13,7 +15,7 @@ STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 
 
 def state_machine(stack):
-    return stack.one(STATE_MACHINE, "processing-state-machine")
+    return stack.one(STATE_MACHINE, "processing-test-state-machine")
 
 
 def test_state_machine_is_standard_logged_and_traced(self_contained_stack):
@@ -29,6 +31,29 @@ def test_state_machine_is_standard_logged_and_traced(self_contained_stack):
         "logDestination": f"{log_group.outputs['arn']}:*",
     }
     assert log_group.inputs["retentionInDays"] == 14
+
+
+def test_a_stack_deployed_before_the_state_machines_name_held_the_stack_keeps_its_state_machine(
+    build_self_contained_stack,
+):
+    # Pulumi would otherwise replace the state machine of such a stack (a new logical name is a new
+    # resource); its alias carries the resource, and the name it was given, over to the new logical name.
+    registered = []
+    register = pulumi.runtime.mocks.MockMonitor.RegisterResource
+
+    def record(monitor, request):
+        registered.append(request)
+        return register(monitor, request)
+
+    with mock.patch.object(pulumi.runtime.mocks.MockMonitor, "RegisterResource", record):
+        build_self_contained_stack("dev")
+    (request,) = [request for request in registered if request.type == STATE_MACHINE]
+
+    assert request.name == "processing-dev-state-machine"
+    # the alias's parent is left out: the resource's own, the component
+    assert [(alias.spec.name, alias.spec.parentUrn, alias.spec.noParent) for alias in request.aliases] == [
+        ("processing-state-machine", "", False)
+    ]
 
 
 def test_state_machine_definition_is_built_from_this_stacks_arns(self_contained_stack):

@@ -16,6 +16,7 @@ import pytest
 from joserfc.jwk import OctKey
 
 from contracts.environment import ContainerVariable
+from contracts.run_access import RUN_ACCESS_FIELD
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
 from sandbox.container_images import ImageUnavailable, pull_failure_reason
@@ -208,6 +209,26 @@ def execution_end(sfn, execution_arn: str, timeout_seconds: float = 300) -> dict
             raise AssertionError("the execution did not finish")
         time.sleep(0.05)
     return described
+
+
+#: The query parameter every presigned URL carries.
+SIGNATURE_PARAMETER = "X-Amz-Signature"
+
+
+def presigned_run_accesses(sfn, execution_arn: str) -> list[str]:
+    """The ``RUN_ACCESS`` values the execution's PresignRun steps put in its state, one per training."""
+    history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return [
+        json.loads(event["stateExitedEventDetails"]["output"])[RUN_ACCESS_FIELD]
+        for event in history
+        if event.get("stateExitedEventDetails", {}).get("name") == "PresignRun"
+    ]
+
+
+def shown_beyond_history(described: dict) -> str:
+    """What an ended execution shows besides its history: its output, error and cause, as DescribeExecution
+    gives them and its status-change event on the default bus carries them."""
+    return json.dumps([described.get(field) for field in ("output", "error", "cause")])
 
 
 def task_of_run(pipeline, run_id: str) -> dict:

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sandbox_support import (
     FAST_TRAINING,
+    SIGNATURE_PARAMETER,
     SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
@@ -21,11 +22,15 @@ from sandbox_support import (
     no_metadata_upload,
     notification_bodies,
     one_class_upload,
+    presigned_run_accesses,
+    shown_beyond_history,
     small_recording,
     subscribe_a_queue,
     two_csv_upload,
 )
 
+from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
+from contracts.run_input import RunInput
 from contracts.task_size import TaskSize
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
@@ -220,6 +225,77 @@ def test_a_new_version_of_an_upload_starts_a_new_run(pipeline, mixed_run, tmp_pa
     assert pipeline.classifier_record("bob", "session-1")["classifierKey"].startswith(
         second["result"]["resultsPrefix"]
     )
+
+
+def test_no_ended_execution_shows_its_runs_urls_beyond_its_history(pipeline, mixed_run):
+    # DescribeExecution's output, error and cause go to every reader of the account's default bus (the
+    # status-change event); the run's PUT URLs stay valid for hours after the run.
+    sfn = pipeline.session.client("stepfunctions")
+    trained = set()
+    for execution in _executions(pipeline):
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        run_accesses = presigned_run_accesses(sfn, execution["executionArn"])
+        shown = shown_beyond_history(described)
+
+        assert SIGNATURE_PARAMETER not in shown
+        assert not [value for value in run_accesses if value in shown], described["name"]
+        if run_accesses:
+            trained.add(described["status"])
+        if described["status"] == "SUCCEEDED":
+            # what a reader of the execution's output needs: the outcome the run notified
+            assert json.loads(described["output"]).keys() == {
+                "userId", "sessionId", "runId", "status", "result", "links", "recorded"
+            }
+    # runs that trained and succeeded, and that trained and failed (their caught task's description,
+    # the cause RecordFailure gets, holds the run's URLs), were among them
+    assert trained == {"SUCCEEDED", "FAILED"}
+
+
+def _processing_run_of(pipeline, state_machine_arn: str, user_id: str, session_id: str) -> RunInput:
+    """A run the status table holds as PROCESSING on ``state_machine_arn``, as MarkProcessing leaves it."""
+    key = UploadKey(user_id, session_id, "rec.zip").key
+    run_id = run_id_for(pipeline.stack.upload_bucket, key, "v1")
+    run = RunInput(
+        bucket=pipeline.stack.upload_bucket,
+        key=key,
+        upload_version="v1",
+        size=1234,
+        user_id=user_id,
+        session_id=session_id,
+        run_id=run_id,
+        results_prefix=results_prefix_for(user_id, session_id, run_id),
+        execution_arn=execution_arn_for(state_machine_arn, run_id),
+    )
+    pipeline.session.client("dynamodb").put_item(
+        TableName=pipeline.stack.status_table,
+        Item={
+            "userId": {"S": user_id},
+            "sessionId": {"S": session_id},
+            "runId": {"S": run_id},
+            "status": {"S": "PROCESSING"},
+            "executionArn": {"S": run.execution_arn},
+        },
+    )
+    return run
+
+
+def test_a_run_left_processing_by_a_state_machine_a_deploy_replaced_is_failed_when_it_ends(pipeline):
+    # GIVEN a run PROCESSING on the stack's previous state machine: the deployed one's logical name, the
+    # suffix of another deploy (the one that replaced it)
+    sfn = pipeline.session.client("stepfunctions")
+    current = sfn.describe_state_machine(stateMachineArn=pipeline.stack.state_machine_arn)
+    previous = sfn.create_state_machine(
+        name=f"{current['name'][:-7]}0a1b2c3",
+        definition=json.dumps({"StartAt": "Train", "States": {"Train": {"Type": "Wait", "Seconds": 600, "End": True}}}),
+        roleArn=current["roleArn"],
+    )["stateMachineArn"]
+    run = _processing_run_of(pipeline, previous, "dave", "replaced-machine")
+    sfn.start_execution(stateMachineArn=previous, name=run.run_id, input=json.dumps(run.to_dict()))
+    # WHEN its execution ends without an outcome (deleting that machine ends it at its next transition)
+    sfn.stop_execution(executionArn=run.execution_arn)
+    # THEN the deployed rule takes its ending to the reconcile function, which fails the run
+    item = pipeline.wait_for([("dave", "replaced-machine")], timeout_seconds=60)[("dave", "replaced-machine")].item
+    assert (item["runId"], item["status"], item["error"]["code"]) == (run.run_id, "FAILED", "INTERNAL_ERROR")
 
 
 def _notifications(pipeline) -> dict[str, dict]:
