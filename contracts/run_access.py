@@ -14,6 +14,7 @@ The URLs are secrets until they expire: log keys, never URLs.
 import base64
 import binascii
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,18 @@ def redact(text: str, state: Mapping[str, object]) -> str:
     RecordFailure keeps and logs) holds the task's overrides, URLs included."""
     value = state.get(RUN_ACCESS_FIELD)
     return text.replace(value, REDACTED) if isinstance(value, str) and value else text
+
+
+#: A base64url run of characters as long as an encoded ``RUN_ACCESS`` value can never be shorter than
+#: (eight signed URLs, deflated): nothing else in an execution's error text is one.
+_ENCODED_VALUE = re.compile(r"[A-Za-z0-9_-]{400,}={0,2}")
+
+
+def redact_encoded(text: str) -> str:
+    """``text`` without anything that may be an encoded ``RUN_ACCESS`` value, for an error text whose
+    run's value is not at hand: the cause of an execution that failed outside any Catch (``States.Runtime``
+    quotes the state's input, ``$.runAccess`` included), which the reconcile function keeps."""
+    return _ENCODED_VALUE.sub(REDACTED, text)
 
 
 class RunAccessError(ValueError):

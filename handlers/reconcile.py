@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.execution_events import DETAIL_TYPE, ENDED_WITHOUT_OUTCOME, SOURCE
+from contracts.run_access import redact_encoded
 from contracts.run_input import RunInput
 from handlers.common.clients import client, environment
 from handlers.common.failures import GENERIC_MESSAGES, MAX_CAUSE_CHARACTERS, Failure
@@ -49,7 +50,8 @@ def reconcile_execution(event: Mapping[str, Any], *, status: StatusStore, now: s
         # Before the write: if it raises, this is the line of the failed invocation naming the run.
         logger.info("reconciling an ended execution's run", extra={"executionStatus": execution_status})
         failure = Failure(code, GENERIC_MESSAGES[code])
-        cause = str(detail.get("cause") or "")[:MAX_CAUSE_CHARACTERS]
+        # Redacted before it is cut: a cut value could still be inflated into its first URLs.
+        cause = redact_encoded(str(detail.get("cause") or ""))[:MAX_CAUSE_CHARACTERS]
         recorded = status.fail_run(
             run.user_id,
             run.session_id,

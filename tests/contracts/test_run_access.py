@@ -1,6 +1,7 @@
 """contracts.run_access: the run's URLs fit in ECS's overrides and come back as they were given."""
 
 import base64
+import json
 import secrets
 
 import boto3
@@ -8,7 +9,7 @@ import pytest
 
 from contracts.keys import MAX_ID_LENGTH, results_prefix_for
 from contracts.manifest import RESULT_FILES
-from contracts.run_access import MAX_ENCODED_CHARS, RunAccess, RunAccessError
+from contracts.run_access import MAX_ENCODED_CHARS, REDACTED, RunAccess, RunAccessError, redact_encoded
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +83,32 @@ def test_every_result_file_and_nothing_else_has_a_url():
 def test_a_value_that_is_not_an_encoded_access_is_refused(value):
     with pytest.raises(RunAccessError, match="not an encoded run access"):
         RunAccess.decode(value)
+
+
+@pytest.mark.parametrize("session_token", ["", "IQoJb3JpZ2luX2VjE" * 60], ids=["no-token", "session-token"])
+def test_an_encoded_access_quoted_in_an_error_text_is_redacted_without_its_run_at_hand(session_token):
+    # Even the shortest value (short keys, no session token to repeat) is redacted ...
+    access = RunAccess(
+        input=_urls(session_token).input.replace(LONGEST_ID, "u"),
+        results={name: url.replace(LONGEST_ID, "u") for name, url in _urls(session_token).results.items()},
+    ).encode()
+    # ... where States.Runtime quotes the state's input, escaped once or twice
+    state_input = json.dumps({"runId": "run-1", "runAccess": access})
+    cause = f"An error occurred while executing the state 'TrainClassifier'. Input: {json.dumps(state_input)}"
+
+    redacted = redact_encoded(cause)
+
+    assert access not in redacted and access[:100] not in redacted
+    assert redacted.count(REDACTED) == 1
+    assert redacted.startswith("An error occurred while executing the state 'TrainClassifier'.")
+
+
+def test_the_redaction_leaves_an_ecs_task_description_alone():
+    description = json.dumps(
+        {
+            "TaskArn": "arn:aws:ecs:eu-west-2:123456789012:task/eeg-cluster/0123456789abcdef0123456789abcdef",
+            "StopCode": "EssentialContainerExited",
+            "Containers": [{"ExitCode": 1, "Reason": "OutOfMemoryError: Container killed due to memory usage"}],
+        }
+    )
+    assert redact_encoded(description) == description

@@ -1,6 +1,7 @@
 """The reconcile handler on moto: an execution that ended without an outcome leaves no session open."""
 
 import json
+import secrets
 
 import pytest
 from botocore.exceptions import ClientError
@@ -17,6 +18,8 @@ from handler_support import (
 )
 
 from contracts.keys import execution_arn_for
+from contracts.manifest import RESULT_FILES
+from contracts.run_access import REDACTED, RunAccess
 from handlers import reconcile
 from handlers.common.failures import GENERIC_MESSAGES
 from handlers.common.status import StatusStore
@@ -87,6 +90,31 @@ def test_the_ending_of_a_state_machine_a_deploy_replaced_fails_its_run_still_pro
 def test_an_aborted_execution_keeps_its_stop_cause_for_operators(aws, processing_run, lambda_context):
     reconcile.handler(_ended(processing_run, "eventbridge_sfn_execution_aborted"), lambda_context)
     assert stored_status(aws)["failureDetail"] == {"error": "OperatorStopped", "cause": "stopped from the console"}
+
+
+def test_a_runtime_failure_quoting_the_runs_urls_keeps_its_cause_without_them(aws, processing_run, lambda_context):
+    # GIVEN an execution failed outside any Catch (States.Runtime), whose cause quotes the state's input
+    access = RunAccess(
+        input=f"https://uploads.s3.amazonaws.com/u/s/r.zip?X-Amz-Signature={secrets.token_hex(32)}",
+        results={
+            name: f"https://results.s3.amazonaws.com/p/{name}?X-Amz-Signature={secrets.token_hex(32)}"
+            for name in RESULT_FILES
+        },
+    ).encode()
+    event = _ended(processing_run, "eventbridge_sfn_execution_aborted", status="FAILED")
+    event["detail"].update(
+        {
+            "error": "States.Runtime",
+            "cause": "An error occurred while executing the state 'TrainClassifier'. Input: "
+            + json.dumps(json.dumps({**processing_run, "runAccess": access})),
+        }
+    )
+    # WHEN it is reconciled
+    reconcile.handler(event, lambda_context)
+    # THEN operators keep the cause, without the URLs
+    cause = stored_status(aws)["failureDetail"]["cause"]
+    assert cause.startswith("An error occurred while executing the state 'TrainClassifier'.")
+    assert access[:100] not in cause and REDACTED in cause
 
 
 def test_a_run_stopped_before_it_was_processing_is_failed_too(aws, lambda_context):
