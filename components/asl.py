@@ -9,7 +9,8 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
     Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> RedactRunAccess -> ProcessResults
         -> SuccessRecorded? -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
-        -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
+        -> NotifyFailure -> Failed  |  (found SUCCEEDED: ProcessResults' write committed) -> NotifySuccess
+        |  (not recorded: a newer run holds the session) -> Failed
         |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
            -> PresignRun -> TrainClassifier -> ...
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
