@@ -17,7 +17,8 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
 The run's presigned URLs never reach the execution's output: the Succeed states output ``$.outcome``
-only, the Fail states fixed texts, and the URLs leave the state once the task has stopped.
+only, the Fail states fixed texts, and the URLs leave the state once a training has stopped and
+succeeded (RecordFailure redacts them from a failed task's description with the value itself).
 The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
 """
 
