@@ -9,14 +9,16 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
     Validate -> MarkProcessing -> PresignRun -> TrainClassifier -> RedactRunAccess -> ProcessResults
         -> SuccessRecorded? -> NotifySuccess -> Succeeded  |  (superseded) -> Superseded
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
-        -> NotifyFailure -> Failed  |  (superseded or already final) -> Failed
+        -> NotifyFailure -> Failed  |  (found SUCCEEDED: ProcessResults' write committed) -> NotifySuccess
+        |  (not recorded: a newer run holds the session) -> Failed
         |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
            -> PresignRun -> TrainClassifier -> ...
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
 ``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
 The run's presigned URLs never reach the execution's output: the Succeed states output ``$.outcome``
-only, the Fail states fixed texts, and the URLs leave the state once the task has stopped.
+only, the Fail states fixed texts, and the URLs leave the state once a training has stopped and
+succeeded (RecordFailure redacts them from a failed task's description with the value itself).
 The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
 """
 

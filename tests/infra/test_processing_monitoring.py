@@ -2,6 +2,8 @@
 and the dashboard."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from function_checks import function_named
@@ -43,6 +45,24 @@ def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_s
 
     assert alarm.inputs["dimensions"] == {"StateMachineArn": self_contained_stack.exports["stateMachineArn"]}
     assert 0 < alarm.inputs["threshold"] < 60 * 60 * 1000
+
+
+def documented_alarm_names() -> set[str]:
+    """The alarm names of docs/operations.md's alarm table, ``{a,b}`` expanded."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    table = text.split("| alarm | fires on | what to do |", 1)[1].split("\n\n", 1)[0]
+    names = set()
+    for first_cell in re.findall(r"^\| (.+?) \|", table, re.MULTILINE):
+        for name in re.findall(r"`([^`]+-alarm)`", first_cell):
+            head, choices, tail = re.fullmatch(r"([^{]*)(?:\{([^}]*)\})?(.*)", name).groups()
+            names |= {f"{head}{choice}{tail}" for choice in (choices.split(",") if choices else [""])}
+    return names
+
+
+def test_the_runbook_names_every_alarm_of_the_stack_and_no_other(self_contained_stack):
+    alarms = {alarm.name for alarm in self_contained_stack.resources.of_type(ALARM)}
+
+    assert documented_alarm_names() == alarms
 
 
 @pytest.mark.parametrize(
