@@ -119,7 +119,22 @@ def read_tags(raw: Mapping[str, Any], environment: str) -> dict[str, str]:
             f"tags: {len(tags)} tags with the stack's own 'project' and 'environment'; "
             f"AWS allows at most {MAX_TAGS_PER_RESOURCE} on a resource"
         )
+    _refuse_keys_differing_in_case(tags)
     return tags
+
+
+def _refuse_keys_differing_in_case(tags: Mapping[str, str]) -> None:
+    # IAM compares tag keys without case: CreateRole refuses "Duplicate tag keys found. Please note that
+    # Tag keys are case insensitive." (reported in github-aws-runners/terraform-aws-github-runner#1346 and
+    # aws/aws-cdk#26253), so a user's 'Project' beside the stack's 'project' fails.
+    seen: dict[str, str] = {}
+    for key in tags:
+        other = seen.setdefault(key.casefold(), key)
+        if other != key:
+            raise ConfigError(
+                f"tags: {other!r} and {key!r} differ only in case, which IAM counts as one key and refuses "
+                "on the stack's roles (the stack tags every resource with 'project' and 'environment')"
+            )
 
 
 def _is_tag_text(text: str, min_length: int, max_length: int) -> bool:

@@ -51,6 +51,8 @@ def smoke_test_user(length: int) -> str:
         ({"tags": {"costCentre": "neuro#7"}}, "the value of 'costCentre' must be"),
         ({"tags": {"team": "neuro, imaging"}}, "the value of 'team' must be"),
         ({"tags": {"source": "AWS:import"}}, "not starting 'aws:'"),
+        ({"tags": {"Project": "neuro"}}, "tags: 'Project' and 'project' differ only in case, which IAM counts as one"),
+        ({"tags": {"team": "a", "Team": "b"}}, "tags: 'team' and 'Team' differ only in case"),
         ({"subnetIds": subnets(17), **ONE_GROUP}, "subnetIds: 17 subnets; ECS runs a task in at most 16"),
         ({**ONE_SUBNET, "securityGroupIds": security_groups(6)}, "securityGroupIds: 6 security groups; .* at most 5"),
         (
