@@ -39,25 +39,43 @@ def _item(aws) -> dict:
     return StatusStore(aws.dynamodb, aws.status_table).get(USER, SESSION)
 
 
-class _StopThrottled:
-    """A Step Functions client whose StopExecution is throttled; everything else is the real client."""
+class _WrappedClient:
+    """A boto3 client standing in for ``real``: what a subclass does not define goes to the real one."""
 
     def __init__(self, real) -> None:
         self._real = real
-
-    def stop_execution(self, **kwargs):
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StopExecution")
 
     def __getattr__(self, name):
         return getattr(self._real, name)
 
 
-class _StopsOnlyItsOwnMachine:
+def _use_client(monkeypatch, service: str, wrapped: _WrappedClient) -> None:
+    """Make ``start``'s client of ``service`` ``wrapped``; its other clients stay real."""
+    monkeypatch.setattr(start, "client", lambda name: wrapped if name == service else client(name))
+
+
+def _earlier_state_machine(aws) -> str:
+    """A state machine standing for the one a deploy has since replaced; its ARN."""
+    return aws.stepfunctions.create_state_machine(
+        name="eeg-test-pipeline-earlier",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
+    )["stateMachineArn"]
+
+
+class _StopThrottled(_WrappedClient):
+    """A Step Functions client whose StopExecution is throttled; everything else is the real client."""
+
+    def stop_execution(self, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StopExecution")
+
+
+class _StopsOnlyItsOwnMachine(_WrappedClient):
     """A Step Functions client that refuses, as the start role's policy does, to stop an execution of
     any state machine but ``state_machine_arn``; everything else is the real client."""
 
     def __init__(self, real, state_machine_arn: str) -> None:
-        self._real = real
+        super().__init__(real)
         self._own_executions = execution_arn_for(state_machine_arn, "")
 
     def stop_execution(self, **kwargs):
@@ -65,9 +83,6 @@ class _StopsOnlyItsOwnMachine:
             denied = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to stop it"}}
             raise ClientError(denied, "StopExecution")
         return self._real.stop_execution(**kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
 
 def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, load_event, lambda_context):
@@ -91,11 +106,7 @@ def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_ev
     # GIVEN a PROCESSING run whose execution belongs to the state machine a deploy has since replaced
     first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
-    earlier_machine = aws.stepfunctions.create_state_machine(
-        name="eeg-test-pipeline-earlier",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
-    )["stateMachineArn"]
+    earlier_machine = _earlier_state_machine(aws)
     state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
     state["executionArn"] = aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)[
         "executionArn"
@@ -115,16 +126,12 @@ def test_a_processing_run_of_a_state_machine_a_deploy_replaced_does_not_wedge_it
     # which the start role may not stop (its policy names this state machine's executions only)
     first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
-    earlier_machine = aws.stepfunctions.create_state_machine(
-        name="eeg-test-pipeline-earlier",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
-    )["stateMachineArn"]
+    earlier_machine = _earlier_state_machine(aws)
     state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
     state["executionArn"] = execution_arn_for(earlier_machine, first_run)
     mark_processing(aws.dynamodb, aws.status_table, state)
     scoped = _StopsOnlyItsOwnMachine(client("stepfunctions"), aws.state_machine_arn)
-    monkeypatch.setattr(start, "client", lambda service: scoped if service == "stepfunctions" else client(service))
+    _use_client(monkeypatch, "stepfunctions", scoped)
     # WHEN a newer version is uploaded
     second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
@@ -143,7 +150,7 @@ def test_a_refused_stop_of_an_execution_of_its_own_state_machine_is_retried(
     _handle(load_event, lambda_context, first_event)
     another_machine = aws.state_machine_arn + "-another"
     denied = _StopsOnlyItsOwnMachine(client("stepfunctions"), another_machine)
-    monkeypatch.setattr(start, "client", lambda service: denied if service == "stepfunctions" else client(service))
+    _use_client(monkeypatch, "stepfunctions", denied)
     # WHEN a newer version is uploaded
     second_event, _ = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
@@ -184,7 +191,7 @@ def test_a_stop_that_fails_is_retried_and_done_by_the_redelivery(aws, load_event
     first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
     throttled = _StopThrottled(client("stepfunctions"))
-    monkeypatch.setattr(start, "client", lambda service: throttled if service == "stepfunctions" else client(service))
+    _use_client(monkeypatch, "stepfunctions", throttled)
     # WHEN a newer version's record is handled
     second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
@@ -235,11 +242,8 @@ class _InvocationEnded(BaseException):
     """The runtime ending an invocation (timeout, out of memory): no handler code runs after it."""
 
 
-class _EndsAfterRecording:
+class _EndsAfterRecording(_WrappedClient):
     """A DynamoDB client whose invocation ends right after the write that records a new run."""
-
-    def __init__(self, real) -> None:
-        self._real = real
 
     def update_item(self, **kwargs):
         response = self._real.update_item(**kwargs)
@@ -247,28 +251,18 @@ class _EndsAfterRecording:
             raise _InvocationEnded
         return response
 
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
-
-class _EndsAfterStopping:
+class _EndsAfterStopping(_WrappedClient):
     """A Step Functions client whose invocation ends right after a StopExecution."""
-
-    def __init__(self, real) -> None:
-        self._real = real
 
     def stop_execution(self, **kwargs):
         self._real.stop_execution(**kwargs)
         raise _InvocationEnded
 
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
 
 def _ending(monkeypatch, service: str, wrapper) -> None:
     """Make ``start``'s client of ``service`` the ``wrapper`` of the real one."""
-    wrapped = wrapper(client(service))
-    monkeypatch.setattr(start, "client", lambda name: wrapped if name == service else client(name))
+    _use_client(monkeypatch, service, wrapper(client(service)))
 
 
 @pytest.mark.parametrize(
@@ -346,11 +340,11 @@ def test_an_ended_invocation_that_replaced_a_finished_run_stops_nothing_on_redel
     assert "replacedExecutionArn" not in _item(aws)
 
 
-class _MovesOnAfterTheFirstRead:
+class _MovesOnAfterTheFirstRead(_WrappedClient):
     """A DynamoDB client with which ``move_on`` changes the session's item right after start first reads it."""
 
     def __init__(self, real, move_on) -> None:
-        self._real = real
+        super().__init__(real)
         self._move_on = move_on
 
     def get_item(self, **kwargs):
@@ -360,9 +354,6 @@ class _MovesOnAfterTheFirstRead:
             move_on()
         return response
 
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
 
 def test_a_run_that_moves_on_while_a_reupload_is_recorded_has_its_own_execution_stopped(
     aws, load_event, lambda_context, monkeypatch
@@ -370,11 +361,7 @@ def test_a_run_that_moves_on_while_a_reupload_is_recorded_has_its_own_execution_
     # GIVEN a RECEIVED run, and an execution of that run on the state machine a deploy has since replaced
     first_event, first_run = _put_version(aws, 1)
     _handle(load_event, lambda_context, first_event)
-    earlier_machine = aws.stepfunctions.create_state_machine(
-        name="eeg-test-pipeline-earlier",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
-    )["stateMachineArn"]
+    earlier_machine = _earlier_state_machine(aws)
     state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
     state["executionArn"] = aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)[
         "executionArn"
@@ -383,7 +370,7 @@ def test_a_run_that_moves_on_while_a_reupload_is_recorded_has_its_own_execution_
     moving_on = _MovesOnAfterTheFirstRead(
         client("dynamodb"), lambda: mark_processing(aws.dynamodb, aws.status_table, state)
     )
-    monkeypatch.setattr(start, "client", lambda name: moving_on if name == "dynamodb" else client(name))
+    _use_client(monkeypatch, "dynamodb", moving_on)
     second_event, second_run = _put_version(aws, 2)
     response = _handle(load_event, lambda_context, second_event, "m-2")
     # THEN the write is made again over what the item holds now: the execution MarkProcessing recorded is stopped
