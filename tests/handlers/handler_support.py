@@ -169,13 +169,11 @@ def run_state(
     ).to_dict()
 
 
-def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
-    """What ``start`` writes for ``state``'s run; whether it was written (an open run it replaces is
-    noted as to be stopped, as ``start`` notes it)."""
-    from contracts.keys import execution_arn_for
+def new_run_of(state: dict[str, Any], uploaded_at: str) -> Any:
+    """The ``NewRun`` ``start`` records for ``state``'s run, uploaded at ``uploaded_at``."""
     from handlers.common.status import NewRun, normalise_sequencer
 
-    run = NewRun(
+    return NewRun(
         user_id=state["userId"],
         session_id=state["sessionId"],
         run_id=state["runId"],
@@ -184,6 +182,14 @@ def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-
         uploaded_at=uploaded_at,
         upload_sequencer=normalise_sequencer(None),
     )
+
+
+def record_received(store: Any, state: dict[str, Any], uploaded_at: str = "2026-11-23T22:00:00.000Z") -> bool:
+    """What ``start`` writes for ``state``'s run; whether it was written (an open run it replaces is
+    noted as to be stopped, as ``start`` notes it)."""
+    from contracts.keys import execution_arn_for
+
+    run = new_run_of(state, uploaded_at)
     stored = store.stored_run(run.user_id, run.session_id)
     if stored is not None and not stored.is_older_than(run):
         return False

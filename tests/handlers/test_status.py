@@ -3,10 +3,10 @@
 import dataclasses
 
 import pytest
-from handler_support import mark_processing, record_received, run_state
+from handler_support import mark_processing, new_run_of, record_received, run_state
 
 from contracts.statuses import RUN_TRANSITIONS, Status, is_allowed, statuses_before
-from handlers.common.status import NewRun, StatusStore, StoredRun, normalise_sequencer
+from handlers.common.status import StatusStore, StoredRun, normalise_sequencer
 
 RECEIVED, PROCESSING, SUCCEEDED, FAILED = Status.RECEIVED, Status.PROCESSING, Status.SUCCEEDED, Status.FAILED
 
@@ -149,18 +149,6 @@ def test_a_newer_upload_clears_what_the_previous_run_recorded_of_its_task(aws, s
     assert not {"taskSize", "executionArn", "startedAt"} & set(store.get("u1", "s1"))
 
 
-def _new_run(state: dict, uploaded_at: str) -> NewRun:
-    return NewRun(
-        user_id=state["userId"],
-        session_id=state["sessionId"],
-        run_id=state["runId"],
-        upload_key=state["key"],
-        upload_version=state["uploadVersion"],
-        uploaded_at=uploaded_at,
-        upload_sequencer=normalise_sequencer(None),
-    )
-
-
 @pytest.mark.moto
 def test_a_new_run_is_not_written_over_a_run_that_moved_on_since_it_was_read(aws, store):
     # GIVEN a RECEIVED run read by start, then moved to PROCESSING (its executionArn stored)
@@ -169,7 +157,7 @@ def test_a_new_run_is_not_written_over_a_run_that_moved_on_since_it_was_read(aws
     read = store.stored_run("u1", "s1")
     mark_processing(aws.dynamodb, aws.status_table, first)
     # WHEN start writes a newer run over what it read
-    second = _new_run(run_state(aws.upload_bucket, "u1", "s1", "v2"), "2026-11-23T22:05:00.000Z")
+    second = new_run_of(run_state(aws.upload_bucket, "u1", "s1", "v2"), "2026-11-23T22:05:00.000Z")
     written = store.start_run(second, over=read, replaced_execution_arn="arn:read", now="2026-11-23T22:05:00.000Z")
     # THEN the write is refused: it would have noted an execution that is not the stored one
     assert not written
@@ -187,12 +175,12 @@ def test_the_execution_of_a_replaced_open_run_is_noted_until_it_is_forgotten(aws
     # GIVEN a run that replaced an open one, noting its execution in the same write
     first = run_state(aws.upload_bucket, "u1", "s1", "v1")
     assert record_received(store, first)
-    second = _new_run(run_state(aws.upload_bucket, "u1", "s1", "v2"), "2026-11-23T22:05:00.000Z")
+    second = new_run_of(run_state(aws.upload_bucket, "u1", "s1", "v2"), "2026-11-23T22:05:00.000Z")
     over = store.stored_run("u1", "s1")
     assert store.start_run(second, over=over, replaced_execution_arn="arn:first", now="2026-11-23T22:05:00.000Z")
     assert store.stored_run("u1", "s1").replaced_execution_arn == "arn:first"
     # THEN no newer run is written over the note, not even by a writer that read the item without it
-    third = _new_run(run_state(aws.upload_bucket, "u1", "s1", "v3"), "2026-11-23T22:09:00.000Z")
+    third = new_run_of(run_state(aws.upload_bucket, "u1", "s1", "v3"), "2026-11-23T22:09:00.000Z")
     unnoted = dataclasses.replace(store.stored_run("u1", "s1"), replaced_execution_arn=None)
     assert not store.start_run(third, over=unnoted, replaced_execution_arn="arn:second", now="2026-11-23T22:09:00.000Z")
     # AND only the removal of the noted execution removes the note
