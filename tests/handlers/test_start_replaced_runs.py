@@ -54,13 +54,23 @@ def _use_client(monkeypatch, service: str, wrapped: _WrappedClient) -> None:
     monkeypatch.setattr(start, "client", lambda name: wrapped if name == service else client(name))
 
 
-def _earlier_state_machine(aws) -> str:
-    """A state machine standing for the one a deploy has since replaced; its ARN."""
-    return aws.stepfunctions.create_state_machine(
+def _first_run_on_an_earlier_state_machine(aws, load_event, lambda_context, *, started: bool) -> tuple[dict, str]:
+    """Version 1 recorded and started, and its run's state with an execution on a state machine standing
+    for the one a deploy has since replaced (started there, or only named): the state and that machine."""
+    first_event, first_run = _put_version(aws, 1)
+    _handle(load_event, lambda_context, first_event)
+    earlier_machine = aws.stepfunctions.create_state_machine(
         name="eeg-test-pipeline-earlier",
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/eeg-test-states",
     )["stateMachineArn"]
+    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
+    state["executionArn"] = (
+        aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)["executionArn"]
+        if started
+        else execution_arn_for(earlier_machine, first_run)
+    )
+    return state, earlier_machine
 
 
 class _StopThrottled(_WrappedClient):
@@ -104,13 +114,8 @@ def test_a_reupload_stops_the_execution_of_the_received_run_it_replaced(aws, loa
 
 def test_a_reupload_stops_the_execution_the_processing_run_recorded(aws, load_event, lambda_context):
     # GIVEN a PROCESSING run whose execution belongs to the state machine a deploy has since replaced
-    first_event, first_run = _put_version(aws, 1)
-    _handle(load_event, lambda_context, first_event)
-    earlier_machine = _earlier_state_machine(aws)
-    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
-    state["executionArn"] = aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)[
-        "executionArn"
-    ]
+    state, earlier_machine = _first_run_on_an_earlier_state_machine(aws, load_event, lambda_context, started=True)
+    first_run = state["runId"]
     mark_processing(aws.dynamodb, aws.status_table, state)
     # WHEN a newer version is uploaded
     second_event, _ = _put_version(aws, 2)
@@ -124,11 +129,7 @@ def test_a_processing_run_of_a_state_machine_a_deploy_replaced_does_not_wedge_it
 ):
     # GIVEN a PROCESSING run whose execution belongs to the state machine a deploy has since replaced,
     # which the start role may not stop (its policy names this state machine's executions only)
-    first_event, first_run = _put_version(aws, 1)
-    _handle(load_event, lambda_context, first_event)
-    earlier_machine = _earlier_state_machine(aws)
-    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
-    state["executionArn"] = execution_arn_for(earlier_machine, first_run)
+    state, _ = _first_run_on_an_earlier_state_machine(aws, load_event, lambda_context, started=False)
     mark_processing(aws.dynamodb, aws.status_table, state)
     scoped = _StopsOnlyItsOwnMachine(client("stepfunctions"), aws.state_machine_arn)
     _use_client(monkeypatch, "stepfunctions", scoped)
@@ -359,13 +360,8 @@ def test_a_run_that_moves_on_while_a_reupload_is_recorded_has_its_own_execution_
     aws, load_event, lambda_context, monkeypatch
 ):
     # GIVEN a RECEIVED run, and an execution of that run on the state machine a deploy has since replaced
-    first_event, first_run = _put_version(aws, 1)
-    _handle(load_event, lambda_context, first_event)
-    earlier_machine = _earlier_state_machine(aws)
-    state = run_state(aws.upload_bucket, USER, SESSION, first_event["detail"]["object"]["version-id"])
-    state["executionArn"] = aws.stepfunctions.start_execution(stateMachineArn=earlier_machine, name=first_run)[
-        "executionArn"
-    ]
+    state, earlier_machine = _first_run_on_an_earlier_state_machine(aws, load_event, lambda_context, started=True)
+    first_run = state["runId"]
     # WHEN that execution's MarkProcessing lands between the re-upload's read of the item and its write
     moving_on = _MovesOnAfterTheFirstRead(
         client("dynamodb"), lambda: mark_processing(aws.dynamodb, aws.status_table, state)
