@@ -293,12 +293,6 @@ class ContainerLauncher:
             processes, threads = list(self._processes.values()), list(self._threads)
             self._changed.notify_all()
         for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for watcher in threads:
-            watcher.join(grace_seconds)
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
+            terminate(process, grace_seconds)
         for watcher in threads:
             watcher.join()
