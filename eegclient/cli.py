@@ -29,6 +29,7 @@ from .results import (
     EXPECTED_CLASSES,
     classifier_problems,
     describe,
+    printable,
     read_classifier,
     report_warning_lines,
     save_results,
@@ -42,7 +43,8 @@ DEFAULT_TIMEOUT_SECONDS = 900.0
 
 
 class Reporter:
-    """Prints progress lines prefixed with the seconds since the command started."""
+    """Prints progress lines prefixed with the seconds since the command started, each made
+    :func:`~eegclient.results.printable` (they quote what the API says)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -50,9 +52,9 @@ class Reporter:
 
     def say(self, message: str, *details: str) -> None:
         """``message`` after the time, then each of ``details`` on a line of its own."""
-        print(f"[{self.clock() - self.started:7.1f}s] {message}", flush=True)
+        print(f"[{self.clock() - self.started:7.1f}s] {printable(message)}", flush=True)
         for detail in details:
-            print(detail, flush=True)
+            print(printable(detail), flush=True)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,10 @@ def smoke(args: argparse.Namespace, context: Context) -> int:
     final = _wait(context, session_id, args.timeout)
     if final["status"] != "SUCCEEDED":
         return EXIT_FAILED
-    saved = save_results(context.client, session_id, args.out / session_id, context.reporter.say)
+    saved = save_results(context.client, session_id, args.out, context.reporter.say)
     problems = classifier_problems(read_classifier(saved.classifier), args.classes)
     for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {printable(problem)}", file=sys.stderr)
     if problems:
         return EXIT_FAILED
     context.reporter.say(
@@ -115,7 +117,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
             "pipeline has registered its upload, within seconds; `upload --wait` waits for that)",
             EXIT_FAILED,
         )
-    print(_session_line(args.session_id, view))
+    print(printable(_session_line(args.session_id, view)))
     for line in report_warning_lines(view):
         print(line)
     return EXIT_OK
@@ -124,7 +126,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
 def list_sessions(args: argparse.Namespace, context: Context) -> int:
     listed = 0
     for view in context.client.list_sessions(page_size=args.page_size):
-        print(f"{view.get('sessionId')}  {view.get('updatedAt', ''):24}  {describe(view)}")
+        print(printable(f"{view.get('sessionId')}  {view.get('updatedAt', ''):24}  {describe(view)}"))
         listed += 1
     if not listed:
         # on stderr: the listing itself (stdout) stays empty for scripts
@@ -134,7 +136,7 @@ def list_sessions(args: argparse.Namespace, context: Context) -> int:
 
 def download(args: argparse.Namespace, context: Context) -> int:
     try:
-        save_results(context.client, args.session_id, args.out / args.session_id, context.reporter.say)
+        save_results(context.client, args.session_id, args.out, context.reporter.say)
     except ApiError as error:
         if error.code != "NOT_FOUND":
             raise
@@ -239,7 +241,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 
 def _fail(message: str, exit_code: int) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {printable(message)}", file=sys.stderr)
     return exit_code
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -16,6 +17,7 @@ CLASSIFIER_FILE = "classifier.json"
 REPORT_FILE = "report.html"
 # selectedOption of the default procedure, whose online model is one of its ensemble's windows.
 ENSEMBLE_WINDOW_OPTION = "ensemble-window"
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -25,23 +27,45 @@ class SavedResults:
     figures: tuple[Path, ...] = ()
 
 
+def is_folder_name(name: str) -> bool:
+    """Whether ``name`` is one folder or file name on every system: the API's id alphabet
+    (``A-Z a-z 0-9 . _ -``, at most 128 characters), not ``.`` or ``..``. No separator, drive
+    (``C:``) or stream (``name:stream``) of any system can be in it."""
+    return bool(_FOLDER_NAME.fullmatch(name)) and name not in (".", "..")
+
+
 def relative_download_path(name: str) -> PurePosixPath | None:
     """Where a named result file goes under the download folder; ``None`` for a name that would leave it."""
-    path = PurePosixPath(name)
-    if not name or path.is_absolute() or ".." in path.parts or "\\" in name:
-        return None
-    return path
+    return PurePosixPath(name) if all(is_folder_name(part) for part in name.split("/")) else None
+
+
+def session_folder(downloads: Path, session_id: str) -> Path:
+    """Where a session's results go: its own folder in ``downloads``.
+
+    Raises
+    ------
+    ValueError
+        If ``session_id`` (given by the API, or on the command line) is not one folder name.
+    """
+    if not is_folder_name(session_id):
+        raise ValueError(f"{session_id!r} is not a session id: no results are saved for it")
+    return downloads / session_id
+
+
+def printable(text: object) -> str:
+    """``text`` as one printable line: every character that is not printable (line breaks, the escape
+    character that starts a terminal's control sequences, bidirectional overrides) becomes a space.
+    What the API says can quote an upload (its channel names), which must not move the terminal's
+    cursor, colour it or retitle its window."""
+    return "".join(character if character.isprintable() else " " for character in str(text))
 
 
 def report_warnings(view: dict[str, Any]) -> list[str]:
-    """The report's warnings of a succeeded session, each made one printable line (they hold user-given
-    channel names, which must not move the terminal's cursor or colour it); ``[]`` for any other session."""
+    """The report's warnings of a succeeded session, each made one :func:`printable` line; ``[]`` for
+    any other session."""
     if view.get("status") != "SUCCEEDED" or not isinstance(view.get("result"), dict):
         return []
-    return [
-        "".join(character if character.isprintable() else " " for character in str(text))
-        for text in _warning_list(view["result"])
-    ]
+    return [printable(text) for text in _warning_list(view["result"])]
 
 
 def report_warning_lines(view: dict[str, Any] | None) -> list[str]:
@@ -124,9 +148,11 @@ def read_classifier(path: Path) -> Any:
 
 
 def save_results(
-    client: StatusApiClient, session_id: str, destination: Path, say: Callable[[str], None]
+    client: StatusApiClient, session_id: str, downloads: Path, say: Callable[[str], None]
 ) -> SavedResults:
-    """Download the session's ``classifier.json`` and, where the stack has the route, report and figures."""
+    """Download the session's ``classifier.json`` and, where the stack has the route, report and figures,
+    into its :func:`session_folder` of ``downloads``."""
+    destination = session_folder(downloads, session_id)
     classifier = client.download(client.get_classifier(session_id)["url"], destination / CLASSIFIER_FILE)
     say(f"{session_id}: classifier saved to {classifier}")
     try:

@@ -11,6 +11,7 @@ from fbcsp import report
 from fbcsp.channel_quality import ChannelQuality
 from fbcsp.channel_reduction import MAX_CSP_DIMENSIONS, MOTOR_AREA_CHANNELS
 from fbcsp.csp_channels import csp_channels
+from fbcsp.figure_layout import png_bytes
 from fbcsp.metrics import trial_table
 from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import headline_text, montage_notes
@@ -159,6 +160,17 @@ def test_the_heat_map_grows_with_the_montage():
     assert wide.get_figwidth() > narrow.get_figwidth()
     assert _weights_image(wide).get_array().shape == (24, 64)
     assert [label.get_text() for label in _weights_image(wide).axes.get_xticklabels()] == list(names)
+
+
+def test_channel_names_are_drawn_as_written_not_read_as_mathtext():
+    """matplotlib reads text between two '$' as TeX math and fails the whole drawing on a command it
+    does not know: a name from metadata.json such as '$\\foo$' must not fail the run."""
+    names = ("C3", r"$\undefined$", "$x^2$")
+
+    figure = weights_figure(np.ones((1, 2, 3)), names, ["band 1"], "no positions")
+
+    assert png_bytes(figure).startswith(PNG_SIGNATURE)
+    assert [label.get_text() for label in _weights_image(figure).axes.get_xticklabels()] == list(names)
 
 
 def test_montage_is_used_only_for_known_standard_positions():

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -375,3 +376,49 @@ def test_storages_xml_refusal_of_an_upload_is_its_code_and_message_on_one_line(a
         "error: uploading recording.zip: storage answered HTTP 403: "
         "AccessDenied: Invalid according to Policy: Policy expired."
     )
+
+
+def test_what_the_api_says_is_printed_without_control_characters(api, capsys):
+    """Session ids, statuses and error messages come from the server: listed or refused, none of their
+    escape sequences reach the terminal."""
+    api.script("GET /sessions", (200, {"sessions": [{"sessionId": "s\x1b[2J", "status": "RECEIVED\x1b[8m"}]}))
+    api.script(f"GET /sessions/{SESSION}", (400, {"error": {"code": "BAD\x07", "message": "no\x1b[31m"}}))
+
+    assert run(api, "list") == cli.EXIT_OK
+    assert capsys.readouterr().out == "s [2J" + " " * 28 + "RECEIVED [8m\n"
+    assert run(api, "status", SESSION) == cli.EXIT_API
+    assert one_error_line(capsys) == f"error: reading session {SESSION}: BAD : no [31m"
+
+
+def _a_session_with_a_classifier(api: ScriptedServer, session_id: str) -> None:
+    """The API answers a new session ``session_id`` that succeeds with a classifier naming T1 and T2."""
+    path = f"/sessions/{quote(session_id, safe='')}"
+    api.script(
+        "POST /sessions",
+        (201, {"sessionId": session_id, "maxBytes": 1 << 20, "upload": {"url": f"{api.url}/upload", "fields": {}}}),
+    )
+    api.script("POST /upload", (204, b""))
+    api.script(f"GET {path}", (200, {"sessionId": session_id, "status": "SUCCEEDED"}))
+    api.script(f"GET {path}/classifier", (200, {"url": f"{api.url}/results/classifier.json"}))
+    api.script("GET /results/classifier.json", (200, {"fbcsp": {"classLabels": {"1": "T1", "2": "T2"}}}))
+
+
+@pytest.mark.parametrize("session_id", ["../../outside", "{tmp_path}/outside", "C:outside"])
+def test_a_session_id_the_api_gives_never_leads_a_download_out_of_the_download_folder(
+    api, tmp_path, capsys, session_id
+):
+    session_id = session_id.format(tmp_path=tmp_path)
+    recording = tmp_path / "recording.zip"
+    zipfile.ZipFile(recording, "w").close()
+    _a_session_with_a_classifier(api, session_id)
+    downloads = tmp_path / "downloads" / "here"
+
+    code = cli.main(
+        ["smoke", "--upload", str(recording), "--out", str(downloads), "--outputs", str(api.outputs), "--token", "t"],
+        environ={},
+    )
+
+    assert code == cli.EXIT_API
+    assert one_error_line(capsys) == f"error: {session_id!r} is not a session id: no results are saved for it"
+    assert not list(tmp_path.rglob("classifier.json*"))
+    assert not any(request.endswith("/classifier") for request in api.seen)

@@ -79,3 +79,16 @@ def test_warnings_are_printed_as_one_line_without_control_characters():
         "Noisy channel(s):  [2J [31mC3 Cz (9x)"
     ]
     assert report_warnings({"status": "FAILED", "result": {"reportWarnings": [hostile]}}) == []
+
+
+FAILED_VIEW = {
+    "status": "FAILED",
+    "error": {"code": "INVALID_UPLOAD", "message": "channel(s) \x1b]0;owned\x07\x1b[2JC3\u202e are constant"},
+}
+FAILED_LINE = f"{SESSION}: FAILED: INVALID_UPLOAD: channel(s)  ]0;owned  [2JC3  are constant"
+
+
+def test_a_failure_message_is_printed_as_one_line_without_control_characters(capsys):
+    """The message can quote the upload (its channel names): no escape sequence, bell or
+    bidirectional override of it reaches the terminal."""
+    assert _run(cli.status, FAILED_VIEW, capsys, session_id=SESSION) == [FAILED_LINE]

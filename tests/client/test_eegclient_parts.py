@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
 
 from contracts.api import Route
+from contracts.keys import is_valid_id
 from contracts.statuses import FINAL_STATUSES
 from eegclient import arguments as client_arguments
 from eegclient.api import (
@@ -24,7 +26,14 @@ from eegclient.api import (
 from eegclient.api import ROUTE_KEYS as CLIENT_ROUTE_KEYS
 from eegclient.follow import SessionTimeout, backoff_delays, follow_session
 from eegclient.outputs import OutputsError, api_url, parse_outputs
-from eegclient.results import ENSEMBLE_WINDOW_OPTION, classifier_problems, describe, relative_download_path
+from eegclient.results import (
+    ENSEMBLE_WINDOW_OPTION,
+    classifier_problems,
+    describe,
+    is_folder_name,
+    relative_download_path,
+    session_folder,
+)
 from eegclient.tokens import TOKEN_VARIABLE, TokenError, explain_rejection, resolve_token, token_expiry
 from fbcsp import metrics
 from handlers.common import paging
@@ -269,3 +278,23 @@ def test_result_files_are_saved_only_inside_the_download_folder():
     assert relative_download_path("/etc/passwd") is None
     assert relative_download_path("figures\\..\\x") is None
     assert relative_download_path("") is None
+    # drive-relative on Windows (written to the drive's current folder), an NTFS stream, the folder itself
+    assert relative_download_path("C:evil.png") is None
+    assert relative_download_path("figures/report.html:stream") is None
+    assert relative_download_path(".") is None
+    assert relative_download_path("figures//accuracy.png") is None
+
+
+SESSION_ID = "20261203T020000Z-0a1b2c3d4e5f"
+
+
+@pytest.mark.parametrize("session_id", ["..", ".", "a/b", "C:x", "x" * 129, ""])
+def test_results_are_saved_only_under_a_session_id_that_is_one_folder_name(session_id):
+    with pytest.raises(ValueError, match="is not a session id"):
+        session_folder(Path("downloads"), session_id)
+    assert session_folder(Path("downloads"), SESSION_ID) == Path("downloads") / SESSION_ID
+
+
+@pytest.mark.parametrize("value", [SESSION_ID, "a.b_c-d", "..", ".", "a/b", "C:x", "x" * 128, "x" * 129, "é"])
+def test_the_clients_folder_names_are_the_apis_ids(value):
+    assert is_folder_name(value) == is_valid_id(value)
