@@ -20,6 +20,13 @@ from .recording import CLASS_LABELS
 from .report_warnings import percent, report_warning_texts, timing_notes
 from .training_result import TrainingResult
 
+#: The page is self-contained (figures as data: URIs, one inline style sheet, no script), and is
+#: served from the results bucket's own address: whatever text of an upload got past the escaping
+#: could still neither run a script nor load anything.
+REPORT_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
+
 
 def _p_value(value: float | None) -> str:
     return "n/a (undefined)" if value is None else f"{value:.3g}"
@@ -205,6 +212,7 @@ def render_html(
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{REPORT_CONTENT_SECURITY_POLICY}">
 <title>FBCSP training report</title>
 <style>
 body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}

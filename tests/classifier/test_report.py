@@ -3,6 +3,7 @@
 import dataclasses
 import html
 import re
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -75,6 +76,42 @@ def test_user_text_is_escaped(trained_sample):
 
     assert hostile not in page
     assert html.escape(hostile) in page
+
+
+class _PageResources(HTMLParser):
+    """The page's content security policy and every tag that loads or runs something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policies: list[str] = []
+        self.image_sources: list[str] = []
+        self.loading_tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policies.append(attributes["content"])
+        elif tag == "img":
+            self.image_sources.append(attributes.get("src") or "")
+        elif tag in {"script", "link", "iframe", "object", "embed", "base", "form"}:
+            self.loading_tags.append(tag)
+
+
+def test_the_page_forbids_scripts_and_needs_nothing_its_policy_forbids(sample_outputs):
+    # GIVEN the report the container writes for the sample
+    resources = _PageResources()
+    resources.feed((sample_outputs / "report.html").read_text(encoding="utf-8"))
+
+    # THEN one policy lets nothing load or run by default: no script, however text got into the page
+    assert len(resources.policies) == 1
+    directives = dict(directive.strip().split(" ", 1) for directive in resources.policies[0].split(";"))
+    assert directives["default-src"] == "'none'"
+    assert "script-src" not in directives
+    assert directives["img-src"] == "data:"
+    # AND the page needs nothing more: its figures are data: URIs, and it has no tag that loads anything
+    assert len(resources.image_sources) == len(FIGURES)
+    assert all(source.startswith("data:image/png;base64,") for source in resources.image_sources)
+    assert resources.loading_tags == []
 
 
 def test_what_the_reader_noticed_about_the_cues_is_on_the_page_and_in_the_metrics(trained_sample):
