@@ -127,10 +127,14 @@ class HeadlessChromium:
                     return event.get("params", {})
             self._events.append(self._message(deadline))
 
+    def blank_page(self) -> str:
+        """Open a new tab on ``about:blank``; returns the tab's session id."""
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        return self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+
     def open_page(self, url: str) -> str:
         """Open ``url`` in a new tab, wait for its load event; returns the tab's session id."""
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        session_id = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        session_id = self.blank_page()
         self.send("Page.enable", session_id)
         navigation = self.send("Page.navigate", session_id, url=url)
         if navigation.get("errorText"):
