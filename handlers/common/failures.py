@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts.failures import HANDLER_ERROR_CODES, RUN_TASK_CAPACITY_ERRORS, ExitCode, FailureCode
 from contracts.manifest import Manifest
+from handlers.common.printable import printable_line
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,10 @@ GENERIC_MESSAGES = {
 
 
 def _clean_message(text: object, fallback: str) -> str:
-    """A single-line, length-limited message; ``fallback`` when ``text`` is empty or not text."""
-    if not isinstance(text, str) or not text.strip():
+    """A printable single-line, length-limited message; ``fallback`` when ``text`` is empty or not text."""
+    single_line = printable_line(text) if isinstance(text, str) else ""
+    if not single_line:
         return fallback
-    single_line = " ".join(text.split())
     if len(single_line) > MAX_MESSAGE_LENGTH:
         single_line = single_line[: MAX_MESSAGE_LENGTH - 1].rstrip() + "…"
     return single_line

@@ -27,6 +27,7 @@ from contracts.manifest import (
 )
 from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
+from handlers.common.printable import printable_line
 
 #: Ends a report warning shortened to MAX_REPORT_WARNING_CHARS.
 SHORTENED_MARKER = f"… (shortened; {REPORT_FILE} has the whole warning)"
@@ -121,7 +122,8 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
 def bounded_report_warnings(metrics: Mapping[str, Any]) -> list[str]:
     """The report warnings of checked metrics as the status keeps them.
 
-    At most ``MAX_REPORT_WARNINGS`` texts of at most ``MAX_REPORT_WARNING_CHARS`` characters: a
+    At most ``MAX_REPORT_WARNINGS`` texts, each one :func:`printable_line` of at most
+    ``MAX_REPORT_WARNING_CHARS`` characters: a
     longer text is cut and ends in :data:`SHORTENED_MARKER`, and a longer list keeps its first
     texts and ends in one that says how many more the report shows.
     """
@@ -133,6 +135,7 @@ def bounded_report_warnings(metrics: Mapping[str, Any]) -> list[str]:
 
 
 def _shortened(text: str) -> str:
+    text = printable_line(text)
     if len(text) <= MAX_REPORT_WARNING_CHARS:
         return text
     return text[: MAX_REPORT_WARNING_CHARS - len(SHORTENED_MARKER)] + SHORTENED_MARKER

@@ -262,3 +262,20 @@ def test_only_a_stopped_classifier_task_makes_the_manifest_worth_reading():
 def test_long_messages_are_shortened_to_one_line():
     failure = classify_failure(_lambda_error("InvalidUpload", "bad\n" + "x" * 2000))
     assert len(failure.message) == 500 and "\n" not in failure.message
+
+
+@pytest.mark.unit
+def test_a_message_quoting_an_upload_is_stored_without_control_characters():
+    # GIVEN a rejection that quotes a channel name holding a terminal's escape sequences and a
+    # right-to-left override
+    hostile = "channel(s) \x1b]0;owned\x07\x1b[2JC3\u202e are constant"
+    failure = classify_failure(_lambda_error("InvalidUpload", hostile))
+    # THEN the stored message keeps the words and none of the characters that would act on a terminal
+    assert failure.message == "channel(s) ]0;owned [2JC3 are constant"
+    assert failure.message.isprintable()
+
+
+@pytest.mark.unit
+def test_a_message_of_only_control_characters_gets_the_generic_message():
+    failure = classify_failure(_lambda_error("InvalidUpload", "\x1b\x07\u202e"))
+    assert failure.message == GENERIC_MESSAGES[failure.code]

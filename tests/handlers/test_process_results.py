@@ -287,6 +287,15 @@ def test_too_many_and_too_long_warnings_are_shortened_not_refused(aws, processin
         assert text.endswith("… (shortened; report.html has the whole warning)")
 
 
+def test_warnings_are_stored_as_printable_lines(aws, processing_run, lambda_context):
+    # GIVEN a warning quoting a channel name with a terminal's escape sequence and a line break
+    warnings = ["Noisy channel(s): \x1b[2JC3\n(9x)"]
+    _write_results(aws, _manifest(processing_run, metrics={**METRICS, "reportWarnings": warnings}))
+    # WHEN ProcessResults runs THEN the status keeps the words on one printable line
+    process_results.handler(processing_run, lambda_context)
+    assert stored_status(aws)["result"]["reportWarnings"] == ["Noisy channel(s): [2JC3 (9x)"]
+
+
 @pytest.mark.parametrize("superseded", [False, True], ids=["recorded", "superseded"])
 def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_context, superseded):
     # GIVEN valid results (and, in one case, a newer upload that supersedes the run)
