@@ -139,7 +139,8 @@ def weights_figure(filters: np.ndarray, ch_names: tuple[str, ...], bands: list[s
         aspect="auto",
         interpolation="nearest",
     )
-    axes.set_xticks(range(n_channels), ch_names, rotation=90, fontsize="x-small")
+    # The names are the uploader's text: "$...$" in one must not be parsed (and fail) as TeX math.
+    axes.set_xticks(range(n_channels), ch_names, rotation=90, fontsize="x-small", parse_math=False)
     axes.set_yticks(range(n_bands * n_filters), filter_labels(n_filters) * n_bands, fontsize="x-small")
     for index, band in enumerate(bands):
         if index:

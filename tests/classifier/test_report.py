@@ -11,6 +11,7 @@ from fbcsp import report
 from fbcsp.channel_quality import ChannelQuality
 from fbcsp.channel_reduction import MAX_CSP_DIMENSIONS, MOTOR_AREA_CHANNELS
 from fbcsp.csp_channels import csp_channels
+from fbcsp.figure_layout import png_bytes
 from fbcsp.metrics import trial_table
 from fbcsp.report import confusion_counts, render_html
 from fbcsp.report_page import headline_text, montage_notes
@@ -159,6 +160,15 @@ def test_the_heat_map_grows_with_the_montage():
     assert wide.get_figwidth() > narrow.get_figwidth()
     assert _weights_image(wide).get_array().shape == (24, 64)
     assert [label.get_text() for label in _weights_image(wide).axes.get_xticklabels()] == list(names)
+
+
+def test_channel_names_are_drawn_as_written_not_as_matplotlib_math():
+    # parsed as TeX math, "$x^$" failed the run (CLASSIFIER_ERROR); the names are drawn as the uploader wrote them
+    names = ("$x^$", "$\\alpha$", "C3$")
+    figure = weights_figure(np.random.default_rng(0).normal(size=(1, 2, 3)), names, ["band 1"], "no positions")
+
+    assert png_bytes(figure).startswith(PNG_SIGNATURE)
+    assert [label.get_text() for label in _weights_image(figure).axes.get_xticklabels()] == list(names)
 
 
 def test_montage_is_used_only_for_known_standard_positions():
