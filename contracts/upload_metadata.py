@@ -48,12 +48,27 @@ class UploadMetadata:
     ch_names_known: bool
 
 
+def _is_unicode_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _channel_names(document: dict, n_channels: int) -> tuple[str, ...]:
     names = document.get(CHANNEL_NAMES_KEY)
     if names is None:
         return DEFAULT_CHANNEL_NAMES.get(n_channels) or tuple(f"EEG{i}" for i in range(1, n_channels + 1))
     if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
         raise UploadRejected(f"{METADATA_NAME} {CHANNEL_NAMES_KEY} must be a list of non-empty strings")
+    unencodable = next((name for name in names if not _is_unicode_text(name)), None)
+    if unencodable is not None:
+        # JSON's "\\ud800" escape reads as a lone surrogate: no figure, report or UTF-8 file can hold it.
+        raise UploadRejected(
+            f"{METADATA_NAME} {CHANNEL_NAMES_KEY} holds a name that is not Unicode text ({unencodable!r}: "
+            "a \\uD800-\\uDFFF escape without its pair)"
+        )
     names = tuple(name.strip() for name in names)
     if len(names) != n_channels:
         raise UploadRejected(
@@ -75,7 +90,8 @@ def parse_metadata(raw: bytes) -> UploadMetadata:
     Raises
     ------
     UploadRejected
-        Not a JSON object, or a required key missing or out of range.
+        Not a JSON object, a required key missing or out of range, or ``ChannelNames`` not a list of
+        distinct non-empty Unicode names, one per channel.
     """
     try:
         document = json_object(raw, METADATA_NAME)

@@ -31,6 +31,10 @@ pytestmark = pytest.mark.unit
         ({"EEGChannels": 3, "Frequency": 125.0, "ChannelNames": ["C3", "C4"]}, "names 2 channel"),
         ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": ["C3", "c3"]}, "repeats"),
         ({"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": "C3,C4"}, "list of non-empty strings"),
+        (
+            {"EEGChannels": 2, "Frequency": 125.0, "ChannelNames": ["C3", "\ud800"]},
+            r"ChannelNames holds a name that is not Unicode text \('\\ud800'",
+        ),
     ],
 )
 def test_metadata_rules(metadata, message):
