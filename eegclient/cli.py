@@ -126,7 +126,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
 def list_sessions(args: argparse.Namespace, context: Context) -> int:
     listed = 0
     for view in context.client.list_sessions(page_size=args.page_size):
-        print(printable(f"{view.get('sessionId')}  {view.get('updatedAt', ''):24}  {describe(view)}"))
+        print(printable(f"{view.get('sessionId')}  {str(view.get('updatedAt') or ''):24}  {describe(view)}"))
         listed += 1
     if not listed:
         # on stderr: the listing itself (stdout) stays empty for scripts

@@ -35,8 +35,11 @@ def is_folder_name(name: str) -> bool:
 
 
 def relative_download_path(name: str) -> PurePosixPath | None:
-    """Where a named result file goes under the download folder; ``None`` for a name that would leave it."""
-    return PurePosixPath(name) if all(is_folder_name(part) for part in name.split("/")) else None
+    """Where a named result file goes under the download folder; ``None`` for a name that would leave it
+    or take the place of the classifier or the report."""
+    if name in (CLASSIFIER_FILE, REPORT_FILE) or not all(is_folder_name(part) for part in name.split("/")):
+        return None
+    return PurePosixPath(name)
 
 
 def session_folder(downloads: Path, session_id: str) -> Path:

@@ -303,6 +303,13 @@ def test_an_empty_list_says_so_on_stderr_and_prints_nothing_to_parse(api, capsys
     assert captured.err == "no sessions yet for this token's user: `upload FILE` starts one\n"
 
 
+def test_a_listed_session_without_a_readable_time_is_listed_without_one(api, capsys):
+    api.script("GET /sessions", (200, {"sessions": [{"sessionId": "s", "status": "RECEIVED", "updatedAt": None}]}))
+
+    assert run(api, "list") == cli.EXIT_OK
+    assert capsys.readouterr().out == "s" + " " * 28 + "RECEIVED\n"
+
+
 def test_an_upload_is_streamed_from_the_file_into_the_presigned_form(api, tmp_path, capsys):
     recording = tmp_path / "recording.zip"
     with zipfile.ZipFile(recording, "w", zipfile.ZIP_STORED) as archive:

@@ -283,6 +283,9 @@ def test_result_files_are_saved_only_inside_the_download_folder():
     assert relative_download_path("figures/report.html:stream") is None
     assert relative_download_path(".") is None
     assert relative_download_path("figures//accuracy.png") is None
+    # a figure named like the classifier or the report would take its place
+    assert relative_download_path("classifier.json") is None
+    assert relative_download_path("report.html") is None
 
 
 SESSION_ID = "20261203T020000Z-0a1b2c3d4e5f"
