@@ -198,7 +198,7 @@ def _read_region(raw: Mapping[str, Any]) -> str:
     region = raw.get("region")
     if not region:
         raise ConfigError("aws:region is required (e.g. `pulumi config set aws:region eu-west-2`)")
-    if not isinstance(region, str) or not _REGION_PATTERN.match(region):
+    if not isinstance(region, str) or not _REGION_PATTERN.fullmatch(region):
         raise ConfigError(f"aws:region {region!r} is not an AWS region name such as 'eu-west-2'")
     return region
 
@@ -257,7 +257,7 @@ def _read_jwt(raw: Mapping[str, Any]) -> JwtSettings | None:
         raise ConfigError(
             "jwtIssuer and jwtAudience must be set together (or neither, to create a Cognito pool)"
         )
-    if not isinstance(issuer, str) or not re.match(r"^https://[^\s/]+(/\S*)?$", issuer):
+    if not isinstance(issuer, str) or not re.fullmatch(r"^https://[^\s/]+(/\S*)?$", issuer):
         raise ConfigError(f"jwtIssuer {issuer!r} must be an https:// URL")
     audiences = as_string_list(audience, "jwtAudience")
     if not audiences:
@@ -285,7 +285,7 @@ def _read_origins(raw: Mapping[str, Any]) -> tuple[str, ...]:
     if raw.get("corsAllowOrigins") in (None, "", "[]"):
         return ()
     origins = as_string_list(raw["corsAllowOrigins"], "corsAllowOrigins")
-    malformed = [origin for origin in origins if not _ORIGIN_PATTERN.match(origin)]
+    malformed = [origin for origin in origins if not _ORIGIN_PATTERN.fullmatch(origin)]
     if malformed:
         raise ConfigError(
             f"corsAllowOrigins: {malformed} are not origins such as 'https://app.example.org' "

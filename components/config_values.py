@@ -20,7 +20,7 @@ def read_optional_match(raw: Mapping[str, Any], key: str, pattern: re.Pattern[st
     value = raw.get(key)
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ConfigError(f"{key} {value!r} is not {what}")
     return value
 
@@ -29,7 +29,7 @@ def as_id_list(value: Any, key: str, pattern: re.Pattern[str]) -> tuple[str, ...
     ids = as_string_list(value, key)
     if not ids:
         raise ConfigError(f"{key} must list at least one id")
-    malformed = [item for item in ids if not pattern.match(item)]
+    malformed = [item for item in ids if not pattern.fullmatch(item)]
     if malformed:
         raise ConfigError(f"{key}: malformed id(s) {malformed}")
     return tuple(ids)

@@ -23,7 +23,7 @@ def role_path(stack: str) -> str:
     ValueError
         If ``stack`` is not a Pulumi stack name.
     """
-    if not _STACK_NAME_PATTERN.match(stack):
+    if not _STACK_NAME_PATTERN.fullmatch(stack):
         raise ValueError(f"{stack!r} is not a Pulumi stack name")
     return f"/{PROJECT_NAME}/{stack}/"
 

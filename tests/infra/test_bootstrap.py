@@ -115,6 +115,12 @@ def test_every_role_of_the_pipeline_is_under_the_stack_path_with_the_configured_
     assert {role.inputs["permissionsBoundary"] for role in roles} == {PERMISSIONS_BOUNDARY_ARN}
 
 
+@pytest.mark.parametrize("stack", ["dev\n", "dev/x", ""])
+def test_a_role_path_is_made_only_of_a_stack_name(stack):
+    with pytest.raises(ValueError, match="is not a Pulumi stack name"):
+        role_path(stack)
+
+
 def test_the_deploy_role_of_the_stack_may_write_exactly_the_pipelines_roles(self_contained_stack):
     # The stack is named `test` in the mocks: it is deployed by the bootstrap's `test` environment.
     deploy = deploy_policy(ACCOUNT_ID, REGION, "test")

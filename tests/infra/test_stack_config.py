@@ -176,6 +176,15 @@ def test_collect_raw_config_keeps_only_set_keys():
         ({"maxUploadRequestsPerMinute": "many"}, "maxUploadRequestsPerMinute must be an integer"),
         ({"startMaxConcurrency": 1}, r"startMaxConcurrency 1 is out of range \[2, 1000\]"),
         ({"apiReservedConcurrency": 0}, "apiReservedConcurrency 0 is out of range"),
+        # a trailing line break (a YAML block scalar) is part of the value, not allowed by a pattern's "$"
+        ({"region": "eu-west-1\n"}, "is not an AWS region name"),
+        ({"alarmEmail": "ops@example.org\n"}, "is not a valid e-mail address"),
+        ({"corsAllowOrigins": ["https://eeg.example.org\n"]}, "are not origins"),
+        ({"jwtIssuer": "https://issuer.example.org\n", "jwtAudience": "c"}, "must be an https:// URL"),
+        (
+            {"subnetIds": ["subnet-0123456789abcdef0\n"], "securityGroupIds": ["sg-0123456789abcdef0"]},
+            "subnetIds: malformed id",
+        ),
     ],
 )
 def test_invalid_values_are_rejected_with_a_clear_message(overrides, message):
