@@ -68,6 +68,7 @@ processing = ProcessingStateMachine(
         task_memory_max_mib=settings.task_memory_max,
         log_retention_days=settings.log_retention_days,
         train_timeout_seconds=settings.train_timeout_seconds,
+        capacity_retry=settings.capacity_retry,
         max_receive_count=settings.max_receive_count,
         alarm_email=settings.alarm_email,
         max_active_runs_per_user=settings.max_active_runs_per_user,

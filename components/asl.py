@@ -45,7 +45,7 @@ from components.asl_states import (
     when_recorded,
 )
 from components.retry import (
-    CAPACITY_RETRY,
+    DEFAULT_CAPACITY_RETRY,
     DEFAULT_RETRY,
     DYNAMODB_TRANSIENT_ERRORS,
     LAMBDA_TRANSIENT_ERRORS,
@@ -128,7 +128,9 @@ class AslResources:
 
 
 def execution_timeout_seconds(
-    train_timeout_seconds: int, retry: RetryPolicy = DEFAULT_RETRY, capacity_retry: RetryPolicy = CAPACITY_RETRY
+    train_timeout_seconds: int,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    capacity_retry: RetryPolicy = DEFAULT_CAPACITY_RETRY,
 ) -> int:
     """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
 
@@ -157,7 +159,7 @@ def build_definition(
     *,
     train_timeout_seconds: int = 3600,
     retry: RetryPolicy = DEFAULT_RETRY,
-    capacity_retry: RetryPolicy = CAPACITY_RETRY,
+    capacity_retry: RetryPolicy = DEFAULT_CAPACITY_RETRY,
 ) -> dict[str, Any]:
     """Build the processing state machine definition.
 
@@ -171,7 +173,8 @@ def build_definition(
     retry
         Interval, backoff and attempts of the Lambda and DynamoDB Retry rules.
     capacity_retry
-        The Retry rule of ``TrainClassifier`` for ECS capacity and throttling errors.
+        The Retry rule of ``TrainClassifier`` for ECS capacity and throttling errors: the stack's
+        ``capacityWaitMinutes`` (:func:`components.retry.capacity_retry_policy`).
 
     Returns
     -------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.retry import DEFAULT_CAPACITY_WAIT_MINUTES, RetryPolicy, capacity_retry_policy
 from contracts.task_size import TaskSize, maximum_size
 
 PROJECT_NAME = "eeg-pipeline"
@@ -89,6 +90,9 @@ class StackSettings:
         Existing subnets/security groups, or ``None`` to create a private VPC.
     train_timeout_minutes
         Upper bound of one training task.
+    capacity_wait_minutes
+        The least that the capacity retries of a run's training may wait in all before the run fails as
+        ``CAPACITY_UNAVAILABLE`` (:func:`components.retry.capacity_retry_policy`).
     api_throttling_burst_limit, api_throttling_rate_limit
         Default route throttling of the HTTP API.
     max_receive_count
@@ -122,6 +126,7 @@ class StackSettings:
     jwt: JwtSettings | None = None
     network: NetworkSettings | None = None
     train_timeout_minutes: int = 60
+    capacity_wait_minutes: int = DEFAULT_CAPACITY_WAIT_MINUTES
     api_throttling_burst_limit: int = 50
     api_throttling_rate_limit: float = 20.0
     max_receive_count: int = 5
@@ -171,3 +176,8 @@ class StackSettings:
     def train_timeout_seconds(self) -> int:
         """The training timeout in seconds, as the state machine needs it."""
         return self.train_timeout_minutes * 60
+
+    @property
+    def capacity_retry(self) -> RetryPolicy:
+        """How ``TrainClassifier`` retries when Fargate has no capacity or ECS throttles."""
+        return capacity_retry_policy(self.capacity_wait_minutes)

@@ -16,7 +16,12 @@ from typing import Any
 
 from components.config import PROJECT_NAME, ConfigError
 from components.config_values import as_object, read_float, read_int
-from components.retry import active_run_window_seconds
+from components.retry import (
+    DEFAULT_CAPACITY_WAIT_MINUTES,
+    active_run_window_seconds,
+    capacity_retry_policy,
+    retry_budget_seconds,
+)
 from contracts.run_access import MAX_RUN_ACCESS_SECONDS
 
 # Tags reach every resource through the provider's default tags, so each must fit every service's rules:
@@ -52,10 +57,35 @@ MAX_JWT_AUDIENCES = 50
 MAX_COGNITO_USERNAME_LENGTH = 128
 
 # A run's presigned URLs are signed for its whole window (capacity retries, training, a margin) and die
-# with the Lambda credentials that signed them: the training timeout is held to the window that
-# MAX_RUN_ACCESS_SECONDS admits (contracts/run_access.py gives the sources).
+# with the Lambda credentials that signed them: the capacity wait and the training timeout together are
+# held to the window that MAX_RUN_ACCESS_SECONDS admits (contracts/run_access.py gives the sources).
 MIN_TRAIN_TIMEOUT_MINUTES = 5
-MAX_TRAIN_TIMEOUT_MINUTES = (MAX_RUN_ACCESS_SECONDS - active_run_window_seconds(0)) // 60
+MIN_CAPACITY_WAIT_MINUTES = DEFAULT_CAPACITY_WAIT_MINUTES
+_RUN_WINDOW_REASON = (
+    "a run's presigned URLs must last its capacity retries, its training and 15 minutes more, and are signed "
+    f"for at most {MAX_RUN_ACCESS_SECONDS // 3600} hours because they stop working when the signing Lambda's "
+    "temporary credentials expire (seen after about 12 hours), after which the run could not write its results"
+)
+
+
+def max_train_timeout_minutes(capacity_wait_minutes: int) -> int:
+    """The longest ``trainTimeoutMinutes`` whose runs the URLs outlast with these capacity retries."""
+    capacity_retry = capacity_retry_policy(capacity_wait_minutes)
+    return (MAX_RUN_ACCESS_SECONDS - active_run_window_seconds(0, capacity_retry)) // 60
+
+
+def max_capacity_wait_minutes(train_timeout_minutes: int) -> int:
+    """The longest ``capacityWaitMinutes`` whose runs the URLs outlast with this training timeout (less
+    than :data:`MIN_CAPACITY_WAIT_MINUTES` when not even the least fits)."""
+    # The retries' total overshoots the minutes asked for by up to one 120 s wait: count up to the last fit.
+    minutes = MIN_CAPACITY_WAIT_MINUTES - 1
+    while max_train_timeout_minutes(minutes + 1) >= train_timeout_minutes:
+        minutes += 1
+    return minutes
+
+
+#: Whatever the training timeout: the capacity wait the URLs outlast with the shortest training.
+MAX_CAPACITY_WAIT_MINUTES = max_capacity_wait_minutes(MIN_TRAIN_TIMEOUT_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -161,16 +191,33 @@ def read_reserved_concurrency(raw: Mapping[str, Any], key: str) -> int | None:
     return reserved
 
 
-def read_train_timeout_minutes(raw: Mapping[str, Any], default: int) -> int:
-    """``trainTimeoutMinutes``, short enough that the run's presigned URLs outlast it."""
-    minutes = read_int(raw, "trainTimeoutMinutes", default, MIN_TRAIN_TIMEOUT_MINUTES, None)
-    if minutes > MAX_TRAIN_TIMEOUT_MINUTES:
+def read_capacity_wait_minutes(raw: Mapping[str, Any], default: int) -> int:
+    """``capacityWaitMinutes``, short enough that the run's presigned URLs outlast it with the shortest training."""
+    minutes = read_int(raw, "capacityWaitMinutes", default, MIN_CAPACITY_WAIT_MINUTES, None)
+    if minutes > MAX_CAPACITY_WAIT_MINUTES:
         raise ConfigError(
-            f"trainTimeoutMinutes {minutes} is over {MAX_TRAIN_TIMEOUT_MINUTES}: a run's presigned URLs must "
-            f"last its capacity retries, its training and 15 minutes more, and are signed for at most "
-            f"{MAX_RUN_ACCESS_SECONDS // 3600} hours because they stop working when the signing Lambda's "
-            "temporary credentials expire (seen after about 12 hours), after which the run could not write "
-            "its results"
+            f"capacityWaitMinutes {minutes} is over {MAX_CAPACITY_WAIT_MINUTES}: {_RUN_WINDOW_REASON}, even "
+            f"with the shortest training (trainTimeoutMinutes {MIN_TRAIN_TIMEOUT_MINUTES})"
+        )
+    return minutes
+
+
+def read_train_timeout_minutes(raw: Mapping[str, Any], default: int, capacity_wait_minutes: int) -> int:
+    """``trainTimeoutMinutes``, short enough that the run's presigned URLs outlast it after the capacity
+    retries ``capacity_wait_minutes`` gives."""
+    minutes = read_int(raw, "trainTimeoutMinutes", default, MIN_TRAIN_TIMEOUT_MINUTES, None)
+    longest = max_train_timeout_minutes(capacity_wait_minutes)
+    if minutes > longest:
+        capacity_seconds = retry_budget_seconds(capacity_retry_policy(capacity_wait_minutes))
+        shorter_wait = max_capacity_wait_minutes(minutes)
+        raise ConfigError(
+            f"trainTimeoutMinutes {minutes} is over {longest} with capacityWaitMinutes {capacity_wait_minutes} "
+            f"(capacity retries of up to {capacity_seconds} s): {_RUN_WINDOW_REASON}"
+            + (
+                f"; or lower capacityWaitMinutes to at most {shorter_wait}"
+                if shorter_wait >= MIN_CAPACITY_WAIT_MINUTES
+                else ""
+            )
         )
     return minutes
 

@@ -5,8 +5,8 @@ production stack must have.
 and passes them to :func:`load_settings`, which either returns a frozen
 :class:`~components.config.StackSettings` or raises :class:`~components.config.ConfigError` naming the
 key and what is wrong. Everything here is pure and runs once, before any resource exists. The AWS limits
-a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes, the training
-timeout the run's signed URLs must outlast) are in :mod:`components.config_limits`.
+a value must fit besides its own rule (tags, reserved concurrency, throttling quotas, list sizes, the capacity
+wait and training timeout the run's signed URLs must outlast) are in :mod:`components.config_limits`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from components.config_limits import (
     MAX_TASK_SUBNETS,
     check_at_most,
     read_api_throttling,
+    read_capacity_wait_minutes,
     read_reserved_concurrency,
     read_tags,
     read_train_timeout_minutes,
@@ -58,6 +59,7 @@ CONFIG_KEYS = (
     "subnetIds",
     "securityGroupIds",
     "trainTimeoutMinutes",
+    "capacityWaitMinutes",
     "apiThrottlingBurstLimit",
     "apiThrottlingRateLimit",
     "maxReceiveCount",
@@ -127,6 +129,7 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
     jwt = _read_jwt(raw)
     task_cpu = read_choice(raw, "taskCpu", tuple(FARGATE_MEMORY_BY_CPU), defaults.task_cpu)
     task_memory = _read_task_memory(raw, task_cpu, defaults.task_memory)
+    capacity_wait_minutes = read_capacity_wait_minutes(raw, defaults.capacity_wait_minutes)
     burst_limit, rate_limit = read_api_throttling(
         raw, region, defaults.api_throttling_burst_limit, defaults.api_throttling_rate_limit
     )
@@ -149,7 +152,8 @@ def load_settings(raw: Mapping[str, Any]) -> StackSettings:
         alarm_email=_read_email(raw, "alarmEmail"),
         jwt=jwt,
         network=_read_network(raw),
-        train_timeout_minutes=read_train_timeout_minutes(raw, defaults.train_timeout_minutes),
+        train_timeout_minutes=read_train_timeout_minutes(raw, defaults.train_timeout_minutes, capacity_wait_minutes),
+        capacity_wait_minutes=capacity_wait_minutes,
         api_throttling_burst_limit=burst_limit,
         api_throttling_rate_limit=rate_limit,
         max_receive_count=read_int(raw, "maxReceiveCount", defaults.max_receive_count, 1, 1000),

@@ -74,11 +74,6 @@ SNS_TRANSIENT_ERRORS = (
 )
 
 DEFAULT_RETRY = RetryPolicy()
-#: Fargate capacity and ECS throttling: up to 8 retries over at most about 12 minutes (waits of
-#: 15, 30, 60 s, then 120 s each), spread by full jitter; then the run fails as CAPACITY_UNAVAILABLE.
-CAPACITY_RETRY = RetryPolicy(
-    interval_seconds=15, backoff_rate=2.0, max_attempts=8, max_delay_seconds=120, full_jitter=True
-)
 #: SNS and KMS throttling or internal errors of a notification: up to 5 retries within about a
 #: minute (waits of 2, 4, 8, 16, 30 s), spread by full jitter since executions ending together
 #: publish together; then the execution fails, and the session keeps its recorded status.
@@ -100,16 +95,51 @@ def retry_budget_seconds(retry: RetryPolicy) -> int:
     return math.ceil(sum(retry_waits_seconds(retry)))
 
 
+#: The fewest retries of Fargate capacity and ECS throttling, and their waits: 15, 30, 60 s, then 120 s each.
+MIN_CAPACITY_ATTEMPTS = 8
+_CAPACITY_FIRST_WAIT_SECONDS = 15
+_CAPACITY_LONGEST_WAIT_SECONDS = 120
+#: The stack's ``capacityWaitMinutes`` unless set, and its least value: the most whole minutes that
+#: :data:`MIN_CAPACITY_ATTEMPTS` retries cover (705 s).
+DEFAULT_CAPACITY_WAIT_MINUTES = 11
+
+
+def capacity_retry_policy(wait_minutes: int) -> RetryPolicy:
+    """How ``TrainClassifier`` retries Fargate capacity and ECS throttling errors so that its waits add up
+    to at least ``wait_minutes``: waits of 15, 30, 60 s, then 120 s each, at least
+    :data:`MIN_CAPACITY_ATTEMPTS` of them, spread by full jitter (so that the uploads of a burst do not
+    all ask again at once, and a run gives up after about half the longest total); then the run fails
+    as CAPACITY_UNAVAILABLE."""
+    shortest = _capacity_retry(MIN_CAPACITY_ATTEMPTS)
+    # The shortest policy's last waits are at the longest already, so each retry added waits that long.
+    missing_seconds = max(0, wait_minutes * 60 - retry_budget_seconds(shortest))
+    return _capacity_retry(MIN_CAPACITY_ATTEMPTS + math.ceil(missing_seconds / _CAPACITY_LONGEST_WAIT_SECONDS))
+
+
+def _capacity_retry(max_attempts: int) -> RetryPolicy:
+    return RetryPolicy(
+        interval_seconds=_CAPACITY_FIRST_WAIT_SECONDS,
+        backoff_rate=2.0,
+        max_attempts=max_attempts,
+        max_delay_seconds=_CAPACITY_LONGEST_WAIT_SECONDS,
+        full_jitter=True,
+    )
+
+
+#: The capacity retries of a stack that leaves ``capacityWaitMinutes`` unset: 8 retries, at most 705 s.
+DEFAULT_CAPACITY_RETRY = capacity_retry_policy(DEFAULT_CAPACITY_WAIT_MINUTES)
+
+
 # A session still RECEIVED or PROCESSING after its longest possible run (capacity retries, then
 # training, plus this margin for the steps around them) is stale and no longer counts as active.
 ACTIVE_RUN_MARGIN_SECONDS = 15 * 60
 
 
-def active_run_window_seconds(train_timeout_seconds: int) -> int:
+def active_run_window_seconds(train_timeout_seconds: int, capacity_retry: RetryPolicy) -> int:
     """How long a session may legitimately stay RECEIVED or PROCESSING: the capacity retries of
-    ``TrainClassifier``, its timeout, and a margin for the other steps. Also how long a run's
-    presigned URLs stay valid (they are signed just before ``TrainClassifier``)."""
-    return retry_budget_seconds(CAPACITY_RETRY) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS
+    ``TrainClassifier`` (the stack's ``capacity_retry``), its timeout, and a margin for the other steps.
+    Also how long a run's presigned URLs stay valid (they are signed just before ``TrainClassifier``)."""
+    return retry_budget_seconds(capacity_retry) + train_timeout_seconds + ACTIVE_RUN_MARGIN_SECONDS
 
 
 def retrier(errors: Sequence[str], retry: RetryPolicy) -> dict[str, Any]:

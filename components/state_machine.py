@@ -201,7 +201,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             policies.presign_run_function_policy,
             {
                 FunctionVariable.RUN_ACCESS_SECONDS: str(
-                    active_run_window_seconds(args.train_timeout_seconds)
+                    active_run_window_seconds(args.train_timeout_seconds, args.capacity_retry)
                 )
             },
             upload_bucket_arn=args.storage.upload_bucket_arn,
@@ -241,7 +241,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
                 FunctionVariable.STATE_MACHINE_ARN: self.state_machine.arn,
                 FunctionVariable.MAX_ACTIVE_RUNS_PER_USER: str(args.max_active_runs_per_user),
                 FunctionVariable.ACTIVE_RUN_WINDOW_SECONDS: str(
-                    active_run_window_seconds(args.train_timeout_seconds)
+                    active_run_window_seconds(args.train_timeout_seconds, args.capacity_retry)
                 ),
             },
             queue_arn=self.queue.arn,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.retry import DEFAULT_CAPACITY_RETRY, RetryPolicy
 from components.storage import StorageLocations
 from contracts.task_size import TaskSize, maximum_size
 
@@ -31,6 +32,9 @@ class ProcessingStateMachineArgs:
         Retention of every log group created here.
     train_timeout_seconds
         Timeout of the ``TrainClassifier`` state.
+    capacity_retry
+        How ``TrainClassifier`` retries when Fargate has no capacity or ECS throttles (the stack's
+        ``capacityWaitMinutes``); with the training timeout it bounds how long a run lasts.
     max_receive_count
         Receives before an upload event goes to the dead-letter queue.
     alarm_email
@@ -54,6 +58,7 @@ class ProcessingStateMachineArgs:
     task_memory_max_mib: int
     log_retention_days: int = 30
     train_timeout_seconds: int = 3600
+    capacity_retry: RetryPolicy = DEFAULT_CAPACITY_RETRY
     max_receive_count: int = 5
     alarm_email: str | None = None
     max_active_runs_per_user: int = 10

@@ -105,6 +105,7 @@ def create_state_machine(
         lambda values: build_definition(
             AslResources(container_name=CONTAINER_NAME, **values),
             train_timeout_seconds=args.train_timeout_seconds,
+            capacity_retry=args.capacity_retry,
         )
     )
     return aws.sfn.StateMachine(

@@ -26,7 +26,7 @@ HANDLER_ERROR_CODES = {
 
 
 #: ECS errors of ``RunTask`` that mean "no capacity now" or throttling: the state machine retries
-#: them for minutes; one that still reaches the Catch is ``CAPACITY_UNAVAILABLE``.
+#: them for the stack's ``capacityWaitMinutes``; one that still reaches the Catch is ``CAPACITY_UNAVAILABLE``.
 #: ``AmazonECS.Unknown`` is how ``runTask.sync`` fails when RunTask answers HTTP 200 with a non-empty
 #: ``Failures`` list (Step Functions' ECS integration guide): ECS could not place the task
 #: (``RESOURCE:*``, ``AGENT``, capacity), which passes like the rest.

@@ -25,7 +25,14 @@ from components.asl import (
     build_definition,
     execution_timeout_seconds,
 )
-from components.retry import CAPACITY_RETRY, NOTIFY_RETRY, retry_budget_seconds, retry_waits_seconds
+from components.config_limits import MAX_CAPACITY_WAIT_MINUTES, MIN_CAPACITY_WAIT_MINUTES
+from components.retry import (
+    DEFAULT_CAPACITY_RETRY,
+    NOTIFY_RETRY,
+    capacity_retry_policy,
+    retry_budget_seconds,
+    retry_waits_seconds,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -130,8 +137,33 @@ def test_capacity_errors_of_run_task_are_retried_for_minutes_with_capped_full_ji
         "MaxDelaySeconds": 120,
         "JitterStrategy": "FULL",
     }
-    assert retry_waits_seconds(CAPACITY_RETRY) == [15, 30, 60, 120, 120, 120, 120, 120]
-    assert retry_budget_seconds(CAPACITY_RETRY) == 705  # almost 12 minutes before CAPACITY_UNAVAILABLE
+    assert retry_waits_seconds(DEFAULT_CAPACITY_RETRY) == [15, 30, 60, 120, 120, 120, 120, 120]
+    assert retry_budget_seconds(DEFAULT_CAPACITY_RETRY) == 705  # almost 12 minutes before CAPACITY_UNAVAILABLE
+
+
+def test_each_capacity_wait_gets_the_fewest_retries_that_wait_at_least_that_long():
+    for minutes in range(MIN_CAPACITY_WAIT_MINUTES, MAX_CAPACITY_WAIT_MINUTES + 1):
+        retry = capacity_retry_policy(minutes)
+        one_fewer = RetryPolicy(**{**vars(retry), "max_attempts": retry.max_attempts - 1})
+
+        assert retry_waits_seconds(retry) == [15, 30, 60] + [120] * (retry.max_attempts - 3), minutes
+        assert (retry.max_delay_seconds, retry.full_jitter) == (120, True), minutes
+        assert retry_budget_seconds(retry) >= minutes * 60, minutes
+        assert retry.max_attempts == 8 or retry_budget_seconds(one_fewer) < minutes * 60, minutes
+
+
+def test_the_least_capacity_wait_keeps_the_retries_stacks_had_before_it_could_be_set():
+    assert capacity_retry_policy(11) == DEFAULT_CAPACITY_RETRY
+    assert build_definition(RESOURCES, capacity_retry=capacity_retry_policy(11)) == build_definition(RESOURCES)
+
+
+def test_a_capacity_wait_of_an_hour_reaches_train_classifier_and_the_execution_timeout():
+    definition = build_definition(RESOURCES, capacity_retry=capacity_retry_policy(60))
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+
+    assert (retrier["IntervalSeconds"], retrier["MaxAttempts"], retrier["MaxDelaySeconds"]) == (15, 33, 120)
+    # 3,705 s instead of 705 s of waits before each of the two trainings.
+    assert definition["TimeoutSeconds"] == execution_timeout_seconds(3600) + 2 * (3705 - 705)
 
 
 def test_a_custom_capacity_policy_reaches_train_classifier_only():
@@ -172,7 +204,7 @@ def test_the_execution_timeout_grows_with_the_training_timeout_and_the_retries()
     assert execution_timeout_seconds(7200) == base + 2 * 3600  # the first training and its retry
     assert execution_timeout_seconds(3600, RetryPolicy(max_attempts=6)) > base
     assert execution_timeout_seconds(3600, capacity_retry=RetryPolicy(max_attempts=12)) > base
-    assert base > 3600 + retry_budget_seconds(CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS
+    assert base > 3600 + retry_budget_seconds(DEFAULT_CAPACITY_RETRY) + EXECUTION_MARGIN_SECONDS
 
 
 def test_default_training_timeout_is_one_hour():

@@ -16,12 +16,21 @@ pytestmark = pytest.mark.unit
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE_HEADER = "| key | default | meaning |"
+DEFAULTS = StackSettings(region="", environment="")
 
 #: The limits each row must state, as the README writes them.
 DOCUMENTED_LIMITS = {
     "tags": [f"at most {limits.MAX_TAGS_PER_RESOURCE} tags", f"keys of 1–{limits.MAX_TAG_KEY_LENGTH}",
              f"values of 0–{limits.MAX_TAG_VALUE_LENGTH}"],
-    "trainTimeoutMinutes": [f"{limits.MIN_TRAIN_TIMEOUT_MINUTES}–{limits.MAX_TRAIN_TIMEOUT_MINUTES}"],
+    "trainTimeoutMinutes": [
+        f"{limits.MIN_TRAIN_TIMEOUT_MINUTES}–{limits.max_train_timeout_minutes(DEFAULTS.capacity_wait_minutes)} "
+        "with the default `capacityWaitMinutes`"
+    ],
+    "capacityWaitMinutes": [
+        f"{limits.MIN_CAPACITY_WAIT_MINUTES}–{limits.MAX_CAPACITY_WAIT_MINUTES}",
+        f"with the default `trainTimeoutMinutes` ({DEFAULTS.train_timeout_minutes}) at most "
+        f"{limits.max_capacity_wait_minutes(DEFAULTS.train_timeout_minutes)}",
+    ],
     "jwtIssuer": [f"1–{limits.MAX_JWT_AUDIENCES}"],
     "subnetIds": [f"at most {limits.MAX_TASK_SUBNETS} subnets and {limits.MAX_TASK_SECURITY_GROUPS} security groups"],
     "apiThrottlingBurstLimit": [
@@ -54,13 +63,12 @@ def test_every_config_key_has_a_row_and_no_row_names_another():
 
 
 def test_each_numeric_default_is_the_one_the_settings_get():
-    defaults = StackSettings(region="", environment="")
     compared = 0
     for keys_cell, default_cell, _ in config_rows().values():
         keys, values = re.findall(r"`(\w+)`", keys_cell), re.findall(r"`([^`]+)`", default_cell)
         for key, value in zip(keys, values, strict=False):
             if re.fullmatch(r"[\d.]+", value):
-                assert float(value) == getattr(defaults, snake_case(key)), key
+                assert float(value) == getattr(DEFAULTS, snake_case(key)), key
                 compared += 1
     assert compared >= 10
 

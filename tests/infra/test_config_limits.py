@@ -72,11 +72,28 @@ def smoke_test_user(length: int) -> str:
         ({"apiThrottlingRateLimit": 10001}, r"apiThrottlingRateLimit 10001 exceeds .* in eu-west-2 \(10000\)"),
         (
             {"trainTimeoutMinutes": 334},
-            "trainTimeoutMinutes 334 is over 333: a run's presigned URLs must last its capacity retries, its "
-            "training and 15 minutes more, and are signed for at most 6 hours because they stop working when "
-            "the signing Lambda's temporary credentials expire",
+            r"trainTimeoutMinutes 334 is over 333 with capacityWaitMinutes 11 \(capacity retries of up to 705 s\): "
+            "a run's presigned URLs must last its capacity retries, its training and 15 minutes more, and are "
+            "signed for at most 6 hours because they stop working when the signing Lambda's temporary "
+            "credentials expire .* could not write its results$",
         ),
-        ({"trainTimeoutMinutes": "1440"}, "trainTimeoutMinutes 1440 is over 333"),
+        ({"trainTimeoutMinutes": "1440"}, "trainTimeoutMinutes 1440 is over 333 with capacityWaitMinutes 11"),
+        # The default training of an hour after the longest wait the URLs allow with it, and one minute more.
+        (
+            {"capacityWaitMinutes": 284},
+            r"trainTimeoutMinutes 60 is over 59 with capacityWaitMinutes 284 \(capacity retries of up to 17145 s\): "
+            "a run's presigned URLs must last .*; or lower capacityWaitMinutes to at most 283$",
+        ),
+        (
+            {"capacityWaitMinutes": 60, "trainTimeoutMinutes": 284},
+            "trainTimeoutMinutes 284 is over 283 with capacityWaitMinutes 60 .*; or lower capacityWaitMinutes to "
+            "at most 59$",
+        ),
+        (
+            {"capacityWaitMinutes": 340, "trainTimeoutMinutes": 5},
+            r"capacityWaitMinutes 340 is over 339: a run's presigned URLs must last .*, even with the shortest "
+            r"training \(trainTimeoutMinutes 5\)",
+        ),
         ({"trainTimeoutMinutes": 4}, r"trainTimeoutMinutes 4 is out of range \[5, None\]"),
     ],
 )
@@ -100,6 +117,9 @@ def test_a_value_aws_would_refuse_is_refused_when_the_config_is_loaded(overrides
         {"apiThrottlingBurstLimit": 5000, "apiThrottlingRateLimit": 10000},
         {"trainTimeoutMinutes": 333},
         {"trainTimeoutMinutes": 5},
+        {"capacityWaitMinutes": 283},
+        {"capacityWaitMinutes": 60, "trainTimeoutMinutes": 283},
+        {"capacityWaitMinutes": 339, "trainTimeoutMinutes": 5},
     ],
 )
 def test_the_largest_value_each_limit_admits_is_accepted(overrides):
@@ -119,11 +139,23 @@ def test_the_stacks_reservations_together_leave_the_unreserved_100():
     assert sum(reservations) == 900
 
 
-def test_the_longest_training_the_config_accepts_deploys_urls_the_presign_function_signs():
-    """The config's bound and PresignRun's guard are one limit: the largest trainTimeoutMinutes gives the
-    presign function a RUN_ACCESS_SECONDS within MAX_RUN_ACCESS_SECONDS, which it accepts."""
+@pytest.mark.parametrize(
+    ("config", "run_access_seconds"),
+    [
+        ({"trainTimeoutMinutes": "333"}, 705 + 333 * 60 + 900),
+        ({"capacityWaitMinutes": "283"}, 17025 + 60 * 60 + 900),
+        ({"capacityWaitMinutes": "339", "trainTimeoutMinutes": "5"}, 20385 + 5 * 60 + 900),
+    ],
+)
+def test_the_longest_run_the_config_accepts_deploys_urls_the_presign_function_signs(config, run_access_seconds):
+    """The config's bound and PresignRun's guard are one limit: the longest capacity wait and training the
+    config accepts give the presign function a RUN_ACCESS_SECONDS within MAX_RUN_ACCESS_SECONDS, which it accepts."""
     stack = run_main_program(
-        {"aws:region": "eu-west-2", "eeg-pipeline:environment": "dev", "eeg-pipeline:trainTimeoutMinutes": "333"}
+        {
+            "aws:region": "eu-west-2",
+            "eeg-pipeline:environment": "dev",
+            **{f"eeg-pipeline:{key}": value for key, value in config.items()},
+        }
     )
     (presign,) = [
         function
@@ -132,5 +164,5 @@ def test_the_longest_training_the_config_accepts_deploys_urls_the_presign_functi
     ]
     environment = presign.inputs["environment"]["variables"]
 
-    assert int(environment["RUN_ACCESS_SECONDS"]) == 705 + 333 * 60 + 900 <= MAX_RUN_ACCESS_SECONDS
-    assert PresignSettings.from_environ(environment).run_access_seconds == 705 + 333 * 60 + 900
+    assert int(environment["RUN_ACCESS_SECONDS"]) == run_access_seconds <= MAX_RUN_ACCESS_SECONDS
+    assert PresignSettings.from_environ(environment).run_access_seconds == run_access_seconds

@@ -9,7 +9,7 @@ from function_checks import function_named, function_problems
 from resource_types import FUNCTION, LOG_GROUP
 
 from components.policy_statements import RESOURCE_WILDCARD_ACTIONS
-from components.retry import active_run_window_seconds
+from components.retry import DEFAULT_CAPACITY_RETRY, active_run_window_seconds, capacity_retry_policy
 from contracts.environment import FUNCTION_ENVIRONMENTS
 
 pytestmark = pytest.mark.unit
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.unit
 
 def test_a_run_lasts_at_most_its_capacity_retries_its_training_limit_and_a_margin():
     # 705 s of capacity retries (15 + 30 + 60 + 5 x 120), the training limit, 15 minutes more.
-    assert active_run_window_seconds(3600) == 705 + 3600 + 900
+    assert active_run_window_seconds(3600, DEFAULT_CAPACITY_RETRY) == 705 + 3600 + 900
+    # The stack's capacity wait: an hour takes 3,705 s of retries (15 + 30 + 60 + 30 x 120).
+    assert active_run_window_seconds(3600, capacity_retry_policy(60)) == 3705 + 3600 + 900
 
 
 def test_every_function_runs_python_312_with_tracing_a_log_group_and_an_existing_handler(

@@ -1,5 +1,6 @@
 """ProcessingStateMachine's state machine: standard, logged and traced, built from the stack's ARNs,
-sizing the training task per run, and assumed by Step Functions only."""
+sizing the training task per run, waiting for capacity as long as the stack says, and assumed by Step
+Functions only."""
 
 import json
 from unittest import mock
@@ -7,7 +8,10 @@ from unittest import mock
 import pulumi.runtime.mocks
 import pytest
 from function_checks import function_named
+from pulumi_mocks import run_main_program
 from resource_types import LOG_GROUP
+
+from components.asl import execution_timeout_seconds
 
 pytestmark = pytest.mark.unit
 
@@ -93,6 +97,28 @@ def test_the_training_task_is_sized_per_run_and_its_container_limit_follows(self
     assert "Memory.$" in container_override
     # The container is told the default size's CPU units; each run's environment override replaces them.
     assert {"name": "FBCSP_TASK_CPU", "value": task.inputs["cpu"]} in container["environment"]
+
+
+def test_a_longer_capacity_wait_lengthens_the_retries_the_execution_and_the_run_window():
+    stack = run_main_program(
+        {"aws:region": "eu-west-2", "eeg-pipeline:environment": "dev", "eeg-pipeline:capacityWaitMinutes": "60"}
+    ).resources
+    definition = json.loads(state_machine(stack).inputs["definition"])
+    (retrier,) = definition["States"]["TrainClassifier"]["Retry"]
+    start = function_named(stack, "processing-start-fn").inputs["environment"]["variables"]
+    presign = function_named(stack, "processing-presign-run-fn").inputs["environment"]["variables"]
+
+    # 33 retries wait at most 15 + 30 + 60 + 30 x 120 = 3,705 s in all, the fewest reaching an hour.
+    assert {key: retrier[key] for key in ("IntervalSeconds", "MaxAttempts", "MaxDelaySeconds", "JitterStrategy")} == {
+        "IntervalSeconds": 15,
+        "MaxAttempts": 33,
+        "MaxDelaySeconds": 120,
+        "JitterStrategy": "FULL",
+    }
+    # Each of the two trainings may wait 3,000 s longer for capacity than with the default 705 s.
+    assert definition["TimeoutSeconds"] == execution_timeout_seconds(3600) + 2 * (3705 - 705)
+    # A session counts as active, and its URLs last, for the longer wait, the training and 15 minutes.
+    assert start["ACTIVE_RUN_WINDOW_SECONDS"] == presign["RUN_ACCESS_SECONDS"] == str(3705 + 3600 + 900)
 
 
 def test_state_machine_role_is_assumable_by_step_functions(self_contained_stack):

@@ -4,6 +4,7 @@ import pytest
 
 from components.config import ConfigError, JwtSettings, NetworkSettings
 from components.config_loading import CONFIG_KEYS, collect_raw_config, load_settings, production_problems
+from components.retry import RetryPolicy, retry_budget_seconds
 from contracts.task_size import TaskSize
 
 pytestmark = pytest.mark.unit
@@ -26,6 +27,11 @@ def test_defaults_of_a_minimal_stack():
     assert settings.jwt_issuer is None and settings.jwt_audience is None
     assert settings.subnet_ids is None and settings.security_group_ids is None
     assert settings.train_timeout_seconds == 3600
+    # Today's capacity retries: 8, after 15, 30, 60 s and then 120 s each, at most 705 s in all.
+    assert settings.capacity_wait_minutes == 11
+    assert settings.capacity_retry == RetryPolicy(
+        interval_seconds=15, backoff_rate=2.0, max_attempts=8, max_delay_seconds=120, full_jitter=True
+    )
     assert settings.max_receive_count == 5
     assert settings.smoke_test_user is None
     assert settings.tags == {"project": "eeg-pipeline", "environment": "dev"}
@@ -81,6 +87,27 @@ def test_string_values_from_pulumi_config_are_parsed():
     assert settings.subnet_ids == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
     assert settings.security_group_ids == ("sg-0123456789abcdef0",)
     assert settings.api_throttling_rate_limit == 12.5
+
+
+@pytest.mark.parametrize(
+    ("minutes", "retries", "longest_wait_seconds"),
+    [
+        ("11", 8, 705),
+        ("12", 9, 825),  # one more retry of 120 s: 705 s fall short of 12 minutes
+        (60, 33, 3705),
+        ("283", 144, 17025),
+    ],
+)
+def test_the_capacity_wait_adds_retries_of_two_minutes_until_they_wait_that_long_in_all(
+    minutes, retries, longest_wait_seconds
+):
+    settings = settings_with(capacityWaitMinutes=minutes)
+
+    assert settings.capacity_wait_minutes == int(minutes)
+    assert settings.capacity_retry == RetryPolicy(
+        interval_seconds=15, backoff_rate=2.0, max_attempts=retries, max_delay_seconds=120, full_jitter=True
+    )
+    assert retry_budget_seconds(settings.capacity_retry) == longest_wait_seconds >= int(minutes) * 60
 
 
 def test_default_memory_rises_to_the_smallest_valid_for_a_large_cpu():
@@ -156,6 +183,8 @@ def test_collect_raw_config_keeps_only_set_keys():
         ({"tags": {"aws:owner": "x"}}, "is not a valid tag key"),
         ({"tags": {"owner": "x" * 300}}, "must be a string of at most 256"),
         ({"trainTimeoutMinutes": True}, "trainTimeoutMinutes must be an integer"),
+        ({"capacityWaitMinutes": "an hour"}, "capacityWaitMinutes must be an integer"),
+        ({"capacityWaitMinutes": 10}, r"capacityWaitMinutes 10 is out of range \[11, None\]"),
         ({"apiThrottlingRateLimit": "fast"}, "apiThrottlingRateLimit must be a number"),
         ({"maxReceiveCount": 0}, "maxReceiveCount 0 is out of range"),
         ({"smokeTestUser": "smoke-test"}, "smokeTestUser 'smoke-test' is not a valid e-mail address"),
