@@ -23,6 +23,7 @@ from sandbox.container_images import (
 from sandbox.containers import ContainerLauncher
 from sandbox.emulator import STATE_EVALUATION_LOGGER, quiet_logs
 from sandbox.outcomes import SessionOutcome, format_table, saved_results_lines, session_ids_for
+from sandbox.running_pipeline import RunningPipeline
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
 pytestmark = pytest.mark.unit
@@ -261,3 +262,23 @@ def test_the_emulator_hides_only_the_log_of_an_execution_reaching_its_fail_state
     assert [record.getMessage() for record in caplog.records] == [
         "Exception=FailureEventException, Error=States.Runtime at '(StateTask| {...}'"
     ]
+
+
+class _StatusesAsListed(RunningPipeline):
+    """A pipeline whose status table holds ``statuses`` and never changes."""
+
+    def __init__(self, statuses: dict[tuple[str, str], str]) -> None:
+        super().__init__(settings=None, progress=lambda _line: None)
+        self._statuses = statuses
+
+    def _status_items(self):
+        return {key: {"status": status} for key, status in self._statuses.items()}
+
+
+def test_a_wait_that_times_out_names_each_session_still_waited_for_with_its_last_status():
+    pipeline = _StatusesAsListed({("alice", "a"): "PROCESSING"})
+
+    with pytest.raises(TimeoutError) as timed_out:
+        pipeline.wait_for([("alice", "a"), ("bob", "b")], timeout_seconds=0.05)
+
+    assert str(timed_out.value) == "sessions not final after 0.05 s: alice/a (PROCESSING), bob/b (no status yet)"
