@@ -264,6 +264,23 @@ def test_the_emulator_hides_only_the_log_of_an_execution_reaching_its_fail_state
     ]
 
 
+def test_the_emulator_hides_the_log_of_a_choice_asking_whether_an_absent_field_is_present(caplog):
+    quiet_logs()
+    evaluation = logging.getLogger(STATE_EVALUATION_LOGGER)
+    with caplog.at_level(logging.ERROR, logger=STATE_EVALUATION_LOGGER):
+        # as moto 5.2.5 logs the path lookup an IsPresent condition makes and then answers false with
+        evaluation.error(
+            "%s at '%s'", "Exception=NoSuchJsonPathError, Details=None-Available",
+            "(StringJsonPath| {'literal_value': '$.outcome.retry', 'json_path': '$.outcome.retry'}",
+        )
+        # the same lookup failing a state, which the state logs as its own failure
+        evaluation.error("%s at '%s'", "Exception=FailureEventException, Error=States.Runtime", "(StatePass| {...}")
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "Exception=FailureEventException, Error=States.Runtime at '(StatePass| {...}'"
+    ]
+
+
 class _StatusesAsListed(RunningPipeline):
     """A pipeline whose status table holds ``statuses`` and never changes."""
 
