@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -193,18 +194,22 @@ def local_api_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int) -> None:
+def serving_instructions(url: str, out_dir: Path, outputs: Path, user_id: str) -> str:
+    """Where the Status API answers, and commands to paste into a shell that ask it for ``user_id``'s sessions."""
+    return (
+        f"\nStatus API on {url} (Ctrl-C or SIGTERM stops it; its stack outputs are in {outputs}). For example:\n"
+        f"  TOKEN=$(.venv/bin/python -m sandbox token --user {user_id} --out {shlex.quote(str(out_dir))})\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions\n'
+        f'  .venv/bin/python -m eegclient list --outputs {shlex.quote(str(outputs))} --token "$TOKEN"'
+    )
+
+
+def _serve_until_interrupted(pipeline: LocalPipeline, out_dir: Path, port: int, user_id: str) -> None:
     server = make_server(pipeline.api_handler(), signing_key(out_dir), port=port)
     serve_in_background(server)
     url = local_api_url(server.server_address[1])
     outputs = write_stack_outputs(out_dir, pipeline.stack, url)
-    print(
-        f"\nStatus API on {url} (Ctrl-C or SIGTERM stops it; its stack outputs are in {outputs}). For example:\n"
-        f"  TOKEN=$(.venv/bin/python -m sandbox token --user {DEFAULT_USER} --out {out_dir})\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" {url}/sessions\n'
-        f'  .venv/bin/python -m eegclient list --outputs {outputs} --token "$TOKEN"',
-        flush=True,
-    )
+    print(serving_instructions(url, out_dir, outputs, user_id), flush=True)
     try:
         while True:
             signal.pause()
@@ -250,7 +255,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for outcome in outcomes:
             print("\n".join(saved_results_lines(outcome)))
         if args.serve:
-            _serve_until_interrupted(pipeline, args.out, args.port)
+            _serve_until_interrupted(pipeline, args.out, args.port, args.user_id)
     return 0 if all(outcome.status == Status.SUCCEEDED for outcome in outcomes) else 1
 
 
@@ -264,7 +269,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     ) as pipeline:
         restored = restore_outputs(pipeline, args.out)
         pipeline.say(f"loaded {restored} saved session(s) from {args.out}")
-        _serve_until_interrupted(pipeline, args.out, args.port)
+        _serve_until_interrupted(pipeline, args.out, args.port, DEFAULT_USER)
     return 0
 
 

@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sandbox_support import small_recording
 
 from eegclient.tokens import TOKEN_VARIABLE
-from sandbox.cli import DEFAULT_PORT, main
+from sandbox.cli import DEFAULT_PORT, main, serving_instructions
 from sandbox.emulator import free_port
 from sandbox.stack_outputs import STACK_OUTPUTS_FILE
 
@@ -321,3 +322,13 @@ def test_an_output_folder_that_is_not_writable_is_refused_before_anything_starts
 
     assert stopped.value.code == 2
     assert "--out read-only cannot be the output folder (not writable)" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_the_serving_instructions_issue_a_token_for_the_runs_user_and_quote_the_paths_for_a_shell():
+    out = Path("my results")
+    instructions = serving_instructions("http://127.0.0.1:8787", out, out / STACK_OUTPUTS_FILE, "alice")
+
+    assert "Status API on http://127.0.0.1:8787 " in instructions
+    assert "TOKEN=$(.venv/bin/python -m sandbox token --user alice --out 'my results')" in instructions
+    assert f"eegclient list --outputs 'my results/{STACK_OUTPUTS_FILE}' --token" in instructions
