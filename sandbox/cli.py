@@ -19,7 +19,7 @@ from .container_images import docker_available
 from .outcomes import format_table, process_uploads, restore_outputs, saved_results_lines
 from .program import stack_file
 from .runner import LocalPipeline
-from .signals import Stopped, stop_on_signals
+from .signals import Stopped, report_stopped, stop_on_signals
 from .stack import DEFAULT_STACK
 from .stack_outputs import write_stack_outputs
 from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
@@ -292,5 +292,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return commands[args.command](args, args.command_parser)
         except Stopped as stopped:
-            print(f"{stopped}: stopped before the end", file=sys.stderr, flush=True)
-            return 128 + stopped.signum
+            return report_stopped(stopped)
