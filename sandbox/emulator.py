@@ -38,15 +38,28 @@ def is_designed_failure(record: logging.LogRecord) -> bool:
     )
 
 
-def _not_a_designed_failure(record: logging.LogRecord) -> bool:
-    return not is_designed_failure(record)
+def is_absent_path_lookup(record: logging.LogRecord) -> bool:
+    """Whether ``record`` is moto's log of a JSONPath finding nothing, which is no failure by itself: a
+    Choice's ``IsPresent`` asks that way and answers false (every failed session passes one), and a
+    lookup that fails a state is logged again as the state's ``States.Runtime`` failure."""
+    return (
+        record.name == STATE_EVALUATION_LOGGER
+        and isinstance(record.args, tuple)
+        and len(record.args) == 2
+        and str(record.args[0]).startswith("Exception=NoSuchJsonPathError")
+        and str(record.args[1]).startswith("(StringJsonPath|")
+    )
+
+
+def _worth_showing(record: logging.LogRecord) -> bool:
+    return not (is_designed_failure(record) or is_absent_path_lookup(record))
 
 
 def quiet_logs() -> None:
-    """Keep the emulator's logs from drowning the progress output: no line per HTTP request, and
-    no line of a few thousand characters when an execution ends in its ``Fail`` state. Other
-    errors still show."""
+    """Keep the emulator's logs from drowning the progress output: no line per HTTP request, no line
+    of a few thousand characters when an execution ends in its ``Fail`` state, and no error line for
+    a field a Choice finds absent. Other errors still show."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     evaluation = logging.getLogger(STATE_EVALUATION_LOGGER)
-    if _not_a_designed_failure not in evaluation.filters:
-        evaluation.addFilter(_not_a_designed_failure)
+    if _worth_showing not in evaluation.filters:
+        evaluation.addFilter(_worth_showing)

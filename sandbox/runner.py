@@ -49,6 +49,15 @@ INTEGRATION = "aws:apigatewayv2/integration:Integration"
 _one_at_a_time = threading.Lock()
 
 
+def container_exit_line(run: ContainerRun, log_dir: Path) -> str:
+    """The progress line of a container that ended; one that failed names the log holding its output."""
+    line = (
+        f"{run.user_id}/{run.session_id}: classifier container exited with {run.exit_code} "
+        f"after {run.seconds:.1f}s (task {run.task_size})"
+    )
+    return line if run.exit_code in (0, None) else f"{line}; its output: {log_dir / f'{run.task_id}.log'}"
+
+
 def _restore_variable(name: str, value: str | None) -> None:
     if value is None:
         os.environ.pop(name, None)
@@ -281,10 +290,7 @@ class LocalPipeline(RunningPipeline):
         raise LookupError("the stack declares no function behind an HTTP API integration")
 
     def _container_exited(self, run: ContainerRun) -> None:
-        self.say(
-            f"{run.user_id}/{run.session_id}: classifier container exited with {run.exit_code} "
-            f"after {run.seconds:.1f}s (task {run.task_size})"
-        )
+        self.say(container_exit_line(run, self.launcher.log_dir))
 
     def __exit__(self, *exc_info: object) -> None:
         self._exit_stack.close()

@@ -103,7 +103,9 @@ class RunningPipeline:
         deadline = time.monotonic() + timeout_seconds
         while pending:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"sessions still running after {timeout_seconds:.0f} s: {sorted(pending)}")
+                waited_for = ", ".join(f"{user}/{session} ({seen[user, session] or 'no status yet'})"
+                                       for user, session in sorted(pending))
+                raise TimeoutError(f"sessions not final after {timeout_seconds:g} s: {waited_for}")
             items = self._status_items()
             for key in sorted(pending):
                 item = items.get(key, {})

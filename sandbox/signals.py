@@ -10,6 +10,7 @@ emulator and every running container are stopped.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +49,26 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for stop_signal, handler in previous.items():
             signal.signal(stop_signal, handler)
+
+
+def report_stopped(stopped: Stopped) -> int:
+    """Say that the command stopped, and return its exit code (128 + the signal's number, as a shell's)."""
+    print(f"{stopped}: stopped before the end", file=sys.stderr, flush=True)
+    return 128 + stopped.signum
+
+
+def run_stoppable(load_command: Callable[[], Callable[[], int]]) -> int:
+    """Load a command and run it, both with stop signals raising :class:`Stopped`; its exit code.
+
+    Loading (the imports) takes about a second: a signal then, before the command installs its own
+    handlers, was lost where SIGINT is inherited ignored, leaving the command to run on, and ended in a
+    ``KeyboardInterrupt`` traceback elsewhere.
+    """
+    with stop_on_signals():
+        try:
+            return load_command()()
+        except Stopped as stopped:
+            return report_stopped(stopped)
 
 
 @contextmanager

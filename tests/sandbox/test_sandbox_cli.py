@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sandbox_support import small_recording
 
 from eegclient.tokens import TOKEN_VARIABLE
-from sandbox.cli import DEFAULT_PORT, main
+from sandbox.cli import DEFAULT_PORT, main, serving_instructions
 from sandbox.emulator import free_port
 from sandbox.stack_outputs import STACK_OUTPUTS_FILE
 
@@ -250,6 +251,15 @@ def _wait_for_container_log(logs, process: subprocess.Popen, timeout_seconds: fl
         (["run", "--user-id", ".."], "'..' is not a user id"),
         (["run", "--user-id", "alice_1"], "'alice_1' is no token subject's user id"),
         (["token", "--user", "zoe", "--lifetime", "0"], "--lifetime must be at least 1 second"),
+        (["run", "."], "not a file: ."),
+        (["run", "--port", "70000"], "argument --port: 70000 is not a port number (0 to 65535)"),
+        (["serve", "--port", "-1"], "argument --port: -1 is not a port number (0 to 65535)"),
+        (["run", "--max-running", "0"], "argument --max-running: 0 is not a whole number of at least 1"),
+        (["run", "--max-running", "-1"], "argument --max-running: -1 is not a whole number of at least 1"),
+        (["run", "--timeout", "0"], "argument --timeout: 0 is not a number of seconds above 0"),
+        (["run", "--timeout", "-5"], "argument --timeout: -5 is not a number of seconds above 0"),
+        (["run", "--stack", "nope"], "argument --stack: no Pulumi.nope.yaml beside the program; stacks: dev, prod"),
+        (["serve", "--stack", "../dev"], "argument --stack: no Pulumi.../dev.yaml beside the program"),
         ([], "the following arguments are required: COMMAND"),
     ],
 )
@@ -258,8 +268,32 @@ def test_wrong_arguments_get_a_clear_error(arguments, message, capsys, tmp_path,
     with pytest.raises(SystemExit) as stopped:
         main(arguments)
 
+    error = capsys.readouterr().err
     assert stopped.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in error
+    if arguments:
+        assert f"python -m sandbox {arguments[0]}: error: " in error, "the usage shown is the command's"
+    assert not (tmp_path / "sandbox-out").exists(), "nothing was started"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("command", [["run"], ["serve"], ["token", "--user", "zoe"]])
+@pytest.mark.parametrize(
+    ("out", "problem"),
+    [("taken", "File exists"), ("taken/below", "Not a directory")],
+    ids=["a-file", "below-a-file"],
+)
+def test_an_output_folder_that_cannot_be_made_is_refused_before_anything_starts(
+    command, out, problem, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("a file where the output folder should be")
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--out", out])
+
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert f"python -m sandbox {command[0]}: error: --out {out} cannot be the output folder ({problem})" in error
 
 
 @pytest.mark.unit
@@ -276,3 +310,25 @@ def test_a_port_already_listened_on_is_refused_before_the_stack_is_deployed(comm
     assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in error
     assert "another `python -m sandbox serve`" in error
     assert not (tmp_path / "sandbox-out").exists(), "nothing was started"
+
+
+@pytest.mark.unit
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a folder without write permission")
+def test_an_output_folder_that_is_not_writable_is_refused_before_anything_starts(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "read-only").mkdir(mode=0o555)
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "--out", "read-only"])
+
+    assert stopped.value.code == 2
+    assert "--out read-only cannot be the output folder (not writable)" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_the_serving_instructions_issue_a_token_for_the_runs_user_and_quote_the_paths_for_a_shell():
+    out = Path("my results")
+    instructions = serving_instructions("http://127.0.0.1:8787", out, out / STACK_OUTPUTS_FILE, "alice")
+
+    assert "Status API on http://127.0.0.1:8787 " in instructions
+    assert "TOKEN=$(.venv/bin/python -m sandbox token --user alice --out 'my results')" in instructions
+    assert f"eegclient list --outputs 'my results/{STACK_OUTPUTS_FILE}' --token" in instructions

@@ -12,6 +12,7 @@ import pytest
 
 from components.cluster import SCRATCH_PATH, container_definition
 from contracts.subjects import user_id_for_subject
+from contracts.task_size import TaskSize
 from sandbox.api_server import answer_request, api_gateway_event, match_route
 from sandbox.container_images import (
     ENTRYPOINT_COMMAND,
@@ -20,9 +21,11 @@ from sandbox.container_images import (
     docker_available,
     docker_run_command,
 )
-from sandbox.containers import ContainerLauncher
+from sandbox.containers import ContainerLauncher, ContainerRun
 from sandbox.emulator import STATE_EVALUATION_LOGGER, quiet_logs
 from sandbox.outcomes import SessionOutcome, format_table, saved_results_lines, session_ids_for
+from sandbox.runner import container_exit_line
+from sandbox.running_pipeline import RunningPipeline
 from sandbox.tokens import AUDIENCE, ISSUER, InvalidToken, issue_token, signing_key, verify_authorization
 
 pytestmark = pytest.mark.unit
@@ -261,3 +264,59 @@ def test_the_emulator_hides_only_the_log_of_an_execution_reaching_its_fail_state
     assert [record.getMessage() for record in caplog.records] == [
         "Exception=FailureEventException, Error=States.Runtime at '(StateTask| {...}'"
     ]
+
+
+def test_the_emulator_hides_the_log_of_a_choice_asking_whether_an_absent_field_is_present(caplog):
+    quiet_logs()
+    evaluation = logging.getLogger(STATE_EVALUATION_LOGGER)
+    with caplog.at_level(logging.ERROR, logger=STATE_EVALUATION_LOGGER):
+        # as moto 5.2.5 logs the path lookup an IsPresent condition makes and then answers false with
+        evaluation.error(
+            "%s at '%s'", "Exception=NoSuchJsonPathError, Details=None-Available",
+            "(StringJsonPath| {'literal_value': '$.outcome.retry', 'json_path': '$.outcome.retry'}",
+        )
+        # the same lookup failing a state, which the state logs as its own failure
+        evaluation.error("%s at '%s'", "Exception=FailureEventException, Error=States.Runtime", "(StatePass| {...}")
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "Exception=FailureEventException, Error=States.Runtime at '(StatePass| {...}'"
+    ]
+
+
+class _StatusesAsListed(RunningPipeline):
+    """A pipeline whose status table holds ``statuses`` and never changes."""
+
+    def __init__(self, statuses: dict[tuple[str, str], str]) -> None:
+        super().__init__(settings=None, progress=lambda _line: None)
+        self._statuses = statuses
+
+    def _status_items(self):
+        return {key: {"status": status} for key, status in self._statuses.items()}
+
+
+def test_a_wait_that_times_out_names_each_session_still_waited_for_with_its_last_status():
+    pipeline = _StatusesAsListed({("alice", "a"): "PROCESSING"})
+
+    with pytest.raises(TimeoutError) as timed_out:
+        pipeline.wait_for([("alice", "a"), ("bob", "b")], timeout_seconds=0.05)
+
+    assert str(timed_out.value) == "sessions not final after 0.05 s: alice/a (PROCESSING), bob/b (no status yet)"
+
+
+def _container_run(exit_code: int | None) -> ContainerRun:
+    return ContainerRun(
+        task_id="t-1", user_id="alice", session_id="a", task_size=TaskSize(1024, 2048),
+        queued=10.0, started=10.0, ended=13.5, exit_code=exit_code, reason="",
+    )
+
+
+def test_a_container_that_failed_is_reported_with_the_log_holding_its_output():
+    logs = Path("out/container-logs")
+
+    assert container_exit_line(_container_run(1), logs) == (
+        "alice/a: classifier container exited with 1 after 3.5s (task 1024 CPU units, 2048 MiB); "
+        "its output: out/container-logs/t-1.log"
+    )
+    assert container_exit_line(_container_run(0), logs) == (
+        "alice/a: classifier container exited with 0 after 3.5s (task 1024 CPU units, 2048 MiB)"
+    )

@@ -1,10 +1,11 @@
 """A stop signal ends a sandbox command even when it arrives inside library code that catches Exception."""
 
 import signal
+import time
 
 import pytest
 
-from sandbox.signals import Stopped, stop_deferred, stop_on_signals
+from sandbox.signals import Stopped, run_stoppable, stop_deferred, stop_on_signals
 
 pytestmark = pytest.mark.unit
 
@@ -60,3 +61,32 @@ def test_a_deferred_block_without_a_signal_changes_nothing():
         pass
 
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.fixture
+def sigint_ignored():
+    """SIGINT ignored, as a background job of a non-interactive shell starts (``serve &`` in a script)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _loading_interrupted_by(stop_signal: signal.Signals):
+    """A command whose loading (its imports: about a second) gets ``stop_signal``."""
+    signal.raise_signal(stop_signal)
+    time.sleep(1)
+    return lambda: 0
+
+
+@pytest.mark.usefixtures("sigint_ignored")
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_while_the_command_loads_stops_it_with_its_exit_code_and_says_so(stop_signal, capsys):
+    exit_code = run_stoppable(lambda: _loading_interrupted_by(stop_signal))
+
+    assert exit_code == 128 + stop_signal
+    assert capsys.readouterr().err == f"{stop_signal.name}: stopped before the end\n"
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN, "the previous handlers come back"
+
+
+def test_a_command_that_loads_and_runs_undisturbed_gives_its_own_exit_code():
+    assert run_stoppable(lambda: lambda: 3) == 3
