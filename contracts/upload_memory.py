@@ -14,8 +14,9 @@ needs:
   :data:`MIN_SECONDS_PER_CUE` on average (:func:`trial_bound`): the cue-to-cue time of the
   motor-imagery paradigm the app records (EEGMMIDB: 4 s of imagery, then ~4 s of rest with a T0
   mark, so T1/T2 cues come every 8.2-8.5 s; the bundled sample has 45 cues in 375 s, the bound
-  gives 46). An upload with denser cues is predicted too low by ~9.5 MiB per extra cue
-  (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``), partly covered by the model's margin; a run
+  gives 46). An upload with denser cues is predicted too low by ~9.5 MiB per extra cue while the
+  analysis' working set grows with the trials (``contracts.task_memory.ANALYSIS_MIB_PER_TRIAL``, up
+  to ~40 cues), ~0.7 MiB and its epochs' share beyond, partly covered by the model's margin; a run
   that still runs out of memory is retried once in a bigger task
   (:func:`contracts.task_size.retry_size_for`).
 

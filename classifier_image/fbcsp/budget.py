@@ -1,9 +1,10 @@
 """How much of the analysis is held in memory at once: chunk sizes derived from one byte budget.
 
 The time-resolved analysis never holds window moments of every window: it works through windows
-in chunks whose moments, and the models fitted on them, fit `WORKING_BYTES`. Sizes are counted
-in float64 values of a ``n_bands x n_channels x n_channels`` block (one window of one trial,
-or one model at one window), the unit every large array of the analysis is made of.
+in chunks whose moments, the models fitted on them and those models' features of every trial fit
+`WORKING_BYTES`. Moments and models are counted in float64 values of a
+``n_bands x n_channels x n_channels`` block (one window of one trial, or one model at one window);
+features in float64 values per model, trial and window.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ MODEL_BLOCKS = 16
 #: Copies of a window chunk's moments alive while it is analysed: the moments, their
 #: trace-normalised copy and the trial-last copy for the feature product.
 MOMENT_COPIES = 3
+#: Feature-sized arrays (one value per model, trial, window and feature) a model chunk holds at once
+#: while it ranks its features: the log-variance features, their masked and sorted copies and the two
+#: quantisation indicators of `fbcsp.mutual_info`. With few channels they outweigh the moments.
+FEATURE_COPIES = 5
 #: Channel-covariance-sized temporaries per block of S samples while window moments are
 #: accumulated (head and tail products, their sum, the cumulative sum).
 BLOCK_TEMPORARIES = 4
@@ -33,14 +38,17 @@ def block_bytes(n_bands: int, n_channels: int) -> int:
     return n_bands * n_channels * n_channels * _FLOAT_BYTES
 
 
-def windows_per_chunk(n_trials: int, n_bands: int, n_channels: int, budget: int = WORKING_BYTES) -> int:
-    """Windows analysed together so that moments and a model chunk per worker thread
-    (`worker_threads`) fit `budget`.
+def windows_per_chunk(
+    n_trials: int, n_bands: int, n_channels: int, n_features: int, budget: int = WORKING_BYTES
+) -> int:
+    """Windows analysed together so that moments, and a model chunk per worker thread
+    (`worker_threads`) with its `n_features` features of every trial, fit `budget`.
 
     At least one window, whatever the budget.
     """
-    per_window = block_bytes(n_bands, n_channels) * (
-        MOMENT_COPIES * n_trials + worker_threads() * MODEL_CHUNK * MODEL_BLOCKS
+    models = worker_threads() * MODEL_CHUNK
+    per_window = block_bytes(n_bands, n_channels) * (MOMENT_COPIES * n_trials + models * MODEL_BLOCKS) + (
+        models * FEATURE_COPIES * n_trials * n_features * _FLOAT_BYTES
     )
     return max(1, budget // per_window)
 

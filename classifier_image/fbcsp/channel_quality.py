@@ -9,6 +9,8 @@ the report names the channel so that the next session can be fixed.
 The noise measure is the standard deviation of a channel's sample-to-sample differences, which
 ignores offsets and slow drift, relative to the median channel's. On the 64-channel EEGMMIDB
 runs of S001-S003 it lies between 0.6 and 3.3 (temporal channels, with muscle activity, highest).
+The median channel's own figure, about 1.4e-5 to 2.6e-5 V on those runs, also tells EEG written in
+millivolts, which passes the volts check of `fbcsp.samples_csv` (it refuses microvolts).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ QUIET_RATIO = 0.2
 CLIPPED_FRACTION = 0.01
 #: The median needs channels to compare with.
 MIN_CHANNELS = 3
+#: The median channel's sample-to-sample SD from which the EEG looks like millivolts: 40 times the
+#: EEGMMIDB runs' in volts, and a fourteenth of the same EEG in millivolts.
+MILLIVOLTS_STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,14 @@ class ChannelQuality:
     constant : ndarray of bool, shape (n_channels,)
         Channels whose samples all have the same value; the training leaves them out
         (`fbcsp.csp_channels`).
+    median_step : float
+        The median varying channel's SD of sample-to-sample differences, in the recording's unit.
     """
 
     noise_ratio: np.ndarray
     clipped_fraction: np.ndarray
     constant: np.ndarray
+    median_step: float
 
     @classmethod
     def of(cls, data: np.ndarray) -> ChannelQuality:
@@ -62,6 +70,7 @@ class ChannelQuality:
             noise_ratio=spread / median if median > 0 else np.ones_like(spread),
             clipped_fraction=clipped,
             constant=constant,
+            median_step=float(median),
         )
 
     def constant_names(self, ch_names: tuple[str, ...]) -> list[str]:
@@ -70,8 +79,16 @@ class ChannelQuality:
 
 
 def channel_warnings(quality: ChannelQuality, ch_names: tuple[str, ...]) -> list[str]:
-    """A sentence for each kind of suspect channel, naming them and their figures."""
+    """A sentence for each kind of suspect channel, naming them and their figures, and one for EEG
+    that looks like millivolts."""
     warnings = []
+    if quality.median_step >= MILLIVOLTS_STEP:
+        warnings.append(
+            f"The EEG looks like millivolts, not volts: the median channel varies by {quality.median_step:.2g} from "
+            "one sample to the next, where scalp EEG in volts varies by about 0.00001. A model trained on "
+            "millivolts is wrong for the app, which streams volts: write the columns in volts (divide "
+            "millivolts by 1,000) and train again."
+        )
     if quality.constant.any():
         warnings.append(
             f"Constant channel(s): {', '.join(quality.constant_names(ch_names))} kept one value "

@@ -225,7 +225,8 @@ def grid_accuracies(
     windows = np.arange(grid.n_windows) if windows is None else np.asarray(windows)
     n_trials, n_bands, n_channels, _ = epochs.shape
     accuracies, decisions = [], []
-    for group in window_groups(windows, windows_per_chunk(n_trials, n_bands, n_channels)):
+    chunk = windows_per_chunk(n_trials, n_bands, n_channels, n_bands * 2 * n_pairs)
+    for group in window_groups(windows, chunk):
         second, first = window_moments(epochs, grid, int(group[0]), int(group[-1]) + 1, centred)
         if group.size < second.shape[1]:
             second, first = second[:, group - group[0]], first[:, group - group[0]]

@@ -57,6 +57,18 @@ def test_a_clipped_channel_is_named_with_the_share_of_its_samples_at_the_rails()
     assert warning.startswith(f"Clipped channel(s): C3 ({share:.1f} %) of the samples")
 
 
+def test_eeg_in_millivolts_is_named_though_it_passes_the_volts_check():
+    # Microvolts are refused (fbcsp.samples_csv.check_volts); millivolts, 1000 times volts, pass it.
+    quality = ChannelQuality.of(_eeg() * 1000)
+
+    assert channel_warnings(quality, NAMES) == [
+        "The EEG looks like millivolts, not volts: the median channel varies by 0.028 from one sample to the "
+        "next, where scalp EEG in volts varies by about 0.00001. A model trained on millivolts is wrong for "
+        "the app, which streams volts: write the columns in volts (divide millivolts by 1,000) and train again."
+    ]
+    assert channel_warnings(ChannelQuality.of(_eeg()), NAMES) == []
+
+
 def test_two_channels_have_no_median_to_compare_with():
     data = _eeg()[:2]
     data[1] *= 50
@@ -67,7 +79,9 @@ def test_two_channels_have_no_median_to_compare_with():
 def test_the_figures_are_in_the_metrics_and_the_warning_on_the_page(trained_sample):
     ratio = np.ones(len(trained_sample.ch_names))
     ratio[2] = 9.0
-    quality = ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0)
+    quality = ChannelQuality(
+        noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0, median_step=2e-5
+    )
     noisy = dataclasses.replace(trained_sample, channel_quality=quality)
 
     recording = metrics_document(noisy)["recording"]

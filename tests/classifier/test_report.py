@@ -347,7 +347,9 @@ def test_the_report_shows_exactly_the_warning_texts_in_their_order(trained_sampl
         trained_sample,
         trial_labels=np.repeat([1, 2], [n // 2, n - n // 2]),
         ch_names=names,
-        channel_quality=ChannelQuality(noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0),
+        channel_quality=ChannelQuality(
+            noise_ratio=ratio, clipped_fraction=np.zeros_like(ratio), constant=ratio == 0, median_step=2e-5
+        ),
     )
 
     texts = report_warning_texts(warned)

@@ -1,6 +1,8 @@
 """The time-resolved analysis in window chunks and on worker threads: chunking bounds memory, and
 neither the chunks nor the thread count change a result."""
 
+import functools
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,10 +26,35 @@ def test_window_groups_keep_order_and_each_group_within_the_span():
     assert [group.tolist() for group in groups] == [[0, 1, 2], [5], [9, 10], [30]]
 
 
-def test_chunk_size_shrinks_with_channels_and_keeps_eight_channels_in_one_chunk():
-    assert windows_per_chunk(45, 4, 8) >= 241
-    assert 1 <= windows_per_chunk(45, 4, 64) < windows_per_chunk(45, 4, 16) < 241
-    assert windows_per_chunk(45, 4, 64, budget=1) == 1
+def test_chunk_size_shrinks_with_channels_features_and_trials():
+    assert windows_per_chunk(45, 4, 2, 8) >= 241
+    assert 1 <= windows_per_chunk(45, 4, 64, 24) < windows_per_chunk(45, 4, 16, 24) < windows_per_chunk(45, 4, 8, 24)
+    assert windows_per_chunk(45, 4, 4, 24) < windows_per_chunk(45, 4, 4, 16)
+    assert windows_per_chunk(658, 4, 4, 16) < windows_per_chunk(45, 4, 4, 16)
+    assert windows_per_chunk(45, 4, 64, 24, budget=1) == 1
+
+
+def test_window_chunks_bound_the_feature_arrays_of_few_channels_and_many_trials(monkeypatch):
+    # 4 channels: a window's moments are small, but every model chunk ranks the features of every
+    # trial at every window of the chunk (a 90-minute recording with ~650 cues held 2.4 GB of them).
+    budget = 8 * 1024**2
+    monkeypatch.setattr("fbcsp.time_resolved.windows_per_chunk", functools.partial(windows_per_chunk, budget=budget))
+    rng = np.random.default_rng(0)
+    grid = WindowGrid.for_rate(100.0)
+    labels = np.tile([1, 2], 60)
+    epochs = rng.normal(size=(labels.size, 4, 4, grid.epoch_length))
+    _, train_masks, test_masks = outer_and_inner_masks(labels, 3)
+    models = slice(0, 12)  # one model chunk
+    tracemalloc.start()
+    try:
+        grid_accuracies(
+            epochs, grid, labels, train_masks[models], test_masks[models], 2, (4, 6, 8, 10),
+            windows=np.arange(100), keep_decisions=False,
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2 * budget
 
 
 @pytest.fixture(scope="module")

@@ -208,12 +208,12 @@ def _stored_upload(metadata: dict, csv: bytes) -> bytes:
 def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_from_its_first_rows(
     aws, lambda_context
 ):
-    # GIVEN 20 minutes of 64 channels at 160 Hz (192,000 rows): about 2.3 GiB to train, more than
+    # GIVEN 50 minutes of 64 channels at 160 Hz (480,000 rows): about 2.3 GiB to train, more than
     # the default 2 GiB task
     # (short rows of one digit each; rows of zeros only would not count towards the row length)
     row = ("1," * 64 + "0,0,\n").encode()
     metadata = {**METADATA, "EEGChannels": 64}
-    body = _stored_upload(metadata, row * (20 * 60 * 160))
+    body = _stored_upload(metadata, row * (50 * 60 * 160))
     state = _state_for(aws, body)
     fetched = _count_downloaded_bytes(client("s3"))
     # WHEN it is validated with a 3 GiB maximum THEN its run gets the next Fargate size, read from
@@ -229,7 +229,7 @@ def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_
     assert sum(fetched) < len(body) // 50
     # WHEN the maximum is the default task THEN it is refused with the facts and the limit
     run = RunInput.from_dict(state)
-    with pytest.raises(InvalidUpload, match="64 channels × 20 min at 160 Hz") as raised:
+    with pytest.raises(InvalidUpload, match="64 channels × 50 min at 160 Hz") as raised:
         validate.validate_upload(
             client("s3"), run, default_task_size=DEFAULT_TASK_SIZE, task_memory_max_mib=DEFAULT_TASK_SIZE.memory_mib
         )
