@@ -22,8 +22,8 @@ from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
 
-#: The dense-cue upload is predicted to need about 870 MiB: its first task has 1 GiB (the default's CPU),
-#: where its training (about 1,180 MiB) runs out of memory.
+#: The dense-cue upload is predicted to need about 970 MiB: its first task has 1 GiB (the default's CPU),
+#: where its training (about 1,400 MiB) runs out of memory.
 FIRST_TASK = TaskSize(256, 1024)
 RETRY_TASK = TaskSize(256, 2048)
 DEFAULT_TASK = {"taskCpu": FIRST_TASK.cpu, "taskMemory": 512}
