@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.run_input import RunInput
+from contracts.sample_units import check_sample_units
 from contracts.task_size import RETRY_TASK_SIZE_KEY, TASK_SIZE_KEY, TaskSize, retry_size_for
 from contracts.upload_memory import CSV_PREFIX_BYTES, size_run
 from contracts.upload_metadata import UploadRejected
@@ -72,6 +73,7 @@ def validate_upload(
     )
     try:
         upload = check_upload(reader, size, limits, csv_prefix_bytes=CSV_PREFIX_BYTES)
+        check_sample_units(upload.csv_prefix, upload.csv.file_size, upload.metadata.n_channels)
         estimate, task_size = size_run(upload, default_task_size, task_memory_max_mib)
     except UploadRejected as rejected:
         raise InvalidUpload(rejected.message) from rejected

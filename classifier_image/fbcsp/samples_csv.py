@@ -15,6 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
+from contracts.sample_units import MIN_NOT_VOLTS, sample_beyond_volts_message
 from contracts.upload_memory import max_csv_line_length, too_long_line_message
 
 from .errors import InvalidUpload
@@ -24,21 +25,17 @@ CSV_BLOCK_ROWS = 1 << 16
 _UNEXPECTED_NUMBER_CHARACTERS = re.compile(r"[^0-9eE+\-.,naNAifInIF\s]")
 #: What ends an ASCII row after its last field: commas and whitespace (empty trailing fields).
 _ASCII_ROW_END = "," + "".join(chr(code) for code in range(128) if chr(code).isspace())
-#: Median channel standard deviation from which the EEG columns cannot be volts: scalp EEG in volts
-#: is about 1e-5 and no amplifier's input range reaches 1 V, while the same EEG in microvolts is 1-100.
-#: No single sample in volts reaches it either.
-MIN_NOT_VOLTS_SPREAD = 1.0
 
 
 def first_sample_beyond_volts(samples: np.ndarray) -> tuple[int, int] | None:
-    """(channel, sample) of the earliest sample of magnitude `MIN_NOT_VOLTS_SPREAD` (1 V) or more, or None.
+    """(channel, sample) of the earliest sample of magnitude `MIN_NOT_VOLTS` (1 V) or more, or None.
 
     One glitch that large passes the median check of `check_volts`, yet makes a channel look like a
     copy of another (the signal's rank) or overflows the covariances of `fbcsp.csp_channels`.
     """
-    if samples.size == 0 or (samples.max() < MIN_NOT_VOLTS_SPREAD and samples.min() > -MIN_NOT_VOLTS_SPREAD):
+    if samples.size == 0 or (samples.max() < MIN_NOT_VOLTS and samples.min() > -MIN_NOT_VOLTS):
         return None
-    beyond = np.argwhere(np.abs(samples.T) >= MIN_NOT_VOLTS_SPREAD)  # (sample, channel), in time order
+    beyond = np.argwhere(np.abs(samples.T) >= MIN_NOT_VOLTS)  # (sample, channel), in time order
     return (int(beyond[0, 1]), int(beyond[0, 0])) if beyond.size else None  # no hit: only NaN made max() fail
 
 
@@ -50,7 +47,7 @@ def check_volts(samples: np.ndarray) -> None:
     """
     with np.errstate(over="ignore"):  # a channel with a glitch near the float range has an infinite spread
         spread = float(np.median([np.std(channel) for channel in samples]))
-    if spread >= MIN_NOT_VOLTS_SPREAD:
+    if spread >= MIN_NOT_VOLTS:
         raise InvalidUpload(
             f"the EEG columns are not in volts: their median standard deviation is {spread:.3g}, where EEG "
             "in volts is about 1e-5 (in microvolts it is a million times larger); write them in volts, "
@@ -59,10 +56,7 @@ def check_volts(samples: np.ndarray) -> None:
     beyond = first_sample_beyond_volts(samples)
     if beyond:
         channel, sample = beyond
-        raise InvalidUpload(
-            f"CSV row {sample + 1}, column {channel + 1}: {samples[channel, sample]:g} is not an EEG sample in "
-            "volts: no amplifier's input range reaches 1 V (a glitch, or the column in another unit)"
-        )
+        raise InvalidUpload(sample_beyond_volts_message(sample + 1, channel + 1, float(samples[channel, sample])))
 
 
 def read_samples_csv(path: Path, n_channels: int) -> tuple[np.ndarray, np.ndarray]:

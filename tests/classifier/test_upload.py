@@ -228,7 +228,7 @@ def test_the_sample_is_volts_and_passes_the_units_check(sample_recording):
     samples_csv.check_volts(sample_recording.data)
 
 
-@pytest.mark.parametrize("spread", [samples_csv.MIN_NOT_VOLTS_SPREAD, 35.0])
+@pytest.mark.parametrize("spread", [samples_csv.MIN_NOT_VOLTS, 35.0])
 def test_eeg_that_cannot_be_volts_is_rejected_with_how_to_fix_it(spread):
     channels = np.random.default_rng(0).normal(size=(4, 2000))
     channels *= spread / channels.std(axis=1, keepdims=True)

@@ -210,8 +210,8 @@ def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_
 ):
     # GIVEN 50 minutes of 64 channels at 160 Hz (480,000 rows): about 2.3 GiB to train, more than
     # the default 2 GiB task
-    # (short rows of one digit each; rows of zeros only would not count towards the row length)
-    row = ("1," * 64 + "0,0,\n").encode()
+    # (short rows of one digit each, EEG at 0 V; rows of zeros only would not count towards the row length)
+    row = ("0," * 64 + "1,0,\n").encode()
     metadata = {**METADATA, "EEGChannels": 64}
     body = _stored_upload(metadata, row * (50 * 60 * 160))
     state = _state_for(aws, body)
@@ -242,4 +242,14 @@ def test_a_csv_without_line_breaks_is_refused_from_its_first_bytes(aws, lambda_c
     state = _state_for(aws, body)
     # WHEN it is validated THEN it is refused as malformed, naming the line limit
     with pytest.raises(InvalidUpload, match=r"CSV row 1 is longer than \d+ characters"):
+        validate.handler(state, lambda_context)
+
+
+def test_eeg_beyond_volts_in_the_first_rows_is_refused_before_any_task(aws, lambda_context):
+    # GIVEN an upload written in microvolts (its third row's second channel reads 12.5)
+    rows = ["1e-05,-2e-05,0,0,", "3e-05,4e-05,0,0,", "-1.5e-05,12.5,0,0,"] * 2000
+    metadata = {**METADATA, "EEGChannels": 2}
+    state = _state_for(aws, _stored_upload(metadata, ("\r\n".join(rows) + "\r\n").encode()))
+    # WHEN it is validated THEN it is refused, naming the first such sample as the classifier would
+    with pytest.raises(InvalidUpload, match=r"CSV row 3, column 2: 12.5 is not an EEG sample in volts"):
         validate.handler(state, lambda_context)
