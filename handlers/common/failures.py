@@ -66,8 +66,8 @@ GENERIC_MESSAGES = {
     FailureCode.RESULTS_INVALID: "The classifier finished but its results could not be verified.",
     FailureCode.INTERNAL_ERROR: "The pipeline failed because of an internal error. Please upload again; "
     "if it keeps failing, contact support.",
-    FailureCode.CAPACITY_UNAVAILABLE: "AWS had no capacity to start the classifier, even after retrying for "
-    "several minutes. Nothing is wrong with the upload: please upload it again later.",
+    FailureCode.CAPACITY_UNAVAILABLE: "AWS had no capacity to run the classifier. Nothing is wrong with the "
+    "upload: please upload it again later.",
     FailureCode.TOO_MANY_ACTIVE_RUNS: "Too many of your sessions are being processed at once. Upload this "
     "session again once one of them has finished.",
 }

@@ -183,8 +183,7 @@ CASES = {
         },
         None,
         FailureCode.CAPACITY_UNAVAILABLE,
-        "AWS had no capacity to start the classifier, even after retrying for several minutes. Nothing is "
-        "wrong with the upload: please upload it again later.",
+        "AWS had no capacity to run the classifier. Nothing is wrong with the upload: please upload it again later.",
     ),
     "ecs-task-not-placed-retries-exhausted": (
         # runTask.sync: RunTask answered 200 with a Failures list (the cause is illustrative)
