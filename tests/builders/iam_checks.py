@@ -79,10 +79,16 @@ def grants(document: Document) -> set[tuple[str, str]]:
 
 
 def allows(document: Document, action: str, resource: str) -> bool:
-    """Whether an Allow statement matches the request (IAM ``*``/``?`` wildcards), conditions aside."""
+    """Whether an Allow statement matches the request (IAM ``*``/``?`` wildcards), conditions aside;
+    a ``NotResource`` statement matches every resource its patterns leave out."""
     return any(
         fnmatchcase(action, action_pattern) and fnmatchcase(resource, resource_pattern)
         for action_pattern, resource_pattern in grants(document)
+    ) or any(
+        any(fnmatchcase(action, pattern) for pattern in as_list(statement.get("Action")))
+        and not any(fnmatchcase(resource, pattern) for pattern in as_list(statement["NotResource"]))
+        for statement in statements(document, "Allow")
+        if "NotResource" in statement
     )
 
 
