@@ -94,7 +94,8 @@ def allows(document: Document, action: str, resource: str) -> bool:
 
 def permitted(document: Document, action: str, resource: str, context: Mapping[str, str]) -> bool:
     """Whether the document allows the request with the given condition keys, as moto's IAM evaluator
-    judges it (conditions included, unlike :func:`allows`)."""
+    judges it (conditions included, unlike :func:`allows`). moto takes a ``NotResource`` statement for
+    one that matches every resource: judge such documents with :func:`allows`."""
     result = IAMPolicy(json.dumps(document)).is_action_permitted(
         action, resource, incoming_condition_values=dict(context)
     )
