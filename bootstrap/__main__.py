@@ -73,7 +73,7 @@ for environment in environments:
     aws.iam.RolePolicy(
         f"preview-{environment}-policy",
         role=preview_role.id,
-        policy=json.dumps(preview_policy(region.region, state_bucket_arn)),
+        policy=json.dumps(preview_policy(region.region, environment, state_bucket_arn)),
     )
     pulumi.export(f"{environment}DeployRoleArn", deploy_role.arn)
     pulumi.export(f"{environment}PreviewRoleArn", preview_role.arn)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.config import PROJECT_NAME
 from components.iam_names import stack_roles_arn
 
 from .boundary import boundary_policy_arn, delivery_arns
@@ -120,13 +121,7 @@ def deploy_policy(
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
         },
-        {
-            "Sid": "PipelineBuckets",
-            "Effect": "Allow",
-            "Action": "s3:*",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:RequestedRegion": region, "aws:ResourceAccount": account_id}},
-        },
+        pipeline_buckets_statement(account_id, region, state_bucket_arn),
         {
             "Sid": "WriteStackRolesUnderTheBoundary",
             "Effect": "Allow",
@@ -175,15 +170,54 @@ def deploy_policy(
     ]
     if state_bucket_arn:
         state_actions = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-        statements.append(state_bucket_statement(state_bucket_arn, state_actions))
+        statements += state_bucket_statements(state_bucket_arn, environment, state_actions)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def state_bucket_statement(state_bucket_arn: str, object_actions: tuple[str, ...]) -> dict[str, Any]:
-    """Access to a self-managed Pulumi state bucket (``stateBucketArn``)."""
+def pipeline_buckets_statement(account_id: str, region: str, state_bucket_arn: str | None) -> dict[str, Any]:
+    """Every bucket of the account and region, but the Pulumi state bucket: reached only through
+    :func:`state_bucket_statements`, even where it lives in the stack's own account and region."""
+    scope = {"NotResource": [state_bucket_arn, f"{state_bucket_arn}/*"]} if state_bucket_arn else {"Resource": "*"}
     return {
-        "Sid": "PulumiStateBucket",
+        "Sid": "PipelineBuckets",
         "Effect": "Allow",
-        "Action": [*object_actions, "s3:ListBucket"],
-        "Resource": [state_bucket_arn, f"{state_bucket_arn}/*"],
+        "Action": "s3:*",
+        **scope,
+        "Condition": {"StringEquals": {"aws:RequestedRegion": region, "aws:ResourceAccount": account_id}},
     }
+
+
+def stack_state_arns(state_bucket_arn: str, stack: str) -> list[str]:
+    """The objects of one stack of the pipeline in a self-managed Pulumi state bucket, in Pulumi's project
+    layout at the bucket's root: its checkpoint (``.json``, ``.json.gz``, ``.bak``) and tags, and its
+    history, backups, update journal and locks. No other stack's or project's state matches."""
+    state = f"{state_bucket_arn}/.pulumi"
+    return [
+        f"{state}/stacks/{PROJECT_NAME}/{stack}.*",
+        *(f"{state}/{folder}/{PROJECT_NAME}/{stack}/*" for folder in ("history", "backups", "journal")),
+        f"{state}/locks/organization/{PROJECT_NAME}/{stack}/*",
+    ]
+
+
+def state_bucket_statements(
+    state_bucket_arn: str, stack: str, object_actions: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Access to a self-managed Pulumi state bucket (``stateBucketArn``): ``object_actions`` on the
+    ``stack``'s own state, and reading the bucket's layout version (``.pulumi/meta.yaml``, written once by
+    the administrator's first ``pulumi stack init``), never writing it: a deploy of dev can neither rewrite
+    prod's state nor change where prod's CLI looks for it. Listing shows object names only."""
+    return [
+        {
+            "Sid": "PulumiStateOfThisStack",
+            "Effect": "Allow",
+            "Action": list(object_actions),
+            "Resource": stack_state_arns(state_bucket_arn, stack),
+        },
+        {
+            "Sid": "PulumiStateLayout",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"{state_bucket_arn}/.pulumi/meta.yaml",
+        },
+        {"Sid": "PulumiStateNames", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": state_bucket_arn},
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .access import state_bucket_statement
+from .access import state_bucket_statements
 
 #: Configuration reads of the services the pipeline stack declares resources in.
 CONFIGURATION_READ_ACTIONS = (
@@ -105,9 +105,9 @@ CONFIGURATION_READ_ACTIONS = (
 )
 
 
-def preview_policy(region: str, state_bucket_arn: str | None = None) -> dict[str, Any]:
+def preview_policy(region: str, environment: str, state_bucket_arn: str | None = None) -> dict[str, Any]:
     """Configuration reads in the stack's region (IAM, global, has no region condition), plus read
-    access to a self-managed Pulumi state bucket when there is one.
+    access to the ``environment`` stack's state in a self-managed Pulumi state bucket when there is one.
 
     API Gateway authorises reads as ``apigateway:GET`` on a path; it is limited to HTTP APIs and
     their tags, so REST API keys (readable under ``/apikeys``) stay out of reach.
@@ -135,5 +135,5 @@ def preview_policy(region: str, state_bucket_arn: str | None = None) -> dict[str
         },
     ]
     if state_bucket_arn:
-        statements.append(state_bucket_statement(state_bucket_arn, ("s3:GetObject",)))
+        statements += state_bucket_statements(state_bucket_arn, environment, ("s3:GetObject",))
     return {"Version": "2012-10-17", "Statement": statements}

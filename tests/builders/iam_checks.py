@@ -79,16 +79,23 @@ def grants(document: Document) -> set[tuple[str, str]]:
 
 
 def allows(document: Document, action: str, resource: str) -> bool:
-    """Whether an Allow statement matches the request (IAM ``*``/``?`` wildcards), conditions aside."""
+    """Whether an Allow statement matches the request (IAM ``*``/``?`` wildcards), conditions aside;
+    a ``NotResource`` statement matches every resource its patterns leave out."""
     return any(
         fnmatchcase(action, action_pattern) and fnmatchcase(resource, resource_pattern)
         for action_pattern, resource_pattern in grants(document)
+    ) or any(
+        any(fnmatchcase(action, pattern) for pattern in as_list(statement.get("Action")))
+        and not any(fnmatchcase(resource, pattern) for pattern in as_list(statement["NotResource"]))
+        for statement in statements(document, "Allow")
+        if "NotResource" in statement
     )
 
 
 def permitted(document: Document, action: str, resource: str, context: Mapping[str, str]) -> bool:
     """Whether the document allows the request with the given condition keys, as moto's IAM evaluator
-    judges it (conditions included, unlike :func:`allows`)."""
+    judges it (conditions included, unlike :func:`allows`). moto takes a ``NotResource`` statement for
+    one that matches every resource: judge such documents with :func:`allows`."""
     result = IAMPolicy(json.dumps(document)).is_action_permitted(
         action, resource, incoming_condition_values=dict(context)
     )

@@ -142,7 +142,7 @@ def test_the_deploy_policy_stays_in_its_account_and_region():
         "StringEquals": {"aws:RequestedRegion": REGION}
     }
     assert by_sid["ServiceLinkedRolesOfEcsAndApiGateway"]["Condition"]["StringEquals"]["iam:AWSServiceName"]
-    assert "PulumiStateBucket" not in by_sid
+    assert not any(sid.startswith("PulumiState") for sid in by_sid)
 
 
 #: What ``pulumi up`` calls to declare the created network's DNS Firewall (components/dns_firewall.py).
@@ -172,7 +172,7 @@ def test_the_deploy_role_may_declare_the_dns_firewall_in_its_own_region_only():
 
 
 def test_the_preview_role_reads_the_dns_firewall_configuration_in_its_own_region_only():
-    document = preview_policy(REGION)
+    document = preview_policy(REGION, "dev")
 
     for action in DNS_FIREWALL_READS:
         assert permitted(document, action, RULE_GROUP, {"aws:RequestedRegion": REGION}), action
@@ -180,15 +180,57 @@ def test_the_preview_role_reads_the_dns_firewall_configuration_in_its_own_region
     assert not allows(document, "route53resolver:CreateFirewallRule", RULE_GROUP)
 
 
-def test_a_self_managed_state_bucket_is_readable_and_writable_by_deploys_and_readable_by_previews():
-    bucket = "arn:aws:s3:::eeg-pipeline-state"
-    deploy = {s["Sid"]: s for s in deploy_policy(ACCOUNT_ID, REGION, "dev", bucket)["Statement"]}
-    preview = preview_policy(REGION, bucket)
+STATE_BUCKET = "arn:aws:s3:::eeg-pipeline-state"
+#: What ``pulumi up`` of the dev stack writes in a self-managed bucket (Pulumi's project layout).
+DEV_STATE_OBJECTS = (
+    ".pulumi/stacks/eeg-pipeline/dev.json",
+    ".pulumi/stacks/eeg-pipeline/dev.json.gz",
+    ".pulumi/stacks/eeg-pipeline/dev.json.bak",
+    ".pulumi/stacks/eeg-pipeline/dev.pulumi-tags",
+    ".pulumi/history/eeg-pipeline/dev/dev-1700000000000000000.history.json",
+    ".pulumi/backups/eeg-pipeline/dev/dev.1700000000000000000.json",
+    ".pulumi/journal/eeg-pipeline/dev/entry-1.json",
+    ".pulumi/locks/organization/eeg-pipeline/dev/3f1c2b9e-0000-4000-8000-000000000000.json",
+)
+#: The prod stack's objects in the same bucket, and the bucket's layout version, which decides where
+#: every stack's CLI looks for its state.
+FOREIGN_STATE_OBJECTS = (
+    ".pulumi/meta.yaml",
+    ".pulumi/stacks/eeg-pipeline/prod.json",
+    ".pulumi/stacks/eeg-pipeline/prod.json.bak",
+    ".pulumi/history/eeg-pipeline/prod/prod-1700000000000000000.checkpoint.json",
+    ".pulumi/journal/eeg-pipeline/prod/entry-1.json",
+    ".pulumi/locks/organization/eeg-pipeline/prod/3f1c2b9e-0000-4000-8000-000000000000.json",
+    ".pulumi/stacks/other-project/dev.json",
+)
 
-    assert deploy["PulumiStateBucket"]["Resource"] == [bucket, f"{bucket}/*"]
-    assert "s3:PutObject" in deploy["PulumiStateBucket"]["Action"]
-    assert allows(preview, "s3:GetObject", f"{bucket}/.pulumi/stacks/eeg-pipeline/dev.json")
-    assert not allows(preview, "s3:PutObject", f"{bucket}/.pulumi/stacks/eeg-pipeline/dev.json")
+
+def test_a_deploy_role_reads_and_writes_its_own_stacks_state_only():
+    # Conditions aside: the worst case, a state bucket in the deploy role's own account and region,
+    # where the statement on the pipeline's buckets would otherwise reach it too.
+    document = deploy_policy(ACCOUNT_ID, REGION, "dev", STATE_BUCKET)
+
+    for key in DEV_STATE_OBJECTS:
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert allows(document, action, f"{STATE_BUCKET}/{key}"), (action, key)
+    for key in FOREIGN_STATE_OBJECTS:
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"):
+            assert not allows(document, action, f"{STATE_BUCKET}/{key}"), (action, key)
+    assert allows(document, "s3:GetObject", f"{STATE_BUCKET}/.pulumi/meta.yaml")
+    assert not allows(document, "s3:GetObject", f"{STATE_BUCKET}/.pulumi/stacks/eeg-pipeline/prod.json")
+    assert not allows(document, "s3:PutBucketPolicy", STATE_BUCKET)
+    assert allows(document, "s3:ListBucket", STATE_BUCKET)
+    assert allows(document, "s3:PutBucketPolicy", "arn:aws:s3:::storage-uploads-1a2b3c4")
+
+
+def test_a_preview_role_reads_its_own_stacks_state_and_writes_none():
+    document = preview_policy(REGION, "dev", STATE_BUCKET)
+
+    for key in (".pulumi/meta.yaml", *DEV_STATE_OBJECTS):
+        assert allows(document, "s3:GetObject", f"{STATE_BUCKET}/{key}"), key
+        assert not allows(document, "s3:PutObject", f"{STATE_BUCKET}/{key}")
+    for key in FOREIGN_STATE_OBJECTS[1:]:
+        assert not allows(document, "s3:GetObject", f"{STATE_BUCKET}/{key}"), key
 
 
 def test_the_boundary_allows_no_iam_administration_and_passes_only_the_stacks_roles():
@@ -289,7 +331,7 @@ def data_read_problems(document: dict) -> list[str]:
 
 
 def test_the_preview_role_reads_configuration_and_no_research_data():
-    document = preview_policy(REGION)
+    document = preview_policy(REGION, "dev")
 
     assert data_read_problems(document) == []
     assert wildcard_action_problems(document) == []
@@ -302,7 +344,7 @@ def test_the_preview_role_reads_configuration_and_no_research_data():
 @pytest.mark.parametrize("injected", ["s3:Get*", "dynamodb:Scan", "logs:*", "*"])
 def test_the_data_read_check_sees_a_widened_preview_policy(injected):
     injection = {"Sid": "Injected", "Effect": "Allow", "Action": injected, "Resource": "*"}
-    document = widened(preview_policy(REGION), injection)
+    document = widened(preview_policy(REGION, "dev"), injection)
 
     assert data_read_problems(document)
     assert all(problem.startswith("Injected: ") for problem in data_read_problems(document))

@@ -99,7 +99,7 @@ def test_the_preview_roles_read_configuration_only_and_nothing_attaches_read_onl
     assert stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
     for environment in ("dev", "prod"):
         policy = stack.one(ROLE_POLICY, f"preview-{environment}-policy")
-        assert json.loads(policy.inputs["policy"]) == preview_policy(REGION)
+        assert json.loads(policy.inputs["policy"]) == preview_policy(REGION, environment)
     assert {"devDeployRoleArn", "prodDeployRoleArn", "devPreviewRoleArn", "prodPreviewRoleArn"} <= set(
         bootstrap_stack.exports
     )
