@@ -7,6 +7,8 @@ import math
 import zipfile
 from pathlib import Path
 
+from .results import is_folder_name
+
 MAX_PAGE_SIZE = 100
 
 
@@ -33,3 +35,11 @@ def page_size(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(value)
+
+
+def session_id_argument(value: str) -> str:
+    if not is_folder_name(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a session id (1 to 128 of A-Z a-z 0-9 . _ -, not . or ..)"
+        )
+    return value

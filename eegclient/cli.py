@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import ApiError, StatusApiClient, Unauthorized
-from .arguments import page_size, positive_seconds, zip_file
+from .arguments import page_size, positive_seconds, session_id_argument, zip_file
 from .follow import SessionTimeout, follow_session
 from .login import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, PASSWORD_VARIABLE, stack_token
 from .outputs import OutputsError, api_url, load_outputs
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload_parser.add_argument("--wait", action="store_true", help="follow the session until it is final")
     upload_parser.set_defaults(run=upload)
     status_parser = commands.add_parser("status", parents=[common], help="one session's status and result")
-    status_parser.add_argument("session_id", metavar="SESSION_ID")
+    status_parser.add_argument("session_id", metavar="SESSION_ID", type=session_id_argument)
     status_parser.set_defaults(run=status)
     list_parser = commands.add_parser("list", parents=[common], help="your sessions, newest first")
     list_parser.add_argument("--page-size", type=page_size, metavar="N",
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     download_parser = commands.add_parser(
         "download", parents=[common, downloads], help="download a session's classifier.json and report"
     )
-    download_parser.add_argument("session_id", metavar="SESSION_ID")
+    download_parser.add_argument("session_id", metavar="SESSION_ID", type=session_id_argument)
     download_parser.set_defaults(run=download)
     token_parser = commands.add_parser(
         "token",

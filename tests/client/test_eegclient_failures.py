@@ -286,6 +286,16 @@ def test_a_file_that_is_not_a_zip_is_refused_before_a_session_is_created(tmp_pat
     assert f"{recording} is not a zip archive" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["status", "download"])
+@pytest.mark.parametrize("value", ["../outside", "..", "a/b", "C:x", "x" * 129])
+def test_a_session_id_on_the_command_line_is_one_folder_name_or_wrong_usage(command, value, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_parser().parse_args([command, value, "--outputs", "o.json"])
+
+    assert stopped.value.code == cli.EXIT_USAGE
+    assert "is not a session id" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["soon", "nan", "inf", "0"])
 def test_a_timeout_must_be_a_finite_positive_number_of_seconds(value, capsys):
     with pytest.raises(SystemExit):
