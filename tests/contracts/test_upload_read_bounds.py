@@ -12,6 +12,7 @@ import struct
 import zlib
 
 import pytest
+from counting_reader import CountingReader
 
 from contracts.upload_memory import CSV_PREFIX_BYTES
 from contracts.upload_metadata import METADATA_NAME, UploadRejected
@@ -46,17 +47,6 @@ def _zip(members: dict[str, tuple[bytes, bytes]]) -> bytes:
     return bytes(local + central) + end
 
 
-class _CountingReader(io.BytesIO):
-    """A file over bytes that counts the bytes read from it."""
-
-    bytes_read = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        self.bytes_read += len(data)
-        return data
-
-
 def test_an_upload_of_honest_deflate_streams_passes():
     body = _zip({METADATA_NAME: (METADATA, _deflated(METADATA)), "data.csv": (CSV, _deflated(CSV))})
 
@@ -69,7 +59,7 @@ def test_a_member_padded_with_empty_deflate_blocks_is_refused_after_reading_a_li
     contents = {METADATA_NAME: METADATA, "data.csv": CSV}
     streams = {name: _deflated(content, PADDING_BLOCKS if name == padded else 0) for name, content in contents.items()}
     body = _zip({name: (contents[name], streams[name]) for name in contents})
-    reader = _CountingReader(body)
+    reader = CountingReader(body)
     # WHEN the rules are applied as Validate applies them THEN it is refused as a damaged archive
     with pytest.raises(UploadRejected, match="not a readable zip archive"):
         check_upload(reader, len(body), csv_prefix_bytes=CSV_PREFIX_BYTES)

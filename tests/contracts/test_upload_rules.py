@@ -19,6 +19,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from counting_reader import CountingReader
 from moto import mock_aws
 
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
@@ -388,21 +389,10 @@ def test_a_member_name_not_utf8_in_its_local_header_only_is_refused_by_both(appl
         apply_rules(body)
 
 
-class _CountingReader(io.BytesIO):
-    """A file over bytes that counts the bytes read from it."""
-
-    bytes_read = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        data = super().read(size)
-        self.bytes_read += len(data)
-        return data
-
-
 def test_a_directory_listing_too_many_members_is_refused_from_the_end_record_alone():
     # GIVEN a 3 MB zip whose central directory lists 60,000 members (zipfile would build them all)
     body = _listing(60_000)
-    reader = _CountingReader(body)
+    reader = CountingReader(body)
     # WHEN the rules are applied THEN it is refused after reading its last few dozen bytes
     with pytest.raises(UploadRejected, match=f"holds 60000 members \\(at most {LIMITS.max_members} allowed\\)"):
         check_upload(reader, len(body))
