@@ -98,6 +98,11 @@ def _name_problem(info: zipfile.ZipInfo) -> str | None:
         return f"the archive member {name!r} points outside the archive ('..' in its path)"
     if info.is_dir() or len(path.parts) != 1:
         return f"the archive must hold files at its root only, but contains {name!r}" + _nesting_hint(path)
+    if name != path.name:  # './metadata.json': the same path, yet not the name the rules look for
+        return (
+            f"the archive member {name!r} names its file with a path: zip the files themselves, named "
+            f"{path.name!r} and so on, e.g. `zip -j upload.zip metadata.json data.csv`"
+        )
     return None
 
 

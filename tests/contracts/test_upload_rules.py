@@ -240,6 +240,10 @@ BROKEN_UPLOADS = {
         "contains '__MACOSX/._data.csv' (macOS Finder's resource files): zip the two files without them",
     ),
     "directory": (_good(_member("folder/", "")), "root only"),
+    "dot-slash": (
+        _zip(_member(f"./{METADATA_NAME}", "{}"), _member("data.csv", CSV)),
+        f"'./{METADATA_NAME}' names its file with a path: zip the files themselves",
+    ),
     "two-csv": (_good(_member("more.csv", CSV)), "exactly one .csv file, found 2"),
     "no-csv": (_zip(_metadata()), "exactly one .csv file, found 0"),
     "no-metadata": (_zip(_member("data.csv", CSV)), f"no {METADATA_NAME}"),
