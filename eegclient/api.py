@@ -103,6 +103,19 @@ def error_from_response(response: requests.Response, what: str) -> ApiError:
     return ApiError(f"{what}: HTTP {response.status_code}: {detail}", status=response.status_code)
 
 
+def unreachable_reason(error: requests.RequestException) -> str:
+    """Why a request got no answer, in a few words for the common cases (``requests`` wraps them in a
+    line of pool and adapter internals), else the error itself."""
+    text = str(error)
+    if isinstance(error, requests.Timeout):
+        return "no answer in time (a slow network, or a firewall dropping the connection)"
+    if "Connection refused" in text:
+        return "connection refused: nothing answers there (is the API running, and is the outputs file's apiUrl right?)"
+    if "NameResolutionError" in text or "Name or service not known" in text or "nodename nor servname" in text:
+        return "its host name does not resolve (is the outputs file's apiUrl right?)"
+    return text
+
+
 def storage_error(text: str) -> str:
     """S3's XML error as ``Code: Message`` on one line (the start of any other answer)."""
     # two leaf elements of S3's <Error> document: read by pattern, no XML parser for a remote answer
@@ -160,7 +173,7 @@ class StatusApiClient:
                     return response
                 self.token = self._refresh_token()
         except requests.RequestException as error:
-            raise ApiError(f"{what}: cannot reach {self.base_url}: {error}") from error
+            raise ApiError(f"{what}: cannot reach {self.base_url}: {unreachable_reason(error)}") from error
         return response
 
     def _json(self, route_key: str, what: str, expected: int = 200, **kwargs: Any) -> dict[str, Any]:
@@ -193,7 +206,8 @@ class StatusApiClient:
                     timeout=UPLOAD_TIMEOUT_SECONDS,
                 )
         except requests.RequestException as error:
-            raise ApiError(f"uploading {path.name}: cannot reach the upload URL: {error}") from error
+            reason = unreachable_reason(error)
+            raise ApiError(f"uploading {path.name}: cannot reach the upload URL: {reason}") from error
         if response.status_code not in (200, 201, 204):
             raise ApiError(
                 f"uploading {path.name}: storage answered HTTP {response.status_code}: {storage_error(response.text)}",

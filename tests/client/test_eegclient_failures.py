@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -119,6 +120,21 @@ def one_error_line(capsys) -> str:
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
     return lines[0]
+
+
+def test_an_api_that_does_not_answer_is_named_with_the_likely_causes(tmp_path, capsys):
+    # GIVEN outputs naming a port where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"apiUrl": url}))
+    # WHEN a command asks it THEN one error line says so in a few words (not requests' pool internals)
+    assert cli.main(["list", "--outputs", str(outputs), "--token", "t0ken"], environ={}) == cli.EXIT_API
+    assert one_error_line(capsys) == (
+        f"error: listing sessions: cannot reach {url}: connection refused: nothing answers there "
+        "(is the API running, and is the outputs file's apiUrl right?)"
+    )
 
 
 def test_a_read_is_retried_after_throttling_and_server_errors(api, capsys):
