@@ -22,7 +22,7 @@ from .runner import LocalPipeline
 from .signals import Stopped, report_stopped, stop_on_signals
 from .stack import DEFAULT_STACK
 from .stack_outputs import write_stack_outputs
-from .tokens import DEFAULT_LIFETIME_SECONDS, issue_token, signing_key
+from .tokens import DEFAULT_LIFETIME_SECONDS, KEY_FILE_NAME, issue_token, signing_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_SAMPLE = REPO_ROOT / "samples" / "S001_imagery.zip"
@@ -277,10 +277,14 @@ def _token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.lifetime < 1:
         parser.error("--lifetime must be at least 1 second")
     _make_out_dir(parser, args.out)
+    new_key = not (args.out / KEY_FILE_NAME).exists()
     try:
         print(issue_token(signing_key(args.out), args.user, lifetime_seconds=args.lifetime))
     except ValueError as error:
         parser.error(str(error))
+    if new_key:  # a token the stack being served would refuse: say why before the 401 does
+        print(f"note: new signing key in {args.out}: only a run or serve with that --out accepts this token",
+              file=sys.stderr)
     return 0
 
 

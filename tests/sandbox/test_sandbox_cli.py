@@ -24,6 +24,7 @@ from eegclient.tokens import TOKEN_VARIABLE
 from sandbox.cli import DEFAULT_PORT, main, serving_instructions
 from sandbox.emulator import free_port
 from sandbox.stack_outputs import STACK_OUTPUTS_FILE
+from sandbox.tokens import signing_key, verify_authorization
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Ignores SIGINT, then becomes the command: an ignored disposition survives exec, as it does for `cmd &`.
@@ -325,6 +326,19 @@ def test_an_output_folder_that_is_not_writable_is_refused_before_anything_starts
 
 
 @pytest.mark.unit
+def test_a_token_for_a_folder_without_a_key_says_that_a_new_key_was_made(capsys, tmp_path):
+    out = tmp_path / "elsewhere"
+
+    assert main(["token", "--user", "zoe", "--out", str(out)]) == 0
+    first = capsys.readouterr()
+    assert main(["token", "--user", "zoe", "--out", str(out)]) == 0
+    second = capsys.readouterr()
+
+    assert first.err == f"note: new signing key in {out}: only a run or serve with that --out accepts this token\n"
+    assert second.err == ""
+    assert verify_authorization(signing_key(out), {"authorization": f"Bearer {second.out.strip()}"})
+
+
 def test_the_serving_instructions_issue_a_token_for_the_runs_user_and_quote_the_paths_for_a_shell():
     out = Path("my results")
     instructions = serving_instructions("http://127.0.0.1:8787", out, out / STACK_OUTPUTS_FILE, "alice")
