@@ -142,6 +142,47 @@ INVALID_MANIFESTS = {
         lambda state: _manifest(state, metrics={**METRICS, "reportWarnings": ["Noisy channel(s)", None]}),
         "the metric reportWarnings must be a list of strings",
     ),
+    "huge-selected-option": (
+        lambda state: _manifest(state, metrics={**METRICS, "selectedOption": "A" * 300_000}),
+        "printable texts of at most 64 characters",
+    ),
+    "terminal-escape-in-headline-model": (
+        lambda state: _manifest(state, metrics={**METRICS, "headlineModel": "\x1b]0;owned\x07ensemble"}),
+        "printable texts",
+    ),
+    "selected-option-not-a-text": (
+        lambda state: _manifest(state, metrics={**METRICS, "selectedOption": {"name": "A02"}}),
+        "printable texts",
+    ),
+    "k-too-big-for-dynamodb": (
+        lambda state: _manifest(state, metrics={**METRICS, "K": 10**40}),
+        "K and optionId must be whole numbers",
+    ),
+    "fractional-k": (lambda state: _manifest(state, metrics={**METRICS, "K": 2.5}), "K and optionId"),
+    "negative-window-end": (
+        lambda state: _manifest(state, metrics={**METRICS, "windowEndMs": -5}),
+        "windowEndMs must be a number from 0",
+    ),
+    "window-end-too-big-for-dynamodb": (
+        lambda state: _manifest(state, metrics={**METRICS, "windowEndMs": 1e200}),
+        "windowEndMs must be a number from 0",
+    ),
+    "nan-in-classes": (
+        lambda state: _manifest(state, metrics={**METRICS, "classes": {"1": float("nan")}}),
+        "classes must map",
+    ),
+    "classes-over-the-item-size": (
+        lambda state: _manifest(state, metrics={**METRICS, "classes": {str(n): "T" * 1000 for n in range(500)}}),
+        "classes must map",
+    ),
+    "band-ids-not-numbers": (
+        lambda state: _manifest(state, metrics={**METRICS, "usedBandIDs": ["3", None]}),
+        "usedBandIDs must be a list",
+    ),
+    "bands-with-infinity": (
+        lambda state: _manifest(state, metrics={**METRICS, "bandsHz": [[4, 8, float("inf"), 18]]}),
+        "bandsHz must be a list",
+    ),
     "missing-classifier-output": (
         lambda state: _manifest(
             state,
