@@ -12,6 +12,7 @@ from contracts.documents import is_finite_number, is_whole_number, json_object
 from contracts.manifest import (
     FRACTION_METRICS,
     MANIFEST_NAME,
+    MAX_MANIFEST_BYTES,
     MAX_REPORT_WARNING_CHARS,
     MAX_REPORT_WARNINGS,
     NULLABLE_METRICS,
@@ -242,7 +243,7 @@ def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] |
     Raises
     ------
     ResultsInvalid
-        If the manifest exists but is not a JSON object.
+        If the manifest exists but is larger than ``MAX_MANIFEST_BYTES`` or not a JSON object.
     """
     try:
         response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix))
@@ -250,4 +251,7 @@ def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] |
         if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
             return None
         raise
+    if response["ContentLength"] > MAX_MANIFEST_BYTES:
+        response["Body"].close()
+        raise ResultsInvalid(f"{MANIFEST_NAME} is larger than {MAX_MANIFEST_BYTES} bytes")
     return parse_manifest(response["Body"].read())

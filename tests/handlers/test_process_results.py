@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 from handler_support import SESSION, USER, log_lines, record_received, run_state, stored_status
 
-from contracts.manifest import MAX_REPORT_WARNING_CHARS, MAX_REPORT_WARNINGS, Manifest, ManifestStatus
+from contracts.manifest import (
+    MAX_MANIFEST_BYTES,
+    MAX_REPORT_WARNING_CHARS,
+    MAX_REPORT_WARNINGS,
+    Manifest,
+    ManifestStatus,
+)
 from handlers import process_results
 from handlers.common.errors import ResultsInvalid
 from handlers.common.status import StatusStore
@@ -227,6 +233,15 @@ def test_a_manifest_that_is_not_json_raises_results_invalid(aws, processing_run,
     )
     with pytest.raises(ResultsInvalid, match="not valid JSON"):
         process_results.handler(processing_run, lambda_context)
+
+
+def test_a_manifest_over_the_size_limit_is_refused_unread(aws, processing_run, lambda_context):
+    # GIVEN a valid manifest padded past MAX_MANIFEST_BYTES (a presigned PUT bounds no size)
+    _write_results(aws, _manifest(processing_run, padding="x" * MAX_MANIFEST_BYTES))
+    # WHEN ProcessResults runs THEN it is refused, not read into memory, and nothing is recorded
+    with pytest.raises(ResultsInvalid, match="larger than 1048576 bytes"):
+        process_results.handler(processing_run, lambda_context)
+    assert stored_status(aws)["status"] == "PROCESSING"
 
 
 def test_outputs_that_do_not_exist_raise_results_invalid(aws, processing_run, lambda_context):
