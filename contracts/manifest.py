@@ -77,6 +77,10 @@ REPORT_WARNINGS_METRIC = "reportWarnings"
 #: state and an SNS message.
 MAX_REPORT_WARNINGS = 20
 MAX_REPORT_WARNING_CHARS = 1_000
+#: The largest manifest the result handlers read. A presigned PUT bounds no size, and a manifest is
+#: read whole into a Lambda's memory; the container's are a few kilobytes (its report warnings the
+#: most of it), so a larger one is refused (``RESULTS_INVALID``) rather than read.
+MAX_MANIFEST_BYTES = 1024 * 1024
 
 
 def report_warnings(metrics: Mapping[str, Any]) -> list[str]:

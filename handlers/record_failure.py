@@ -72,8 +72,11 @@ def record_failure(
     if needs_failed_manifest(error):
         try:
             manifest = read_manifest(s3, results_bucket, run.results_prefix)
-        except ResultsInvalid:
-            logger.warning("the failed run's manifest is not valid JSON; deciding from the task alone")
+        except ResultsInvalid as unreadable:
+            logger.warning(
+                "the failed run's manifest cannot be read; deciding from the task alone",
+                extra={"reason": str(unreadable)},
+            )
     failure = classify_failure(error, manifest)
     cause = redact(str(error.get("Cause", "")), state)[:MAX_CAUSE_CHARACTERS]
     logger.info(

@@ -3,15 +3,16 @@
 Everything but :func:`read_manifest` is a pure function of the parsed manifest.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from contracts.documents import is_finite_number, json_object
+from contracts.documents import is_finite_number, is_whole_number, json_object
 from contracts.manifest import (
     FRACTION_METRICS,
     MANIFEST_NAME,
+    MAX_MANIFEST_BYTES,
     MAX_REPORT_WARNING_CHARS,
     MAX_REPORT_WARNINGS,
     NULLABLE_METRICS,
@@ -31,6 +32,14 @@ from handlers.common.printable import printable_line
 
 #: Ends a report warning shortened to MAX_REPORT_WARNING_CHARS.
 SHORTENED_MARKER = f"… (shortened; {REPORT_FILE} has the whole warning)"
+#: Bounds of the metrics the status and classifier items copy besides the fractions and warnings.
+#: Whoever holds a run's presigned PUTs can write any manifest: a name out of bounds (a megabyte, a
+#: terminal escape, an object) would reach the API, every client and the SNS message, and a number
+#: or list out of bounds would fail the DynamoDB write as an internal error, so both are refused.
+MAX_NAME_CHARS = 64
+MAX_LIST_ENTRIES = 64
+MAX_BAND_EDGES = 8
+MAX_RECORD_NUMBER = 1_000_000_000
 
 
 def parse_manifest(raw: bytes) -> dict[str, Any]:
@@ -84,7 +93,8 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
     """Check a manifest a successful run must have written.
 
     Every output must be a key under the run's results prefix, and the metrics the status and
-    classifier records need must be present with the right types. Whether the outputs exist
+    classifier records need must be present with the right types, within
+    :func:`record_metrics_problem`'s bounds. Whether the outputs exist
     in S3 is for the caller to check.
 
     Raises
@@ -110,13 +120,57 @@ def check_succeeded_manifest(document: Mapping[str, Any], run: RunInput) -> Mani
             continue
         if not is_finite_number(metrics[name]) or not 0 <= metrics[name] <= 1:
             raise ResultsInvalid(f"the metric {name} must be a number between 0 and 1")
-    if not is_finite_number(metrics["windowEndMs"]) or not is_finite_number(metrics["K"]):
-        raise ResultsInvalid("the metrics windowEndMs and K must be numbers")
+    problem = record_metrics_problem(metrics)
+    if problem:
+        raise ResultsInvalid(problem)
     try:
         report_warnings(metrics)
     except ValueError as error:
         raise ResultsInvalid(str(error)) from error
     return manifest
+
+
+def is_name(value: object) -> bool:
+    """Whether ``value`` is a printable line of 1 to ``MAX_NAME_CHARS`` characters."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME_CHARS and printable_line(value) == value
+
+
+def _is_record_number(value: object) -> bool:
+    return is_finite_number(value) and 0 <= value <= MAX_RECORD_NUMBER
+
+
+def _is_short_list(value: object, is_entry: Callable[[Any], bool]) -> bool:
+    return isinstance(value, list) and 0 < len(value) <= MAX_LIST_ENTRIES and all(map(is_entry, value))
+
+
+def _is_band(value: object) -> bool:
+    return isinstance(value, list) and 0 < len(value) <= MAX_BAND_EDGES and all(map(_is_record_number, value))
+
+
+def record_metrics_problem(metrics: Mapping[str, Any]) -> str | None:
+    """What is wrong with the metrics the records copy besides the fractions and warnings, or ``None``."""
+    named = ("headlineModel", "selectedOption", "classifierSchemaVersion")
+    names = [name for name in named if not is_name(metrics[name])]
+    if names:
+        return f"the metrics {names} must be printable texts of at most {MAX_NAME_CHARS} characters"
+    if not is_whole_number(metrics["K"], 1, MAX_RECORD_NUMBER) or not is_whole_number(
+        metrics["optionId"], 0, MAX_RECORD_NUMBER
+    ):
+        return "the metrics K and optionId must be whole numbers (K at least 1)"
+    if not _is_record_number(metrics["windowEndMs"]):
+        return f"the metric windowEndMs must be a number from 0 to {MAX_RECORD_NUMBER}"
+    classes = metrics["classes"]
+    if not (
+        isinstance(classes, dict)
+        and 0 < len(classes) <= MAX_LIST_ENTRIES
+        and all(is_name(code) and is_name(name) for code, name in classes.items())
+    ):
+        return f"the metric classes must map at most {MAX_LIST_ENTRIES} class codes to names"
+    if not _is_short_list(metrics["usedBandIDs"], lambda band: is_whole_number(band, 0, MAX_RECORD_NUMBER)):
+        return f"the metric usedBandIDs must be a list of at most {MAX_LIST_ENTRIES} whole numbers"
+    if not _is_short_list(metrics["bandsHz"], _is_band):
+        return f"the metric bandsHz must be a list of at most {MAX_LIST_ENTRIES} lists of band edges"
+    return None
 
 
 def bounded_report_warnings(metrics: Mapping[str, Any]) -> list[str]:
@@ -189,7 +243,7 @@ def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] |
     Raises
     ------
     ResultsInvalid
-        If the manifest exists but is not a JSON object.
+        If the manifest exists but is larger than ``MAX_MANIFEST_BYTES`` or not a JSON object.
     """
     try:
         response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix))
@@ -197,4 +251,7 @@ def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] |
         if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
             return None
         raise
+    if response["ContentLength"] > MAX_MANIFEST_BYTES:
+        response["Body"].close()
+        raise ResultsInvalid(f"{MANIFEST_NAME} is larger than {MAX_MANIFEST_BYTES} bytes")
     return parse_manifest(response["Body"].read())

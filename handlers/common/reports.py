@@ -7,6 +7,7 @@ which resolves only beside a copy of the results folder (a relative link from a 
 loses the signature). The figures are therefore presigned one by one as well, for direct download.
 """
 
+import json
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,19 @@ def headline_figures(metrics: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _standard_json(value: Any) -> Any:
+    """``value``, checked to hold no NaN or infinity: Python reads them in ``metrics.json`` and would
+    write them into the answer, which a client's JSON parser then refuses.
+
+    Raises
+    ------
+    ValueError
+        If it holds one.
+    """
+    json.dumps(value, allow_nan=False)
+    return value
+
+
 def _presigned(s3: Any, bucket: str, key: str, expiry_seconds: int) -> str:
     """A GET of ``key`` that also fixes the answer's Content-Type, so a browser shows the page or
     image whatever type the object was stored with."""
@@ -60,7 +74,7 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
         When the run's manifest is missing, names no report or metrics, or names an output
         outside ``results_prefix``, or its metrics are not readable: the manifest and metrics are
         read again here, after ``process_results`` checked them, and the run could still
-        overwrite them for a while.
+        overwrite them for a while (so also when its headline holds NaN or infinity).
     """
     manifest = read_manifest(s3, bucket, results_prefix)
     outputs = (manifest or {}).get("outputs") or {}
@@ -70,7 +84,7 @@ def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int)
         raise ResultsInvalid("the run's manifest names an output outside its results prefix")
     try:
         metrics = json_object(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read(), "metrics.json")
-        headline = headline_figures(metrics)
+        headline = _standard_json(headline_figures(metrics))
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ResultsInvalid(f"the run's metrics are not readable: {type(error).__name__}") from error
     return ReportLinks(

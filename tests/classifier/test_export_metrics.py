@@ -14,6 +14,7 @@ from fbcsp.export import to_json_bytes
 from fbcsp.metrics import manifest_metrics, metrics_document
 from fbcsp.original_table import selected_option
 from fbcsp.report_warnings import report_warning_texts
+from handlers.common.manifest import record_metrics_problem
 
 pytestmark = pytest.mark.classifier
 
@@ -103,6 +104,8 @@ def test_manifest_metrics_follow_the_contract(trained_sample, trained_sample_ori
     assert all(0 <= metrics[name] <= 1 for name in FRACTION_METRICS)
     assert metrics["trialsPerClass"] == {"T1": 23, "T2": 21}
     assert metrics["bandsHz"][3] == [22.0, 28.0, 40.0, 48.0]
+    # process_results' bounds on what the status and classifier items copy hold what the container writes
+    assert record_metrics_problem(metrics) is None and record_metrics_problem(original) is None
 
 
 def test_the_manifest_carries_the_reports_warnings_in_its_order(trained_sample):

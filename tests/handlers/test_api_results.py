@@ -202,8 +202,15 @@ def test_a_succeeded_session_without_a_manifest_has_no_report(aws, load_event, l
 
 @pytest.mark.parametrize(
     "metrics_body",
-    [b"not json", b"[1, 2]", json.dumps({"estimates": {}}).encode(), b"[" * 5000],
-    ids=["not-json", "not-an-object", "no-headline", "nested-too-deep"],
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"estimates": {}}).encode(),
+        b"[" * 5000,
+        b'{"estimates": {"nestedAccuracy": {"value": NaN}}, "selected": {}, "trials": {"used": 44}}',
+        b'{"estimates": {}, "selected": {"online": {"K": Infinity}}, "trials": {"used": 44}}',
+    ],
+    ids=["not-json", "not-an-object", "no-headline", "nested-too-deep", "nan-accuracy", "infinite-k"],
 )
 def test_a_succeeded_session_whose_metrics_were_overwritten_has_no_report(
     aws, load_event, lambda_context, metrics_body

@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 from handler_support import SESSION, USER, log_lines, record_received, run_state, stored_status
 
-from contracts.manifest import MAX_REPORT_WARNING_CHARS, MAX_REPORT_WARNINGS, Manifest, ManifestStatus
+from contracts.manifest import (
+    MAX_MANIFEST_BYTES,
+    MAX_REPORT_WARNING_CHARS,
+    MAX_REPORT_WARNINGS,
+    Manifest,
+    ManifestStatus,
+)
 from handlers import process_results
 from handlers.common.errors import ResultsInvalid
 from handlers.common.status import StatusStore
@@ -142,6 +148,47 @@ INVALID_MANIFESTS = {
         lambda state: _manifest(state, metrics={**METRICS, "reportWarnings": ["Noisy channel(s)", None]}),
         "the metric reportWarnings must be a list of strings",
     ),
+    "huge-selected-option": (
+        lambda state: _manifest(state, metrics={**METRICS, "selectedOption": "A" * 300_000}),
+        "printable texts of at most 64 characters",
+    ),
+    "terminal-escape-in-headline-model": (
+        lambda state: _manifest(state, metrics={**METRICS, "headlineModel": "\x1b]0;owned\x07ensemble"}),
+        "printable texts",
+    ),
+    "selected-option-not-a-text": (
+        lambda state: _manifest(state, metrics={**METRICS, "selectedOption": {"name": "A02"}}),
+        "printable texts",
+    ),
+    "k-too-big-for-dynamodb": (
+        lambda state: _manifest(state, metrics={**METRICS, "K": 10**40}),
+        "K and optionId must be whole numbers",
+    ),
+    "fractional-k": (lambda state: _manifest(state, metrics={**METRICS, "K": 2.5}), "K and optionId"),
+    "negative-window-end": (
+        lambda state: _manifest(state, metrics={**METRICS, "windowEndMs": -5}),
+        "windowEndMs must be a number from 0",
+    ),
+    "window-end-too-big-for-dynamodb": (
+        lambda state: _manifest(state, metrics={**METRICS, "windowEndMs": 1e200}),
+        "windowEndMs must be a number from 0",
+    ),
+    "nan-in-classes": (
+        lambda state: _manifest(state, metrics={**METRICS, "classes": {"1": float("nan")}}),
+        "classes must map",
+    ),
+    "classes-over-the-item-size": (
+        lambda state: _manifest(state, metrics={**METRICS, "classes": {str(n): "T" * 1000 for n in range(500)}}),
+        "classes must map",
+    ),
+    "band-ids-not-numbers": (
+        lambda state: _manifest(state, metrics={**METRICS, "usedBandIDs": ["3", None]}),
+        "usedBandIDs must be a list",
+    ),
+    "bands-with-infinity": (
+        lambda state: _manifest(state, metrics={**METRICS, "bandsHz": [[4, 8, float("inf"), 18]]}),
+        "bandsHz must be a list",
+    ),
     "missing-classifier-output": (
         lambda state: _manifest(
             state,
@@ -186,6 +233,15 @@ def test_a_manifest_that_is_not_json_raises_results_invalid(aws, processing_run,
     )
     with pytest.raises(ResultsInvalid, match="not valid JSON"):
         process_results.handler(processing_run, lambda_context)
+
+
+def test_a_manifest_over_the_size_limit_is_refused_unread(aws, processing_run, lambda_context):
+    # GIVEN a valid manifest padded past MAX_MANIFEST_BYTES (a presigned PUT bounds no size)
+    _write_results(aws, _manifest(processing_run, padding="x" * MAX_MANIFEST_BYTES))
+    # WHEN ProcessResults runs THEN it is refused, not read into memory, and nothing is recorded
+    with pytest.raises(ResultsInvalid, match="larger than 1048576 bytes"):
+        process_results.handler(processing_run, lambda_context)
+    assert stored_status(aws)["status"] == "PROCESSING"
 
 
 def test_outputs_that_do_not_exist_raise_results_invalid(aws, processing_run, lambda_context):

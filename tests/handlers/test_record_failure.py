@@ -19,9 +19,10 @@ from handler_support import (
 
 from contracts.api import session_links
 from contracts.failures import FailureCode
+from contracts.manifest import MAX_MANIFEST_BYTES
 from handlers import record_failure
 from handlers.common.api_routes import SESSION_FIELDS
-from handlers.common.failures import Failure
+from handlers.common.failures import GENERIC_MESSAGES, Failure
 from handlers.common.status import StatusStore
 
 
@@ -53,6 +54,24 @@ def test_a_rejected_input_uses_the_failed_manifest_and_records_failed(aws, proce
     status = stored_status(aws)
     assert status["status"] == "FAILED" and status["error"] == expected_error
     assert status["finishedAt"].endswith("Z")
+
+
+@pytest.mark.moto
+def test_a_failed_manifest_over_the_size_limit_is_not_read(aws, processing_run, lambda_context):
+    # GIVEN the container exited with 2 and its failed manifest is padded past MAX_MANIFEST_BYTES
+    manifest = {
+        **failed_manifest("INSUFFICIENT_DATA", "only one class of trials was found"),
+        "runId": processing_run["runId"],
+        "padding": "x" * MAX_MANIFEST_BYTES,
+    }
+    aws.s3.put_object(
+        Bucket=aws.results_bucket, Key=f"{processing_run['resultsPrefix']}manifest.json", Body=json.dumps(manifest)
+    )
+    # WHEN RecordFailure runs THEN the failure is decided from the task alone (its exit code) and recorded
+    record_failure.handler({**processing_run, "error": ecs_failure(exit_code=2)}, lambda_context)
+    status = stored_status(aws)
+    assert status["status"] == "FAILED"
+    assert status["error"] == {"code": "INVALID_UPLOAD", "message": GENERIC_MESSAGES[FailureCode.INVALID_UPLOAD]}
 
 
 @pytest.mark.moto
