@@ -2,9 +2,9 @@
 
 Raises :class:`ResultsInvalid` when the manifest is missing, malformed, for another run, not
 ``succeeded``, or names outputs that do not exist. The status item also records the S3 version of
-the manifest and of each output checked (:mod:`handlers.common.output_versions`), which the API
-serves whatever the run's still valid PUT URLs write afterwards. The status and classifier records are written
-in one transaction conditional on this run still being the session's open run; when the session
+the manifest and of each output checked (:mod:`handlers.common.output_versions`): the API serves
+those, not what the run's still valid PUT URLs write afterwards. The status and classifier records
+are written in one transaction conditional on this run still being the session's open run; when the session
 has moved on that is logged, not raised. The return value is the outcome; its ``recorded`` says
 whether the session holds it (this write, or an earlier attempt's when Step Functions retried the
 step), and the state machine notifies only a recorded outcome (a superseded run's success is not
