@@ -153,16 +153,17 @@ def api_function_policy(
     each user's upload requests.
 
     A presigned request carries the signer's permissions, so the function needs ``s3:PutObject``
-    on ``uploads/*`` for the presigned POST and ``s3:GetObject`` on ``results/*`` for the
-    presigned downloads of ``classifier.json``, the report and its figures, and to read a run's
-    ``manifest.json`` and ``metrics.json`` for the report route.
+    on ``uploads/*`` for the presigned POST and ``s3:GetObject`` and ``s3:GetObjectVersion`` on
+    ``results/*`` for the presigned downloads of ``classifier.json``, the report and its figures,
+    and to read a run's ``manifest.json`` and ``metrics.json`` for the report route (at the
+    versions ``process_results`` checked, when the session recorded them).
     """
     return document(
         *_function_basics(log_group_arn),
         allow("ReadSessions", ("dynamodb:Query", "dynamodb:GetItem"), status_table_arn),
         allow("ReadClassifierSummaries", ("dynamodb:GetItem",), classifier_table_arn),
         allow("SignUploads", ("s3:PutObject",), object_arns(upload_bucket_arn, UPLOAD_PREFIX)),
-        allow("SignResultDownloads", ("s3:GetObject",), object_arns(results_bucket_arn, RESULTS_PREFIX)),
+        allow("SignResultDownloads", READ_OBJECT_ACTIONS, object_arns(results_bucket_arn, RESULTS_PREFIX)),
         allow("CountUploadRequests", ("dynamodb:UpdateItem",), limits_table_arn),
     )
 

@@ -1,8 +1,10 @@
 """ProcessResults Lambda: check the classifier's manifest, record the classifier and ``SUCCEEDED``.
 
 Raises :class:`ResultsInvalid` when the manifest is missing, malformed, for another run, not
-``succeeded``, or names outputs that do not exist. The status and classifier records are written
-in one transaction conditional on this run still being the session's open run; when the session
+``succeeded``, or names outputs that do not exist. The status item also records the S3 version of
+the manifest and of each output checked (:mod:`handlers.common.output_versions`): the API serves
+those, not what the run's still valid PUT URLs write afterwards. The status and classifier records
+are written in one transaction conditional on this run still being the session's open run; when the session
 has moved on that is logged, not raised. The return value is the outcome; its ``recorded`` says
 whether the session holds it (this write, or an earlier attempt's when Step Functions retried the
 step), and the state machine notifies only a recorded outcome (a superseded run's success is not
@@ -18,9 +20,10 @@ from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
-from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_manifest, status_result
+from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_versioned_manifest, status_result
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.outcome import run_outcome
+from handlers.common.output_versions import current_versions, pinned_version
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
@@ -48,20 +51,25 @@ def record_results(
     ResultsInvalid
         With a message naming what is wrong with the results.
     """
-    document = read_manifest(s3, results_bucket, run.results_prefix)
-    if document is None:
+    read = read_versioned_manifest(s3, results_bucket, run.results_prefix)
+    if read is None:
         raise ResultsInvalid(f"the classifier finished without writing {MANIFEST_NAME}")
+    document, manifest_version = read
     manifest = check_succeeded_manifest(document, run)
     stored = _keys_under(s3, results_bucket, run.results_prefix)
     missing = sorted(name for name, key in manifest.outputs.items() if key not in stored)
     if missing:
         raise ResultsInvalid(f"the outputs {missing} listed in {MANIFEST_NAME} do not exist")
+    output_versions = current_versions(s3, results_bucket, manifest.outputs.values(), run.results_prefix)
+    if pinned_version(manifest_version):
+        output_versions[MANIFEST_NAME] = manifest_version
     result = status_result(manifest.metrics, run.results_prefix)
     written = status.succeed_run(
         run.user_id,
         run.session_id,
         run.run_id,
         result=result,
+        output_versions=output_versions,
         now=now,
         classifier_table=classifier_table,
         classifier_item=classifier_record(manifest, run, created_at=now),

@@ -15,6 +15,7 @@ from handlers.common.dynamodb_items import item_key, plain_item
 from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids
+from handlers.common.output_versions import OUTPUT_VERSIONS, object_params
 from handlers.common.paging import decode_page_token, encode_page_token, page_size
 from handlers.common.reports import report_links
 
@@ -147,6 +148,7 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]
 
     Only for a ``SUCCEEDED`` session whose run wrote the record: after a re-upload the record still
     holds the previous run's classifier until the new run succeeds, and that is not the session's.
+    The URL is of the version ``process_results`` checked, when the session recorded it.
     """
     user_id, session_id = caller(request), path_session_id(request)
     no_classifier = RequestError(404, "NOT_FOUND", "no trained classifier for this session")
@@ -159,10 +161,11 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]
     record = plain_item(response["Item"]) if "Item" in response else None
     if record is None or record.get("runId") != session.get("runId"):
         raise no_classifier
+    classifier = object_params(
+        record["classifierKey"], session.get(OUTPUT_VERSIONS, {}), session.get("result", {}).get("resultsPrefix", "")
+    )
     url = deps.s3.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": deps.settings.results_bucket, "Key": record["classifierKey"]},
-        ExpiresIn=PRESIGN_EXPIRY_SECONDS,
+        "get_object", Params={"Bucket": deps.settings.results_bucket, **classifier}, ExpiresIn=PRESIGN_EXPIRY_SECONDS
     )
     return {
         "sessionId": session_id,
@@ -182,7 +185,13 @@ def get_report(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]:
     if item.get("status") != Status.SUCCEEDED.value or not results_prefix:
         raise RequestError(404, "NOT_FOUND", "no report for this session")
     try:
-        links = report_links(deps.s3, deps.settings.results_bucket, results_prefix, PRESIGN_EXPIRY_SECONDS)
+        links = report_links(
+            deps.s3,
+            deps.settings.results_bucket,
+            results_prefix,
+            item.get(OUTPUT_VERSIONS, {}),
+            PRESIGN_EXPIRY_SECONDS,
+        )
     except ResultsInvalid as error:
         logger.warning("a succeeded session's results cannot be reported", extra={"reason": str(error)})
         raise RequestError(404, "NOT_FOUND", "no report for this session") from error

@@ -1,6 +1,6 @@
 """Reading and checking the classifier container's manifest (:mod:`contracts.manifest`).
 
-Everything but :func:`read_manifest` is a pure function of the parsed manifest.
+Everything but :func:`read_versioned_manifest` and :func:`read_manifest` is a pure function of the parsed manifest.
 """
 
 from collections.abc import Callable, Mapping
@@ -237,21 +237,31 @@ def classifier_record(manifest: Manifest, run: RunInput, *, created_at: str) -> 
     }
 
 
-def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] | None:
-    """The run's manifest as parsed JSON, or ``None`` when it was not written.
+def read_versioned_manifest(
+    s3: Any, bucket: str, results_prefix: str, version_id: str | None = None
+) -> tuple[dict[str, Any], str | None] | None:
+    """The run's manifest (at ``version_id``, else the current one) as parsed JSON and the VersionId
+    read, or ``None`` when it was not written (or that version no longer exists).
 
     Raises
     ------
     ResultsInvalid
         If the manifest exists but is larger than ``MAX_MANIFEST_BYTES`` or not a JSON object.
     """
+    version = {"VersionId": version_id} if version_id else {}
     try:
-        response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix))
+        response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix), **version)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}:
             return None
         raise
     if response["ContentLength"] > MAX_MANIFEST_BYTES:
         response["Body"].close()
         raise ResultsInvalid(f"{MANIFEST_NAME} is larger than {MAX_MANIFEST_BYTES} bytes")
-    return parse_manifest(response["Body"].read())
+    return parse_manifest(response["Body"].read()), response.get("VersionId")
+
+
+def read_manifest(s3: Any, bucket: str, results_prefix: str) -> dict[str, Any] | None:
+    """The run's current manifest as parsed JSON, or ``None`` (:func:`read_versioned_manifest`)."""
+    read = read_versioned_manifest(s3, bucket, results_prefix)
+    return None if read is None else read[0]

@@ -13,9 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from contracts.documents import json_object
+from contracts.manifest import MANIFEST_NAME
 from handlers.common.errors import ResultsInvalid
-from handlers.common.manifest import is_run_output_key, read_manifest
+from handlers.common.manifest import is_run_output_key, read_versioned_manifest
+from handlers.common.output_versions import object_params
 
 FIGURES_PREFIX = "figures/"
 
@@ -54,44 +58,57 @@ def _standard_json(value: Any) -> Any:
     return value
 
 
-def _presigned(s3: Any, bucket: str, key: str, expiry_seconds: int) -> str:
-    """A GET of ``key`` that also fixes the answer's Content-Type, so a browser shows the page or
-    image whatever type the object was stored with."""
-    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+def _presigned(s3: Any, bucket: str, object_to_get: Mapping[str, str], expiry_seconds: int) -> str:
+    """A GET of ``object_to_get`` (its ``Key`` and maybe ``VersionId``) that also fixes the answer's
+    Content-Type, so a browser shows the page or image whatever type the object was stored with."""
+    content_type = mimetypes.guess_type(object_to_get["Key"])[0] or "application/octet-stream"
     return s3.generate_presigned_url(
         "get_object",
-        Params={"Bucket": bucket, "Key": key, "ResponseContentType": content_type},
+        Params={"Bucket": bucket, **object_to_get, "ResponseContentType": content_type},
         ExpiresIn=expiry_seconds,
     )
 
 
-def report_links(s3: Any, bucket: str, results_prefix: str, expiry_seconds: int) -> ReportLinks:
+def report_links(
+    s3: Any, bucket: str, results_prefix: str, versions: Mapping[str, str], expiry_seconds: int
+) -> ReportLinks:
     """Presign the report and every figure the run's manifest lists; read its metrics' headline.
+
+    The manifest, metrics, report and figures are those of ``versions`` (file name -> VersionId, as
+    ``process_results`` checked them); a file without a recorded version (a session recorded before
+    versions were) is read and presigned by key.
 
     Raises
     ------
     ResultsInvalid
         When the run's manifest is missing, names no report or metrics, or names an output
         outside ``results_prefix``, or its metrics are not readable: the manifest and metrics are
-        read again here, after ``process_results`` checked them, and the run could still
-        overwrite them for a while (so also when its headline holds NaN or infinity).
+        read again here, after ``process_results`` checked them, and without recorded versions
+        the run could still overwrite them for a while (so also when its headline holds NaN or
+        infinity). Also when a recorded version no longer exists (noncurrent versions expire).
     """
-    manifest = read_manifest(s3, bucket, results_prefix)
+    read = read_versioned_manifest(s3, bucket, results_prefix, versions.get(MANIFEST_NAME))
+    manifest = None if read is None else read[0]
     outputs = (manifest or {}).get("outputs") or {}
     if not isinstance(outputs, dict) or "report" not in outputs or "metrics" not in outputs:
         raise ResultsInvalid("the run's manifest names no report or metrics")
     if not all(is_run_output_key(key, results_prefix) for key in outputs.values()):
         raise ResultsInvalid("the run's manifest names an output outside its results prefix")
+    pinned = {name: object_params(key, versions, results_prefix) for name, key in outputs.items()}
     try:
-        metrics = json_object(s3.get_object(Bucket=bucket, Key=outputs["metrics"])["Body"].read(), "metrics.json")
+        metrics = json_object(s3.get_object(Bucket=bucket, **pinned["metrics"])["Body"].read(), "metrics.json")
         headline = _standard_json(headline_figures(metrics))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "NoSuchVersion", "404"}:
+            raise
+        raise ResultsInvalid("the run's metrics no longer exist") from error
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ResultsInvalid(f"the run's metrics are not readable: {type(error).__name__}") from error
     return ReportLinks(
-        report_url=_presigned(s3, bucket, outputs["report"], expiry_seconds),
+        report_url=_presigned(s3, bucket, pinned["report"], expiry_seconds),
         figure_urls={
-            name: _presigned(s3, bucket, key, expiry_seconds)
-            for name, key in sorted(outputs.items())
+            name: _presigned(s3, bucket, pinned[name], expiry_seconds)
+            for name in sorted(outputs)
             if name.startswith(FIGURES_PREFIX)
         },
         metrics=headline,

@@ -29,6 +29,7 @@ from handlers.common.dynamodb_items import (
     plain_key,
     update_request,
 )
+from handlers.common.output_versions import OUTPUT_VERSIONS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +57,7 @@ _PREVIOUS_RUN_ATTRIBUTES = (
     "error",
     "failureDetail",
     "result",
+    OUTPUT_VERSIONS,
     SessionAttribute.STARTED_AT,
     "finishedAt",
     SessionAttribute.EXECUTION_ARN,
@@ -259,18 +261,19 @@ class StatusStore:
         run_id: str,
         *,
         result: Mapping[str, Any],
+        output_versions: Mapping[str, str],
         now: str,
         classifier_table: str,
         classifier_item: Mapping[str, Any],
     ) -> bool:
-        """``SUCCEEDED`` with ``result`` and the classifier record, written together or not at all.
+        """``SUCCEEDED`` with ``result``, the checked ``output_versions`` and the classifier record,
+        written together or not at all.
 
         A transaction keeps the classifier table from pointing at a run the session no longer
         reflects. Returns ``False`` when the run is no longer the session's current, open run.
         """
-        update = self.finish_request(
-            user_id, session_id, run_id, Status.SUCCEEDED, now=now, attributes={"result": dict(result)}
-        )
+        attributes = {"result": dict(result), OUTPUT_VERSIONS: dict(output_versions)}
+        update = self.finish_request(user_id, session_id, run_id, Status.SUCCEEDED, now=now, attributes=attributes)
         put = {"TableName": classifier_table, "Item": attribute_values(classifier_item)}
         try:
             self._dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"Put": put}])

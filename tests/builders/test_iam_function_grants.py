@@ -134,6 +134,7 @@ def test_allows_check_sees_a_widened_presign_role():
                 ("dynamodb:GetItem", CLASSIFIER_TABLE_ARN),
                 ("s3:PutObject", UPLOAD_OBJECTS),
                 ("s3:GetObject", RESULT_OBJECTS),
+                ("s3:GetObjectVersion", RESULT_OBJECTS),
                 ("dynamodb:UpdateItem", LIMITS_TABLE_ARN),
             },
         ),

@@ -5,6 +5,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 from boto3.dynamodb.types import TypeSerializer
 from handler_support import mark_processing, record_received, run_state
@@ -15,17 +16,19 @@ from handlers.common.status import StatusStore
 pytestmark = pytest.mark.moto
 
 
-def _succeed_with_classifier(aws, state: dict, **summary) -> str:
+def _succeed_with_classifier(aws, state: dict, *, pinned: bool = False, **summary) -> str:
     """What ``process_results`` records for ``state``'s run, which has its status PROCESSING:
-    SUCCEEDED and the classifier record, together. The key of its ``classifier.json``."""
+    SUCCEEDED and the classifier record, together, with the checked version of ``classifier.json``
+    when ``pinned`` (else as a session recorded before versions were). The key of its ``classifier.json``."""
     classifier_key = f"{state['resultsPrefix']}classifier.json"
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
+    written = aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
     mark_processing(aws.dynamodb, aws.status_table, state)
     assert StatusStore(aws.dynamodb, aws.status_table).succeed_run(
         state["userId"],
         state["sessionId"],
         state["runId"],
         result={"resultsPrefix": state["resultsPrefix"]},
+        output_versions={"classifier.json": written["VersionId"]} if pinned else {},
         now="2026-11-23T22:05:00.000Z",
         classifier_table=aws.classifier_table,
         classifier_item={
@@ -36,7 +39,19 @@ def _succeed_with_classifier(aws, state: dict, **summary) -> str:
             **summary,
         },
     )
+    if not pinned:
+        aws.dynamodb.update_item(
+            TableName=aws.status_table,
+            Key={"userId": {"S": state["userId"]}, "sessionId": {"S": state["sessionId"]}},
+            UpdateExpression="REMOVE outputVersions",
+        )
     return classifier_key
+
+
+def _download(url: str) -> bytes:
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200
+    return response.content
 
 
 def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, load_event, lambda_context):
@@ -55,6 +70,31 @@ def test_the_classifier_is_404_until_it_exists_then_a_presigned_download(aws, lo
     assert aws.results_bucket in url.netloc + url.path and url.path.endswith(classifier_key)
     assert "X-Amz-Signature" in parse_qs(url.query) and parse_qs(url.query)["X-Amz-Expires"] == ["900"]
     assert body["classifier"] == {"selectedOption": "A02", "selectionAccuracy": 0.8, "K": 6}
+
+
+def test_the_classifier_url_is_of_the_checked_version_whatever_the_run_writes_afterwards(
+    aws, load_event, lambda_context
+):
+    # GIVEN a session whose run succeeded with its classifier.json's version recorded
+    state = add_session(aws, ME, SESSION)
+    classifier_key = _succeed_with_classifier(aws, state, pinned=True)
+    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=classifier_key)["VersionId"]
+    # WHEN the run's still valid PUT URL replaces classifier.json
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b'{"replaced": true}')
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    # THEN the URL downloads the version process_results checked
+    assert status == 200 and parse_qs(urlparse(body["url"]).query)["versionId"] == [checked]
+    assert _download(body["url"]) == b"{}"
+
+
+def test_a_classifier_recorded_without_versions_is_served_by_key(aws, load_event, lambda_context):
+    # GIVEN a session recorded before versions were (no outputVersions)
+    state = add_session(aws, ME, SESSION)
+    _succeed_with_classifier(aws, state)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    # THEN its classifier is still presigned, by key
+    assert status == 200 and "versionId" not in parse_qs(urlparse(body["url"]).query)
+    assert _download(body["url"]) == b"{}"
 
 
 @pytest.mark.parametrize("new_run_reached", ["RECEIVED", "PROCESSING", "FAILED"])
@@ -112,8 +152,9 @@ def test_another_users_classifier_is_404(aws, load_event, lambda_context):
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
-def _succeeded_session(aws, user_id: str) -> str:
-    """A SUCCEEDED session of ``user_id`` whose run wrote its results and manifest; its results prefix."""
+def _succeeded_session(aws, user_id: str, *, pinned: bool = False) -> str:
+    """A SUCCEEDED session of ``user_id`` whose run wrote its results and manifest, with their versions
+    recorded when ``pinned`` (else as a session recorded before versions were); its results prefix."""
     state = run_state(aws.upload_bucket, user_id, SESSION, "v1")
     prefix = state["resultsPrefix"]
     outputs = {
@@ -135,19 +176,22 @@ def _succeeded_session(aws, user_id: str) -> str:
         },
         "trials": {"used": 44, "perClass": {"T1": 22, "T2": 22}, "label": [1, 2] * 22},
     }
+    versions = {}
     for key, body in [
         (outputs["report"], b"<html></html>"),
         (outputs["metrics"], json.dumps(metrics).encode()),
         (outputs["figures/accuracy.png"], b"png"),
         (f"{prefix}manifest.json", json.dumps({"status": "succeeded", "outputs": outputs}).encode()),
     ]:
-        aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=body)
+        written = aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=body)
+        versions[key.removeprefix(prefix)] = written["VersionId"]
     item = {
         "userId": user_id,
         "sessionId": SESSION,
         "runId": state["runId"],
         "status": "SUCCEEDED",
         "result": {"resultsPrefix": prefix},
+        **({"outputVersions": versions} if pinned else {}),
     }
     serializer = TypeSerializer()
     aws.dynamodb.put_item(
@@ -173,6 +217,7 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
     assert body["expiresInSeconds"] == PRESIGN_EXPIRY_SECONDS
     report = urlparse(body["url"])
     assert report.path.endswith(f"{prefix}report.html")
+    assert "versionId" not in parse_qs(report.query)  # recorded without versions: served by key
     assert parse_qs(report.query)["X-Amz-Expires"] == [str(PRESIGN_EXPIRY_SECONDS)]
     assert list(body["figures"]) == ["figures/accuracy.png"]
     assert urlparse(body["figures"]["figures/accuracy.png"]).path.endswith(f"{prefix}figures/accuracy.png")
@@ -185,6 +230,44 @@ def test_the_report_is_a_presigned_page_with_presigned_figures_and_the_headline_
         },
         "trialsUsed": 44,
     }
+
+
+def test_the_report_serves_the_checked_versions_whatever_the_run_writes_afterwards(
+    aws, load_event, lambda_context
+):
+    # GIVEN my succeeded session with its results' versions recorded, and another user's session
+    victim_prefix = _succeeded_session(aws, SOMEONE_ELSE)
+    prefix = _succeeded_session(aws, ME, pinned=True)
+    expected = call_api(load_event("apigw_v2_get_session_report"), lambda_context)[1]["metrics"]
+    # WHEN the run's still valid PUT URLs replace the report, a figure, the metrics and the manifest
+    for name, body in [
+        ("report.html", b"<html>replaced</html>"),
+        ("figures/accuracy.png", b"replaced"),
+        ("metrics.json", b'{"estimates": {"selectionAccuracy": {"value": NaN}}}'),
+    ]:
+        aws.s3.put_object(Bucket=aws.results_bucket, Key=f"{prefix}{name}", Body=body)
+    manifest_key = f"{prefix}manifest.json"
+    manifest = json.loads(aws.s3.get_object(Bucket=aws.results_bucket, Key=manifest_key)["Body"].read())
+    manifest["outputs"]["report"] = f"{victim_prefix}report.html"
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
+    # THEN the route answers with what process_results checked: the same headline and the first versions
+    assert status == 200 and body["metrics"] == expected
+    assert urlparse(body["url"]).path.endswith(f"{prefix}report.html")
+    assert _download(body["url"]) == b"<html></html>"
+    assert _download(body["figures"]["figures/accuracy.png"]) == b"png"
+
+
+def test_a_report_whose_recorded_version_expired_is_404(aws, load_event, lambda_context):
+    # GIVEN my pinned session whose checked metrics.json version no longer exists (noncurrent expiry)
+    prefix = _succeeded_session(aws, ME, pinned=True)
+    key = f"{prefix}metrics.json"
+    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=key)["VersionId"]
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"{}")
+    aws.s3.delete_object(Bucket=aws.results_bucket, Key=key, VersionId=checked)
+    # THEN the route answers 404, not a server error
+    status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
+    assert status == 404 and body["error"]["message"] == "no report for this session"
 
 
 def test_another_users_report_is_404(aws, load_event, lambda_context):

@@ -88,6 +88,7 @@ def test_a_succeeded_session_shows_its_results_and_the_reports_warnings(aws, loa
         SESSION,
         state["runId"],
         result=status_result(metrics, state["resultsPrefix"]),
+        output_versions={"classifier.json": "version-1"},
         now="2026-11-23T22:05:00.000Z",
         classifier_table=aws.classifier_table,
         classifier_item={"userId": ME, "sessionId": SESSION, "runId": state["runId"]},
@@ -100,6 +101,8 @@ def test_a_succeeded_session_shows_its_results_and_the_reports_warnings(aws, loa
     assert body["result"]["reportWarnings"] == warnings
     assert body["result"]["nestedAccuracy"] == 0.7 and body["result"]["permutationPValue"] is None
     assert [session["result"]["reportWarnings"] for session in listed] == [warnings]
+    # and the recorded output versions stay internal
+    assert "outputVersions" not in body and "outputVersions" not in listed[0]
 
 
 def test_another_users_session_is_answered_exactly_like_a_missing_one(aws, load_event, lambda_context):

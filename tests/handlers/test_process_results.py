@@ -281,6 +281,22 @@ def test_a_superseded_run_does_not_overwrite_the_newer_session_state(aws, proces
     assert aws.dynamodb.scan(TableName=aws.classifier_table)["Count"] == 0
 
 
+def test_a_success_records_the_version_of_each_output_and_of_the_manifest_it_checked(
+    aws, processing_run, lambda_context
+):
+    # GIVEN the container wrote its outputs and manifest (the results bucket is versioned)
+    _write_results(aws, _manifest(processing_run))
+    prefix = processing_run["resultsPrefix"]
+    names = ["classifier.json", "figures/accuracy.png", "manifest.json", "metrics.json", "report.html"]
+    current = {
+        name: aws.s3.head_object(Bucket=aws.results_bucket, Key=f"{prefix}{name}")["VersionId"] for name in names
+    }
+    # WHEN ProcessResults records the success
+    process_results.handler(processing_run, lambda_context)
+    # THEN the status item keeps each checked version by its name under the results prefix
+    assert stored_status(aws)["outputVersions"] == current
+
+
 def test_a_retried_attempt_after_a_committed_write_is_still_recorded(aws, processing_run, lambda_context):
     # GIVEN ProcessResults recorded the success but Step Functions lost its response and retries it
     _write_results(aws, _manifest(processing_run))

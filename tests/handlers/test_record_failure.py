@@ -116,6 +116,7 @@ def _record_success(aws, run_id: str, *, accuracy: float) -> None:
         SESSION,
         run_id,
         result={"selectionAccuracy": accuracy},
+        output_versions={},
         now="2026-11-23T22:05:00.000Z",
         classifier_table=aws.classifier_table,
         classifier_item={"userId": USER, "sessionId": SESSION, "runId": run_id},

@@ -79,6 +79,7 @@ def test_a_final_status_is_never_moved_backwards(aws, store):
         "s1",
         state["runId"],
         result={"selectionAccuracy": 0.8},
+        output_versions={},
         now="2026-11-23T22:10:00.000Z",
         classifier_table=aws.classifier_table,
         classifier_item={"userId": "u1", "sessionId": "s1", "runId": state["runId"]},
@@ -111,7 +112,12 @@ def test_holds_run_needs_this_run_in_that_status(aws, store):
 def test_succeeded_requires_processing_and_the_same_run(aws, store):
     state = run_state(aws.upload_bucket, "u1", "s1", "v1")
     record_received(store, state)
-    common = {"result": {}, "now": "2026-11-23T22:10:00.000Z", "classifier_table": aws.classifier_table}
+    common = {
+        "result": {},
+        "output_versions": {},
+        "now": "2026-11-23T22:10:00.000Z",
+        "classifier_table": aws.classifier_table,
+    }
     item = {"userId": "u1", "sessionId": "s1", "runId": state["runId"]}
     # RECEIVED → SUCCEEDED skips PROCESSING, another run id is not this session's run
     assert not store.succeed_run("u1", "s1", state["runId"], classifier_item=item, **common)
@@ -147,6 +153,30 @@ def test_a_newer_upload_clears_what_the_previous_run_recorded_of_its_task(aws, s
     assert record_received(store, second, uploaded_at="2026-11-23T22:05:00.000Z")
     # THEN the session no longer shows the previous run's task, execution or start
     assert not {"taskSize", "executionArn", "startedAt"} & set(store.get("u1", "s1"))
+
+
+@pytest.mark.moto
+def test_a_newer_upload_clears_the_previous_runs_result_and_output_versions(aws, store):
+    # GIVEN a run that succeeded with its checked output versions
+    first = run_state(aws.upload_bucket, "u1", "s1", "v1")
+    assert record_received(store, first, uploaded_at="2026-11-23T22:00:00.000Z")
+    mark_processing(aws.dynamodb, aws.status_table, first)
+    assert store.succeed_run(
+        "u1",
+        "s1",
+        first["runId"],
+        result={"selectionAccuracy": 0.8},
+        output_versions={"classifier.json": "version-1"},
+        now="2026-11-23T22:04:00.000Z",
+        classifier_table=aws.classifier_table,
+        classifier_item={"userId": "u1", "sessionId": "s1", "runId": first["runId"]},
+    )
+    assert store.get("u1", "s1")["outputVersions"] == {"classifier.json": "version-1"}
+    # WHEN a newer upload starts a new run
+    second = run_state(aws.upload_bucket, "u1", "s1", "v2")
+    assert record_received(store, second, uploaded_at="2026-11-23T22:05:00.000Z")
+    # THEN neither the result nor the versions of the previous run's outputs are left
+    assert not {"result", "outputVersions"} & set(store.get("u1", "s1"))
 
 
 @pytest.mark.moto
