@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from contracts.api import PRESIGN_EXPIRY_SECONDS, Route
 from contracts.keys import UploadKey, is_valid_upload_file_name, new_session_id
 from contracts.statuses import Status
@@ -15,7 +17,7 @@ from handlers.common.dynamodb_items import item_key, plain_item
 from handlers.common.errors import RequestError, ResultsInvalid
 from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids
-from handlers.common.output_versions import OUTPUT_VERSIONS, object_params
+from handlers.common.output_versions import OUTPUT_VERSIONS, is_missing, object_params
 from handlers.common.paging import decode_page_token, encode_page_token, page_size
 from handlers.common.reports import report_links
 
@@ -164,6 +166,13 @@ def get_classifier(request: ApiRequest, deps: ApiDependencies) -> dict[str, Any]
     classifier = object_params(
         record["classifierKey"], session.get(OUTPUT_VERSIONS, {}), session.get("result", {}).get("resultsPrefix", "")
     )
+    if "VersionId" in classifier:  # after an overwrite the checked version expires with the noncurrent ones
+        try:
+            deps.s3.head_object(Bucket=deps.settings.results_bucket, **classifier)
+        except ClientError as error:
+            if not is_missing(error):
+                raise
+            raise no_classifier from error
     url = deps.s3.generate_presigned_url(
         "get_object", Params={"Bucket": deps.settings.results_bucket, **classifier}, ExpiresIn=PRESIGN_EXPIRY_SECONDS
     )

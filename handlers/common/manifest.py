@@ -28,6 +28,7 @@ from contracts.manifest import (
 )
 from contracts.run_input import RunInput
 from handlers.common.errors import ResultsInvalid
+from handlers.common.output_versions import is_missing
 from handlers.common.printable import printable_line
 
 #: Ends a report warning shortened to MAX_REPORT_WARNING_CHARS.
@@ -252,7 +253,7 @@ def read_versioned_manifest(
     try:
         response = s3.get_object(Bucket=bucket, Key=manifest_key(results_prefix), **version)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}:
+        if is_missing(error):
             return None
         raise
     if response["ContentLength"] > MAX_MANIFEST_BYTES:

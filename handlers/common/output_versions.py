@@ -10,10 +10,19 @@ the user. A session recorded before the map existed (or a key missing from it) i
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 #: The status item attribute holding the map.
 OUTPUT_VERSIONS = "outputVersions"
 #: The VersionId S3 answers for an object written while versioning was off.
 UNVERSIONED = "null"
+#: What S3 answers for a key or version that does not exist (a HEAD answers a bare 404).
+_MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+
+
+def is_missing(error: ClientError) -> bool:
+    """Whether S3 refused a read because the key, or the version asked for, does not exist."""
+    return error.response.get("Error", {}).get("Code") in _MISSING_OBJECT_CODES
 
 
 def file_name(key: str, results_prefix: str) -> str:

@@ -19,7 +19,7 @@ from contracts.documents import json_object
 from contracts.manifest import MANIFEST_NAME
 from handlers.common.errors import ResultsInvalid
 from handlers.common.manifest import is_run_output_key, read_versioned_manifest
-from handlers.common.output_versions import object_params
+from handlers.common.output_versions import is_missing, object_params
 
 FIGURES_PREFIX = "figures/"
 
@@ -99,7 +99,7 @@ def report_links(
         metrics = json_object(s3.get_object(Bucket=bucket, **pinned["metrics"])["Body"].read(), "metrics.json")
         headline = _standard_json(headline_figures(metrics))
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "NoSuchVersion", "404"}:
+        if not is_missing(error):
             raise
         raise ResultsInvalid("the run's metrics no longer exist") from error
     except (ValueError, TypeError, KeyError, AttributeError) as error:

@@ -87,6 +87,18 @@ def test_the_classifier_url_is_of_the_checked_version_whatever_the_run_writes_af
     assert _download(body["url"]) == b"{}"
 
 
+def test_a_classifier_whose_checked_version_expired_is_404(aws, load_event, lambda_context):
+    # GIVEN a pinned session whose checked classifier.json version no longer exists (noncurrent expiry)
+    state = add_session(aws, ME, SESSION)
+    classifier_key = _succeed_with_classifier(aws, state, pinned=True)
+    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=classifier_key)["VersionId"]
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b'{"replaced": true}')
+    aws.s3.delete_object(Bucket=aws.results_bucket, Key=classifier_key, VersionId=checked)
+    # THEN the route answers 404, not a URL that S3 then refuses (nor the replaced file)
+    status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
+    assert status == 404 and body["error"]["message"] == "no trained classifier for this session"
+
+
 def test_a_classifier_recorded_without_versions_is_served_by_key(aws, load_event, lambda_context):
     # GIVEN a session recorded before versions were (no outputVersions)
     state = add_session(aws, ME, SESSION)
