@@ -73,6 +73,7 @@ def _dead_c3_upload(sample_zip_path, folder):
     return write_zip(folder / "dead-c3.zip", members)
 
 
+@pytest.mark.slow  # trains on the whole bundled sample
 def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample_zip_path, tmp_path, capsys):
     upload = _dead_c3_upload(sample_zip_path, tmp_path)
 
@@ -89,6 +90,7 @@ def test_an_upload_with_a_dead_electrode_trains_on_the_others_and_says_so(sample
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains on the whole bundled sample
 def test_a_trial_with_an_artifact_in_the_real_sample_is_left_out_of_fitting_and_named(
     sample_zip_path, tmp_path, capsys
 ):

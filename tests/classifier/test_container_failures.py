@@ -128,6 +128,7 @@ def test_a_read_refused_as_expired_says_so_and_another_refusal_names_s3s_code(tm
     assert str(refused.value) == "PUT of metrics.json was answered 403 Forbidden (AccessDenied)"
 
 
+@pytest.mark.slow  # trains on the whole bundled sample
 def test_results_refused_as_expired_exit_3_with_the_cause_and_no_manifest(s3, sample_zip_path):
     # GIVEN a run whose upload is readable but whose result URLs S3 refuses: their signer's token expired
     version_id = put_input(s3, sample_zip_path)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
+from eegclient import api as api_module
 from eegclient import cli
 from eegclient.tokens import TokenError, resolve_token
 
@@ -102,7 +103,8 @@ def api(tmp_path) -> Iterator[ScriptedServer]:
     scripted = ScriptedServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(scripted))
     httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    # shutdown() waits for serve_forever's next poll (every 0.5 s by default)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     scripted.url = f"http://127.0.0.1:{httpd.server_port}"
     scripted.outputs = tmp_path / "stack-outputs.json"
     scripted.body_dir = tmp_path
@@ -122,7 +124,9 @@ def one_error_line(capsys) -> str:
     return lines[0]
 
 
-def test_an_api_that_does_not_answer_is_named_with_the_likely_causes(tmp_path, capsys):
+def test_an_api_that_does_not_answer_is_named_with_the_likely_causes(tmp_path, capsys, monkeypatch):
+    # the client's retries of a refused connection, without their 7 s of back-off
+    monkeypatch.setattr(api_module, "RETRIES", api_module.RETRIES.new(backoff_factor=0))
     # GIVEN outputs naming a port where nothing listens
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
