@@ -87,13 +87,18 @@ def test_the_classifier_url_is_of_the_checked_version_whatever_the_run_writes_af
     assert _download(body["url"]) == b"{}"
 
 
+def _overwrite_and_expire_the_checked_version(aws, key: str) -> None:
+    """``key`` overwritten through the run's PUT URL, then its checked (now noncurrent) version expired."""
+    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=key)["VersionId"]
+    aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"{}")
+    aws.s3.delete_object(Bucket=aws.results_bucket, Key=key, VersionId=checked)
+
+
 def test_a_classifier_whose_checked_version_expired_is_404(aws, load_event, lambda_context):
     # GIVEN a pinned session whose checked classifier.json version no longer exists (noncurrent expiry)
     state = add_session(aws, ME, SESSION)
     classifier_key = _succeed_with_classifier(aws, state, pinned=True)
-    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=classifier_key)["VersionId"]
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b'{"replaced": true}')
-    aws.s3.delete_object(Bucket=aws.results_bucket, Key=classifier_key, VersionId=checked)
+    _overwrite_and_expire_the_checked_version(aws, classifier_key)
     # THEN the route answers 404, not a URL that S3 then refuses (nor the replaced file)
     status, body, _ = call_api(load_event("apigw_v2_get_session_classifier"), lambda_context)
     assert status == 404 and body["error"]["message"] == "no trained classifier for this session"
@@ -273,10 +278,7 @@ def test_the_report_serves_the_checked_versions_whatever_the_run_writes_afterwar
 def test_a_report_whose_recorded_version_expired_is_404(aws, load_event, lambda_context):
     # GIVEN my pinned session whose checked metrics.json version no longer exists (noncurrent expiry)
     prefix = _succeeded_session(aws, ME, pinned=True)
-    key = f"{prefix}metrics.json"
-    checked = aws.s3.head_object(Bucket=aws.results_bucket, Key=key)["VersionId"]
-    aws.s3.put_object(Bucket=aws.results_bucket, Key=key, Body=b"{}")
-    aws.s3.delete_object(Bucket=aws.results_bucket, Key=key, VersionId=checked)
+    _overwrite_and_expire_the_checked_version(aws, f"{prefix}metrics.json")
     # THEN the route answers 404, not a server error
     status, body, _ = call_api(load_event("apigw_v2_get_session_report"), lambda_context)
     assert status == 404 and body["error"]["message"] == "no report for this session"
