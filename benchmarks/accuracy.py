@@ -20,7 +20,10 @@ folds +- their SD (ddof=1); ``chance95`` is the binomial 95 % chance threshold f
     .venv/bin/python benchmarks/accuracy.py --edf-root DIR --channels C3 C4 ...
 
 ``--edf-root`` reads every sub-folder's ``*.edf`` files as one recording (e.g. the EEGMMIDB runs,
-with another channel subset, for robustness checks). ``--unnamed`` treats the channel names as
+with another channel subset, for robustness checks). ``--panel`` reads a folder in PhysioNet's
+EEGMMIDB layout (``S004/S004R04.edf`` ...) as issue 14's panel: per subject, the left/right-fist
+imagery runs 4, 8, 12 as one recording and the executed-movement runs 3, 7, 11 as another, with
+the mean of each task under the overall mean. ``--unnamed`` treats the channel names as
 unknown, as for an upload without ``ChannelNames``: a research montage is then reduced without
 the motor-area prior (`fbcsp.channel_reduction`). ``--timing`` instead times ``train()`` of
 both procedures on the first input, with and without permutations, in this one process (best of
@@ -65,6 +68,8 @@ DEFAULT_INPUTS = tuple(
 BASELINE_BAND_HZ = (8.0, 30.0)
 BASELINE_WINDOW_S = (0.5, 2.5)
 COLUMNS = ("default", "online", "original", "CSP+LDA", "TS+LR")
+#: EEGMMIDB's runs of each left/right-fist task (T1 left, T2 right in both).
+PANEL_RUNS = {"imagery": (4, 8, 12), "execution": (3, 7, 11)}
 
 
 def baseline_epochs(recording: Recording, cue_samples: np.ndarray) -> np.ndarray:
@@ -114,8 +119,9 @@ def evaluate(recording: Recording) -> dict[str, np.ndarray | int]:
     }
 
 
-def table(results: dict[str, dict]) -> list[str]:
-    """Markdown rows: per recording mean +- fold SD in percent, then the mean over recordings."""
+def table(results: dict[str, dict], groups: dict[str, list[str]] | None = None) -> list[str]:
+    """Markdown rows: per recording mean +- fold SD in percent, the mean over recordings, then the
+    mean of each group of recordings (``groups``: name -> recording names)."""
     lines = [
         "| recording | trials | chance95 | " + " | ".join(COLUMNS) + " |",
         "|---|---|---|" + "---|" * len(COLUMNS),
@@ -124,8 +130,9 @@ def table(results: dict[str, dict]) -> list[str]:
         cells = [f"{100 * result[c].mean():.1f} ± {100 * result[c].std(ddof=1):.1f}" for c in COLUMNS]
         threshold = 100 * binomial_chance_threshold(result["trials"])
         lines.append(f"| {name} | {result['trials']} | {threshold:.1f} | " + " | ".join(cells) + " |")
-    means = [f"**{100 * np.mean([r[c].mean() for r in results.values()]):.1f}**" for c in COLUMNS]
-    lines.append("| mean | | | " + " | ".join(means) + " |")
+    for label, names in {"mean": list(results), **(groups or {})}.items():
+        means = [f"**{100 * np.mean([results[n][c].mean() for n in names]):.1f}**" for c in COLUMNS]
+        lines.append(f"| {label} | | | " + " | ".join(means) + " |")
     return lines
 
 
@@ -155,9 +162,32 @@ def procedure_costs(recording: Recording, repeat: int) -> list[str]:
     return lines
 
 
+def panel_runs(root: Path) -> dict[str, list[Path]]:
+    """``"S001 imagery"`` -> that subject's runs of the task, for each subject folder of ``root`` that
+    holds all of them (a task with a missing run is left out, with a note on stderr)."""
+    found = {}
+    for subject in sorted(folder for folder in root.iterdir() if folder.is_dir()):
+        for task, runs in PANEL_RUNS.items():
+            paths = [subject / f"{subject.name}R{run:02d}.edf" for run in runs]
+            missing = [path.name for path in paths if not path.is_file()]
+            if missing:
+                print(f"leaving out {subject.name} {task}: no {', '.join(missing)}", file=sys.stderr)
+            else:
+                found[f"{subject.name} {task}"] = paths
+    return found
+
+
+def panel_groups(names: list[str]) -> dict[str, list[str]]:
+    """``"mean imagery"`` -> the panel's imagery recordings, and so on for each task present."""
+    tasks = {name.rsplit(" ", 1)[-1] for name in names}
+    return {f"mean {task}": [name for name in names if name.endswith(f" {task}")] for task in sorted(tasks)}
+
+
 def recordings(args: argparse.Namespace) -> dict[str, Recording]:
     """Name -> recording of the command line's inputs."""
-    if args.edf_root is None:
+    if args.panel is not None:
+        loaded = {name: load_recording(paths, channels=args.channels) for name, paths in panel_runs(args.panel).items()}
+    elif args.edf_root is None:
         loaded = {path.stem: load_recording([path]) for path in args.inputs}
     else:
         folders = sorted(folder for folder in args.edf_root.iterdir() if folder.is_dir())
@@ -173,7 +203,11 @@ def recordings(args: argparse.Namespace) -> dict[str, Recording]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="*", type=Path, default=list(DEFAULT_INPUTS), metavar="INPUT.zip")
-    parser.add_argument("--edf-root", type=Path, help="one recording per sub-folder of EDF runs")
+    sources = parser.add_mutually_exclusive_group()
+    sources.add_argument("--edf-root", type=Path, help="one recording per sub-folder of EDF runs")
+    sources.add_argument(
+        "--panel", type=Path, metavar="EEGMMIDB", help="imagery and execution runs per subject (PhysioNet layout)"
+    )
     parser.add_argument("--channels", nargs="+", metavar="NAME", help="channels to read from the EDF runs")
     parser.add_argument(
         "--unnamed", action="store_true", help="treat the channel names as unknown (no motor-area prior)"
@@ -184,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=3, metavar="N", help="timed runs per setting (default 3)"
     )
     args = parser.parse_args(argv)
-    missing = [str(path) for path in (args.edf_root,) if path is not None and not path.is_dir()]
-    missing += [str(path) for path in args.inputs if args.edf_root is None and not path.is_file()]
+    folders = [path for path in (args.edf_root, args.panel) if path is not None]
+    missing = [str(path) for path in folders if not path.is_dir()]
+    missing += [str(path) for path in args.inputs if not folders and not path.is_file()]
     if missing:
         parser.error(f"no such recording: {', '.join(missing)} (the shared recordings live in ../shared/data)")
     mne.set_log_level("error")
@@ -196,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, recording in recordings(args).items():
         print(f"evaluating {name} ...", file=sys.stderr, flush=True)
         results[name] = evaluate(recording)
-    print("\n".join(table(results)))
+    if not results:
+        parser.error(f"no recording to evaluate in {folders[0]}")
+    print("\n".join(table(results, panel_groups(list(results)) if args.panel else None)))
     if args.json:
         document = {
             name: {
