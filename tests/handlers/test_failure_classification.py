@@ -13,7 +13,6 @@ from handlers.common.failures import (
     STOPPED_MESSAGE,
     classify_failure,
     needs_failed_manifest,
-    stopped_task,
 )
 
 
@@ -249,51 +248,6 @@ def test_only_a_stopped_classifier_task_makes_the_manifest_worth_reading():
     assert needs_failed_manifest(load_event("sfn_error_ecs_task_failed"))
     assert not needs_failed_manifest(load_event("sfn_error_lambda_invalid_upload"))
     assert not needs_failed_manifest({"Error": "States.TaskFailed", "Cause": "not json"})
-
-
-ENI_TIMEOUT = "Timeout waiting for network interface provisioning to complete"
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("error", "failed_to_start"),
-    [
-        (ecs_failed_start(ENI_TIMEOUT), True),
-        (
-            {
-                "Error": "States.TaskFailed",
-                "Cause": json.dumps(
-                    {
-                        "taskArn": "arn:aws:ecs:eu-west-2:123456789012:task/eeg-dev-cluster/4b1f2e3d",
-                        "lastStatus": "STOPPED",
-                        "stopCode": "TaskFailedToStart",
-                        "stoppedReason": ENI_TIMEOUT,
-                        "containers": [{"name": "classifier", "lastStatus": "STOPPED"}],
-                    }
-                ),
-            },
-            True,
-        ),
-        # a container that has an exit code ran, whatever the stop code says
-        (ecs_failure(exit_code=1, stop_code="TaskFailedToStart", stopped_reason=ENI_TIMEOUT), False),
-        # killed for memory, its exit code unreported: it ran
-        (ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"), False),
-        (load_event("sfn_error_ecs_task_failed"), False),
-    ],
-    ids=["task-failed-to-start", "camel-case", "with-an-exit-code", "container-exited", "out-of-memory"],
-)
-def test_a_task_failed_to_start_only_when_ecs_stopped_it_before_its_container_ran(error, failed_to_start):
-    task = stopped_task(error)
-
-    assert task is not None and task.failed_to_start is failed_to_start
-    assert task.stopped_reason == json.loads(error["Cause"]).get("StoppedReason", ENI_TIMEOUT)
-
-
-@pytest.mark.unit
-def test_only_a_caught_task_failure_describes_a_stopped_task():
-    assert stopped_task(load_event("sfn_error_lambda_invalid_upload")) is None
-    # the same description under another error name (a caught Lambda error's cause is never one)
-    assert stopped_task({**ecs_failed_start(ENI_TIMEOUT), "Error": "States.Runtime"}) is None
 
 
 @pytest.mark.unit

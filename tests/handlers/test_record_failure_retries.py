@@ -1,7 +1,10 @@
 """RecordFailure's one retry per execution, on moto: a run out of memory with a bigger size left, or a
 classifier task that ECS accepted but could not start, is not recorded but trained once more (in the bigger
 size, or in the same size after a wait); whatever fails after that retry is recorded as before. Between two
-RecordFailure calls the state is changed by the definition's own Pass state for that retry."""
+RecordFailure calls the state is changed by the definition's own Pass state for that retry. Also what counts
+as a failed start (the unit tests at the end)."""
+
+import json
 
 import pytest
 from handler_support import (
@@ -19,7 +22,7 @@ from components.asl_retry_states import USE_RETRY_TASK_SIZE, USE_SAME_TASK_SIZE,
 from contracts.failures import FailureCode
 from contracts.outcome import START_RETRY_WAIT_SECONDS, RetryKind
 from handlers import record_failure
-from handlers.common.failures import GENERIC_MESSAGES, classify_failure
+from handlers.common.failures import GENERIC_MESSAGES, classify_failure, stopped_task
 
 SMALL, BIGGER = {"cpu": 1024, "memoryMiB": 2048}, {"cpu": 1024, "memoryMiB": 4096}
 #: Validate's sizes: the run's, and its retry's should it run out of memory.
@@ -175,6 +178,48 @@ def test_a_failure_without_a_retry_is_recorded_as_before(aws, processing_run, la
 
     assert "retry" not in outcome and outcome["recorded"] is True
     assert (outcome["error"]["code"], stored_status(aws)["error"]["code"]) == (code, code)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("error", "failed_to_start"),
+    [
+        (ecs_failed_start(ENI_TIMEOUT), True),
+        (
+            {
+                "Error": "States.TaskFailed",
+                "Cause": json.dumps(
+                    {
+                        "taskArn": "arn:aws:ecs:eu-west-2:123456789012:task/eeg-dev-cluster/4b1f2e3d",
+                        "lastStatus": "STOPPED",
+                        "stopCode": "TaskFailedToStart",
+                        "stoppedReason": ENI_TIMEOUT,
+                        "containers": [{"name": "classifier", "lastStatus": "STOPPED"}],
+                    }
+                ),
+            },
+            True,
+        ),
+        # a container that has an exit code ran, whatever the stop code says
+        (ecs_failure(exit_code=1, stop_code="TaskFailedToStart", stopped_reason=ENI_TIMEOUT), False),
+        # killed for memory, its exit code unreported: it ran
+        (ecs_failure(exit_code=None, reason="OutOfMemoryError: Container killed due to memory usage"), False),
+        (load_event("sfn_error_ecs_task_failed"), False),
+    ],
+    ids=["task-failed-to-start", "camel-case", "with-an-exit-code", "container-exited", "out-of-memory"],
+)
+def test_a_task_failed_to_start_only_when_ecs_stopped_it_before_its_container_ran(error, failed_to_start):
+    task = stopped_task(error)
+
+    assert task is not None and task.failed_to_start is failed_to_start
+    assert task.stopped_reason == json.loads(error["Cause"]).get("StoppedReason", ENI_TIMEOUT)
+
+
+@pytest.mark.unit
+def test_only_a_caught_task_failure_describes_a_stopped_task():
+    assert stopped_task(load_event("sfn_error_lambda_invalid_upload")) is None
+    # the same description under another error name (a caught Lambda error's cause is never one)
+    assert stopped_task({**ecs_failed_start(ENI_TIMEOUT), "Error": "States.Runtime"}) is None
 
 
 def _retried(validation: dict, error: dict, after: str | None = None) -> RetryKind | None:
