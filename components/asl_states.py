@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
-from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY, RetryKind
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY, OUTCOME_RETRY_SIZE, RetryKind
 from contracts.run_access import REDACTED, RUN_ACCESS_PATH
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
@@ -57,11 +57,16 @@ def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
 
 
 _RETRY = f"{OUTCOME_PATH}.{OUTCOME_RETRY}"
-
-
-def _outcome_is_retry(kind: RetryKind) -> dict[str, Any]:
-    # IsPresent first: only RecordFailure's retry outcome has the field, and a Choice errs on a missing one.
-    return {"And": [{"Variable": _RETRY, "IsPresent": True}, {"Variable": _RETRY, "StringEquals": kind.value}]}
+_RETRY_SIZE = f"{OUTCOME_PATH}.{OUTCOME_RETRY_SIZE}"
+# IsPresent first: only RecordFailure's retry outcome has the fields, and a Choice errs on a missing one.
+_OUTCOME_IS_RETRY = {"And": [{"Variable": _RETRY, "IsPresent": True}, {"Variable": _RETRY, "BooleanEquals": True}]}
+_RETRY_IN_SAME_SIZE = {
+    "And": [
+        _OUTCOME_IS_RETRY,
+        {"Variable": _RETRY_SIZE, "IsPresent": True},
+        {"Variable": _RETRY_SIZE, "StringEquals": RetryKind.SAME.value},
+    ]
+}
 
 
 def when_failure_recorded(
@@ -69,8 +74,10 @@ def when_failure_recorded(
 ) -> dict[str, Any]:
     """`when_recorded` after RecordFailure, whose outcome is the run's success when it found the run
     ``SUCCEEDED`` (ProcessResults' write committed before its step failed): that goes to
-    ``already_succeeded``; an outcome with ``retry`` (nothing recorded) goes to ``retry_bigger`` for a run
-    out of memory with a bigger size left, to ``retry_same`` for a task that failed to start."""
+    ``already_succeeded``; an outcome with ``retry: true`` (nothing recorded) goes to ``retry_same`` for a
+    task that failed to start (``retrySize: "same"``), else to ``retry_bigger`` (a run out of memory with a
+    bigger size left; also a retry outcome without ``retrySize``, which RecordFailure gave before it had
+    one, so a deploy does not break executions under way)."""
     return {
         "Type": "Choice",
         "Comment": (
@@ -79,8 +86,8 @@ def when_failure_recorded(
             "run's); a run that had already succeeded is notified as a success."
         ),
         "Choices": [
-            {**_outcome_is_retry(RetryKind.BIGGER), "Next": retry_bigger},
-            {**_outcome_is_retry(RetryKind.SAME), "Next": retry_same},
+            {**_RETRY_IN_SAME_SIZE, "Next": retry_same},
+            {**_OUTCOME_IS_RETRY, "Next": retry_bigger},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.FAILED)], "Next": next_state},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.SUCCEEDED)], "Next": already_succeeded},
         ],

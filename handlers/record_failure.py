@@ -10,10 +10,10 @@ its step failed) returns that success, which the state machine notifies as a suc
 
 An execution trains once more, once at most (:func:`retry_kind`), and nothing is recorded then: a run
 that ran ``OUT_OF_MEMORY`` while Validate's ``retryTaskSize`` is not null (the prediction fell short and
-the stack allows a bigger task) gets the outcome ``{userId, sessionId, runId, retry: "bigger"}``, which
-sends the state machine to train in that size; a classifier task that ECS accepted but could not start
-(``TaskFailedToStart``: ENI provisioning, image pull, registry auth, capacity, usually passing) gets
-``retry: "same"``, and the state machine trains again in the same size after
+the stack allows a bigger task) gets the outcome ``{userId, sessionId, runId, retry: true, retrySize:
+"bigger"}``, which sends the state machine to train in that size; a classifier task that ECS accepted but
+could not start (``TaskFailedToStart``: ENI provisioning, image pull, registry auth, capacity, usually
+passing) gets ``retrySize: "same"``, and the state machine trains again in the same size after
 :data:`contracts.outcome.START_RETRY_WAIT_SECONDS`. Either retry makes ``retryTaskSize`` the run's
 ``taskSize``, so what fails after it (out of memory, a second failed start) is recorded as usual.
 """
@@ -110,7 +110,8 @@ def record_failure(
     dict
         ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``, or
         the run's success outcome (``status: "SUCCEEDED"``, ``result``) when the session holds it, or
-        ``{userId, sessionId, runId, retry: "bigger" | "same"}`` when the run is tried again (:func:`retry_kind`).
+        ``{userId, sessionId, runId, retry: true, retrySize: "bigger" | "same"}`` when the run is tried again
+        (:func:`retry_kind`).
     """
     manifest = None
     if needs_failed_manifest(error):

@@ -13,7 +13,7 @@ machine notifies as one.
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.outcome import OUTCOME_RECORDED, OUTCOME_RETRY, RetryKind
+from contracts.outcome import OUTCOME_RECORDED, OUTCOME_RETRY, OUTCOME_RETRY_SIZE, RetryKind
 from contracts.run_input import RunInput
 from contracts.statuses import SessionAttribute, Status
 from handlers.common.observability import logger
@@ -57,7 +57,7 @@ def succeeded_outcome(run: RunInput, *, status: StatusStore, links: dict[str, st
 def retry_outcome(run: RunInput, kind: RetryKind) -> dict[str, Any]:
     """RecordFailure's outcome for a run tried once more, in a bigger task or the same size (``kind``): nothing
     recorded, nothing notified."""
-    return {**_run_ids(run), OUTCOME_RETRY: kind.value}
+    return {**_run_ids(run), OUTCOME_RETRY: True, OUTCOME_RETRY_SIZE: kind.value}
 
 
 def _run_ids(run: RunInput) -> dict[str, str]:

@@ -190,23 +190,22 @@ def test_notifications_publish_the_outcome_to_the_topic(definition, state):
 
 
 def test_the_retries_recordfailure_asks_for_go_first_each_to_its_own_states(definition):
-    # RecordFailure's retry outcome has no `recorded`; every other outcome has no `retry`: IsPresent first
-    (bigger, same, *_) = definition["States"]["FailureRecorded"]["Choices"]
+    # RecordFailure's retry outcome has no `recorded`; every other outcome has no `retry`: IsPresent first.
+    # `retry: true` without `retrySize` (RecordFailure before the same-size retry, during a deploy) and
+    # `retrySize: "bigger"` both go to the bigger retry, as an execution's old Choice sends the new outcome.
+    (same, bigger, *_) = definition["States"]["FailureRecorded"]["Choices"]
+    retry = "$.outcome.retry"
+    is_retry = [{"Variable": retry, "IsPresent": True}, {"Variable": retry, "BooleanEquals": True}]
 
-    assert bigger == {
-        "And": [
-            {"Variable": "$.outcome.retry", "IsPresent": True},
-            {"Variable": "$.outcome.retry", "StringEquals": "bigger"},
-        ],
-        "Next": "UseRetryTaskSize",
-    }
     assert same == {
         "And": [
-            {"Variable": "$.outcome.retry", "IsPresent": True},
-            {"Variable": "$.outcome.retry", "StringEquals": "same"},
+            {"And": is_retry},
+            {"Variable": "$.outcome.retrySize", "IsPresent": True},
+            {"Variable": "$.outcome.retrySize", "StringEquals": "same"},
         ],
         "Next": "UseSameTaskSize",
     }
+    assert bigger == {"And": is_retry, "Next": "UseRetryTaskSize"}
 
 
 def _pass(state: dict, data: dict) -> dict:

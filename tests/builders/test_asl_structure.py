@@ -44,11 +44,12 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "NotifySuccess",
         "Succeeded",
     ]
-    # A run out of memory with a bigger task left trains once more from PresignRun (first rule)...
+    # A task that failed to start trains once more in the same size after a wait (first rule) ...
     assert path_from(definition, "RecordFailure") == [
         "RecordFailure",
         "FailureRecorded",
-        "UseRetryTaskSize",
+        "UseSameTaskSize",
+        "WaitBeforeStartRetry",
         "RecordRetryTaskSize",
         "PresignRun",
         "TrainClassifier",
@@ -58,10 +59,9 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "NotifySuccess",
         "Succeeded",
     ]
-    # ... a task that failed to start trains once more in the same size after a wait (second rule) ...
+    # ... a run out of memory with a bigger task left trains once more from PresignRun (second rule) ...
     assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][1]["Next"]) == [
-        "UseSameTaskSize",
-        "WaitBeforeStartRetry",
+        "UseRetryTaskSize",
         "RecordRetryTaskSize",
         "PresignRun",
         "TrainClassifier",

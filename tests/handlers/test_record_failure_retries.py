@@ -61,7 +61,7 @@ def _after(state: dict, pass_state: str) -> dict:
 
 
 def _retry_outcome(run: dict, kind: RetryKind) -> dict:
-    return {"userId": USER, "sessionId": SESSION, "runId": run["runId"], "retry": kind.value}
+    return {"userId": USER, "sessionId": SESSION, "runId": run["runId"], "retry": True, "retrySize": kind.value}
 
 
 def _assert_recorded(aws, outcome: dict, code: FailureCode) -> None:
