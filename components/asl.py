@@ -11,15 +11,22 @@ The flow and what each state reads and writes are pinned in ``docs/contracts.md`
     any step Task --Catch States.ALL, ResultPath $.error--> RecordFailure -> FailureRecorded?
         -> NotifyFailure -> Failed  |  (found SUCCEEDED: ProcessResults' write committed) -> NotifySuccess
         |  (not recorded: a newer run holds the session) -> Failed
-        |  (retry: out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
+        |  (retry "bigger": out of memory, a bigger size left) -> UseRetryTaskSize -> RecordRetryTaskSize
            -> PresignRun -> TrainClassifier -> ...
+        |  (retry "same": the task failed to start) -> UseSameTaskSize -> WaitBeforeStartRetry (60 s)
+           -> RecordRetryTaskSize -> PresignRun -> TrainClassifier -> ...
     NotifySuccess, NotifyFailure --Catch (after their retries)--> NotificationFailed
 
-``TrainClassifier`` uses the ``.sync`` ECS integration, so there are no Wait states and no polling.
+An execution takes one of the two retries at most (RecordFailure decides; either retry leaves
+``$.validation.retryTaskSize`` equal to ``$.validation.taskSize``, which it reads as the retry spent).
+``TrainClassifier`` uses the ``.sync`` ECS integration, so nothing polls; the one Wait state is the
+pause before the retry of a task that failed to start.
 The run's presigned URLs never reach the execution's output: the Succeed states output ``$.outcome``
 only, the Fail states fixed texts, and the URLs leave the state once a training has stopped and
 succeeded (RecordFailure redacts them from a failed task's description with the value itself).
-The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`.
+The shapes of single states and the integrations' parameters are built in :mod:`components.asl_states`,
+the retries' states in :mod:`components.asl_retry_states`, the execution's timeout in
+:mod:`components.execution_budget`.
 """
 
 from __future__ import annotations
@@ -28,9 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.asl_retry_states import USE_RETRY_TASK_SIZE, USE_SAME_TASK_SIZE, retry_states
 from components.asl_states import (
     RUN_TASK_SYNC_RESOURCE,
-    USE_RETRY_TASK_SIZE,
     VALIDATION_PATH,
     catch_all,
     lambda_task,
@@ -38,12 +45,12 @@ from components.asl_states import (
     notify_task,
     outcome_succeed,
     redact_run_access,
-    retry_states,
     run_task_parameters,
     update_item_task,
     when_failure_recorded,
     when_recorded,
 )
+from components.execution_budget import execution_timeout_seconds
 from components.retry import (
     DEFAULT_CAPACITY_RETRY,
     DEFAULT_RETRY,
@@ -53,7 +60,6 @@ from components.retry import (
     SNS_TRANSIENT_ERRORS,
     RetryPolicy,
     retrier,
-    retry_budget_seconds,
 )
 from contracts.failures import RUN_TASK_CAPACITY_ERRORS
 from contracts.outcome import OUTCOME_PATH
@@ -74,15 +80,6 @@ FAILURE_RECORDED = "FailureRecorded"
 NOTIFY_FAILURE = "NotifyFailure"
 FAILED = "Failed"
 NOTIFICATION_FAILED = "NotificationFailed"
-#: Trainings one execution may run: the first, and one retry in a bigger task after running out of memory.
-TRAINING_ATTEMPTS = 2
-
-#: Timeout of each step Lambda (Validate, PresignRun, ProcessResults, RecordFailure); the component
-#: deploys them with it.
-STEP_FUNCTION_TIMEOUT_SECONDS = 60
-#: What no state's timeout bounds: the Fargate task's provisioning and image pull before the
-#: container starts, and the DynamoDB and SNS steps.
-EXECUTION_MARGIN_SECONDS = 900
 
 SUCCESS_SUBJECT = "EEG classifier training succeeded"
 FAILURE_SUBJECT = "EEG classifier training failed"
@@ -125,33 +122,6 @@ class AslResources:
             # A bare string is a Sequence too; iterating it would give one "subnet" per character.
             if isinstance(values, str) or not values:
                 raise ValueError(f"{field_name} must be a non-empty sequence of ids, got {values!r}")
-
-
-def execution_timeout_seconds(
-    train_timeout_seconds: int,
-    retry: RetryPolicy = DEFAULT_RETRY,
-    capacity_retry: RetryPolicy = DEFAULT_CAPACITY_RETRY,
-) -> int:
-    """The execution's own ``TimeoutSeconds``: the longest an execution still making progress takes.
-
-    The longest path trains :data:`TRAINING_ATTEMPTS` times (the first task runs out of memory, the
-    retry's ProcessResults fails): it runs Validate, then for each training PresignRun and
-    RecordFailure or ProcessResults, and a last RecordFailure, each step Lambda through every retry and
-    its wait; it waits out the retries of one DynamoDB update and the capacity retries of
-    ``TrainClassifier`` per training, and the retries of one notification; each training lasts the
-    whole training timeout; and it gets :data:`EXECUTION_MARGIN_SECONDS` besides. Past it the
-    execution ends ``TIMED_OUT``, which the reconcile function records as ``TIMEOUT``.
-    """
-    step_waits = retry_budget_seconds(retry)
-    lambda_steps = 2 + 2 * TRAINING_ATTEMPTS
-    lambda_seconds = lambda_steps * ((retry.max_attempts + 1) * STEP_FUNCTION_TIMEOUT_SECONDS + step_waits)
-    per_training = step_waits + retry_budget_seconds(capacity_retry) + train_timeout_seconds
-    return (
-        lambda_seconds
-        + TRAINING_ATTEMPTS * per_training
-        + retry_budget_seconds(NOTIFY_RETRY)
-        + EXECUTION_MARGIN_SECONDS
-    )
 
 
 def build_definition(
@@ -198,7 +168,8 @@ def build_definition(
         "Comment": (
             "EEG upload processing: validate the upload, mark the session PROCESSING, train the FBCSP "
             "classifier on ECS Fargate, record the results and notify; a task out of memory is retried once "
-            "in a bigger one; any other error is recorded as FAILED and notified."
+            "in a bigger one, a task that failed to start once in the same size after a wait; any other "
+            "error is recorded as FAILED and notified."
         ),
         "StartAt": VALIDATE,
         "TimeoutSeconds": execution_timeout_seconds(train_timeout_seconds, retry, capacity_retry),
@@ -274,7 +245,11 @@ def build_definition(
                 catch_to=FAILED,
             ),
             FAILURE_RECORDED: when_failure_recorded(
-                NOTIFY_FAILURE, retry=USE_RETRY_TASK_SIZE, already_succeeded=NOTIFY_SUCCESS, otherwise=FAILED
+                NOTIFY_FAILURE,
+                retry_bigger=USE_RETRY_TASK_SIZE,
+                retry_same=USE_SAME_TASK_SIZE,
+                already_succeeded=NOTIFY_SUCCESS,
+                otherwise=FAILED,
             ),
             **retry_states(
                 resources.status_table_name, next_state=PRESIGN_RUN, retrier=dynamodb_retry, catch_to=RECORD_FAILURE

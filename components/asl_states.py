@@ -1,9 +1,9 @@
 """Builders of single states of the processing definition and of the parameters of its service
 integrations: the Lambda and SNS Task shapes, the Catch and the "outcome recorded?" Choices, the
-DynamoDB ``updateItem`` of ``MarkProcessing`` and of the retry's task size, the Pass states that switch
-to that size, and the ECS ``runTask`` of ``TrainClassifier``.
+DynamoDB ``updateItem`` of ``MarkProcessing``, and the ECS ``runTask`` of ``TrainClassifier``.
 
-:mod:`components.asl` assembles them into the definition. Pure; no Pulumi import.
+:mod:`components.asl` assembles them, and the retry's states of :mod:`components.asl_retry_states`, into the
+definition. Pure; no Pulumi import.
 """
 
 from __future__ import annotations
@@ -12,23 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts.environment import CONTAINER_RUN_FIELDS, ContainerVariable
-from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY
+from contracts.outcome import OUTCOME_PATH, OUTCOME_RECORDED, OUTCOME_RETRY, OUTCOME_RETRY_SIZE, RetryKind
 from contracts.run_access import REDACTED, RUN_ACCESS_PATH
 from contracts.run_input import json_path
 from contracts.statuses import PARTITION_KEY, SORT_KEY, SessionAttribute, Status
-from contracts.task_size import (
-    RETRY_TASK_SIZE_KEY,
-    TASK_SIZE_JSON_NAMES,
-    TASK_SIZE_KEY,
-    VALIDATION_PATH,
-    task_size_path,
-)
+from contracts.task_size import TASK_SIZE_JSON_NAMES, VALIDATION_PATH, task_size_path
 
 UPDATE_ITEM_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
 RUN_TASK_SYNC_RESOURCE = "arn:aws:states:::ecs:runTask.sync"
 SNS_PUBLISH_RESOURCE = "arn:aws:states:::sns:publish"
-USE_RETRY_TASK_SIZE = "UseRetryTaskSize"
-RECORD_RETRY_TASK_SIZE = "RecordRetryTaskSize"
 
 
 def catch_all(next_state: str) -> dict[str, Any]:
@@ -65,26 +57,37 @@ def when_recorded(next_state: str, *, otherwise: str) -> dict[str, Any]:
 
 
 _RETRY = f"{OUTCOME_PATH}.{OUTCOME_RETRY}"
-# IsPresent first: only RecordFailure's retry outcome has the field, and a Choice errs on a missing one.
+_RETRY_SIZE = f"{OUTCOME_PATH}.{OUTCOME_RETRY_SIZE}"
+# IsPresent first: only RecordFailure's retry outcome has the fields, and a Choice errs on a missing one.
 _OUTCOME_IS_RETRY = {"And": [{"Variable": _RETRY, "IsPresent": True}, {"Variable": _RETRY, "BooleanEquals": True}]}
+_RETRY_IN_SAME_SIZE = {
+    "And": [
+        _OUTCOME_IS_RETRY,
+        {"Variable": _RETRY_SIZE, "IsPresent": True},
+        {"Variable": _RETRY_SIZE, "StringEquals": RetryKind.SAME.value},
+    ]
+}
 
 
 def when_failure_recorded(
-    next_state: str, *, retry: str, already_succeeded: str, otherwise: str
+    next_state: str, *, retry_bigger: str, retry_same: str, already_succeeded: str, otherwise: str
 ) -> dict[str, Any]:
     """`when_recorded` after RecordFailure, whose outcome is the run's success when it found the run
     ``SUCCEEDED`` (ProcessResults' write committed before its step failed): that goes to
-    ``already_succeeded``; an outcome with ``retry: true`` (a run out of memory with a bigger size left,
-    nothing recorded) goes to ``retry``."""
+    ``already_succeeded``; an outcome with ``retry: true`` (nothing recorded) goes to ``retry_same`` for a
+    task that failed to start (``retrySize: "same"``), else to ``retry_bigger`` (a run out of memory with a
+    bigger size left; also a retry outcome without ``retrySize``, which RecordFailure gave before it had
+    one, so a deploy does not break executions under way)."""
     return {
         "Type": "Choice",
         "Comment": (
-            "Train once more in the bigger task Validate sized for a run out of memory; notify only an "
-            "outcome that is the session's (not a superseded run's); a run that had already succeeded is "
-            "notified as a success."
+            "Train once more in the bigger task Validate sized for a run out of memory, or in the same size "
+            "for a task that failed to start; notify only an outcome that is the session's (not a superseded "
+            "run's); a run that had already succeeded is notified as a success."
         ),
         "Choices": [
-            {**_OUTCOME_IS_RETRY, "Next": retry},
+            {**_RETRY_IN_SAME_SIZE, "Next": retry_same},
+            {**_OUTCOME_IS_RETRY, "Next": retry_bigger},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.FAILED)], "Next": next_state},
             {"And": [_OUTCOME_IS_RECORDED, _outcome_status_is(Status.SUCCEEDED)], "Next": already_succeeded},
         ],
@@ -156,35 +159,12 @@ def update_item_task(
     }
 
 
-def retry_states(
-    status_table_name: str, *, next_state: str, retrier: dict[str, Any], catch_to: str
-) -> dict[str, dict[str, Any]]:
-    """The states from RecordFailure's retry outcome to ``next_state`` (PresignRun, then training):
-    the retry's size becomes the run's (so a retry that runs out of memory too is recorded: RecordFailure
-    retries only a run smaller than its retry size), and the session's task size becomes the retry's."""
-    return {
-        USE_RETRY_TASK_SIZE: {
-            "Type": "Pass",
-            "Comment": "The run ran out of memory: its retry trains in the bigger task Validate sized for it.",
-            "InputPath": f"{VALIDATION_PATH}.{RETRY_TASK_SIZE_KEY}",
-            "ResultPath": f"{VALIDATION_PATH}.{TASK_SIZE_KEY}",
-            "Next": RECORD_RETRY_TASK_SIZE,
-        },
-        RECORD_RETRY_TASK_SIZE: update_item_task(
-            record_retry_task_size_parameters(status_table_name),
-            comment="The session's task size becomes the retry's, only while this run is PROCESSING.",
-            next_state=next_state,
-            retrier=retrier,
-            catch_to=catch_to,
-        ),
-    }
-
-
-def _status_key() -> dict[str, Any]:
+def status_key() -> dict[str, Any]:
+    """The run's status item: its user and session."""
     return {PARTITION_KEY: {"S.$": json_path("user_id")}, SORT_KEY: {"S.$": json_path("session_id")}}
 
 
-def _task_size_value() -> dict[str, Any]:
+def task_size_value() -> dict[str, Any]:
     """The run's task size as a DynamoDB map of numbers."""
     return {
         "M": {json_name: {"N.$": _task_size_text(field_name)} for field_name, json_name in TASK_SIZE_JSON_NAMES.items()}
@@ -195,7 +175,7 @@ def mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
     attribute = SessionAttribute
     return {
         "TableName": status_table_name,
-        "Key": _status_key(),
+        "Key": status_key(),
         "UpdateExpression": (
             f"SET #status = :processing, {attribute.STARTED_AT} = :enteredTime, "
             f"{attribute.UPDATED_AT} = :enteredTime, {attribute.EXECUTION_ARN} = :executionArn, "
@@ -210,25 +190,7 @@ def mark_processing_parameters(status_table_name: str) -> dict[str, Any]:
             ":runId": {"S.$": json_path("run_id")},
             ":enteredTime": {"S.$": "$$.State.EnteredTime"},
             ":executionArn": {"S.$": "$$.Execution.Id"},
-            ":taskSize": _task_size_value(),
-        },
-    }
-
-
-def record_retry_task_size_parameters(status_table_name: str) -> dict[str, Any]:
-    """The update that stores the retry's task size on the session, only while this run is PROCESSING."""
-    attribute = SessionAttribute
-    return {
-        "TableName": status_table_name,
-        "Key": _status_key(),
-        "UpdateExpression": f"SET {attribute.TASK_SIZE} = :taskSize, {attribute.UPDATED_AT} = :enteredTime",
-        "ConditionExpression": f"{attribute.RUN_ID} = :runId AND #status = :processing",
-        "ExpressionAttributeNames": {"#status": attribute.STATUS.value},
-        "ExpressionAttributeValues": {
-            ":processing": {"S": Status.PROCESSING.value},
-            ":runId": {"S.$": json_path("run_id")},
-            ":enteredTime": {"S.$": "$$.State.EnteredTime"},
-            ":taskSize": _task_size_value(),
+            ":taskSize": task_size_value(),
         },
     }
 

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies, resource_policies
-from components.asl import STEP_FUNCTION_TIMEOUT_SECONDS
+from components.execution_budget import STEP_FUNCTION_TIMEOUT_SECONDS
 from components.ingestion import (
     START_FUNCTION_TIMEOUT_SECONDS,
     create_upload_queues,

@@ -10,6 +10,10 @@ refused only when its need exceeds the maximum.
 The prediction can fall short (denser cues than it assumes), so Validate also gives the size of one
 retry (:func:`retry_size_for`): when the first task runs out of memory, the state machine runs the
 classifier once more in that size (``RETRY_TASK_SIZE_KEY``), if the maximum leaves room for one.
+An execution retries once at most, in that bigger size or, after a task that failed to start, in the
+same size: either way the state machine then makes ``retryTaskSize`` equal to ``taskSize``, which
+Validate never gives (its retry size is bigger, or ``None``), and RecordFailure reads that as the retry
+spent.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ VALIDATION_FIELD = "validation"
 VALIDATION_PATH = f"$.{VALIDATION_FIELD}"
 #: Key of the size in Validate's output (``$.validation``) and in the status record.
 TASK_SIZE_KEY = "taskSize"
-#: Key in Validate's output of the size of the one retry after running out of memory, or ``None``.
+#: Key in Validate's output of the size of the one retry after running out of memory, or ``None``; equal to
+#: ``taskSize`` once the execution's retry is spent.
 RETRY_TASK_SIZE_KEY = "retryTaskSize"
 #: How much more memory the retry asks for than the task that ran out of it.
 RETRY_MEMORY_FACTOR = 2

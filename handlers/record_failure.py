@@ -8,10 +8,14 @@ run still being open; a session that already succeeded or moved to a newer uploa
 notifies only a recorded outcome. A run found ``SUCCEEDED`` (ProcessResults' write committed, then
 its step failed) returns that success, which the state machine notifies as a success.
 
-A run that ran ``OUT_OF_MEMORY`` while Validate's ``retryTaskSize`` is not null (the prediction fell
-short and the stack allows a bigger task) is not a failure yet: nothing is recorded, and the outcome
-``{userId, sessionId, runId, retry: true}`` sends the state machine to train once more in that size.
-A second ``OUT_OF_MEMORY``, in that size, is recorded.
+An execution trains once more, once at most (:func:`retry_kind`), and nothing is recorded then: a run
+that ran ``OUT_OF_MEMORY`` while Validate's ``retryTaskSize`` is not null (the prediction fell short and
+the stack allows a bigger task) gets the outcome ``{userId, sessionId, runId, retry: true, retrySize:
+"bigger"}``, which sends the state machine to train in that size; a classifier task that ECS accepted but
+could not start (``TaskFailedToStart``: ENI provisioning, image pull, registry auth, capacity, usually
+passing) gets ``retrySize: "same"``, and the state machine trains again in the same size after
+:data:`contracts.outcome.START_RETRY_WAIT_SECONDS`. Either retry makes ``retryTaskSize`` the run's
+``taskSize``, so what fails after it (out of memory, a second failed start) is recorded as usual.
 """
 
 from collections.abc import Mapping
@@ -19,33 +23,73 @@ from typing import Any
 
 from contracts.api import session_links
 from contracts.failures import FailureCode
+from contracts.outcome import START_RETRY_WAIT_SECONDS, RetryKind
 from contracts.run_access import redact
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from contracts.task_size import RETRY_TASK_SIZE_KEY, TASK_SIZE_KEY, VALIDATION_FIELD
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
-from handlers.common.failures import MAX_CAUSE_CHARACTERS, Failure, classify_failure, needs_failed_manifest
+from handlers.common.failures import (
+    MAX_CAUSE_CHARACTERS,
+    MAX_MESSAGE_LENGTH,
+    Failure,
+    classify_failure,
+    needs_failed_manifest,
+    stopped_task,
+)
 from handlers.common.manifest import read_manifest
 from handlers.common.observability import logger, session_ids, tracer
 from handlers.common.outcome import retry_outcome, run_outcome, succeeded_outcome
+from handlers.common.printable import printable_line
 from handlers.common.settings import ResultsSettings
 from handlers.common.status import StatusStore
 from handlers.common.timestamps import now_iso
 
 
-def retry_task_size(failure: Failure, state: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The task size the run is tried again in: Validate's ``retryTaskSize`` when the run ran out of
-    memory in a smaller one, else ``None`` (also when Validate gave none, or did not get that far).
+def retry_spent(validation: Mapping[str, Any]) -> bool:
+    """Whether the execution has used its one retry: the state machine made the retry size the run's task
+    size (the bigger retry moves ``retryTaskSize`` into ``taskSize``, the same-size retry ``taskSize`` into
+    ``retryTaskSize``; Validate never gives them equal)."""
+    task_size = validation.get(TASK_SIZE_KEY)
+    return task_size is not None and validation.get(RETRY_TASK_SIZE_KEY) == task_size
 
-    The retry trains in that size (the state machine moves it into ``taskSize``), so a retry that runs
-    out of memory too is recorded: no state has to clear the retry size.
+
+def retry_kind(failure: Failure, error: Mapping[str, Any], state: Mapping[str, Any]) -> RetryKind | None:
+    """How the run is tried once more, or ``None`` when its failure is to be recorded.
+
+    Only a run Validate sized (the classifier task runs after it) whose execution has not spent its retry
+    (:func:`retry_spent`) is retried: in the same size when ECS stopped its task before the container ran
+    (:attr:`~handlers.common.failures.StoppedTask.failed_to_start`, whatever the failure code), in Validate's
+    ``retryTaskSize`` when it ran out of memory and Validate gave one.
     """
     validation = state.get(VALIDATION_FIELD)
-    if failure.code is not FailureCode.OUT_OF_MEMORY or not isinstance(validation, Mapping):
+    if not isinstance(validation, Mapping) or not validation.get(TASK_SIZE_KEY) or retry_spent(validation):
         return None
-    retry = validation.get(RETRY_TASK_SIZE_KEY)
-    return retry if retry and retry != validation.get(TASK_SIZE_KEY) else None
+    task = stopped_task(error)
+    if task is not None and task.failed_to_start:
+        return RetryKind.SAME
+    if failure.code is FailureCode.OUT_OF_MEMORY and validation.get(RETRY_TASK_SIZE_KEY):
+        return RetryKind.BIGGER
+    return None
+
+
+def _log_retry(kind: RetryKind, error: Mapping[str, Any], validation: Mapping[str, Any]) -> None:
+    sizes = {TASK_SIZE_KEY: validation.get(TASK_SIZE_KEY), RETRY_TASK_SIZE_KEY: validation.get(RETRY_TASK_SIZE_KEY)}
+    if kind is RetryKind.BIGGER:
+        logger.info(
+            "the run ran out of memory in the task Validate sized from its prediction: not recorded, it is "
+            "tried once more in a bigger task",
+            extra=sizes,
+        )
+        return
+    task = stopped_task(error)
+    reason = printable_line(task.stopped_reason if task else "")[:MAX_MESSAGE_LENGTH]
+    logger.info(
+        f"the classifier task failed to start ({reason}): not recorded, tried once more in the same size "
+        f"after {START_RETRY_WAIT_SECONDS} s",
+        extra=sizes,
+    )
 
 
 def record_failure(
@@ -66,7 +110,8 @@ def record_failure(
     dict
         ``{userId, sessionId, runId, status: "FAILED", error: {code, message}, links, recorded}``, or
         the run's success outcome (``status: "SUCCEEDED"``, ``result``) when the session holds it, or
-        ``{userId, sessionId, runId, retry: true}`` when the run is tried again (:func:`retry_task_size`).
+        ``{userId, sessionId, runId, retry: true, retrySize: "bigger" | "same"}`` when the run is tried again
+        (:func:`retry_kind`).
     """
     manifest = None
     if needs_failed_manifest(error):
@@ -83,14 +128,10 @@ def record_failure(
         "run failed",
         extra={"errorName": error.get("Error"), "cause": cause, "failureCode": failure.code.value},
     )
-    retry_size = retry_task_size(failure, state)
-    if retry_size is not None:
-        logger.info(
-            "the run ran out of memory in the task Validate sized from its prediction: not recorded, it is "
-            "tried once more in a bigger task",
-            extra={TASK_SIZE_KEY: state[VALIDATION_FIELD].get(TASK_SIZE_KEY), RETRY_TASK_SIZE_KEY: retry_size},
-        )
-        return retry_outcome(run)
+    kind = retry_kind(failure, error, state)
+    if kind is not None:
+        _log_retry(kind, error, state[VALIDATION_FIELD])
+        return retry_outcome(run, kind)
     detail = {"error": str(error.get("Error", "")), "cause": cause}
     written = status.fail_run(
         run.user_id, run.session_id, run.run_id, error=failure.as_dict(), now=now, detail=detail

@@ -12,7 +12,6 @@ uploads, waits and fetches results; :mod:`sandbox.outcomes` keeps what each sess
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 import threading
@@ -24,12 +23,12 @@ from typing import Any
 import boto3
 from moto.moto_api._internal.models import moto_api_backend
 
-from components.asl import TRAIN_CLASSIFIER
 from components.config import StackSettings
 from contracts.environment import FunctionVariable
 
 from . import moto_patches
 from .containers import ContainerLauncher, ContainerRun
+from .definition_changes import with_definition_changes
 from .emulation import Emulator, make_deploy, make_invoke
 from .emulator import free_port, quiet_logs, start_server
 from .filter_designs_cache import designs_environment
@@ -44,7 +43,6 @@ from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
 ROLE = "aws:iam/role:Role"
 FUNCTION = "aws:lambda/function:Function"
-STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
 _one_at_a_time = threading.Lock()
 
@@ -63,24 +61,6 @@ def _restore_variable(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
     else:
         os.environ[name] = value
-
-
-def _with_train_timeout(
-    adjust: AdjustInputs | None, train_timeout_seconds: int | None
-) -> AdjustInputs | None:
-    """``adjust`` followed, when a timeout is given, by setting it on the state machine's training state."""
-    if train_timeout_seconds is None:
-        return adjust
-
-    def adjusted(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        inputs = adjust(type_token, name, inputs) if adjust else inputs
-        if type_token != STATE_MACHINE:
-            return inputs
-        definition = json.loads(inputs["definition"])
-        definition["States"][TRAIN_CLASSIFIER]["TimeoutSeconds"] = train_timeout_seconds
-        return {**inputs, "definition": json.dumps(definition)}
-
-    return adjusted
 
 
 def existing_network_stand_in(ec2, settings: StackSettings) -> dict[str, list[str]]:
@@ -122,6 +102,8 @@ class LocalPipeline(RunningPipeline):
         Overrides of project config keys (``{"taskMemory": 1024}``), validated like the file's.
     train_timeout_seconds : int, optional
         Overrides the ``TrainClassifier`` state's timeout in the deployed definition.
+    start_retry_wait_seconds : int, optional
+        Overrides the ``WaitBeforeStartRetry`` state's 60 s in the deployed definition (moto sleeps them).
     adjust_inputs : callable, optional
         ``(type token, logical name, inputs) -> inputs``, applied to every resource before it is
         created (tests take a statement out of a role's policy this way).
@@ -141,6 +123,7 @@ class LocalPipeline(RunningPipeline):
         stack: str = DEFAULT_STACK,
         config: Mapping[str, Any] | None = None,
         train_timeout_seconds: int | None = None,
+        start_retry_wait_seconds: int | None = None,
         adjust_inputs: AdjustInputs | None = None,
         progress: Callable[[str], None] = _stderr,
         container_environment: dict[str, str] | None = None,
@@ -153,7 +136,11 @@ class LocalPipeline(RunningPipeline):
         super().__init__(settings=stack_settings(stack, self.config), progress=progress)
         self.work_dir = work_dir
         self.stack_name = stack
-        self.adjust_inputs = _with_train_timeout(adjust_inputs, train_timeout_seconds)
+        self.adjust_inputs = with_definition_changes(
+            adjust_inputs,
+            train_timeout_seconds=train_timeout_seconds,
+            start_retry_wait_seconds=start_retry_wait_seconds,
+        )
         self.container_environment = container_environment or {}
         self.handler_log_level = handler_log_level
         self.docker = docker

@@ -41,6 +41,9 @@ _PULL_FAILURE_MARKERS = (
 )
 #: The ECS stop code of a task whose essential container ended on its own.
 CONTAINER_EXITED_STOP_CODE = "EssentialContainerExited"
+#: The ECS stop code of a task ECS accepted but stopped before its container ran (ENI provisioning, image
+#: pull, registry auth or secrets, capacity at the task's start).
+FAILED_TO_START_STOP_CODE = "TaskFailedToStart"
 #: ECS stop codes of a task something stopped (StopTask, ECS, Fargate maintenance or Spot): its container got
 #: SIGTERM, then SIGKILL (exit 137) if it outlived the stop timeout.
 STOP_REQUEST_CODES = frozenset(
@@ -103,11 +106,12 @@ def _field(mapping: Mapping[str, Any], name: str) -> Any:
 @dataclass(frozen=True)
 class StoppedTask:
     """What decides a classifier task's failure: container exit codes and reasons, the task's stop code and
-    reason."""
+    reason (``stopped_reason``, also the last but one of ``reasons`` when given)."""
 
     exit_codes: tuple[int | None, ...]
     reasons: tuple[str, ...]
     stop_code: str
+    stopped_reason: str
 
     def mentions(self, *markers: str) -> bool:
         return any(marker.lower() in reason.lower() for reason in self.reasons for marker in markers)
@@ -117,6 +121,11 @@ class StoppedTask:
         """ECS says so, or the container was killed (137) while nothing was stopping its task."""
         killed = ExitCode.KILLED in self.exit_codes and self.stop_code == CONTAINER_EXITED_STOP_CODE
         return killed or self.mentions("OutOfMemory")
+
+    @property
+    def failed_to_start(self) -> bool:
+        """ECS stopped the task before its container ran: ``TaskFailedToStart`` and no exit code."""
+        return self.stop_code == FAILED_TO_START_STOP_CODE and all(code is None for code in self.exit_codes)
 
 
 def parse_stopped_task(cause: object) -> StoppedTask | None:
@@ -139,15 +148,24 @@ def parse_stopped_task(cause: object) -> StoppedTask | None:
         )
         reasons.append(str(_field(container, "reason") or ""))
     stop_code = str(_field(task, "stopCode") or "")
-    reasons += [str(_field(task, "stoppedReason") or ""), stop_code]
+    stopped_reason = str(_field(task, "stoppedReason") or "")
+    reasons += [stopped_reason, stop_code]
     return StoppedTask(
-        exit_codes=tuple(exit_codes), reasons=tuple(reason for reason in reasons if reason), stop_code=stop_code
+        exit_codes=tuple(exit_codes),
+        reasons=tuple(reason for reason in reasons if reason),
+        stop_code=stop_code,
+        stopped_reason=stopped_reason,
     )
+
+
+def stopped_task(error: Mapping[str, Any]) -> StoppedTask | None:
+    """The stopped classifier task a caught error describes, or ``None`` for any other error."""
+    return parse_stopped_task(error.get("Cause")) if error.get("Error") == "States.TaskFailed" else None
 
 
 def needs_failed_manifest(error: Mapping[str, Any]) -> bool:
     """Whether the error is a stopped classifier task, whose manifest may say why it failed."""
-    return error.get("Error") == "States.TaskFailed" and parse_stopped_task(error.get("Cause")) is not None
+    return stopped_task(error) is not None
 
 
 def _manifest_failure(document: Mapping[str, Any] | None) -> Failure | None:
@@ -204,8 +222,7 @@ def classify_failure(error: Mapping[str, Any], failed_manifest: Mapping[str, Any
         return Failure(FailureCode.TIMEOUT, GENERIC_MESSAGES[FailureCode.TIMEOUT])
     if name in RUN_TASK_CAPACITY_ERRORS:
         return Failure(FailureCode.CAPACITY_UNAVAILABLE, GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE])
-    if name == "States.TaskFailed":
-        task = parse_stopped_task(error.get("Cause"))
-        if task is not None:
-            return _manifest_failure(failed_manifest) or _task_failure(task)
+    task = stopped_task(error)
+    if task is not None:
+        return _manifest_failure(failed_manifest) or _task_failure(task)
     return Failure(FailureCode.INTERNAL_ERROR, GENERIC_MESSAGES[FailureCode.INTERNAL_ERROR])

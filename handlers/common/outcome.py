@@ -13,7 +13,7 @@ machine notifies as one.
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.outcome import OUTCOME_RECORDED, OUTCOME_RETRY
+from contracts.outcome import OUTCOME_RECORDED, OUTCOME_RETRY, OUTCOME_RETRY_SIZE, RetryKind
 from contracts.run_input import RunInput
 from contracts.statuses import SessionAttribute, Status
 from handlers.common.observability import logger
@@ -54,9 +54,10 @@ def succeeded_outcome(run: RunInput, *, status: StatusStore, links: dict[str, st
     return _outcome(run, Status.SUCCEEDED, details={"result": item.get("result")}, links=links, recorded=True)
 
 
-def retry_outcome(run: RunInput) -> dict[str, Any]:
-    """RecordFailure's outcome for a run tried once more in a bigger task: nothing recorded, nothing notified."""
-    return {**_run_ids(run), OUTCOME_RETRY: True}
+def retry_outcome(run: RunInput, kind: RetryKind) -> dict[str, Any]:
+    """RecordFailure's outcome for a run tried once more, in a bigger task or the same size (``kind``): nothing
+    recorded, nothing notified."""
+    return {**_run_ids(run), OUTCOME_RETRY: True, OUTCOME_RETRY_SIZE: kind.value}
 
 
 def _run_ids(run: RunInput) -> dict[str, str]:

@@ -67,7 +67,8 @@ def catch_problems(definition: Definition) -> list[str]:
 
 
 def wait_states(definition: Definition) -> list[str]:
-    """Names of Wait states (the pipeline must not sleep or poll)."""
+    """Names of Wait states (nothing may poll: the one Wait is the pause before the retry of a task that
+    failed to start)."""
     return [name for name, state in definition.get("States", {}).items() if state["Type"] == "Wait"]
 
 

@@ -18,14 +18,13 @@ from asl_examples import (
     TRAIN_TIMEOUT_SECONDS,
 )
 
-from components.asl import (
+from components.asl import RetryPolicy, build_definition
+from components.config_limits import MAX_CAPACITY_WAIT_MINUTES, MIN_CAPACITY_WAIT_MINUTES
+from components.execution_budget import (
     EXECUTION_MARGIN_SECONDS,
     STEP_FUNCTION_TIMEOUT_SECONDS,
-    RetryPolicy,
-    build_definition,
     execution_timeout_seconds,
 )
-from components.config_limits import MAX_CAPACITY_WAIT_MINUTES, MIN_CAPACITY_WAIT_MINUTES
 from components.retry import (
     DEFAULT_CAPACITY_RETRY,
     NOTIFY_RETRY,
@@ -33,6 +32,7 @@ from components.retry import (
     retry_budget_seconds,
     retry_waits_seconds,
 )
+from contracts.outcome import START_RETRY_WAIT_SECONDS
 
 pytestmark = pytest.mark.unit
 
@@ -182,11 +182,13 @@ def test_the_execution_times_out_after_the_longest_path_that_still_makes_progres
     # The first task runs out of memory at the end of its time and the retry's ProcessResults fails:
     # Validate, PresignRun, RecordFailure (retry), PresignRun, ProcessResults and RecordFailure each through
     # four attempts and three waits; two trainings, each after the waits of a DynamoDB update's retries
-    # (MarkProcessing, then RecordRetryTaskSize) and of TrainClassifier's capacity retries; the waits of
-    # one notification's retries (2 + 4 + 8 + 16 + 30); the margin.
+    # (MarkProcessing, then RecordRetryTaskSize) and of TrainClassifier's capacity retries; the wait before
+    # a retry after a failed start (that path's first task takes less than its whole time); the waits of one
+    # notification's retries (2 + 4 + 8 + 16 + 30); the margin.
     expected = (
         6 * (4 * STEP_FUNCTION_TIMEOUT_SECONDS + retry_waits)
         + 2 * (retry_waits + capacity_waits + TRAIN_TIMEOUT_SECONDS)
+        + START_RETRY_WAIT_SECONDS
         + 60
         + EXECUTION_MARGIN_SECONDS
     )

@@ -1,6 +1,6 @@
 """What the definition's states do: the training task and its container, the presign step, the input of
-the Lambda steps, MarkProcessing, the outcome choices, the retry after running out of memory and the
-notifications."""
+the Lambda steps, MarkProcessing, the outcome choices, the retries (after running out of memory, after a
+failed start) and the notifications."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from asl_checks import retry_problems
 from asl_examples import DYNAMODB_TRANSIENT_ERRORS, LAMBDA_STATES, RESOURCES, TRAIN_TIMEOUT_SECONDS
 
 from contracts.environment import CONTAINER_REQUIRED, ContainerVariable
+from contracts.outcome import START_RETRY_WAIT_SECONDS
 from contracts.task_size import TASK_SIZE_KEY, TaskSize
+from handlers.record_failure import retry_spent
 
 pytestmark = pytest.mark.unit
 
@@ -111,8 +113,9 @@ def test_each_step_function_receives_the_whole_state_with_the_run_and_its_execut
         "$.validation",
         "$.runAccess",
         "$.outcome",
-        # the retry's Pass state switches the run's task size
+        # the retries' Pass states: the run's task size becomes the retry's, or the retry's the run's
         "$.validation.taskSize",
+        "$.validation.retryTaskSize",
     }
     catch_paths = {catch["ResultPath"] for other in states.values() for catch in other.get("Catch", [])}
     assert catch_paths == {"$.error"}
@@ -167,7 +170,7 @@ def test_a_recorded_failure_is_notified_and_a_run_found_succeeded_is_notified_as
     state = definition["States"]["FailureRecorded"]
 
     assert state["Type"] == "Choice"
-    assert state["Choices"][1:] == [
+    assert state["Choices"][2:] == [
         {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "FAILED"}], "Next": "NotifyFailure"},
         {"And": [RECORDED, {"Variable": "$.outcome.status", "StringEquals": "SUCCEEDED"}], "Next": "NotifySuccess"},
     ]
@@ -186,17 +189,23 @@ def test_notifications_publish_the_outcome_to_the_topic(definition, state):
     assert len(task["Parameters"]["Subject"]) < 100  # SNS limit for subjects
 
 
-def test_a_run_out_of_memory_that_recordfailure_retries_goes_to_the_retry_first(definition):
-    # RecordFailure's retry outcome has no `recorded`; every other outcome has no `retry`: IsPresent first
-    (first, *_) = definition["States"]["FailureRecorded"]["Choices"]
+def test_the_retries_recordfailure_asks_for_go_first_each_to_its_own_states(definition):
+    # RecordFailure's retry outcome has no `recorded`; every other outcome has no `retry`: IsPresent first.
+    # `retry: true` without `retrySize` (RecordFailure before the same-size retry, during a deploy) and
+    # `retrySize: "bigger"` both go to the bigger retry, as an execution's old Choice sends the new outcome.
+    (same, bigger, *_) = definition["States"]["FailureRecorded"]["Choices"]
+    retry = "$.outcome.retry"
+    is_retry = [{"Variable": retry, "IsPresent": True}, {"Variable": retry, "BooleanEquals": True}]
 
-    assert first == {
+    assert same == {
         "And": [
-            {"Variable": "$.outcome.retry", "IsPresent": True},
-            {"Variable": "$.outcome.retry", "BooleanEquals": True},
+            {"And": is_retry},
+            {"Variable": "$.outcome.retrySize", "IsPresent": True},
+            {"Variable": "$.outcome.retrySize", "StringEquals": "same"},
         ],
-        "Next": "UseRetryTaskSize",
+        "Next": "UseSameTaskSize",
     }
+    assert bigger == {"And": is_retry, "Next": "UseRetryTaskSize"}
 
 
 def _pass(state: dict, data: dict) -> dict:
@@ -226,6 +235,41 @@ def test_the_retry_trains_in_validates_retry_size(definition):
     # the training reads the run's size where the retry's now is
     overrides = states["TrainClassifier"]["Parameters"]["Overrides"]
     assert _value_at(moved, _formatted_path(overrides["Memory.$"])) == 2048
+
+
+def test_the_retry_after_a_failed_start_trains_in_the_same_size_after_a_wait(definition):
+    states = definition["States"]
+    first = TaskSize(256, 1024).to_dict()
+    state = {"runId": "run-1", "validation": {"trialBound": 15, TASK_SIZE_KEY: first, "retryTaskSize": None}}
+
+    kept = _pass(states["UseSameTaskSize"], state)
+
+    # the run's size stays and becomes the retry's: RecordFailure reads the two equal as the retry spent
+    assert kept == {"runId": "run-1", "validation": {"trialBound": 15, TASK_SIZE_KEY: first, "retryTaskSize": first}}
+    assert states["UseSameTaskSize"]["Next"] == "WaitBeforeStartRetry"
+    wait = states["WaitBeforeStartRetry"]
+    assert (wait["Type"], wait["Seconds"], wait["Next"]) == ("Wait", START_RETRY_WAIT_SECONDS, "RecordRetryTaskSize")
+    assert START_RETRY_WAIT_SECONDS == 60
+    overrides = states["TrainClassifier"]["Parameters"]["Overrides"]
+    assert _value_at(kept, _formatted_path(overrides["Memory.$"])) == 1024
+
+
+@pytest.mark.parametrize(
+    ("pass_state", "retry_size"),
+    [
+        ("UseRetryTaskSize", TaskSize(256, 2048).to_dict()),
+        ("UseSameTaskSize", TaskSize(256, 2048).to_dict()),
+        # a stack whose taskMemoryMax is the run's size: no bigger retry, a failed start still gets one
+        ("UseSameTaskSize", None),
+    ],
+)
+def test_either_retry_leaves_the_state_recordfailure_reads_as_the_retry_spent(definition, pass_state, retry_size):
+    validation = {TASK_SIZE_KEY: TaskSize(256, 1024).to_dict(), "retryTaskSize": retry_size}
+
+    retried = _pass(definition["States"][pass_state], {"validation": validation})
+
+    assert not retry_spent(validation)
+    assert retry_spent(retried["validation"])
 
 
 def test_the_retry_records_its_task_size_on_this_processing_run_then_presigns_afresh(definition):

@@ -1,5 +1,6 @@
 """The shape of the definition built by ``components.asl``: transitions, reachability, the success and
-failure paths, catches, no waits, result paths; and the negative twins of the structural checks."""
+failure paths, catches, the one wait (before the retry of a task that failed to start), result paths; and
+the negative twins of the structural checks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import copy
 import json
 
 import pytest
-from asl_checks import catch_problems, path_from, transition_problems, unreachable_states, wait_states
+from asl_checks import (
+    catch_problems,
+    path_from,
+    transition_problems,
+    transition_targets,
+    unreachable_states,
+    wait_states,
+)
 from asl_examples import NOTIFY_STATES, TASK_STATES
 
 pytestmark = pytest.mark.unit
@@ -36,10 +44,23 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "NotifySuccess",
         "Succeeded",
     ]
-    # A run out of memory with a bigger task left trains once more from PresignRun (first rule)...
+    # A task that failed to start trains once more in the same size after a wait (first rule) ...
     assert path_from(definition, "RecordFailure") == [
         "RecordFailure",
         "FailureRecorded",
+        "UseSameTaskSize",
+        "WaitBeforeStartRetry",
+        "RecordRetryTaskSize",
+        "PresignRun",
+        "TrainClassifier",
+        "RedactRunAccess",
+        "ProcessResults",
+        "SuccessRecorded",
+        "NotifySuccess",
+        "Succeeded",
+    ]
+    # ... a run out of memory with a bigger task left trains once more from PresignRun (second rule) ...
+    assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][1]["Next"]) == [
         "UseRetryTaskSize",
         "RecordRetryTaskSize",
         "PresignRun",
@@ -51,7 +72,7 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "Succeeded",
     ]
     # ... any other failure is notified
-    assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][1]["Next"]) == [
+    assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][2]["Next"]) == [
         "NotifyFailure",
         "Failed",
     ]
@@ -84,8 +105,13 @@ def test_a_lost_notification_fails_the_execution_without_recording_a_failure(def
     assert definition["States"]["NotificationFailed"]["Error"] == "NotificationFailed"
 
 
-def test_no_wait_state(definition):
-    assert wait_states(definition) == []
+def test_the_only_wait_is_the_pause_before_the_retry_of_a_task_that_failed_to_start(definition):
+    # nothing polls (TrainClassifier is .sync); the wait is entered only on RecordFailure's same-size retry
+    assert wait_states(definition) == ["WaitBeforeStartRetry"]
+    states = definition["States"]
+    assert [name for name, state in states.items() if "WaitBeforeStartRetry" in transition_targets(state)] == [
+        "UseSameTaskSize"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +121,7 @@ def test_no_wait_state(definition):
         ("MarkProcessing", None),
         ("TrainClassifier", None),
         ("UseRetryTaskSize", "$.validation.taskSize"),
+        ("UseSameTaskSize", "$.validation.retryTaskSize"),
         ("RecordRetryTaskSize", None),
         ("ProcessResults", "$.outcome"),
         ("NotifySuccess", None),
@@ -126,7 +153,7 @@ def test_wait_check_reports_a_polling_wait(definition):
     broken["States"]["WaitForTask"] = {"Type": "Wait", "Seconds": 30, "Next": "ProcessResults"}
     broken["States"]["TrainClassifier"]["Next"] = "WaitForTask"
 
-    assert wait_states(broken) == ["WaitForTask"]
+    assert wait_states(broken) == ["WaitBeforeStartRetry", "WaitForTask"]
     assert transition_problems(broken) == []
 
 
@@ -150,7 +177,7 @@ def test_transition_check_reports_a_dangling_catch_and_start(definition):
 
 def test_reachability_check_reports_an_orphan_state(definition):
     broken = copy.deepcopy(definition)
-    for choice, rule in (("SuccessRecorded", 0), ("FailureRecorded", 2)):  # both lead to NotifySuccess
+    for choice, rule in (("SuccessRecorded", 0), ("FailureRecorded", 3)):  # both lead to NotifySuccess
         broken["States"][choice]["Choices"][rule]["Next"] = "Succeeded"
 
     assert unreachable_states(broken) == ["NotifySuccess"]

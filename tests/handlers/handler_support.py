@@ -147,6 +147,28 @@ def ecs_failure(
     return {"Error": "States.TaskFailed", "Cause": json.dumps(task)}
 
 
+def ecs_failed_start(stopped_reason: str, container_reason: str | None = None) -> dict:
+    """A task ECS stopped before the container ran (``TaskFailedToStart``, no exit code)."""
+    return ecs_failure(
+        exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
+    )
+
+
+def after_retry_pass(state: dict[str, Any], pass_state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` after one of the definition's Pass states before a retry (an ``InputPath`` and a
+    ``ResultPath`` of field names)."""
+    value: Any = state
+    for key in pass_state["InputPath"].removeprefix("$.").split("."):
+        value = value[key]
+    *parents, field = pass_state["ResultPath"].removeprefix("$.").split(".")
+    moved = copy.deepcopy(state)
+    target = moved
+    for parent in parents:
+        target = target[parent]
+    target[field] = copy.deepcopy(value)
+    return moved
+
+
 def run_state(
     bucket: str, user_id: str, session_id: str, version: str, file_name: str = "rec.zip"
 ) -> dict[str, Any]:

@@ -4,7 +4,7 @@ with or without the run's failed manifest, to a failure code and a one-line huma
 import json
 
 import pytest
-from handler_support import ecs_failure, failed_manifest, load_event
+from handler_support import ecs_failed_start, ecs_failure, failed_manifest, load_event
 
 from contracts.failures import FailureCode
 from handlers.common.failures import (
@@ -21,13 +21,6 @@ def _lambda_error(error_type: str, message: str) -> dict:
     cause = json.loads(error["Cause"])
     cause.update(errorType=error_type, errorMessage=message)
     return {"Error": error_type, "Cause": json.dumps(cause)}
-
-
-def _failed_to_start(stopped_reason: str, container_reason: str | None = None) -> dict:
-    """A task ECS stopped before the container ran."""
-    return ecs_failure(
-        exit_code=None, reason=container_reason, stop_code="TaskFailedToStart", stopped_reason=stopped_reason
-    )
 
 
 def _stopped_by_user(exit_code: int, reason: str | None = None) -> dict:
@@ -128,7 +121,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.OUT_OF_MEMORY],
     ),
     "ecs-cannot-pull": (
-        lambda: _failed_to_start(
+        lambda: ecs_failed_start(
             "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
             "failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg-dev-classifier:latest",
             container_reason="CannotPullContainerError: pull image manifest has been retried 5 time(s)",
@@ -138,7 +131,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     ),
     "ecs-resource-initialization": (
-        lambda: _failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth"),
+        lambda: ecs_failed_start("ResourceInitializationError: unable to pull secrets or registry auth"),
         None,
         FailureCode.IMAGE_UNAVAILABLE,
         GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
@@ -202,7 +195,7 @@ CASES = {
         GENERIC_MESSAGES[FailureCode.CAPACITY_UNAVAILABLE],
     ),
     "ecs-task-not-placed-for-capacity": (
-        lambda: _failed_to_start(
+        lambda: ecs_failed_start(
             "Capacity is unavailable at this time. Please try again later or in a different availability zone"
         ),
         None,

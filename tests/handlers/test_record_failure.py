@@ -1,6 +1,6 @@
 """record_failure on moto: the FAILED write, which never overwrites a succeeded or newer run, keeps the
-original error for operators only, and logs each line with the execution; a run out of memory that Validate
-left a bigger task for is not recorded but tried again."""
+original error for operators only, and logs each line with the execution. The runs it does not record but
+tries once more are in test_record_failure_retries.py."""
 
 import json
 
@@ -22,7 +22,7 @@ from contracts.failures import FailureCode
 from contracts.manifest import MAX_MANIFEST_BYTES
 from handlers import record_failure
 from handlers.common.api_routes import SESSION_FIELDS
-from handlers.common.failures import GENERIC_MESSAGES, Failure
+from handlers.common.failures import GENERIC_MESSAGES
 from handlers.common.status import StatusStore
 
 
@@ -251,63 +251,3 @@ def test_the_runs_urls_in_a_failed_tasks_overrides_are_neither_stored_nor_logged
         "Name": "RUN_ACCESS",
         "Value": "[RUN_ACCESS redacted]",
     }
-
-
-SIZED = {"taskSize": {"cpu": 1024, "memoryMiB": 2048}, "retryTaskSize": {"cpu": 1024, "memoryMiB": 4096}}
-
-
-@pytest.mark.moto
-def test_a_run_out_of_memory_with_a_bigger_size_left_is_retried_without_recording(
-    aws, processing_run, lambda_context
-):
-    # GIVEN a run whose task ran out of memory, and Validate's size for one retry in a bigger task
-    state = {**processing_run, "validation": SIZED, "error": load_event("sfn_error_ecs_task_failed")}
-    session = stored_status(aws)
-    # WHEN RecordFailure runs
-    with log_lines() as lines:
-        outcome = record_failure.handler(state, lambda_context)
-    # THEN nothing is recorded: the session stays PROCESSING, and the outcome sends the run to its retry
-    assert outcome == {"userId": USER, "sessionId": SESSION, "runId": processing_run["runId"], "retry": True}
-    assert stored_status(aws) == session and session["status"] == "PROCESSING"
-    (retried,) = [line for line in lines if "tried once more in a bigger task" in line["message"]]
-    assert (retried["taskSize"], retried["retryTaskSize"]) == (SIZED["taskSize"], SIZED["retryTaskSize"])
-
-
-@pytest.mark.moto
-@pytest.mark.parametrize(
-    ("validation", "error", "code"),
-    [
-        # the retry already ran (the state machine cleared its size) or the maximum left no bigger task
-        ({**SIZED, "retryTaskSize": None}, load_event("sfn_error_ecs_task_failed"), "OUT_OF_MEMORY"),
-        # another failure of a task that could have been retried
-        (SIZED, ecs_failure(exit_code=1), "CLASSIFIER_ERROR"),
-    ],
-    ids=["no-bigger-size", "not-out-of-memory"],
-)
-def test_a_failure_without_a_retry_is_recorded_as_before(aws, processing_run, lambda_context, validation, error, code):
-    outcome = record_failure.handler({**processing_run, "validation": validation, "error": error}, lambda_context)
-
-    assert "retry" not in outcome and outcome["recorded"] is True
-    assert (outcome["error"]["code"], stored_status(aws)["error"]["code"]) == (code, code)
-
-
-OUT_OF_MEMORY = Failure(FailureCode.OUT_OF_MEMORY, "The classifier ran out of memory while training on this recording.")
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("failure", "state", "expected"),
-    [
-        (OUT_OF_MEMORY, {"validation": SIZED}, SIZED["retryTaskSize"]),
-        (OUT_OF_MEMORY, {"validation": {**SIZED, "retryTaskSize": None}}, None),
-        # the retry itself ran out of memory: it trained in the retry size
-        (OUT_OF_MEMORY, {"validation": {**SIZED, "taskSize": SIZED["retryTaskSize"]}}, None),
-        # Validate failed, or its result is not there
-        (OUT_OF_MEMORY, {}, None),
-        (OUT_OF_MEMORY, {"validation": "unexpected"}, None),
-        (Failure(FailureCode.TIMEOUT, "too long"), {"validation": SIZED}, None),
-    ],
-    ids=["retry-size", "no-retry-size", "retried-already", "no-validation", "not-a-mapping", "timeout"],
-)
-def test_only_a_run_out_of_memory_is_tried_again_and_only_in_validates_retry_size(failure, state, expected):
-    assert record_failure.retry_task_size(failure, state) == expected

@@ -8,7 +8,7 @@ from delivery_checks import event_target_problems
 from moto.events.models import EventPattern
 from resource_types import EVENT_RULE, EVENT_TARGET, FUNCTION, INVOKE_CONFIG, QUEUE, QUEUE_POLICY, ROLE_POLICY
 
-from components.asl import EXECUTION_MARGIN_SECONDS
+from components.execution_budget import EXECUTION_MARGIN_SECONDS
 
 pytestmark = pytest.mark.unit
 

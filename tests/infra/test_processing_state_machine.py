@@ -11,7 +11,7 @@ from function_checks import function_named
 from pulumi_mocks import run_main_program
 from resource_types import LOG_GROUP
 
-from components.asl import execution_timeout_seconds
+from components.execution_budget import execution_timeout_seconds
 
 pytestmark = pytest.mark.unit
 

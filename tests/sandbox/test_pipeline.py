@@ -71,6 +71,8 @@ def pipeline(tmp_path_factory):
     with LocalPipeline(
         work_dir=tmp_path_factory.mktemp("sandbox"),
         config=SMALL_TASK,
+        # image-missing-1 fails to start twice: once, then after the wait before its retry (60 s deployed)
+        start_retry_wait_seconds=1,
         progress=lines.append,
         container_environment=FAST_TRAINING,
         launcher_factory=ScriptedLauncher,
