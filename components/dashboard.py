@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from contracts import pipeline_metrics
+
 _WIDGET_WIDTH = 12
 _WIDGET_HEIGHT = 6
 
@@ -17,9 +19,11 @@ def build_dashboard_body(
     dead_letter_queue_name: str,
     function_names: Sequence[str],
     cluster_name: str,
+    pipeline_name: str,
     train_timeout_seconds: int,
 ) -> dict[str, Any]:
-    """Build the dashboard: executions, durations, queues, Lambda errors and the training task's resources.
+    """Build the dashboard: executions, durations, the classifier container's time, queues, Lambda errors and
+    the training task's resources.
 
     Parameters
     ----------
@@ -33,8 +37,10 @@ def build_dashboard_body(
         Lambda functions whose invocations, errors and durations are plotted.
     cluster_name
         ECS cluster running the classifier (Container Insights metrics).
+    pipeline_name
+        The dimension of the pipeline's own metrics (:mod:`contracts.pipeline_metrics`).
     train_timeout_seconds
-        Drawn as a horizontal line on the execution-time graph.
+        Drawn as a horizontal line on the execution-time and container-time graphs.
 
     Returns
     -------
@@ -63,6 +69,19 @@ def build_dashboard_body(
             region,
             [_metric(states, "ExecutionTime", stat) for stat in ("Average", "Maximum")],
             horizontal_line=("Training timeout", train_timeout_seconds * 1000),
+        ),
+        _metric_widget(
+            "Classifier container time (s)",
+            region,
+            [
+                _metric(
+                    (pipeline_metrics.NAMESPACE, "{metric}", pipeline_metrics.PIPELINE_DIMENSION, pipeline_name),
+                    pipeline_metrics.CONTAINER_SECONDS,
+                    stat,
+                )
+                for stat in ("Average", "Maximum")
+            ],
+            horizontal_line=("Training timeout", train_timeout_seconds),
         ),
         _metric_widget(
             "Upload queue",

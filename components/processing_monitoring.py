@@ -1,7 +1,7 @@
 """What operators are told and shown of the processing path: the alarms publishing to the notification
 topic (each dead-letter queue's depth, an event lost between a rule and its dead-letter queue or
-between a function and its on-failure destination, failed and long executions, each function's
-errors) and the CloudWatch dashboard (body from
+between a function and its on-failure destination, failed executions, long trainings, each
+function's errors) and the CloudWatch dashboard (body from
 :func:`components.dashboard.build_dashboard_body`).
 
 Functions that declare their resources as children of the calling component (``parent``).
@@ -19,9 +19,15 @@ import pulumi_aws as aws
 from components.alarms import above_threshold_alarm
 from components.dashboard import build_dashboard_body
 from components.lambda_function import LambdaFunction, create_errors_alarm
+from contracts import pipeline_metrics
 
-# The task-duration alarm fires when an execution takes this share of the training timeout.
+# The training-time alarm fires when a classifier container runs for this share of the training timeout.
 DURATION_ALARM_SHARE = 0.8
+
+
+def pipeline_name(name: str) -> str:
+    """The stack's pipeline, ``{name}-{stack}``: its dashboard's name and its metrics' dimension."""
+    return f"{name}-{pulumi.get_stack()}"
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,12 @@ def create_processing_alarms(
     """Alarms to ``topic_arn``: a message in one of ``dead_letter_queues``, an event one of
     ``event_rules`` (by alarm name part) could send neither to its target nor to its dead-letter
     queue, a failed invocation one of ``functions_with_failure_destination`` could not send to its
-    on-failure destination, a failed execution, an execution past :data:`DURATION_ALARM_SHARE` of the
-    training timeout, and any error of one of ``functions``."""
+    on-failure destination, a failed execution, a classifier container that ran past
+    :data:`DURATION_ALARM_SHARE` of the training timeout, and any error of one of ``functions``.
+
+    The training-time alarm watches the container's own time (``ContainerSeconds``, which
+    process_results publishes for each successful run), not the execution's: that also counts the
+    capacity retries, both trainings of a run retried after running out of memory, and the Lambda steps."""
     child = pulumi.ResourceOptions(parent=parent)
     alarm_target = [topic_arn]
     for dead_letter_queue in dead_letter_queues:
@@ -87,28 +97,27 @@ def create_processing_alarms(
             alarm_actions=alarm_target,
             opts=child,
         )
-    state_machine_dimensions = {"StateMachineArn": state_machine.arn}
     above_threshold_alarm(
         f"{name}-failed-executions-alarm",
         description="A pipeline execution failed",
         namespace="AWS/States",
         metric_name="ExecutionsFailed",
-        dimensions=state_machine_dimensions,
+        dimensions={"StateMachineArn": state_machine.arn},
         statistic="Sum",
         alarm_actions=alarm_target,
         opts=child,
     )
     above_threshold_alarm(
-        f"{name}-execution-time-alarm",
+        f"{name}-training-time-alarm",
         description=(
-            f"An execution took more than {int(DURATION_ALARM_SHARE * 100)}% of the training timeout"
+            f"A classifier container ran for more than {int(DURATION_ALARM_SHARE * 100)}% of the training timeout"
         ),
-        namespace="AWS/States",
-        metric_name="ExecutionTime",
-        dimensions=state_machine_dimensions,
+        namespace=pipeline_metrics.NAMESPACE,
+        metric_name=pipeline_metrics.CONTAINER_SECONDS,
+        dimensions={pipeline_metrics.PIPELINE_DIMENSION: pipeline_name(name)},
         statistic="Maximum",
         period=300,
-        threshold=DURATION_ALARM_SHARE * train_timeout_seconds * 1000,
+        threshold=DURATION_ALARM_SHARE * train_timeout_seconds,
         alarm_actions=alarm_target,
         opts=child,
     )
@@ -134,11 +143,11 @@ def create_processing_dashboard(
     cluster_name: pulumi.Input[str],
     train_timeout_seconds: int,
 ) -> aws.cloudwatch.Dashboard:
-    """The dashboard named ``{name}-{stack}`` over the state machine, the queues, the functions and the
-    classifier cluster."""
+    """The dashboard named :func:`pipeline_name` over the state machine, the queues, the functions, the
+    classifier cluster and the pipeline's own metrics."""
     return aws.cloudwatch.Dashboard(
         f"{name}-dashboard",
-        dashboard_name=f"{name}-{pulumi.get_stack()}",
+        dashboard_name=pipeline_name(name),
         dashboard_body=pulumi.Output.all(
             region=region,
             state_machine_arn=state_machine.arn,
@@ -148,7 +157,9 @@ def create_processing_dashboard(
             cluster_name=cluster_name,
         ).apply(
             lambda values: json.dumps(
-                build_dashboard_body(**values, train_timeout_seconds=train_timeout_seconds)
+                build_dashboard_body(
+                    **values, pipeline_name=pipeline_name(name), train_timeout_seconds=train_timeout_seconds
+                )
             )
         ),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -29,7 +29,12 @@ from components.lambda_function import (
     create_lambda_function,
     function_environment,
 )
-from components.processing_monitoring import DeadLetterQueue, create_processing_alarms, create_processing_dashboard
+from components.processing_monitoring import (
+    DeadLetterQueue,
+    create_processing_alarms,
+    create_processing_dashboard,
+    pipeline_name,
+)
 from components.reconciler import create_reconcile_dead_letter_queue, route_ended_executions
 from components.retry import active_run_window_seconds
 from components.state_machine_args import ProcessingStateMachineArgs
@@ -211,6 +216,7 @@ class ProcessingStateMachine(pulumi.ComponentResource):
             "process-results-fn",
             "process_results",
             policies.process_results_function_policy,
+            {FunctionVariable.PIPELINE_NAME: pipeline_name(self._name)},
             results_bucket_arn=args.storage.results_bucket_arn,
             status_table_arn=args.storage.status_table_arn,
             classifier_table_arn=args.storage.classifier_table_arn,

@@ -35,6 +35,9 @@ class FunctionVariable(StrEnum):
     TASK_MEMORY_MAX_MIB = "TASK_MEMORY_MAX_MIB"
     #: How long a run's presigned URLs stay valid: the longest a run can last.
     RUN_ACCESS_SECONDS = "RUN_ACCESS_SECONDS"
+    #: The stack's pipeline (``processing-{stack}``): the dimension of the metrics a function publishes
+    #: (:mod:`contracts.pipeline_metrics`).
+    PIPELINE_NAME = "PIPELINE_NAME"
 
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -85,7 +88,12 @@ VALIDATE = FunctionEnvironment(
 )
 PROCESS_RESULTS = FunctionEnvironment(
     "process_results",
-    (FunctionVariable.STATUS_TABLE, FunctionVariable.CLASSIFIER_TABLE, FunctionVariable.RESULTS_BUCKET),
+    (
+        FunctionVariable.STATUS_TABLE,
+        FunctionVariable.CLASSIFIER_TABLE,
+        FunctionVariable.RESULTS_BUCKET,
+        FunctionVariable.PIPELINE_NAME,
+    ),
 )
 RECORD_FAILURE = FunctionEnvironment(
     "record_failure", (FunctionVariable.STATUS_TABLE, FunctionVariable.RESULTS_BUCKET)

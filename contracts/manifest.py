@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from contracts.documents import is_finite_number
+
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = "1.0"
 CLASSIFIER_FILE = "classifier.json"
@@ -81,6 +83,13 @@ MAX_REPORT_WARNING_CHARS = 1_000
 #: read whole into a Lambda's memory; the container's are a few kilobytes (its report warnings the
 #: most of it), so a larger one is refused (``RESULTS_INVALID``) rather than read.
 MAX_MANIFEST_BYTES = 1024 * 1024
+#: The container's wall time in seconds, from its job's start to the manifest's write (the operators'
+#: training-time metric, :mod:`contracts.pipeline_metrics`). Optional: a container that predates it
+#: writes none.
+CONTAINER_SECONDS_FIELD = "containerSeconds"
+#: The most ``containerSeconds`` can be: a day, far beyond any run (the URLs a run writes its manifest
+#: with last at most six hours, ``contracts.run_access.MAX_RUN_ACCESS_SECONDS``).
+MAX_CONTAINER_SECONDS = 24 * 60 * 60
 
 
 def report_warnings(metrics: Mapping[str, Any]) -> list[str]:
@@ -95,6 +104,11 @@ def report_warnings(metrics: Mapping[str, Any]) -> list[str]:
     if not isinstance(warnings, list) or not all(isinstance(text, str) for text in warnings):
         raise ValueError(f"the metric {REPORT_WARNINGS_METRIC} must be a list of strings")
     return warnings
+
+
+def is_container_seconds(value: object) -> bool:
+    """Whether ``value`` can be a ``containerSeconds``: a number from 0 to :data:`MAX_CONTAINER_SECONDS`."""
+    return is_finite_number(value) and 0 <= value <= MAX_CONTAINER_SECONDS
 
 
 def manifest_key(results_prefix: str) -> str:
@@ -136,6 +150,7 @@ class Manifest:
     outputs: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
     error: ManifestError | None = None
+    container_seconds: float | None = None
     schema_version: str = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -143,6 +158,8 @@ class Manifest:
             raise ValueError("a failed manifest carries an error, and only a failed one")
         if self.error is not None and (self.outputs or self.metrics):
             raise ValueError("a failed manifest lists no outputs and no metrics")
+        if self.container_seconds is not None and not is_container_seconds(self.container_seconds):
+            raise ValueError(f"{CONTAINER_SECONDS_FIELD} must be a number from 0 to {MAX_CONTAINER_SECONDS}")
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -153,6 +170,7 @@ class Manifest:
             "status": self.status.value,
             "startedAt": self.started_at,
             "finishedAt": self.finished_at,
+            **({} if self.container_seconds is None else {CONTAINER_SECONDS_FIELD: self.container_seconds}),
             "outputs": dict(self.outputs),
             "metrics": dict(self.metrics),
         }
@@ -163,6 +181,9 @@ class Manifest:
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> "Manifest":
         """Read a manifest document (any schema version; the reader decides whether it accepts it).
+
+        A ``containerSeconds`` that :func:`is_container_seconds` refuses reads as none, as does a
+        missing one: it is the operators' number, not the run's result, and must not fail a session.
 
         Raises
         ------
@@ -190,4 +211,10 @@ class Manifest:
             outputs=outputs,
             metrics=_object(document, "metrics"),
             error=error,
+            container_seconds=_container_seconds(document),
         )
+
+
+def _container_seconds(document: Mapping[str, Any]) -> float | None:
+    value = document.get(CONTAINER_SECONDS_FIELD)
+    return value if is_container_seconds(value) else None

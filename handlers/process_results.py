@@ -9,19 +9,28 @@ has moved on that is logged, not raised. The return value is the outcome; its ``
 whether the session holds it (this write, or an earlier attempt's when Step Functions retried the
 step), and the state machine notifies only a recorded outcome (a superseded run's success is not
 the session's result).
+
+The container's wall time (the manifest's ``containerSeconds``) is published as the metric
+``ContainerSeconds`` (:mod:`contracts.pipeline_metrics`), which the training-time alarm watches,
+once the manifest is found to be this run's succeeded one, whether or not the session still holds
+the run. A manifest without it (an image older than the field) publishes nothing; one out of bounds
+is logged and publishes nothing, and the session succeeds all the same.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from contracts.api import session_links
-from contracts.manifest import MANIFEST_NAME
+from contracts.manifest import CONTAINER_SECONDS_FIELD, MANIFEST_NAME, MAX_CONTAINER_SECONDS, Manifest
+from contracts.pipeline_metrics import CONTAINER_SECONDS
 from contracts.run_input import RunInput
 from contracts.statuses import Status
 from handlers.common.clients import client, environment
 from handlers.common.errors import ResultsInvalid
 from handlers.common.manifest import check_succeeded_manifest, classifier_record, read_versioned_manifest, status_result
-from handlers.common.observability import logger, session_ids, tracer
+from handlers.common.observability import logger, publish_metric, session_ids, tracer
 from handlers.common.outcome import run_outcome
 from handlers.common.output_versions import current_versions, pinned_version
 from handlers.common.settings import ResultsSettings
@@ -34,6 +43,17 @@ def _keys_under(s3: Any, bucket: str, prefix: str) -> set[str]:
     return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
+def publish_container_seconds(manifest: Manifest, document: Mapping[str, Any], *, pipeline_name: str) -> None:
+    """Publish the manifest's ``containerSeconds``; say so in the log when the document's is out of bounds."""
+    if manifest.container_seconds is not None:
+        publish_metric(CONTAINER_SECONDS, manifest.container_seconds, MetricUnit.Seconds, pipeline_name=pipeline_name)
+    elif CONTAINER_SECONDS_FIELD in document:
+        logger.warning(
+            f"{MANIFEST_NAME}'s {CONTAINER_SECONDS_FIELD} is not a number from 0 to {MAX_CONTAINER_SECONDS}: "
+            f"no {CONTAINER_SECONDS} metric for this run"
+        )
+
+
 def record_results(
     run: RunInput,
     *,
@@ -41,6 +61,7 @@ def record_results(
     status: StatusStore,
     results_bucket: str,
     classifier_table: str,
+    pipeline_name: str,
     now: str,
 ) -> dict[str, Any]:
     """Check the run's results and record them; return ``{userId, sessionId, runId, status, result, links,
@@ -56,6 +77,7 @@ def record_results(
         raise ResultsInvalid(f"the classifier finished without writing {MANIFEST_NAME}")
     document, manifest_version = read
     manifest = check_succeeded_manifest(document, run)
+    publish_container_seconds(manifest, document, pipeline_name=pipeline_name)
     stored = _keys_under(s3, results_bucket, run.results_prefix)
     missing = sorted(name for name, key in manifest.outputs.items() if key not in stored)
     if missing:
@@ -99,5 +121,6 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
             status=StatusStore(client("dynamodb"), settings.status_table),
             results_bucket=settings.results_bucket,
             classifier_table=settings.classifier_table,
+            pipeline_name=settings.pipeline_name,
             now=now_iso(),
         )

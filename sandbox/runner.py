@@ -41,6 +41,8 @@ from .running_pipeline import RunningPipeline
 from .signals import stop_deferred
 from .stack import DEFAULT_STACK, LocalStack, stack_settings
 
+#: aws-lambda-powertools' switch for the metric lines (handlers.common.observability), read from the process.
+METRICS_DISABLED_VARIABLE = "POWERTOOLS_METRICS_DISABLED"
 ROLE = "aws:iam/role:Role"
 FUNCTION = "aws:lambda/function:Function"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
@@ -185,7 +187,15 @@ class LocalPipeline(RunningPipeline):
         }
         # The Step Functions interpreter sends its own AWS calls to localhost:$MOTO_PORT. The stack runs
         # no instances, so moto need not build its thousands of default AMIs (seconds at first EC2 call).
-        self._set_environment({**aws_environment, "MOTO_PORT": str(port), "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"})
+        # No CloudWatch reads the functions' metric lines here: they would only interleave with the output.
+        self._set_environment(
+            {
+                **aws_environment,
+                "MOTO_PORT": str(port),
+                "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+                METRICS_DISABLED_VARIABLE: "true",
+            }
+        )
         quiet_logs()
         self.launcher = self.launcher_factory(
             # a real image has its stored filter designs; a local process gets the same file

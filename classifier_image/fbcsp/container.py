@@ -3,7 +3,8 @@
 Reads its job from the environment, downloads exactly the upload version it names
 (``INPUT_VERSION_ID``, the S3 ``VersionId``), reads it safely, trains, uploads
 ``classifier.json``, ``metrics.json``, ``report.html`` and ``figures/*.png`` under
-``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest").
+``RESULTS_PREFIX`` and writes ``manifest.json`` last (docs/contracts.md, "Container manifest"), with
+its own wall time from the job's start (``containerSeconds``, the operators' training-time metric).
 
 The container has no AWS credentials: it reaches S3 only through its run's presigned URLs
 (``RUN_ACCESS``, :mod:`contracts.run_access`), a GET of its upload version and a PUT per result
@@ -33,6 +34,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,25 +106,38 @@ class JsonLog:
         print(json.dumps(record, default=str), file=self.stream, flush=True)
 
 
+@dataclass(frozen=True)
+class JobClock:
+    """When the job started: the wall-clock time for ``startedAt``, and a monotonic instant to measure
+    ``containerSeconds`` from (a wall-clock step, such as a time sync, cannot change it)."""
+
+    started_at: str = field(default_factory=iso_now)
+    started: float = field(default_factory=time.monotonic)
+
+    def seconds(self) -> float:
+        """The seconds since the job started, to a tenth."""
+        return round(time.monotonic() - self.started, 1)
+
+
 def build_manifest(
     settings: JobSettings,
-    started_at: str,
-    finished_at: str,
+    clock: JobClock,
     outputs: Mapping[str, str] | None = None,
     metrics: Mapping[str, Any] | None = None,
     error: tuple[str, str] | None = None,
 ) -> Manifest:
-    """The manifest: ``succeeded`` without ``error``, ``failed`` (empty outputs/metrics) with it."""
+    """The manifest, finished now: ``succeeded`` without ``error``, ``failed`` (empty outputs/metrics) with it."""
     return Manifest(
         user_id=settings.user_id,
         session_id=settings.session_id,
         run_id=settings.run_id,
         status=ManifestStatus.FAILED if error else ManifestStatus.SUCCEEDED,
-        started_at=started_at,
-        finished_at=finished_at,
+        started_at=clock.started_at,
+        finished_at=iso_now(),
         outputs={} if error else dict(outputs or {}),
         metrics={} if error else dict(metrics or {}),
         error=ManifestError(*error) if error else None,
+        container_seconds=clock.seconds(),
     )
 
 
@@ -153,13 +168,11 @@ def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..
     refuses as expired (`AccessExpired`) exit 3 without one; anything else gives a
     ``CLASSIFIER_ERROR`` manifest (when S3 still answers) and exit 1.
     """
-    started_at = iso_now()
+    clock = JobClock()
 
     def fail(code: str, message: str, exit_code: ExitCode) -> int:
         try:
-            put_manifest(
-                transfer, settings, build_manifest(settings, started_at, iso_now(), error=(code, message))
-            )
+            put_manifest(transfer, settings, build_manifest(settings, clock, error=(code, message)))
         except Exception as exc:  # noqa: BLE001 - S3 may be the very thing that failed
             log("ERROR", "could not write the failed manifest", error=f"{type(exc).__name__}: {exc}")
             return ExitCode.UNEXPECTED
@@ -204,9 +217,7 @@ def run_job(settings: JobSettings, transfer: PresignedTransfer, log: Callable[..
                 )
             outputs = upload_outputs(transfer, settings, written)
         metrics = manifest_metrics(result)
-        written_manifest = put_manifest(
-            transfer, settings, build_manifest(settings, started_at, iso_now(), outputs, metrics)
-        )
+        written_manifest = put_manifest(transfer, settings, build_manifest(settings, clock, outputs, metrics))
         log("INFO", "training succeeded", manifest=written_manifest, metrics=metrics)
         return ExitCode.OK
     except InputRejected as exc:

@@ -110,11 +110,13 @@ class ReconcileSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class ResultsSettings:
-    """Settings of ``process_results`` and ``record_failure`` (only the former reads the classifier table)."""
+    """Settings of ``process_results`` and ``record_failure`` (only the former reads the classifier table
+    and publishes metrics under the pipeline's name)."""
 
     status_table: str
     results_bucket: str
     classifier_table: str | None = None
+    pipeline_name: str | None = None
     log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod

@@ -3,6 +3,7 @@ environment and S3 failure (S3's refusal of expired URLs from a stand-in server)
 from its environment."""
 
 import io
+import time
 
 import pytest
 from container_job import (
@@ -49,12 +50,15 @@ def test_bad_uploads_exit_2_with_only_a_failed_manifest(case, s3, tmp_path):
     stream = io.StringIO()
 
     environment = job_environment(s3, version_id, FBCSP_PERMUTATIONS="1")
+    started = time.monotonic()
     assert container.main(environment, stream) == 2
+    elapsed = time.monotonic() - started
 
     assert stored_keys(s3) == [f"{PREFIX}manifest.json"]
     manifest = read_json(s3, f"{PREFIX}manifest.json")
     assert manifest["status"] == "failed"
     assert manifest["outputs"] == {} and manifest["metrics"] == {}
+    assert 0 <= manifest["containerSeconds"] <= round(elapsed, 1), "the job's time, to a tenth of a second"
     assert manifest["error"]["code"] == code
     assert fragment in manifest["error"]["message"]
     assert any(line["message"] == "input rejected" for line in log_lines(stream))

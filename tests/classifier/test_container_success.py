@@ -3,6 +3,7 @@ sample (every output, the manifest last, log lines, content types)."""
 
 import io
 import json
+from datetime import datetime
 
 import pytest
 import requests
@@ -95,6 +96,7 @@ def test_success_manifest_follows_the_contract(successful_job, trained_sample):
         "status",
         "startedAt",
         "finishedAt",
+        "containerSeconds",
         "outputs",
         "metrics",
     ]
@@ -102,6 +104,10 @@ def test_success_manifest_follows_the_contract(successful_job, trained_sample):
     assert (manifest["userId"], manifest["sessionId"], manifest["runId"]) == ("u1", "s1", "run-0123")
     assert manifest["status"] == "succeeded"
     assert manifest["startedAt"].endswith("Z") and manifest["startedAt"] <= manifest["finishedAt"]
+    started, finished = (datetime.fromisoformat(manifest[name]) for name in ("startedAt", "finishedAt"))
+    # The same span on the monotonic clock, to a tenth (the timestamps are to a millisecond).
+    assert manifest["containerSeconds"] > 0
+    assert abs(manifest["containerSeconds"] - (finished - started).total_seconds()) <= 0.05 + 0.002
     assert manifest["outputs"]["classifier"] == f"{PREFIX}classifier.json"
     assert manifest["outputs"]["metrics"] == f"{PREFIX}metrics.json"
     assert manifest["outputs"]["report"] == f"{PREFIX}report.html"

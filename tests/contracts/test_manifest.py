@@ -5,7 +5,14 @@ import dataclasses
 import pytest
 
 from contracts.api import Route, session_links
-from contracts.manifest import Manifest, ManifestError, ManifestStatus, manifest_key, report_warnings
+from contracts.manifest import (
+    MAX_CONTAINER_SECONDS,
+    Manifest,
+    ManifestError,
+    ManifestStatus,
+    manifest_key,
+    report_warnings,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -53,6 +60,26 @@ def test_a_manifest_round_trips_through_its_json_document():
 def test_a_malformed_document_is_refused_naming_the_problem(changes, message):
     with pytest.raises(ValueError, match=message):
         Manifest.from_dict({**SUCCEEDED.to_dict(), **changes})
+
+
+def test_the_containers_seconds_round_trip_and_a_manifest_without_them_reads_as_none():
+    timed = dataclasses.replace(SUCCEEDED, container_seconds=312.4)
+    document = timed.to_dict()
+
+    assert document["containerSeconds"] == 312.4
+    assert Manifest.from_dict(document) == timed
+    assert Manifest.from_dict(dataclasses.replace(FAILED, container_seconds=0.3).to_dict()).container_seconds == 0.3
+    assert "containerSeconds" not in SUCCEEDED.to_dict()
+    assert Manifest.from_dict(SUCCEEDED.to_dict()).container_seconds is None
+
+
+@pytest.mark.parametrize("value", [-1, MAX_CONTAINER_SECONDS + 1, float("nan"), 10**400, True, "312.4", None, [1]])
+def test_container_seconds_out_of_bounds_read_as_none_and_are_refused_when_written(value):
+    # An operational number: reading one out of bounds must not fail the manifest (and so the session).
+    assert Manifest.from_dict({**SUCCEEDED.to_dict(), "containerSeconds": value}).container_seconds is None
+    if value is not None:
+        with pytest.raises(ValueError, match="containerSeconds must be a number from 0 to 86400"):
+            dataclasses.replace(SUCCEEDED, container_seconds=value)
 
 
 def test_a_failed_manifest_lists_no_outputs():

@@ -14,6 +14,7 @@ from handler_support import (
     DEFAULT_TASK_SIZE,
     MAX_ACTIVE_RUNS_PER_USER,
     MAX_UPLOAD_REQUESTS_PER_MINUTE,
+    PIPELINE_NAME,
     REGION,
     SESSION,
     TASK_MEMORY_MAX_MIB,
@@ -120,6 +121,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, fixture_clients: dict[str, Any]) -> Ite
             FunctionVariable.TASK_MEMORY_MIB: str(DEFAULT_TASK_SIZE.memory_mib),
             FunctionVariable.TASK_MEMORY_MAX_MIB: str(TASK_MEMORY_MAX_MIB),
             FunctionVariable.RUN_ACCESS_SECONDS: str(ACTIVE_RUN_WINDOW_SECONDS),
+            FunctionVariable.PIPELINE_NAME: PIPELINE_NAME,
             FunctionVariable.LOG_LEVEL: "DEBUG",
         }.items():
             monkeypatch.setenv(name, value)

@@ -32,6 +32,8 @@ DEFAULT_TASK_SIZE = TaskSize(StackSettings.task_cpu, StackSettings.task_memory)
 #: Validate both sizes runs up and refuses bigger ones.
 TASK_MEMORY_MAX_MIB = 3072
 ACTIVE_RUN_WINDOW_SECONDS = 6000
+#: The stack's pipeline as the handler tests' functions are told it (``PIPELINE_NAME``).
+PIPELINE_NAME = "processing-test"
 
 
 def create_session_table(dynamodb: Any, name: str) -> None:

@@ -88,11 +88,20 @@ def test_settings_read_only_what_each_function_needs_and_fail_clearly():
     record_failure = ResultsSettings.from_environ(
         {"STATUS_TABLE": "t", "RESULTS_BUCKET": "r"}, needs_classifier_table=False
     )
-    assert (record_failure.status_table, record_failure.classifier_table) == ("t", None)
-    with pytest.raises(ConfigurationError, match="CLASSIFIER_TABLE"):
+    assert (record_failure.status_table, record_failure.classifier_table, record_failure.pipeline_name) == (
+        "t",
+        None,
+        None,
+    )
+    with pytest.raises(ConfigurationError, match="CLASSIFIER_TABLE, PIPELINE_NAME"):
         ResultsSettings.from_environ(
             {"STATUS_TABLE": "t", "RESULTS_BUCKET": "r"}, needs_classifier_table=True
         )
+    process_results = ResultsSettings.from_environ(
+        {"STATUS_TABLE": "t", "RESULTS_BUCKET": "r", "CLASSIFIER_TABLE": "c", "PIPELINE_NAME": "processing-dev"},
+        needs_classifier_table=True,
+    )
+    assert (process_results.classifier_table, process_results.pipeline_name) == ("c", "processing-dev")
     api_environment = {
         "STATUS_TABLE": "t",
         "CLASSIFIER_TABLE": "c",

@@ -1,10 +1,11 @@
 """The process_results handler on moto: manifest checks, classifier record and SUCCEEDED status."""
 
 import json
+import warnings
 from decimal import Decimal
 
 import pytest
-from handler_support import SESSION, USER, log_lines, record_received, run_state, stored_status
+from handler_support import PIPELINE_NAME, SESSION, USER, log_lines, record_received, run_state, stored_status
 
 from contracts.manifest import (
     MAX_MANIFEST_BYTES,
@@ -382,3 +383,69 @@ def test_every_log_line_carries_the_execution_arn(aws, processing_run, lambda_co
     # THEN each line names the run's execution
     assert [line["level"] for line in lines] == ["WARNING" if superseded else "INFO"]
     assert {line["executionArn"] for line in lines} == {processing_run["executionArn"]}
+
+
+def emf_lines(stdout: str) -> list[dict]:
+    """The Embedded Metric Format lines among what the handler printed."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws":')]
+
+
+def test_the_containers_seconds_are_published_as_one_metric_of_this_pipeline(
+    aws, processing_run, lambda_context, capsys
+):
+    # GIVEN a succeeded manifest that says how long the container ran
+    _write_results(aws, _manifest(processing_run, containerSeconds=312.4))
+    # WHEN ProcessResults records it
+    process_results.handler(processing_run, lambda_context)
+    # THEN it printed one EMF line: ContainerSeconds, in seconds, under this stack's pipeline only
+    (line,) = emf_lines(capsys.readouterr().out)
+    assert isinstance(line["_aws"].pop("Timestamp"), int)
+    assert line == {
+        "_aws": {
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "EegPipeline",
+                    "Dimensions": [["Pipeline"]],
+                    "Metrics": [{"Name": "ContainerSeconds", "Unit": "Seconds"}],
+                }
+            ]
+        },
+        "Pipeline": PIPELINE_NAME,
+        "ContainerSeconds": [312.4],  # EMF takes a value or a list of them; powertools writes a list
+    }
+    assert stored_status(aws)["status"] == "SUCCEEDED"
+
+
+def test_a_manifest_without_the_containers_seconds_publishes_nothing_and_warns_nothing(
+    aws, processing_run, lambda_context, capsys
+):
+    # GIVEN a manifest of a container image older than the field
+    _write_results(aws, _manifest(processing_run))
+    # WHEN ProcessResults records it
+    with warnings.catch_warnings(record=True) as caught, log_lines() as lines:
+        warnings.simplefilter("always")
+        process_results.handler(processing_run, lambda_context)
+    # THEN the session succeeds with no metric line, and neither a log line nor a Python warning about it
+    assert stored_status(aws)["status"] == "SUCCEEDED"
+    assert emf_lines(capsys.readouterr().out) == []
+    assert [line["level"] for line in lines] == ["INFO"]
+    assert [str(warning.message) for warning in caught if "metric" in str(warning.message).lower()] == []
+
+
+@pytest.mark.parametrize("value", [-5, 10**12, "312.4", float("inf")], ids=["negative", "absurd", "text", "infinite"])
+def test_containers_seconds_out_of_bounds_are_logged_not_published_and_the_session_succeeds(
+    aws, processing_run, lambda_context, capsys, value
+):
+    # GIVEN a manifest whose containerSeconds is no wall time of a run (JSON itself has no infinity: Python
+    # writes Infinity, which json.loads reads back as inf)
+    _write_results(aws, _manifest(processing_run, containerSeconds=value))
+    # WHEN ProcessResults records it
+    with log_lines() as lines:
+        outcome = process_results.handler(processing_run, lambda_context)
+    # THEN the session succeeds, nothing is published, and the log says why
+    assert outcome["recorded"] is True and stored_status(aws)["status"] == "SUCCEEDED"
+    assert emf_lines(capsys.readouterr().out) == []
+    (warning,) = [line for line in lines if line["level"] == "WARNING"]
+    assert warning["message"] == (
+        "manifest.json's containerSeconds is not a number from 0 to 86400: no ContainerSeconds metric for this run"
+    )

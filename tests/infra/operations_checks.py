@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from resource_types import ALARM, EVENT_RULE, EVENT_TARGET, FUNCTION, INVOKE_CONFIG, PROVIDER, QUEUE
 from stack_resources import StackResources
 
+from contracts import pipeline_metrics
+
 
 def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) -> list[str]:
     """Every AWS resource is created through a provider whose default tags include ``expected_tags``."""
@@ -32,7 +34,7 @@ def tagging_problems(stack: StackResources, expected_tags: Mapping[str, str]) ->
 
 
 def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
-    """Alarms on failed executions, execution time, each function's errors and what
+    """Alarms on failed executions, the classifier container's time, each function's errors and what
     :func:`dead_letter_alarm_problems` asks for, all to the topic."""
     alarms = stack.of_type(ALARM)
     problems = [
@@ -43,7 +45,7 @@ def alarm_problems(stack: StackResources, topic_arn: str) -> list[str]:
     metrics = [(alarm.inputs.get("namespace"), alarm.inputs.get("metricName")) for alarm in alarms]
     for metric in (
         ("AWS/States", "ExecutionsFailed"),
-        ("AWS/States", "ExecutionTime"),
+        (pipeline_metrics.NAMESPACE, pipeline_metrics.CONTAINER_SECONDS),
     ):
         if metric not in metrics:
             problems.append(f"no alarm on {metric}")

@@ -19,6 +19,7 @@ def build(**overrides):
         "dead_letter_queue_name": "uploads-dlq",
         "function_names": ["start", "validate"],
         "cluster_name": "classifier",
+        "pipeline_name": "processing-dev",
         "train_timeout_seconds": 3600,
     }
     return build_dashboard_body(**{**arguments, **overrides})
@@ -46,19 +47,21 @@ def test_dashboard_plots_executions_queues_functions_and_the_task():
 
     assert ("AWS/States", "ExecutionsFailed", STATE_MACHINE_ARN) in series
     assert ("AWS/States", "ExecutionTime", STATE_MACHINE_ARN) in series
+    assert ("EegPipeline", "ContainerSeconds", "processing-dev") in series
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "uploads-dlq") in series
     assert {("AWS/Lambda", "Errors", "start"), ("AWS/Lambda", "Errors", "validate")} <= series
     assert ("ECS/ContainerInsights", "MemoryUtilized", "classifier") in series
 
 
-def test_execution_time_graph_marks_the_training_timeout():
+@pytest.mark.parametrize(
+    ("title", "timeout_line"), [("Execution time (ms)", 1_800_000), ("Classifier container time (s)", 1800)]
+)
+def test_the_time_graphs_mark_the_training_timeout_in_their_unit(title, timeout_line):
     (widget,) = [
-        widget
-        for widget in build(train_timeout_seconds=1800)["widgets"]
-        if widget["properties"]["title"].startswith("Execution time")
+        widget for widget in build(train_timeout_seconds=1800)["widgets"] if widget["properties"]["title"] == title
     ]
 
-    assert widget["properties"]["annotations"]["horizontal"][0]["value"] == 1_800_000
+    assert widget["properties"]["annotations"]["horizontal"][0]["value"] == timeout_line
 
 
 def test_a_dashboard_without_functions_is_rejected():

@@ -100,6 +100,8 @@ def test_each_function_gets_only_the_environment_it_reads(self_contained_stack, 
         "TASK_CPU": "2048",
         "TASK_MEMORY_MIB": "8192",
         "TASK_MEMORY_MAX_MIB": "16384",
+        # The stack's pipeline, the dimension of the metrics a function publishes (the mocks' stack is `test`).
+        "PIPELINE_NAME": "processing-test",
     }
 
     assert set(environment) == set(FUNCTION_ENVIRONMENTS[module].variables)

@@ -39,12 +39,23 @@ def test_alarms_cover_each_dlq_lost_events_failures_duration_and_every_function(
     assert alarm_problems(stack, self_contained_stack.exports["topicArn"]) == []
 
 
-def test_execution_time_alarm_fires_before_the_training_timeout(self_contained_stack):
+def test_training_time_alarm_watches_this_stacks_container_time_before_the_training_timeout(self_contained_stack):
     stack = self_contained_stack.resources
-    alarm = stack.one(ALARM, "processing-execution-time-alarm")
+    alarm = stack.one(ALARM, "processing-training-time-alarm")
+    published_under = function_named(stack, "processing-process-results-fn").inputs["environment"]["variables"]
 
-    assert alarm.inputs["dimensions"] == {"StateMachineArn": self_contained_stack.exports["stateMachineArn"]}
-    assert 0 < alarm.inputs["threshold"] < 60 * 60 * 1000
+    # The metric process_results publishes, under the pipeline name it is given (the stack's, as the dashboard's).
+    assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == ("EegPipeline", "ContainerSeconds")
+    assert alarm.inputs["dimensions"] == {"Pipeline": published_under["PIPELINE_NAME"]}
+    assert published_under["PIPELINE_NAME"] == "processing-test" == self_contained_stack.exports["dashboardName"]
+    # The longest run of five minutes above 80 % of the default trainTimeoutMinutes (60), in seconds.
+    assert (alarm.inputs["statistic"], alarm.inputs["period"], alarm.inputs["evaluationPeriods"]) == (
+        "Maximum",
+        300,
+        1,
+    )
+    assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("GreaterThanThreshold", 2880)
+    assert alarm.inputs["treatMissingData"] == "notBreaching"
 
 
 def documented_alarm_names() -> set[str]:
@@ -74,7 +85,7 @@ def test_the_runbook_names_every_alarm_of_the_stack_and_no_other(self_contained_
         "processing-execution-ended-lost-events-alarm",
         "processing-reconcile-fn-lost-invocations-alarm",
         "processing-failed-executions-alarm",
-        "processing-execution-time-alarm",
+        "processing-training-time-alarm",
         "processing-start-fn-errors-alarm",
         "api-api-fn-errors-alarm",
     ],
@@ -97,6 +108,7 @@ def test_dashboard_shows_this_stacks_pipeline(self_contained_stack):
         "StateMachineArn",
         self_contained_stack.exports["stateMachineArn"],
     ] in [metric[:4] for metric in metrics]
+    assert ["EegPipeline", "ContainerSeconds", "Pipeline", "processing-test"] in [metric[:4] for metric in metrics]
     assert {metric[3] for metric in metrics if metric[0] == "AWS/Lambda"} == {
         function_named(stack, name).inputs["name"]
         for name in (

@@ -74,6 +74,7 @@ def test_run_prints_a_table_saves_each_session_and_fails_if_one_failed(finished_
     assert (out / "zoe" / "first-run" / "classifier.json").is_file()
     assert json.loads((out / "zoe" / "broken" / "status.json").read_text())["error"]["code"] == "INVALID_UPLOAD"
     assert "PROCESSING" in completed.stderr, "progress goes to stderr"
+    assert '"_aws"' not in completed.stdout + completed.stderr, "no CloudWatch here: no metric lines"
     outputs = json.loads((out / STACK_OUTPUTS_FILE).read_text())
     assert outputs["apiUrl"] == f"http://127.0.0.1:{DEFAULT_PORT}", "where `serve` will answer"
     # The program's physical name: Pulumi's auto-name of the storage component's upload bucket.
