@@ -86,8 +86,10 @@ class ClassifierCluster(pulumi.ComponentResource):
 
     The image is built from ``classifier_image/Dockerfile`` by ``awsx.ecr.Image`` and pinned by digest in
     the task definition. Tags are immutable, so each build is pushed under a tag derived from what the
-    build sends (:func:`build_context_tag`). The container runs with a read-only root file system;
-    ``/tmp`` is an ephemeral task volume.
+    build sends (:func:`build_context_tag`). A new image is a new task definition revision, and the
+    revision it replaces stays ACTIVE (``skip_destroy``): executions started before the deploy name it
+    for their later trainings (capacity retries, a retry), and ECS refuses RunTask of an INACTIVE
+    revision. The container runs with a read-only root file system; ``/tmp`` is an ephemeral task volume.
     """
 
     cluster_arn: pulumi.Output[str]
@@ -165,6 +167,8 @@ class ClassifierCluster(pulumi.ComponentResource):
                     )
                 ]
             ),
+            # Not deregistered when replaced: ECS runs no INACTIVE revision (see the class docstring).
+            skip_destroy=True,
             opts=child,
         )
 

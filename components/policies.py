@@ -31,6 +31,7 @@ from components.policy_statements import (
     document,
     log_stream_arns,
     object_arns,
+    task_definition_revisions,
 )
 from contracts.keys import RESULTS_PREFIX, UPLOAD_PREFIX, execution_arn_for
 
@@ -216,7 +217,8 @@ def state_machine_policy(
     Raises
     ------
     ValueError
-        If ``function_arns`` is empty or a bare string, or ``cluster_arn`` is not an ECS cluster ARN.
+        If ``function_arns`` is empty or a bare string, ``cluster_arn`` is not an ECS cluster ARN, or
+        ``task_definition_arn`` not a task definition revision's.
     """
     if isinstance(function_arns, str) or not function_arns:
         raise ValueError(f"function_arns must be a non-empty sequence of ARNs, got {function_arns!r}")
@@ -232,7 +234,9 @@ def state_machine_policy(
         allow(
             "RunTrainingTask",
             ("ecs:RunTask",),
-            task_definition_arn,
+            # Every revision: an execution keeps the definition it started with, and with it the revision
+            # to run, for hours; a deploy that registers a new revision updates this one role at once.
+            task_definition_revisions(task_definition_arn),
             condition={"ArnEquals": {"ecs:cluster": cluster_arn}},
         ),
         allow(

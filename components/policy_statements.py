@@ -70,3 +70,21 @@ def object_arns(bucket_arn: str, prefix: str) -> str:
 def log_stream_arns(log_group_arn: str) -> str:
     """The ARN pattern of a log group's streams."""
     return f"{log_group_arn}:*"
+
+
+def task_definition_revisions(task_definition_arn: str) -> str:
+    """The ARN pattern of every revision of a task definition's family, from one revision's ARN
+    (``arn:aws:ecs:region:account:task-definition/FAMILY:REVISION`` → ``…/FAMILY:*``).
+
+    Raises
+    ------
+    ValueError
+        If ``task_definition_arn`` is not the ARN of a task definition revision.
+    """
+    parts = task_definition_arn.split(":", 5)
+    resource = parts[5] if len(parts) == 6 and parts[2] == "ecs" else ""
+    kind, _, family_revision = resource.partition("/")
+    family, _, revision = family_revision.rpartition(":")
+    if kind != "task-definition" or not family or not revision.isdigit():
+        raise ValueError(f"not the ARN of a task definition revision: {task_definition_arn!r}")
+    return f"{task_definition_arn.rsplit(':', 1)[0]}:*"

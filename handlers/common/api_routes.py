@@ -19,6 +19,7 @@ from handlers.common.limits import take_upload_request
 from handlers.common.observability import logger, session_ids
 from handlers.common.output_versions import OUTPUT_VERSIONS, is_missing, object_params
 from handlers.common.paging import decode_page_token, encode_page_token, page_size
+from handlers.common.printable import printable_texts
 from handlers.common.reports import report_links
 
 DEFAULT_FILE_NAME = "upload.zip"
@@ -119,6 +120,11 @@ def create_session(request: ApiRequest, deps: ApiDependencies) -> tuple[dict[str
 
 def _session_view(item: Mapping[str, Any]) -> dict[str, Any]:
     view = {name: item[name] for name in SESSION_FIELDS if name in item}
+    # A session finished before failure messages and report warnings were stored printable keeps what
+    # older code wrote (a terminal escape quoted from an upload's channel names, say).
+    for name in ("error", "result"):
+        if name in view:
+            view[name] = printable_texts(view[name])
     if "uploadKey" in item:
         view["fileName"] = item["uploadKey"].rsplit("/", 1)[-1]
     return view

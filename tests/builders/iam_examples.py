@@ -27,6 +27,8 @@ STATE_MACHINE_EXECUTIONS = f"arn:aws:states:{SCOPE}:execution:processing-3f9a:*"
 REPOSITORY_ARN = f"arn:aws:ecr:{SCOPE}:repository/classifier-repo-3f9a"
 CLUSTER_ARN = f"arn:aws:ecs:{SCOPE}:cluster/classifier-cluster-3f9a"
 TASK_DEFINITION_ARN = f"arn:aws:ecs:{SCOPE}:task-definition/classifier-classifier-dev:4"
+#: Every revision of its family: what the state machine may run (executions keep the revision they started with).
+TASK_DEFINITION_REVISIONS = f"arn:aws:ecs:{SCOPE}:task-definition/classifier-classifier-dev:*"
 EXECUTION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/classifier-execution-role-3f9a"
 TOPIC_ARN = f"arn:aws:sns:{SCOPE}:processing-topic-3f9a"
 TOPIC_KEY_ARN = f"arn:aws:kms:{SCOPE}:key/0b7e3c4a-1d2f-4e5a-9b8c-7d6e5f4a3b2c"
@@ -154,7 +156,7 @@ ALLOWED_RESOURCES = {
         *FUNCTION_ARNS,
         *(f"{arn}:*" for arn in FUNCTION_ARNS),
         STATUS_TABLE_ARN,
-        TASK_DEFINITION_ARN,
+        TASK_DEFINITION_REVISIONS,
         f"arn:aws:ecs:{SCOPE}:task/classifier-cluster-3f9a/*",
         f"arn:aws:events:{SCOPE}:rule/StepFunctionsGetEventsForECSTaskRule",
         EXECUTION_ROLE_ARN,

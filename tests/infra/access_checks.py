@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from resource_types import AUTHORIZER, ROLE_POLICY, ROUTE, STATE_MACHINE
+from resource_types import AUTHORIZER, ROLE_POLICY, ROUTE, STATE_MACHINE, TASK_DEFINITION
 from stack_resources import StackResources
 
 from contracts.keys import execution_arn_for
@@ -96,13 +96,15 @@ def unscoped_resource_problems(stack: StackResources, wildcard_actions: frozense
     """Every role-policy resource belongs to this stack; ``"*"`` only for actions AWS cannot scope.
 
     A resource is in scope when it starts with the ARN of a resource the stack declared (a bucket
-    ARN covers its key prefixes, a log group ARN its streams), is a task of this stack's cluster or
-    an execution of its state machine, or is the rule Step Functions manages for ``.sync`` ECS tasks.
+    ARN covers its key prefixes, a log group ARN its streams), is a task of this stack's cluster, a
+    revision of its task definition's family or an execution of its state machine, or is the rule Step
+    Functions manages for ``.sync`` ECS tasks.
     """
     scopes = {item.outputs["arn"] for item in stack.resources if isinstance(item.outputs.get("arn"), str)}
     scopes.update(execution_arn_for(machine.outputs["arn"], "") for machine in stack.of_type(STATE_MACHINE))
     for cluster in stack.of_type("aws:ecs/cluster:Cluster"):
         scopes.add(cluster.outputs["arn"].replace(":cluster/", ":task/") + "/")
+    scopes.update(f"{family.outputs['arnWithoutRevision']}:" for family in stack.of_type(TASK_DEFINITION))
     account_region = stack.of_type("aws:ecs/cluster:Cluster")[0].outputs["arn"].split(":cluster/")[0]
     scopes.add(account_region.replace(":ecs:", ":events:") + ":rule/StepFunctionsGetEventsForECSTaskRule")
     problems = []

@@ -49,6 +49,13 @@ def test_task_definition_is_fargate_sized_from_config_and_runs_the_built_image(s
     assert container["memory"] == 8192
 
 
+def test_a_deploy_keeps_the_revision_it_replaces_active_for_the_executions_that_name_it(self_contained_stack):
+    # Pulumi replaces the task definition when the image changes and deletes the old resource at the end
+    # of the update: without skipDestroy the provider deregisters that revision, and ECS refuses RunTask of
+    # an INACTIVE one, which an execution started before the deploy still names for its next training.
+    assert task_definition(self_contained_stack.resources).inputs["skipDestroy"] is True
+
+
 def test_container_root_is_read_only_with_tmp_on_a_task_volume(self_contained_stack):
     stack = self_contained_stack.resources
     container = classifier_container(stack)
