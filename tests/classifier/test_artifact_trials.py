@@ -59,6 +59,7 @@ def _with_artifact(recording, trial):
     return replace(recording, data=data)
 
 
+@pytest.mark.slow
 def test_a_trial_with_an_artifact_is_tested_but_the_models_are_fitted_as_without_it():
     recording = synthetic_recording(n_channels=5, effect=4.0, seed=3)
     moved = _with_artifact(recording, trial=9)

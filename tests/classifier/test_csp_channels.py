@@ -44,6 +44,7 @@ def test_a_long_recording_gives_the_rank_of_a_short_one():
     assert linear_rank(signals, np.arange(5)) == linear_rank(signals[:, :5_000], np.arange(5)) == 4
 
 
+@pytest.mark.slow
 def test_a_constant_channel_is_left_out_and_the_others_train_exactly_as_without_it():
     recording = synthetic_recording(n_channels=5, effect=4.0, seed=3)
     with_dead = recording.data.copy()

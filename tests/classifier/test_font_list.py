@@ -59,6 +59,7 @@ def test_without_a_stored_folder_nothing_is_copied(stored, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_a_run_with_an_empty_cache_uses_the_stored_list_instead_of_building_one(stored_folder, tmp_path):
     seeded_cache, unseeded_cache = tmp_path / "seeded", tmp_path / "unseeded"
     seeded = run_as_in_the_image(

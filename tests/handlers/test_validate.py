@@ -205,6 +205,7 @@ def _stored_upload(metadata: dict, csv: bytes) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_a_64_channel_upload_gets_a_bigger_task_or_is_refused_above_the_maximum_from_its_first_rows(
     aws, lambda_context
 ):
