@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,6 +27,15 @@ from .training_result import TrainingResult
 REPORT_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 )
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _prose(text: str) -> str:
+    """``text`` escaped for the page, with its `backquoted` names (commands, files, fields: the same texts
+    are plain in metrics.json and the status) set as code instead of showing the backquotes."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(text))
 
 
 def _p_value(value: float | None) -> str:
@@ -193,12 +203,12 @@ def render_html(
     )
     accuracy_rows = "\n".join(
         f"<tr><th>{html.escape(name)}</th><td>"
-        f"{html.escape(_format_estimate(name, entry))}</td><td>{html.escape(entry['meaning'])}</td></tr>"
+        f"{html.escape(_format_estimate(name, entry))}</td><td>{_prose(entry['meaning'])}</td></tr>"
         for name, entry in estimates(result).items()
     )
-    warnings = "\n".join(f'<p class="warning">{html.escape(text)}</p>' for text in report_warning_texts(result))
+    warnings = "\n".join(f'<p class="warning">{_prose(text)}</p>' for text in report_warning_texts(result))
     notes = "\n".join(
-        f'<p class="note">{html.escape(text)}</p>' for text in (*timing_notes(result), *montage_notes(result))
+        f'<p class="note">{_prose(text)}</p>' for text in (*timing_notes(result), *montage_notes(result))
     )
     figure_blocks = "\n".join(
         f'<figure><img alt="{html.escape(caption[-1])}" '
@@ -228,7 +238,7 @@ figure {{ margin: 1.5em 0; }}
 </head>
 <body>
 <h1>FBCSP training report (T1 vs T2)</h1>
-<p class="headline">{html.escape(headline_text(result))}</p>
+<p class="headline">{_prose(headline_text(result))}</p>
 {warnings}
 {notes}
 <h2>Session</h2>

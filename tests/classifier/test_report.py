@@ -62,7 +62,11 @@ def test_report_states_the_session_and_the_figures_meaning(sample_outputs, train
     assert f"{100 * trained_sample.nested_accuracy:.1f} %" in page
     assert f"{100 * trained_sample.online_nested_accuracy:.1f} %" in page
     assert f"{100 * trained_sample.selection_accuracy:.1f} %" in page
-    assert html.escape(headline_text(trained_sample)) in page
+    headline = headline_text(trained_sample)
+    assert "`fbcsp predict`" in headline
+    # the names the plain texts backquote are set as code on the page, without the backquotes
+    assert html.escape(headline).replace("`fbcsp predict`", "<code>fbcsp predict</code>") in page
+    assert "`" not in page
     assert "95 % chance threshold 63.6 % for 44 trials" in page
     assert "optimistic" in page and "not an estimate" in page
     assert "(5 permutations)" in page
