@@ -20,6 +20,17 @@ from asl_examples import NOTIFY_STATES, TASK_STATES
 
 pytestmark = pytest.mark.unit
 
+#: Every training's way to success: presign, train, redact the run's access, record, notify.
+TRAINING_TO_SUCCESS = (
+    "PresignRun",
+    "TrainClassifier",
+    "RedactRunAccess",
+    "ProcessResults",
+    "SuccessRecorded",
+    "NotifySuccess",
+    "Succeeded",
+)
+
 
 def test_definition_is_json_serialisable_and_commented(definition):
     assert json.loads(json.dumps(definition)) == definition
@@ -36,13 +47,7 @@ def test_success_and_failure_paths_follow_the_contract(definition):
     assert path_from(definition, "Validate") == [
         "Validate",
         "MarkProcessing",
-        "PresignRun",
-        "TrainClassifier",
-        "RedactRunAccess",
-        "ProcessResults",
-        "SuccessRecorded",
-        "NotifySuccess",
-        "Succeeded",
+        *TRAINING_TO_SUCCESS,
     ]
     # A task that failed to start trains once more in the same size after a wait (first rule) ...
     assert path_from(definition, "RecordFailure") == [
@@ -51,25 +56,13 @@ def test_success_and_failure_paths_follow_the_contract(definition):
         "UseSameTaskSize",
         "WaitBeforeStartRetry",
         "RecordRetryTaskSize",
-        "PresignRun",
-        "TrainClassifier",
-        "RedactRunAccess",
-        "ProcessResults",
-        "SuccessRecorded",
-        "NotifySuccess",
-        "Succeeded",
+        *TRAINING_TO_SUCCESS,
     ]
     # ... a run out of memory with a bigger task left trains once more from PresignRun (second rule) ...
     assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][1]["Next"]) == [
         "UseRetryTaskSize",
         "RecordRetryTaskSize",
-        "PresignRun",
-        "TrainClassifier",
-        "RedactRunAccess",
-        "ProcessResults",
-        "SuccessRecorded",
-        "NotifySuccess",
-        "Succeeded",
+        *TRAINING_TO_SUCCESS,
     ]
     # ... any other failure is notified
     assert path_from(definition, definition["States"]["FailureRecorded"]["Choices"][2]["Next"]) == [

@@ -17,6 +17,7 @@ from joserfc.jwk import OctKey
 
 from contracts.environment import ContainerVariable
 from contracts.run_access import RUN_ACCESS_FIELD
+from contracts.task_size import TaskSize
 from sandbox.api_server import make_server, serve_in_background
 from sandbox.cli import BUNDLED_SAMPLE, local_api_url
 from sandbox.container_images import ImageUnavailable, pull_failure_reason
@@ -274,3 +275,6 @@ def notification_bodies(pipeline) -> list[dict]:
 #: for any recording (every prediction exceeds 512 MiB) and a 1 GiB maximum, which the bundled
 #: recordings fit; so each run is given a bigger task than the default, and one needing more is refused.
 SMALL_TASK = {"taskCpu": 256, "taskMemory": 512, "taskMemoryMax": 1024}
+#: The task every run of a SMALL_TASK stack is given: 1 GiB holds the real classifier (peak RSS about
+#: 0.6 GB) and stops a runaway quickly.
+SIZED_TASK = TaskSize(SMALL_TASK["taskCpu"], SMALL_TASK["taskMemoryMax"])

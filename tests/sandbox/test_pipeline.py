@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from sandbox_support import (
     FAST_TRAINING,
     SIGNATURE_PARAMETER,
+    SIZED_TASK,
     SMALL_TASK,
     ScriptedLauncher,
     client_as_role,
@@ -31,15 +32,10 @@ from sandbox_support import (
 
 from contracts.keys import UploadKey, execution_arn_for, results_prefix_for, run_id_for
 from contracts.run_input import RunInput
-from contracts.task_size import TaskSize
 from sandbox.cli import BUNDLED_SAMPLE
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
-
-# A task of 1 GiB holds the real classifier (peak RSS about 0.6 GB) and stops a runaway quickly;
-# every run is given it, the default task of SMALL_TASK being smaller.
-SIZED_TASK = TaskSize(SMALL_TASK["taskCpu"], SMALL_TASK["taskMemoryMax"])
 
 
 def _not_a_zip(path: Path) -> Path:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from sandbox_support import (
     FAST_TRAINING,
+    SIZED_TASK,
     SMALL_TASK,
     ScriptedLauncher,
     execution_end,
@@ -19,15 +20,12 @@ from sandbox_support import (
 )
 
 from contracts.failures import FailureCode
-from contracts.task_size import TaskSize
 from handlers.common.failures import GENERIC_MESSAGES
 from sandbox.container_images import ImageUnavailable, pull_failure_reason
 from sandbox.runner import LocalPipeline
 
 pytestmark = pytest.mark.e2e
 
-#: Every run's task: the small recording is sized up from SMALL_TASK's 512 MiB default.
-RUN_TASK = TaskSize(SMALL_TASK["taskCpu"], SMALL_TASK["taskMemoryMax"])
 SHORT_WAIT_SECONDS = 1
 MISSING, LATE = ("erin", "image-missing-twice"), ("erin", "image-late-1")
 UNPULLABLE = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/eeg:not-yet"
@@ -102,10 +100,10 @@ def test_an_image_pulled_at_the_second_start_trains_and_the_session_succeeds(sta
     item, containers, entered = start_retries[LATE]
 
     (size, exit_code, reason), trained = containers
-    assert (size, exit_code) == (RUN_TASK, None) and reason.startswith("CannotPullContainerError")
-    assert trained == (RUN_TASK, 0, "Essential container in task exited")
+    assert (size, exit_code) == (SIZED_TASK, None) and reason.startswith("CannotPullContainerError")
+    assert trained == (SIZED_TASK, 0, "Essential container in task exited")
     assert item["status"] == "SUCCEEDED", item.get("error")
-    assert item["taskSize"] == RUN_TASK.to_dict()
+    assert item["taskSize"] == SIZED_TASK.to_dict()
     _retried_once_in_the_same_size(entered)
     assert entered.count("RecordFailure") == 1 and entered[-1] == "Succeeded"
 
@@ -114,14 +112,14 @@ def test_an_image_missing_at_both_starts_fails_image_unavailable_after_one_retry
     item, containers, entered = start_retries[MISSING]
 
     assert len(containers) == 2
-    assert all(size == RUN_TASK and exit_code is None for size, exit_code, _ in containers)
+    assert all(size == SIZED_TASK and exit_code is None for size, exit_code, _ in containers)
     assert all(reason.startswith("CannotPullContainerError") for _, _, reason in containers)
     assert item["status"] == "FAILED"
     assert item["error"] == {
         "code": "IMAGE_UNAVAILABLE",
         "message": GENERIC_MESSAGES[FailureCode.IMAGE_UNAVAILABLE],
     }
-    assert item["taskSize"] == RUN_TASK.to_dict()
+    assert item["taskSize"] == SIZED_TASK.to_dict()
     _retried_once_in_the_same_size(entered)
     assert entered.count("RecordFailure") == 2
     assert entered[-3:] == ["FailureRecorded", "NotifyFailure", "Failed"]
