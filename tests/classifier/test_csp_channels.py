@@ -70,6 +70,7 @@ def test_a_constant_channel_is_left_out_and_the_others_train_exactly_as_without_
     assert recorded["cspDimensions"] == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dependence", ["average reference", "copied channel"])
 def test_linearly_dependent_channels_train_in_the_dimensions_they_span(dependence):
     recording = synthetic_recording(n_channels=5, effect=4.0, seed=3)

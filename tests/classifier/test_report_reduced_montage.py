@@ -13,7 +13,8 @@ from fbcsp.report_patterns import csp_patterns, patterns_figure, used_channels
 from fbcsp.training import train
 from fbcsp.training_options import TrainingOptions
 
-pytestmark = pytest.mark.classifier
+# Each test renders the whole report of a trained montage: about 4 s of CPU for the module.
+pytestmark = [pytest.mark.classifier, pytest.mark.slow]
 
 #: Two standard positions beyond the motor area, first: CSP must leave them out.
 EXTRA_CHANNELS = ("FC5", "FC6")
