@@ -86,6 +86,7 @@ def test_a_trial_with_an_artifact_is_tested_but_the_models_are_fitted_as_without
     assert f'<p class="warning">{html.escape(warning)}</p>' in page
 
 
+@pytest.mark.slow
 def test_the_original_rule_fits_every_trial_as_the_original_does_and_warns():
     recording = synthetic_recording(n_channels=5, effect=4.0, seed=3)
 
@@ -98,6 +99,7 @@ def test_the_original_rule_fits_every_trial_as_the_original_does_and_warns():
     assert metrics_document(result)["trials"]["artifactsLeftOutOfFitting"] is False
 
 
+@pytest.mark.slow
 def test_a_clean_recording_flags_nothing_and_warns_of_nothing():
     result = train(synthetic_recording(n_channels=4, seed=2), TrainingOptions(n_permutations=0))
 

@@ -157,6 +157,7 @@ def test_permutation_p_value_is_small_for_a_clear_effect_and_deterministic(synth
     assert first.n_permutations == 3
 
 
+@pytest.mark.slow
 def test_progress_reports_each_stage_on_one_line(synthetic):
     lines = []
     train(synthetic, TrainingOptions(n_permutations=1), progress=lines.append)
