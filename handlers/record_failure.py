@@ -34,6 +34,7 @@ from handlers.common.failures import (
     MAX_CAUSE_CHARACTERS,
     MAX_MESSAGE_LENGTH,
     Failure,
+    StoppedTask,
     classify_failure,
     needs_failed_manifest,
     stopped_task,
@@ -55,8 +56,9 @@ def retry_spent(validation: Mapping[str, Any]) -> bool:
     return task_size is not None and validation.get(RETRY_TASK_SIZE_KEY) == task_size
 
 
-def retry_kind(failure: Failure, error: Mapping[str, Any], state: Mapping[str, Any]) -> RetryKind | None:
-    """How the run is tried once more, or ``None`` when its failure is to be recorded.
+def retry_kind(failure: Failure, task: StoppedTask | None, state: Mapping[str, Any]) -> RetryKind | None:
+    """How the run is tried once more, or ``None`` when its failure is to be recorded (``task``: the stopped
+    classifier task the caught error describes, :func:`~handlers.common.failures.stopped_task`).
 
     Only a run Validate sized (the classifier task runs after it) whose execution has not spent its retry
     (:func:`retry_spent`) is retried: in the same size when ECS stopped its task before the container ran
@@ -66,7 +68,6 @@ def retry_kind(failure: Failure, error: Mapping[str, Any], state: Mapping[str, A
     validation = state.get(VALIDATION_FIELD)
     if not isinstance(validation, Mapping) or not validation.get(TASK_SIZE_KEY) or retry_spent(validation):
         return None
-    task = stopped_task(error)
     if task is not None and task.failed_to_start:
         return RetryKind.SAME
     if failure.code is FailureCode.OUT_OF_MEMORY and validation.get(RETRY_TASK_SIZE_KEY):
@@ -74,7 +75,7 @@ def retry_kind(failure: Failure, error: Mapping[str, Any], state: Mapping[str, A
     return None
 
 
-def _log_retry(kind: RetryKind, error: Mapping[str, Any], validation: Mapping[str, Any]) -> None:
+def _log_retry(kind: RetryKind, task: StoppedTask | None, validation: Mapping[str, Any]) -> None:
     sizes = {TASK_SIZE_KEY: validation.get(TASK_SIZE_KEY), RETRY_TASK_SIZE_KEY: validation.get(RETRY_TASK_SIZE_KEY)}
     if kind is RetryKind.BIGGER:
         logger.info(
@@ -83,7 +84,6 @@ def _log_retry(kind: RetryKind, error: Mapping[str, Any], validation: Mapping[st
             extra=sizes,
         )
         return
-    task = stopped_task(error)
     reason = printable_line(task.stopped_reason if task else "")[:MAX_MESSAGE_LENGTH]
     logger.info(
         f"the classifier task failed to start ({reason}): not recorded, tried once more in the same size "
@@ -128,9 +128,10 @@ def record_failure(
         "run failed",
         extra={"errorName": error.get("Error"), "cause": cause, "failureCode": failure.code.value},
     )
-    kind = retry_kind(failure, error, state)
+    task = stopped_task(error)
+    kind = retry_kind(failure, task, state)
     if kind is not None:
-        _log_retry(kind, error, state[VALIDATION_FIELD])
+        _log_retry(kind, task, state[VALIDATION_FIELD])
         return retry_outcome(run, kind)
     detail = {"error": str(error.get("Error", "")), "cause": cause}
     written = status.fail_run(

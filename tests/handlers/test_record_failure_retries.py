@@ -226,7 +226,7 @@ def _retried(validation: dict, error: dict, after: str | None = None) -> RetryKi
     state = {"validation": validation}
     if after is not None:
         state = _after(state, after)
-    return record_failure.retry_kind(classify_failure(error), error, state)
+    return record_failure.retry_kind(classify_failure(error), stopped_task(error), state)
 
 
 @pytest.mark.unit
@@ -270,4 +270,4 @@ def test_an_execution_retries_once_in_the_size_its_failure_calls_for(validation,
 def test_a_run_validate_did_not_size_is_not_retried(state):
     # Validate failed, or its result is not there: the classifier never ran in a size of its choosing
     for error in (OUT_OF_MEMORY, ecs_failed_start(ENI_TIMEOUT)):
-        assert record_failure.retry_kind(classify_failure(error), error, state) is None
+        assert record_failure.retry_kind(classify_failure(error), stopped_task(error), state) is None
