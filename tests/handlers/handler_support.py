@@ -244,6 +244,29 @@ def mark_processing(
     )
 
 
+def record_success(
+    aws: Any,
+    state: dict[str, Any],
+    *,
+    result: dict[str, Any],
+    output_versions: dict[str, str] | None = None,
+    now: str = "2026-11-23T22:05:00.000Z",
+    **classifier_fields: Any,
+) -> bool:
+    """ProcessResults' write for ``state``'s run: SUCCEEDED with ``result`` and the checked
+    ``output_versions``, and the classifier record (the run's ids and ``classifier_fields``), together;
+    whether it was written."""
+    ids = {"userId": state["userId"], "sessionId": state["sessionId"], "runId": state["runId"]}
+    return StatusStore(aws.dynamodb, aws.status_table).succeed_run(
+        *ids.values(),
+        result=result,
+        output_versions=output_versions or {},
+        now=now,
+        classifier_table=aws.classifier_table,
+        classifier_item={**ids, **classifier_fields},
+    )
+
+
 def failed_manifest(code: str, message: str) -> dict:
     """The manifest a container writes when it rejects USER's SESSION's input with ``code``."""
     return Manifest(

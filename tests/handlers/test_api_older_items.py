@@ -8,7 +8,7 @@ report's warnings as the manifest gave them. The API answers those sessions as i
 
 import pytest
 from api_support import ME, SESSION, add_session, call_api
-from handler_support import mark_processing
+from handler_support import mark_processing, record_success
 
 from handlers.common.status import StatusStore
 
@@ -51,16 +51,7 @@ def test_report_warnings_stored_with_control_characters_are_answered_as_printabl
         "reportWarnings": [ESCAPED, "Noisy channel(s): C4"],
         "resultsPrefix": state["resultsPrefix"],
     }
-    StatusStore(aws.dynamodb, aws.status_table).succeed_run(
-        ME,
-        SESSION,
-        state["runId"],
-        result=result,
-        output_versions={},
-        now="2026-12-03T09:00:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": ME, "sessionId": SESSION, "runId": state["runId"]},
-    )
+    record_success(aws, state, result=result, now="2026-12-03T09:00:00.000Z")
     # WHEN the caller asks for it and for their sessions
     body = call_api(load_event("apigw_v2_get_session"), lambda_context)[1]
     listed = call_api(load_event("apigw_v2_get_sessions"), lambda_context)[1]["sessions"]

@@ -8,7 +8,7 @@ import pytest
 import requests
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
 from boto3.dynamodb.types import TypeSerializer
-from handler_support import mark_processing, record_received, run_state
+from handler_support import mark_processing, record_received, record_success, run_state
 
 from contracts.api import PRESIGN_EXPIRY_SECONDS
 from handlers.common.status import StatusStore
@@ -23,21 +23,13 @@ def _succeed_with_classifier(aws, state: dict, *, pinned: bool = False, **summar
     classifier_key = f"{state['resultsPrefix']}classifier.json"
     written = aws.s3.put_object(Bucket=aws.results_bucket, Key=classifier_key, Body=b"{}")
     mark_processing(aws.dynamodb, aws.status_table, state)
-    assert StatusStore(aws.dynamodb, aws.status_table).succeed_run(
-        state["userId"],
-        state["sessionId"],
-        state["runId"],
+    assert record_success(
+        aws,
+        state,
         result={"resultsPrefix": state["resultsPrefix"]},
         output_versions={"classifier.json": written["VersionId"]} if pinned else {},
-        now="2026-11-23T22:05:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={
-            "userId": state["userId"],
-            "sessionId": state["sessionId"],
-            "runId": state["runId"],
-            "classifierKey": classifier_key,
-            **summary,
-        },
+        classifierKey=classifier_key,
+        **summary,
     )
     if not pinned:
         aws.dynamodb.update_item(

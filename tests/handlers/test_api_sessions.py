@@ -6,7 +6,7 @@ import json
 
 import pytest
 from api_support import ME, SESSION, SOMEONE_ELSE, add_session, call_api
-from handler_support import mark_processing, record_received, run_state
+from handler_support import mark_processing, record_received, record_success, run_state
 
 from handlers.common.manifest import status_result
 from handlers.common.paging import encode_page_token
@@ -83,16 +83,8 @@ def test_a_succeeded_session_shows_its_results_and_the_reports_warnings(aws, loa
         "windowEndMs": 3500.0,
         "reportWarnings": warnings,
     }
-    StatusStore(aws.dynamodb, aws.status_table).succeed_run(
-        ME,
-        SESSION,
-        state["runId"],
-        result=status_result(metrics, state["resultsPrefix"]),
-        output_versions={"classifier.json": "version-1"},
-        now="2026-11-23T22:05:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": ME, "sessionId": SESSION, "runId": state["runId"]},
-    )
+    result = status_result(metrics, state["resultsPrefix"])
+    record_success(aws, state, result=result, output_versions={"classifier.json": "version-1"})
     # WHEN they ask for it and for their sessions
     status, body, _ = call_api(load_event("apigw_v2_get_session"), lambda_context)
     listed = call_api(load_event("apigw_v2_get_sessions"), lambda_context)[1]["sessions"]

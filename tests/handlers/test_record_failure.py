@@ -13,6 +13,7 @@ from handler_support import (
     load_event,
     log_lines,
     record_received,
+    record_success,
     run_state,
     stored_status,
 )
@@ -111,16 +112,7 @@ def test_a_task_whose_urls_expired_is_recorded_with_that_reason(aws, processing_
 
 def _record_success(aws, run_id: str, *, accuracy: float) -> None:
     """ProcessResults' write for ``run_id``: SUCCEEDED with a result and the classifier record."""
-    StatusStore(aws.dynamodb, aws.status_table).succeed_run(
-        USER,
-        SESSION,
-        run_id,
-        result={"selectionAccuracy": accuracy},
-        output_versions={},
-        now="2026-11-23T22:05:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": USER, "sessionId": SESSION, "runId": run_id},
-    )
+    record_success(aws, {"userId": USER, "sessionId": SESSION, "runId": run_id}, result={"selectionAccuracy": accuracy})
 
 
 @pytest.mark.moto

@@ -3,7 +3,7 @@
 import dataclasses
 
 import pytest
-from handler_support import mark_processing, new_run_of, record_received, run_state
+from handler_support import mark_processing, new_run_of, record_received, record_success, run_state
 
 from contracts.statuses import RUN_TRANSITIONS, Status, is_allowed, statuses_before
 from handlers.common.status import StatusStore, StoredRun, normalise_sequencer
@@ -74,16 +74,7 @@ def test_a_final_status_is_never_moved_backwards(aws, store):
     state = run_state(aws.upload_bucket, "u1", "s1", "v1")
     assert record_received(store, state)
     mark_processing(aws.dynamodb, aws.status_table, state)
-    assert store.succeed_run(
-        "u1",
-        "s1",
-        state["runId"],
-        result={"selectionAccuracy": 0.8},
-        output_versions={},
-        now="2026-11-23T22:10:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": "u1", "sessionId": "s1", "runId": state["runId"]},
-    )
+    assert record_success(aws, state, result={"selectionAccuracy": 0.8}, now="2026-11-23T22:10:00.000Z")
     # WHEN a late failure or a duplicate start event for the same run arrives
     failed = store.fail_run(
         "u1", "s1", state["runId"], error={"code": "TIMEOUT", "message": "m"}, now="2026-11-23T22:11:00.000Z"
@@ -161,15 +152,12 @@ def test_a_newer_upload_clears_the_previous_runs_result_and_output_versions(aws,
     first = run_state(aws.upload_bucket, "u1", "s1", "v1")
     assert record_received(store, first, uploaded_at="2026-11-23T22:00:00.000Z")
     mark_processing(aws.dynamodb, aws.status_table, first)
-    assert store.succeed_run(
-        "u1",
-        "s1",
-        first["runId"],
+    assert record_success(
+        aws,
+        first,
         result={"selectionAccuracy": 0.8},
         output_versions={"classifier.json": "version-1"},
         now="2026-11-23T22:04:00.000Z",
-        classifier_table=aws.classifier_table,
-        classifier_item={"userId": "u1", "sessionId": "s1", "runId": first["runId"]},
     )
     assert store.get("u1", "s1")["outputVersions"] == {"classifier.json": "version-1"}
     # WHEN a newer upload starts a new run
